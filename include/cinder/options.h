@@ -1,0 +1,58 @@
+// Options: everything a libcinder service reads from cinder.conf, with defaults in place.
+#ifndef CINDER_OPTIONS_H_
+#define CINDER_OPTIONS_H_
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cinder/status.h"
+
+namespace cinder {
+
+// One [backend] section named in enabled_backends.
+struct BackendOptions {
+  std::string name;                 // the section name
+  std::string volume_driver = "file";
+  std::string volume_backend_name;  // default: the section name
+  // Driver-specific options of the section (e.g. file_volume_directory), validated by the driver.
+  std::map<std::string, std::string> driver_options;
+};
+
+struct Options {
+  // [DEFAULT]
+  std::string osapi_volume_listen = "127.0.0.1";
+  int osapi_volume_listen_port = 8776;       // 0 picks a free port
+  std::string auth_strategy = "noauth";      // only noauth for now
+  std::string state_path = "/var/lib/cinder";
+  std::string host;                          // default: this machine's host name
+  std::string storage_availability_zone = "nova";
+  int64_t osapi_max_limit = 1000;
+  int64_t osapi_max_request_body_size = 114688;
+  int osapi_volume_workers = 8;              // HTTP threads
+  int volume_workers = 4;                    // threads running driver work
+  bool debug = false;
+  // [database]
+  std::string database_connection;           // default: sqlite:///<state_path>/cinder.sqlite
+  // One entry per name in enabled_backends, in order. Default: one "file" backend.
+  std::vector<BackendOptions> backends;
+  // Where these options came from (the config file's path), for error messages.
+  std::string origin = "defaults";
+
+  // The database URL in effect (database_connection or the default).
+  std::string DatabaseUrl() const;
+};
+
+// Options with the embedded defaults: state under `state_path`, one file backend.
+Options DefaultOptions(const std::string& state_path);
+
+// Parses an ini file in Cinder's format. An unknown section or option, or a bad value,
+// is InvalidArgument naming the file, the section and the option.
+Result<Options> LoadConfigFile(const std::string& path);
+// The same from text; `origin` names it in errors.
+Result<Options> ParseConfig(const std::string& text, const std::string& origin);
+
+}  // namespace cinder
+
+#endif  // CINDER_OPTIONS_H_

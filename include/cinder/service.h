@@ -1,0 +1,45 @@
+// Running libcinder's services: the embedded all-in-one service and cinder-manage.
+#ifndef CINDER_SERVICE_H_
+#define CINDER_SERVICE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cinder/options.h"
+#include "cinder/status.h"
+
+namespace cinder {
+
+class VolumeManager;
+
+// The API server and the volume service in one process, over the in-process path.
+class EmbeddedService {
+ public:
+  // Opens the manager and starts the REST API on options.osapi_volume_listen:port.
+  static Result<std::unique_ptr<EmbeddedService>> Start(const Options& options);
+  virtual ~EmbeddedService() = default;
+  // The TCP port the API listens on (the chosen one when the option was 0).
+  virtual int port() const = 0;
+  // "http://127.0.0.1:8776"
+  virtual std::string endpoint() const = 0;
+  virtual VolumeManager& volumes() = 0;
+  // Stops accepting requests, finishes work in flight. Idempotent.
+  virtual void Stop() = 0;
+};
+
+// Schema migrations of the database named by options.
+Status DbSync(const Options& options);
+// The schema version of the database (0 before the first sync).
+Result<int> DbVersion(const Options& options);
+// Removes rows soft-deleted more than `days` days ago; returns how many.
+Result<int64_t> DbPurge(const Options& options, int days);
+
+// What the daemons' main() call. Each parses its command line (--config-file PATH ...),
+// runs, and returns the process exit code.
+int CinderAllMain(const std::vector<std::string>& args);
+int CinderManageMain(const std::vector<std::string>& args);
+
+}  // namespace cinder
+
+#endif  // CINDER_SERVICE_H_

@@ -1,0 +1,97 @@
+// Volume records and the requests that create, change and list them.
+#ifndef CINDER_VOLUME_H_
+#define CINDER_VOLUME_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cinder {
+
+using Metadata = std::map<std::string, std::string>;
+
+// Status strings are Cinder's (cinder/objects/fields.py VolumeStatus).
+namespace volume_status {
+inline constexpr const char kCreating[] = "creating";
+inline constexpr const char kAvailable[] = "available";
+inline constexpr const char kDeleting[] = "deleting";
+inline constexpr const char kError[] = "error";
+inline constexpr const char kErrorDeleting[] = "error_deleting";
+inline constexpr const char kExtending[] = "extending";
+inline constexpr const char kErrorExtending[] = "error_extending";
+inline constexpr const char kInUse[] = "in-use";
+}  // namespace volume_status
+
+// Returns true if `status` is one of Cinder's volume statuses.
+bool IsValidVolumeStatus(const std::string& status);
+
+struct Volume {
+  std::string id;
+  std::string name;         // may be empty (shown as null)
+  bool has_name = false;
+  std::string description;  // may be empty (shown as null)
+  bool has_description = false;
+  int64_t size = 0;  // GiB
+  std::string status;
+  std::string attach_status = "detached";
+  std::optional<std::string> migration_status;
+  std::string availability_zone;
+  std::string host;  // host@backend#pool, empty until placed
+  std::string project_id;
+  std::string user_id;
+  std::string volume_type_id;
+  std::string volume_type_name;
+  std::optional<std::string> snapshot_id;
+  std::optional<std::string> source_volid;
+  bool bootable = false;
+  bool multiattach = false;
+  Metadata metadata;
+  std::string created_at;                // ISO 8601, microseconds, UTC: 2024-01-02T03:04:05.123456
+  std::optional<std::string> updated_at;
+};
+
+struct VolumeCreate {
+  int64_t size = 0;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::string> volume_type;  // name or id; the default type when unset
+  std::optional<std::string> availability_zone;
+  Metadata metadata;
+};
+
+// Fields left unset are not changed.
+struct VolumeUpdate {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<Metadata> metadata;  // replaces all metadata when set
+};
+
+struct SortKey {
+  std::string key;  // API name: created_at, id, name, size, status, ...
+  bool ascending = false;
+};
+
+struct VolumeListQuery {
+  std::optional<std::string> name;
+  std::optional<std::string> status;
+  std::optional<std::string> availability_zone;
+  Metadata metadata;         // every pair must match
+  bool all_tenants = false;  // admin only: every project
+  std::optional<std::string> project_id;  // admin with all_tenants: only this project
+  std::vector<SortKey> sort;  // default created_at desc, id desc
+  int64_t limit = -1;         // -1: up to the configured maximum
+  std::optional<std::string> marker;  // id of the last volume of the previous page
+  bool with_count = false;
+};
+
+struct VolumeList {
+  std::vector<Volume> volumes;
+  bool more = false;  // there is a next page
+  int64_t count = 0;  // total matching, when with_count
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_H_

@@ -1,0 +1,76 @@
+// VolumeDriver: what a backend must do to hold volumes. Drivers are registered by name.
+#ifndef CINDER_VOLUME_DRIVER_H_
+#define CINDER_VOLUME_DRIVER_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cinder/options.h"
+#include "cinder/status.h"
+
+namespace cinder {
+
+struct BackendCapacity {
+  double total_capacity_gb = 0;
+  double free_capacity_gb = 0;
+};
+
+// Implementations must be safe for concurrent calls on different volumes; libcinder never
+// runs two operations on the same volume at once.
+class VolumeDriver {
+ public:
+  virtual ~VolumeDriver() = default;
+  // Creates the volume `id` of `size_gb` GiB. AlreadyExists if it exists.
+  virtual Status CreateVolume(const std::string& id, int64_t size_gb) = 0;
+  // Grows the volume to `new_size_gb`. NotFound if it does not exist.
+  virtual Status ExtendVolume(const std::string& id, int64_t new_size_gb) = 0;
+  // Removes the volume. Deleting a volume that does not exist succeeds.
+  virtual Status DeleteVolume(const std::string& id) = 0;
+  // Returns true if the volume exists on the backend.
+  virtual bool VolumeExists(const std::string& id) = 0;
+  // A path or URL where the volume's data can be reached locally ("" if none).
+  virtual std::string LocalPath(const std::string& id) = 0;
+  virtual Result<BackendCapacity> GetCapacity() = 0;
+};
+
+// Everything a driver factory gets: its backend section and the service-wide options.
+struct DriverContext {
+  BackendOptions backend;
+  std::string state_path;
+};
+
+using DriverFactory = std::function<Result<std::unique_ptr<VolumeDriver>>(const DriverContext&)>;
+
+struct DriverInfo {
+  DriverFactory factory;
+  std::vector<std::string> options;  // option names the driver accepts in its section
+};
+
+// Maps driver names (the volume_driver option) to factories.
+class DriverRegistry {
+ public:
+  void Register(const std::string& name, DriverInfo info);
+  const DriverInfo* Find(const std::string& name) const;
+  std::vector<std::string> Names() const;
+  // The registry with every built-in driver ("file").
+  static const DriverRegistry& Builtin();
+
+ private:
+  std::map<std::string, DriverInfo> drivers_;
+};
+
+// Adds the built-in volume drivers to `registry`.
+void RegisterBuiltinDrivers(DriverRegistry* registry);
+
+// Opens the driver named by `ctx.backend.volume_driver`; InvalidArgument for an unknown name
+// or a driver option it does not accept.
+Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry,
+                                                 const DriverContext& ctx);
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_DRIVER_H_

@@ -1,0 +1,73 @@
+// VolumeManager: the volume API of libcinder, what cinder/volume/api.py is to Cinder.
+#ifndef CINDER_VOLUME_MANAGER_H_
+#define CINDER_VOLUME_MANAGER_H_
+
+#include <memory>
+#include <string>
+
+#include "cinder/context.h"
+#include "cinder/options.h"
+#include "cinder/status.h"
+#include "cinder/volume.h"
+
+namespace cinder {
+
+class Store;
+class DriverRegistry;
+
+struct VolumeManagerOptions {
+  Options options;
+  // Drivers to open backends with; nullptr means DriverRegistry::Builtin().
+  const DriverRegistry* drivers = nullptr;
+};
+
+// A VolumeManager is safe for concurrent use from many threads. Work that takes time (driver
+// calls) runs on the manager's own worker threads, never on the caller's; operations on one
+// volume run one at a time, in the order they were accepted.
+class VolumeManager {
+ public:
+  // Opens the database (its schema must be current: see DbSync) and every backend's driver,
+  // and repairs volumes left in a transitional status by an earlier run.
+  static Result<std::unique_ptr<VolumeManager>> Open(const VolumeManagerOptions& options);
+  virtual ~VolumeManager() = default;
+
+  // Validates, places the volume on a backend with room, records it in status "creating" and
+  // hands the driver work to a worker. InvalidArgument on a bad size, name or metadata, or a
+  // size no backend has room for; NotFound for an unknown volume type.
+  virtual Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& request) = 0;
+  // NotFound unless the volume exists and is visible to ctx.
+  virtual Result<Volume> GetVolume(const RequestContext& ctx, const std::string& id) = 0;
+  // InvalidArgument for a bad sort key, limit or marker (NotFound marker is InvalidArgument too,
+  // as in Cinder: "marker [X] not found").
+  virtual Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) = 0;
+  virtual Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id,
+                                      const VolumeUpdate& update) = 0;
+  // Starts the deletion: status "deleting" now, gone when the driver is done.
+  // FailedPrecondition when the status forbids it; `force` (admin) skips the status check.
+  virtual Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force) = 0;
+  // Starts growing an available volume to new_size GiB (status "extending").
+  virtual Status ExtendVolume(const RequestContext& ctx, const std::string& id,
+                              int64_t new_size) = 0;
+  // Admin: sets the status (and attach_status / migration_status when given).
+  virtual Status ResetStatus(const RequestContext& ctx, const std::string& id,
+                             const std::optional<std::string>& status,
+                             const std::optional<std::string>& attach_status,
+                             const std::optional<std::string>& migration_status) = 0;
+
+  virtual Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id) = 0;
+  // Merges `metadata` into the volume's (or replaces it all when `replace`); returns the result.
+  virtual Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id,
+                                          const Metadata& metadata, bool replace) = 0;
+  // NotFound when the key is not set.
+  virtual Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id,
+                                   const std::string& key) = 0;
+
+  // Where the volume's data lives on this host ("" when it has no local path).
+  virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;
+  // Blocks until every accepted operation has finished (for tests and orderly shutdown).
+  virtual void Drain() = 0;
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_MANAGER_H_

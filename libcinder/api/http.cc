@@ -1,0 +1,80 @@
+#include "api/http.h"
+
+#include "common/json_writer.h"
+
+namespace cinder::api {
+
+std::optional<std::string> ApiRequest::Header(const std::string& lower_name) const {
+  auto it = headers.find(lower_name);
+  if (it == headers.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> ApiRequest::Query(const std::string& name) const {
+  std::optional<std::string> out;
+  for (const auto& [k, v] : query) {
+    if (k == name) out = v;  // the last one wins, as in webob's GET dict
+  }
+  return out;
+}
+
+namespace {
+
+// Cinder's fault names by HTTP status (cinder/api/openstack/wsgi.py Fault._fault_names).
+const char* FaultName(int status) {
+  switch (status) {
+    case 400: return "badRequest";
+    case 401: return "unauthorized";
+    case 403: return "forbidden";
+    case 404: return "itemNotFound";
+    case 405: return "badMethod";
+    case 409: return "conflictingRequest";
+    case 413: return "overLimit";
+    case 415: return "badMediaType";
+    case 501: return "notImplemented";
+    case 503: return "serviceUnavailable";
+    default: return "computeFault";
+  }
+}
+
+}  // namespace
+
+int HttpStatusFor(Code code) {
+  switch (code) {
+    case Code::kOk: return 200;
+    case Code::kInvalidArgument: return 400;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists: return 409;
+    case Code::kFailedPrecondition: return 400;
+    case Code::kAborted: return 409;
+    case Code::kPermissionDenied: return 403;
+    case Code::kUnauthenticated: return 401;
+    case Code::kResourceExhausted: return 413;
+    case Code::kUnimplemented: return 501;
+    case Code::kDeadlineExceeded: return 504;
+    case Code::kUnavailable: return 503;
+    case Code::kInternal: return 500;
+  }
+  return 500;
+}
+
+ApiResponse Json(int http_status, std::string body) {
+  ApiResponse r;
+  r.status = http_status;
+  r.body = std::move(body);
+  return r;
+}
+
+ApiResponse Fault(int http_status, const std::string& message) {
+  JsonWriter w;
+  w.BeginObject().Key(FaultName(http_status)).BeginObject();
+  w.Key("code").Int(http_status).Key("message").String(message);
+  w.EndObject().EndObject();
+  return Json(http_status, w.Take());
+}
+
+ApiResponse FaultFrom(const Status& status) {
+  return Fault(HttpStatusFor(status.code()), status.message());
+}
+
+}  // namespace cinder::api

@@ -1,0 +1,31 @@
+// Router: Cinder's v3 URL space over a VolumeManager. Poco-free, so tests can drive it directly.
+#ifndef CINDER_API_ROUTER_H_
+#define CINDER_API_ROUTER_H_
+
+#include "api/http.h"
+#include "cinder/options.h"
+#include "cinder/volume_manager.h"
+
+namespace cinder::api {
+
+class Router {
+ public:
+  Router(const Options& options, VolumeManager* volumes) : options_(options), volumes_(volumes) {}
+  // Answers one request; never throws.
+  ApiResponse Handle(ApiRequest& req);
+
+ private:
+  ApiResponse Dispatch(ApiRequest& req);
+  ApiResponse Versions(const ApiRequest& req, int status);
+
+  const Options& options_;
+  VolumeManager* volumes_;
+};
+
+// Handlers of /volumes, in volumes.cc. `rest` is the path after "volumes".
+ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                          const std::vector<std::string>& rest);
+
+}  // namespace cinder::api
+
+#endif  // CINDER_API_ROUTER_H_

@@ -1,0 +1,153 @@
+#include "api/server.h"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+#include <Poco/URI.h>
+
+#include <istream>
+
+#include "api/router.h"
+#include "common/util.h"
+
+namespace cinder::api {
+
+namespace {
+
+using Poco::Net::HTTPRequestHandler;
+using Poco::Net::HTTPServerRequest;
+using Poco::Net::HTTPServerResponse;
+
+class Handler : public HTTPRequestHandler {
+ public:
+  Handler(Router* router, int64_t max_body) : router_(router), max_body_(max_body) {}
+
+  void handleRequest(HTTPServerRequest& in, HTTPServerResponse& out) override {
+    ApiRequest req;
+    ApiResponse resp;
+    bool too_large = false;
+    try {
+      req.method = in.getMethod();
+      Poco::URI uri(in.getURI());
+      req.path = uri.getPath();
+      for (auto& kv : uri.getQueryParameters()) req.query.push_back(kv);
+      for (const auto& h : in) req.headers[ToLower(h.first)] = h.second;
+      req.host_url = "http://" + (in.getHost().empty() ? in.serverAddress().toString() : in.getHost());
+      // osapi_max_request_body_size, as Cinder's sizelimit middleware.
+      if (in.hasContentLength() && in.getContentLength64() > max_body_) {
+        too_large = true;
+      } else {
+        std::istream& body = in.stream();
+        char buf[16384];
+        while (body.read(buf, sizeof buf) || body.gcount() > 0) {
+          req.body.append(buf, static_cast<size_t>(body.gcount()));
+          if (static_cast<int64_t>(req.body.size()) > max_body_) {
+            too_large = true;
+            break;
+          }
+        }
+      }
+      if (too_large) {
+        resp = Fault(413, "Request is too large. The body is limited to " +
+                              std::to_string(max_body_) + " bytes (osapi_max_request_body_size).");
+        out.setKeepAlive(false);
+      } else {
+        resp = router_->Handle(req);
+      }
+    } catch (const std::exception& e) {
+      resp = Fault(400, std::string("Malformed request: ") + e.what());
+      out.setKeepAlive(false);
+    }
+    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
+    for (const auto& [k, v] : resp.headers) out.set(k, v);
+    if (!resp.body.empty()) out.setContentType("application/json");
+    out.setContentLength(static_cast<std::streamsize>(resp.body.size()));
+    std::ostream& os = out.send();
+    if (req.method != "HEAD") os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
+  }
+
+ private:
+  Router* router_;
+  int64_t max_body_;
+};
+
+class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  Factory(Router* router, int64_t max_body) : router_(router), max_body_(max_body) {}
+  HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
+    return new Handler(router_, max_body_);
+  }
+
+ private:
+  Router* router_;
+  int64_t max_body_;
+};
+
+class PocoApiServer : public ApiServer {
+ public:
+  PocoApiServer(const Options& options, VolumeManager* volumes)
+      : options_(options), router_(options_, volumes) {}
+
+  ~PocoApiServer() override { Stop(); }
+
+  Status Start() {
+    try {
+      Poco::Net::ServerSocket socket;
+      socket.bind(Poco::Net::SocketAddress(options_.osapi_volume_listen,
+                                           static_cast<Poco::UInt16>(options_.osapi_volume_listen_port)),
+                  /*reuseAddress=*/true);
+      socket.listen(128);
+      port_ = socket.address().port();
+      auto* params = new Poco::Net::HTTPServerParams;
+      params->setMaxThreads(options_.osapi_volume_workers);
+      params->setMaxQueued(1024);
+      params->setKeepAlive(true);
+      params->setMaxKeepAliveRequests(0);
+      params->setKeepAliveTimeout(Poco::Timespan(60, 0));
+      params->setServerName("libcinder");
+      pool_ = std::make_unique<Poco::ThreadPool>(1, options_.osapi_volume_workers + 2);
+      server_ = std::make_unique<Poco::Net::HTTPServer>(
+          new Factory(&router_, options_.osapi_max_request_body_size), *pool_, socket, params);
+      server_->start();
+    } catch (const std::exception& e) {
+      return Unavailable("cannot listen on " + options_.osapi_volume_listen + ":" +
+                         std::to_string(options_.osapi_volume_listen_port) + ": " + e.what());
+    }
+    return Status::OK();
+  }
+
+  int port() const override { return port_; }
+
+  void Stop() override {
+    if (server_) {
+      server_->stopAll(/*abortCurrent=*/false);
+      server_.reset();
+    }
+    if (pool_) {
+      pool_->joinAll();
+      pool_.reset();
+    }
+  }
+
+ private:
+  Options options_;
+  Router router_;
+  int port_ = 0;
+  std::unique_ptr<Poco::ThreadPool> pool_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes) {
+  auto server = std::make_unique<PocoApiServer>(options, volumes);
+  CINDER_RETURN_IF_ERROR(server->Start());
+  return std::unique_ptr<ApiServer>(std::move(server));
+}
+
+}  // namespace cinder::api

@@ -1,0 +1,718 @@
+// /v3/{project_id}/volumes: Cinder's volume API, its views and its request validation.
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/MD5Engine.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <set>
+
+#include <sstream>
+
+#include "api/router.h"
+#include "common/json_writer.h"
+#include "common/util.h"
+
+namespace cinder::api {
+
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Object;
+
+// ---- request parsing ------------------------------------------------------------------------
+
+Result<Object::Ptr> ParseBody(const ApiRequest& req) {
+  if (req.body.empty()) return InvalidArgument("Malformed request body");
+  try {
+    Poco::JSON::Parser parser;
+    Var v = parser.parse(req.body);
+    if (v.type() != typeid(Object::Ptr)) return InvalidArgument("Malformed request body");
+    return v.extract<Object::Ptr>();
+  } catch (const std::exception&) {
+    return InvalidArgument("Malformed request body");
+  }
+}
+
+bool IsObject(const Var& v) { return v.type() == typeid(Object::Ptr); }
+bool IsArray(const Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
+
+// Python's repr() and str() of a JSON value, as Cinder's jsonschema messages print them.
+std::string PyRepr(const Var& v);
+
+std::string PyStr(const Var& v) {
+  if (v.isString()) return v.convert<std::string>();
+  return PyRepr(v);
+}
+
+std::string PyRepr(const Var& v) {
+  try {
+    if (v.isEmpty()) return "None";
+    if (v.isBoolean()) return v.convert<bool>() ? "True" : "False";
+    if (v.isString()) return "'" + v.convert<std::string>() + "'";
+    if (IsObject(v)) {
+      std::string out = "{";
+      bool first = true;
+      for (const auto& [k, val] : *v.extract<Object::Ptr>()) {
+        out += (first ? "'" : ", '") + k + "': " + PyRepr(val);
+        first = false;
+      }
+      return out + "}";
+    }
+    if (IsArray(v)) {
+      std::string out = "[";
+      bool first = true;
+      for (const auto& val : *v.extract<Poco::JSON::Array::Ptr>()) {
+        out += (first ? "" : ", ") + PyRepr(val);
+        first = false;
+      }
+      return out + "]";
+    }
+    return v.convert<std::string>();
+  } catch (...) {
+    return "?";
+  }
+}
+
+// Cinder's schema error: "Invalid input for field/attribute F. Value: V. MESSAGE".
+Status FieldError(const std::string& field, const Var& v, const std::string& message) {
+  return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + PyStr(v) +
+                         ". " + message);
+}
+
+// The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
+Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key) {
+  if (!body->has(key)) return InvalidArgument("'" + key + "' is a required property");
+  Var v = body->get(key);
+  if (!IsObject(v)) return FieldError(key, v, PyRepr(v) + " is not of type 'object'");
+  return v.extract<Object::Ptr>();
+}
+
+// A string field: nullopt when absent; null is allowed when `nullable`.
+Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key,
+                                             bool nullable, size_t max_len = 255) {
+  if (!o->has(key)) return std::optional<std::string>();
+  Var v = o->get(key);
+  if (v.isEmpty()) {
+    if (nullable) return std::optional<std::string>();
+    return FieldError(key, v, "None is not of type 'string'");
+  }
+  if (!v.isString()) {
+    return FieldError(key, v, PyRepr(v) + (nullable ? " is not of type 'string', 'null'"
+                                                     : " is not of type 'string'"));
+  }
+  std::string s = v.convert<std::string>();
+  if (Trim(s).size() > max_len) {
+    return InvalidArgument("Invalid input received: " + key + " has " +
+                           std::to_string(Trim(s).size()) + " characters, more than " +
+                           std::to_string(max_len) + ".");
+  }
+  return std::optional<std::string>(s);
+}
+
+// A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
+// string of digits, from 1 to 2147483647. `types` is the type list its message names.
+Result<int64_t> ParseSize(const Var& v, const std::string& field, const std::string& types) {
+  int64_t n = 0;
+  if (v.isInteger() && !v.isBoolean()) {
+    try {
+      n = v.convert<Poco::Int64>();
+    } catch (...) {
+      return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
+    }
+  } else if (v.isString()) {
+    std::string s = v.convert<std::string>();
+    bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    auto parsed = ParseInt(s);
+    if (!digits) return FieldError(field, v, PyRepr(v) + " does not match '^[0-9]+$'");
+    if (!parsed) return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
+    n = *parsed;
+  } else {
+    return FieldError(field, v, PyRepr(v) + " is not of type " + types);
+  }
+  if (n < 1) return FieldError(field, v, PyRepr(v) + " is less than the minimum of 1");
+  if (n > 2147483647) return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
+  return n;
+}
+
+bool ValidMetadataKey(const std::string& k) {
+  if (k.empty() || k.size() > 255) return false;
+  for (unsigned char c : k) {
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != ':' && c != '.' && c != ' ' && c != '/') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Cinder's extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up to 255.
+Result<Metadata> ParseMetadata(const Var& v, const std::string& field) {
+  if (!IsObject(v)) return FieldError(field, v, PyRepr(v) + " is not of type 'object'");
+  Metadata md;
+  auto obj = v.extract<Object::Ptr>();
+  for (const auto& [k, val] : *obj) {
+    if (!ValidMetadataKey(k)) {
+      return FieldError(field, v, "'" + k + "' does not match any of the regexes: "
+                                            "'^[a-zA-Z0-9-_:. /]{1,255}$'");
+    }
+    if (!val.isString()) return FieldError(k, val, PyRepr(val) + " is not of type 'string'");
+    std::string s = val.convert<std::string>();
+    if (s.size() > 255) return FieldError(k, val, PyRepr(val) + " is too long");
+    md[k] = s;
+  }
+  return md;
+}
+
+// ---- views -----------------------------------------------------------------------------------
+
+// Cinder puts the project in links only when the request URL carried it.
+std::string ProjectPart(const ApiRequest& req) {
+  return req.url_project.empty() ? "" : "/" + req.url_project;
+}
+
+void WriteLinks(JsonWriter& w, const ApiRequest& req, const std::string& id) {
+  w.Key("links").BeginArray();
+  w.BeginObject().Key("rel").String("self");
+  w.Key("href").String(req.host_url + "/v3" + ProjectPart(req) + "/volumes/" + id).EndObject();
+  w.BeginObject().Key("rel").String("bookmark");
+  w.Key("href").String(req.host_url + ProjectPart(req) + "/volumes/" + id).EndObject();
+  w.EndArray();
+}
+
+void WriteSummary(JsonWriter& w, const ApiRequest& req, const Volume& v) {
+  w.BeginObject();
+  w.Key("id").String(v.id);
+  w.Key("name");
+  v.has_name ? w.String(v.name) : w.Null();
+  WriteLinks(w, req, v.id);
+  w.EndObject();
+}
+
+// Cinder's detail view (cinder/api/v2/views/volumes.py + v3/views/volumes.py) at req.version,
+// in Cinder's key order. `extensions`: the os-vol-* keys that show and detail add.
+void WriteDetail(JsonWriter& w, const ApiRequest& req, const Volume& v, bool extensions) {
+  const bool admin = req.ctx.is_admin;
+  const ApiVersion& ver = req.version;
+  w.BeginObject();
+  w.Key("id").String(v.id);
+  w.Key("status").String(v.status);
+  w.Key("size").Int(v.size);
+  w.Key("availability_zone").String(v.availability_zone);
+  w.Key("created_at").String(v.created_at);
+  w.Key("updated_at").OptString(v.updated_at);
+  w.Key("name");
+  v.has_name ? w.String(v.name) : w.Null();
+  w.Key("description");
+  v.has_description ? w.String(v.description) : w.Null();
+  w.Key("volume_type");
+  v.volume_type_name.empty() ? w.Null() : w.String(v.volume_type_name);
+  w.Key("snapshot_id").OptString(v.snapshot_id);
+  w.Key("source_volid").OptString(v.source_volid);
+  w.Key("metadata").BeginObject();
+  for (const auto& [k, val] : v.metadata) w.Key(k).String(val);
+  w.EndObject();
+  WriteLinks(w, req, v.id);
+  w.Key("user_id").String(v.user_id);
+  w.Key("bootable").String(v.bootable ? "true" : "false");
+  w.Key("encrypted").Bool(false);
+  // The volume service sets "disabled" for a volume type without replication.
+  w.Key("replication_status");
+  v.status == volume_status::kCreating ? w.Null() : w.String("disabled");
+  w.Key("consistencygroup_id").Null();
+  w.Key("multiattach").Bool(v.multiattach);
+  w.Key("attachments").BeginArray().EndArray();
+  if (admin) w.Key("migration_status").OptString(v.migration_status);
+  if (ver.AtLeast(3, 13)) w.Key("group_id").Null();
+  if (admin && ver.AtLeast(3, 21)) w.Key("provider_id").Null();
+  if (ver.AtLeast(3, 48)) {
+    // Unset shared_targets reads true before 3.69 and null from 3.69 (SHARED_TARGETS_TRISTATE).
+    w.Key("shared_targets");
+    ver.AtLeast(3, 69) ? w.Null() : w.Bool(true);
+    w.Key("service_uuid").Null();
+  }
+  if (admin && ver.AtLeast(3, 61)) w.Key("cluster_name").Null();
+  if (ver.AtLeast(3, 63)) {
+    w.Key("volume_type_id");
+    v.volume_type_id.empty() ? w.Null() : w.String(v.volume_type_id);
+  }
+  if (ver.AtLeast(3, 65)) w.Key("consumes_quota").Bool(true);
+  if (extensions) {
+    w.Key("os-vol-tenant-attr:tenant_id").String(v.project_id);
+    if (admin) {
+      w.Key("os-vol-host-attr:host");
+      v.host.empty() ? w.Null() : w.String(v.host);
+      w.Key("os-vol-mig-status-attr:migstat").OptString(v.migration_status);
+      w.Key("os-vol-mig-status-attr:name_id").Null();
+    }
+  }
+  w.EndObject();
+}
+
+std::string VolumeBody(const ApiRequest& req, const Volume& v, bool extensions) {
+  JsonWriter w;
+  w.BeginObject().Key("volume");
+  WriteDetail(w, req, v, extensions);
+  w.EndObject();
+  return w.Take();
+}
+
+std::string MetadataBody(const char* key, const Metadata& md) {
+  JsonWriter w;
+  w.BeginObject().Key(key).BeginObject();
+  for (const auto& [k, v] : md) w.Key(k).String(v);
+  w.EndObject().EndObject();
+  return w.Take();
+}
+
+// The ETag of a metadata body (3.15): the MD5 of its JSON, as Cinder computes it.
+std::string Etag(const std::string& body) {
+  Poco::MD5Engine md5;
+  md5.update(body);
+  return Poco::DigestEngine::digestToHex(md5.digest());
+}
+
+// ---- list ------------------------------------------------------------------------------------
+
+Result<bool> ParseBool(const std::string& name, const std::string& v) {
+  std::string s = ToLower(v);
+  if (s == "true" || s == "1" || s == "yes" || s == "on" || s == "t" || s == "y") return true;
+  if (s == "false" || s == "0" || s == "no" || s == "off" || s == "f" || s == "n") return false;
+  return InvalidArgument("Invalid input received: Invalid value '" + v + "' for " + name +
+                         ": must be true or false.");
+}
+
+// Cinder's metadata filter is a Python dict literal ({'k': 'v'}) or JSON.
+Result<Metadata> ParseMetadataFilter(const std::string& text) {
+  std::string json = text;
+  for (auto& c : json) {
+    if (c == '\'') c = '"';
+  }
+  try {
+    Poco::JSON::Parser parser;
+    Var v = parser.parse(json);
+    if (!IsObject(v)) throw std::runtime_error("not an object");
+    Metadata md;
+    for (const auto& [k, val] : *v.extract<Object::Ptr>()) md[k] = val.convert<std::string>();
+    return md;
+  } catch (const std::exception&) {
+    return InvalidArgument("Invalid input received: Invalid metadata filter '" + text +
+                           "': expected a dictionary such as {'key': 'value'}.");
+  }
+}
+
+Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
+  VolumeListQuery q;
+  std::optional<std::string> sort, sort_key, sort_dir;
+  std::vector<std::string> invalid;
+  for (const auto& [k, v] : req.query) {
+    if (k == "limit") {
+      auto n = ParseInt(v);
+      if (!n) return InvalidArgument("limit param must be an integer");
+      if (*n < 0) return InvalidArgument("limit param must be positive");
+      q.limit = *n;
+    } else if (k == "marker") {
+      q.marker = v;
+    } else if (k == "sort") {
+      sort = v;
+    } else if (k == "sort_key") {
+      sort_key = v;
+    } else if (k == "sort_dir") {
+      sort_dir = v;
+    } else if (k == "all_tenants") {
+      CINDER_ASSIGN_OR_RETURN(q.all_tenants, ParseBool(k, v));
+    } else if (k == "project_id" && req.ctx.is_admin) {
+      q.project_id = v;
+    } else if (k == "with_count" && req.version.AtLeast(3, 45)) {
+      CINDER_ASSIGN_OR_RETURN(q.with_count, ParseBool(k, v));
+    } else if (k == "name" || k == "display_name") {
+      q.name = v;
+    } else if (k == "status") {
+      q.status = v;
+    } else if (k == "availability_zone") {
+      q.availability_zone = v;
+    } else if (k == "metadata") {
+      CINDER_ASSIGN_OR_RETURN(q.metadata, ParseMetadataFilter(v));
+    } else {
+      invalid.push_back(k);
+    }
+  }
+  if (!invalid.empty()) {
+    std::string names;
+    for (const auto& n : invalid) names += (names.empty() ? "" : ",") + n;
+    return InvalidArgument("Invalid filters " + names +
+                           " are found in query options. Supported filters: name, status, "
+                           "availability_zone, metadata.");
+  }
+  if (sort && (sort_key || sort_dir)) {
+    return InvalidArgument("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be "
+                           "used with the 'sort' parameter.");
+  }
+  auto parse_dir = [](const std::string& d, bool* asc) -> Status {
+    std::string s = ToLower(Trim(d));
+    if (s == "asc") {
+      *asc = true;
+    } else if (s == "desc") {
+      *asc = false;
+    } else {
+      return InvalidArgument("Invalid input received: Unknown sort direction, must be 'desc' or 'asc'.");
+    }
+    return Status::OK();
+  };
+  if (sort) {
+    for (const auto& item : Split(*sort, ',')) {
+      auto parts = Split(item, ':');
+      SortKey k;
+      k.key = Trim(parts[0]);
+      if (k.key.empty() || parts.size() > 2) {
+        return InvalidArgument("Invalid input received: Invalid sort key " + item);
+      }
+      if (parts.size() == 2) CINDER_RETURN_IF_ERROR(parse_dir(parts[1], &k.ascending));
+      q.sort.push_back(k);
+    }
+  } else if (sort_key || sort_dir) {
+    SortKey k;
+    k.key = sort_key.value_or("created_at");
+    if (sort_dir) CINDER_RETURN_IF_ERROR(parse_dir(*sort_dir, &k.ascending));
+    q.sort.push_back(k);
+  }
+  return q;
+}
+
+// The next page's URL: the request's parameters with marker moved to the end (webob's
+// MultiDict), url-encoded as Python's urlencode does.
+std::string NextLink(const ApiRequest& req, const std::string& collection, const std::string& marker) {
+  std::string query;
+  auto add = [&query](const std::string& k, const std::string& v) {
+    auto enc = [](const std::string& s) {
+      std::string out;
+      for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') {
+          out += static_cast<char>(c);
+        } else if (c == ' ') {
+          out += '+';
+        } else {
+          char buf[4];
+          std::snprintf(buf, sizeof buf, "%%%02X", c);
+          out += buf;
+        }
+      }
+      return out;
+    };
+    query += (query.empty() ? "" : "&") + enc(k) + "=" + enc(v);
+  };
+  for (const auto& [k, v] : req.query) {
+    if (k != "marker") add(k, v);
+  }
+  add("marker", marker);
+  return req.host_url + "/v3" + ProjectPart(req) + "/" + collection + "?" + query;
+}
+
+ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req, bool detail) {
+  auto q = ParseListQuery(req);
+  if (!q.ok()) return FaultFrom(q.status());
+  auto list = volumes.ListVolumes(req.ctx, *q);
+  if (!list.ok()) return FaultFrom(list.status());
+  JsonWriter w;
+  w.BeginObject().Key("volumes").BeginArray();
+  for (const auto& v : list->volumes) {
+    detail ? WriteDetail(w, req, v, /*extensions=*/true) : WriteSummary(w, req, v);
+  }
+  w.EndArray();
+  // As Cinder: a next link whenever the page is full (against the total when counting).
+  int64_t limit = q->limit < 0 ? options.osapi_max_limit : q->limit;
+  int64_t item_count = q->with_count && list->count > 0 ? list->count
+                                                        : static_cast<int64_t>(list->volumes.size());
+  if (!list->volumes.empty() && limit <= item_count) {
+    w.Key("volumes_links").BeginArray().BeginObject();
+    w.Key("rel").String("next");
+    w.Key("href").String(NextLink(req, detail ? "volumes/detail" : "volumes", list->volumes.back().id));
+    w.EndObject().EndArray();
+  }
+  if (q->with_count) w.Key("count").Int(list->count);
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+// ---- create / update -------------------------------------------------------------------------
+
+// Keys create_volume_v353 allows inside "volume".
+bool CreateKeyAllowed(const std::string& k) {
+  static const std::set<std::string> kKeys = {
+      "size", "name", "description", "display_name", "display_description", "volume_type",
+      "availability_zone", "metadata", "snapshot_id", "source_volid", "consistencygroup_id",
+      "imageRef", "multiattach", "backup_id", "group_id"};
+  return kKeys.count(k) > 0;
+}
+
+std::string Unexpected(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  std::string list;
+  for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
+  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") +
+         " unexpected)";
+}
+
+ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  auto vol = Member(*body, "volume");
+  if (!vol.ok()) return FaultFrom(vol.status());
+  const Object::Ptr& o = *vol;
+  if (req.version.AtLeast(3, 53)) {
+    std::vector<std::string> extra;
+    for (const auto& kv : *o) {
+      if (!CreateKeyAllowed(kv.first)) extra.push_back(kv.first);
+    }
+    if (!extra.empty()) return FaultFrom(FieldError("volume", Var(o), Unexpected(extra)));
+  }
+  VolumeCreate c;
+  if (!o->has("size") || o->get("size").isEmpty()) {
+    return Fault(400, "Invalid input received: Volume size 'None' must be an integer and greater "
+                      "than 0.");
+  }
+  auto size = ParseSize(o->get("size"), "size", "'integer', 'string', 'null'");
+  if (!size.ok()) return FaultFrom(size.status());
+  c.size = *size;
+  for (const char* k : {"name", "display_name"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (*s) c.name = *s;
+  }
+  for (const char* k : {"description", "display_description"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (*s) c.description = *s;
+  }
+  auto type = OptString(o, "volume_type", true);
+  if (!type.ok()) return FaultFrom(type.status());
+  c.volume_type = *type;
+  auto az = OptString(o, "availability_zone", true);
+  if (!az.ok()) return FaultFrom(az.status());
+  c.availability_zone = *az;
+  if (o->has("metadata") && !o->get("metadata").isEmpty()) {
+    auto md = ParseMetadata(o->get("metadata"), "metadata");
+    if (!md.ok()) return FaultFrom(md.status());
+    c.metadata = *md;
+  }
+  if (o->has("multiattach")) {
+    Var m = o->get("multiattach");
+    if (!m.isEmpty() && !m.isBoolean()) {
+      return FaultFrom(FieldError("multiattach", m, PyRepr(m) + " is not of type 'boolean'"));
+    }
+    if (!m.isEmpty() && m.convert<bool>()) {
+      return Fault(400, "multiattach parameter has been removed. The default behavior is to use "
+                        "multiattach enabled volume types. Contact your administrator to create a "
+                        "multiattach enabled volume type and use it to create multiattach volumes.");
+    }
+  }
+  // Sources this service does not offer yet are refused, never ignored.
+  for (const char* k : {"snapshot_id", "source_volid", "imageRef", "backup_id", "group_id",
+                        "consistencygroup_id"}) {
+    if (o->has(k) && !o->get(k).isEmpty()) {
+      return Fault(400, std::string("Invalid input received: creating a volume with '") + k +
+                            "' is not supported by this service yet.");
+    }
+  }
+  auto v = volumes.CreateVolume(req.ctx, c);
+  if (!v.ok()) return FaultFrom(v.status());
+  return Json(202, VolumeBody(req, *v, /*extensions=*/false));
+}
+
+ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  auto vol = Member(*body, "volume");
+  if (!vol.ok()) return FaultFrom(vol.status());
+  const Object::Ptr& o = *vol;
+  std::vector<std::string> extra;
+  for (const auto& kv : *o) {
+    const std::string& k = kv.first;
+    if (k != "name" && k != "display_name" && k != "description" && k != "display_description" &&
+        k != "metadata") {
+      extra.push_back(k);
+    }
+  }
+  if (!extra.empty()) return FaultFrom(FieldError("volume", Var(o), Unexpected(extra)));
+  if (o->size() == 0 && req.version.AtLeast(3, 53)) {
+    return FaultFrom(FieldError("volume", Var(o), "{} is not valid under any of the given schemas"));
+  }
+  VolumeUpdate u;
+  for (const char* k : {"name", "display_name"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (o->has(k)) u.name = s->value_or("");
+  }
+  for (const char* k : {"description", "display_description"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (o->has(k)) u.description = s->value_or("");
+  }
+  if (o->has("metadata")) {
+    auto md = ParseMetadata(o->get("metadata"), "metadata");
+    if (!md.ok()) return FaultFrom(md.status());
+    u.metadata = *md;
+  }
+  auto v = volumes.UpdateVolume(req.ctx, id, u);
+  if (!v.ok()) return FaultFrom(v.status());
+  return Json(200, VolumeBody(req, *v, /*extensions=*/false));
+}
+
+// ---- actions ---------------------------------------------------------------------------------
+
+ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  const Object::Ptr& o = *body;
+  if (o->size() != 1) return Fault(400, "Malformed request body");
+  const std::string action = o->begin()->first;
+  Var arg = o->begin()->second;
+  if (action == "os-extend") {
+    if (!IsObject(arg)) return FaultFrom(FieldError("os-extend", arg, PyRepr(arg) + " is not of type 'object'"));
+    auto a = arg.extract<Object::Ptr>();
+    std::vector<std::string> extra;
+    for (const auto& kv : *a) {
+      if (kv.first != "new_size") extra.push_back(kv.first);
+    }
+    if (!a->has("new_size")) {
+      return FaultFrom(FieldError("os-extend", arg, "'new_size' is a required property"));
+    }
+    if (!extra.empty()) return FaultFrom(FieldError("os-extend", arg, Unexpected(extra)));
+    auto n = ParseSize(a->get("new_size"), "new_size", "'integer', 'string'");
+    if (!n.ok()) return FaultFrom(n.status());
+    Status st = volumes.ExtendVolume(req.ctx, id, *n);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "os-reset_status") {
+    if (!IsObject(arg)) {
+      return FaultFrom(FieldError("os-reset_status", arg, PyRepr(arg) + " is not of type 'object'"));
+    }
+    auto a = arg.extract<Object::Ptr>();
+    std::optional<std::string> fields[3];
+    const char* names[3] = {"status", "attach_status", "migration_status"};
+    for (int i = 0; i < 3; ++i) {
+      auto s = OptString(a, names[i], false);
+      if (!s.ok()) return FaultFrom(s.status());
+      if (*s) fields[i] = ToLower(**s);
+    }
+    Status st = volumes.ResetStatus(req.ctx, id, fields[0], fields[1], fields[2]);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "os-force_delete") {
+    Status st = volumes.DeleteVolume(req.ctx, id, /*force=*/true);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  return Fault(400, "There is no such action: " + action +
+                        ". Verify the request body and Content-Type header and try again.");
+}
+
+// ---- metadata --------------------------------------------------------------------------------
+
+ApiResponse MetadataCollection(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  const bool etags = req.version.AtLeast(3, 15);
+  if (req.method == "GET") {
+    auto md = volumes.GetMetadata(req.ctx, id);
+    if (!md.ok()) return FaultFrom(md.status());
+    ApiResponse r = Json(200, MetadataBody("metadata", *md));
+    if (etags) r.headers.emplace_back("Etag", Etag(r.body));
+    return r;
+  }
+  if (req.method != "POST" && req.method != "PUT") return Fault(405, "The method is not allowed.");
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  if (!(*body)->has("metadata")) return Fault(400, "'metadata' is a required property");
+  auto md = ParseMetadata((*body)->get("metadata"), "metadata");
+  if (!md.ok()) return FaultFrom(md.status());
+  if (req.method == "PUT" && etags) {
+    // If-Match (3.15): replace only what the client read.
+    if (auto match = req.Header("if-match")) {
+      auto current = volumes.GetMetadata(req.ctx, id);
+      if (!current.ok()) return FaultFrom(current.status());
+      std::string tag = *match;
+      if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') tag = tag.substr(1, tag.size() - 2);
+      if (tag != Etag(MetadataBody("metadata", *current))) return Json(412, "");
+    }
+  }
+  auto out = volumes.UpdateMetadata(req.ctx, id, *md, /*replace=*/req.method == "PUT");
+  return out.ok() ? Json(200, MetadataBody("metadata", *out)) : FaultFrom(out.status());
+}
+
+ApiResponse MetadataItem(VolumeManager& volumes, ApiRequest& req, const std::string& id,
+                         const std::string& key) {
+  auto not_found = [&] {
+    return Fault(404, "Volume " + id + " has no metadata with key " + key + ".");
+  };
+  if (req.method == "GET") {
+    auto md = volumes.GetMetadata(req.ctx, id);
+    if (!md.ok()) return FaultFrom(md.status());
+    auto it = md->find(key);
+    if (it == md->end()) return not_found();
+    return Json(200, MetadataBody("meta", {{it->first, it->second}}));
+  }
+  if (req.method == "DELETE") {
+    Status st = volumes.DeleteMetadataKey(req.ctx, id, key);
+    if (st.code() == Code::kNotFound && st.message().rfind("Volume ", 0) != 0) return not_found();
+    return st.ok() ? Json(200, "") : FaultFrom(st);
+  }
+  if (req.method != "PUT") return Fault(405, "The method is not allowed.");
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  if (!(*body)->has("meta")) return Fault(400, "'meta' is a required property");
+  Var meta = (*body)->get("meta");
+  auto md = ParseMetadata(meta, "meta");
+  if (!md.ok()) return FaultFrom(md.status());
+  if (md->size() > 1) return FaultFrom(FieldError("meta", meta, PyRepr(meta) + " has too many properties"));
+  if (md->empty()) return FaultFrom(FieldError("meta", meta, "{} does not have enough properties"));
+  if (md->begin()->first != key) return Fault(400, "Request body and URI mismatch");
+  auto out = volumes.UpdateMetadata(req.ctx, id, *md, /*replace=*/false);
+  if (!out.ok()) return FaultFrom(out.status());
+  return Json(200, MetadataBody("meta", *md));
+}
+
+}  // namespace
+
+ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                          const std::vector<std::string>& rest) {
+  const std::string& m = req.method;
+  if (rest.empty()) {
+    if (m == "GET") return List(options, volumes, req, /*detail=*/false);
+    if (m == "POST") return Create(volumes, req);
+    return Fault(405, "The method is not allowed.");
+  }
+  if (rest.size() == 1 && rest[0] == "detail") {
+    return m == "GET" ? List(options, volumes, req, /*detail=*/true)
+                      : Fault(405, "The method is not allowed.");
+  }
+  const std::string& id = rest[0];
+  if (rest.size() == 1) {
+    if (m == "GET") {
+      auto v = volumes.GetVolume(req.ctx, id);
+      return v.ok() ? Json(200, VolumeBody(req, *v, /*extensions=*/true)) : FaultFrom(v.status());
+    }
+    if (m == "PUT") return Update(volumes, req, id);
+    if (m == "DELETE") {
+      bool force = false;
+      for (const auto& [k, v] : req.query) {
+        if (k != "cascade" && k != "force") continue;
+        auto b = ParseBool(k, v);
+        if (!b.ok()) return FaultFrom(b.status());
+        if (k == "force" && req.version.AtLeast(3, 23)) force = *b;  // ignored before 3.23
+      }
+      Status st = volumes.DeleteVolume(req.ctx, id, force);
+      return st.ok() ? Json(202, "") : FaultFrom(st);
+    }
+    return Fault(405, "The method is not allowed.");
+  }
+  if (rest[1] == "action" && rest.size() == 2) {
+    return m == "POST" ? Action(volumes, req, id) : Fault(405, "The method is not allowed.");
+  }
+  if (rest[1] == "metadata") {
+    if (rest.size() == 2) return MetadataCollection(volumes, req, id);
+    if (rest.size() == 3) return MetadataItem(volumes, req, id, rest[2]);
+  }
+  return Fault(404, "The resource could not be found.");
+}
+
+}  // namespace cinder::api

@@ -1,0 +1,194 @@
+// cinder.conf parsing: Boost.Program_options' ini reader, then Cinder's names and checks.
+#include <boost/program_options/parsers.hpp>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "cinder/options.h"
+#include "common/util.h"
+
+namespace po = boost::program_options;
+
+namespace cinder {
+
+std::string Options::DatabaseUrl() const {
+  if (!database_connection.empty()) return database_connection;
+  return "sqlite:///" + state_path + "/cinder.sqlite";
+}
+
+Options DefaultOptions(const std::string& state_path) {
+  Options o;
+  o.state_path = state_path;
+  BackendOptions b;
+  b.name = "file";
+  b.volume_backend_name = "file";
+  o.backends.push_back(b);
+  return o;
+}
+
+namespace {
+
+struct Entry {
+  std::string section, name, value;
+};
+
+class Parser {
+ public:
+  explicit Parser(std::string origin) : origin_(std::move(origin)) {}
+
+  Status Bad(const Entry& e, const std::string& why) const {
+    return InvalidArgument(origin_ + ": [" + e.section + "] " + e.name + ": " + why);
+  }
+
+  Result<int64_t> Int(const Entry& e, int64_t lo, int64_t hi) const {
+    auto v = ParseInt(Trim(e.value));
+    if (!v || *v < lo || *v > hi) {
+      return Bad(e, "invalid value '" + e.value + "' (expected an integer from " +
+                        std::to_string(lo) + " to " + std::to_string(hi) + ")");
+    }
+    return *v;
+  }
+
+  Result<bool> Bool(const Entry& e) const {
+    std::string v = ToLower(Trim(e.value));
+    if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
+    if (v == "false" || v == "no" || v == "off" || v == "0") return false;
+    return Bad(e, "invalid value '" + e.value + "' (expected true or false)");
+  }
+
+  Result<std::string> NonEmpty(const Entry& e) const {
+    std::string v = Trim(e.value);
+    if (v.empty()) return Bad(e, "must not be empty");
+    return v;
+  }
+
+  const std::string& origin() const { return origin_; }
+
+ private:
+  std::string origin_;
+};
+
+}  // namespace
+
+Result<Options> ParseConfig(const std::string& text, const std::string& origin) {
+  std::vector<Entry> entries;
+  try {
+    std::istringstream in(text);
+    po::options_description none;
+    po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+    for (const auto& opt : parsed.options) {
+      auto dot = opt.string_key.find('.');
+      if (dot == std::string::npos) {
+        return InvalidArgument(origin + ": option '" + opt.string_key +
+                               "' is outside any [section]");
+      }
+      Entry e{opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1),
+              opt.value.empty() ? "" : opt.value.back()};
+      entries.push_back(std::move(e));
+    }
+  } catch (const std::exception& ex) {
+    return InvalidArgument(origin + ": " + ex.what());
+  }
+
+  Parser p(origin);
+  Options o;
+  o.origin = origin;
+  std::optional<std::vector<std::string>> enabled;
+  // First pass: [DEFAULT] and [database]; the backend sections need enabled_backends first.
+  for (const auto& e : entries) {
+    if (e.section == "DEFAULT") {
+      if (e.name == "osapi_volume_listen") {
+        CINDER_ASSIGN_OR_RETURN(o.osapi_volume_listen, p.NonEmpty(e));
+      } else if (e.name == "osapi_volume_listen_port") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 65535));
+        o.osapi_volume_listen_port = static_cast<int>(v);
+      } else if (e.name == "auth_strategy") {
+        std::string v = Trim(e.value);
+        if (v == "keystone") return p.Bad(e, "'keystone' is not supported yet; use 'noauth'");
+        if (v != "noauth") return p.Bad(e, "invalid value '" + v + "' (expected noauth)");
+        o.auth_strategy = v;
+      } else if (e.name == "state_path") {
+        CINDER_ASSIGN_OR_RETURN(o.state_path, p.NonEmpty(e));
+      } else if (e.name == "host") {
+        CINDER_ASSIGN_OR_RETURN(o.host, p.NonEmpty(e));
+      } else if (e.name == "storage_availability_zone") {
+        CINDER_ASSIGN_OR_RETURN(o.storage_availability_zone, p.NonEmpty(e));
+      } else if (e.name == "osapi_max_limit") {
+        CINDER_ASSIGN_OR_RETURN(o.osapi_max_limit, p.Int(e, 1, 1000000000));
+      } else if (e.name == "osapi_max_request_body_size") {
+        CINDER_ASSIGN_OR_RETURN(o.osapi_max_request_body_size, p.Int(e, 1, 1LL << 30));
+      } else if (e.name == "osapi_volume_workers") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 1024));
+        o.osapi_volume_workers = static_cast<int>(v);
+      } else if (e.name == "debug") {
+        CINDER_ASSIGN_OR_RETURN(o.debug, p.Bool(e));
+      } else if (e.name == "enabled_backends") {
+        std::vector<std::string> names;
+        std::set<std::string> seen;
+        for (auto& n : Split(e.value, ',')) {
+          std::string t = Trim(n);
+          if (t.empty()) continue;
+          if (t == "DEFAULT" || t == "database") return p.Bad(e, "'" + t + "' is not a backend name");
+          if (!seen.insert(t).second) return p.Bad(e, "backend '" + t + "' is listed twice");
+          names.push_back(t);
+        }
+        if (names.empty()) return p.Bad(e, "must name at least one backend section");
+        enabled = names;
+      } else {
+        return p.Bad(e, "unknown option");
+      }
+    } else if (e.section == "database") {
+      if (e.name == "connection") {
+        CINDER_ASSIGN_OR_RETURN(o.database_connection, p.NonEmpty(e));
+        const std::string& c = o.database_connection;
+        if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 &&
+            c.rfind("postgresql+psycopg2://", 0) != 0) {
+          return p.Bad(e, "invalid value '" + c +
+                              "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
+        }
+      } else {
+        return p.Bad(e, "unknown option");
+      }
+    }
+  }
+  if (enabled) {
+    for (const auto& name : *enabled) {
+      BackendOptions b;
+      b.name = name;
+      b.volume_backend_name = name;
+      o.backends.push_back(b);
+    }
+  } else {
+    o.backends = DefaultOptions(o.state_path).backends;
+  }
+  for (const auto& e : entries) {
+    if (e.section == "DEFAULT" || e.section == "database") continue;
+    BackendOptions* b = nullptr;
+    for (auto& cand : o.backends) {
+      if (cand.name == e.section) b = &cand;
+    }
+    if (!b) {
+      return InvalidArgument(origin + ": [" + e.section +
+                             "]: unknown section (not DEFAULT, database, or a backend named in "
+                             "enabled_backends)");
+    }
+    if (e.name == "volume_driver") {
+      CINDER_ASSIGN_OR_RETURN(b->volume_driver, p.NonEmpty(e));
+    } else if (e.name == "volume_backend_name") {
+      CINDER_ASSIGN_OR_RETURN(b->volume_backend_name, p.NonEmpty(e));
+    } else {
+      b->driver_options[e.name] = Trim(e.value);  // checked by the driver when it opens
+    }
+  }
+  return o;
+}
+
+Result<Options> LoadConfigFile(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return InvalidArgument(path + ": cannot read the configuration file");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseConfig(ss.str(), path);
+}
+
+}  // namespace cinder

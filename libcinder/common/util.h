@@ -1,0 +1,31 @@
+// Small helpers shared by every service: ids, clocks, strings.
+#ifndef CINDER_COMMON_UTIL_H_
+#define CINDER_COMMON_UTIL_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cinder {
+
+// A random version-4 UUID, lower case.
+std::string NewUuid();
+// True for a canonical 8-4-4-4-12 hexadecimal UUID.
+bool IsUuid(std::string_view s);
+// Now in UTC as "2024-01-02T03:04:05.123456" (Cinder's DB format).
+std::string NowIso();
+// `t` shifted back by `seconds`, same format; t is NowIso()-shaped.
+std::string IsoSecondsAgo(int64_t seconds);
+// This machine's host name.
+std::string HostName();
+// Parses a whole base-10 integer (optional sign); nullopt otherwise.
+std::optional<int64_t> ParseInt(std::string_view s);
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string Trim(std::string_view s);
+std::string ToLower(std::string_view s);
+
+}  // namespace cinder
+
+#endif  // CINDER_COMMON_UTIL_H_

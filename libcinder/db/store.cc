@@ -1,0 +1,720 @@
+#include "db/store.h"
+
+#include <soci/connection-pool.h>
+#include <soci/postgresql/soci-postgresql.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "common/util.h"
+
+namespace cinder {
+
+namespace {
+
+using Row = std::vector<std::optional<std::string>>;
+
+// A query under construction: SQL text plus its positional parameters (all bound as text;
+// both SQLite and PostgreSQL convert them by the column they are compared with).
+struct Query {
+  std::string sql;
+  std::vector<std::string> params;
+  // Appends a placeholder for `v` and returns it.
+  std::string P(std::string v) {
+    params.push_back(std::move(v));
+    return ":p" + std::to_string(params.size() - 1);
+  }
+  std::string In(const std::vector<std::string>& values) {
+    std::string out = "(";
+    for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + P(values[i]);
+    return out + ")";
+  }
+};
+
+std::optional<std::string> Column(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_string:
+    case soci::dt_xml:
+    case soci::dt_blob:
+      return r.get<std::string>(i);
+    case soci::dt_integer:
+      return std::to_string(r.get<int>(i));
+    case soci::dt_long_long:
+      return std::to_string(r.get<long long>(i));
+    case soci::dt_unsigned_long_long:
+      return std::to_string(r.get<unsigned long long>(i));
+    case soci::dt_double: {
+      double d = r.get<double>(i);
+      if (d == static_cast<double>(static_cast<long long>(d))) {
+        return std::to_string(static_cast<long long>(d));
+      }
+      return std::to_string(d);
+    }
+    case soci::dt_date: {
+      std::tm tm = r.get<std::tm>(i);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      return std::string(buf);
+    }
+  }
+  return std::nullopt;
+}
+
+// Binds parameters by name: the placeholders of one query are not numbered in the order they
+// appear in its text (C++ does not order the evaluation of `a + P(x) + P(y)`).
+void BindAll(soci::details::prepare_temp_type& p, const Query& q) {
+  for (size_t i = 0; i < q.params.size(); ++i) p, soci::use(q.params[i], "p" + std::to_string(i));
+}
+
+std::vector<Row> Select(soci::session& s, const Query& q) {
+  soci::details::prepare_temp_type p = (s.prepare << q.sql);
+  BindAll(p, q);
+  soci::rowset<soci::row> rs(p);
+  std::vector<Row> out;
+  for (const soci::row& r : rs) {
+    Row row(r.size());
+    for (std::size_t i = 0; i < r.size(); ++i) row[i] = Column(r, i);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+long long Exec(soci::session& s, const Query& q) {
+  soci::details::prepare_temp_type p = (s.prepare << q.sql);
+  BindAll(p, q);
+  soci::statement st(p);
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+long long Exec(soci::session& s, const std::string& sql) {
+  Query q{sql, {}};
+  return Exec(s, q);
+}
+
+int64_t ToInt(const std::optional<std::string>& v) {
+  if (!v) return 0;
+  auto n = ParseInt(*v);
+  return n ? *n : 0;
+}
+
+struct Migration {
+  int version;
+  std::function<void(soci::session&, bool pg)> apply;
+};
+
+std::string Serial(bool pg) { return pg ? "SERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"; }
+
+const char kTimestamps[] =
+    "created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32), deleted_at VARCHAR(32), "
+    "deleted INTEGER NOT NULL DEFAULT 0";
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       [](soci::session& s, bool pg) {
+         Exec(s, std::string("CREATE TABLE volume_types (id VARCHAR(36) PRIMARY KEY, ") +
+                     "name VARCHAR(255) NOT NULL, description VARCHAR(255), "
+                     "is_public INTEGER NOT NULL DEFAULT 1, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX volume_types_name ON volume_types (name) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE volume_type_extra_specs (id " + Serial(pg) +
+                     ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+         Exec(s, std::string("CREATE TABLE volumes (id VARCHAR(36) PRIMARY KEY, ") +
+                     "user_id VARCHAR(255), project_id VARCHAR(255), host VARCHAR(255), "
+                     "size INTEGER NOT NULL, availability_zone VARCHAR(255), "
+                     "status VARCHAR(255) NOT NULL, attach_status VARCHAR(255) NOT NULL, "
+                     "migration_status VARCHAR(255), previous_status VARCHAR(255), "
+                     "display_name VARCHAR(255), display_description VARCHAR(255), "
+                     "volume_type_id VARCHAR(36), snapshot_id VARCHAR(36), "
+                     "source_volid VARCHAR(36), provider_location VARCHAR(255), "
+                     "bootable INTEGER NOT NULL DEFAULT 0, multiattach INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX volumes_project ON volumes (project_id, deleted)");
+         Exec(s, "CREATE INDEX volumes_host_status ON volumes (host, status)");
+         Exec(s, "CREATE TABLE volume_metadata (id " + Serial(pg) +
+                     ", volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX volume_metadata_key ON volume_metadata (volume_id, key) "
+                 "WHERE deleted = 0");
+         Exec(s, "CREATE TABLE services (id " + Serial(pg) +
+                     ", host VARCHAR(255) NOT NULL, \"binary\" VARCHAR(255) NOT NULL, "
+                     "topic VARCHAR(255), availability_zone VARCHAR(255), "
+                     "disabled INTEGER NOT NULL DEFAULT 0, disabled_reason VARCHAR(255), "
+                     "report_count INTEGER NOT NULL DEFAULT 0, " + kTimestamps + ")");
+         Query q;
+         q.sql = "INSERT INTO volume_types (id, name, description, is_public, created_at) VALUES (" +
+                 q.P(NewUuid()) + ", " + q.P(Store::kDefaultVolumeType) + ", " +
+                 q.P("Default Volume Type") + ", 1, " + q.P(NowIso()) + ")";
+         Exec(s, q);
+       }},
+  };
+  return kMigrations;
+}
+
+// Column list of a volume read, joined with its type (alias v, t).
+const char kVolumeColumns[] =
+    "v.id, v.display_name, v.display_description, v.size, v.status, v.attach_status, "
+    "v.migration_status, v.availability_zone, v.host, v.project_id, v.user_id, "
+    "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
+    "v.created_at, v.updated_at";
+const char kVolumeFrom[] =
+    " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
+
+Volume VolumeFromRow(const Row& r) {
+  Volume v;
+  v.id = r[0].value_or("");
+  v.has_name = r[1].has_value();
+  v.name = r[1].value_or("");
+  v.has_description = r[2].has_value();
+  v.description = r[2].value_or("");
+  v.size = ToInt(r[3]);
+  v.status = r[4].value_or("");
+  v.attach_status = r[5].value_or("detached");
+  v.migration_status = r[6];
+  v.availability_zone = r[7].value_or("");
+  v.host = r[8].value_or("");
+  v.project_id = r[9].value_or("");
+  v.user_id = r[10].value_or("");
+  v.volume_type_id = r[11].value_or("");
+  v.volume_type_name = r[12].value_or("");
+  v.snapshot_id = r[13];
+  v.source_volid = r[14];
+  v.bootable = ToInt(r[15]) != 0;
+  v.multiattach = ToInt(r[16]) != 0;
+  v.created_at = r[17].value_or("");
+  v.updated_at = r[18];
+  return v;
+}
+
+// API sort key -> SQL expression (NULLs read as '' so that paging can compare them).
+const std::map<std::string, std::string>& SortColumns() {
+  static const std::map<std::string, std::string> kCols = {
+      {"id", "v.id"},
+      {"name", "COALESCE(v.display_name, '')"},
+      {"display_name", "COALESCE(v.display_name, '')"},
+      {"description", "COALESCE(v.display_description, '')"},
+      {"size", "v.size"},
+      {"status", "v.status"},
+      {"created_at", "v.created_at"},
+      {"updated_at", "COALESCE(v.updated_at, '')"},
+      {"availability_zone", "COALESCE(v.availability_zone, '')"},
+      {"project_id", "COALESCE(v.project_id, '')"},
+      {"user_id", "COALESCE(v.user_id, '')"},
+      {"host", "COALESCE(v.host, '')"},
+      {"bootable", "v.bootable"},
+      {"volume_type_id", "COALESCE(v.volume_type_id, '')"},
+      {"attach_status", "v.attach_status"},
+  };
+  return kCols;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  bool pg = false;
+  std::unique_ptr<soci::connection_pool> pool;
+  std::size_t pool_size = 0;
+
+  // A leased connection; the lease returns on destruction.
+  struct Lease {
+    explicit Lease(soci::connection_pool& p) : session(p) {}
+    soci::session session;
+  };
+
+  // Runs `fn` in a write transaction (BEGIN IMMEDIATE on SQLite, so that two writers never
+  // deadlock on a lock upgrade) and converts database exceptions into a Status.
+  template <typename Fn>
+  Status Tx(Fn fn) {
+    try {
+      Lease l(*pool);
+      Exec(l.session, pg ? "BEGIN" : "BEGIN IMMEDIATE");
+      try {
+        Status st = fn(l.session);
+        Exec(l.session, st.ok() ? "COMMIT" : "ROLLBACK");
+        return st;
+      } catch (...) {
+        try {
+          Exec(l.session, "ROLLBACK");
+        } catch (...) {
+        }
+        throw;
+      }
+    } catch (const std::exception& e) {
+      return Internal(std::string("database error: ") + e.what());
+    }
+  }
+
+  // Runs `fn` on a leased connection (autocommit), converting exceptions.
+  template <typename T, typename Fn>
+  Result<T> Run(Fn fn) {
+    try {
+      Lease l(*pool);
+      return fn(l.session);
+    } catch (const std::exception& e) {
+      return Internal(std::string("database error: ") + e.what());
+    }
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+bool Store::is_postgresql() const { return impl_->pg; }
+
+namespace {
+
+std::string PgConnString(const std::string& url) {
+  // postgresql[+driver]://user:pass@host:port/db?host=/dir&...
+  std::string rest = url.substr(url.find("://") + 3);
+  std::string query;
+  if (auto q = rest.find('?'); q != std::string::npos) {
+    query = rest.substr(q + 1);
+    rest = rest.substr(0, q);
+  }
+  std::string userinfo, hostport, db;
+  if (auto at = rest.rfind('@'); at != std::string::npos) {
+    userinfo = rest.substr(0, at);
+    rest = rest.substr(at + 1);
+  }
+  if (auto slash = rest.find('/'); slash != std::string::npos) {
+    db = rest.substr(slash + 1);
+    hostport = rest.substr(0, slash);
+  } else {
+    hostport = rest;
+  }
+  auto quote = [](const std::string& v) {
+    std::string out = "'";
+    for (char c : v) {
+      if (c == '\'' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out + "'";
+  };
+  std::string cs;
+  if (!userinfo.empty()) {
+    auto colon = userinfo.find(':');
+    cs += "user=" + quote(userinfo.substr(0, colon)) + " ";
+    if (colon != std::string::npos) cs += "password=" + quote(userinfo.substr(colon + 1)) + " ";
+  }
+  if (!hostport.empty()) {
+    auto colon = hostport.rfind(':');
+    cs += "host=" + quote(hostport.substr(0, colon)) + " ";
+    if (colon != std::string::npos) cs += "port=" + quote(hostport.substr(colon + 1)) + " ";
+  }
+  if (!db.empty()) cs += "dbname=" + quote(db) + " ";
+  for (const auto& kv : Split(query, '&')) {
+    auto eq = kv.find('=');
+    if (eq == std::string::npos) continue;
+    cs += kv.substr(0, eq) + "=" + quote(kv.substr(eq + 1)) + " ";
+  }
+  return cs;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
+  auto impl = std::make_unique<Impl>();
+  try {
+    if (url.rfind("sqlite://", 0) == 0) {
+      std::string path = url.substr(std::string("sqlite://").size());
+      if (path.empty() || path == "/" || path == "/:memory:") {
+        path = ":memory:";
+      } else {
+        path = path.substr(1);  // sqlite:///rel -> rel, sqlite:////abs -> /abs
+      }
+      impl->pool_size = path == ":memory:" ? 1 : 4;
+      impl->pool = std::make_unique<soci::connection_pool>(impl->pool_size);
+      for (std::size_t i = 0; i < impl->pool_size; ++i) {
+        soci::session& s = impl->pool->at(i);
+        s.open(soci::sqlite3, "db=\"" + path + "\" timeout=30");
+        soci::row r;
+        s << "PRAGMA journal_mode=WAL", soci::into(r);
+        Exec(s, "PRAGMA synchronous=NORMAL");
+        Exec(s, "PRAGMA foreign_keys=ON");
+      }
+    } else if (url.rfind("postgresql://", 0) == 0 || url.rfind("postgresql+", 0) == 0) {
+      impl->pg = true;
+      impl->pool_size = 4;
+      impl->pool = std::make_unique<soci::connection_pool>(impl->pool_size);
+      std::string cs = PgConnString(url);
+      for (std::size_t i = 0; i < impl->pool_size; ++i) {
+        soci::session& s = impl->pool->at(i);
+        s.open(soci::postgresql, cs);
+        Exec(s, "SET client_min_messages TO WARNING");
+      }
+    } else {
+      return InvalidArgument("unsupported database URL '" + url +
+                             "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
+    }
+  } catch (const std::exception& e) {
+    return Unavailable("cannot open database '" + url + "': " + e.what());
+  }
+  return std::unique_ptr<Store>(new Store(std::move(impl)));
+}
+
+Result<int> Store::SchemaVersion() {
+  return impl_->Run<int>([&](soci::session& s) -> Result<int> {
+    Query exists;
+    if (impl_->pg) {
+      exists.sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'migrate_version'"
+                   " AND table_schema = current_schema()";
+    } else {
+      exists.sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'migrate_version'";
+    }
+    if (ToInt(Select(s, exists).at(0)[0]) == 0) return 0;
+    auto rows = Select(s, Query{"SELECT MAX(version) FROM migrate_version", {}});
+    return rows.empty() ? 0 : static_cast<int>(ToInt(rows[0][0]));
+  });
+}
+
+Status Store::Migrate() {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Exec(s, "CREATE TABLE IF NOT EXISTS migrate_version (version INTEGER NOT NULL)");
+    if (impl_->pg) Exec(s, "LOCK TABLE migrate_version IN EXCLUSIVE MODE");
+    auto rows = Select(s, Query{"SELECT MAX(version) FROM migrate_version", {}});
+    int current = rows.empty() ? 0 : static_cast<int>(ToInt(rows[0][0]));
+    for (const auto& m : Migrations()) {
+      if (m.version <= current) continue;
+      m.apply(s, impl_->pg);
+      Exec(s, "DELETE FROM migrate_version");
+      Query q;
+      q.sql = "INSERT INTO migrate_version (version) VALUES (" + q.P(std::to_string(m.version)) + ")";
+      Exec(s, q);
+    }
+    return Status::OK();
+  });
+}
+
+Status Store::CheckSchema() {
+  CINDER_ASSIGN_OR_RETURN(int v, SchemaVersion());
+  if (v != kLatestVersion) {
+    return FailedPrecondition("the database schema is at version " + std::to_string(v) +
+                              ", this libcinder needs version " + std::to_string(kLatestVersion) +
+                              ": run 'cinder-manage --config-file CONF db sync'");
+  }
+  return Status::OK();
+}
+
+Result<VolumeType> Store::GetVolumeType(const std::string& name_or_id) {
+  return impl_->Run<VolumeType>([&](soci::session& s) -> Result<VolumeType> {
+    Query q;
+    q.sql = "SELECT id, name, description, is_public FROM volume_types WHERE deleted = 0 AND (id = " +
+            q.P(name_or_id) + " OR name = " + q.P(name_or_id) + ")";
+    auto rows = Select(s, q);
+    if (rows.empty()) return NotFound("Volume type with name " + name_or_id + " could not be found.");
+    VolumeType t{rows[0][0].value_or(""), rows[0][1].value_or(""), rows[0][2].value_or(""),
+                 ToInt(rows[0][3]) != 0};
+    return t;
+  });
+}
+
+Status Store::InsertVolume(const Volume& v) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : "NULL"; };
+    q.sql = "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
+            "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
+            "source_volid, bootable, multiattach, created_at) VALUES (" +
+            q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
+            q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) +
+            ", " + q.P(v.attach_status) + ", " +
+            opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
+            opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) +
+            ", " + opt(v.volume_type_id.empty() ? std::nullopt
+                                                 : std::optional<std::string>(v.volume_type_id)) +
+            ", " + opt(v.snapshot_id) + ", " + opt(v.source_volid) + ", " +
+            (v.bootable ? "1" : "0") + ", " + (v.multiattach ? "1" : "0") + ", " +
+            q.P(v.created_at) + ")";
+    Exec(s, q);
+    for (const auto& [k, val] : v.metadata) {
+      Query m;
+      m.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" +
+              m.P(v.id) + ", " + m.P(k) + ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
+      Exec(s, m);
+    }
+    return Status::OK();
+  });
+}
+
+namespace {
+
+void AttachMetadata(soci::session& s, std::vector<Volume>* vols) {
+  if (vols->empty()) return;
+  std::map<std::string, Volume*> by_id;
+  std::vector<std::string> ids;
+  for (auto& v : *vols) {
+    by_id[v.id] = &v;
+    ids.push_back(v.id);
+  }
+  Query q;
+  q.sql = "SELECT volume_id, key, value FROM volume_metadata WHERE deleted = 0 AND volume_id IN " +
+          q.In(ids);
+  for (const auto& r : Select(s, q)) {
+    auto it = by_id.find(r[0].value_or(""));
+    if (it != by_id.end()) it->second->metadata[r[1].value_or("")] = r[2].value_or("");
+  }
+}
+
+void AddScope(Query* q, const ProjectScope& scope) {
+  if (scope) q->sql += " AND v.project_id = " + q->P(*scope);
+}
+
+}  // namespace
+
+Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope) {
+  return impl_->Run<Volume>([&](soci::session& s) -> Result<Volume> {
+    Query q;
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0 AND v.id = " +
+            q.P(id);
+    AddScope(&q, scope);
+    auto rows = Select(s, q);
+    if (rows.empty()) return NotFound("Volume " + id + " could not be found.");
+    std::vector<Volume> vols{VolumeFromRow(rows[0])};
+    AttachMetadata(s, &vols);
+    return vols[0];
+  });
+}
+
+Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectScope& scope,
+                                      int64_t max_limit) {
+  // Resolve the sort first: API keys to SQL expressions, id last as the tie-breaker.
+  std::vector<std::pair<std::string, bool>> sort;  // expression, ascending
+  bool has_id = false;
+  std::vector<SortKey> keys = lq.sort;
+  if (keys.empty()) keys = {{"created_at", false}, {"id", false}};
+  for (const auto& k : keys) {
+    auto it = SortColumns().find(k.key);
+    if (it == SortColumns().end()) return InvalidArgument("Invalid input received: Invalid sort key " + k.key);
+    sort.emplace_back(it->second, k.ascending);
+    if (k.key == "id") has_id = true;
+  }
+  if (!has_id) sort.emplace_back("v.id", sort.back().second);
+  int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
+
+  return impl_->Run<VolumeList>([&](soci::session& s) -> Result<VolumeList> {
+    Query q;
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0";
+    AddScope(&q, scope);
+    if (lq.name) q.sql += " AND v.display_name = " + q.P(*lq.name);
+    if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
+    if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
+    for (const auto& [k, val] : lq.metadata) {
+      q.sql += " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
+               "m.deleted = 0 AND m.key = " + q.P(k) + " AND m.value = " + q.P(val) + ")";
+    }
+    VolumeList out;
+    if (lq.with_count) {
+      Query c = q;
+      c.sql = "SELECT COUNT(*)" + c.sql.substr(c.sql.find(" FROM volumes v"));
+      out.count = ToInt(Select(s, c).at(0)[0]);
+    }
+    if (lq.marker) {
+      Query m;
+      m.sql = "SELECT ";
+      for (size_t i = 0; i < sort.size(); ++i) m.sql += (i ? ", " : "") + sort[i].first;
+      m.sql += std::string(kVolumeFrom) + " WHERE v.deleted = 0 AND v.id = " + m.P(*lq.marker);
+      AddScope(&m, scope);
+      auto rows = Select(s, m);
+      if (rows.empty()) return NotFound("Volume " + *lq.marker + " could not be found.");
+      // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...
+      std::string seek;
+      for (size_t i = 0; i < sort.size(); ++i) {
+        std::string term;
+        for (size_t j = 0; j < i; ++j) {
+          term += sort[j].first + " = " + q.P(rows[0][j].value_or("")) + " AND ";
+        }
+        term += sort[i].first + (sort[i].second ? " > " : " < ") + q.P(rows[0][i].value_or(""));
+        seek += (i ? " OR (" : "(") + term + ")";
+      }
+      q.sql += " AND (" + seek + ")";
+    }
+    q.sql += " ORDER BY ";
+    for (size_t i = 0; i < sort.size(); ++i) {
+      q.sql += (i ? ", " : "") + sort[i].first + (sort[i].second ? " ASC" : " DESC");
+    }
+    q.sql += " LIMIT " + std::to_string(limit + 1);
+    for (const auto& r : Select(s, q)) out.volumes.push_back(VolumeFromRow(r));
+    if (static_cast<int64_t>(out.volumes.size()) > limit) {
+      out.volumes.pop_back();
+      out.more = true;
+    }
+    AttachMetadata(s, &out.volumes);
+    return out;
+  });
+}
+
+Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
+                                    const std::string& new_status,
+                                    const std::vector<FieldUpdate>& fields) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<bool> Store::UpdateVolumeFields(const std::string& id, const std::vector<FieldUpdate>& fields) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE volumes SET updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& expected) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    std::string now = NowIso();
+    Query q;
+    q.sql = "UPDATE volumes SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) +
+            ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
+            " AND deleted = 0 AND status = " + q.P(expected);
+    changed = Exec(s, q) > 0;
+    if (changed) {
+      Query m;
+      m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) +
+              " WHERE volume_id = " + m.P(id) + " AND deleted = 0";
+      Exec(s, m);
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefix,
+                                                   const std::vector<std::string>& statuses) {
+  return impl_->Run<std::vector<Volume>>([&](soci::session& s) -> Result<std::vector<Volume>> {
+    Query q;
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom +
+            " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
+            " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " +
+            q.P(host_prefix);
+    std::vector<Volume> out;
+    for (const auto& r : Select(s, q)) out.push_back(VolumeFromRow(r));
+    return out;
+  });
+}
+
+Result<int64_t> Store::AllocatedGb(const std::string& host) {
+  return impl_->Run<int64_t>([&](soci::session& s) -> Result<int64_t> {
+    Query q;
+    q.sql = "SELECT COALESCE(SUM(size), 0) FROM volumes WHERE deleted = 0 AND host = " + q.P(host);
+    return ToInt(Select(s, q).at(0)[0]);
+  });
+}
+
+Result<Metadata> Store::GetVolumeMetadata(const std::string& id) {
+  return impl_->Run<Metadata>([&](soci::session& s) -> Result<Metadata> {
+    Query q;
+    q.sql = "SELECT key, value FROM volume_metadata WHERE deleted = 0 AND volume_id = " + q.P(id);
+    Metadata out;
+    for (const auto& r : Select(s, q)) out[r[0].value_or("")] = r[1].value_or("");
+    return out;
+  });
+}
+
+Status Store::SetVolumeMetadata(const std::string& id, const Metadata& metadata, bool replace) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query live;
+    live.sql = "SELECT 1 FROM volumes WHERE deleted = 0 AND id = " + live.P(id);
+    if (Select(s, live).empty()) return NotFound("Volume " + id + " could not be found.");
+    std::string now = NowIso();
+    if (replace) {
+      Query d;
+      d.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + d.P(now) +
+              " WHERE deleted = 0 AND volume_id = " + d.P(id);
+      std::vector<std::string> keep;
+      for (const auto& kv : metadata) keep.push_back(kv.first);
+      if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
+      Exec(s, d);
+    }
+    for (const auto& [k, v] : metadata) {
+      Query u;
+      u.sql = "UPDATE volume_metadata SET value = " + u.P(v) + ", updated_at = " + u.P(now) +
+              " WHERE deleted = 0 AND volume_id = " + u.P(id) + " AND key = " + u.P(k);
+      if (Exec(s, u) == 0) {
+        Query i;
+        i.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" +
+                i.P(id) + ", " + i.P(k) + ", " + i.P(v) + ", " + i.P(now) + ")";
+        Exec(s, i);
+      }
+    }
+    return Status::OK();
+  });
+}
+
+Result<bool> Store::DeleteVolumeMetadataKey(const std::string& id, const std::string& key) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    std::string now = NowIso();
+    q.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + q.P(now) +
+            " WHERE deleted = 0 AND volume_id = " + q.P(id) + " AND key = " + q.P(key);
+    return Exec(s, q) > 0;
+  });
+}
+
+Status Store::UpsertService(const std::string& host, const std::string& binary,
+                            const std::string& topic, const std::string& availability_zone) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    std::string now = NowIso();
+    Query u;
+    u.sql = "UPDATE services SET topic = " + u.P(topic) + ", availability_zone = " +
+            u.P(availability_zone) + ", updated_at = " + u.P(now) +
+            ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + u.P(host) +
+            " AND \"binary\" = " + u.P(binary);
+    if (Exec(s, u) == 0) {
+      Query i;
+      i.sql = "INSERT INTO services (host, \"binary\", topic, availability_zone, created_at) VALUES (" +
+              i.P(host) + ", " + i.P(binary) + ", " + i.P(topic) + ", " + i.P(availability_zone) +
+              ", " + i.P(now) + ")";
+      Exec(s, i);
+    }
+    return Status::OK();
+  });
+}
+
+Result<int64_t> Store::Purge(const std::string& before_iso) {
+  int64_t removed = 0;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    auto run = [&](const std::string& sql) {
+      Query q;
+      q.sql = sql;
+      std::string cutoff = q.P(before_iso);
+      auto pos = q.sql.find("$CUTOFF");
+      while (pos != std::string::npos) {
+        q.sql.replace(pos, 7, cutoff);
+        pos = q.sql.find("$CUTOFF");
+      }
+      removed += Exec(s, q);
+    };
+    // Children first: metadata of purged volumes, then rows deleted on their own.
+    run("DELETE FROM volume_metadata WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM volume_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volumes WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_type_extra_specs WHERE volume_type_id IN (SELECT id FROM volume_types "
+        "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
+    run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_types WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM services WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return removed;
+}
+
+}  // namespace cinder

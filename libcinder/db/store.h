@@ -1,0 +1,97 @@
+// Store: libcinder's SQL database (SQLite or PostgreSQL through SOCI).
+//
+// Only this folder sees SOCI. Every status change is one conditional UPDATE on the expected
+// status (compare-and-swap); rows are soft-deleted (deleted, deleted_at) and purged later.
+// A Store is safe for concurrent use: it keeps a small pool of connections.
+#ifndef CINDER_DB_STORE_H_
+#define CINDER_DB_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cinder/status.h"
+#include "cinder/volume.h"
+
+namespace cinder {
+
+struct VolumeType {
+  std::string id;
+  std::string name;
+  std::string description;
+  bool is_public = true;
+};
+
+// Which project's rows a read may see; nullopt means every project (admin all_tenants).
+using ProjectScope = std::optional<std::string>;
+
+// One column to change alongside a status (value nullopt writes NULL).
+using FieldUpdate = std::pair<std::string, std::optional<std::string>>;
+
+class Store {
+ public:
+  static constexpr int kLatestVersion = 1;
+  static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
+
+  // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
+  // postgresql://user:pass@host:port/db[?host=/socket/dir].
+  static Result<std::unique_ptr<Store>> Open(const std::string& url);
+  ~Store();
+
+  // Applies every migration not yet applied; idempotent.
+  Status Migrate();
+  Result<int> SchemaVersion();
+  // FailedPrecondition unless the schema is at kLatestVersion.
+  Status CheckSchema();
+  bool is_postgresql() const;
+
+  // Volume types.
+  Result<VolumeType> GetVolumeType(const std::string& name_or_id);
+
+  // Volumes.
+  Status InsertVolume(const Volume& v);
+  Result<Volume> GetVolume(const std::string& id, const ProjectScope& scope);
+  // Applies filters, sort and paging; `max_limit` caps the page.
+  Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope,
+                                 int64_t max_limit);
+  // Sets status (and `fields`) iff the volume exists and its status is one of `expected`
+  // (any status when `expected` is empty). Returns whether the row changed.
+  Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
+                               const std::string& new_status,
+                               const std::vector<FieldUpdate>& fields = {});
+  // Changes `fields` without touching status; returns whether the volume exists.
+  Result<bool> UpdateVolumeFields(const std::string& id, const std::vector<FieldUpdate>& fields);
+  // Soft-deletes the volume and its metadata iff its status is `expected`.
+  Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
+  // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
+  Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix,
+                                              const std::vector<std::string>& statuses);
+  // Sum of the sizes of the live volumes on `host` (host@backend#pool).
+  Result<int64_t> AllocatedGb(const std::string& host);
+
+  // Volume metadata.
+  Result<Metadata> GetVolumeMetadata(const std::string& id);
+  // Merges (or, when `replace`, replaces) the metadata of a live volume in one transaction.
+  Status SetVolumeMetadata(const std::string& id, const Metadata& metadata, bool replace);
+  // Returns false when the key was not set.
+  Result<bool> DeleteVolumeMetadataKey(const std::string& id, const std::string& key);
+
+  // Services.
+  Status UpsertService(const std::string& host, const std::string& binary,
+                       const std::string& topic, const std::string& availability_zone);
+
+  // Hard-deletes rows soft-deleted before `before_iso`; returns the number of rows removed.
+  Result<int64_t> Purge(const std::string& before_iso);
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_DB_STORE_H_

@@ -1,0 +1,58 @@
+#include <algorithm>
+
+#include "cinder/volume_driver.h"
+#include "volume/drivers/file/file_driver.h"
+
+namespace cinder {
+
+void DriverRegistry::Register(const std::string& name, DriverInfo info) {
+  drivers_[name] = std::move(info);
+}
+
+const DriverInfo* DriverRegistry::Find(const std::string& name) const {
+  auto it = drivers_.find(name);
+  return it == drivers_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> DriverRegistry::Names() const {
+  std::vector<std::string> out;
+  for (const auto& kv : drivers_) out.push_back(kv.first);
+  return out;
+}
+
+void RegisterBuiltinDrivers(DriverRegistry* registry) {
+  registry->Register("file", FileDriverInfo());
+}
+
+const DriverRegistry& DriverRegistry::Builtin() {
+  static const DriverRegistry* kBuiltin = [] {
+    auto* r = new DriverRegistry;
+    RegisterBuiltinDrivers(r);
+    return r;
+  }();
+  return *kBuiltin;
+}
+
+Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry,
+                                                 const DriverContext& ctx) {
+  const BackendOptions& b = ctx.backend;
+  const DriverInfo* info = registry.Find(b.volume_driver);
+  if (!info) {
+    std::string names;
+    for (const auto& n : registry.Names()) names += (names.empty() ? "" : ", ") + n;
+    return InvalidArgument("[" + b.name + "] volume_driver: unknown driver '" + b.volume_driver +
+                           "' (available: " + names + ")");
+  }
+  for (const auto& [opt, value] : b.driver_options) {
+    if (std::find(info->options.begin(), info->options.end(), opt) == info->options.end()) {
+      std::string accepted;
+      for (const auto& n : info->options) accepted += (accepted.empty() ? "" : ", ") + n;
+      return InvalidArgument("[" + b.name + "] " + opt + ": unknown option for volume driver '" +
+                             b.volume_driver + "' (accepted: volume_driver, volume_backend_name" +
+                             (accepted.empty() ? "" : ", " + accepted) + ")");
+    }
+  }
+  return info->factory(ctx);
+}
+
+}  // namespace cinder

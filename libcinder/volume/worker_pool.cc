@@ -1,0 +1,49 @@
+#include "volume/worker_pool.h"
+
+namespace cinder {
+
+WorkerPool::WorkerPool(int threads) {
+  if (threads < 1) threads = 1;
+  for (int i = 0; i < threads; ++i) workers_.push_back(std::make_unique<Worker>());
+  for (auto& w : workers_) w->thread = std::thread([this, p = w.get()] { Loop(p); });
+}
+
+WorkerPool::~WorkerPool() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stopping_ = true;
+  }
+  work_cv_.notify_all();
+  for (auto& w : workers_) w->thread.join();
+}
+
+void WorkerPool::Submit(const std::string& key, std::function<void()> task) {
+  Worker* w = workers_[std::hash<std::string>{}(key) % workers_.size()].get();
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    w->queue.push_back(std::move(task));
+    ++pending_;
+  }
+  work_cv_.notify_all();
+}
+
+void WorkerPool::Drain() {
+  std::unique_lock<std::mutex> l(mu_);
+  idle_cv_.wait(l, [this] { return pending_ == 0; });
+}
+
+void WorkerPool::Loop(Worker* w) {
+  std::unique_lock<std::mutex> l(mu_);
+  while (true) {
+    work_cv_.wait(l, [&] { return stopping_ || !w->queue.empty(); });
+    if (w->queue.empty()) return;  // stopping, and nothing left to do
+    auto task = std::move(w->queue.front());
+    w->queue.pop_front();
+    l.unlock();
+    task();
+    l.lock();
+    if (--pending_ == 0) idle_cv_.notify_all();
+  }
+}
+
+}  // namespace cinder

@@ -1,0 +1,43 @@
+// WorkerPool: runs tasks off the caller's thread; tasks with the same key run one at a time,
+// in submission order (each key always lands on the same worker).
+#ifndef CINDER_VOLUME_WORKER_POOL_H_
+#define CINDER_VOLUME_WORKER_POOL_H_
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace cinder {
+
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);
+  // Finishes every queued task, then joins the threads.
+  ~WorkerPool();
+  void Submit(const std::string& key, std::function<void()> task);
+  // Blocks until no task is queued or running.
+  void Drain();
+
+ private:
+  struct Worker {
+    std::deque<std::function<void()>> queue;
+    std::thread thread;
+  };
+  void Loop(Worker* w);
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;
+  std::condition_variable idle_cv_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  int pending_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_WORKER_POOL_H_

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian packages libcinder needs to build, test and run.
+# Idempotent: when every package is already installed, apt is not touched.
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  build-essential cmake ninja-build pkg-config ccache
+  libboost-dev libboost-program-options-dev libzmq3-dev cppzmq-dev libsoci-dev
+  libpoco-dev doctest-dev libiscsi-dev pybind11-dev python3-dev libzstd-dev
+  zlib1g-dev libssl-dev libpq-dev libsqlite3-dev
+  # tests and tools
+  python3-pytest postgresql python3-cinderclient python3-openstackclient
+  tgt libiscsi-bin xfsprogs wrk procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps: missing packages and not root; run as root: apt-get install ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done"
