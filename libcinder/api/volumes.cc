@@ -1,6 +1,7 @@
 // /v3/{project_id}/volumes: Cinder's volume API, its views and its request validation.
 #include <Poco/Dynamic/Var.h>
 #include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/MD5Engine.h>
 #include <Poco/URI.h>
@@ -28,7 +29,7 @@ using Poco::JSON::Object;
 Result<Object::Ptr> ParseBody(const ApiRequest& req) {
   if (req.body.empty()) return InvalidArgument("Malformed request body");
   try {
-    Poco::JSON::Parser parser;
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
     Var v = parser.parse(req.body);
     if (v.type() != typeid(Object::Ptr)) return InvalidArgument("Malformed request body");
     return v.extract<Object::Ptr>();
@@ -56,8 +57,9 @@ std::string PyRepr(const Var& v) {
     if (IsObject(v)) {
       std::string out = "{";
       bool first = true;
-      for (const auto& [k, val] : *v.extract<Object::Ptr>()) {
-        out += (first ? "'" : ", '") + k + "': " + PyRepr(val);
+      auto obj = v.extract<Object::Ptr>();
+      for (const auto& k : obj->getNames()) {  // insertion order, as Python prints a dict
+        out += (first ? "'" : ", '") + k + "': " + PyRepr(obj->get(k));
         first = false;
       }
       return out + "}";
@@ -291,7 +293,7 @@ Result<Metadata> ParseMetadataFilter(const std::string& text) {
     if (c == '\'') c = '"';
   }
   try {
-    Poco::JSON::Parser parser;
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
     Var v = parser.parse(json);
     if (!IsObject(v)) throw std::runtime_error("not an object");
     Metadata md;

@@ -1,0 +1,245 @@
+// The REST layer through api::Router (no sockets): versions, microversions, noauth, views.
+#include <doctest/doctest.h>
+
+#include "api/router.h"
+#include "cinder/service.h"
+#include "common/util.h"
+#include "test_util.h"
+
+namespace cinder {
+
+namespace {
+
+struct Fixture {
+  testing::TempDir dir;
+  Options options;
+  std::unique_ptr<VolumeManager> volumes;
+  std::unique_ptr<api::Router> router;
+
+  Fixture() {
+    options = DefaultOptions(dir.path());
+    options.host = "h";
+    options.osapi_max_limit = 3;
+    REQUIRE(DbSync(options).ok());
+    VolumeManagerOptions vmo;
+    vmo.options = options;
+    volumes = std::move(VolumeManager::Open(vmo)).value();
+    router = std::make_unique<api::Router>(options, volumes.get());
+  }
+
+  api::ApiResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
+                        const std::string& version = "volume 3.70") {
+    api::ApiRequest req;
+    req.method = method;
+    auto q = target.find('?');
+    req.path = target.substr(0, q);
+    if (q != std::string::npos) {
+      for (const auto& kv : Split(target.substr(q + 1), '&')) {
+        auto eq = kv.find('=');
+        req.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+      }
+    }
+    req.headers["x-auth-token"] = "u1:abc123";
+    if (!version.empty()) req.headers["openstack-api-version"] = version;
+    req.body = body;
+    req.host_url = "http://h:1";
+    return router->Handle(req);
+  }
+
+  std::string Header(const api::ApiResponse& r, const std::string& name) {
+    for (const auto& [k, v] : r.headers) {
+      if (k == name) return v;
+    }
+    return "";
+  }
+};
+
+bool Contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+std::string IdOf(const std::string& body) {
+  auto p = body.find("\"id\": \"");
+  REQUIRE(p != std::string::npos);
+  return body.substr(p + 7, 36);
+}
+
+}  // namespace
+
+TEST_CASE("GET / answers 300 with Cinder's versions document") {
+  Fixture f;
+  auto r = f.Call("GET", "/", "", "");
+  CHECK(r.status == 300);
+  CHECK(r.body ==
+        "{\"versions\": [{\"id\": \"v3.0\", \"status\": \"CURRENT\", \"version\": \"3.70\", "
+        "\"min_version\": \"3.0\", \"updated\": \"2022-08-31T00:00:00Z\", \"links\": [{\"rel\": "
+        "\"describedby\", \"type\": \"text/html\", \"href\": \"https://docs.openstack.org/\"}, "
+        "{\"rel\": \"self\", \"href\": \"http://h:1/v3/\"}], \"media-types\": [{\"base\": "
+        "\"application/json\", \"type\": \"application/vnd.openstack.volume+json;version=3\"}]}]}");
+  CHECK(f.Call("GET", "/v3/").status == 200);
+}
+
+TEST_CASE("microversions: none is 3.0, latest is the max, out of range 406, malformed 400") {
+  Fixture f;
+  auto none = f.Call("GET", "/v3/abc123/volumes", "", "");
+  CHECK(none.status == 200);
+  CHECK(f.Header(none, "OpenStack-API-Version") == "volume 3.0");
+  CHECK(f.Header(none, "Vary") == "OpenStack-API-Version");
+  CHECK(f.Header(f.Call("GET", "/v3/abc123/volumes", "", "volume latest"), "OpenStack-API-Version") ==
+        "volume 3.70");
+  CHECK(f.Header(f.Call("GET", "/v3/abc123/volumes", "", "compute 2.1, volume 3.45"),
+                 "OpenStack-API-Version") == "volume 3.45");
+  auto high = f.Call("GET", "/v3/abc123/volumes", "", "volume 3.71");
+  CHECK(high.status == 406);
+  CHECK(high.body ==
+        "{\"computeFault\": {\"code\": 406, \"message\": \"Version 3.71 is not supported by the API. "
+        "Minimum is 3.0 and maximum is 3.70.\"}}");
+  CHECK(f.Call("GET", "/v3/abc123/volumes", "", "volume 2.0").status == 406);
+  auto bad = f.Call("GET", "/v3/abc123/volumes", "", "volume 3.x");
+  CHECK(bad.status == 400);
+  CHECK(Contains(bad.body, "API Version String 3.x is of invalid format. Must be of format MajorNum.MinorNum."));
+  CHECK(f.Call("GET", "/v3/abc123/volumes", "", "volume 3.01").status == 400);
+}
+
+TEST_CASE("noauth: no token answers 204 with one; a URL project other than the token's is refused") {
+  Fixture f;
+  api::ApiRequest req;
+  req.method = "GET";
+  req.path = "/v3/abc123/volumes";
+  req.host_url = "http://h:1";
+  auto r = f.router->Handle(req);
+  CHECK(r.status == 204);
+  CHECK(f.Header(r, "X-Auth-Token") == "admin:admin");
+  auto other = f.Call("GET", "/v3/ffff/volumes");
+  CHECK(other.status == 400);
+  CHECK(Contains(other.body, "Malformed request url"));
+}
+
+TEST_CASE("the detail view has Cinder's fields for the microversion asked") {
+  Fixture f;
+  auto created = f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1, "name": "a"}})");
+  REQUIRE(created.status == 202);
+  CHECK(Contains(created.body, "\"status\": \"creating\""));
+  CHECK_FALSE(Contains(created.body, "os-vol-host-attr:host"));  // create shows no extension keys
+  std::string id = IdOf(created.body);
+  f.volumes->Drain();
+  auto v30 = f.Call("GET", "/v3/abc123/volumes/" + id, "", "volume 3.0");
+  CHECK(Contains(v30.body, "\"bootable\": \"false\""));
+  CHECK(Contains(v30.body, "\"os-vol-host-attr:host\": \"h@file#file\""));
+  CHECK(Contains(v30.body, "\"links\": [{\"rel\": \"self\", \"href\": \"http://h:1/v3/abc123/volumes/" + id +
+                               "\"}, {\"rel\": \"bookmark\", \"href\": \"http://h:1/abc123/volumes/" + id + "\"}]"));
+  CHECK_FALSE(Contains(v30.body, "volume_type_id"));
+  CHECK_FALSE(Contains(v30.body, "\"group_id\""));
+  auto v370 = f.Call("GET", "/v3/abc123/volumes/" + id);
+  for (const char* key : {"group_id", "provider_id", "shared_targets", "service_uuid", "cluster_name",
+                          "volume_type_id", "consumes_quota"}) {
+    std::string k = key;
+    CAPTURE(k);
+    CHECK(Contains(v370.body, std::string("\"") + key + "\": "));
+  }
+  // 3.67: the same resource without the project in the URL, and links without it.
+  auto bare = f.Call("GET", "/v3/volumes/" + id);
+  CHECK(bare.status == 200);
+  CHECK(Contains(bare.body, "\"href\": \"http://h:1/v3/volumes/" + id + "\""));
+}
+
+TEST_CASE("lists page with volumes_links and count (3.45)") {
+  Fixture f;
+  for (int i = 0; i < 4; ++i) {
+    REQUIRE(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1}})").status == 202);
+  }
+  auto page = f.Call("GET", "/v3/abc123/volumes?limit=2&with_count=true");
+  CHECK(page.status == 200);
+  CHECK(Contains(page.body, "\"count\": 4"));
+  CHECK(Contains(page.body, "\"volumes_links\": [{\"rel\": \"next\", \"href\": "
+                            "\"http://h:1/v3/abc123/volumes?limit=2&with_count=true&marker="));
+  // osapi_max_limit (3 here) caps a page.
+  auto capped = f.Call("GET", "/v3/abc123/volumes/detail");
+  CHECK(Contains(capped.body, "volumes/detail?marker="));
+  // Before 3.45 with_count is not a known parameter.
+  CHECK(f.Call("GET", "/v3/abc123/volumes?with_count=true", "", "volume 3.44").status == 400);
+  auto bad = f.Call("GET", "/v3/abc123/volumes?limit=x");
+  CHECK(bad.body == "{\"badRequest\": {\"code\": 400, \"message\": \"limit param must be an integer\"}}");
+  CHECK(f.Call("GET", "/v3/abc123/volumes?sort=size:up").status == 400);
+  CHECK(f.Call("GET", "/v3/abc123/volumes?marker=nope").status == 404);
+  CHECK(f.Call("GET", "/v3/abc123/volumes?foo=1").status == 400);
+}
+
+TEST_CASE("request validation follows Cinder's schemas") {
+  Fixture f;
+  struct Case {
+    const char* body;
+    int status;
+    const char* message;
+  };
+  const Case cases[] = {
+      {R"({"volume": {"size": 0}})", 400, "Invalid input for field/attribute size. Value: 0. 0 is less than the minimum of 1"},
+      {R"({"volume": {"size": -1}})", 400, "Invalid input for field/attribute size. Value: -1. -1 is less than the minimum of 1"},
+      {R"({"volume": {"size": "abc"}})", 400, "Invalid input for field/attribute size. Value: abc. 'abc' does not match '^[0-9]+$'"},
+      {R"({"volume": {"size": 1.5}})", 400, "Invalid input for field/attribute size. Value: 1.5. 1.5 is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": true}})", 400, "Invalid input for field/attribute size. Value: True. True is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": 1, "colour": "red"}})", 400, "Invalid input for field/attribute volume. Value: {'size': 1, 'colour': 'red'}. Additional properties are not allowed ('colour' was unexpected)"},
+      {R"({"volume": {"size": 1, "metadata": {"k": 1}}})", 400, "Invalid input for field/attribute k. Value: 1. 1 is not of type 'string'"},
+      {R"({"volume": {"size": 1, "multiattach": true}})", 400, "multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes."},
+      {R"({"volume": {"size": 1, "volume_type": "gold"}})", 404, "Volume type with name gold could not be found."},
+      {R"({"volume": {"size": 1, "snapshot_id": "x"}})", 400, "Invalid input received: creating a volume with 'snapshot_id' is not supported by this service yet."},
+      {R"({"vol": {}})", 400, "'volume' is a required property"},
+      {R"({"volume": )", 400, "Malformed request body"},
+  };
+  for (const auto& c : cases) {
+    std::string body = c.body;
+    auto r = f.Call("POST", "/v3/abc123/volumes", body);
+    CAPTURE(body);
+    CAPTURE(r.body);
+    CHECK(r.status == c.status);
+    CHECK(Contains(r.body, std::string("\"message\": \"") + c.message + "\""));
+  }
+  // The size as a string of digits is accepted, as Cinder's schema allows.
+  CHECK(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": "2"}})").status == 202);
+}
+
+TEST_CASE("metadata items and actions answer as Cinder's controllers") {
+  Fixture f;
+  auto created = f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1, "metadata": {"a": "1"}}})");
+  std::string id = IdOf(created.body);
+  f.volumes->Drain();
+  std::string base = "/v3/abc123/volumes/" + id;
+  CHECK(f.Call("GET", base + "/metadata/a").body == "{\"meta\": {\"a\": \"1\"}}");
+  auto missing = f.Call("GET", base + "/metadata/zz");
+  CHECK(missing.status == 404);
+  CHECK(Contains(missing.body, "Volume " + id + " has no metadata with key zz."));
+  auto mismatch = f.Call("PUT", base + "/metadata/a", R"({"meta": {"b": "2"}})");
+  CHECK(mismatch.status == 400);
+  CHECK(Contains(mismatch.body, "Request body and URI mismatch"));
+  CHECK(f.Call("PUT", base + "/metadata/a", R"({"meta": {"a": "9"}})").body == "{\"meta\": {\"a\": \"9\"}}");
+  // ETag and If-Match (3.15), as cinderclient's metadata unset uses them.
+  auto listed = f.Call("GET", base + "/metadata");
+  std::string etag = f.Header(listed, "Etag");
+  CHECK(etag.size() == 32);
+  api::ApiRequest put;
+  put.method = "PUT";
+  put.path = base + "/metadata";
+  put.headers = {{"x-auth-token", "u1:abc123"}, {"openstack-api-version", "volume 3.70"}, {"if-match", "stale"}};
+  put.body = R"({"metadata": {}})";
+  put.host_url = "http://h:1";
+  CHECK(f.router->Handle(put).status == 412);
+  put.headers["if-match"] = etag;
+  CHECK(f.router->Handle(put).body == "{\"metadata\": {}}");
+
+  auto unknown = f.Call("POST", base + "/action", R"({"os-frobnicate": {}})");
+  CHECK(unknown.status == 400);
+  CHECK(Contains(unknown.body, "There is no such action: os-frobnicate"));
+  auto small = f.Call("POST", base + "/action", R"({"os-extend": {"new_size": 1}})");
+  CHECK(small.status == 400);
+  CHECK(f.Call("POST", base + "/action", R"({"os-extend": {"new_size": "x"}})").status == 400);
+  CHECK(f.Call("POST", base + "/action", R"({"os-extend": {"new_size": 2}})").status == 202);
+  f.volumes->Drain();
+  CHECK(Contains(f.Call("GET", base).body, "\"size\": 2"));
+  CHECK(f.Call("POST", base + "/action", R"({"os-reset_status": {"status": "nonsense"}})").status == 400);
+  CHECK(f.Call("POST", base + "/action", R"({"os-reset_status": {"status": "error"}})").status == 202);
+  CHECK(f.Call("POST", base + "/action", R"({"os-force_delete": {}})").status == 202);
+  f.volumes->Drain();
+  auto gone = f.Call("GET", base);
+  CHECK(gone.status == 404);
+  CHECK(gone.body == "{\"itemNotFound\": {\"code\": 404, \"message\": \"Volume " + id + " could not be found.\"}}");
+}
+
+}  // namespace cinder

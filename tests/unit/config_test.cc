@@ -1,0 +1,121 @@
+#include <doctest/doctest.h>
+
+#include "cinder/options.h"
+#include "cinder/volume_driver.h"
+
+namespace cinder {
+
+TEST_CASE("a Cinder-style cinder.conf is read with Cinder's names") {
+  auto o = ParseConfig(R"(
+# comment
+[DEFAULT]
+osapi_volume_listen = 0.0.0.0
+osapi_volume_listen_port = 9876
+auth_strategy = noauth
+state_path = /srv/cinder
+storage_availability_zone = az1
+osapi_max_limit = 50
+osapi_max_request_body_size = 2048
+enabled_backends = fast, slow
+debug = True
+
+[database]
+connection = postgresql://cinder:secret@db.example:5433/cinder
+
+[fast]
+volume_driver = file
+volume_backend_name = FAST
+file_volume_directory = /srv/fast
+
+[slow]
+volume_driver = file
+)",
+                       "cinder.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->osapi_volume_listen == "0.0.0.0");
+  CHECK(o->osapi_volume_listen_port == 9876);
+  CHECK(o->state_path == "/srv/cinder");
+  CHECK(o->storage_availability_zone == "az1");
+  CHECK(o->osapi_max_limit == 50);
+  CHECK(o->osapi_max_request_body_size == 2048);
+  CHECK(o->debug);
+  CHECK(o->DatabaseUrl() == "postgresql://cinder:secret@db.example:5433/cinder");
+  REQUIRE(o->backends.size() == 2);
+  CHECK(o->backends[0].name == "fast");
+  CHECK(o->backends[0].volume_backend_name == "FAST");
+  CHECK(o->backends[0].driver_options.at("file_volume_directory") == "/srv/fast");
+  CHECK(o->backends[1].name == "slow");
+  CHECK(o->backends[1].volume_backend_name == "slow");  // defaults to the section name
+}
+
+TEST_CASE("defaults are Cinder's: port 8776, zone nova, limit 1000, one file backend") {
+  auto o = ParseConfig("[DEFAULT]\nstate_path = /tmp/x\n", "c.conf");
+  REQUIRE(o.ok());
+  CHECK(o->osapi_volume_listen_port == 8776);
+  CHECK(o->storage_availability_zone == "nova");
+  CHECK(o->osapi_max_limit == 1000);
+  CHECK(o->osapi_max_request_body_size == 114688);
+  CHECK(o->auth_strategy == "noauth");
+  CHECK(o->DatabaseUrl() == "sqlite:////tmp/x/cinder.sqlite");
+  REQUIRE(o->backends.size() == 1);
+  CHECK(o->backends[0].volume_driver == "file");
+}
+
+TEST_CASE("bad configuration names the file, the section and the option") {
+  struct Case {
+    const char* text;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"[DEFAULT]\nosapi_volume_listen_prot = 1\n",
+       "my.conf: [DEFAULT] osapi_volume_listen_prot: unknown option"},
+      {"[DEFAULT]\nosapi_volume_listen_port = http\n",
+       "my.conf: [DEFAULT] osapi_volume_listen_port: invalid value 'http' (expected an integer from 0 to 65535)"},
+      {"[DEFAULT]\nosapi_volume_listen_port = 70000\n",
+       "my.conf: [DEFAULT] osapi_volume_listen_port: invalid value '70000' (expected an integer from 0 to 65535)"},
+      {"[DEFAULT]\nauth_strategy = keystone\n",
+       "my.conf: [DEFAULT] auth_strategy: 'keystone' is not supported yet; use 'noauth'"},
+      {"[DEFAULT]\ndebug = maybe\n", "my.conf: [DEFAULT] debug: invalid value 'maybe' (expected true or false)"},
+      {"[database]\nconnection = mysql://x\n",
+       "my.conf: [database] connection: invalid value 'mysql://x' (expected sqlite:///PATH or "
+       "postgresql://USER:PASS@HOST:PORT/DB)"},
+      {"[database]\nidle_timeout = 3\n", "my.conf: [database] idle_timeout: unknown option"},
+      {"[lvm]\nvolume_driver = file\n",
+       "my.conf: [lvm]: unknown section (not DEFAULT, database, or a backend named in enabled_backends)"},
+      {"[DEFAULT]\nenabled_backends = a,a\n", "my.conf: [DEFAULT] enabled_backends: backend 'a' is listed twice"},
+      {"[DEFAULT]\nenabled_backends = ,\n",
+       "my.conf: [DEFAULT] enabled_backends: must name at least one backend section"},
+      {"orphan = 1\n", "my.conf: option 'orphan' is outside any [section]"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto o = ParseConfig(c.text, "my.conf");
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.status().code() == Code::kInvalidArgument);
+    CHECK(o.status().message() == c.error);
+  }
+}
+
+TEST_CASE("a missing config file is an error naming it") {
+  auto o = LoadConfigFile("/nonexistent/cinder.conf");
+  REQUIRE_FALSE(o.ok());
+  CHECK(o.status().message() == "/nonexistent/cinder.conf: cannot read the configuration file");
+}
+
+TEST_CASE("backend sections are checked against their driver") {
+  auto o = ParseConfig("[DEFAULT]\nenabled_backends = b1\n[b1]\nvolume_driver = file\nfile_dir = /x\n", "c.conf");
+  REQUIRE(o.ok());
+  auto d = OpenDriver(DriverRegistry::Builtin(), DriverContext{o->backends[0], "/tmp"});
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message() ==
+        "[b1] file_dir: unknown option for volume driver 'file' (accepted: volume_driver, "
+        "volume_backend_name, file_volume_directory)");
+
+  o->backends[0].driver_options.clear();
+  o->backends[0].volume_driver = "lvm";
+  d = OpenDriver(DriverRegistry::Builtin(), DriverContext{o->backends[0], "/tmp"});
+  REQUIRE_FALSE(d.ok());
+  CHECK(d.status().message() == "[b1] volume_driver: unknown driver 'lvm' (available: file)");
+}
+
+}  // namespace cinder

@@ -1,0 +1,251 @@
+// VolumeManager through its public interface, on a real SQLite file and the file driver.
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+#include "cinder/service.h"
+#include "cinder/volume_driver.h"
+#include "cinder/volume_manager.h"
+#include "common/util.h"
+#include "db/store.h"
+#include "test_util.h"
+
+namespace cinder {
+
+namespace {
+
+Options TestOptions(const std::string& dir) {
+  Options o = DefaultOptions(dir);
+  o.host = "testhost";
+  return o;
+}
+
+std::unique_ptr<VolumeManager> OpenManager(const Options& o, const DriverRegistry* drivers = nullptr) {
+  REQUIRE(DbSync(o).ok());
+  VolumeManagerOptions vmo;
+  vmo.options = o;
+  vmo.drivers = drivers;
+  auto m = VolumeManager::Open(vmo);
+  REQUIRE_MESSAGE(m.ok(), m.status().ToString());
+  return std::move(m).value();
+}
+
+int64_t FileSize(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_size : -1;
+}
+
+// A driver that fails every call: for the error paths.
+class FailingDriver : public VolumeDriver {
+ public:
+  Status CreateVolume(const std::string&, int64_t) override { return Internal("disk on fire"); }
+  Status ExtendVolume(const std::string&, int64_t) override { return Internal("disk on fire"); }
+  Status DeleteVolume(const std::string&) override { return Internal("disk on fire"); }
+  bool VolumeExists(const std::string&) override { return false; }
+  std::string LocalPath(const std::string&) override { return ""; }
+  Result<BackendCapacity> GetCapacity() override { return BackendCapacity{100, 100}; }
+};
+
+const RequestContext kCtx = RequestContext::Admin("user", "proj");
+
+}  // namespace
+
+TEST_CASE("create answers 'creating' at once, and a worker makes the volume available") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  VolumeCreate c;
+  c.size = 2;
+  c.name = "data";
+  c.metadata = {{"k", "v"}};
+  auto v = m->CreateVolume(kCtx, c);
+  REQUIRE(v.ok());
+  CHECK(v->status == "creating");
+  CHECK(v->host == "testhost@file#file");
+  CHECK(v->volume_type_name == "__DEFAULT__");
+  CHECK(v->availability_zone == "nova");
+  m->Drain();
+  auto got = m->GetVolume(kCtx, v->id);
+  REQUIRE(got.ok());
+  CHECK(got->status == "available");
+  CHECK(got->metadata == Metadata{{"k", "v"}});
+  CHECK(FileSize(*m->LocalPath(kCtx, v->id)) == 2LL << 30);
+}
+
+TEST_CASE("bad creates are refused and leave nothing behind") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  auto count = [&] { return m->ListVolumes(kCtx, {})->volumes.size(); };
+  VolumeCreate c;
+  c.size = 0;
+  CHECK(m->CreateVolume(kCtx, c).status().code() == Code::kInvalidArgument);
+  c.size = 1LL << 40;  // a yottabyte-class request no file system here can hold
+  auto big = m->CreateVolume(kCtx, c);
+  CHECK(big.status().code() == Code::kInvalidArgument);
+  CHECK(big.status().message().find("larger than the free capacity of every backend") != std::string::npos);
+  c.size = 1;
+  c.volume_type = "gold";
+  CHECK(m->CreateVolume(kCtx, c).status().code() == Code::kNotFound);
+  c.volume_type.reset();
+  c.availability_zone = "mars";
+  CHECK(m->CreateVolume(kCtx, c).status().message() ==
+        "Invalid input received: Availability zone 'mars' is invalid.");
+  c.availability_zone.reset();
+  c.name = std::string(256, 'n');
+  CHECK(m->CreateVolume(kCtx, c).status().message() ==
+        "Invalid input received: name has 256 characters, more than 255.");
+  CHECK(count() == 0);
+}
+
+TEST_CASE("extend grows the file, refuses to shrink, and needs an available volume") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  REQUIRE(v.ok());
+  m->Drain();
+  auto same = m->ExtendVolume(kCtx, v->id, 1);
+  CHECK(same.message() ==
+        "Invalid input received: New size for extend must be greater than current size. (current: 1, "
+        "extended: 1).");
+  REQUIRE(m->ExtendVolume(kCtx, v->id, 3).ok());
+  m->Drain();
+  auto got = m->GetVolume(kCtx, v->id);
+  CHECK(got->size == 3);
+  CHECK(got->status == "available");
+  CHECK(FileSize(*m->LocalPath(kCtx, v->id)) == 3LL << 30);
+  REQUIRE(m->ResetStatus(kCtx, v->id, std::string("error"), std::nullopt, std::nullopt).ok());
+  auto refused = m->ExtendVolume(kCtx, v->id, 4);
+  CHECK(refused.code() == Code::kFailedPrecondition);
+  CHECK(refused.message() == "Invalid volume: Volume " + v->id +
+                                 " status must be '{'status': 'available'}' to extend, currently error.");
+  CHECK(m->GetVolume(kCtx, v->id)->size == 3);
+}
+
+TEST_CASE("delete removes the file and the volume; a forbidden status is refused") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  REQUIRE(v.ok());
+  m->Drain();
+  std::string path = *m->LocalPath(kCtx, v->id);
+  REQUIRE(m->ResetStatus(kCtx, v->id, std::string("extending"), std::nullopt, std::nullopt).ok());
+  auto refused = m->DeleteVolume(kCtx, v->id, false);
+  CHECK(refused.code() == Code::kFailedPrecondition);
+  CHECK(m->GetVolume(kCtx, v->id)->status == "extending");
+  CHECK(FileSize(path) == 1LL << 30);
+  REQUIRE(m->DeleteVolume(kCtx, v->id, /*force=*/true).ok());
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, v->id).status().code() == Code::kNotFound);
+  CHECK(FileSize(path) == -1);
+  CHECK(m->DeleteVolume(kCtx, v->id, false).code() == Code::kNotFound);
+}
+
+TEST_CASE("force delete needs an admin; reset_status validates its input") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  m->Drain();
+  RequestContext user;
+  user.user_id = "u";
+  user.project_id = "proj";
+  CHECK(m->DeleteVolume(user, v->id, true).code() == Code::kPermissionDenied);
+  CHECK(m->ResetStatus(user, v->id, std::string("error"), std::nullopt, std::nullopt).code() ==
+        Code::kPermissionDenied);
+  CHECK(m->ResetStatus(kCtx, v->id, std::string("bogus"), std::nullopt, std::nullopt).code() ==
+        Code::kInvalidArgument);
+  CHECK(m->ResetStatus(kCtx, v->id, std::string("deleting"), std::nullopt, std::nullopt).message() ==
+        "Cannot reset-state to deleting");
+  CHECK(m->ResetStatus(kCtx, v->id, std::nullopt, std::nullopt, std::nullopt).code() ==
+        Code::kInvalidArgument);
+  CHECK(m->GetVolume(kCtx, v->id)->status == "available");
+  // A non-admin sees only its project's volumes.
+  RequestContext other;
+  other.project_id = "elsewhere";
+  CHECK(m->GetVolume(other, v->id).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("a failing driver leaves error, error_extending or error_deleting, never a transitional status") {
+  testing::TempDir dir;
+  DriverRegistry drivers;
+  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
+                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
+                                         },
+                                         {}});
+  Options o = TestOptions(dir.path());
+  o.backends[0].volume_driver = "failing";
+  auto m = OpenManager(o, &drivers);
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  REQUIRE(v.ok());
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, v->id)->status == "error");
+  REQUIRE(m->ResetStatus(kCtx, v->id, std::string("available"), std::nullopt, std::nullopt).ok());
+  REQUIRE(m->ExtendVolume(kCtx, v->id, 2).ok());
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, v->id)->status == "error_extending");
+  CHECK(m->GetVolume(kCtx, v->id)->size == 1);
+  REQUIRE(m->DeleteVolume(kCtx, v->id, false).ok());
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, v->id)->status == "error_deleting");
+}
+
+TEST_CASE("on start, volumes an earlier run left half-done are repaired") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  std::string creating, extending, deleting;
+  {
+    auto m = OpenManager(o);
+    VolumeCreate c;
+    c.size = 1;
+    creating = m->CreateVolume(kCtx, c)->id;
+    extending = m->CreateVolume(kCtx, c)->id;
+    deleting = m->CreateVolume(kCtx, c)->id;
+    m->Drain();
+  }
+  {
+    // Simulate a crash in the middle of each operation.
+    auto s = Store::Open(o.DatabaseUrl());
+    REQUIRE(s.ok());
+    REQUIRE(*(*s)->CasVolumeStatus(creating, {}, "creating"));
+    REQUIRE(*(*s)->CasVolumeStatus(extending, {}, "extending"));
+    REQUIRE(*(*s)->CasVolumeStatus(deleting, {}, "deleting"));
+  }
+  auto m = OpenManager(o);
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, creating)->status == "error");
+  CHECK(m->GetVolume(kCtx, extending)->status == "error_extending");
+  CHECK(m->GetVolume(kCtx, deleting).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("metadata: merge, replace, delete, and validation") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  CHECK(*m->UpdateMetadata(kCtx, v->id, {{"a", "1"}}, false) == Metadata{{"a", "1"}});
+  CHECK(*m->UpdateMetadata(kCtx, v->id, {{"b", "2"}}, false) == Metadata{{"a", "1"}, {"b", "2"}});
+  CHECK(*m->UpdateMetadata(kCtx, v->id, {{"c", "3"}}, true) == Metadata{{"c", "3"}});
+  CHECK(m->DeleteMetadataKey(kCtx, v->id, "c").ok());
+  CHECK(m->DeleteMetadataKey(kCtx, v->id, "c").code() == Code::kNotFound);
+  CHECK(m->UpdateMetadata(kCtx, v->id, {{std::string(256, 'k'), "1"}}, false).status().code() ==
+        Code::kInvalidArgument);
+  CHECK(m->GetMetadata(kCtx, v->id)->empty());
+  CHECK(m->GetMetadata(kCtx, NewUuid()).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("the manager needs a synced schema") {
+  testing::TempDir dir;
+  VolumeManagerOptions vmo;
+  vmo.options = TestOptions(dir.path());
+  auto m = VolumeManager::Open(vmo);
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.status().message().find("cinder-manage --config-file CONF db sync") != std::string::npos);
+}
+
+}  // namespace cinder
