@@ -175,27 +175,34 @@ std::string ProjectPart(const ApiRequest& req) {
   return req.url_project.empty() ? "" : "/" + req.url_project;
 }
 
-void WriteLinks(JsonWriter& w, const ApiRequest& req, const std::string& id) {
+// The URL prefixes of a volume's self and bookmark links, computed once per request.
+struct LinkPrefixes {
+  explicit LinkPrefixes(const ApiRequest& req)
+      : self(req.host_url + "/v3" + ProjectPart(req) + "/volumes/"),
+        bookmark(req.host_url + ProjectPart(req) + "/volumes/") {}
+  std::string self, bookmark;
+};
+
+void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id) {
   w.Key("links").BeginArray();
-  w.BeginObject().Key("rel").String("self");
-  w.Key("href").String(req.host_url + "/v3" + ProjectPart(req) + "/volumes/" + id).EndObject();
-  w.BeginObject().Key("rel").String("bookmark");
-  w.Key("href").String(req.host_url + ProjectPart(req) + "/volumes/" + id).EndObject();
+  w.BeginObject().Key("rel").String("self").Key("href").String(links.self + id).EndObject();
+  w.BeginObject().Key("rel").String("bookmark").Key("href").String(links.bookmark + id).EndObject();
   w.EndArray();
 }
 
-void WriteSummary(JsonWriter& w, const ApiRequest& req, const Volume& v) {
+void WriteSummary(JsonWriter& w, const LinkPrefixes& links, const Volume& v) {
   w.BeginObject();
   w.Key("id").String(v.id);
   w.Key("name");
   v.has_name ? w.String(v.name) : w.Null();
-  WriteLinks(w, req, v.id);
+  WriteLinks(w, links, v.id);
   w.EndObject();
 }
 
 // Cinder's detail view (cinder/api/v2/views/volumes.py + v3/views/volumes.py) at req.version,
 // in Cinder's key order. `extensions`: the os-vol-* keys that show and detail add.
-void WriteDetail(JsonWriter& w, const ApiRequest& req, const Volume& v, bool extensions) {
+void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links, const Volume& v,
+                 bool extensions) {
   const bool admin = req.ctx.is_admin;
   const ApiVersion& ver = req.version;
   w.BeginObject();
@@ -216,7 +223,7 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const Volume& v, bool ext
   w.Key("metadata").BeginObject();
   for (const auto& [k, val] : v.metadata) w.Key(k).String(val);
   w.EndObject();
-  WriteLinks(w, req, v.id);
+  WriteLinks(w, links, v.id);
   w.Key("user_id").String(v.user_id);
   w.Key("bootable").String(v.bootable ? "true" : "false");
   w.Key("encrypted").Bool(false);
@@ -256,7 +263,7 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const Volume& v, bool ext
 std::string VolumeBody(const ApiRequest& req, const Volume& v, bool extensions) {
   JsonWriter w;
   w.BeginObject().Key("volume");
-  WriteDetail(w, req, v, extensions);
+  WriteDetail(w, req, LinkPrefixes(req), v, extensions);
   w.EndObject();
   return w.Take();
 }
@@ -418,9 +425,11 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   auto list = volumes.ListVolumes(req.ctx, *q);
   if (!list.ok()) return FaultFrom(list.status());
   JsonWriter w;
+  w.Reserve(256 + list->volumes.size() * (detail ? 1536 : 256));
+  LinkPrefixes links(req);
   w.BeginObject().Key("volumes").BeginArray();
   for (const auto& v : list->volumes) {
-    detail ? WriteDetail(w, req, v, /*extensions=*/true) : WriteSummary(w, req, v);
+    detail ? WriteDetail(w, req, links, v, /*extensions=*/true) : WriteSummary(w, links, v);
   }
   w.EndArray();
   // As Cinder: a next link whenever the page is full (against the total when counting).

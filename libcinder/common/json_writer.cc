@@ -4,28 +4,46 @@
 
 namespace cinder {
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out->append(buf);
-        } else {
-          out->push_back(static_cast<char>(c));
-        }
-    }
+namespace {
+
+// 1 for the bytes JSON strings must escape: control characters, '"' and '\'.
+struct EscapeTable {
+  bool needs[256] = {};
+  constexpr EscapeTable() {
+    for (int c = 0; c < 0x20; ++c) needs[c] = true;
+    needs[static_cast<unsigned char>('"')] = true;
+    needs[static_cast<unsigned char>('\\')] = true;
   }
-  out->push_back('"');
+};
+constexpr EscapeTable kEscape;
+
+}  // namespace
+
+void AppendJsonString(std::string* out, std::string_view s) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* run = p;  // start of the pending run of bytes that need no escaping
+  while (true) {
+    while (p < end && !kEscape.needs[static_cast<unsigned char>(*p)]) ++p;
+    if (p == end) break;
+    out->append(run, static_cast<size_t>(p - run));
+    switch (*p) {
+      case '"': out->append("\\\"", 2); break;
+      case '\\': out->append("\\\\", 2); break;
+      case '\n': out->append("\\n", 2); break;
+      case '\r': out->append("\\r", 2); break;
+      case '\t': out->append("\\t", 2); break;
+      case '\b': out->append("\\b", 2); break;
+      case '\f': out->append("\\f", 2); break;
+      default: {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(*p));
+        out->append(buf);
+      }
+    }
+    run = ++p;
+  }
+  out->append(run, static_cast<size_t>(end - run));
 }
 
 void JsonWriter::Separate() {
@@ -34,15 +52,16 @@ void JsonWriter::Separate() {
     return;
   }
   if (!first_.empty()) {
-    if (!first_.back()) out_.append(", ");
-    first_.back() = false;
+    char& first = first_.back();
+    if (!first) out_.append(", ", 2);
+    first = 0;
   }
 }
 
 JsonWriter& JsonWriter::BeginObject() {
   Separate();
   out_.push_back('{');
-  first_.push_back(true);
+  first_.push_back(1);
   return *this;
 }
 JsonWriter& JsonWriter::EndObject() {
@@ -53,7 +72,7 @@ JsonWriter& JsonWriter::EndObject() {
 JsonWriter& JsonWriter::BeginArray() {
   Separate();
   out_.push_back('[');
-  first_.push_back(true);
+  first_.push_back(1);
   return *this;
 }
 JsonWriter& JsonWriter::EndArray() {
@@ -63,14 +82,17 @@ JsonWriter& JsonWriter::EndArray() {
 }
 JsonWriter& JsonWriter::Key(std::string_view k) {
   Separate();
+  out_ += '"';
   AppendJsonString(&out_, k);
-  out_.append(": ");
+  out_.append("\": ", 3);
   after_key_ = true;
   return *this;
 }
 JsonWriter& JsonWriter::String(std::string_view v) {
   Separate();
+  out_ += '"';
   AppendJsonString(&out_, v);
+  out_ += '"';
   return *this;
 }
 JsonWriter& JsonWriter::Int(int64_t v) {
