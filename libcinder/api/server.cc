@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Thread.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
@@ -125,7 +126,13 @@ class PocoApiServer : public ApiServer {
 
   void Stop() override {
     if (server_) {
-      server_->stopAll(/*abortCurrent=*/false);
+      // Stop accepting, let requests in progress finish (up to 5 s), then drop the idle
+      // keep-alive connections rather than wait out their timeout.
+      server_->stop();
+      for (int i = 0; i < 500 && server_->currentConnections() > 0; ++i) {
+        Poco::Thread::sleep(10);
+      }
+      server_->stopAll(/*abortCurrent=*/true);
       server_.reset();
     }
     if (pool_) {
