@@ -1,6 +1,7 @@
 #include "common/json_writer.h"
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace cinder {
 
@@ -46,38 +47,32 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->append(run, static_cast<size_t>(end - run));
 }
 
-void JsonWriter::Separate() {
-  if (after_key_) {
-    after_key_ = false;
-    return;
-  }
-  if (!first_.empty()) {
-    char& first = first_.back();
-    if (!first) out_.append(", ", 2);
-    first = 0;
-  }
+void JsonWriter::Open(char c) {
+  Separate();
+  out_ += c;
+  if (depth_ == kMaxDepth) std::abort();
+  has_element_[depth_++] = 0;
+}
+
+void JsonWriter::Close(char c) {
+  out_ += c;
+  --depth_;
 }
 
 JsonWriter& JsonWriter::BeginObject() {
-  Separate();
-  out_.push_back('{');
-  first_.push_back(1);
+  Open('{');
   return *this;
 }
 JsonWriter& JsonWriter::EndObject() {
-  out_.push_back('}');
-  first_.pop_back();
+  Close('}');
   return *this;
 }
 JsonWriter& JsonWriter::BeginArray() {
-  Separate();
-  out_.push_back('[');
-  first_.push_back(1);
+  Open('[');
   return *this;
 }
 JsonWriter& JsonWriter::EndArray() {
-  out_.push_back(']');
-  first_.pop_back();
+  Close(']');
   return *this;
 }
 JsonWriter& JsonWriter::Key(std::string_view k) {

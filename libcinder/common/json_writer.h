@@ -6,7 +6,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace cinder {
 
@@ -51,9 +50,21 @@ class JsonWriter {
   std::string Take() { return std::move(out_); }
 
  private:
-  void Separate();
+  // Writes ", " before every element of a container but the first.
+  void Separate() {
+    if (after_key_) {
+      after_key_ = false;
+    } else if (depth_ > 0) {
+      if (has_element_[depth_ - 1]) out_.append(", ", 2);
+      has_element_[depth_ - 1] = 1;
+    }
+  }
+  void Open(char c);
+  void Close(char c);
   std::string out_;
-  std::vector<char> first_;  // per open container: 1 while it has no element yet
+  static constexpr int kMaxDepth = 64;  // the views nest a few levels; deeper is a bug
+  char has_element_[kMaxDepth] = {};  // per open container
+  int depth_ = 0;
   bool after_key_ = false;
 };
 

@@ -163,21 +163,29 @@ const std::vector<Migration>& Migrations() {
   return kMigrations;
 }
 
-// Column list of a volume read, joined with its type (alias v, t).
+// Column list of a volume read, joined with its type (alias v, t); the last column counts the
+// volume's metadata rows, so that the metadata query runs only for volumes that have some.
 const char kVolumeColumns[] =
     "v.id, v.display_name, v.display_description, v.size, v.status, v.attach_status, "
     "v.migration_status, v.availability_zone, v.host, v.project_id, v.user_id, "
     "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
-    "v.created_at, v.updated_at";
+    "v.created_at, v.updated_at, "
+    "(SELECT COUNT(*) FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0)";
 const char kVolumeFrom[] =
     " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
 
+// Volumes read by a SELECT of kVolumeColumns, and whether each has metadata rows.
+struct VolumeRows {
+  std::vector<Volume> volumes;
+  std::vector<bool> has_metadata;
+};
+
 // Runs a SELECT of kVolumeColumns and reads each row into a Volume with typed fields
 // (cheaper than SOCI's dynamic rows). Used for PostgreSQL.
-std::vector<Volume> FetchVolumesSoci(soci::session& s, const Query& q) {
+VolumeRows FetchVolumesSoci(soci::session& s, const Query& q) {
   std::string id, name, desc, status, attach, mig, az, host, project, user, type_id, type_name, snap,
       src, created, updated;
-  long long size = 0, bootable = 0, multiattach = 0;
+  long long size = 0, bootable = 0, multiattach = 0, metadata_rows = 0;
   soci::indicator i_name, i_desc, i_attach, i_mig, i_az, i_host, i_project, i_user, i_type_id,
       i_type_name, i_snap, i_src, i_updated;
   soci::details::prepare_temp_type p = (s.prepare << q.sql);
@@ -186,11 +194,12 @@ std::vector<Volume> FetchVolumesSoci(soci::session& s, const Query& q) {
       soci::into(az, i_az), soci::into(host, i_host), soci::into(project, i_project),
       soci::into(user, i_user), soci::into(type_id, i_type_id), soci::into(type_name, i_type_name),
       soci::into(snap, i_snap), soci::into(src, i_src), soci::into(bootable),
-      soci::into(multiattach), soci::into(created), soci::into(updated, i_updated);
+      soci::into(multiattach), soci::into(created), soci::into(updated, i_updated),
+      soci::into(metadata_rows);
   BindAll(p, q);
   soci::statement st(p);
   st.execute(false);
-  std::vector<Volume> out;
+  VolumeRows out;
   auto opt = [](std::string& v, soci::indicator i) {
     return i == soci::i_ok ? std::optional<std::string>(std::move(v)) : std::nullopt;
   };
@@ -198,7 +207,7 @@ std::vector<Volume> FetchVolumesSoci(soci::session& s, const Query& q) {
     return i == soci::i_ok ? std::move(v) : std::string(dflt);
   };
   while (st.fetch()) {
-    Volume& v = out.emplace_back();
+    Volume& v = out.volumes.emplace_back();
     v.id = std::move(id);
     v.has_name = i_name == soci::i_ok;
     v.name = str(name, i_name);
@@ -220,6 +229,7 @@ std::vector<Volume> FetchVolumesSoci(soci::session& s, const Query& q) {
     v.multiattach = multiattach != 0;
     v.created_at = std::move(created);
     v.updated_at = opt(updated, i_updated);
+    out.has_metadata.push_back(metadata_rows > 0);
   }
   return out;
 }
@@ -301,10 +311,10 @@ std::optional<std::string> SqText(sq::sqlite3_stmt* st, int i) {
   return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_column_bytes(st, i)));
 }
 
-std::vector<Volume> FetchVolumesSqlite(SqliteStatements& cache, soci::session& s, const Query& q) {
-  std::vector<Volume> out;
+VolumeRows FetchVolumesSqlite(SqliteStatements& cache, soci::session& s, const Query& q) {
+  VolumeRows out;
   cache.Select(s, q, [&out](sq::sqlite3_stmt* st) {
-    Volume& v = out.emplace_back();
+    Volume& v = out.volumes.emplace_back();
     auto text = [st](int i) { return SqText(st, i); };
     v.id = text(0).value_or("");
     auto name = text(1);
@@ -329,6 +339,7 @@ std::vector<Volume> FetchVolumesSqlite(SqliteStatements& cache, soci::session& s
     v.multiattach = sq::sqlite3_column_int64(st, 16) != 0;
     v.created_at = text(17).value_or("");
     v.updated_at = text(18);
+    out.has_metadata.push_back(sq::sqlite3_column_int64(st, 19) > 0);
   });
   return out;
 }
@@ -365,10 +376,17 @@ struct Store::Impl {
 
   ~Impl() { sqlite_statements.Clear(); }  // before the pool closes the connections
 
+  // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata.
   std::vector<Volume> FetchVolumes(soci::session& s, const Query& q) {
-    return pg ? FetchVolumesSoci(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
+    VolumeRows rows = pg ? FetchVolumesSoci(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
+    std::vector<Volume*> with_metadata;
+    for (size_t i = 0; i < rows.volumes.size(); ++i) {
+      if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
+    }
+    AttachMetadata(s, with_metadata);
+    return std::move(rows.volumes);
   }
-  void AttachMetadata(soci::session& s, std::vector<Volume>* vols);
+  void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
 
   // A leased connection; the lease returns on destruction.
   struct Lease {
@@ -594,17 +612,17 @@ namespace {
 
 }  // namespace
 
-void Store::Impl::AttachMetadata(soci::session& s, std::vector<Volume>* vols) {
-  if (vols->empty()) return;
+void Store::Impl::AttachMetadata(soci::session& s, const std::vector<Volume*>& vols) {
+  if (vols.empty()) return;
   std::map<std::string_view, Volume*> by_id;
-  for (auto& v : *vols) by_id[v.id] = &v;
+  for (Volume* v : vols) by_id[v->id] = v;
   Query q;
   q.sql = "SELECT volume_id, key, value FROM volume_metadata WHERE deleted = 0 AND volume_id IN (";
   if (pg) {
     // The ids come from the volumes just read; quoted literals keep the statement simple.
-    for (size_t i = 0; i < vols->size(); ++i) {
+    for (size_t i = 0; i < vols.size(); ++i) {
       q.sql += i ? ",'" : "'";
-      for (char c : (*vols)[i].id) q.sql += c == '\'' ? std::string("''") : std::string(1, c);
+      for (char c : vols[i]->id) q.sql += c == '\'' ? std::string("''") : std::string(1, c);
       q.sql += "'";
     }
     q.sql += ")";
@@ -615,9 +633,9 @@ void Store::Impl::AttachMetadata(soci::session& s, std::vector<Volume>* vols) {
     return;
   }
   // SQLite: positional parameters, so the statement is prepared once per page size.
-  for (size_t i = 0; i < vols->size(); ++i) {
+  for (size_t i = 0; i < vols.size(); ++i) {
     q.sql += i ? ",?" : "?";
-    q.params.push_back((*vols)[i].id);
+    q.params.push_back(vols[i]->id);
   }
   q.sql += ")";
   sqlite_statements.Select(s, q, [&by_id](sq::sqlite3_stmt* st) {
@@ -643,7 +661,6 @@ Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope
     AddScope(&q, scope);
     std::vector<Volume> vols = impl_->FetchVolumes(s, q);
     if (vols.empty()) return NotFound("Volume " + id + " could not be found.");
-    impl_->AttachMetadata(s, &vols);
     return vols[0];
   });
 }
@@ -711,7 +728,6 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
       out.volumes.pop_back();
       out.more = true;
     }
-    impl_->AttachMetadata(s, &out.volumes);
     return out;
   });
 }
