@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # A throwaway PostgreSQL cluster on loopback for the tests.
-#   pg-harness.sh start DIR   initdb in DIR, start on a free port, create cinder_test,
-#                             write the SQLAlchemy-style URL to DIR/url
-#   pg-harness.sh stop DIR    stop the cluster and remove DIR
+#   pg-harness.sh start DIR   initdb in a new folder under /tmp (the postgres user must reach
+#                             it, which a work tree under /root does not allow), start it on a
+#                             free port, create cinder_test, write the URL to DIR/url
+#   pg-harness.sh stop DIR    stop the cluster and remove it and DIR
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=${2:?directory}
@@ -12,25 +13,32 @@ as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; 
 
 case "$cmd" in
   start)
-    if [ -f "$dir/url" ] && as_pg "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1; then
+    if [ -f "$dir/url" ] && [ -f "$dir/cluster" ] && \
+       as_pg "$bin/pg_ctl" -D "$(cat "$dir/cluster")/data" status >/dev/null 2>&1; then
       exit 0  # already running
     fi
-    rm -rf "$dir"
+    "$0" stop "$dir"
     mkdir -p "$dir"
-    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$dir"
+    cluster=$(mktemp -d /tmp/cinder-pg-XXXXXX)
+    echo "$cluster" > "$dir/cluster"
+    [ "$(id -u)" -eq 0 ] && chown postgres:postgres "$cluster"
     port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    as_pg "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 \
+    as_pg "$bin/initdb" -D "$cluster/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
-      start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
+    as_pg "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+      start >/dev/null || { cat "$cluster/server.log" >&2; exit 1; }
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres cinder_test
     echo "postgresql://postgres@127.0.0.1:$port/cinder_test" > "$dir/url"
-    echo "pg-harness: PostgreSQL on 127.0.0.1:$port"
+    echo "pg-harness: PostgreSQL on 127.0.0.1:$port ($cluster)"
     ;;
   stop)
-    if [ -d "$dir/data" ]; then
-      as_pg "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
+    if [ -f "$dir/cluster" ]; then
+      cluster=$(cat "$dir/cluster")
+      if [ -d "$cluster/data" ]; then
+        as_pg "$bin/pg_ctl" -D "$cluster/data" -m immediate stop >/dev/null 2>&1 || true
+      fi
+      case "$cluster" in /tmp/cinder-pg-*) rm -rf "$cluster" ;; esac
     fi
     rm -rf "$dir"
     ;;
