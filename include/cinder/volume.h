@@ -61,10 +61,11 @@ struct VolumeCreate {
   Metadata metadata;
 };
 
-// Fields left unset are not changed.
+// Fields left unset are not changed. A name or description set to an empty optional is
+// cleared (shown as null), as a JSON null does in Cinder.
 struct VolumeUpdate {
-  std::optional<std::string> name;
-  std::optional<std::string> description;
+  std::optional<std::optional<std::string>> name;
+  std::optional<std::optional<std::string>> description;
   std::optional<Metadata> metadata;  // replaces all metadata when set
 };
 

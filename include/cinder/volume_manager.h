@@ -37,8 +37,8 @@ class VolumeManager {
   virtual Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& request) = 0;
   // NotFound unless the volume exists and is visible to ctx.
   virtual Result<Volume> GetVolume(const RequestContext& ctx, const std::string& id) = 0;
-  // InvalidArgument for a bad sort key, limit or marker (NotFound marker is InvalidArgument too,
-  // as in Cinder: "marker [X] not found").
+  // InvalidArgument for a bad sort key; NotFound for a marker that is not a visible volume
+  // (as Cinder: "Volume X could not be found.").
   virtual Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) = 0;
   virtual Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id,
                                       const VolumeUpdate& update) = 0;

@@ -11,6 +11,8 @@
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
+#include <signal.h>
+
 #include <istream>
 
 #include "api/router.h"
@@ -152,6 +154,12 @@ class PocoApiServer : public ApiServer {
 }  // namespace
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes) {
+  // A client that hangs up mid-response must not end the process: writes to its socket fail
+  // with EPIPE instead (only when the program has not chosen its own SIGPIPE handling).
+  struct sigaction current {};
+  if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+    signal(SIGPIPE, SIG_IGN);
+  }
   auto server = std::make_unique<PocoApiServer>(options, volumes);
   CINDER_RETURN_IF_ERROR(server->Start());
   return std::unique_ptr<ApiServer>(std::move(server));

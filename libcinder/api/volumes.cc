@@ -293,23 +293,60 @@ Result<bool> ParseBool(const std::string& name, const std::string& v) {
                          ": must be true or false.");
 }
 
-// Cinder's metadata filter is a Python dict literal ({'k': 'v'}) or JSON.
+// Cinder reads the metadata filter with Python's literal_eval: a dict of strings such as
+// {'k': 'v'} (what cinderclient sends) or JSON {"k": "v"}. This reads that subset: quoted
+// strings in either quote style, with backslash escapes.
 Result<Metadata> ParseMetadataFilter(const std::string& text) {
-  std::string json = text;
-  for (auto& c : json) {
-    if (c == '\'') c = '"';
-  }
-  try {
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
-    Var v = parser.parse(json);
-    if (!IsObject(v)) throw std::runtime_error("not an object");
-    Metadata md;
-    for (const auto& [k, val] : *v.extract<Object::Ptr>()) md[k] = val.convert<std::string>();
-    return md;
-  } catch (const std::exception&) {
+  size_t i = 0;
+  auto bad = [&text]() -> Status {
     return InvalidArgument("Invalid input received: Invalid metadata filter '" + text +
-                           "': expected a dictionary such as {'key': 'value'}.");
+                           "': expected a dictionary of strings such as {'key': 'value'}.");
+  };
+  auto skip = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  auto str = [&](std::string* out) -> bool {
+    skip();
+    if (i >= text.size() || (text[i] != '\'' && text[i] != '"')) return false;
+    char quote = text[i++];
+    out->clear();
+    while (i < text.size() && text[i] != quote) {
+      if (text[i] == '\\' && i + 1 < text.size()) ++i;
+      *out += text[i++];
+    }
+    if (i >= text.size()) return false;
+    ++i;
+    return true;
+  };
+  Metadata md;
+  skip();
+  if (i >= text.size() || text[i++] != '{') return bad();
+  skip();
+  if (i < text.size() && text[i] == '}') {
+    ++i;
+  } else {
+    while (true) {
+      std::string k, v;
+      if (!str(&k)) return bad();
+      skip();
+      if (i >= text.size() || text[i++] != ':') return bad();
+      if (!str(&v)) return bad();
+      md[k] = v;
+      skip();
+      if (i < text.size() && text[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < text.size() && text[i] == '}') {
+        ++i;
+        break;
+      }
+      return bad();
+    }
   }
+  skip();
+  if (i != text.size()) return bad();
+  return md;
 }
 
 Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
@@ -433,7 +470,7 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   }
   w.EndArray();
   // As Cinder: a next link whenever the page is full (against the total when counting).
-  int64_t limit = q->limit < 0 ? options.osapi_max_limit : q->limit;
+  int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
   int64_t item_count = q->with_count && list->count > 0 ? list->count
                                                         : static_cast<int64_t>(list->volumes.size());
   if (!list->volumes.empty() && limit <= item_count) {
@@ -487,12 +524,13 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto size = ParseSize(o->get("size"), "size", "'integer', 'string', 'null'");
   if (!size.ok()) return FaultFrom(size.status());
   c.size = *size;
-  for (const char* k : {"name", "display_name"}) {
+  // The v3 names win over the v2 display_* ones when both are given, as in Cinder.
+  for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
     if (*s) c.name = *s;
   }
-  for (const char* k : {"description", "display_description"}) {
+  for (const char* k : {"display_description", "description"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
     if (*s) c.description = *s;
@@ -551,15 +589,16 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
     return FaultFrom(FieldError("volume", Var(o), "{} is not valid under any of the given schemas"));
   }
   VolumeUpdate u;
-  for (const char* k : {"name", "display_name"}) {
+  // null clears the field; the v3 names win over display_* when both are given.
+  for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (o->has(k)) u.name = s->value_or("");
+    if (o->has(k)) u.name = *s;
   }
-  for (const char* k : {"description", "display_description"}) {
+  for (const char* k : {"display_description", "description"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (o->has(k)) u.description = s->value_or("");
+    if (o->has(k)) u.description = *s;
   }
   if (o->has("metadata")) {
     auto md = ParseMetadata(o->get("metadata"), "metadata");

@@ -53,7 +53,14 @@ static std::string FormatIso(std::chrono::system_clock::time_point tp) {
 std::string NowIso() { return FormatIso(std::chrono::system_clock::now()); }
 
 std::string IsoSecondsAgo(int64_t seconds) {
-  return FormatIso(std::chrono::system_clock::now() - std::chrono::seconds(seconds));
+  // In microseconds since the epoch, clamped at the epoch: a large age must not overflow the
+  // clock's nanosecond representation.
+  using std::chrono::microseconds;
+  int64_t now_us = std::chrono::duration_cast<microseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t then_us = seconds >= now_us / 1000000 ? 0 : now_us - seconds * 1000000;
+  return FormatIso(std::chrono::system_clock::time_point(
+      std::chrono::duration_cast<std::chrono::system_clock::duration>(microseconds(then_us))));
 }
 
 std::string HostName() {

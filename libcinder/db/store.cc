@@ -5,6 +5,7 @@
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <functional>
@@ -394,37 +395,57 @@ struct Store::Impl {
     soci::session session;
   };
 
+  // After a failure on PostgreSQL: reconnects the session if the server dropped it (a restart,
+  // a terminated backend); returns whether the operation should be tried again.
+  bool Reconnect(soci::session& s) {
+    if (!pg) return false;
+    try {
+      if (s.is_connected()) return false;
+      s.reconnect();
+      Exec(s, "SET client_min_messages TO WARNING");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
   // Runs `fn` in a write transaction (BEGIN IMMEDIATE on SQLite, so that two writers never
   // deadlock on a lock upgrade) and converts database exceptions into a Status.
   template <typename Fn>
   Status Tx(Fn fn) {
-    try {
+    for (int attempt = 0;; ++attempt) {
       Lease l(*pool);
-      Exec(l.session, pg ? "BEGIN" : "BEGIN IMMEDIATE");
       try {
-        Status st = fn(l.session);
-        Exec(l.session, st.ok() ? "COMMIT" : "ROLLBACK");
-        return st;
-      } catch (...) {
+        Exec(l.session, pg ? "BEGIN" : "BEGIN IMMEDIATE");
         try {
-          Exec(l.session, "ROLLBACK");
+          Status st = fn(l.session);
+          Exec(l.session, st.ok() ? "COMMIT" : "ROLLBACK");
+          return st;
         } catch (...) {
+          try {
+            Exec(l.session, "ROLLBACK");
+          } catch (...) {
+          }
+          throw;
         }
-        throw;
+      } catch (const std::exception& e) {
+        if (attempt == 0 && Reconnect(l.session)) continue;
+        return Internal(std::string("database error: ") + e.what());
       }
-    } catch (const std::exception& e) {
-      return Internal(std::string("database error: ") + e.what());
     }
   }
 
   // Runs `fn` on a leased connection (autocommit), converting exceptions.
   template <typename T, typename Fn>
   Result<T> Run(Fn fn) {
-    try {
+    for (int attempt = 0;; ++attempt) {
       Lease l(*pool);
-      return fn(l.session);
-    } catch (const std::exception& e) {
-      return Internal(std::string("database error: ") + e.what());
+      try {
+        return fn(l.session);
+      } catch (const std::exception& e) {
+        if (attempt == 0 && Reconnect(l.session)) continue;
+        return Internal(std::string("database error: ") + e.what());
+      }
     }
   }
 };
@@ -434,6 +455,22 @@ Store::~Store() = default;
 bool Store::is_postgresql() const { return impl_->pg; }
 
 namespace {
+
+// Undoes URL percent-encoding (%40 -> @), as SQLAlchemy does for the parts of a URL.
+std::string PercentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
+      out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
 
 std::string PgConnString(const std::string& url) {
   // postgresql[+driver]://user:pass@host:port/db?host=/dir&...
@@ -454,7 +491,8 @@ std::string PgConnString(const std::string& url) {
   } else {
     hostport = rest;
   }
-  auto quote = [](const std::string& v) {
+  auto quote = [](const std::string& encoded) {
+    std::string v = PercentDecode(encoded);
     std::string out = "'";
     for (char c : v) {
       if (c == '\'' || c == '\\') out += '\\';
@@ -477,7 +515,11 @@ std::string PgConnString(const std::string& url) {
   for (const auto& kv : Split(query, '&')) {
     auto eq = kv.find('=');
     if (eq == std::string::npos) continue;
-    cs += kv.substr(0, eq) + "=" + quote(kv.substr(eq + 1)) + " ";
+    std::string key = kv.substr(0, eq);
+    if (key.empty() || key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos) {
+      continue;  // not a libpq parameter name
+    }
+    cs += key + "=" + quote(kv.substr(eq + 1)) + " ";
   }
   return cs;
 }
@@ -669,16 +711,20 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
                                       int64_t max_limit) {
   // Resolve the sort first: API keys to SQL expressions, id last as the tie-breaker.
   std::vector<std::pair<std::string, bool>> sort;  // expression, ascending
-  bool has_id = false;
+  // As Cinder's process_sort_params: the default keys created_at and id follow the requested
+  // ones, in the first key's direction.
   std::vector<SortKey> keys = lq.sort;
-  if (keys.empty()) keys = {{"created_at", false}, {"id", false}};
+  if (keys.empty()) keys = {{"created_at", false}};
+  for (const char* dflt : {"created_at", "id"}) {
+    bool present = false;
+    for (const auto& k : keys) present = present || k.key == dflt;
+    if (!present) keys.push_back({dflt, keys.front().ascending});
+  }
   for (const auto& k : keys) {
     auto it = SortColumns().find(k.key);
     if (it == SortColumns().end()) return InvalidArgument("Invalid input received: Invalid sort key " + k.key);
     sort.emplace_back(it->second, k.ascending);
-    if (k.key == "id") has_id = true;
   }
-  if (!has_id) sort.emplace_back("v.id", sort.back().second);
   int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
 
   return impl_->Run<VolumeList>([&](soci::session& s) -> Result<VolumeList> {
@@ -745,14 +791,47 @@ Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std
   });
 }
 
-Result<bool> Store::UpdateVolumeFields(const std::string& id, const std::vector<FieldUpdate>& fields) {
-  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+namespace {
+
+// Marks the live metadata of `id` deleted, except `keep`, and upserts `metadata`.
+void WriteMetadata(soci::session& s, const std::string& id, const Metadata& metadata, bool replace) {
+  std::string now = NowIso();
+  if (replace) {
+    Query d;
+    d.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + d.P(now) +
+            " WHERE deleted = 0 AND volume_id = " + d.P(id);
+    std::vector<std::string> keep;
+    for (const auto& kv : metadata) keep.push_back(kv.first);
+    if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
+    Exec(s, d);
+  }
+  for (const auto& [k, v] : metadata) {
+    // One upsert on the live-key index: concurrent writers of a new key cannot collide.
+    Query u;
+    u.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" + u.P(id) +
+            ", " + u.P(k) + ", " + u.P(v) + ", " + u.P(now) +
+            ") ON CONFLICT (volume_id, key) WHERE deleted = 0 DO UPDATE SET value = "
+            "excluded.value, updated_at = excluded.created_at";
+    Exec(s, u);
+  }
+}
+
+}  // namespace
+
+Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
+                                 const std::optional<Metadata>& metadata) {
+  bool found = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
     q.sql = "UPDATE volumes SET updated_at = " + q.P(NowIso());
     for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
-    return Exec(s, q) > 0;
+    found = Exec(s, q) > 0;
+    if (found && metadata) WriteMetadata(s, id, *metadata, /*replace=*/true);
+    return Status::OK();
   });
+  if (!st.ok()) return st;
+  return found;
 }
 
 Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& expected) {
@@ -811,27 +890,7 @@ Status Store::SetVolumeMetadata(const std::string& id, const Metadata& metadata,
     Query live;
     live.sql = "SELECT 1 FROM volumes WHERE deleted = 0 AND id = " + live.P(id);
     if (Select(s, live).empty()) return NotFound("Volume " + id + " could not be found.");
-    std::string now = NowIso();
-    if (replace) {
-      Query d;
-      d.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + d.P(now) +
-              " WHERE deleted = 0 AND volume_id = " + d.P(id);
-      std::vector<std::string> keep;
-      for (const auto& kv : metadata) keep.push_back(kv.first);
-      if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
-      Exec(s, d);
-    }
-    for (const auto& [k, v] : metadata) {
-      Query u;
-      u.sql = "UPDATE volume_metadata SET value = " + u.P(v) + ", updated_at = " + u.P(now) +
-              " WHERE deleted = 0 AND volume_id = " + u.P(id) + " AND key = " + u.P(k);
-      if (Exec(s, u) == 0) {
-        Query i;
-        i.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" +
-                i.P(id) + ", " + i.P(k) + ", " + i.P(v) + ", " + i.P(now) + ")";
-        Exec(s, i);
-      }
-    }
+    WriteMetadata(s, id, metadata, replace);
     return Status::OK();
   });
 }

@@ -62,8 +62,10 @@ class Store {
   Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                const std::string& new_status,
                                const std::vector<FieldUpdate>& fields = {});
-  // Changes `fields` without touching status; returns whether the volume exists.
-  Result<bool> UpdateVolumeFields(const std::string& id, const std::vector<FieldUpdate>& fields);
+  // Changes `fields` (and replaces the metadata when given) in one transaction, without
+  // touching status; returns whether the volume exists.
+  Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
+                            const std::optional<Metadata>& metadata);
   // Soft-deletes the volume and its metadata iff its status is `expected`.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
@@ -74,7 +76,8 @@ class Store {
 
   // Volume metadata.
   Result<Metadata> GetVolumeMetadata(const std::string& id);
-  // Merges (or, when `replace`, replaces) the metadata of a live volume in one transaction.
+  // Merges (or, when `replace`, replaces) the metadata of a live volume in one transaction;
+  // NotFound when the volume does not exist.
   Status SetVolumeMetadata(const std::string& id, const Metadata& metadata, bool replace);
   // Returns false when the key was not set.
   Result<bool> DeleteVolumeMetadataKey(const std::string& id, const std::string& key);

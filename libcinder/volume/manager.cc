@@ -1,5 +1,7 @@
 // VolumeManagerImpl: validation, placement, the DB record, and the driver work on workers.
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -66,6 +68,18 @@ std::string FormatGb(double gb) {
   return buf;
 }
 
+// Runs a driver call, turning an exception into an Internal status.
+template <typename Fn>
+Status DriverCall(Fn fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Internal(std::string("driver raised: ") + e.what());
+  } catch (...) {
+    return Internal("driver raised an unknown exception");
+  }
+}
+
 class VolumeManagerImpl : public VolumeManager {
  public:
   VolumeManagerImpl(Options options, std::unique_ptr<Store> store,
@@ -86,9 +100,10 @@ class VolumeManagerImpl : public VolumeManager {
                                               prefix + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
       for (const auto& v : stuck) {
         if (v.status == vs::kCreating) {
-          (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
+          CINDER_RETURN_IF_ERROR(store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError).status());
         } else if (v.status == vs::kExtending) {
-          (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending);
+          CINDER_RETURN_IF_ERROR(
+              store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending).status());
         } else {
           ScheduleDelete(v.id, b.get());
         }
@@ -132,13 +147,11 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
 
     workers_.Submit(v.id, [this, id = v.id, size = v.size, backend] {
-      Status st = backend->driver->CreateVolume(id, size);
-      if (st.ok()) {
-        (void)store_->CasVolumeStatus(id, {vs::kCreating}, vs::kAvailable);
-      } else {
+      Status st = DriverCall([&] { return backend->driver->CreateVolume(id, size); });
+      if (!st.ok()) {
         std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
-        (void)store_->CasVolumeStatus(id, {vs::kCreating}, vs::kError);
       }
+      WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError); });
     });
     return v;
   }
@@ -158,19 +171,16 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     std::vector<FieldUpdate> fields;
     if (u.name) {
-      CINDER_RETURN_IF_ERROR(CheckLength("name", *u.name, 255));
+      if (*u.name) CINDER_RETURN_IF_ERROR(CheckLength("name", **u.name, 255));
       fields.emplace_back("display_name", *u.name);
     }
     if (u.description) {
-      CINDER_RETURN_IF_ERROR(CheckLength("description", *u.description, 255));
+      if (*u.description) CINDER_RETURN_IF_ERROR(CheckLength("description", **u.description, 255));
       fields.emplace_back("display_description", *u.description);
     }
     if (u.metadata) CINDER_RETURN_IF_ERROR(CheckMetadata(*u.metadata));
-    if (!fields.empty()) {
-      CINDER_ASSIGN_OR_RETURN(bool found, store_->UpdateVolumeFields(v.id, fields));
-      if (!found) return NotFound("Volume " + id + " could not be found.");
-    }
-    if (u.metadata) CINDER_RETURN_IF_ERROR(store_->SetVolumeMetadata(v.id, *u.metadata, true));
+    CINDER_ASSIGN_OR_RETURN(bool found, store_->UpdateVolume(v.id, fields, u.metadata));
+    if (!found) return NotFound("Volume " + id + " could not be found.");
     return GetVolume(ctx, id);
   }
 
@@ -193,8 +203,7 @@ class VolumeManagerImpl : public VolumeManager {
     }
     if (!backend) {
       // Never placed (or its backend is gone from the config): nothing to remove.
-      (void)store_->SoftDeleteVolume(v.id, vs::kDeleting);
-      return Status::OK();
+      return store_->SoftDeleteVolume(v.id, vs::kDeleting).status();
     }
     ScheduleDelete(v.id, backend);
     return Status::OK();
@@ -207,12 +216,12 @@ class VolumeManagerImpl : public VolumeManager {
                                 " status must be '{'status': 'available'}' to extend, currently " +
                                 current + ".");
     };
-    if (v.status != vs::kAvailable) return wrong_status(v.status);
     if (new_size <= v.size) {
       return InvalidArgument("Invalid input received: New size for extend must be greater than "
                              "current size. (current: " + std::to_string(v.size) +
                              ", extended: " + std::to_string(new_size) + ").");
     }
+    if (v.status != vs::kAvailable) return wrong_status(v.status);
     Backend* backend = BackendOf(v);
     if (!backend) return FailedPrecondition("Invalid volume: Volume " + v.id + " has no backend.");
     auto cap = backend->driver->GetCapacity();
@@ -231,13 +240,15 @@ class VolumeManagerImpl : public VolumeManager {
       return wrong_status(now.ok() ? now->status : "deleted");
     }
     workers_.Submit(v.id, [this, id = v.id, new_size, backend] {
-      Status st = backend->driver->ExtendVolume(id, new_size);
+      Status st = DriverCall([&] { return backend->driver->ExtendVolume(id, new_size); });
       if (st.ok()) {
-        (void)store_->CasVolumeStatus(id, {vs::kExtending}, vs::kAvailable,
-                                      {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}});
+        WriteBack(id, [&] {
+          return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kAvailable,
+                                         {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}});
+        });
       } else {
         std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
-        (void)store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending);
+        WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending); });
       }
     });
     return Status::OK();
@@ -361,14 +372,32 @@ class VolumeManagerImpl : public VolumeManager {
     return best;
   }
 
+  // Records the outcome of driver work. The database may be briefly unreachable (a busy SQLite
+  // file, a PostgreSQL restart): retry for up to a minute rather than leave the volume in its
+  // transitional status; a write that finds the status changed meanwhile is not retried.
+  template <typename Fn>
+  void WriteBack(const std::string& id, Fn write) {
+    int delay_ms = 10;
+    for (int waited_ms = 0;; waited_ms += delay_ms, delay_ms = std::min(delay_ms * 2, 2000)) {
+      Result<bool> r = write();
+      if (r.ok()) return;
+      if (waited_ms >= 60000) {
+        std::cerr << "cinder-volume: cannot record the outcome for volume " << id << ": "
+                  << r.status().ToString() << " (repaired at the next start)\n";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+  }
+
   void ScheduleDelete(const std::string& id, Backend* backend) {
     workers_.Submit(id, [this, id, backend] {
-      Status st = backend->driver->DeleteVolume(id);
+      Status st = DriverCall([&] { return backend->driver->DeleteVolume(id); });
       if (st.ok()) {
-        (void)store_->SoftDeleteVolume(id, vs::kDeleting);
+        WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });
       } else {
         std::cerr << "cinder-volume: delete of volume " << id << " failed: " << st.ToString() << "\n";
-        (void)store_->CasVolumeStatus(id, {vs::kDeleting}, vs::kErrorDeleting);
+        WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kDeleting}, vs::kErrorDeleting); });
       }
     });
   }

@@ -1,5 +1,7 @@
 #include "volume/worker_pool.h"
 
+#include <iostream>
+
 namespace cinder {
 
 WorkerPool::WorkerPool(int threads) {
@@ -40,7 +42,13 @@ void WorkerPool::Loop(Worker* w) {
     auto task = std::move(w->queue.front());
     w->queue.pop_front();
     l.unlock();
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {  // a task must not take the process down
+      std::cerr << "cinder: a background task failed: " << e.what() << "\n";
+    } catch (...) {
+      std::cerr << "cinder: a background task failed\n";
+    }
     l.lock();
     if (--pending_ == 0) idle_cv_.notify_all();
   }

@@ -243,3 +243,44 @@ TEST_CASE("metadata items and actions answer as Cinder's controllers") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("a limit above osapi_max_limit is capped, and the page still links onward") {
+  Fixture f;  // osapi_max_limit = 3
+  for (int i = 0; i < 4; ++i) REQUIRE(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1}})").status == 202);
+  auto r = f.Call("GET", "/v3/abc123/volumes?limit=5000");
+  CHECK(r.status == 200);
+  size_t ids = 0;
+  for (size_t p = r.body.find("\"id\": "); p != std::string::npos; p = r.body.find("\"id\": ", p + 1)) ++ids;
+  CHECK(ids == 3);
+  CHECK(Contains(r.body, "\"rel\": \"next\""));
+}
+
+TEST_CASE("update: null clears a name, and the v3 name wins over display_name") {
+  Fixture f;
+  std::string id = IdOf(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1, "name": "a"}})").body);
+  auto cleared = f.Call("PUT", "/v3/abc123/volumes/" + id, R"({"volume": {"name": null}})");
+  CHECK(cleared.status == 200);
+  CHECK(Contains(cleared.body, "\"name\": null"));
+  auto both = f.Call("PUT", "/v3/abc123/volumes/" + id, R"({"volume": {"name": "v3", "display_name": "v2"}})");
+  CHECK(Contains(both.body, "\"name\": \"v3\""));
+  auto empty = f.Call("PUT", "/v3/abc123/volumes/" + id, R"({"volume": {}})");
+  CHECK(empty.status == 400);
+  CHECK(Contains(empty.body, "{} is not valid under any of the given schemas"));
+}
+
+TEST_CASE("metadata filters read Python dict literals, quotes included") {
+  Fixture f;
+  std::string id = IdOf(f.Call("POST", "/v3/abc123/volumes",
+                               R"({"volume": {"size": 1, "metadata": {"k": "it's", "n": "1"}}})").body);
+  REQUIRE(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1, "metadata": {"k": "other"}}})").status == 202);
+  auto r = f.Call("GET", "/v3/abc123/volumes?metadata={'k': \"it's\", \"n\": '1'}");
+  CHECK(r.status == 200);
+  CHECK(Contains(r.body, id));
+  CHECK(r.body.find("\"id\": ", r.body.find("\"id\": ") + 1) == std::string::npos);  // only one
+  CHECK(f.Call("GET", "/v3/abc123/volumes?metadata={'k': 1}").status == 400);
+  CHECK(f.Call("GET", "/v3/abc123/volumes?metadata=k=v").status == 400);
+}
+
+}  // namespace cinder
