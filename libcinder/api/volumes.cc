@@ -11,8 +11,6 @@
 #include <cstdio>
 #include <set>
 
-#include <sstream>
-
 #include "api/router.h"
 #include "common/json_writer.h"
 #include "common/util.h"

@@ -452,7 +452,6 @@ struct Store::Impl {
 
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
-bool Store::is_postgresql() const { return impl_->pg; }
 
 namespace {
 
@@ -864,14 +863,6 @@ Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefi
             " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " +
             q.P(host_prefix);
     return impl_->FetchVolumes(s, q);
-  });
-}
-
-Result<int64_t> Store::AllocatedGb(const std::string& host) {
-  return impl_->Run<int64_t>([&](soci::session& s) -> Result<int64_t> {
-    Query q;
-    q.sql = "SELECT COALESCE(SUM(size), 0) FROM volumes WHERE deleted = 0 AND host = " + q.P(host);
-    return ToInt(Select(s, q).at(0)[0]);
   });
 }
 

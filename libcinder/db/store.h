@@ -46,7 +46,6 @@ class Store {
   Result<int> SchemaVersion();
   // FailedPrecondition unless the schema is at kLatestVersion.
   Status CheckSchema();
-  bool is_postgresql() const;
 
   // Volume types.
   Result<VolumeType> GetVolumeType(const std::string& name_or_id);
@@ -71,8 +70,6 @@ class Store {
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix,
                                               const std::vector<std::string>& statuses);
-  // Sum of the sizes of the live volumes on `host` (host@backend#pool).
-  Result<int64_t> AllocatedGb(const std::string& host);
 
   // Volume metadata.
   Result<Metadata> GetVolumeMetadata(const std::string& id);
