@@ -48,6 +48,7 @@ VersionParse ParseVersionHeader(const std::optional<std::string>& header) {
   if (!v.AtLeast(kMinVersion.major, kMinVersion.minor) ||
       !kMaxVersion.AtLeast(v.major, v.minor)) {
     out.http_status = 406;
+    out.version = v;  // echoed in the 406 answer, as Cinder does
     out.error = "Version " + v.ToString() + " is not supported by the API. Minimum is " +
                 kMinVersion.ToString() + " and maximum is " + kMaxVersion.ToString() + ".";
     return out;

@@ -55,6 +55,10 @@ ApiResponse Router::Handle(ApiRequest& req) {
     VersionParse vp = ParseVersionHeader(req.Header("openstack-api-version"));
     if (vp.http_status != 0) {
       resp = Fault(vp.http_status, vp.error);
+      if (vp.http_status == 406) {
+        req.version = vp.version;
+        versioned = true;
+      }
     } else {
       req.version = vp.version;
       versioned = true;

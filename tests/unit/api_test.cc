@@ -89,6 +89,7 @@ TEST_CASE("microversions: none is 3.0, latest is the max, out of range 406, malf
                  "OpenStack-API-Version") == "volume 3.45");
   auto high = f.Call("GET", "/v3/abc123/volumes", "", "volume 3.71");
   CHECK(high.status == 406);
+  CHECK(f.Header(high, "OpenStack-API-Version") == "volume 3.71");
   CHECK(high.body ==
         "{\"computeFault\": {\"code\": 406, \"message\": \"Version 3.71 is not supported by the API. "
         "Minimum is 3.0 and maximum is 3.70.\"}}");
