@@ -11,7 +11,7 @@
 #include "cinder/volume_manager.h"
 #include "common/util.h"
 #include "db/store.h"
-#include "volume/worker_pool.h"
+#include "common/worker_pool.h"
 
 namespace cinder {
 

@@ -1,4 +1,4 @@
-#include "volume/worker_pool.h"
+#include "common/worker_pool.h"
 
 #include <iostream>
 

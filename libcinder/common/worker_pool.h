@@ -1,7 +1,7 @@
 // WorkerPool: runs tasks off the caller's thread; tasks with the same key run one at a time,
 // in submission order (each key always lands on the same worker).
-#ifndef CINDER_VOLUME_WORKER_POOL_H_
-#define CINDER_VOLUME_WORKER_POOL_H_
+#ifndef CINDER_COMMON_WORKER_POOL_H_
+#define CINDER_COMMON_WORKER_POOL_H_
 
 #include <condition_variable>
 #include <deque>
@@ -40,4 +40,4 @@ class WorkerPool {
 
 }  // namespace cinder
 
-#endif  // CINDER_VOLUME_WORKER_POOL_H_
+#endif  // CINDER_COMMON_WORKER_POOL_H_

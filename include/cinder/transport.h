@@ -1,0 +1,95 @@
+// Transport: how libcinder's services reach each other. In-process when embedded, ZeroMQ
+// between processes and machines; the same calls either way.
+#ifndef CINDER_TRANSPORT_H_
+#define CINDER_TRANSPORT_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "cinder/context.h"
+#include "cinder/status.h"
+
+namespace cinder {
+
+// One remote procedure call: the method, its arguments (opaque text; JSON by convention), the
+// version of the method's contract, and who asked.
+struct RpcRequest {
+  int version = 1;
+  std::string method;
+  std::string args;
+  RequestContext ctx;
+};
+
+// The newest RPC version this library speaks; a server refuses newer requests with
+// Unimplemented rather than misreading them.
+inline constexpr int kRpcVersion = 1;
+
+// Serves the requests of one topic: returns the reply payload, or an error that reaches the
+// caller as the same Status (code and message). Called on the transport's worker threads.
+using RpcHandler = std::function<Result<std::string>(const RpcRequest&)>;
+
+// Where the servers of a topic can be reached ("tcp://10.0.0.5:41233"). The distributed
+// services read it from the services table; StaticDirectory is for tests and fixed setups.
+class Directory {
+ public:
+  virtual ~Directory() = default;
+  virtual Result<std::vector<std::string>> Endpoints(const std::string& topic) = 0;
+};
+
+// A Directory held in memory; safe for concurrent use.
+class StaticDirectory : public Directory {
+ public:
+  void Set(const std::string& topic, std::vector<std::string> endpoints);
+  Result<std::vector<std::string>> Endpoints(const std::string& topic) override;
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::vector<std::string>> topics_;
+};
+
+// A Transport is safe for concurrent use.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+
+  // Serves `topic` with `handler`; returns the endpoint others reach it at ("inproc://TOPIC"
+  // in process, "tcp://HOST:PORT" over ZeroMQ). AlreadyExists if this transport serves it.
+  virtual Result<std::string> Serve(const std::string& topic, RpcHandler handler) = 0;
+  // Hands the request to one server of `topic` and returns once that server has accepted it,
+  // without waiting for the handler. Unavailable when no server accepted it within `timeout`.
+  virtual Status Cast(const std::string& topic, const RpcRequest& request,
+                      std::chrono::milliseconds timeout) = 0;
+  // Runs the request on one server of `topic` and returns its reply. A server that does not
+  // accept the request in time is skipped for the next one; DeadlineExceeded when no reply
+  // came within `timeout`; Unavailable when no server of the topic is known or reachable.
+  virtual Result<std::string> Call(const std::string& topic, const RpcRequest& request,
+                                   std::chrono::milliseconds timeout) = 0;
+  // Casts to every server of `topic`; returns how many accepted the request.
+  virtual Result<int> Fanout(const std::string& topic, const RpcRequest& request,
+                             std::chrono::milliseconds timeout) = 0;
+  // Stops serving; requests in progress finish. Idempotent.
+  virtual void Stop() = 0;
+};
+
+// Every service in this process: handlers run on `workers` threads.
+std::unique_ptr<Transport> NewInProcessTransport(int workers = 4);
+
+struct ZmqTransportOptions {
+  std::string bind_address = "127.0.0.1";  // where Serve binds
+  int port = 0;                            // 0: a free port for each served topic
+  std::string advertise_host;              // host in endpoints; default: bind_address
+  std::shared_ptr<Directory> directory;    // resolves the topics this transport calls
+  int workers = 4;                         // threads running handlers
+};
+
+// ZeroMQ between processes: a ROUTER socket per served topic, a DEALER per request; no broker.
+Result<std::unique_ptr<Transport>> NewZmqTransport(const ZmqTransportOptions& options);
+
+}  // namespace cinder
+
+#endif  // CINDER_TRANSPORT_H_

@@ -1,0 +1,324 @@
+// The ZeroMQ transport: one ROUTER socket per served topic, a short-lived DEALER per request.
+// Every request is acknowledged on arrival, so a caller can tell "nobody took it" (try the next
+// server, or fail fast) from "it is running" (wait for the reply until the deadline).
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <deque>
+#include <future>
+#include <iostream>
+#include <random>
+#include <thread>
+#include <zmq.hpp>
+
+#include "cinder/transport.h"
+#include "common/util.h"
+#include "common/worker_pool.h"
+#include "rpc/wire.h"
+
+namespace cinder {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Frames = std::vector<std::string>;
+
+bool RecvFrames(zmq::socket_t& s, Frames* out) {
+  out->clear();
+  while (true) {
+    zmq::message_t m;
+    if (!s.recv(m, zmq::recv_flags::dontwait)) return !out->empty();
+    out->emplace_back(m.to_string());
+    if (!m.more()) return true;
+  }
+}
+
+void SendFrames(zmq::socket_t& s, const Frames& frames) {
+  for (size_t i = 0; i < frames.size(); ++i) {
+    s.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+}
+
+// One served topic: its ROUTER socket lives on its own thread; workers hand replies back
+// through a queue and an eventfd, since a ZeroMQ socket belongs to one thread.
+class Server {
+ public:
+  Server(zmq::context_t& ctx, std::string topic, RpcHandler handler, WorkerPool& pool)
+      : ctx_(ctx), topic_(std::move(topic)), handler_(std::move(handler)), pool_(pool) {
+    wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  }
+  ~Server() {
+    Stop();
+    if (wake_fd_ >= 0) ::close(wake_fd_);
+  }
+
+  // Binds and starts the thread; returns the bound endpoint (tcp://HOST:PORT).
+  Result<std::string> Start(const std::string& address, int port) {
+    if (wake_fd_ < 0) return Internal("eventfd failed");
+    std::promise<Result<std::string>> bound;
+    auto ready = bound.get_future();
+    thread_ = std::thread([this, address, port, &bound] { Loop(address, port, &bound); });
+    return ready.get();
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    Wake();
+    thread_.join();
+  }
+
+ private:
+  void Wake() {
+    uint64_t one = 1;
+    ssize_t n = ::write(wake_fd_, &one, sizeof one);
+    (void)n;
+  }
+
+  void Loop(const std::string& address, int port, std::promise<Result<std::string>>* bound) {
+    zmq::socket_t router(ctx_, zmq::socket_type::router);
+    try {
+      router.set(zmq::sockopt::linger, 0);
+      router.bind("tcp://" + address + ":" + (port ? std::to_string(port) : std::string("*")));
+      bound->set_value(router.get(zmq::sockopt::last_endpoint));
+    } catch (const zmq::error_t& e) {
+      bound->set_value(Unavailable("cannot bind " + topic_ + " on " + address + ":" +
+                                   std::to_string(port) + ": " + e.what()));
+      return;
+    }
+    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+    Frames frames;
+    while (!stopping_) {
+      try {
+        zmq::poll(items, 2, std::chrono::milliseconds(-1));
+      } catch (const zmq::error_t&) {
+        continue;  // EINTR
+      }
+      if (items[1].revents & ZMQ_POLLIN) {
+        uint64_t n;
+        while (::read(wake_fd_, &n, sizeof n) > 0) {
+        }
+        std::deque<Frames> replies;
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          replies.swap(replies_);
+        }
+        for (const auto& r : replies) SendFrames(router, r);
+      }
+      if (items[0].revents & ZMQ_POLLIN) {
+        while (RecvFrames(router, &frames)) Accept(router, frames);
+      }
+    }
+  }
+
+  // A request arrived: acknowledge it, then run it on a worker.
+  void Accept(zmq::socket_t& router, const Frames& f) {
+    // identity, protocol, kind, id, version, method, context, args
+    if (f.size() != 8 || f[1] != rpc::kProtocol) return;  // not ours: drop
+    const std::string& identity = f[0];
+    const bool call = f[2] == "call";
+    const std::string id = f[3];
+    SendFrames(router, {identity, "ACK", id});
+    RpcRequest req;
+    req.version = static_cast<int>(ParseInt(f[4]).value_or(0));
+    req.method = f[5];
+    req.ctx = rpc::DecodeContext(f[6]);
+    req.args = f[7];
+    pool_.Submit(id, [this, call, identity, id, req = std::move(req)] {
+      Result<std::string> r = Run(req);
+      if (!call) {
+        if (!r.ok()) std::cerr << "cinder-rpc: cast " << req.method << " to " << topic_ << " failed: "
+                               << r.status().ToString() << "\n";
+        return;
+      }
+      Frames reply = {identity, "REPLY", id, r.ok() ? "OK" : CodeName(r.status().code()),
+                      r.ok() ? "" : r.status().message(), r.ok() ? r.value() : ""};
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        replies_.push_back(std::move(reply));
+      }
+      Wake();
+    });
+  }
+
+  Result<std::string> Run(const RpcRequest& req) {
+    if (req.version < 1 || req.version > kRpcVersion) {
+      return Unimplemented("RPC version " + std::to_string(req.version) + " of " + req.method +
+                           " is not supported by this server (newest: " + std::to_string(kRpcVersion) + ")");
+    }
+    try {
+      return handler_(req);
+    } catch (const std::exception& e) {
+      return Internal(std::string("handler raised: ") + e.what());
+    }
+  }
+
+  zmq::context_t& ctx_;
+  std::string topic_;
+  RpcHandler handler_;
+  WorkerPool& pool_;
+  int wake_fd_ = -1;
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::deque<Frames> replies_;
+  std::thread thread_;
+};
+
+class ZmqTransport : public Transport {
+ public:
+  explicit ZmqTransport(ZmqTransportOptions options)
+      : options_(std::move(options)), pool_(options_.workers) {
+    if (options_.advertise_host.empty()) options_.advertise_host = options_.bind_address;
+  }
+  ~ZmqTransport() override { Stop(); }
+
+  Result<std::string> Serve(const std::string& topic, RpcHandler handler) override {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stopped_) return Unavailable("the transport is stopped");
+    if (servers_.count(topic)) return AlreadyExists("topic " + topic + " is already served here");
+    auto server = std::make_unique<Server>(ctx_, topic, std::move(handler), pool_);
+    CINDER_ASSIGN_OR_RETURN(std::string bound, server->Start(options_.bind_address, options_.port));
+    servers_[topic] = std::move(server);
+    // Advertise the configured host with the bound port.
+    std::string port = bound.substr(bound.rfind(':') + 1);
+    return "tcp://" + options_.advertise_host + ":" + port;
+  }
+
+  Status Cast(const std::string& topic, const RpcRequest& request,
+              std::chrono::milliseconds timeout) override {
+    auto r = Send(topic, request, timeout, /*call=*/false);
+    return r.status();
+  }
+
+  Result<std::string> Call(const std::string& topic, const RpcRequest& request,
+                           std::chrono::milliseconds timeout) override {
+    return Send(topic, request, timeout, /*call=*/true);
+  }
+
+  Result<int> Fanout(const std::string& topic, const RpcRequest& request,
+                     std::chrono::milliseconds timeout) override {
+    CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
+    const auto deadline = Clock::now() + timeout;
+    std::vector<zmq::socket_t> sockets;
+    std::vector<std::string> ids;
+    for (const auto& ep : endpoints) {
+      ids.push_back(NewUuid());
+      sockets.push_back(Open(ep, request, ids.back(), /*call=*/false));
+    }
+    std::vector<bool> acked(sockets.size(), false);
+    int count = 0;
+    while (count < static_cast<int>(sockets.size()) && Clock::now() < deadline) {
+      std::vector<zmq::pollitem_t> items;
+      for (auto& s : sockets) items.push_back({s.handle(), 0, ZMQ_POLLIN, 0});
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+      zmq::poll(items.data(), items.size(), std::max(left, std::chrono::milliseconds(0)));
+      for (size_t i = 0; i < sockets.size(); ++i) {
+        if (!(items[i].revents & ZMQ_POLLIN)) continue;
+        Frames f;
+        while (RecvFrames(sockets[i], &f)) {
+          if (!acked[i] && f.size() == 2 && f[0] == "ACK" && f[1] == ids[i]) {
+            acked[i] = true;
+            ++count;
+          }
+        }
+      }
+    }
+    return count;
+  }
+
+  void Stop() override {
+    std::map<std::string, std::unique_ptr<Server>> servers;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (stopped_) return;
+      stopped_ = true;
+      servers.swap(servers_);
+    }
+    for (auto& [topic, s] : servers) s->Stop();  // no more requests are taken
+    pool_.Drain();                               // those taken finish (their replies are dropped)
+  }
+
+ private:
+  Result<std::vector<std::string>> Resolve(const std::string& topic) {
+    if (!options_.directory) return Unavailable("no directory to find topic " + topic + " in");
+    CINDER_ASSIGN_OR_RETURN(auto endpoints, options_.directory->Endpoints(topic));
+    if (endpoints.empty()) return Unavailable("no server for topic " + topic);
+    thread_local std::mt19937 rng{std::random_device{}()};
+    std::shuffle(endpoints.begin(), endpoints.end(), rng);
+    return endpoints;
+  }
+
+  zmq::socket_t Open(const std::string& endpoint, const RpcRequest& request, const std::string& id,
+                     bool call) {
+    zmq::socket_t s(ctx_, zmq::socket_type::dealer);
+    s.set(zmq::sockopt::linger, 0);
+    s.connect(endpoint);
+    SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version),
+                   request.method, rpc::EncodeContext(request.ctx), request.args});
+    return s;
+  }
+
+  // Waits on `s` until `until` for a frame set of `kind` ("ACK" or "REPLY") for `id`.
+  static bool Await(zmq::socket_t& s, const std::string& kind, const std::string& id,
+                    Clock::time_point until, Frames* out) {
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
+      if (left.count() <= 0) return false;
+      zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, left);
+      if (!(item.revents & ZMQ_POLLIN)) continue;
+      while (RecvFrames(s, out)) {
+        if (out->size() >= 2 && (*out)[0] == kind && (*out)[1] == id) return true;
+      }
+    }
+  }
+
+  Result<std::string> Send(const std::string& topic, const RpcRequest& request,
+                           std::chrono::milliseconds timeout, bool call) {
+    CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
+    const auto deadline = Clock::now() + timeout;
+    for (size_t i = 0; i < endpoints.size(); ++i) {
+      // Each server not yet tried gets an equal share of the time left to accept.
+      auto left = deadline - Clock::now();
+      auto accept_until = Clock::now() + left / static_cast<long>(endpoints.size() - i);
+      const std::string id = NewUuid();
+      zmq::socket_t s = Open(endpoints[i], request, id, call);
+      Frames f;
+      if (!Await(s, "ACK", id, accept_until, &f)) continue;  // not taken: the next server
+      if (!call) return std::string();
+      if (!Await(s, "REPLY", id, deadline, &f)) {
+        return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " +
+                                                   endpoints[i] + " (" + topic + ") within " +
+                                                   std::to_string(timeout.count()) + " ms");
+      }
+      if (f.size() != 5) return Internal("malformed reply from " + endpoints[i]);
+      if (f[2] == "OK") return f[4];
+      return Status(rpc::CodeFromName(f[2]), f[3]);
+    }
+    return Status(call ? Code::kDeadlineExceeded : Code::kUnavailable,
+                  "no server of " + topic + " accepted " + request.method + " within " +
+                      std::to_string(timeout.count()) + " ms (tried " +
+                      std::to_string(endpoints.size()) + ")");
+  }
+
+  ZmqTransportOptions options_;
+  zmq::context_t ctx_;  // before the servers and pool: destroyed after them
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Server>> servers_;
+  bool stopped_ = false;
+  WorkerPool pool_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Transport>> NewZmqTransport(const ZmqTransportOptions& options) {
+  try {
+    return std::unique_ptr<Transport>(new ZmqTransport(options));
+  } catch (const std::exception& e) {
+    return Unavailable(std::string("cannot start ZeroMQ: ") + e.what());
+  }
+}
+
+}  // namespace cinder
