@@ -32,6 +32,8 @@ struct Options {
   int64_t osapi_max_request_body_size = 114688;
   int osapi_volume_workers = 8;              // HTTP threads
   int volume_workers = 4;                    // threads running driver work
+  int report_interval = 10;                  // seconds between service heartbeats
+  int service_down_time = 60;                // a service unheard for this long is down
   bool debug = false;
   // [database]
   std::string database_connection;           // default: sqlite:///<state_path>/cinder.sqlite

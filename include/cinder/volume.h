@@ -93,6 +93,21 @@ struct VolumeList {
   int64_t count = 0;  // total matching, when with_count
 };
 
+// A service as the services table records it (cinder-volume, cinder-scheduler, ...).
+struct ServiceInfo {
+  std::string host;     // cinder-volume: host@backend
+  std::string binary;   // "cinder-volume", "cinder-scheduler"
+  std::string topic;
+  std::string availability_zone;
+  bool disabled = false;
+  std::optional<std::string> disabled_reason;
+  std::string endpoint;  // where it is reached over a transport ("" in process)
+  int rpc_version = 0;
+  std::string created_at;
+  std::optional<std::string> updated_at;  // the last heartbeat
+  bool up = false;  // heard from within service_down_time
+};
+
 }  // namespace cinder
 
 #endif  // CINDER_VOLUME_H_

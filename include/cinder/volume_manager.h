@@ -62,6 +62,17 @@ class VolumeManager {
   virtual Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id,
                                    const std::string& key) = 0;
 
+  // Admin: the services (cinder-volume per backend, cinder-scheduler), filtered by host and
+  // binary, with `up` computed from their last heartbeat and service_down_time.
+  virtual Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx,
+                                                        const std::optional<std::string>& host,
+                                                        const std::optional<std::string>& binary) = 0;
+  // Admin: enables or disables a service (a disabled cinder-volume gets no new volumes).
+  // NotFound for an unknown host and binary.
+  virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host,
+                                    const std::string& binary, bool disabled,
+                                    const std::optional<std::string>& reason) = 0;
+
   // Where the volume's data lives on this host ("" when it has no local path).
   virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;
   // Blocks until every accepted operation has finished (for tests and orderly shutdown).

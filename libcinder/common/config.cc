@@ -120,6 +120,12 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
       } else if (e.name == "osapi_volume_workers") {
         CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 1024));
         o.osapi_volume_workers = static_cast<int>(v);
+      } else if (e.name == "report_interval") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
+        o.report_interval = static_cast<int>(v);
+      } else if (e.name == "service_down_time") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
+        o.service_down_time = static_cast<int>(v);
       } else if (e.name == "debug") {
         CINDER_ASSIGN_OR_RETURN(o.debug, p.Bool(e));
       } else if (e.name == "enabled_backends") {

@@ -63,6 +63,18 @@ std::string IsoSecondsAgo(int64_t seconds) {
       std::chrono::duration_cast<std::chrono::system_clock::duration>(microseconds(then_us))));
 }
 
+std::optional<double> ParseIso(std::string_view iso) {
+  std::tm tm{};
+  int micros = 0;
+  std::string s(iso);
+  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros);
+  if (n < 6) return std::nullopt;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return static_cast<double>(timegm(&tm)) + (n == 7 ? micros / 1e6 : 0.0);
+}
+
 std::string HostName() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";

@@ -18,6 +18,8 @@ bool IsUuid(std::string_view s);
 std::string NowIso();
 // `t` shifted back by `seconds`, same format; t is NowIso()-shaped.
 std::string IsoSecondsAgo(int64_t seconds);
+// Seconds since the epoch of a NowIso()-shaped UTC time; nullopt when it does not parse.
+std::optional<double> ParseIso(std::string_view iso);
 // This machine's host name.
 std::string HostName();
 // Parses a whole base-10 integer (optional sign); nullopt otherwise.

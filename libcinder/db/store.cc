@@ -160,6 +160,14 @@ const std::vector<Migration>& Migrations() {
                  q.P("Default Volume Type") + ", 1, " + q.P(NowIso()) + ")";
          Exec(s, q);
        }},
+      {2,
+       [](soci::session& s, bool) {
+         // What a service needs to be found and judged alive without a broker.
+         Exec(s, "ALTER TABLE services ADD COLUMN endpoint VARCHAR(255)");
+         Exec(s, "ALTER TABLE services ADD COLUMN rpc_current_version INTEGER NOT NULL DEFAULT 0");
+         Exec(s, "CREATE UNIQUE INDEX services_host_binary ON services (host, \"binary\") "
+                 "WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }
@@ -896,23 +904,80 @@ Result<bool> Store::DeleteVolumeMetadataKey(const std::string& id, const std::st
   });
 }
 
-Status Store::UpsertService(const std::string& host, const std::string& binary,
-                            const std::string& topic, const std::string& availability_zone) {
+Status Store::RegisterService(const ServiceInfo& svc) {
   return impl_->Tx([&](soci::session& s) -> Status {
     std::string now = NowIso();
     Query u;
-    u.sql = "UPDATE services SET topic = " + u.P(topic) + ", availability_zone = " +
-            u.P(availability_zone) + ", updated_at = " + u.P(now) +
-            ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + u.P(host) +
-            " AND \"binary\" = " + u.P(binary);
+    u.sql = "UPDATE services SET topic = " + u.P(svc.topic) + ", availability_zone = " +
+            u.P(svc.availability_zone) + ", endpoint = " + u.P(svc.endpoint) +
+            ", rpc_current_version = " + u.P(std::to_string(svc.rpc_version)) + ", updated_at = " +
+            u.P(now) + ", report_count = report_count + 1 WHERE deleted = 0 AND host = " +
+            u.P(svc.host) + " AND \"binary\" = " + u.P(svc.binary);
     if (Exec(s, u) == 0) {
       Query i;
-      i.sql = "INSERT INTO services (host, \"binary\", topic, availability_zone, created_at) VALUES (" +
-              i.P(host) + ", " + i.P(binary) + ", " + i.P(topic) + ", " + i.P(availability_zone) +
-              ", " + i.P(now) + ")";
+      i.sql = "INSERT INTO services (host, \"binary\", topic, availability_zone, endpoint, "
+              "rpc_current_version, created_at, updated_at) VALUES (" +
+              i.P(svc.host) + ", " + i.P(svc.binary) + ", " + i.P(svc.topic) + ", " +
+              i.P(svc.availability_zone) + ", " + i.P(svc.endpoint) + ", " +
+              i.P(std::to_string(svc.rpc_version)) + ", " + i.P(now) + ", " + i.P(now) + ")";
       Exec(s, i);
     }
     return Status::OK();
+  });
+}
+
+Result<bool> Store::Heartbeat(const std::string& host, const std::string& binary) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE services SET updated_at = " + q.P(NowIso()) +
+            ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + q.P(host) +
+            " AND \"binary\" = " + q.P(binary);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::string>& host,
+                                                     const std::optional<std::string>& binary) {
+  return impl_->Run<std::vector<ServiceInfo>>([&](soci::session& s) -> Result<std::vector<ServiceInfo>> {
+    Query q;
+    q.sql = "SELECT host, \"binary\", topic, availability_zone, disabled, disabled_reason, endpoint, "
+            "rpc_current_version, created_at, updated_at FROM services WHERE deleted = 0";
+    if (host) {
+      // As Cinder: the host itself, or a backend or pool of it (host@backend, host#pool).
+      std::string n = std::to_string(host->size() + 1);
+      q.sql += " AND (host = " + q.P(*host) + " OR substr(host, 1, " + n + ") = " + q.P(*host + "@") +
+               " OR substr(host, 1, " + n + ") = " + q.P(*host + "#") + ")";
+    }
+    if (binary) q.sql += " AND \"binary\" = " + q.P(*binary);
+    q.sql += " ORDER BY id";
+    std::vector<ServiceInfo> out;
+    for (const auto& r : Select(s, q)) {
+      ServiceInfo svc;
+      svc.host = r[0].value_or("");
+      svc.binary = r[1].value_or("");
+      svc.topic = r[2].value_or("");
+      svc.availability_zone = r[3].value_or("");
+      svc.disabled = ToInt(r[4]) != 0;
+      svc.disabled_reason = r[5];
+      svc.endpoint = r[6].value_or("");
+      svc.rpc_version = static_cast<int>(ToInt(r[7]));
+      svc.created_at = r[8].value_or("");
+      svc.updated_at = r[9];
+      out.push_back(std::move(svc));
+    }
+    return out;
+  });
+}
+
+Result<bool> Store::SetServiceDisabled(const std::string& host, const std::string& binary,
+                                       bool disabled, const std::optional<std::string>& reason) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = std::string("UPDATE services SET disabled = ") + (disabled ? "1" : "0");
+    // Enabling keeps the last reason, as Cinder does; disabling records the new one (or none).
+    if (disabled) q.sql += ", disabled_reason = " + (reason ? q.P(*reason) : std::string("NULL"));
+    q.sql += " WHERE deleted = 0 AND host = " + q.P(host) + " AND \"binary\" = " + q.P(binary);
+    return Exec(s, q) > 0;
   });
 }
 

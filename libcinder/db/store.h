@@ -33,7 +33,7 @@ using FieldUpdate = std::pair<std::string, std::optional<std::string>>;
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 1;
+  static constexpr int kLatestVersion = 2;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -79,9 +79,17 @@ class Store {
   // Returns false when the key was not set.
   Result<bool> DeleteVolumeMetadataKey(const std::string& id, const std::string& key);
 
-  // Services.
-  Status UpsertService(const std::string& host, const std::string& binary,
-                       const std::string& topic, const std::string& availability_zone);
+  // Services. Register records a service (again) and counts as a heartbeat; `up` in the
+  // answers of ListServices is left false (the caller knows service_down_time).
+  Status RegisterService(const ServiceInfo& service);
+  // Records a heartbeat; returns false when the service is not registered.
+  Result<bool> Heartbeat(const std::string& host, const std::string& binary);
+  Result<std::vector<ServiceInfo>> ListServices(const std::optional<std::string>& host,
+                                                const std::optional<std::string>& binary);
+  // Enables or disables (with an optional reason; enabling keeps the last one); returns false
+  // when no such service exists. `host` is exact here (ListServices also matches backends).
+  Result<bool> SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
+                                  const std::optional<std::string>& reason);
 
   // Hard-deletes rows soft-deleted before `before_iso`; returns the number of rows removed.
   Result<int64_t> Purge(const std::string& before_iso);

@@ -1,6 +1,9 @@
 // VolumeManagerImpl: validation, placement, the DB record, and the driver work on workers.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <ctime>
+#include <mutex>
 #include <thread>
 #include <cmath>
 #include <cstdio>
@@ -89,7 +92,72 @@ class VolumeManagerImpl : public VolumeManager {
         backends_(std::move(backends)),
         workers_(options_.volume_workers) {}
 
-  ~VolumeManagerImpl() override { workers_.Drain(); }
+  ~VolumeManagerImpl() override {
+    {
+      std::lock_guard<std::mutex> l(heartbeat_mu_);
+      stopping_ = true;
+    }
+    heartbeat_cv_.notify_all();
+    if (heartbeat_.joinable()) heartbeat_.join();
+    workers_.Drain();
+  }
+
+  // Records this process's services (cinder-volume per backend, cinder-scheduler) and keeps
+  // their heartbeats every report_interval seconds.
+  Status RegisterServices() {
+    services_.clear();
+    for (const auto& b : backends_) {
+      services_.push_back({b->host.substr(0, b->host.find('#')), "cinder-volume"});
+    }
+    services_.push_back({options_.host, "cinder-scheduler"});
+    for (const auto& [host, binary] : services_) {
+      ServiceInfo svc;
+      svc.host = host;
+      svc.binary = binary;
+      svc.topic = binary;
+      svc.availability_zone = options_.storage_availability_zone;
+      svc.rpc_version = kRpcVersionForServices;
+      CINDER_RETURN_IF_ERROR(store_->RegisterService(svc));
+    }
+    heartbeat_ = std::thread([this] {
+      std::unique_lock<std::mutex> l(heartbeat_mu_);
+      while (!heartbeat_cv_.wait_for(l, std::chrono::seconds(options_.report_interval),
+                                     [this] { return stopping_; })) {
+        for (const auto& [host, binary] : services_) {
+          auto r = store_->Heartbeat(host, binary);
+          if (!r.ok()) std::cerr << "cinder: heartbeat of " << binary << " " << host << " failed: "
+                                 << r.status().ToString() << "\n";
+        }
+      }
+    });
+    return Status::OK();
+  }
+
+  Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx,
+                                                const std::optional<std::string>& host,
+                                                const std::optional<std::string>& binary) override {
+    if (!ctx.is_admin) {
+      return PermissionDenied("Policy doesn't allow volume_extension:services:index to be performed.");
+    }
+    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(host, binary));
+    double now = static_cast<double>(std::time(nullptr));
+    for (auto& svc : services) {
+      auto seen = ParseIso(svc.updated_at.value_or(svc.created_at));
+      svc.up = seen && now - *seen <= options_.service_down_time;
+    }
+    return services;
+  }
+
+  Status SetServiceDisabled(const RequestContext& ctx, const std::string& host,
+                            const std::string& binary, bool disabled,
+                            const std::optional<std::string>& reason) override {
+    if (!ctx.is_admin) {
+      return PermissionDenied("Policy doesn't allow volume_extension:services:update to be performed.");
+    }
+    CINDER_ASSIGN_OR_RETURN(bool found, store_->SetServiceDisabled(host, binary, disabled, reason));
+    if (!found) return NotFound("Service " + binary + " could not be found on host " + host + ".");
+    return Status::OK();
+  }
 
   // Repairs what an earlier run of this host left half-done, as Cinder's volume service does
   // at start: creating -> error, extending -> error_extending, deleting -> resumed.
@@ -351,11 +419,17 @@ class VolumeManagerImpl : public VolumeManager {
     return nullptr;
   }
 
-  // The backend with the most free space that can hold `size` GiB.
+  // The enabled backend with the most free space that can hold `size` GiB.
   Result<Backend*> ChooseBackend(int64_t size) {
+    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+    std::set<std::string> disabled;
+    for (const auto& svc : services) {
+      if (svc.disabled) disabled.insert(svc.host);
+    }
     Backend* best = nullptr;
     double best_free = -1, largest = 0;
     for (const auto& b : backends_) {
+      if (disabled.count(b->host.substr(0, b->host.find('#')))) continue;
       auto cap = b->driver->GetCapacity();
       if (!cap.ok()) continue;
       largest = std::max(largest, cap->free_capacity_gb);
@@ -363,6 +437,10 @@ class VolumeManagerImpl : public VolumeManager {
         best = b.get();
         best_free = cap->free_capacity_gb;
       }
+    }
+    if (!best && disabled.size() >= backends_.size()) {
+      return InvalidArgument("Invalid input received: No valid backend was found: every backend's "
+                             "cinder-volume service is disabled.");
     }
     if (!best) {
       return InvalidArgument("Invalid input received: Requested volume size " + std::to_string(size) +
@@ -402,9 +480,16 @@ class VolumeManagerImpl : public VolumeManager {
     });
   }
 
+  static constexpr int kRpcVersionForServices = 1;
+
   Options options_;
   std::unique_ptr<Store> store_;
   std::vector<std::unique_ptr<Backend>> backends_;
+  std::vector<std::pair<std::string, std::string>> services_;  // host, binary
+  std::mutex heartbeat_mu_;
+  std::condition_variable heartbeat_cv_;
+  bool stopping_ = false;
+  std::thread heartbeat_;
   WorkerPool workers_;  // last: its threads stop before the rest is destroyed
 };
 
@@ -430,11 +515,10 @@ Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(const VolumeManagerOp
     backend->backend_name = b.volume_backend_name;
     backend->host = options.host + "@" + b.name + "#" + b.volume_backend_name;
     backend->driver = std::move(driver).value();
-    CINDER_RETURN_IF_ERROR(store->UpsertService(options.host + "@" + b.name, "cinder-volume",
-                                                "cinder-volume", options.storage_availability_zone));
     backends.push_back(std::move(backend));
   }
   auto mgr = std::make_unique<VolumeManagerImpl>(options, std::move(store), std::move(backends));
+  CINDER_RETURN_IF_ERROR(mgr->RegisterServices());
   CINDER_RETURN_IF_ERROR(mgr->Recover());
   return std::unique_ptr<VolumeManager>(std::move(mgr));
 }

@@ -285,3 +285,32 @@ TEST_CASE("metadata filters read Python dict literals, quotes included") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("os-services lists Cinder's fields for the version asked, and updates answer as Cinder") {
+  Fixture f;
+  auto v30 = f.Call("GET", "/v3/abc123/os-services?binary=cinder-volume", "", "volume 3.0");
+  REQUIRE(v30.status == 200);
+  CHECK(Contains(v30.body, "{\"binary\": \"cinder-volume\", \"host\": \"h@file\", \"zone\": \"nova\", "
+                           "\"status\": \"enabled\", \"state\": \"up\", \"updated_at\": \""));
+  CHECK(Contains(v30.body, "\"disabled_reason\": null, \"replication_status\": \"disabled\", "
+                           "\"active_backend_id\": null, \"frozen\": false}"));
+  CHECK_FALSE(Contains(v30.body, "cluster"));
+  CHECK_FALSE(Contains(v30.body, "cinder-scheduler"));
+  auto v370 = f.Call("GET", "/v3/abc123/os-services");
+  CHECK(Contains(v370.body, "\"backend_state\": \"up\", \"cluster\": null"));
+  CHECK(Contains(v370.body, "\"binary\": \"cinder-scheduler\""));
+  auto off = f.Call("PUT", "/v3/abc123/os-services/disable-log-reason",
+                    R"({"host": "h@file", "binary": "cinder-volume", "disabled_reason": "swap"})");
+  CHECK(off.body == "{\"disabled_reason\": \"swap\", \"disabled\": true, \"host\": \"h@file\", "
+                    "\"service\": \"\", \"binary\": \"cinder-volume\", \"status\": \"disabled\"}");
+  auto on = f.Call("PUT", "/v3/abc123/os-services/enable", R"({"host": "h@file", "service": "cinder-volume"})");
+  CHECK(on.body == "{\"disabled\": false, \"host\": \"h@file\", \"service\": \"\", \"binary\": "
+                   "\"cinder-volume\", \"status\": \"enabled\"}");
+  CHECK(f.Call("PUT", "/v3/abc123/os-services/freeze", R"({"host": "h"})").status == 400);
+  CHECK(f.Call("PUT", "/v3/abc123/os-services/disable-log-reason",
+               R"({"host": "h@file", "binary": "cinder-volume", "disabled_reason": "  "})").status == 400);
+}
+
+}  // namespace cinder

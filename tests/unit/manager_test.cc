@@ -2,6 +2,9 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <thread>
+
 #include "cinder/service.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
@@ -246,6 +249,73 @@ TEST_CASE("the manager needs a synced schema") {
   auto m = VolumeManager::Open(vmo);
   REQUIRE_FALSE(m.ok());
   CHECK(m.status().message().find("cinder-manage --config-file CONF db sync") != std::string::npos);
+}
+
+}  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("services: registered at open, kept up by heartbeats; a silent one goes down") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  o.report_interval = 1;
+  o.service_down_time = 2;
+  auto m = OpenManager(o);
+  {
+    auto s = Store::Open(o.DatabaseUrl());
+    REQUIRE(s.ok());
+    ServiceInfo other;
+    other.host = "otherhost@x";
+    other.binary = "cinder-volume";
+    other.topic = "cinder-volume";
+    REQUIRE((*s)->RegisterService(other).ok());  // registers once, then never beats again
+  }
+  auto all = m->ListServices(kCtx, std::nullopt, std::nullopt);
+  REQUIRE(all.ok());
+  REQUIRE(all->size() == 3);
+  for (const auto& svc : *all) CHECK(svc.up);
+  std::this_thread::sleep_for(std::chrono::milliseconds(2600));
+  all = m->ListServices(kCtx, std::nullopt, std::nullopt);
+  for (const auto& svc : *all) {
+    CAPTURE(svc.host);
+    CHECK(svc.up == (svc.host != "otherhost@x"));
+  }
+  auto mine = m->ListServices(kCtx, std::string("testhost"), std::nullopt);  // host and its backends
+  CHECK(mine->size() == 2);
+  CHECK(m->ListServices(kCtx, std::nullopt, std::string("cinder-scheduler"))->size() == 1);
+  RequestContext user;
+  user.project_id = "p";
+  CHECK(m->ListServices(user, std::nullopt, std::nullopt).status().code() == Code::kPermissionDenied);
+}
+
+TEST_CASE("a disabled backend gets no new volumes") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  o.backends = {BackendOptions{"a", "file", "a", {}}, BackendOptions{"b", "file", "b", {}}};
+  auto m = OpenManager(o);
+  REQUIRE(m->SetServiceDisabled(kCtx, "testhost@a", "cinder-volume", true, std::string("maintenance")).ok());
+  for (int i = 0; i < 4; ++i) {
+    VolumeCreate c;
+    c.size = 1;
+    auto v = m->CreateVolume(kCtx, c);
+    REQUIRE(v.ok());
+    CHECK(v->host == "testhost@b#b");
+  }
+  REQUIRE(m->SetServiceDisabled(kCtx, "testhost@b", "cinder-volume", true, std::nullopt).ok());
+  VolumeCreate c;
+  c.size = 1;
+  auto none = m->CreateVolume(kCtx, c);
+  CHECK(none.status().message() ==
+        "Invalid input received: No valid backend was found: every backend's cinder-volume service is disabled.");
+  REQUIRE(m->SetServiceDisabled(kCtx, "testhost@a", "cinder-volume", false, std::nullopt).ok());
+  auto again = m->CreateVolume(kCtx, c);
+  REQUIRE(again.ok());
+  CHECK(again->host == "testhost@a#a");
+  auto a = m->ListServices(kCtx, std::string("testhost@a"), std::nullopt);
+  CHECK(a->at(0).disabled_reason == std::optional<std::string>("maintenance"));  // kept on enable
+  CHECK(m->SetServiceDisabled(kCtx, "nohost", "cinder-volume", true, std::nullopt).message() ==
+        "Service cinder-volume could not be found on host nohost.");
+  m->Drain();
 }
 
 }  // namespace cinder

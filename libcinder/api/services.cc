@@ -1,0 +1,109 @@
+// /v3/{project_id}/os-services: Cinder's services extension (list, enable, disable).
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+
+#include "api/router.h"
+#include "common/json_writer.h"
+#include "common/util.h"
+
+namespace cinder::api {
+
+namespace {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Object;
+
+ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
+  // Only host and binary filter; Cinder ignores any other parameter.
+  auto services = volumes.ListServices(req.ctx, req.Query("host"), req.Query("binary"));
+  if (!services.ok()) return FaultFrom(services.status());
+  JsonWriter w;
+  w.BeginObject().Key("services").BeginArray();
+  for (const auto& s : *services) {
+    const bool volume = s.binary == "cinder-volume";
+    w.BeginObject();
+    w.Key("binary").String(s.binary);
+    w.Key("host").String(s.host);
+    w.Key("zone").String(s.availability_zone);
+    w.Key("status").String(s.disabled ? "disabled" : "enabled");
+    w.Key("state").String(s.up ? "up" : "down");
+    w.Key("updated_at").OptString(s.updated_at);
+    if (volume && req.version.AtLeast(3, 49)) w.Key("backend_state").String(s.up ? "up" : "down");
+    if (req.version.AtLeast(3, 7)) w.Key("cluster").Null();
+    w.Key("disabled_reason").OptString(s.disabled_reason);
+    if (volume) {
+      w.Key("replication_status").String("disabled");
+      w.Key("active_backend_id").Null();
+      w.Key("frozen").Bool(false);
+    }
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return Json(200, w.Take());
+}
+
+// PUT enable | disable | disable-log-reason with {"host": ..., "binary": ...[, "disabled_reason"]}.
+ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& action) {
+  const bool with_reason = action == "disable-log-reason";
+  if (action != "enable" && action != "disable" && !with_reason) {
+    return Fault(400, "Invalid input received: Unknown action");
+  }
+  Object::Ptr body;
+  try {
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
+    Var v = parser.parse(req.body.empty() ? "{}" : req.body);
+    if (v.type() != typeid(Object::Ptr)) return Fault(400, "Malformed request body");
+    body = v.extract<Object::Ptr>();
+  } catch (const std::exception&) {
+    return Fault(400, "Malformed request body");
+  }
+  auto text = [&body](const char* key) -> std::optional<std::string> {
+    if (!body->has(key) || body->get(key).isEmpty() || !body->get(key).isString()) return std::nullopt;
+    return body->get(key).convert<std::string>();
+  };
+  auto host = text("host");
+  if (!host) return Fault(400, "Invalid input received: Host field is missing.");
+  auto binary = text("binary");
+  if (!binary) binary = text("service");  // the deprecated name
+  if (!binary) {
+    return Fault(400, "Invalid input received: 'binary' (or the deprecated 'service') is required.");
+  }
+  std::optional<std::string> reason;
+  if (with_reason) {
+    reason = text("disabled_reason");
+    if (!reason || Trim(*reason).empty() || reason->size() > 255) {
+      return Fault(400, "Invalid input for field/attribute disabled_reason. Value: " +
+                            reason.value_or("None") +
+                            ". It must be a non-blank string of at most 255 characters.");
+    }
+  }
+  const bool disable = action != "enable";
+  Status st = volumes.SetServiceDisabled(req.ctx, *host, *binary, disable, reason);
+  if (!st.ok()) return FaultFrom(st);
+  JsonWriter w;
+  w.BeginObject();
+  if (with_reason) w.Key("disabled_reason").String(*reason);
+  w.Key("disabled").Bool(disable);
+  w.Key("host").String(*host);
+  w.Key("service").String("");
+  w.Key("binary").String(*binary);
+  w.Key("status").String(disable ? "disabled" : "enabled");
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+}  // namespace
+
+ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+  if (rest.empty()) {
+    return req.method == "GET" ? List(volumes, req) : Fault(405, "The method is not allowed.");
+  }
+  if (rest.size() == 1) {
+    return req.method == "PUT" ? Update(volumes, req, rest[0]) : Fault(405, "The method is not allowed.");
+  }
+  return Fault(404, "The resource could not be found.");
+}
+
+}  // namespace cinder::api
