@@ -140,7 +140,7 @@ class VolumeManagerImpl : public VolumeManager {
       return PermissionDenied("Policy doesn't allow volume_extension:services:index to be performed.");
     }
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(host, binary));
-    double now = static_cast<double>(std::time(nullptr));
+    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (auto& svc : services) {
       auto seen = ParseIso(svc.updated_at.value_or(svc.created_at));
       svc.up = seen && now - *seen <= options_.service_down_time;
