@@ -72,6 +72,8 @@ class Transport {
   // Casts to every server of `topic`; returns how many accepted the request.
   virtual Result<int> Fanout(const std::string& topic, const RpcRequest& request,
                              std::chrono::milliseconds timeout) = 0;
+  // Blocks until every request this transport has accepted has been run by its handler.
+  virtual void Drain() = 0;
   // Stops serving; requests in progress finish. Idempotent.
   virtual void Stop() = 0;
 };

@@ -72,6 +72,8 @@ class InProcessTransport : public Transport {
     return 1;
   }
 
+  void Drain() override { pool_.Drain(); }
+
   void Stop() override {
     {
       std::lock_guard<std::mutex> l(mu_);

@@ -228,6 +228,8 @@ class ZmqTransport : public Transport {
     return count;
   }
 
+  void Drain() override { pool_.Drain(); }
+
   void Stop() override {
     std::map<std::string, std::unique_ptr<Server>> servers;
     {

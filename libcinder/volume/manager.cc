@@ -1,4 +1,6 @@
-// VolumeManagerImpl: validation, placement, the DB record, and the driver work on workers.
+// VolumeManagerImpl: the API side of volumes (what cinder/volume/api.py is to Cinder):
+// validation, the DB record, and the work handed over the transport to the scheduler and the
+// volume hosts. VolumeManager::Open runs the whole embedded service in process.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -10,11 +12,14 @@
 #include <iostream>
 #include <set>
 
+#include "cinder/transport.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
 #include "db/store.h"
-#include "common/worker_pool.h"
+#include "rpc/args.h"
+#include "scheduler/scheduler_service.h"
+#include "volume/volume_service.h"
 
 namespace cinder {
 
@@ -35,12 +40,20 @@ namespace vs = volume_status;
 const std::vector<std::string> kDeletableStatuses = {"available", "error", "error_restoring",
                                                      "error_extending", "error_managing"};
 
-struct Backend {
-  std::string name;          // the config section
-  std::string backend_name;  // volume_backend_name
-  std::string host;          // host@backend#pool
-  std::unique_ptr<VolumeDriver> driver;
-};
+// How long the API waits on the other services.
+constexpr std::chrono::milliseconds kCallTimeout(30000);
+constexpr std::chrono::milliseconds kCastTimeout(10000);
+
+// The volume host's topic of a volume's host@backend#pool.
+std::string TopicOf(const Volume& v) { return VolumeTopic(v.host.substr(0, v.host.find('#'))); }
+
+RpcRequest Request(const RequestContext& ctx, const std::string& method, const rpc::Args& args) {
+  RpcRequest r;
+  r.method = method;
+  r.args = args.Encode();
+  r.ctx = ctx;
+  return r;
+}
 
 Status CheckLength(const std::string& what, const std::string& value, size_t max) {
   if (value.size() > max) {
@@ -71,66 +84,24 @@ std::string FormatGb(double gb) {
   return buf;
 }
 
-// Runs a driver call, turning an exception into an Internal status.
-template <typename Fn>
-Status DriverCall(Fn fn) {
-  try {
-    return fn();
-  } catch (const std::exception& e) {
-    return Internal(std::string("driver raised: ") + e.what());
-  } catch (...) {
-    return Internal("driver raised an unknown exception");
-  }
-}
-
 class VolumeManagerImpl : public VolumeManager {
  public:
-  VolumeManagerImpl(Options options, std::unique_ptr<Store> store,
-                    std::vector<std::unique_ptr<Backend>> backends)
-      : options_(std::move(options)),
-        store_(std::move(store)),
-        backends_(std::move(backends)),
-        workers_(options_.volume_workers) {}
+  // The embedded service: the store, an in-process transport, the scheduler and this host's
+  // volume service, all owned here.
+  VolumeManagerImpl(Options options, std::unique_ptr<Store> store, std::unique_ptr<Transport> transport)
+      : options_(std::move(options)), store_(std::move(store)), transport_(std::move(transport)) {}
 
-  ~VolumeManagerImpl() override {
-    {
-      std::lock_guard<std::mutex> l(heartbeat_mu_);
-      stopping_ = true;
-    }
-    heartbeat_cv_.notify_all();
-    if (heartbeat_.joinable()) heartbeat_.join();
-    workers_.Drain();
+  Status StartServices(const DriverRegistry& drivers) {
+    CINDER_ASSIGN_OR_RETURN(scheduler_, SchedulerService::Start(options_, store_.get(), transport_.get()));
+    CINDER_ASSIGN_OR_RETURN(volume_, VolumeService::Start(options_, drivers, store_.get(), transport_.get()));
+    return Status::OK();
   }
 
-  // Records this process's services (cinder-volume per backend, cinder-scheduler) and keeps
-  // their heartbeats every report_interval seconds.
-  Status RegisterServices() {
-    services_.clear();
-    for (const auto& b : backends_) {
-      services_.push_back({b->host.substr(0, b->host.find('#')), "cinder-volume"});
-    }
-    services_.push_back({options_.host, "cinder-scheduler"});
-    for (const auto& [host, binary] : services_) {
-      ServiceInfo svc;
-      svc.host = host;
-      svc.binary = binary;
-      svc.topic = binary;
-      svc.availability_zone = options_.storage_availability_zone;
-      svc.rpc_version = kRpcVersionForServices;
-      CINDER_RETURN_IF_ERROR(store_->RegisterService(svc));
-    }
-    heartbeat_ = std::thread([this] {
-      std::unique_lock<std::mutex> l(heartbeat_mu_);
-      while (!heartbeat_cv_.wait_for(l, std::chrono::seconds(options_.report_interval),
-                                     [this] { return stopping_; })) {
-        for (const auto& [host, binary] : services_) {
-          auto r = store_->Heartbeat(host, binary);
-          if (!r.ok()) std::cerr << "cinder: heartbeat of " << binary << " " << host << " failed: "
-                                 << r.status().ToString() << "\n";
-        }
-      }
-    });
-    return Status::OK();
+  ~VolumeManagerImpl() override {
+    Drain();
+    transport_->Stop();  // no handler runs after this; then the services can go
+    volume_.reset();
+    scheduler_.reset();
   }
 
   Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx,
@@ -159,27 +130,6 @@ class VolumeManagerImpl : public VolumeManager {
     return Status::OK();
   }
 
-  // Repairs what an earlier run of this host left half-done, as Cinder's volume service does
-  // at start: creating -> error, extending -> error_extending, deleting -> resumed.
-  Status Recover() {
-    for (const auto& b : backends_) {
-      std::string prefix = b->host.substr(0, b->host.find('#'));
-      CINDER_ASSIGN_OR_RETURN(auto stuck, store_->VolumesInStatus(
-                                              prefix + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
-      for (const auto& v : stuck) {
-        if (v.status == vs::kCreating) {
-          CINDER_RETURN_IF_ERROR(store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError).status());
-        } else if (v.status == vs::kExtending) {
-          CINDER_RETURN_IF_ERROR(
-              store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending).status());
-        } else {
-          ScheduleDelete(v.id, b.get());
-        }
-      }
-    }
-    return Status::OK();
-  }
-
   Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& req) override {
     if (req.size <= 0) {
       return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +
@@ -194,7 +144,14 @@ class VolumeManagerImpl : public VolumeManager {
     }
     CINDER_ASSIGN_OR_RETURN(VolumeType type,
                             store_->GetVolumeType(req.volume_type.value_or(Store::kDefaultVolumeType)));
-    CINDER_ASSIGN_OR_RETURN(Backend * backend, ChooseBackend(req.size));
+    // Placement: a scheduler chooses the pool (no valid backend is refused before anything is
+    // recorded).
+    CINDER_ASSIGN_OR_RETURN(std::string placed,
+                            transport_->Call(kSchedulerTopic,
+                                             Request(ctx, "select_backend", rpc::Args().Set("size", req.size)),
+                                             kCallTimeout));
+    CINDER_ASSIGN_OR_RETURN(rpc::Args placement, rpc::Args::Decode(placed));
+    CINDER_ASSIGN_OR_RETURN(std::string pool_host, placement.Str("host"));
 
     Volume v;
     v.id = NewUuid();
@@ -205,7 +162,7 @@ class VolumeManagerImpl : public VolumeManager {
     v.size = req.size;
     v.status = vs::kCreating;
     v.availability_zone = az;
-    v.host = backend->host;
+    v.host = pool_host;
     v.project_id = ctx.project_id;
     v.user_id = ctx.user_id;
     v.volume_type_id = type.id;
@@ -214,13 +171,15 @@ class VolumeManagerImpl : public VolumeManager {
     v.created_at = NowIso();
     CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
 
-    workers_.Submit(v.id, [this, id = v.id, size = v.size, backend] {
-      Status st = DriverCall([&] { return backend->driver->CreateVolume(id, size); });
-      if (!st.ok()) {
-        std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
-      }
-      WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError); });
-    });
+    Status handed = transport_->Cast(TopicOf(v), Request(ctx, "create_volume",
+                                                         rpc::Args().Set("id", v.id).Set("size", v.size)),
+                                     kCastTimeout);
+    if (!handed.ok()) {
+      // Nobody took the work: the volume fails now rather than stay "creating".
+      (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
+      return Unavailable("The volume service of " + v.host + " did not accept the volume: " +
+                         handed.message());
+    }
     return v;
   }
 
@@ -258,7 +217,6 @@ class VolumeManagerImpl : public VolumeManager {
                               "to be performed.");
     }
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
-    Backend* backend = BackendOf(v);
     std::vector<std::string> expected = kDeletableStatuses;
     if (force) expected.clear();  // any status
     CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, expected, vs::kDeleting));
@@ -269,11 +227,13 @@ class VolumeManagerImpl : public VolumeManager {
           "group, have snapshots, awaiting a transfer, or be disassociated from snapshots after "
           "volume transfer.");
     }
-    if (!backend) {
-      // Never placed (or its backend is gone from the config): nothing to remove.
+    if (v.host.empty()) {
+      // Never placed: nothing to remove on a backend.
       return store_->SoftDeleteVolume(v.id, vs::kDeleting).status();
     }
-    ScheduleDelete(v.id, backend);
+    // A host that is down resumes the deletion when it starts again.
+    (void)transport_->Cast(TopicOf(v), Request(ctx, "delete_volume", rpc::Args().Set("id", v.id)),
+                           kCastTimeout);
     return Status::OK();
   }
 
@@ -290,15 +250,15 @@ class VolumeManagerImpl : public VolumeManager {
                              ", extended: " + std::to_string(new_size) + ").");
     }
     if (v.status != vs::kAvailable) return wrong_status(v.status);
-    Backend* backend = BackendOf(v);
-    if (!backend) return FailedPrecondition("Invalid volume: Volume " + v.id + " has no backend.");
-    auto cap = backend->driver->GetCapacity();
-    if (!cap.ok()) return cap.status();
-    if (static_cast<double>(new_size - v.size) > cap->free_capacity_gb) {
+    // The volume's host knows its free space.
+    CINDER_ASSIGN_OR_RETURN(std::string reply,
+                            transport_->Call(TopicOf(v), Request(ctx, "capacity", rpc::Args()), kCallTimeout));
+    CINDER_ASSIGN_OR_RETURN(rpc::Args cap, rpc::Args::Decode(reply));
+    CINDER_ASSIGN_OR_RETURN(double free, cap.Double("free"));
+    if (static_cast<double>(new_size - v.size) > free) {
       return InvalidArgument("Invalid input received: Requested extend by " +
                              std::to_string(new_size - v.size) + " GB exceeds the free capacity of "
-                             "backend " + backend->backend_name + " (" +
-                             FormatGb(cap->free_capacity_gb) + " GB).");
+                             "backend " + v.host + " (" + FormatGb(free) + " GB).");
     }
     CINDER_ASSIGN_OR_RETURN(bool changed,
                             store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
@@ -307,18 +267,14 @@ class VolumeManagerImpl : public VolumeManager {
       auto now = store_->GetVolume(v.id, std::nullopt);
       return wrong_status(now.ok() ? now->status : "deleted");
     }
-    workers_.Submit(v.id, [this, id = v.id, new_size, backend] {
-      Status st = DriverCall([&] { return backend->driver->ExtendVolume(id, new_size); });
-      if (st.ok()) {
-        WriteBack(id, [&] {
-          return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kAvailable,
-                                         {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}});
-        });
-      } else {
-        std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
-        WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending); });
-      }
-    });
+    Status handed = transport_->Cast(
+        TopicOf(v), Request(ctx, "extend_volume", rpc::Args().Set("id", v.id).Set("new_size", new_size)),
+        kCastTimeout);
+    if (!handed.ok()) {
+      (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
+      return Unavailable("The volume service of " + v.host + " did not accept the extend: " +
+                         handed.message());
+    }
     return Status::OK();
   }
 
@@ -400,11 +356,21 @@ class VolumeManagerImpl : public VolumeManager {
 
   Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) override {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
-    Backend* b = BackendOf(v);
-    return b ? b->driver->LocalPath(v.id) : std::string();
+    if (v.host.empty()) return std::string();
+    CINDER_ASSIGN_OR_RETURN(std::string reply, transport_->Call(TopicOf(v), Request(ctx, "local_path",
+                                                                                    rpc::Args().Set("id", v.id)),
+                                                                kCallTimeout));
+    CINDER_ASSIGN_OR_RETURN(rpc::Args args, rpc::Args::Decode(reply));
+    return args.Str("path");
   }
 
-  void Drain() override { workers_.Drain(); }
+  void Drain() override {
+    // Requests in the transport hand work to the volume service, whose work may report back.
+    for (int i = 0; i < 2; ++i) {
+      transport_->Drain();
+      if (volume_) volume_->Drain();
+    }
+  }
 
  private:
   ProjectScope ReadScope(const RequestContext& ctx) const {
@@ -412,85 +378,11 @@ class VolumeManagerImpl : public VolumeManager {
     return ctx.project_id;
   }
 
-  Backend* BackendOf(const Volume& v) const {
-    for (const auto& b : backends_) {
-      if (b->host == v.host) return b.get();
-    }
-    return nullptr;
-  }
-
-  // The enabled backend with the most free space that can hold `size` GiB.
-  Result<Backend*> ChooseBackend(int64_t size) {
-    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
-    std::set<std::string> disabled;
-    for (const auto& svc : services) {
-      if (svc.disabled) disabled.insert(svc.host);
-    }
-    Backend* best = nullptr;
-    double best_free = -1, largest = 0;
-    for (const auto& b : backends_) {
-      if (disabled.count(b->host.substr(0, b->host.find('#')))) continue;
-      auto cap = b->driver->GetCapacity();
-      if (!cap.ok()) continue;
-      largest = std::max(largest, cap->free_capacity_gb);
-      if (static_cast<double>(size) <= cap->free_capacity_gb && cap->free_capacity_gb > best_free) {
-        best = b.get();
-        best_free = cap->free_capacity_gb;
-      }
-    }
-    if (!best && disabled.size() >= backends_.size()) {
-      return InvalidArgument("Invalid input received: No valid backend was found: every backend's "
-                             "cinder-volume service is disabled.");
-    }
-    if (!best) {
-      return InvalidArgument("Invalid input received: Requested volume size " + std::to_string(size) +
-                             " GB is larger than the free capacity of every backend (largest: " +
-                             FormatGb(largest) + " GB).");
-    }
-    return best;
-  }
-
-  // Records the outcome of driver work. The database may be briefly unreachable (a busy SQLite
-  // file, a PostgreSQL restart): retry for up to a minute rather than leave the volume in its
-  // transitional status; a write that finds the status changed meanwhile is not retried.
-  template <typename Fn>
-  void WriteBack(const std::string& id, Fn write) {
-    int delay_ms = 10;
-    for (int waited_ms = 0;; waited_ms += delay_ms, delay_ms = std::min(delay_ms * 2, 2000)) {
-      Result<bool> r = write();
-      if (r.ok()) return;
-      if (waited_ms >= 60000) {
-        std::cerr << "cinder-volume: cannot record the outcome for volume " << id << ": "
-                  << r.status().ToString() << " (repaired at the next start)\n";
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    }
-  }
-
-  void ScheduleDelete(const std::string& id, Backend* backend) {
-    workers_.Submit(id, [this, id, backend] {
-      Status st = DriverCall([&] { return backend->driver->DeleteVolume(id); });
-      if (st.ok()) {
-        WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });
-      } else {
-        std::cerr << "cinder-volume: delete of volume " << id << " failed: " << st.ToString() << "\n";
-        WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kDeleting}, vs::kErrorDeleting); });
-      }
-    });
-  }
-
-  static constexpr int kRpcVersionForServices = 1;
-
   Options options_;
   std::unique_ptr<Store> store_;
-  std::vector<std::unique_ptr<Backend>> backends_;
-  std::vector<std::pair<std::string, std::string>> services_;  // host, binary
-  std::mutex heartbeat_mu_;
-  std::condition_variable heartbeat_cv_;
-  bool stopping_ = false;
-  std::thread heartbeat_;
-  WorkerPool workers_;  // last: its threads stop before the rest is destroyed
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<SchedulerService> scheduler_;
+  std::unique_ptr<VolumeService> volume_;
 };
 
 }  // namespace
@@ -503,23 +395,9 @@ Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(const VolumeManagerOp
 
   CINDER_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.DatabaseUrl()));
   CINDER_RETURN_IF_ERROR(store->CheckSchema());
-
-  std::vector<std::unique_ptr<Backend>> backends;
-  for (const auto& b : options.backends) {
-    auto driver = OpenDriver(registry, DriverContext{b, options.state_path});
-    if (!driver.ok()) {
-      return Status(driver.status().code(), options.origin + ": " + driver.status().message());
-    }
-    auto backend = std::make_unique<Backend>();
-    backend->name = b.name;
-    backend->backend_name = b.volume_backend_name;
-    backend->host = options.host + "@" + b.name + "#" + b.volume_backend_name;
-    backend->driver = std::move(driver).value();
-    backends.push_back(std::move(backend));
-  }
-  auto mgr = std::make_unique<VolumeManagerImpl>(options, std::move(store), std::move(backends));
-  CINDER_RETURN_IF_ERROR(mgr->RegisterServices());
-  CINDER_RETURN_IF_ERROR(mgr->Recover());
+  auto mgr = std::make_unique<VolumeManagerImpl>(options, std::move(store),
+                                                 NewInProcessTransport(options.volume_workers));
+  CINDER_RETURN_IF_ERROR(mgr->StartServices(registry));
   return std::unique_ptr<VolumeManager>(std::move(mgr));
 }
 

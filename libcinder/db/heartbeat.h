@@ -1,0 +1,38 @@
+// ServiceHeartbeat: records services in the services table and renews their heartbeat.
+#ifndef CINDER_DB_HEARTBEAT_H_
+#define CINDER_DB_HEARTBEAT_H_
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "db/store.h"
+
+namespace cinder {
+
+class ServiceHeartbeat {
+ public:
+  // Beats every `interval_seconds` for each registered service; `store` must outlive it.
+  ServiceHeartbeat(Store* store, int interval_seconds);
+  ~ServiceHeartbeat();
+  // Records `service` now (a first heartbeat) and keeps beating for it.
+  Status Register(const ServiceInfo& service);
+
+ private:
+  void Loop();
+
+  Store* store_;
+  int interval_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;
+  std::vector<std::pair<std::string, std::string>> services_;  // host, binary
+  std::thread thread_;
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_DB_HEARTBEAT_H_

@@ -1,0 +1,271 @@
+#include "volume/volume_service.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <iostream>
+#include <mutex>
+#include <thread>
+
+#include "common/util.h"
+#include "common/worker_pool.h"
+#include "db/heartbeat.h"
+#include "rpc/args.h"
+
+namespace cinder {
+
+namespace {
+
+namespace vs = volume_status;
+
+struct Backend {
+  std::string name;          // the config section
+  std::string host;          // host@backend
+  std::string pool_host;     // host@backend#pool (what volumes record)
+  std::unique_ptr<VolumeDriver> driver;
+};
+
+// Runs a driver call, turning an exception into an Internal status.
+template <typename Fn>
+Status DriverCall(Fn fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Internal(std::string("driver raised: ") + e.what());
+  } catch (...) {
+    return Internal("driver raised an unknown exception");
+  }
+}
+
+class VolumeServiceImpl : public VolumeService {
+ public:
+  VolumeServiceImpl(const Options& options, Store* store, Transport* transport,
+                    std::vector<std::unique_ptr<Backend>> backends)
+      : options_(options),
+        store_(store),
+        transport_(transport),
+        backends_(std::move(backends)),
+        heartbeat_(store, options.report_interval),
+        workers_(options.volume_workers) {}
+
+  ~VolumeServiceImpl() override {
+    {
+      std::lock_guard<std::mutex> l(report_mu_);
+      stopping_ = true;
+    }
+    report_cv_.notify_all();
+    if (reporter_.joinable()) reporter_.join();
+    workers_.Drain();
+  }
+
+  Status Start() {
+    CINDER_RETURN_IF_ERROR(Recover());
+    for (const auto& b : backends_) {
+      Backend* backend = b.get();
+      CINDER_ASSIGN_OR_RETURN(std::string endpoint,
+                              transport_->Serve(VolumeTopic(b->host), [this, backend](const RpcRequest& r) {
+                                return Handle(backend, r);
+                              }));
+      ServiceInfo svc;
+      svc.host = b->host;
+      svc.binary = "cinder-volume";
+      svc.topic = "cinder-volume";
+      svc.availability_zone = options_.storage_availability_zone;
+      svc.endpoint = endpoint;
+      svc.rpc_version = kRpcVersion;
+      CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
+    }
+    ReportCapabilities();
+    reporter_ = std::thread([this] { ReportLoop(); });
+    return Status::OK();
+  }
+
+  void Drain() override { workers_.Drain(); }
+
+ private:
+  // Repairs what an earlier run of this host left half-done, as Cinder's volume service does:
+  // creating -> error, extending -> error_extending, deleting -> resumed.
+  Status Recover() {
+    for (const auto& b : backends_) {
+      CINDER_ASSIGN_OR_RETURN(auto stuck, store_->VolumesInStatus(
+                                              b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
+      for (const auto& v : stuck) {
+        if (v.status == vs::kCreating) {
+          CINDER_RETURN_IF_ERROR(store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError).status());
+        } else if (v.status == vs::kExtending) {
+          CINDER_RETURN_IF_ERROR(
+              store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending).status());
+        } else {
+          Delete(b.get(), v.id);
+        }
+      }
+    }
+    return Status::OK();
+  }
+
+  Result<std::string> Handle(Backend* b, const RpcRequest& r) {
+    CINDER_ASSIGN_OR_RETURN(rpc::Args args, rpc::Args::Decode(r.args));
+    if (r.method == "create_volume") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
+      workers_.Submit(id, [this, b, id, size] {
+        Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
+        if (!st.ok()) std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
+        WriteBack(id, [&] {
+          return store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError);
+        });
+        Changed();
+      });
+      return std::string();
+    }
+    if (r.method == "extend_volume") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(int64_t new_size, args.Int("new_size"));
+      workers_.Submit(id, [this, b, id, new_size] {
+        Status st = DriverCall([&] { return b->driver->ExtendVolume(id, new_size); });
+        if (st.ok()) {
+          WriteBack(id, [&] {
+            return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kAvailable,
+                                           {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}});
+          });
+        } else {
+          std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
+          WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending); });
+        }
+        Changed();
+      });
+      return std::string();
+    }
+    if (r.method == "delete_volume") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      Delete(b, id);
+      return std::string();
+    }
+    if (r.method == "capacity") {
+      BackendCapacity cap;
+      CINDER_RETURN_IF_ERROR(DriverCall([&]() -> Status {
+        auto c = b->driver->GetCapacity();
+        if (!c.ok()) return c.status();
+        cap = *c;
+        return Status::OK();
+      }));
+      return rpc::Args()
+          .Set("host", b->pool_host)
+          .Set("total", cap.total_capacity_gb)
+          .Set("free", cap.free_capacity_gb)
+          .Encode();
+    }
+    if (r.method == "local_path") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      return rpc::Args().Set("path", b->driver->LocalPath(id)).Encode();
+    }
+    return Unimplemented("cinder-volume has no method " + r.method);
+  }
+
+  void Delete(Backend* b, const std::string& id) {
+    workers_.Submit(id, [this, b, id] {
+      Status st = DriverCall([&] { return b->driver->DeleteVolume(id); });
+      if (st.ok()) {
+        WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });
+      } else {
+        std::cerr << "cinder-volume: delete of volume " << id << " failed: " << st.ToString() << "\n";
+        WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kDeleting}, vs::kErrorDeleting); });
+      }
+      Changed();
+    });
+  }
+
+  // Records the outcome of driver work. The database may be briefly unreachable (a busy SQLite
+  // file, a PostgreSQL restart): retry for up to a minute rather than leave the volume in its
+  // transitional status; a write that finds the status changed meanwhile is not retried.
+  template <typename Fn>
+  void WriteBack(const std::string& id, Fn write) {
+    int delay_ms = 10;
+    for (int waited_ms = 0;; waited_ms += delay_ms, delay_ms = std::min(delay_ms * 2, 2000)) {
+      Result<bool> r = write();
+      if (r.ok()) return;
+      if (waited_ms >= 60000) {
+        std::cerr << "cinder-volume: cannot record the outcome for volume " << id << ": "
+                  << r.status().ToString() << " (repaired at the next start)\n";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+  }
+
+  // Capacity changed: report soon (at most once a second).
+  void Changed() {
+    std::lock_guard<std::mutex> l(report_mu_);
+    dirty_ = true;
+  }
+
+  // Sends every backend's capacity to every scheduler (update_service_capabilities).
+  void ReportCapabilities() {
+    for (const auto& b : backends_) {
+      auto cap = b->driver->GetCapacity();
+      if (!cap.ok()) continue;
+      RpcRequest req;
+      req.method = "update_service_capabilities";
+      req.args = rpc::Args()
+                     .Set("host", b->pool_host)
+                     .Set("total", cap->total_capacity_gb)
+                     .Set("free", cap->free_capacity_gb)
+                     .Encode();
+      (void)transport_->Fanout(kSchedulerTopic, req, std::chrono::milliseconds(2000));
+    }
+  }
+
+  // Reports when capacity changed (checked every second) and every report_interval anyway,
+  // so that a scheduler that starts later learns about this host.
+  void ReportLoop() {
+    std::unique_lock<std::mutex> l(report_mu_);
+    auto last = std::chrono::steady_clock::now();
+    while (!report_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; })) {
+      auto now = std::chrono::steady_clock::now();
+      if (!dirty_ && now - last < std::chrono::seconds(options_.report_interval)) continue;
+      dirty_ = false;
+      last = now;
+      l.unlock();
+      ReportCapabilities();
+      l.lock();
+    }
+  }
+
+  Options options_;
+  Store* store_;
+  Transport* transport_;
+  std::vector<std::unique_ptr<Backend>> backends_;
+  ServiceHeartbeat heartbeat_;
+  std::mutex report_mu_;
+  std::condition_variable report_cv_;
+  bool dirty_ = false;
+  bool stopping_ = false;
+  std::thread reporter_;
+  WorkerPool workers_;  // last: drained and joined first
+};
+
+}  // namespace
+
+Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& options,
+                                                            const DriverRegistry& drivers,
+                                                            Store* store, Transport* transport) {
+  if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
+  std::vector<std::unique_ptr<Backend>> backends;
+  for (const auto& bo : options.backends) {
+    auto driver = OpenDriver(drivers, DriverContext{bo, options.state_path});
+    if (!driver.ok()) {
+      return Status(driver.status().code(), options.origin + ": " + driver.status().message());
+    }
+    auto b = std::make_unique<Backend>();
+    b->name = bo.name;
+    b->host = options.host + "@" + bo.name;
+    b->pool_host = b->host + "#" + bo.volume_backend_name;
+    b->driver = std::move(driver).value();
+    backends.push_back(std::move(b));
+  }
+  auto svc = std::make_unique<VolumeServiceImpl>(options, store, transport, std::move(backends));
+  CINDER_RETURN_IF_ERROR(svc->Start());
+  return std::unique_ptr<VolumeService>(std::move(svc));
+}
+
+}  // namespace cinder
