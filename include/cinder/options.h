@@ -32,6 +32,8 @@ struct Options {
   int64_t osapi_max_request_body_size = 114688;
   int osapi_volume_workers = 8;              // HTTP threads
   int volume_workers = 4;                    // threads running driver work
+  std::string my_ip = "127.0.0.1";           // where this host's RPC sockets bind and are reached
+  int rpc_port = 0;                          // 0: a free port for each served topic
   int report_interval = 10;                  // seconds between service heartbeats
   int service_down_time = 60;                // a service unheard for this long is down
   bool debug = false;

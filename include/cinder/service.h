@@ -35,9 +35,21 @@ Result<int> DbVersion(const Options& options);
 // Removes rows soft-deleted more than `days` days ago; returns how many.
 Result<int64_t> DbPurge(const Options& options, int days);
 
+// Run the services until SIGTERM or SIGINT (blocked in the calling thread before anything
+// starts), then stop them in order. Embedded: API, scheduler and volume service in process.
+// The others are one service each, sharing the database of options and reaching each other
+// over ZeroMQ (endpoints in the services table; my_ip and rpc_port say where to bind).
+Status RunEmbeddedService(const Options& options);
+Status RunApiService(const Options& options);
+Status RunSchedulerService(const Options& options);
+Status RunVolumeService(const Options& options);
+
 // What the daemons' main() call. Each parses its command line (--config-file PATH ...),
 // runs, and returns the process exit code.
 int CinderAllMain(const std::vector<std::string>& args);
+int CinderApiMain(const std::vector<std::string>& args);
+int CinderSchedulerMain(const std::vector<std::string>& args);
+int CinderVolumeMain(const std::vector<std::string>& args);
 int CinderManageMain(const std::vector<std::string>& args);
 
 }  // namespace cinder

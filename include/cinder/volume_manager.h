@@ -15,10 +15,16 @@ namespace cinder {
 class Store;
 class DriverRegistry;
 
+class Transport;
+
 struct VolumeManagerOptions {
   Options options;
   // Drivers to open backends with; nullptr means DriverRegistry::Builtin().
   const DriverRegistry* drivers = nullptr;
+  // nullptr: the embedded service (scheduler and volume service run in this process over an
+  // in-process transport). Otherwise only the API side runs here and reaches the schedulers and
+  // volume hosts through this transport, which must outlive the manager.
+  Transport* transport = nullptr;
 };
 
 // A VolumeManager is safe for concurrent use from many threads. Work that takes time (driver
@@ -26,8 +32,9 @@ struct VolumeManagerOptions {
 // volume run one at a time, in the order they were accepted.
 class VolumeManager {
  public:
-  // Opens the database (its schema must be current: see DbSync) and every backend's driver,
-  // and repairs volumes left in a transitional status by an earlier run.
+  // Opens the database (its schema must be current: see DbSync). Embedded: also opens every
+  // backend's driver, repairs volumes left in a transitional status by an earlier run, and
+  // starts the scheduler and volume service in process.
   static Result<std::unique_ptr<VolumeManager>> Open(const VolumeManagerOptions& options);
   virtual ~VolumeManager() = default;
 

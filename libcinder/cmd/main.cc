@@ -1,6 +1,6 @@
-// The daemons' command lines: cinder-all and cinder-manage.
+// The daemons' command lines: cinder-all, cinder-api, cinder-scheduler, cinder-volume and
+// cinder-manage.
 #include <malloc.h>
-#include <signal.h>
 
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -30,10 +30,10 @@ Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::op
   return DefaultOptions("/var/lib/cinder");
 }
 
-}  // namespace
-
-int CinderAllMain(const std::vector<std::string>& args) {
-  po::options_description desc("cinder-all: the Block Storage API and volume service in one process");
+// The shape of every daemon's main(): parse --config-file, then run until SIGTERM/SIGINT.
+int DaemonMain(const char* name, const char* what, const std::vector<std::string>& args,
+               Status (*run)(const Options&)) {
+  po::options_description desc(std::string(name) + ": " + what);
   desc.add_options()("help,h", "show this help")(
       "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)");
   po::variables_map vm;
@@ -43,31 +43,40 @@ int CinderAllMain(const std::vector<std::string>& args) {
     return 0;
   }
   if (!options.ok()) {
-    std::cerr << "cinder-all: " << options.status().message() << "\n";
+    std::cerr << name << ": " << options.status().message() << "\n";
     return 2;
   }
-  // Keep the idle footprint small after bursts of large list responses: buffers past 256 KiB
-  // go back to the system when freed, and threads share two malloc arenas.
+  // Keep the idle footprint small after bursts of large responses: buffers past 256 KiB go
+  // back to the system when freed, and threads share two malloc arenas.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   mallopt(M_ARENA_MAX, 2);
-  // Block the stop signals before any thread starts, so that only sigwait sees them.
-  sigset_t stop;
-  sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-
-  auto svc = EmbeddedService::Start(*options);
-  if (!svc.ok()) {
-    std::cerr << "cinder-all: " << svc.status().message() << "\n";
+  Status st = run(*options);
+  if (!st.ok()) {
+    std::cerr << name << ": " << st.message() << "\n";
     return 1;
   }
-  std::cout << "cinder-all: Block Storage API v3 listening on " << (*svc)->endpoint() << std::endl;
-  int sig = 0;
-  sigwait(&stop, &sig);
-  std::cout << "cinder-all: stopping (signal " << sig << ")" << std::endl;
-  (*svc)->Stop();
   return 0;
+}
+
+}  // namespace
+
+int CinderAllMain(const std::vector<std::string>& args) {
+  return DaemonMain("cinder-all", "the Block Storage API and volume service in one process", args,
+                    &RunEmbeddedService);
+}
+
+int CinderApiMain(const std::vector<std::string>& args) {
+  return DaemonMain("cinder-api", "the Block Storage API v3", args, &RunApiService);
+}
+
+int CinderSchedulerMain(const std::vector<std::string>& args) {
+  return DaemonMain("cinder-scheduler", "chooses the backend of each new volume", args,
+                    &RunSchedulerService);
+}
+
+int CinderVolumeMain(const std::vector<std::string>& args) {
+  return DaemonMain("cinder-volume", "the volume service of this host's backends", args,
+                    &RunVolumeService);
 }
 
 int CinderManageMain(const std::vector<std::string>& args) {

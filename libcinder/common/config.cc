@@ -120,6 +120,11 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
       } else if (e.name == "osapi_volume_workers") {
         CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 1024));
         o.osapi_volume_workers = static_cast<int>(v);
+      } else if (e.name == "my_ip") {
+        CINDER_ASSIGN_OR_RETURN(o.my_ip, p.NonEmpty(e));
+      } else if (e.name == "rpc_port") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 65535));
+        o.rpc_port = static_cast<int>(v);
       } else if (e.name == "report_interval") {
         CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
         o.report_interval = static_cast<int>(v);

@@ -282,9 +282,10 @@ class ZmqTransport : public Transport {
     CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
     const auto deadline = Clock::now() + timeout;
     for (size_t i = 0; i < endpoints.size(); ++i) {
-      // Each server not yet tried gets an equal share of the time left to accept.
-      auto left = deadline - Clock::now();
-      auto accept_until = Clock::now() + left / static_cast<long>(endpoints.size() - i);
+      // A live server acknowledges at once: while others remain to be tried, one that has not
+      // answered within a second is skipped; the last one gets all the time left.
+      auto accept_until = deadline;
+      if (i + 1 < endpoints.size()) accept_until = std::min(deadline, Clock::now() + std::chrono::seconds(1));
       const std::string id = NewUuid();
       zmq::socket_t s = Open(endpoints[i], request, id, call);
       Frames f;

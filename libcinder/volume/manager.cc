@@ -16,6 +16,7 @@
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
+#include "db/directory.h"
 #include "db/store.h"
 #include "rpc/args.h"
 #include "scheduler/scheduler_service.h"
@@ -88,16 +89,21 @@ class VolumeManagerImpl : public VolumeManager {
  public:
   // The embedded service: the store, an in-process transport, the scheduler and this host's
   // volume service, all owned here.
-  VolumeManagerImpl(Options options, std::unique_ptr<Store> store, std::unique_ptr<Transport> transport)
-      : options_(std::move(options)), store_(std::move(store)), transport_(std::move(transport)) {}
+  VolumeManagerImpl(Options options, std::unique_ptr<Store> store, std::unique_ptr<Transport> owned,
+                    Transport* transport)
+      : options_(std::move(options)),
+        store_(std::move(store)),
+        owned_transport_(std::move(owned)),
+        transport_(owned_transport_ ? owned_transport_.get() : transport) {}
 
   Status StartServices(const DriverRegistry& drivers) {
-    CINDER_ASSIGN_OR_RETURN(scheduler_, SchedulerService::Start(options_, store_.get(), transport_.get()));
-    CINDER_ASSIGN_OR_RETURN(volume_, VolumeService::Start(options_, drivers, store_.get(), transport_.get()));
+    CINDER_ASSIGN_OR_RETURN(scheduler_, SchedulerService::Start(options_, store_.get(), transport_));
+    CINDER_ASSIGN_OR_RETURN(volume_, VolumeService::Start(options_, drivers, store_.get(), transport_));
     return Status::OK();
   }
 
   ~VolumeManagerImpl() override {
+    if (!owned_transport_) return;  // the API side only: the transport is the caller's
     Drain();
     transport_->Stop();  // no handler runs after this; then the services can go
     volume_.reset();
@@ -111,11 +117,7 @@ class VolumeManagerImpl : public VolumeManager {
       return PermissionDenied("Policy doesn't allow volume_extension:services:index to be performed.");
     }
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(host, binary));
-    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-    for (auto& svc : services) {
-      auto seen = ParseIso(svc.updated_at.value_or(svc.created_at));
-      svc.up = seen && now - *seen <= options_.service_down_time;
-    }
+    for (auto& svc : services) svc.up = ServiceIsUp(svc, options_.service_down_time);
     return services;
   }
 
@@ -366,6 +368,7 @@ class VolumeManagerImpl : public VolumeManager {
 
   void Drain() override {
     // Requests in the transport hand work to the volume service, whose work may report back.
+    if (!owned_transport_) return;  // the work runs in other processes
     for (int i = 0; i < 2; ++i) {
       transport_->Drain();
       if (volume_) volume_->Drain();
@@ -380,7 +383,8 @@ class VolumeManagerImpl : public VolumeManager {
 
   Options options_;
   std::unique_ptr<Store> store_;
-  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<Transport> owned_transport_;  // embedded only
+  Transport* transport_;
   std::unique_ptr<SchedulerService> scheduler_;
   std::unique_ptr<VolumeService> volume_;
 };
@@ -391,12 +395,15 @@ Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(const VolumeManagerOp
   Options options = mo.options;
   if (options.host.empty()) options.host = HostName();
   const DriverRegistry& registry = mo.drivers ? *mo.drivers : DriverRegistry::Builtin();
-  if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
-
   CINDER_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.DatabaseUrl()));
   CINDER_RETURN_IF_ERROR(store->CheckSchema());
+  if (mo.transport) {
+    return std::unique_ptr<VolumeManager>(
+        new VolumeManagerImpl(options, std::move(store), nullptr, mo.transport));
+  }
+  if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
   auto mgr = std::make_unique<VolumeManagerImpl>(options, std::move(store),
-                                                 NewInProcessTransport(options.volume_workers));
+                                                 NewInProcessTransport(options.volume_workers), nullptr);
   CINDER_RETURN_IF_ERROR(mgr->StartServices(registry));
   return std::unique_ptr<VolumeManager>(std::move(mgr));
 }
