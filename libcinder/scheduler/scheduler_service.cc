@@ -10,6 +10,7 @@
 #include <mutex>
 #include <set>
 
+#include "cinder/scheduler.h"
 #include "common/util.h"
 #include "db/directory.h"
 #include "db/heartbeat.h"
@@ -26,16 +27,14 @@ struct PoolState {
   double placed = 0;  // GiB placed here since that report
 };
 
-std::string FormatGb(double gb) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", std::floor(gb));
-  return buf;
-}
-
 class SchedulerServiceImpl : public SchedulerService {
  public:
   SchedulerServiceImpl(const Options& options, Store* store, Transport* transport)
-      : options_(options), store_(store), transport_(transport), heartbeat_(store, options.report_interval) {}
+      : options_(options),
+        store_(store),
+        transport_(transport),
+        scheduler_(NewCapacityScheduler()),
+        heartbeat_(store, options.report_interval) {}
 
   ~SchedulerServiceImpl() override {
     {
@@ -80,55 +79,60 @@ class SchedulerServiceImpl : public SchedulerService {
       return std::string();
     }
     if (r.method == "select_backend") {
-      CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
-      CINDER_ASSIGN_OR_RETURN(std::string host, Select(size));
+      RequestSpec spec;
+      CINDER_ASSIGN_OR_RETURN(spec.size, args.Int("size"));
+      if (auto az = args.Str("availability_zone"); az.ok()) spec.availability_zone = *az;
+      if (auto ex = args.Str("exclude"); ex.ok()) {
+        for (auto& h : Split(*ex, ',')) {
+          if (!h.empty()) spec.exclude.insert(h);
+        }
+      }
+      CINDER_ASSIGN_OR_RETURN(std::string host, Select(std::move(spec)));
       return rpc::Args().Set("host", host).Encode();
     }
     return Unimplemented("cinder-scheduler has no method " + r.method);
   }
 
-  // The pool that holds `size` GiB with the most free space less what was placed on it since
-  // its last report (so a burst spreads over equal pools), on a cinder-volume service that is
-  // up and enabled. The capacity check itself uses the reported free space: the file driver is
-  // thin (sparse files), so placed volumes take no space yet. Claims come with issue #4.
-  Result<std::string> Select(int64_t size) {
+  // Builds every pool's state (reports, plus service liveness and enablement from the
+  // services table) and lets the Scheduler choose; the choice is recorded as placed on the pool
+  // until its next report, so that concurrent requests spread.
+  Result<std::string> Select(RequestSpec spec) {
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+    std::map<std::string, const ServiceInfo*> by_host;
     std::set<std::string> usable;
-    bool any_enabled = false;
-    for (const auto& s : services) {
-      if (s.disabled) continue;
-      any_enabled = true;
-      if (ServiceIsUp(s, options_.service_down_time)) usable.insert(s.host);
-    }
-    if (!services.empty() && !any_enabled) {
-      return InvalidArgument("Invalid input received: No valid backend was found: every backend's "
-                             "cinder-volume service is disabled.");
+    for (const auto& svc : services) {
+      by_host[svc.host] = &svc;
+      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) usable.insert(svc.host);
     }
     LearnMissing(usable);
     std::lock_guard<std::mutex> l(mu_);
-    PoolState* best = nullptr;
-    std::string best_host;
-    double largest = 0;
-    for (auto& [host, pool] : pools_) {
-      if (!usable.count(host.substr(0, host.find('#')))) continue;
-      largest = std::max(largest, pool.free);
-      if (static_cast<double>(size) <= pool.free &&
-          (!best || pool.free - pool.placed > best->free - best->placed)) {
-        best = &pool;
-        best_host = host;
+    std::vector<PoolCapabilities> pools;
+    for (const auto& [host, state] : pools_) {
+      auto svc = by_host.find(host.substr(0, host.find('#')));
+      if (svc == by_host.end()) continue;  // a backend no longer registered
+      PoolCapabilities p;
+      p.host = host;
+      p.availability_zone = svc->second->availability_zone;
+      p.total_capacity_gb = state.total;
+      p.free_capacity_gb = state.free;
+      p.placed_gb = state.placed;
+      p.up = ServiceIsUp(*svc->second, options_.service_down_time);
+      p.enabled = !svc->second->disabled;
+      pools.push_back(p);
+    }
+    if (pools.empty() && !services.empty()) {
+      // Registered backends that never reported: say which way they are unusable.
+      for (const auto& svc : services) {
+        PoolCapabilities p;
+        p.host = svc.host + "#";
+        p.up = false;
+        p.enabled = !svc.disabled;
+        pools.push_back(p);
       }
     }
-    if (!best) {
-      if (usable.empty()) {
-        return InvalidArgument("Invalid input received: No valid backend was found: no cinder-volume "
-                               "service is up.");
-      }
-      return InvalidArgument("Invalid input received: Requested volume size " + std::to_string(size) +
-                             " GB is larger than the free capacity of every backend (largest: " +
-                             FormatGb(largest) + " GB).");
-    }
-    best->placed += static_cast<double>(size);
-    return best_host;
+    CINDER_ASSIGN_OR_RETURN(std::string chosen, scheduler_->SelectPool(spec, pools));
+    pools_[chosen].placed += static_cast<double>(spec.size);
+    return chosen;
   }
 
   // Work taken by a volume host that then died is failed once the host is down, so that no
@@ -187,6 +191,7 @@ class SchedulerServiceImpl : public SchedulerService {
   Options options_;
   Store* store_;
   Transport* transport_;
+  std::unique_ptr<Scheduler> scheduler_;
   ServiceHeartbeat heartbeat_;
   std::mutex mu_;
   std::map<std::string, PoolState> pools_;  // host@backend#pool

@@ -1,6 +1,6 @@
-// SchedulerService: chooses the backend pool of each new volume from the capacity the volume
-// hosts report, among the cinder-volume services that are up and enabled. (Cinder's filters
-// and weighers come with the scheduler issue; this is a capacity-aware choice.)
+// SchedulerService: the cinder-scheduler topic. It keeps the capacity the volume hosts report,
+// and chooses the pool of each new volume through a Scheduler (cinder/scheduler.h) among the
+// cinder-volume services that are up and enabled; it also fails work stuck on hosts that died.
 #ifndef CINDER_SCHEDULER_SCHEDULER_SERVICE_H_
 #define CINDER_SCHEDULER_SCHEDULER_SERVICE_H_
 

@@ -43,7 +43,8 @@ const std::vector<std::string> kDeletableStatuses = {"available", "error", "erro
 
 // How long the API waits on the other services.
 constexpr std::chrono::milliseconds kCallTimeout(30000);
-constexpr std::chrono::milliseconds kCastTimeout(10000);
+constexpr std::chrono::milliseconds kCastTimeout(3000);
+constexpr int kMaxAttempts = 3;  // Cinder's scheduler_max_attempts
 
 // The volume host's topic of a volume's host@backend#pool.
 std::string TopicOf(const Volume& v) { return VolumeTopic(v.host.substr(0, v.host.find('#'))); }
@@ -146,15 +147,6 @@ class VolumeManagerImpl : public VolumeManager {
     }
     CINDER_ASSIGN_OR_RETURN(VolumeType type,
                             store_->GetVolumeType(req.volume_type.value_or(Store::kDefaultVolumeType)));
-    // Placement: a scheduler chooses the pool (no valid backend is refused before anything is
-    // recorded).
-    CINDER_ASSIGN_OR_RETURN(std::string placed,
-                            transport_->Call(kSchedulerTopic,
-                                             Request(ctx, "select_backend", rpc::Args().Set("size", req.size)),
-                                             kCallTimeout));
-    CINDER_ASSIGN_OR_RETURN(rpc::Args placement, rpc::Args::Decode(placed));
-    CINDER_ASSIGN_OR_RETURN(std::string pool_host, placement.Str("host"));
-
     Volume v;
     v.id = NewUuid();
     v.has_name = req.name.has_value();
@@ -164,25 +156,46 @@ class VolumeManagerImpl : public VolumeManager {
     v.size = req.size;
     v.status = vs::kCreating;
     v.availability_zone = az;
-    v.host = pool_host;
     v.project_id = ctx.project_id;
     v.user_id = ctx.user_id;
     v.volume_type_id = type.id;
     v.volume_type_name = type.name;
     v.metadata = req.metadata;
     v.created_at = NowIso();
-    CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
-
-    Status handed = transport_->Cast(TopicOf(v), Request(ctx, "create_volume",
-                                                         rpc::Args().Set("id", v.id).Set("size", v.size)),
-                                     kCastTimeout);
-    if (!handed.ok()) {
-      // Nobody took the work: the volume fails now rather than stay "creating".
-      (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
-      return Unavailable("The volume service of " + v.host + " did not accept the volume: " +
-                         handed.message());
+    // Placement, then the hand-over: a scheduler chooses the pool (no valid backend is refused
+    // before anything is recorded), the volume is recorded there, and its host must accept the
+    // work. A host that does not (it just died) is excluded and the volume placed again, up to
+    // scheduler_max_attempts (3) times, as Cinder reschedules.
+    std::string exclude;
+    Status last;
+    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
+      auto placed = transport_->Call(
+          kSchedulerTopic,
+          Request(ctx, "select_backend", rpc::Args().Set("size", req.size).Set("exclude", exclude)),
+          kCallTimeout);
+      if (!placed.ok()) {
+        if (attempt == 0) return placed.status();
+        last = placed.status();
+        break;
+      }
+      CINDER_ASSIGN_OR_RETURN(rpc::Args placement, rpc::Args::Decode(*placed));
+      CINDER_ASSIGN_OR_RETURN(v.host, placement.Str("host"));
+      if (attempt == 0) {
+        CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
+      } else {
+        CINDER_ASSIGN_OR_RETURN(bool moved, store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kCreating,
+                                                                    {{"host", v.host}}));
+        if (!moved) return GetVolume(ctx, v.id);  // deleted or reset meanwhile
+      }
+      last = transport_->Cast(TopicOf(v), Request(ctx, "create_volume",
+                                                  rpc::Args().Set("id", v.id).Set("size", v.size)),
+                              kCastTimeout);
+      if (last.ok()) return v;
+      exclude += (exclude.empty() ? "" : ",") + v.host;
     }
-    return v;
+    // Nobody took the work: the volume fails now rather than stay "creating".
+    (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
+    return Unavailable("No volume service accepted volume " + v.id + ": " + last.message());
   }
 
   Result<Volume> GetVolume(const RequestContext& ctx, const std::string& id) override {

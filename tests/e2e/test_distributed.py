@@ -161,6 +161,10 @@ def test_a_dead_volume_host_is_noticed_and_its_stuck_work_failed(cluster):
             on_v1 = v["id"]
     assert on_v1
     cluster.kill9("v1")
+    # Before vol1 is seen down, a create placed there is not accepted, and goes to vol2.
+    start = time.time()
+    assert set(create(cluster, 3)) == {"vol2@slow#slow"}
+    assert time.time() - start < 15
     # A create that vol1 took just before dying: left "creating" (the crash, simulated in the DB).
     cluster.psql(f"UPDATE volumes SET status = 'creating' WHERE id = '{on_v1}'")
     cluster.wait(lambda: cluster.services()[("cinder-volume", "vol1@fast")] == "down", DOWN_TIME + 5,
