@@ -1,7 +1,8 @@
-// The embedded service (api + volume in one process) and the database commands.
+// The embedded service: the API and the volume services in one process.
 #include <filesystem>
 
 #include "api/server.h"
+#include "cmd/daemon_base.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
@@ -42,16 +43,6 @@ class EmbeddedServiceImpl : public EmbeddedService {
   std::unique_ptr<api::ApiServer> api_;
 };
 
-Status EnsureStatePath(const Options& options) {
-  std::error_code ec;
-  std::filesystem::create_directories(options.state_path, ec);
-  if (ec) {
-    return InvalidArgument(options.origin + ": [DEFAULT] state_path: cannot create '" +
-                           options.state_path + "': " + ec.message());
-  }
-  return Status::OK();
-}
-
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& options) {
@@ -62,24 +53,6 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(volumes));
   CINDER_RETURN_IF_ERROR(svc->StartApi());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
-}
-
-Status DbSync(const Options& options) {
-  CINDER_RETURN_IF_ERROR(EnsureStatePath(options));
-  CINDER_ASSIGN_OR_RETURN(auto store, Store::Open(options.DatabaseUrl()));
-  return store->Migrate();
-}
-
-Result<int> DbVersion(const Options& options) {
-  CINDER_ASSIGN_OR_RETURN(auto store, Store::Open(options.DatabaseUrl()));
-  return store->SchemaVersion();
-}
-
-Result<int64_t> DbPurge(const Options& options, int days) {
-  if (days < 0) return InvalidArgument("Must supply a non-negative value for age.");
-  CINDER_ASSIGN_OR_RETURN(auto store, Store::Open(options.DatabaseUrl()));
-  CINDER_RETURN_IF_ERROR(store->CheckSchema());
-  return store->Purge(IsoSecondsAgo(static_cast<int64_t>(days) * 86400));
 }
 
 }  // namespace cinder

@@ -1,0 +1,33 @@
+// cinder-api: the Block Storage API v3.
+// (One file per daemon, so that each links only what it runs.)
+#include <iostream>
+
+#include "api/server.h"
+#include "cinder/service.h"
+#include "cinder/volume_manager.h"
+#include "cmd/command_line.h"
+#include "cmd/daemon_base.h"
+
+namespace cinder {
+
+Status RunApiService(const Options& options) {
+  sigset_t stop = BlockStopSignals();
+  CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
+  VolumeManagerOptions vmo;
+  vmo.options = b.options;
+  vmo.transport = b.transport.get();
+  CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
+  CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Start(b.options, volumes.get()));
+  std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen
+            << ":" << api->port() << std::endl;
+  WaitForStop("cinder-api", &stop);
+  api->Stop();
+  b.transport->Stop();
+  return Status::OK();
+}
+
+int CinderApiMain(const std::vector<std::string>& args) {
+  return DaemonMain("cinder-api", "the Block Storage API v3", args, &RunApiService);
+}
+
+}  // namespace cinder

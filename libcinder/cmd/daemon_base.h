@@ -1,0 +1,33 @@
+// What the services' Run functions share: stop signals, and the base of a distributed service.
+#ifndef CINDER_CMD_DAEMON_BASE_H_
+#define CINDER_CMD_DAEMON_BASE_H_
+
+#include <signal.h>
+
+#include <memory>
+
+#include "cinder/options.h"
+#include "cinder/transport.h"
+#include "db/store.h"
+
+namespace cinder {
+
+// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it).
+sigset_t BlockStopSignals();
+// Waits for one of them and says so.
+void WaitForStop(const char* name, sigset_t* stop);
+// Creates options.state_path if needed.
+Status EnsureStatePath(const Options& options);
+
+// What every distributed service opens first: its options completed (host), the shared
+// database (schema current), and a ZeroMQ transport that finds its peers in the services table.
+struct Base {
+  Options options;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<Transport> transport;
+};
+Result<Base> OpenBase(const Options& options);
+
+}  // namespace cinder
+
+#endif  // CINDER_CMD_DAEMON_BASE_H_

@@ -1,0 +1,27 @@
+// cinder-scheduler: chooses the backend of each new volume.
+// (One file per daemon, so that each links only what it runs.)
+#include <iostream>
+
+#include "cinder/service.h"
+#include "scheduler/scheduler_service.h"
+#include "volume/volume_service.h"
+#include "cmd/command_line.h"
+#include "cmd/daemon_base.h"
+
+namespace cinder {
+
+Status RunSchedulerService(const Options& options) {
+  sigset_t stop = BlockStopSignals();
+  CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
+  CINDER_ASSIGN_OR_RETURN(auto scheduler, SchedulerService::Start(b.options, b.store.get(), b.transport.get()));
+  std::cout << "cinder-scheduler: serving " << kSchedulerTopic << " as " << b.options.host << std::endl;
+  WaitForStop("cinder-scheduler", &stop);
+  b.transport->Stop();  // finishes the requests in progress, takes no more
+  return Status::OK();
+}
+
+int CinderSchedulerMain(const std::vector<std::string>& args) {
+  return DaemonMain("cinder-scheduler", "chooses the backend of each new volume", args, &RunSchedulerService);
+}
+
+}  // namespace cinder
