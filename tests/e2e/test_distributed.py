@@ -58,14 +58,19 @@ volume_driver = file
         self.procs.pop(name).kill()
 
     def stop_all(self):
+        """SIGTERM to every daemon: each must stop cleanly (exit 0) and promptly."""
         for proc in self.procs.values():
             proc.terminate()
-        for proc in self.procs.values():
+        codes = {}
+        for name, proc in self.procs.items():
             try:
-                proc.wait(timeout=15)
+                codes[name] = proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                codes[name] = "hung"
+        self.procs = {}
         subprocess.run([os.path.join(ROOT, "scripts", "pg-harness.sh"), "stop", self.pg_dir])
+        return codes
 
     def psql(self, sql):
         subprocess.run(["psql", "-q", self.db_url, "-c", sql], check=True, capture_output=True)
@@ -124,6 +129,8 @@ def cluster(tmp_path_factory):
         c.start("v2", "cinder-volume", "vol2", "slow")
         c.start("api", "cinder-api", "apihost")
         yield c
+        codes = c.stop_all()
+        assert all(code == 0 for code in codes.values()), codes
     finally:
         c.stop_all()
 
