@@ -33,7 +33,7 @@ struct Options {
   int osapi_volume_workers = 8;              // HTTP threads
   int volume_workers = 4;                    // threads running driver work
   std::string my_ip = "127.0.0.1";           // where this host's RPC sockets bind and are reached
-  int rpc_port = 0;                          // 0: a free port for each served topic
+  int rpc_port = 0;                          // the port of this process's RPC socket; 0: a free one
   int report_interval = 10;                  // seconds between service heartbeats
   int service_down_time = 60;                // a service unheard for this long is down
   bool debug = false;

@@ -58,7 +58,8 @@ class Transport {
   virtual ~Transport() = default;
 
   // Serves `topic` with `handler`; returns the endpoint others reach it at ("inproc://TOPIC"
-  // in process, "tcp://HOST:PORT" over ZeroMQ). AlreadyExists if this transport serves it.
+  // in process; over ZeroMQ "tcp://HOST:PORT", one socket for every topic of the transport).
+  // AlreadyExists if this transport serves it already.
   virtual Result<std::string> Serve(const std::string& topic, RpcHandler handler) = 0;
   // Hands the request to one server of `topic` and returns once that server has accepted it,
   // without waiting for the handler. Unavailable when no server accepted it within `timeout`.
@@ -83,13 +84,15 @@ std::unique_ptr<Transport> NewInProcessTransport(int workers = 4);
 
 struct ZmqTransportOptions {
   std::string bind_address = "127.0.0.1";  // where Serve binds
-  int port = 0;                            // 0: a free port for each served topic
+  int port = 0;                            // the port of the served topics; 0: a free one
   std::string advertise_host;              // host in endpoints; default: bind_address
   std::shared_ptr<Directory> directory;    // resolves the topics this transport calls
   int workers = 4;                         // threads running handlers
 };
 
-// ZeroMQ between processes: a ROUTER socket per served topic, a DEALER per request; no broker.
+// ZeroMQ between processes: one ROUTER socket for the served topics, a DEALER per request; no
+// broker. Requests are acknowledged on arrival; a server that has not acknowledged within a
+// second is skipped while other servers of the topic remain.
 Result<std::unique_ptr<Transport>> NewZmqTransport(const ZmqTransportOptions& options);
 
 }  // namespace cinder

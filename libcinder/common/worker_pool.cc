@@ -29,6 +29,15 @@ void WorkerPool::Submit(const std::string& key, std::function<void()> task) {
   work_cv_.notify_all();
 }
 
+void WorkerPool::SubmitAny(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    shared_.push_back(std::move(task));
+    ++pending_;
+  }
+  work_cv_.notify_one();
+}
+
 void WorkerPool::Drain() {
   std::unique_lock<std::mutex> l(mu_);
   idle_cv_.wait(l, [this] { return pending_ == 0; });
@@ -37,10 +46,11 @@ void WorkerPool::Drain() {
 void WorkerPool::Loop(Worker* w) {
   std::unique_lock<std::mutex> l(mu_);
   while (true) {
-    work_cv_.wait(l, [&] { return stopping_ || !w->queue.empty(); });
-    if (w->queue.empty()) return;  // stopping, and nothing left to do
-    auto task = std::move(w->queue.front());
-    w->queue.pop_front();
+    work_cv_.wait(l, [&] { return stopping_ || !w->queue.empty() || !shared_.empty(); });
+    std::deque<std::function<void()>>& from = !w->queue.empty() ? w->queue : shared_;
+    if (from.empty()) return;  // stopping, and nothing left to do
+    auto task = std::move(from.front());
+    from.pop_front();
     l.unlock();
     try {
       task();

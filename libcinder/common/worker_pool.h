@@ -1,5 +1,6 @@
-// WorkerPool: runs tasks off the caller's thread; tasks with the same key run one at a time,
-// in submission order (each key always lands on the same worker).
+// WorkerPool: runs tasks off the caller's thread. Tasks with the same key run one at a time,
+// in submission order (each key always lands on the same worker); tasks without a key go to
+// whichever worker is free first.
 #ifndef CINDER_COMMON_WORKER_POOL_H_
 #define CINDER_COMMON_WORKER_POOL_H_
 
@@ -20,6 +21,8 @@ class WorkerPool {
   // Finishes every queued task, then joins the threads.
   ~WorkerPool();
   void Submit(const std::string& key, std::function<void()> task);
+  // Runs `task` on the first free worker.
+  void SubmitAny(std::function<void()> task);
   // Blocks until no task is queued or running.
   void Drain();
 
@@ -34,6 +37,7 @@ class WorkerPool {
   std::condition_variable work_cv_;
   std::condition_variable idle_cv_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::deque<std::function<void()>> shared_;  // tasks without a key
   int pending_ = 0;
   bool stopping_ = false;
 };

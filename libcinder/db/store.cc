@@ -787,13 +787,15 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
 
 Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                     const std::string& new_status,
-                                    const std::vector<FieldUpdate>& fields) {
+                                    const std::vector<FieldUpdate>& fields,
+                                    const std::optional<std::string>& expected_host) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
     q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
     for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
     return Exec(s, q) > 0;
   });
 }

@@ -56,11 +56,13 @@ class Store {
   // Applies filters, sort and paging; `max_limit` caps the page.
   Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope,
                                  int64_t max_limit);
-  // Sets status (and `fields`) iff the volume exists and its status is one of `expected`
-  // (any status when `expected` is empty). Returns whether the row changed.
+  // Sets status (and `fields`) iff the volume exists, its status is one of `expected` (any
+  // status when `expected` is empty) and, when given, it is on `expected_host`. Returns
+  // whether the row changed.
   Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                const std::string& new_status,
-                               const std::vector<FieldUpdate>& fields = {});
+                               const std::vector<FieldUpdate>& fields = {},
+                               const std::optional<std::string>& expected_host = std::nullopt);
   // Changes `fields` (and replaces the metadata when given) in one transaction, without
   // touching status; returns whether the volume exists.
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,

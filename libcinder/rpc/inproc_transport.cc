@@ -40,7 +40,7 @@ class InProcessTransport : public Transport {
               std::chrono::milliseconds) override {
     CINDER_ASSIGN_OR_RETURN(auto handler, Find(topic));
     if (Status st = CheckVersion(request); !st.ok()) return st;
-    pool_.Submit(NewUuid(), [handler, request] { (void)(*handler)(request); });
+    pool_.SubmitAny([handler, request] { (void)(*handler)(request); });
     return Status::OK();
   }
 
@@ -50,7 +50,7 @@ class InProcessTransport : public Transport {
     CINDER_RETURN_IF_ERROR(CheckVersion(request));
     auto promise = std::make_shared<std::promise<Result<std::string>>>();
     auto future = promise->get_future();
-    pool_.Submit(NewUuid(), [handler, request, promise] {
+    pool_.SubmitAny([handler, request, promise] {
       try {
         promise->set_value((*handler)(request));
       } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 #include "rpc/wire.h"
 
+#include <algorithm>
+
 #include "common/util.h"
 
 namespace cinder::rpc {
@@ -9,10 +11,15 @@ constexpr char kSep = '\x1f';  // unit separator: cannot appear in ids, names or
 }
 
 std::string EncodeContext(const RequestContext& ctx) {
+  // A separator inside a field would shift the others (is_admin among them): drop it.
+  auto clean = [](std::string s) {
+    s.erase(std::remove(s.begin(), s.end(), kSep), s.end());
+    return s;
+  };
   std::string roles;
-  for (const auto& r : ctx.roles) roles += (roles.empty() ? "" : ",") + r;
-  return ctx.user_id + kSep + ctx.project_id + kSep + roles + kSep + (ctx.is_admin ? "1" : "0") +
-         kSep + ctx.request_id;
+  for (const auto& r : ctx.roles) roles += (roles.empty() ? "" : ",") + clean(r);
+  return clean(ctx.user_id) + kSep + clean(ctx.project_id) + kSep + roles + kSep +
+         (ctx.is_admin ? "1" : "0") + kSep + clean(ctx.request_id);
 }
 
 RequestContext DecodeContext(const std::string& text) {

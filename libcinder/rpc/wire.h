@@ -1,6 +1,7 @@
 // The frames of libcinder's RPC protocol over ZeroMQ (standard library only).
 //
-// request (DEALER -> ROUTER): "CINDER1", kind ("call" | "cast"), id, version, method, context, args
+// request (DEALER -> ROUTER): "CINDER1", kind ("call" | "cast"), id, version, topic, method,
+//                             context, args   (a request for a topic not served there gets no ACK)
 // accept  (ROUTER -> DEALER): "ACK", id                      (sent as soon as a request arrives)
 // reply   (ROUTER -> DEALER): "REPLY", id, code name, message, payload   (calls only)
 #ifndef CINDER_RPC_WIRE_H_

@@ -41,12 +41,12 @@ void SendFrames(zmq::socket_t& s, const Frames& frames) {
   }
 }
 
-// One served topic: its ROUTER socket lives on its own thread; workers hand replies back
-// through a queue and an eventfd, since a ZeroMQ socket belongs to one thread.
+// The served topics of one transport share one ROUTER socket (one port per process), which
+// lives on its own thread; each request names its topic. Workers hand replies back through a
+// queue and an eventfd, since a ZeroMQ socket belongs to one thread.
 class Server {
  public:
-  Server(zmq::context_t& ctx, std::string topic, RpcHandler handler, WorkerPool& pool)
-      : ctx_(ctx), topic_(std::move(topic)), handler_(std::move(handler)), pool_(pool) {
+  Server(zmq::context_t& ctx, WorkerPool& pool) : ctx_(ctx), pool_(pool) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   }
   ~Server() {
@@ -63,6 +63,19 @@ class Server {
     return ready.get();
   }
 
+  Status Add(const std::string& topic, RpcHandler handler) {
+    std::lock_guard<std::mutex> l(mu_);
+    if (!handlers_.emplace(topic, std::make_shared<RpcHandler>(std::move(handler))).second) {
+      return AlreadyExists("topic " + topic + " is already served here");
+    }
+    return Status::OK();
+  }
+
+  // Takes no new request (they get no acknowledgement, so callers try elsewhere); replies to
+  // the accepted ones still go out.
+  void Quiesce() { quiescing_ = true; }
+
+  // Sends the replies still queued, then closes the socket.
   void Stop() {
     if (!thread_.joinable()) return;
     stopping_ = true;
@@ -77,6 +90,23 @@ class Server {
     (void)n;
   }
 
+  void Flush(zmq::socket_t& router) {
+    uint64_t n;
+    while (::read(wake_fd_, &n, sizeof n) > 0) {
+    }
+    std::deque<Frames> replies;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      replies.swap(replies_);
+    }
+    for (const auto& r : replies) {
+      try {
+        SendFrames(router, r);
+      } catch (const zmq::error_t&) {  // the caller is gone
+      }
+    }
+  }
+
   void Loop(const std::string& address, int port, std::promise<Result<std::string>>* bound) {
     zmq::socket_t router(ctx_, zmq::socket_type::router);
     try {
@@ -84,8 +114,8 @@ class Server {
       router.bind("tcp://" + address + ":" + (port ? std::to_string(port) : std::string("*")));
       bound->set_value(router.get(zmq::sockopt::last_endpoint));
     } catch (const zmq::error_t& e) {
-      bound->set_value(Unavailable("cannot bind " + topic_ + " on " + address + ":" +
-                                   std::to_string(port) + ": " + e.what()));
+      bound->set_value(Unavailable("cannot bind RPC socket on " + address + ":" + std::to_string(port) +
+                                   ": " + e.what()));
       return;
     }
     zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
@@ -93,43 +123,43 @@ class Server {
     while (!stopping_) {
       try {
         zmq::poll(items, 2, std::chrono::milliseconds(-1));
+        if (items[1].revents & ZMQ_POLLIN) Flush(router);
+        if (items[0].revents & ZMQ_POLLIN) {
+          while (RecvFrames(router, &frames)) {
+            if (!quiescing_) Accept(router, frames);
+          }
+        }
       } catch (const zmq::error_t&) {
-        continue;  // EINTR
-      }
-      if (items[1].revents & ZMQ_POLLIN) {
-        uint64_t n;
-        while (::read(wake_fd_, &n, sizeof n) > 0) {
-        }
-        std::deque<Frames> replies;
-        {
-          std::lock_guard<std::mutex> l(mu_);
-          replies.swap(replies_);
-        }
-        for (const auto& r : replies) SendFrames(router, r);
-      }
-      if (items[0].revents & ZMQ_POLLIN) {
-        while (RecvFrames(router, &frames)) Accept(router, frames);
+        continue;  // EINTR, or a peer that vanished mid-send
       }
     }
+    Flush(router);
   }
 
   // A request arrived: acknowledge it, then run it on a worker.
   void Accept(zmq::socket_t& router, const Frames& f) {
-    // identity, protocol, kind, id, version, method, context, args
-    if (f.size() != 8 || f[1] != rpc::kProtocol) return;  // not ours: drop
+    // identity, protocol, kind, id, version, topic, method, context, args
+    if (f.size() != 9 || f[1] != rpc::kProtocol) return;  // not ours: drop
+    std::shared_ptr<RpcHandler> handler;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = handlers_.find(f[5]);
+      if (it == handlers_.end()) return;  // not served here (a stale endpoint): no ACK
+      handler = it->second;
+    }
     const std::string& identity = f[0];
     const bool call = f[2] == "call";
     const std::string id = f[3];
     SendFrames(router, {identity, "ACK", id});
     RpcRequest req;
     req.version = static_cast<int>(ParseInt(f[4]).value_or(0));
-    req.method = f[5];
-    req.ctx = rpc::DecodeContext(f[6]);
-    req.args = f[7];
-    pool_.Submit(id, [this, call, identity, id, req = std::move(req)] {
-      Result<std::string> r = Run(req);
+    req.method = f[6];
+    req.ctx = rpc::DecodeContext(f[7]);
+    req.args = f[8];
+    pool_.SubmitAny([this, handler, call, identity, id, topic = f[5], req = std::move(req)] {
+      Result<std::string> r = Run(*handler, req);
       if (!call) {
-        if (!r.ok()) std::cerr << "cinder-rpc: cast " << req.method << " to " << topic_ << " failed: "
+        if (!r.ok()) std::cerr << "cinder-rpc: cast " << req.method << " to " << topic << " failed: "
                                << r.status().ToString() << "\n";
         return;
       }
@@ -143,25 +173,25 @@ class Server {
     });
   }
 
-  Result<std::string> Run(const RpcRequest& req) {
+  static Result<std::string> Run(const RpcHandler& handler, const RpcRequest& req) {
     if (req.version < 1 || req.version > kRpcVersion) {
       return Unimplemented("RPC version " + std::to_string(req.version) + " of " + req.method +
                            " is not supported by this server (newest: " + std::to_string(kRpcVersion) + ")");
     }
     try {
-      return handler_(req);
+      return handler(req);
     } catch (const std::exception& e) {
       return Internal(std::string("handler raised: ") + e.what());
     }
   }
 
   zmq::context_t& ctx_;
-  std::string topic_;
-  RpcHandler handler_;
   WorkerPool& pool_;
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> quiescing_{false};
   std::mutex mu_;
+  std::map<std::string, std::shared_ptr<RpcHandler>> handlers_;
   std::deque<Frames> replies_;
   std::thread thread_;
 };
@@ -177,35 +207,45 @@ class ZmqTransport : public Transport {
   Result<std::string> Serve(const std::string& topic, RpcHandler handler) override {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Unavailable("the transport is stopped");
-    if (servers_.count(topic)) return AlreadyExists("topic " + topic + " is already served here");
-    auto server = std::make_unique<Server>(ctx_, topic, std::move(handler), pool_);
-    CINDER_ASSIGN_OR_RETURN(std::string bound, server->Start(options_.bind_address, options_.port));
-    servers_[topic] = std::move(server);
-    // Advertise the configured host with the bound port.
-    std::string port = bound.substr(bound.rfind(':') + 1);
-    return "tcp://" + options_.advertise_host + ":" + port;
+    if (!server_) {
+      auto server = std::make_unique<Server>(ctx_, pool_);
+      CINDER_ASSIGN_OR_RETURN(std::string bound, server->Start(options_.bind_address, options_.port));
+      server_ = std::move(server);
+      // Advertise the configured host with the bound port.
+      endpoint_ = "tcp://" + options_.advertise_host + ":" + bound.substr(bound.rfind(':') + 1);
+    }
+    CINDER_RETURN_IF_ERROR(server_->Add(topic, std::move(handler)));
+    return endpoint_;
   }
 
   Status Cast(const std::string& topic, const RpcRequest& request,
               std::chrono::milliseconds timeout) override {
-    auto r = Send(topic, request, timeout, /*call=*/false);
-    return r.status();
+    return Guard([&] { return Send(topic, request, timeout, /*call=*/false); }).status();
   }
 
   Result<std::string> Call(const std::string& topic, const RpcRequest& request,
                            std::chrono::milliseconds timeout) override {
-    return Send(topic, request, timeout, /*call=*/true);
+    return Guard([&] { return Send(topic, request, timeout, /*call=*/true); });
   }
 
   Result<int> Fanout(const std::string& topic, const RpcRequest& request,
                      std::chrono::milliseconds timeout) override {
+    try {
+      return FanoutUnguarded(topic, request, timeout);
+    } catch (const zmq::error_t& e) {
+      return Unavailable(std::string("ZeroMQ: ") + e.what());
+    }
+  }
+
+  Result<int> FanoutUnguarded(const std::string& topic, const RpcRequest& request,
+                              std::chrono::milliseconds timeout) {
     CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
     const auto deadline = Clock::now() + timeout;
     std::vector<zmq::socket_t> sockets;
     std::vector<std::string> ids;
     for (const auto& ep : endpoints) {
       ids.push_back(NewUuid());
-      sockets.push_back(Open(ep, request, ids.back(), /*call=*/false));
+      sockets.push_back(Open(ep, topic, request, ids.back(), /*call=*/false));
     }
     std::vector<bool> acked(sockets.size(), false);
     int count = 0;
@@ -230,16 +270,27 @@ class ZmqTransport : public Transport {
 
   void Drain() override { pool_.Drain(); }
 
+  // ZeroMQ errors (no more sockets, a failed connect) become Unavailable, never exceptions.
+  template <typename Fn>
+  static Result<std::string> Guard(Fn fn) {
+    try {
+      return fn();
+    } catch (const zmq::error_t& e) {
+      return Unavailable(std::string("ZeroMQ: ") + e.what());
+    }
+  }
+
   void Stop() override {
-    std::map<std::string, std::unique_ptr<Server>> servers;
+    std::unique_ptr<Server> server;
     {
       std::lock_guard<std::mutex> l(mu_);
       if (stopped_) return;
       stopped_ = true;
-      servers.swap(servers_);
+      server.swap(server_);
     }
-    for (auto& [topic, s] : servers) s->Stop();  // no more requests are taken
-    pool_.Drain();                               // those taken finish (their replies are dropped)
+    if (server) server->Quiesce();  // no more requests are taken
+    pool_.Drain();                  // those taken finish...
+    if (server) server->Stop();     // ...and their replies go out
   }
 
  private:
@@ -252,12 +303,12 @@ class ZmqTransport : public Transport {
     return endpoints;
   }
 
-  zmq::socket_t Open(const std::string& endpoint, const RpcRequest& request, const std::string& id,
-                     bool call) {
+  zmq::socket_t Open(const std::string& endpoint, const std::string& topic, const RpcRequest& request,
+                     const std::string& id, bool call) {
     zmq::socket_t s(ctx_, zmq::socket_type::dealer);
     s.set(zmq::sockopt::linger, 0);
     s.connect(endpoint);
-    SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version),
+    SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version), topic,
                    request.method, rpc::EncodeContext(request.ctx), request.args});
     return s;
   }
@@ -287,7 +338,7 @@ class ZmqTransport : public Transport {
       auto accept_until = deadline;
       if (i + 1 < endpoints.size()) accept_until = std::min(deadline, Clock::now() + std::chrono::seconds(1));
       const std::string id = NewUuid();
-      zmq::socket_t s = Open(endpoints[i], request, id, call);
+      zmq::socket_t s = Open(endpoints[i], topic, request, id, call);
       Frames f;
       if (!Await(s, "ACK", id, accept_until, &f)) continue;  // not taken: the next server
       if (!call) return std::string();
@@ -309,7 +360,8 @@ class ZmqTransport : public Transport {
   ZmqTransportOptions options_;
   zmq::context_t ctx_;  // before the servers and pool: destroyed after them
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<Server>> servers_;
+  std::unique_ptr<Server> server_;
+  std::string endpoint_;
   bool stopped_ = false;
   WorkerPool pool_;
 };

@@ -152,8 +152,10 @@ class SchedulerServiceImpl : public SchedulerService {
     for (const auto& v : *stuck) {
       if (!down.count(v.host.substr(0, v.host.find('#')))) continue;
       const bool creating = v.status == volume_status::kCreating;
+      // Only while the volume is still on the dead host (a reschedule may have moved it).
       auto r = store_->CasVolumeStatus(v.id, {v.status},
-                                       creating ? volume_status::kError : volume_status::kErrorExtending);
+                                       creating ? volume_status::kError : volume_status::kErrorExtending,
+                                       {}, v.host);
       if (r.ok() && *r) {
         std::cerr << "cinder-scheduler: volume " << v.id << " was " << v.status << " on " << v.host
                   << ", which is down; it is now " << (creating ? "error" : "error_extending") << "\n";
@@ -206,7 +208,11 @@ class SchedulerServiceImpl : public SchedulerService {
 Result<std::unique_ptr<SchedulerService>> SchedulerService::Start(const Options& options, Store* store,
                                                                   Transport* transport) {
   auto svc = std::make_unique<SchedulerServiceImpl>(options, store, transport);
-  CINDER_RETURN_IF_ERROR(svc->Start());
+  Status st = svc->Start();
+  if (!st.ok()) {
+    transport->Stop();  // the topic may be served already: no request may reach `svc` now
+    return st;
+  }
   return std::unique_ptr<SchedulerService>(std::move(svc));
 }
 

@@ -15,7 +15,7 @@ namespace cinder {
 class SchedulerService {
  public:
   // Serves the "cinder-scheduler" topic and registers the service as options.host.
-  // `store` and `transport` must outlive it.
+  // `store` and `transport` must outlive it; a failed start stops `transport`.
   static Result<std::unique_ptr<SchedulerService>> Start(const Options& options, Store* store,
                                                          Transport* transport);
   virtual ~SchedulerService() = default;

@@ -108,20 +108,15 @@ class VolumeServiceImpl : public VolumeService {
     if (r.method == "create_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
-      workers_.Submit(id, [this, b, id, size] {
-        Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
-        if (!st.ok()) std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
-        WriteBack(id, [&] {
-          return store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError);
-        });
-        Changed();
-      });
+      workers_.Submit(id, [this, b, id, size] { Create(b, id, size); });
       return std::string();
     }
     if (r.method == "extend_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t new_size, args.Int("new_size"));
       workers_.Submit(id, [this, b, id, new_size] {
+        // Only if the volume still waits for this host (the API may have given up on it).
+        if (!Mine(b, id, vs::kExtending)) return;
         Status st = DriverCall([&] { return b->driver->ExtendVolume(id, new_size); });
         if (st.ok()) {
           WriteBack(id, [&] {
@@ -160,6 +155,32 @@ class VolumeServiceImpl : public VolumeService {
       return rpc::Args().Set("path", b->driver->LocalPath(id)).Encode();
     }
     return Unimplemented("cinder-volume has no method " + r.method);
+  }
+
+  // Whether the volume is on this backend and in `status` (a request that arrives after the
+  // API rescheduled the volume, or after it was deleted, finds it is not).
+  bool Mine(Backend* b, const std::string& id, const char* status) {
+    auto v = store_->GetVolume(id, std::nullopt);
+    return v.ok() && v->host == b->pool_host && v->status == status;
+  }
+
+  void Create(Backend* b, const std::string& id, int64_t size) {
+    if (!Mine(b, id, vs::kCreating)) return;
+    Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
+    if (!st.ok()) std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
+    bool recorded = false;
+    WriteBack(id, [&]() -> Result<bool> {
+      auto r = store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError, {},
+                                       b->pool_host);
+      if (r.ok()) recorded = *r;
+      return r;
+    });
+    if (st.ok() && !recorded) {
+      // Deleted or moved to another host meanwhile: the file made here belongs to nobody.
+      auto v = store_->GetVolume(id, std::nullopt);
+      if (!v.ok() || v->host != b->pool_host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
+    }
+    Changed();
   }
 
   void Delete(Backend* b, const std::string& id) {
@@ -202,7 +223,11 @@ class VolumeServiceImpl : public VolumeService {
   // Sends every backend's capacity to every scheduler (update_service_capabilities).
   void ReportCapabilities() {
     for (const auto& b : backends_) {
-      auto cap = b->driver->GetCapacity();
+      Result<BackendCapacity> cap = Internal("no capacity");
+      (void)DriverCall([&]() -> Status {
+        cap = b->driver->GetCapacity();
+        return cap.status();
+      });
       if (!cap.ok()) continue;
       RpcRequest req;
       req.method = "update_service_capabilities";
@@ -226,7 +251,11 @@ class VolumeServiceImpl : public VolumeService {
       dirty_ = false;
       last = now;
       l.unlock();
-      ReportCapabilities();
+      try {
+        ReportCapabilities();
+      } catch (const std::exception& e) {  // a report must never end the process
+        std::cerr << "cinder-volume: capacity report failed: " << e.what() << "\n";
+      }
       l.lock();
     }
   }
@@ -264,7 +293,11 @@ Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& optio
     backends.push_back(std::move(b));
   }
   auto svc = std::make_unique<VolumeServiceImpl>(options, store, transport, std::move(backends));
-  CINDER_RETURN_IF_ERROR(svc->Start());
+  Status st = svc->Start();
+  if (!st.ok()) {
+    transport->Stop();  // some topics may be served already: no request may reach `svc` now
+    return st;
+  }
   return std::unique_ptr<VolumeService>(std::move(svc));
 }
 

@@ -212,3 +212,38 @@ TEST_CASE("the request context survives the wire") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("zmq: a stale endpoint that now serves other topics does not take the request") {
+  auto dir = std::make_shared<StaticDirectory>();
+  ZmqTransportOptions o;
+  o.directory = dir;
+  auto server = std::move(NewZmqTransport(o)).value();
+  std::atomic<int> calls{0};
+  std::string ep = *server->Serve("cinder-volume.b@other", Echo(&calls));
+  CHECK(*server->Serve("cinder-scheduler", Echo(&calls)) == ep);  // one socket for every topic
+  dir->Set("cinder-volume.a@gone", {ep});  // the directory still points at the old owner's port
+  auto client = std::move(NewZmqTransport(o)).value();
+  auto r = client->Call("cinder-volume.a@gone", Req("create_volume"), milliseconds(300));
+  CHECK(r.status().code() == Code::kDeadlineExceeded);
+  CHECK(calls == 0);
+}
+
+TEST_CASE("zmq: stopping a server still answers the calls it accepted") {
+  auto dir = std::make_shared<StaticDirectory>();
+  ZmqTransportOptions o;
+  o.directory = dir;
+  auto server = std::move(NewZmqTransport(o)).value();
+  dir->Set("t", {*server->Serve("t", Echo())});
+  auto client = std::move(NewZmqTransport(o)).value();
+  auto pending = std::async(std::launch::async, [&] { return client->Call("t", Req("slow"), milliseconds(5000)); });
+  std::this_thread::sleep_for(milliseconds(100));  // accepted, running
+  server->Stop();
+  auto r = pending.get();
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  CHECK(r->rfind("slow|", 0) == 0);
+  CHECK(client->Call("t", Req("a"), milliseconds(300)).status().code() == Code::kDeadlineExceeded);
+}
+
+}  // namespace cinder
