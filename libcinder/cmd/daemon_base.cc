@@ -4,7 +4,6 @@
 #include <iostream>
 
 #include "common/util.h"
-#include "db/directory.h"
 
 namespace cinder {
 
@@ -24,20 +23,6 @@ void WaitForStop(const char* name, sigset_t* stop) {
   std::cout << name << ": stopping (signal " << sig << ")" << std::endl;
 }
 
-Result<Base> OpenBase(const Options& in) {
-  Base b;
-  b.options = in;
-  if (b.options.host.empty()) b.options.host = HostName();
-  CINDER_ASSIGN_OR_RETURN(b.store, Store::Open(b.options.DatabaseUrl()));
-  CINDER_RETURN_IF_ERROR(b.store->CheckSchema());
-  ZmqTransportOptions z;
-  z.bind_address = b.options.my_ip;
-  z.port = b.options.rpc_port;
-  z.directory = NewDbDirectory(b.store.get(), b.options.service_down_time);
-  z.workers = b.options.volume_workers;
-  CINDER_ASSIGN_OR_RETURN(b.transport, NewZmqTransport(z));
-  return b;
-}
 
 Status EnsureStatePath(const Options& options) {
   std::error_code ec;
