@@ -1,6 +1,8 @@
 #include "volume/volume_service.h"
 
 #include <atomic>
+#include <functional>
+#include <map>
 #include <chrono>
 #include <condition_variable>
 #include <iostream>
@@ -17,6 +19,10 @@ namespace cinder {
 namespace {
 
 namespace vs = volume_status;
+
+// How long a volume may sit in a transitional status on this host with no work for it here
+// before it is repaired (the longest a hand-over takes is three attempts of 3 s).
+constexpr double kOrphanGraceSeconds = 30;
 
 struct Backend {
   std::string name;          // the config section
@@ -108,13 +114,13 @@ class VolumeServiceImpl : public VolumeService {
     if (r.method == "create_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
-      workers_.Submit(id, [this, b, id, size] { Create(b, id, size); });
+      Run(id, [this, b, id, size] { Create(b, id, size); });
       return std::string();
     }
     if (r.method == "extend_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t new_size, args.Int("new_size"));
-      workers_.Submit(id, [this, b, id, new_size] {
+      Run(id, [this, b, id, new_size] {
         // Only if the volume still waits for this host (the API may have given up on it).
         if (!Mine(b, id, vs::kExtending)) return;
         Status st = DriverCall([&] { return b->driver->ExtendVolume(id, new_size); });
@@ -183,8 +189,55 @@ class VolumeServiceImpl : public VolumeService {
     Changed();
   }
 
+  // Runs `work` for volume `id` on its worker, remembering meanwhile that this host has it.
+  void Run(const std::string& id, std::function<void()> work) {
+    {
+      std::lock_guard<std::mutex> l(accepted_mu_);
+      ++accepted_[id];
+    }
+    workers_.Submit(id, [this, id, work = std::move(work)] {
+      struct Done {
+        VolumeServiceImpl* self;
+        const std::string& id;
+        ~Done() {
+          std::lock_guard<std::mutex> l(self->accepted_mu_);
+          if (--self->accepted_[id] == 0) self->accepted_.erase(id);
+        }
+      } done{this, id};
+      work();
+    });
+  }
+
+  // Volumes of this host left in a transitional status by work that never reached it (the API
+  // process died between recording a volume and handing it over): after a grace period with
+  // nothing accepted here for them, they get what a restart would give them.
+  void SweepOrphans() {
+    for (const auto& b : backends_) {
+      auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting});
+      if (!stuck.ok()) continue;
+      double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+      for (const auto& v : *stuck) {
+        auto since = ParseIso(v.updated_at.value_or(v.created_at));
+        if (!since || now - *since < kOrphanGraceSeconds) continue;
+        {
+          std::lock_guard<std::mutex> l(accepted_mu_);
+          if (accepted_.count(v.id)) continue;  // its work is queued or running here
+        }
+        std::cerr << "cinder-volume: volume " << v.id << " was " << v.status
+                  << " with no work for it here; repairing it\n";
+        if (v.status == vs::kCreating) {
+          (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, v.host);
+        } else if (v.status == vs::kExtending) {
+          (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending, {}, v.host);
+        } else {
+          Delete(b.get(), v.id);
+        }
+      }
+    }
+  }
+
   void Delete(Backend* b, const std::string& id) {
-    workers_.Submit(id, [this, b, id] {
+    Run(id, [this, b, id] {
       Status st = DriverCall([&] { return b->driver->DeleteVolume(id); });
       if (st.ok()) {
         WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });
@@ -241,20 +294,28 @@ class VolumeServiceImpl : public VolumeService {
   }
 
   // Reports when capacity changed (checked every second) and every report_interval anyway,
-  // so that a scheduler that starts later learns about this host.
+  // so that a scheduler that starts later learns about this host; sweeps orphans as often.
   void ReportLoop() {
     std::unique_lock<std::mutex> l(report_mu_);
-    auto last = std::chrono::steady_clock::now();
+    auto last_report = std::chrono::steady_clock::now();
+    auto last_sweep = last_report;
+    const auto interval = std::chrono::seconds(options_.report_interval);
     while (!report_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; })) {
       auto now = std::chrono::steady_clock::now();
-      if (!dirty_ && now - last < std::chrono::seconds(options_.report_interval)) continue;
-      dirty_ = false;
-      last = now;
+      const bool report = dirty_ || now - last_report >= interval;
+      const bool sweep = now - last_sweep >= interval;
+      if (!report && !sweep) continue;
+      if (report) {
+        dirty_ = false;
+        last_report = now;
+      }
+      if (sweep) last_sweep = now;
       l.unlock();
       try {
-        ReportCapabilities();
-      } catch (const std::exception& e) {  // a report must never end the process
-        std::cerr << "cinder-volume: capacity report failed: " << e.what() << "\n";
+        if (report) ReportCapabilities();
+        if (sweep) SweepOrphans();
+      } catch (const std::exception& e) {  // housekeeping must never end the process
+        std::cerr << "cinder-volume: periodic task failed: " << e.what() << "\n";
       }
       l.lock();
     }
@@ -270,6 +331,8 @@ class VolumeServiceImpl : public VolumeService {
   bool dirty_ = false;
   bool stopping_ = false;
   std::thread reporter_;
+  std::mutex accepted_mu_;
+  std::map<std::string, int> accepted_;  // volume id -> work accepted here and not finished
   WorkerPool workers_;  // last: drained and joined first
 };
 

@@ -346,3 +346,35 @@ TEST_CASE("in process, a burst of creates spreads over equal backends") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("a volume left transitional by work that never reached its host is repaired") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  o.report_interval = 1;
+  auto m = OpenManager(o);
+  // What an API process that died between recording volumes and handing them over leaves.
+  auto s = Store::Open(o.DatabaseUrl());
+  REQUIRE(s.ok());
+  std::vector<std::string> ids;
+  for (const char* status : {"creating", "extending", "creating"}) {
+    Volume v;
+    v.id = NewUuid();
+    v.size = 1;
+    v.status = status;
+    v.project_id = "proj";
+    v.host = "testhost@file#file";
+    v.created_at = IsoSecondsAgo(ids.size() < 2 ? 120 : 0);  // the last one is recent
+    REQUIRE((*s)->InsertVolume(v).ok());
+    ids.push_back(v.id);
+  }
+  for (int i = 0; i < 50 && m->GetVolume(kCtx, ids[0])->status == "creating"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(m->GetVolume(kCtx, ids[0])->status == "error");
+  CHECK(m->GetVolume(kCtx, ids[1])->status == "error_extending");
+  CHECK(m->GetVolume(kCtx, ids[2])->status == "creating");  // within its grace period
+}
+
+}  // namespace cinder
