@@ -1,15 +1,9 @@
 // VolumeManagerImpl: the API side of volumes (what cinder/volume/api.py is to Cinder):
 // validation, the DB record, and the work handed over the transport to the scheduler and the
 // volume hosts. VolumeManager::Open runs the whole embedded service in process.
-#include <algorithm>
 #include <chrono>
-#include <condition_variable>
-#include <ctime>
-#include <mutex>
-#include <thread>
 #include <cmath>
 #include <cstdio>
-#include <iostream>
 #include <set>
 
 #include "cinder/transport.h"
