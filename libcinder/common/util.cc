@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -78,6 +79,12 @@ std::optional<double> ParseIso(std::string_view iso) {
 std::string HostName() {
   char buf[256] = {0};
   if (gethostname(buf, sizeof buf - 1) != 0 || buf[0] == 0) return "localhost";
+  return buf;
+}
+
+std::string FormatGb(double gb) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.0f", std::floor(gb));
   return buf;
 }
 

@@ -22,6 +22,8 @@ std::string IsoSecondsAgo(int64_t seconds);
 std::optional<double> ParseIso(std::string_view iso);
 // This machine's host name.
 std::string HostName();
+// Whole GiB, rounded down, for messages: 79.6 -> "79".
+std::string FormatGb(double gb);
 // Parses a whole base-10 integer (optional sign); nullopt otherwise.
 std::optional<int64_t> ParseInt(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);

@@ -1,17 +1,9 @@
-#include <cmath>
-#include <cstdio>
-
 #include "cinder/scheduler.h"
+#include "common/util.h"
 
 namespace cinder {
 
 namespace {
-
-std::string FormatGb(double gb) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", std::floor(gb));
-  return buf;
-}
 
 class CapacityScheduler : public Scheduler {
  public:

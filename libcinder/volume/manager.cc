@@ -74,12 +74,6 @@ Status CheckMetadata(const Metadata& md) {
   return Status::OK();
 }
 
-std::string FormatGb(double gb) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.0f", std::floor(gb));
-  return buf;
-}
-
 class VolumeManagerImpl : public VolumeManager {
  public:
   // The embedded service: the store, an in-process transport, the scheduler and this host's
