@@ -15,6 +15,18 @@ PROJECT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 USER = "e2e-user"
 
 
+def run_cinder(endpoint, *args, check=True):
+    """The stock client against `endpoint` (http://HOST:PORT), noauth, as USER in PROJECT."""
+    cmd = ["cinder", "--os-auth-type", "noauth", "--os-endpoint", f"{endpoint}/v3/{PROJECT}",
+           "--os-user-id", USER, "--os-project-id", PROJECT, *args]
+    # Only the command line configures the client: no OS_* settings from the caller.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
+    if check and res.returncode != 0:
+        raise AssertionError(f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+    return res
+
+
 class Service:
     def __init__(self, endpoint, state):
         self.endpoint = endpoint
@@ -26,15 +38,7 @@ class Service:
 
     # -- the stock client ---------------------------------------------------------------------
     def cinder(self, *args, check=True):
-        cmd = ["cinder", "--os-auth-type", "noauth",
-               "--os-endpoint", f"{self.endpoint}/v3/{PROJECT}",
-               "--os-user-id", USER, "--os-project-id", PROJECT, *args]
-        # Only the command line configures the client: no OS_* settings from the caller.
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-        if check and res.returncode != 0:
-            raise AssertionError(f"{' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-        return res
+        return run_cinder(self.endpoint, *args, check=check)
 
     def cinder_table(self, *args):
         """Runs a command that prints a Property/Value table and returns it as a dict."""

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, PROJECT, ROOT, USER
+from conftest import BIN, PROJECT, ROOT, USER, run_cinder
 
 DOWN_TIME = 3  # service_down_time for the test; report_interval is 1
 
@@ -76,14 +76,7 @@ volume_driver = file
         subprocess.run(["psql", "-q", self.db_url, "-c", sql], check=True, capture_output=True)
 
     def cinder(self, *args, check=True):
-        cmd = ["cinder", "--os-auth-type", "noauth",
-               "--os-endpoint", f"http://127.0.0.1:{self.port}/v3/{PROJECT}",
-               "--os-user-id", USER, "--os-project-id", PROJECT, *args]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-        res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-        if check:
-            assert res.returncode == 0, f"{args}: {res.stdout}{res.stderr}"
-        return res
+        return run_cinder(f"http://127.0.0.1:{self.port}", *args, check=check)
 
     def request(self, method, path, body=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
