@@ -28,8 +28,9 @@ struct VolumeManagerOptions {
 };
 
 // A VolumeManager is safe for concurrent use from many threads. Work that takes time (driver
-// calls) runs on the manager's own worker threads, never on the caller's; operations on one
-// volume run one at a time, in the order they were accepted.
+// calls) runs on the volume service's worker threads (in this process when embedded, on the
+// volume host otherwise), never on the caller's; on a host, operations on one volume run one at
+// a time, and a request that finds the volume no longer waiting for it is not carried out.
 class VolumeManager {
  public:
   // Opens the database (its schema must be current: see DbSync). Embedded: also opens every
@@ -82,7 +83,8 @@ class VolumeManager {
 
   // Where the volume's data lives on this host ("" when it has no local path).
   virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;
-  // Blocks until every accepted operation has finished (for tests and orderly shutdown).
+  // Embedded: blocks until every accepted operation has finished (for tests and orderly
+  // shutdown). With an external transport the work runs elsewhere and this returns at once.
   virtual void Drain() = 0;
 };
 
