@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential cmake ninja-build pkg-config ccache
-  libboost-dev libboost-program-options-dev libzmq3-dev cppzmq-dev libsoci-dev
+  libboost-dev libboost-program-options-dev libzmq3-dev cppzmq-dev libsoci-dev libsoci-postgresql4.0
   libpoco-dev doctest-dev libiscsi-dev pybind11-dev python3-dev libzstd-dev
   zlib1g-dev libssl-dev libpq-dev libsqlite3-dev
   # tests and tools

@@ -1,7 +1,6 @@
 #include "db/store.h"
 
 #include <soci/connection-pool.h>
-#include <soci/postgresql/soci-postgresql.h>
 #include <soci/soci.h>
 #include <soci/sqlite3/soci-sqlite3.h>
 
@@ -560,7 +559,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
       std::string cs = PgConnString(url);
       for (std::size_t i = 0; i < impl->pool_size; ++i) {
         soci::session& s = impl->pool->at(i);
-        s.open(soci::postgresql, cs);
+        // By name: SOCI loads its PostgreSQL backend (and libpq with its TLS and Kerberos
+        // stacks) only when a PostgreSQL database is used.
+        s.open("postgresql", cs);
         Exec(s, "SET client_min_messages TO WARNING");
       }
     } else {
