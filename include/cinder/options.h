@@ -36,6 +36,8 @@ struct Options {
   int rpc_port = 0;                          // the port of this process's RPC socket; 0: a free one
   int report_interval = 10;                  // seconds between service heartbeats
   int service_down_time = 60;                // a service unheard for this long is down
+  int64_t message_ttl = 2592000;             // seconds a user message is kept at least
+  int message_reap_interval = 86400;         // seconds between removals of expired messages
   bool debug = false;
   // [database]
   std::string database_connection;           // default: sqlite:///<state_path>/cinder.sqlite

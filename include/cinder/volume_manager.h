@@ -6,6 +6,7 @@
 #include <string>
 
 #include "cinder/context.h"
+#include "cinder/message.h"
 #include "cinder/options.h"
 #include "cinder/status.h"
 #include "cinder/volume.h"
@@ -80,6 +81,12 @@ class VolumeManager {
   virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host,
                                     const std::string& binary, bool disabled,
                                     const std::optional<std::string>& reason) = 0;
+
+  // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
+  // others their own project's. NotFound for a message that is not visible.
+  virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;
+  virtual Result<Message> GetMessage(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status DeleteMessage(const RequestContext& ctx, const std::string& id) = 0;
 
   // Where the volume's data lives on this host ("" when it has no local path).
   virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;

@@ -25,6 +25,9 @@ class Router {
 // Handlers of /volumes, in volumes.cc. `rest` is the path after "volumes".
 ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
                           const std::vector<std::string>& rest);
+// Handlers of /messages (3.3), in messages.cc.
+ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                           const std::vector<std::string>& rest);
 // Handlers of /os-services, in services.cc.
 ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 

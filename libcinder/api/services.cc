@@ -1,9 +1,6 @@
 // /v3/{project_id}/os-services: Cinder's services extension (list, enable, disable).
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Object.h>
-#include <Poco/JSON/ParseHandler.h>
-#include <Poco/JSON/Parser.h>
 
+#include "api/common.h"
 #include "api/router.h"
 #include "common/json_writer.h"
 #include "common/util.h"
@@ -11,9 +8,6 @@
 namespace cinder::api {
 
 namespace {
-
-using Poco::Dynamic::Var;
-using Poco::JSON::Object;
 
 ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
   // Only host and binary filter; Cinder ignores any other parameter.
@@ -50,14 +44,11 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& a
   if (action != "enable" && action != "disable" && !with_reason) {
     return Fault(400, "Invalid input received: Unknown action");
   }
-  Object::Ptr body;
-  try {
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(true));
-    Var v = parser.parse(req.body.empty() ? "{}" : req.body);
-    if (v.type() != typeid(Object::Ptr)) return Fault(400, "Malformed request body");
-    body = v.extract<Object::Ptr>();
-  } catch (const std::exception&) {
-    return Fault(400, "Malformed request body");
+  Object::Ptr body = new Object;
+  if (!req.body.empty()) {
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) return FaultFrom(parsed.status());
+    body = *parsed;
   }
   auto text = [&body](const char* key) -> std::optional<std::string> {
     if (!body->has(key) || body->get(key).isEmpty() || !body->get(key).isString()) return std::nullopt;

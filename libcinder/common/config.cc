@@ -131,6 +131,11 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
       } else if (e.name == "service_down_time") {
         CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
         o.service_down_time = static_cast<int>(v);
+      } else if (e.name == "message_ttl") {
+        CINDER_ASSIGN_OR_RETURN(o.message_ttl, p.Int(e, 1, 10LL * 365 * 86400));
+      } else if (e.name == "message_reap_interval") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 365LL * 86400));
+        o.message_reap_interval = static_cast<int>(v);
       } else if (e.name == "debug") {
         CINDER_ASSIGN_OR_RETURN(o.debug, p.Bool(e));
       } else if (e.name == "enabled_backends") {

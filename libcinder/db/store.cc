@@ -1,9 +1,5 @@
 #include "db/store.h"
 
-#include <soci/connection-pool.h>
-#include <soci/soci.h>
-#include <soci/sqlite3/soci-sqlite3.h>
-
 #include <cctype>
 #include <cstdio>
 #include <ctime>
@@ -15,98 +11,13 @@
 #include <string_view>
 
 #include "common/util.h"
+#include "db/store_impl.h"
 
 namespace cinder {
 
+using namespace db;  // NOLINT: the SQL helpers of this folder
+
 namespace {
-
-using Row = std::vector<std::optional<std::string>>;
-
-// A query under construction: SQL text plus its positional parameters (all bound as text;
-// both SQLite and PostgreSQL convert them by the column they are compared with).
-struct Query {
-  std::string sql;
-  std::vector<std::string> params;
-  // Appends a placeholder for `v` and returns it.
-  std::string P(std::string v) {
-    params.push_back(std::move(v));
-    return ":p" + std::to_string(params.size() - 1);
-  }
-  std::string In(const std::vector<std::string>& values) {
-    std::string out = "(";
-    for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + P(values[i]);
-    return out + ")";
-  }
-};
-
-std::optional<std::string> Column(const soci::row& r, std::size_t i) {
-  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
-  switch (r.get_properties(i).get_data_type()) {
-    case soci::dt_string:
-    case soci::dt_xml:
-    case soci::dt_blob:
-      return r.get<std::string>(i);
-    case soci::dt_integer:
-      return std::to_string(r.get<int>(i));
-    case soci::dt_long_long:
-      return std::to_string(r.get<long long>(i));
-    case soci::dt_unsigned_long_long:
-      return std::to_string(r.get<unsigned long long>(i));
-    case soci::dt_double: {
-      double d = r.get<double>(i);
-      if (d == static_cast<double>(static_cast<long long>(d))) {
-        return std::to_string(static_cast<long long>(d));
-      }
-      return std::to_string(d);
-    }
-    case soci::dt_date: {
-      std::tm tm = r.get<std::tm>(i);
-      char buf[96];
-      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-      return std::string(buf);
-    }
-  }
-  return std::nullopt;
-}
-
-// Binds parameters by name: the placeholders of one query are not numbered in the order they
-// appear in its text (C++ does not order the evaluation of `a + P(x) + P(y)`).
-void BindAll(soci::details::prepare_temp_type& p, const Query& q) {
-  for (size_t i = 0; i < q.params.size(); ++i) p, soci::use(q.params[i], "p" + std::to_string(i));
-}
-
-std::vector<Row> Select(soci::session& s, const Query& q) {
-  soci::details::prepare_temp_type p = (s.prepare << q.sql);
-  BindAll(p, q);
-  soci::rowset<soci::row> rs(p);
-  std::vector<Row> out;
-  for (const soci::row& r : rs) {
-    Row row(r.size());
-    for (std::size_t i = 0; i < r.size(); ++i) row[i] = Column(r, i);
-    out.push_back(std::move(row));
-  }
-  return out;
-}
-
-long long Exec(soci::session& s, const Query& q) {
-  soci::details::prepare_temp_type p = (s.prepare << q.sql);
-  BindAll(p, q);
-  soci::statement st(p);
-  st.execute(true);
-  return st.get_affected_rows();
-}
-
-long long Exec(soci::session& s, const std::string& sql) {
-  Query q{sql, {}};
-  return Exec(s, q);
-}
-
-int64_t ToInt(const std::optional<std::string>& v) {
-  if (!v) return 0;
-  auto n = ParseInt(*v);
-  return n ? *n : 0;
-}
 
 struct Migration {
   int version;
@@ -166,6 +77,18 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "ALTER TABLE services ADD COLUMN rpc_current_version INTEGER NOT NULL DEFAULT 0");
          Exec(s, "CREATE UNIQUE INDEX services_host_binary ON services (host, \"binary\") "
                  "WHERE deleted = 0");
+       }},
+      {3,
+       [](soci::session& s, bool) {
+         // User messages (API 3.3), as Cinder's messages table.
+         Exec(s, std::string("CREATE TABLE messages (id VARCHAR(36) PRIMARY KEY, ") +
+                     "project_id VARCHAR(255) NOT NULL, request_id VARCHAR(255), "
+                     "resource_type VARCHAR(255), resource_uuid VARCHAR(36), "
+                     "event_id VARCHAR(255) NOT NULL, message_level VARCHAR(255) NOT NULL, "
+                     "action_id VARCHAR(10), detail_id VARCHAR(10), "
+                     "expires_at VARCHAR(32) NOT NULL, " + kTimestamps + ")");
+         Exec(s, "CREATE INDEX messages_project ON messages (project_id, deleted, created_at, id)");
+         Exec(s, "CREATE INDEX messages_expires ON messages (expires_at)");
        }},
   };
   return kMigrations;
@@ -243,83 +166,7 @@ VolumeRows FetchVolumesSoci(soci::session& s, const Query& q) {
 }
 
 
-namespace sq = ::sqlite_api;
-
-// Prepared SQLite statements, kept per connection and keyed by their SQL text. The list
-// path reads straight from SQLite: no SOCI conversions and no re-parsing of its SQL.
-class SqliteStatements {
- public:
-  ~SqliteStatements() { Clear(); }
-
-  // Runs `q` on the connection of `s` and calls on_row(stmt) for each row.
-  template <typename Fn>
-  void Select(soci::session& s, const Query& q, Fn on_row) {
-    sq::sqlite3* db = static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
-    sq::sqlite3_stmt* stmt = Get(db, q.sql);
-    struct Reset {
-      sq::sqlite3_stmt* st;
-      ~Reset() {
-        sq::sqlite3_reset(st);
-        sq::sqlite3_clear_bindings(st);
-      }
-    } reset{stmt};
-    for (size_t i = 0; i < q.params.size(); ++i) {
-      std::string name = ":p" + std::to_string(i);
-      int idx = sq::sqlite3_bind_parameter_index(stmt, name.c_str());
-      if (idx == 0) idx = static_cast<int>(i) + 1;  // positional (?) parameters
-      sq::sqlite3_bind_text(stmt, idx, q.params[i].data(), static_cast<int>(q.params[i].size()),
-                            SQLITE_STATIC);
-    }
-    while (true) {
-      int rc = sq::sqlite3_step(stmt);
-      if (rc == SQLITE_ROW) {
-        on_row(stmt);
-      } else if (rc == SQLITE_DONE) {
-        break;
-      } else {
-        throw std::runtime_error(std::string("sqlite: ") + sq::sqlite3_errmsg(db));
-      }
-    }
-  }
-
-  // Finalizes every statement (before the connections close).
-  void Clear() {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& [db, stmts] : cache_) {
-      for (auto& [sql, st] : stmts) sq::sqlite3_finalize(st);
-    }
-    cache_.clear();
-  }
-
- private:
-  sq::sqlite3_stmt* Get(sq::sqlite3* db, const std::string& sql) {
-    std::lock_guard<std::mutex> l(mu_);
-    auto& stmts = cache_[db];
-    auto it = stmts.find(sql);
-    if (it != stmts.end()) return it->second;
-    if (stmts.size() >= 128) {  // bounded: varied filters must not grow it forever
-      for (auto& [text, st] : stmts) sq::sqlite3_finalize(st);
-      stmts.clear();
-    }
-    sq::sqlite3_stmt* st = nullptr;
-    if (sq::sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("sqlite: ") + sq::sqlite3_errmsg(db));
-    }
-    stmts.emplace(sql, st);
-    return st;
-  }
-
-  std::mutex mu_;
-  std::map<sq::sqlite3*, std::map<std::string, sq::sqlite3_stmt*>> cache_;
-};
-
-std::optional<std::string> SqText(sq::sqlite3_stmt* st, int i) {
-  if (sq::sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
-  const unsigned char* t = sq::sqlite3_column_text(st, i);
-  return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_column_bytes(st, i)));
-}
-
-VolumeRows FetchVolumesSqlite(SqliteStatements& cache, soci::session& s, const Query& q) {
+VolumeRows FetchVolumesSqlite(db::SqliteStatements& cache, soci::session& s, const Query& q) {
   VolumeRows out;
   cache.Select(s, q, [&out](sq::sqlite3_stmt* st) {
     Volume& v = out.volumes.emplace_back();
@@ -376,88 +223,17 @@ const std::map<std::string, std::string>& SortColumns() {
 
 }  // namespace
 
-struct Store::Impl {
-  bool pg = false;
-  SqliteStatements sqlite_statements;
-  std::unique_ptr<soci::connection_pool> pool;
-  std::size_t pool_size = 0;
-
-  ~Impl() { sqlite_statements.Clear(); }  // before the pool closes the connections
-
-  // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata.
-  std::vector<Volume> FetchVolumes(soci::session& s, const Query& q) {
-    VolumeRows rows = pg ? FetchVolumesSoci(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
-    std::vector<Volume*> with_metadata;
-    for (size_t i = 0; i < rows.volumes.size(); ++i) {
-      if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
-    }
-    AttachMetadata(s, with_metadata);
-    return std::move(rows.volumes);
-  }
-  void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
-
-  // A leased connection; the lease returns on destruction.
-  struct Lease {
-    explicit Lease(soci::connection_pool& p) : session(p) {}
-    soci::session session;
-  };
-
-  // After a failure on PostgreSQL: reconnects the session if the server dropped it (a restart,
-  // a terminated backend); returns whether the operation should be tried again.
-  bool Reconnect(soci::session& s) {
-    if (!pg) return false;
-    try {
-      if (s.is_connected()) return false;
-      s.reconnect();
-      Exec(s, "SET client_min_messages TO WARNING");
-      return true;
-    } catch (const std::exception&) {
-      return false;
-    }
-  }
-
-  // Runs `fn` in a write transaction (BEGIN IMMEDIATE on SQLite, so that two writers never
-  // deadlock on a lock upgrade) and converts database exceptions into a Status.
-  template <typename Fn>
-  Status Tx(Fn fn) {
-    for (int attempt = 0;; ++attempt) {
-      Lease l(*pool);
-      try {
-        Exec(l.session, pg ? "BEGIN" : "BEGIN IMMEDIATE");
-        try {
-          Status st = fn(l.session);
-          Exec(l.session, st.ok() ? "COMMIT" : "ROLLBACK");
-          return st;
-        } catch (...) {
-          try {
-            Exec(l.session, "ROLLBACK");
-          } catch (...) {
-          }
-          throw;
-        }
-      } catch (const std::exception& e) {
-        if (attempt == 0 && Reconnect(l.session)) continue;
-        return Internal(std::string("database error: ") + e.what());
-      }
-    }
-  }
-
-  // Runs `fn` on a leased connection (autocommit), converting exceptions.
-  template <typename T, typename Fn>
-  Result<T> Run(Fn fn) {
-    for (int attempt = 0;; ++attempt) {
-      Lease l(*pool);
-      try {
-        return fn(l.session);
-      } catch (const std::exception& e) {
-        if (attempt == 0 && Reconnect(l.session)) continue;
-        return Internal(std::string("database error: ") + e.what());
-      }
-    }
-  }
-};
-
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) {
+  VolumeRows rows = pg ? FetchVolumesSoci(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
+  std::vector<Volume*> with_metadata;
+  for (size_t i = 0; i < rows.volumes.size(); ++i) {
+    if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
+  }
+  AttachMetadata(s, with_metadata);
+  return std::move(rows.volumes);
+}
 Store::~Store() = default;
 
 namespace {
@@ -717,22 +493,8 @@ Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope
 
 Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectScope& scope,
                                       int64_t max_limit) {
-  // Resolve the sort first: API keys to SQL expressions, id last as the tie-breaker.
-  std::vector<std::pair<std::string, bool>> sort;  // expression, ascending
-  // As Cinder's process_sort_params: the default keys created_at and id follow the requested
-  // ones, in the first key's direction.
-  std::vector<SortKey> keys = lq.sort;
-  if (keys.empty()) keys = {{"created_at", false}};
-  for (const char* dflt : {"created_at", "id"}) {
-    bool present = false;
-    for (const auto& k : keys) present = present || k.key == dflt;
-    if (!present) keys.push_back({dflt, keys.front().ascending});
-  }
-  for (const auto& k : keys) {
-    auto it = SortColumns().find(k.key);
-    if (it == SortColumns().end()) return InvalidArgument("Invalid input received: Invalid sort key " + k.key);
-    sort.emplace_back(it->second, k.ascending);
-  }
+  // API keys to SQL expressions; created_at and id follow as tie-breakers.
+  CINDER_ASSIGN_OR_RETURN(SqlSort sort, ResolveSort(lq.sort, SortColumns(), {"created_at", "id"}));
   int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
 
   return impl_->Run<VolumeList>([&](soci::session& s) -> Result<VolumeList> {
@@ -760,22 +522,9 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
       AddScope(&m, scope);
       auto rows = Select(s, m);
       if (rows.empty()) return NotFound("Volume " + *lq.marker + " could not be found.");
-      // (k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...
-      std::string seek;
-      for (size_t i = 0; i < sort.size(); ++i) {
-        std::string term;
-        for (size_t j = 0; j < i; ++j) {
-          term += sort[j].first + " = " + q.P(rows[0][j].value_or("")) + " AND ";
-        }
-        term += sort[i].first + (sort[i].second ? " > " : " < ") + q.P(rows[0][i].value_or(""));
-        seek += (i ? " OR (" : "(") + term + ")";
-      }
-      q.sql += " AND (" + seek + ")";
+      q.sql += " AND " + SeekAfter(&q, sort, rows[0]);
     }
-    q.sql += " ORDER BY ";
-    for (size_t i = 0; i < sort.size(); ++i) {
-      q.sql += (i ? ", " : "") + sort[i].first + (sort[i].second ? " ASC" : " DESC");
-    }
+    q.sql += OrderBy(sort);
     q.sql += " LIMIT " + std::to_string(limit + 1);
     out.volumes = impl_->FetchVolumes(s, q);
     if (static_cast<int64_t>(out.volumes.size()) > limit) {
@@ -1008,6 +757,7 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
     run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volume_types WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM services WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM messages WHERE deleted = 1 AND deleted_at < $CUTOFF");
     return Status::OK();
   });
   if (!st.ok()) return st;

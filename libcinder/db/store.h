@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "cinder/message.h"
 #include "cinder/status.h"
 #include "cinder/volume.h"
 
@@ -33,7 +34,7 @@ using FieldUpdate = std::pair<std::string, std::optional<std::string>>;
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 2;
+  static constexpr int kLatestVersion = 3;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -92,6 +93,17 @@ class Store {
   // when no such service exists. `host` is exact here (ListServices also matches backends).
   Result<bool> SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
                                   const std::optional<std::string>& reason);
+
+  // User messages (messages.cc). Reads see live messages of `scope`.
+  Status InsertMessage(const Message& m);
+  Result<Message> GetMessage(const std::string& id, const ProjectScope& scope);
+  // InvalidArgument for a bad sort key; NotFound for a marker that is not a visible message.
+  Result<MessageList> ListMessages(const MessageListQuery& q, const ProjectScope& scope,
+                                   int64_t max_limit);
+  // Soft-deletes; returns false when no such message is visible.
+  Result<bool> DeleteMessage(const std::string& id, const ProjectScope& scope);
+  // Removes messages whose expires_at is before `now_iso`; returns how many.
+  Result<int64_t> DeleteExpiredMessages(const std::string& now_iso);
 
   // Hard-deletes rows soft-deleted before `before_iso`; returns the number of rows removed.
   Result<int64_t> Purge(const std::string& before_iso);

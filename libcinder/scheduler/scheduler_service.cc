@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "cinder/scheduler.h"
+#include "common/message_field.h"
 #include "common/util.h"
 #include "db/directory.h"
 #include "db/heartbeat.h"
@@ -61,6 +63,7 @@ class SchedulerServiceImpl : public SchedulerService {
       while (!sweep_cv_.wait_for(l, std::chrono::seconds(options_.report_interval), [this] { return stopping_; })) {
         l.unlock();
         Sweep();
+        ReapMessages();
         l.lock();
       }
     });
@@ -159,7 +162,25 @@ class SchedulerServiceImpl : public SchedulerService {
       if (r.ok() && *r) {
         std::cerr << "cinder-scheduler: volume " << v.id << " was " << v.status << " on " << v.host
                   << ", which is down; it is now " << (creating ? "error" : "error_extending") << "\n";
+        // Why, for the user (Cinder's DRIVER_NOT_INITIALIZED: the backend is not there).
+        namespace mf = message_field;
+        Status st = store_->InsertMessage(mf::NewMessage(
+            v.project_id, "", mf::kResourceVolume, v.id,
+            creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized,
+            options_.message_ttl));
+        if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
       }
+    }
+  }
+
+  // Removes expired user messages every message_reap_interval, as Cinder's scheduler does.
+  void ReapMessages() {
+    auto now = std::chrono::steady_clock::now();
+    if (last_reap_ && now - *last_reap_ < std::chrono::seconds(options_.message_reap_interval)) return;
+    last_reap_ = now;
+    auto removed = store_->DeleteExpiredMessages(NowIso());
+    if (!removed.ok()) {
+      std::cerr << "cinder-scheduler: cannot remove expired messages: " << removed.status().ToString() << "\n";
     }
   }
 
@@ -200,6 +221,7 @@ class SchedulerServiceImpl : public SchedulerService {
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
+  std::optional<std::chrono::steady_clock::time_point> last_reap_;  // sweeper thread only
   std::thread sweeper_;
 };
 

@@ -9,6 +9,7 @@
 #include "cinder/transport.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
+#include "common/message_field.h"
 #include "common/util.h"
 #include "db/directory.h"
 #include "db/store.h"
@@ -121,6 +122,20 @@ class VolumeManagerImpl : public VolumeManager {
     return Status::OK();
   }
 
+  Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
+    return store_->ListMessages(q, ReadScope(ctx), options_.osapi_max_limit);
+  }
+
+  Result<Message> GetMessage(const RequestContext& ctx, const std::string& id) override {
+    return store_->GetMessage(id, ReadScope(ctx));
+  }
+
+  Status DeleteMessage(const RequestContext& ctx, const std::string& id) override {
+    CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteMessage(id, ReadScope(ctx)));
+    if (!found) return NotFound("Message " + id + " could not be found.");
+    return Status::OK();
+  }
+
   Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& req) override {
     if (req.size <= 0) {
       return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +
@@ -182,7 +197,12 @@ class VolumeManagerImpl : public VolumeManager {
       exclude += (exclude.empty() ? "" : ",") + v.host;
     }
     // Nobody took the work: the volume fails now rather than stay "creating".
-    (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
+    auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
+    if (failed.ok() && *failed) {
+      (void)store_->InsertMessage(message_field::NewMessage(
+          v.project_id, ctx.request_id, message_field::kResourceVolume, v.id,
+          message_field::kScheduleAllocateVolume, message_field::kNoBackendAvailable, options_.message_ttl));
+    }
     return Unavailable("No volume service accepted volume " + v.id + ": " + last.message());
   }
 

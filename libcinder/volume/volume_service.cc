@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/message_field.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
 #include "db/heartbeat.h"
@@ -19,6 +20,7 @@ namespace cinder {
 namespace {
 
 namespace vs = volume_status;
+namespace mf = message_field;
 
 // How long a volume may sit in a transitional status on this host with no work for it here
 // before it is repaired (the longest a hand-over takes is three attempts of 3 s).
@@ -96,17 +98,34 @@ class VolumeServiceImpl : public VolumeService {
       CINDER_ASSIGN_OR_RETURN(auto stuck, store_->VolumesInStatus(
                                               b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
       for (const auto& v : stuck) {
-        if (v.status == vs::kCreating) {
-          CINDER_RETURN_IF_ERROR(store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError).status());
-        } else if (v.status == vs::kExtending) {
-          CINDER_RETURN_IF_ERROR(
-              store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending).status());
-        } else {
+        if (v.status == vs::kDeleting) {
           Delete(b.get(), v.id);
+        } else {
+          CINDER_RETURN_IF_ERROR(FailInterrupted(v).status());
         }
       }
     }
     return Status::OK();
+  }
+
+  // A create or extend this host was doing when it stopped (or never got): creating -> error,
+  // extending -> error_extending, with a user message saying the volume service was not there
+  // to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+  Result<bool> FailInterrupted(const Volume& v) {
+    const bool creating = v.status == vs::kCreating;
+    auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {},
+                                     v.host);
+    if (r.ok() && *r) {
+      Tell(v, "", creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized);
+    }
+    return r;
+  }
+
+  // Records a user message about volume `v` (best effort, as Cinder: a failure is only logged).
+  void Tell(const Volume& v, const std::string& request_id, const char* action, const char* detail) {
+    Status st = store_->InsertMessage(mf::NewMessage(v.project_id, request_id, mf::kResourceVolume, v.id,
+                                                     action, detail, options_.message_ttl));
+    if (!st.ok()) std::cerr << "cinder-volume: cannot record a message for volume " << v.id << ": " << st.ToString() << "\n";
   }
 
   Result<std::string> Handle(Backend* b, const RpcRequest& r) {
@@ -114,15 +133,16 @@ class VolumeServiceImpl : public VolumeService {
     if (r.method == "create_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
-      Run(id, [this, b, id, size] { Create(b, id, size); });
+      Run(id, [this, b, id, size, request_id = r.ctx.request_id] { Create(b, id, size, request_id); });
       return std::string();
     }
     if (r.method == "extend_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t new_size, args.Int("new_size"));
-      Run(id, [this, b, id, new_size] {
+      Run(id, [this, b, id, new_size, request_id = r.ctx.request_id] {
         // Only if the volume still waits for this host (the API may have given up on it).
-        if (!Mine(b, id, vs::kExtending)) return;
+        auto v = Mine(b, id, vs::kExtending);
+        if (!v) return;
         Status st = DriverCall([&] { return b->driver->ExtendVolume(id, new_size); });
         if (st.ok()) {
           WriteBack(id, [&] {
@@ -131,7 +151,13 @@ class VolumeServiceImpl : public VolumeService {
           });
         } else {
           std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
-          WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending); });
+          bool recorded = false;
+          WriteBack(id, [&]() -> Result<bool> {
+            auto r = store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending);
+            if (r.ok()) recorded = *r;
+            return r;
+          });
+          if (recorded) Tell(*v, request_id, mf::kExtendVolume, mf::kDriverFailedExtend);
         }
         Changed();
       });
@@ -165,13 +191,15 @@ class VolumeServiceImpl : public VolumeService {
 
   // Whether the volume is on this backend and in `status` (a request that arrives after the
   // API rescheduled the volume, or after it was deleted, finds it is not).
-  bool Mine(Backend* b, const std::string& id, const char* status) {
+  std::optional<Volume> Mine(Backend* b, const std::string& id, const char* status) {
     auto v = store_->GetVolume(id, std::nullopt);
-    return v.ok() && v->host == b->pool_host && v->status == status;
+    if (v.ok() && v->host == b->pool_host && v->status == status) return std::move(v).value();
+    return std::nullopt;
   }
 
-  void Create(Backend* b, const std::string& id, int64_t size) {
-    if (!Mine(b, id, vs::kCreating)) return;
+  void Create(Backend* b, const std::string& id, int64_t size, const std::string& request_id) {
+    auto v = Mine(b, id, vs::kCreating);
+    if (!v) return;
     Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
     if (!st.ok()) std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
     bool recorded = false;
@@ -183,9 +211,10 @@ class VolumeServiceImpl : public VolumeService {
     });
     if (st.ok() && !recorded) {
       // Deleted or moved to another host meanwhile: the file made here belongs to nobody.
-      auto v = store_->GetVolume(id, std::nullopt);
-      if (!v.ok() || v->host != b->pool_host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
+      auto now = store_->GetVolume(id, std::nullopt);
+      if (!now.ok() || now->host != b->pool_host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
     }
+    if (!st.ok() && recorded) Tell(*v, request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
     Changed();
   }
 
@@ -225,12 +254,10 @@ class VolumeServiceImpl : public VolumeService {
         }
         std::cerr << "cinder-volume: volume " << v.id << " was " << v.status
                   << " with no work for it here; repairing it\n";
-        if (v.status == vs::kCreating) {
-          (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, v.host);
-        } else if (v.status == vs::kExtending) {
-          (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kErrorExtending, {}, v.host);
-        } else {
+        if (v.status == vs::kDeleting) {
           Delete(b.get(), v.id);
+        } else {
+          (void)FailInterrupted(v);
         }
       }
     }

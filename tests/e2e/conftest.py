@@ -27,6 +27,20 @@ def run_cinder(endpoint, *args, check=True):
     return res
 
 
+def table_rows(out):
+    """The rows of a table the client printed (message-list, ...), as dicts by column title."""
+    rows, header = [], None
+    for line in out.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if header is None:
+            header = cells
+        else:
+            rows.append(dict(zip(header, cells)))
+    return rows
+
+
 class Service:
     def __init__(self, endpoint, state):
         self.endpoint = endpoint

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import BIN, PROJECT, ROOT, USER, run_cinder
+from conftest import BIN, PROJECT, ROOT, USER, run_cinder, table_rows
 
 DOWN_TIME = 3  # service_down_time for the test; report_interval is 1
 
@@ -171,6 +171,10 @@ def test_a_dead_volume_host_is_noticed_and_its_stuck_work_failed(cluster):
                  "vol1 shown down")
     # Failed within a bounded time, with no host to ask.
     cluster.wait(lambda: cluster.volume(on_v1)["status"] == "error", 5, "the stuck volume to fail")
+    # The user sees why (Cinder's DRIVER_NOT_INITIALIZED: the backend was not there).
+    rows = table_rows(cluster.cinder("message-list", "--filters", f"resource_uuid={on_v1}").stdout)
+    assert [(r["Event ID"], r["User Message"]) for r in rows] == [
+        ("VOLUME_VOLUME_008_002", "create volume from backend storage:Driver is not initialized at present.")]
     assert set(create(cluster, 6)) == {"vol2@slow#slow"}
 
 
@@ -193,6 +197,9 @@ def test_a_volume_host_that_restarts_repairs_and_resumes(cluster):
     cluster.wait(lambda: cluster.volume(on_v1[0]) is None, 10, "the deletion to resume")
     assert not os.path.exists(path)
     assert cluster.volume(on_v1[1])["status"] == "error_extending"
+    rows = table_rows(cluster.cinder("message-list", "--filters", f"resource_uuid={on_v1[1]}").stdout)
+    assert [(r["Event ID"], r["User Message"]) for r in rows] == [
+        ("VOLUME_VOLUME_007_002", "extend volume:Driver is not initialized at present.")]
     assert cluster.services()[("cinder-volume", "vol1@fast")] == "up"
 
 

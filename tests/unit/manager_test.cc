@@ -196,6 +196,33 @@ TEST_CASE("a failing driver leaves error, error_extending or error_deleting, nev
   REQUIRE(m->DeleteVolume(kCtx, v->id, false).ok());
   m->Drain();
   CHECK(m->GetVolume(kCtx, v->id)->status == "error_deleting");
+
+  // Each failure the user could not see in the answer is a user message, newest first.
+  auto msgs = m->ListMessages(kCtx, MessageListQuery{});
+  REQUIRE(msgs.ok());
+  REQUIRE(msgs->messages.size() == 2);
+  const Message& extend = msgs->messages[0];
+  const Message& create = msgs->messages[1];
+  CHECK(create.event_id == "VOLUME_VOLUME_008_012");
+  CHECK(UserMessageText(create) == "create volume from backend storage:Driver failed to create the volume.");
+  CHECK(extend.event_id == "VOLUME_VOLUME_007_010");
+  CHECK(UserMessageText(extend) == "extend volume:Volume Driver failed to extend volume.");
+  for (const auto& msg : msgs->messages) {
+    CHECK(msg.resource_uuid == v->id);
+    CHECK(msg.resource_type == "VOLUME");
+    CHECK(msg.project_id == "proj");
+    CHECK(msg.message_level == "ERROR");
+    CHECK(msg.request_id.rfind("req-", 0) == 0);
+    CHECK(msg.expires_at > msg.created_at);
+  }
+  // Another project sees none of them; deleting one hides it.
+  RequestContext other{"u2", "proj2", {"member"}, false, "req-x"};
+  CHECK(m->ListMessages(other, MessageListQuery{})->messages.empty());
+  CHECK(m->GetMessage(other, create.id).status().code() == Code::kNotFound);
+  CHECK(m->DeleteMessage(other, create.id).code() == Code::kNotFound);
+  REQUIRE(m->DeleteMessage(kCtx, create.id).ok());
+  CHECK(m->GetMessage(kCtx, create.id).status().message() == "Message " + create.id + " could not be found.");
+  CHECK(m->ListMessages(kCtx, MessageListQuery{})->messages.size() == 1);
 }
 
 TEST_CASE("on start, volumes an earlier run left half-done are repaired") {
@@ -224,6 +251,17 @@ TEST_CASE("on start, volumes an earlier run left half-done are repaired") {
   CHECK(m->GetVolume(kCtx, creating)->status == "error");
   CHECK(m->GetVolume(kCtx, extending)->status == "error_extending");
   CHECK(m->GetVolume(kCtx, deleting).status().code() == Code::kNotFound);
+  // The user learns why: the volume service was not there to finish the work.
+  MessageListQuery q;
+  q.resource_uuid = creating;
+  auto msgs = m->ListMessages(kCtx, q);
+  REQUIRE(msgs->messages.size() == 1);
+  CHECK(UserMessageText(msgs->messages[0]) ==
+        "create volume from backend storage:Driver is not initialized at present.");
+  q.resource_uuid = extending;
+  msgs = m->ListMessages(kCtx, q);
+  REQUIRE(msgs->messages.size() == 1);
+  CHECK(msgs->messages[0].event_id == "VOLUME_VOLUME_007_002");
 }
 
 TEST_CASE("metadata: merge, replace, delete, and validation") {

@@ -218,6 +218,80 @@ TEST_CASE("lists filter, sort and page with markers") {
   }
 }
 
+TEST_CASE("messages: insert, scoped reads, filters, sort and paging, delete, expiry") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    std::vector<Message> made;
+    for (int i = 0; i < 5; ++i) {
+      Message m;
+      m.id = NewUuid();
+      m.project_id = i < 4 ? "p1" : "p2";
+      m.request_id = "req-" + std::to_string(i);
+      m.resource_type = "VOLUME";
+      m.resource_uuid = i % 2 ? std::optional<std::string>("vol-odd") : std::nullopt;
+      m.action_id = "001";
+      m.detail_id = i == 3 ? "003" : "001";
+      m.event_id = "VOLUME_VOLUME_001_" + m.detail_id;
+      m.created_at = "2026-01-0" + std::to_string(i + 1) + "T00:00:00.000000";
+      m.expires_at = i == 0 ? "2026-01-02T00:00:00.000000" : "2099-01-01T00:00:00.000000";
+      REQUIRE(s->InsertMessage(m).ok());
+      made.push_back(m);
+    }
+    auto got = s->GetMessage(made[1].id, std::string("p1"));
+    REQUIRE(got.ok());
+    CHECK(got->request_id == "req-1");
+    CHECK(got->resource_uuid == "vol-odd");
+    CHECK(!s->GetMessage(made[0].id, std::string("p1"))->resource_uuid);
+    CHECK(s->GetMessage(made[4].id, std::string("p1")).status().message() ==
+          "Message " + made[4].id + " could not be found.");
+    CHECK(s->GetMessage(made[4].id, std::nullopt).ok());  // every project
+
+    MessageListQuery q;
+    auto all = s->ListMessages(q, std::string("p1"), 1000);
+    REQUIRE(all->messages.size() == 4);
+    CHECK(all->messages[0].id == made[3].id);  // created_at desc
+    q.resource_uuid = "vol-odd";
+    CHECK(s->ListMessages(q, std::string("p1"), 1000)->messages.size() == 2);
+    q = MessageListQuery{};
+    q.event_id = "VOLUME_VOLUME_001_003";
+    CHECK(s->ListMessages(q, std::string("p1"), 1000)->messages.at(0).id == made[3].id);
+    q = MessageListQuery{};
+    q.sort = {{"created_at", true}};
+    q.limit = 2;
+    auto page = s->ListMessages(q, std::string("p1"), 1000);
+    REQUIRE(page->messages.size() == 2);
+    CHECK(page->more);
+    CHECK(page->messages[0].id == made[0].id);
+    q.marker = page->messages[1].id;
+    page = s->ListMessages(q, std::string("p1"), 1000);
+    REQUIRE(page->messages.size() == 2);
+    CHECK(page->messages[0].id == made[2].id);
+    CHECK(!page->more);
+    q = MessageListQuery{};
+    q.offset = 3;
+    CHECK(s->ListMessages(q, std::string("p1"), 1000)->messages.size() == 1);
+    q = MessageListQuery{};
+    q.sort = {{"bogus", true}};
+    CHECK(s->ListMessages(q, std::nullopt, 1000).status().message() ==
+          "Invalid input received: Invalid sort key bogus");
+    q = MessageListQuery{};
+    q.marker = made[4].id;  // another project's
+    CHECK(s->ListMessages(q, std::string("p1"), 1000).status().code() == Code::kNotFound);
+
+    CHECK(!*s->DeleteMessage(made[4].id, std::string("p1")));
+    CHECK(*s->DeleteMessage(made[2].id, std::string("p1")));
+    CHECK(!*s->DeleteMessage(made[2].id, std::string("p1")));
+    CHECK(s->GetMessage(made[2].id, std::nullopt).status().code() == Code::kNotFound);
+
+    CHECK(*s->DeleteExpiredMessages("2026-06-01T00:00:00.000000") == 1);
+    CHECK(s->GetMessage(made[0].id, std::nullopt).status().code() == Code::kNotFound);
+    CHECK(s->ListMessages(MessageListQuery{}, std::nullopt, 1000)->messages.size() == 3);
+    CHECK(*s->Purge("2999-01-01T00:00:00.000000") >= 1);  // the soft-deleted one
+  }
+}
+
 TEST_CASE("a bad database URL is a clear error") {
   auto s = Store::Open("mysql://x");
   REQUIRE_FALSE(s.ok());

@@ -1,0 +1,260 @@
+#include "api/common.h"
+
+#include <Poco/JSON/ParseHandler.h>
+#include <Poco/JSON/Parser.h>
+
+#include <cctype>
+#include <cstdio>
+
+#include "common/util.h"
+
+namespace cinder::api {
+
+Result<Object::Ptr> ParseBody(const ApiRequest& req) {
+  if (req.body.empty()) return InvalidArgument("Malformed request body");
+  try {
+    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
+    Var v = parser.parse(req.body);
+    if (v.type() != typeid(Object::Ptr)) return InvalidArgument("Malformed request body");
+    return v.extract<Object::Ptr>();
+  } catch (const std::exception&) {
+    return InvalidArgument("Malformed request body");
+  }
+}
+
+bool IsObject(const Var& v) { return v.type() == typeid(Object::Ptr); }
+bool IsArray(const Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
+
+// Python's repr() and str() of a JSON value, as Cinder's jsonschema messages print them.
+std::string PyStr(const Var& v) {
+  if (v.isString()) return v.convert<std::string>();
+  return PyRepr(v);
+}
+
+std::string PyRepr(const Var& v) {
+  try {
+    if (v.isEmpty()) return "None";
+    if (v.isBoolean()) return v.convert<bool>() ? "True" : "False";
+    if (v.isString()) return "'" + v.convert<std::string>() + "'";
+    if (IsObject(v)) {
+      std::string out = "{";
+      bool first = true;
+      auto obj = v.extract<Object::Ptr>();
+      for (const auto& k : obj->getNames()) {  // insertion order, as Python prints a dict
+        out += (first ? "'" : ", '") + k + "': " + PyRepr(obj->get(k));
+        first = false;
+      }
+      return out + "}";
+    }
+    if (IsArray(v)) {
+      std::string out = "[";
+      bool first = true;
+      for (const auto& val : *v.extract<Poco::JSON::Array::Ptr>()) {
+        out += (first ? "" : ", ") + PyRepr(val);
+        first = false;
+      }
+      return out + "]";
+    }
+    return v.convert<std::string>();
+  } catch (...) {
+    return "?";
+  }
+}
+
+// Cinder's schema error: "Invalid input for field/attribute F. Value: V. MESSAGE".
+Status FieldError(const std::string& field, const Var& v, const std::string& message) {
+  return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + PyStr(v) +
+                         ". " + message);
+}
+
+// The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
+Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key) {
+  if (!body->has(key)) return InvalidArgument("'" + key + "' is a required property");
+  Var v = body->get(key);
+  if (!IsObject(v)) return FieldError(key, v, PyRepr(v) + " is not of type 'object'");
+  return v.extract<Object::Ptr>();
+}
+
+// A string field: nullopt when absent; null is allowed when `nullable`.
+Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key,
+                                             bool nullable, size_t max_len) {
+  if (!o->has(key)) return std::optional<std::string>();
+  Var v = o->get(key);
+  if (v.isEmpty()) {
+    if (nullable) return std::optional<std::string>();
+    return FieldError(key, v, "None is not of type 'string'");
+  }
+  if (!v.isString()) {
+    return FieldError(key, v, PyRepr(v) + (nullable ? " is not of type 'string', 'null'"
+                                                     : " is not of type 'string'"));
+  }
+  std::string s = v.convert<std::string>();
+  if (Trim(s).size() > max_len) {
+    return InvalidArgument("Invalid input received: " + key + " has " +
+                           std::to_string(Trim(s).size()) + " characters, more than " +
+                           std::to_string(max_len) + ".");
+  }
+  return std::optional<std::string>(s);
+}
+
+// A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
+// string of digits, from 1 to 2147483647. `types` is the type list its message names.
+Result<int64_t> ParseSize(const Var& v, const std::string& field, const std::string& types) {
+  int64_t n = 0;
+  if (v.isInteger() && !v.isBoolean()) {
+    try {
+      n = v.convert<Poco::Int64>();
+    } catch (...) {
+      return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
+    }
+  } else if (v.isString()) {
+    std::string s = v.convert<std::string>();
+    bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+    auto parsed = ParseInt(s);
+    if (!digits) return FieldError(field, v, PyRepr(v) + " does not match '^[0-9]+$'");
+    if (!parsed) return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
+    n = *parsed;
+  } else {
+    return FieldError(field, v, PyRepr(v) + " is not of type " + types);
+  }
+  if (n < 1) return FieldError(field, v, PyRepr(v) + " is less than the minimum of 1");
+  if (n > 2147483647) return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
+  return n;
+}
+
+bool ValidMetadataKey(const std::string& k) {
+  if (k.empty() || k.size() > 255) return false;
+  for (unsigned char c : k) {
+    if (!std::isalnum(c) && c != '-' && c != '_' && c != ':' && c != '.' && c != ' ' && c != '/') {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Cinder's extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up to 255.
+Result<Metadata> ParseMetadata(const Var& v, const std::string& field) {
+  if (!IsObject(v)) return FieldError(field, v, PyRepr(v) + " is not of type 'object'");
+  Metadata md;
+  auto obj = v.extract<Object::Ptr>();
+  for (const auto& [k, val] : *obj) {
+    if (!ValidMetadataKey(k)) {
+      return FieldError(field, v, "'" + k + "' does not match any of the regexes: "
+                                            "'^[a-zA-Z0-9-_:. /]{1,255}$'");
+    }
+    if (!val.isString()) return FieldError(k, val, PyRepr(val) + " is not of type 'string'");
+    std::string s = val.convert<std::string>();
+    if (s.size() > 255) return FieldError(k, val, PyRepr(val) + " is too long");
+    md[k] = s;
+  }
+  return md;
+}
+
+Result<bool> ParseBool(const std::string& name, const std::string& v) {
+  std::string s = ToLower(v);
+  if (s == "true" || s == "1" || s == "yes" || s == "on" || s == "t" || s == "y") return true;
+  if (s == "false" || s == "0" || s == "no" || s == "off" || s == "f" || s == "n") return false;
+  return InvalidArgument("Invalid input received: Invalid value '" + v + "' for " + name +
+                         ": must be true or false.");
+}
+
+// Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).
+Status ParseSortParams(const std::optional<std::string>& sort, const std::optional<std::string>& sort_key,
+                       const std::optional<std::string>& sort_dir, std::vector<SortKey>* out) {
+  if (sort && (sort_key || sort_dir)) {
+    return InvalidArgument("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be "
+                           "used with the 'sort' parameter.");
+  }
+  auto parse_dir = [](const std::string& d, bool* asc) -> Status {
+    std::string s = ToLower(Trim(d));
+    if (s == "asc") {
+      *asc = true;
+    } else if (s == "desc") {
+      *asc = false;
+    } else {
+      return InvalidArgument("Invalid input received: Unknown sort direction, must be 'desc' or 'asc'.");
+    }
+    return Status::OK();
+  };
+  if (sort) {
+    for (const auto& item : Split(*sort, ',')) {
+      auto parts = Split(item, ':');
+      SortKey k;
+      k.key = Trim(parts[0]);
+      if (k.key.empty() || parts.size() > 2) {
+        return InvalidArgument("Invalid input received: Invalid sort key " + item);
+      }
+      if (parts.size() == 2) CINDER_RETURN_IF_ERROR(parse_dir(parts[1], &k.ascending));
+      out->push_back(k);
+    }
+  } else if (sort_key || sort_dir) {
+    SortKey k;
+    k.key = sort_key.value_or("created_at");
+    if (sort_dir) CINDER_RETURN_IF_ERROR(parse_dir(*sort_dir, &k.ascending));
+    out->push_back(k);
+  }
+  return Status::OK();
+}
+
+Result<int64_t> ParseLimit(const std::string& v) {
+  auto n = ParseInt(v);
+  if (!n) return InvalidArgument("limit param must be an integer");
+  if (*n < 0) return InvalidArgument("limit param must be positive");
+  return *n;
+}
+
+Status InvalidFilters(const std::vector<std::string>& names, const std::string& supported) {
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ",") + n;
+  return InvalidArgument("Invalid filters " + list + " are found in query options." +
+                         (supported.empty() ? "" : " Supported filters: " + supported + "."));
+}
+
+// ---- views -----------------------------------------------------------------------------------
+
+// Cinder puts the project in links only when the request URL carried it.
+std::string ProjectPart(const ApiRequest& req) {
+  return req.url_project.empty() ? "" : "/" + req.url_project;
+}
+
+LinkPrefixes::LinkPrefixes(const ApiRequest& req, const std::string& collection)
+    : self(req.host_url + "/v3" + ProjectPart(req) + "/" + collection + "/"),
+      bookmark(req.host_url + ProjectPart(req) + "/" + collection + "/") {}
+
+void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id) {
+  w.Key("links").BeginArray();
+  w.BeginObject().Key("rel").String("self").Key("href").String(links.self + id).EndObject();
+  w.BeginObject().Key("rel").String("bookmark").Key("href").String(links.bookmark + id).EndObject();
+  w.EndArray();
+}
+
+// The next page's URL: the request's parameters with marker moved to the end (webob's
+// MultiDict), url-encoded as Python's urlencode does.
+std::string NextLink(const ApiRequest& req, const std::string& collection, const std::string& marker) {
+  std::string query;
+  auto add = [&query](const std::string& k, const std::string& v) {
+    auto enc = [](const std::string& s) {
+      std::string out;
+      for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '_' || c == '.' || c == '-' || c == '~') {
+          out += static_cast<char>(c);
+        } else if (c == ' ') {
+          out += '+';
+        } else {
+          char buf[4];
+          std::snprintf(buf, sizeof buf, "%%%02X", c);
+          out += buf;
+        }
+      }
+      return out;
+    };
+    query += (query.empty() ? "" : "&") + enc(k) + "=" + enc(v);
+  };
+  for (const auto& [k, v] : req.query) {
+    if (k != "marker") add(k, v);
+  }
+  add("marker", marker);
+  return req.host_url + "/v3" + ProjectPart(req) + "/" + collection + "?" + query;
+}
+
+}  // namespace cinder::api

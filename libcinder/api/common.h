@@ -1,0 +1,73 @@
+// What every resource of the API shares, as cinder/api/common.py and its schema validators:
+// request bodies (Poco JSON) and Cinder's messages about them, list parameters, links.
+#ifndef CINDER_API_COMMON_H_
+#define CINDER_API_COMMON_H_
+
+#include <Poco/Dynamic/Var.h>
+#include <Poco/JSON/Object.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/http.h"
+#include "cinder/volume.h"
+#include "common/json_writer.h"
+
+namespace cinder::api {
+
+using Poco::Dynamic::Var;
+using Poco::JSON::Object;
+
+// ---- request bodies --------------------------------------------------------------------------
+
+// The body as a JSON object; "Malformed request body" otherwise.
+Result<Object::Ptr> ParseBody(const ApiRequest& req);
+bool IsObject(const Var& v);
+bool IsArray(const Var& v);
+// Python's repr() and str() of a JSON value, as Cinder's jsonschema messages print them.
+std::string PyRepr(const Var& v);
+std::string PyStr(const Var& v);
+// Cinder's schema error: "Invalid input for field/attribute F. Value: V. MESSAGE".
+Status FieldError(const std::string& field, const Var& v, const std::string& message);
+// The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
+Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key);
+// A string field: nullopt when absent; null is allowed when `nullable`.
+Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key,
+                                             bool nullable, size_t max_len = 255);
+// A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
+// string of digits, from 1 to 2147483647. `types` is the type list its message names.
+Result<int64_t> ParseSize(const Var& v, const std::string& field, const std::string& types);
+bool ValidMetadataKey(const std::string& k);
+// Cinder's metadata / extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up
+// to 255.
+Result<Metadata> ParseMetadata(const Var& v, const std::string& field);
+
+// ---- query parameters ------------------------------------------------------------------------
+
+// oslo's bool_from_string, strict: "Invalid value 'x' for NAME: must be true or false."
+Result<bool> ParseBool(const std::string& name, const std::string& v);
+Result<int64_t> ParseLimit(const std::string& v);
+// Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).
+Status ParseSortParams(const std::optional<std::string>& sort, const std::optional<std::string>& sort_key,
+                       const std::optional<std::string>& sort_dir, std::vector<SortKey>* out);
+// "Invalid filters a,b are found in query options. Supported filters: S."
+Status InvalidFilters(const std::vector<std::string>& names, const std::string& supported);
+
+// ---- views -----------------------------------------------------------------------------------
+
+// Cinder puts the project in links only when the request URL carried it.
+std::string ProjectPart(const ApiRequest& req);
+// The URL prefixes of a resource's self and bookmark links, computed once per request.
+struct LinkPrefixes {
+  LinkPrefixes(const ApiRequest& req, const std::string& collection);
+  std::string self, bookmark;
+};
+void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id);
+// The next page's URL: the request's parameters with marker moved to the end (webob's
+// MultiDict), url-encoded as Python's urlencode does.
+std::string NextLink(const ApiRequest& req, const std::string& collection, const std::string& marker);
+
+}  // namespace cinder::api
+
+#endif  // CINDER_API_COMMON_H_

@@ -1,0 +1,126 @@
+// /v3/{project_id}/messages (3.3): user messages, as cinder/api/v3/messages.py.
+#include "api/common.h"
+#include "api/router.h"
+#include "common/json_writer.h"
+#include "common/util.h"
+
+namespace cinder::api {
+
+namespace {
+
+void WriteMessage(JsonWriter& w, const LinkPrefixes& links, const Message& m) {
+  w.BeginObject();
+  w.Key("id").String(m.id);
+  w.Key("event_id").String(m.event_id);
+  w.Key("user_message").String(UserMessageText(m));
+  w.Key("message_level").String(m.message_level);
+  w.Key("created_at").String(m.created_at);
+  w.Key("guaranteed_until").String(m.expires_at);
+  w.Key("request_id").String(m.request_id);
+  WriteLinks(w, links, m.id);
+  if (!m.resource_type.empty()) w.Key("resource_type").String(m.resource_type);
+  if (m.resource_uuid && !m.resource_uuid->empty()) w.Key("resource_uuid").String(*m.resource_uuid);
+  w.EndObject();
+}
+
+// Paging, sorting and filters from 3.5 (earlier versions ignore every parameter, as Cinder).
+Result<MessageListQuery> ParseListQuery(const ApiRequest& req, bool* match_nothing) {
+  MessageListQuery q;
+  if (!req.version.AtLeast(3, 5)) return q;
+  std::optional<std::string> sort, sort_key, sort_dir;
+  std::vector<std::string> invalid;
+  for (const auto& [k, v] : req.query) {
+    if (k == "limit") {
+      CINDER_ASSIGN_OR_RETURN(q.limit, ParseLimit(v));
+    } else if (k == "marker") {
+      q.marker = v;
+    } else if (k == "offset") {
+      auto n = ParseInt(v);
+      if (!n) return InvalidArgument("offset param must be an integer");
+      if (*n < 0) return InvalidArgument("offset param must be positive");
+      q.offset = *n;
+    } else if (k == "sort") {
+      sort = v;
+    } else if (k == "sort_key") {
+      sort_key = v;
+    } else if (k == "sort_dir") {
+      sort_dir = v;
+    } else if (k == "resource_uuid") {
+      q.resource_uuid = v;
+    } else if (k == "resource_type") {
+      q.resource_type = v;
+    } else if (k == "event_id") {
+      q.event_id = v;
+    } else if (k == "request_id") {
+      q.request_id = v;
+    } else if (k == "message_level") {
+      q.message_level = v;
+    } else if (k == "all_tenants") {
+      // The client adds it when it looks a message up by name; visibility does not change
+      // with it (an admin sees every project's messages anyway), as in Cinder.
+    } else {
+      invalid.push_back(k);
+    }
+  }
+  if (!invalid.empty()) {
+    // From 3.33 Cinder rejects unknown filters; before, a filter on no column matches nothing.
+    if (req.version.AtLeast(3, 33)) {
+      return InvalidFilters(invalid, "resource_uuid, resource_type, event_id, request_id, message_level");
+    }
+    *match_nothing = true;
+  }
+  CINDER_RETURN_IF_ERROR(ParseSortParams(sort, sort_key, sort_dir, &q.sort));
+  return q;
+}
+
+ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req) {
+  bool match_nothing = false;
+  auto q = ParseListQuery(req, &match_nothing);
+  if (!q.ok()) return FaultFrom(q.status());
+  MessageList list;
+  if (!match_nothing) {
+    auto r = volumes.ListMessages(req.ctx, *q);
+    if (!r.ok()) return FaultFrom(r.status());
+    list = std::move(r).value();
+  }
+  JsonWriter w;
+  LinkPrefixes links(req, "messages");
+  w.BeginObject().Key("messages").BeginArray();
+  for (const auto& m : list.messages) WriteMessage(w, links, m);
+  w.EndArray();
+  int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
+  if (!list.messages.empty() && limit <= static_cast<int64_t>(list.messages.size())) {
+    w.Key("messages_links").BeginArray().BeginObject();
+    w.Key("rel").String("next");
+    w.Key("href").String(NextLink(req, "messages", list.messages.back().id));
+    w.EndObject().EndArray();
+  }
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+}  // namespace
+
+ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                           const std::vector<std::string>& rest) {
+  if (!req.version.AtLeast(3, 3)) return Fault(404, "The resource could not be found.");
+  const std::string& m = req.method;
+  if (rest.empty()) return m == "GET" ? List(options, volumes, req) : Fault(405, "The method is not allowed.");
+  if (rest.size() != 1) return Fault(404, "The resource could not be found.");
+  if (m == "GET") {
+    auto msg = volumes.GetMessage(req.ctx, rest[0]);
+    if (!msg.ok()) return FaultFrom(msg.status());
+    JsonWriter w;
+    w.BeginObject().Key("message");
+    WriteMessage(w, LinkPrefixes(req, "messages"), *msg);
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+  if (m == "DELETE") {
+    Status st = volumes.DeleteMessage(req.ctx, rest[0]);
+    return st.ok() ? Json(204, "") : FaultFrom(st);
+  }
+  return Fault(405, "The method is not allowed.");
+}
+
+}  // namespace cinder::api

@@ -1,0 +1,123 @@
+#include "db/sql.h"
+
+#include <cstdio>
+#include <ctime>
+
+#include "common/util.h"
+
+namespace cinder::db {
+
+namespace {
+
+std::optional<std::string> Column(const soci::row& r, std::size_t i) {
+  if (r.get_indicator(i) == soci::i_null) return std::nullopt;
+  switch (r.get_properties(i).get_data_type()) {
+    case soci::dt_string:
+    case soci::dt_xml:
+    case soci::dt_blob:
+      return r.get<std::string>(i);
+    case soci::dt_integer:
+      return std::to_string(r.get<int>(i));
+    case soci::dt_long_long:
+      return std::to_string(r.get<long long>(i));
+    case soci::dt_unsigned_long_long:
+      return std::to_string(r.get<unsigned long long>(i));
+    case soci::dt_double: {
+      double d = r.get<double>(i);
+      if (d == static_cast<double>(static_cast<long long>(d))) {
+        return std::to_string(static_cast<long long>(d));
+      }
+      return std::to_string(d);
+    }
+    case soci::dt_date: {
+      std::tm tm = r.get<std::tm>(i);
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      return std::string(buf);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// Binds parameters by name: the placeholders of one query are not numbered in the order they
+// appear in its text (C++ does not order the evaluation of `a + P(x) + P(y)`).
+void BindAll(soci::details::prepare_temp_type& p, const Query& q) {
+  for (size_t i = 0; i < q.params.size(); ++i) p, soci::use(q.params[i], "p" + std::to_string(i));
+}
+
+std::vector<Row> Select(soci::session& s, const Query& q) {
+  soci::details::prepare_temp_type p = (s.prepare << q.sql);
+  BindAll(p, q);
+  soci::rowset<soci::row> rs(p);
+  std::vector<Row> out;
+  for (const soci::row& r : rs) {
+    Row row(r.size());
+    for (std::size_t i = 0; i < r.size(); ++i) row[i] = Column(r, i);
+    out.push_back(std::move(row));
+  }
+  return out;
+}
+
+long long Exec(soci::session& s, const Query& q) {
+  soci::details::prepare_temp_type p = (s.prepare << q.sql);
+  BindAll(p, q);
+  soci::statement st(p);
+  st.execute(true);
+  return st.get_affected_rows();
+}
+
+long long Exec(soci::session& s, const std::string& sql) {
+  Query q{sql, {}};
+  return Exec(s, q);
+}
+
+int64_t ToInt(const std::optional<std::string>& v) {
+  if (!v) return 0;
+  auto n = ParseInt(*v);
+  return n ? *n : 0;
+}
+
+Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested,
+                            const std::map<std::string, std::string>& columns,
+                            const std::vector<std::string>& defaults) {
+  std::vector<SortKey> keys = requested;
+  if (keys.empty()) keys.push_back({defaults.front(), false});
+  for (const auto& dflt : defaults) {
+    bool present = false;
+    for (const auto& k : keys) present = present || k.key == dflt;
+    if (!present) keys.push_back({dflt, keys.front().ascending});
+  }
+  SqlSort sort;
+  for (const auto& k : keys) {
+    auto it = columns.find(k.key);
+    if (it == columns.end()) return InvalidArgument("Invalid input received: Invalid sort key " + k.key);
+    sort.emplace_back(it->second, k.ascending);
+  }
+  return sort;
+}
+
+std::string SeekAfter(Query* q, const SqlSort& sort, const Row& marker_values) {
+  std::string seek;
+  for (size_t i = 0; i < sort.size(); ++i) {
+    std::string term;
+    for (size_t j = 0; j < i; ++j) {
+      term += sort[j].first + " = " + q->P(marker_values[j].value_or("")) + " AND ";
+    }
+    term += sort[i].first + (sort[i].second ? " > " : " < ") + q->P(marker_values[i].value_or(""));
+    seek += (i ? " OR (" : "(") + term + ")";
+  }
+  return "(" + seek + ")";
+}
+
+std::string OrderBy(const SqlSort& sort) {
+  std::string out = " ORDER BY ";
+  for (size_t i = 0; i < sort.size(); ++i) {
+    out += (i ? ", " : "") + sort[i].first + (sort[i].second ? " ASC" : " DESC");
+  }
+  return out;
+}
+
+}  // namespace cinder::db

@@ -1,0 +1,65 @@
+// The SQL helpers every table of the Store uses: queries with bound text parameters, and
+// keyset paging. Internal to libcinder/db (SOCI stays in this folder).
+#ifndef CINDER_DB_SQL_H_
+#define CINDER_DB_SQL_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cinder/status.h"
+#include "cinder/volume.h"
+
+#include <soci/soci.h>
+
+namespace cinder::db {
+
+using Row = std::vector<std::optional<std::string>>;
+
+// A query under construction: SQL text plus its positional parameters (all bound as text;
+// both SQLite and PostgreSQL convert them by the column they are compared with).
+struct Query {
+  std::string sql;
+  std::vector<std::string> params;
+  // Appends a placeholder for `v` and returns it.
+  std::string P(std::string v) {
+    params.push_back(std::move(v));
+    return ":p" + std::to_string(params.size() - 1);
+  }
+  std::string In(const std::vector<std::string>& values) {
+    std::string out = "(";
+    for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + P(values[i]);
+    return out + ")";
+  }
+};
+
+// Binds q's parameters by name to a statement being prepared from q.sql.
+void BindAll(soci::details::prepare_temp_type& p, const Query& q);
+std::vector<Row> Select(soci::session& s, const Query& q);
+// Runs a statement; returns the number of rows it changed.
+long long Exec(soci::session& s, const Query& q);
+long long Exec(soci::session& s, const std::string& sql);
+int64_t ToInt(const std::optional<std::string>& v);
+
+// One resolved sort: SQL expression (NULLs read as something comparable), ascending.
+using SqlSort = std::vector<std::pair<std::string, bool>>;
+
+// Cinder's process_sort_params: the requested keys, then `defaults` not already requested, in
+// the first key's direction (`defaults` descending when nothing was requested); each key
+// mapped through `columns`. InvalidArgument names an unknown key.
+Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested,
+                            const std::map<std::string, std::string>& columns,
+                            const std::vector<std::string>& defaults);
+
+// Keyset paging after a marker: `marker_values` are the marker row's values of `sort`;
+// returns the condition "(k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..." (flipped for descending).
+std::string SeekAfter(Query* q, const SqlSort& sort, const Row& marker_values);
+// " ORDER BY k1 ASC, k2 DESC ..."
+std::string OrderBy(const SqlSort& sort);
+
+}  // namespace cinder::db
+
+#endif  // CINDER_DB_SQL_H_

@@ -1,0 +1,180 @@
+// Store::Impl: the connection pool and transactions every table of the Store runs on, and the
+// cache of prepared SQLite statements of the fast read paths. Internal to libcinder/db.
+#ifndef CINDER_DB_STORE_IMPL_H_
+#define CINDER_DB_STORE_IMPL_H_
+
+#include <soci/connection-pool.h>
+#include <soci/soci.h>
+#include <soci/sqlite3/soci-sqlite3.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "db/sql.h"
+#include "db/store.h"
+
+namespace cinder {
+
+namespace db {
+
+namespace sq = ::sqlite_api;
+
+
+// Prepared SQLite statements, kept per connection and keyed by their SQL text. The list
+// path reads straight from SQLite: no SOCI conversions and no re-parsing of its SQL.
+class SqliteStatements {
+ public:
+  ~SqliteStatements() { Clear(); }
+
+  // Runs `q` on the connection of `s` and calls on_row(stmt) for each row.
+  template <typename Fn>
+  void Select(soci::session& s, const Query& q, Fn on_row) {
+    sq::sqlite3* db = static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
+    sq::sqlite3_stmt* stmt = Get(db, q.sql);
+    struct Reset {
+      sq::sqlite3_stmt* st;
+      ~Reset() {
+        sq::sqlite3_reset(st);
+        sq::sqlite3_clear_bindings(st);
+      }
+    } reset{stmt};
+    for (size_t i = 0; i < q.params.size(); ++i) {
+      std::string name = ":p" + std::to_string(i);
+      int idx = sq::sqlite3_bind_parameter_index(stmt, name.c_str());
+      if (idx == 0) idx = static_cast<int>(i) + 1;  // positional (?) parameters
+      sq::sqlite3_bind_text(stmt, idx, q.params[i].data(), static_cast<int>(q.params[i].size()),
+                            SQLITE_STATIC);
+    }
+    while (true) {
+      int rc = sq::sqlite3_step(stmt);
+      if (rc == SQLITE_ROW) {
+        on_row(stmt);
+      } else if (rc == SQLITE_DONE) {
+        break;
+      } else {
+        throw std::runtime_error(std::string("sqlite: ") + sq::sqlite3_errmsg(db));
+      }
+    }
+  }
+
+  // Finalizes every statement (before the connections close).
+  void Clear() {
+    std::lock_guard<std::mutex> l(mu_);
+    for (auto& [db, stmts] : cache_) {
+      for (auto& [sql, st] : stmts) sq::sqlite3_finalize(st);
+    }
+    cache_.clear();
+  }
+
+ private:
+  sq::sqlite3_stmt* Get(sq::sqlite3* db, const std::string& sql) {
+    std::lock_guard<std::mutex> l(mu_);
+    auto& stmts = cache_[db];
+    auto it = stmts.find(sql);
+    if (it != stmts.end()) return it->second;
+    if (stmts.size() >= 128) {  // bounded: varied filters must not grow it forever
+      for (auto& [text, st] : stmts) sq::sqlite3_finalize(st);
+      stmts.clear();
+    }
+    sq::sqlite3_stmt* st = nullptr;
+    if (sq::sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK) {
+      throw std::runtime_error(std::string("sqlite: ") + sq::sqlite3_errmsg(db));
+    }
+    stmts.emplace(sql, st);
+    return st;
+  }
+
+  std::mutex mu_;
+  std::map<sq::sqlite3*, std::map<std::string, sq::sqlite3_stmt*>> cache_;
+};
+
+inline std::optional<std::string> SqText(sq::sqlite3_stmt* st, int i) {
+  if (sq::sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
+  const unsigned char* t = sq::sqlite3_column_text(st, i);
+  return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_column_bytes(st, i)));
+}
+
+}  // namespace db
+
+using db::Exec;
+using db::Query;
+
+struct Store::Impl {
+  bool pg = false;
+  db::SqliteStatements sqlite_statements;
+  std::unique_ptr<soci::connection_pool> pool;
+  std::size_t pool_size = 0;
+
+  ~Impl() { sqlite_statements.Clear(); }  // before the pool closes the connections
+
+  // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (store.cc).
+  std::vector<Volume> FetchVolumes(soci::session& s, const Query& q);
+  void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
+
+  // A leased connection; the lease returns on destruction.
+  struct Lease {
+    explicit Lease(soci::connection_pool& p) : session(p) {}
+    soci::session session;
+  };
+
+  // After a failure on PostgreSQL: reconnects the session if the server dropped it (a restart,
+  // a terminated backend); returns whether the operation should be tried again.
+  bool Reconnect(soci::session& s) {
+    if (!pg) return false;
+    try {
+      if (s.is_connected()) return false;
+      s.reconnect();
+      Exec(s, "SET client_min_messages TO WARNING");
+      return true;
+    } catch (const std::exception&) {
+      return false;
+    }
+  }
+
+  // Runs `fn` in a write transaction (BEGIN IMMEDIATE on SQLite, so that two writers never
+  // deadlock on a lock upgrade) and converts database exceptions into a Status.
+  template <typename Fn>
+  Status Tx(Fn fn) {
+    for (int attempt = 0;; ++attempt) {
+      Lease l(*pool);
+      try {
+        Exec(l.session, pg ? "BEGIN" : "BEGIN IMMEDIATE");
+        try {
+          Status st = fn(l.session);
+          Exec(l.session, st.ok() ? "COMMIT" : "ROLLBACK");
+          return st;
+        } catch (...) {
+          try {
+            Exec(l.session, "ROLLBACK");
+          } catch (...) {
+          }
+          throw;
+        }
+      } catch (const std::exception& e) {
+        if (attempt == 0 && Reconnect(l.session)) continue;
+        return Internal(std::string("database error: ") + e.what());
+      }
+    }
+  }
+
+  // Runs `fn` on a leased connection (autocommit), converting exceptions.
+  template <typename T, typename Fn>
+  Result<T> Run(Fn fn) {
+    for (int attempt = 0;; ++attempt) {
+      Lease l(*pool);
+      try {
+        return fn(l.session);
+      } catch (const std::exception& e) {
+        if (attempt == 0 && Reconnect(l.session)) continue;
+        return Internal(std::string("database error: ") + e.what());
+      }
+    }
+  }
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_DB_STORE_IMPL_H_
