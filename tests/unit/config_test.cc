@@ -17,6 +17,8 @@ storage_availability_zone = az1
 osapi_max_limit = 50
 osapi_max_request_body_size = 2048
 enabled_backends = fast, slow
+message_ttl = 3600
+message_reap_interval = 60
 debug = True
 
 [database]
@@ -38,6 +40,8 @@ volume_driver = file
   CHECK(o->storage_availability_zone == "az1");
   CHECK(o->osapi_max_limit == 50);
   CHECK(o->osapi_max_request_body_size == 2048);
+  CHECK(o->message_ttl == 3600);
+  CHECK(o->message_reap_interval == 60);
   CHECK(o->debug);
   CHECK(o->DatabaseUrl() == "postgresql://cinder:secret@db.example:5433/cinder");
   REQUIRE(o->backends.size() == 2);
@@ -86,6 +90,8 @@ TEST_CASE("bad configuration names the file, the section and the option") {
       {"[DEFAULT]\nenabled_backends = ,\n",
        "my.conf: [DEFAULT] enabled_backends: must name at least one backend section"},
       {"orphan = 1\n", "my.conf: option 'orphan' is outside any [section]"},
+      {"[DEFAULT]\nmessage_ttl = 0\n",
+       "my.conf: [DEFAULT] message_ttl: invalid value '0' (expected an integer from 1 to 315360000)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);
