@@ -69,6 +69,17 @@ struct VolumeUpdate {
   std::optional<Metadata> metadata;  // replaces all metadata when set
 };
 
+// A volume type: what a volume asks of its backend (extra specs), as Cinder's.
+struct VolumeType {
+  std::string id;
+  std::string name;
+  std::optional<std::string> description;
+  bool is_public = true;
+  Metadata extra_specs;
+  std::optional<std::string> qos_specs_id;
+  std::string created_at;
+};
+
 struct SortKey {
   std::string key;  // API name: created_at, id, name, size, status, ...
   bool ascending = false;

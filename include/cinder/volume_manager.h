@@ -82,6 +82,25 @@ class VolumeManager {
                                     const std::string& binary, bool disabled,
                                     const std::optional<std::string>& reason) = 0;
 
+  // Volume types. Admins see every type (or those of `is_public`), others the public ones;
+  // changing types needs an admin. `id` "default" names the default type.
+  virtual Result<std::vector<VolumeType>> ListVolumeTypes(const RequestContext& ctx,
+                                                          const std::optional<bool>& is_public) = 0;
+  virtual Result<VolumeType> GetVolumeType(const RequestContext& ctx, const std::string& id) = 0;
+  // Creates a type from request's name, description, is_public and extra_specs.
+  virtual Result<VolumeType> CreateVolumeType(const RequestContext& ctx, const VolumeType& request) = 0;
+  virtual Result<VolumeType> UpdateVolumeType(const RequestContext& ctx, const std::string& id,
+                                              const std::optional<std::string>& name,
+                                              const std::optional<std::string>& description,
+                                              const std::optional<bool>& is_public) = 0;
+  // FailedPrecondition for the default type, or a type live volumes use.
+  virtual Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) = 0;
+  // Merges `specs` into the type's extra specs; returns them.
+  virtual Result<Metadata> SetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
+                                                   const Metadata& specs) = 0;
+  virtual Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id,
+                                           const std::string& key) = 0;
+
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.
   virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;

@@ -123,6 +123,7 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   std::vector<std::string> rest(seg.begin() + static_cast<long>(i) + 1, seg.end());
   if (seg[i] == "volumes") return HandleVolumes(options_, *volumes_, req, rest);
   if (seg[i] == "os-services") return HandleServices(*volumes_, req, rest);
+  if (seg[i] == "types") return HandleTypes(*volumes_, req, rest);
   if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }

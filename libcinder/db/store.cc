@@ -89,6 +89,10 @@ const std::vector<Migration>& Migrations() {
                      "expires_at VARCHAR(32) NOT NULL, " + kTimestamps + ")");
          Exec(s, "CREATE INDEX messages_project ON messages (project_id, deleted, created_at, id)");
          Exec(s, "CREATE INDEX messages_expires ON messages (expires_at)");
+         // One live value per extra-spec key, so that concurrent writers upsert.
+         Exec(s, "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
+                 "(volume_type_id, key) WHERE deleted = 0");
+         Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
        }},
   };
   return kMigrations;
@@ -393,18 +397,6 @@ Status Store::CheckSchema() {
   return Status::OK();
 }
 
-Result<VolumeType> Store::GetVolumeType(const std::string& name_or_id) {
-  return impl_->Run<VolumeType>([&](soci::session& s) -> Result<VolumeType> {
-    Query q;
-    q.sql = "SELECT id, name, description, is_public FROM volume_types WHERE deleted = 0 AND (id = " +
-            q.P(name_or_id) + " OR name = " + q.P(name_or_id) + ")";
-    auto rows = Select(s, q);
-    if (rows.empty()) return NotFound("Volume type with name " + name_or_id + " could not be found.");
-    VolumeType t{rows[0][0].value_or(""), rows[0][1].value_or(""), rows[0][2].value_or(""),
-                 ToInt(rows[0][3]) != 0};
-    return t;
-  });
-}
 
 Status Store::InsertVolume(const Volume& v) {
   return impl_->Tx([&](soci::session& s) -> Status {

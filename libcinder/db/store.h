@@ -19,13 +19,6 @@
 
 namespace cinder {
 
-struct VolumeType {
-  std::string id;
-  std::string name;
-  std::string description;
-  bool is_public = true;
-};
-
 // Which project's rows a read may see; nullopt means every project (admin all_tenants).
 using ProjectScope = std::optional<std::string>;
 
@@ -48,8 +41,21 @@ class Store {
   // FailedPrecondition unless the schema is at kLatestVersion.
   Status CheckSchema();
 
-  // Volume types.
+  // Volume types (types.cc), with their extra specs. GetVolumeType takes an id or a name.
   Result<VolumeType> GetVolumeType(const std::string& name_or_id);
+  Result<std::vector<VolumeType>> ListVolumeTypes(const std::optional<bool>& is_public);
+  // AlreadyExists when a live type has the name.
+  Status CreateVolumeType(const VolumeType& t);
+  // Changes what is given; NotFound / AlreadyExists (name taken).
+  Status UpdateVolumeType(const std::string& id, const std::optional<std::string>& name,
+                          const std::optional<std::string>& description,
+                          const std::optional<bool>& is_public);
+  // FailedPrecondition while live volumes use it; NotFound.
+  Status DeleteVolumeType(const std::string& id);
+  // Merges `specs` into the type's extra specs; NotFound for an unknown type.
+  Status SetExtraSpecs(const std::string& type_id, const Metadata& specs);
+  // Returns false when the key was not set.
+  Result<bool> DeleteExtraSpec(const std::string& type_id, const std::string& key);
 
   // Volumes.
   Status InsertVolume(const Volume& v);

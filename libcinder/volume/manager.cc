@@ -12,6 +12,7 @@
 #include "common/message_field.h"
 #include "common/util.h"
 #include "db/directory.h"
+#include "volume/type_api.h"
 #include "db/store.h"
 #include "rpc/args.h"
 #include "scheduler/scheduler_service.h"
@@ -120,6 +121,34 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(bool found, store_->SetServiceDisabled(host, binary, disabled, reason));
     if (!found) return NotFound("Service " + binary + " could not be found on host " + host + ".");
     return Status::OK();
+  }
+
+  Result<std::vector<VolumeType>> ListVolumeTypes(const RequestContext& ctx,
+                                                  const std::optional<bool>& is_public) override {
+    return types_.List(ctx, is_public);
+  }
+  Result<VolumeType> GetVolumeType(const RequestContext& ctx, const std::string& id) override {
+    return types_.Get(ctx, id);
+  }
+  Result<VolumeType> CreateVolumeType(const RequestContext& ctx, const VolumeType& request) override {
+    return types_.Create(ctx, request);
+  }
+  Result<VolumeType> UpdateVolumeType(const RequestContext& ctx, const std::string& id,
+                                      const std::optional<std::string>& name,
+                                      const std::optional<std::string>& description,
+                                      const std::optional<bool>& is_public) override {
+    return types_.Update(ctx, id, name, description, is_public);
+  }
+  Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) override {
+    return types_.Delete(ctx, id);
+  }
+  Result<Metadata> SetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
+                                           const Metadata& specs) override {
+    return types_.SetExtraSpecs(ctx, id, specs);
+  }
+  Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id,
+                                   const std::string& key) override {
+    return types_.DeleteExtraSpec(ctx, id, key);
   }
 
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
@@ -404,6 +433,7 @@ class VolumeManagerImpl : public VolumeManager {
 
   Options options_;
   std::unique_ptr<Store> store_;
+  TypeApi types_{store_.get()};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;
   std::unique_ptr<SchedulerService> scheduler_;

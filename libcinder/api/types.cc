@@ -1,0 +1,226 @@
+// /v3/{project_id}/types: volume types and their extra specs (cinder/api/v3/types.py,
+// contrib/types_manage.py, contrib/types_extra_specs.py).
+#include "api/common.h"
+#include "api/router.h"
+#include "common/json_writer.h"
+#include "common/util.h"
+
+namespace cinder::api {
+
+namespace {
+
+void WriteSpecs(JsonWriter& w, const Metadata& specs) {
+  w.BeginObject();
+  for (const auto& [k, v] : specs) w.Key(k).String(v);
+  w.EndObject();
+}
+
+void WriteType(JsonWriter& w, const ApiRequest& req, const VolumeType& t) {
+  w.BeginObject();
+  w.Key("id").String(t.id);
+  w.Key("name").String(t.name);
+  w.Key("is_public").Bool(t.is_public);
+  w.Key("description");
+  t.description ? w.String(*t.description) : w.Null();
+  w.Key("extra_specs");
+  WriteSpecs(w, t.extra_specs);
+  if (req.ctx.is_admin) {
+    w.Key("qos_specs_id");
+    t.qos_specs_id ? w.String(*t.qos_specs_id) : w.Null();
+  }
+  w.Key("os-volume-type-access:is_public").Bool(t.is_public);
+  w.EndObject();
+}
+
+ApiResponse TypeBody(const ApiRequest& req, const VolumeType& t) {
+  JsonWriter w;
+  w.BeginObject().Key("volume_type");
+  WriteType(w, req, t);
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+// parameter_types.boolean: a JSON bool or one of oslo's strings.
+Result<bool> BodyBool(const std::string& field, const Var& v) {
+  if (v.isBoolean()) return v.convert<bool>();
+  if (v.isString()) {
+    auto b = ParseBool(field, v.convert<std::string>());
+    if (b.ok()) return *b;
+  }
+  return FieldError(field, v, PyRepr(v) + " is not of type 'boolean', 'string'");
+}
+
+// Keys a resource body may hold; anything else is Cinder's additionalProperties error.
+Status OnlyKeys(const Object::Ptr& o, std::initializer_list<const char*> allowed) {
+  std::vector<std::string> extra;
+  for (const auto& k : o->getNames()) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || k == a;
+    if (!ok) extra.push_back(k);
+  }
+  if (extra.empty()) return Status::OK();
+  std::string list;
+  for (const auto& k : extra) list += (list.empty() ? "'" : ", '") + k + "'";
+  return InvalidArgument("Additional properties are not allowed (" + list +
+                         (extra.size() == 1 ? " was" : " were") + " unexpected)");
+}
+
+ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
+  // Cinder's _parse_is_public: absent -> public only, "None" -> all, else a strict bool.
+  std::optional<bool> is_public = true;
+  if (auto p = req.Query("is_public")) {
+    if (ToLower(*p) == "none") {
+      is_public.reset();
+    } else {
+      auto b = ParseBool("is_public", *p);
+      if (!b.ok()) return Fault(400, "Invalid is_public filter [" + *p + "]");
+      is_public = *b;
+    }
+  }
+  auto types = volumes.ListVolumeTypes(req.ctx, is_public);
+  if (!types.ok()) return FaultFrom(types.status());
+  JsonWriter w;
+  w.BeginObject().Key("volume_types").BeginArray();
+  for (const auto& t : *types) WriteType(w, req, t);
+  w.EndArray().EndObject();
+  return Json(200, w.Take());
+}
+
+ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  auto o = Member(*body, "volume_type");
+  if (!o.ok()) return FaultFrom(o.status());
+  Status st = OnlyKeys(*o, {"name", "description", "extra_specs", "os-volume-type-access:is_public"});
+  if (!st.ok()) return FaultFrom(st);
+  VolumeType t;
+  auto name = OptString(*o, "name", /*nullable=*/false);
+  if (!name.ok()) return FaultFrom(name.status());
+  if (!*name) return Fault(400, "'name' is a required property");
+  if (Trim(**name).empty()) {
+    return FaultFrom(FieldError("name", (*o)->get("name"), "Name can not be empty or only spaces."));
+  }
+  t.name = **name;
+  auto desc = OptString(*o, "description", /*nullable=*/true);
+  if (!desc.ok()) return FaultFrom(desc.status());
+  t.description = *desc;
+  if ((*o)->has("extra_specs") && !(*o)->get("extra_specs").isEmpty()) {
+    auto specs = ParseMetadata((*o)->get("extra_specs"), "extra_specs");
+    if (!specs.ok()) return FaultFrom(specs.status());
+    t.extra_specs = *specs;
+  }
+  if ((*o)->has("os-volume-type-access:is_public")) {
+    auto b = BodyBool("os-volume-type-access:is_public", (*o)->get("os-volume-type-access:is_public"));
+    if (!b.ok()) return FaultFrom(b.status());
+    t.is_public = *b;
+  }
+  auto created = volumes.CreateVolumeType(req.ctx, t);
+  return created.ok() ? TypeBody(req, *created) : FaultFrom(created.status());
+}
+
+ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  auto o = Member(*body, "volume_type");
+  if (!o.ok()) return FaultFrom(o.status());
+  Status st = OnlyKeys(*o, {"name", "description", "is_public"});
+  if (!st.ok()) return FaultFrom(st);
+  auto name = OptString(*o, "name", /*nullable=*/true);
+  if (!name.ok()) return FaultFrom(name.status());
+  auto desc = OptString(*o, "description", /*nullable=*/true);
+  if (!desc.ok()) return FaultFrom(desc.status());
+  std::optional<bool> is_public;
+  if ((*o)->has("is_public") && !(*o)->get("is_public").isEmpty()) {
+    auto b = BodyBool("is_public", (*o)->get("is_public"));
+    if (!b.ok()) return FaultFrom(b.status());
+    is_public = *b;
+  }
+  auto updated = volumes.UpdateVolumeType(req.ctx, id, *name, *desc, is_public);
+  return updated.ok() ? TypeBody(req, *updated) : FaultFrom(updated.status());
+}
+
+// /types/{id}/extra_specs[/{key}]
+ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::string& id,
+                       const std::optional<std::string>& key) {
+  const std::string& m = req.method;
+  if (m == "GET") {
+    auto t = volumes.GetVolumeType(req.ctx, id);
+    if (!t.ok()) return FaultFrom(t.status());
+    JsonWriter w;
+    w.BeginObject();
+    if (!key) {
+      w.Key("extra_specs");
+      WriteSpecs(w, t->extra_specs);
+    } else {
+      auto it = t->extra_specs.find(*key);
+      if (it == t->extra_specs.end()) {
+        return Fault(404, "Volume Type " + t->id + " has no extra specs with key " + *key + ".");
+      }
+      w.Key(*key).String(it->second);
+    }
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+  if ((m == "POST" && !key) || (m == "PUT" && key)) {
+    auto body = ParseBody(req);
+    if (!body.ok()) return FaultFrom(body.status());
+    Var specs_var;
+    if (!key) {
+      if (!(*body)->has("extra_specs")) return Fault(400, "'extra_specs' is a required property");
+      specs_var = (*body)->get("extra_specs");
+    } else {
+      if ((*body)->size() > 1) return Fault(400, "Request body contains too many items");
+      if (!(*body)->has(*key)) return Fault(400, "Request body and URI mismatch");
+      specs_var = *body;
+    }
+    auto specs = ParseMetadata(specs_var, "extra_specs");
+    if (!specs.ok()) return FaultFrom(specs.status());
+    auto set = volumes.SetVolumeTypeExtraSpecs(req.ctx, id, *specs);
+    if (!set.ok()) return FaultFrom(set.status());
+    JsonWriter w;
+    w.BeginObject();
+    if (!key) {
+      w.Key("extra_specs");
+      WriteSpecs(w, *set);
+    } else {
+      w.Key(*key).String(set->at(*key));
+    }
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+  if (m == "DELETE" && key) {
+    Status st = volumes.DeleteVolumeTypeExtraSpec(req.ctx, id, *key);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  return Fault(405, "The method is not allowed.");
+}
+
+}  // namespace
+
+ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+  const std::string& m = req.method;
+  if (rest.empty()) {
+    if (m == "GET") return List(volumes, req);
+    if (m == "POST") return Create(volumes, req);
+    return Fault(405, "The method is not allowed.");
+  }
+  const std::string& id = rest[0];
+  if (rest.size() == 1) {
+    if (m == "GET") {
+      auto t = volumes.GetVolumeType(req.ctx, id);
+      return t.ok() ? TypeBody(req, *t) : FaultFrom(t.status());
+    }
+    if (m == "PUT") return Update(volumes, req, id);
+    if (m == "DELETE") {
+      Status st = volumes.DeleteVolumeType(req.ctx, id);
+      return st.ok() ? Json(202, "") : FaultFrom(st);
+    }
+    return Fault(405, "The method is not allowed.");
+  }
+  if (rest[1] == "extra_specs" && rest.size() <= 3) {
+    return ExtraSpecs(volumes, req, id, rest.size() == 3 ? std::optional<std::string>(rest[2]) : std::nullopt);
+  }
+  return Fault(404, "The resource could not be found.");
+}
+
+}  // namespace cinder::api

@@ -1,0 +1,79 @@
+#include "volume/type_api.h"
+
+#include "common/util.h"
+
+namespace cinder {
+
+namespace {
+
+Status RequireAdmin(const RequestContext& ctx, const char* policy) {
+  if (ctx.is_admin) return Status::OK();
+  return PermissionDenied(std::string("Policy doesn't allow ") + policy + " to be performed.");
+}
+
+}  // namespace
+
+Result<std::vector<VolumeType>> TypeApi::List(const RequestContext& ctx, const std::optional<bool>& is_public) {
+  return store_->ListVolumeTypes(ctx.is_admin ? is_public : std::optional<bool>(true));
+}
+
+Result<VolumeType> TypeApi::Get(const RequestContext& ctx, const std::string& id) {
+  if (id == "default") {
+    auto t = store_->GetVolumeType(Store::kDefaultVolumeType);
+    if (!t.ok() && t.status().code() == Code::kNotFound) return NotFound("Default volume type can not be found.");
+    return t;
+  }
+  // By id only, as Cinder's show.
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, store_->GetVolumeType(id));
+  if (t.id != id) return NotFound("Volume type " + id + " could not be found.");
+  if (!t.is_public && !ctx.is_admin) return NotFound("Volume type " + id + " could not be found.");
+  return t;
+}
+
+Result<VolumeType> TypeApi::Create(const RequestContext& ctx, const VolumeType& request) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:types_manage"));
+  VolumeType t = request;
+  t.id = NewUuid();
+  t.created_at = NowIso();
+  CINDER_RETURN_IF_ERROR(store_->CreateVolumeType(t));
+  return store_->GetVolumeType(t.id);
+}
+
+Result<VolumeType> TypeApi::Update(const RequestContext& ctx, const std::string& id,
+                                   const std::optional<std::string>& name,
+                                   const std::optional<std::string>& description,
+                                   const std::optional<bool>& is_public) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:types_manage"));
+  if (name && Trim(*name).empty()) return InvalidArgument("Volume type name can not be empty.");
+  if (!name && !description && !is_public) {
+    return InvalidArgument("Specify volume type name, description, is_public or a combination thereof.");
+  }
+  CINDER_RETURN_IF_ERROR(store_->UpdateVolumeType(id, name, description, is_public));
+  return store_->GetVolumeType(id);
+}
+
+Status TypeApi::Delete(const RequestContext& ctx, const std::string& id) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:types_manage"));
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
+  if (t.name == Store::kDefaultVolumeType) {
+    return FailedPrecondition("The volume type " + t.id + " is a default volume type and cannot be deleted.");
+  }
+  return store_->DeleteVolumeType(t.id);
+}
+
+Result<Metadata> TypeApi::SetExtraSpecs(const RequestContext& ctx, const std::string& id, const Metadata& specs) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:types_extra_specs:create"));
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
+  CINDER_RETURN_IF_ERROR(store_->SetExtraSpecs(t.id, specs));
+  return specs;
+}
+
+Status TypeApi::DeleteExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:types_extra_specs:delete"));
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteExtraSpec(t.id, key));
+  if (!found) return NotFound("Volume Type " + t.id + " has no extra specs with key " + key + ".");
+  return Status::OK();
+}
+
+}  // namespace cinder

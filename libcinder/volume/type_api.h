@@ -1,0 +1,43 @@
+// TypeApi: volume types and their extra specs, as cinder/volume/volume_types.py and the types
+// API controllers check them. The VolumeManager forwards to it.
+#ifndef CINDER_VOLUME_TYPE_API_H_
+#define CINDER_VOLUME_TYPE_API_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cinder/context.h"
+#include "cinder/volume.h"
+#include "db/store.h"
+
+namespace cinder {
+
+class TypeApi {
+ public:
+  explicit TypeApi(Store* store) : store_(store) {}
+
+  // Admins see every type (or those of `is_public`), others the public ones.
+  Result<std::vector<VolumeType>> List(const RequestContext& ctx, const std::optional<bool>& is_public);
+  // `id` may be "default" (the default type).
+  Result<VolumeType> Get(const RequestContext& ctx, const std::string& id);
+  // Admin. AlreadyExists for a taken name.
+  Result<VolumeType> Create(const RequestContext& ctx, const VolumeType& request);
+  Result<VolumeType> Update(const RequestContext& ctx, const std::string& id,
+                            const std::optional<std::string>& name,
+                            const std::optional<std::string>& description,
+                            const std::optional<bool>& is_public);
+  // Admin. FailedPrecondition for the default type or one in use.
+  Status Delete(const RequestContext& ctx, const std::string& id);
+  // Admin. Merges `specs`; returns them.
+  Result<Metadata> SetExtraSpecs(const RequestContext& ctx, const std::string& id, const Metadata& specs);
+  // Admin. NotFound when the key is not set.
+  Status DeleteExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key);
+
+ private:
+  Store* store_;
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_TYPE_API_H_

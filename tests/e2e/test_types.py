@@ -1,0 +1,71 @@
+"""Volume types and extra specs through the stock client, and their bad input."""
+from conftest import table_rows
+
+
+def test_type_life_through_the_client(service):
+    created = table_rows(service.cinder("type-create", "gold", "--description", "fast disks").stdout)[0]
+    assert created["Name"] == "gold"
+    assert created["Description"] == "fast disks"
+    assert created["Is_Public"] == "True"
+    type_id = created["ID"]
+    service.cinder("type-key", "gold", "set", "volume_backend_name=file", "tier=1")
+    specs = {r["Name"]: r["extra_specs"] for r in table_rows(service.cinder("extra-specs-list").stdout)}
+    assert "'tier': '1'" in specs["gold"] and "'volume_backend_name': 'file'" in specs["gold"]
+    shown = service.cinder_table("type-show", type_id)
+    assert shown["extra_specs"] == "tier : 1\nvolume_backend_name : file"
+    service.cinder("type-key", "gold", "unset", "tier")
+    assert "tier" not in service.cinder_table("type-show", type_id)["extra_specs"]
+    names = [r["Name"] for r in table_rows(service.cinder("type-list").stdout)]
+    assert "gold" in names and "__DEFAULT__" in names
+
+    service.cinder("type-update", type_id, "--name", "platinum", "--description", "faster")
+    assert service.cinder_table("type-show", type_id)["name"] == "platinum"
+
+    # A volume of the type; the type cannot go while the volume exists.
+    vol = service.cinder_table("create", "--volume-type", "platinum", "1")
+    assert vol["volume_type"] == "platinum"
+    res = service.cinder("type-delete", type_id, check=False)
+    assert "Target volume type is still in use." in res.stdout + res.stderr
+    service.cinder("delete", vol["id"])
+    service.wait_status(vol["id"], {"deleted"})
+    service.cinder("type-delete", type_id)
+    res = service.cinder("type-show", type_id, check=False)
+    assert res.returncode != 0
+
+
+def test_type_bad_input(service):
+    def post(body):
+        return service.request("POST", service.url("/types"), body)
+
+    code, body, _ = post({"volume_type": {"description": "x"}})
+    assert (code, body["badRequest"]["message"]) == (400, "'name' is a required property")
+    code, body, _ = post({"volume_type": {"name": "t1", "color": "red"}})
+    assert (code, body["badRequest"]["message"]) == (400, "Additional properties are not allowed ('color' was unexpected)")
+    code, body, _ = post({"volume_type": {"name": "t1", "extra_specs": {"bad key!": "v"}}})
+    assert code == 400 and "does not match any of the regexes" in body["badRequest"]["message"]
+    code, body, _ = post({"volume_type": {"name": "t1", "os-volume-type-access:is_public": "maybe"}})
+    assert code == 400
+    rows_before = service.db_snapshot()
+    code, body, _ = post({"volume_type": {"name": "__DEFAULT__"}})
+    assert (code, body["conflictingRequest"]["message"]) == (409, "Volume Type __DEFAULT__ already exists.")
+    assert service.db_snapshot() == rows_before
+
+    code, body, _ = service.request("GET", service.url("/types/default"))
+    assert code == 200 and body["volume_type"]["name"] == "__DEFAULT__"
+    default_id = body["volume_type"]["id"]
+    code, body, _ = service.request("DELETE", service.url(f"/types/{default_id}"))
+    assert (code, body["badRequest"]["message"]) == (
+        400, f"The volume type {default_id} is a default volume type and cannot be deleted.")
+    missing = "0b5c6e8e-2f0e-4a38-a3d2-8f4c0a8f7d11"
+    code, body, _ = service.request("GET", service.url(f"/types/{missing}"))
+    assert (code, body["itemNotFound"]["message"]) == (404, f"Volume type {missing} could not be found.")
+    code, body, _ = service.request("GET", service.url(f"/types/{default_id}/extra_specs/nokey"))
+    assert (code, body["itemNotFound"]["message"]) == (
+        404, f"Volume Type {default_id} has no extra specs with key nokey.")
+    code, body, _ = service.request("PUT", service.url(f"/types/{default_id}/extra_specs/a"), {"b": "1"})
+    assert (code, body["badRequest"]["message"]) == (400, "Request body and URI mismatch")
+    code, body, _ = service.request("PUT", service.url(f"/types/{default_id}"), {"volume_type": {}})
+    assert (code, body["badRequest"]["message"]) == (
+        400, "Specify volume type name, description, is_public or a combination thereof.")
+    code, body, _ = service.request("GET", service.url("/types?is_public=maybe"))
+    assert (code, body["badRequest"]["message"]) == (400, "Invalid is_public filter [maybe]")
