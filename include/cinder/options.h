@@ -16,6 +16,13 @@ struct BackendOptions {
   std::string name;                 // the section name
   std::string volume_driver = "file";
   std::string volume_backend_name;  // default: the section name
+  // What the scheduler sees of the backend's pools (Cinder's options of the same names).
+  std::string max_over_subscription_ratio;   // "" = [DEFAULT]'s; a number >= 1 or "auto"
+  int reserved_percentage = 0;               // 0-100
+  std::string filter_function;               // DriverFilter expression ("" = none)
+  std::string goodness_function;             // GoodnessWeigher expression ("" = none)
+  std::string backend_availability_zone;     // "" = [DEFAULT] storage_availability_zone
+  std::map<std::string, std::string> extra_capabilities;  // reported with every pool
   // Driver-specific options of the section (e.g. file_volume_directory), validated by the driver.
   std::map<std::string, std::string> driver_options;
 };
@@ -36,6 +43,16 @@ struct Options {
   int rpc_port = 0;                          // the port of this process's RPC socket; 0: a free one
   int report_interval = 10;                  // seconds between service heartbeats
   int service_down_time = 60;                // a service unheard for this long is down
+  // Scheduling (Cinder's option names and defaults).
+  std::vector<std::string> scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter",
+                                                        "CapabilitiesFilter"};
+  std::vector<std::string> scheduler_default_weighers = {"CapacityWeigher"};
+  bool scheduler_stochastic_weights = false;  // scheduler_weight_handler = ...StochasticHostWeightHandler
+  int scheduler_max_attempts = 3;
+  double capacity_weight_multiplier = 1.0;
+  double allocated_capacity_weight_multiplier = -1.0;
+  double volume_number_multiplier = -1.0;
+  std::string max_over_subscription_ratio = "20.0";  // a number >= 1, or "auto"
   int64_t message_ttl = 2592000;             // seconds a user message is kept at least
   int message_reap_interval = 86400;         // seconds between removals of expired messages
   bool debug = false;

@@ -52,6 +52,13 @@ struct Volume {
   std::optional<std::string> updated_at;
 };
 
+// Cinder's scheduler hints (OS-SCH-HNT:scheduler_hints).
+struct SchedulerHints {
+  std::vector<std::string> same_host;       // volume ids: on the same pool as one of them
+  std::vector<std::string> different_host;  // volume ids: on a pool none of them is on
+  std::optional<std::string> query;         // JsonFilter's query (JSON text)
+};
+
 struct VolumeCreate {
   int64_t size = 0;
   std::optional<std::string> name;
@@ -59,6 +66,7 @@ struct VolumeCreate {
   std::optional<std::string> volume_type;  // name or id; the default type when unset
   std::optional<std::string> availability_zone;
   Metadata metadata;
+  SchedulerHints hints;
 };
 
 // Fields left unset are not changed. A name or description set to an empty optional is

@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,26 @@ namespace cinder {
 struct BackendCapacity {
   double total_capacity_gb = 0;
   double free_capacity_gb = 0;
+};
+
+// One pool as the driver measures it (a pool of Cinder's get_volume_stats).
+struct PoolStats {
+  std::string pool_name;  // "": the backend's volume_backend_name
+  double total_capacity_gb = 0;  // +infinity: "infinite"
+  double free_capacity_gb = 0;
+  // Apparent size of what the pool holds; unset: the sizes of its volumes (Cinder's default).
+  std::optional<double> provisioned_capacity_gb;
+  bool thin_provisioning_support = false;
+  bool thick_provisioning_support = false;
+  // Any other capability the pool reports (values as Python's str() prints them).
+  std::map<std::string, std::string> capabilities;
+};
+
+struct BackendStats {
+  std::string vendor_name = "libcinder";
+  std::string driver_version = "1.0";
+  std::string storage_protocol;
+  std::vector<PoolStats> pools;
 };
 
 // Implementations must be safe for concurrent calls on different volumes; libcinder never
@@ -35,6 +56,9 @@ class VolumeDriver {
   // A path or URL where the volume's data can be reached locally ("" if none).
   virtual std::string LocalPath(const std::string& id) = 0;
   virtual Result<BackendCapacity> GetCapacity() = 0;
+  // The backend's pools for the schedulers. By default one pool with GetCapacity()'s figures
+  // that supports neither thin nor thick provisioning (Cinder's defaults).
+  virtual Result<BackendStats> GetStats();
 };
 
 // Everything a driver factory gets: its backend section and the service-wide options.

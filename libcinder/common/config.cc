@@ -1,10 +1,14 @@
 // cinder.conf parsing: Boost.Program_options' ini reader, then Cinder's names and checks.
 #include <boost/program_options/parsers.hpp>
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "cinder/options.h"
+#include "common/json.h"
 #include "common/util.h"
 
 namespace po = boost::program_options;
@@ -27,6 +31,14 @@ Options DefaultOptions(const std::string& state_path) {
 }
 
 namespace {
+
+// A JSON value as Python's str() prints it: how Cinder's capabilities compare with extra specs.
+std::string PyStr(const json::Value& v) {
+  if (v.is_string()) return v.as_string();
+  if (v.is_bool()) return v.as_bool() ? "True" : "False";
+  if (v.is_null()) return "None";
+  return json::Serialize(v);
+}
 
 struct Entry {
   std::string section, name, value;
@@ -54,6 +66,36 @@ class Parser {
     if (v == "true" || v == "yes" || v == "on" || v == "1") return true;
     if (v == "false" || v == "no" || v == "off" || v == "0") return false;
     return Bad(e, "invalid value '" + e.value + "' (expected true or false)");
+  }
+
+  Result<double> Double(const Entry& e) const {
+    std::string v = Trim(e.value);
+    char* end = nullptr;
+    double d = std::strtod(v.c_str(), &end);
+    if (v.empty() || *end != '\0' || !std::isfinite(d)) return Bad(e, "invalid value '" + e.value + "' (expected a number)");
+    return d;
+  }
+
+  // max_over_subscription_ratio: a number >= 1 (Cinder's regex ^(auto|\d*\.\d+|\d+)$) or "auto".
+  Result<std::string> Ratio(const Entry& e) const {
+    std::string v = Trim(e.value);
+    if (v == "auto") return v;
+    bool ok = !v.empty() && v.find_first_not_of("0123456789.") == std::string::npos &&
+              std::count(v.begin(), v.end(), '.') <= 1 && v != ".";
+    if (!ok || std::strtod(v.c_str(), nullptr) < 1) {
+      return Bad(e, "invalid value '" + e.value + "' (expected a number of at least 1, or auto)");
+    }
+    return v;
+  }
+
+  // A comma-separated list of names.
+  std::vector<std::string> List(const Entry& e) const {
+    std::vector<std::string> out;
+    for (const auto& part : Split(e.value, ',')) {
+      std::string t = Trim(part);
+      if (!t.empty()) out.push_back(t);
+    }
+    return out;
   }
 
   Result<std::string> NonEmpty(const Entry& e) const {
@@ -131,6 +173,31 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
       } else if (e.name == "service_down_time") {
         CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
         o.service_down_time = static_cast<int>(v);
+      } else if (e.name == "scheduler_default_filters") {
+        o.scheduler_default_filters = p.List(e);
+      } else if (e.name == "scheduler_default_weighers") {
+        o.scheduler_default_weighers = p.List(e);
+      } else if (e.name == "scheduler_weight_handler") {
+        std::string v = Trim(e.value);
+        if (v == "cinder.scheduler.weights.OrderedHostWeightHandler") {
+          o.scheduler_stochastic_weights = false;
+        } else if (v == "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler") {
+          o.scheduler_stochastic_weights = true;
+        } else {
+          return p.Bad(e, "invalid value '" + v + "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
+                          "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
+        }
+      } else if (e.name == "scheduler_max_attempts") {
+        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 100));
+        o.scheduler_max_attempts = static_cast<int>(v);
+      } else if (e.name == "capacity_weight_multiplier") {
+        CINDER_ASSIGN_OR_RETURN(o.capacity_weight_multiplier, p.Double(e));
+      } else if (e.name == "allocated_capacity_weight_multiplier") {
+        CINDER_ASSIGN_OR_RETURN(o.allocated_capacity_weight_multiplier, p.Double(e));
+      } else if (e.name == "volume_number_multiplier") {
+        CINDER_ASSIGN_OR_RETURN(o.volume_number_multiplier, p.Double(e));
+      } else if (e.name == "max_over_subscription_ratio") {
+        CINDER_ASSIGN_OR_RETURN(o.max_over_subscription_ratio, p.Ratio(e));
       } else if (e.name == "message_ttl") {
         CINDER_ASSIGN_OR_RETURN(o.message_ttl, p.Int(e, 1, 10LL * 365 * 86400));
       } else if (e.name == "message_reap_interval") {
@@ -192,6 +259,24 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
       CINDER_ASSIGN_OR_RETURN(b->volume_driver, p.NonEmpty(e));
     } else if (e.name == "volume_backend_name") {
       CINDER_ASSIGN_OR_RETURN(b->volume_backend_name, p.NonEmpty(e));
+    } else if (e.name == "max_over_subscription_ratio") {
+      CINDER_ASSIGN_OR_RETURN(b->max_over_subscription_ratio, p.Ratio(e));
+    } else if (e.name == "reserved_percentage") {
+      CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 100));
+      b->reserved_percentage = static_cast<int>(v);
+    } else if (e.name == "filter_function") {
+      b->filter_function = Trim(e.value);
+    } else if (e.name == "goodness_function") {
+      b->goodness_function = Trim(e.value);
+    } else if (e.name == "backend_availability_zone") {
+      CINDER_ASSIGN_OR_RETURN(b->backend_availability_zone, p.NonEmpty(e));
+    } else if (e.name == "extra_capabilities") {
+      // Cinder's format: a JSON object, e.g. {"tier": "gold", "replication": true}.
+      auto parsed = json::Parse(Trim(e.value));
+      if (!parsed.ok() || !parsed->is_object()) {
+        return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected a JSON object, e.g. {\"tier\": \"gold\"})");
+      }
+      for (const auto& [k, v] : parsed->as_object()) b->extra_capabilities[k] = PyStr(v);
     } else {
       b->driver_options[e.name] = Trim(e.value);  // checked by the driver when it opens
     }

@@ -27,6 +27,7 @@ std::string FormatGb(double gb);
 // Parses a whole base-10 integer (optional sign); nullopt otherwise.
 std::optional<int64_t> ParseInt(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 std::string Trim(std::string_view s);
 std::string ToLower(std::string_view s);
 

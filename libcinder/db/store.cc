@@ -93,6 +93,10 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
                  "(volume_type_id, key) WHERE deleted = 0");
          Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
+         // What each pool last reported; claims lock its row (generation).
+         Exec(s, "CREATE TABLE pools (host VARCHAR(255) PRIMARY KEY, backend_host VARCHAR(255) NOT NULL, "
+                 "capabilities TEXT NOT NULL, allocated_at_report DOUBLE PRECISION NOT NULL DEFAULT 0, "
+                 "generation INTEGER NOT NULL DEFAULT 0, reported_at VARCHAR(32) NOT NULL)");
        }},
   };
   return kMigrations;

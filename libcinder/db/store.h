@@ -7,6 +7,8 @@
 #define CINDER_DB_STORE_H_
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,6 +20,25 @@
 #include "cinder/volume.h"
 
 namespace cinder {
+
+// A pool as its volume service last reported it (the pools table).
+struct PoolRecord {
+  std::string host;          // host@backend#pool
+  std::string backend_host;  // host@backend
+  std::map<std::string, std::string> capabilities;
+  // GiB of the volumes whose space the report's figures include (those not being created when
+  // it was measured): what was claimed since is the pool's allocation now less this.
+  double allocated_at_report = 0;
+  std::string reported_at;
+};
+
+// Live volumes on one host@backend#pool.
+struct HostUsage {
+  int64_t count = 0;
+  double gb = 0;
+};
+
+enum class ClaimResult { kClaimed, kNoRoom, kVolumeGone };
 
 // Which project's rows a read may see; nullopt means every project (admin all_tenants).
 using ProjectScope = std::optional<std::string>;
@@ -99,6 +120,21 @@ class Store {
   // when no such service exists. `host` is exact here (ListServices also matches backends).
   Result<bool> SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
                                   const std::optional<std::string>& reason);
+
+  // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
+  Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);
+  Result<std::vector<PoolRecord>> ListPools();
+  // Live volumes per host@backend#pool; with `exclude_creating`, only those not "creating".
+  Result<std::map<std::string, HostUsage>> VolumeUsageByHost(bool exclude_creating = false);
+  // Places the volume (status creating, not placed yet) on `pool_host`, serialised with every
+  // other claim on that pool: under the pool row's lock, `fits(report, allocated_now)` says
+  // whether it still has room given every volume placed there so far. kVolumeGone: the volume
+  // is no longer waiting (deleted, or placed by another scheduler).
+  Result<ClaimResult> ClaimPool(const std::string& volume_id, const std::string& pool_host,
+                                const std::string& availability_zone,
+                                const std::function<bool(const PoolRecord&, double allocated_now)>& fits);
+  // Takes a creating volume off `pool_host` (to be placed again); false if it is not there.
+  Result<bool> ReleaseClaim(const std::string& volume_id, const std::string& pool_host);
 
   // User messages (messages.cc). Reads see live messages of `scope`.
   Status InsertMessage(const Message& m);

@@ -1,17 +1,18 @@
 #include "scheduler/scheduler_service.h"
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <condition_variable>
 #include <iostream>
-#include <thread>
-#include <cmath>
-#include <cstdio>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "cinder/scheduler.h"
+#include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "db/directory.h"
@@ -23,19 +24,32 @@ namespace cinder {
 
 namespace {
 
-struct PoolState {
-  double total = 0;
-  double free = 0;    // as last reported
-  double placed = 0;  // GiB placed here since that report
-};
+namespace mf = message_field;
+namespace vs = volume_status;
+
+// How long a volume may wait, unplaced, for a scheduler before another one places it (the
+// scheduler it was sent to died after taking it).
+constexpr double kUnplacedGraceSeconds = 30;
+
+SchedulerConfig ConfigFrom(const Options& o) {
+  SchedulerConfig c;
+  c.filters = o.scheduler_default_filters;
+  c.weighers = o.scheduler_default_weighers;
+  c.stochastic = o.scheduler_stochastic_weights;
+  c.capacity_weight_multiplier = o.capacity_weight_multiplier;
+  c.allocated_capacity_weight_multiplier = o.allocated_capacity_weight_multiplier;
+  c.volume_number_multiplier = o.volume_number_multiplier;
+  return c;
+}
 
 class SchedulerServiceImpl : public SchedulerService {
  public:
-  SchedulerServiceImpl(const Options& options, Store* store, Transport* transport)
+  SchedulerServiceImpl(const Options& options, Store* store, Transport* transport,
+                       std::unique_ptr<Scheduler> scheduler)
       : options_(options),
         store_(store),
         transport_(transport),
-        scheduler_(NewCapacityScheduler()),
+        scheduler_(std::move(scheduler)),
         heartbeat_(store, options.report_interval) {}
 
   ~SchedulerServiceImpl() override {
@@ -48,6 +62,7 @@ class SchedulerServiceImpl : public SchedulerService {
   }
 
   Status Start() {
+    Refresh();  // what the pools last reported, before the first request
     CINDER_ASSIGN_OR_RETURN(std::string endpoint,
                             transport_->Serve(kSchedulerTopic, [this](const RpcRequest& r) { return Handle(r); }));
     ServiceInfo svc;
@@ -62,8 +77,13 @@ class SchedulerServiceImpl : public SchedulerService {
       std::unique_lock<std::mutex> l(sweep_mu_);
       while (!sweep_cv_.wait_for(l, std::chrono::seconds(options_.report_interval), [this] { return stopping_; })) {
         l.unlock();
-        Sweep();
-        ReapMessages();
+        try {
+          Refresh();
+          Sweep();
+          ReapMessages();
+        } catch (const std::exception& e) {  // housekeeping must never end the process
+          std::cerr << "cinder-scheduler: periodic task failed: " << e.what() << "\n";
+        }
         l.lock();
       }
     });
@@ -75,73 +95,252 @@ class SchedulerServiceImpl : public SchedulerService {
     CINDER_ASSIGN_OR_RETURN(rpc::Args args, rpc::Args::Decode(r.args));
     if (r.method == "update_service_capabilities") {
       CINDER_ASSIGN_OR_RETURN(std::string host, args.Str("host"));
-      CINDER_ASSIGN_OR_RETURN(double total, args.Double("total"));
-      CINDER_ASSIGN_OR_RETURN(double free, args.Double("free"));
+      CINDER_ASSIGN_OR_RETURN(std::string backend, args.Str("backend_host"));
+      CINDER_ASSIGN_OR_RETURN(std::string caps, args.Str("capabilities"));
+      CINDER_ASSIGN_OR_RETURN(int64_t count, args.Int("volume_count"));
+      PoolState p;
+      p.host = host;
+      p.backend_host = backend;
+      p.pool_name = host.substr(host.find('#') + 1);
+      p.capabilities = DecodeCapabilities(caps);
+      p.volume_count = count;
+      ReadCapabilities(&p, options_.max_over_subscription_ratio);
       std::lock_guard<std::mutex> l(mu_);
-      pools_[host] = PoolState{total, free, 0};
+      pools_[host] = std::move(p);
       return std::string();
     }
-    if (r.method == "select_backend") {
-      RequestSpec spec;
-      CINDER_ASSIGN_OR_RETURN(spec.size, args.Int("size"));
-      if (auto az = args.Str("availability_zone"); az.ok()) spec.availability_zone = *az;
-      if (auto ex = args.Str("exclude"); ex.ok()) {
-        for (auto& h : Split(*ex, ',')) {
-          if (!h.empty()) spec.exclude.insert(h);
+    if (r.method == "create_volume") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(int64_t attempt, args.Int("attempt"));
+      std::set<std::string> tried;
+      if (auto t = args.Str("tried"); t.ok()) {
+        for (auto& h : Split(*t, ',')) {
+          if (!h.empty()) tried.insert(h);
         }
       }
-      CINDER_ASSIGN_OR_RETURN(std::string host, Select(std::move(spec)));
-      return rpc::Args().Set("host", host).Encode();
+      ScheduleCreate(r.ctx, id, static_cast<int>(attempt), std::move(tried), args);
+      return std::string();
     }
     return Unimplemented("cinder-scheduler has no method " + r.method);
   }
 
-  // Builds every pool's state (reports, plus service liveness and enablement from the
-  // services table) and lets the Scheduler choose; the choice is recorded as placed on the pool
-  // until its next report, so that concurrent requests spread.
-  Result<std::string> Select(RequestSpec spec) {
-    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
-    std::map<std::string, const ServiceInfo*> by_host;
-    std::set<std::string> usable;
-    for (const auto& svc : services) {
-      by_host[svc.host] = &svc;
-      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) usable.insert(svc.host);
+  // Cinder's schedule_create_volume: filter and weigh the pools of the live, enabled backends,
+  // claim the best one that still has room in the database, and hand the volume to its host.
+  void ScheduleCreate(const RequestContext& ctx, const std::string& id, int attempt,
+                      std::set<std::string> tried, const rpc::Args& args) {
+    auto vol = store_->GetVolume(id, std::nullopt);
+    if (!vol.ok() || vol->status != vs::kCreating || !vol->host.empty()) return;  // not waiting
+    if (attempt > options_.scheduler_max_attempts) {
+      Fail(ctx, *vol, "Exceeded max scheduling attempts " + std::to_string(options_.scheduler_max_attempts) +
+                          " for resource " + id);
+      return;
     }
-    LearnMissing(usable);
-    std::lock_guard<std::mutex> l(mu_);
-    std::vector<PoolCapabilities> pools;
-    for (const auto& [host, state] : pools_) {
-      auto svc = by_host.find(host.substr(0, host.find('#')));
-      if (svc == by_host.end()) continue;  // a backend no longer registered
-      PoolCapabilities p;
-      p.host = host;
-      p.availability_zone = svc->second->availability_zone;
-      p.total_capacity_gb = state.total;
-      p.free_capacity_gb = state.free;
-      p.placed_gb = state.placed;
-      p.up = ServiceIsUp(*svc->second, options_.service_down_time);
-      p.enabled = !svc->second->disabled;
-      pools.push_back(p);
+    auto spec = BuildSpec(ctx, *vol, args);
+    if (!spec.ok()) {
+      Fail(ctx, *vol, spec.status().message());
+      return;
     }
-    if (pools.empty() && !services.empty()) {
-      // Registered backends that never reported: say which way they are unusable.
-      for (const auto& svc : services) {
-        PoolCapabilities p;
-        p.host = svc.host + "#";
-        p.up = false;
-        p.enabled = !svc.disabled;
-        pools.push_back(p);
+    spec->exclude = tried;
+    auto usable = UsableBackends();
+    if (!usable.ok()) {
+      Fail(ctx, *vol, usable.status().message());
+      return;
+    }
+    std::vector<PoolState> pools = Snapshot(*usable);
+    for (const PoolState* cand : scheduler_->Rank(*spec, pools)) {
+      auto claim = store_->ClaimPool(id, cand->host, cand->availability_zone,
+                                     [&](const PoolRecord& report, double allocated_now) {
+                                       PoolState fresh = FromReport(report, *cand, allocated_now);
+                                       return scheduler_->Passes(*spec, fresh);
+                                     });
+      if (!claim.ok()) {
+        Fail(ctx, *vol, claim.status().message());
+        return;
+      }
+      if (*claim == ClaimResult::kVolumeGone) return;
+      if (*claim == ClaimResult::kNoRoom) {
+        RefreshPool(cand->host);  // other schedulers filled it: learn its figures now
+        continue;
+      }
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = pools_.find(cand->host);
+        if (it != pools_.end()) ConsumeFromVolume(&it->second, static_cast<double>(vol->size));
+      }
+      tried.insert(cand->host);
+      RpcRequest req;
+      req.ctx = ctx;
+      req.method = "create_volume";
+      req.args = rpc::Args()
+                     .Set("id", id)
+                     .Set("size", vol->size)
+                     .Set("attempt", static_cast<int64_t>(attempt))
+                     .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","))
+                     .Encode();
+      Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, std::chrono::milliseconds(3000));
+      if (st.ok()) return;
+      // Its host did not take it (it just died): give the space back and try the next pool.
+      std::cerr << "cinder-scheduler: " << cand->backend_host << " did not accept volume " << id << ": "
+                << st.ToString() << "\n";
+      (void)store_->ReleaseClaim(id, cand->host);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        auto it = pools_.find(cand->host);
+        if (it != pools_.end()) ConsumeFromVolume(&it->second, -static_cast<double>(vol->size));
       }
     }
-    CINDER_ASSIGN_OR_RETURN(std::string chosen, scheduler_->SelectPool(spec, pools));
-    pools_[chosen].placed += static_cast<double>(spec.size);
-    return chosen;
+    Fail(ctx, *vol, "No weighed backends available");
+  }
+
+  // The request spec of a volume waiting to be placed (create_volume's request_spec and
+  // filter_properties): its type's extra specs, its properties, the scheduler hints.
+  Result<RequestSpec> BuildSpec(const RequestContext& ctx, const Volume& vol, const rpc::Args& args) {
+    RequestSpec spec;
+    spec.volume_id = vol.id;
+    spec.size = vol.size;
+    spec.availability_zone = vol.availability_zone;
+    if (!vol.volume_type_id.empty()) {
+      CINDER_ASSIGN_OR_RETURN(VolumeType type, store_->GetVolumeType(vol.volume_type_id));
+      spec.extra_specs = type.extra_specs;
+    }
+    spec.volume_properties = {{"size", std::to_string(vol.size)},
+                              {"availability_zone", vol.availability_zone},
+                              {"volume_type_id", vol.volume_type_id},
+                              {"user_id", vol.user_id},
+                              {"project_id", vol.project_id},
+                              {"display_name", vol.name},
+                              {"display_description", vol.description},
+                              {"status", vol.status},
+                              {"attach_status", vol.attach_status},
+                              {"multiattach", vol.multiattach ? "True" : "False"},
+                              {"bootable", vol.bootable ? "True" : "False"}};
+    // same_host / different_host: the pools of the listed volumes the requester can see.
+    auto resolve = [&](const char* key, std::vector<std::string>* pools, bool* given) {
+      auto v = args.Str(std::string("hint.") + key);
+      if (!v.ok()) return;
+      auto ids = Split(*v, ',');
+      ids.erase(std::remove(ids.begin(), ids.end(), std::string()), ids.end());
+      if (ids.empty()) return;
+      *given = true;
+      for (const auto& vid : ids) {
+        if (!IsUuid(vid)) {
+          spec.hint_invalid = true;
+          continue;
+        }
+        auto other = store_->GetVolume(vid, ctx.is_admin ? std::nullopt : std::optional<std::string>(ctx.project_id));
+        if (other.ok() && !other->host.empty()) pools->push_back(other->host);
+      }
+    };
+    resolve("same_host", &spec.same_host_pools, &spec.same_host_given);
+    resolve("different_host", &spec.different_host_pools, &spec.different_host_given);
+    if (auto q = args.Str("hint.query"); q.ok()) spec.query = *q;
+    return spec;
+  }
+
+  // Backends (host@backend) whose cinder-volume service is up and enabled, with their zone.
+  Result<std::map<std::string, std::string>> UsableBackends() {
+    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+    std::map<std::string, std::string> usable;
+    for (const auto& svc : services) {
+      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) usable[svc.host] = svc.availability_zone;
+    }
+    return usable;
+  }
+
+  std::vector<PoolState> Snapshot(const std::map<std::string, std::string>& usable) {
+    std::lock_guard<std::mutex> l(mu_);
+    std::vector<PoolState> out;
+    out.reserve(pools_.size());
+    for (const auto& [host, p] : pools_) {
+      auto svc = usable.find(p.backend_host);
+      if (svc == usable.end()) continue;
+      out.push_back(p);
+      out.back().availability_zone = svc->second;
+    }
+    return out;
+  }
+
+  // A pool's state from its last report and what is placed on it now: everything claimed
+  // since the report counts as used (Cinder's consume_from_volume), so no claim can take room
+  // another one took.
+  PoolState FromReport(const PoolRecord& report, const PoolState& known, double allocated_now) {
+    PoolState p;
+    p.host = report.host;
+    p.backend_host = report.backend_host;
+    p.pool_name = known.pool_name;
+    p.availability_zone = known.availability_zone;
+    p.volume_count = known.volume_count;
+    p.capabilities = report.capabilities;
+    ReadCapabilities(&p, options_.max_over_subscription_ratio);
+    const double since = std::max(0.0, allocated_now - report.allocated_at_report);
+    const bool reported_provisioned = report.capabilities.count("provisioned_capacity_gb") > 0;
+    p.allocated_capacity_gb = allocated_now;
+    p.provisioned_capacity_gb = reported_provisioned ? p.provisioned_capacity_gb + since : allocated_now;
+    if (!std::isnan(p.free_capacity_gb) && !std::isinf(p.free_capacity_gb)) p.free_capacity_gb -= since;
+    return p;
+  }
+
+  // A report's capabilities: a JSON object of strings.
+  static std::map<std::string, std::string> DecodeCapabilities(const std::string& encoded) {
+    std::map<std::string, std::string> caps;
+    auto v = json::Parse(encoded);
+    if (!v.ok()) return caps;
+    for (const auto& [k, val] : v->as_object()) caps[k] = val.as_string();
+    return caps;
+  }
+
+  // Reloads every pool from the database: what the volume services last reported, and how
+  // many volumes each holds (also learns pools whose reports went to other schedulers).
+  void Refresh() {
+    auto records = store_->ListPools();
+    auto usage = store_->VolumeUsageByHost();
+    if (!records.ok() || !usage.ok()) return;
+    std::map<std::string, PoolState> fresh;
+    for (const auto& r : *records) {
+      PoolState p;
+      p.host = r.host;
+      p.backend_host = r.backend_host;
+      p.pool_name = r.host.substr(r.host.find('#') + 1);
+      auto u = usage->find(r.host);
+      double allocated = u == usage->end() ? 0 : u->second.gb;
+      p.volume_count = u == usage->end() ? 0 : u->second.count;
+      fresh[r.host] = FromReport(r, p, allocated);
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    pools_ = std::move(fresh);
+  }
+
+  void RefreshPool(const std::string& host) {
+    auto records = store_->ListPools();
+    auto usage = store_->VolumeUsageByHost();
+    if (!records.ok() || !usage.ok()) return;
+    for (const auto& r : *records) {
+      if (r.host != host) continue;
+      std::lock_guard<std::mutex> l(mu_);
+      PoolState known = pools_[host];
+      auto u = usage->find(host);
+      known.volume_count = u == usage->end() ? 0 : u->second.count;
+      pools_[host] = FromReport(r, known, u == usage->end() ? 0 : u->second.gb);
+    }
+  }
+
+  // No pool could take the volume: it becomes `error`, with Cinder's user message.
+  void Fail(const RequestContext& ctx, const Volume& v, const std::string& reason) {
+    auto r = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
+    if (!r.ok() || !*r) return;
+    std::cerr << "cinder-scheduler: no valid backend for volume " << v.id << ": No valid backend was found. "
+              << reason << "\n";
+    Status st = store_->InsertMessage(mf::NewMessage(v.project_id, ctx.request_id, mf::kResourceVolume, v.id,
+                                                     mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
+                                                     options_.message_ttl));
+    if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
   }
 
   // Work taken by a volume host that then died is failed once the host is down, so that no
   // volume waits forever for it: creating -> error, extending -> error_extending. (deleting is
-  // left for the host to resume when it returns.) Every scheduler sweeps; the compare-and-swap
-  // makes that harmless.
+  // left for the host to resume when it returns.) A volume no scheduler placed within a grace
+  // period (its scheduler died) is placed again. Every scheduler sweeps; compare-and-swaps make
+  // that harmless.
   void Sweep() {
     auto services = store_->ListServices(std::nullopt, std::string("cinder-volume"));
     if (!services.ok()) return;
@@ -149,25 +348,30 @@ class SchedulerServiceImpl : public SchedulerService {
     for (const auto& s : *services) {
       if (!ServiceIsUp(s, options_.service_down_time)) down.insert(s.host);
     }
-    if (down.empty()) return;
-    auto stuck = store_->VolumesInStatus("", {volume_status::kCreating, volume_status::kExtending});
+    auto stuck = store_->VolumesInStatus("", {vs::kCreating, vs::kExtending});
     if (!stuck.ok()) return;
+    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
     for (const auto& v : *stuck) {
+      if (v.host.empty()) {
+        auto since = ParseIso(v.updated_at.value_or(v.created_at));
+        if (v.status == vs::kCreating && since && now - *since >= kUnplacedGraceSeconds) {
+          RequestContext ctx = RequestContext::Admin(v.user_id, v.project_id);
+          ctx.request_id = "req-" + NewUuid();
+          ScheduleCreate(ctx, v.id, 1, {}, rpc::Args());
+        }
+        continue;
+      }
       if (!down.count(v.host.substr(0, v.host.find('#')))) continue;
-      const bool creating = v.status == volume_status::kCreating;
+      const bool creating = v.status == vs::kCreating;
       // Only while the volume is still on the dead host (a reschedule may have moved it).
-      auto r = store_->CasVolumeStatus(v.id, {v.status},
-                                       creating ? volume_status::kError : volume_status::kErrorExtending,
-                                       {}, v.host);
+      auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
       if (r.ok() && *r) {
         std::cerr << "cinder-scheduler: volume " << v.id << " was " << v.status << " on " << v.host
                   << ", which is down; it is now " << (creating ? "error" : "error_extending") << "\n";
         // Why, for the user (Cinder's DRIVER_NOT_INITIALIZED: the backend is not there).
-        namespace mf = message_field;
         Status st = store_->InsertMessage(mf::NewMessage(
-            v.project_id, "", mf::kResourceVolume, v.id,
-            creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized,
-            options_.message_ttl));
+            v.project_id, "", mf::kResourceVolume, v.id, creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume,
+            mf::kDriverNotInitialized, options_.message_ttl));
         if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
       }
     }
@@ -181,33 +385,6 @@ class SchedulerServiceImpl : public SchedulerService {
     auto removed = store_->DeleteExpiredMessages(NowIso());
     if (!removed.ok()) {
       std::cerr << "cinder-scheduler: cannot remove expired messages: " << removed.status().ToString() << "\n";
-    }
-  }
-
-  // Asks the live backends that have not reported yet (this scheduler just started, or they
-  // did) for their capacity, instead of waiting for their next report.
-  void LearnMissing(const std::set<std::string>& usable) {
-    std::vector<std::string> missing;
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      for (const auto& host : usable) {
-        auto it = pools_.lower_bound(host + "#");
-        if (it == pools_.end() || it->first.rfind(host + "#", 0) != 0) missing.push_back(host);
-      }
-    }
-    for (const auto& host : missing) {
-      RpcRequest req;
-      req.method = "capacity";
-      auto reply = transport_->Call(VolumeTopic(host), req, std::chrono::milliseconds(2000));
-      if (!reply.ok()) continue;
-      auto args = rpc::Args::Decode(*reply);
-      if (!args.ok()) continue;
-      auto pool = args->Str("host");
-      auto total = args->Double("total");
-      auto free = args->Double("free");
-      if (!pool.ok() || !total.ok() || !free.ok()) continue;
-      std::lock_guard<std::mutex> l(mu_);
-      pools_.emplace(*pool, PoolState{*total, *free, 0});
     }
   }
 
@@ -229,7 +406,12 @@ class SchedulerServiceImpl : public SchedulerService {
 
 Result<std::unique_ptr<SchedulerService>> SchedulerService::Start(const Options& options, Store* store,
                                                                   Transport* transport) {
-  auto svc = std::make_unique<SchedulerServiceImpl>(options, store, transport);
+  auto scheduler = Scheduler::Create(ConfigFrom(options));
+  if (!scheduler.ok()) {
+    transport->Stop();
+    return Status(scheduler.status().code(), options.origin + ": " + scheduler.status().message());
+  }
+  auto svc = std::make_unique<SchedulerServiceImpl>(options, store, transport, std::move(scheduler).value());
   Status st = svc->Start();
   if (!st.ok()) {
     transport->Stop();  // the topic may be served already: no request may reach `svc` now

@@ -48,11 +48,23 @@ Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry,
       std::string accepted;
       for (const auto& n : info->options) accepted += (accepted.empty() ? "" : ", ") + n;
       return InvalidArgument("[" + b.name + "] " + opt + ": unknown option for volume driver '" +
-                             b.volume_driver + "' (accepted: volume_driver, volume_backend_name" +
+                             b.volume_driver + "' (accepted: volume_driver, volume_backend_name, "
+                             "max_over_subscription_ratio, reserved_percentage, filter_function, "
+                             "goodness_function, backend_availability_zone, extra_capabilities" +
                              (accepted.empty() ? "" : ", " + accepted) + ")");
     }
   }
   return info->factory(ctx);
+}
+
+Result<BackendStats> VolumeDriver::GetStats() {
+  CINDER_ASSIGN_OR_RETURN(BackendCapacity cap, GetCapacity());
+  BackendStats stats;
+  PoolStats pool;
+  pool.total_capacity_gb = cap.total_capacity_gb;
+  pool.free_capacity_gb = cap.free_capacity_gb;
+  stats.pools.push_back(pool);
+  return stats;
 }
 
 }  // namespace cinder

@@ -40,7 +40,6 @@ const std::vector<std::string> kDeletableStatuses = {"available", "error", "erro
 // How long the API waits on the other services.
 constexpr std::chrono::milliseconds kCallTimeout(30000);
 constexpr std::chrono::milliseconds kCastTimeout(3000);
-constexpr int kMaxAttempts = 3;  // Cinder's scheduler_max_attempts
 
 // The volume host's topic of a volume's host@backend#pool.
 std::string TopicOf(const Volume& v) { return VolumeTopic(v.host.substr(0, v.host.find('#'))); }
@@ -173,9 +172,14 @@ class VolumeManagerImpl : public VolumeManager {
     if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
     if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
     CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
+    // Cinder's default: a volume without a zone goes to storage_availability_zone; a zone must
+    // be one some volume service is in.
     std::string az = req.availability_zone.value_or(options_.storage_availability_zone);
     if (az != options_.storage_availability_zone) {
-      return InvalidArgument("Invalid input received: Availability zone '" + az + "' is invalid.");
+      CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+      bool known = false;
+      for (const auto& svc : services) known = known || svc.availability_zone == az;
+      if (!known) return InvalidArgument("Invalid input received: Availability zone '" + az + "' is invalid.");
     }
     CINDER_ASSIGN_OR_RETURN(VolumeType type,
                             store_->GetVolumeType(req.volume_type.value_or(Store::kDefaultVolumeType)));
@@ -194,45 +198,24 @@ class VolumeManagerImpl : public VolumeManager {
     v.volume_type_name = type.name;
     v.metadata = req.metadata;
     v.created_at = NowIso();
-    // Placement, then the hand-over: a scheduler chooses the pool (no valid backend is refused
-    // before anything is recorded), the volume is recorded there, and its host must accept the
-    // work. A host that does not (it just died) is excluded and the volume placed again, up to
-    // scheduler_max_attempts (3) times, as Cinder reschedules.
-    std::string exclude;
-    Status last;
-    for (int attempt = 0; attempt < kMaxAttempts; ++attempt) {
-      auto placed = transport_->Call(
-          kSchedulerTopic,
-          Request(ctx, "select_backend", rpc::Args().Set("size", req.size).Set("exclude", exclude)),
-          kCallTimeout);
-      if (!placed.ok()) {
-        if (attempt == 0) return placed.status();
-        last = placed.status();
-        break;
-      }
-      CINDER_ASSIGN_OR_RETURN(rpc::Args placement, rpc::Args::Decode(*placed));
-      CINDER_ASSIGN_OR_RETURN(v.host, placement.Str("host"));
-      if (attempt == 0) {
-        CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
-      } else {
-        CINDER_ASSIGN_OR_RETURN(bool moved, store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kCreating,
-                                                                    {{"host", v.host}}));
-        if (!moved) return GetVolume(ctx, v.id);  // deleted or reset meanwhile
-      }
-      last = transport_->Cast(TopicOf(v), Request(ctx, "create_volume",
-                                                  rpc::Args().Set("id", v.id).Set("size", v.size)),
-                              kCastTimeout);
-      if (last.ok()) return v;
-      exclude += (exclude.empty() ? "" : ",") + v.host;
-    }
-    // Nobody took the work: the volume fails now rather than stay "creating".
+    // Recorded unplaced, then handed to a scheduler, which places it (or fails it with a user
+    // message) and hands it to its volume host, as Cinder's create flow.
+    CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
+    rpc::Args args;
+    args.Set("id", v.id).Set("attempt", int64_t{1});
+    if (!req.hints.same_host.empty()) args.Set("hint.same_host", Join(req.hints.same_host, ","));
+    if (!req.hints.different_host.empty()) args.Set("hint.different_host", Join(req.hints.different_host, ","));
+    if (req.hints.query) args.Set("hint.query", *req.hints.query);
+    Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "create_volume", args), kCastTimeout);
+    if (handed.ok()) return v;
+    // No scheduler took it: the volume fails now rather than stay "creating".
     auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
     if (failed.ok() && *failed) {
       (void)store_->InsertMessage(message_field::NewMessage(
           v.project_id, ctx.request_id, message_field::kResourceVolume, v.id,
           message_field::kScheduleAllocateVolume, message_field::kNoBackendAvailable, options_.message_ttl));
     }
-    return Unavailable("No volume service accepted volume " + v.id + ": " + last.message());
+    return Unavailable("No cinder-scheduler accepted volume " + v.id + ": " + handed.message());
   }
 
   Result<Volume> GetVolume(const RequestContext& ctx, const std::string& id) override {
@@ -302,6 +285,9 @@ class VolumeManagerImpl : public VolumeManager {
                              ", extended: " + std::to_string(new_size) + ").");
     }
     if (v.status != vs::kAvailable) return wrong_status(v.status);
+    if (v.host.empty()) {
+      return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend (it was never placed).");
+    }
     // The volume's host knows its free space.
     CINDER_ASSIGN_OR_RETURN(std::string reply,
                             transport_->Call(TopicOf(v), Request(ctx, "capacity", rpc::Args()), kCallTimeout));
@@ -419,7 +405,9 @@ class VolumeManagerImpl : public VolumeManager {
   void Drain() override {
     // Requests in the transport hand work to the volume service, whose work may report back.
     if (!owned_transport_) return;  // the work runs in other processes
-    for (int i = 0; i < 2; ++i) {
+    // A create passes API -> scheduler -> volume service, and back to a scheduler on each
+    // reschedule: one round per possible attempt.
+    for (int i = 0; i <= options_.scheduler_max_attempts; ++i) {
       transport_->Drain();
       if (volume_) volume_->Drain();
     }

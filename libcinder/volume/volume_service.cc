@@ -1,6 +1,9 @@
 #include "volume/volume_service.h"
 
 #include <atomic>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <chrono>
@@ -9,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
@@ -29,9 +33,28 @@ constexpr double kOrphanGraceSeconds = 30;
 struct Backend {
   std::string name;          // the config section
   std::string host;          // host@backend
-  std::string pool_host;     // host@backend#pool (what volumes record)
+  BackendOptions options;
+  std::string availability_zone;
   std::unique_ptr<VolumeDriver> driver;
 };
+
+// A number as Python's str() prints a float ("20.0", "1.5", "inf").
+std::string PyFloat(double v) {
+  if (std::isinf(v)) return "infinite";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  std::string s = buf;
+  // Shortest form that reads back: try fewer digits first.
+  for (int prec = 1; prec < 17; ++prec) {
+    std::snprintf(buf, sizeof buf, "%.*g", prec, v);
+    if (std::strtod(buf, nullptr) == v) {
+      s = buf;
+      break;
+    }
+  }
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
 
 // Runs a driver call, turning an exception into an Internal status.
 template <typename Fn>
@@ -78,7 +101,7 @@ class VolumeServiceImpl : public VolumeService {
       svc.host = b->host;
       svc.binary = "cinder-volume";
       svc.topic = "cinder-volume";
-      svc.availability_zone = options_.storage_availability_zone;
+      svc.availability_zone = b->availability_zone;
       svc.endpoint = endpoint;
       svc.rpc_version = kRpcVersion;
       CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
@@ -133,7 +156,9 @@ class VolumeServiceImpl : public VolumeService {
     if (r.method == "create_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
-      Run(id, [this, b, id, size, request_id = r.ctx.request_id] { Create(b, id, size, request_id); });
+      int64_t attempt = args.Int("attempt").ok() ? *args.Int("attempt") : 1;
+      std::string tried = args.Str("tried").ok() ? *args.Str("tried") : std::string();
+      Run(id, [this, b, id, size, attempt, tried, ctx = r.ctx] { Create(b, id, size, ctx, attempt, tried); });
       return std::string();
     }
     if (r.method == "extend_volume") {
@@ -168,7 +193,7 @@ class VolumeServiceImpl : public VolumeService {
       Delete(b, id);
       return std::string();
     }
-    if (r.method == "capacity") {
+    if (r.method == "capacity") {  // an extend checks the room its volume's backend has
       BackendCapacity cap;
       CINDER_RETURN_IF_ERROR(DriverCall([&]() -> Status {
         auto c = b->driver->GetCapacity();
@@ -176,11 +201,7 @@ class VolumeServiceImpl : public VolumeService {
         cap = *c;
         return Status::OK();
       }));
-      return rpc::Args()
-          .Set("host", b->pool_host)
-          .Set("total", cap.total_capacity_gb)
-          .Set("free", cap.free_capacity_gb)
-          .Encode();
+      return rpc::Args().Set("total", cap.total_capacity_gb).Set("free", cap.free_capacity_gb).Encode();
     }
     if (r.method == "local_path") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
@@ -193,29 +214,60 @@ class VolumeServiceImpl : public VolumeService {
   // API rescheduled the volume, or after it was deleted, finds it is not).
   std::optional<Volume> Mine(Backend* b, const std::string& id, const char* status) {
     auto v = store_->GetVolume(id, std::nullopt);
-    if (v.ok() && v->host == b->pool_host && v->status == status) return std::move(v).value();
+    if (v.ok() && OnBackend(b, v->host) && v->status == status) return std::move(v).value();
     return std::nullopt;
   }
 
-  void Create(Backend* b, const std::string& id, int64_t size, const std::string& request_id) {
+  // Whether host@backend#pool is one of b's pools.
+  static bool OnBackend(const Backend* b, const std::string& pool_host) {
+    return pool_host.size() > b->host.size() && pool_host.compare(0, b->host.size(), b->host) == 0 &&
+           pool_host[b->host.size()] == '#';
+  }
+
+  void Create(Backend* b, const std::string& id, int64_t size, const RequestContext& ctx, int64_t attempt,
+              const std::string& tried) {
     auto v = Mine(b, id, vs::kCreating);
     if (!v) return;
     Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
-    if (!st.ok()) std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
+    if (!st.ok()) {
+      std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
+      Tell(*v, ctx.request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
+      if (attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, attempt, tried)) return;
+    }
     bool recorded = false;
     WriteBack(id, [&]() -> Result<bool> {
       auto r = store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError, {},
-                                       b->pool_host);
+                                       v->host);
       if (r.ok()) recorded = *r;
       return r;
     });
     if (st.ok() && !recorded) {
       // Deleted or moved to another host meanwhile: the file made here belongs to nobody.
       auto now = store_->GetVolume(id, std::nullopt);
-      if (!now.ok() || now->host != b->pool_host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
+      if (!now.ok() || now->host != v->host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
     }
-    if (!st.ok() && recorded) Tell(*v, request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
     Changed();
+  }
+
+  // Cinder's OnFailureRescheduleTask: the volume leaves this pool (still creating) and goes
+  // back to the schedulers for another one, with the pools tried so far. False when it could
+  // not be sent (it then fails here).
+  bool Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, int64_t attempt, const std::string& tried) {
+    auto released = store_->ReleaseClaim(v.id, v.host);
+    if (!released.ok() || !*released) return false;
+    RpcRequest req;
+    req.ctx = ctx;
+    req.method = "create_volume";
+    req.args = rpc::Args().Set("id", v.id).Set("attempt", attempt + 1).Set("tried", tried).Encode();
+    Status st = transport_->Cast(kSchedulerTopic, req, std::chrono::milliseconds(3000));
+    if (st.ok()) {
+      (void)DriverCall([&] { return b->driver->DeleteVolume(v.id); });  // whatever the failure left
+      Changed();
+      return true;
+    }
+    std::cerr << "cinder-volume: cannot reschedule volume " << v.id << ": " << st.ToString() << "\n";
+    (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
+    return true;  // failed: nothing more to do here
   }
 
   // Runs `work` for volume `id` on its worker, remembering meanwhile that this host has it.
@@ -300,23 +352,73 @@ class VolumeServiceImpl : public VolumeService {
     dirty_ = true;
   }
 
-  // Sends every backend's capacity to every scheduler (update_service_capabilities).
+  // Reports every backend's pools (Cinder's get_volume_stats with the backend's options):
+  // into the pools table, where schedulers claim space, and to every live scheduler
+  // (update_service_capabilities). Sizes of the volumes whose space the figures include are
+  // summed before the driver measures, so a volume finished in between is counted twice
+  // (conservative), never missed.
   void ReportCapabilities() {
+    auto settled = store_->VolumeUsageByHost(/*exclude_creating=*/true);
     for (const auto& b : backends_) {
-      Result<BackendCapacity> cap = Internal("no capacity");
+      Result<BackendStats> stats = Internal("no stats");
       (void)DriverCall([&]() -> Status {
-        cap = b->driver->GetCapacity();
-        return cap.status();
+        stats = b->driver->GetStats();
+        return stats.status();
       });
-      if (!cap.ok()) continue;
-      RpcRequest req;
-      req.method = "update_service_capabilities";
-      req.args = rpc::Args()
-                     .Set("host", b->pool_host)
-                     .Set("total", cap->total_capacity_gb)
-                     .Set("free", cap->free_capacity_gb)
-                     .Encode();
-      (void)transport_->Fanout(kSchedulerTopic, req, std::chrono::milliseconds(2000));
+      auto usage = store_->VolumeUsageByHost();
+      if (!stats.ok() || !usage.ok() || !settled.ok()) continue;
+      std::vector<PoolRecord> records;
+      for (const auto& pool : stats->pools) {
+        PoolRecord rec;
+        std::string pool_name = pool.pool_name.empty() ? b->options.volume_backend_name : pool.pool_name;
+        rec.host = b->host + "#" + pool_name;
+        rec.backend_host = b->host;
+        rec.reported_at = NowIso();
+        auto u = usage->find(rec.host);
+        auto s = settled->find(rec.host);
+        rec.allocated_at_report = s == settled->end() ? 0 : s->second.gb;
+        auto& caps = rec.capabilities;
+        caps = pool.capabilities;
+        caps["pool_name"] = pool_name;
+        caps["total_capacity_gb"] = PyFloat(pool.total_capacity_gb);
+        caps["free_capacity_gb"] = PyFloat(pool.free_capacity_gb);
+        if (pool.provisioned_capacity_gb) caps["provisioned_capacity_gb"] = PyFloat(*pool.provisioned_capacity_gb);
+        caps["allocated_capacity_gb"] = std::to_string(u == usage->end() ? 0 : static_cast<int64_t>(u->second.gb));
+        caps["total_volumes"] = std::to_string(u == usage->end() ? 0 : u->second.count);
+        caps["thin_provisioning_support"] = pool.thin_provisioning_support ? "True" : "False";
+        caps["thick_provisioning_support"] = pool.thick_provisioning_support ? "True" : "False";
+        caps["reserved_percentage"] = std::to_string(b->options.reserved_percentage);
+        caps["max_over_subscription_ratio"] = b->options.max_over_subscription_ratio.empty()
+                                                  ? options_.max_over_subscription_ratio
+                                                  : b->options.max_over_subscription_ratio;
+        caps["volume_backend_name"] = b->options.volume_backend_name;
+        caps["vendor_name"] = stats->vendor_name;
+        caps["driver_version"] = stats->driver_version;
+        caps["storage_protocol"] = stats->storage_protocol;
+        caps.emplace("QoS_support", "False");
+        caps.emplace("multiattach", "False");
+        caps["filter_function"] = b->options.filter_function.empty() ? "None" : b->options.filter_function;
+        caps["goodness_function"] = b->options.goodness_function.empty() ? "None" : b->options.goodness_function;
+        for (const auto& [k, v] : b->options.extra_capabilities) caps[k] = v;
+        caps["timestamp"] = rec.reported_at;
+        records.push_back(std::move(rec));
+      }
+      Status st = store_->ReportPools(b->host, records);
+      if (!st.ok()) std::cerr << "cinder-volume: cannot record the pools of " << b->host << ": " << st.ToString() << "\n";
+      for (const auto& rec : records) {
+        json::Value caps = json::Value::MakeObject();
+        for (const auto& [k, v] : rec.capabilities) caps.Set(k, json::Value(v));
+        auto u = usage->find(rec.host);
+        RpcRequest req;
+        req.method = "update_service_capabilities";
+        req.args = rpc::Args()
+                       .Set("host", rec.host)
+                       .Set("backend_host", rec.backend_host)
+                       .Set("capabilities", json::Serialize(caps))
+                       .Set("volume_count", u == usage->end() ? int64_t{0} : u->second.count)
+                       .Encode();
+        (void)transport_->Fanout(kSchedulerTopic, req, std::chrono::milliseconds(2000));
+      }
     }
   }
 
@@ -378,7 +480,9 @@ Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& optio
     auto b = std::make_unique<Backend>();
     b->name = bo.name;
     b->host = options.host + "@" + bo.name;
-    b->pool_host = b->host + "#" + bo.volume_backend_name;
+    b->options = bo;
+    b->availability_zone =
+        bo.backend_availability_zone.empty() ? options.storage_availability_zone : bo.backend_availability_zone;
     b->driver = std::move(driver).value();
     backends.push_back(std::move(b));
   }

@@ -4,7 +4,6 @@ over ZeroMQ with the services table as their directory."""
 import http.client
 import json
 import os
-import select
 import subprocess
 import time
 
@@ -44,10 +43,21 @@ volume_driver = file
 
     def start(self, name, binary, host, backend="b"):
         conf = self.conf(name, host, backend)
-        proc = subprocess.Popen([os.path.join(BIN, binary), "--config-file", conf],
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ready, _, _ = select.select([proc.stdout], [], [], 15)
-        line = proc.stdout.readline() if ready else ""
+        # Each daemon logs to its own file (a pipe nobody reads would fill and block it).
+        log_path = os.path.join(self.tmp, f"{name}.log")
+        with open(log_path, "a") as log:
+            start_at = log.tell()
+            proc = subprocess.Popen([os.path.join(BIN, binary), "--config-file", conf],
+                                    stdout=log, stderr=subprocess.STDOUT, text=True)
+        line = ""
+        deadline = time.time() + 15
+        while time.time() < deadline and proc.poll() is None:
+            with open(log_path) as log:
+                log.seek(start_at)
+                line = log.readline()
+            if line.endswith("\n"):
+                break
+            time.sleep(0.02)
         assert ("listening on" in line or "serving" in line), f"{binary} did not start: {line}"
         self.procs[name] = proc
         if binary == "cinder-api":
@@ -181,7 +191,8 @@ def test_a_dead_volume_host_is_noticed_and_its_stuck_work_failed(cluster):
 def test_a_volume_host_that_restarts_repairs_and_resumes(cluster):
     cluster.start("v1", "cinder-volume", "vol1", "fast")  # back from the previous test
     cluster.wait(lambda: cluster.services()[("cinder-volume", "vol1@fast")] == "up", 5, "vol1 up")
-    assert set(create(cluster, 8)) == {"vol1@fast#fast", "vol2@slow#slow"}
+    # It gets volumes again (the most free capacity wins: here it has fewer volumes).
+    assert "vol1@fast#fast" in set(create(cluster, 8))
     code, body = cluster.request("GET", "/volumes/detail")
     on_v1 = [v["id"] for v in body["volumes"] if v["os-vol-host-attr:host"].startswith("vol1@")
              and v["status"] == "available"]

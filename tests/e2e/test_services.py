@@ -33,9 +33,13 @@ def test_a_disabled_backend_gets_no_new_volumes(service_host):
     assert "disabled" in out and "new disks" in out
     listed = svc.cinder("service-list", "--host", "e2ehost@file").stdout
     assert "disabled" in listed and "new disks" in listed
+    # Accepted, then no valid backend: error, and the user message says so.
     code, body, _ = svc.request("POST", svc.url("/volumes"), {"volume": {"size": 1}})
-    assert code == 400
-    assert "every backend's cinder-volume service is disabled" in body["badRequest"]["message"]
+    assert code == 202
+    refused = body["volume"]["id"]
+    assert svc.wait_status(refused, ["error", "available"]) == "error"
+    out = svc.cinder("message-list", "--filters", f"resource_uuid={refused}").stdout
+    assert "schedule allocate volume:Could not find any available weighted backend." in out
     svc.cinder("service-enable", "e2ehost@file", "cinder-volume")
     code, body, _ = svc.request("POST", svc.url("/volumes"), {"volume": {"size": 1}})
     assert code == 202

@@ -115,7 +115,9 @@ TEST_CASE("backend sections are checked against their driver") {
   REQUIRE_FALSE(d.ok());
   CHECK(d.status().message() ==
         "[b1] file_dir: unknown option for volume driver 'file' (accepted: volume_driver, "
-        "volume_backend_name, file_volume_directory)");
+        "volume_backend_name, max_over_subscription_ratio, reserved_percentage, filter_function, "
+              "goodness_function, backend_availability_zone, extra_capabilities, file_volume_directory, "
+              "file_capacity_gb)");
 
   o->backends[0].driver_options.clear();
   o->backends[0].volume_driver = "lvm";

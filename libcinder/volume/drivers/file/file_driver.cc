@@ -5,9 +5,12 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+
+#include "common/util.h"
 
 namespace cinder {
 
@@ -21,7 +24,7 @@ std::string Errno(const std::string& what, const std::string& path) {
 
 class FileDriver : public VolumeDriver {
  public:
-  explicit FileDriver(std::string dir) : dir_(std::move(dir)) {}
+  FileDriver(std::string dir, double capacity_gb) : dir_(std::move(dir)), capacity_gb_(capacity_gb) {}
 
   Status CreateVolume(const std::string& id, int64_t size_gb) override {
     CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
@@ -75,7 +78,27 @@ class FileDriver : public VolumeDriver {
     BackendCapacity c;
     c.total_capacity_gb = static_cast<double>(vfs.f_blocks) * vfs.f_frsize / kGiB;
     c.free_capacity_gb = static_cast<double>(vfs.f_bavail) * vfs.f_frsize / kGiB;
+    if (capacity_gb_ > 0) {
+      // The backend offers at most file_capacity_gb of the file system: free is what its
+      // volumes' files do not use yet (sparse files use only what was written).
+      c.free_capacity_gb = std::min(c.free_capacity_gb, std::max(0.0, capacity_gb_ - UsedGb()));
+      c.total_capacity_gb = std::min(c.total_capacity_gb, capacity_gb_);
+    }
     return c;
+  }
+
+  // Sparse files: thin provisioning (a volume uses only the blocks written to it).
+  Result<BackendStats> GetStats() override {
+    CINDER_ASSIGN_OR_RETURN(BackendCapacity cap, GetCapacity());
+    BackendStats stats;
+    stats.storage_protocol = "file";
+    PoolStats pool;
+    pool.total_capacity_gb = cap.total_capacity_gb;
+    pool.free_capacity_gb = cap.free_capacity_gb;
+    pool.thin_provisioning_support = true;
+    pool.thick_provisioning_support = false;
+    stats.pools.push_back(pool);
+    return stats;
   }
 
  private:
@@ -86,14 +109,28 @@ class FileDriver : public VolumeDriver {
     return dir_ + "/volume-" + id;
   }
 
+  // GiB the volume files of this directory occupy on disk.
+  double UsedGb() const {
+    double used = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
+      struct stat st {};
+      if (entry.path().filename().string().rfind("volume-", 0) == 0 && ::stat(entry.path().c_str(), &st) == 0) {
+        used += static_cast<double>(st.st_blocks) * 512;
+      }
+    }
+    return used / kGiB;
+  }
+
   std::string dir_;
+  double capacity_gb_ = 0;  // file_capacity_gb; 0: the whole file system
 };
 
 }  // namespace
 
 DriverInfo FileDriverInfo() {
   DriverInfo info;
-  info.options = {"file_volume_directory"};
+  info.options = {"file_volume_directory", "file_capacity_gb"};
   info.factory = [](const DriverContext& ctx) -> Result<std::unique_ptr<VolumeDriver>> {
     std::string dir;
     auto it = ctx.backend.driver_options.find("file_volume_directory");
@@ -112,7 +149,16 @@ DriverInfo FileDriverInfo() {
       return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: '" + dir +
                              "' is not writable");
     }
-    return std::unique_ptr<VolumeDriver>(new FileDriver(dir));
+    double capacity_gb = 0;
+    if (auto c = ctx.backend.driver_options.find("file_capacity_gb"); c != ctx.backend.driver_options.end()) {
+      auto n = ParseInt(c->second);
+      if (!n || *n < 1) {
+        return InvalidArgument("[" + ctx.backend.name + "] file_capacity_gb: invalid value '" + c->second +
+                               "' (expected a whole number of GiB, at least 1)");
+      }
+      capacity_gb = static_cast<double>(*n);
+    }
+    return std::unique_ptr<VolumeDriver>(new FileDriver(dir, capacity_gb));
   };
   return info;
 }
