@@ -45,6 +45,13 @@ struct PoolState {
   std::map<std::string, std::string> capabilities;
 };
 
+// A pool as GET /scheduler-stats/get_pools shows it: its name and last reported capabilities.
+struct PoolInfo {
+  std::string name;          // host@backend#pool
+  std::string backend_host;  // host@backend
+  std::map<std::string, std::string> capabilities;
+};
+
 // Fills the typed fields of `p` from p.capabilities, as Cinder's PoolState reads a report;
 // `default_max_over_subscription_ratio` is the global option ("20.0" or "auto").
 void ReadCapabilities(PoolState* p, const std::string& default_max_over_subscription_ratio);

@@ -8,6 +8,7 @@
 #include "cinder/context.h"
 #include "cinder/message.h"
 #include "cinder/options.h"
+#include "cinder/scheduler.h"
 #include "cinder/status.h"
 #include "cinder/volume.h"
 
@@ -106,6 +107,15 @@ class VolumeManager {
   virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;
   virtual Result<Message> GetMessage(const RequestContext& ctx, const std::string& id) = 0;
   virtual Status DeleteMessage(const RequestContext& ctx, const std::string& id) = 0;
+
+  // Admin: the pools of the backends whose service is up and enabled, as last reported
+  // (get_pools); only the one named `name`, or those whose capabilities satisfy the extra specs
+  // of `volume_type` (a name or id; NotFound for an unknown type).
+  virtual Result<std::vector<PoolInfo>> ListPools(const RequestContext& ctx, const std::optional<std::string>& name,
+                                                  const std::optional<std::string>& volume_type) = 0;
+  // Admin: what the backend `host` (host@backend, or a host's first backend) reports of
+  // itself. NotFound "Can't find service: HOST".
+  virtual Result<PoolInfo> GetBackendCapabilities(const RequestContext& ctx, const std::string& host) = 0;
 
   // Where the volume's data lives on this host ("" when it has no local path).
   virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;

@@ -124,6 +124,8 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   if (seg[i] == "volumes") return HandleVolumes(options_, *volumes_, req, rest);
   if (seg[i] == "os-services") return HandleServices(*volumes_, req, rest);
   if (seg[i] == "types") return HandleTypes(*volumes_, req, rest);
+  if (seg[i] == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
+  if (seg[i] == "capabilities") return HandleCapabilities(*volumes_, req, rest);
   if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }

@@ -25,6 +25,9 @@ class Router {
 // Handlers of /volumes, in volumes.cc. `rest` is the path after "volumes".
 ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
                           const std::vector<std::string>& rest);
+// Handlers of /scheduler-stats/get_pools and /capabilities/{host}, in pools.cc.
+ApiResponse HandleSchedulerStats(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleCapabilities(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /types, in types.cc.
 ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /messages (3.3), in messages.cc.

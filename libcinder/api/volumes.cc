@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <set>
+#include <sstream>
 
 #include "api/common.h"
 #include "api/router.h"
@@ -254,6 +255,47 @@ std::string Unexpected(std::vector<std::string> keys) {
          " unexpected)";
 }
 
+// Cinder's scheduler_hints schema: same_host / different_host a volume id or a list of them,
+// query a JSON string (or the JSON itself). Other hints are accepted and unused, as Cinder's
+// filters ignore hints they do not know.
+Result<SchedulerHints> ParseHints(const Object::Ptr& o) {
+  SchedulerHints h;
+  auto ids = [&o](const char* key, std::vector<std::string>* out) -> Status {
+    if (!o->has(key) || o->get(key).isEmpty()) return Status::OK();
+    Var v = o->get(key);
+    if (v.isString()) {
+      out->push_back(v.convert<std::string>());
+    } else if (IsArray(v)) {
+      for (const auto& item : *v.extract<Poco::JSON::Array::Ptr>()) {
+        if (!item.isString()) return FieldError(key, v, PyRepr(item) + " is not of type 'string'");
+        out->push_back(item.convert<std::string>());
+      }
+    } else {
+      return FieldError(key, v, PyRepr(v) + " is not of type 'string', 'array'");
+    }
+    return Status::OK();
+  };
+  CINDER_RETURN_IF_ERROR(ids("same_host", &h.same_host));
+  CINDER_RETURN_IF_ERROR(ids("different_host", &h.different_host));
+  if (o->has("query") && !o->get("query").isEmpty()) {
+    Var q = o->get("query");
+    if (q.isString()) {
+      h.query = q.convert<std::string>();
+    } else {
+      std::ostringstream text;
+      if (IsArray(q)) {
+        q.extract<Poco::JSON::Array::Ptr>()->stringify(text);
+      } else if (IsObject(q)) {
+        q.extract<Object::Ptr>()->stringify(text);
+      } else {
+        text << q.convert<std::string>();
+      }
+      h.query = text.str();
+    }
+  }
+  return h;
+}
+
 ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
@@ -315,6 +357,15 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
       return Fault(400, std::string("Invalid input received: creating a volume with '") + k +
                             "' is not supported by this service yet.");
     }
+  }
+  // Scheduler hints, beside "volume" (cinder create --hint k=v).
+  for (const char* key : {"OS-SCH-HNT:scheduler_hints", "scheduler_hints"}) {
+    if (!(*body)->has(key) || (*body)->get(key).isEmpty()) continue;
+    Var hints = (*body)->get(key);
+    if (!IsObject(hints)) return FaultFrom(FieldError(key, hints, PyRepr(hints) + " is not of type 'object'"));
+    auto h = ParseHints(hints.extract<Object::Ptr>());
+    if (!h.ok()) return FaultFrom(h.status());
+    c.hints = *h;
   }
   auto v = volumes.CreateVolume(req.ctx, c);
   if (!v.ok()) return FaultFrom(v.status());

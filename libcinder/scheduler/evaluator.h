@@ -22,8 +22,9 @@
 //  - A chain of the same and/or operator uses only its first two operands: `1 and 1 and 0` is
 //    1, `0 or 0 or 1` is 0; `a ? b : c ? d : e` is just `a ? b : c`. Use parentheses.
 //  - A word followed by an operand is a function call, so `volume.size and 1` parses as the
-//    call volume.size(and(1)) and fails; `volume.size > 5 and x` is fine (5 is no word).
-//    Parenthesize: `(volume.size) and 1`.
+//    call volume.size(and(1)) and fails, and so does `x < capabilities.free_capacity_gb and
+//    y`; `volume.size > 5 and x` is fine (5 is no word). Write &&, || and ! (or parenthesize:
+//    `(volume.size) and 1`). Operators are matched as text, not words: `notable` is not 'able'.
 //  - Variable names are letters and '_' only, exactly one dot: `stats.x86` is a call of the
 //    function "stats.x" on 86. Any other dotted word (a.b.c) is a plain string.
 //  - A variable's number is truncated to an integer: a free_capacity_gb of 40.5 reads as 40,
@@ -124,7 +125,7 @@ class Expression {
     uint32_t node;
     char op;  // the operator before this operand ('+', '-', '*', '/', '^', 'l', 'L', ...)
   };
-  Expression();
+  Expression();  // public for std::make_shared only: use Parse()
   ~Expression();
   Expression(const Expression&) = delete;
   Expression& operator=(const Expression&) = delete;

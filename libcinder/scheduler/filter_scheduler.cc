@@ -87,10 +87,7 @@ scheduler::EvalVars FunctionVars(const RequestSpec& spec, const PoolState& p, bo
   for (const auto& [k, v] : p.capabilities) caps[k] = Typed(v);
   auto& stats = vars["stats"];
   stats["host"] = {p.host};
-  if (with_backend_ids) {
-    stats["cluster_name"] = {std::string()};
-    stats["backend_id"] = {p.host};
-  }
+  if (with_backend_ids) stats["backend_id"] = {p.host};  // cluster_name is None: not offered
   stats["volume_backend_name"] = {p.volume_backend_name};
   stats["vendor_name"] = {p.vendor_name};
   stats["driver_version"] = {p.driver_version};
@@ -100,11 +97,8 @@ scheduler::EvalVars FunctionVars(const RequestSpec& spec, const PoolState& p, bo
   stats["allocated_capacity_gb"] = {p.allocated_capacity_gb};
   stats["free_capacity_gb"] = {p.free_capacity_gb};
   stats["reserved_percentage"] = {p.reserved_percentage};
-  stats["updated"] = {p.updated};
-  return vars;
+  return vars;  // "updated" is a datetime in Cinder, which no expression can use
 }
-
-bool Truthy(double v) { return v != 0 && !std::isnan(v); }
 
 // ---- filters ---------------------------------------------------------------------------------
 
@@ -198,8 +192,7 @@ bool DriverFilter(const Request& r, const PoolState& p) {
   if (!p.filter_function) return true;
   auto e = r.expressions->Get(*p.filter_function);
   if (!e) return false;  // malformed: fails the backend, as Cinder
-  auto v = e->Evaluate(FunctionVars(r.spec, p, /*with_backend_ids=*/true));
-  return v.ok() && Truthy(*v);
+  return e->FilterPasses(FunctionVars(r.spec, p, /*with_backend_ids=*/true));
 }
 
 bool IgnoreAttemptedHostsFilter(const Request& r, const PoolState& p) { return !r.spec.exclude.count(p.host); }
@@ -238,9 +231,8 @@ double Goodness(const Request& r, const PoolState& p) {
   if (!p.goodness_function) return 0;
   auto e = r.expressions->Get(*p.goodness_function);
   if (!e) return 0;
-  auto v = e->Evaluate(FunctionVars(r.spec, p, /*with_backend_ids=*/false));
-  if (!v.ok() || std::isnan(*v) || *v < 0 || *v > 100) return 0;
-  return *v;
+  auto v = e->Goodness(FunctionVars(r.spec, p, /*with_backend_ids=*/false));
+  return v.ok() ? *v : 0;
 }
 
 double UniformRandom() {

@@ -11,6 +11,7 @@
 #include "cinder/volume_manager.h"
 #include "common/message_field.h"
 #include "common/util.h"
+#include "scheduler/extra_specs_ops.h"
 #include "db/directory.h"
 #include "volume/type_api.h"
 #include "db/store.h"
@@ -148,6 +149,54 @@ class VolumeManagerImpl : public VolumeManager {
   Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id,
                                    const std::string& key) override {
     return types_.DeleteExtraSpec(ctx, id, key);
+  }
+
+  Result<std::vector<PoolInfo>> ListPools(const RequestContext& ctx, const std::optional<std::string>& name,
+                                          const std::optional<std::string>& volume_type) override {
+    if (!ctx.is_admin) {
+      return PermissionDenied("Policy doesn't allow scheduler_extension:scheduler_stats:get_pools to be performed.");
+    }
+    std::optional<VolumeType> type;
+    if (volume_type) {
+      CINDER_ASSIGN_OR_RETURN(type, store_->GetVolumeType(*volume_type));
+    }
+    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+    std::set<std::string> active;
+    for (const auto& svc : services) {
+      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) active.insert(svc.host);
+    }
+    CINDER_ASSIGN_OR_RETURN(auto records, store_->ListPools());
+    std::vector<PoolInfo> out;
+    for (auto& r : records) {
+      if (!active.count(r.backend_host) || (name && r.host != *name)) continue;
+      // A type filter applies its extra specs only (get_pools passes no size to check).
+      if (type && !scheduler::CapabilitiesSatisfied(type->extra_specs, [&r](std::string_view key) {
+            auto it = r.capabilities.find(std::string(key));
+            return it == r.capabilities.end() ? std::nullopt : std::optional<std::string>(it->second);
+          })) {
+        continue;
+      }
+      out.push_back(PoolInfo{r.host, r.backend_host, std::move(r.capabilities)});
+    }
+    return out;
+  }
+
+  Result<PoolInfo> GetBackendCapabilities(const RequestContext& ctx, const std::string& host) override {
+    if (!ctx.is_admin) return PermissionDenied("Policy doesn't allow volume_extension:capabilities to be performed.");
+    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+    std::optional<std::string> backend;
+    for (const auto& svc : services) {
+      if (svc.host == host || (host.find('@') == std::string::npos && svc.host.rfind(host + "@", 0) == 0)) {
+        backend = svc.host;
+        break;
+      }
+    }
+    if (!backend) return NotFound("Can't find service: " + host);
+    CINDER_ASSIGN_OR_RETURN(auto records, store_->ListPools());
+    for (auto& r : records) {
+      if (r.backend_host == *backend) return PoolInfo{r.host, r.backend_host, std::move(r.capabilities)};
+    }
+    return NotFound("Can't find service: " + host);
   }
 
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {

@@ -113,21 +113,22 @@ class Service:
         return rows, files
 
 
-def start_service(tmp_path, extra=""):
+def start_service(tmp_path, extra="", backends=None):
+    """cinder-all on a free port; `backends` replaces the one file backend with these sections
+    (name -> the section's lines)."""
     state = str(tmp_path)
     conf = os.path.join(state, "cinder.conf")
+    if backends is None:
+        backends = {"file": f"volume_driver = file\nvolume_backend_name = file\nfile_volume_directory = {state}/volumes\n"}
+    sections = "".join(f"[{name}]\n{body}\n" for name, body in backends.items())
     with open(conf, "w") as f:
         f.write(f"""[DEFAULT]
 osapi_volume_listen = 127.0.0.1
 osapi_volume_listen_port = 0
 state_path = {state}
-enabled_backends = file
+enabled_backends = {", ".join(backends)}
 {extra}
-[file]
-volume_driver = file
-volume_backend_name = file
-file_volume_directory = {state}/volumes
-""")
+{sections}""")
     subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", conf, "db", "sync"], check=True)
     proc = subprocess.Popen([os.path.join(BIN, "cinder-all"), "--config-file", conf],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -24,7 +24,7 @@ class Cluster:
         self.procs = {}
         self.port = None
 
-    def conf(self, name, host, backend):
+    def conf(self, name, host, backend, backend_extra=""):
         path = os.path.join(self.tmp, f"{name}.conf")
         with open(path, "w") as f:
             f.write(f"""[DEFAULT]
@@ -38,11 +38,12 @@ enabled_backends = {backend}
 connection = {self.db_url}
 [{backend}]
 volume_driver = file
+{backend_extra}
 """)
         return path
 
-    def start(self, name, binary, host, backend="b"):
-        conf = self.conf(name, host, backend)
+    def start(self, name, binary, host, backend="b", backend_extra=""):
+        conf = self.conf(name, host, backend, backend_extra)
         # Each daemon logs to its own file (a pipe nobody reads would fill and block it).
         log_path = os.path.join(self.tmp, f"{name}.log")
         with open(log_path, "a") as log:
