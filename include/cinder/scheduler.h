@@ -3,6 +3,7 @@
 #ifndef CINDER_SCHEDULER_H_
 #define CINDER_SCHEDULER_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -93,8 +94,10 @@ class Scheduler {
   // found.").
   static Result<std::unique_ptr<Scheduler>> Create(const SchedulerConfig& config);
   virtual ~Scheduler() = default;
-  // The pools that pass every filter, best first. Empty: no valid backend.
-  virtual std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools) const = 0;
+  // The pools that pass every filter, best first (at most `limit` of them: ranking only the
+  // best few is what makes a decision over thousands of pools cheap). Empty: no valid backend.
+  virtual std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
+                                             size_t limit = SIZE_MAX) const = 0;
   // Whether one pool passes every filter (a claim re-checks its pool with fresh figures).
   virtual bool Passes(const RequestSpec& spec, const PoolState& pool) const = 0;
 };

@@ -102,12 +102,21 @@ scheduler::EvalVars FunctionVars(const RequestSpec& spec, const PoolState& p, bo
 
 // ---- filters ---------------------------------------------------------------------------------
 
+// One capability-scoped extra spec of the request, with the answers for the capability
+// values seen so far (pools mostly share a handful of values).
+struct SpecCheck {
+  std::string capability;  // the capability it reads ("" for a bare "capabilities" key)
+  std::string req;
+  mutable std::vector<std::pair<std::string, bool>> memo;
+};
+
 struct Request {
   const RequestSpec& spec;
   bool thin;  // not provisioning:type=thick
   std::optional<scheduler::JsonQuery> query;
   bool query_invalid = false;
   ExpressionCache* expressions;
+  std::vector<SpecCheck> specs;
 };
 
 using Filter = bool (*)(const Request&, const PoolState&);
@@ -135,13 +144,27 @@ bool CapacityFilter(const Request& r, const PoolState& p) {
   return f.virtual_free_capacity >= requested;
 }
 
+// CapabilitiesFilter (scheduler::CapabilitiesSatisfied, with the specs' scopes resolved once
+// per request): every spec must match its capability; a missing capability fails.
 bool CapabilitiesFilter(const Request& r, const PoolState& p) {
-  if (r.spec.extra_specs.empty()) return true;
-  return scheduler::CapabilitiesSatisfied(r.spec.extra_specs, [&p](std::string_view key) -> std::optional<std::string> {
-    auto it = p.capabilities.find(std::string(key));
-    if (it == p.capabilities.end()) return std::nullopt;
-    return it->second;
-  });
+  for (const auto& check : r.specs) {
+    auto it = p.capabilities.find(check.capability);
+    if (it == p.capabilities.end()) return false;
+    bool known = false, ok = false;
+    for (const auto& [value, answer] : check.memo) {
+      if (value == it->second) {
+        known = true;
+        ok = answer;
+        break;
+      }
+    }
+    if (!known) {
+      ok = scheduler::MatchExtraSpec(it->second, check.req);
+      if (check.memo.size() < 64) check.memo.emplace_back(it->second, ok);
+    }
+    if (!ok) return false;
+  }
+  return true;
 }
 
 bool SameBackendFilter(const Request& r, const PoolState& p) {
@@ -245,15 +268,17 @@ class FilterScheduler : public Scheduler {
   FilterScheduler(const SchedulerConfig& config, std::vector<Filter> filters, std::vector<Weigher> weighers)
       : config_(config), filters_(std::move(filters)), weighers_(std::move(weighers)) {}
 
-  std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools) const override {
+  std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
+                                     size_t limit) const override {
     Request r = MakeRequest(spec);
     std::vector<const PoolState*> passed;
     passed.reserve(pools.size());
     for (const auto& p : pools) {
       if (PassesAll(r, p)) passed.push_back(&p);
     }
-    if (passed.size() <= 1) return passed;
-    return Weigh(r, std::move(passed));
+    if (passed.size() > 1) passed = Weigh(r, std::move(passed), limit);
+    if (passed.size() > limit) passed.resize(limit);
+    return passed;
   }
 
   bool Passes(const RequestSpec& spec, const PoolState& pool) const override {
@@ -263,7 +288,16 @@ class FilterScheduler : public Scheduler {
  private:
   Request MakeRequest(const RequestSpec& spec) const {
     auto it = spec.extra_specs.find("provisioning:type");
-    Request r{spec, it == spec.extra_specs.end() || it->second != "thick", std::nullopt, false, &expressions_};
+    Request r{spec, it == spec.extra_specs.end() || it->second != "thick", std::nullopt, false, &expressions_, {}};
+    for (const auto& [key, req] : spec.extra_specs) {
+      // Keys of another scope ("provisioning:type", "qos:...") are not capabilities.
+      const size_t colon = key.find(':');
+      if (colon == std::string::npos) {
+        r.specs.push_back(SpecCheck{key == "capabilities" ? std::string() : key, req, {}});
+      } else if (key.compare(0, colon, "capabilities") == 0) {
+        r.specs.push_back(SpecCheck{key.substr(colon + 1), req, {}});
+      }
+    }
     if (spec.query) {
       auto q = scheduler::JsonQuery::Parse(*spec.query);
       if (q.ok()) {
@@ -285,7 +319,7 @@ class FilterScheduler : public Scheduler {
 
   // Weights each weigher's raw values, normalised to [0, 1] (all 0 when equal), times its
   // multiplier; the stochastic handler uses the raw sums and draws the winner.
-  std::vector<const PoolState*> Weigh(const Request& r, std::vector<const PoolState*> pools) const {
+  std::vector<const PoolState*> Weigh(const Request& r, std::vector<const PoolState*> pools, size_t limit) const {
     const size_t n = pools.size();
     std::vector<double> total(n, 0), raw(n);
     for (Weigher w : weighers_) {
@@ -357,7 +391,14 @@ class FilterScheduler : public Scheduler {
       for (size_t k = 0; k < n; ++k) out.push_back(pools[(winner + k) % n]);
       return out;
     }
-    std::stable_sort(order.begin(), order.end(), [&total](size_t a, size_t b) { return total[a] > total[b]; });
+    // Heaviest first; ties keep the pools' order (a stable sort, as Cinder's sorted()).
+    auto heavier = [&total](size_t a, size_t b) { return total[a] > total[b] || (total[a] == total[b] && a < b); };
+    if (limit < n) {
+      std::partial_sort(order.begin(), order.begin() + static_cast<long>(limit), order.end(), heavier);
+      order.resize(limit);
+    } else {
+      std::sort(order.begin(), order.end(), heavier);
+    }
     for (size_t i : order) out.push_back(pools[i]);
     return out;
   }

@@ -31,6 +31,9 @@ namespace vs = volume_status;
 // scheduler it was sent to died after taking it).
 constexpr double kUnplacedGraceSeconds = 30;
 
+// Pools ranked per round of a placement (see ScheduleCreate).
+constexpr size_t kCandidatesPerRound = 8;
+
 SchedulerConfig ConfigFrom(const Options& o) {
   SchedulerConfig c;
   c.filters = o.scheduler_default_filters;
@@ -146,44 +149,52 @@ class SchedulerServiceImpl : public SchedulerService {
       Fail(ctx, *vol, usable.status().message());
       return;
     }
-    std::vector<PoolState> pools = Snapshot(*usable);
-    for (const PoolState* cand : scheduler_->Rank(*spec, pools)) {
-      auto claim = store_->ClaimPool(id, cand->host, cand->availability_zone,
-                                     [&](const PoolRecord& report, double allocated_now) {
-                                       PoolState fresh = FromReport(report, *cand, allocated_now);
-                                       return scheduler_->Passes(*spec, fresh);
-                                     });
-      if (!claim.ok()) {
-        Fail(ctx, *vol, claim.status().message());
-        return;
-      }
-      if (*claim == ClaimResult::kVolumeGone) return;
-      if (*claim == ClaimResult::kNoRoom) {
-        RefreshPool(cand->host);  // other schedulers filled it: learn its figures now
-        continue;
-      }
-      {
-        std::lock_guard<std::mutex> l(mu_);
-        auto it = pools_.find(cand->host);
-        if (it != pools_.end()) ConsumeFromVolume(&it->second, static_cast<double>(vol->size));
-      }
-      tried.insert(cand->host);
-      RpcRequest req;
-      req.ctx = ctx;
-      req.method = "create_volume";
-      req.args = rpc::Args()
-                     .Set("id", id)
-                     .Set("size", vol->size)
-                     .Set("attempt", static_cast<int64_t>(attempt))
-                     .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","))
-                     .Encode();
-      Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, std::chrono::milliseconds(3000));
-      if (st.ok()) return;
-      // Its host did not take it (it just died): give the space back and try the next pool.
-      std::cerr << "cinder-scheduler: " << cand->backend_host << " did not accept volume " << id << ": "
-                << st.ToString() << "\n";
-      (void)store_->ReleaseClaim(id, cand->host);
-      {
+    // The best few candidates at a time: most requests take the first; a pool other
+    // schedulers filled meanwhile is skipped and the next tried, then the rest re-ranked.
+    std::set<std::string> full;  // pools found without room during this request
+    for (int round = 0; round < 16; ++round) {
+      spec->exclude = tried;
+      spec->exclude.insert(full.begin(), full.end());
+      std::vector<PoolState> pools = Snapshot(*usable);
+      auto ranked = scheduler_->Rank(*spec, pools, kCandidatesPerRound);
+      if (ranked.empty()) break;
+      for (const PoolState* cand : ranked) {
+        auto claim = store_->ClaimPool(id, cand->host, cand->availability_zone,
+                                       [&](const PoolRecord& report, double allocated_now) {
+                                         PoolState fresh = FromReport(report, *cand, allocated_now);
+                                         return scheduler_->Passes(*spec, fresh);
+                                       });
+        if (!claim.ok()) {
+          Fail(ctx, *vol, claim.status().message());
+          return;
+        }
+        if (*claim == ClaimResult::kVolumeGone) return;
+        if (*claim == ClaimResult::kNoRoom) {
+          full.insert(cand->host);
+          RefreshPool(cand->host);  // other schedulers filled it: learn its figures now
+          continue;
+        }
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          auto it = pools_.find(cand->host);
+          if (it != pools_.end()) ConsumeFromVolume(&it->second, static_cast<double>(vol->size));
+        }
+        tried.insert(cand->host);
+        RpcRequest req;
+        req.ctx = ctx;
+        req.method = "create_volume";
+        req.args = rpc::Args()
+                       .Set("id", id)
+                       .Set("size", vol->size)
+                       .Set("attempt", static_cast<int64_t>(attempt))
+                       .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","))
+                       .Encode();
+        Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, std::chrono::milliseconds(3000));
+        if (st.ok()) return;
+        // Its host did not take it (it just died): give the space back and try the next pool.
+        std::cerr << "cinder-scheduler: " << cand->backend_host << " did not accept volume " << id << ": "
+                  << st.ToString() << "\n";
+        (void)store_->ReleaseClaim(id, cand->host);
         std::lock_guard<std::mutex> l(mu_);
         auto it = pools_.find(cand->host);
         if (it != pools_.end()) ConsumeFromVolume(&it->second, -static_cast<double>(vol->size));

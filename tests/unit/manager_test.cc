@@ -245,6 +245,41 @@ TEST_CASE("a failing driver leaves error, error_extending or error_deleting, nev
   CHECK(m->ListMessages(kCtx, MessageListQuery{})->messages.size() == 1);
 }
 
+TEST_CASE("a create the driver fails is rescheduled to another pool, never the same one") {
+  testing::TempDir dir;
+  DriverRegistry drivers;
+  RegisterBuiltinDrivers(&drivers);
+  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
+                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
+                                         },
+                                         {}});
+  Options o = TestOptions(dir.path());
+  // The failing backend reports more room, so the weigher tries it first.
+  o.backends = {BackendOptions{"broken", "failing", "broken", {}}, BackendOptions{"good", "file", "good", {}}};
+  o.backends[1].driver_options["file_capacity_gb"] = "1";
+  o.backends[1].max_over_subscription_ratio = "1.0";
+  auto m = OpenManager(o, &drivers);
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  REQUIRE(v.ok());
+  m->Drain();
+  auto got = m->GetVolume(kCtx, v->id);
+  CHECK(got->status == "available");
+  CHECK(got->host == "testhost@good#good");
+  // The failure on the first pool was still told to the user.
+  MessageListQuery q;
+  q.resource_uuid = v->id;
+  auto msgs = m->ListMessages(kCtx, q);
+  REQUIRE(msgs->messages.size() == 1);
+  CHECK(msgs->messages[0].event_id == "VOLUME_VOLUME_008_012");
+  // The good pool is full now; the broken one fails again; there is nowhere left: error.
+  auto w = m->CreateVolume(kCtx, c);
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, w->id)->status == "error");
+  CHECK(m->GetVolume(kCtx, w->id)->host.empty());
+}
+
 TEST_CASE("on start, volumes an earlier run left half-done are repaired") {
   testing::TempDir dir;
   Options o = TestOptions(dir.path());
