@@ -131,7 +131,10 @@ class SchedulerServiceImpl : public SchedulerService {
   // claim the best one that still has room in the database, and hand the volume to its host.
   void ScheduleCreate(const RequestContext& ctx, const std::string& id, int attempt,
                       std::set<std::string> tried, const rpc::Args& args) {
-    auto vol = store_->GetVolume(id, std::nullopt);
+    // The API sends the volume and its type's extra specs along (Cinder's request_spec); a
+    // reschedule or a sweep reads them from the database.
+    Result<Volume> vol = VolumeFromArgs(id, args);
+    if (!vol.ok()) vol = store_->GetVolume(id, std::nullopt);
     if (!vol.ok() || vol->status != vs::kCreating || !vol->host.empty()) return;  // not waiting
     if (attempt > options_.scheduler_max_attempts) {
       Fail(ctx, *vol, "Exceeded max scheduling attempts " + std::to_string(options_.scheduler_max_attempts) +
@@ -210,7 +213,9 @@ class SchedulerServiceImpl : public SchedulerService {
     spec.volume_id = vol.id;
     spec.size = vol.size;
     spec.availability_zone = vol.availability_zone;
-    if (!vol.volume_type_id.empty()) {
+    if (auto specs = args.Str("extra_specs"); specs.ok()) {
+      spec.extra_specs = DecodeCapabilities(*specs);
+    } else if (!vol.volume_type_id.empty()) {
       CINDER_ASSIGN_OR_RETURN(VolumeType type, store_->GetVolumeType(vol.volume_type_id));
       spec.extra_specs = type.extra_specs;
     }
@@ -248,13 +253,45 @@ class SchedulerServiceImpl : public SchedulerService {
     return spec;
   }
 
-  // Backends (host@backend) whose cinder-volume service is up and enabled, with their zone.
+  // The volume the API sent along, as it recorded it.
+  static Result<Volume> VolumeFromArgs(const std::string& id, const rpc::Args& args) {
+    CINDER_ASSIGN_OR_RETURN(std::string text, args.Str("volume"));
+    auto j = json::Parse(text);
+    if (!j.ok()) return j.status();
+    auto str = [&j](const char* key) {
+      const json::Value* v = j->Find(key);
+      return v ? v->as_string() : std::string();
+    };
+    Volume v;
+    v.id = id;
+    v.status = vs::kCreating;
+    v.size = j->Find("size") ? j->Find("size")->as_int() : 0;
+    v.availability_zone = str("availability_zone");
+    v.volume_type_id = str("volume_type_id");
+    v.project_id = str("project_id");
+    v.user_id = str("user_id");
+    v.name = str("display_name");
+    v.description = str("display_description");
+    if (v.size <= 0) return InvalidArgument("no size");
+    return v;
+  }
+
+  // Backends (host@backend) whose cinder-volume service is up and enabled, with their zone;
+  // read at most once a second (liveness is judged in seconds anyway).
   Result<std::map<std::string, std::string>> UsableBackends() {
+    auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (usable_at_ && now - *usable_at_ < std::chrono::seconds(1)) return usable_;
+    }
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
     std::map<std::string, std::string> usable;
     for (const auto& svc : services) {
       if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) usable[svc.host] = svc.availability_zone;
     }
+    std::lock_guard<std::mutex> l(mu_);
+    usable_ = usable;
+    usable_at_ = now;
     return usable;
   }
 
@@ -406,6 +443,8 @@ class SchedulerServiceImpl : public SchedulerService {
   ServiceHeartbeat heartbeat_;
   std::mutex mu_;
   std::map<std::string, PoolState> pools_;  // host@backend#pool
+  std::map<std::string, std::string> usable_;  // UsableBackends' last answer
+  std::optional<std::chrono::steady_clock::time_point> usable_at_;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
   bool stopping_ = false;

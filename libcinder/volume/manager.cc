@@ -9,6 +9,7 @@
 #include "cinder/transport.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
+#include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "scheduler/extra_specs_ops.h"
@@ -250,8 +251,20 @@ class VolumeManagerImpl : public VolumeManager {
     // Recorded unplaced, then handed to a scheduler, which places it (or fails it with a user
     // message) and hands it to its volume host, as Cinder's create flow.
     CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
+    // The request spec travels with the request: the scheduler need not read it back.
+    json::Value vol = json::Value::MakeObject();
+    vol.Set("size", v.size);
+    vol.Set("availability_zone", v.availability_zone);
+    vol.Set("volume_type_id", v.volume_type_id);
+    vol.Set("project_id", v.project_id);
+    vol.Set("user_id", v.user_id);
+    vol.Set("display_name", v.name);
+    vol.Set("display_description", v.description);
+    json::Value specs = json::Value::MakeObject();
+    for (const auto& [k, val] : type.extra_specs) specs.Set(k, val);
     rpc::Args args;
     args.Set("id", v.id).Set("attempt", int64_t{1});
+    args.Set("volume", json::Serialize(vol)).Set("extra_specs", json::Serialize(specs));
     if (!req.hints.same_host.empty()) args.Set("hint.same_host", Join(req.hints.same_host, ","));
     if (!req.hints.different_host.empty()) args.Set("hint.different_host", Join(req.hints.different_host, ","));
     if (req.hints.query) args.Set("hint.query", *req.hints.query);
