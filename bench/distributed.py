@@ -28,6 +28,19 @@ HEADERS = {"X-Auth-Token": f"bench:{PROJECT}", "OpenStack-API-Version": "volume 
            "Content-Type": "application/json"}
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_seconds():
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    idle = vals[3] + vals[4]
+    return (sum(vals) - idle) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mib(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -110,6 +123,8 @@ def main():
             assert code == 202, body
             return body["volume"]["id"]
 
+        cpu0 = {name: cpu_seconds(p.pid) for name, p in procs.items()}
+        busy0 = machine_busy_seconds()
         t0 = time.perf_counter()
         with concurrent.futures.ThreadPoolExecutor(16) as ex:
             ids = list(ex.map(post, range(args.burst)))
@@ -121,6 +136,9 @@ def main():
         done = time.perf_counter() - t0
         code, body = api.call("GET", "/volumes/detail?limit=1000")
         states = {v["id"]: (v["status"], v["os-vol-host-attr:host"]) for v in body["volumes"]}
+        print("CPU seconds during the burst: " +
+              ", ".join(f"{name} {cpu_seconds(p.pid) - cpu0[name]:.2f}" for name, p in procs.items()) +
+              f"; the whole machine {machine_busy_seconds() - busy0:.2f} (2 cores)")
         ok = sum(1 for i in ids if states[i][0] == "available")
         hosts = {states[i][1] for i in ids}
         print(f"burst of {args.burst} creates: all accepted in {posted:.2f} s, all available in {done:.2f} s "

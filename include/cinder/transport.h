@@ -39,6 +39,9 @@ class Directory {
  public:
   virtual ~Directory() = default;
   virtual Result<std::vector<std::string>> Endpoints(const std::string& topic) = 0;
+  // The endpoints of `topic` proved stale (none took a request): a caching directory looks
+  // them up afresh next time.
+  virtual void Forget(const std::string& topic) {}
 };
 
 // A Directory held in memory; safe for concurrent use.

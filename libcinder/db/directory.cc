@@ -1,6 +1,8 @@
 #include "db/directory.h"
 
 #include <chrono>
+#include <map>
+#include <mutex>
 
 #include "common/util.h"
 
@@ -18,7 +20,29 @@ class DbDirectory : public Directory {
  public:
   DbDirectory(Store* store, int service_down_time) : store_(store), down_time_(service_down_time) {}
 
+  // Looked up at most once a second per topic: every RPC resolves its topic, and endpoints
+  // change only when services start or stop (a request no endpoint takes forgets them).
   Result<std::vector<std::string>> Endpoints(const std::string& topic) override {
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto it = cache_.find(topic);
+      if (it != cache_.end() && now - it->second.first < std::chrono::seconds(1)) return it->second.second;
+    }
+    CINDER_ASSIGN_OR_RETURN(auto endpoints, Lookup(topic));
+    std::lock_guard<std::mutex> l(mu_);
+    if (cache_.size() > 4096) cache_.clear();
+    cache_[topic] = {now, endpoints};
+    return endpoints;
+  }
+
+  void Forget(const std::string& topic) override {
+    std::lock_guard<std::mutex> l(mu_);
+    cache_.erase(topic);
+  }
+
+ private:
+  Result<std::vector<std::string>> Lookup(const std::string& topic) {
     std::optional<std::string> host;
     std::string binary = topic;
     if (auto dot = topic.find('.'); dot != std::string::npos) {
@@ -36,9 +60,10 @@ class DbDirectory : public Directory {
     return out;
   }
 
- private:
   Store* store_;
   int down_time_;
+  std::mutex mu_;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::vector<std::string>>> cache_;
 };
 
 }  // namespace

@@ -89,13 +89,10 @@ Result<ClaimResult> Store::ClaimPool(const std::string& volume_id, const std::st
     // The lock: every claim on this pool bumps its generation first, so claims on one pool
     // run one at a time and each sees the volumes the previous ones placed.
     Query lock;
-    lock.sql = "UPDATE pools SET generation = generation + 1 WHERE host = " + lock.P(pool_host);
-    if (Exec(s, lock) == 0) return Status::OK();  // the pool is gone: no room
-    Query q;
-    q.sql = "SELECT host, backend_host, capabilities, allocated_at_report, reported_at FROM pools WHERE host = " +
-            q.P(pool_host);
-    auto rows = Select(s, q);
-    if (rows.empty()) return Status::OK();
+    lock.sql = "UPDATE pools SET generation = generation + 1 WHERE host = " + lock.P(pool_host) +
+               " RETURNING host, backend_host, capabilities, allocated_at_report, reported_at";
+    auto rows = Select(s, lock);
+    if (rows.empty()) return Status::OK();  // the pool is gone: no room
     PoolRecord p;
     p.host = rows[0][0].value_or("");
     p.backend_host = rows[0][1].value_or("");

@@ -330,8 +330,33 @@ class ZmqTransport : public Transport {
 
   Result<std::string> Send(const std::string& topic, const RpcRequest& request,
                            std::chrono::milliseconds timeout, bool call) {
-    CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
     const auto deadline = Clock::now() + timeout;
+    CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
+    auto r = SendTo(endpoints, topic, request, deadline, timeout, call);
+    if (r.ok() || r.status().code() != Code::kUnavailable) return r;
+    // No endpoint took it: the directory's answer may be stale (a restarted server listens on
+    // a new port). Look again, and try the endpoints that are new with the time left.
+    if (options_.directory && Clock::now() < deadline) {
+      options_.directory->Forget(topic);
+      auto fresh = Resolve(topic);
+      if (fresh.ok()) {
+        std::vector<std::string> added;
+        for (const auto& ep : *fresh) {
+          if (std::find(endpoints.begin(), endpoints.end(), ep) == endpoints.end()) added.push_back(ep);
+        }
+        if (!added.empty()) r = SendTo(added, topic, request, deadline, timeout, call);
+      }
+    }
+    // A call to peers that are gone is a deadline error, as the caller waited for one.
+    if (call && !r.ok() && r.status().code() == Code::kUnavailable) {
+      return Status(Code::kDeadlineExceeded, r.status().message());
+    }
+    return r;
+  }
+
+  Result<std::string> SendTo(const std::vector<std::string>& endpoints, const std::string& topic,
+                             const RpcRequest& request, Clock::time_point deadline,
+                             std::chrono::milliseconds timeout, bool call) {
     for (size_t i = 0; i < endpoints.size(); ++i) {
       // A live server acknowledges at once: while others remain to be tried, one that has not
       // answered within a second is skipped; the last one gets all the time left.
@@ -351,7 +376,7 @@ class ZmqTransport : public Transport {
       if (f[2] == "OK") return f[4];
       return Status(rpc::CodeFromName(f[2]), f[3]);
     }
-    return Status(call ? Code::kDeadlineExceeded : Code::kUnavailable,
+    return Status(Code::kUnavailable,
                   "no server of " + topic + " accepted " + request.method + " within " +
                       std::to_string(timeout.count()) + " ms (tried " +
                       std::to_string(endpoints.size()) + ")");

@@ -276,22 +276,14 @@ class SchedulerServiceImpl : public SchedulerService {
     return v;
   }
 
-  // Backends (host@backend) whose cinder-volume service is up and enabled, with their zone;
-  // read at most once a second (liveness is judged in seconds anyway).
+  // Backends (host@backend) whose cinder-volume service is up and enabled, with their zone:
+  // read for every placement, so that a service disabled a moment ago gets nothing.
   Result<std::map<std::string, std::string>> UsableBackends() {
-    auto now = std::chrono::steady_clock::now();
-    {
-      std::lock_guard<std::mutex> l(mu_);
-      if (usable_at_ && now - *usable_at_ < std::chrono::seconds(1)) return usable_;
-    }
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
     std::map<std::string, std::string> usable;
     for (const auto& svc : services) {
       if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) usable[svc.host] = svc.availability_zone;
     }
-    std::lock_guard<std::mutex> l(mu_);
-    usable_ = usable;
-    usable_at_ = now;
     return usable;
   }
 
@@ -443,8 +435,6 @@ class SchedulerServiceImpl : public SchedulerService {
   ServiceHeartbeat heartbeat_;
   std::mutex mu_;
   std::map<std::string, PoolState> pools_;  // host@backend#pool
-  std::map<std::string, std::string> usable_;  // UsableBackends' last answer
-  std::optional<std::chrono::steady_clock::time_point> usable_at_;
   std::mutex sweep_mu_;
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
