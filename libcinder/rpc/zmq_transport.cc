@@ -10,6 +10,7 @@
 #include <future>
 #include <iostream>
 #include <random>
+#include <map>
 #include <thread>
 #include <zmq.hpp>
 
@@ -265,6 +266,9 @@ class ZmqTransport : public Transport {
         }
       }
     }
+    for (size_t i = 0; i < sockets.size(); ++i) {
+      if (acked[i]) Release(endpoints[i], std::move(sockets[i]));
+    }
     return count;
   }
 
@@ -291,6 +295,9 @@ class ZmqTransport : public Transport {
     if (server) server->Quiesce();  // no more requests are taken
     pool_.Drain();                  // those taken finish...
     if (server) server->Stop();     // ...and their replies go out
+    std::lock_guard<std::mutex> l(idle_mu_);
+    stopped_idle_ = true;
+    idle_.clear();
   }
 
  private:
@@ -303,14 +310,37 @@ class ZmqTransport : public Transport {
     return endpoints;
   }
 
+  // A DEALER connected to `endpoint` that has sent the request. Connections are kept for
+  // reuse (Release): a new TCP connection per request would cost more than the request.
   zmq::socket_t Open(const std::string& endpoint, const std::string& topic, const RpcRequest& request,
                      const std::string& id, bool call) {
-    zmq::socket_t s(ctx_, zmq::socket_type::dealer);
-    s.set(zmq::sockopt::linger, 0);
-    s.connect(endpoint);
+    zmq::socket_t s;
+    {
+      std::lock_guard<std::mutex> l(idle_mu_);
+      auto it = idle_.find(endpoint);
+      if (it != idle_.end() && !it->second.empty()) {
+        s = std::move(it->second.back());
+        it->second.pop_back();
+      }
+    }
+    if (!s) {
+      s = zmq::socket_t(ctx_, zmq::socket_type::dealer);
+      s.set(zmq::sockopt::linger, 0);
+      s.connect(endpoint);
+    }
     SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version), topic,
                    request.method, rpc::EncodeContext(request.ctx), request.args});
     return s;
+  }
+
+  // Keeps a socket whose exchange completed (nothing more can arrive on it) for the next
+  // request to the endpoint. A socket that timed out is closed instead: its peer may be gone,
+  // and a late answer must not meet another request.
+  void Release(const std::string& endpoint, zmq::socket_t s) {
+    std::lock_guard<std::mutex> l(idle_mu_);
+    if (stopped_idle_) return;
+    auto& list = idle_[endpoint];
+    if (list.size() < 16) list.push_back(std::move(s));
   }
 
   // Waits on `s` until `until` for a frame set of `kind` ("ACK" or "REPLY") for `id`.
@@ -366,12 +396,16 @@ class ZmqTransport : public Transport {
       zmq::socket_t s = Open(endpoints[i], topic, request, id, call);
       Frames f;
       if (!Await(s, "ACK", id, accept_until, &f)) continue;  // not taken: the next server
-      if (!call) return std::string();
+      if (!call) {
+        Release(endpoints[i], std::move(s));
+        return std::string();
+      }
       if (!Await(s, "REPLY", id, deadline, &f)) {
         return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " +
                                                    endpoints[i] + " (" + topic + ") within " +
                                                    std::to_string(timeout.count()) + " ms");
       }
+      Release(endpoints[i], std::move(s));
       if (f.size() != 5) return Internal("malformed reply from " + endpoints[i]);
       if (f[2] == "OK") return f[4];
       return Status(rpc::CodeFromName(f[2]), f[3]);
@@ -388,6 +422,9 @@ class ZmqTransport : public Transport {
   std::unique_ptr<Server> server_;
   std::string endpoint_;
   bool stopped_ = false;
+  std::mutex idle_mu_;
+  std::map<std::string, std::vector<zmq::socket_t>> idle_;  // endpoint -> connected DEALERs
+  bool stopped_idle_ = false;
   WorkerPool pool_;
 };
 
