@@ -1,6 +1,8 @@
-// SchedulerService: the cinder-scheduler topic. It keeps the capacity the volume hosts report,
-// and chooses the pool of each new volume through a Scheduler (cinder/scheduler.h) among the
-// cinder-volume services that are up and enabled; it also fails work stuck on hosts that died.
+// SchedulerService: the cinder-scheduler topic. It keeps the pools the volume hosts report,
+// places each new volume through a Scheduler (cinder/scheduler.h) among the pools of the
+// cinder-volume services that are up and enabled, claiming the pool in the database so that
+// schedulers running at once never over-commit it; it fails work stuck on hosts that died and
+// removes expired user messages.
 #ifndef CINDER_SCHEDULER_SCHEDULER_SERVICE_H_
 #define CINDER_SCHEDULER_SCHEDULER_SERVICE_H_
 

@@ -1,7 +1,8 @@
 // VolumeService: the volume host. It runs the drivers of this host's backends behind the
 // transport topics "cinder-volume.<host>@<backend>", does their work on workers (one volume
-// at a time), records the outcome with compare-and-swaps, reports capacity to the schedulers,
-// and repairs at start what an earlier run left half-done.
+// at a time), records the outcome with compare-and-swaps, reports its pools to the database and
+// the schedulers, sends a create the driver failed back to be placed elsewhere, and repairs at
+// start what an earlier run left half-done.
 #ifndef CINDER_VOLUME_VOLUME_SERVICE_H_
 #define CINDER_VOLUME_VOLUME_SERVICE_H_
 
@@ -16,11 +17,14 @@
 namespace cinder {
 
 // RPC methods of a volume host (arguments as rpc::Args):
-//   create_volume {id, size}, extend_volume {id, new_size}, delete_volume {id}   (casts)
-//   capacity {} -> {host (host@backend#pool), total, free}, local_path {id} -> {path} (calls)
+//   create_volume {id, size, attempt, tried}, extend_volume {id, new_size},
+//   delete_volume {id}                                                         (casts)
+//   capacity {} -> {total, free}, local_path {id} -> {path}                    (calls)
 // and of the schedulers:
-//   update_service_capabilities {host, total, free}   (fanout from every volume host)
-//   select_backend {size} -> {host}                     (call)
+//   update_service_capabilities {host, backend_host, capabilities (JSON), volume_count}
+//                                                   (fanout from every volume host)
+//   create_volume {id, attempt, tried, [volume (JSON), extra_specs (JSON), hint.*]}  (cast:
+//                  from the API, and back from a volume host to reschedule)
 inline std::string VolumeTopic(const std::string& host_at_backend) {
   return "cinder-volume." + host_at_backend;
 }
