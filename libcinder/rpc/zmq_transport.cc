@@ -200,7 +200,7 @@ class Server {
 class ZmqTransport : public Transport {
  public:
   explicit ZmqTransport(ZmqTransportOptions options)
-      : options_(std::move(options)), pool_(options_.workers) {
+      : options_(std::move(options)) {
     if (options_.advertise_host.empty()) options_.advertise_host = options_.bind_address;
   }
   ~ZmqTransport() override { Stop(); }
@@ -209,7 +209,9 @@ class ZmqTransport : public Transport {
     std::lock_guard<std::mutex> l(mu_);
     if (stopped_) return Unavailable("the transport is stopped");
     if (!server_) {
-      auto server = std::make_unique<Server>(ctx_, pool_);
+      // Handler threads only for a transport that serves (cinder-api only calls).
+      pool_ = std::make_unique<WorkerPool>(options_.workers);
+      auto server = std::make_unique<Server>(ctx_, *pool_);
       CINDER_ASSIGN_OR_RETURN(std::string bound, server->Start(options_.bind_address, options_.port));
       server_ = std::move(server);
       // Advertise the configured host with the bound port.
@@ -272,7 +274,14 @@ class ZmqTransport : public Transport {
     return count;
   }
 
-  void Drain() override { pool_.Drain(); }
+  void Drain() override {
+    WorkerPool* pool;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      pool = pool_.get();
+    }
+    if (pool) pool->Drain();
+  }
 
   // ZeroMQ errors (no more sockets, a failed connect) become Unavailable, never exceptions.
   template <typename Fn>
@@ -293,7 +302,7 @@ class ZmqTransport : public Transport {
       server.swap(server_);
     }
     if (server) server->Quiesce();  // no more requests are taken
-    pool_.Drain();                  // those taken finish...
+    if (pool_) pool_->Drain();      // those taken finish...
     if (server) server->Stop();     // ...and their replies go out
     std::lock_guard<std::mutex> l(idle_mu_);
     stopped_idle_ = true;
@@ -425,7 +434,7 @@ class ZmqTransport : public Transport {
   std::mutex idle_mu_;
   std::map<std::string, std::vector<zmq::socket_t>> idle_;  // endpoint -> connected DEALERs
   bool stopped_idle_ = false;
-  WorkerPool pool_;
+  std::unique_ptr<WorkerPool> pool_;  // created by the first Serve; never replaced
 };
 
 }  // namespace
