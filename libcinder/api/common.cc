@@ -203,6 +203,40 @@ Result<int64_t> ParseLimit(const std::string& v) {
   return *n;
 }
 
+bool PagingParams::Take(const std::string& k, const std::string& v) {
+  if (k == "limit") {
+    auto n = ParseLimit(v);
+    if (n.ok()) {
+      limit = *n;
+    } else if (error_.ok()) {
+      error_ = n.status();
+    }
+  } else if (k == "marker") {
+    marker = v;
+  } else if (k == "offset" && allow_offset) {
+    auto n = ParseInt(v);
+    if ((!n || *n < 0) && error_.ok()) {
+      error_ = InvalidArgument(!n ? "offset param must be an integer" : "offset param must be positive");
+    } else if (n) {
+      offset = *n;
+    }
+  } else if (k == "sort") {
+    sort_ = v;
+  } else if (k == "sort_key") {
+    sort_key_ = v;
+  } else if (k == "sort_dir") {
+    sort_dir_ = v;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+Status PagingParams::Finish() {
+  CINDER_RETURN_IF_ERROR(error_);
+  return ParseSortParams(sort_, sort_key_, sort_dir_, &sort);
+}
+
 Status InvalidFilters(const std::vector<std::string>& names, const std::string& supported) {
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ",") + n;
@@ -255,6 +289,15 @@ std::string NextLink(const ApiRequest& req, const std::string& collection, const
   }
   add("marker", marker);
   return req.host_url + "/v3" + ProjectPart(req) + "/" + collection + "?" + query;
+}
+
+void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection,
+                   int64_t limit, int64_t shown, const std::string& last_id) {
+  if (shown == 0 || limit > shown) return;
+  w.Key(key).BeginArray().BeginObject();
+  w.Key("rel").String("next");
+  w.Key("href").String(NextLink(req, collection, last_id));
+  w.EndObject().EndArray();
 }
 
 }  // namespace cinder::api

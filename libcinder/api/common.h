@@ -51,6 +51,26 @@ Result<int64_t> ParseLimit(const std::string& v);
 // Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).
 Status ParseSortParams(const std::optional<std::string>& sort, const std::optional<std::string>& sort_key,
                        const std::optional<std::string>& sort_dir, std::vector<SortKey>* out);
+// The paging and sorting parameters of every list (Cinder's get_pagination_params and
+// get_sort_params): Take() each query parameter; it consumes those it knows.
+class PagingParams {
+ public:
+  // True when `k` is limit, marker, offset (if allowed), sort, sort_key or sort_dir.
+  bool Take(const std::string& k, const std::string& v);
+  // The first bad value, or a bad sort.
+  Status Finish();
+
+  int64_t limit = -1;
+  std::optional<std::string> marker;
+  int64_t offset = 0;
+  std::vector<SortKey> sort;
+  bool allow_offset = false;
+
+ private:
+  Status error_;
+  std::optional<std::string> sort_, sort_key_, sort_dir_;
+};
+
 // "Invalid filters a,b are found in query options. Supported filters: S."
 Status InvalidFilters(const std::vector<std::string>& names, const std::string& supported);
 
@@ -67,6 +87,10 @@ void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id)
 // The next page's URL: the request's parameters with marker moved to the end (webob's
 // MultiDict), url-encoded as Python's urlencode does.
 std::string NextLink(const ApiRequest& req, const std::string& collection, const std::string& marker);
+// Cinder's _get_collection_links: "<key>": [{"rel": "next", "href": ...}] when the page is full
+// (`shown` items against the page size `limit`, or the total when counting).
+void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection,
+                   int64_t limit, int64_t shown, const std::string& last_id);
 
 }  // namespace cinder::api
 

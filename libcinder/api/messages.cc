@@ -27,24 +27,12 @@ void WriteMessage(JsonWriter& w, const LinkPrefixes& links, const Message& m) {
 Result<MessageListQuery> ParseListQuery(const ApiRequest& req, bool* match_nothing) {
   MessageListQuery q;
   if (!req.version.AtLeast(3, 5)) return q;
-  std::optional<std::string> sort, sort_key, sort_dir;
+  PagingParams paging;
+  paging.allow_offset = true;
   std::vector<std::string> invalid;
   for (const auto& [k, v] : req.query) {
-    if (k == "limit") {
-      CINDER_ASSIGN_OR_RETURN(q.limit, ParseLimit(v));
-    } else if (k == "marker") {
-      q.marker = v;
-    } else if (k == "offset") {
-      auto n = ParseInt(v);
-      if (!n) return InvalidArgument("offset param must be an integer");
-      if (*n < 0) return InvalidArgument("offset param must be positive");
-      q.offset = *n;
-    } else if (k == "sort") {
-      sort = v;
-    } else if (k == "sort_key") {
-      sort_key = v;
-    } else if (k == "sort_dir") {
-      sort_dir = v;
+    if (paging.Take(k, v)) {
+      continue;
     } else if (k == "resource_uuid") {
       q.resource_uuid = v;
     } else if (k == "resource_type") {
@@ -62,6 +50,11 @@ Result<MessageListQuery> ParseListQuery(const ApiRequest& req, bool* match_nothi
       invalid.push_back(k);
     }
   }
+  CINDER_RETURN_IF_ERROR(paging.Finish());
+  q.limit = paging.limit;
+  q.marker = paging.marker;
+  q.offset = paging.offset;
+  q.sort = paging.sort;
   if (!invalid.empty()) {
     // From 3.33 Cinder rejects unknown filters; before, a filter on no column matches nothing.
     if (req.version.AtLeast(3, 33)) {
@@ -69,7 +62,6 @@ Result<MessageListQuery> ParseListQuery(const ApiRequest& req, bool* match_nothi
     }
     *match_nothing = true;
   }
-  CINDER_RETURN_IF_ERROR(ParseSortParams(sort, sort_key, sort_dir, &q.sort));
   return q;
 }
 
@@ -89,11 +81,9 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   for (const auto& m : list.messages) WriteMessage(w, links, m);
   w.EndArray();
   int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
-  if (!list.messages.empty() && limit <= static_cast<int64_t>(list.messages.size())) {
-    w.Key("messages_links").BeginArray().BeginObject();
-    w.Key("rel").String("next");
-    w.Key("href").String(NextLink(req, "messages", list.messages.back().id));
-    w.EndObject().EndArray();
+  if (!list.messages.empty()) {
+    WriteNextLink(w, req, "messages_links", "messages", limit, static_cast<int64_t>(list.messages.size()),
+                  list.messages.back().id);
   }
   w.EndObject();
   return Json(200, w.Take());

@@ -172,19 +172,11 @@ Result<Metadata> ParseMetadataFilter(const std::string& text) {
 
 Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
   VolumeListQuery q;
-  std::optional<std::string> sort, sort_key, sort_dir;
+  PagingParams paging;
   std::vector<std::string> invalid;
   for (const auto& [k, v] : req.query) {
-    if (k == "limit") {
-      CINDER_ASSIGN_OR_RETURN(q.limit, ParseLimit(v));
-    } else if (k == "marker") {
-      q.marker = v;
-    } else if (k == "sort") {
-      sort = v;
-    } else if (k == "sort_key") {
-      sort_key = v;
-    } else if (k == "sort_dir") {
-      sort_dir = v;
+    if (paging.Take(k, v)) {
+      continue;
     } else if (k == "all_tenants") {
       CINDER_ASSIGN_OR_RETURN(q.all_tenants, ParseBool(k, v));
     } else if (k == "project_id" && req.ctx.is_admin) {
@@ -203,8 +195,11 @@ Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
       invalid.push_back(k);
     }
   }
+  CINDER_RETURN_IF_ERROR(paging.Finish());
   if (!invalid.empty()) return InvalidFilters(invalid, "name, status, availability_zone, metadata");
-  CINDER_RETURN_IF_ERROR(ParseSortParams(sort, sort_key, sort_dir, &q.sort));
+  q.limit = paging.limit;
+  q.marker = paging.marker;
+  q.sort = paging.sort;
   return q;
 }
 
@@ -225,11 +220,9 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
   int64_t item_count = q->with_count && list->count > 0 ? list->count
                                                         : static_cast<int64_t>(list->volumes.size());
-  if (!list->volumes.empty() && limit <= item_count) {
-    w.Key("volumes_links").BeginArray().BeginObject();
-    w.Key("rel").String("next");
-    w.Key("href").String(NextLink(req, detail ? "volumes/detail" : "volumes", list->volumes.back().id));
-    w.EndObject().EndArray();
+  if (!list->volumes.empty()) {
+    WriteNextLink(w, req, "volumes_links", detail ? "volumes/detail" : "volumes", limit, item_count,
+                  list->volumes.back().id);
   }
   if (q->with_count) w.Key("count").Int(list->count);
   w.EndObject();
