@@ -5,6 +5,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "common/util.h"
+
 namespace cinder::json {
 
 namespace {
@@ -77,36 +79,6 @@ void AppendUtf8(std::string* out, uint32_t cp) {
   }
 }
 
-// from_chars reports overflow and underflow alike as out of range. Tell them apart by the
-// decimal exponent of the literal's first significant digit: out-of-range values sit far
-// from 10^0 on one side or the other.
-bool Overflows(std::string_view s) {
-  size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
-  int64_t lead = 0;
-  bool found = false;
-  size_t j = i;
-  while (j < s.size() && IsDigit(s[j])) ++j;
-  for (size_t k = i; k < j && !found; ++k) {
-    if (s[k] != '0') lead = static_cast<int64_t>(j - k) - 1, found = true;
-  }
-  if (j < s.size() && s[j] == '.') {
-    const size_t f = ++j;
-    while (j < s.size() && IsDigit(s[j])) ++j;
-    for (size_t k = f; k < j && !found; ++k) {
-      if (s[k] != '0') lead = -static_cast<int64_t>(k - f) - 1, found = true;
-    }
-  }
-  int64_t exp = 0;
-  if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
-    ++j;
-    bool neg = false;
-    if (j < s.size() && (s[j] == '-' || s[j] == '+')) neg = s[j++] == '-';
-    // Saturate: an exponent with a thousand digits is still just "huge".
-    for (; j < s.size() && IsDigit(s[j]); ++j) exp = std::min<int64_t>(exp * 10 + (s[j] - '0'), 1'000'000'000);
-    if (neg) exp = -exp;
-  }
-  return found && lead + exp > 0;
-}
 
 // Merges repeated keys the way a Python dict would: the first position, the last value.
 // The common case, no repeats, costs a few comparisons and no allocation for small objects.
@@ -508,7 +480,7 @@ class Parser {
     double d = 0;
     const auto r = std::from_chars(start, p_, d);
     if (r.ec == std::errc::result_out_of_range) {
-      if (Overflows(std::string_view(start, static_cast<size_t>(p_ - start)))) {
+      if (DecimalOverflows(std::string_view(start, static_cast<size_t>(p_ - start)))) {
         return Fail(start, "number is too large for a double");
       }
       d = (*start == '-') ? -0.0 : 0.0;

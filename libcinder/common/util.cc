@@ -1,5 +1,7 @@
 #include "common/util.h"
 
+#include <algorithm>
+
 #include <unistd.h>
 
 #include <cctype>
@@ -129,6 +131,37 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep) {
     out += parts[i];
   }
   return out;
+}
+
+// from_chars reports overflow and underflow alike as out of range. Tell them apart by the
+// decimal exponent of the literal's first significant digit: out-of-range values sit far
+// from 10^0 on one side or the other.
+bool DecimalOverflows(std::string_view s) {
+  size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
+  int64_t lead = 0;
+  bool found = false;
+  size_t j = i;
+  while (j < s.size() && (s[j] >= '0' && s[j] <= '9')) ++j;
+  for (size_t k = i; k < j && !found; ++k) {
+    if (s[k] != '0') lead = static_cast<int64_t>(j - k) - 1, found = true;
+  }
+  if (j < s.size() && s[j] == '.') {
+    const size_t f = ++j;
+    while (j < s.size() && (s[j] >= '0' && s[j] <= '9')) ++j;
+    for (size_t k = f; k < j && !found; ++k) {
+      if (s[k] != '0') lead = -static_cast<int64_t>(k - f) - 1, found = true;
+    }
+  }
+  int64_t exp = 0;
+  if (j < s.size() && (s[j] == 'e' || s[j] == 'E')) {
+    ++j;
+    bool neg = false;
+    if (j < s.size() && (s[j] == '-' || s[j] == '+')) neg = s[j++] == '-';
+    // Saturate: an exponent with a thousand digits is still just "huge".
+    for (; j < s.size() && (s[j] >= '0' && s[j] <= '9'); ++j) exp = std::min<int64_t>(exp * 10 + (s[j] - '0'), 1'000'000'000);
+    if (neg) exp = -exp;
+  }
+  return found && lead + exp > 0;
 }
 
 }  // namespace cinder

@@ -28,6 +28,9 @@ std::string FormatGb(double gb);
 std::optional<int64_t> ParseInt(std::string_view s);
 std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+// For a decimal literal [-]digits[.digits][(e|E)[+-]digits] that std::from_chars found out of
+// range: whether it is too large (true) rather than too small (false) for a double.
+bool DecimalOverflows(std::string_view s);
 std::string Trim(std::string_view s);
 std::string ToLower(std::string_view s);
 

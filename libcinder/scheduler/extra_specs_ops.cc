@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/util.h"
+
 namespace cinder::scheduler {
 
 namespace {
@@ -63,34 +65,6 @@ bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
          });
 }
 
-// from_chars reports overflow and underflow alike as out of range. Tell them apart by the
-// decimal exponent of the first significant digit (the literal is [-]digits[.digits][e..]).
-bool Overflows(std::string_view s) {
-  size_t i = (!s.empty() && s[0] == '-') ? 1 : 0;
-  int64_t lead = 0;
-  bool found = false;
-  size_t j = i;
-  while (j < s.size() && IsDigit(s[j])) ++j;
-  for (size_t k = i; k < j && !found; ++k) {
-    if (s[k] != '0') lead = static_cast<int64_t>(j - k) - 1, found = true;
-  }
-  if (j < s.size() && s[j] == '.') {
-    const size_t f = ++j;
-    while (j < s.size() && IsDigit(s[j])) ++j;
-    for (size_t k = f; k < j && !found; ++k) {
-      if (s[k] != '0') lead = -static_cast<int64_t>(k - f) - 1, found = true;
-    }
-  }
-  int64_t exp = 0;
-  if (j < s.size() && s[j] == 'e') {
-    ++j;
-    bool neg = false;
-    if (j < s.size() && (s[j] == '-' || s[j] == '+')) neg = s[j++] == '-';
-    for (; j < s.size() && IsDigit(s[j]); ++j) exp = std::min<int64_t>(exp * 10 + (s[j] - '0'), 1'000'000'000);
-    if (neg) exp = -exp;
-  }
-  return found && lead + exp > 0;
-}
 
 // Python's float(str), or nullopt where it raises ValueError. Unicode digits other than
 // ASCII, which Python also accepts, never occur in capability reports and are refused.
@@ -143,7 +117,7 @@ std::optional<double> PyFloat(std::string_view s) {
   const auto r = std::from_chars(buf.data(), buf.data() + buf.size(), d);
   if (r.ec == std::errc::result_out_of_range) {
     // Python rounds to inf or 0 instead of failing.
-    const double mag = Overflows(buf) ? std::numeric_limits<double>::infinity() : 0.0;
+    const double mag = DecimalOverflows(buf) ? std::numeric_limits<double>::infinity() : 0.0;
     return neg ? -mag : mag;
   }
   if (r.ec != std::errc() || r.ptr != buf.data() + buf.size()) return std::nullopt;
