@@ -2,6 +2,7 @@
 #ifndef CINDER_VOLUME_MANAGER_H_
 #define CINDER_VOLUME_MANAGER_H_
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -63,6 +64,19 @@ class VolumeManager {
                              const std::optional<std::string>& status,
                              const std::optional<std::string>& attach_status,
                              const std::optional<std::string>& migration_status) = 0;
+
+  // How many volumes ctx's project has (every project's for an admin with all_tenants), their
+  // total size in GiB, and each metadata key with its distinct values (3.12, 3.36).
+  struct Summary {
+    int64_t total_count = 0;
+    int64_t total_size = 0;
+    std::map<std::string, std::vector<std::string>> metadata;
+  };
+  virtual Result<Summary> GetVolumeSummary(const RequestContext& ctx, bool all_tenants) = 0;
+
+  // The availability zones of the cinder-volume services; a zone is available while one of its
+  // services is enabled.
+  virtual Result<std::vector<std::pair<std::string, bool>>> ListAvailabilityZones(const RequestContext& ctx) = 0;
 
   virtual Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id) = 0;
   // Merges `metadata` into the volume's (or replaces it all when `replace`); returns the result.

@@ -123,6 +123,7 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   std::vector<std::string> rest(seg.begin() + static_cast<long>(i) + 1, seg.end());
   if (seg[i] == "volumes") return HandleVolumes(options_, *volumes_, req, rest);
   if (seg[i] == "os-services") return HandleServices(*volumes_, req, rest);
+  if (seg[i] == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
   if (seg[i] == "types") return HandleTypes(*volumes_, req, rest);
   if (seg[i] == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
   if (seg[i] == "capabilities") return HandleCapabilities(*volumes_, req, rest);

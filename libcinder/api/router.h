@@ -33,6 +33,8 @@ ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vect
 // Handlers of /messages (3.3), in messages.cc.
 ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
                            const std::vector<std::string>& rest);
+// Handlers of /os-availability-zone, in services.cc.
+ApiResponse HandleAvailabilityZones(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /os-services, in services.cc.
 ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 

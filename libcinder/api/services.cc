@@ -97,4 +97,21 @@ ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::v
   return Fault(404, "The resource could not be found.");
 }
 
+// GET /os-availability-zone: the zones of the volume services (contrib/availability_zones.py).
+ApiResponse HandleAvailabilityZones(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+  if (!rest.empty()) return Fault(404, "The resource could not be found.");
+  if (req.method != "GET") return Fault(405, "The method is not allowed.");
+  auto zones = volumes.ListAvailabilityZones(req.ctx);
+  if (!zones.ok()) return FaultFrom(zones.status());
+  JsonWriter w;
+  w.BeginObject().Key("availabilityZoneInfo").BeginArray();
+  for (const auto& [name, available] : *zones) {
+    w.BeginObject().Key("zoneName").String(name);
+    w.Key("zoneState").BeginObject().Key("available").Bool(available).EndObject();
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return Json(200, w.Take());
+}
+
 }  // namespace cinder::api

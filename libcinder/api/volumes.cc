@@ -526,6 +526,32 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
     if (m == "POST") return Create(volumes, req);
     return Fault(405, "The method is not allowed.");
   }
+  if (rest.size() == 1 && rest[0] == "summary" && req.version.AtLeast(3, 12)) {
+    if (m != "GET") return Fault(405, "The method is not allowed.");
+    bool all_tenants = false;
+    if (auto a = req.Query("all_tenants")) {
+      auto b = ParseBool("all_tenants", *a);
+      if (!b.ok()) return FaultFrom(b.status());
+      all_tenants = *b;
+    }
+    auto sum = volumes.GetVolumeSummary(req.ctx, all_tenants);
+    if (!sum.ok()) return FaultFrom(sum.status());
+    JsonWriter w;
+    w.BeginObject().Key("volume-summary").BeginObject();
+    w.Key("total_count").Int(sum->total_count);
+    w.Key("total_size").Int(sum->total_size);
+    if (req.version.AtLeast(3, 36)) {
+      w.Key("metadata").BeginObject();
+      for (const auto& [k, values] : sum->metadata) {
+        w.Key(k).BeginArray();
+        for (const auto& v : values) w.String(v);
+        w.EndArray();
+      }
+      w.EndObject();
+    }
+    w.EndObject().EndObject();
+    return Json(200, w.Take());
+  }
   if (rest.size() == 1 && rest[0] == "detail") {
     return m == "GET" ? List(options, volumes, req, /*detail=*/true)
                       : Fault(405, "The method is not allowed.");

@@ -622,6 +622,25 @@ Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefi
   });
 }
 
+Result<Store::VolumeSummary> Store::SummarizeVolumes(const ProjectScope& scope) {
+  return impl_->Run<VolumeSummary>([&](soci::session& s) -> Result<VolumeSummary> {
+    VolumeSummary out;
+    Query q;
+    q.sql = "SELECT COUNT(*), COALESCE(SUM(v.size), 0) FROM volumes v WHERE v.deleted = 0";
+    AddScope(&q, scope);
+    auto rows = Select(s, q);
+    out.count = ToInt(rows.at(0)[0]);
+    out.size = ToInt(rows.at(0)[1]);
+    Query m;
+    m.sql = "SELECT DISTINCT m.key, m.value FROM volume_metadata m JOIN volumes v ON v.id = m.volume_id "
+            "WHERE m.deleted = 0 AND v.deleted = 0";
+    AddScope(&m, scope);
+    m.sql += " ORDER BY m.key, m.value";
+    for (const auto& r : Select(s, m)) out.metadata[r[0].value_or("")].push_back(r[1].value_or(""));
+    return out;
+  });
+}
+
 Result<Metadata> Store::GetVolumeMetadata(const std::string& id) {
   return impl_->Run<Metadata>([&](soci::session& s) -> Result<Metadata> {
     Query q;

@@ -101,6 +101,15 @@ class Store {
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix,
                                               const std::vector<std::string>& statuses);
 
+  // Live volumes of `scope`: how many, their total size, and every metadata key with its
+  // distinct values (GET /volumes/summary).
+  struct VolumeSummary {
+    int64_t count = 0;
+    int64_t size = 0;
+    std::map<std::string, std::vector<std::string>> metadata;
+  };
+  Result<VolumeSummary> SummarizeVolumes(const ProjectScope& scope);
+
   // Volume metadata.
   Result<Metadata> GetVolumeMetadata(const std::string& id);
   // Merges (or, when `replace`, replaces) the metadata of a live volume in one transaction;

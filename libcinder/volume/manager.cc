@@ -1,6 +1,7 @@
 // VolumeManagerImpl: the API side of volumes (what cinder/volume/api.py is to Cinder):
 // validation, the DB record, and the work handed over the transport to the scheduler and the
 // volume hosts. VolumeManager::Open runs the whole embedded service in process.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -198,6 +199,27 @@ class VolumeManagerImpl : public VolumeManager {
       if (r.backend_host == *backend) return PoolInfo{r.host, r.backend_host, std::move(r.capabilities)};
     }
     return NotFound("Can't find service: " + host);
+  }
+
+  Result<Summary> GetVolumeSummary(const RequestContext& ctx, bool all_tenants) override {
+    ProjectScope scope = ctx.project_id;
+    if (ctx.is_admin && all_tenants) scope.reset();
+    CINDER_ASSIGN_OR_RETURN(auto s, store_->SummarizeVolumes(scope));
+    return Summary{s.count, s.size, std::move(s.metadata)};
+  }
+
+  Result<std::vector<std::pair<std::string, bool>>> ListAvailabilityZones(const RequestContext& ctx) override {
+    CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+    std::vector<std::pair<std::string, bool>> zones;
+    for (const auto& svc : services) {
+      auto it = std::find_if(zones.begin(), zones.end(), [&](const auto& z) { return z.first == svc.availability_zone; });
+      if (it == zones.end()) {
+        zones.emplace_back(svc.availability_zone, !svc.disabled);
+      } else {
+        it->second = it->second || !svc.disabled;
+      }
+    }
+    return zones;
   }
 
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {

@@ -112,3 +112,21 @@ def test_capacity_without_over_subscription_is_never_exceeded(placed):
     assert states == ["available", "available", "error"]
     code, body, _ = placed.request("GET", placed.url("/volumes/detail?availability_zone=az2&status=available"))
     assert sum(v["size"] for v in body["volumes"]) <= 5
+
+
+def test_availability_zones_and_the_summary(placed):
+    zones = {r["Name"]: r["Status"] for r in table_rows(placed.cinder("availability-zone-list").stdout)}
+    assert zones == {"az1": "available", "az2": "available"}
+    code, body, _ = placed.request("GET", placed.url("/volumes/detail"))
+    live = body["volumes"]
+    summary = placed.cinder_table("summary")
+    assert int(summary["total_count"]) == len(live)
+    assert int(summary["total_size"]) == sum(v["size"] for v in live)
+    placed.cinder("metadata", live[0]["id"], "set", "team=storage")
+    placed.cinder("metadata", live[1]["id"], "set", "team=db")
+    code, body, _ = placed.request("GET", placed.url("/volumes/summary"))
+    assert body["volume-summary"]["metadata"] == {"team": ["db", "storage"]}
+    code, body, _ = placed.request("GET", placed.url("/volumes/summary"), version="volume 3.12")
+    assert "metadata" not in body["volume-summary"]
+    code, body, _ = placed.request("GET", placed.url("/volumes/summary"), version="volume 3.11")
+    assert (code, body["itemNotFound"]["message"]) == (404, "Volume summary could not be found.")
