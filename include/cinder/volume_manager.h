@@ -116,6 +116,13 @@ class VolumeManager {
   virtual Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id,
                                            const std::string& key) = 0;
 
+  // Admin: the projects that may use a private type, and changes to that list. NotFound for
+  // the list of a public type; FailedPrecondition for changing one.
+  virtual Result<std::vector<std::string>> ListVolumeTypeAccess(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status AddVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) = 0;
+  virtual Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id,
+                                        const std::string& project) = 0;
+
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.
   virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;

@@ -195,6 +195,37 @@ ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
   return Fault(405, "The method is not allowed.");
 }
 
+// POST /types/{id}/action: addProjectAccess / removeProjectAccess {"project": P}.
+ApiResponse TypeAction(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  for (const char* action : {"addProjectAccess", "removeProjectAccess"}) {
+    if (!(*body)->has(action)) continue;
+    auto arg = Member(*body, action);
+    if (!arg.ok()) return FaultFrom(arg.status());
+    auto project = OptString(*arg, "project", /*nullable=*/false);
+    if (!project.ok()) return FaultFrom(project.status());
+    if (!*project || Trim(**project).empty()) return Fault(400, "'project' is a required property");
+    Status st = std::string(action) == "addProjectAccess" ? volumes.AddVolumeTypeAccess(req.ctx, id, **project)
+                                                           : volumes.RemoveVolumeTypeAccess(req.ctx, id, **project);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  return Fault(400, "Invalid input received: Unknown action");
+}
+
+ApiResponse TypeAccess(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  if (req.method != "GET") return Fault(405, "The method is not allowed.");
+  auto projects = volumes.ListVolumeTypeAccess(req.ctx, id);
+  if (!projects.ok()) return FaultFrom(projects.status());
+  JsonWriter w;
+  w.BeginObject().Key("volume_type_access").BeginArray();
+  for (const auto& p : *projects) {
+    w.BeginObject().Key("volume_type_id").String(id).Key("project_id").String(p).EndObject();
+  }
+  w.EndArray().EndObject();
+  return Json(200, w.Take());
+}
+
 }  // namespace
 
 ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
@@ -217,6 +248,10 @@ ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vect
     }
     return Fault(405, "The method is not allowed.");
   }
+  if (rest[1] == "action" && rest.size() == 2) {
+    return m == "POST" ? TypeAction(volumes, req, id) : Fault(405, "The method is not allowed.");
+  }
+  if (rest[1] == "os-volume-type-access" && rest.size() == 2) return TypeAccess(volumes, req, id);
   if (rest[1] == "extra_specs" && rest.size() <= 3) {
     return ExtraSpecs(volumes, req, id, rest.size() == 3 ? std::optional<std::string>(rest[2]) : std::nullopt);
   }

@@ -79,7 +79,7 @@ const std::vector<Migration>& Migrations() {
                  "WHERE deleted = 0");
        }},
       {3,
-       [](soci::session& s, bool) {
+       [](soci::session& s, bool pg) {
          // User messages (API 3.3), as Cinder's messages table.
          Exec(s, std::string("CREATE TABLE messages (id VARCHAR(36) PRIMARY KEY, ") +
                      "project_id VARCHAR(255) NOT NULL, request_id VARCHAR(255), "
@@ -93,6 +93,12 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
                  "(volume_type_id, key) WHERE deleted = 0");
          Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
+         // Which projects may use a private type (os-volume-type-access).
+         Exec(s, "CREATE TABLE volume_type_projects (id " + Serial(pg) +
+                     ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+                     "project_id VARCHAR(255) NOT NULL, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX volume_type_projects_key ON volume_type_projects "
+                 "(volume_type_id, project_id) WHERE deleted = 0");
          // What each pool last reported; claims lock its row (generation).
          Exec(s, "CREATE TABLE pools (host VARCHAR(255) PRIMARY KEY, backend_host VARCHAR(255) NOT NULL, "
                  "capabilities TEXT NOT NULL, allocated_at_report DOUBLE PRECISION NOT NULL DEFAULT 0, "
@@ -770,6 +776,9 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
     run("DELETE FROM volume_type_extra_specs WHERE volume_type_id IN (SELECT id FROM volume_types "
         "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_type_projects WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_type_projects WHERE volume_type_id IN (SELECT id FROM volume_types "
+        "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_types WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM services WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM messages WHERE deleted = 1 AND deleted_at < $CUTOFF");

@@ -64,7 +64,13 @@ class Store {
 
   // Volume types (types.cc), with their extra specs. GetVolumeType takes an id or a name.
   Result<VolumeType> GetVolumeType(const std::string& name_or_id);
-  Result<std::vector<VolumeType>> ListVolumeTypes(const std::optional<bool>& is_public);
+  // `is_public` filters; `with_access_for`: also the private types that project may use.
+  Result<std::vector<VolumeType>> ListVolumeTypes(const std::optional<bool>& is_public,
+                                                  const std::optional<std::string>& with_access_for = std::nullopt);
+  // Projects that may use a private type; AlreadyExists / NotFound with Cinder's messages.
+  Result<std::vector<std::string>> ListTypeAccess(const std::string& type_id);
+  Status AddTypeAccess(const std::string& type_id, const std::string& project_id);
+  Status RemoveTypeAccess(const std::string& type_id, const std::string& project_id);
   // AlreadyExists when a live type has the name.
   Status CreateVolumeType(const VolumeType& t);
   // Changes what is given; NotFound / AlreadyExists (name taken).

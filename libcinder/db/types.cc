@@ -67,11 +67,19 @@ Result<VolumeType> Store::GetVolumeType(const std::string& name_or_id) {
   });
 }
 
-Result<std::vector<VolumeType>> Store::ListVolumeTypes(const std::optional<bool>& is_public) {
+Result<std::vector<VolumeType>> Store::ListVolumeTypes(const std::optional<bool>& is_public,
+                                                       const std::optional<std::string>& with_access_for) {
   return impl_->Run<std::vector<VolumeType>>([&](soci::session& s) -> Result<std::vector<VolumeType>> {
     Query q;
     q.sql = std::string("SELECT ") + kTypeColumns + " FROM volume_types WHERE deleted = 0";
-    if (is_public) q.sql += std::string(" AND is_public = ") + (*is_public ? "1" : "0");
+    if (is_public) {
+      q.sql += std::string(" AND (is_public = ") + (*is_public ? "1" : "0");
+      if (with_access_for) {
+        q.sql += " OR id IN (SELECT volume_type_id FROM volume_type_projects WHERE deleted = 0 AND "
+                 "project_id = " + q.P(*with_access_for) + ")";
+      }
+      q.sql += ")";
+    }
     q.sql += " ORDER BY created_at DESC, id DESC";
     std::vector<VolumeType> out;
     for (const auto& r : Select(s, q)) out.push_back(ToType(r));
@@ -161,6 +169,44 @@ Result<bool> Store::DeleteExtraSpec(const std::string& type_id, const std::strin
   });
   if (!st.ok()) return st;
   return changed;
+}
+
+Result<std::vector<std::string>> Store::ListTypeAccess(const std::string& type_id) {
+  return impl_->Run<std::vector<std::string>>([&](soci::session& s) -> Result<std::vector<std::string>> {
+    Query q;
+    q.sql = "SELECT project_id FROM volume_type_projects WHERE deleted = 0 AND volume_type_id = " + q.P(type_id) +
+            " ORDER BY project_id";
+    std::vector<std::string> out;
+    for (const auto& r : Select(s, q)) out.push_back(r[0].value_or(""));
+    return out;
+  });
+}
+
+Status Store::AddTypeAccess(const std::string& type_id, const std::string& project_id) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    if (!TypeExists(s, type_id)) return NotFound("Volume type " + type_id + " could not be found.");
+    Query q;
+    q.sql = "INSERT INTO volume_type_projects (volume_type_id, project_id, created_at) VALUES (" + q.P(type_id) +
+            ", " + q.P(project_id) + ", " + q.P(NowIso()) + ") ON CONFLICT (volume_type_id, project_id) "
+            "WHERE deleted = 0 DO NOTHING";
+    if (Exec(s, q) == 0) {
+      return AlreadyExists("Volume type access for " + type_id + " / " + project_id +
+                           " combination already exists.");
+    }
+    return Status::OK();
+  });
+}
+
+Status Store::RemoveTypeAccess(const std::string& type_id, const std::string& project_id) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "UPDATE volume_type_projects SET deleted = 1, deleted_at = " + q.P(NowIso()) +
+            " WHERE deleted = 0 AND volume_type_id = " + q.P(type_id) + " AND project_id = " + q.P(project_id);
+    if (Exec(s, q) == 0) {
+      return NotFound("Volume type access not found for " + type_id + " / " + project_id + " combination.");
+    }
+    return Status::OK();
+  });
 }
 
 }  // namespace cinder

@@ -222,6 +222,17 @@ class VolumeManagerImpl : public VolumeManager {
     return zones;
   }
 
+  Result<std::vector<std::string>> ListVolumeTypeAccess(const RequestContext& ctx, const std::string& id) override {
+    return types_.ListAccess(ctx, id);
+  }
+  Status AddVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) override {
+    return types_.AddAccess(ctx, id, project);
+  }
+  Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id,
+                                const std::string& project) override {
+    return types_.RemoveAccess(ctx, id, project);
+  }
+
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
     return store_->ListMessages(q, ReadScope(ctx), options_.osapi_max_limit);
   }
@@ -253,8 +264,10 @@ class VolumeManagerImpl : public VolumeManager {
       for (const auto& svc : services) known = known || svc.availability_zone == az;
       if (!known) return InvalidArgument("Invalid input received: Availability zone '" + az + "' is invalid.");
     }
-    CINDER_ASSIGN_OR_RETURN(VolumeType type,
-                            store_->GetVolumeType(req.volume_type.value_or(Store::kDefaultVolumeType)));
+    const std::string type_name = req.volume_type.value_or(Store::kDefaultVolumeType);
+    CINDER_ASSIGN_OR_RETURN(VolumeType type, store_->GetVolumeType(type_name));
+    CINDER_ASSIGN_OR_RETURN(bool usable, types_.Usable(ctx, type));  // a private type needs access
+    if (!usable) return NotFound("Volume type with name " + type_name + " could not be found.");
     Volume v;
     v.id = NewUuid();
     v.has_name = req.name.has_value();

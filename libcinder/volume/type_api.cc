@@ -1,5 +1,7 @@
 #include "volume/type_api.h"
 
+#include <algorithm>
+
 #include "common/util.h"
 
 namespace cinder {
@@ -14,7 +16,39 @@ Status RequireAdmin(const RequestContext& ctx, const char* policy) {
 }  // namespace
 
 Result<std::vector<VolumeType>> TypeApi::List(const RequestContext& ctx, const std::optional<bool>& is_public) {
-  return store_->ListVolumeTypes(ctx.is_admin ? is_public : std::optional<bool>(true));
+  if (ctx.is_admin) return store_->ListVolumeTypes(is_public);
+  return store_->ListVolumeTypes(true, ctx.project_id);  // public ones and the private ones it may use
+}
+
+Result<bool> TypeApi::Usable(const RequestContext& ctx, const VolumeType& t) {
+  if (t.is_public || ctx.is_admin) return true;
+  CINDER_ASSIGN_OR_RETURN(auto projects, store_->ListTypeAccess(t.id));
+  return std::find(projects.begin(), projects.end(), ctx.project_id) != projects.end();
+}
+
+Result<std::vector<std::string>> TypeApi::ListAccess(const RequestContext& ctx, const std::string& id) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:volume_type_access:get_all_for_type"));
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
+  if (t.is_public) return NotFound("Access list not available for public volume types.");
+  return store_->ListTypeAccess(t.id);
+}
+
+Status TypeApi::AddAccess(const RequestContext& ctx, const std::string& id, const std::string& project) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:volume_type_access:addProjectAccess"));
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
+  if (t.is_public) {
+    return FailedPrecondition("Invalid volume type: Type access modification is not applicable to public volume type.");
+  }
+  return store_->AddTypeAccess(t.id, project);
+}
+
+Status TypeApi::RemoveAccess(const RequestContext& ctx, const std::string& id, const std::string& project) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:volume_type_access:removeProjectAccess"));
+  CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
+  if (t.is_public) {
+    return FailedPrecondition("Invalid volume type: Type access modification is not applicable to public volume type.");
+  }
+  return store_->RemoveTypeAccess(t.id, project);
 }
 
 Result<VolumeType> TypeApi::Get(const RequestContext& ctx, const std::string& id) {
@@ -26,7 +60,8 @@ Result<VolumeType> TypeApi::Get(const RequestContext& ctx, const std::string& id
   // By id only, as Cinder's show.
   CINDER_ASSIGN_OR_RETURN(VolumeType t, store_->GetVolumeType(id));
   if (t.id != id) return NotFound("Volume type " + id + " could not be found.");
-  if (!t.is_public && !ctx.is_admin) return NotFound("Volume type " + id + " could not be found.");
+  CINDER_ASSIGN_OR_RETURN(bool usable, Usable(ctx, t));
+  if (!usable) return NotFound("Volume type " + id + " could not be found.");
   return t;
 }
 

@@ -34,6 +34,13 @@ class TypeApi {
   // Admin. NotFound when the key is not set.
   Status DeleteExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key);
 
+  // Private types' access lists (os-volume-type-access), admin.
+  Result<std::vector<std::string>> ListAccess(const RequestContext& ctx, const std::string& id);
+  Status AddAccess(const RequestContext& ctx, const std::string& id, const std::string& project);
+  Status RemoveAccess(const RequestContext& ctx, const std::string& id, const std::string& project);
+  // Whether ctx may use `t` (public, admin, or a project on its access list).
+  Result<bool> Usable(const RequestContext& ctx, const VolumeType& t);
+
  private:
   Store* store_;
 };

@@ -69,3 +69,32 @@ def test_type_bad_input(service):
         400, "Specify volume type name, description, is_public or a combination thereof.")
     code, body, _ = service.request("GET", service.url("/types?is_public=maybe"))
     assert (code, body["badRequest"]["message"]) == (400, "Invalid is_public filter [maybe]")
+
+
+def test_private_types_and_their_access_lists(service):
+    created = table_rows(service.cinder("type-create", "secret", "--is-public", "false").stdout)[0]
+    assert created["Is_Public"] == "False"
+    type_id = created["ID"]
+    service.cinder("type-access-add", "--volume-type", type_id, "--project-id", "p-one")
+    service.cinder("type-access-add", "--volume-type", type_id, "--project-id", "p-two")
+    rows = table_rows(service.cinder("type-access-list", "--volume-type", type_id).stdout)
+    assert sorted(r["Project_ID"] for r in rows) == ["p-one", "p-two"]
+    res = service.cinder("type-access-add", "--volume-type", type_id, "--project-id", "p-one", check=False)
+    assert f"Volume type access for {type_id} / p-one combination already exists." in res.stderr
+    service.cinder("type-access-remove", "--volume-type", type_id, "--project-id", "p-two")
+    res = service.cinder("type-access-remove", "--volume-type", type_id, "--project-id", "p-two", check=False)
+    assert f"Volume type access not found for {type_id} / p-two combination." in res.stderr
+    # GET /types shows public types only; is_public=None (what the client asks) shows all.
+    names = [r["Name"] for r in table_rows(service.cinder("type-list").stdout)]
+    assert "secret" in names
+    code, body, _ = service.request("GET", service.url("/types"))
+    assert "secret" not in [t["name"] for t in body["volume_types"]]
+    # Public types have no access list.
+    code, body, _ = service.request("GET", service.url("/types/default"))
+    default_id = body["volume_type"]["id"]
+    code, body, _ = service.request("GET", service.url(f"/types/{default_id}/os-volume-type-access"))
+    assert (code, body["itemNotFound"]["message"]) == (404, "Access list not available for public volume types.")
+    code, body, _ = service.request("POST", service.url(f"/types/{default_id}/action"),
+                                    {"addProjectAccess": {"project": "x"}})
+    assert (code, body["badRequest"]["message"]) == (
+        400, "Invalid volume type: Type access modification is not applicable to public volume type.")

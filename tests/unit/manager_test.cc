@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <thread>
@@ -278,6 +279,36 @@ TEST_CASE("a create the driver fails is rescheduled to another pool, never the s
   m->Drain();
   CHECK(m->GetVolume(kCtx, w->id)->status == "error");
   CHECK(m->GetVolume(kCtx, w->id)->host.empty());
+}
+
+TEST_CASE("a private type is seen and used only by the projects on its access list") {
+  testing::TempDir dir;
+  auto m = OpenManager(TestOptions(dir.path()));
+  VolumeType t;
+  t.name = "secret";
+  t.is_public = false;
+  auto created = m->CreateVolumeType(kCtx, t);
+  REQUIRE(created.ok());
+  RequestContext member{"u", "p-member", {"member"}, false, "req-1"};
+  RequestContext stranger{"u", "p-stranger", {"member"}, false, "req-2"};
+  REQUIRE(m->AddVolumeTypeAccess(kCtx, created->id, "p-member").ok());
+  auto names = [&](const RequestContext& ctx) {
+    std::vector<std::string> out;
+    for (const auto& type : *m->ListVolumeTypes(ctx, true)) out.push_back(type.name);
+    return out;
+  };
+  CHECK(std::find(names(member).begin(), names(member).end(), "secret") != names(member).end());
+  auto seen = names(stranger);
+  CHECK(std::find(seen.begin(), seen.end(), "secret") == seen.end());
+  CHECK(m->GetVolumeType(member, created->id).ok());
+  CHECK(m->GetVolumeType(stranger, created->id).status().code() == Code::kNotFound);
+  VolumeCreate c;
+  c.size = 1;
+  c.volume_type = "secret";
+  CHECK(m->CreateVolume(member, c).ok());
+  CHECK(m->CreateVolume(stranger, c).status().message() == "Volume type with name secret could not be found.");
+  CHECK(m->AddVolumeTypeAccess(member, created->id, "x").code() == Code::kPermissionDenied);
+  m->Drain();
 }
 
 TEST_CASE("on start, volumes an earlier run left half-done are repaired") {
