@@ -27,7 +27,9 @@ struct RpcRequest {
 
 // The newest RPC version this library speaks; a server refuses newer requests with
 // Unimplemented rather than misreading them.
-inline constexpr int kRpcVersion = 1;
+// Version 2: creates go to a scheduler, which places them (select_backend is gone). Services of
+// different versions do not mix: upgrade every service of a deployment together.
+inline constexpr int kRpcVersion = 2;
 
 // Serves the requests of one topic: returns the reply payload, or an error that reaches the
 // caller as the same Status (code and message). Called on the transport's worker threads.

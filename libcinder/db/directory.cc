@@ -30,6 +30,7 @@ class DbDirectory : public Directory {
       if (it != cache_.end() && now - it->second.first < std::chrono::seconds(1)) return it->second.second;
     }
     CINDER_ASSIGN_OR_RETURN(auto endpoints, Lookup(topic));
+    if (endpoints.empty()) return endpoints;  // a service about to start must be found at once
     std::lock_guard<std::mutex> l(mu_);
     if (cache_.size() > 4096) cache_.clear();
     cache_[topic] = {now, endpoints};

@@ -166,6 +166,7 @@ class Store {
   Result<int64_t> Purge(const std::string& before_iso);
 
  private:
+  Status CreateVolumeTypeRow(const VolumeType& t);
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -88,7 +88,21 @@ Result<std::vector<VolumeType>> Store::ListVolumeTypes(const std::optional<bool>
   });
 }
 
+// A concurrent create of the same name that passed the check: the unique index stops it.
+static Status NameConflict(const Status& st, const std::string& name) {
+  if (st.ok()) return st;
+  const std::string& m = st.message();
+  if (m.find("UNIQUE") != std::string::npos || m.find("unique") != std::string::npos) {
+    return AlreadyExists("Volume Type " + name + " already exists.");
+  }
+  return st;
+}
+
 Status Store::CreateVolumeType(const VolumeType& t) {
+  return NameConflict(CreateVolumeTypeRow(t), t.name);
+}
+
+Status Store::CreateVolumeTypeRow(const VolumeType& t) {
   return impl_->Tx([&](soci::session& s) -> Status {
     if (NameTaken(s, t.name, "")) return AlreadyExists("Volume Type " + t.name + " already exists.");
     Query q;
@@ -109,7 +123,7 @@ Status Store::CreateVolumeType(const VolumeType& t) {
 Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::string>& name,
                                const std::optional<std::string>& description,
                                const std::optional<bool>& is_public) {
-  return impl_->Tx([&](soci::session& s) -> Status {
+  return NameConflict(impl_->Tx([&](soci::session& s) -> Status {
     if (!TypeExists(s, id)) return NotFound("Volume type " + id + " could not be found.");
     if (name && NameTaken(s, *name, id)) return AlreadyExists("Volume Type " + id + " already exists.");
     Query q;
@@ -120,7 +134,7 @@ Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::s
     q.sql += " WHERE deleted = 0 AND id = " + q.P(id);
     Exec(s, q);
     return Status::OK();
-  });
+  }), id);
 }
 
 Status Store::DeleteVolumeType(const std::string& id) {

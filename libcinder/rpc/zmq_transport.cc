@@ -348,8 +348,15 @@ class ZmqTransport : public Transport {
   void Release(const std::string& endpoint, zmq::socket_t s) {
     std::lock_guard<std::mutex> l(idle_mu_);
     if (stopped_idle_) return;
+    if (idle_.size() >= 256 && !idle_.count(endpoint)) idle_.clear();  // bounded: old endpoints go
     auto& list = idle_[endpoint];
     if (list.size() < 16) list.push_back(std::move(s));
+  }
+
+  // An endpoint that did not answer (its server died or moved): its kept connections go.
+  void DropIdle(const std::string& endpoint) {
+    std::lock_guard<std::mutex> l(idle_mu_);
+    idle_.erase(endpoint);
   }
 
   // Waits on `s` until `until` for a frame set of `kind` ("ACK" or "REPLY") for `id`.
@@ -404,12 +411,16 @@ class ZmqTransport : public Transport {
       const std::string id = NewUuid();
       zmq::socket_t s = Open(endpoints[i], topic, request, id, call);
       Frames f;
-      if (!Await(s, "ACK", id, accept_until, &f)) continue;  // not taken: the next server
+      if (!Await(s, "ACK", id, accept_until, &f)) {  // not taken: the next server
+        DropIdle(endpoints[i]);
+        continue;
+      }
       if (!call) {
         Release(endpoints[i], std::move(s));
         return std::string();
       }
       if (!Await(s, "REPLY", id, deadline, &f)) {
+        DropIdle(endpoints[i]);
         return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " +
                                                    endpoints[i] + " (" + topic + ") within " +
                                                    std::to_string(timeout.count()) + " ms");

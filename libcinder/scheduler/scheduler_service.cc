@@ -149,7 +149,8 @@ class SchedulerServiceImpl : public SchedulerService {
     spec->exclude = tried;
     auto usable = UsableBackends();
     if (!usable.ok()) {
-      Fail(ctx, *vol, usable.status().message());
+      // The database is briefly unreachable: the volume stays unplaced and a sweep places it.
+      std::cerr << "cinder-scheduler: cannot place volume " << id << " now: " << usable.status().ToString() << "\n";
       return;
     }
     // The best few candidates at a time: most requests take the first; a pool other
@@ -167,11 +168,15 @@ class SchedulerServiceImpl : public SchedulerService {
                                          PoolState fresh = FromReport(report, *cand, allocated_now);
                                          return scheduler_->Passes(*spec, fresh);
                                        });
-        if (!claim.ok()) {
-          Fail(ctx, *vol, claim.status().message());
+        if (!claim.ok()) {  // as above: a sweep places it later
+          std::cerr << "cinder-scheduler: cannot place volume " << id << " now: " << claim.status().ToString() << "\n";
           return;
         }
-        if (*claim == ClaimResult::kVolumeGone) return;
+        if (*claim == ClaimResult::kVolumeGone) {
+          // Placed already: by another scheduler, or by this claim when its COMMIT was retried.
+          auto now = store_->GetVolume(id, std::nullopt);
+          if (!now.ok() || now->host != cand->host || now->status != vs::kCreating) return;
+        }
         if (*claim == ClaimResult::kNoRoom) {
           full.insert(cand->host);
           RefreshPool(cand->host);  // other schedulers filled it: learn its figures now
@@ -186,21 +191,38 @@ class SchedulerServiceImpl : public SchedulerService {
         RpcRequest req;
         req.ctx = ctx;
         req.method = "create_volume";
-        req.args = rpc::Args()
-                       .Set("id", id)
-                       .Set("size", vol->size)
-                       .Set("attempt", static_cast<int64_t>(attempt))
-                       .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","))
-                       .Encode();
+        rpc::Args out;
+        out.Set("id", id)
+            .Set("size", vol->size)
+            .Set("attempt", static_cast<int64_t>(attempt))
+            .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","));
+        // The hints go along, so that a reschedule honours them too.
+        for (const char* hint : {"hint.same_host", "hint.different_host", "hint.query"}) {
+          if (auto h = args.Str(hint); h.ok()) out.Set(hint, *h);
+        }
+        req.args = out.Encode();
         Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, std::chrono::milliseconds(3000));
         if (st.ok()) return;
-        // Its host did not take it (it just died): give the space back and try the next pool.
+        // Its host did not take it (it just died): give the space back, and leave the rest of
+        // that backend's pools alone for this request.
         std::cerr << "cinder-scheduler: " << cand->backend_host << " did not accept volume " << id << ": "
                   << st.ToString() << "\n";
-        (void)store_->ReleaseClaim(id, cand->host);
-        std::lock_guard<std::mutex> l(mu_);
-        auto it = pools_.find(cand->host);
-        if (it != pools_.end()) ConsumeFromVolume(&it->second, -static_cast<double>(vol->size));
+        bool released = false;
+        for (int i = 0; i < 3 && !released; ++i) {
+          auto r = store_->ReleaseClaim(id, cand->host);
+          released = r.ok();  // false: no longer there (deleted meanwhile): nothing to give back
+          if (r.ok() && !*r) return;
+        }
+        if (!released) return;  // still on the pool: the dead-host sweep fails it with a message
+        {
+          std::lock_guard<std::mutex> l(mu_);
+          auto it = pools_.find(cand->host);
+          if (it != pools_.end()) ConsumeFromVolume(&it->second, -static_cast<double>(vol->size));
+          for (const auto& [host, p] : pools_) {
+            if (p.backend_host == cand->backend_host) full.insert(host);
+          }
+        }
+        break;  // re-rank without that backend
       }
     }
     Fail(ctx, *vol, "No weighed backends available");

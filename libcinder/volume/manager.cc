@@ -305,8 +305,9 @@ class VolumeManagerImpl : public VolumeManager {
     if (req.hints.query) args.Set("hint.query", *req.hints.query);
     Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "create_volume", args), kCastTimeout);
     if (handed.ok()) return v;
-    // No scheduler took it: the volume fails now rather than stay "creating".
-    auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError);
+    // No scheduler took it: the volume fails now rather than stay "creating" (unless a
+    // scheduler took it after all and placed it meanwhile).
+    auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
     if (failed.ok() && *failed) {
       (void)store_->InsertMessage(message_field::NewMessage(
           v.project_id, ctx.request_id, message_field::kResourceVolume, v.id,

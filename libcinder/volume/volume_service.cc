@@ -157,8 +157,7 @@ class VolumeServiceImpl : public VolumeService {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
       int64_t attempt = args.Int("attempt").ok() ? *args.Int("attempt") : 1;
-      std::string tried = args.Str("tried").ok() ? *args.Str("tried") : std::string();
-      Run(id, [this, b, id, size, attempt, tried, ctx = r.ctx] { Create(b, id, size, ctx, attempt, tried); });
+      Run(id, [this, b, id, size, attempt, args, ctx = r.ctx] { Create(b, id, size, ctx, attempt, args); });
       return std::string();
     }
     if (r.method == "extend_volume") {
@@ -225,14 +224,14 @@ class VolumeServiceImpl : public VolumeService {
   }
 
   void Create(Backend* b, const std::string& id, int64_t size, const RequestContext& ctx, int64_t attempt,
-              const std::string& tried) {
+              const rpc::Args& placement) {
     auto v = Mine(b, id, vs::kCreating);
     if (!v) return;
     Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
     if (!st.ok()) {
       std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
       Tell(*v, ctx.request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
-      if (attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, attempt, tried)) return;
+      if (attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, attempt, placement)) return;
     }
     bool recorded = false;
     WriteBack(id, [&]() -> Result<bool> {
@@ -252,21 +251,26 @@ class VolumeServiceImpl : public VolumeService {
   // Cinder's OnFailureRescheduleTask: the volume leaves this pool (still creating) and goes
   // back to the schedulers for another one, with the pools tried so far. False when it could
   // not be sent (it then fails here).
-  bool Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, int64_t attempt, const std::string& tried) {
+  bool Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, int64_t attempt,
+                  const rpc::Args& placement) {
+    (void)DriverCall([&] { return b->driver->DeleteVolume(v.id); });  // whatever the failure left
     auto released = store_->ReleaseClaim(v.id, v.host);
     if (!released.ok() || !*released) return false;
     RpcRequest req;
     req.ctx = ctx;
     req.method = "create_volume";
-    req.args = rpc::Args().Set("id", v.id).Set("attempt", attempt + 1).Set("tried", tried).Encode();
-    Status st = transport_->Cast(kSchedulerTopic, req, std::chrono::milliseconds(3000));
-    if (st.ok()) {
-      (void)DriverCall([&] { return b->driver->DeleteVolume(v.id); });  // whatever the failure left
-      Changed();
-      return true;
+    rpc::Args out;
+    out.Set("id", v.id).Set("attempt", attempt + 1);
+    for (const char* key : {"tried", "hint.same_host", "hint.different_host", "hint.query"}) {
+      if (auto val = placement.Str(key); val.ok()) out.Set(key, *val);
     }
+    req.args = out.Encode();
+    Status st = transport_->Cast(kSchedulerTopic, req, std::chrono::milliseconds(3000));
+    Changed();
+    if (st.ok()) return true;
     std::cerr << "cinder-volume: cannot reschedule volume " << v.id << ": " << st.ToString() << "\n";
-    (void)store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
+    auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
+    if (failed.ok() && *failed) Tell(v, ctx.request_id, mf::kScheduleAllocateVolume, mf::kNoBackendAvailable);
     return true;  // failed: nothing more to do here
   }
 
@@ -358,8 +362,8 @@ class VolumeServiceImpl : public VolumeService {
   // summed before the driver measures, so a volume finished in between is counted twice
   // (conservative), never missed.
   void ReportCapabilities() {
-    auto settled = store_->VolumeUsageByHost(/*exclude_creating=*/true);
     for (const auto& b : backends_) {
+      auto settled = store_->VolumeUsageByHost(/*exclude_creating=*/true);  // before measuring
       Result<BackendStats> stats = Internal("no stats");
       (void)DriverCall([&]() -> Status {
         stats = b->driver->GetStats();

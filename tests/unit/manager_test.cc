@@ -281,6 +281,33 @@ TEST_CASE("a create the driver fails is rescheduled to another pool, never the s
   CHECK(m->GetVolume(kCtx, w->id)->host.empty());
 }
 
+TEST_CASE("a rescheduled create keeps its scheduler hints") {
+  testing::TempDir dir;
+  DriverRegistry drivers;
+  RegisterBuiltinDrivers(&drivers);
+  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
+                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
+                                         },
+                                         {}});
+  Options o = TestOptions(dir.path());
+  o.scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter", "CapabilitiesFilter", "JsonFilter"};
+  // Room (virtual): broken 100, big 160, small 80. Without the hint a second placement would
+  // pick big; the hint allows broken and small only.
+  o.backends = {BackendOptions{"broken", "failing", "broken", {}}, BackendOptions{"big", "file", "big", {}},
+                BackendOptions{"small", "file", "small", {}}};
+  o.backends[1].driver_options["file_capacity_gb"] = "8";
+  o.backends[2].driver_options["file_capacity_gb"] = "4";
+  auto m = OpenManager(o, &drivers);
+  VolumeCreate c;
+  c.size = 1;
+  c.hints.query = R"(["or", ["=", "$volume_backend_name", "broken"], ["=", "$volume_backend_name", "small"]])";
+  auto v = m->CreateVolume(kCtx, c);
+  m->Drain();
+  auto got = m->GetVolume(kCtx, v->id);
+  CHECK(got->status == "available");
+  CHECK(got->host == "testhost@small#small");  // broken failed; the hint held on the reschedule
+}
+
 TEST_CASE("a private type is seen and used only by the projects on its access list") {
   testing::TempDir dir;
   auto m = OpenManager(TestOptions(dir.path()));
