@@ -53,6 +53,7 @@ struct Options {
   double allocated_capacity_weight_multiplier = -1.0;
   double volume_number_multiplier = -1.0;
   std::string max_over_subscription_ratio = "20.0";  // a number >= 1, or "auto"
+  std::string default_volume_type = "__DEFAULT__";  // for volumes that name no type
   int64_t message_ttl = 2592000;             // seconds a user message is kept at least
   int message_reap_interval = 86400;         // seconds between removals of expired messages
   bool debug = false;

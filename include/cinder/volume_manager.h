@@ -123,6 +123,15 @@ class VolumeManager {
   virtual Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id,
                                         const std::string& project) = 0;
 
+  // Projects' own default types (3.62, admin): project id -> type id. A volume that names no
+  // type gets its project's default, else the default_volume_type option. Setting an unknown
+  // type is InvalidArgument; NotFound when a project has none.
+  virtual Status SetDefaultVolumeType(const RequestContext& ctx, const std::string& project,
+                                      const std::string& type) = 0;
+  virtual Result<std::string> GetDefaultVolumeType(const RequestContext& ctx, const std::string& project) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListDefaultVolumeTypes(const RequestContext& ctx) = 0;
+  virtual Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) = 0;
+
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.
   virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;

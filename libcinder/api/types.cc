@@ -258,4 +258,56 @@ ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vect
   return Fault(404, "The resource could not be found.");
 }
 
+// /default-types[/{project_id}] (3.62): projects' own default types.
+ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+  if (!req.version.AtLeast(3, 62) || rest.size() > 1) return Fault(404, "The resource could not be found.");
+  auto view = [](JsonWriter& w, const std::string& project, const std::string& type_id) {
+    w.BeginObject().Key("project_id").String(project).Key("volume_type_id").String(type_id).EndObject();
+  };
+  const std::string& m = req.method;
+  if (rest.empty()) {
+    if (m != "GET") return Fault(405, "The method is not allowed.");
+    auto all = volumes.ListDefaultVolumeTypes(req.ctx);
+    if (!all.ok()) return FaultFrom(all.status());
+    JsonWriter w;
+    w.BeginObject().Key("default_types").BeginArray();
+    for (const auto& [project, type_id] : *all) view(w, project, type_id);
+    w.EndArray().EndObject();
+    return Json(200, w.Take());
+  }
+  const std::string& project = rest[0];
+  if (m == "GET") {
+    auto type_id = volumes.GetDefaultVolumeType(req.ctx, project);
+    if (!type_id.ok()) return FaultFrom(type_id.status());
+    JsonWriter w;
+    w.BeginObject().Key("default_type");
+    view(w, project, *type_id);
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+  if (m == "PUT") {
+    auto body = ParseBody(req);
+    if (!body.ok()) return FaultFrom(body.status());
+    auto o = Member(*body, "default_type");
+    if (!o.ok()) return FaultFrom(o.status());
+    auto type = OptString(*o, "volume_type", /*nullable=*/false);
+    if (!type.ok()) return FaultFrom(type.status());
+    if (!*type) return Fault(400, "'volume_type' is a required property");
+    Status st = volumes.SetDefaultVolumeType(req.ctx, project, **type);
+    if (!st.ok()) return FaultFrom(st);
+    auto type_id = volumes.GetDefaultVolumeType(req.ctx, project);
+    if (!type_id.ok()) return FaultFrom(type_id.status());
+    JsonWriter w;
+    w.BeginObject().Key("default_type");
+    view(w, project, *type_id);
+    w.EndObject();
+    return Json(200, w.Take());
+  }
+  if (m == "DELETE") {
+    Status st = volumes.UnsetDefaultVolumeType(req.ctx, project);
+    return st.ok() ? Json(204, "") : FaultFrom(st);
+  }
+  return Fault(405, "The method is not allowed.");
+}
+
 }  // namespace cinder::api

@@ -198,6 +198,8 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
         CINDER_ASSIGN_OR_RETURN(o.volume_number_multiplier, p.Double(e));
       } else if (e.name == "max_over_subscription_ratio") {
         CINDER_ASSIGN_OR_RETURN(o.max_over_subscription_ratio, p.Ratio(e));
+      } else if (e.name == "default_volume_type") {
+        CINDER_ASSIGN_OR_RETURN(o.default_volume_type, p.NonEmpty(e));
       } else if (e.name == "message_ttl") {
         CINDER_ASSIGN_OR_RETURN(o.message_ttl, p.Int(e, 1, 10LL * 365 * 86400));
       } else if (e.name == "message_reap_interval") {

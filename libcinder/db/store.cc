@@ -93,6 +93,10 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
                  "(volume_type_id, key) WHERE deleted = 0");
          Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
+         // A project's own default type (the default-types API, 3.62).
+         Exec(s, "CREATE TABLE default_volume_types (project_id VARCHAR(255) PRIMARY KEY, "
+                 "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+                 "created_at VARCHAR(32) NOT NULL)");
          // Which projects may use a private type (os-volume-type-access).
          Exec(s, "CREATE TABLE volume_type_projects (id " + Serial(pg) +
                      ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "

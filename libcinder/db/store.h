@@ -70,6 +70,11 @@ class Store {
   // Projects that may use a private type; AlreadyExists / NotFound with Cinder's messages.
   Result<std::vector<std::string>> ListTypeAccess(const std::string& type_id);
   Status AddTypeAccess(const std::string& type_id, const std::string& project_id);
+  // Projects' own default types: project id -> type id.
+  Status SetProjectDefaultType(const std::string& project_id, const std::string& type_id);
+  Result<std::optional<std::string>> GetProjectDefaultType(const std::string& project_id);
+  Result<std::vector<std::pair<std::string, std::string>>> ListProjectDefaultTypes();
+  Status UnsetProjectDefaultType(const std::string& project_id);
   Status RemoveTypeAccess(const std::string& type_id, const std::string& project_id);
   // AlreadyExists when a live type has the name.
   Status CreateVolumeType(const VolumeType& t);

@@ -143,6 +143,11 @@ Status Store::DeleteVolumeType(const std::string& id) {
     Query used;
     used.sql = "SELECT COUNT(*) FROM volumes WHERE deleted = 0 AND volume_type_id = " + used.P(id);
     if (ToInt(Select(s, used).at(0)[0]) > 0) return FailedPrecondition("Target volume type is still in use.");
+    Query dflt;
+    dflt.sql = "SELECT COUNT(*) FROM default_volume_types WHERE volume_type_id = " + dflt.P(id);
+    if (ToInt(Select(s, dflt).at(0)[0]) > 0) {
+      return FailedPrecondition("The volume type " + id + " is a default volume type and cannot be deleted.");
+    }
     std::string now = NowIso();
     Query q;
     q.sql = "UPDATE volume_types SET deleted = 1, deleted_at = " + q.P(now) + " WHERE deleted = 0 AND id = " +
@@ -219,6 +224,47 @@ Status Store::RemoveTypeAccess(const std::string& type_id, const std::string& pr
     if (Exec(s, q) == 0) {
       return NotFound("Volume type access not found for " + type_id + " / " + project_id + " combination.");
     }
+    return Status::OK();
+  });
+}
+
+Status Store::SetProjectDefaultType(const std::string& project_id, const std::string& type_id) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "INSERT INTO default_volume_types (project_id, volume_type_id, created_at) VALUES (" + q.P(project_id) +
+            ", " + q.P(type_id) + ", " + q.P(NowIso()) +
+            ") ON CONFLICT (project_id) DO UPDATE SET volume_type_id = excluded.volume_type_id";
+    Exec(s, q);
+    return Status::OK();
+  });
+}
+
+Result<std::optional<std::string>> Store::GetProjectDefaultType(const std::string& project_id) {
+  return impl_->Run<std::optional<std::string>>([&](soci::session& s) -> Result<std::optional<std::string>> {
+    Query q;
+    q.sql = "SELECT volume_type_id FROM default_volume_types WHERE project_id = " + q.P(project_id);
+    auto rows = Select(s, q);
+    if (rows.empty()) return std::optional<std::string>();
+    return rows[0][0];
+  });
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::ListProjectDefaultTypes() {
+  using Pairs = std::vector<std::pair<std::string, std::string>>;
+  return impl_->Run<Pairs>([&](soci::session& s) -> Result<Pairs> {
+    Pairs out;
+    for (const auto& r : Select(s, Query{"SELECT project_id, volume_type_id FROM default_volume_types ORDER BY project_id", {}})) {
+      out.emplace_back(r[0].value_or(""), r[1].value_or(""));
+    }
+    return out;
+  });
+}
+
+Status Store::UnsetProjectDefaultType(const std::string& project_id) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "DELETE FROM default_volume_types WHERE project_id = " + q.P(project_id);
+    Exec(s, q);
     return Status::OK();
   });
 }

@@ -233,6 +233,19 @@ class VolumeManagerImpl : public VolumeManager {
     return types_.RemoveAccess(ctx, id, project);
   }
 
+  Status SetDefaultVolumeType(const RequestContext& ctx, const std::string& project, const std::string& type) override {
+    return types_.SetProjectDefault(ctx, project, type);
+  }
+  Result<std::string> GetDefaultVolumeType(const RequestContext& ctx, const std::string& project) override {
+    return types_.GetProjectDefault(ctx, project);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> ListDefaultVolumeTypes(const RequestContext& ctx) override {
+    return types_.ListProjectDefaults(ctx);
+  }
+  Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) override {
+    return types_.UnsetProjectDefault(ctx, project);
+  }
+
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
     return store_->ListMessages(q, ReadScope(ctx), options_.osapi_max_limit);
   }
@@ -264,8 +277,10 @@ class VolumeManagerImpl : public VolumeManager {
       for (const auto& svc : services) known = known || svc.availability_zone == az;
       if (!known) return InvalidArgument("Invalid input received: Availability zone '" + az + "' is invalid.");
     }
-    const std::string type_name = req.volume_type.value_or(Store::kDefaultVolumeType);
-    CINDER_ASSIGN_OR_RETURN(VolumeType type, store_->GetVolumeType(type_name));
+    // No type named: the project's default (3.62), else default_volume_type.
+    const std::string type_name = req.volume_type.value_or(options_.default_volume_type);
+    CINDER_ASSIGN_OR_RETURN(VolumeType type, req.volume_type ? store_->GetVolumeType(type_name)
+                                                             : types_.EffectiveDefault(ctx));
     CINDER_ASSIGN_OR_RETURN(bool usable, types_.Usable(ctx, type));  // a private type needs access
     if (!usable) return NotFound("Volume type with name " + type_name + " could not be found.");
     Volume v;
@@ -519,7 +534,7 @@ class VolumeManagerImpl : public VolumeManager {
 
   Options options_;
   std::unique_ptr<Store> store_;
-  TypeApi types_{store_.get()};
+  TypeApi types_{store_.get(), options_.default_volume_type};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;
   std::unique_ptr<SchedulerService> scheduler_;

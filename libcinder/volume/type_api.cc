@@ -53,7 +53,7 @@ Status TypeApi::RemoveAccess(const RequestContext& ctx, const std::string& id, c
 
 Result<VolumeType> TypeApi::Get(const RequestContext& ctx, const std::string& id) {
   if (id == "default") {
-    auto t = store_->GetVolumeType(Store::kDefaultVolumeType);
+    auto t = EffectiveDefault(ctx);
     if (!t.ok() && t.status().code() == Code::kNotFound) return NotFound("Default volume type can not be found.");
     return t;
   }
@@ -90,7 +90,7 @@ Result<VolumeType> TypeApi::Update(const RequestContext& ctx, const std::string&
 Status TypeApi::Delete(const RequestContext& ctx, const std::string& id) {
   CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:types_manage"));
   CINDER_ASSIGN_OR_RETURN(VolumeType t, Get(ctx, id));
-  if (t.name == Store::kDefaultVolumeType) {
+  if (t.name == Store::kDefaultVolumeType || t.name == default_type_ || t.id == default_type_) {
     return FailedPrecondition("The volume type " + t.id + " is a default volume type and cannot be deleted.");
   }
   return store_->DeleteVolumeType(t.id);
@@ -109,6 +109,43 @@ Status TypeApi::DeleteExtraSpec(const RequestContext& ctx, const std::string& id
   CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteExtraSpec(t.id, key));
   if (!found) return NotFound("Volume Type " + t.id + " has no extra specs with key " + key + ".");
   return Status::OK();
+}
+
+Result<VolumeType> TypeApi::EffectiveDefault(const RequestContext& ctx) {
+  CINDER_ASSIGN_OR_RETURN(auto own, store_->GetProjectDefaultType(ctx.project_id));
+  if (own) {
+    auto t = store_->GetVolumeType(*own);
+    if (t.ok()) return t;
+  }
+  return store_->GetVolumeType(default_type_);
+}
+
+Status TypeApi::SetProjectDefault(const RequestContext& ctx, const std::string& project, const std::string& type) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:default_set_or_update"));
+  auto t = store_->GetVolumeType(type);
+  if (!t.ok()) {
+    return t.status().code() == Code::kNotFound ? InvalidArgument(t.status().message()) : t.status();
+  }
+  return store_->SetProjectDefaultType(project, t->id);
+}
+
+Result<std::string> TypeApi::GetProjectDefault(const RequestContext& ctx, const std::string& project) {
+  if (!ctx.is_admin && ctx.project_id != project) {
+    return PermissionDenied("Policy doesn't allow volume_extension:default_get to be performed.");
+  }
+  CINDER_ASSIGN_OR_RETURN(auto own, store_->GetProjectDefaultType(project));
+  if (!own) return NotFound("Default type for project " + project + " not found.");
+  return *own;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> TypeApi::ListProjectDefaults(const RequestContext& ctx) {
+  if (!ctx.is_admin) return PermissionDenied("You are not authorized to perform this operation.");
+  return store_->ListProjectDefaultTypes();
+}
+
+Status TypeApi::UnsetProjectDefault(const RequestContext& ctx, const std::string& project) {
+  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:default_unset"));
+  return store_->UnsetProjectDefaultType(project);
 }
 
 }  // namespace cinder

@@ -15,7 +15,8 @@ namespace cinder {
 
 class TypeApi {
  public:
-  explicit TypeApi(Store* store) : store_(store) {}
+  // `default_type`: the default_volume_type option (a name or id).
+  TypeApi(Store* store, std::string default_type) : store_(store), default_type_(std::move(default_type)) {}
 
   // Admins see every type (or those of `is_public`), others the public ones.
   Result<std::vector<VolumeType>> List(const RequestContext& ctx, const std::optional<bool>& is_public);
@@ -38,11 +39,21 @@ class TypeApi {
   Result<std::vector<std::string>> ListAccess(const RequestContext& ctx, const std::string& id);
   Status AddAccess(const RequestContext& ctx, const std::string& id, const std::string& project);
   Status RemoveAccess(const RequestContext& ctx, const std::string& id, const std::string& project);
+  // The type a volume of ctx's project gets when it names none: the project's own default
+  // (3.62), else default_volume_type.
+  Result<VolumeType> EffectiveDefault(const RequestContext& ctx);
+  // The default-types API (admin). Setting an unknown type is InvalidArgument.
+  Status SetProjectDefault(const RequestContext& ctx, const std::string& project, const std::string& type);
+  Result<std::string> GetProjectDefault(const RequestContext& ctx, const std::string& project);
+  Result<std::vector<std::pair<std::string, std::string>>> ListProjectDefaults(const RequestContext& ctx);
+  Status UnsetProjectDefault(const RequestContext& ctx, const std::string& project);
+
   // Whether ctx may use `t` (public, admin, or a project on its access list).
   Result<bool> Usable(const RequestContext& ctx, const VolumeType& t);
 
  private:
   Store* store_;
+  std::string default_type_;
 };
 
 }  // namespace cinder

@@ -98,3 +98,33 @@ def test_private_types_and_their_access_lists(service):
                                     {"addProjectAccess": {"project": "x"}})
     assert (code, body["badRequest"]["message"]) == (
         400, "Invalid volume type: Type access modification is not applicable to public volume type.")
+
+
+def test_project_default_types(service):
+    from conftest import PROJECT
+    created = table_rows(service.cinder("type-create", "bronze-default").stdout)[0]
+    type_id = created["ID"]
+    shown = service.cinder_table("default-type-set", "bronze-default", PROJECT)
+    assert shown["project_id"] == PROJECT and shown["volume_type_id"] == type_id
+    rows = table_rows(service.cinder("default-type-list").stdout)
+    assert {"Volume Type ID": type_id, "Project ID": PROJECT} in rows
+    # A volume that names no type gets the project's default; /types/default says which.
+    vol = service.cinder_table("create", "1")
+    assert vol["volume_type"] == "bronze-default"
+    code, body, _ = service.request("GET", service.url("/types/default"))
+    assert body["volume_type"]["id"] == type_id
+    # A project's default type cannot be deleted while it is one.
+    service.cinder("delete", vol["id"])
+    service.wait_status(vol["id"], {"deleted"})
+    res = service.cinder("type-delete", type_id, check=False)
+    assert f"The volume type {type_id} is a default volume type and cannot be deleted." in res.stdout + res.stderr
+    out = service.cinder("default-type-unset", PROJECT).stdout
+    assert f"Default volume type for project {PROJECT} has been unset successfully." in out
+    assert service.cinder_table("create", "1")["volume_type"] == "__DEFAULT__"
+    code, body, _ = service.request("GET", service.url(f"/default-types/{PROJECT}"))
+    assert (code, body["itemNotFound"]["message"]) == (404, f"Default type for project {PROJECT} not found.")
+    code, body, _ = service.request("PUT", service.url(f"/default-types/{PROJECT}"),
+                                    {"default_type": {"volume_type": "nosuchtype"}})
+    assert (code, body["badRequest"]["message"]) == (400, "Volume type with name nosuchtype could not be found.")
+    code, body, _ = service.request("GET", service.url("/default-types"), version="volume 3.61")
+    assert code == 404

@@ -19,6 +19,10 @@ osapi_max_request_body_size = 2048
 enabled_backends = fast, slow
 message_ttl = 3600
 message_reap_interval = 60
+default_volume_type = gold
+scheduler_default_filters = CapacityFilter, JsonFilter
+scheduler_weight_handler = cinder.scheduler.weights.stochastic.StochasticHostWeightHandler
+max_over_subscription_ratio = auto
 debug = True
 
 [database]
@@ -42,6 +46,10 @@ volume_driver = file
   CHECK(o->osapi_max_request_body_size == 2048);
   CHECK(o->message_ttl == 3600);
   CHECK(o->message_reap_interval == 60);
+  CHECK(o->default_volume_type == "gold");
+  CHECK(o->scheduler_default_filters == std::vector<std::string>{"CapacityFilter", "JsonFilter"});
+  CHECK(o->scheduler_stochastic_weights);
+  CHECK(o->max_over_subscription_ratio == "auto");
   CHECK(o->debug);
   CHECK(o->DatabaseUrl() == "postgresql://cinder:secret@db.example:5433/cinder");
   REQUIRE(o->backends.size() == 2);
@@ -90,6 +98,16 @@ TEST_CASE("bad configuration names the file, the section and the option") {
       {"[DEFAULT]\nenabled_backends = ,\n",
        "my.conf: [DEFAULT] enabled_backends: must name at least one backend section"},
       {"orphan = 1\n", "my.conf: option 'orphan' is outside any [section]"},
+      {"[DEFAULT]\nmax_over_subscription_ratio = 0.5\n",
+       "my.conf: [DEFAULT] max_over_subscription_ratio: invalid value '0.5' (expected a number of at least 1, or auto)"},
+      {"[DEFAULT]\nscheduler_weight_handler = random\n",
+       "my.conf: [DEFAULT] scheduler_weight_handler: invalid value 'random' (expected "
+       "cinder.scheduler.weights.OrderedHostWeightHandler or "
+       "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)"},
+      {"[DEFAULT]\nenabled_backends = b\n[b]\nextra_capabilities = {bad\n",
+       "my.conf: [b] extra_capabilities: invalid value '{bad' (expected a JSON object, e.g. {\"tier\": \"gold\"})"},
+      {"[DEFAULT]\nenabled_backends = b\n[b]\nreserved_percentage = 101\n",
+       "my.conf: [b] reserved_percentage: invalid value '101' (expected an integer from 0 to 100)"},
       {"[DEFAULT]\nmessage_ttl = 0\n",
        "my.conf: [DEFAULT] message_ttl: invalid value '0' (expected an integer from 1 to 315360000)"},
   };
