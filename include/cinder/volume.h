@@ -88,6 +88,15 @@ struct VolumeType {
   std::string created_at;
 };
 
+// QoS specs: limits for volumes of the types associated with them (Cinder's qos-specs).
+struct QosSpecs {
+  std::string id;
+  std::string name;
+  std::string consumer = "back-end";  // "front-end", "back-end" or "both"
+  Metadata specs;
+  std::string created_at;
+};
+
 struct SortKey {
   std::string key;  // API name: created_at, id, name, size, status, ...
   bool ascending = false;

@@ -132,6 +132,24 @@ class VolumeManager {
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListDefaultVolumeTypes(const RequestContext& ctx) = 0;
   virtual Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) = 0;
 
+  // QoS specs (admin): `specs` may hold "consumer" (front-end, back-end, both); associating a
+  // type that has other QoS specs is FailedPrecondition, deleting specs types use is too
+  // unless `force` (which disassociates them first).
+  virtual Result<QosSpecs> CreateQosSpecs(const RequestContext& ctx, const std::string& name, const Metadata& specs) = 0;
+  virtual Result<std::vector<QosSpecs>> ListQosSpecs(const RequestContext& ctx) = 0;
+  virtual Result<QosSpecs> GetQosSpecs(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<Metadata> SetQosSpecsKeys(const RequestContext& ctx, const std::string& id, const Metadata& specs) = 0;
+  virtual Status DeleteQosSpecsKeys(const RequestContext& ctx, const std::string& id,
+                                    const std::vector<std::string>& keys) = 0;
+  virtual Status DeleteQosSpecs(const RequestContext& ctx, const std::string& id, bool force) = 0;
+  // The types associated with them: (id, name).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> QosSpecsAssociations(const RequestContext& ctx,
+                                                                                         const std::string& id) = 0;
+  virtual Status AssociateQosSpecs(const RequestContext& ctx, const std::string& id, const std::string& type_id) = 0;
+  // Without a type: from every type.
+  virtual Status DisassociateQosSpecs(const RequestContext& ctx, const std::string& id,
+                                      const std::optional<std::string>& type_id) = 0;
+
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.
   virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;

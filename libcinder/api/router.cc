@@ -126,6 +126,7 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   if (seg[i] == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
   if (seg[i] == "types") return HandleTypes(*volumes_, req, rest);
   if (seg[i] == "default-types") return HandleDefaultTypes(*volumes_, req, rest);
+  if (seg[i] == "qos-specs") return HandleQosSpecs(*volumes_, req, rest);
   if (seg[i] == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
   if (seg[i] == "capabilities") return HandleCapabilities(*volumes_, req, rest);
   if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);

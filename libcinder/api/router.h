@@ -30,6 +30,7 @@ ApiResponse HandleSchedulerStats(VolumeManager& volumes, ApiRequest& req, const 
 ApiResponse HandleCapabilities(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /types, in types.cc.
 ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /messages (3.3), in messages.cc.
 ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,

@@ -93,6 +93,14 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
                  "(volume_type_id, key) WHERE deleted = 0");
          Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
+         // QoS specs and their keys.
+         Exec(s, std::string("CREATE TABLE qos_specs (id VARCHAR(36) PRIMARY KEY, name VARCHAR(255) NOT NULL, ") +
+                     "consumer VARCHAR(255) NOT NULL, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX qos_specs_name ON qos_specs (name) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE qos_specs_keys (id " + Serial(pg) +
+                     ", qos_specs_id VARCHAR(36) NOT NULL REFERENCES qos_specs (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX qos_specs_keys_key ON qos_specs_keys (qos_specs_id, key) WHERE deleted = 0");
          // A project's own default type (the default-types API, 3.62).
          Exec(s, "CREATE TABLE default_volume_types (project_id VARCHAR(255) PRIMARY KEY, "
                  "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
@@ -780,6 +788,10 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
     run("DELETE FROM volume_type_extra_specs WHERE volume_type_id IN (SELECT id FROM volume_types "
         "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM qos_specs_keys WHERE qos_specs_id IN (SELECT id FROM qos_specs WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM qos_specs_keys WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM qos_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volume_type_projects WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volume_type_projects WHERE volume_type_id IN (SELECT id FROM volume_types "
         "WHERE deleted = 1 AND deleted_at < $CUTOFF)");

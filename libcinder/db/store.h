@@ -141,6 +141,22 @@ class Store {
   Result<bool> SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
                                   const std::optional<std::string>& reason);
 
+  // QoS specs (qos.cc). Cinder's messages for NotFound / AlreadyExists / in use.
+  Status CreateQosSpecs(const QosSpecs& q);
+  Result<QosSpecs> GetQosSpecs(const std::string& id);
+  Result<std::vector<QosSpecs>> ListQosSpecs();
+  // Merges `specs` (and sets the consumer when given).
+  Status SetQosSpecsKeys(const std::string& id, const Metadata& specs, const std::optional<std::string>& consumer);
+  // NotFound naming the first key that is not set (the keys before it are removed).
+  Status DeleteQosSpecsKeys(const std::string& id, const std::vector<std::string>& keys);
+  // FailedPrecondition while types use it, unless `force` (which disassociates them).
+  Status DeleteQosSpecs(const std::string& id, bool force);
+  // The types associated with it: (id, name).
+  Result<std::vector<std::pair<std::string, std::string>>> QosSpecsAssociations(const std::string& id);
+  // FailedPrecondition when the type has other QoS specs.
+  Status AssociateQosSpecs(const std::string& id, const std::string& type_id);
+  Status DisassociateQosSpecs(const std::string& id, const std::optional<std::string>& type_id);
+
   // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
   Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);
   Result<std::vector<PoolRecord>> ListPools();

@@ -197,7 +197,7 @@ class SchedulerServiceImpl : public SchedulerService {
             .Set("attempt", static_cast<int64_t>(attempt))
             .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","));
         // The hints go along, so that a reschedule honours them too.
-        for (const char* hint : {"hint.same_host", "hint.different_host", "hint.query"}) {
+        for (const char* hint : {"hint.same_host", "hint.different_host", "hint.query", "qos_specs"}) {
           if (auto h = args.Str(hint); h.ok()) out.Set(hint, *h);
         }
         req.args = out.Encode();
@@ -235,6 +235,7 @@ class SchedulerServiceImpl : public SchedulerService {
     spec.volume_id = vol.id;
     spec.size = vol.size;
     spec.availability_zone = vol.availability_zone;
+    if (auto qos = args.Str("qos_specs"); qos.ok()) spec.qos_specs = DecodeCapabilities(*qos);
     if (auto specs = args.Str("extra_specs"); specs.ok()) {
       spec.extra_specs = DecodeCapabilities(*specs);
     } else if (!vol.volume_type_id.empty()) {

@@ -15,6 +15,7 @@
 #include "common/util.h"
 #include "scheduler/extra_specs_ops.h"
 #include "db/directory.h"
+#include "volume/qos_api.h"
 #include "volume/type_api.h"
 #include "db/store.h"
 #include "rpc/args.h"
@@ -246,6 +247,33 @@ class VolumeManagerImpl : public VolumeManager {
     return types_.UnsetProjectDefault(ctx, project);
   }
 
+  Result<QosSpecs> CreateQosSpecs(const RequestContext& ctx, const std::string& name, const Metadata& specs) override {
+    return qos_.Create(ctx, name, specs);
+  }
+  Result<std::vector<QosSpecs>> ListQosSpecs(const RequestContext& ctx) override { return qos_.List(ctx); }
+  Result<QosSpecs> GetQosSpecs(const RequestContext& ctx, const std::string& id) override { return qos_.Get(ctx, id); }
+  Result<Metadata> SetQosSpecsKeys(const RequestContext& ctx, const std::string& id, const Metadata& specs) override {
+    return qos_.SetKeys(ctx, id, specs);
+  }
+  Status DeleteQosSpecsKeys(const RequestContext& ctx, const std::string& id,
+                            const std::vector<std::string>& keys) override {
+    return qos_.DeleteKeys(ctx, id, keys);
+  }
+  Status DeleteQosSpecs(const RequestContext& ctx, const std::string& id, bool force) override {
+    return qos_.Delete(ctx, id, force);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> QosSpecsAssociations(const RequestContext& ctx,
+                                                                                 const std::string& id) override {
+    return qos_.Associations(ctx, id);
+  }
+  Status AssociateQosSpecs(const RequestContext& ctx, const std::string& id, const std::string& type_id) override {
+    return qos_.Associate(ctx, id, type_id);
+  }
+  Status DisassociateQosSpecs(const RequestContext& ctx, const std::string& id,
+                              const std::optional<std::string>& type_id) override {
+    return qos_.Disassociate(ctx, id, type_id);
+  }
+
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
     return store_->ListMessages(q, ReadScope(ctx), options_.osapi_max_limit);
   }
@@ -315,6 +343,14 @@ class VolumeManagerImpl : public VolumeManager {
     rpc::Args args;
     args.Set("id", v.id).Set("attempt", int64_t{1});
     args.Set("volume", json::Serialize(vol)).Set("extra_specs", json::Serialize(specs));
+    if (type.qos_specs_id) {  // what filter and goodness functions see as qos.*
+      auto qos = store_->GetQosSpecs(*type.qos_specs_id);
+      if (qos.ok()) {
+        json::Value q = json::Value::MakeObject();
+        for (const auto& [k, val] : qos->specs) q.Set(k, val);
+        args.Set("qos_specs", json::Serialize(q));
+      }
+    }
     if (!req.hints.same_host.empty()) args.Set("hint.same_host", Join(req.hints.same_host, ","));
     if (!req.hints.different_host.empty()) args.Set("hint.different_host", Join(req.hints.different_host, ","));
     if (req.hints.query) args.Set("hint.query", *req.hints.query);
@@ -535,6 +571,7 @@ class VolumeManagerImpl : public VolumeManager {
   Options options_;
   std::unique_ptr<Store> store_;
   TypeApi types_{store_.get(), options_.default_volume_type};
+  QosApi qos_{store_.get()};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;
   std::unique_ptr<SchedulerService> scheduler_;

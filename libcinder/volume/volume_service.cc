@@ -261,7 +261,7 @@ class VolumeServiceImpl : public VolumeService {
     req.method = "create_volume";
     rpc::Args out;
     out.Set("id", v.id).Set("attempt", attempt + 1);
-    for (const char* key : {"tried", "hint.same_host", "hint.different_host", "hint.query"}) {
+    for (const char* key : {"tried", "hint.same_host", "hint.different_host", "hint.query", "qos_specs"}) {
       if (auto val = placement.Str(key); val.ok()) out.Set(key, *val);
     }
     req.args = out.Encode();

@@ -316,6 +316,31 @@ TEST_CASE("a rescheduled create keeps its scheduler hints") {
   CHECK(got->host == "testhost@small#small");  // broken failed; the hint held on the reschedule
 }
 
+TEST_CASE("filter functions see the QoS specs of the volume's type (qos.*)") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  o.scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter", "DriverFilter"};
+  o.backends = {Backend("light"), Backend("heavy")};
+  o.backends[0].filter_function = "qos.total_iops_sec < 500";
+  o.backends[1].filter_function = "qos.total_iops_sec >= 500";
+  auto m = OpenManager(o);
+  auto qos = m->CreateQosSpecs(kCtx, "busy", {{"total_iops_sec", "1000"}, {"consumer", "back-end"}});
+  REQUIRE(qos.ok());
+  CHECK(qos->consumer == "back-end");
+  CHECK(qos->specs == Metadata{{"total_iops_sec", "1000"}});
+  VolumeType t;
+  t.name = "busy-type";
+  auto type = m->CreateVolumeType(kCtx, t);
+  REQUIRE(m->AssociateQosSpecs(kCtx, qos->id, type->id).ok());
+  VolumeCreate c;
+  c.size = 1;
+  c.volume_type = "busy-type";
+  auto v = m->CreateVolume(kCtx, c);
+  REQUIRE(v.ok());
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, v->id)->host == "testhost@heavy#heavy");
+}
+
 TEST_CASE("a private type is seen and used only by the projects on its access list") {
   testing::TempDir dir;
   auto m = OpenManager(TestOptions(dir.path()));
