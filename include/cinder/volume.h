@@ -97,6 +97,19 @@ struct QosSpecs {
   std::string created_at;
 };
 
+// A volume offered to another project (Cinder's volume transfers).
+struct Transfer {
+  std::string id;
+  std::string volume_id;
+  std::optional<std::string> name;
+  std::string auth_key;  // only in the answer to its creation
+  bool no_snapshots = false;
+  std::string source_project_id;
+  std::optional<std::string> destination_project_id;
+  bool accepted = false;
+  std::string created_at;
+};
+
 struct SortKey {
   std::string key;  // API name: created_at, id, name, size, status, ...
   bool ascending = false;

@@ -150,6 +150,19 @@ class VolumeManager {
   virtual Status DisassociateQosSpecs(const RequestContext& ctx, const std::string& id,
                                       const std::optional<std::string>& type_id) = 0;
 
+  // Volume transfers. Create offers an available volume of ctx's project (it becomes
+  // awaiting-transfer) and returns the transfer with its auth key, shown only then; another
+  // project accepts it with that key (the volume becomes theirs, available); delete withdraws
+  // it. Lists and shows cover ctx's project (every project for an admin with all_tenants).
+  virtual Result<Transfer> CreateTransfer(const RequestContext& ctx, const std::string& volume_id,
+                                          const std::optional<std::string>& name, bool no_snapshots) = 0;
+  virtual Result<std::vector<Transfer>> ListTransfers(const RequestContext& ctx, bool all_tenants) = 0;
+  virtual Result<Transfer> GetTransfer(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status DeleteTransfer(const RequestContext& ctx, const std::string& id) = 0;
+  // InvalidArgument "Invalid auth key: ..." for a wrong key.
+  virtual Result<Transfer> AcceptTransfer(const RequestContext& ctx, const std::string& id,
+                                          const std::string& auth_key) = 0;
+
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.
   virtual Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) = 0;

@@ -127,6 +127,8 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   if (seg[i] == "types") return HandleTypes(*volumes_, req, rest);
   if (seg[i] == "default-types") return HandleDefaultTypes(*volumes_, req, rest);
   if (seg[i] == "qos-specs") return HandleQosSpecs(*volumes_, req, rest);
+  if (seg[i] == "volume-transfers") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/true);
+  if (seg[i] == "os-volume-transfer") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/false);
   if (seg[i] == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
   if (seg[i] == "capabilities") return HandleCapabilities(*volumes_, req, rest);
   if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);

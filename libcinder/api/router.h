@@ -30,6 +30,9 @@ ApiResponse HandleSchedulerStats(VolumeManager& volumes, ApiRequest& req, const 
 ApiResponse HandleCapabilities(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /types, in types.cc.
 ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// /volume-transfers (3.55, `v355_path`) and /os-volume-transfer, in transfers.cc.
+ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest,
+                            bool v355_path);
 ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /messages (3.3), in messages.cc.

@@ -101,6 +101,14 @@ const std::vector<Migration>& Migrations() {
                      ", qos_specs_id VARCHAR(36) NOT NULL REFERENCES qos_specs (id), "
                      "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX qos_specs_keys_key ON qos_specs_keys (qos_specs_id, key) WHERE deleted = 0");
+         // Volume transfers: the auth key is kept as salt + HMAC-SHA1, as Cinder keeps it.
+         Exec(s, std::string("CREATE TABLE transfers (id VARCHAR(36) PRIMARY KEY, ") +
+                     "volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), display_name VARCHAR(255), "
+                     "salt VARCHAR(255) NOT NULL, crypt_hash VARCHAR(255) NOT NULL, "
+                     "no_snapshots INTEGER NOT NULL DEFAULT 0, source_project_id VARCHAR(255), "
+                     "destination_project_id VARCHAR(255), accepted INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX transfers_volume ON transfers (volume_id, deleted)");
          // A project's own default type (the default-types API, 3.62).
          Exec(s, "CREATE TABLE default_volume_types (project_id VARCHAR(255) PRIMARY KEY, "
                  "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
@@ -781,6 +789,9 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
       removed += Exec(s, q);
     };
     // Children first: metadata of purged volumes, then rows deleted on their own.
+    run("DELETE FROM transfers WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM transfers WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_metadata WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");

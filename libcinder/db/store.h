@@ -157,6 +157,17 @@ class Store {
   Status AssociateQosSpecs(const std::string& id, const std::string& type_id);
   Status DisassociateQosSpecs(const std::string& id, const std::optional<std::string>& type_id);
 
+  // Volume transfers (transfers.cc). CreateTransfer moves the volume from available to
+  // awaiting-transfer (FailedPrecondition otherwise); DeleteTransfer moves it back; Accept
+  // gives it to `project` (available again) iff the transfer is still open.
+  Status CreateTransfer(const Transfer& t, const std::string& salt, const std::string& crypt_hash);
+  // The transfer with its salt and hash; `scope` limits it to the source project.
+  Result<std::pair<Transfer, std::pair<std::string, std::string>>> GetTransfer(const std::string& id,
+                                                                              const ProjectScope& scope);
+  Result<std::vector<Transfer>> ListTransfers(const ProjectScope& scope);
+  Status DeleteTransfer(const std::string& id, const ProjectScope& scope);
+  Status AcceptTransfer(const std::string& id, const std::string& project, const std::string& user);
+
   // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
   Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);
   Result<std::vector<PoolRecord>> ListPools();

@@ -10,6 +10,7 @@
 #include "cinder/transport.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
+#include "common/digest.h"
 #include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
@@ -272,6 +273,51 @@ class VolumeManagerImpl : public VolumeManager {
   Status DisassociateQosSpecs(const RequestContext& ctx, const std::string& id,
                               const std::optional<std::string>& type_id) override {
     return qos_.Disassociate(ctx, id, type_id);
+  }
+
+  Result<Transfer> CreateTransfer(const RequestContext& ctx, const std::string& volume_id,
+                                  const std::optional<std::string>& name, bool no_snapshots) override {
+    CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, volume_id));
+    if (name) CINDER_RETURN_IF_ERROR(CheckLength("name", *name, 255));
+    Transfer t;
+    t.id = NewUuid();
+    t.volume_id = v.id;
+    t.name = name;
+    t.no_snapshots = no_snapshots;
+    t.source_project_id = v.project_id;
+    t.auth_key = RandomHex(16);  // Cinder's volume_transfer_key_length
+    const std::string salt = RandomHex(8);
+    CINDER_RETURN_IF_ERROR(store_->CreateTransfer(t, salt, HmacSha1Hex(salt, t.auth_key)));
+    CINDER_ASSIGN_OR_RETURN(auto stored, store_->GetTransfer(t.id, std::nullopt));
+    stored.first.auth_key = t.auth_key;
+    return stored.first;
+  }
+
+  Result<std::vector<Transfer>> ListTransfers(const RequestContext& ctx, bool all_tenants) override {
+    return store_->ListTransfers(ctx.is_admin && all_tenants ? std::nullopt : ProjectScope(ctx.project_id));
+  }
+
+  Result<Transfer> GetTransfer(const RequestContext& ctx, const std::string& id) override {
+    CINDER_ASSIGN_OR_RETURN(auto t, store_->GetTransfer(id, ReadScope(ctx)));
+    return t.first;
+  }
+
+  Status DeleteTransfer(const RequestContext& ctx, const std::string& id) override {
+    return store_->DeleteTransfer(id, ReadScope(ctx));
+  }
+
+  Result<Transfer> AcceptTransfer(const RequestContext& ctx, const std::string& id,
+                                  const std::string& auth_key) override {
+    // Any project may accept: the key is the proof.
+    CINDER_ASSIGN_OR_RETURN(auto t, store_->GetTransfer(id, std::nullopt));
+    const auto& [salt, crypt_hash] = t.second;
+    if (HmacSha1Hex(salt, auth_key) != crypt_hash) {
+      return InvalidArgument("Invalid auth key: Attempt to transfer " + id + " with invalid auth key.");
+    }
+    CINDER_RETURN_IF_ERROR(store_->AcceptTransfer(id, ctx.project_id, ctx.user_id));
+    t.first.accepted = true;
+    t.first.destination_project_id = ctx.project_id;
+    return t.first;
   }
 
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
