@@ -117,7 +117,13 @@ Result<VolumeType> TypeApi::EffectiveDefault(const RequestContext& ctx) {
     auto t = store_->GetVolumeType(*own);
     if (t.ok()) return t;
   }
-  return store_->GetVolumeType(default_type_);
+  auto t = store_->GetVolumeType(default_type_);
+  if (!t.ok() && t.status().code() == Code::kNotFound) {
+    // The operator's default_volume_type names no type (Cinder's 500 of the same words).
+    return Internal("The request cannot be fulfilled as the default volume type " + default_type_ +
+                    " cannot be found.");
+  }
+  return t;
 }
 
 Status TypeApi::SetProjectDefault(const RequestContext& ctx, const std::string& project, const std::string& type) {

@@ -341,6 +341,21 @@ TEST_CASE("filter functions see the QoS specs of the volume's type (qos.*)") {
   CHECK(m->GetVolume(kCtx, v->id)->host == "testhost@heavy#heavy");
 }
 
+TEST_CASE("a default_volume_type that names no type is Cinder's misconfiguration error") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  o.default_volume_type = "nosuch";
+  auto m = OpenManager(o);
+  VolumeCreate c;
+  c.size = 1;
+  auto v = m->CreateVolume(kCtx, c);
+  CHECK(v.status().code() == Code::kInternal);
+  CHECK(v.status().message() == "The request cannot be fulfilled as the default volume type nosuch cannot be found.");
+  c.volume_type = "__DEFAULT__";  // naming a type still works
+  CHECK(m->CreateVolume(kCtx, c).ok());
+  m->Drain();
+}
+
 TEST_CASE("a private type is seen and used only by the projects on its access list") {
   testing::TempDir dir;
   auto m = OpenManager(TestOptions(dir.path()));
