@@ -201,7 +201,7 @@ class SchedulerServiceImpl : public SchedulerService {
           if (auto h = args.Str(hint); h.ok()) out.Set(hint, *h);
         }
         req.args = out.Encode();
-        Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, std::chrono::milliseconds(3000));
+        Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, HandOverTimeout());
         if (st.ok()) return;
         // Its host did not take it (it just died): give the space back, and leave the rest of
         // that backend's pools alone for this request.
@@ -226,6 +226,13 @@ class SchedulerServiceImpl : public SchedulerService {
       }
     }
     Fail(ctx, *vol, "No weighed backends available");
+  }
+
+  // How long a volume host has to take a create. A live host answers in milliseconds; this
+  // stays well inside service_down_time, so that a host that just died gives the volume back
+  // (to be placed elsewhere) before the dead-host sweep would fail it where it is.
+  std::chrono::milliseconds HandOverTimeout() const {
+    return std::chrono::milliseconds(std::clamp(options_.service_down_time * 1000 / 2, 500, 3000));
   }
 
   // The request spec of a volume waiting to be placed (create_volume's request_spec and
@@ -426,6 +433,13 @@ class SchedulerServiceImpl : public SchedulerService {
       }
       if (!down.count(v.host.substr(0, v.host.find('#')))) continue;
       const bool creating = v.status == vs::kCreating;
+      if (creating) {
+        // Placed a moment ago: its scheduler may still be handing it over, and will place it
+        // elsewhere when the host does not take it.
+        auto since = ParseIso(v.updated_at.value_or(v.created_at));
+        const double hand_over = HandOverTimeout().count() / 1000.0;
+        if (since && now - *since < hand_over + 1) continue;
+      }
       // Only while the volume is still on the dead host (a reschedule may have moved it).
       auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
       if (r.ok() && *r) {
