@@ -414,8 +414,9 @@ class SchedulerServiceImpl : public SchedulerService {
   void Sweep() {
     auto services = store_->ListServices(std::nullopt, std::string("cinder-volume"));
     if (!services.ok()) return;
-    std::set<std::string> down;
+    std::set<std::string> down, known;
     for (const auto& s : *services) {
+      known.insert(s.host);
       if (!ServiceIsUp(s, options_.service_down_time)) down.insert(s.host);
     }
     auto stuck = store_->VolumesInStatus("", {vs::kCreating, vs::kExtending});
@@ -431,7 +432,9 @@ class SchedulerServiceImpl : public SchedulerService {
         }
         continue;
       }
-      if (!down.count(v.host.substr(0, v.host.find('#')))) continue;
+      // On a host that is down, or whose service is not registered at all (removed).
+      const std::string backend = v.host.substr(0, v.host.find('#'));
+      if (!down.count(backend) && known.count(backend)) continue;
       const bool creating = v.status == vs::kCreating;
       if (creating) {
         // Placed a moment ago: its scheduler may still be handing it over, and will place it

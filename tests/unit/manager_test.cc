@@ -580,4 +580,30 @@ TEST_CASE("a volume left transitional by work that never reached its host is rep
   CHECK(m->GetVolume(kCtx, ids[2])->status == "creating");  // within its grace period
 }
 
+TEST_CASE("a create stuck on a backend whose service no longer exists is failed, with a message") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  o.report_interval = 1;
+  auto m = OpenManager(o);
+  auto s = Store::Open(o.DatabaseUrl());
+  REQUIRE(s.ok());
+  Volume v;
+  v.id = NewUuid();
+  v.size = 1;
+  v.status = "creating";
+  v.project_id = "proj";
+  v.host = "gonehost@old#old";  // a backend removed from the configuration
+  v.created_at = IsoSecondsAgo(120);
+  REQUIRE((*s)->InsertVolume(v).ok());
+  for (int i = 0; i < 50 && m->GetVolume(kCtx, v.id)->status == "creating"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(m->GetVolume(kCtx, v.id)->status == "error");
+  MessageListQuery q;
+  q.resource_uuid = v.id;
+  auto msgs = m->ListMessages(kCtx, q);
+  REQUIRE(msgs->messages.size() == 1);
+  CHECK(msgs->messages[0].event_id == "VOLUME_VOLUME_008_002");
+}
+
 }  // namespace cinder
