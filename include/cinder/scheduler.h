@@ -109,7 +109,8 @@ struct CapacityFactors {
 };
 CapacityFactors CalculateCapacityFactors(const PoolState& p, bool thin);
 
-// Accounts a volume of `size_gb` placed on `p` before its next report (consume_from_volume).
+// Accounts a volume of `size_gb` placed on `p` before its next report (consume_from_volume);
+// a negative size gives the space (and the volume count) back, as a reschedule does.
 void ConsumeFromVolume(PoolState* p, double size_gb);
 
 }  // namespace cinder

@@ -196,6 +196,11 @@ Status ParseSortParams(const std::optional<std::string>& sort, const std::option
   return Status::OK();
 }
 
+Result<bool> QueryBool(const ApiRequest& req, const std::string& name, bool absent) {
+  auto v = req.Query(name);
+  return v ? ParseBool(name, *v) : Result<bool>(absent);
+}
+
 Result<int64_t> ParseLimit(const std::string& v) {
   auto n = ParseInt(v);
   if (!n) return InvalidArgument("limit param must be an integer");
@@ -289,6 +294,12 @@ std::string NextLink(const ApiRequest& req, const std::string& collection, const
   }
   add("marker", marker);
   return req.host_url + "/v3" + ProjectPart(req) + "/" + collection + "?" + query;
+}
+
+void WriteStringMap(JsonWriter& w, const Metadata& map) {
+  w.BeginObject();
+  for (const auto& [k, v] : map) w.Key(k).String(v);
+  w.EndObject();
 }
 
 void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection,

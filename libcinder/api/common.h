@@ -48,6 +48,8 @@ Result<Metadata> ParseMetadata(const Var& v, const std::string& field);
 // oslo's bool_from_string, strict: "Invalid value 'x' for NAME: must be true or false."
 Result<bool> ParseBool(const std::string& name, const std::string& v);
 Result<int64_t> ParseLimit(const std::string& v);
+// A boolean query parameter (ParseBool's rules); `absent` when the request has none.
+Result<bool> QueryBool(const ApiRequest& req, const std::string& name, bool absent = false);
 // Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).
 Status ParseSortParams(const std::optional<std::string>& sort, const std::optional<std::string>& sort_key,
                        const std::optional<std::string>& sort_dir, std::vector<SortKey>* out);
@@ -84,6 +86,8 @@ struct LinkPrefixes {
   std::string self, bookmark;
 };
 void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id);
+// {"k": "v", ...}: metadata, extra specs, QoS keys.
+void WriteStringMap(JsonWriter& w, const Metadata& map);
 // The next page's URL: the request's parameters with marker moved to the end (webob's
 // MultiDict), url-encoded as Python's urlencode does.
 std::string NextLink(const ApiRequest& req, const std::string& collection, const std::string& marker);

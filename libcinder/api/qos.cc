@@ -8,19 +8,13 @@ namespace cinder::api {
 
 namespace {
 
-void WriteSpecs(JsonWriter& w, const Metadata& specs) {
-  w.BeginObject();
-  for (const auto& [k, v] : specs) w.Key(k).String(v);
-  w.EndObject();
-}
-
 void WriteQos(JsonWriter& w, const QosSpecs& q) {
   w.BeginObject();
   w.Key("id").String(q.id);
   w.Key("name").String(q.name);
   w.Key("consumer").String(q.consumer);
   w.Key("specs");
-  WriteSpecs(w, q.specs);
+  WriteStringMap(w, q.specs);
   w.EndObject();
 }
 
@@ -62,7 +56,7 @@ ApiResponse SetKeys(VolumeManager& volumes, ApiRequest& req, const std::string& 
   if (!set.ok()) return FaultFrom(set.status());
   JsonWriter w;
   w.BeginObject().Key("qos_specs");
-  WriteSpecs(w, *set);
+  WriteStringMap(w, *set);
   w.EndObject();
   return Json(200, w.Take());
 }
@@ -105,13 +99,9 @@ ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::v
     }
     if (m == "PUT") return SetKeys(volumes, req, id);
     if (m == "DELETE") {
-      bool force = false;
-      if (auto f = req.Query("force")) {
-        auto b = ParseBool("force", *f);
-        if (!b.ok()) return FaultFrom(b.status());
-        force = *b;
-      }
-      Status st = volumes.DeleteQosSpecs(req.ctx, id, force);
+      auto force = QueryBool(req, "force");
+      if (!force.ok()) return FaultFrom(force.status());
+      Status st = volumes.DeleteQosSpecs(req.ctx, id, *force);
       return st.ok() ? Json(202, "") : FaultFrom(st);
     }
     return Fault(405, "The method is not allowed.");

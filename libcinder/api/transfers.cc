@@ -85,13 +85,9 @@ ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::
   if (rest.empty() || (rest.size() == 1 && rest[0] == "detail")) {
     if (rest.empty() && m == "POST") return Create(volumes, req);
     if (m != "GET") return Fault(405, "The method is not allowed.");
-    bool all_tenants = false;
-    if (auto a = req.Query("all_tenants")) {
-      auto b = ParseBool("all_tenants", *a);
-      if (!b.ok()) return FaultFrom(b.status());
-      all_tenants = *b;
-    }
-    auto list = volumes.ListTransfers(req.ctx, all_tenants);
+    auto all_tenants = QueryBool(req, "all_tenants");
+    if (!all_tenants.ok()) return FaultFrom(all_tenants.status());
+    auto list = volumes.ListTransfers(req.ctx, *all_tenants);
     if (!list.ok()) return FaultFrom(list.status());
     const bool detail = !rest.empty();
     JsonWriter w;

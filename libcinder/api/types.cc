@@ -9,12 +9,6 @@ namespace cinder::api {
 
 namespace {
 
-void WriteSpecs(JsonWriter& w, const Metadata& specs) {
-  w.BeginObject();
-  for (const auto& [k, v] : specs) w.Key(k).String(v);
-  w.EndObject();
-}
-
 void WriteType(JsonWriter& w, const ApiRequest& req, const VolumeType& t) {
   w.BeginObject();
   w.Key("id").String(t.id);
@@ -23,7 +17,7 @@ void WriteType(JsonWriter& w, const ApiRequest& req, const VolumeType& t) {
   w.Key("description");
   t.description ? w.String(*t.description) : w.Null();
   w.Key("extra_specs");
-  WriteSpecs(w, t.extra_specs);
+  WriteStringMap(w, t.extra_specs);
   if (req.ctx.is_admin) {
     w.Key("qos_specs_id");
     t.qos_specs_id ? w.String(*t.qos_specs_id) : w.Null();
@@ -150,7 +144,7 @@ ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
     w.BeginObject();
     if (!key) {
       w.Key("extra_specs");
-      WriteSpecs(w, t->extra_specs);
+      WriteStringMap(w, t->extra_specs);
     } else {
       auto it = t->extra_specs.find(*key);
       if (it == t->extra_specs.end()) {
@@ -181,7 +175,7 @@ ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
     w.BeginObject();
     if (!key) {
       w.Key("extra_specs");
-      WriteSpecs(w, *set);
+      WriteStringMap(w, *set);
     } else {
       w.Key(*key).String(set->at(*key));
     }
@@ -276,7 +270,7 @@ ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const st
     return Json(200, w.Take());
   }
   const std::string& project = rest[0];
-  if (m == "GET") {
+  auto show = [&]() {
     auto type_id = volumes.GetDefaultVolumeType(req.ctx, project);
     if (!type_id.ok()) return FaultFrom(type_id.status());
     JsonWriter w;
@@ -284,7 +278,8 @@ ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const st
     view(w, project, *type_id);
     w.EndObject();
     return Json(200, w.Take());
-  }
+  };
+  if (m == "GET") return show();
   if (m == "PUT") {
     auto body = ParseBody(req);
     if (!body.ok()) return FaultFrom(body.status());
@@ -294,14 +289,7 @@ ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const st
     if (!type.ok()) return FaultFrom(type.status());
     if (!*type) return Fault(400, "'volume_type' is a required property");
     Status st = volumes.SetDefaultVolumeType(req.ctx, project, **type);
-    if (!st.ok()) return FaultFrom(st);
-    auto type_id = volumes.GetDefaultVolumeType(req.ctx, project);
-    if (!type_id.ok()) return FaultFrom(type_id.status());
-    JsonWriter w;
-    w.BeginObject().Key("default_type");
-    view(w, project, *type_id);
-    w.EndObject();
-    return Json(200, w.Take());
+    return st.ok() ? show() : FaultFrom(st);
   }
   if (m == "DELETE") {
     Status st = volumes.UnsetDefaultVolumeType(req.ctx, project);

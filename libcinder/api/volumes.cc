@@ -49,9 +49,8 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   v.volume_type_name.empty() ? w.Null() : w.String(v.volume_type_name);
   w.Key("snapshot_id").OptString(v.snapshot_id);
   w.Key("source_volid").OptString(v.source_volid);
-  w.Key("metadata").BeginObject();
-  for (const auto& [k, val] : v.metadata) w.Key(k).String(val);
-  w.EndObject();
+  w.Key("metadata");
+  WriteStringMap(w, v.metadata);
   WriteLinks(w, links, v.id);
   w.Key("user_id").String(v.user_id);
   w.Key("bootable").String(v.bootable ? "true" : "false");
@@ -99,9 +98,9 @@ std::string VolumeBody(const ApiRequest& req, const Volume& v, bool extensions) 
 
 std::string MetadataBody(const char* key, const Metadata& md) {
   JsonWriter w;
-  w.BeginObject().Key(key).BeginObject();
-  for (const auto& [k, v] : md) w.Key(k).String(v);
-  w.EndObject().EndObject();
+  w.BeginObject().Key(key);
+  WriteStringMap(w, md);
+  w.EndObject();
   return w.Take();
 }
 
@@ -528,13 +527,9 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
   }
   if (rest.size() == 1 && rest[0] == "summary" && req.version.AtLeast(3, 12)) {
     if (m != "GET") return Fault(405, "The method is not allowed.");
-    bool all_tenants = false;
-    if (auto a = req.Query("all_tenants")) {
-      auto b = ParseBool("all_tenants", *a);
-      if (!b.ok()) return FaultFrom(b.status());
-      all_tenants = *b;
-    }
-    auto sum = volumes.GetVolumeSummary(req.ctx, all_tenants);
+    auto all_tenants = QueryBool(req, "all_tenants");
+    if (!all_tenants.ok()) return FaultFrom(all_tenants.status());
+    auto sum = volumes.GetVolumeSummary(req.ctx, *all_tenants);
     if (!sum.ok()) return FaultFrom(sum.status());
     JsonWriter w;
     w.BeginObject().Key("volume-summary").BeginObject();

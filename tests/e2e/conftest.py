@@ -15,10 +15,10 @@ PROJECT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 USER = "e2e-user"
 
 
-def run_cinder(endpoint, *args, check=True):
-    """The stock client against `endpoint` (http://HOST:PORT), noauth, as USER in PROJECT."""
-    cmd = ["cinder", "--os-auth-type", "noauth", "--os-endpoint", f"{endpoint}/v3/{PROJECT}",
-           "--os-user-id", USER, "--os-project-id", PROJECT, *args]
+def run_cinder(endpoint, *args, check=True, project=PROJECT, user=USER):
+    """The stock client against `endpoint` (http://HOST:PORT), noauth, as `user` in `project`."""
+    cmd = ["cinder", "--os-auth-type", "noauth", "--os-endpoint", f"{endpoint}/v3/{project}",
+           "--os-user-id", user, "--os-project-id", project, *args]
     # Only the command line configures the client: no OS_* settings from the caller.
     env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)

@@ -65,6 +65,10 @@ volume_driver = file
             self.port = int(line.strip().rsplit(":", 1)[1])
         return proc
 
+    def db_sync(self):
+        subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", self.conf("manage", "m", "b"),
+                        "db", "sync"], check=True)
+
     def kill9(self, name):
         self.procs.pop(name).kill()
 
@@ -125,8 +129,7 @@ volume_driver = file
 def cluster(tmp_path_factory):
     c = Cluster(str(tmp_path_factory.mktemp("dist")))
     try:
-        subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", c.conf("manage", "m", "b"),
-                        "db", "sync"], check=True)
+        c.db_sync()
         c.start("s1", "cinder-scheduler", "sched1")
         c.start("s2", "cinder-scheduler", "sched2")
         c.start("v1", "cinder-volume", "vol1", "fast")
@@ -164,7 +167,7 @@ def test_volumes_land_on_both_hosts_and_every_service_is_up(cluster):
 
 
 def test_a_dead_volume_host_is_noticed_and_its_stuck_work_failed(cluster):
-    hosts = create(cluster, 2)
+    create(cluster, 2)
     on_v1 = None
     code, body = cluster.request("GET", "/volumes/detail")
     for v in body["volumes"]:

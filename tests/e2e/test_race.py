@@ -3,11 +3,10 @@ on one pool with room for exactly N volumes (no over-subscription). Exactly N be
 the rest error with the no-valid-backend message, and the pool is never over-committed."""
 import concurrent.futures
 import os
-import subprocess
 
 import pytest
 
-from conftest import BIN, table_rows
+from conftest import table_rows
 from test_distributed import Cluster
 
 N = 8  # GiB of room, volumes of 1 GiB
@@ -17,8 +16,7 @@ N = 8  # GiB of room, volumes of 1 GiB
 def race(tmp_path_factory):
     c = Cluster(str(tmp_path_factory.mktemp("race")))
     try:
-        subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", c.conf("manage", "m", "b"),
-                        "db", "sync"], check=True)
+        c.db_sync()
         c.start("s1", "cinder-scheduler", "sched1")
         c.start("s2", "cinder-scheduler", "sched2")
         c.start("v1", "cinder-volume", "vol1", "small",

@@ -1,22 +1,13 @@
 """Volume transfers through the stock client: one project offers a volume, another accepts it
 with the auth key; a wrong key and a withdrawn transfer change nothing."""
-import os
-import subprocess
-
-from conftest import PROJECT, table_rows
+from conftest import run_cinder, table_rows
 
 OTHER = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"
 
 
 def other_cinder(service, *args, check=True):
     """The stock client as a user of another project."""
-    cmd = ["cinder", "--os-auth-type", "noauth", "--os-endpoint", f"{service.endpoint}/v3/{OTHER}",
-           "--os-user-id", "other-user", "--os-project-id", OTHER, *args]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, env=env)
-    if check and res.returncode != 0:
-        raise AssertionError(f"{args} failed:\n{res.stdout}\n{res.stderr}")
-    return res
+    return run_cinder(service.endpoint, *args, check=check, project=OTHER, user="other-user")
 
 
 def props(out):

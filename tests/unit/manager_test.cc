@@ -50,6 +50,17 @@ class FailingDriver : public VolumeDriver {
   Result<BackendCapacity> GetCapacity() override { return BackendCapacity{100, 100}; }
 };
 
+// The built-in drivers and "failing".
+DriverRegistry WithFailingDriver() {
+  DriverRegistry drivers;
+  RegisterBuiltinDrivers(&drivers);
+  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
+                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
+                                         },
+                                         {}});
+  return drivers;
+}
+
 const RequestContext kCtx = RequestContext::Admin("user", "proj");
 
 BackendOptions Backend(const std::string& name, const std::string& driver = "file") {
@@ -202,11 +213,7 @@ TEST_CASE("force delete needs an admin; reset_status validates its input") {
 
 TEST_CASE("a failing driver leaves error, error_extending or error_deleting, never a transitional status") {
   testing::TempDir dir;
-  DriverRegistry drivers;
-  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
-                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
-                                         },
-                                         {}});
+  DriverRegistry drivers = WithFailingDriver();
   Options o = TestOptions(dir.path());
   o.backends[0].volume_driver = "failing";
   o.scheduler_max_attempts = 1;  // no reschedule: the volume stays on its backend, in error
@@ -256,12 +263,7 @@ TEST_CASE("a failing driver leaves error, error_extending or error_deleting, nev
 
 TEST_CASE("a create the driver fails is rescheduled to another pool, never the same one") {
   testing::TempDir dir;
-  DriverRegistry drivers;
-  RegisterBuiltinDrivers(&drivers);
-  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
-                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
-                                         },
-                                         {}});
+  DriverRegistry drivers = WithFailingDriver();
   Options o = TestOptions(dir.path());
   // The failing backend reports more room, so the weigher tries it first.
   o.backends = {Backend("broken", "failing"), Backend("good")};
@@ -291,12 +293,7 @@ TEST_CASE("a create the driver fails is rescheduled to another pool, never the s
 
 TEST_CASE("a rescheduled create keeps its scheduler hints") {
   testing::TempDir dir;
-  DriverRegistry drivers;
-  RegisterBuiltinDrivers(&drivers);
-  drivers.Register("failing", DriverInfo{[](const DriverContext&) -> Result<std::unique_ptr<VolumeDriver>> {
-                                           return std::unique_ptr<VolumeDriver>(new FailingDriver);
-                                         },
-                                         {}});
+  DriverRegistry drivers = WithFailingDriver();
   Options o = TestOptions(dir.path());
   o.scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter", "CapabilitiesFilter", "JsonFilter"};
   // Room (virtual): broken 100, big 160, small 80. Without the hint a second placement would
