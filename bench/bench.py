@@ -92,7 +92,9 @@ def main():
     conf = os.path.join(state, "cinder.conf")
     with open(conf, "w") as f:
         f.write(f"[DEFAULT]\nosapi_volume_listen = 127.0.0.1\nosapi_volume_listen_port = {port}\n"
-                f"state_path = {state}\nosapi_max_limit = 1000\n")
+                f"state_path = {state}\nosapi_max_limit = 1000\n"
+                # Thousands of volumes: no quota in the way.
+                f"quota_volumes = -1\nquota_gigabytes = -1\nquota_snapshots = -1\n")
     subprocess.run([os.path.join(args.bin, "cinder-manage"), "--config-file", conf, "db", "sync"], check=True)
 
     t0 = time.perf_counter()

@@ -78,6 +78,7 @@ def main():
             path = os.path.join(tmp, f"{name}.conf")
             with open(path, "w") as f:
                 f.write(f"[DEFAULT]\nhost = {host}\nstate_path = {tmp}/{name}\nosapi_volume_listen_port = 0\n"
+                        "quota_volumes = -1\nquota_gigabytes = -1\nquota_snapshots = -1\n"
                         f"enabled_backends = {backend}\n[database]\nconnection = {url}\n"
                         f"[{backend}]\nvolume_driver = file\n")
             return path

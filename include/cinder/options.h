@@ -56,6 +56,18 @@ struct Options {
   std::string default_volume_type = "__DEFAULT__";  // for volumes that name no type
   int64_t message_ttl = 2592000;             // seconds a user message is kept at least
   int message_reap_interval = 86400;         // seconds between removals of expired messages
+  // Quotas (Cinder's option names and defaults; -1 is unlimited). The quota class "default"
+  // in the database overrides these when use_default_quota_class.
+  int64_t quota_volumes = 10;
+  int64_t quota_snapshots = 10;
+  int64_t quota_gigabytes = 1000;
+  int64_t quota_backups = 10;
+  int64_t quota_backup_gigabytes = 1000;
+  int64_t quota_groups = 10;
+  int64_t per_volume_size_limit = -1;
+  bool use_default_quota_class = true;
+  int64_t reservation_expire = 86400;        // seconds until a reservation is rolled back
+  bool no_snapshot_gb_quota = false;         // snapshots do not count against gigabytes
   bool debug = false;
   // [database]
   std::string database_connection;           // default: sqlite:///<state_path>/cinder.sqlite

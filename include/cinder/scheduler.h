@@ -75,6 +75,11 @@ struct RequestSpec {
   bool hint_invalid = false;
   std::optional<std::string> query;    // JsonFilter's hint
   std::set<std::string> exclude;       // pools already tried (IgnoreAttemptedHostsFilter)
+  // Only pools of this host@backend (Cinder's resource_backend: a volume made from a snapshot
+  // or another volume goes where its source is).
+  std::optional<std::string> resource_backend;
+  // The pool the volume is on already (a retype): it passes the capacity filter, as in Cinder.
+  std::optional<std::string> vol_exists_on;
 };
 
 struct SchedulerConfig {

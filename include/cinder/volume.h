@@ -60,7 +60,9 @@ struct SchedulerHints {
 };
 
 struct VolumeCreate {
-  int64_t size = 0;
+  int64_t size = 0;  // 0 with a snapshot or source volume: the same size as it
+  std::optional<std::string> snapshot_id;   // a new volume holding this snapshot's data
+  std::optional<std::string> source_volid;  // a clone of this volume
   std::optional<std::string> name;
   std::optional<std::string> description;
   std::optional<std::string> volume_type;  // name or id; the default type when unset
@@ -75,6 +77,66 @@ struct VolumeUpdate {
   std::optional<std::optional<std::string>> name;
   std::optional<std::optional<std::string>> description;
   std::optional<Metadata> metadata;  // replaces all metadata when set
+};
+
+struct SortKey {
+  std::string key;  // API name: created_at, id, name, size, status, ...
+  bool ascending = false;
+};
+
+// Snapshot status strings are Cinder's (cinder/objects/fields.py SnapshotStatus).
+namespace snapshot_status {
+inline constexpr const char kCreating[] = "creating";
+inline constexpr const char kAvailable[] = "available";
+inline constexpr const char kDeleting[] = "deleting";
+inline constexpr const char kError[] = "error";
+inline constexpr const char kErrorDeleting[] = "error_deleting";
+inline constexpr const char kRestoring[] = "restoring";
+}  // namespace snapshot_status
+
+// A point-in-time image of a volume.
+struct Snapshot {
+  std::string id;
+  std::string volume_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::string status;
+  std::string progress = "0%";
+  int64_t size = 0;  // GiB: the volume's size when it was taken
+  std::string project_id;
+  std::string user_id;
+  bool use_quota = true;
+  Metadata metadata;
+  std::string created_at;
+  std::optional<std::string> updated_at;
+};
+
+struct SnapshotCreate {
+  std::string volume_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  Metadata metadata;
+  bool force = false;  // also of an in-use volume
+};
+
+struct SnapshotListQuery {
+  std::optional<std::string> name;
+  std::optional<std::string> status;
+  std::optional<std::string> volume_id;
+  Metadata metadata;         // every pair must match
+  bool all_tenants = false;  // admin only: every project
+  std::optional<std::string> project_id;  // admin with all_tenants: only this project
+  std::vector<SortKey> sort;  // default created_at desc, id desc
+  int64_t limit = -1;
+  std::optional<std::string> marker;
+  int64_t offset = 0;
+  bool with_count = false;
+};
+
+struct SnapshotList {
+  std::vector<Snapshot> snapshots;
+  bool more = false;
+  int64_t count = 0;
 };
 
 // A volume type: what a volume asks of its backend (extra specs), as Cinder's.
@@ -108,11 +170,6 @@ struct Transfer {
   std::optional<std::string> destination_project_id;
   bool accepted = false;
   std::string created_at;
-};
-
-struct SortKey {
-  std::string key;  // API name: created_at, id, name, size, status, ...
-  bool ascending = false;
 };
 
 struct VolumeListQuery {

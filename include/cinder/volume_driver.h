@@ -56,6 +56,26 @@ class VolumeDriver {
   // A path or URL where the volume's data can be reached locally ("" if none).
   virtual std::string LocalPath(const std::string& id) = 0;
   virtual Result<BackendCapacity> GetCapacity() = 0;
+
+  // Snapshots and copies. The defaults answer Unimplemented (the volume or snapshot goes to
+  // error with a message). A snapshot is a point-in-time image of its volume: writing the
+  // volume afterwards never changes it.
+  // Takes the snapshot `snapshot_id` of the volume `volume_id`. AlreadyExists if it exists;
+  // NotFound if the volume does not.
+  virtual Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id);
+  // Removes the snapshot. Deleting a snapshot that does not exist succeeds.
+  virtual Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id);
+  // Creates the volume `id` of `size_gb` GiB (at least the snapshot's size) holding the
+  // snapshot's data.
+  virtual Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb,
+                                          const std::string& snapshot_id);
+  // Creates the volume `id` of `size_gb` GiB (at least the source's size) holding a copy of
+  // the volume `source_id`.
+  virtual Status CreateClonedVolume(const std::string& id, int64_t size_gb, const std::string& source_id);
+  // Makes the volume hold the snapshot's data again, keeping its size `size_gb` (at least the
+  // snapshot's). The volume changes all at once or not at all.
+  virtual Status RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id,
+                                  int64_t size_gb);
   // The backend's pools for the schedulers. By default one pool with GetCapacity()'s figures
   // that supports neither thin nor thick provisioning (Cinder's defaults).
   virtual Result<BackendStats> GetStats();

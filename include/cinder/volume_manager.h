@@ -9,6 +9,7 @@
 #include "cinder/context.h"
 #include "cinder/message.h"
 #include "cinder/options.h"
+#include "cinder/quota.h"
 #include "cinder/scheduler.h"
 #include "cinder/status.h"
 #include "cinder/volume.h"
@@ -54,8 +55,37 @@ class VolumeManager {
   virtual Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id,
                                       const VolumeUpdate& update) = 0;
   // Starts the deletion: status "deleting" now, gone when the driver is done.
-  // FailedPrecondition when the status forbids it; `force` (admin) skips the status check.
-  virtual Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force) = 0;
+  // FailedPrecondition when the status forbids it or the volume has snapshots (unless
+  // `cascade`, which deletes them first); `force` (admin) skips the status check.
+  virtual Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force,
+                              bool cascade) = 0;
+  // Changes an available (or in-use) volume's type (os-retype): `new_type` is a name or id;
+  // the volume stays on its pool when that passes the new type's filters, else with
+  // `migration_policy` "on-demand" it is copied to a pool that does (not while it has
+  // snapshots). Status "retyping" until done; the per-type quotas move with it.
+  virtual Status RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
+                              const std::string& migration_policy) = 0;
+  // Makes an available volume hold its latest snapshot's data again (3.40): the volume is
+  // "reverting" and the snapshot "restoring" until the driver is done.
+  virtual Status RevertToSnapshot(const RequestContext& ctx, const std::string& volume_id,
+                                  const std::string& snapshot_id) = 0;
+
+  // Snapshots. Create records the snapshot ("creating") and hands it to the volume's host;
+  // the volume must be available (or in-use with `force`). Delete: available or error
+  // snapshots ("deleting" until the driver is done); `force` (admin) any status.
+  virtual Result<Snapshot> CreateSnapshot(const RequestContext& ctx, const SnapshotCreate& request) = 0;
+  virtual Result<Snapshot> GetSnapshot(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<SnapshotList> ListSnapshots(const RequestContext& ctx, const SnapshotListQuery& q) = 0;
+  virtual Result<Snapshot> UpdateSnapshot(const RequestContext& ctx, const std::string& id,
+                                          const std::optional<std::optional<std::string>>& name,
+                                          const std::optional<std::optional<std::string>>& description) = 0;
+  virtual Status DeleteSnapshot(const RequestContext& ctx, const std::string& id, bool force) = 0;
+  // Admin: sets the status (os-reset_status).
+  virtual Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) = 0;
+  virtual Result<Metadata> UpdateSnapshotMetadata(const RequestContext& ctx, const std::string& id,
+                                                  const Metadata& metadata, bool replace) = 0;
+  virtual Status DeleteSnapshotMetadataKey(const RequestContext& ctx, const std::string& id,
+                                           const std::string& key) = 0;
   // Starts growing an available volume to new_size GiB (status "extending").
   virtual Status ExtendVolume(const RequestContext& ctx, const std::string& id,
                               int64_t new_size) = 0;
@@ -162,6 +192,19 @@ class VolumeManager {
   // InvalidArgument "Invalid auth key: ..." for a wrong key.
   virtual Result<Transfer> AcceptTransfer(const RequestContext& ctx, const std::string& id,
                                           const std::string& auth_key) = 0;
+
+  // Quotas. A project's quota set: limits (its own, else the quota class "default", else the
+  // quota_* options) with what it uses; a project reads its own, an admin any. Update (admin)
+  // sets limits (InvalidArgument for an unknown resource, a value below -1, or a limit below
+  // what the project uses); Delete (admin) returns the project to the defaults. Quota classes
+  // (admin) hold defaults. GetLimits: ctx's project's absolute limits and usage.
+  virtual Result<QuotaSet> GetQuotaSet(const RequestContext& ctx, const std::string& project, bool defaults) = 0;
+  virtual Result<QuotaSet> UpdateQuotaSet(const RequestContext& ctx, const std::string& project,
+                                          const std::map<std::string, int64_t>& limits) = 0;
+  virtual Status DeleteQuotaSet(const RequestContext& ctx, const std::string& project) = 0;
+  virtual Result<QuotaSet> GetQuotaClass(const RequestContext& ctx, const std::string& class_name) = 0;
+  virtual Result<QuotaSet> UpdateQuotaClass(const RequestContext& ctx, const std::string& class_name,
+                                            const std::map<std::string, int64_t>& limits) = 0;
 
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.

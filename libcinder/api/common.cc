@@ -311,4 +311,60 @@ void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const 
   w.EndObject().EndArray();
 }
 
+// Cinder reads the metadata filter with Python's literal_eval: a dict of strings such as
+// {'k': 'v'} (what cinderclient sends) or JSON {"k": "v"}. This reads that subset: quoted
+// strings in either quote style, with backslash escapes.
+Result<Metadata> ParseMetadataFilter(const std::string& text) {
+  size_t i = 0;
+  auto bad = [&text]() -> Status {
+    return InvalidArgument("Invalid input received: Invalid metadata filter '" + text +
+                           "': expected a dictionary of strings such as {'key': 'value'}.");
+  };
+  auto skip = [&] {
+    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+  };
+  auto str = [&](std::string* out) -> bool {
+    skip();
+    if (i >= text.size() || (text[i] != '\'' && text[i] != '"')) return false;
+    char quote = text[i++];
+    out->clear();
+    while (i < text.size() && text[i] != quote) {
+      if (text[i] == '\\' && i + 1 < text.size()) ++i;
+      *out += text[i++];
+    }
+    if (i >= text.size()) return false;
+    ++i;
+    return true;
+  };
+  Metadata md;
+  skip();
+  if (i >= text.size() || text[i++] != '{') return bad();
+  skip();
+  if (i < text.size() && text[i] == '}') {
+    ++i;
+  } else {
+    while (true) {
+      std::string k, v;
+      if (!str(&k)) return bad();
+      skip();
+      if (i >= text.size() || text[i++] != ':') return bad();
+      if (!str(&v)) return bad();
+      md[k] = v;
+      skip();
+      if (i < text.size() && text[i] == ',') {
+        ++i;
+        continue;
+      }
+      if (i < text.size() && text[i] == '}') {
+        ++i;
+        break;
+      }
+      return bad();
+    }
+  }
+  skip();
+  if (i != text.size()) return bad();
+  return md;
+}
+
 }  // namespace cinder::api

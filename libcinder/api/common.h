@@ -73,6 +73,9 @@ class PagingParams {
   std::optional<std::string> sort_, sort_key_, sort_dir_;
 };
 
+// The metadata filter of a list, as Cinder reads it with literal_eval: {'k': 'v'} or JSON.
+Result<Metadata> ParseMetadataFilter(const std::string& text);
+
 // "Invalid filters a,b are found in query options. Supported filters: S."
 Status InvalidFilters(const std::vector<std::string>& names, const std::string& supported);
 

@@ -131,6 +131,10 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   if (seg[i] == "os-volume-transfer") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/false);
   if (seg[i] == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
   if (seg[i] == "capabilities") return HandleCapabilities(*volumes_, req, rest);
+  if (seg[i] == "snapshots") return HandleSnapshots(options_, *volumes_, req, rest);
+  if (seg[i] == "os-quota-sets") return HandleQuotaSets(*volumes_, req, rest);
+  if (seg[i] == "os-quota-class-sets") return HandleQuotaClassSets(*volumes_, req, rest);
+  if (seg[i] == "limits") return HandleLimits(*volumes_, req, rest);
   if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }

@@ -35,6 +35,13 @@ ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::
                             bool v355_path);
 ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// Handlers of /snapshots, in snapshots.cc.
+ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                            const std::vector<std::string>& rest);
+// Handlers of /os-quota-sets, /os-quota-class-sets and /limits, in quotas.cc.
+ApiResponse HandleQuotaSets(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleQuotaClassSets(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleLimits(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /messages (3.3), in messages.cc.
 ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
                            const std::vector<std::string>& rest);

@@ -1,5 +1,4 @@
 // /v3/{project_id}/volumes: Cinder's volume API, its views and its request validation.
-#include <Poco/MD5Engine.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <sstream>
 
 #include "api/common.h"
+#include "api/metadata.h"
 #include "api/router.h"
 #include "common/json_writer.h"
 #include "common/util.h"
@@ -96,78 +96,7 @@ std::string VolumeBody(const ApiRequest& req, const Volume& v, bool extensions) 
   return w.Take();
 }
 
-std::string MetadataBody(const char* key, const Metadata& md) {
-  JsonWriter w;
-  w.BeginObject().Key(key);
-  WriteStringMap(w, md);
-  w.EndObject();
-  return w.Take();
-}
-
-// The ETag of a metadata body (3.15): the MD5 of its JSON, as Cinder computes it.
-std::string Etag(const std::string& body) {
-  Poco::MD5Engine md5;
-  md5.update(body);
-  return Poco::DigestEngine::digestToHex(md5.digest());
-}
-
 // ---- list ------------------------------------------------------------------------------------
-
-// Cinder reads the metadata filter with Python's literal_eval: a dict of strings such as
-// {'k': 'v'} (what cinderclient sends) or JSON {"k": "v"}. This reads that subset: quoted
-// strings in either quote style, with backslash escapes.
-Result<Metadata> ParseMetadataFilter(const std::string& text) {
-  size_t i = 0;
-  auto bad = [&text]() -> Status {
-    return InvalidArgument("Invalid input received: Invalid metadata filter '" + text +
-                           "': expected a dictionary of strings such as {'key': 'value'}.");
-  };
-  auto skip = [&] {
-    while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
-  };
-  auto str = [&](std::string* out) -> bool {
-    skip();
-    if (i >= text.size() || (text[i] != '\'' && text[i] != '"')) return false;
-    char quote = text[i++];
-    out->clear();
-    while (i < text.size() && text[i] != quote) {
-      if (text[i] == '\\' && i + 1 < text.size()) ++i;
-      *out += text[i++];
-    }
-    if (i >= text.size()) return false;
-    ++i;
-    return true;
-  };
-  Metadata md;
-  skip();
-  if (i >= text.size() || text[i++] != '{') return bad();
-  skip();
-  if (i < text.size() && text[i] == '}') {
-    ++i;
-  } else {
-    while (true) {
-      std::string k, v;
-      if (!str(&k)) return bad();
-      skip();
-      if (i >= text.size() || text[i++] != ':') return bad();
-      if (!str(&v)) return bad();
-      md[k] = v;
-      skip();
-      if (i < text.size() && text[i] == ',') {
-        ++i;
-        continue;
-      }
-      if (i < text.size() && text[i] == '}') {
-        ++i;
-        break;
-      }
-      return bad();
-    }
-  }
-  skip();
-  if (i != text.size()) return bad();
-  return md;
-}
 
 Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
   VolumeListQuery q;
@@ -302,13 +231,27 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     if (!extra.empty()) return FaultFrom(FieldError("volume", Var(o), Unexpected(extra)));
   }
   VolumeCreate c;
-  if (!o->has("size") || o->get("size").isEmpty()) {
-    return Fault(400, "Invalid input received: Volume size 'None' must be an integer and greater "
-                      "than 0.");
+  for (const char* k : {"snapshot_id", "source_volid"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (*s && !IsUuid(**s)) return FaultFrom(FieldError(k, o->get(k), PyRepr(o->get(k)) + " is not a 'uuid'"));
+    (std::string(k) == "snapshot_id" ? c.snapshot_id : c.source_volid) = *s;
   }
-  auto size = ParseSize(o->get("size"), "size", "'integer', 'string', 'null'");
-  if (!size.ok()) return FaultFrom(size.status());
-  c.size = *size;
+  if (!o->has("size") || o->get("size").isEmpty()) {
+    // A new volume from a snapshot or volume is the size of its source unless given.
+    if (!c.snapshot_id && !c.source_volid) {
+      return Fault(400, "Invalid input received: Volume size 'None' must be an integer and greater "
+                        "than 0.");
+    }
+  } else {
+    auto size = ParseSize(o->get("size"), "size", "'integer', 'string', 'null'");
+    if (!size.ok()) return FaultFrom(size.status());
+    if (*size <= 0) {
+      return Fault(400, "Invalid input received: Volume size '" + std::to_string(*size) +
+                            "' must be an integer and greater than 0.");
+    }
+    c.size = *size;
+  }
   // The v3 names win over the v2 display_* ones when both are given, as in Cinder.
   for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
@@ -343,8 +286,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     }
   }
   // Sources this service does not offer yet are refused, never ignored.
-  for (const char* k : {"snapshot_id", "source_volid", "imageRef", "backup_id", "group_id",
-                        "consistencygroup_id"}) {
+  for (const char* k : {"imageRef", "backup_id", "group_id", "consistencygroup_id"}) {
     if (o->has(k) && !o->get(k).isEmpty()) {
       return Fault(400, std::string("Invalid input received: creating a volume with '") + k +
                             "' is not supported by this service yet.");
@@ -445,74 +387,43 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-force_delete") {
-    Status st = volumes.DeleteVolume(req.ctx, id, /*force=*/true);
+    Status st = volumes.DeleteVolume(req.ctx, id, /*force=*/true, /*cascade=*/false);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "os-retype") {
+    if (!IsObject(arg)) return FaultFrom(FieldError("os-retype", arg, PyRepr(arg) + " is not of type 'object'"));
+    auto a = arg.extract<Object::Ptr>();
+    std::vector<std::string> extra;
+    for (const auto& kv : *a) {
+      if (kv.first != "new_type" && kv.first != "migration_policy") extra.push_back(kv.first);
+    }
+    if (!extra.empty()) return FaultFrom(FieldError("os-retype", arg, Unexpected(extra)));
+    auto type = OptString(a, "new_type", false);
+    if (!type.ok()) return FaultFrom(type.status());
+    if (!*type) return FaultFrom(FieldError("os-retype", arg, "'new_type' is a required property"));
+    auto policy = OptString(a, "migration_policy", true);
+    if (!policy.ok()) return FaultFrom(policy.status());
+    if (*policy && **policy != "never" && **policy != "on-demand") {
+      Var p = a->get("migration_policy");
+      return FaultFrom(FieldError("migration_policy", p, PyRepr(p) + " is not one of ['on-demand', 'never']"));
+    }
+    Status st = volumes.RetypeVolume(req.ctx, id, **type, policy->value_or("never"));
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "revert" && req.version.AtLeast(3, 40)) {
+    if (!IsObject(arg)) return FaultFrom(FieldError("revert", arg, PyRepr(arg) + " is not of type 'object'"));
+    auto a = arg.extract<Object::Ptr>();
+    auto snap = OptString(a, "snapshot_id", false);
+    if (!snap.ok()) return FaultFrom(snap.status());
+    if (*snap && !IsUuid(**snap)) {
+      return FaultFrom(FieldError("snapshot_id", a->get("snapshot_id"), PyRepr(a->get("snapshot_id")) + " is not a 'uuid'"));
+    }
+    if (!*snap) return FaultFrom(FieldError("revert", arg, "'snapshot_id' is a required property"));
+    Status st = volumes.RevertToSnapshot(req.ctx, id, **snap);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   return Fault(400, "There is no such action: " + action +
                         ". Verify the request body and Content-Type header and try again.");
-}
-
-// ---- metadata --------------------------------------------------------------------------------
-
-ApiResponse MetadataCollection(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
-  const bool etags = req.version.AtLeast(3, 15);
-  if (req.method == "GET") {
-    auto md = volumes.GetMetadata(req.ctx, id);
-    if (!md.ok()) return FaultFrom(md.status());
-    ApiResponse r = Json(200, MetadataBody("metadata", *md));
-    if (etags) r.headers.emplace_back("Etag", Etag(r.body));
-    return r;
-  }
-  if (req.method != "POST" && req.method != "PUT") return Fault(405, "The method is not allowed.");
-  auto body = ParseBody(req);
-  if (!body.ok()) return FaultFrom(body.status());
-  if (!(*body)->has("metadata")) return Fault(400, "'metadata' is a required property");
-  auto md = ParseMetadata((*body)->get("metadata"), "metadata");
-  if (!md.ok()) return FaultFrom(md.status());
-  if (req.method == "PUT" && etags) {
-    // If-Match (3.15): replace only what the client read.
-    if (auto match = req.Header("if-match")) {
-      auto current = volumes.GetMetadata(req.ctx, id);
-      if (!current.ok()) return FaultFrom(current.status());
-      std::string tag = *match;
-      if (tag.size() >= 2 && tag.front() == '"' && tag.back() == '"') tag = tag.substr(1, tag.size() - 2);
-      if (tag != Etag(MetadataBody("metadata", *current))) return Json(412, "");
-    }
-  }
-  auto out = volumes.UpdateMetadata(req.ctx, id, *md, /*replace=*/req.method == "PUT");
-  return out.ok() ? Json(200, MetadataBody("metadata", *out)) : FaultFrom(out.status());
-}
-
-ApiResponse MetadataItem(VolumeManager& volumes, ApiRequest& req, const std::string& id,
-                         const std::string& key) {
-  auto not_found = [&] {
-    return Fault(404, "Volume " + id + " has no metadata with key " + key + ".");
-  };
-  if (req.method == "GET") {
-    auto md = volumes.GetMetadata(req.ctx, id);
-    if (!md.ok()) return FaultFrom(md.status());
-    auto it = md->find(key);
-    if (it == md->end()) return not_found();
-    return Json(200, MetadataBody("meta", {{it->first, it->second}}));
-  }
-  if (req.method == "DELETE") {
-    Status st = volumes.DeleteMetadataKey(req.ctx, id, key);
-    if (st.code() == Code::kNotFound && st.message().rfind("Volume ", 0) != 0) return not_found();
-    return st.ok() ? Json(200, "") : FaultFrom(st);
-  }
-  if (req.method != "PUT") return Fault(405, "The method is not allowed.");
-  auto body = ParseBody(req);
-  if (!body.ok()) return FaultFrom(body.status());
-  if (!(*body)->has("meta")) return Fault(400, "'meta' is a required property");
-  Var meta = (*body)->get("meta");
-  auto md = ParseMetadata(meta, "meta");
-  if (!md.ok()) return FaultFrom(md.status());
-  if (md->size() > 1) return FaultFrom(FieldError("meta", meta, PyRepr(meta) + " has too many properties"));
-  if (md->empty()) return FaultFrom(FieldError("meta", meta, "{} does not have enough properties"));
-  if (md->begin()->first != key) return Fault(400, "Request body and URI mismatch");
-  auto out = volumes.UpdateMetadata(req.ctx, id, *md, /*replace=*/false);
-  if (!out.ok()) return FaultFrom(out.status());
-  return Json(200, MetadataBody("meta", *md));
 }
 
 }  // namespace
@@ -559,14 +470,15 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
     }
     if (m == "PUT") return Update(volumes, req, id);
     if (m == "DELETE") {
-      bool force = false;
+      bool force = false, cascade = false;
       for (const auto& [k, v] : req.query) {
         if (k != "cascade" && k != "force") continue;
         auto b = ParseBool(k, v);
         if (!b.ok()) return FaultFrom(b.status());
         if (k == "force" && req.version.AtLeast(3, 23)) force = *b;  // ignored before 3.23
+        if (k == "cascade") cascade = *b;
       }
-      Status st = volumes.DeleteVolume(req.ctx, id, force);
+      Status st = volumes.DeleteVolume(req.ctx, id, force, cascade);
       return st.ok() ? Json(202, "") : FaultFrom(st);
     }
     return Fault(405, "The method is not allowed.");
@@ -575,8 +487,14 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
     return m == "POST" ? Action(volumes, req, id) : Fault(405, "The method is not allowed.");
   }
   if (rest[1] == "metadata") {
-    if (rest.size() == 2) return MetadataCollection(volumes, req, id);
-    if (rest.size() == 3) return MetadataItem(volumes, req, id, rest[2]);
+    MetadataOps ops;
+    ops.resource = "Volume";
+    ops.etags = req.version.AtLeast(3, 15);
+    ops.get = [&] { return volumes.GetMetadata(req.ctx, id); };
+    ops.update = [&](const Metadata& md, bool replace) { return volumes.UpdateMetadata(req.ctx, id, md, replace); };
+    ops.remove = [&](const std::string& key) { return volumes.DeleteMetadataKey(req.ctx, id, key); };
+    if (rest.size() == 2) return MetadataCollection(req, id, ops);
+    if (rest.size() == 3) return MetadataItem(req, id, rest[2], ops);
   }
   return Fault(404, "The resource could not be found.");
 }

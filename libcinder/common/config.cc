@@ -40,6 +40,9 @@ std::string PyStr(const json::Value& v) {
   return json::Serialize(v);
 }
 
+// Quota limits are stored in 32-bit columns (Cinder's DB_MAX_INT); -1 is unlimited.
+constexpr int64_t kMaxQuota = 0x7FFFFFFF;
+
 struct Entry {
   std::string section, name, value;
 };
@@ -205,6 +208,26 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
       } else if (e.name == "message_reap_interval") {
         CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 365LL * 86400));
         o.message_reap_interval = static_cast<int>(v);
+      } else if (e.name == "quota_volumes") {
+        CINDER_ASSIGN_OR_RETURN(o.quota_volumes, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "quota_snapshots") {
+        CINDER_ASSIGN_OR_RETURN(o.quota_snapshots, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "quota_gigabytes") {
+        CINDER_ASSIGN_OR_RETURN(o.quota_gigabytes, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "quota_backups") {
+        CINDER_ASSIGN_OR_RETURN(o.quota_backups, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "quota_backup_gigabytes") {
+        CINDER_ASSIGN_OR_RETURN(o.quota_backup_gigabytes, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "quota_groups") {
+        CINDER_ASSIGN_OR_RETURN(o.quota_groups, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "per_volume_size_limit") {
+        CINDER_ASSIGN_OR_RETURN(o.per_volume_size_limit, p.Int(e, -1, kMaxQuota));
+      } else if (e.name == "use_default_quota_class") {
+        CINDER_ASSIGN_OR_RETURN(o.use_default_quota_class, p.Bool(e));
+      } else if (e.name == "reservation_expire") {
+        CINDER_ASSIGN_OR_RETURN(o.reservation_expire, p.Int(e, 1, 10LL * 365 * 86400));
+      } else if (e.name == "no_snapshot_gb_quota") {
+        CINDER_ASSIGN_OR_RETURN(o.no_snapshot_gb_quota, p.Bool(e));
       } else if (e.name == "debug") {
         CINDER_ASSIGN_OR_RETURN(o.debug, p.Bool(e));
       } else if (e.name == "enabled_backends") {

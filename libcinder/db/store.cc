@@ -124,6 +124,50 @@ const std::vector<Migration>& Migrations() {
                  "capabilities TEXT NOT NULL, allocated_at_report DOUBLE PRECISION NOT NULL DEFAULT 0, "
                  "generation INTEGER NOT NULL DEFAULT 0, reported_at VARCHAR(32) NOT NULL)");
        }},
+      {4,
+       [](soci::session& s, bool pg) {
+         // Snapshots and their metadata.
+         Exec(s, std::string("CREATE TABLE snapshots (id VARCHAR(36) PRIMARY KEY, ") +
+                     "volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), user_id VARCHAR(255), "
+                     "project_id VARCHAR(255), status VARCHAR(255) NOT NULL, progress VARCHAR(255), "
+                     "volume_size INTEGER NOT NULL, display_name VARCHAR(255), display_description VARCHAR(255), "
+                     "volume_type_id VARCHAR(36), use_quota INTEGER NOT NULL DEFAULT 1, " + kTimestamps + ")");
+         Exec(s, "CREATE INDEX snapshots_volume ON snapshots (volume_id, deleted)");
+         Exec(s, "CREATE INDEX snapshots_project ON snapshots (project_id, deleted)");
+         Exec(s, "CREATE TABLE snapshot_metadata (id " + Serial(pg) +
+                     ", snapshot_id VARCHAR(36) NOT NULL REFERENCES snapshots (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX snapshot_metadata_key ON snapshot_metadata (snapshot_id, key) WHERE deleted = 0");
+         // Quotas: projects' limits, classes' limits (the class "default"), usage and
+         // reservations, as Cinder's tables.
+         Exec(s, "CREATE TABLE quotas (id " + Serial(pg) +
+                     ", project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
+                     "hard_limit INTEGER, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX quotas_key ON quotas (project_id, resource) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE quota_classes (id " + Serial(pg) +
+                     ", class_name VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
+                     "hard_limit INTEGER, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX quota_classes_key ON quota_classes (class_name, resource) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE quota_usages (id " + Serial(pg) +
+                     ", project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
+                     "in_use INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX quota_usages_key ON quota_usages (project_id, resource) WHERE deleted = 0");
+         Exec(s, std::string("CREATE TABLE reservations (id VARCHAR(36) PRIMARY KEY, ") +
+                     "usage_id INTEGER NOT NULL REFERENCES quota_usages (id), project_id VARCHAR(255) NOT NULL, "
+                     "resource VARCHAR(255) NOT NULL, delta INTEGER NOT NULL, expire VARCHAR(32) NOT NULL, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX reservations_expire ON reservations (deleted, expire)");
+         // What the volumes of an earlier schema already use.
+         const std::string usage =
+             "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) SELECT ";
+         const std::string live = " FROM volumes v WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id";
+         const std::string typed = " FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id "
+                                   "WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id, t.name";
+         Exec(s, usage + "v.project_id, 'volumes', COUNT(*), 0, MIN(v.created_at)" + live);
+         Exec(s, usage + "v.project_id, 'gigabytes', SUM(v.size), 0, MIN(v.created_at)" + live);
+         Exec(s, usage + "v.project_id, 'volumes_' || t.name, COUNT(*), 0, MIN(v.created_at)" + typed);
+         Exec(s, usage + "v.project_id, 'gigabytes_' || t.name, SUM(v.size), 0, MIN(v.created_at)" + typed);
+       }},
   };
   return kMigrations;
 }
@@ -428,7 +472,7 @@ Status Store::CheckSchema() {
 }
 
 
-Status Store::InsertVolume(const Volume& v) {
+Status Store::InsertVolume(const Volume& v, const std::vector<std::string>& commit_reservations) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query q;
     auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : "NULL"; };
@@ -452,13 +496,10 @@ Status Store::InsertVolume(const Volume& v) {
               m.P(v.id) + ", " + m.P(k) + ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
       Exec(s, m);
     }
+    CommitReservationRows(s, impl_->pg, commit_reservations);
     return Status::OK();
   });
 }
-
-namespace {
-
-}  // namespace
 
 void Store::Impl::AttachMetadata(soci::session& s, const std::vector<Volume*>& vols) {
   if (vols.empty()) return;
@@ -615,10 +656,71 @@ Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldU
   return found;
 }
 
+Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
+                                          const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                          const std::vector<std::string>& reservations) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    changed = Exec(s, q) > 0;
+    if (changed) CommitReservationRows(s, impl_->pg, reservations);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
+                                      bool any_snapshot_status) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = false;
+    const std::string now = NowIso();
+    Query q;
+    q.sql = "UPDATE volumes SET status = 'deleting', updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
+            " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    // Not while a clone of it is being made.
+    q.sql += " AND NOT EXISTS (SELECT 1 FROM volumes cv WHERE cv.source_volid = volumes.id AND cv.deleted = 0 "
+             "AND cv.status = 'creating')";
+    if (!cascade) {
+      q.sql += " AND NOT EXISTS (SELECT 1 FROM snapshots sn WHERE sn.volume_id = volumes.id AND sn.deleted = 0)";
+    } else if (!any_snapshot_status) {
+      q.sql += " AND NOT EXISTS (SELECT 1 FROM snapshots sn WHERE sn.volume_id = volumes.id AND sn.deleted = 0 "
+               "AND sn.status NOT IN ('available', 'error', 'deleting'))";
+    }
+    // Nor while a volume is being made from one of its snapshots.
+    q.sql += " AND NOT EXISTS (SELECT 1 FROM snapshots sn JOIN volumes cv ON cv.snapshot_id = sn.id WHERE "
+             "sn.volume_id = volumes.id AND sn.deleted = 0 AND cv.deleted = 0 AND cv.status = 'creating')";
+    changed = Exec(s, q) > 0;
+    if (changed && cascade) {
+      Query c;
+      c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) + " WHERE deleted = 0 AND volume_id = " +
+              c.P(id);
+      Exec(s, c);
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
 Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& expected) {
   bool changed = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     std::string now = NowIso();
+    Query r;
+    r.sql = "SELECT v.project_id, v.size, t.name FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id "
+            "WHERE v.id = " + r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
+    auto rows = Select(s, r);
+    if (rows.empty()) {
+      changed = false;
+      return Status::OK();
+    }
     Query q;
     q.sql = "UPDATE volumes SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) +
             ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
@@ -629,6 +731,8 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
       m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) +
               " WHERE volume_id = " + m.P(id) + " AND deleted = 0";
       Exec(s, m);
+      AddQuotaInUse(s, impl_->pg, rows[0][0].value_or(""),
+                    VolumeQuotaDeltas(rows[0][2].value_or(""), ToInt(rows[0][1]), -1));
     }
     return Status::OK();
   });

@@ -46,9 +46,16 @@ using ProjectScope = std::optional<std::string>;
 // One column to change alongside a status (value nullopt writes NULL).
 using FieldUpdate = std::pair<std::string, std::optional<std::string>>;
 
+// What a volume of `size` GiB of the type named `type_name` counts for in quotas (volumes,
+// gigabytes, volumes_TYPE, gigabytes_TYPE), times `sign`; and a snapshot (snapshots,
+// snapshots_TYPE and, when `count_gigabytes`, gigabytes and gigabytes_TYPE).
+std::map<std::string, int64_t> VolumeQuotaDeltas(const std::string& type_name, int64_t size, int sign);
+std::map<std::string, int64_t> SnapshotQuotaDeltas(const std::string& type_name, int64_t size, int sign,
+                                                   bool count_gigabytes);
+
 class Store {
  public:
-  static constexpr int kLatestVersion = 3;
+  static constexpr int kLatestVersion = 4;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -89,8 +96,8 @@ class Store {
   // Returns false when the key was not set.
   Result<bool> DeleteExtraSpec(const std::string& type_id, const std::string& key);
 
-  // Volumes.
-  Status InsertVolume(const Volume& v);
+  // Volumes. InsertVolume commits `commit_reservations` (its quota) in the same transaction.
+  Status InsertVolume(const Volume& v, const std::vector<std::string>& commit_reservations = {});
   Result<Volume> GetVolume(const std::string& id, const ProjectScope& scope);
   // Applies filters, sort and paging; `max_limit` caps the page.
   Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope,
@@ -106,7 +113,17 @@ class Store {
   // touching status; returns whether the volume exists.
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
                             const std::optional<Metadata>& metadata);
-  // Soft-deletes the volume and its metadata iff its status is `expected`.
+  // CasVolumeStatus that also commits `reservations` when the row changes, in one transaction.
+  Result<bool> CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
+                                     const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                     const std::vector<std::string>& reservations);
+  // Starts deleting a volume: status "deleting" iff it is in `expected` (any when empty), no
+  // volume is being made from it, and it has no snapshots; with `cascade` its snapshots (in
+  // available, error or deleting unless `any_snapshot_status`) go to "deleting" with it.
+  Result<bool> StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
+                                 bool any_snapshot_status);
+  // Soft-deletes the volume and its metadata iff its status is `expected`, and gives back its
+  // quota usage, in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix,
@@ -120,6 +137,30 @@ class Store {
     std::map<std::string, std::vector<std::string>> metadata;
   };
   Result<VolumeSummary> SummarizeVolumes(const ProjectScope& scope);
+
+  // Snapshots (snapshots.cc). InsertSnapshot records it iff its volume is in one of
+  // `volume_statuses` (false otherwise), committing `commit_reservations` with it.
+  Result<bool> InsertSnapshot(const Snapshot& s, const std::vector<std::string>& volume_statuses,
+                              const std::vector<std::string>& commit_reservations);
+  Result<Snapshot> GetSnapshot(const std::string& id, const ProjectScope& scope);
+  Result<SnapshotList> ListSnapshots(const SnapshotListQuery& q, const ProjectScope& scope, int64_t max_limit);
+  // Live snapshots of a volume, newest first.
+  Result<std::vector<Snapshot>> SnapshotsOfVolume(const std::string& volume_id);
+  // Live snapshots in `statuses` of the volumes whose host starts with `host_prefix`.
+  Result<std::vector<Snapshot>> SnapshotsOnHost(const std::string& host_prefix, const std::vector<std::string>& statuses);
+  Result<bool> CasSnapshotStatus(const std::string& id, const std::vector<std::string>& expected,
+                                 const std::string& new_status, const std::vector<FieldUpdate>& fields = {});
+  // "deleting" iff in `expected` (any when empty) and no volume is being created from it.
+  Result<bool> StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected);
+  // Soft-deletes it with its metadata iff in `expected`, giving back its quota usage.
+  Result<bool> SoftDeleteSnapshot(const std::string& id, const std::string& expected, bool count_gigabytes);
+  Result<bool> UpdateSnapshot(const std::string& id, const std::vector<FieldUpdate>& fields);
+  Status SetSnapshotMetadata(const std::string& id, const Metadata& metadata, bool replace);
+  Result<bool> DeleteSnapshotMetadataKey(const std::string& id, const std::string& key);
+  // Revert (3.40): the volume available -> reverting and the snapshot available -> restoring,
+  // together, iff the snapshot is the volume's latest.
+  enum class RevertStart { kStarted, kNotLatest, kVolumeBusy, kSnapshotBusy };
+  Result<RevertStart> StartRevert(const std::string& volume_id, const std::string& snapshot_id);
 
   // Volume metadata.
   Result<Metadata> GetVolumeMetadata(const std::string& id);
@@ -166,7 +207,10 @@ class Store {
                                                                               const ProjectScope& scope);
   Result<std::vector<Transfer>> ListTransfers(const ProjectScope& scope);
   Status DeleteTransfer(const std::string& id, const ProjectScope& scope);
-  Status AcceptTransfer(const std::string& id, const std::string& project, const std::string& user);
+  // Also moves the volume's quota usage (and its snapshots', unless the transfer leaves them)
+  // from the donor to `project`, whose reservations `commit_reservations` commit with it.
+  Status AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
+                        const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes);
 
   // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
   Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);
@@ -193,6 +237,46 @@ class Store {
   Result<bool> DeleteMessage(const std::string& id, const ProjectScope& scope);
   // Removes messages whose expires_at is before `now_iso`; returns how many.
   Result<int64_t> DeleteExpiredMessages(const std::string& now_iso);
+
+  // Quota usage and reservations (quota_usage.cc), as Cinder's quota engine. ReserveQuota
+  // locks `project`'s usage rows of the resources in `deltas` and, when every positive delta
+  // fits its limit (in_use + reserved + delta <= limit; a resource without a limit or with -1
+  // is unlimited), records the reservations (reserved += delta for positive deltas).
+  // Otherwise it reserves nothing and names the resources that do not fit in `over`.
+  // A reservation not committed or rolled back within `expire_seconds` is rolled back by
+  // ExpireQuotaReservations.
+  struct QuotaUsage {
+    int64_t in_use = 0;
+    int64_t reserved = 0;
+  };
+  struct QuotaReservation {
+    std::vector<std::string> ids;
+    std::vector<std::string> over;
+    std::map<std::string, QuotaUsage> usages;  // of the resources in `deltas`, before
+  };
+  Result<QuotaReservation> ReserveQuota(const std::string& project, const std::map<std::string, int64_t>& deltas,
+                                        const std::map<std::string, int64_t>& limits, int64_t expire_seconds);
+  Status CommitQuota(const std::vector<std::string>& reservations);
+  Status RollbackQuota(const std::vector<std::string>& reservations);
+  // Rolls back reservations that expired before `now_iso`; returns how many.
+  Result<int64_t> ExpireQuotaReservations(const std::string& now_iso);
+  Result<std::map<std::string, QuotaUsage>> GetQuotaUsage(const std::string& project);
+
+  // ---- Quota limits (quotas.cc) ----------------------------------------------------------------
+  // Projects' own limits (the quotas table) and quota classes' (quota_classes; the class
+  // "default" holds the defaults), resource -> hard_limit; a resource without a row is absent.
+  Result<std::map<std::string, int64_t>> GetProjectQuotas(const std::string& project);
+  // Sets every limit in `limits` for `project` in one transaction (each an upsert on the live
+  // (project, resource) row). `check`, when given, runs first in that transaction with the
+  // project's usage of those resources (locked against concurrent reservations on PostgreSQL;
+  // a resource never used is absent): a non-OK answer changes nothing and is returned.
+  Status SetProjectQuotas(const std::string& project, const std::map<std::string, int64_t>& limits,
+                          const std::function<Status(const std::map<std::string, QuotaUsage>&)>& check = nullptr);
+  // Soft-deletes the project's limits; its usage and reservations stay.
+  Status DeleteProjectQuotas(const std::string& project);
+  Result<std::map<std::string, int64_t>> GetQuotaClass(const std::string& class_name);
+  Status SetQuotaClass(const std::string& class_name, const std::map<std::string, int64_t>& limits);
+  // ---- end of quota limits ---------------------------------------------------------------------
 
   // Hard-deletes rows soft-deleted before `before_iso`; returns the number of rows removed.
   Result<int64_t> Purge(const std::string& before_iso);

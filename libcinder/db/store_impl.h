@@ -97,6 +97,15 @@ inline std::optional<std::string> SqText(sq::sqlite3_stmt* st, int i) {
   return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_column_bytes(st, i)));
 }
 
+// Quota usage rows, inside a caller's transaction (quota_usage.cc).
+using QuotaDeltas = std::map<std::string, int64_t>;
+// Adds `deltas` to the in_use of `project`'s usage rows (creating missing rows), without a
+// limit check: for changes that only free (deletes) or that a reservation already checked.
+void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas);
+// Commits reservations: their deltas move from reserved to in_use and the rows go. Reservations
+// no longer there (expired and rolled back) are skipped.
+void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids);
+
 }  // namespace db
 
 using db::Exec;

@@ -90,16 +90,40 @@ Status Store::DeleteTransfer(const std::string& id, const ProjectScope& scope) {
   });
 }
 
-Status Store::AcceptTransfer(const std::string& id, const std::string& project, const std::string& user) {
+Status Store::AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
+                             const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query t;
-    t.sql = "SELECT volume_id FROM transfers WHERE deleted = 0 AND id = " + t.P(id);
+    t.sql = "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, vt.name FROM transfers t JOIN volumes v ON "
+            "v.id = t.volume_id LEFT JOIN volume_types vt ON vt.id = v.volume_type_id WHERE t.deleted = 0 AND t.id = " +
+            t.P(id);
     auto rows = Select(s, t);
     if (rows.empty()) return NoSuchTransfer(id);  // accepted or deleted meanwhile
+    const std::string volume_id = rows[0][0].value_or("");
+    const bool with_snapshots = ToInt(rows[0][1]) == 0;
+    const std::string donor = rows[0][2].value_or("");
+    const std::string type_name = rows[0][4].value_or("");
     const std::string now = NowIso();
+    // The donor's usage goes down by what changes hands; the receiver's reservations commit.
+    QuotaDeltas donor_deltas = VolumeQuotaDeltas(type_name, ToInt(rows[0][3]), -1);
+    if (with_snapshots) {
+      Query sn;
+      sn.sql = "SELECT volume_size FROM snapshots WHERE deleted = 0 AND use_quota = 1 AND volume_id = " + sn.P(volume_id);
+      for (const auto& r : Select(s, sn)) {
+        for (const auto& [k, d] : SnapshotQuotaDeltas(type_name, ToInt(r[0]), -1, count_snapshot_gigabytes)) {
+          donor_deltas[k] += d;
+        }
+      }
+      Query mv;
+      mv.sql = "UPDATE snapshots SET project_id = " + mv.P(project) + ", user_id = " + mv.P(user) + ", updated_at = " +
+               mv.P(now) + " WHERE deleted = 0 AND volume_id = " + mv.P(volume_id);
+      Exec(s, mv);
+    }
+    AddQuotaInUse(s, impl_->pg, donor, donor_deltas);
+    CommitReservationRows(s, impl_->pg, commit_reservations);
     Query v;
     v.sql = "UPDATE volumes SET status = 'available', project_id = " + v.P(project) + ", user_id = " + v.P(user) +
-            ", updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " + v.P(rows[0][0].value_or("")) +
+            ", updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " + v.P(volume_id) +
             " AND status = 'awaiting-transfer'";
     if (Exec(s, v) == 0) return FailedPrecondition("Invalid volume: status must be awaiting-transfer");
     Query d;

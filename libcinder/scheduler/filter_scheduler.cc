@@ -128,6 +128,7 @@ bool AvailabilityZoneFilter(const Request& r, const PoolState& p) {
 bool CapacityFilter(const Request& r, const PoolState& p) {
   const double requested = static_cast<double>(r.spec.size);
   if (requested == 0) return true;
+  if (r.spec.vol_exists_on && *r.spec.vol_exists_on == p.host) return true;  // holds it already
   const double free = p.free_capacity_gb, total = p.total_capacity_gb;
   if (IsSpecial(free)) return true;
   if (IsSpecial(total)) return p.reserved_percentage == 0;
@@ -311,6 +312,7 @@ class FilterScheduler : public Scheduler {
 
   bool PassesAll(const Request& r, const PoolState& p) const {
     if (r.spec.exclude.count(p.host)) return false;  // tried already: never the same pool twice
+    if (r.spec.resource_backend && p.backend_host != *r.spec.resource_backend) return false;
     for (Filter f : filters_) {
       if (!f(r, p)) return false;
     }

@@ -124,7 +124,77 @@ class SchedulerServiceImpl : public SchedulerService {
       ScheduleCreate(r.ctx, id, static_cast<int>(attempt), std::move(tried), args);
       return std::string();
     }
+    if (r.method == "retype_volume") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      ScheduleRetype(r.ctx, id, args);
+      return std::string();
+    }
     return Unimplemented("cinder-scheduler has no method " + r.method);
+  }
+
+  // Cinder's find_retype_backend: the volume stays where it is when its pool passes the new
+  // type's filters (the volume host then only records the type); otherwise, unless the
+  // migration policy is "never", it moves to the best pool that does (the volume host copies
+  // it there). No pool: the volume returns to its previous status and its quota reservations
+  // go back.
+  void ScheduleRetype(const RequestContext& ctx, const std::string& id, const rpc::Args& args) {
+    auto vol = store_->GetVolume(id, std::nullopt);
+    if (!vol.ok() || vol->status != "retyping") return;
+    auto type_id = args.Str("new_type_id");
+    auto type = type_id.ok() ? store_->GetVolumeType(*type_id) : Result<VolumeType>(type_id.status());
+    std::vector<std::string> reservations;
+    if (auto rs = args.Str("reservations"); rs.ok() && !rs->empty()) reservations = Split(*rs, ',');
+    auto prev = args.Str("previous_status");
+    const std::string previous = prev.ok() ? *prev : std::string(vs::kAvailable);
+    auto fail = [&](const std::string& why) {
+      std::cerr << "cinder-scheduler: retype of volume " << id << " failed: " << why << "\n";
+      auto r = store_->CasVolumeStatus(id, {"retyping"}, previous, {{"previous_status", std::nullopt}});
+      if (r.ok() && *r) {
+        (void)store_->RollbackQuota(reservations);
+        Status st = store_->InsertMessage(mf::NewMessage(vol->project_id, ctx.request_id, mf::kResourceVolume, id,
+                                                         mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
+                                                         options_.message_ttl));
+        if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
+      }
+    };
+    if (!type.ok()) return fail(type.status().message());
+    rpc::Args spec_args;
+    json::Value specs = json::Value::MakeObject();
+    for (const auto& [k, v] : type->extra_specs) specs.Set(k, v);
+    spec_args.Set("extra_specs", json::Serialize(specs));
+    Volume as_new = *vol;
+    as_new.volume_type_id = type->id;
+    auto spec = BuildSpec(ctx, as_new, spec_args);
+    if (!spec.ok()) return fail(spec.status().message());
+    spec->vol_exists_on = vol->host;
+    auto usable = UsableBackends();
+    if (!usable.ok()) return fail(usable.status().message());
+    std::vector<PoolState> pools = Snapshot(*usable);
+    auto ranked = scheduler_->Rank(*spec, pools);
+    if (ranked.empty()) return fail("No valid backend was found. No weighed backends available");
+    const PoolState* target = ranked.front();
+    for (const PoolState* p : ranked) {
+      if (p->host == vol->host) target = p;  // where it is, when it may stay
+    }
+    const bool moves = target->host != vol->host;
+    auto policy = args.Str("migration_policy");
+    if (moves && !(policy.ok() && *policy == "on-demand")) {
+      return fail("No valid backend was found. Current backend not valid for volume " + id + " with type " +
+                  type->id + ", migration not allowed");
+    }
+    if (moves) {
+      auto snaps = store_->SnapshotsOfVolume(id);
+      if (!snaps.ok() || !snaps->empty()) return fail("Volume must not have snapshots to be migrated.");
+    }
+    RpcRequest req;
+    req.ctx = ctx;
+    req.method = "retype_volume";
+    rpc::Args out = args;
+    out.Set("dest_host", target->host);
+    req.args = out.Encode();
+    // To the host that holds the volume now: it records the type, or copies the volume over.
+    Status st = transport_->Cast(VolumeTopic(vol->host.substr(0, vol->host.find('#'))), req, HandOverTimeout());
+    if (!st.ok()) fail("the volume service of " + vol->host + " did not accept the retype: " + st.message());
   }
 
   // Cinder's schedule_create_volume: filter and weigh the pools of the live, enabled backends,
@@ -197,7 +267,7 @@ class SchedulerServiceImpl : public SchedulerService {
             .Set("attempt", static_cast<int64_t>(attempt))
             .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","));
         // The hints go along, so that a reschedule honours them too.
-        for (const char* hint : {"hint.same_host", "hint.different_host", "hint.query", "qos_specs"}) {
+        for (const char* hint : {"hint.same_host", "hint.different_host", "hint.query", "qos_specs", "resource_backend"}) {
           if (auto h = args.Str(hint); h.ok()) out.Set(hint, *h);
         }
         req.args = out.Encode();
@@ -280,6 +350,19 @@ class SchedulerServiceImpl : public SchedulerService {
     resolve("same_host", &spec.same_host_pools, &spec.same_host_given);
     resolve("different_host", &spec.different_host_pools, &spec.different_host_given);
     if (auto q = args.Str("hint.query"); q.ok()) spec.query = *q;
+    if (auto rb = args.Str("resource_backend"); rb.ok()) {
+      spec.resource_backend = *rb;
+    } else if (vol.snapshot_id || vol.source_volid) {
+      // A sweep: where the source is, as the API found it.
+      std::optional<std::string> source = vol.source_volid;
+      if (vol.snapshot_id) {
+        auto snap = store_->GetSnapshot(*vol.snapshot_id, std::nullopt);
+        if (snap.ok()) source = snap->volume_id;
+      }
+      auto src = source ? store_->GetVolume(*source, std::nullopt) : Result<Volume>(NotFound("no source"));
+      if (!src.ok()) return FailedPrecondition("the source of volume " + vol.id + " is gone");
+      spec.resource_backend = src->host.substr(0, src->host.find('#'));
+    }
     return spec;
   }
 
@@ -419,6 +502,9 @@ class SchedulerServiceImpl : public SchedulerService {
       known.insert(s.host);
       if (!ServiceIsUp(s, options_.service_down_time)) down.insert(s.host);
     }
+    // Quota reservations of operations that never finished (their process died) go back.
+    auto expired = store_->ExpireQuotaReservations(NowIso());
+    if (!expired.ok()) std::cerr << "cinder-scheduler: cannot expire reservations: " << expired.status().ToString() << "\n";
     auto stuck = store_->VolumesInStatus("", {vs::kCreating, vs::kExtending});
     if (!stuck.ok()) return;
     double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();

@@ -67,4 +67,24 @@ Result<BackendStats> VolumeDriver::GetStats() {
   return stats;
 }
 
+Status VolumeDriver::CreateSnapshot(const std::string&, const std::string&) {
+  return Unimplemented("this volume driver does not take snapshots");
+}
+
+Status VolumeDriver::DeleteSnapshot(const std::string&, const std::string&) {
+  return Unimplemented("this volume driver does not take snapshots");
+}
+
+Status VolumeDriver::CreateVolumeFromSnapshot(const std::string&, int64_t, const std::string&) {
+  return Unimplemented("this volume driver cannot create volumes from snapshots");
+}
+
+Status VolumeDriver::CreateClonedVolume(const std::string&, int64_t, const std::string&) {
+  return Unimplemented("this volume driver cannot clone volumes");
+}
+
+Status VolumeDriver::RevertToSnapshot(const std::string&, const std::string&, int64_t) {
+  return Unimplemented("this volume driver cannot revert volumes to snapshots");
+}
+
 }  // namespace cinder

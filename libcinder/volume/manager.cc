@@ -16,7 +16,10 @@
 #include "common/util.h"
 #include "scheduler/extra_specs_ops.h"
 #include "db/directory.h"
+#include "volume/api_common.h"
 #include "volume/qos_api.h"
+#include "volume/quota_api.h"
+#include "volume/snapshot_api.h"
 #include "volume/type_api.h"
 #include "db/store.h"
 #include "rpc/args.h"
@@ -42,44 +45,6 @@ namespace vs = volume_status;
 const std::vector<std::string> kDeletableStatuses = {"available", "error", "error_restoring",
                                                      "error_extending", "error_managing"};
 
-// How long the API waits on the other services.
-constexpr std::chrono::milliseconds kCallTimeout(30000);
-constexpr std::chrono::milliseconds kCastTimeout(3000);
-
-// The volume host's topic of a volume's host@backend#pool.
-std::string TopicOf(const Volume& v) { return VolumeTopic(v.host.substr(0, v.host.find('#'))); }
-
-RpcRequest Request(const RequestContext& ctx, const std::string& method, const rpc::Args& args) {
-  RpcRequest r;
-  r.method = method;
-  r.args = args.Encode();
-  r.ctx = ctx;
-  return r;
-}
-
-Status CheckLength(const std::string& what, const std::string& value, size_t max) {
-  if (value.size() > max) {
-    return InvalidArgument("Invalid input received: " + what + " has " +
-                           std::to_string(value.size()) + " characters, more than " +
-                           std::to_string(max) + ".");
-  }
-  return Status::OK();
-}
-
-Status CheckMetadata(const Metadata& md) {
-  for (const auto& [k, v] : md) {
-    if (k.empty()) return InvalidArgument("Invalid input received: Metadata property key blank.");
-    if (k.size() > 255) {
-      return InvalidArgument("Invalid input received: Metadata property key greater than 255 characters.");
-    }
-    if (v.size() > 255) {
-      return InvalidArgument(
-          "Invalid input received: Metadata property value greater than 255 characters.");
-    }
-  }
-  return Status::OK();
-}
-
 class VolumeManagerImpl : public VolumeManager {
  public:
   // The embedded service: the store, an in-process transport, the scheduler and this host's
@@ -89,7 +54,9 @@ class VolumeManagerImpl : public VolumeManager {
       : options_(std::move(options)),
         store_(std::move(store)),
         owned_transport_(std::move(owned)),
-        transport_(owned_transport_ ? owned_transport_.get() : transport) {}
+        transport_(owned_transport_ ? owned_transport_.get() : transport) {
+    snapshots_.set_transport(transport_);
+  }
 
   Status StartServices(const DriverRegistry& drivers) {
     CINDER_ASSIGN_OR_RETURN(scheduler_, SchedulerService::Start(options_, store_.get(), transport_));
@@ -279,6 +246,14 @@ class VolumeManagerImpl : public VolumeManager {
                                   const std::optional<std::string>& name, bool no_snapshots) override {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, volume_id));
     if (name) CINDER_RETURN_IF_ERROR(CheckLength("name", *name, 255));
+    if (!no_snapshots) {  // the snapshots go along: each must be available
+      CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOfVolume(v.id));
+      for (const auto& sn : snaps) {
+        if (sn.status != snapshot_status::kAvailable) {
+          return FailedPrecondition("Invalid snapshot: snapshot: " + sn.id + " status must be available");
+        }
+      }
+    }
     Transfer t;
     t.id = NewUuid();
     t.volume_id = v.id;
@@ -314,10 +289,117 @@ class VolumeManagerImpl : public VolumeManager {
     if (HmacSha1Hex(salt, auth_key) != crypt_hash) {
       return InvalidArgument("Invalid auth key: Attempt to transfer " + id + " with invalid auth key.");
     }
-    CINDER_RETURN_IF_ERROR(store_->AcceptTransfer(id, ctx.project_id, ctx.user_id));
+    // The receiving project must have room for the volume (and the snapshots that go with it).
+    CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(t.first.volume_id, std::nullopt));
+    QuotaDeltas deltas = QuotaApi::VolumeDeltas(v.volume_type_name, v.size);
+    if (!t.first.no_snapshots) {
+      CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOfVolume(v.id));
+      for (const auto& sn : snaps) {
+        if (!sn.use_quota) continue;
+        for (const auto& [k, d] : quotas_.SnapshotDeltas(v.volume_type_name, sn.size)) deltas[k] += d;
+      }
+    }
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(ctx.project_id, deltas, "volumes", v.size));
+    if (Status st = store_->AcceptTransfer(id, ctx.project_id, ctx.user_id, reservations, !options_.no_snapshot_gb_quota);
+        !st.ok()) {
+      (void)quotas_.Rollback(reservations);
+      return st;
+    }
     t.first.accepted = true;
     t.first.destination_project_id = ctx.project_id;
     return t.first;
+  }
+
+  Result<Snapshot> CreateSnapshot(const RequestContext& ctx, const SnapshotCreate& request) override {
+    return snapshots_.Create(ctx, request, /*allow_in_use=*/false);
+  }
+  Result<Snapshot> GetSnapshot(const RequestContext& ctx, const std::string& id) override {
+    return snapshots_.Get(ctx, id);
+  }
+  Result<SnapshotList> ListSnapshots(const RequestContext& ctx, const SnapshotListQuery& q) override {
+    return snapshots_.List(ctx, q);
+  }
+  Result<Snapshot> UpdateSnapshot(const RequestContext& ctx, const std::string& id,
+                                  const std::optional<std::optional<std::string>>& name,
+                                  const std::optional<std::optional<std::string>>& description) override {
+    return snapshots_.Update(ctx, id, name, description);
+  }
+  Status DeleteSnapshot(const RequestContext& ctx, const std::string& id, bool force) override {
+    return snapshots_.Delete(ctx, id, force);
+  }
+  Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override {
+    return snapshots_.ResetStatus(ctx, id, status);
+  }
+  Result<Metadata> UpdateSnapshotMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
+                                          bool replace) override {
+    return snapshots_.UpdateMetadata(ctx, id, metadata, replace);
+  }
+  Status DeleteSnapshotMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override {
+    return snapshots_.DeleteMetadataKey(ctx, id, key);
+  }
+  Status RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
+                      const std::string& migration_policy) override {
+    CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+    auto type = store_->GetVolumeType(new_type);
+    if (type.ok()) {
+      auto usable = types_.Usable(ctx, *type);
+      if (!usable.ok()) return usable.status();
+      if (!*usable) type = NotFound("");
+    }
+    if (!type.ok()) {
+      if (type.status().code() != Code::kNotFound) return type.status();
+      return InvalidArgument("Invalid input received: Invalid volume_type passed: " + new_type + ".");
+    }
+    const std::string busy =
+        "Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active "
+        "migration or a consistency group, requested type has to be different that the one from the volume, "
+        "and for in-use volumes front-end qos specs cannot change.";
+    if (type->id == v.volume_type_id || v.migration_status) return FailedPrecondition(busy);
+    // The per-type quotas move from the old type to the new one (Cinder's reserve_vol_type_only).
+    QuotaDeltas deltas = {{"volumes_" + type->name, 1}, {"gigabytes_" + type->name, v.size}};
+    if (!v.volume_type_name.empty()) {
+      deltas["volumes_" + v.volume_type_name] = -1;
+      deltas["gigabytes_" + v.volume_type_name] = -v.size;
+    }
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
+    auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, "retyping",
+                                           {{"previous_status", v.status}});
+    if (!changed.ok() || !*changed) {
+      (void)quotas_.Rollback(reservations);
+      return changed.ok() ? FailedPrecondition(busy) : changed.status();
+    }
+    rpc::Args args;
+    args.Set("id", v.id).Set("new_type_id", type->id).Set("migration_policy", migration_policy);
+    args.Set("previous_status", v.status).Set("reservations", Join(reservations, ","));
+    Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "retype_volume", args), kCastTimeout);
+    if (!handed.ok()) {
+      (void)store_->CasVolumeStatus(v.id, {"retyping"}, v.status, {{"previous_status", std::nullopt}});
+      (void)quotas_.Rollback(reservations);
+      return Unavailable("No cinder-scheduler accepted the retype of volume " + v.id + ": " + handed.message());
+    }
+    return Status::OK();
+  }
+  Status RevertToSnapshot(const RequestContext& ctx, const std::string& volume_id,
+                          const std::string& snapshot_id) override {
+    return snapshots_.Revert(ctx, volume_id, snapshot_id);
+  }
+
+  Result<QuotaSet> GetQuotaSet(const RequestContext& ctx, const std::string& project, bool defaults) override {
+    return quotas_.GetQuotaSet(ctx, project, defaults);
+  }
+  Result<QuotaSet> UpdateQuotaSet(const RequestContext& ctx, const std::string& project,
+                                  const std::map<std::string, int64_t>& limits) override {
+    return quotas_.UpdateQuotaSet(ctx, project, limits);
+  }
+  Status DeleteQuotaSet(const RequestContext& ctx, const std::string& project) override {
+    return quotas_.DeleteQuotaSet(ctx, project);
+  }
+  Result<QuotaSet> GetQuotaClass(const RequestContext& ctx, const std::string& class_name) override {
+    return quotas_.GetQuotaClass(ctx, class_name);
+  }
+  Result<QuotaSet> UpdateQuotaClass(const RequestContext& ctx, const std::string& class_name,
+                                    const std::map<std::string, int64_t>& limits) override {
+    return quotas_.UpdateQuotaClass(ctx, class_name, limits);
   }
 
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override {
@@ -334,7 +416,43 @@ class VolumeManagerImpl : public VolumeManager {
     return Status::OK();
   }
 
-  Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& req) override {
+  Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& request) override {
+    VolumeCreate req = request;
+    // A new volume from a snapshot or another volume: on the source's backend, its type and
+    // zone unless given, at least its size.
+    std::optional<Volume> source;
+    if (req.snapshot_id && req.source_volid) {
+      return InvalidArgument("Invalid input received: Only one of snapshot_id and source_volid may be given.");
+    }
+    if (req.snapshot_id) {
+      CINDER_ASSIGN_OR_RETURN(Snapshot snap, store_->GetSnapshot(*req.snapshot_id, ReadScope(ctx)));
+      if (snap.status != snapshot_status::kAvailable) {
+        return FailedPrecondition("Invalid snapshot: Originating snapshot status must be one of 'available' values");
+      }
+      if (req.size == 0) req.size = snap.size;
+      if (req.size < snap.size) {
+        return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +
+                               "'GB cannot be smaller than the snapshot size " + std::to_string(snap.size) +
+                               "GB. They must be >= original snapshot size.");
+      }
+      CINDER_ASSIGN_OR_RETURN(source, store_->GetVolume(snap.volume_id, std::nullopt));
+    } else if (req.source_volid) {
+      CINDER_ASSIGN_OR_RETURN(source, store_->GetVolume(*req.source_volid, ReadScope(ctx)));
+      if (source->status != vs::kAvailable && source->status != vs::kInUse) {
+        return FailedPrecondition("Invalid volume: Originating source volume status must be one of 'available, in-use' values");
+      }
+      if (req.size == 0) req.size = source->size;
+      if (req.size < source->size) {
+        return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +
+                               "'GB cannot be smaller than original volume size  " + std::to_string(source->size) +
+                               "GB. They must be >= original volume size.");
+      }
+    }
+    if (source) {
+      if (source->host.empty()) return FailedPrecondition("Invalid volume: the source volume " + source->id + " is on no backend.");
+      if (!req.volume_type && !source->volume_type_id.empty()) req.volume_type = source->volume_type_id;
+      if (!req.availability_zone) req.availability_zone = source->availability_zone;
+    }
     if (req.size <= 0) {
       return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +
                              "' must be an integer and greater than 0.");
@@ -371,10 +489,18 @@ class VolumeManagerImpl : public VolumeManager {
     v.volume_type_id = type.id;
     v.volume_type_name = type.name;
     v.metadata = req.metadata;
+    v.snapshot_id = req.snapshot_id;
+    v.source_volid = req.source_volid;
     v.created_at = NowIso();
-    // Recorded unplaced, then handed to a scheduler, which places it (or fails it with a user
-    // message) and hands it to its volume host, as Cinder's create flow.
-    CINDER_RETURN_IF_ERROR(store_->InsertVolume(v));
+    CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(ctx.project_id, v.size));
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size),
+                                                               "volumes", v.size));
+    // Recorded unplaced with its quota committed, then handed to a scheduler, which places it
+    // (or fails it with a user message) and hands it to its volume host, as Cinder's create flow.
+    if (Status st = store_->InsertVolume(v, reservations); !st.ok()) {
+      (void)quotas_.Rollback(reservations);
+      return st;
+    }
     // The request spec travels with the request: the scheduler need not read it back.
     json::Value vol = json::Value::MakeObject();
     vol.Set("size", v.size);
@@ -400,6 +526,7 @@ class VolumeManagerImpl : public VolumeManager {
     if (!req.hints.same_host.empty()) args.Set("hint.same_host", Join(req.hints.same_host, ","));
     if (!req.hints.different_host.empty()) args.Set("hint.different_host", Join(req.hints.different_host, ","));
     if (req.hints.query) args.Set("hint.query", *req.hints.query);
+    if (source) args.Set("resource_backend", source->host.substr(0, source->host.find('#')));
     Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "create_volume", args), kCastTimeout);
     if (handed.ok()) return v;
     // No scheduler took it: the volume fails now rather than stay "creating" (unless a
@@ -441,7 +568,7 @@ class VolumeManagerImpl : public VolumeManager {
     return GetVolume(ctx, id);
   }
 
-  Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force) override {
+  Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) override {
     if (force && !ctx.is_admin) {
       return PermissionDenied("Policy doesn't allow volume_extension:volume_admin_actions:force_delete "
                               "to be performed.");
@@ -449,7 +576,7 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     std::vector<std::string> expected = kDeletableStatuses;
     if (force) expected.clear();  // any status
-    CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, expected, vs::kDeleting));
+    CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force));
     if (!changed) {
       return FailedPrecondition(
           "Invalid volume: Volume status must be available or error or error_restoring or "
@@ -493,17 +620,27 @@ class VolumeManagerImpl : public VolumeManager {
                              std::to_string(new_size - v.size) + " GB exceeds the free capacity of "
                              "backend " + v.host + " (" + FormatGb(free) + " GB).");
     }
-    CINDER_ASSIGN_OR_RETURN(bool changed,
-                            store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
-                                                    {{"previous_status", std::string(vs::kAvailable)}}));
-    if (!changed) {
+    CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(v.project_id, new_size));
+    // The growth is reserved now and committed when the driver has grown the volume.
+    auto deltas = QuotaApi::VolumeDeltas(v.volume_type_name, new_size - v.size);
+    deltas.erase("volumes");
+    if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
+    auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
+                                           {{"previous_status", std::string(vs::kAvailable)}});
+    if (!changed.ok() || !*changed) {
+      (void)quotas_.Rollback(reservations);
+      if (!changed.ok()) return changed.status();
       auto now = store_->GetVolume(v.id, std::nullopt);
       return wrong_status(now.ok() ? now->status : "deleted");
     }
-    Status handed = transport_->Cast(
-        TopicOf(v), Request(ctx, "extend_volume", rpc::Args().Set("id", v.id).Set("new_size", new_size)),
-        kCastTimeout);
+    Status handed = transport_->Cast(TopicOf(v),
+                                     Request(ctx, "extend_volume",
+                                             rpc::Args().Set("id", v.id).Set("new_size", new_size).Set(
+                                                 "reservations", Join(reservations, ","))),
+                                     kCastTimeout);
     if (!handed.ok()) {
+      (void)quotas_.Rollback(reservations);
       (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
       return Unavailable("The volume service of " + v.host + " did not accept the extend: " +
                          handed.message());
@@ -618,6 +755,8 @@ class VolumeManagerImpl : public VolumeManager {
   std::unique_ptr<Store> store_;
   TypeApi types_{store_.get(), options_.default_volume_type};
   QosApi qos_{store_.get()};
+  QuotaApi quotas_{store_.get(), options_};
+  SnapshotApi snapshots_{store_.get(), options_, &quotas_};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;
   std::unique_ptr<SchedulerService> scheduler_;

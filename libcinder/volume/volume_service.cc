@@ -18,12 +18,15 @@
 #include "common/worker_pool.h"
 #include "db/heartbeat.h"
 #include "rpc/args.h"
+#include "volume/sparse_copy.h"
+#include "volume/volume_copy.h"
 
 namespace cinder {
 
 namespace {
 
 namespace vs = volume_status;
+namespace ss = snapshot_status;
 namespace mf = message_field;
 
 // How long a volume may sit in a transitional status on this host with no work for it here
@@ -127,6 +130,32 @@ class VolumeServiceImpl : public VolumeService {
           CINDER_RETURN_IF_ERROR(FailInterrupted(v).status());
         }
       }
+      CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
+      // A retype cut short: the volume stays where and what it was (its reservations expire).
+      CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {"retyping"}));
+      for (const auto& v : retyping) {
+        (void)store_->CasVolumeStatus(v.id, {"retyping"}, vs::kAvailable, {{"previous_status", std::nullopt}});
+      }
+    }
+    return Status::OK();
+  }
+
+  // Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume
+  // reverting, snapshot restoring) -> the volume in error, the snapshot available again.
+  Status RecoverSnapshots(Backend* b) {
+    CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting,
+                                                                                ss::kRestoring}));
+    for (const auto& sn : snaps) {
+      if (sn.status == ss::kCreating) {
+        auto r = store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
+        if (r.ok() && *r) TellSnapshot(sn, "", mf::kSnapshotCreate, mf::kSnapshotCreateError);
+      } else if (sn.status == ss::kDeleting) {
+        const std::string id = sn.id, volume_id = sn.volume_id;
+        Run(volume_id, [this, b, id, volume_id] { DeleteSnapshot(b, id, volume_id, ""); });
+      } else {
+        (void)store_->CasVolumeStatus(sn.volume_id, {"reverting"}, vs::kError);
+        (void)store_->CasSnapshotStatus(sn.id, {ss::kRestoring}, ss::kAvailable);
+      }
     }
     return Status::OK();
   }
@@ -163,17 +192,25 @@ class VolumeServiceImpl : public VolumeService {
     if (r.method == "extend_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       CINDER_ASSIGN_OR_RETURN(int64_t new_size, args.Int("new_size"));
-      Run(id, [this, b, id, new_size, request_id = r.ctx.request_id] {
+      std::vector<std::string> reservations;
+      if (auto rs = args.Str("reservations"); rs.ok() && !rs->empty()) reservations = Split(*rs, ',');
+      Run(id, [this, b, id, new_size, reservations, request_id = r.ctx.request_id] {
         // Only if the volume still waits for this host (the API may have given up on it).
         auto v = Mine(b, id, vs::kExtending);
         if (!v) return;
         Status st = DriverCall([&] { return b->driver->ExtendVolume(id, new_size); });
         if (st.ok()) {
           WriteBack(id, [&] {
-            return store_->CasVolumeStatus(id, {vs::kExtending}, vs::kAvailable,
-                                           {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}});
+            return store_->CasVolumeStatusCommit(id, {vs::kExtending}, vs::kAvailable,
+                                                 {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}},
+                                                 reservations);
           });
         } else {
+          WriteBack(id, [&]() -> Result<bool> {
+            Status rolled = store_->RollbackQuota(reservations);
+            if (!rolled.ok()) return rolled;
+            return true;
+          });
           std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
           bool recorded = false;
           WriteBack(id, [&]() -> Result<bool> {
@@ -190,6 +227,58 @@ class VolumeServiceImpl : public VolumeService {
     if (r.method == "delete_volume") {
       CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
       Delete(b, id);
+      return std::string();
+    }
+    if (r.method == "create_snapshot") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(std::string volume_id, args.Str("volume_id"));
+      // On the volume's worker: never alongside an extend or a revert of the same volume.
+      Run(volume_id, [this, b, id, volume_id, request_id = r.ctx.request_id] {
+        CreateSnapshot(b, id, volume_id, request_id);
+      });
+      return std::string();
+    }
+    if (r.method == "delete_snapshot") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(std::string volume_id, args.Str("volume_id"));
+      Run(volume_id, [this, b, id, volume_id, request_id = r.ctx.request_id] {
+        DeleteSnapshot(b, id, volume_id, request_id);
+      });
+      return std::string();
+    }
+    if (r.method == "revert_to_snapshot") {
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(std::string snapshot_id, args.Str("snapshot_id"));
+      Run(id, [this, b, id, snapshot_id] { Revert(b, id, snapshot_id); });
+      return std::string();
+    }
+    if (r.method == "retype_volume") {  // from a scheduler, to the host that holds the volume
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      Run(id, [this, b, id, args, ctx = r.ctx] { Retype(b, id, args, ctx); });
+      return std::string();
+    }
+    if (r.method == "migrate_volume_in") {  // to the backend the volume moves to
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      Run(id, [this, b, id, args, ctx = r.ctx] { MigrateIn(b, id, args, ctx); });
+      return std::string();
+    }
+    if (r.method == "read_chunk") {  // a destination host pulls a migrating volume's data
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      CINDER_ASSIGN_OR_RETURN(int64_t offset, args.Int("offset"));
+      auto v = store_->GetVolume(id, std::nullopt);
+      if (!v.ok() || v->status != "retyping" || !OnBackend(b, v->host)) {
+        return FailedPrecondition("volume " + id + " is not migrating from " + b->host);
+      }
+      CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(b->driver->LocalPath(id), offset));
+      return rpc::Args().Set("offset", c.offset).Set("eof", int64_t{c.eof ? 1 : 0}).Set("data", c.data).Encode();
+    }
+    if (r.method == "delete_migrated") {  // the volume moved to another host: its old data goes
+      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
+      Run(id, [this, b, id] {
+        auto v = store_->GetVolume(id, std::nullopt);
+        if (v.ok() && !OnBackend(b, v->host)) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
+        Changed();
+      });
       return std::string();
     }
     if (r.method == "capacity") {  // an extend checks the room its volume's backend has
@@ -227,7 +316,11 @@ class VolumeServiceImpl : public VolumeService {
               const rpc::Args& placement) {
     auto v = Mine(b, id, vs::kCreating);
     if (!v) return;
-    Status st = DriverCall([&] { return b->driver->CreateVolume(id, size); });
+    Status st = DriverCall([&] {
+      if (v->snapshot_id) return b->driver->CreateVolumeFromSnapshot(id, size, *v->snapshot_id);
+      if (v->source_volid) return b->driver->CreateClonedVolume(id, size, *v->source_volid);
+      return b->driver->CreateVolume(id, size);
+    });
     if (!st.ok()) {
       std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
       Tell(*v, ctx.request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
@@ -261,7 +354,8 @@ class VolumeServiceImpl : public VolumeService {
     req.method = "create_volume";
     rpc::Args out;
     out.Set("id", v.id).Set("attempt", attempt + 1);
-    for (const char* key : {"tried", "hint.same_host", "hint.different_host", "hint.query", "qos_specs"}) {
+    for (const char* key : {"tried", "hint.same_host", "hint.different_host", "hint.query", "qos_specs",
+                            "resource_backend"}) {
       if (auto val = placement.Str(key); val.ok()) out.Set(key, *val);
     }
     req.args = out.Encode();
@@ -319,9 +413,206 @@ class VolumeServiceImpl : public VolumeService {
     }
   }
 
+  void CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id) {
+    auto sn = store_->GetSnapshot(id, std::nullopt);
+    if (!sn.ok() || sn->status != ss::kCreating) return;  // no longer waiting (force-deleted)
+    Status st = DriverCall([&] { return b->driver->CreateSnapshot(volume_id, id); });
+    bool recorded = false;
+    WriteBack(id, [&]() -> Result<bool> {
+      auto r = st.ok() ? store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kAvailable, {{"progress", std::string("100%")}})
+                       : store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kError);
+      if (r.ok()) recorded = *r;
+      return r;
+    });
+    if (!st.ok()) {
+      std::cerr << "cinder-volume: snapshot " << id << " of volume " << volume_id << " failed: " << st.ToString() << "\n";
+      if (recorded) TellSnapshot(*sn, request_id, mf::kSnapshotCreate, mf::kSnapshotCreateError);
+    } else if (!recorded) {
+      (void)DriverCall([&] { return b->driver->DeleteSnapshot(volume_id, id); });  // deleted meanwhile
+    }
+    Changed();
+  }
+
+  void DeleteSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id) {
+    (void)DeleteSnapshotNow(b, id, volume_id, request_id);
+    Changed();
+  }
+
+  // Removes a "deleting" snapshot from the backend and the database; false when the driver
+  // failed (it is then error_deleting, with a message).
+  bool DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id) {
+    auto sn = store_->GetSnapshot(id, std::nullopt);
+    if (!sn.ok() || sn->status != ss::kDeleting) return true;
+    Status st = DriverCall([&] { return b->driver->DeleteSnapshot(volume_id, id); });
+    if (st.ok()) {
+      WriteBack(id, [&] { return store_->SoftDeleteSnapshot(id, ss::kDeleting, !options_.no_snapshot_gb_quota); });
+      return true;
+    }
+    std::cerr << "cinder-volume: delete of snapshot " << id << " failed: " << st.ToString() << "\n";
+    bool recorded = false;
+    WriteBack(id, [&]() -> Result<bool> {
+      auto r = store_->CasSnapshotStatus(id, {ss::kDeleting}, ss::kErrorDeleting);
+      if (r.ok()) recorded = *r;
+      return r;
+    });
+    if (recorded) TellSnapshot(*sn, request_id, mf::kSnapshotDelete, mf::kSnapshotDeleteError);
+    return false;
+  }
+
+  // Cinder's revert_to_snapshot: the volume back to available (error when the driver failed;
+  // the file driver's revert is all or nothing, so its data is then as before), the snapshot
+  // back to available.
+  void Revert(Backend* b, const std::string& id, const std::string& snapshot_id) {
+    auto v = Mine(b, id, "reverting");
+    if (!v) return;
+    Status st = DriverCall([&] { return b->driver->RevertToSnapshot(id, snapshot_id, v->size); });
+    if (!st.ok()) std::cerr << "cinder-volume: revert of volume " << id << " failed: " << st.ToString() << "\n";
+    WriteBack(id, [&] { return store_->CasVolumeStatus(id, {"reverting"}, st.ok() ? vs::kAvailable : vs::kError); });
+    WriteBack(snapshot_id, [&] { return store_->CasSnapshotStatus(snapshot_id, {ss::kRestoring}, ss::kAvailable); });
+    Changed();
+  }
+
+  // Retype, on the host that holds the volume: the new type is recorded when the volume stays
+  // on its pool; otherwise the destination backend takes it over (MigrateIn).
+  void Retype(Backend* b, const std::string& id, const rpc::Args& args, const RequestContext& ctx) {
+    auto v = Mine(b, id, "retyping");
+    if (!v) return;
+    auto dest = args.Str("dest_host");
+    auto type_id = args.Str("new_type_id");
+    if (!dest.ok() || !type_id.ok()) return FailRetype(*v, args, "malformed retype request");
+    if (*dest == v->host) {
+      WriteBack(id, [&] {
+        return store_->CasVolumeStatusCommit(id, {"retyping"}, PreviousStatus(args),
+                                             {{"volume_type_id", *type_id}, {"previous_status", std::nullopt}},
+                                             Reservations(args));
+      });
+      return;
+    }
+    RpcRequest req;
+    req.ctx = ctx;
+    req.method = "migrate_volume_in";
+    rpc::Args out = args;
+    out.Set("source_host", v->host);
+    req.args = out.Encode();
+    Status st = transport_->Cast(VolumeTopic(dest->substr(0, dest->find('#'))), req, std::chrono::milliseconds(3000));
+    if (!st.ok()) FailRetype(*v, args, "the destination " + *dest + " did not take the volume: " + st.message());
+  }
+
+  // Retype with migration, on the destination backend: a copy of the volume's data is made here
+  // (from the source's local path on this host, else pulled over RPC from the source's host),
+  // then the volume moves here, with its new type, in one compare-and-swap; the source's copy
+  // is removed afterwards.
+  void MigrateIn(Backend* d, const std::string& id, const rpc::Args& args, const RequestContext& ctx) {
+    auto v = store_->GetVolume(id, std::nullopt);
+    auto source_host = args.Str("source_host");
+    auto dest = args.Str("dest_host");
+    auto type_id = args.Str("new_type_id");
+    if (!v.ok() || v->status != "retyping" || !source_host.ok() || v->host != *source_host || !dest.ok() ||
+        !type_id.ok()) {
+      return;
+    }
+    const std::string source_backend = source_host->substr(0, source_host->find('#'));
+    Backend* local_source = nullptr;
+    for (const auto& b : backends_) {
+      if (b->host == source_backend) local_source = b.get();
+    }
+    const int64_t bytes = v->size * (int64_t{1} << 30);
+    Status st = DriverCall([&]() -> Status {
+      (void)d->driver->DeleteVolume(id);  // what an earlier, interrupted attempt left here
+      CINDER_RETURN_IF_ERROR(d->driver->CreateVolume(id, v->size));
+      const std::string dst_path = d->driver->LocalPath(id);
+      if (dst_path.empty()) return Unimplemented("the destination driver has no local path to copy into");
+      if (local_source) {
+        const std::string src_path = local_source->driver->LocalPath(id);
+        if (src_path.empty()) return Unimplemented("the source driver has no local path to copy from");
+        return ReplaceWithCopy(src_path, dst_path, bytes).status();
+      }
+      RpcRequest req;
+      req.ctx = ctx;
+      req.method = "read_chunk";
+      auto pulled = PullVolume(
+          [&](int64_t offset) -> Result<VolumeChunk> {
+            req.args = rpc::Args().Set("id", id).Set("offset", offset).Encode();
+            CINDER_ASSIGN_OR_RETURN(std::string reply,
+                                    transport_->Call(VolumeTopic(source_backend), req, std::chrono::milliseconds(30000)));
+            CINDER_ASSIGN_OR_RETURN(rpc::Args a, rpc::Args::Decode(reply));
+            VolumeChunk c;
+            CINDER_ASSIGN_OR_RETURN(c.offset, a.Int("offset"));
+            CINDER_ASSIGN_OR_RETURN(int64_t eof, a.Int("eof"));
+            CINDER_ASSIGN_OR_RETURN(c.data, a.Str("data"));
+            c.eof = eof != 0;
+            return c;
+          },
+          dst_path);
+      return pulled.status();
+    });
+    if (!st.ok()) {
+      (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
+      return FailRetype(*v, args, "the copy to " + *dest + " failed: " + st.ToString());
+    }
+    bool moved = false;
+    WriteBack(id, [&]() -> Result<bool> {
+      auto r = store_->CasVolumeStatusCommit(
+          id, {"retyping"}, PreviousStatus(args),
+          {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, Reservations(args));
+      if (r.ok()) moved = *r;
+      return r;
+    });
+    if (!moved) {
+      (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
+      Changed();
+      return;
+    }
+    if (local_source) {
+      (void)DriverCall([&] { return local_source->driver->DeleteVolume(id); });
+    } else {
+      RpcRequest req;
+      req.ctx = ctx;
+      req.method = "delete_migrated";
+      req.args = rpc::Args().Set("id", id).Encode();
+      (void)transport_->Cast(VolumeTopic(source_backend), req, std::chrono::milliseconds(3000));
+    }
+    Changed();
+  }
+
+  static std::string PreviousStatus(const rpc::Args& args) {
+    auto p = args.Str("previous_status");
+    return p.ok() && !p->empty() ? *p : std::string(vs::kAvailable);
+  }
+  static std::vector<std::string> Reservations(const rpc::Args& args) {
+    auto rs = args.Str("reservations");
+    return rs.ok() && !rs->empty() ? Split(*rs, ',') : std::vector<std::string>();
+  }
+
+  // The retype did not happen: the volume is as it was, the reservations go back.
+  void FailRetype(const Volume& v, const rpc::Args& args, const std::string& why) {
+    std::cerr << "cinder-volume: retype of volume " << v.id << " failed: " << why << "\n";
+    bool recorded = false;
+    WriteBack(v.id, [&]() -> Result<bool> {
+      auto r = store_->CasVolumeStatus(v.id, {"retyping"}, PreviousStatus(args), {{"previous_status", std::nullopt}});
+      if (r.ok()) recorded = *r;
+      return r;
+    });
+    if (recorded) (void)store_->RollbackQuota(Reservations(args));
+  }
+
+  void TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action, const char* detail) {
+    Status st = store_->InsertMessage(mf::NewMessage(sn.project_id, request_id, mf::kResourceSnapshot, sn.id, action,
+                                                     detail, options_.message_ttl));
+    if (!st.ok()) std::cerr << "cinder-volume: cannot record a message for snapshot " << sn.id << ": " << st.ToString() << "\n";
+  }
+
   void Delete(Backend* b, const std::string& id) {
     Run(id, [this, b, id] {
-      Status st = DriverCall([&] { return b->driver->DeleteVolume(id); });
+      // A cascading delete takes the volume's snapshots first (they are "deleting" with it).
+      Status st = Status::OK();
+      auto snaps = store_->SnapshotsOfVolume(id);
+      if (!snaps.ok()) st = snaps.status();
+      for (const auto& sn : snaps.ok() ? *snaps : std::vector<Snapshot>()) {
+        if (sn.status != ss::kDeleting) continue;
+        if (!DeleteSnapshotNow(b, sn.id, id, "")) st = Internal("snapshot " + sn.id + " could not be deleted");
+      }
+      if (st.ok()) st = DriverCall([&] { return b->driver->DeleteVolume(id); });
       if (st.ok()) {
         WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });
       } else {

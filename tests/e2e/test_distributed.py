@@ -33,6 +33,8 @@ state_path = {self.tmp}/{name}
 osapi_volume_listen_port = 0
 report_interval = 1
 service_down_time = {DOWN_TIME}
+quota_volumes = -1
+quota_gigabytes = -1
 enabled_backends = {backend}
 [database]
 connection = {self.db_url}
@@ -224,3 +226,51 @@ def test_a_dead_scheduler_does_not_stop_creates(cluster):
     cluster.wait(lambda: cluster.services()[("cinder-scheduler", "sched1")] == "down", DOWN_TIME + 5,
                  "sched1 shown down")
     assert len(create(cluster, 4, via_client=True)) == 4
+
+
+def test_snapshots_clones_and_retype_across_hosts(cluster):
+    """Snapshots and clones stay on their source's host; a retype to a type the other host
+    serves copies the volume there over RPC, byte for byte, and removes the old copy."""
+    for name in ("fast", "slow"):
+        cluster.cinder("type-create", f"host-{name}")
+        cluster.cinder("type-key", f"host-{name}", "set", f"volume_backend_name={name}")
+    out = cluster.cinder("create", "--volume-type", "host-fast", "1").stdout
+    vol = next(l.split("|")[2].strip() for l in out.splitlines() if l.startswith("| id "))
+    cluster.wait(lambda: cluster.volume(vol)["status"] == "available", 30, "the volume")
+    assert cluster.volume(vol)["os-vol-host-attr:host"] == "vol1@fast#fast"
+    src = os.path.join(cluster.tmp, "v1", "volumes", "fast", f"volume-{vol}")
+    data = {0: os.urandom(1 << 20), 900 << 20: os.urandom(1 << 20)}
+    with open(src, "r+b") as f:
+        for off, chunk in data.items():
+            f.seek(off)
+            f.write(chunk)
+
+    code, body = cluster.request("POST", "/snapshots", {"snapshot": {"volume_id": vol}})
+    assert code == 202, body
+    snap = body["snapshot"]["id"]
+    cluster.wait(lambda: cluster.request("GET", f"/snapshots/{snap}")[1]["snapshot"]["status"] == "available",
+                 30, "the snapshot")
+    code, body = cluster.request("POST", "/volumes", {"volume": {"snapshot_id": snap}})
+    assert code == 202, body
+    from_snap = body["volume"]["id"]
+    cluster.wait(lambda: cluster.volume(from_snap)["status"] == "available", 30, "the volume from the snapshot")
+    assert cluster.volume(from_snap)["os-vol-host-attr:host"] == "vol1@fast#fast"
+    cluster.request("DELETE", f"/volumes/{from_snap}")
+    cluster.request("DELETE", f"/snapshots/{snap}")
+    cluster.wait(lambda: cluster.request("GET", f"/snapshots/{snap}")[0] == 404, 30, "the snapshot to go")
+
+    code, body = cluster.request("POST", f"/volumes/{vol}/action",
+                                 {"os-retype": {"new_type": "host-slow", "migration_policy": "on-demand"}})
+    assert code == 202, body
+    cluster.wait(lambda: cluster.volume(vol)["status"] != "retyping", 60, "the retype")
+    moved = cluster.volume(vol)
+    assert (moved["status"], moved["volume_type"], moved["os-vol-host-attr:host"]) == (
+        "available", "host-slow", "vol2@slow#slow")
+    dst = os.path.join(cluster.tmp, "v2", "volumes", "slow", f"volume-{vol}")
+    with open(dst, "rb") as f:
+        for off, chunk in data.items():
+            f.seek(off)
+            assert f.read(len(chunk)) == chunk
+    assert os.stat(dst).st_size == 1 << 30
+    assert os.stat(dst).st_blocks * 512 < 64 << 20  # holes stayed holes
+    cluster.wait(lambda: not os.path.exists(src), 10, "the old copy to go")

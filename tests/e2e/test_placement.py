@@ -19,7 +19,7 @@ BACKENDS = {
 @pytest.fixture(scope="module")
 def placed(tmp_path_factory):
     # The affinity and JSON filters are not among Cinder's defaults: an operator enables them.
-    extra = ("storage_availability_zone = az1\n"
+    extra = ("storage_availability_zone = az1\nquota_volumes = -1\n"
              "scheduler_default_filters = AvailabilityZoneFilter, CapacityFilter, CapabilitiesFilter, "
              "SameBackendFilter, DifferentBackendFilter, JsonFilter\n")
     proc, svc = start_service(tmp_path_factory.mktemp("placement"), extra=extra, backends=BACKENDS)

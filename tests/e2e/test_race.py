@@ -60,3 +60,39 @@ def test_two_schedulers_never_overcommit_a_pool(race):
     assert sum(v["size"] for v in placed) == N
     files = os.listdir(os.path.join(race.tmp, "v1", "volumes", "small"))
     assert len(files) == N
+
+
+def test_concurrent_creates_never_pass_a_quota(race):
+    """50 concurrent creates against a quota of 10 volumes, through cinder-api on PostgreSQL:
+    exactly 10 are accepted, the others get Cinder's 413, and usage equals what exists."""
+    from conftest import PROJECT
+    # The pool race above left volumes (error ones count too, as in Cinder): start from none.
+    code, body = race.request("GET", "/volumes?limit=1000")
+    for v in body["volumes"]:
+        race.request("DELETE", f"/volumes/{v['id']}")
+    race.wait(lambda: race.request("GET", "/volumes")[1]["volumes"] == [], 60, "the earlier volumes to go")
+    code, body = race.request("PUT", f"/os-quota-sets/{PROJECT}", {"quota_set": {"volumes": 10}})
+    assert code == 200, body
+
+    def post(_):
+        return race.request("POST", "/volumes", {"volume": {"size": 1}})
+
+    with concurrent.futures.ThreadPoolExecutor(25) as ex:
+        results = list(ex.map(post, range(50)))
+    accepted = [b["volume"]["id"] for c, b in results if c == 202]
+    refused = [b for c, b in results if c == 413]
+    assert len(accepted) == 10 and len(refused) == 40, [c for c, _ in results]
+    assert refused[0]["overLimit"]["message"] == "Maximum number of volumes allowed (10) exceeded for quota 'volumes'."
+    race.wait(lambda: all(race.volume(i)["status"] in ("available", "error") for i in accepted), 60, "the creates")
+    code, body = race.request("GET", f"/os-quota-sets/{PROJECT}?usage=True")
+    usage = body["quota_set"]
+    assert (usage["volumes"]["in_use"], usage["volumes"]["reserved"]) == (10, 0), usage
+    assert (usage["gigabytes"]["in_use"], usage["gigabytes"]["reserved"]) == (10, 0), usage
+    code, body = race.request("GET", "/volumes?limit=1000")
+    assert len(body["volumes"]) == 10
+    # Deleting gives it all back.
+    for i in accepted:
+        race.request("DELETE", f"/volumes/{i}")
+    race.wait(lambda: race.request("GET", "/volumes")[1]["volumes"] == [], 60, "the volumes to go")
+    code, body = race.request("GET", f"/os-quota-sets/{PROJECT}?usage=True")
+    assert body["quota_set"]["volumes"]["in_use"] == 0 and body["quota_set"]["gigabytes"]["in_use"] == 0, body

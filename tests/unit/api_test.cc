@@ -181,7 +181,8 @@ TEST_CASE("request validation follows Cinder's schemas") {
       {R"({"volume": {"size": 1, "metadata": {"k": 1}}})", 400, "Invalid input for field/attribute k. Value: 1. 1 is not of type 'string'"},
       {R"({"volume": {"size": 1, "multiattach": true}})", 400, "multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes."},
       {R"({"volume": {"size": 1, "volume_type": "gold"}})", 404, "Volume type with name gold could not be found."},
-      {R"({"volume": {"size": 1, "snapshot_id": "x"}})", 400, "Invalid input received: creating a volume with 'snapshot_id' is not supported by this service yet."},
+      {R"({"volume": {"size": 1, "snapshot_id": "x"}})", 400, "Invalid input for field/attribute snapshot_id. Value: x. 'x' is not a 'uuid'"},
+      {R"({"volume": {"size": 1, "backup_id": "x"}})", 400, "Invalid input received: creating a volume with 'backup_id' is not supported by this service yet."},
       {R"({"vol": {}})", 400, "'volume' is a required property"},
       {R"({"volume": )", 400, "Malformed request body"},
   };

@@ -120,6 +120,74 @@ TEST_CASE("bad configuration names the file, the section and the option") {
   }
 }
 
+TEST_CASE("quota options are read with Cinder's names, defaults and checks") {
+  auto d = ParseConfig("[DEFAULT]\nstate_path = /tmp/x\n", "c.conf");
+  REQUIRE(d.ok());
+  CHECK(d->quota_volumes == 10);
+  CHECK(d->quota_snapshots == 10);
+  CHECK(d->quota_gigabytes == 1000);
+  CHECK(d->quota_backups == 10);
+  CHECK(d->quota_backup_gigabytes == 1000);
+  CHECK(d->quota_groups == 10);
+  CHECK(d->per_volume_size_limit == -1);
+  CHECK(d->use_default_quota_class);
+  CHECK(d->reservation_expire == 86400);
+  CHECK_FALSE(d->no_snapshot_gb_quota);
+
+  auto o = ParseConfig(R"([DEFAULT]
+quota_volumes = 3
+quota_snapshots = -1
+quota_gigabytes = 50
+quota_backups = 0
+quota_backup_gigabytes = 2147483647
+quota_groups = 7
+per_volume_size_limit = 20
+use_default_quota_class = false
+reservation_expire = 60
+no_snapshot_gb_quota = true
+)",
+                       "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->quota_volumes == 3);
+  CHECK(o->quota_snapshots == -1);
+  CHECK(o->quota_gigabytes == 50);
+  CHECK(o->quota_backups == 0);
+  CHECK(o->quota_backup_gigabytes == 2147483647);
+  CHECK(o->quota_groups == 7);
+  CHECK(o->per_volume_size_limit == 20);
+  CHECK_FALSE(o->use_default_quota_class);
+  CHECK(o->reservation_expire == 60);
+  CHECK(o->no_snapshot_gb_quota);
+
+  struct Case {
+    const char* text;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"[DEFAULT]\nquota_volumes = -2\n",
+       "my.conf: [DEFAULT] quota_volumes: invalid value '-2' (expected an integer from -1 to 2147483647)"},
+      {"[DEFAULT]\nquota_gigabytes = lots\n",
+       "my.conf: [DEFAULT] quota_gigabytes: invalid value 'lots' (expected an integer from -1 to 2147483647)"},
+      {"[DEFAULT]\nper_volume_size_limit = 2147483648\n",
+       "my.conf: [DEFAULT] per_volume_size_limit: invalid value '2147483648' (expected an integer from -1 to "
+       "2147483647)"},
+      {"[DEFAULT]\nreservation_expire = 0\n",
+       "my.conf: [DEFAULT] reservation_expire: invalid value '0' (expected an integer from 1 to 315360000)"},
+      {"[DEFAULT]\nuse_default_quota_class = sometimes\n",
+       "my.conf: [DEFAULT] use_default_quota_class: invalid value 'sometimes' (expected true or false)"},
+      {"[DEFAULT]\nno_snapshot_gb_quota = 2\n",
+       "my.conf: [DEFAULT] no_snapshot_gb_quota: invalid value '2' (expected true or false)"},
+      {"[DEFAULT]\nquota_volume = 5\n", "my.conf: [DEFAULT] quota_volume: unknown option"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto r = ParseConfig(c.text, "my.conf");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == Code::kInvalidArgument);
+    CHECK(r.status().message() == c.error);
+  }
+}
+
 TEST_CASE("a missing config file is an error naming it") {
   auto o = LoadConfigFile("/nonexistent/cinder.conf");
   REQUIRE_FALSE(o.ok());
@@ -134,8 +202,8 @@ TEST_CASE("backend sections are checked against their driver") {
   CHECK(d.status().message() ==
         "[b1] file_dir: unknown option for volume driver 'file' (accepted: volume_driver, "
         "volume_backend_name, max_over_subscription_ratio, reserved_percentage, filter_function, "
-              "goodness_function, backend_availability_zone, extra_capabilities, file_volume_directory, "
-              "file_capacity_gb)");
+        "goodness_function, backend_availability_zone, extra_capabilities, file_volume_directory, "
+        "file_capacity_gb, file_reflink)");
 
   o->backends[0].driver_options.clear();
   o->backends[0].volume_driver = "lvm";

@@ -21,6 +21,9 @@ namespace {
 Options TestOptions(const std::string& dir) {
   Options o = DefaultOptions(dir);
   o.host = "testhost";
+  // These cases create many and huge volumes: quotas are snapshot_test's and quota_test's.
+  o.quota_volumes = -1;
+  o.quota_gigabytes = -1;
   return o;
 }
 
@@ -134,7 +137,7 @@ TEST_CASE("a volume no pool can hold is accepted, then fails with Cinder's no-va
   CHECK(msgs->messages[0].event_id == "VOLUME_VOLUME_001_003");
   CHECK(UserMessageText(msgs->messages[0]) == "schedule allocate volume:Could not find any available weighted backend.");
   CHECK(m->ExtendVolume(kCtx, big->id, (1LL << 40) + 1).code() == Code::kFailedPrecondition);
-  REQUIRE(m->DeleteVolume(kCtx, big->id, false).ok());  // never placed: gone at once
+  REQUIRE(m->DeleteVolume(kCtx, big->id, false, false).ok());  // never placed: gone at once
   CHECK(m->GetVolume(kCtx, big->id).status().code() == Code::kNotFound);
 }
 
@@ -174,15 +177,15 @@ TEST_CASE("delete removes the file and the volume; a forbidden status is refused
   m->Drain();
   std::string path = *m->LocalPath(kCtx, v->id);
   REQUIRE(m->ResetStatus(kCtx, v->id, std::string("extending"), std::nullopt, std::nullopt).ok());
-  auto refused = m->DeleteVolume(kCtx, v->id, false);
+  auto refused = m->DeleteVolume(kCtx, v->id, false, false);
   CHECK(refused.code() == Code::kFailedPrecondition);
   CHECK(m->GetVolume(kCtx, v->id)->status == "extending");
   CHECK(FileSize(path) == 1LL << 30);
-  REQUIRE(m->DeleteVolume(kCtx, v->id, /*force=*/true).ok());
+  REQUIRE(m->DeleteVolume(kCtx, v->id, /*force=*/true, false).ok());
   m->Drain();
   CHECK(m->GetVolume(kCtx, v->id).status().code() == Code::kNotFound);
   CHECK(FileSize(path) == -1);
-  CHECK(m->DeleteVolume(kCtx, v->id, false).code() == Code::kNotFound);
+  CHECK(m->DeleteVolume(kCtx, v->id, false, false).code() == Code::kNotFound);
 }
 
 TEST_CASE("force delete needs an admin; reset_status validates its input") {
@@ -195,7 +198,7 @@ TEST_CASE("force delete needs an admin; reset_status validates its input") {
   RequestContext user;
   user.user_id = "u";
   user.project_id = "proj";
-  CHECK(m->DeleteVolume(user, v->id, true).code() == Code::kPermissionDenied);
+  CHECK(m->DeleteVolume(user, v->id, true, false).code() == Code::kPermissionDenied);
   CHECK(m->ResetStatus(user, v->id, std::string("error"), std::nullopt, std::nullopt).code() ==
         Code::kPermissionDenied);
   CHECK(m->ResetStatus(kCtx, v->id, std::string("bogus"), std::nullopt, std::nullopt).code() ==
@@ -229,7 +232,7 @@ TEST_CASE("a failing driver leaves error, error_extending or error_deleting, nev
   m->Drain();
   CHECK(m->GetVolume(kCtx, v->id)->status == "error_extending");
   CHECK(m->GetVolume(kCtx, v->id)->size == 1);
-  REQUIRE(m->DeleteVolume(kCtx, v->id, false).ok());
+  REQUIRE(m->DeleteVolume(kCtx, v->id, false, false).ok());
   m->Drain();
   CHECK(m->GetVolume(kCtx, v->id)->status == "error_deleting");
 

@@ -1,11 +1,14 @@
-// Helpers shared by the unit tests: temporary folders and the test databases.
+// Helpers shared by the unit tests: temporary folders, the test databases, scratch mounts.
 #ifndef CINDER_TESTS_UNIT_TEST_UTIL_H_
 #define CINDER_TESTS_UNIT_TEST_UTIL_H_
 
 #include <doctest/doctest.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,6 +66,94 @@ inline std::vector<std::string> DatabaseUrls(const std::string& dir) {
   if (!pg.empty()) urls.push_back(FreshPostgresDatabase(pg));
   return urls;
 }
+
+// Runs `cmd` through the shell; returns its exit status (-1 if it could not run) and puts what
+// it printed (stdout and stderr) in *output.
+inline int RunShell(const std::string& cmd, std::string* output) {
+  output->clear();
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
+  if (!p) return -1;
+  char buf[512];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) output->append(buf, n);
+  int rc = ::pclose(p);
+  return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+// A file system of its own for one test, mounted on a fresh directory, and unmounted (its loop
+// device detached) at the end of the scope even when the test fails. Needs root and the tools:
+// when they are missing, unavailable() says why and the test should skip with a MESSAGE; a
+// setup step that fails anyway is in error().
+class ScratchMount {
+ public:
+  enum Kind {
+    kXfsReflink,  // XFS with reflink (mkfs.xfs -m reflink=1) on a sparse image on a loop device
+    kTmpfs,       // tmpfs: nothing shared, no loop device
+  };
+
+  ScratchMount(Kind kind, int64_t size_mb) {
+    if (::geteuid() != 0) {
+      unavailable_ = "needs root (mount, loop devices)";
+      return;
+    }
+    std::string out;
+    const char* tools = kind == kXfsReflink ? "losetup mkfs.xfs mount umount" : "mount umount";
+    if (RunShell(std::string("for t in ") + tools + "; do command -v $t >/dev/null || echo $t; done", &out) != 0 ||
+        !out.empty()) {
+      unavailable_ = "missing tools: " + out;
+      return;
+    }
+    if (kind == kXfsReflink && ::access("/dev/loop-control", F_OK) != 0) {
+      unavailable_ = "no loop devices (/dev/loop-control is missing)";
+      return;
+    }
+    mount_point_ = dir_.path() + "/mnt";
+    std::filesystem::create_directory(mount_point_);
+    std::string source = "tmpfs";
+    std::string options = "-t tmpfs -o size=" + std::to_string(size_mb) + "m";
+    if (kind == kXfsReflink) {
+      const std::string image = dir_.path() + "/xfs.img";
+      if (!Run("truncate -s " + std::to_string(size_mb) + "M " + image, &out)) return;
+      if (!Run("losetup --find --show " + image, &out)) return;
+      loop_device_ = out.substr(0, out.find('\n'));
+      if (!Run("mkfs.xfs -q -K -m reflink=1 " + loop_device_, &out)) return;
+      source = loop_device_;
+      options = "-t xfs";
+    }
+    if (!Run("mount " + options + " " + source + " " + mount_point_, &out)) return;
+    mounted_ = true;
+  }
+
+  ~ScratchMount() {
+    std::string out;
+    if (mounted_ && RunShell("umount " + mount_point_, &out) != 0) {
+      RunShell("umount -l " + mount_point_, &out);  // still busy: detach it anyway
+    }
+    if (!loop_device_.empty()) RunShell("losetup -d " + loop_device_, &out);
+  }
+
+  ScratchMount(const ScratchMount&) = delete;
+  ScratchMount& operator=(const ScratchMount&) = delete;
+
+  bool ok() const { return mounted_; }
+  const std::string& unavailable() const { return unavailable_; }
+  const std::string& error() const { return error_; }
+  const std::string& path() const { return mount_point_; }
+
+ private:
+  bool Run(const std::string& cmd, std::string* out) {
+    if (RunShell(cmd, out) == 0) return true;
+    error_ = "'" + cmd + "' failed: " + *out;
+    return false;
+  }
+
+  TempDir dir_;  // first in, last out: removed after the unmount
+  std::string mount_point_;
+  std::string loop_device_;
+  bool mounted_ = false;
+  std::string unavailable_;
+  std::string error_;
+};
 
 }  // namespace cinder::testing
 

@@ -1,0 +1,272 @@
+// /v3/{project_id}/snapshots: Cinder's snapshot API (cinder/api/v3/snapshots.py, the
+// snapshot actions and the extended snapshot attributes), with its views and validation.
+#include <set>
+
+#include "api/common.h"
+#include "api/metadata.h"
+#include "api/router.h"
+#include "common/json_writer.h"
+#include "common/util.h"
+
+namespace cinder::api {
+
+namespace {
+
+// Cinder's snapshot view: the summary keys, then what show and detail add at req.version.
+// `extended`: os-extended-snapshot-attributes (show and detail lists, not create).
+void WriteSnapshot(JsonWriter& w, const ApiRequest& req, const Snapshot& s, bool detail, bool extended) {
+  w.BeginObject();
+  w.Key("id").String(s.id);
+  w.Key("created_at").String(s.created_at);
+  w.Key("updated_at").OptString(s.updated_at);
+  w.Key("name").OptString(s.name);
+  w.Key("description").OptString(s.description);
+  w.Key("volume_id").String(s.volume_id);
+  w.Key("status").String(s.status);
+  w.Key("size").Int(s.size);
+  w.Key("metadata");
+  WriteStringMap(w, s.metadata);
+  if (detail) {
+    if (req.version.AtLeast(3, 14)) w.Key("group_snapshot_id").Null();
+    if (req.version.AtLeast(3, 41)) w.Key("user_id").String(s.user_id);
+    if (req.version.AtLeast(3, 65)) w.Key("consumes_quota").Bool(s.use_quota);
+  }
+  if (extended) {
+    w.Key("os-extended-snapshot-attributes:progress").String(s.progress);
+    w.Key("os-extended-snapshot-attributes:project_id").String(s.project_id);
+  }
+  w.EndObject();
+}
+
+std::string SnapshotBody(const ApiRequest& req, const Snapshot& s, bool extended) {
+  JsonWriter w;
+  w.BeginObject().Key("snapshot");
+  WriteSnapshot(w, req, s, /*detail=*/true, extended);
+  w.EndObject();
+  return w.Take();
+}
+
+Result<SnapshotListQuery> ParseListQuery(const ApiRequest& req) {
+  SnapshotListQuery q;
+  PagingParams paging;
+  paging.allow_offset = true;
+  std::vector<std::string> invalid;
+  for (const auto& [k, v] : req.query) {
+    if (paging.Take(k, v)) {
+      continue;
+    } else if (k == "all_tenants") {
+      CINDER_ASSIGN_OR_RETURN(q.all_tenants, ParseBool(k, v));
+    } else if (k == "project_id" && req.ctx.is_admin) {
+      q.project_id = v;
+    } else if (k == "with_count" && req.version.AtLeast(3, 45)) {
+      CINDER_ASSIGN_OR_RETURN(q.with_count, ParseBool(k, v));
+    } else if (k == "name" || k == "display_name") {
+      q.name = v;
+    } else if (k == "status") {
+      q.status = v;
+    } else if (k == "volume_id") {
+      q.volume_id = v;
+    } else if (k == "metadata" && req.version.AtLeast(3, 22)) {
+      CINDER_ASSIGN_OR_RETURN(q.metadata, ParseMetadataFilter(v));
+    } else {
+      invalid.push_back(k);
+    }
+  }
+  CINDER_RETURN_IF_ERROR(paging.Finish());
+  if (!invalid.empty()) return InvalidFilters(invalid, "status, volume_id, name, metadata");
+  q.limit = paging.limit;
+  q.marker = paging.marker;
+  q.offset = paging.offset;
+  q.sort = paging.sort;
+  return q;
+}
+
+ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req, bool detail) {
+  auto q = ParseListQuery(req);
+  if (!q.ok()) return FaultFrom(q.status());
+  auto list = volumes.ListSnapshots(req.ctx, *q);
+  if (!list.ok()) return FaultFrom(list.status());
+  JsonWriter w;
+  w.BeginObject().Key("snapshots").BeginArray();
+  for (const auto& s : list->snapshots) WriteSnapshot(w, req, s, detail, /*extended=*/detail);
+  w.EndArray();
+  int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
+  int64_t item_count = q->with_count && list->count > 0 ? list->count : static_cast<int64_t>(list->snapshots.size());
+  if (!list->snapshots.empty()) {
+    WriteNextLink(w, req, "snapshots_links", detail ? "snapshots/detail" : "snapshots", limit, item_count,
+                  list->snapshots.back().id);
+  }
+  if (q->with_count) w.Key("count").Int(list->count);
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+std::string Unexpected(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  std::string list;
+  for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
+  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") + " unexpected)";
+}
+
+// Cinder's boolean parameter type: a JSON boolean or one of its boolean strings.
+Result<bool> ParseBoolField(const std::string& field, const Var& v) {
+  if (v.isBoolean()) return v.convert<bool>();
+  if (v.isString()) {
+    static const std::set<std::string> kTrue = {"1", "t", "true", "on", "y", "yes"};
+    static const std::set<std::string> kFalse = {"0", "f", "false", "off", "n", "no"};
+    const std::string s = ToLower(v.convert<std::string>());
+    if (kTrue.count(s)) return true;
+    if (kFalse.count(s)) return false;
+  }
+  return FieldError(field, v, PyRepr(v) + " is not of type 'boolean', 'string'");
+}
+
+ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  auto snap = Member(*body, "snapshot");
+  if (!snap.ok()) return FaultFrom(snap.status());
+  const Object::Ptr& o = *snap;
+  static const std::set<std::string> kKeys = {"name", "display_name", "description", "display_description",
+                                              "volume_id", "force", "metadata"};
+  std::vector<std::string> extra;
+  for (const auto& kv : *o) {
+    if (!kKeys.count(kv.first)) extra.push_back(kv.first);
+  }
+  if (!extra.empty()) return FaultFrom(FieldError("snapshot", Var(o), Unexpected(extra)));
+  SnapshotCreate c;
+  auto vol = OptString(o, "volume_id", false);
+  if (!vol.ok()) return FaultFrom(vol.status());
+  if (!*vol) return FaultFrom(FieldError("snapshot", Var(o), "'volume_id' is a required property"));
+  if (!IsUuid(**vol)) return FaultFrom(FieldError("volume_id", o->get("volume_id"), PyRepr(o->get("volume_id")) + " is not a 'uuid'"));
+  c.volume_id = **vol;
+  for (const char* k : {"display_name", "name"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (*s) c.name = Trim(**s);
+  }
+  for (const char* k : {"display_description", "description"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (*s) c.description = Trim(**s);
+  }
+  if (o->has("metadata") && !o->get("metadata").isEmpty()) {
+    auto md = ParseMetadata(o->get("metadata"), "metadata");
+    if (!md.ok()) return FaultFrom(md.status());
+    c.metadata = *md;
+  }
+  if (o->has("force") && !o->get("force").isEmpty()) {
+    auto force = ParseBoolField("force", o->get("force"));
+    if (!force.ok()) return FaultFrom(force.status());
+    if (req.version.AtLeast(3, 66) && !*force) {
+      return Fault(400, "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward "
+                        "compatability, however, when the 'force' flag is passed with a value evaluating to "
+                        "True, it is silently ignored.");
+    }
+    c.force = *force;
+  }
+  // From 3.66 an in-use volume is snapshotted without force.
+  if (req.version.AtLeast(3, 66)) c.force = true;
+  auto s = volumes.CreateSnapshot(req.ctx, c);
+  if (!s.ok()) return FaultFrom(s.status());
+  return Json(202, SnapshotBody(req, *s, /*extended=*/false));
+}
+
+ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  auto snap = Member(*body, "snapshot");
+  if (!snap.ok()) return FaultFrom(snap.status());
+  const Object::Ptr& o = *snap;
+  std::vector<std::string> extra;
+  for (const auto& kv : *o) {
+    const std::string& k = kv.first;
+    if (k != "name" && k != "display_name" && k != "description" && k != "display_description") extra.push_back(k);
+  }
+  if (!extra.empty()) return FaultFrom(FieldError("snapshot", Var(o), Unexpected(extra)));
+  if (o->size() == 0) return FaultFrom(FieldError("snapshot", Var(o), "{} does not have enough properties"));
+  std::optional<std::optional<std::string>> name, description;
+  for (const char* k : {"display_name", "name"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (o->has(k)) name = *s ? std::optional<std::string>(Trim(**s)) : std::nullopt;
+  }
+  for (const char* k : {"display_description", "description"}) {
+    auto s = OptString(o, k, true);
+    if (!s.ok()) return FaultFrom(s.status());
+    if (o->has(k)) description = *s ? std::optional<std::string>(Trim(**s)) : std::nullopt;
+  }
+  auto s = volumes.UpdateSnapshot(req.ctx, id, name, description);
+  if (!s.ok()) return FaultFrom(s.status());
+  return Json(200, SnapshotBody(req, *s, /*extended=*/false));
+}
+
+ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  const Object::Ptr& o = *body;
+  if (o->size() != 1) return Fault(400, "Malformed request body");
+  const std::string action = o->begin()->first;
+  Var arg = o->begin()->second;
+  if (action == "os-reset_status") {
+    if (!IsObject(arg)) return FaultFrom(FieldError("os-reset_status", arg, PyRepr(arg) + " is not of type 'object'"));
+    auto a = arg.extract<Object::Ptr>();
+    auto status = OptString(a, "status", false);
+    if (!status.ok()) return FaultFrom(status.status());
+    if (!*status) return FaultFrom(FieldError("os-reset_status", arg, "'status' is a required property"));
+    Status st = volumes.ResetSnapshotStatus(req.ctx, id, ToLower(**status));
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "os-force_delete") {
+    Status st = volumes.DeleteSnapshot(req.ctx, id, /*force=*/true);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  return Fault(400, "There is no such action: " + action +
+                        ". Verify the request body and Content-Type header and try again.");
+}
+
+}  // namespace
+
+ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                            const std::vector<std::string>& rest) {
+  const std::string& m = req.method;
+  if (rest.empty()) {
+    if (m == "GET") return List(options, volumes, req, /*detail=*/false);
+    if (m == "POST") return Create(volumes, req);
+    return Fault(405, "The method is not allowed.");
+  }
+  if (rest.size() == 1 && rest[0] == "detail") {
+    return m == "GET" ? List(options, volumes, req, /*detail=*/true) : Fault(405, "The method is not allowed.");
+  }
+  const std::string& id = rest[0];
+  if (rest.size() == 1) {
+    if (m == "GET") {
+      auto s = volumes.GetSnapshot(req.ctx, id);
+      return s.ok() ? Json(200, SnapshotBody(req, *s, /*extended=*/true)) : FaultFrom(s.status());
+    }
+    if (m == "PUT") return Update(volumes, req, id);
+    if (m == "DELETE") {
+      Status st = volumes.DeleteSnapshot(req.ctx, id, /*force=*/false);
+      return st.ok() ? Json(202, "") : FaultFrom(st);
+    }
+    return Fault(405, "The method is not allowed.");
+  }
+  if (rest[1] == "action" && rest.size() == 2) {
+    return m == "POST" ? Action(volumes, req, id) : Fault(405, "The method is not allowed.");
+  }
+  if (rest[1] == "metadata") {
+    MetadataOps ops;
+    ops.resource = "Snapshot";
+    ops.get = [&]() -> Result<Metadata> {
+      CINDER_ASSIGN_OR_RETURN(Snapshot s, volumes.GetSnapshot(req.ctx, id));
+      return s.metadata;
+    };
+    ops.update = [&](const Metadata& md, bool replace) { return volumes.UpdateSnapshotMetadata(req.ctx, id, md, replace); };
+    ops.remove = [&](const std::string& key) { return volumes.DeleteSnapshotMetadataKey(req.ctx, id, key); };
+    if (rest.size() == 2) return MetadataCollection(req, id, ops);
+    if (rest.size() == 3) return MetadataItem(req, id, rest[2], ops);
+  }
+  return Fault(404, "The resource could not be found.");
+}
+
+}  // namespace cinder::api

@@ -1,0 +1,195 @@
+// Quota usage and reservations: quota_usages holds, per project and resource, what exists
+// (in_use) and what operations under way hold (reserved); reservations holds each operation's
+// deltas until it commits or rolls back. Rows of a project's resources are locked
+// (FOR UPDATE on PostgreSQL; SQLite's write transactions are serial) so that concurrent
+// reservations never pass a limit together.
+#include <chrono>
+
+#include "common/util.h"
+#include "db/store_impl.h"
+
+namespace cinder {
+
+using namespace db;  // NOLINT: the SQL helpers of this folder
+
+namespace {
+
+struct UsageRow {
+  int64_t id = 0;
+  int64_t in_use = 0;
+  int64_t reserved = 0;
+};
+
+// Locks (creating when missing) the usage rows of `project` for `resources`.
+std::map<std::string, UsageRow> LockUsages(soci::session& s, bool pg, const std::string& project,
+                                           const std::vector<std::string>& resources) {
+  const std::string now = NowIso();
+  for (const auto& r : resources) {
+    Query i;
+    i.sql = "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) VALUES (" +
+            i.P(project) + ", " + i.P(r) + ", 0, 0, " + i.P(now) +
+            ") ON CONFLICT (project_id, resource) WHERE deleted = 0 DO NOTHING";
+    Exec(s, i);
+  }
+  Query q;
+  q.sql = "SELECT resource, id, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " +
+          q.P(project) + " AND resource IN " + q.In(resources) + " ORDER BY resource";
+  if (pg) q.sql += " FOR UPDATE";
+  std::map<std::string, UsageRow> out;
+  for (const auto& row : Select(s, q)) {
+    out[row[0].value_or("")] = UsageRow{ToInt(row[1]), ToInt(row[2]), ToInt(row[3])};
+  }
+  return out;
+}
+
+std::vector<std::string> Keys(const QuotaDeltas& deltas) {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : deltas) out.push_back(k);
+  return out;
+}
+
+void Apply(soci::session& s, int64_t usage_id, int64_t in_use_delta, int64_t reserved_delta, const std::string& now) {
+  Query u;
+  u.sql = "UPDATE quota_usages SET in_use = in_use + " + u.P(std::to_string(in_use_delta)) +
+          ", reserved = reserved + " + u.P(std::to_string(reserved_delta)) + ", updated_at = " + u.P(now) +
+          " WHERE id = " + u.P(std::to_string(usage_id));
+  Exec(s, u);
+}
+
+// Settles reservations: commit moves their deltas into in_use; both release what they reserved.
+void Settle(soci::session& s, bool pg, const std::vector<std::string>& ids, bool commit) {
+  if (ids.empty()) return;
+  Query q;
+  q.sql = "SELECT id, usage_id, delta FROM reservations WHERE deleted = 0 AND id IN " + q.In(ids) + " ORDER BY usage_id";
+  if (pg) q.sql += " FOR UPDATE";
+  const std::string now = NowIso();
+  for (const auto& r : Select(s, q)) {
+    const int64_t delta = ToInt(r[2]);
+    Apply(s, ToInt(r[1]), commit ? delta : 0, delta > 0 ? -delta : 0, now);
+    Query d;
+    d.sql = "UPDATE reservations SET deleted = 1, deleted_at = " + d.P(now) + " WHERE id = " + d.P(r[0].value_or(""));
+    Exec(s, d);
+  }
+}
+
+}  // namespace
+
+namespace db {
+
+void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas) {
+  if (deltas.empty()) return;
+  auto rows = LockUsages(s, pg, project, Keys(deltas));
+  const std::string now = NowIso();
+  for (const auto& [resource, delta] : deltas) {
+    auto it = rows.find(resource);
+    if (it != rows.end() && delta != 0) Apply(s, it->second.id, delta, 0, now);
+  }
+}
+
+void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids) {
+  Settle(s, pg, ids, /*commit=*/true);
+}
+
+}  // namespace db
+
+std::map<std::string, int64_t> VolumeQuotaDeltas(const std::string& type_name, int64_t size, int sign) {
+  std::map<std::string, int64_t> d = {{"volumes", sign}, {"gigabytes", sign * size}};
+  if (!type_name.empty()) {
+    d["volumes_" + type_name] = sign;
+    d["gigabytes_" + type_name] = sign * size;
+  }
+  return d;
+}
+
+std::map<std::string, int64_t> SnapshotQuotaDeltas(const std::string& type_name, int64_t size, int sign,
+                                                   bool count_gigabytes) {
+  std::map<std::string, int64_t> d = {{"snapshots", sign}};
+  if (!type_name.empty()) d["snapshots_" + type_name] = sign;
+  if (count_gigabytes) {
+    d["gigabytes"] = sign * size;
+    if (!type_name.empty()) d["gigabytes_" + type_name] = sign * size;
+  }
+  return d;
+}
+
+Result<Store::QuotaReservation> Store::ReserveQuota(const std::string& project,
+                                                    const std::map<std::string, int64_t>& deltas,
+                                                    const std::map<std::string, int64_t>& limits,
+                                                    int64_t expire_seconds) {
+  QuotaReservation out;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    out = QuotaReservation{};
+    if (deltas.empty()) return Status::OK();
+    auto rows = LockUsages(s, impl_->pg, project, Keys(deltas));
+    for (const auto& [resource, delta] : deltas) {
+      const UsageRow& u = rows[resource];
+      out.usages[resource] = QuotaUsage{u.in_use, u.reserved};
+      auto limit = limits.find(resource);
+      if (delta > 0 && limit != limits.end() && limit->second >= 0 &&
+          u.in_use + u.reserved + delta > limit->second) {
+        out.over.push_back(resource);
+      }
+    }
+    if (!out.over.empty()) return Status::OK();  // nothing reserved
+    const std::string now = NowIso();
+    const std::string expire = IsoSecondsAgo(-expire_seconds);
+    for (const auto& [resource, delta] : deltas) {
+      const UsageRow& u = rows[resource];
+      std::string id = NewUuid();
+      Query r;
+      r.sql = "INSERT INTO reservations (id, usage_id, project_id, resource, delta, expire, created_at) VALUES (" +
+              r.P(id) + ", " + r.P(std::to_string(u.id)) + ", " + r.P(project) + ", " + r.P(resource) + ", " +
+              r.P(std::to_string(delta)) + ", " + r.P(expire) + ", " + r.P(now) + ")";
+      Exec(s, r);
+      if (delta > 0) Apply(s, u.id, 0, delta, now);
+      out.ids.push_back(std::move(id));
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+Status Store::CommitQuota(const std::vector<std::string>& reservations) {
+  if (reservations.empty()) return Status::OK();
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Settle(s, impl_->pg, reservations, /*commit=*/true);
+    return Status::OK();
+  });
+}
+
+Status Store::RollbackQuota(const std::vector<std::string>& reservations) {
+  if (reservations.empty()) return Status::OK();
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Settle(s, impl_->pg, reservations, /*commit=*/false);
+    return Status::OK();
+  });
+}
+
+Result<int64_t> Store::ExpireQuotaReservations(const std::string& now_iso) {
+  int64_t n = 0;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "SELECT id FROM reservations WHERE deleted = 0 AND expire < " + q.P(now_iso);
+    std::vector<std::string> ids;
+    for (const auto& r : Select(s, q)) ids.push_back(r[0].value_or(""));
+    Settle(s, impl_->pg, ids, /*commit=*/false);
+    n = static_cast<int64_t>(ids.size());
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return n;
+}
+
+Result<std::map<std::string, Store::QuotaUsage>> Store::GetQuotaUsage(const std::string& project) {
+  using Out = std::map<std::string, QuotaUsage>;
+  return impl_->Run<Out>([&](soci::session& s) -> Result<Out> {
+    Query q;
+    q.sql = "SELECT resource, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " + q.P(project);
+    Out out;
+    for (const auto& r : Select(s, q)) out[r[0].value_or("")] = QuotaUsage{ToInt(r[1]), ToInt(r[2])};
+    return out;
+  });
+}
+
+}  // namespace cinder

@@ -1,0 +1,324 @@
+// The snapshots table and their metadata. A snapshot's status changes by compare-and-swap;
+// its quota usage changes in the transaction that creates or removes its row.
+#include "common/util.h"
+#include "db/store_impl.h"
+
+namespace cinder {
+
+using namespace db;  // NOLINT: the SQL helpers of this folder
+
+namespace {
+
+const char kSnapshotColumns[] =
+    "s.id, s.volume_id, s.display_name, s.display_description, s.status, s.progress, s.volume_size, "
+    "s.project_id, s.user_id, s.use_quota, s.created_at, s.updated_at";
+
+Snapshot ToSnapshot(const Row& r) {
+  Snapshot s;
+  s.id = r[0].value_or("");
+  s.volume_id = r[1].value_or("");
+  s.name = r[2];
+  s.description = r[3];
+  s.status = r[4].value_or("");
+  s.progress = r[5].value_or("0%");
+  s.size = ToInt(r[6]);
+  s.project_id = r[7].value_or("");
+  s.user_id = r[8].value_or("");
+  s.use_quota = ToInt(r[9]) != 0;
+  s.created_at = r[10].value_or("");
+  s.updated_at = r[11];
+  return s;
+}
+
+void AddScope(Query* q, const ProjectScope& scope) {
+  if (scope) q->sql += " AND s.project_id = " + q->P(*scope);
+}
+
+// Reads the metadata of `snaps` in one query.
+void AttachSnapshotMetadata(soci::session& s, std::vector<Snapshot>* snaps) {
+  if (snaps->empty()) return;
+  std::vector<std::string> ids;
+  for (const auto& sn : *snaps) ids.push_back(sn.id);
+  Query q;
+  q.sql = "SELECT snapshot_id, key, value FROM snapshot_metadata WHERE deleted = 0 AND snapshot_id IN " + q.In(ids);
+  std::map<std::string, Metadata> by_id;
+  for (const auto& r : Select(s, q)) by_id[r[0].value_or("")][r[1].value_or("")] = r[2].value_or("");
+  for (auto& sn : *snaps) {
+    auto it = by_id.find(sn.id);
+    if (it != by_id.end()) sn.metadata = std::move(it->second);
+  }
+}
+
+void WriteSnapshotMetadata(soci::session& s, const std::string& id, const Metadata& metadata, bool replace) {
+  const std::string now = NowIso();
+  if (replace) {
+    Query d;
+    d.sql = "UPDATE snapshot_metadata SET deleted = 1, deleted_at = " + d.P(now) +
+            " WHERE deleted = 0 AND snapshot_id = " + d.P(id);
+    std::vector<std::string> keep;
+    for (const auto& kv : metadata) keep.push_back(kv.first);
+    if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
+    Exec(s, d);
+  }
+  for (const auto& [k, v] : metadata) {
+    Query u;
+    u.sql = "INSERT INTO snapshot_metadata (snapshot_id, key, value, created_at) VALUES (" + u.P(id) + ", " +
+            u.P(k) + ", " + u.P(v) + ", " + u.P(now) +
+            ") ON CONFLICT (snapshot_id, key) WHERE deleted = 0 DO UPDATE SET value = excluded.value, "
+            "updated_at = excluded.created_at";
+    Exec(s, u);
+  }
+}
+
+const std::map<std::string, std::string>& SnapshotSortColumns() {
+  static const std::map<std::string, std::string> kCols = {
+      {"id", "s.id"},
+      {"created_at", "s.created_at"},
+      {"updated_at", "COALESCE(s.updated_at, '')"},
+      {"name", "COALESCE(s.display_name, '')"},
+      {"display_name", "COALESCE(s.display_name, '')"},
+      {"status", "s.status"},
+      {"size", "s.volume_size"},
+      {"volume_size", "s.volume_size"},
+      {"volume_id", "s.volume_id"},
+      {"project_id", "s.project_id"},
+  };
+  return kCols;
+}
+
+// The type name of volume `volume_id` ("" when it has none).
+std::string TypeNameOfVolume(soci::session& s, const std::string& volume_id) {
+  Query t;
+  t.sql = "SELECT t.name FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id WHERE v.id = " +
+          t.P(volume_id);
+  auto rows = Select(s, t);
+  return rows.empty() ? std::string() : rows[0][0].value_or("");
+}
+
+}  // namespace
+
+Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::string>& volume_statuses,
+                                   const std::vector<std::string>& commit_reservations) {
+  bool inserted = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    inserted = false;
+    // The volume must still be in a status that allows it (the API read it a moment ago);
+    // touching its row also serialises this with a concurrent delete of the volume.
+    Query v;
+    v.sql = "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND id = " + v.P(sn.volume_id) +
+            " AND status IN " + v.In(volume_statuses);
+    if (Exec(s, v) == 0) return Status::OK();
+    Query q;
+    auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : std::string("NULL"); };
+    q.sql = "INSERT INTO snapshots (id, volume_id, user_id, project_id, status, progress, volume_size, "
+            "display_name, display_description, volume_type_id, use_quota, created_at) SELECT " +
+            q.P(sn.id) + ", v.id, " + q.P(sn.user_id) + ", " + q.P(sn.project_id) + ", " + q.P(sn.status) + ", " +
+            q.P(sn.progress) + ", v.size, " + opt(sn.name) + ", " + opt(sn.description) + ", v.volume_type_id, " +
+            (sn.use_quota ? "1" : "0") + ", " + q.P(sn.created_at) + " FROM volumes v WHERE v.id = " +
+            q.P(sn.volume_id);
+    Exec(s, q);
+    WriteSnapshotMetadata(s, sn.id, sn.metadata, /*replace=*/false);
+    CommitReservationRows(s, impl_->pg, commit_reservations);
+    inserted = true;
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return inserted;
+}
+
+Result<Snapshot> Store::GetSnapshot(const std::string& id, const ProjectScope& scope) {
+  return impl_->Run<Snapshot>([&](soci::session& s) -> Result<Snapshot> {
+    Query q;
+    q.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.id = " + q.P(id);
+    AddScope(&q, scope);
+    auto rows = Select(s, q);
+    if (rows.empty()) return NotFound("Snapshot " + id + " could not be found.");
+    std::vector<Snapshot> one{ToSnapshot(rows[0])};
+    AttachSnapshotMetadata(s, &one);
+    return std::move(one[0]);
+  });
+}
+
+Result<SnapshotList> Store::ListSnapshots(const SnapshotListQuery& lq, const ProjectScope& scope, int64_t max_limit) {
+  CINDER_ASSIGN_OR_RETURN(SqlSort sort, ResolveSort(lq.sort, SnapshotSortColumns(), {"created_at", "id"}));
+  const int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
+  return impl_->Run<SnapshotList>([&](soci::session& s) -> Result<SnapshotList> {
+    Query q;
+    q.sql = " FROM snapshots s WHERE s.deleted = 0";
+    AddScope(&q, scope);
+    if (lq.name) q.sql += " AND s.display_name = " + q.P(*lq.name);
+    if (lq.status) q.sql += " AND s.status = " + q.P(*lq.status);
+    if (lq.volume_id) q.sql += " AND s.volume_id = " + q.P(*lq.volume_id);
+    for (const auto& [k, val] : lq.metadata) {
+      q.sql += " AND EXISTS (SELECT 1 FROM snapshot_metadata m WHERE m.snapshot_id = s.id AND m.deleted = 0 AND "
+               "m.key = " + q.P(k) + " AND m.value = " + q.P(val) + ")";
+    }
+    SnapshotList out;
+    if (lq.with_count) {
+      Query c = q;
+      c.sql = "SELECT COUNT(*)" + q.sql;
+      out.count = ToInt(Select(s, c)[0][0]);
+    }
+    if (lq.marker) {
+      Query m;
+      m.sql = "SELECT ";
+      for (size_t i = 0; i < sort.size(); ++i) m.sql += (i ? ", " : "") + sort[i].first;
+      m.sql += " FROM snapshots s WHERE s.deleted = 0 AND s.id = " + m.P(*lq.marker);
+      AddScope(&m, scope);
+      auto rows = Select(s, m);
+      if (rows.empty()) return NotFound("Snapshot " + *lq.marker + " could not be found.");
+      q.sql += " AND " + SeekAfter(&q, sort, rows[0]);
+    }
+    q.sql = std::string("SELECT ") + kSnapshotColumns + q.sql + OrderBy(sort) + " LIMIT " + std::to_string(limit + 1);
+    if (lq.offset > 0) q.sql += " OFFSET " + std::to_string(lq.offset);
+    for (const auto& r : Select(s, q)) out.snapshots.push_back(ToSnapshot(r));
+    if (static_cast<int64_t>(out.snapshots.size()) > limit) {
+      out.snapshots.pop_back();
+      out.more = true;
+    }
+    AttachSnapshotMetadata(s, &out.snapshots);
+    return out;
+  });
+}
+
+Result<std::vector<Snapshot>> Store::SnapshotsOfVolume(const std::string& volume_id) {
+  return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
+    Query q;
+    q.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.volume_id = " +
+            q.P(volume_id) + " ORDER BY s.created_at DESC, s.id DESC";
+    std::vector<Snapshot> out;
+    for (const auto& r : Select(s, q)) out.push_back(ToSnapshot(r));
+    return out;
+  });
+}
+
+Result<std::vector<Snapshot>> Store::SnapshotsOnHost(const std::string& host_prefix,
+                                                     const std::vector<std::string>& statuses) {
+  return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
+    Query q;
+    q.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s JOIN volumes v ON v.id = s.volume_id " +
+            "WHERE s.deleted = 0 AND s.status IN " + q.In(statuses) + " AND substr(v.host, 1, " +
+            std::to_string(host_prefix.size()) + ") = " + q.P(host_prefix);
+    std::vector<Snapshot> out;
+    for (const auto& r : Select(s, q)) out.push_back(ToSnapshot(r));
+    return out;
+  });
+}
+
+Result<bool> Store::CasSnapshotStatus(const std::string& id, const std::vector<std::string>& expected,
+                                      const std::string& new_status, const std::vector<FieldUpdate>& fields) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE snapshots SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + q.P(NowIso()) + " WHERE id = " + q.P(id) +
+            " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    // Not while a volume is being made from it.
+    q.sql += " AND NOT EXISTS (SELECT 1 FROM volumes cv WHERE cv.snapshot_id = snapshots.id AND cv.deleted = 0 "
+             "AND cv.status = 'creating')";
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string& expected, bool count_gigabytes) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = false;
+    Query r;
+    r.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.id = " +
+            r.P(id) + " AND s.status = " + r.P(expected);
+    auto rows = Select(s, r);
+    if (rows.empty()) return Status::OK();
+    Snapshot sn = ToSnapshot(rows[0]);
+    const std::string now = NowIso();
+    Query q;
+    q.sql = "UPDATE snapshots SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) + ", updated_at = " +
+            q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
+    changed = Exec(s, q) > 0;
+    if (!changed) return Status::OK();
+    Query m;
+    m.sql = "UPDATE snapshot_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE snapshot_id = " + m.P(id) +
+            " AND deleted = 0";
+    Exec(s, m);
+    if (sn.use_quota) {
+      AddQuotaInUse(s, impl_->pg, sn.project_id,
+                    SnapshotQuotaDeltas(TypeNameOfVolume(s, sn.volume_id), sn.size, -1, count_gigabytes));
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<bool> Store::UpdateSnapshot(const std::string& id, const std::vector<FieldUpdate>& fields) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE snapshots SET updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    return Exec(s, q) > 0;
+  });
+}
+
+Status Store::SetSnapshotMetadata(const std::string& id, const Metadata& metadata, bool replace) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query e;
+    e.sql = "UPDATE snapshots SET updated_at = " + e.P(NowIso()) + " WHERE deleted = 0 AND id = " + e.P(id);
+    if (Exec(s, e) == 0) return NotFound("Snapshot " + id + " could not be found.");
+    WriteSnapshotMetadata(s, id, metadata, replace);
+    return Status::OK();
+  });
+}
+
+Result<bool> Store::DeleteSnapshotMetadataKey(const std::string& id, const std::string& key) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE snapshot_metadata SET deleted = 1, deleted_at = " + q.P(NowIso()) +
+            " WHERE deleted = 0 AND snapshot_id = " + q.P(id) + " AND key = " + q.P(key);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<Store::RevertStart> Store::StartRevert(const std::string& volume_id, const std::string& snapshot_id) {
+  RevertStart out = RevertStart::kStarted;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    Query l;
+    l.sql = "SELECT id FROM snapshots WHERE deleted = 0 AND volume_id = " + l.P(volume_id) +
+            " ORDER BY created_at DESC, id DESC LIMIT 1";
+    auto latest = Select(s, l);
+    if (latest.empty() || latest[0][0].value_or("") != snapshot_id) {
+      out = RevertStart::kNotLatest;
+      return Status::OK();
+    }
+    const std::string now = NowIso();
+    Query v;
+    v.sql = "UPDATE volumes SET status = 'reverting', updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " +
+            v.P(volume_id) + " AND status = 'available'";
+    if (Exec(s, v) == 0) {
+      out = RevertStart::kVolumeBusy;
+      return Status::OK();
+    }
+    Query q;
+    q.sql = "UPDATE snapshots SET status = 'restoring', updated_at = " + q.P(now) + " WHERE deleted = 0 AND id = " +
+            q.P(snapshot_id) + " AND status = 'available'";
+    if (Exec(s, q) == 0) {
+      out = RevertStart::kSnapshotBusy;
+      return Aborted("");  // rolls the volume back
+    }
+    return Status::OK();
+  });
+  if (!st.ok() && !(st.code() == Code::kAborted && out == RevertStart::kSnapshotBusy)) return st;
+  return out;
+}
+
+}  // namespace cinder

@@ -1,0 +1,195 @@
+#include "volume/snapshot_api.h"
+
+#include <algorithm>
+#include <set>
+
+#include "common/util.h"
+#include "volume/api_common.h"
+
+namespace cinder {
+
+namespace {
+
+namespace ss = snapshot_status;
+
+Status InvalidVolume(const std::string& reason) { return FailedPrecondition("Invalid volume: " + reason); }
+Status InvalidSnapshot(const std::string& reason) { return FailedPrecondition("Invalid snapshot: " + reason); }
+
+}  // namespace
+
+Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(req.volume_id, ReadScope(ctx)));
+  if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
+  if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
+  CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
+  // cinder/volume/api.py _create_snapshot_in_db_validate, in its order.
+  if (v.host.empty()) {
+    return InvalidVolume("The snapshot cannot be created because volume has not been scheduled to any host.");
+  }
+  if (v.status == "maintenance") {
+    return InvalidVolume("The snapshot cannot be created when the volume is in maintenance mode.");
+  }
+  if (v.migration_status && v.migration_status->rfind("migrating", 0) == 0) {
+    return InvalidVolume("Snapshot cannot be created while volume is migrating.");
+  }
+  if (v.status == volume_status::kError) {
+    return InvalidVolume("The snapshot cannot be created when the volume is in error status.");
+  }
+  std::vector<std::string> valid = {volume_status::kAvailable};
+  if (req.force || allow_in_use) valid.push_back(volume_status::kInUse);
+  auto wrong_status = [&](const std::string& current) {
+    return InvalidVolume("Volume " + v.id + " status must be " + Join(valid, ", ") +
+                         ", but current status is: " + current + ".");
+  };
+  if (std::find(valid.begin(), valid.end(), v.status) == valid.end()) return wrong_status(v.status);
+
+  CINDER_ASSIGN_OR_RETURN(
+      auto reservations,
+      quotas_->Reserve(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size), "snapshots", v.size));
+  Snapshot sn;
+  sn.id = NewUuid();
+  sn.volume_id = v.id;
+  sn.name = req.name;
+  sn.description = req.description;
+  sn.status = ss::kCreating;
+  sn.progress = "0%";
+  sn.size = v.size;
+  sn.project_id = ctx.project_id;
+  sn.user_id = ctx.user_id;
+  sn.metadata = req.metadata;
+  sn.created_at = NowIso();
+  auto inserted = store_->InsertSnapshot(sn, valid, reservations);
+  if (!inserted.ok() || !*inserted) {
+    (void)quotas_->Rollback(reservations);
+    if (!inserted.ok()) return inserted.status();
+    auto now = store_->GetVolume(v.id, std::nullopt);
+    return wrong_status(now.ok() ? now->status : "deleted");
+  }
+  Status handed = transport_->Cast(
+      TopicOf(v), Request(ctx, "create_snapshot", rpc::Args().Set("id", sn.id).Set("volume_id", v.id)), kCastTimeout);
+  if (!handed.ok()) {
+    (void)store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
+    return Unavailable("The volume service of " + v.host + " did not accept the snapshot: " + handed.message());
+  }
+  return store_->GetSnapshot(sn.id, std::nullopt);
+}
+
+Result<Snapshot> SnapshotApi::Get(const RequestContext& ctx, const std::string& id) {
+  return store_->GetSnapshot(id, ReadScope(ctx));
+}
+
+Result<SnapshotList> SnapshotApi::List(const RequestContext& ctx, const SnapshotListQuery& q) {
+  ProjectScope scope = ctx.project_id;
+  if (ctx.is_admin && q.all_tenants) scope = q.project_id;
+  return store_->ListSnapshots(q, scope, options_.osapi_max_limit);
+}
+
+Result<Snapshot> SnapshotApi::Update(const RequestContext& ctx, const std::string& id,
+                                     const std::optional<std::optional<std::string>>& name,
+                                     const std::optional<std::optional<std::string>>& description) {
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  std::vector<FieldUpdate> fields;
+  if (name) {
+    if (*name) CINDER_RETURN_IF_ERROR(CheckLength("name", **name, 255));
+    fields.emplace_back("display_name", *name);
+  }
+  if (description) {
+    if (*description) CINDER_RETURN_IF_ERROR(CheckLength("description", **description, 255));
+    fields.emplace_back("display_description", *description);
+  }
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->UpdateSnapshot(sn.id, fields));
+  if (!found) return NotFound("Snapshot " + id + " could not be found.");
+  return Get(ctx, id);
+}
+
+Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, bool force) {
+  if (force && !ctx.is_admin) {
+    return PermissionDenied("Policy doesn't allow volume_extension:snapshot_admin_actions:force_delete to be performed.");
+  }
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  std::vector<std::string> expected;
+  if (!force) expected = {ss::kAvailable, ss::kError};
+  CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartSnapshotDelete(sn.id, expected));
+  if (!changed) {
+    return InvalidSnapshot(force ? "Snapshot " + sn.id + " is in use by a volume being created from it."
+                                 : "Snapshot status must be available or error and must not be part of a group.");
+  }
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(sn.volume_id, std::nullopt));
+  // A host that is down resumes the deletion when it starts again.
+  (void)transport_->Cast(TopicOf(v),
+                         Request(ctx, "delete_snapshot", rpc::Args().Set("id", sn.id).Set("volume_id", v.id)),
+                         kCastTimeout);
+  return Status::OK();
+}
+
+Status SnapshotApi::ResetStatus(const RequestContext& ctx, const std::string& id, const std::string& status) {
+  if (!ctx.is_admin) {
+    return PermissionDenied("Policy doesn't allow volume_extension:snapshot_admin_actions:reset_status to be performed.");
+  }
+  static const std::set<std::string> kStatuses = {"creating", "available", "deleting", "error", "error_deleting",
+                                                  "unmanaging", "backing-up", "restoring"};
+  if (!kStatuses.count(status)) {
+    return InvalidArgument("Invalid input for field/attribute status. Value: " + status + ". '" + status +
+                           "' is not one of ['available', 'error', 'creating', 'deleting', 'error_deleting']");
+  }
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasSnapshotStatus(sn.id, {sn.status}, status));
+  if (!changed) return Aborted("Snapshot " + sn.id + " changed status while it was being reset; try again.");
+  return Status::OK();
+}
+
+Result<Metadata> SnapshotApi::UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& md,
+                                             bool replace) {
+  CINDER_RETURN_IF_ERROR(CheckMetadata(md));
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_RETURN_IF_ERROR(store_->SetSnapshotMetadata(sn.id, md, replace));
+  CINDER_ASSIGN_OR_RETURN(Snapshot now, store_->GetSnapshot(sn.id, std::nullopt));
+  return now.metadata;
+}
+
+Status SnapshotApi::DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) {
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteSnapshotMetadataKey(sn.id, key));
+  if (!found) return NotFound("Metadata item was not found");
+  return Status::OK();
+}
+
+Status SnapshotApi::Revert(const RequestContext& ctx, const std::string& volume_id, const std::string& snapshot_id) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(volume_id, ReadScope(ctx)));
+  CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOfVolume(v.id));
+  if (snaps.empty()) return InvalidArgument("Volume " + v.id + " doesn't have any snapshots.");
+  const Snapshot& latest = snaps.front();
+  if (snapshot_id != latest.id) {
+    return InvalidArgument("Specified snapshot " + (snapshot_id.empty() ? std::string("None") : snapshot_id) +
+                           " is None or not the latest one of volume " + v.id + ".");
+  }
+  if (v.size != latest.size) {
+    return InvalidArgument("Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
+                           ". The volume size must be equal to the snapshot size.");
+  }
+  CINDER_ASSIGN_OR_RETURN(auto started, store_->StartRevert(v.id, latest.id));
+  switch (started) {
+    case Store::RevertStart::kStarted:
+      break;
+    case Store::RevertStart::kNotLatest:
+      return InvalidArgument("Specified snapshot " + snapshot_id + " is None or not the latest one of volume " +
+                             v.id + ".");
+    case Store::RevertStart::kVolumeBusy:
+      return Aborted("Invalid volume: Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
+                     ". Volume's status must be 'available'.");
+    case Store::RevertStart::kSnapshotBusy:
+      return Aborted("Invalid snapshot: Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
+                     ". Snapshot's status must be 'available'.");
+  }
+  Status handed = transport_->Cast(
+      TopicOf(v), Request(ctx, "revert_to_snapshot", rpc::Args().Set("id", v.id).Set("snapshot_id", latest.id)),
+      kCastTimeout);
+  if (!handed.ok()) {
+    (void)store_->CasSnapshotStatus(latest.id, {ss::kRestoring}, ss::kAvailable);
+    (void)store_->CasVolumeStatus(v.id, {"reverting"}, volume_status::kAvailable);
+    return Unavailable("The volume service of " + v.host + " did not accept the revert: " + handed.message());
+  }
+  return Status::OK();
+}
+
+}  // namespace cinder
