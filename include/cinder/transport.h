@@ -29,7 +29,8 @@ struct RpcRequest {
 // Unimplemented rather than misreading them.
 // Version 2: creates go to a scheduler, which places them (select_backend is gone). Services of
 // different versions do not mix: upgrade every service of a deployment together.
-inline constexpr int kRpcVersion = 2;
+// Version 3: snapshots, revert, retype and migration between hosts.
+inline constexpr int kRpcVersion = 3;
 
 // Serves the requests of one topic: returns the reply payload, or an error that reaches the
 // caller as the same Status (code and message). Called on the transport's worker threads.

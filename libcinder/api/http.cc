@@ -74,7 +74,10 @@ ApiResponse Fault(int http_status, const std::string& message) {
 }
 
 ApiResponse FaultFrom(const Status& status) {
-  return Fault(HttpStatusFor(status.code()), status.message());
+  ApiResponse r = Fault(HttpStatusFor(status.code()), status.message());
+  // Over quota: Cinder's QuotaError faults tell clients not to wait before retrying.
+  if (status.code() == Code::kResourceExhausted) r.headers.emplace_back("Retry-After", "0");
+  return r;
 }
 
 }  // namespace cinder::api

@@ -896,6 +896,13 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
     run("DELETE FROM transfers WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM transfers WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM snapshot_metadata WHERE snapshot_id IN (SELECT id FROM snapshots WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM snapshot_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM snapshots WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM reservations WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM quotas WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM quota_classes WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volume_metadata WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");

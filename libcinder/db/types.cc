@@ -126,6 +126,22 @@ Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::s
   return NameConflict(impl_->Tx([&](soci::session& s) -> Status {
     if (!TypeExists(s, id)) return NotFound("Volume type " + id + " could not be found.");
     if (name && NameTaken(s, *name, id)) return AlreadyExists("Volume Type " + id + " already exists.");
+    if (name) {
+      // The per-type quota resources carry the type's name: they follow it (Cinder's
+      // update_quota_resource).
+      Query old_name;
+      old_name.sql = "SELECT name FROM volume_types WHERE deleted = 0 AND id = " + old_name.P(id);
+      const std::string was = Select(s, old_name).at(0)[0].value_or("");
+      for (const char* table : {"quotas", "quota_classes", "quota_usages", "reservations"}) {
+        for (const char* prefix : {"volumes_", "gigabytes_", "snapshots_"}) {
+          if (was == *name) break;
+          Query r;
+          r.sql = std::string("UPDATE ") + table + " SET resource = " + r.P(prefix + *name) +
+                  " WHERE deleted = 0 AND resource = " + r.P(prefix + was);
+          Exec(s, r);
+        }
+      }
+    }
     Query q;
     q.sql = "UPDATE volume_types SET updated_at = " + q.P(NowIso());
     if (name) q.sql += ", name = " + q.P(*name);

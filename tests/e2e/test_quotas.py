@@ -210,10 +210,11 @@ def test_creates_count_against_the_quota(service):
         assert code == 202
         made.append(body["volume"]["id"])
         before = quota_tables(service)
-        code, body = create(service, project, 3)
+        code, body, headers = project_request(service, project, "POST", "/volumes", {"volume": {"size": 3}})
         assert (code, fault(body)) == (413, ("overLimit", 413,
                                              "Requested volume or snapshot exceeds allowed gigabytes quota. "
                                              "Requested 3G, quota is 4G and 2G has been consumed."))
+        assert headers.get("Retry-After") == "0"
         assert quota_tables(service) == before
         for _ in range(2):
             code, body = create(service, project, 1)

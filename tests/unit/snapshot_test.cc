@@ -272,6 +272,15 @@ TEST_CASE("a retype moves the per-type usage") {
   CHECK(set->at("volumes___DEFAULT__").in_use == 0);
   CHECK(set->at("gigabytes").in_use == 2);
   CHECK(m->RetypeVolume(kCtx, v.id, "gold", "never").code() == Code::kFailedPrecondition);
+  // Renaming the type renames its quota resources, usage and limits alike.
+  REQUIRE(m->UpdateQuotaSet(kCtx, kCtx.project_id, {{"volumes_gold", 5}}).ok());
+  auto renamed = m->UpdateVolumeType(kCtx, got->volume_type_id, std::string("platinum"), std::nullopt, std::nullopt);
+  REQUIRE_MESSAGE(renamed.ok(), renamed.status().ToString());
+  set = m->GetQuotaSet(kCtx, kCtx.project_id, false);
+  CHECK(set->count("volumes_gold") == 0);
+  CHECK(set->at("volumes_platinum").in_use == 1);
+  CHECK(set->at("volumes_platinum").limit == 5);
+  CHECK(set->at("gigabytes_platinum").in_use == 2);
   CHECK(m->RetypeVolume(kCtx, v.id, "tin", "never").message() ==
         "Invalid input received: Invalid volume_type passed: tin.");
 }

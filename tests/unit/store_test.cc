@@ -121,6 +121,45 @@ TEST_CASE("soft delete hides a volume and purge removes it") {
   }
 }
 
+TEST_CASE("snapshots: a volume goes only without them, their usage goes with them, purge takes them") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    Volume v = MakeVolume(*s, "p", "a", 2, NowIso());
+    REQUIRE(s->InsertVolume(v).ok());
+    Snapshot sn;
+    sn.id = NewUuid();
+    sn.volume_id = v.id;
+    sn.status = "available";
+    sn.project_id = "p";
+    sn.user_id = "u";
+    sn.metadata = {{"k", "v"}};
+    sn.created_at = NowIso();
+    // Only while the volume is in one of the statuses given.
+    CHECK_FALSE(*s->InsertSnapshot(sn, {"in-use"}, {}));
+    REQUIRE(*s->InsertSnapshot(sn, {"available"}, {}));
+    auto got = s->GetSnapshot(sn.id, std::string("p"));
+    REQUIRE(got.ok());
+    CHECK(got->size == 2);
+    CHECK(got->metadata == Metadata{{"k", "v"}});
+    CHECK(s->GetSnapshot(sn.id, std::string("other")).status().code() == Code::kNotFound);
+    // Not without cascade; with it, the snapshot is deleting too.
+    CHECK_FALSE(*s->StartVolumeDelete(v.id, {"available"}, false, false));
+    REQUIRE(*s->StartVolumeDelete(v.id, {"available"}, true, false));
+    CHECK(s->GetSnapshot(sn.id, std::nullopt)->status == "deleting");
+    REQUIRE(*s->SoftDeleteSnapshot(sn.id, "deleting", true));
+    CHECK_FALSE(*s->SoftDeleteSnapshot(sn.id, "deleting", true));  // once only
+    REQUIRE(*s->SoftDeleteVolume(v.id, "deleting"));
+    // Usage went down by what went (nothing was charged here, so it is now negative by that).
+    auto usage = s->GetQuotaUsage("p");
+    CHECK(usage->at("snapshots").in_use == -1);
+    CHECK(usage->at("volumes").in_use == -1);
+    CHECK(usage->at("gigabytes").in_use == -4);
+    CHECK(*s->Purge(IsoSecondsAgo(-60)) == 3);  // the volume, the snapshot, its metadata row
+  }
+}
+
 TEST_CASE("metadata merges, replaces and deletes keys") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
