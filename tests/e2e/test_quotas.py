@@ -260,3 +260,29 @@ def test_creates_count_against_the_quota(service):
     usage = {r["Type"]: r for r in table_rows(service.cinder("quota-usage", project).stdout)}
     assert (usage["volumes"]["In_use"], usage["gigabytes"]["In_use"]) == ("0", "0")
     service.cinder("quota-delete", project)
+
+
+def test_fifty_concurrent_creates_against_a_quota_of_ten(service):
+    """cinder-all on SQLite: exactly 10 accepted, 40 refused with Cinder's 413; usage is 10 and
+    back to 0 when they are gone."""
+    import concurrent.futures
+    project = new_project()
+    service.cinder("quota-update", project, "--volumes", "10")
+    with concurrent.futures.ThreadPoolExecutor(25) as ex:
+        results = list(ex.map(lambda _: create(service, project, 1), range(50)))
+    made = [b["volume"]["id"] for c, b in results if c == 202]
+    refused = [fault(b) for c, b in results if c == 413]
+    assert len(made) == 10 and len(refused) == 40, [c for c, _ in results]
+    assert set(refused) == {("overLimit", 413, "Maximum number of volumes allowed (10) exceeded for quota 'volumes'.")}
+    for vol_id in made:
+        wait_volume(service, project, vol_id, ["available"])
+    code, body, _ = project_request(service, project, "GET", "/volumes")
+    assert len(body["volumes"]) == 10
+    usage = {r["Type"]: r for r in table_rows(service.cinder("quota-usage", project).stdout)}
+    assert (usage["volumes"]["In_use"], usage["volumes"]["Reserved"], usage["gigabytes"]["In_use"]) == ("10", "0", "10")
+    for vol_id in made:
+        as_project(service, project, "delete", vol_id)
+    for vol_id in made:
+        wait_volume(service, project, vol_id, ["deleted"])
+    usage = {r["Type"]: r for r in table_rows(service.cinder("quota-usage", project).stdout)}
+    assert (usage["volumes"]["In_use"], usage["gigabytes"]["In_use"]) == ("0", "0")
