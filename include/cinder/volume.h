@@ -106,6 +106,9 @@ struct Snapshot {
   std::string project_id;
   std::string user_id;
   bool use_quota = true;
+  // The volume's type when it was taken (what the snapshot's per-type quota counts for).
+  std::string volume_type_id;
+  std::string volume_type_name;
   Metadata metadata;
   std::string created_at;
   std::optional<std::string> updated_at;

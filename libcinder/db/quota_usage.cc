@@ -59,6 +59,13 @@ void Apply(soci::session& s, int64_t usage_id, int64_t in_use_delta, int64_t res
 // Settles reservations: commit moves their deltas into in_use; both release what they reserved.
 void Settle(soci::session& s, bool pg, const std::vector<std::string>& ids, bool commit) {
   if (ids.empty()) return;
+  if (pg) {
+    // The usage rows first, in the order every writer locks them (project, resource).
+    Query lock;
+    lock.sql = "SELECT id FROM quota_usages WHERE id IN (SELECT usage_id FROM reservations WHERE deleted = 0 AND "
+               "id IN " + lock.In(ids) + ") ORDER BY project_id, resource FOR UPDATE";
+    Select(s, lock);
+  }
   Query q;
   q.sql = "SELECT id, usage_id, delta FROM reservations WHERE deleted = 0 AND id IN " + q.In(ids) + " ORDER BY usage_id";
   if (pg) q.sql += " FOR UPDATE";

@@ -11,7 +11,8 @@ namespace {
 
 const char kSnapshotColumns[] =
     "s.id, s.volume_id, s.display_name, s.display_description, s.status, s.progress, s.volume_size, "
-    "s.project_id, s.user_id, s.use_quota, s.created_at, s.updated_at";
+    "s.project_id, s.user_id, s.use_quota, s.created_at, s.updated_at, s.volume_type_id, "
+    "(SELECT st.name FROM volume_types st WHERE st.id = s.volume_type_id)";
 
 Snapshot ToSnapshot(const Row& r) {
   Snapshot s;
@@ -27,6 +28,8 @@ Snapshot ToSnapshot(const Row& r) {
   s.use_quota = ToInt(r[9]) != 0;
   s.created_at = r[10].value_or("");
   s.updated_at = r[11];
+  s.volume_type_id = r[12].value_or("");
+  s.volume_type_name = r[13].value_or("");
   return s;
 }
 
@@ -86,15 +89,6 @@ const std::map<std::string, std::string>& SnapshotSortColumns() {
   return kCols;
 }
 
-// The type name of volume `volume_id` ("" when it has none).
-std::string TypeNameOfVolume(soci::session& s, const std::string& volume_id) {
-  Query t;
-  t.sql = "SELECT t.name FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id WHERE v.id = " +
-          t.P(volume_id);
-  auto rows = Select(s, t);
-  return rows.empty() ? std::string() : rows[0][0].value_or("");
-}
-
 }  // namespace
 
 Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::string>& volume_statuses,
@@ -106,7 +100,8 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
     // touching its row also serialises this with a concurrent delete of the volume.
     Query v;
     v.sql = "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND id = " + v.P(sn.volume_id) +
-            " AND status IN " + v.In(volume_statuses);
+            " AND status IN " + v.In(volume_statuses) + " AND COALESCE(volume_type_id, '') = " +
+            v.P(sn.volume_type_id);  // the type its quota was reserved for
     if (Exec(s, v) == 0) return Status::OK();
     Query q;
     auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : std::string("NULL"); };
@@ -218,16 +213,25 @@ Result<bool> Store::CasSnapshotStatus(const std::string& id, const std::vector<s
 }
 
 Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected) {
-  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = false;
+    // The snapshot's row first: a create from it (which touches this row in its transaction)
+    // has committed or waits; the check below, a statement of its own, then sees it.
+    if (!LockRow(s, impl_->pg, "snapshots", id)) return Status::OK();
+    Query busy;
+    busy.sql = "SELECT COUNT(*) FROM volumes WHERE snapshot_id = " + busy.P(id) +
+               " AND deleted = 0 AND status = 'creating'";
+    if (ToInt(Select(s, busy).at(0)[0]) > 0) return Status::OK();  // a volume is being made from it
     Query q;
     q.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + q.P(NowIso()) + " WHERE id = " + q.P(id) +
             " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    // Not while a volume is being made from it.
-    q.sql += " AND NOT EXISTS (SELECT 1 FROM volumes cv WHERE cv.snapshot_id = snapshots.id AND cv.deleted = 0 "
-             "AND cv.status = 'creating')";
-    return Exec(s, q) > 0;
+    changed = Exec(s, q) > 0;
+    return Status::OK();
   });
+  if (!st.ok()) return st;
+  return changed;
 }
 
 Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string& expected, bool count_gigabytes) {
@@ -237,6 +241,7 @@ Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string&
     Query r;
     r.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.id = " +
             r.P(id) + " AND s.status = " + r.P(expected);
+    if (impl_->pg) r.sql += " FOR UPDATE OF s";  // its project and size as they are when it goes
     auto rows = Select(s, r);
     if (rows.empty()) return Status::OK();
     Snapshot sn = ToSnapshot(rows[0]);
@@ -252,7 +257,7 @@ Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string&
     Exec(s, m);
     if (sn.use_quota) {
       AddQuotaInUse(s, impl_->pg, sn.project_id,
-                    SnapshotQuotaDeltas(TypeNameOfVolume(s, sn.volume_id), sn.size, -1, count_gigabytes));
+                    SnapshotQuotaDeltas(sn.volume_type_name, sn.size, -1, count_gigabytes));
     }
     return Status::OK();
   });
@@ -292,14 +297,9 @@ Result<bool> Store::DeleteSnapshotMetadataKey(const std::string& id, const std::
 Result<Store::RevertStart> Store::StartRevert(const std::string& volume_id, const std::string& snapshot_id) {
   RevertStart out = RevertStart::kStarted;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
-    Query l;
-    l.sql = "SELECT id FROM snapshots WHERE deleted = 0 AND volume_id = " + l.P(volume_id) +
-            " ORDER BY created_at DESC, id DESC LIMIT 1";
-    auto latest = Select(s, l);
-    if (latest.empty() || latest[0][0].value_or("") != snapshot_id) {
-      out = RevertStart::kNotLatest;
-      return Status::OK();
-    }
+    out = RevertStart::kStarted;
+    // The volume first (a snapshot being taken holds its row until it is recorded), then which
+    // snapshot is the latest, in a statement of its own.
     const std::string now = NowIso();
     Query v;
     v.sql = "UPDATE volumes SET status = 'reverting', updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " +
@@ -308,16 +308,24 @@ Result<Store::RevertStart> Store::StartRevert(const std::string& volume_id, cons
       out = RevertStart::kVolumeBusy;
       return Status::OK();
     }
+    Query l;
+    l.sql = "SELECT id FROM snapshots WHERE deleted = 0 AND volume_id = " + l.P(volume_id) +
+            " ORDER BY created_at DESC, id DESC LIMIT 1";
+    auto latest = Select(s, l);
+    if (latest.empty() || latest[0][0].value_or("") != snapshot_id) {
+      out = RevertStart::kNotLatest;
+      return Aborted("");  // rolls the volume back
+    }
     Query q;
     q.sql = "UPDATE snapshots SET status = 'restoring', updated_at = " + q.P(now) + " WHERE deleted = 0 AND id = " +
             q.P(snapshot_id) + " AND status = 'available'";
     if (Exec(s, q) == 0) {
       out = RevertStart::kSnapshotBusy;
-      return Aborted("");  // rolls the volume back
+      return Aborted("");
     }
     return Status::OK();
   });
-  if (!st.ok() && !(st.code() == Code::kAborted && out == RevertStart::kSnapshotBusy)) return st;
+  if (!st.ok() && !(st.code() == Code::kAborted && out != RevertStart::kStarted)) return st;
   return out;
 }
 

@@ -120,4 +120,11 @@ std::string OrderBy(const SqlSort& sort) {
   return out;
 }
 
+bool LockRow(soci::session& s, bool pg, const std::string& table, const std::string& id) {
+  Query q;
+  q.sql = "SELECT id FROM " + table + " WHERE deleted = 0 AND id = " + q.P(id);
+  if (pg) q.sql += " FOR UPDATE";
+  return !Select(s, q).empty();
+}
+
 }  // namespace cinder::db

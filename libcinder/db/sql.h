@@ -43,6 +43,10 @@ std::vector<Row> Select(soci::session& s, const Query& q);
 long long Exec(soci::session& s, const Query& q);
 long long Exec(soci::session& s, const std::string& sql);
 int64_t ToInt(const std::optional<std::string>& v);
+// Locks the live row `id` of `table` for the rest of the transaction (FOR UPDATE on PostgreSQL;
+// SQLite's write transactions run one at a time); false when there is no such row. Checks made
+// by later statements then see whatever committed before the lock was granted.
+bool LockRow(soci::session& s, bool pg, const std::string& table, const std::string& id);
 
 // One resolved sort: SQL expression (NULLs read as something comparable), ascending.
 using SqlSort = std::vector<std::pair<std::string, bool>>;

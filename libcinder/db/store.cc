@@ -474,6 +474,25 @@ Status Store::CheckSchema() {
 
 Status Store::InsertVolume(const Volume& v, const std::vector<std::string>& commit_reservations) {
   return impl_->Tx([&](soci::session& s) -> Status {
+    // A snapshot or volume it is made from must still be usable; touching its row serialises
+    // this with a delete of it (which locks the row before it looks for volumes made from it).
+    if (v.snapshot_id) {
+      Query t;
+      t.sql = "UPDATE snapshots SET updated_at = updated_at WHERE deleted = 0 AND status = 'available' AND id = " +
+              t.P(*v.snapshot_id);
+      if (Exec(s, t) == 0) {
+        return FailedPrecondition("Invalid snapshot: Originating snapshot status must be one of 'available' values");
+      }
+    }
+    if (v.source_volid) {
+      Query t;
+      t.sql = "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'in-use') "
+              "AND id = " + t.P(*v.source_volid);
+      if (Exec(s, t) == 0) {
+        return FailedPrecondition(
+            "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
+      }
+    }
     Query q;
     auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : "NULL"; };
     q.sql = "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
@@ -658,7 +677,8 @@ Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldU
 
 Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
                                           const std::string& new_status, const std::vector<FieldUpdate>& fields,
-                                          const std::vector<std::string>& reservations) {
+                                          const std::vector<std::string>& reservations,
+                                          const std::vector<std::pair<std::string, std::string>>& conditions) {
   bool changed = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
@@ -666,6 +686,7 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
     for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    for (const auto& [col, val] : conditions) q.sql += " AND " + col + " = " + q.P(val);
     changed = Exec(s, q) > 0;
     if (changed) CommitReservationRows(s, impl_->pg, reservations);
     return Status::OK();
@@ -675,27 +696,47 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
 }
 
 Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
-                                      bool any_snapshot_status) {
+                                      bool any_snapshot_status, bool other_projects_snapshots) {
   bool changed = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     changed = false;
+    // The volume's row first: a snapshot or clone of it being recorded (which touches this row
+    // in its transaction) has committed or waits; the checks below, statements of their own,
+    // then see it.
+    if (!LockRow(s, impl_->pg, "volumes", id)) return Status::OK();
+    auto none = [&s](const std::string& sql, const std::string& vid) {
+      Query q;
+      q.sql = sql;
+      const std::string p = q.P(vid);
+      for (auto pos = q.sql.find("$V"); pos != std::string::npos; pos = q.sql.find("$V")) q.sql.replace(pos, 2, p);
+      return ToInt(Select(s, q).at(0)[0]) == 0;
+    };
+    // Not while a clone of it, or a volume from one of its snapshots, is being made.
+    if (!none("SELECT COUNT(*) FROM volumes WHERE source_volid = $V AND deleted = 0 AND status = 'creating'", id) ||
+        !none("SELECT COUNT(*) FROM snapshots sn JOIN volumes cv ON cv.snapshot_id = sn.id WHERE sn.volume_id = $V "
+              "AND sn.deleted = 0 AND cv.deleted = 0 AND cv.status = 'creating'", id)) {
+      return Status::OK();
+    }
+    if (!cascade && !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0", id)) {
+      return Status::OK();
+    }
+    // Cinder's volume_has_undeletable_snapshots_filter, and (for a non-admin) snapshots that
+    // another project owns after a transfer without them.
+    if (cascade && !any_snapshot_status &&
+        !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0 AND status NOT IN "
+              "('available', 'error')", id)) {
+      return Status::OK();
+    }
+    if (cascade && !other_projects_snapshots &&
+        !none("SELECT COUNT(*) FROM snapshots sn JOIN volumes v ON v.id = sn.volume_id WHERE sn.volume_id = $V AND "
+              "sn.deleted = 0 AND sn.project_id <> v.project_id", id)) {
+      return Status::OK();
+    }
     const std::string now = NowIso();
     Query q;
     q.sql = "UPDATE volumes SET status = 'deleting', updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
             " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    // Not while a clone of it is being made.
-    q.sql += " AND NOT EXISTS (SELECT 1 FROM volumes cv WHERE cv.source_volid = volumes.id AND cv.deleted = 0 "
-             "AND cv.status = 'creating')";
-    if (!cascade) {
-      q.sql += " AND NOT EXISTS (SELECT 1 FROM snapshots sn WHERE sn.volume_id = volumes.id AND sn.deleted = 0)";
-    } else if (!any_snapshot_status) {
-      q.sql += " AND NOT EXISTS (SELECT 1 FROM snapshots sn WHERE sn.volume_id = volumes.id AND sn.deleted = 0 "
-               "AND sn.status NOT IN ('available', 'error', 'deleting'))";
-    }
-    // Nor while a volume is being made from one of its snapshots.
-    q.sql += " AND NOT EXISTS (SELECT 1 FROM snapshots sn JOIN volumes cv ON cv.snapshot_id = sn.id WHERE "
-             "sn.volume_id = volumes.id AND sn.deleted = 0 AND cv.deleted = 0 AND cv.status = 'creating')";
     changed = Exec(s, q) > 0;
     if (changed && cascade) {
       Query c;

@@ -96,7 +96,9 @@ class Store {
   // Returns false when the key was not set.
   Result<bool> DeleteExtraSpec(const std::string& type_id, const std::string& key);
 
-  // Volumes. InsertVolume commits `commit_reservations` (its quota) in the same transaction.
+  // Volumes. InsertVolume commits `commit_reservations` (its quota) in the same transaction;
+  // a volume made from a snapshot or volume is recorded only while that source is usable
+  // (FailedPrecondition with Cinder's message otherwise).
   Status InsertVolume(const Volume& v, const std::vector<std::string>& commit_reservations = {});
   Result<Volume> GetVolume(const std::string& id, const ProjectScope& scope);
   // Applies filters, sort and paging; `max_limit` caps the page.
@@ -113,15 +115,18 @@ class Store {
   // touching status; returns whether the volume exists.
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
                             const std::optional<Metadata>& metadata);
-  // CasVolumeStatus that also commits `reservations` when the row changes, in one transaction.
+  // CasVolumeStatus that also commits `reservations` when the row changes, in one transaction;
+  // `conditions`: columns that must hold these values too.
   Result<bool> CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
                                      const std::string& new_status, const std::vector<FieldUpdate>& fields,
-                                     const std::vector<std::string>& reservations);
+                                     const std::vector<std::string>& reservations,
+                                     const std::vector<std::pair<std::string, std::string>>& conditions = {});
   // Starts deleting a volume: status "deleting" iff it is in `expected` (any when empty), no
-  // volume is being made from it, and it has no snapshots; with `cascade` its snapshots (in
-  // available, error or deleting unless `any_snapshot_status`) go to "deleting" with it.
+  // volume is being made from it or its snapshots, and it has no snapshots; with `cascade` its
+  // snapshots go to "deleting" with it, if they are available or error (any, with
+  // `any_snapshot_status`) and, unless `other_projects_snapshots`, all of its own project.
   Result<bool> StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
-                                 bool any_snapshot_status);
+                                 bool any_snapshot_status, bool other_projects_snapshots);
   // Soft-deletes the volume and its metadata iff its status is `expected`, and gives back its
   // quota usage, in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
@@ -139,7 +144,8 @@ class Store {
   Result<VolumeSummary> SummarizeVolumes(const ProjectScope& scope);
 
   // Snapshots (snapshots.cc). InsertSnapshot records it iff its volume is in one of
-  // `volume_statuses` (false otherwise), committing `commit_reservations` with it.
+  // `volume_statuses` and of the type s.volume_type_id (false otherwise), committing
+  // `commit_reservations` with it.
   Result<bool> InsertSnapshot(const Snapshot& s, const std::vector<std::string>& volume_statuses,
                               const std::vector<std::string>& commit_reservations);
   Result<Snapshot> GetSnapshot(const std::string& id, const ProjectScope& scope);
@@ -209,8 +215,11 @@ class Store {
   Status DeleteTransfer(const std::string& id, const ProjectScope& scope);
   // Also moves the volume's quota usage (and its snapshots', unless the transfer leaves them)
   // from the donor to `project`, whose reservations `commit_reservations` commit with it.
+  // `snapshot_ids`: the snapshots the reservations were made for (Aborted when those that go
+  // along are no longer exactly these).
   Status AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
-                        const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes);
+                        const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes,
+                        const std::vector<std::string>& snapshot_ids);
 
   // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
   Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);

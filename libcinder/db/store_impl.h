@@ -164,6 +164,13 @@ struct Store::Impl {
         }
       } catch (const std::exception& e) {
         if (attempt == 0 && Reconnect(l.session)) continue;
+        // PostgreSQL chose this transaction to break a deadlock (40P01) or a serialization
+        // conflict (40001): it was rolled back whole, so it runs again.
+        const std::string what = e.what();
+        if (pg && attempt < 4 && (what.find("deadlock detected") != std::string::npos ||
+                                  what.find("could not serialize") != std::string::npos)) {
+          continue;
+        }
         return Internal(std::string("database error: ") + e.what());
       }
     }

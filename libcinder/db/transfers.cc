@@ -1,4 +1,6 @@
 // The transfers table: volumes offered to another project.
+#include <algorithm>
+
 #include "common/util.h"
 #include "db/store_impl.h"
 
@@ -91,7 +93,8 @@ Status Store::DeleteTransfer(const std::string& id, const ProjectScope& scope) {
 }
 
 Status Store::AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
-                             const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes) {
+                             const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes,
+                             const std::vector<std::string>& snapshot_ids) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query t;
     t.sql = "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, vt.name FROM transfers t JOIN volumes v ON "
@@ -108,12 +111,20 @@ Status Store::AcceptTransfer(const std::string& id, const std::string& project, 
     QuotaDeltas donor_deltas = VolumeQuotaDeltas(type_name, ToInt(rows[0][3]), -1);
     if (with_snapshots) {
       Query sn;
-      sn.sql = "SELECT volume_size FROM snapshots WHERE deleted = 0 AND use_quota = 1 AND volume_id = " + sn.P(volume_id);
+      sn.sql = "SELECT s.id, s.volume_size, (SELECT t.name FROM volume_types t WHERE t.id = s.volume_type_id) "
+               "FROM snapshots s WHERE s.deleted = 0 AND s.use_quota = 1 AND s.volume_id = " + sn.P(volume_id);
+      if (impl_->pg) sn.sql += " FOR UPDATE OF s";  // a delete of one finishes first, or waits
+      std::vector<std::string> found;
       for (const auto& r : Select(s, sn)) {
-        for (const auto& [k, d] : SnapshotQuotaDeltas(type_name, ToInt(r[0]), -1, count_snapshot_gigabytes)) {
+        found.push_back(r[0].value_or(""));
+        for (const auto& [k, d] : SnapshotQuotaDeltas(r[2].value_or(""), ToInt(r[1]), -1, count_snapshot_gigabytes)) {
           donor_deltas[k] += d;
         }
       }
+      std::vector<std::string> expected = snapshot_ids;
+      std::sort(found.begin(), found.end());
+      std::sort(expected.begin(), expected.end());
+      if (found != expected) return Aborted("The volume's snapshots changed while it was being accepted; try again.");
       Query mv;
       mv.sql = "UPDATE snapshots SET project_id = " + mv.P(project) + ", user_id = " + mv.P(user) + ", updated_at = " +
                mv.P(now) + " WHERE deleted = 0 AND volume_id = " + mv.P(volume_id);

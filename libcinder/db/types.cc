@@ -135,6 +135,11 @@ Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::s
       for (const char* table : {"quotas", "quota_classes", "quota_usages", "reservations"}) {
         for (const char* prefix : {"volumes_", "gigabytes_", "snapshots_"}) {
           if (was == *name) break;
+          // Rows left under the new name by a deleted type of that name give way.
+          Query gone;
+          gone.sql = std::string("UPDATE ") + table + " SET deleted = 1, deleted_at = " + gone.P(NowIso()) +
+                     " WHERE deleted = 0 AND resource = " + gone.P(prefix + *name);
+          Exec(s, gone);
           Query r;
           r.sql = std::string("UPDATE ") + table + " SET resource = " + r.P(prefix + *name) +
                   " WHERE deleted = 0 AND resource = " + r.P(prefix + was);

@@ -172,11 +172,17 @@ class SchedulerServiceImpl : public SchedulerService {
     std::vector<PoolState> pools = Snapshot(*usable);
     auto ranked = scheduler_->Rank(*spec, pools);
     if (ranked.empty()) return fail("No valid backend was found. No weighed backends available");
+    // Where it is, when its backend passes (a pool of the same backend counts as staying: the
+    // data is not moved between pools of one backend).
+    const std::string backend = vol->host.substr(0, vol->host.find('#'));
     const PoolState* target = ranked.front();
     for (const PoolState* p : ranked) {
-      if (p->host == vol->host) target = p;  // where it is, when it may stay
+      if (p->backend_host == backend) {
+        target = p;
+        break;
+      }
     }
-    const bool moves = target->host != vol->host;
+    const bool moves = target->backend_host != backend;
     auto policy = args.Str("migration_policy");
     if (moves && !(policy.ok() && *policy == "on-demand")) {
       return fail("No valid backend was found. Current backend not valid for volume " + id + " with type " +
@@ -190,7 +196,7 @@ class SchedulerServiceImpl : public SchedulerService {
     req.ctx = ctx;
     req.method = "retype_volume";
     rpc::Args out = args;
-    out.Set("dest_host", target->host);
+    out.Set("dest_host", moves ? target->host : vol->host);
     req.args = out.Encode();
     // To the host that holds the volume now: it records the type, or copies the volume over.
     Status st = transport_->Cast(VolumeTopic(vol->host.substr(0, vol->host.find('#'))), req, HandOverTimeout());
@@ -352,8 +358,8 @@ class SchedulerServiceImpl : public SchedulerService {
     if (auto q = args.Str("hint.query"); q.ok()) spec.query = *q;
     if (auto rb = args.Str("resource_backend"); rb.ok()) {
       spec.resource_backend = *rb;
-    } else if (vol.snapshot_id || vol.source_volid) {
-      // A sweep: where the source is, as the API found it.
+    } else if (vol.status == vs::kCreating && (vol.snapshot_id || vol.source_volid)) {
+      // A create the sweep places: where the source is, as the API found it.
       std::optional<std::string> source = vol.source_volid;
       if (vol.snapshot_id) {
         auto snap = store_->GetSnapshot(*vol.snapshot_id, std::nullopt);

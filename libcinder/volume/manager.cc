@@ -291,16 +291,20 @@ class VolumeManagerImpl : public VolumeManager {
     }
     // The receiving project must have room for the volume (and the snapshots that go with it).
     CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(t.first.volume_id, std::nullopt));
+    CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(ctx.project_id, v.size));
     QuotaDeltas deltas = QuotaApi::VolumeDeltas(v.volume_type_name, v.size);
+    std::vector<std::string> snapshot_ids;  // what goes along; checked again when it is accepted
     if (!t.first.no_snapshots) {
       CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOfVolume(v.id));
       for (const auto& sn : snaps) {
         if (!sn.use_quota) continue;
-        for (const auto& [k, d] : quotas_.SnapshotDeltas(v.volume_type_name, sn.size)) deltas[k] += d;
+        snapshot_ids.push_back(sn.id);
+        for (const auto& [k, d] : quotas_.SnapshotDeltas(sn.volume_type_name, sn.size)) deltas[k] += d;
       }
     }
     CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(ctx.project_id, deltas, "volumes", v.size));
-    if (Status st = store_->AcceptTransfer(id, ctx.project_id, ctx.user_id, reservations, !options_.no_snapshot_gb_quota);
+    if (Status st = store_->AcceptTransfer(id, ctx.project_id, ctx.user_id, reservations,
+                                           !options_.no_snapshot_gb_quota, snapshot_ids);
         !st.ok()) {
       (void)quotas_.Rollback(reservations);
       return st;
@@ -373,8 +377,8 @@ class VolumeManagerImpl : public VolumeManager {
     args.Set("previous_status", v.status).Set("reservations", Join(reservations, ","));
     Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "retype_volume", args), kCastTimeout);
     if (!handed.ok()) {
-      (void)store_->CasVolumeStatus(v.id, {"retyping"}, v.status, {{"previous_status", std::nullopt}});
-      (void)quotas_.Rollback(reservations);
+      auto back = store_->CasVolumeStatus(v.id, {"retyping"}, v.status, {{"previous_status", std::nullopt}});
+      if (back.ok() && *back) (void)quotas_.Rollback(reservations);
       return Unavailable("No cinder-scheduler accepted the retype of volume " + v.id + ": " + handed.message());
     }
     return Status::OK();
@@ -576,7 +580,8 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     std::vector<std::string> expected = kDeletableStatuses;
     if (force) expected.clear();  // any status
-    CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force));
+    CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force,
+                                                                    /*other_projects_snapshots=*/ctx.is_admin));
     if (!changed) {
       return FailedPrecondition(
           "Invalid volume: Volume status must be available or error or error_restoring or "
@@ -640,8 +645,9 @@ class VolumeManagerImpl : public VolumeManager {
                                                  "reservations", Join(reservations, ","))),
                                      kCastTimeout);
     if (!handed.ok()) {
-      (void)quotas_.Rollback(reservations);
-      (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
+      // Only if the host did not take it after all (a cast may time out yet arrive).
+      auto back = store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
+      if (back.ok() && *back) (void)quotas_.Rollback(reservations);
       return Unavailable("The volume service of " + v.host + " did not accept the extend: " +
                          handed.message());
     }

@@ -56,6 +56,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
   sn.size = v.size;
   sn.project_id = ctx.project_id;
   sn.user_id = ctx.user_id;
+  sn.volume_type_id = v.volume_type_id;
   sn.metadata = req.metadata;
   sn.created_at = NowIso();
   auto inserted = store_->InsertSnapshot(sn, valid, reservations);

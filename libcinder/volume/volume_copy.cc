@@ -33,16 +33,28 @@ Result<VolumeChunk> ReadVolumeChunk(const std::string& path, int64_t offset, int
   }
   VolumeChunk c;
   off_t data = ::lseek(f.fd, offset, SEEK_DATA);
-  if (data < 0) {
-    if (errno == ENXIO) {  // only a hole from here on
+  off_t hole = -1;
+  if (data < 0 && errno == ENXIO) {  // only a hole from here on
+    c.eof = true;
+    c.offset = offset;
+    return c;
+  }
+  if (data < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+    // No hole information (a block device): everything up to the end is data.
+    data = offset;
+    hole = ::lseek(f.fd, 0, SEEK_END);
+    if (hole < 0) return Errno("cannot seek in", path);
+    if (data >= hole) {
       c.eof = true;
       c.offset = offset;
       return c;
     }
+  } else if (data < 0) {
     return Errno("cannot seek in", path);
+  } else {
+    hole = ::lseek(f.fd, data, SEEK_HOLE);
+    if (hole < 0) return Errno("cannot seek in", path);
   }
-  off_t hole = ::lseek(f.fd, data, SEEK_HOLE);
-  if (hole < 0) return Errno("cannot seek in", path);
   const int64_t len = std::min<int64_t>(hole - data, max_bytes);
   c.offset = data;
   c.data.resize(static_cast<size_t>(len));

@@ -391,23 +391,54 @@ class VolumeServiceImpl : public VolumeService {
   // process died between recording a volume and handing it over): after a grace period with
   // nothing accepted here for them, they get what a restart would give them.
   void SweepOrphans() {
+    const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    // Untouched for the grace period, and no work for it queued or running here.
+    auto orphaned = [&](const std::string& volume_id, const std::string& created,
+                        const std::optional<std::string>& updated) {
+      auto since = ParseIso(updated.value_or(created));
+      if (!since || now - *since < kOrphanGraceSeconds) return false;
+      std::lock_guard<std::mutex> l(accepted_mu_);
+      return accepted_.count(volume_id) == 0;
+    };
     for (const auto& b : backends_) {
-      auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting});
-      if (!stuck.ok()) continue;
-      double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-      for (const auto& v : *stuck) {
-        auto since = ParseIso(v.updated_at.value_or(v.created_at));
-        if (!since || now - *since < kOrphanGraceSeconds) continue;
-        {
-          std::lock_guard<std::mutex> l(accepted_mu_);
-          if (accepted_.count(v.id)) continue;  // its work is queued or running here
+      auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting, "retyping",
+                                                           "reverting"});
+      if (stuck.ok()) {
+        for (const auto& v : *stuck) {
+          if (!orphaned(v.id, v.created_at, v.updated_at)) continue;
+          std::cerr << "cinder-volume: volume " << v.id << " was " << v.status
+                    << " with no work for it here; repairing it\n";
+          if (v.status == vs::kDeleting) {
+            Delete(b.get(), v.id);
+          } else if (v.status == "retyping") {
+            // Its scheduler or destination went away (a copy in progress elsewhere keeps the
+            // volume's updated_at fresh): it stays what and where it is.
+            (void)store_->CasVolumeStatus(v.id, {"retyping"}, vs::kAvailable, {{"previous_status", std::nullopt}},
+                                          v.host);
+          } else if (v.status == "reverting") {
+            (void)store_->CasVolumeStatus(v.id, {"reverting"}, vs::kError, {}, v.host);
+          } else {
+            (void)FailInterrupted(v);
+          }
         }
-        std::cerr << "cinder-volume: volume " << v.id << " was " << v.status
-                  << " with no work for it here; repairing it\n";
-        if (v.status == vs::kDeleting) {
-          Delete(b.get(), v.id);
+      }
+      // Snapshot work whose request never arrived; a revert's snapshot once its volume is done.
+      auto snaps = store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring});
+      if (!snaps.ok()) continue;
+      for (const auto& sn : *snaps) {
+        if (!orphaned(sn.volume_id, sn.created_at, sn.updated_at)) continue;
+        if (sn.status == ss::kCreating) {
+          auto r = store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
+          if (r.ok() && *r) TellSnapshot(sn, "", mf::kSnapshotCreate, mf::kSnapshotCreateError);
+        } else if (sn.status == ss::kDeleting) {
+          const std::string id = sn.id, volume_id = sn.volume_id;
+          Backend* backend = b.get();
+          Run(volume_id, [this, backend, id, volume_id] { DeleteSnapshot(backend, id, volume_id, ""); });
         } else {
-          (void)FailInterrupted(v);
+          auto v = store_->GetVolume(sn.volume_id, std::nullopt);
+          if (!v.ok() || v->status != "reverting") {
+            (void)store_->CasSnapshotStatus(sn.id, {ss::kRestoring}, ss::kAvailable);
+          }
         }
       }
     }
@@ -428,7 +459,12 @@ class VolumeServiceImpl : public VolumeService {
       std::cerr << "cinder-volume: snapshot " << id << " of volume " << volume_id << " failed: " << st.ToString() << "\n";
       if (recorded) TellSnapshot(*sn, request_id, mf::kSnapshotCreate, mf::kSnapshotCreateError);
     } else if (!recorded) {
-      (void)DriverCall([&] { return b->driver->DeleteSnapshot(volume_id, id); });  // deleted meanwhile
+      // Gone meanwhile (force-deleted and purged)? A snapshot still recorded, whatever its
+      // status, keeps its file: a delete of it removes the file in its turn.
+      auto now = store_->GetSnapshot(id, std::nullopt);
+      if (now.status().code() == Code::kNotFound) {
+        (void)DriverCall([&] { return b->driver->DeleteSnapshot(volume_id, id); });
+      }
     }
     Changed();
   }
@@ -512,6 +548,10 @@ class VolumeServiceImpl : public VolumeService {
       return;
     }
     const std::string source_backend = source_host->substr(0, source_host->find('#'));
+    if (source_backend == d->host) {
+      // The data is here already: never replace the live copy with itself.
+      return FailRetype(*v, args, "the destination " + *dest + " is the volume's own backend");
+    }
     Backend* local_source = nullptr;
     for (const auto& b : backends_) {
       if (b->host == source_backend) local_source = b.get();
@@ -530,8 +570,14 @@ class VolumeServiceImpl : public VolumeService {
       RpcRequest req;
       req.ctx = ctx;
       req.method = "read_chunk";
+      auto touched = std::chrono::steady_clock::now();
       auto pulled = PullVolume(
           [&](int64_t offset) -> Result<VolumeChunk> {
+            // A long copy keeps the volume fresh, so that its source's sweep leaves it alone.
+            if (std::chrono::steady_clock::now() - touched > std::chrono::seconds(5)) {
+              touched = std::chrono::steady_clock::now();
+              (void)store_->UpdateVolume(id, {}, std::nullopt);
+            }
             req.args = rpc::Args().Set("id", id).Set("offset", offset).Encode();
             CINDER_ASSIGN_OR_RETURN(std::string reply,
                                     transport_->Call(VolumeTopic(source_backend), req, std::chrono::milliseconds(30000)));
@@ -552,12 +598,20 @@ class VolumeServiceImpl : public VolumeService {
     }
     bool moved = false;
     WriteBack(id, [&]() -> Result<bool> {
+      // Only the retype this copy was made for: still on the source, of the type and size copied.
       auto r = store_->CasVolumeStatusCommit(
           id, {"retyping"}, PreviousStatus(args),
-          {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, Reservations(args));
+          {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, Reservations(args),
+          {{"host", v->host}, {"volume_type_id", v->volume_type_id}, {"size", std::to_string(v->size)}});
       if (r.ok()) moved = *r;
       return r;
     });
+    if (!moved) {
+      // A commit whose answer was lost may have moved it after all: the copy here is then the
+      // live one.
+      auto now = store_->GetVolume(id, std::nullopt);
+      moved = now.ok() && now->host == *dest;
+    }
     if (!moved) {
       (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
       Changed();

@@ -10,6 +10,7 @@
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
+#include "db/store.h"
 #include "test_util.h"
 
 namespace cinder {
@@ -283,6 +284,57 @@ TEST_CASE("a retype moves the per-type usage") {
   CHECK(set->at("gigabytes_platinum").in_use == 2);
   CHECK(m->RetypeVolume(kCtx, v.id, "tin", "never").message() ==
         "Invalid input received: Invalid volume_type passed: tin.");
+}
+
+TEST_CASE("a snapshot's per-type usage stays with the type it was taken under") {
+  testing::TempDir dir;
+  auto m = Open(TestOptions(dir.path()));
+  VolumeType gold;
+  gold.name = "gold";
+  REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
+  Volume v = MakeVolume(*m, 2);
+  Snapshot s = MakeSnapshot(*m, v.id);
+  CHECK(s.volume_type_name == "__DEFAULT__");
+  REQUIRE(m->RetypeVolume(kCtx, v.id, "gold", "never").ok());  // stays: snapshots may
+  m->Drain();
+  CHECK(m->GetVolume(kCtx, v.id)->volume_type_name == "gold");
+  REQUIRE(m->DeleteSnapshot(kCtx, s.id, false).ok());
+  m->Drain();
+  auto set = m->GetQuotaSet(kCtx, kCtx.project_id, false);
+  for (const char* k : {"snapshots___DEFAULT__", "snapshots_gold", "gigabytes___DEFAULT__", "volumes___DEFAULT__"}) {
+    CHECK_MESSAGE(set->at(k).in_use == 0, k);
+  }
+  CHECK(set->at("gigabytes_gold").in_use == 2);
+  CHECK(set->at("gigabytes").in_use == 2);
+}
+
+TEST_CASE("a clone is retyped freely once its source is gone; a pool renamed on the same backend is no move") {
+  testing::TempDir dir;
+  Options o = TestOptions(dir.path());
+  auto m = Open(o);
+  VolumeType gold;
+  gold.name = "gold";
+  REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
+  Volume src = MakeVolume(*m, 1);
+  VolumeCreate c;
+  c.source_volid = src.id;
+  auto clone = m->CreateVolume(kCtx, c);
+  REQUIRE(clone.ok());
+  m->Drain();
+  WriteAt(*m->LocalPath(kCtx, clone->id), 0, "clone data");
+  REQUIRE(m->DeleteVolume(kCtx, src.id, false, false).ok());
+  m->Drain();
+  // The volume's pool as an earlier volume_backend_name named it: the backend is the same.
+  auto store = Store::Open(o.DatabaseUrl());
+  REQUIRE(store.ok());
+  REQUIRE(*(*store)->UpdateVolume(clone->id, {{"host", std::string("testhost@file#oldname")}}, std::nullopt));
+  REQUIRE(m->RetypeVolume(kCtx, clone->id, "gold", "on-demand").ok());
+  m->Drain();
+  auto got = m->GetVolume(kCtx, clone->id);
+  CHECK(got->status == "available");
+  CHECK(got->volume_type_name == "gold");
+  CHECK(got->host == "testhost@file#oldname");
+  CHECK(ReadAt(*m->LocalPath(kCtx, clone->id), 0, 10) == "clone data");
 }
 
 }  // namespace cinder

@@ -134,6 +134,7 @@ TEST_CASE("snapshots: a volume goes only without them, their usage goes with the
     sn.status = "available";
     sn.project_id = "p";
     sn.user_id = "u";
+    sn.volume_type_id = v.volume_type_id;
     sn.metadata = {{"k", "v"}};
     sn.created_at = NowIso();
     // Only while the volume is in one of the statuses given.
@@ -145,8 +146,8 @@ TEST_CASE("snapshots: a volume goes only without them, their usage goes with the
     CHECK(got->metadata == Metadata{{"k", "v"}});
     CHECK(s->GetSnapshot(sn.id, std::string("other")).status().code() == Code::kNotFound);
     // Not without cascade; with it, the snapshot is deleting too.
-    CHECK_FALSE(*s->StartVolumeDelete(v.id, {"available"}, false, false));
-    REQUIRE(*s->StartVolumeDelete(v.id, {"available"}, true, false));
+    CHECK_FALSE(*s->StartVolumeDelete(v.id, {"available"}, false, false, true));
+    REQUIRE(*s->StartVolumeDelete(v.id, {"available"}, true, false, true));
     CHECK(s->GetSnapshot(sn.id, std::nullopt)->status == "deleting");
     REQUIRE(*s->SoftDeleteSnapshot(sn.id, "deleting", true));
     CHECK_FALSE(*s->SoftDeleteSnapshot(sn.id, "deleting", true));  // once only
@@ -157,6 +158,44 @@ TEST_CASE("snapshots: a volume goes only without them, their usage goes with the
     CHECK(usage->at("volumes").in_use == -1);
     CHECK(usage->at("gigabytes").in_use == -4);
     CHECK(*s->Purge(IsoSecondsAgo(-60)) == 3);  // the volume, the snapshot, its metadata row
+  }
+}
+
+TEST_CASE("a volume is made from a snapshot or volume only while that source is usable") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    Volume v = MakeVolume(*s, "p", "src", 1, NowIso());
+    REQUIRE(s->InsertVolume(v).ok());
+    Snapshot sn;
+    sn.id = NewUuid();
+    sn.volume_id = v.id;
+    sn.status = "deleting";
+    sn.project_id = "other";  // left with the donor by a transfer without snapshots
+    sn.created_at = NowIso();
+    REQUIRE(*s->InsertSnapshot(sn, {"available"}, {}));
+    Volume from = MakeVolume(*s, "p", "from", 1, NowIso());
+    from.snapshot_id = sn.id;
+    CHECK(s->InsertVolume(from).message() ==
+          "Invalid snapshot: Originating snapshot status must be one of 'available' values");
+    REQUIRE(*s->CasSnapshotStatus(sn.id, {}, "available"));
+    REQUIRE(s->InsertVolume(from).ok());  // now it may
+    from.status = "creating";
+    // Neither the snapshot nor its volume goes while a volume is being made from it.
+    REQUIRE(*s->CasVolumeStatus(from.id, {}, "creating"));
+    CHECK_FALSE(*s->StartSnapshotDelete(sn.id, {"available"}));
+    CHECK_FALSE(*s->StartVolumeDelete(v.id, {}, true, true, true));
+    REQUIRE(*s->CasVolumeStatus(from.id, {}, "available"));
+    // A clone of a volume that is not available or in-use is refused.
+    Volume clone = MakeVolume(*s, "p", "clone", 1, NowIso());
+    clone.source_volid = v.id;
+    REQUIRE(*s->CasVolumeStatus(v.id, {}, "error"));
+    CHECK(s->InsertVolume(clone).code() == Code::kFailedPrecondition);
+    REQUIRE(*s->CasVolumeStatus(v.id, {}, "available"));
+    // Cascade: not over another project's snapshot unless allowed (an admin).
+    CHECK_FALSE(*s->StartVolumeDelete(v.id, {"available"}, true, false, /*other_projects_snapshots=*/false));
+    CHECK(*s->StartVolumeDelete(v.id, {"available"}, true, false, /*other_projects_snapshots=*/true));
   }
 }
 
