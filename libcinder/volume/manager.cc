@@ -455,7 +455,12 @@ class VolumeManagerImpl : public VolumeManager {
     if (source) {
       if (source->host.empty()) return FailedPrecondition("Invalid volume: the source volume " + source->id + " is on no backend.");
       if (!req.volume_type && !source->volume_type_id.empty()) req.volume_type = source->volume_type_id;
-      if (!req.availability_zone) req.availability_zone = source->availability_zone;
+      // Cinder's cloned_volume_same_az: a copy is made where its source is.
+      if (req.availability_zone && *req.availability_zone != source->availability_zone) {
+        return InvalidArgument(std::string("Invalid input received: Volume must be in the same availability zone as the ") +
+                               (req.snapshot_id ? "snapshot" : "source volume"));
+      }
+      req.availability_zone = source->availability_zone;
     }
     if (req.size <= 0) {
       return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +

@@ -185,6 +185,8 @@ def test_bad_snapshot_requests_change_nothing(service):
     assert (code, msg) == (404, f"Volume {missing} could not be found.")
     code, msg = fault("POST", "/volumes", {"volume": {"snapshot_id": missing}})
     assert (code, msg) == (404, f"Snapshot {missing} could not be found.")
+    code, msg = fault("POST", "/volumes", {"volume": {"snapshot_id": snap, "availability_zone": "elsewhere"}})
+    assert (code, msg) == (400, "Invalid input received: Volume must be in the same availability zone as the snapshot")
     # Revert: only the latest snapshot, only at the snapshot's size, only from 3.40.
     code, msg = fault("POST", f"/volumes/{vol}/action", {"revert": {"snapshot_id": missing}})
     assert (code, msg) == (400, f"Specified snapshot {missing} is None or not the latest one of volume {vol}.")
