@@ -45,6 +45,9 @@ def test_a_volume_changes_project_through_a_transfer(service):
     assert body["volume"]["status"] == "available"
     listed = other_cinder(service, "list").stdout
     assert vol in listed
+    # The volume's quota usage moved with it.
+    usage = {r["Type"]: r["In_use"] for r in table_rows(service.cinder("quota-usage", OTHER).stdout)}
+    assert (usage["volumes"], usage["gigabytes"]) == ("1", "1")
     assert table_rows(service.cinder("transfer-list").stdout) == []
     res = other_cinder(service, "transfer-accept", transfer_id, key, check=False)
     assert res.returncode != 0
