@@ -3,6 +3,7 @@
 #include <Poco/JSON/ParseHandler.h>
 #include <Poco/JSON/Parser.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 
@@ -365,6 +366,14 @@ Result<Metadata> ParseMetadataFilter(const std::string& text) {
   skip();
   if (i != text.size()) return bad();
   return md;
+}
+
+std::string Unexpected(std::vector<std::string> keys) {
+  std::sort(keys.begin(), keys.end());
+  std::string list;
+  for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
+  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") +
+         " unexpected)";
 }
 
 }  // namespace cinder::api

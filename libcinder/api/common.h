@@ -73,6 +73,10 @@ class PagingParams {
   std::optional<std::string> sort_, sort_key_, sort_dir_;
 };
 
+// The jsonschema message for keys a schema does not allow: "Additional properties are not
+// allowed ('a', 'b' were unexpected)" (sorted, as Python's set repr of them is here).
+std::string Unexpected(std::vector<std::string> keys);
+
 // The metadata filter of a list, as Cinder reads it with literal_eval: {'k': 'v'} or JSON.
 Result<Metadata> ParseMetadataFilter(const std::string& text);
 

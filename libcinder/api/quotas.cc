@@ -35,12 +35,6 @@ ApiResponse WriteSet(const char* wrapper, const QuotaSet& set, const std::string
   return Json(200, w.Take());
 }
 
-std::string Unexpected(const std::vector<std::string>& keys) {
-  std::string list;
-  for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
-  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") + " unexpected)";
-}
-
 // The outer body may hold only `wrapper` (the schemas' additionalProperties: False).
 Status OnlyMember(const Object::Ptr& body, const std::string& wrapper) {
   std::vector<std::string> extra;

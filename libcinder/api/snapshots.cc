@@ -101,13 +101,6 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   return Json(200, w.Take());
 }
 
-std::string Unexpected(std::vector<std::string> keys) {
-  std::sort(keys.begin(), keys.end());
-  std::string list;
-  for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
-  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") + " unexpected)";
-}
-
 // Cinder's boolean parameter type: a JSON boolean or one of its boolean strings.
 Result<bool> ParseBoolField(const std::string& field, const Var& v) {
   if (v.isBoolean()) return v.convert<bool>();

@@ -168,13 +168,6 @@ bool CreateKeyAllowed(const std::string& k) {
   return kKeys.count(k) > 0;
 }
 
-std::string Unexpected(std::vector<std::string> keys) {
-  std::sort(keys.begin(), keys.end());
-  std::string list;
-  for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
-  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") +
-         " unexpected)";
-}
 
 // Cinder's scheduler_hints schema: same_host / different_host a volume id or a list of them,
 // query a JSON string (or the JSON itself). Other hints are accepted and unused, as Cinder's

@@ -52,27 +52,6 @@ void AttachSnapshotMetadata(soci::session& s, std::vector<Snapshot>* snaps) {
   }
 }
 
-void WriteSnapshotMetadata(soci::session& s, const std::string& id, const Metadata& metadata, bool replace) {
-  const std::string now = NowIso();
-  if (replace) {
-    Query d;
-    d.sql = "UPDATE snapshot_metadata SET deleted = 1, deleted_at = " + d.P(now) +
-            " WHERE deleted = 0 AND snapshot_id = " + d.P(id);
-    std::vector<std::string> keep;
-    for (const auto& kv : metadata) keep.push_back(kv.first);
-    if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
-    Exec(s, d);
-  }
-  for (const auto& [k, v] : metadata) {
-    Query u;
-    u.sql = "INSERT INTO snapshot_metadata (snapshot_id, key, value, created_at) VALUES (" + u.P(id) + ", " +
-            u.P(k) + ", " + u.P(v) + ", " + u.P(now) +
-            ") ON CONFLICT (snapshot_id, key) WHERE deleted = 0 DO UPDATE SET value = excluded.value, "
-            "updated_at = excluded.created_at";
-    Exec(s, u);
-  }
-}
-
 const std::map<std::string, std::string>& SnapshotSortColumns() {
   static const std::map<std::string, std::string> kCols = {
       {"id", "s.id"},
@@ -112,7 +91,7 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
             (sn.use_quota ? "1" : "0") + ", " + q.P(sn.created_at) + " FROM volumes v WHERE v.id = " +
             q.P(sn.volume_id);
     Exec(s, q);
-    WriteSnapshotMetadata(s, sn.id, sn.metadata, /*replace=*/false);
+    WriteMetadata(s, "snapshot_metadata", "snapshot_id", sn.id, sn.metadata, /*replace=*/false);
     CommitReservationRows(s, impl_->pg, commit_reservations);
     inserted = true;
     return Status::OK();
@@ -280,7 +259,7 @@ Status Store::SetSnapshotMetadata(const std::string& id, const Metadata& metadat
     Query e;
     e.sql = "UPDATE snapshots SET updated_at = " + e.P(NowIso()) + " WHERE deleted = 0 AND id = " + e.P(id);
     if (Exec(s, e) == 0) return NotFound("Snapshot " + id + " could not be found.");
-    WriteSnapshotMetadata(s, id, metadata, replace);
+    WriteMetadata(s, "snapshot_metadata", "snapshot_id", id, metadata, replace);
     return Status::OK();
   });
 }

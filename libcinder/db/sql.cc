@@ -127,4 +127,25 @@ bool LockRow(soci::session& s, bool pg, const std::string& table, const std::str
   return !Select(s, q).empty();
 }
 
+void WriteMetadata(soci::session& s, const std::string& table, const std::string& id_column, const std::string& id,
+                   const Metadata& metadata, bool replace) {
+  const std::string now = NowIso();
+  if (replace) {
+    Query d;
+    d.sql = "UPDATE " + table + " SET deleted = 1, deleted_at = " + d.P(now) + " WHERE deleted = 0 AND " + id_column +
+            " = " + d.P(id);
+    std::vector<std::string> keep;
+    for (const auto& kv : metadata) keep.push_back(kv.first);
+    if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
+    Exec(s, d);
+  }
+  for (const auto& [k, v] : metadata) {
+    Query u;
+    u.sql = "INSERT INTO " + table + " (" + id_column + ", key, value, created_at) VALUES (" + u.P(id) + ", " +
+            u.P(k) + ", " + u.P(v) + ", " + u.P(now) + ") ON CONFLICT (" + id_column +
+            ", key) WHERE deleted = 0 DO UPDATE SET value = excluded.value, updated_at = excluded.created_at";
+    Exec(s, u);
+  }
+}
+
 }  // namespace cinder::db

@@ -43,6 +43,12 @@ std::vector<Row> Select(soci::session& s, const Query& q);
 long long Exec(soci::session& s, const Query& q);
 long long Exec(soci::session& s, const std::string& sql);
 int64_t ToInt(const std::optional<std::string>& v);
+// Writes the key/value metadata of row `id` into `table` (volume_metadata / volume_id,
+// snapshot_metadata / snapshot_id): with `replace`, live keys not in `metadata` are marked
+// deleted; each key is one upsert on the live-key index, so concurrent writers of a new key
+// cannot collide.
+void WriteMetadata(soci::session& s, const std::string& table, const std::string& id_column, const std::string& id,
+                   const Metadata& metadata, bool replace);
 // Locks the live row `id` of `table` for the rest of the transaction (FOR UPDATE on PostgreSQL;
 // SQLite's write transactions run one at a time); false when there is no such row. Checks made
 // by later statements then see whatever committed before the lock was granted.

@@ -632,33 +632,6 @@ Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std
   });
 }
 
-namespace {
-
-// Marks the live metadata of `id` deleted, except `keep`, and upserts `metadata`.
-void WriteMetadata(soci::session& s, const std::string& id, const Metadata& metadata, bool replace) {
-  std::string now = NowIso();
-  if (replace) {
-    Query d;
-    d.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + d.P(now) +
-            " WHERE deleted = 0 AND volume_id = " + d.P(id);
-    std::vector<std::string> keep;
-    for (const auto& kv : metadata) keep.push_back(kv.first);
-    if (!keep.empty()) d.sql += " AND key NOT IN " + d.In(keep);
-    Exec(s, d);
-  }
-  for (const auto& [k, v] : metadata) {
-    // One upsert on the live-key index: concurrent writers of a new key cannot collide.
-    Query u;
-    u.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" + u.P(id) +
-            ", " + u.P(k) + ", " + u.P(v) + ", " + u.P(now) +
-            ") ON CONFLICT (volume_id, key) WHERE deleted = 0 DO UPDATE SET value = "
-            "excluded.value, updated_at = excluded.created_at";
-    Exec(s, u);
-  }
-}
-
-}  // namespace
-
 Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
                                  const std::optional<Metadata>& metadata) {
   bool found = false;
@@ -668,7 +641,7 @@ Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldU
     for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     found = Exec(s, q) > 0;
-    if (found && metadata) WriteMetadata(s, id, *metadata, /*replace=*/true);
+    if (found && metadata) WriteMetadata(s, "volume_metadata", "volume_id", id, *metadata, /*replace=*/true);
     return Status::OK();
   });
   if (!st.ok()) return st;
@@ -827,7 +800,7 @@ Status Store::SetVolumeMetadata(const std::string& id, const Metadata& metadata,
     Query live;
     live.sql = "SELECT 1 FROM volumes WHERE deleted = 0 AND id = " + live.P(id);
     if (Select(s, live).empty()) return NotFound("Volume " + id + " could not be found.");
-    WriteMetadata(s, id, metadata, replace);
+    WriteMetadata(s, "volume_metadata", "volume_id", id, metadata, replace);
     return Status::OK();
   });
 }

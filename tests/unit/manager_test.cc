@@ -19,23 +19,14 @@ namespace cinder {
 namespace {
 
 Options TestOptions(const std::string& dir) {
-  Options o = DefaultOptions(dir);
-  o.host = "testhost";
+  Options o = testing::ManagerOptions(dir);
   // These cases create many and huge volumes: quotas are snapshot_test's and quota_test's.
   o.quota_volumes = -1;
   o.quota_gigabytes = -1;
   return o;
 }
 
-std::unique_ptr<VolumeManager> OpenManager(const Options& o, const DriverRegistry* drivers = nullptr) {
-  REQUIRE(DbSync(o).ok());
-  VolumeManagerOptions vmo;
-  vmo.options = o;
-  vmo.drivers = drivers;
-  auto m = VolumeManager::Open(vmo);
-  REQUIRE_MESSAGE(m.ok(), m.status().ToString());
-  return std::move(m).value();
-}
+using testing::OpenManager;
 
 int64_t FileSize(const std::string& path) {
   struct stat st {};

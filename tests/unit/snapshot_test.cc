@@ -19,21 +19,8 @@ namespace {
 
 const RequestContext kCtx = RequestContext::Admin("user", "proj");
 
-std::unique_ptr<VolumeManager> Open(const Options& o, const DriverRegistry* drivers = nullptr) {
-  REQUIRE(DbSync(o).ok());
-  VolumeManagerOptions vmo;
-  vmo.options = o;
-  vmo.drivers = drivers;
-  auto m = VolumeManager::Open(vmo);
-  REQUIRE_MESSAGE(m.ok(), m.status().ToString());
-  return std::move(m).value();
-}
-
-Options TestOptions(const std::string& dir) {
-  Options o = DefaultOptions(dir);
-  o.host = "testhost";
-  return o;
-}
+using testing::OpenManager;
+const auto& TestOptions = testing::ManagerOptions;
 
 void WriteAt(const std::string& path, int64_t offset, const std::string& data) {
   int fd = ::open(path.c_str(), O_WRONLY);
@@ -103,7 +90,7 @@ class FailingExtendDriver : public VolumeDriver {
 
 TEST_CASE("a snapshot keeps its bytes; volumes from it and clones are copies; revert restores") {
   testing::TempDir dir;
-  auto m = Open(TestOptions(dir.path()));
+  auto m = OpenManager(TestOptions(dir.path()));
   Volume v = MakeVolume(*m, 1);
   const std::string vpath = *m->LocalPath(kCtx, v.id);
   WriteAt(vpath, 4096, "first");
@@ -161,7 +148,7 @@ TEST_CASE("a snapshot keeps its bytes; volumes from it and clones are copies; re
 
 TEST_CASE("quota usage follows what exists: volumes, snapshots, extends, deletes") {
   testing::TempDir dir;
-  auto m = Open(TestOptions(dir.path()));
+  auto m = OpenManager(TestOptions(dir.path()));
   const std::vector<std::string> keys = {"volumes", "gigabytes", "snapshots", "volumes___DEFAULT__",
                                          "gigabytes___DEFAULT__", "snapshots___DEFAULT__"};
   Volume v = MakeVolume(*m, 2);
@@ -219,7 +206,7 @@ TEST_CASE("a failed extend gives its reservation back") {
                                          return std::unique_ptr<VolumeDriver>(new FailingExtendDriver);
                                        },
                                        {}});
-  auto m = Open(o, &drivers);
+  auto m = OpenManager(o, &drivers);
   Volume v = MakeVolume(*m, 1);
   REQUIRE(m->ExtendVolume(kCtx, v.id, 5).ok());
   m->Drain();
@@ -231,7 +218,7 @@ TEST_CASE("a failed extend gives its reservation back") {
 
 TEST_CASE("a transfer moves the volume's usage, and the receiver's quota must hold it") {
   testing::TempDir dir;
-  auto m = Open(TestOptions(dir.path()));
+  auto m = OpenManager(TestOptions(dir.path()));
   Volume v = MakeVolume(*m, 2);
   MakeSnapshot(*m, v.id);
   const RequestContext other = RequestContext::Admin("u2", "proj2");
@@ -257,7 +244,7 @@ TEST_CASE("a transfer moves the volume's usage, and the receiver's quota must ho
 
 TEST_CASE("a retype moves the per-type usage") {
   testing::TempDir dir;
-  auto m = Open(TestOptions(dir.path()));
+  auto m = OpenManager(TestOptions(dir.path()));
   VolumeType gold;
   gold.name = "gold";
   REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
@@ -288,7 +275,7 @@ TEST_CASE("a retype moves the per-type usage") {
 
 TEST_CASE("a snapshot's per-type usage stays with the type it was taken under") {
   testing::TempDir dir;
-  auto m = Open(TestOptions(dir.path()));
+  auto m = OpenManager(TestOptions(dir.path()));
   VolumeType gold;
   gold.name = "gold";
   REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
@@ -311,7 +298,7 @@ TEST_CASE("a snapshot's per-type usage stays with the type it was taken under") 
 TEST_CASE("a clone is retyped freely once its source is gone; a pool renamed on the same backend is no move") {
   testing::TempDir dir;
   Options o = TestOptions(dir.path());
-  auto m = Open(o);
+  auto m = OpenManager(o);
   VolumeType gold;
   gold.name = "gold";
   REQUIRE(m->CreateVolumeType(kCtx, gold).ok());

@@ -15,6 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "cinder/service.h"
+#include "cinder/volume_manager.h"
+
 namespace cinder::testing {
 
 // A fresh directory, removed with everything in it at the end of the scope.
@@ -154,6 +157,24 @@ class ScratchMount {
   std::string unavailable_;
   std::string error_;
 };
+
+// Options for an embedded manager under `dir`, on host "testhost".
+inline Options ManagerOptions(const std::string& dir) {
+  Options o = DefaultOptions(dir);
+  o.host = "testhost";
+  return o;
+}
+
+// Syncs the schema of `o`'s database and opens an embedded VolumeManager on it.
+inline std::unique_ptr<VolumeManager> OpenManager(const Options& o, const DriverRegistry* drivers = nullptr) {
+  REQUIRE(DbSync(o).ok());
+  VolumeManagerOptions vmo;
+  vmo.options = o;
+  vmo.drivers = drivers;
+  auto m = VolumeManager::Open(vmo);
+  REQUIRE_MESSAGE(m.ok(), m.status().ToString());
+  return std::move(m).value();
+}
 
 }  // namespace cinder::testing
 
