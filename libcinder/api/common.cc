@@ -312,6 +312,15 @@ void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const 
   w.EndObject().EndArray();
 }
 
+void WriteListEnd(JsonWriter& w, const ApiRequest& req, int64_t max_limit, const char* key,
+                  const std::string& collection, int64_t requested_limit, bool with_count, int64_t count, size_t page,
+                  const std::string& last_id) {
+  const int64_t limit = requested_limit < 0 ? max_limit : std::min(requested_limit, max_limit);
+  const int64_t items = with_count && count > 0 ? count : static_cast<int64_t>(page);
+  if (page > 0) WriteNextLink(w, req, key, collection, limit, items, last_id);
+  if (with_count) w.Key("count").Int(count);
+}
+
 // Cinder reads the metadata filter with Python's literal_eval: a dict of strings such as
 // {'k': 'v'} (what cinderclient sends) or JSON {"k": "v"}. This reads that subset: quoted
 // strings in either quote style, with backslash escapes.

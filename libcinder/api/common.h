@@ -102,6 +102,11 @@ std::string NextLink(const ApiRequest& req, const std::string& collection, const
 // (`shown` items against the page size `limit`, or the total when counting).
 void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection,
                    int64_t limit, int64_t shown, const std::string& last_id);
+// The end of a list body, as Cinder's: a next link (`key`) whenever the page is full (counted
+// against the total with `with_count`, 3.45), then "count" when asked for.
+void WriteListEnd(JsonWriter& w, const ApiRequest& req, int64_t max_limit, const char* key,
+                  const std::string& collection, int64_t requested_limit, bool with_count, int64_t count, size_t page,
+                  const std::string& last_id);
 
 }  // namespace cinder::api
 

@@ -90,13 +90,9 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   w.BeginObject().Key("snapshots").BeginArray();
   for (const auto& s : list->snapshots) WriteSnapshot(w, req, s, detail, /*extended=*/detail);
   w.EndArray();
-  int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
-  int64_t item_count = q->with_count && list->count > 0 ? list->count : static_cast<int64_t>(list->snapshots.size());
-  if (!list->snapshots.empty()) {
-    WriteNextLink(w, req, "snapshots_links", detail ? "snapshots/detail" : "snapshots", limit, item_count,
-                  list->snapshots.back().id);
-  }
-  if (q->with_count) w.Key("count").Int(list->count);
+  WriteListEnd(w, req, options.osapi_max_limit, "snapshots_links", detail ? "snapshots/detail" : "snapshots",
+               q->limit, q->with_count, list->count, list->snapshots.size(),
+               list->snapshots.empty() ? "" : list->snapshots.back().id);
   w.EndObject();
   return Json(200, w.Take());
 }

@@ -144,15 +144,8 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
     detail ? WriteDetail(w, req, links, v, /*extensions=*/true) : WriteSummary(w, links, v);
   }
   w.EndArray();
-  // As Cinder: a next link whenever the page is full (against the total when counting).
-  int64_t limit = q->limit < 0 ? options.osapi_max_limit : std::min(q->limit, options.osapi_max_limit);
-  int64_t item_count = q->with_count && list->count > 0 ? list->count
-                                                        : static_cast<int64_t>(list->volumes.size());
-  if (!list->volumes.empty()) {
-    WriteNextLink(w, req, "volumes_links", detail ? "volumes/detail" : "volumes", limit, item_count,
-                  list->volumes.back().id);
-  }
-  if (q->with_count) w.Key("count").Int(list->count);
+  WriteListEnd(w, req, options.osapi_max_limit, "volumes_links", detail ? "volumes/detail" : "volumes", q->limit,
+               q->with_count, list->count, list->volumes.size(), list->volumes.empty() ? "" : list->volumes.back().id);
   w.EndObject();
   return Json(200, w.Take());
 }
