@@ -208,3 +208,26 @@ def test_bad_snapshot_requests_change_nothing(service):
     assert (code, msg) == (400, "Invalid volume: The snapshot cannot be created when the volume is in error status.")
     service.cinder("delete", "--cascade", vol)
     assert service.wait_status(vol, {"deleted"}) == "deleted"
+
+
+def test_snapshot_lists_filter_sort_and_page(service):
+    vol = new_volume(service)
+    snaps = []
+    for name in ("b", "a", "c"):
+        snaps.append(service.cinder_table("snapshot-create", "--name", name, "--metadata", f"n={name}", vol)["id"])
+        wait_snapshot(service, snaps[-1], {"available"})
+    code, body, _ = service.request("GET", service.url(f"/snapshots/detail?volume_id={vol}&sort=name:asc&limit=2"))
+    assert code == 200
+    assert [s["name"] for s in body["snapshots"]] == ["a", "b"]
+    assert body["snapshots"][0]["os-extended-snapshot-attributes:project_id"]
+    nxt = body["snapshots_links"][0]["href"]
+    assert "marker=" + body["snapshots"][1]["id"] in nxt
+    code, body, _ = service.request("GET", service.url(
+        f"/snapshots?volume_id={vol}&sort=name:asc&limit=2&marker={snaps[0]}"))
+    assert [s["name"] for s in body["snapshots"]] == ["c"] and "snapshots_links" not in body
+    code, body, _ = service.request("GET", service.url("/snapshots?metadata=%7B%27n%27%3A%27c%27%7D&with_count=true"))
+    assert [s["id"] for s in body["snapshots"]] == [snaps[2]] and body["count"] == 1
+    code, body, _ = service.request("GET", service.url("/snapshots?colour=red"))
+    assert code == 400 and "colour" in body["badRequest"]["message"]
+    service.cinder("delete", "--cascade", vol)
+    assert service.wait_status(vol, {"deleted"}) == "deleted"
