@@ -4,6 +4,7 @@
 // (FOR UPDATE on PostgreSQL; SQLite's write transactions are serial) so that concurrent
 // reservations never pass a limit together.
 #include <chrono>
+#include <tuple>
 
 #include "common/util.h"
 #include "db/store_impl.h"
@@ -20,17 +21,8 @@ struct UsageRow {
   int64_t reserved = 0;
 };
 
-// Locks (creating when missing) the usage rows of `project` for `resources`.
-std::map<std::string, UsageRow> LockUsages(soci::session& s, bool pg, const std::string& project,
-                                           const std::vector<std::string>& resources) {
-  const std::string now = NowIso();
-  for (const auto& r : resources) {
-    Query i;
-    i.sql = "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) VALUES (" +
-            i.P(project) + ", " + i.P(r) + ", 0, 0, " + i.P(now) +
-            ") ON CONFLICT (project_id, resource) WHERE deleted = 0 DO NOTHING";
-    Exec(s, i);
-  }
+std::map<std::string, UsageRow> SelectUsages(soci::session& s, bool pg, const std::string& project,
+                                             const std::vector<std::string>& resources) {
   Query q;
   q.sql = "SELECT resource, id, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " +
           q.P(project) + " AND resource IN " + q.In(resources) + " ORDER BY resource";
@@ -42,18 +34,48 @@ std::map<std::string, UsageRow> LockUsages(soci::session& s, bool pg, const std:
   return out;
 }
 
+// Locks (creating when missing) the usage rows of `project` for `resources`, in resource order.
+std::map<std::string, UsageRow> LockUsages(soci::session& s, bool pg, const std::string& project,
+                                           const std::vector<std::string>& resources) {
+  auto rows = SelectUsages(s, pg, project, resources);
+  if (rows.size() == resources.size()) return rows;  // the usual case: one statement
+  const std::string now = NowIso();
+  for (const auto& r : resources) {
+    if (rows.count(r)) continue;
+    Query i;
+    i.sql = "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) VALUES (" +
+            i.P(project) + ", " + i.P(r) + ", 0, 0, " + i.P(now) +
+            ") ON CONFLICT (project_id, resource) WHERE deleted = 0 DO NOTHING";
+    Exec(s, i);
+  }
+  return SelectUsages(s, pg, project, resources);
+}
+
 std::vector<std::string> Keys(const QuotaDeltas& deltas) {
   std::vector<std::string> out;
   for (const auto& [k, v] : deltas) out.push_back(k);
   return out;
 }
 
-void Apply(soci::session& s, int64_t usage_id, int64_t in_use_delta, int64_t reserved_delta, const std::string& now) {
+// Adds to in_use and reserved of the rows `ids`, in one statement (the numbers are ours, not
+// a user's: written as literals).
+void ApplyAll(soci::session& s, const std::vector<std::tuple<int64_t, int64_t, int64_t>>& changes,
+              const std::string& now) {
+  if (changes.empty()) return;
+  std::string in_use = "CASE id", reserved = "CASE id", ids;
+  for (const auto& [id, d_in_use, d_reserved] : changes) {
+    in_use += " WHEN " + std::to_string(id) + " THEN " + std::to_string(d_in_use);
+    reserved += " WHEN " + std::to_string(id) + " THEN " + std::to_string(d_reserved);
+    ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+  }
   Query u;
-  u.sql = "UPDATE quota_usages SET in_use = in_use + " + u.P(std::to_string(in_use_delta)) +
-          ", reserved = reserved + " + u.P(std::to_string(reserved_delta)) + ", updated_at = " + u.P(now) +
-          " WHERE id = " + u.P(std::to_string(usage_id));
+  u.sql = "UPDATE quota_usages SET in_use = in_use + " + in_use + " ELSE 0 END, reserved = reserved + " + reserved +
+          " ELSE 0 END, updated_at = " + u.P(now) + " WHERE id IN (" + ids + ")";
   Exec(s, u);
+}
+
+void Apply(soci::session& s, int64_t usage_id, int64_t in_use_delta, int64_t reserved_delta, const std::string& now) {
+  ApplyAll(s, {{usage_id, in_use_delta, reserved_delta}}, now);
 }
 
 // Settles reservations: commit moves their deltas into in_use; both release what they reserved.
@@ -86,11 +108,83 @@ namespace db {
 void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas) {
   if (deltas.empty()) return;
   auto rows = LockUsages(s, pg, project, Keys(deltas));
-  const std::string now = NowIso();
+  std::vector<std::tuple<int64_t, int64_t, int64_t>> changes;
   for (const auto& [resource, delta] : deltas) {
     auto it = rows.find(resource);
-    if (it != rows.end() && delta != 0) Apply(s, it->second.id, delta, 0, now);
+    if (it != rows.end() && delta != 0) changes.emplace_back(it->second.id, delta, 0);
   }
+  ApplyAll(s, changes, NowIso());
+}
+
+bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over) {
+  if (charge.deltas.empty()) return true;
+  Store::QuotaReservation check;
+  // The limits as they are now, in one statement: the project's rows win over the class's.
+  std::vector<std::string> names = Keys(charge.deltas);
+  if (charge.volume_size) names.push_back("per_volume_gigabytes");
+  check.limits = charge.default_limits;
+  Query l;
+  l.sql = "SELECT 1, resource, hard_limit FROM quotas WHERE deleted = 0 AND project_id = " + l.P(charge.project) +
+          " AND resource IN " + l.In(names);
+  if (charge.use_default_class) {
+    l.sql += " UNION ALL SELECT 0, resource, hard_limit FROM quota_classes WHERE deleted = 0 AND class_name = "
+             "'default' AND resource IN " + l.In(names);
+  }
+  l.sql += " ORDER BY 1";  // class rows first, so that the project's overwrite them
+  for (const auto& r : Select(s, l)) {
+    if (r[2]) check.limits[r[1].value_or("")] = ToInt(r[2]);
+  }
+  if (charge.volume_size) {
+    auto limit = check.limits.find("per_volume_gigabytes");
+    if (limit != check.limits.end() && limit->second >= 0 && *charge.volume_size > limit->second) {
+      check.over.push_back("per_volume_gigabytes");
+      if (over) *over = std::move(check);
+      return false;
+    }
+  }
+  // One statement adds the deltas and answers the new figures (taking the rows' locks until
+  // the commit); a charge that does not fit is rolled back with the whole transaction.
+  auto add = [&]() {
+    Query u;
+    std::string in_use = "CASE resource";
+    for (const auto& [resource, delta] : charge.deltas) {
+      in_use += " WHEN " + u.P(resource) + " THEN " + std::to_string(delta);
+    }
+    u.sql = "UPDATE quota_usages SET in_use = in_use + " + in_use + " ELSE 0 END, updated_at = " + u.P(NowIso()) +
+            " WHERE deleted = 0 AND project_id = " + u.P(charge.project) + " AND resource IN " +
+            u.In(Keys(charge.deltas)) + " RETURNING resource, in_use, reserved";
+    return Select(s, u);
+  };
+  auto rows = add();
+  if (rows.size() < charge.deltas.size()) {
+    // A resource this project never used: make its rows, take back what the first update added
+    // to the others, and add again.
+    LockUsages(s, pg, charge.project, Keys(charge.deltas));
+    QuotaDeltas undo;
+    for (const auto& r : rows) undo[r[0].value_or("")] = -charge.deltas.at(r[0].value_or(""));
+    if (!undo.empty()) {
+      auto existing = SelectUsages(s, pg, charge.project, Keys(undo));
+      std::vector<std::tuple<int64_t, int64_t, int64_t>> back;
+      for (const auto& [resource, d] : undo) back.emplace_back(existing[resource].id, d, 0);
+      ApplyAll(s, back, NowIso());
+    }
+    rows = add();
+  }
+  for (const auto& r : rows) {
+    const std::string resource = r[0].value_or("");
+    const int64_t delta = charge.deltas.at(resource);
+    const int64_t in_use = ToInt(r[1]), reserved = ToInt(r[2]);
+    check.usages[resource] = Store::QuotaUsage{in_use - delta, reserved};
+    auto limit = check.limits.find(resource);
+    if (delta > 0 && limit != check.limits.end() && limit->second >= 0 && in_use + reserved > limit->second) {
+      check.over.push_back(resource);
+    }
+  }
+  if (!check.over.empty()) {
+    if (over) *over = std::move(check);
+    return false;  // the caller's transaction rolls the additions back
+  }
+  return true;
 }
 
 void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids) {

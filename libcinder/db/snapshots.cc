@@ -71,7 +71,7 @@ const std::map<std::string, std::string>& SnapshotSortColumns() {
 }  // namespace
 
 Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::string>& volume_statuses,
-                                   const std::vector<std::string>& commit_reservations) {
+                                   const QuotaCharge* charge, QuotaReservation* over) {
   bool inserted = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     inserted = false;
@@ -92,7 +92,7 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
             q.P(sn.volume_id);
     Exec(s, q);
     WriteMetadata(s, "snapshot_metadata", "snapshot_id", sn.id, sn.metadata, /*replace=*/false);
-    CommitReservationRows(s, impl_->pg, commit_reservations);
+    if (charge && !ChargeQuota(s, impl_->pg, *charge, over)) return ResourceExhausted("over quota");
     inserted = true;
     return Status::OK();
   });

@@ -472,7 +472,7 @@ Status Store::CheckSchema() {
 }
 
 
-Status Store::InsertVolume(const Volume& v, const std::vector<std::string>& commit_reservations) {
+Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaReservation* over) {
   return impl_->Tx([&](soci::session& s) -> Status {
     // A snapshot or volume it is made from must still be usable; touching its row serialises
     // this with a delete of it (which locks the row before it looks for volumes made from it).
@@ -515,7 +515,7 @@ Status Store::InsertVolume(const Volume& v, const std::vector<std::string>& comm
               m.P(v.id) + ", " + m.P(k) + ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
       Exec(s, m);
     }
-    CommitReservationRows(s, impl_->pg, commit_reservations);
+    if (charge && !ChargeQuota(s, impl_->pg, *charge, over)) return ResourceExhausted("over quota");
     return Status::OK();
   });
 }

@@ -53,6 +53,18 @@ std::map<std::string, int64_t> VolumeQuotaDeltas(const std::string& type_name, i
 std::map<std::string, int64_t> SnapshotQuotaDeltas(const std::string& type_name, int64_t size, int sign,
                                                    bool count_gigabytes);
 
+// A create's quota: the deltas it adds to `project`'s usage. The limits they must fit are read
+// in the create's transaction: the project's own, else (with `use_default_class`) the quota
+// class "default"'s, else `default_limits` (absent or -1: unlimited). With `volume_size`, a
+// volume larger than its per_volume_gigabytes limit does not fit either.
+struct QuotaCharge {
+  std::string project;
+  std::map<std::string, int64_t> deltas;
+  std::map<std::string, int64_t> default_limits;
+  bool use_default_class = true;
+  std::optional<int64_t> volume_size;
+};
+
 class Store {
  public:
   static constexpr int kLatestVersion = 4;
@@ -96,10 +108,22 @@ class Store {
   // Returns false when the key was not set.
   Result<bool> DeleteExtraSpec(const std::string& type_id, const std::string& key);
 
-  // Volumes. InsertVolume commits `commit_reservations` (its quota) in the same transaction;
-  // a volume made from a snapshot or volume is recorded only while that source is usable
+  struct QuotaUsage {
+    int64_t in_use = 0;
+    int64_t reserved = 0;
+  };
+  struct QuotaReservation {
+    std::vector<std::string> ids;
+    std::vector<std::string> over;
+    std::map<std::string, QuotaUsage> usages;  // of the resources in `deltas`, before
+    std::map<std::string, int64_t> limits;     // a charge's: the limits that applied
+  };
+
+  // Volumes. InsertVolume adds `charge` (its quota) to the usage in the same transaction, iff
+  // it fits: otherwise it records nothing, answers ResourceExhausted and fills `over`. A volume
+  // made from a snapshot or volume is recorded only while that source is usable
   // (FailedPrecondition with Cinder's message otherwise).
-  Status InsertVolume(const Volume& v, const std::vector<std::string>& commit_reservations = {});
+  Status InsertVolume(const Volume& v, const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
   Result<Volume> GetVolume(const std::string& id, const ProjectScope& scope);
   // Applies filters, sort and paging; `max_limit` caps the page.
   Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope,
@@ -144,10 +168,10 @@ class Store {
   Result<VolumeSummary> SummarizeVolumes(const ProjectScope& scope);
 
   // Snapshots (snapshots.cc). InsertSnapshot records it iff its volume is in one of
-  // `volume_statuses` and of the type s.volume_type_id (false otherwise), committing
-  // `commit_reservations` with it.
+  // `volume_statuses` and of the type s.volume_type_id (false otherwise), adding `charge` to
+  // the usage as InsertVolume does (ResourceExhausted, `over` filled, when it does not fit).
   Result<bool> InsertSnapshot(const Snapshot& s, const std::vector<std::string>& volume_statuses,
-                              const std::vector<std::string>& commit_reservations);
+                              const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
   Result<Snapshot> GetSnapshot(const std::string& id, const ProjectScope& scope);
   Result<SnapshotList> ListSnapshots(const SnapshotListQuery& q, const ProjectScope& scope, int64_t max_limit);
   // Live snapshots of a volume, newest first.
@@ -254,15 +278,6 @@ class Store {
   // Otherwise it reserves nothing and names the resources that do not fit in `over`.
   // A reservation not committed or rolled back within `expire_seconds` is rolled back by
   // ExpireQuotaReservations.
-  struct QuotaUsage {
-    int64_t in_use = 0;
-    int64_t reserved = 0;
-  };
-  struct QuotaReservation {
-    std::vector<std::string> ids;
-    std::vector<std::string> over;
-    std::map<std::string, QuotaUsage> usages;  // of the resources in `deltas`, before
-  };
   Result<QuotaReservation> ReserveQuota(const std::string& project, const std::map<std::string, int64_t>& deltas,
                                         const std::map<std::string, int64_t>& limits, int64_t expire_seconds);
   Status CommitQuota(const std::vector<std::string>& reservations);

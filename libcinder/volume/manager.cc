@@ -501,13 +501,13 @@ class VolumeManagerImpl : public VolumeManager {
     v.snapshot_id = req.snapshot_id;
     v.source_volid = req.source_volid;
     v.created_at = NowIso();
-    CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(ctx.project_id, v.size));
-    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size),
-                                                               "volumes", v.size));
-    // Recorded unplaced with its quota committed, then handed to a scheduler, which places it
-    // (or fails it with a user message) and hands it to its volume host, as Cinder's create flow.
-    if (Status st = store_->InsertVolume(v, reservations); !st.ok()) {
-      (void)quotas_.Rollback(reservations);
+    const QuotaCharge charge = quotas_.Charge(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size), v.size);
+    // Recorded unplaced with its usage (Cinder's reserve and commit, in one transaction), then
+    // handed to a scheduler, which places it (or fails it with a user message) and hands it to
+    // its volume host, as Cinder's create flow.
+    Store::QuotaReservation over;
+    if (Status st = store_->InsertVolume(v, &charge, &over); !st.ok()) {
+      if (st.code() == Code::kResourceExhausted) return QuotaApi::OverQuotaError(over, "volumes", v.size);
       return st;
     }
     // The request spec travels with the request: the scheduler need not read it back.

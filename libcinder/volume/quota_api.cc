@@ -156,6 +156,26 @@ Result<std::vector<std::string>> QuotaApi::Reserve(const std::string& project, c
   return std::move(r.ids);
 }
 
+QuotaCharge QuotaApi::Charge(const std::string& project, const QuotaDeltas& deltas,
+                             std::optional<int64_t> volume_size) const {
+  QuotaCharge charge;
+  charge.project = project;
+  charge.deltas = deltas;
+  charge.use_default_class = options_.use_default_quota_class;
+  charge.volume_size = volume_size;
+  for (const auto& [name, delta] : deltas) charge.default_limits[name] = OptionDefault(options_, name);
+  if (volume_size) charge.default_limits["per_volume_gigabytes"] = OptionDefault(options_, "per_volume_gigabytes");
+  return charge;
+}
+
+Status QuotaApi::OverQuotaError(const Store::QuotaReservation& r, const std::string& what, int64_t size) {
+  if (r.over == std::vector<std::string>{"per_volume_gigabytes"}) {
+    return ResourceExhausted("Requested volume size " + std::to_string(size) + "G is larger than maximum allowed limit " +
+                             std::to_string(r.limits.at("per_volume_gigabytes")) + "G.");
+  }
+  return OverQuota(r, r.limits, what, size);
+}
+
 Status QuotaApi::CheckVolumeSize(const std::string& project, int64_t size) {
   CINDER_ASSIGN_OR_RETURN(auto limits, LimitsOf(store_, options_, project, {"per_volume_gigabytes"}));
   const int64_t limit = limits["per_volume_gigabytes"];

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,15 @@ class QuotaApi {
   // Returns the reservation ids to commit or roll back.
   Result<std::vector<std::string>> Reserve(const std::string& project, const QuotaDeltas& deltas,
                                            const std::string& what, int64_t size);
+  // What a create for `project` charges, for Store::InsertVolume / InsertSnapshot to check
+  // against the limits and add in their transaction (with `volume_size`, per_volume_gigabytes
+  // is checked too).
+  QuotaCharge Charge(const std::string& project, const QuotaDeltas& deltas,
+                     std::optional<int64_t> volume_size = std::nullopt) const;
+  // Cinder's over-quota error (ResourceExhausted) for a charge of `what` ("volumes",
+  // "snapshots") of `size` GiB that did not fit.
+  static Status OverQuotaError(const Store::QuotaReservation& r, const std::string& what, int64_t size);
+
   // A volume larger than per_volume_gigabytes (the project's limit) is ResourceExhausted:
   // "Requested volume size XG is larger than maximum allowed limit YG."
   Status CheckVolumeSize(const std::string& project, int64_t size);

@@ -43,9 +43,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
   };
   if (std::find(valid.begin(), valid.end(), v.status) == valid.end()) return wrong_status(v.status);
 
-  CINDER_ASSIGN_OR_RETURN(
-      auto reservations,
-      quotas_->Reserve(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size), "snapshots", v.size));
+  const QuotaCharge charge = quotas_->Charge(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size));
   Snapshot sn;
   sn.id = NewUuid();
   sn.volume_id = v.id;
@@ -59,9 +57,12 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
   sn.volume_type_id = v.volume_type_id;
   sn.metadata = req.metadata;
   sn.created_at = NowIso();
-  auto inserted = store_->InsertSnapshot(sn, valid, reservations);
+  Store::QuotaReservation over;
+  auto inserted = store_->InsertSnapshot(sn, valid, &charge, &over);
   if (!inserted.ok() || !*inserted) {
-    (void)quotas_->Rollback(reservations);
+    if (inserted.status().code() == Code::kResourceExhausted) {
+      return QuotaApi::OverQuotaError(over, "snapshots", v.size);
+    }
     if (!inserted.ok()) return inserted.status();
     auto now = store_->GetVolume(v.id, std::nullopt);
     return wrong_status(now.ok() ? now->status : "deleted");

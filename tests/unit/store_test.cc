@@ -179,11 +179,18 @@ TEST_CASE("concurrent creates and deletes in one project keep usage equal to wha
         for (int i = 0; i < 15; ++i) {
           Volume v = MakeVolume(*s, "p", "c" + std::to_string(t), 1 + (i % 3), NowIso());
           v.volume_type_id = type_id;
-          auto r = s->ReserveQuota("p", VolumeQuotaDeltas(type_name, v.size, 1), {{"volumes", 1000}}, 60);
-          if (!r.ok() || !r->over.empty() || !s->InsertVolume(v, r->ids).ok()) {
+          // Created with its usage, grown through a reservation (committed with the new size),
+          // deleted: the three orders in which writers take the usage rows.
+          QuotaCharge charge{"p", VolumeQuotaDeltas(type_name, v.size, 1), {{"volumes", 1000}}, true, v.size};
+          if (!s->InsertVolume(v, &charge).ok()) {
             ++failures;
             continue;
           }
+          auto r = s->ReserveQuota("p", {{"gigabytes", 1}, {"gigabytes___DEFAULT__", 1}}, {}, 60);
+          auto grown = r.ok() ? s->CasVolumeStatusCommit(v.id, {"available"}, "available",
+                                                         {{"size", std::to_string(v.size + 1)}}, r->ids)
+                              : Result<bool>(r.status());
+          if (!grown.ok() || !*grown) ++failures;
           auto del = s->CasVolumeStatus(v.id, {"available"}, "deleting");
           auto gone = s->SoftDeleteVolume(v.id, "deleting");
           if (!del.ok() || !*del || !gone.ok() || !*gone) ++failures;
@@ -197,6 +204,46 @@ TEST_CASE("concurrent creates and deletes in one project keep usage equal to wha
       CHECK_MESSAGE(usage->at(r).in_use == 0, r);
       CHECK_MESSAGE(usage->at(r).reserved == 0, r);
     }
+  }
+}
+
+TEST_CASE("a create's usage is added with its row, only when it fits") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    QuotaCharge charge{"p", VolumeQuotaDeltas("gold", 3, 1), {{"volumes", 2}, {"gigabytes", 5}}, true, 3};
+    Volume a = MakeVolume(*s, "p", "a", 3, NowIso());
+    auto first = s->InsertVolume(a, &charge);
+    REQUIRE_MESSAGE(first.ok(), first.ToString());
+    Volume b = MakeVolume(*s, "p", "b", 3, NowIso());
+    Store::QuotaReservation over;
+    auto refused = s->InsertVolume(b, &charge, &over);
+    CHECK(refused.code() == Code::kResourceExhausted);
+    CHECK(over.over == std::vector<std::string>{"gigabytes"});
+    CHECK(over.usages["gigabytes"].in_use == 3);
+    CHECK(s->GetVolume(b.id, std::nullopt).status().code() == Code::kNotFound);
+    auto usage = s->GetQuotaUsage("p");
+    CHECK(usage->at("volumes").in_use == 1);
+    CHECK(usage->at("gigabytes").in_use == 3);
+    CHECK(usage->at("volumes_gold").in_use == 1);
+    CHECK(usage->at("gigabytes_gold").in_use == 3);
+    // The limits are read with the charge: the class "default" over the options, the
+    // project's own over both, per_volume_gigabytes too.
+    QuotaCharge other{"q", VolumeQuotaDeltas("", 1, 1), {{"volumes", 10}}, true, 1};
+    REQUIRE(s->SetQuotaClass("default", {{"volumes", 1}, {"per_volume_gigabytes", 5}}).ok());
+    REQUIRE(s->InsertVolume(MakeVolume(*s, "q", "1", 1, NowIso()), &other).ok());
+    over = {};
+    CHECK(s->InsertVolume(MakeVolume(*s, "q", "2", 1, NowIso()), &other, &over).code() == Code::kResourceExhausted);
+    CHECK(over.limits["volumes"] == 1);
+    REQUIRE(s->SetProjectQuotas("q", {{"volumes", 3}}).ok());
+    REQUIRE(s->InsertVolume(MakeVolume(*s, "q", "3", 1, NowIso()), &other).ok());
+    other.volume_size = 6;
+    over = {};
+    CHECK(s->InsertVolume(MakeVolume(*s, "q", "4", 6, NowIso()), &other, &over).code() == Code::kResourceExhausted);
+    CHECK(over.over == std::vector<std::string>{"per_volume_gigabytes"});
+    other.use_default_class = false;  // use_default_quota_class = false: the options' limits
+    REQUIRE(s->InsertVolume(MakeVolume(*s, "q", "5", 6, NowIso()), &other).ok());
   }
 }
 
