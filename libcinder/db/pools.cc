@@ -86,6 +86,7 @@ Result<ClaimResult> Store::ClaimPool(const std::string& volume_id, const std::st
                                      const std::function<bool(const PoolRecord&, double)>& fits) {
   ClaimResult result = ClaimResult::kNoRoom;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
+    result = ClaimResult::kNoRoom;  // a deadlock retry starts over
     // The lock: every claim on this pool bumps its generation first, so claims on one pool
     // run one at a time and each sees the volumes the previous ones placed.
     Query lock;

@@ -119,40 +119,21 @@ void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const 
 bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over) {
   if (charge.deltas.empty()) return true;
   Store::QuotaReservation check;
-  // The limits as they are now, in one statement: the project's rows win over the class's.
-  std::vector<std::string> names = Keys(charge.deltas);
-  if (charge.volume_size) names.push_back("per_volume_gigabytes");
-  check.limits = charge.default_limits;
-  Query l;
-  l.sql = "SELECT 1, resource, hard_limit FROM quotas WHERE deleted = 0 AND project_id = " + l.P(charge.project) +
-          " AND resource IN " + l.In(names);
-  if (charge.use_default_class) {
-    l.sql += " UNION ALL SELECT 0, resource, hard_limit FROM quota_classes WHERE deleted = 0 AND class_name = "
-             "'default' AND resource IN " + l.In(names);
-  }
-  l.sql += " ORDER BY 1";  // class rows first, so that the project's overwrite them
-  for (const auto& r : Select(s, l)) {
-    if (r[2]) check.limits[r[1].value_or("")] = ToInt(r[2]);
-  }
-  if (charge.volume_size) {
-    auto limit = check.limits.find("per_volume_gigabytes");
-    if (limit != check.limits.end() && limit->second >= 0 && *charge.volume_size > limit->second) {
-      check.over.push_back("per_volume_gigabytes");
-      if (over) *over = std::move(check);
-      return false;
-    }
-  }
-  // One statement adds the deltas and answers the new figures (taking the rows' locks until
-  // the commit); a charge that does not fit is rolled back with the whole transaction.
+  // One statement adds the deltas and answers the new figures. On PostgreSQL it takes the rows'
+  // locks in the order every writer takes them (project, resource) first; the locks last until
+  // the commit, and a charge that does not fit is rolled back with the whole transaction.
   auto add = [&]() {
     Query u;
     std::string in_use = "CASE resource";
     for (const auto& [resource, delta] : charge.deltas) {
       in_use += " WHEN " + u.P(resource) + " THEN " + std::to_string(delta);
     }
+    const std::string where = "deleted = 0 AND project_id = " + u.P(charge.project) + " AND resource IN " +
+                              u.In(Keys(charge.deltas));
     u.sql = "UPDATE quota_usages SET in_use = in_use + " + in_use + " ELSE 0 END, updated_at = " + u.P(NowIso()) +
-            " WHERE deleted = 0 AND project_id = " + u.P(charge.project) + " AND resource IN " +
-            u.In(Keys(charge.deltas)) + " RETURNING resource, in_use, reserved";
+            " WHERE " + (pg ? "id IN (SELECT id FROM quota_usages WHERE " + where + " ORDER BY resource FOR UPDATE)"
+                            : where) +
+            " RETURNING resource, in_use, reserved";
     return Select(s, u);
   };
   auto rows = add();
@@ -170,6 +151,22 @@ bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::Qu
     }
     rows = add();
   }
+  // The limits as they are now that the usage is locked (a limit lowered meanwhile has
+  // committed), in one statement: the project's rows win over the class's.
+  std::vector<std::string> names = Keys(charge.deltas);
+  if (charge.volume_size) names.push_back("per_volume_gigabytes");
+  check.limits = charge.default_limits;
+  Query l;
+  l.sql = "SELECT 1, resource, hard_limit FROM quotas WHERE deleted = 0 AND project_id = " + l.P(charge.project) +
+          " AND resource IN " + l.In(names);
+  if (charge.use_default_class) {
+    l.sql += " UNION ALL SELECT 0, resource, hard_limit FROM quota_classes WHERE deleted = 0 AND class_name = "
+             "'default' AND resource IN " + l.In(names);
+  }
+  l.sql += " ORDER BY 1";  // class rows first, so that the project's overwrite them
+  for (const auto& r : Select(s, l)) {
+    if (r[2]) check.limits[r[1].value_or("")] = ToInt(r[2]);
+  }
   for (const auto& r : rows) {
     const std::string resource = r[0].value_or("");
     const int64_t delta = charge.deltas.at(resource);
@@ -178,6 +175,12 @@ bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::Qu
     auto limit = check.limits.find(resource);
     if (delta > 0 && limit != check.limits.end() && limit->second >= 0 && in_use + reserved > limit->second) {
       check.over.push_back(resource);
+    }
+  }
+  if (charge.volume_size) {
+    auto limit = check.limits.find("per_volume_gigabytes");
+    if (limit != check.limits.end() && limit->second >= 0 && *charge.volume_size > limit->second) {
+      check.over = {"per_volume_gigabytes"};
     }
   }
   if (!check.over.empty()) {

@@ -80,7 +80,7 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
     Query v;
     v.sql = "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND id = " + v.P(sn.volume_id) +
             " AND status IN " + v.In(volume_statuses) + " AND COALESCE(volume_type_id, '') = " +
-            v.P(sn.volume_type_id);  // the type its quota was reserved for
+            v.P(sn.volume_type_id) + " AND size = " + v.P(std::to_string(sn.size));  // what its quota is for
     if (Exec(s, v) == 0) return Status::OK();
     Query q;
     auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : std::string("NULL"); };

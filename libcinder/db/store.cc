@@ -668,6 +668,17 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
   return changed;
 }
 
+Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::string& from,
+                                          const std::optional<std::string>& expected_host) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = NULL, "
+            "updated_at = " + q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id) + " AND status = " + q.P(from);
+    if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
+    return Exec(s, q) > 0;
+  });
+}
+
 Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
                                       bool any_snapshot_status, bool other_projects_snapshots) {
   bool changed = false;
@@ -677,6 +688,13 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     // in its transaction) has committed or waits; the checks below, statements of their own,
     // then see it.
     if (!LockRow(s, impl_->pg, "volumes", id)) return Status::OK();
+    if (cascade && impl_->pg) {
+      // And its snapshots' rows: a volume being made from one of them touches that row, not
+      // this one.
+      Query l;
+      l.sql = "SELECT id FROM snapshots WHERE deleted = 0 AND volume_id = " + l.P(id) + " ORDER BY id FOR UPDATE";
+      Select(s, l);
+    }
     auto none = [&s](const std::string& sql, const std::string& vid) {
       Query q;
       q.sql = sql;
@@ -895,6 +913,7 @@ Result<bool> Store::SetServiceDisabled(const std::string& host, const std::strin
 Result<int64_t> Store::Purge(const std::string& before_iso) {
   int64_t removed = 0;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
+    removed = 0;  // a deadlock retry runs it all again
     auto run = [&](const std::string& sql) {
       Query q;
       q.sql = sql;

@@ -145,6 +145,10 @@ class Store {
                                      const std::string& new_status, const std::vector<FieldUpdate>& fields,
                                      const std::vector<std::string>& reservations,
                                      const std::vector<std::pair<std::string, std::string>>& conditions = {});
+  // Sets a volume in status `from` back to its previous_status (available when unset) and
+  // clears that; only on `expected_host` when given.
+  Result<bool> RestorePreviousStatus(const std::string& id, const std::string& from,
+                                     const std::optional<std::string>& expected_host = std::nullopt);
   // Starts deleting a volume: status "deleting" iff it is in `expected` (any when empty), no
   // volume is being made from it or its snapshots, and it has no snapshots; with `cascade` its
   // snapshots go to "deleting" with it, if they are available or error (any, with

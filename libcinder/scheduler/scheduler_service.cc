@@ -172,16 +172,25 @@ class SchedulerServiceImpl : public SchedulerService {
     std::vector<PoolState> pools = Snapshot(*usable);
     auto ranked = scheduler_->Rank(*spec, pools);
     if (ranked.empty()) return fail("No valid backend was found. No weighed backends available");
-    // Where it is, when its backend passes (a pool of the same backend counts as staying: the
-    // data is not moved between pools of one backend).
+    // It stays when its own pool passes (Cinder's find_retype_backend), or when its pool is no
+    // longer reported (renamed with volume_backend_name) and a pool of its backend passes: the
+    // data is there. Otherwise the best pool of another backend; the data is never moved
+    // between pools of one backend.
     const std::string backend = vol->host.substr(0, vol->host.find('#'));
-    const PoolState* target = ranked.front();
+    const bool reported = std::any_of(pools.begin(), pools.end(), [&](const PoolState& p) { return p.host == vol->host; });
+    const PoolState* target = nullptr;
     for (const PoolState* p : ranked) {
-      if (p->backend_host == backend) {
-        target = p;
-        break;
+      if (p->host == vol->host || (!reported && p->backend_host == backend)) target = p;
+    }
+    if (!target) {
+      for (const PoolState* p : ranked) {
+        if (p->backend_host != backend) {
+          target = p;
+          break;
+        }
       }
     }
+    if (!target) return fail("No valid backend was found. No weighed backends available");
     const bool moves = target->backend_host != backend;
     auto policy = args.Str("migration_policy");
     if (moves && !(policy.ok() && *policy == "on-demand")) {

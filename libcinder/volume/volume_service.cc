@@ -133,9 +133,7 @@ class VolumeServiceImpl : public VolumeService {
       CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
       // A retype cut short: the volume stays where and what it was (its reservations expire).
       CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {"retyping"}));
-      for (const auto& v : retyping) {
-        (void)store_->CasVolumeStatus(v.id, {"retyping"}, vs::kAvailable, {{"previous_status", std::nullopt}});
-      }
+      for (const auto& v : retyping) (void)store_->RestorePreviousStatus(v.id, "retyping", v.host);
     }
     return Status::OK();
   }
@@ -413,8 +411,7 @@ class VolumeServiceImpl : public VolumeService {
           } else if (v.status == "retyping") {
             // Its scheduler or destination went away (a copy in progress elsewhere keeps the
             // volume's updated_at fresh): it stays what and where it is.
-            (void)store_->CasVolumeStatus(v.id, {"retyping"}, vs::kAvailable, {{"previous_status", std::nullopt}},
-                                          v.host);
+            (void)store_->RestorePreviousStatus(v.id, "retyping", v.host);
           } else if (v.status == "reverting") {
             (void)store_->CasVolumeStatus(v.id, {"reverting"}, vs::kError, {}, v.host);
           } else {
@@ -602,20 +599,29 @@ class VolumeServiceImpl : public VolumeService {
       auto r = store_->CasVolumeStatusCommit(
           id, {"retyping"}, PreviousStatus(args),
           {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, Reservations(args),
-          {{"host", v->host}, {"volume_type_id", v->volume_type_id}, {"size", std::to_string(v->size)}});
+          {{"host", v->host}, {"COALESCE(volume_type_id, '')", v->volume_type_id}, {"size", std::to_string(v->size)}});
       if (r.ok()) moved = *r;
       return r;
     });
     if (!moved) {
       // A commit whose answer was lost may have moved it after all: the copy here is then the
-      // live one.
+      // live one. Only a volume known to be elsewhere loses this copy.
       auto now = store_->GetVolume(id, std::nullopt);
-      moved = now.ok() && now->host == *dest;
-    }
-    if (!moved) {
-      (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
-      Changed();
-      return;
+      if (!now.ok() && now.status().code() != Code::kNotFound) {
+        std::cerr << "cinder-volume: cannot tell where volume " << id << " is; keeping its copy on " << d->host << "\n";
+        return;
+      }
+      if (now.ok() && now->host == *dest) {
+        moved = true;
+      } else {
+        (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
+        // Still retyping on its source (the volume changed meanwhile): the retype did not happen.
+        if (now.ok() && now->status == "retyping" && now->host == *source_host) {
+          FailRetype(*now, args, "the volume changed while it was being copied");
+        }
+        Changed();
+        return;
+      }
     }
     if (local_source) {
       (void)DriverCall([&] { return local_source->driver->DeleteVolume(id); });
@@ -643,7 +649,7 @@ class VolumeServiceImpl : public VolumeService {
     std::cerr << "cinder-volume: retype of volume " << v.id << " failed: " << why << "\n";
     bool recorded = false;
     WriteBack(v.id, [&]() -> Result<bool> {
-      auto r = store_->CasVolumeStatus(v.id, {"retyping"}, PreviousStatus(args), {{"previous_status", std::nullopt}});
+      auto r = store_->RestorePreviousStatus(v.id, "retyping");
       if (r.ok()) recorded = *r;
       return r;
     });

@@ -131,14 +131,18 @@ TEST_CASE("snapshots: a volume goes only without them, their usage goes with the
     Snapshot sn;
     sn.id = NewUuid();
     sn.volume_id = v.id;
+    sn.size = v.size;
     sn.status = "available";
     sn.project_id = "p";
     sn.user_id = "u";
     sn.volume_type_id = v.volume_type_id;
     sn.metadata = {{"k", "v"}};
     sn.created_at = NowIso();
-    // Only while the volume is in one of the statuses given.
+    // Only while the volume is in one of the statuses given, at the size its quota is for.
     CHECK_FALSE(*s->InsertSnapshot(sn, {"in-use"}, {}));
+    sn.size = 5;
+    CHECK_FALSE(*s->InsertSnapshot(sn, {"available"}, {}));
+    sn.size = v.size;
     REQUIRE(*s->InsertSnapshot(sn, {"available"}, {}));
     auto got = s->GetSnapshot(sn.id, std::string("p"));
     REQUIRE(got.ok());
@@ -257,6 +261,7 @@ TEST_CASE("a volume is made from a snapshot or volume only while that source is 
     Snapshot sn;
     sn.id = NewUuid();
     sn.volume_id = v.id;
+    sn.size = v.size;
     sn.status = "deleting";
     sn.project_id = "other";  // left with the donor by a transfer without snapshots
     sn.created_at = NowIso();
@@ -282,6 +287,23 @@ TEST_CASE("a volume is made from a snapshot or volume only while that source is 
     // Cascade: not over another project's snapshot unless allowed (an admin).
     CHECK_FALSE(*s->StartVolumeDelete(v.id, {"available"}, true, false, /*other_projects_snapshots=*/false));
     CHECK(*s->StartVolumeDelete(v.id, {"available"}, true, false, /*other_projects_snapshots=*/true));
+  }
+}
+
+TEST_CASE("an interrupted operation gives the volume its previous status back") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    Volume v = MakeVolume(*s, "p", "a", 1, NowIso());
+    REQUIRE(s->InsertVolume(v).ok());
+    REQUIRE(*s->CasVolumeStatus(v.id, {}, "retyping", {{"previous_status", std::string("in-use")}}));
+    CHECK_FALSE(*s->RestorePreviousStatus(v.id, "retyping", std::string("elsewhere@b#p")));
+    CHECK(*s->RestorePreviousStatus(v.id, "retyping", v.host));
+    CHECK(s->GetVolume(v.id, std::nullopt)->status == "in-use");
+    REQUIRE(*s->CasVolumeStatus(v.id, {}, "retyping"));
+    CHECK(*s->RestorePreviousStatus(v.id, "retyping"));
+    CHECK(s->GetVolume(v.id, std::nullopt)->status == "available");  // none recorded
   }
 }
 
