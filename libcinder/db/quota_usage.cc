@@ -119,9 +119,11 @@ void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const 
 bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over) {
   if (charge.deltas.empty()) return true;
   Store::QuotaReservation check;
-  // One statement adds the deltas and answers the new figures. On PostgreSQL it takes the rows'
-  // locks in the order every writer takes them (project, resource) first; the locks last until
-  // the commit, and a charge that does not fit is rolled back with the whole transaction.
+  // One statement adds the deltas and answers the new figures; the rows' locks last until the
+  // commit, and a charge that does not fit is rolled back with the whole transaction. (On
+  // PostgreSQL the rows are locked in the order the plan visits them; writers that lock the same
+  // rows in another order deadlock at worst, and Tx runs the one PostgreSQL aborts again. A
+  // sub-select that orders the locks cost a fifth of the create throughput.)
   auto add = [&]() {
     Query u;
     std::string in_use = "CASE resource";
@@ -131,8 +133,7 @@ bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::Qu
     const std::string where = "deleted = 0 AND project_id = " + u.P(charge.project) + " AND resource IN " +
                               u.In(Keys(charge.deltas));
     u.sql = "UPDATE quota_usages SET in_use = in_use + " + in_use + " ELSE 0 END, updated_at = " + u.P(NowIso()) +
-            " WHERE " + (pg ? "id IN (SELECT id FROM quota_usages WHERE " + where + " ORDER BY resource FOR UPDATE)"
-                            : where) +
+            " WHERE " + where +
             " RETURNING resource, in_use, reserved";
     return Select(s, u);
   };
