@@ -116,8 +116,11 @@ void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const 
   ApplyAll(s, changes, NowIso());
 }
 
-bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over) {
-  if (charge.deltas.empty()) return true;
+Status ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over) {
+  if (charge.deltas.empty()) return Status::OK();
+  if (!charge.type_id.empty() && LockedTypeName(s, pg, charge.type_id) != charge.type_name) {
+    return Aborted("Volume type " + charge.type_id + " was renamed meanwhile; try again.");
+  }
   Store::QuotaReservation check;
   // One statement adds the deltas and answers the new figures; the rows' locks last until the
   // commit, and a charge that does not fit is rolled back with the whole transaction. (On
@@ -186,9 +189,9 @@ bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::Qu
   }
   if (!check.over.empty()) {
     if (over) *over = std::move(check);
-    return false;  // the caller's transaction rolls the additions back
+    return ResourceExhausted("over quota");  // the caller's transaction rolls the additions back
   }
-  return true;
+  return Status::OK();
 }
 
 void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids) {

@@ -92,7 +92,7 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
             q.P(sn.volume_id);
     Exec(s, q);
     WriteMetadata(s, "snapshot_metadata", "snapshot_id", sn.id, sn.metadata, /*replace=*/false);
-    if (charge && !ChargeQuota(s, impl_->pg, *charge, over)) return ResourceExhausted("over quota");
+    if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
     inserted = true;
     return Status::OK();
   });
@@ -236,7 +236,7 @@ Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string&
     Exec(s, m);
     if (sn.use_quota) {
       AddQuotaInUse(s, impl_->pg, sn.project_id,
-                    SnapshotQuotaDeltas(sn.volume_type_name, sn.size, -1, count_gigabytes));
+                    SnapshotQuotaDeltas(LockedTypeName(s, impl_->pg, sn.volume_type_id), sn.size, -1, count_gigabytes));
     }
     return Status::OK();
   });

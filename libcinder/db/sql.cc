@@ -148,4 +148,13 @@ void WriteMetadata(soci::session& s, const std::string& table, const std::string
   }
 }
 
+std::string LockedTypeName(soci::session& s, bool pg, const std::string& type_id) {
+  if (type_id.empty()) return "";
+  Query q;
+  q.sql = "SELECT name FROM volume_types WHERE id = " + q.P(type_id);
+  if (pg) q.sql += " FOR SHARE";
+  auto rows = Select(s, q);
+  return rows.empty() ? std::string() : rows[0][0].value_or("");
+}
+
 }  // namespace cinder::db

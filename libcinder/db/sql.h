@@ -49,6 +49,10 @@ int64_t ToInt(const std::optional<std::string>& v);
 // cannot collide.
 void WriteMetadata(soci::session& s, const std::string& table, const std::string& id_column, const std::string& id,
                    const Metadata& metadata, bool replace);
+// The name of the volume type `type_id` ("" for none), its row share-locked on PostgreSQL for
+// the rest of the transaction: per-type quota resources carry the name, and a rename (which
+// moves them) then waits, or has finished, before they are counted.
+std::string LockedTypeName(soci::session& s, bool pg, const std::string& type_id);
 // Locks the live row `id` of `table` for the rest of the transaction (FOR UPDATE on PostgreSQL;
 // SQLite's write transactions run one at a time); false when there is no such row. Checks made
 // by later statements then see whatever committed before the lock was granted.

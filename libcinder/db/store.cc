@@ -515,7 +515,7 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
               m.P(v.id) + ", " + m.P(k) + ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
       Exec(s, m);
     }
-    if (charge && !ChargeQuota(s, impl_->pg, *charge, over)) return ResourceExhausted("over quota");
+    if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
     return Status::OK();
   });
 }
@@ -746,7 +746,7 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     std::string now = NowIso();
     Query r;
-    r.sql = "SELECT v.project_id, v.size, t.name FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id "
+    r.sql = "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
             "WHERE v.id = " + r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
     auto rows = Select(s, r);
     if (rows.empty()) {
@@ -764,7 +764,7 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
               " WHERE volume_id = " + m.P(id) + " AND deleted = 0";
       Exec(s, m);
       AddQuotaInUse(s, impl_->pg, rows[0][0].value_or(""),
-                    VolumeQuotaDeltas(rows[0][2].value_or(""), ToInt(rows[0][1]), -1));
+                    VolumeQuotaDeltas(LockedTypeName(s, impl_->pg, rows[0][2].value_or("")), ToInt(rows[0][1]), -1));
     }
     return Status::OK();
   });

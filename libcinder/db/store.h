@@ -63,6 +63,9 @@ struct QuotaCharge {
   std::map<std::string, int64_t> default_limits;
   bool use_default_class = true;
   std::optional<int64_t> volume_size;
+  // The volume type whose name the per-type deltas carry (Aborted if it was renamed since).
+  std::string type_id;
+  std::string type_name;
 };
 
 class Store {

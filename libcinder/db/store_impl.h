@@ -103,8 +103,9 @@ using QuotaDeltas = std::map<std::string, int64_t>;
 // limit check: for changes that only free (deletes) or that a reservation already checked.
 void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas);
 // Adds a create's deltas to in_use iff every positive one fits its limit (in_use + reserved +
-// delta <= limit); otherwise changes nothing, fills `over` and returns false.
-bool ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over);
+// delta <= limit); otherwise ResourceExhausted with `over` filled (the caller's transaction
+// then rolls back). Aborted when the charge's type was renamed since its deltas were made.
+Status ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::QuotaReservation* over);
 // Commits reservations: their deltas move from reserved to in_use and the rows go. Reservations
 // no longer there (expired and rolled back) are skipped.
 void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids);

@@ -97,27 +97,27 @@ Status Store::AcceptTransfer(const std::string& id, const std::string& project, 
                              const std::vector<std::string>& snapshot_ids) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query t;
-    t.sql = "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, vt.name FROM transfers t JOIN volumes v ON "
-            "v.id = t.volume_id LEFT JOIN volume_types vt ON vt.id = v.volume_type_id WHERE t.deleted = 0 AND t.id = " +
-            t.P(id);
+    t.sql = "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, v.volume_type_id FROM transfers t JOIN "
+            "volumes v ON v.id = t.volume_id WHERE t.deleted = 0 AND t.id = " + t.P(id);
     auto rows = Select(s, t);
     if (rows.empty()) return NoSuchTransfer(id);  // accepted or deleted meanwhile
     const std::string volume_id = rows[0][0].value_or("");
     const bool with_snapshots = ToInt(rows[0][1]) == 0;
     const std::string donor = rows[0][2].value_or("");
-    const std::string type_name = rows[0][4].value_or("");
+    const std::string type_name = LockedTypeName(s, impl_->pg, rows[0][4].value_or(""));
     const std::string now = NowIso();
     // The donor's usage goes down by what changes hands; the receiver's reservations commit.
     QuotaDeltas donor_deltas = VolumeQuotaDeltas(type_name, ToInt(rows[0][3]), -1);
     if (with_snapshots) {
       Query sn;
-      sn.sql = "SELECT s.id, s.volume_size, (SELECT t.name FROM volume_types t WHERE t.id = s.volume_type_id) "
-               "FROM snapshots s WHERE s.deleted = 0 AND s.use_quota = 1 AND s.volume_id = " + sn.P(volume_id);
+      sn.sql = "SELECT s.id, s.volume_size, s.volume_type_id FROM snapshots s WHERE s.deleted = 0 AND s.use_quota = 1 "
+               "AND s.volume_id = " + sn.P(volume_id);
       if (impl_->pg) sn.sql += " FOR UPDATE OF s";  // a delete of one finishes first, or waits
       std::vector<std::string> found;
       for (const auto& r : Select(s, sn)) {
         found.push_back(r[0].value_or(""));
-        for (const auto& [k, d] : SnapshotQuotaDeltas(r[2].value_or(""), ToInt(r[1]), -1, count_snapshot_gigabytes)) {
+        const std::string snap_type = LockedTypeName(s, impl_->pg, r[2].value_or(""));
+        for (const auto& [k, d] : SnapshotQuotaDeltas(snap_type, ToInt(r[1]), -1, count_snapshot_gigabytes)) {
           donor_deltas[k] += d;
         }
       }

@@ -124,7 +124,9 @@ Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::s
                                const std::optional<std::string>& description,
                                const std::optional<bool>& is_public) {
   return NameConflict(impl_->Tx([&](soci::session& s) -> Status {
-    if (!TypeExists(s, id)) return NotFound("Volume type " + id + " could not be found.");
+    // The type's row first: creates and deletes that count per-type usage under its name hold
+    // it (shared) until they commit.
+    if (!LockRow(s, impl_->pg, "volume_types", id)) return NotFound("Volume type " + id + " could not be found.");
     if (name && NameTaken(s, *name, id)) return AlreadyExists("Volume Type " + id + " already exists.");
     if (name) {
       // The per-type quota resources carry the type's name: they follow it (Cinder's

@@ -501,7 +501,9 @@ class VolumeManagerImpl : public VolumeManager {
     v.snapshot_id = req.snapshot_id;
     v.source_volid = req.source_volid;
     v.created_at = NowIso();
-    const QuotaCharge charge = quotas_.Charge(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size), v.size);
+    QuotaCharge charge = quotas_.Charge(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size), v.size);
+    charge.type_id = type.id;
+    charge.type_name = type.name;
     // Recorded unplaced with its usage (Cinder's reserve and commit, in one transaction), then
     // handed to a scheduler, which places it (or fails it with a user message) and hands it to
     // its volume host, as Cinder's create flow.

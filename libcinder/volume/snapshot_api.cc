@@ -43,7 +43,9 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
   };
   if (std::find(valid.begin(), valid.end(), v.status) == valid.end()) return wrong_status(v.status);
 
-  const QuotaCharge charge = quotas_->Charge(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size));
+  QuotaCharge charge = quotas_->Charge(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size));
+  charge.type_id = v.volume_type_id;
+  charge.type_name = v.volume_type_name;
   Snapshot sn;
   sn.id = NewUuid();
   sn.volume_id = v.id;

@@ -248,6 +248,18 @@ TEST_CASE("a create's usage is added with its row, only when it fits") {
     CHECK(over.over == std::vector<std::string>{"per_volume_gigabytes"});
     other.use_default_class = false;  // use_default_quota_class = false: the options' limits
     REQUIRE(s->InsertVolume(MakeVolume(*s, "q", "5", 6, NowIso()), &other).ok());
+    // Per-type deltas made under a type's old name are refused once it is renamed.
+    VolumeType t;
+    t.id = NewUuid();
+    t.name = "silver";
+    t.created_at = NowIso();
+    REQUIRE(s->CreateVolumeType(t).ok());
+    REQUIRE(s->UpdateVolumeType(t.id, std::string("bronze"), std::nullopt, std::nullopt).ok());
+    QuotaCharge stale{"q", VolumeQuotaDeltas("silver", 1, 1), {}, true, 1, t.id, "silver"};
+    Volume typed = MakeVolume(*s, "q", "6", 1, NowIso());
+    typed.volume_type_id = t.id;
+    CHECK(s->InsertVolume(typed, &stale).code() == Code::kAborted);
+    CHECK(s->GetVolume(typed.id, std::nullopt).status().code() == Code::kNotFound);
   }
 }
 
