@@ -4,7 +4,7 @@
 // (FOR UPDATE on PostgreSQL; SQLite's write transactions are serial) so that concurrent
 // reservations never pass a limit together.
 #include <chrono>
-#include <tuple>
+#include <utility>
 
 #include "common/util.h"
 #include "db/store_impl.h"
@@ -57,25 +57,22 @@ std::vector<std::string> Keys(const QuotaDeltas& deltas) {
   return out;
 }
 
-// Adds to in_use and reserved of the rows `ids`, in one statement (the numbers are ours, not
-// a user's: written as literals).
-void ApplyAll(soci::session& s, const std::vector<std::tuple<int64_t, int64_t, int64_t>>& changes,
-              const std::string& now) {
+// Usage row id -> what to add to its in_use and reserved.
+using UsageChanges = std::map<int64_t, std::pair<int64_t, int64_t>>;
+
+// Adds `changes` in one statement (the numbers are ours, not a user's: written as literals).
+void ApplyAll(soci::session& s, const UsageChanges& changes, const std::string& now) {
   if (changes.empty()) return;
   std::string in_use = "CASE id", reserved = "CASE id", ids;
-  for (const auto& [id, d_in_use, d_reserved] : changes) {
-    in_use += " WHEN " + std::to_string(id) + " THEN " + std::to_string(d_in_use);
-    reserved += " WHEN " + std::to_string(id) + " THEN " + std::to_string(d_reserved);
+  for (const auto& [id, d] : changes) {
+    in_use += " WHEN " + std::to_string(id) + " THEN " + std::to_string(d.first);
+    reserved += " WHEN " + std::to_string(id) + " THEN " + std::to_string(d.second);
     ids += (ids.empty() ? "" : ", ") + std::to_string(id);
   }
   Query u;
   u.sql = "UPDATE quota_usages SET in_use = in_use + " + in_use + " ELSE 0 END, reserved = reserved + " + reserved +
           " ELSE 0 END, updated_at = " + u.P(now) + " WHERE id IN (" + ids + ")";
   Exec(s, u);
-}
-
-void Apply(soci::session& s, int64_t usage_id, int64_t in_use_delta, int64_t reserved_delta, const std::string& now) {
-  ApplyAll(s, {{usage_id, in_use_delta, reserved_delta}}, now);
 }
 
 // Settles reservations: commit moves their deltas into in_use; both release what they reserved.
@@ -92,13 +89,20 @@ void Settle(soci::session& s, bool pg, const std::vector<std::string>& ids, bool
   q.sql = "SELECT id, usage_id, delta FROM reservations WHERE deleted = 0 AND id IN " + q.In(ids) + " ORDER BY usage_id";
   if (pg) q.sql += " FOR UPDATE";
   const std::string now = NowIso();
+  UsageChanges changes;
+  std::vector<std::string> settled;
   for (const auto& r : Select(s, q)) {
     const int64_t delta = ToInt(r[2]);
-    Apply(s, ToInt(r[1]), commit ? delta : 0, delta > 0 ? -delta : 0, now);
-    Query d;
-    d.sql = "UPDATE reservations SET deleted = 1, deleted_at = " + d.P(now) + " WHERE id = " + d.P(r[0].value_or(""));
-    Exec(s, d);
+    auto& c = changes[ToInt(r[1])];
+    c.first += commit ? delta : 0;
+    c.second += delta > 0 ? -delta : 0;
+    settled.push_back(r[0].value_or(""));
   }
+  if (settled.empty()) return;  // expired or settled already
+  ApplyAll(s, changes, now);
+  Query d;
+  d.sql = "UPDATE reservations SET deleted = 1, deleted_at = " + d.P(now) + " WHERE id IN " + d.In(settled);
+  Exec(s, d);
 }
 
 }  // namespace
@@ -108,10 +112,10 @@ namespace db {
 void AddQuotaInUse(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas) {
   if (deltas.empty()) return;
   auto rows = LockUsages(s, pg, project, Keys(deltas));
-  std::vector<std::tuple<int64_t, int64_t, int64_t>> changes;
+  UsageChanges changes;
   for (const auto& [resource, delta] : deltas) {
     auto it = rows.find(resource);
-    if (it != rows.end() && delta != 0) changes.emplace_back(it->second.id, delta, 0);
+    if (it != rows.end() && delta != 0) changes[it->second.id].first += delta;
   }
   ApplyAll(s, changes, NowIso());
 }
@@ -127,33 +131,24 @@ Status ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::
   // PostgreSQL the rows are locked in the order the plan visits them; writers that lock the same
   // rows in another order deadlock at worst, and Tx runs the one PostgreSQL aborts again. A
   // sub-select that orders the locks cost a fifth of the create throughput.)
-  auto add = [&]() {
+  auto add = [&](const QuotaDeltas& deltas) {
     Query u;
     std::string in_use = "CASE resource";
-    for (const auto& [resource, delta] : charge.deltas) {
+    for (const auto& [resource, delta] : deltas) {
       in_use += " WHEN " + u.P(resource) + " THEN " + std::to_string(delta);
     }
-    const std::string where = "deleted = 0 AND project_id = " + u.P(charge.project) + " AND resource IN " +
-                              u.In(Keys(charge.deltas));
     u.sql = "UPDATE quota_usages SET in_use = in_use + " + in_use + " ELSE 0 END, updated_at = " + u.P(NowIso()) +
-            " WHERE " + where +
+            " WHERE deleted = 0 AND project_id = " + u.P(charge.project) + " AND resource IN " + u.In(Keys(deltas)) +
             " RETURNING resource, in_use, reserved";
     return Select(s, u);
   };
-  auto rows = add();
+  auto rows = add(charge.deltas);
   if (rows.size() < charge.deltas.size()) {
-    // A resource this project never used: make its rows, take back what the first update added
-    // to the others, and add again.
-    LockUsages(s, pg, charge.project, Keys(charge.deltas));
-    QuotaDeltas undo;
-    for (const auto& r : rows) undo[r[0].value_or("")] = -charge.deltas.at(r[0].value_or(""));
-    if (!undo.empty()) {
-      auto existing = SelectUsages(s, pg, charge.project, Keys(undo));
-      std::vector<std::tuple<int64_t, int64_t, int64_t>> back;
-      for (const auto& [resource, d] : undo) back.emplace_back(existing[resource].id, d, 0);
-      ApplyAll(s, back, NowIso());
-    }
-    rows = add();
+    // Resources this project never used: make their rows, then add to those.
+    QuotaDeltas missing = charge.deltas;
+    for (const auto& r : rows) missing.erase(r[0].value_or(""));
+    LockUsages(s, pg, charge.project, Keys(missing));
+    for (auto& r : add(missing)) rows.push_back(std::move(r));
   }
   // The limits as they are now that the usage is locked (a limit lowered meanwhile has
   // committed), in one statement: the project's rows win over the class's.
@@ -241,6 +236,7 @@ Result<Store::QuotaReservation> Store::ReserveQuota(const std::string& project,
     if (!out.over.empty()) return Status::OK();  // nothing reserved
     const std::string now = NowIso();
     const std::string expire = IsoSecondsAgo(-expire_seconds);
+    UsageChanges reserved;
     for (const auto& [resource, delta] : deltas) {
       const UsageRow& u = rows[resource];
       std::string id = NewUuid();
@@ -249,9 +245,10 @@ Result<Store::QuotaReservation> Store::ReserveQuota(const std::string& project,
               r.P(id) + ", " + r.P(std::to_string(u.id)) + ", " + r.P(project) + ", " + r.P(resource) + ", " +
               r.P(std::to_string(delta)) + ", " + r.P(expire) + ", " + r.P(now) + ")";
       Exec(s, r);
-      if (delta > 0) Apply(s, u.id, 0, delta, now);
+      if (delta > 0) reserved[u.id].second += delta;
       out.ids.push_back(std::move(id));
     }
+    ApplyAll(s, reserved, now);
     return Status::OK();
   });
   if (!st.ok()) return st;

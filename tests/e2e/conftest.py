@@ -88,16 +88,21 @@ class Service:
     def url(self, suffix):
         return f"/v3/{PROJECT}{suffix}"
 
-    def wait_status(self, vol_id, statuses, timeout=20):
+    def wait_status(self, vol_id, statuses, timeout=20, kind="volume"):
+        """Waits until the volume (or snapshot, with kind="snapshot") is in one of `statuses`
+        ("deleted": gone) and returns that status."""
         deadline = time.time() + timeout
         while time.time() < deadline:
-            code, body, _ = self.request("GET", self.url(f"/volumes/{vol_id}"))
+            code, body, _ = self.request("GET", self.url(f"/{kind}s/{vol_id}"))
             if code == 404 and "deleted" in statuses:
                 return "deleted"
-            if code == 200 and body["volume"]["status"] in statuses:
-                return body["volume"]["status"]
+            if code == 200 and body[kind]["status"] in statuses:
+                return body[kind]["status"]
             time.sleep(0.02)
-        raise AssertionError(f"volume {vol_id} did not reach {statuses}")
+        raise AssertionError(f"{kind} {vol_id} did not reach {statuses}")
+
+    def wait_snapshot(self, snap_id, statuses, timeout=20):
+        return self.wait_status(snap_id, statuses, timeout, kind="snapshot")
 
     def db_snapshot(self):
         """Every row of every table, and the volume files: what a bad request must not change."""

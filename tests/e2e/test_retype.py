@@ -100,9 +100,7 @@ def test_retype_across_backends_copies_the_data(svc):
     assert not os.path.exists(src)
     # A volume with snapshots does not migrate.
     snap = svc.cinder_table("snapshot-create", vol_id)["id"]
-    deadline = time.time() + 20
-    while svc.cinder_table("snapshot-show", snap)["status"] != "available" and time.time() < deadline:
-        time.sleep(0.05)
+    svc.wait_snapshot(snap, {"available"})
     svc.cinder("retype", "--migration-policy", "on-demand", vol_id, "on-fast")
     assert wait_not_retyping(svc, vol_id)["os-vol-host-attr:host"].endswith("@slow#slow")
     svc.cinder("delete", "--cascade", vol_id)

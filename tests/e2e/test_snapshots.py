@@ -1,24 +1,11 @@
 """Snapshots, volumes made from snapshots and from other volumes, and reverting, through the
 stock client. Contents are checked byte for byte after the source is overwritten."""
 import os
-import time
 
 from conftest import table_rows
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
-
-
-def wait_snapshot(service, snap_id, statuses, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        code, body, _ = service.request("GET", service.url(f"/snapshots/{snap_id}"))
-        if code == 404 and "deleted" in statuses:
-            return "deleted"
-        if code == 200 and body["snapshot"]["status"] in statuses:
-            return body["snapshot"]["status"]
-        time.sleep(0.02)
-    raise AssertionError(f"snapshot {snap_id} did not reach {statuses}")
 
 
 def path_of(service, kind, ident):
@@ -57,7 +44,7 @@ def test_snapshot_clone_revert_keep_their_bytes(service):
 
     snap = service.cinder_table("snapshot-create", "--name", "s1", "--metadata", "k=v", vol)
     assert snap["volume_id"] == vol and snap["name"] == "s1"
-    assert wait_snapshot(service, snap["id"], {"available", "error"}) == "available"
+    assert service.wait_snapshot(snap["id"], {"available", "error"}) == "available"
     shown = service.cinder_table("snapshot-show", snap["id"])
     assert shown["status"] == "available" and shown["size"] == "1"
     assert shown["os-extended-snapshot-attributes:progress"] == "100%"
@@ -97,7 +84,7 @@ def test_snapshot_clone_revert_keep_their_bytes(service):
     # Revert (3.40): the volume holds the snapshot's bytes again.
     service.cinder("--os-volume-api-version", "3.40", "revert-to-snapshot", snap["id"])
     assert service.wait_status(vol, {"available", "error"}) == "available"
-    assert wait_snapshot(service, snap["id"], {"available"}) == "available"
+    assert service.wait_snapshot(snap["id"], {"available"}) == "available"
     for i, off in enumerate(offsets):
         assert read_at(vpath, off, MiB) == pattern(f"first-{i}")
     assert os.stat(vpath).st_size == GiB
@@ -108,7 +95,7 @@ def test_snapshot_clone_revert_keep_their_bytes(service):
     assert service.cinder_table("show", vol)["status"] == "available"
     res = service.cinder("snapshot-delete", snap["id"], check=False)  # a volume from it is done: fine
     assert res.returncode == 0
-    assert wait_snapshot(service, snap["id"], {"deleted"}) == "deleted"
+    assert service.wait_snapshot(snap["id"], {"deleted"}) == "deleted"
     assert not os.path.exists(spath)
     for v in (vol, from_snap["id"], clone["id"]):
         service.cinder("delete", v)
@@ -119,11 +106,11 @@ def test_cascade_delete_takes_the_snapshots(service):
     vol = new_volume(service)
     snaps = [service.cinder_table("snapshot-create", vol)["id"] for _ in range(2)]
     for s in snaps:
-        assert wait_snapshot(service, s, {"available"}) == "available"
+        assert service.wait_snapshot(s, {"available"}) == "available"
     service.cinder("delete", "--cascade", vol)
     assert service.wait_status(vol, {"deleted"}) == "deleted"
     for s in snaps:
-        assert wait_snapshot(service, s, {"deleted"}) == "deleted"
+        assert service.wait_snapshot(s, {"deleted"}) == "deleted"
         assert not os.path.exists(path_of(service, "snapshot", s))
     assert not os.path.exists(path_of(service, "volume", vol))
 
@@ -131,7 +118,7 @@ def test_cascade_delete_takes_the_snapshots(service):
 def test_snapshot_update_metadata_and_admin_actions(service):
     vol = new_volume(service)
     snap = service.cinder_table("snapshot-create", vol)["id"]
-    wait_snapshot(service, snap, {"available"})
+    service.wait_snapshot(snap, {"available"})
     service.cinder("snapshot-rename", snap, "renamed", "--description", "about")
     shown = service.cinder_table("snapshot-show", snap)
     assert shown["name"] == "renamed" and shown["description"] == "about"
@@ -152,14 +139,14 @@ def test_snapshot_update_metadata_and_admin_actions(service):
     res = service.cinder("snapshot-delete", snap, check=False)
     assert "Snapshot status must be available or error" in res.stdout + res.stderr
     service.cinder("snapshot-delete", "--force", snap)
-    assert wait_snapshot(service, snap, {"deleted"}) == "deleted"
+    assert service.wait_snapshot(snap, {"deleted"}) == "deleted"
     service.cinder("delete", vol)
 
 
 def test_bad_snapshot_requests_change_nothing(service):
     vol = new_volume(service)
     snap = service.cinder_table("snapshot-create", vol)["id"]
-    wait_snapshot(service, snap, {"available"})
+    service.wait_snapshot(snap, {"available"})
     before = service.db_snapshot()
 
     def fault(method, path, body=None, version="volume 3.70"):
@@ -215,7 +202,7 @@ def test_snapshot_lists_filter_sort_and_page(service):
     snaps = []
     for name in ("b", "a", "c"):
         snaps.append(service.cinder_table("snapshot-create", "--name", name, "--metadata", f"n={name}", vol)["id"])
-        wait_snapshot(service, snaps[-1], {"available"})
+        service.wait_snapshot(snaps[-1], {"available"})
     code, body, _ = service.request("GET", service.url(f"/snapshots/detail?volume_id={vol}&sort=name:asc&limit=2"))
     assert code == 200
     assert [s["name"] for s in body["snapshots"]] == ["a", "b"]

@@ -29,20 +29,7 @@ struct Fixture {
 
   api::ApiResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
                         const std::string& version = "volume 3.70") {
-    api::ApiRequest req;
-    req.method = method;
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      for (const auto& kv : Split(target.substr(q + 1), '&')) {
-        auto eq = kv.find('=');
-        req.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-      }
-    }
-    req.headers["x-auth-token"] = "u1:abc123";
-    if (!version.empty()) req.headers["openstack-api-version"] = version;
-    req.body = body;
-    req.host_url = "http://h:1";
+    api::ApiRequest req = testing::ApiRequestFor(method, target, body, version, "u1:abc123");
     return router->Handle(req);
   }
 

@@ -67,14 +67,7 @@ VolumeType Type(const std::string& name) {
   return t;
 }
 
-std::unique_ptr<VolumeManager> OpenManager(const Options& o) {
-  REQUIRE(DbSync(o).ok());
-  VolumeManagerOptions vmo;
-  vmo.options = o;
-  auto m = VolumeManager::Open(vmo);
-  REQUIRE_MESSAGE(m.ok(), m.status().ToString());
-  return std::move(m).value();
-}
+using testing::OpenManager;
 
 std::map<std::string, int64_t> LimitsOf(const QuotaSet& set) {
   std::map<std::string, int64_t> out;
@@ -474,20 +467,7 @@ struct Rest {
 
   api::ApiResponse Call(const std::string& method, const std::string& target, const std::string& body = "",
                         const std::string& version = "volume 3.70") {
-    api::ApiRequest req;
-    req.method = method;
-    auto q = target.find('?');
-    req.path = target.substr(0, q);
-    if (q != std::string::npos) {
-      for (const auto& kv : Split(target.substr(q + 1), '&')) {
-        auto eq = kv.find('=');
-        req.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
-      }
-    }
-    req.headers["x-auth-token"] = "u1:proj";
-    req.headers["openstack-api-version"] = version;
-    req.body = body;
-    req.host_url = "http://h:1";
+    api::ApiRequest req = testing::ApiRequestFor(method, target, body, version, "u1:proj");
     return router->Handle(req);
   }
 };

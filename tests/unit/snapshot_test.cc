@@ -50,6 +50,12 @@ Volume MakeVolume(VolumeManager& m, int64_t size, const std::optional<std::strin
   return *got;
 }
 
+void MakeType(VolumeManager& m, const std::string& name) {
+  VolumeType t;
+  t.name = name;
+  REQUIRE(m.CreateVolumeType(kCtx, t).ok());
+}
+
 Snapshot MakeSnapshot(VolumeManager& m, const std::string& volume_id) {
   SnapshotCreate c;
   c.volume_id = volume_id;
@@ -245,9 +251,7 @@ TEST_CASE("a transfer moves the volume's usage, and the receiver's quota must ho
 TEST_CASE("a retype moves the per-type usage") {
   testing::TempDir dir;
   auto m = OpenManager(TestOptions(dir.path()));
-  VolumeType gold;
-  gold.name = "gold";
-  REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
+  MakeType(*m, "gold");
   Volume v = MakeVolume(*m, 2);
   REQUIRE(m->RetypeVolume(kCtx, v.id, "gold", "never").ok());
   m->Drain();
@@ -276,9 +280,7 @@ TEST_CASE("a retype moves the per-type usage") {
 TEST_CASE("a snapshot's per-type usage stays with the type it was taken under") {
   testing::TempDir dir;
   auto m = OpenManager(TestOptions(dir.path()));
-  VolumeType gold;
-  gold.name = "gold";
-  REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
+  MakeType(*m, "gold");
   Volume v = MakeVolume(*m, 2);
   Snapshot s = MakeSnapshot(*m, v.id);
   CHECK(s.volume_type_name == "__DEFAULT__");
@@ -299,9 +301,7 @@ TEST_CASE("a clone is retyped freely once its source is gone; a pool renamed on 
   testing::TempDir dir;
   Options o = TestOptions(dir.path());
   auto m = OpenManager(o);
-  VolumeType gold;
-  gold.name = "gold";
-  REQUIRE(m->CreateVolumeType(kCtx, gold).ok());
+  MakeType(*m, "gold");
   Volume src = MakeVolume(*m, 1);
   VolumeCreate c;
   c.source_volid = src.id;

@@ -185,7 +185,7 @@ TEST_CASE("concurrent creates and deletes in one project keep usage equal to wha
           v.volume_type_id = type_id;
           // Created with its usage, grown through a reservation (committed with the new size),
           // deleted: the three orders in which writers take the usage rows.
-          QuotaCharge charge{"p", VolumeQuotaDeltas(type_name, v.size, 1), {{"volumes", 1000}}, true, v.size};
+          QuotaCharge charge{"p", VolumeQuotaDeltas(type_name, v.size, 1), {{"volumes", 1000}}, true, v.size, "", ""};
           if (!s->InsertVolume(v, &charge).ok()) {
             ++failures;
             continue;
@@ -216,7 +216,7 @@ TEST_CASE("a create's usage is added with its row, only when it fits") {
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
     auto s = OpenMigrated(url);
-    QuotaCharge charge{"p", VolumeQuotaDeltas("gold", 3, 1), {{"volumes", 2}, {"gigabytes", 5}}, true, 3};
+    QuotaCharge charge{"p", VolumeQuotaDeltas("gold", 3, 1), {{"volumes", 2}, {"gigabytes", 5}}, true, 3, "", ""};
     Volume a = MakeVolume(*s, "p", "a", 3, NowIso());
     auto first = s->InsertVolume(a, &charge);
     REQUIRE_MESSAGE(first.ok(), first.ToString());
@@ -234,7 +234,7 @@ TEST_CASE("a create's usage is added with its row, only when it fits") {
     CHECK(usage->at("gigabytes_gold").in_use == 3);
     // The limits are read with the charge: the class "default" over the options, the
     // project's own over both, per_volume_gigabytes too.
-    QuotaCharge other{"q", VolumeQuotaDeltas("", 1, 1), {{"volumes", 10}}, true, 1};
+    QuotaCharge other{"q", VolumeQuotaDeltas("", 1, 1), {{"volumes", 10}}, true, 1, "", ""};
     REQUIRE(s->SetQuotaClass("default", {{"volumes", 1}, {"per_volume_gigabytes", 5}}).ok());
     REQUIRE(s->InsertVolume(MakeVolume(*s, "q", "1", 1, NowIso()), &other).ok());
     over = {};

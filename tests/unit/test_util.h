@@ -15,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "api/http.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
+#include "common/util.h"
 
 namespace cinder::testing {
 
@@ -174,6 +176,27 @@ inline std::unique_ptr<VolumeManager> OpenManager(const Options& o, const Driver
   auto m = VolumeManager::Open(vmo);
   REQUIRE_MESSAGE(m.ok(), m.status().ToString());
   return std::move(m).value();
+}
+
+// A request for api::Router: `target` is "/path?k=v&...", authenticated by the noauth
+// token "user:project"; an empty `version` sends no OpenStack-API-Version header.
+inline api::ApiRequest ApiRequestFor(const std::string& method, const std::string& target, const std::string& body,
+                                     const std::string& version, const std::string& token) {
+  api::ApiRequest req;
+  req.method = method;
+  auto q = target.find('?');
+  req.path = target.substr(0, q);
+  if (q != std::string::npos) {
+    for (const auto& kv : Split(target.substr(q + 1), '&')) {
+      auto eq = kv.find('=');
+      req.query.emplace_back(kv.substr(0, eq), eq == std::string::npos ? "" : kv.substr(eq + 1));
+    }
+  }
+  req.headers["x-auth-token"] = token;
+  if (!version.empty()) req.headers["openstack-api-version"] = version;
+  req.body = body;
+  req.host_url = "http://h:1";
+  return req;
 }
 
 }  // namespace cinder::testing
