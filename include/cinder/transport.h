@@ -16,21 +16,22 @@
 
 namespace cinder {
 
-// One remote procedure call: the method, its arguments (opaque text; JSON by convention), the
-// version of the method's contract, and who asked.
+// The RPC version of this library. A server refuses requests of any other version with
+// Unimplemented rather than misreading them: services of different versions do not mix, so
+// upgrade every service of a deployment together.
+// Version 2: creates go to a scheduler, which places them (select_backend is gone).
+// Version 3: snapshots, revert, retype and migration between hosts.
+// Version 4: typed messages, JSON objects (rpc/codec.h), instead of key=value lines.
+inline constexpr int kRpcVersion = 4;
+
+// One remote procedure call: the method, its arguments (opaque text; a JSON object for
+// libcinder's own services), the RPC version it was written for, and who asked.
 struct RpcRequest {
-  int version = 1;
+  int version = kRpcVersion;
   std::string method;
   std::string args;
   RequestContext ctx;
 };
-
-// The newest RPC version this library speaks; a server refuses newer requests with
-// Unimplemented rather than misreading them.
-// Version 2: creates go to a scheduler, which places them (select_backend is gone). Services of
-// different versions do not mix: upgrade every service of a deployment together.
-// Version 3: snapshots, revert, retype and migration between hosts.
-inline constexpr int kRpcVersion = 3;
 
 // Serves the requests of one topic: returns the reply payload, or an error that reaches the
 // caller as the same Status (code and message). Called on the transport's worker threads.

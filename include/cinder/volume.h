@@ -22,6 +22,8 @@ inline constexpr const char kErrorDeleting[] = "error_deleting";
 inline constexpr const char kExtending[] = "extending";
 inline constexpr const char kErrorExtending[] = "error_extending";
 inline constexpr const char kInUse[] = "in-use";
+inline constexpr const char kRetyping[] = "retyping";
+inline constexpr const char kReverting[] = "reverting";
 }  // namespace volume_status
 
 // Returns true if `status` is one of Cinder's volume statuses.

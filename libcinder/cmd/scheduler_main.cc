@@ -3,8 +3,9 @@
 #include <iostream>
 
 #include "cinder/service.h"
+#include "rpc/topics.h"
 #include "scheduler/scheduler_service.h"
-#include "volume/volume_service.h"
+#include "volume/volume_rpc.h"
 #include "cmd/command_line.h"
 #include "cmd/daemon_base.h"
 
@@ -13,8 +14,9 @@ namespace cinder {
 Status RunSchedulerService(const Options& options) {
   sigset_t stop = BlockStopSignals();
   CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
-  CINDER_ASSIGN_OR_RETURN(auto scheduler, SchedulerService::Start(b.options, b.store.get(), b.transport.get()));
-  std::cout << "cinder-scheduler: serving " << kSchedulerTopic << " as " << b.options.host << std::endl;
+  CINDER_ASSIGN_OR_RETURN(auto scheduler, SchedulerService::Start(b.options, b.store.get(), b.transport.get(),
+                                                                  std::make_unique<VolumeRpc>(b.transport.get())));
+  std::cout << "cinder-scheduler: serving " << rpc::kSchedulerTopic << " as " << b.options.host << std::endl;
   WaitForStop("cinder-scheduler", &stop);
   b.transport->Stop();  // finishes the requests in progress, takes no more
   return Status::OK();

@@ -5,6 +5,7 @@
 #include "cinder/transport.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
+#include "rpc/wire.h"
 
 namespace cinder {
 
@@ -39,7 +40,7 @@ class InProcessTransport : public Transport {
   Status Cast(const std::string& topic, const RpcRequest& request,
               std::chrono::milliseconds) override {
     CINDER_ASSIGN_OR_RETURN(auto handler, Find(topic));
-    if (Status st = CheckVersion(request); !st.ok()) return st;
+    if (Status st = rpc::CheckVersion(request); !st.ok()) return st;
     pool_.SubmitAny([handler, request] { (void)(*handler)(request); });
     return Status::OK();
   }
@@ -47,7 +48,7 @@ class InProcessTransport : public Transport {
   Result<std::string> Call(const std::string& topic, const RpcRequest& request,
                            std::chrono::milliseconds timeout) override {
     CINDER_ASSIGN_OR_RETURN(auto handler, Find(topic));
-    CINDER_RETURN_IF_ERROR(CheckVersion(request));
+    CINDER_RETURN_IF_ERROR(rpc::CheckVersion(request));
     auto promise = std::make_shared<std::promise<Result<std::string>>>();
     auto future = promise->get_future();
     pool_.SubmitAny([handler, request, promise] {
@@ -85,14 +86,6 @@ class InProcessTransport : public Transport {
   }
 
  private:
-  static Status CheckVersion(const RpcRequest& request) {
-    if (request.version > kRpcVersion) {
-      return Unimplemented("RPC version " + std::to_string(request.version) + " of " + request.method +
-                           " is not supported by this server (newest: " + std::to_string(kRpcVersion) + ")");
-    }
-    return Status::OK();
-  }
-
   Result<std::shared_ptr<RpcHandler>> Find(const std::string& topic) {
     std::lock_guard<std::mutex> l(mu_);
     auto it = handlers_.find(topic);

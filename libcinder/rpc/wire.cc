@@ -43,4 +43,11 @@ Code CodeFromName(const std::string& name) {
   return Code::kInternal;
 }
 
+Status CheckVersion(const RpcRequest& request) {
+  if (request.version == kRpcVersion) return Status::OK();
+  return Unimplemented("RPC version " + std::to_string(request.version) + " of " + request.method +
+                       " is not this service's version " + std::to_string(kRpcVersion) +
+                       ": every service of a deployment must run the same release");
+}
+
 }  // namespace cinder::rpc

@@ -11,6 +11,7 @@
 
 #include "cinder/context.h"
 #include "cinder/status.h"
+#include "cinder/transport.h"
 
 namespace cinder::rpc {
 
@@ -20,6 +21,12 @@ std::string EncodeContext(const RequestContext& ctx);
 RequestContext DecodeContext(const std::string& text);
 // The Code named `name` (CodeName's inverse); Internal for a name this library does not know.
 Code CodeFromName(const std::string& name);
+
+// Whether a request's RPC version is this library's (kRpcVersion): the wire format changes
+// from one version to the next, so a request of any other version is refused with
+// Unimplemented, saying which versions met, rather than misread. Both transports check it on
+// receipt.
+Status CheckVersion(const RpcRequest& request);
 
 }  // namespace cinder::rpc
 

@@ -175,10 +175,7 @@ class Server {
   }
 
   static Result<std::string> Run(const RpcHandler& handler, const RpcRequest& req) {
-    if (req.version < 1 || req.version > kRpcVersion) {
-      return Unimplemented("RPC version " + std::to_string(req.version) + " of " + req.method +
-                           " is not supported by this server (newest: " + std::to_string(kRpcVersion) + ")");
-    }
+    CINDER_RETURN_IF_ERROR(rpc::CheckVersion(req));
     try {
       return handler(req);
     } catch (const std::exception& e) {

@@ -12,13 +12,12 @@
 #include <thread>
 
 #include "cinder/scheduler.h"
-#include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "db/directory.h"
 #include "db/heartbeat.h"
-#include "rpc/args.h"
-#include "volume/volume_service.h"
+#include "rpc/topics.h"
+#include "scheduler/scheduler_rpc.h"
 
 namespace cinder {
 
@@ -45,13 +44,14 @@ SchedulerConfig ConfigFrom(const Options& o) {
   return c;
 }
 
-class SchedulerServiceImpl : public SchedulerService {
+class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer {
  public:
   SchedulerServiceImpl(const Options& options, Store* store, Transport* transport,
-                       std::unique_ptr<Scheduler> scheduler)
+                       std::unique_ptr<VolumeHostClient> hosts, std::unique_ptr<Scheduler> scheduler)
       : options_(options),
         store_(store),
         transport_(transport),
+        hosts_(std::move(hosts)),
         scheduler_(std::move(scheduler)),
         heartbeat_(store, options.report_interval) {}
 
@@ -67,11 +67,11 @@ class SchedulerServiceImpl : public SchedulerService {
   Status Start() {
     Refresh();  // what the pools last reported, before the first request
     CINDER_ASSIGN_OR_RETURN(std::string endpoint,
-                            transport_->Serve(kSchedulerTopic, [this](const RpcRequest& r) { return Handle(r); }));
+                            transport_->Serve(rpc::kSchedulerTopic, SchedulerRpcHandler(this)));
     ServiceInfo svc;
     svc.host = options_.host;
     svc.binary = "cinder-scheduler";
-    svc.topic = kSchedulerTopic;
+    svc.topic = rpc::kSchedulerTopic;
     svc.availability_zone = options_.storage_availability_zone;
     svc.endpoint = endpoint;
     svc.rpc_version = kRpcVersion;
@@ -94,42 +94,27 @@ class SchedulerServiceImpl : public SchedulerService {
   }
 
  private:
-  Result<std::string> Handle(const RpcRequest& r) {
-    CINDER_ASSIGN_OR_RETURN(rpc::Args args, rpc::Args::Decode(r.args));
-    if (r.method == "update_service_capabilities") {
-      CINDER_ASSIGN_OR_RETURN(std::string host, args.Str("host"));
-      CINDER_ASSIGN_OR_RETURN(std::string backend, args.Str("backend_host"));
-      CINDER_ASSIGN_OR_RETURN(std::string caps, args.Str("capabilities"));
-      CINDER_ASSIGN_OR_RETURN(int64_t count, args.Int("volume_count"));
-      PoolState p;
-      p.host = host;
-      p.backend_host = backend;
-      p.pool_name = host.substr(host.find('#') + 1);
-      p.capabilities = DecodeCapabilities(caps);
-      p.volume_count = count;
-      ReadCapabilities(&p, options_.max_over_subscription_ratio);
-      std::lock_guard<std::mutex> l(mu_);
-      pools_[host] = std::move(p);
-      return std::string();
-    }
-    if (r.method == "create_volume") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(int64_t attempt, args.Int("attempt"));
-      std::set<std::string> tried;
-      if (auto t = args.Str("tried"); t.ok()) {
-        for (auto& h : Split(*t, ',')) {
-          if (!h.empty()) tried.insert(h);
-        }
-      }
-      ScheduleCreate(r.ctx, id, static_cast<int>(attempt), std::move(tried), args);
-      return std::string();
-    }
-    if (r.method == "retype_volume") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      ScheduleRetype(r.ctx, id, args);
-      return std::string();
-    }
-    return Unimplemented("cinder-scheduler has no method " + r.method);
+  Status UpdateServiceCapabilities(const RequestContext&, const CapabilitiesReport& report) override {
+    PoolState p;
+    p.host = report.host;
+    p.backend_host = report.backend_host;
+    p.pool_name = report.host.substr(report.host.find('#') + 1);
+    p.capabilities = report.capabilities;
+    p.volume_count = report.volume_count;
+    ReadCapabilities(&p, options_.max_over_subscription_ratio);
+    std::lock_guard<std::mutex> l(mu_);
+    pools_[report.host] = std::move(p);
+    return Status::OK();
+  }
+
+  Status CreateVolume(const RequestContext& ctx, const PlacementRequest& request) override {
+    ScheduleCreate(ctx, request);
+    return Status::OK();
+  }
+
+  Status RetypeVolume(const RequestContext& ctx, const RetypeRequest& request) override {
+    ScheduleRetype(ctx, request);
+    return Status::OK();
   }
 
   // Cinder's find_retype_backend: the volume stays where it is when its pool passes the new
@@ -137,18 +122,16 @@ class SchedulerServiceImpl : public SchedulerService {
   // migration policy is "never", it moves to the best pool that does (the volume host copies
   // it there). No pool: the volume returns to its previous status and its quota reservations
   // go back.
-  void ScheduleRetype(const RequestContext& ctx, const std::string& id, const rpc::Args& args) {
+  void ScheduleRetype(const RequestContext& ctx, const RetypeRequest& args) {
+    const std::string& id = args.volume_id;
     auto vol = store_->GetVolume(id, std::nullopt);
-    if (!vol.ok() || vol->status != "retyping") return;
-    auto type_id = args.Str("new_type_id");
-    auto type = type_id.ok() ? store_->GetVolumeType(*type_id) : Result<VolumeType>(type_id.status());
-    std::vector<std::string> reservations;
-    if (auto rs = args.Str("reservations"); rs.ok() && !rs->empty()) reservations = Split(*rs, ',');
-    auto prev = args.Str("previous_status");
-    const std::string previous = prev.ok() ? *prev : std::string(vs::kAvailable);
+    if (!vol.ok() || vol->status != vs::kRetyping) return;
+    auto type = store_->GetVolumeType(args.new_type_id);
+    const std::vector<std::string>& reservations = args.reservations;
+    const std::string previous = args.previous_status.empty() ? std::string(vs::kAvailable) : args.previous_status;
     auto fail = [&](const std::string& why) {
       std::cerr << "cinder-scheduler: retype of volume " << id << " failed: " << why << "\n";
-      auto r = store_->CasVolumeStatus(id, {"retyping"}, previous, {{"previous_status", std::nullopt}});
+      auto r = store_->CasVolumeStatus(id, {vs::kRetyping}, previous, {{"previous_status", std::nullopt}});
       if (r.ok() && *r) {
         (void)store_->RollbackQuota(reservations);
         Status st = store_->InsertMessage(mf::NewMessage(vol->project_id, ctx.request_id, mf::kResourceVolume, id,
@@ -158,13 +141,12 @@ class SchedulerServiceImpl : public SchedulerService {
       }
     };
     if (!type.ok()) return fail(type.status().message());
-    rpc::Args spec_args;
-    json::Value specs = json::Value::MakeObject();
-    for (const auto& [k, v] : type->extra_specs) specs.Set(k, v);
-    spec_args.Set("extra_specs", json::Serialize(specs));
+    PlacementRequest placement;
+    placement.volume_id = id;
+    placement.extra_specs = type->extra_specs;
     Volume as_new = *vol;
     as_new.volume_type_id = type->id;
-    auto spec = BuildSpec(ctx, as_new, spec_args);
+    auto spec = BuildSpec(ctx, as_new, placement);
     if (!spec.ok()) return fail(spec.status().message());
     spec->vol_exists_on = vol->host;
     auto usable = UsableBackends();
@@ -192,8 +174,7 @@ class SchedulerServiceImpl : public SchedulerService {
     }
     if (!target) return fail("No valid backend was found. No weighed backends available");
     const bool moves = target->backend_host != backend;
-    auto policy = args.Str("migration_policy");
-    if (moves && !(policy.ok() && *policy == "on-demand")) {
+    if (moves && args.migration_policy != "on-demand") {
       return fail("No valid backend was found. Current backend not valid for volume " + id + " with type " +
                   type->id + ", migration not allowed");
     }
@@ -201,24 +182,23 @@ class SchedulerServiceImpl : public SchedulerService {
       auto snaps = store_->SnapshotsOfVolume(id);
       if (!snaps.ok() || !snaps->empty()) return fail("Volume must not have snapshots to be migrated.");
     }
-    RpcRequest req;
-    req.ctx = ctx;
-    req.method = "retype_volume";
-    rpc::Args out = args;
-    out.Set("dest_host", moves ? target->host : vol->host);
-    req.args = out.Encode();
     // To the host that holds the volume now: it records the type, or copies the volume over.
-    Status st = transport_->Cast(VolumeTopic(vol->host.substr(0, vol->host.find('#'))), req, HandOverTimeout());
+    Status st = hosts_->RetypeVolume(ctx, vol->host, args, moves ? target->host : vol->host, HandOverTimeout());
     if (!st.ok()) fail("the volume service of " + vol->host + " did not accept the retype: " + st.message());
   }
 
   // Cinder's schedule_create_volume: filter and weigh the pools of the live, enabled backends,
   // claim the best one that still has room in the database, and hand the volume to its host.
-  void ScheduleCreate(const RequestContext& ctx, const std::string& id, int attempt,
-                      std::set<std::string> tried, const rpc::Args& args) {
+  void ScheduleCreate(const RequestContext& ctx, const PlacementRequest& args) {
+    const std::string& id = args.volume_id;
+    const int attempt = args.attempt;
+    std::set<std::string> tried;
+    for (const auto& h : args.tried) {
+      if (!h.empty()) tried.insert(h);
+    }
     // The API sends the volume and its type's extra specs along (Cinder's request_spec); a
     // reschedule or a sweep reads them from the database.
-    Result<Volume> vol = VolumeFromArgs(id, args);
+    Result<Volume> vol = args.volume ? VolumeFrom(id, *args.volume) : Result<Volume>(NotFound("not sent"));
     if (!vol.ok()) vol = store_->GetVolume(id, std::nullopt);
     if (!vol.ok() || vol->status != vs::kCreating || !vol->host.empty()) return;  // not waiting
     if (attempt > options_.scheduler_max_attempts) {
@@ -273,20 +253,12 @@ class SchedulerServiceImpl : public SchedulerService {
           if (it != pools_.end()) ConsumeFromVolume(&it->second, static_cast<double>(vol->size));
         }
         tried.insert(cand->host);
-        RpcRequest req;
-        req.ctx = ctx;
-        req.method = "create_volume";
-        rpc::Args out;
-        out.Set("id", id)
-            .Set("size", vol->size)
-            .Set("attempt", static_cast<int64_t>(attempt))
-            .Set("tried", Join(std::vector<std::string>(tried.begin(), tried.end()), ","));
         // The hints go along, so that a reschedule honours them too.
-        for (const char* hint : {"hint.same_host", "hint.different_host", "hint.query", "qos_specs", "resource_backend"}) {
-          if (auto h = args.Str(hint); h.ok()) out.Set(hint, *h);
-        }
-        req.args = out.Encode();
-        Status st = transport_->Cast(VolumeTopic(cand->backend_host), req, HandOverTimeout());
+        PlacementRequest out = args;
+        out.tried.assign(tried.begin(), tried.end());
+        out.volume.reset();
+        out.extra_specs.reset();
+        Status st = hosts_->CreateVolume(ctx, cand->backend_host, vol->size, out, HandOverTimeout());
         if (st.ok()) return;
         // Its host did not take it (it just died): give the space back, and leave the rest of
         // that backend's pools alone for this request.
@@ -322,14 +294,14 @@ class SchedulerServiceImpl : public SchedulerService {
 
   // The request spec of a volume waiting to be placed (create_volume's request_spec and
   // filter_properties): its type's extra specs, its properties, the scheduler hints.
-  Result<RequestSpec> BuildSpec(const RequestContext& ctx, const Volume& vol, const rpc::Args& args) {
+  Result<RequestSpec> BuildSpec(const RequestContext& ctx, const Volume& vol, const PlacementRequest& args) {
     RequestSpec spec;
     spec.volume_id = vol.id;
     spec.size = vol.size;
     spec.availability_zone = vol.availability_zone;
-    if (auto qos = args.Str("qos_specs"); qos.ok()) spec.qos_specs = DecodeCapabilities(*qos);
-    if (auto specs = args.Str("extra_specs"); specs.ok()) {
-      spec.extra_specs = DecodeCapabilities(*specs);
+    if (args.qos_specs) spec.qos_specs = *args.qos_specs;
+    if (args.extra_specs) {
+      spec.extra_specs = *args.extra_specs;
     } else if (!vol.volume_type_id.empty()) {
       CINDER_ASSIGN_OR_RETURN(VolumeType type, store_->GetVolumeType(vol.volume_type_id));
       spec.extra_specs = type.extra_specs;
@@ -346,10 +318,8 @@ class SchedulerServiceImpl : public SchedulerService {
                               {"multiattach", vol.multiattach ? "True" : "False"},
                               {"bootable", vol.bootable ? "True" : "False"}};
     // same_host / different_host: the pools of the listed volumes the requester can see.
-    auto resolve = [&](const char* key, std::vector<std::string>* pools, bool* given) {
-      auto v = args.Str(std::string("hint.") + key);
-      if (!v.ok()) return;
-      auto ids = Split(*v, ',');
+    auto resolve = [&](const std::vector<std::string>& hint, std::vector<std::string>* pools, bool* given) {
+      auto ids = hint;
       ids.erase(std::remove(ids.begin(), ids.end(), std::string()), ids.end());
       if (ids.empty()) return;
       *given = true;
@@ -362,11 +332,11 @@ class SchedulerServiceImpl : public SchedulerService {
         if (other.ok() && !other->host.empty()) pools->push_back(other->host);
       }
     };
-    resolve("same_host", &spec.same_host_pools, &spec.same_host_given);
-    resolve("different_host", &spec.different_host_pools, &spec.different_host_given);
-    if (auto q = args.Str("hint.query"); q.ok()) spec.query = *q;
-    if (auto rb = args.Str("resource_backend"); rb.ok()) {
-      spec.resource_backend = *rb;
+    resolve(args.hints.same_host, &spec.same_host_pools, &spec.same_host_given);
+    resolve(args.hints.different_host, &spec.different_host_pools, &spec.different_host_given);
+    if (args.hints.query) spec.query = *args.hints.query;
+    if (args.resource_backend) {
+      spec.resource_backend = *args.resource_backend;
     } else if (vol.status == vs::kCreating && (vol.snapshot_id || vol.source_volid)) {
       // A create the sweep places: where the source is, as the API found it.
       std::optional<std::string> source = vol.source_volid;
@@ -382,25 +352,18 @@ class SchedulerServiceImpl : public SchedulerService {
   }
 
   // The volume the API sent along, as it recorded it.
-  static Result<Volume> VolumeFromArgs(const std::string& id, const rpc::Args& args) {
-    CINDER_ASSIGN_OR_RETURN(std::string text, args.Str("volume"));
-    auto j = json::Parse(text);
-    if (!j.ok()) return j.status();
-    auto str = [&j](const char* key) {
-      const json::Value* v = j->Find(key);
-      return v ? v->as_string() : std::string();
-    };
+  static Result<Volume> VolumeFrom(const std::string& id, const VolumeProperties& p) {
+    if (p.size <= 0) return InvalidArgument("no size");
     Volume v;
     v.id = id;
     v.status = vs::kCreating;
-    v.size = j->Find("size") ? j->Find("size")->as_int() : 0;
-    v.availability_zone = str("availability_zone");
-    v.volume_type_id = str("volume_type_id");
-    v.project_id = str("project_id");
-    v.user_id = str("user_id");
-    v.name = str("display_name");
-    v.description = str("display_description");
-    if (v.size <= 0) return InvalidArgument("no size");
+    v.size = p.size;
+    v.availability_zone = p.availability_zone;
+    v.volume_type_id = p.volume_type_id;
+    v.project_id = p.project_id;
+    v.user_id = p.user_id;
+    v.name = p.display_name;
+    v.description = p.display_description;
     return v;
   }
 
@@ -446,15 +409,6 @@ class SchedulerServiceImpl : public SchedulerService {
     p.provisioned_capacity_gb = reported_provisioned ? p.provisioned_capacity_gb + since : allocated_now;
     if (!std::isnan(p.free_capacity_gb) && !std::isinf(p.free_capacity_gb)) p.free_capacity_gb -= since;
     return p;
-  }
-
-  // A report's capabilities: a JSON object of strings.
-  static std::map<std::string, std::string> DecodeCapabilities(const std::string& encoded) {
-    std::map<std::string, std::string> caps;
-    auto v = json::Parse(encoded);
-    if (!v.ok()) return caps;
-    for (const auto& [k, val] : v->as_object()) caps[k] = val.as_string();
-    return caps;
   }
 
   // Reloads every pool from the database: what the volume services last reported, and how
@@ -529,7 +483,9 @@ class SchedulerServiceImpl : public SchedulerService {
         if (v.status == vs::kCreating && since && now - *since >= kUnplacedGraceSeconds) {
           RequestContext ctx = RequestContext::Admin(v.user_id, v.project_id);
           ctx.request_id = "req-" + NewUuid();
-          ScheduleCreate(ctx, v.id, 1, {}, rpc::Args());
+          PlacementRequest placement;
+          placement.volume_id = v.id;
+          ScheduleCreate(ctx, placement);
         }
         continue;
       }
@@ -572,6 +528,7 @@ class SchedulerServiceImpl : public SchedulerService {
   Options options_;
   Store* store_;
   Transport* transport_;
+  std::unique_ptr<VolumeHostClient> hosts_;
   std::unique_ptr<Scheduler> scheduler_;
   ServiceHeartbeat heartbeat_;
   std::mutex mu_;
@@ -586,13 +543,15 @@ class SchedulerServiceImpl : public SchedulerService {
 }  // namespace
 
 Result<std::unique_ptr<SchedulerService>> SchedulerService::Start(const Options& options, Store* store,
-                                                                  Transport* transport) {
+                                                                  Transport* transport,
+                                                                  std::unique_ptr<VolumeHostClient> hosts) {
   auto scheduler = Scheduler::Create(ConfigFrom(options));
   if (!scheduler.ok()) {
     transport->Stop();
     return Status(scheduler.status().code(), options.origin + ": " + scheduler.status().message());
   }
-  auto svc = std::make_unique<SchedulerServiceImpl>(options, store, transport, std::move(scheduler).value());
+  auto svc = std::make_unique<SchedulerServiceImpl>(options, store, transport, std::move(hosts),
+                                                    std::move(scheduler).value());
   Status st = svc->Start();
   if (!st.ok()) {
     transport->Stop();  // the topic may be served already: no request may reach `svc` now

@@ -11,15 +11,18 @@
 #include "cinder/options.h"
 #include "cinder/transport.h"
 #include "db/store.h"
+#include "scheduler/scheduler_rpc.h"
 
 namespace cinder {
 
 class SchedulerService {
  public:
-  // Serves the "cinder-scheduler" topic and registers the service as options.host.
+  // Serves the "cinder-scheduler" topic and registers the service as options.host; hands
+  // what it places to `hosts` (a VolumeRpc over the same transport, volume/volume_rpc.h).
   // `store` and `transport` must outlive it; a failed start stops `transport`.
   static Result<std::unique_ptr<SchedulerService>> Start(const Options& options, Store* store,
-                                                         Transport* transport);
+                                                         Transport* transport,
+                                                         std::unique_ptr<VolumeHostClient> hosts);
   virtual ~SchedulerService() = default;
 };
 

@@ -11,7 +11,6 @@
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
 #include "common/digest.h"
-#include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "scheduler/extra_specs_ops.h"
@@ -22,8 +21,9 @@
 #include "volume/snapshot_api.h"
 #include "volume/type_api.h"
 #include "db/store.h"
-#include "rpc/args.h"
+#include "scheduler/scheduler_rpc.h"
 #include "scheduler/scheduler_service.h"
+#include "volume/volume_rpc.h"
 #include "volume/volume_service.h"
 
 namespace cinder {
@@ -56,10 +56,13 @@ class VolumeManagerImpl : public VolumeManager {
         owned_transport_(std::move(owned)),
         transport_(owned_transport_ ? owned_transport_.get() : transport) {
     snapshots_.set_transport(transport_);
+    schedulers_ = SchedulerRpc(transport_);
+    hosts_ = VolumeRpc(transport_);
   }
 
   Status StartServices(const DriverRegistry& drivers) {
-    CINDER_ASSIGN_OR_RETURN(scheduler_, SchedulerService::Start(options_, store_.get(), transport_));
+    CINDER_ASSIGN_OR_RETURN(scheduler_, SchedulerService::Start(options_, store_.get(), transport_,
+                                                                std::make_unique<VolumeRpc>(transport_)));
     CINDER_ASSIGN_OR_RETURN(volume_, VolumeService::Start(options_, drivers, store_.get(), transport_));
     return Status::OK();
   }
@@ -366,18 +369,15 @@ class VolumeManagerImpl : public VolumeManager {
       deltas["gigabytes_" + v.volume_type_name] = -v.size;
     }
     CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
-    auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, "retyping",
+    auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping,
                                            {{"previous_status", v.status}});
     if (!changed.ok() || !*changed) {
       (void)quotas_.Rollback(reservations);
       return changed.ok() ? FailedPrecondition(busy) : changed.status();
     }
-    rpc::Args args;
-    args.Set("id", v.id).Set("new_type_id", type->id).Set("migration_policy", migration_policy);
-    args.Set("previous_status", v.status).Set("reservations", Join(reservations, ","));
-    Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "retype_volume", args), kCastTimeout);
+    Status handed = schedulers_.RetypeVolume(ctx, {v.id, type->id, migration_policy, v.status, reservations});
     if (!handed.ok()) {
-      auto back = store_->CasVolumeStatus(v.id, {"retyping"}, v.status, {{"previous_status", std::nullopt}});
+      auto back = store_->CasVolumeStatus(v.id, {vs::kRetyping}, v.status, {{"previous_status", std::nullopt}});
       if (back.ok() && *back) (void)quotas_.Rollback(reservations);
       return Unavailable("No cinder-scheduler accepted the retype of volume " + v.id + ": " + handed.message());
     }
@@ -513,32 +513,18 @@ class VolumeManagerImpl : public VolumeManager {
       return st;
     }
     // The request spec travels with the request: the scheduler need not read it back.
-    json::Value vol = json::Value::MakeObject();
-    vol.Set("size", v.size);
-    vol.Set("availability_zone", v.availability_zone);
-    vol.Set("volume_type_id", v.volume_type_id);
-    vol.Set("project_id", v.project_id);
-    vol.Set("user_id", v.user_id);
-    vol.Set("display_name", v.name);
-    vol.Set("display_description", v.description);
-    json::Value specs = json::Value::MakeObject();
-    for (const auto& [k, val] : type.extra_specs) specs.Set(k, val);
-    rpc::Args args;
-    args.Set("id", v.id).Set("attempt", int64_t{1});
-    args.Set("volume", json::Serialize(vol)).Set("extra_specs", json::Serialize(specs));
+    PlacementRequest placement;
+    placement.volume_id = v.id;
+    placement.volume = VolumeProperties{v.size,    v.availability_zone, v.volume_type_id, v.project_id,
+                                        v.user_id, v.name,              v.description};
+    placement.extra_specs = type.extra_specs;
     if (type.qos_specs_id) {  // what filter and goodness functions see as qos.*
       auto qos = store_->GetQosSpecs(*type.qos_specs_id);
-      if (qos.ok()) {
-        json::Value q = json::Value::MakeObject();
-        for (const auto& [k, val] : qos->specs) q.Set(k, val);
-        args.Set("qos_specs", json::Serialize(q));
-      }
+      if (qos.ok()) placement.qos_specs = qos->specs;
     }
-    if (!req.hints.same_host.empty()) args.Set("hint.same_host", Join(req.hints.same_host, ","));
-    if (!req.hints.different_host.empty()) args.Set("hint.different_host", Join(req.hints.different_host, ","));
-    if (req.hints.query) args.Set("hint.query", *req.hints.query);
-    if (source) args.Set("resource_backend", source->host.substr(0, source->host.find('#')));
-    Status handed = transport_->Cast(kSchedulerTopic, Request(ctx, "create_volume", args), kCastTimeout);
+    placement.hints = {req.hints.same_host, req.hints.different_host, req.hints.query};
+    if (source) placement.resource_backend = source->host.substr(0, source->host.find('#'));
+    Status handed = schedulers_.CreateVolume(ctx, placement);
     if (handed.ok()) return v;
     // No scheduler took it: the volume fails now rather than stay "creating" (unless a
     // scheduler took it after all and placed it meanwhile).
@@ -601,8 +587,7 @@ class VolumeManagerImpl : public VolumeManager {
       return store_->SoftDeleteVolume(v.id, vs::kDeleting).status();
     }
     // A host that is down resumes the deletion when it starts again.
-    (void)transport_->Cast(TopicOf(v), Request(ctx, "delete_volume", rpc::Args().Set("id", v.id)),
-                           kCastTimeout);
+    (void)hosts_.DeleteVolume(ctx, v.host, v.id);
     return Status::OK();
   }
 
@@ -623,10 +608,8 @@ class VolumeManagerImpl : public VolumeManager {
       return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend (it was never placed).");
     }
     // The volume's host knows its free space.
-    CINDER_ASSIGN_OR_RETURN(std::string reply,
-                            transport_->Call(TopicOf(v), Request(ctx, "capacity", rpc::Args()), kCallTimeout));
-    CINDER_ASSIGN_OR_RETURN(rpc::Args cap, rpc::Args::Decode(reply));
-    CINDER_ASSIGN_OR_RETURN(double free, cap.Double("free"));
+    CINDER_ASSIGN_OR_RETURN(CapacityReply cap, hosts_.Capacity(ctx, v.host));
+    const double free = cap.free_gb;
     if (static_cast<double>(new_size - v.size) > free) {
       return InvalidArgument("Invalid input received: Requested extend by " +
                              std::to_string(new_size - v.size) + " GB exceeds the free capacity of "
@@ -646,11 +629,7 @@ class VolumeManagerImpl : public VolumeManager {
       auto now = store_->GetVolume(v.id, std::nullopt);
       return wrong_status(now.ok() ? now->status : "deleted");
     }
-    Status handed = transport_->Cast(TopicOf(v),
-                                     Request(ctx, "extend_volume",
-                                             rpc::Args().Set("id", v.id).Set("new_size", new_size).Set(
-                                                 "reservations", Join(reservations, ","))),
-                                     kCastTimeout);
+    Status handed = hosts_.ExtendVolume(ctx, v.host, {v.id, new_size, reservations});
     if (!handed.ok()) {
       // Only if the host did not take it after all (a cast may time out yet arrive).
       auto back = store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
@@ -740,11 +719,7 @@ class VolumeManagerImpl : public VolumeManager {
   Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) override {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     if (v.host.empty()) return std::string();
-    CINDER_ASSIGN_OR_RETURN(std::string reply, transport_->Call(TopicOf(v), Request(ctx, "local_path",
-                                                                                    rpc::Args().Set("id", v.id)),
-                                                                kCallTimeout));
-    CINDER_ASSIGN_OR_RETURN(rpc::Args args, rpc::Args::Decode(reply));
-    return args.Str("path");
+    return hosts_.LocalPath(ctx, v.host, v.id);
   }
 
   void Drain() override {
@@ -772,6 +747,8 @@ class VolumeManagerImpl : public VolumeManager {
   SnapshotApi snapshots_{store_.get(), options_, &quotas_};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;
+  SchedulerRpc schedulers_{nullptr};
+  VolumeRpc hosts_{nullptr};
   std::unique_ptr<SchedulerService> scheduler_;
   std::unique_ptr<VolumeService> volume_;
 };

@@ -69,8 +69,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
     auto now = store_->GetVolume(v.id, std::nullopt);
     return wrong_status(now.ok() ? now->status : "deleted");
   }
-  Status handed = transport_->Cast(
-      TopicOf(v), Request(ctx, "create_snapshot", rpc::Args().Set("id", sn.id).Set("volume_id", v.id)), kCastTimeout);
+  Status handed = hosts_.CreateSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
   if (!handed.ok()) {
     (void)store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
     return Unavailable("The volume service of " + v.host + " did not accept the snapshot: " + handed.message());
@@ -120,9 +119,7 @@ Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, boo
   }
   CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(sn.volume_id, std::nullopt));
   // A host that is down resumes the deletion when it starts again.
-  (void)transport_->Cast(TopicOf(v),
-                         Request(ctx, "delete_snapshot", rpc::Args().Set("id", sn.id).Set("volume_id", v.id)),
-                         kCastTimeout);
+  (void)hosts_.DeleteSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
   return Status::OK();
 }
 
@@ -185,12 +182,10 @@ Status SnapshotApi::Revert(const RequestContext& ctx, const std::string& volume_
       return Aborted("Invalid snapshot: Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
                      ". Snapshot's status must be 'available'.");
   }
-  Status handed = transport_->Cast(
-      TopicOf(v), Request(ctx, "revert_to_snapshot", rpc::Args().Set("id", v.id).Set("snapshot_id", latest.id)),
-      kCastTimeout);
+  Status handed = hosts_.RevertToSnapshot(ctx, v.host, HostRevert{v.id, latest.id});
   if (!handed.ok()) {
     (void)store_->CasSnapshotStatus(latest.id, {ss::kRestoring}, ss::kAvailable);
-    (void)store_->CasVolumeStatus(v.id, {"reverting"}, volume_status::kAvailable);
+    (void)store_->CasVolumeStatus(v.id, {volume_status::kReverting}, volume_status::kAvailable);
     return Unavailable("The volume service of " + v.host + " did not accept the revert: " + handed.message());
   }
   return Status::OK();

@@ -13,6 +13,7 @@
 #include "cinder/volume.h"
 #include "db/store.h"
 #include "volume/quota_api.h"
+#include "volume/volume_rpc.h"
 
 namespace cinder {
 
@@ -20,7 +21,7 @@ class SnapshotApi {
  public:
   SnapshotApi(Store* store, const Options& options, QuotaApi* quotas)
       : store_(store), options_(options), quotas_(quotas) {}
-  void set_transport(Transport* transport) { transport_ = transport; }
+  void set_transport(Transport* transport) { hosts_ = VolumeRpc(transport); }
 
   // `allow_in_use`: 3.66, an in-use volume may be snapshotted without force.
   Result<Snapshot> Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use);
@@ -44,7 +45,7 @@ class SnapshotApi {
   Store* store_;
   const Options& options_;
   QuotaApi* quotas_;
-  Transport* transport_ = nullptr;
+  VolumeRpc hosts_{nullptr};
 };
 
 }  // namespace cinder

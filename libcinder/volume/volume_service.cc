@@ -12,12 +12,12 @@
 #include <mutex>
 #include <thread>
 
-#include "common/json.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
 #include "db/heartbeat.h"
-#include "rpc/args.h"
+#include "rpc/topics.h"
+#include "volume/volume_rpc.h"
 #include "volume/sparse_copy.h"
 #include "volume/volume_copy.h"
 
@@ -78,6 +78,8 @@ class VolumeServiceImpl : public VolumeService {
       : options_(options),
         store_(store),
         transport_(transport),
+        schedulers_(transport),
+        hosts_(transport),
         backends_(std::move(backends)),
         heartbeat_(store, options.report_interval),
         workers_(options.volume_workers) {}
@@ -95,11 +97,9 @@ class VolumeServiceImpl : public VolumeService {
   Status Start() {
     CINDER_RETURN_IF_ERROR(Recover());
     for (const auto& b : backends_) {
-      Backend* backend = b.get();
+      endpoints_.push_back(std::make_unique<Endpoint>(this, b.get()));
       CINDER_ASSIGN_OR_RETURN(std::string endpoint,
-                              transport_->Serve(VolumeTopic(b->host), [this, backend](const RpcRequest& r) {
-                                return Handle(backend, r);
-                              }));
+                              transport_->Serve(rpc::VolumeTopic(b->host), VolumeRpcHandler(endpoints_.back().get())));
       ServiceInfo svc;
       svc.host = b->host;
       svc.binary = "cinder-volume";
@@ -132,8 +132,8 @@ class VolumeServiceImpl : public VolumeService {
       }
       CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
       // A retype cut short: the volume stays where and what it was (its reservations expire).
-      CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {"retyping"}));
-      for (const auto& v : retyping) (void)store_->RestorePreviousStatus(v.id, "retyping", v.host);
+      CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
+      for (const auto& v : retyping) (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
     }
     return Status::OK();
   }
@@ -151,7 +151,7 @@ class VolumeServiceImpl : public VolumeService {
         const std::string id = sn.id, volume_id = sn.volume_id;
         Run(volume_id, [this, b, id, volume_id] { DeleteSnapshot(b, id, volume_id, ""); });
       } else {
-        (void)store_->CasVolumeStatus(sn.volume_id, {"reverting"}, vs::kError);
+        (void)store_->CasVolumeStatus(sn.volume_id, {vs::kReverting}, vs::kError);
         (void)store_->CasSnapshotStatus(sn.id, {ss::kRestoring}, ss::kAvailable);
       }
     }
@@ -178,122 +178,117 @@ class VolumeServiceImpl : public VolumeService {
     if (!st.ok()) std::cerr << "cinder-volume: cannot record a message for volume " << v.id << ": " << st.ToString() << "\n";
   }
 
-  Result<std::string> Handle(Backend* b, const RpcRequest& r) {
-    CINDER_ASSIGN_OR_RETURN(rpc::Args args, rpc::Args::Decode(r.args));
-    if (r.method == "create_volume") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(int64_t size, args.Int("size"));
-      int64_t attempt = args.Int("attempt").ok() ? *args.Int("attempt") : 1;
-      Run(id, [this, b, id, size, attempt, args, ctx = r.ctx] { Create(b, id, size, ctx, attempt, args); });
-      return std::string();
+  // The RPC server of one backend: each method queues its work on the volume's worker (calls
+  // answer at once).
+  class Endpoint : public VolumeRpcServer {
+   public:
+    Endpoint(VolumeServiceImpl* svc, Backend* b) : svc_(svc), b_(b) {}
+
+    Status CreateVolume(const RequestContext& ctx, const HostCreateVolume& r) override {
+      svc_->Run(r.placement.volume_id, [svc = svc_, b = b_, r, ctx] { svc->Create(b, r.size, ctx, r.placement); });
+      return Status::OK();
     }
-    if (r.method == "extend_volume") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(int64_t new_size, args.Int("new_size"));
-      std::vector<std::string> reservations;
-      if (auto rs = args.Str("reservations"); rs.ok() && !rs->empty()) reservations = Split(*rs, ',');
-      Run(id, [this, b, id, new_size, reservations, request_id = r.ctx.request_id] {
-        // Only if the volume still waits for this host (the API may have given up on it).
-        auto v = Mine(b, id, vs::kExtending);
-        if (!v) return;
-        Status st = DriverCall([&] { return b->driver->ExtendVolume(id, new_size); });
-        if (st.ok()) {
-          WriteBack(id, [&] {
-            return store_->CasVolumeStatusCommit(id, {vs::kExtending}, vs::kAvailable,
-                                                 {{"size", std::to_string(new_size)}, {"previous_status", std::nullopt}},
-                                                 reservations);
-          });
-        } else {
-          WriteBack(id, [&]() -> Result<bool> {
-            Status rolled = store_->RollbackQuota(reservations);
-            if (!rolled.ok()) return rolled;
-            return true;
-          });
-          std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
-          bool recorded = false;
-          WriteBack(id, [&]() -> Result<bool> {
-            auto r = store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending);
-            if (r.ok()) recorded = *r;
-            return r;
-          });
-          if (recorded) Tell(*v, request_id, mf::kExtendVolume, mf::kDriverFailedExtend);
-        }
-        Changed();
+    Status ExtendVolume(const RequestContext& ctx, const HostExtendVolume& r) override {
+      svc_->Run(r.volume_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] { svc->Extend(b, r, request_id); });
+      return Status::OK();
+    }
+    Status DeleteVolume(const RequestContext&, const VolumeRef& r) override {
+      svc_->Delete(b_, r.volume_id);
+      return Status::OK();
+    }
+    // Snapshot work runs on the volume's worker: never alongside an extend or a revert of it.
+    Status CreateSnapshot(const RequestContext& ctx, const SnapshotRef& r) override {
+      svc_->Run(r.volume_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] {
+        svc->CreateSnapshot(b, r.snapshot_id, r.volume_id, request_id);
       });
-      return std::string();
+      return Status::OK();
     }
-    if (r.method == "delete_volume") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      Delete(b, id);
-      return std::string();
-    }
-    if (r.method == "create_snapshot") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(std::string volume_id, args.Str("volume_id"));
-      // On the volume's worker: never alongside an extend or a revert of the same volume.
-      Run(volume_id, [this, b, id, volume_id, request_id = r.ctx.request_id] {
-        CreateSnapshot(b, id, volume_id, request_id);
+    Status DeleteSnapshot(const RequestContext& ctx, const SnapshotRef& r) override {
+      svc_->Run(r.volume_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] {
+        svc->DeleteSnapshot(b, r.snapshot_id, r.volume_id, request_id);
       });
-      return std::string();
+      return Status::OK();
     }
-    if (r.method == "delete_snapshot") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(std::string volume_id, args.Str("volume_id"));
-      Run(volume_id, [this, b, id, volume_id, request_id = r.ctx.request_id] {
-        DeleteSnapshot(b, id, volume_id, request_id);
-      });
-      return std::string();
+    Status RevertToSnapshot(const RequestContext&, const HostRevert& r) override {
+      svc_->Run(r.volume_id, [svc = svc_, b = b_, r] { svc->Revert(b, r.volume_id, r.snapshot_id); });
+      return Status::OK();
     }
-    if (r.method == "revert_to_snapshot") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(std::string snapshot_id, args.Str("snapshot_id"));
-      Run(id, [this, b, id, snapshot_id] { Revert(b, id, snapshot_id); });
-      return std::string();
+    // From a scheduler, to the host that holds the volume.
+    Status RetypeVolume(const RequestContext& ctx, const HostRetype& r) override {
+      svc_->Run(r.retype.volume_id, [svc = svc_, b = b_, r, ctx] { svc->Retype(b, r, ctx); });
+      return Status::OK();
     }
-    if (r.method == "retype_volume") {  // from a scheduler, to the host that holds the volume
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      Run(id, [this, b, id, args, ctx = r.ctx] { Retype(b, id, args, ctx); });
-      return std::string();
+    // To the backend the volume moves to.
+    Status MigrateVolumeIn(const RequestContext& ctx, const HostRetype& r) override {
+      svc_->Run(r.retype.volume_id, [svc = svc_, b = b_, r, ctx] { svc->MigrateIn(b, r, ctx); });
+      return Status::OK();
     }
-    if (r.method == "migrate_volume_in") {  // to the backend the volume moves to
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      Run(id, [this, b, id, args, ctx = r.ctx] { MigrateIn(b, id, args, ctx); });
-      return std::string();
-    }
-    if (r.method == "read_chunk") {  // a destination host pulls a migrating volume's data
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      CINDER_ASSIGN_OR_RETURN(int64_t offset, args.Int("offset"));
-      auto v = store_->GetVolume(id, std::nullopt);
-      if (!v.ok() || v->status != "retyping" || !OnBackend(b, v->host)) {
-        return FailedPrecondition("volume " + id + " is not migrating from " + b->host);
-      }
-      CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(b->driver->LocalPath(id), offset));
-      return rpc::Args().Set("offset", c.offset).Set("eof", int64_t{c.eof ? 1 : 0}).Set("data", c.data).Encode();
-    }
-    if (r.method == "delete_migrated") {  // the volume moved to another host: its old data goes
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      Run(id, [this, b, id] {
-        auto v = store_->GetVolume(id, std::nullopt);
+    // The volume moved to another host: its old data goes.
+    Status DeleteMigrated(const RequestContext&, const VolumeRef& r) override {
+      svc_->Run(r.volume_id, [svc = svc_, b = b_, id = r.volume_id] {
+        auto v = svc->store_->GetVolume(id, std::nullopt);
         if (v.ok() && !OnBackend(b, v->host)) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
-        Changed();
+        svc->Changed();
       });
-      return std::string();
+      return Status::OK();
     }
-    if (r.method == "capacity") {  // an extend checks the room its volume's backend has
+    // A destination host pulls a migrating volume's data.
+    Result<ChunkReply> ReadChunk(const RequestContext&, const ChunkRequest& r) override {
+      auto v = svc_->store_->GetVolume(r.volume_id, std::nullopt);
+      if (!v.ok() || v->status != vs::kRetyping || !OnBackend(b_, v->host)) {
+        return FailedPrecondition("volume " + r.volume_id + " is not migrating from " + b_->host);
+      }
+      CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(b_->driver->LocalPath(r.volume_id), r.offset));
+      return ChunkReply{c.offset, c.eof, rpc::Bytes{std::move(c.data)}};
+    }
+    // An extend checks the room its volume's backend has.
+    Result<CapacityReply> Capacity(const RequestContext&) override {
       BackendCapacity cap;
       CINDER_RETURN_IF_ERROR(DriverCall([&]() -> Status {
-        auto c = b->driver->GetCapacity();
+        auto c = b_->driver->GetCapacity();
         if (!c.ok()) return c.status();
         cap = *c;
         return Status::OK();
       }));
-      return rpc::Args().Set("total", cap.total_capacity_gb).Set("free", cap.free_capacity_gb).Encode();
+      return CapacityReply{cap.total_capacity_gb, cap.free_capacity_gb};
     }
-    if (r.method == "local_path") {
-      CINDER_ASSIGN_OR_RETURN(std::string id, args.Str("id"));
-      return rpc::Args().Set("path", b->driver->LocalPath(id)).Encode();
+    Result<LocalPathReply> LocalPath(const RequestContext&, const VolumeRef& r) override {
+      return LocalPathReply{b_->driver->LocalPath(r.volume_id)};
     }
-    return Unimplemented("cinder-volume has no method " + r.method);
+
+   private:
+    VolumeServiceImpl* svc_;
+    Backend* b_;
+  };
+
+  // Grows a volume that waits for this host in "extending" (the API may have given up on it).
+  void Extend(Backend* b, const HostExtendVolume& r, const std::string& request_id) {
+    const std::string& id = r.volume_id;
+    auto v = Mine(b, id, vs::kExtending);
+    if (!v) return;
+    Status st = DriverCall([&] { return b->driver->ExtendVolume(id, r.new_size); });
+    if (st.ok()) {
+      WriteBack(id, [&] {
+        return store_->CasVolumeStatusCommit(id, {vs::kExtending}, vs::kAvailable,
+                                             {{"size", std::to_string(r.new_size)}, {"previous_status", std::nullopt}},
+                                             r.reservations);
+      });
+    } else {
+      WriteBack(id, [&]() -> Result<bool> {
+        Status rolled = store_->RollbackQuota(r.reservations);
+        if (!rolled.ok()) return rolled;
+        return true;
+      });
+      std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
+      bool recorded = false;
+      WriteBack(id, [&]() -> Result<bool> {
+        auto cas = store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending);
+        if (cas.ok()) recorded = *cas;
+        return cas;
+      });
+      if (recorded) Tell(*v, request_id, mf::kExtendVolume, mf::kDriverFailedExtend);
+    }
+    Changed();
   }
 
   // Whether the volume is on this backend and in `status` (a request that arrives after the
@@ -310,8 +305,8 @@ class VolumeServiceImpl : public VolumeService {
            pool_host[b->host.size()] == '#';
   }
 
-  void Create(Backend* b, const std::string& id, int64_t size, const RequestContext& ctx, int64_t attempt,
-              const rpc::Args& placement) {
+  void Create(Backend* b, int64_t size, const RequestContext& ctx, const PlacementRequest& placement) {
+    const std::string& id = placement.volume_id;
     auto v = Mine(b, id, vs::kCreating);
     if (!v) return;
     Status st = DriverCall([&] {
@@ -322,7 +317,7 @@ class VolumeServiceImpl : public VolumeService {
     if (!st.ok()) {
       std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
       Tell(*v, ctx.request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
-      if (attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, attempt, placement)) return;
+      if (placement.attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, placement)) return;
     }
     bool recorded = false;
     WriteBack(id, [&]() -> Result<bool> {
@@ -342,22 +337,16 @@ class VolumeServiceImpl : public VolumeService {
   // Cinder's OnFailureRescheduleTask: the volume leaves this pool (still creating) and goes
   // back to the schedulers for another one, with the pools tried so far. False when it could
   // not be sent (it then fails here).
-  bool Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, int64_t attempt,
-                  const rpc::Args& placement) {
+  bool Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, const PlacementRequest& placement) {
     (void)DriverCall([&] { return b->driver->DeleteVolume(v.id); });  // whatever the failure left
     auto released = store_->ReleaseClaim(v.id, v.host);
     if (!released.ok() || !*released) return false;
-    RpcRequest req;
-    req.ctx = ctx;
-    req.method = "create_volume";
-    rpc::Args out;
-    out.Set("id", v.id).Set("attempt", attempt + 1);
-    for (const char* key : {"tried", "hint.same_host", "hint.different_host", "hint.query", "qos_specs",
-                            "resource_backend"}) {
-      if (auto val = placement.Str(key); val.ok()) out.Set(key, *val);
-    }
-    req.args = out.Encode();
-    Status st = transport_->Cast(kSchedulerTopic, req, std::chrono::milliseconds(3000));
+    // With the pools tried and the hints; the volume and its type are read afresh.
+    PlacementRequest again = placement;
+    ++again.attempt;
+    again.volume.reset();
+    again.extra_specs.reset();
+    Status st = schedulers_.CreateVolume(ctx, again);
     Changed();
     if (st.ok()) return true;
     std::cerr << "cinder-volume: cannot reschedule volume " << v.id << ": " << st.ToString() << "\n";
@@ -399,8 +388,8 @@ class VolumeServiceImpl : public VolumeService {
       return accepted_.count(volume_id) == 0;
     };
     for (const auto& b : backends_) {
-      auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting, "retyping",
-                                                           "reverting"});
+      auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting, vs::kRetyping,
+                                                           vs::kReverting});
       if (stuck.ok()) {
         for (const auto& v : *stuck) {
           if (!orphaned(v.id, v.created_at, v.updated_at)) continue;
@@ -408,12 +397,12 @@ class VolumeServiceImpl : public VolumeService {
                     << " with no work for it here; repairing it\n";
           if (v.status == vs::kDeleting) {
             Delete(b.get(), v.id);
-          } else if (v.status == "retyping") {
+          } else if (v.status == vs::kRetyping) {
             // Its scheduler or destination went away (a copy in progress elsewhere keeps the
             // volume's updated_at fresh): it stays what and where it is.
-            (void)store_->RestorePreviousStatus(v.id, "retyping", v.host);
-          } else if (v.status == "reverting") {
-            (void)store_->CasVolumeStatus(v.id, {"reverting"}, vs::kError, {}, v.host);
+            (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+          } else if (v.status == vs::kReverting) {
+            (void)store_->CasVolumeStatus(v.id, {vs::kReverting}, vs::kError, {}, v.host);
           } else {
             (void)FailInterrupted(v);
           }
@@ -433,7 +422,7 @@ class VolumeServiceImpl : public VolumeService {
           Run(volume_id, [this, backend, id, volume_id] { DeleteSnapshot(backend, id, volume_id, ""); });
         } else {
           auto v = store_->GetVolume(sn.volume_id, std::nullopt);
-          if (!v.ok() || v->status != "reverting") {
+          if (!v.ok() || v->status != vs::kReverting) {
             (void)store_->CasSnapshotStatus(sn.id, {ss::kRestoring}, ss::kAvailable);
           }
         }
@@ -496,54 +485,47 @@ class VolumeServiceImpl : public VolumeService {
   // the file driver's revert is all or nothing, so its data is then as before), the snapshot
   // back to available.
   void Revert(Backend* b, const std::string& id, const std::string& snapshot_id) {
-    auto v = Mine(b, id, "reverting");
+    auto v = Mine(b, id, vs::kReverting);
     if (!v) return;
     Status st = DriverCall([&] { return b->driver->RevertToSnapshot(id, snapshot_id, v->size); });
     if (!st.ok()) std::cerr << "cinder-volume: revert of volume " << id << " failed: " << st.ToString() << "\n";
-    WriteBack(id, [&] { return store_->CasVolumeStatus(id, {"reverting"}, st.ok() ? vs::kAvailable : vs::kError); });
+    WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kReverting}, st.ok() ? vs::kAvailable : vs::kError); });
     WriteBack(snapshot_id, [&] { return store_->CasSnapshotStatus(snapshot_id, {ss::kRestoring}, ss::kAvailable); });
     Changed();
   }
 
   // Retype, on the host that holds the volume: the new type is recorded when the volume stays
   // on its pool; otherwise the destination backend takes it over (MigrateIn).
-  void Retype(Backend* b, const std::string& id, const rpc::Args& args, const RequestContext& ctx) {
-    auto v = Mine(b, id, "retyping");
+  void Retype(Backend* b, const HostRetype& r, const RequestContext& ctx) {
+    const std::string& id = r.retype.volume_id;
+    auto v = Mine(b, id, vs::kRetyping);
     if (!v) return;
-    auto dest = args.Str("dest_host");
-    auto type_id = args.Str("new_type_id");
-    if (!dest.ok() || !type_id.ok()) return FailRetype(*v, args, "malformed retype request");
-    if (*dest == v->host) {
+    if (r.dest_host == v->host) {
       WriteBack(id, [&] {
-        return store_->CasVolumeStatusCommit(id, {"retyping"}, PreviousStatus(args),
-                                             {{"volume_type_id", *type_id}, {"previous_status", std::nullopt}},
-                                             Reservations(args));
+        return store_->CasVolumeStatusCommit(id, {vs::kRetyping}, PreviousStatus(r.retype),
+                                             {{"volume_type_id", r.retype.new_type_id}, {"previous_status", std::nullopt}},
+                                             r.retype.reservations);
       });
       return;
     }
-    RpcRequest req;
-    req.ctx = ctx;
-    req.method = "migrate_volume_in";
-    rpc::Args out = args;
-    out.Set("source_host", v->host);
-    req.args = out.Encode();
-    Status st = transport_->Cast(VolumeTopic(dest->substr(0, dest->find('#'))), req, std::chrono::milliseconds(3000));
-    if (!st.ok()) FailRetype(*v, args, "the destination " + *dest + " did not take the volume: " + st.message());
+    HostRetype out = r;
+    out.source_host = v->host;
+    Status st = hosts_.MigrateVolumeIn(ctx, r.dest_host, out);
+    if (!st.ok()) FailRetype(*v, r.retype, "the destination " + r.dest_host + " did not take the volume: " + st.message());
   }
 
   // Retype with migration, on the destination backend: a copy of the volume's data is made here
   // (from the source's local path on this host, else pulled over RPC from the source's host),
   // then the volume moves here, with its new type, in one compare-and-swap; the source's copy
   // is removed afterwards.
-  void MigrateIn(Backend* d, const std::string& id, const rpc::Args& args, const RequestContext& ctx) {
+  void MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx) {
+    const std::string& id = r.retype.volume_id;
+    const RetypeRequest& args = r.retype;
     auto v = store_->GetVolume(id, std::nullopt);
-    auto source_host = args.Str("source_host");
-    auto dest = args.Str("dest_host");
-    auto type_id = args.Str("new_type_id");
-    if (!v.ok() || v->status != "retyping" || !source_host.ok() || v->host != *source_host || !dest.ok() ||
-        !type_id.ok()) {
-      return;
-    }
+    const std::optional<std::string>& source_host = r.source_host;
+    const std::string* dest = &r.dest_host;
+    const std::string* type_id = &r.retype.new_type_id;
+    if (!v.ok() || v->status != vs::kRetyping || !source_host || v->host != *source_host) return;
     const std::string source_backend = source_host->substr(0, source_host->find('#'));
     if (source_backend == d->host) {
       // The data is here already: never replace the live copy with itself.
@@ -564,9 +546,6 @@ class VolumeServiceImpl : public VolumeService {
         if (src_path.empty()) return Unimplemented("the source driver has no local path to copy from");
         return ReplaceWithCopy(src_path, dst_path, bytes).status();
       }
-      RpcRequest req;
-      req.ctx = ctx;
-      req.method = "read_chunk";
       auto touched = std::chrono::steady_clock::now();
       auto pulled = PullVolume(
           [&](int64_t offset) -> Result<VolumeChunk> {
@@ -575,15 +554,11 @@ class VolumeServiceImpl : public VolumeService {
               touched = std::chrono::steady_clock::now();
               (void)store_->UpdateVolume(id, {}, std::nullopt);
             }
-            req.args = rpc::Args().Set("id", id).Set("offset", offset).Encode();
-            CINDER_ASSIGN_OR_RETURN(std::string reply,
-                                    transport_->Call(VolumeTopic(source_backend), req, std::chrono::milliseconds(30000)));
-            CINDER_ASSIGN_OR_RETURN(rpc::Args a, rpc::Args::Decode(reply));
+            CINDER_ASSIGN_OR_RETURN(ChunkReply reply, hosts_.ReadChunk(ctx, source_backend, ChunkRequest{id, offset}));
             VolumeChunk c;
-            CINDER_ASSIGN_OR_RETURN(c.offset, a.Int("offset"));
-            CINDER_ASSIGN_OR_RETURN(int64_t eof, a.Int("eof"));
-            CINDER_ASSIGN_OR_RETURN(c.data, a.Str("data"));
-            c.eof = eof != 0;
+            c.offset = reply.offset;
+            c.eof = reply.eof;
+            c.data = std::move(reply.data.data);
             return c;
           },
           dst_path);
@@ -597,8 +572,8 @@ class VolumeServiceImpl : public VolumeService {
     WriteBack(id, [&]() -> Result<bool> {
       // Only the retype this copy was made for: still on the source, of the type and size copied.
       auto r = store_->CasVolumeStatusCommit(
-          id, {"retyping"}, PreviousStatus(args),
-          {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, Reservations(args),
+          id, {vs::kRetyping}, PreviousStatus(args),
+          {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, args.reservations,
           {{"host", v->host}, {"COALESCE(volume_type_id, '')", v->volume_type_id}, {"size", std::to_string(v->size)}});
       if (r.ok()) moved = *r;
       return r;
@@ -616,7 +591,7 @@ class VolumeServiceImpl : public VolumeService {
       } else {
         (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
         // Still retyping on its source (the volume changed meanwhile): the retype did not happen.
-        if (now.ok() && now->status == "retyping" && now->host == *source_host) {
+        if (now.ok() && now->status == vs::kRetyping && now->host == *source_host) {
           FailRetype(*now, args, "the volume changed while it was being copied");
         }
         Changed();
@@ -626,34 +601,25 @@ class VolumeServiceImpl : public VolumeService {
     if (local_source) {
       (void)DriverCall([&] { return local_source->driver->DeleteVolume(id); });
     } else {
-      RpcRequest req;
-      req.ctx = ctx;
-      req.method = "delete_migrated";
-      req.args = rpc::Args().Set("id", id).Encode();
-      (void)transport_->Cast(VolumeTopic(source_backend), req, std::chrono::milliseconds(3000));
+      (void)hosts_.DeleteMigrated(ctx, source_backend, id);
     }
     Changed();
   }
 
-  static std::string PreviousStatus(const rpc::Args& args) {
-    auto p = args.Str("previous_status");
-    return p.ok() && !p->empty() ? *p : std::string(vs::kAvailable);
-  }
-  static std::vector<std::string> Reservations(const rpc::Args& args) {
-    auto rs = args.Str("reservations");
-    return rs.ok() && !rs->empty() ? Split(*rs, ',') : std::vector<std::string>();
+  static std::string PreviousStatus(const RetypeRequest& r) {
+    return r.previous_status.empty() ? std::string(vs::kAvailable) : r.previous_status;
   }
 
   // The retype did not happen: the volume is as it was, the reservations go back.
-  void FailRetype(const Volume& v, const rpc::Args& args, const std::string& why) {
+  void FailRetype(const Volume& v, const RetypeRequest& args, const std::string& why) {
     std::cerr << "cinder-volume: retype of volume " << v.id << " failed: " << why << "\n";
     bool recorded = false;
     WriteBack(v.id, [&]() -> Result<bool> {
-      auto r = store_->RestorePreviousStatus(v.id, "retyping");
+      auto r = store_->RestorePreviousStatus(v.id, vs::kRetyping);
       if (r.ok()) recorded = *r;
       return r;
     });
-    if (recorded) (void)store_->RollbackQuota(Reservations(args));
+    if (recorded) (void)store_->RollbackQuota(args.reservations);
   }
 
   void TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action, const char* detail) {
@@ -761,18 +727,9 @@ class VolumeServiceImpl : public VolumeService {
       Status st = store_->ReportPools(b->host, records);
       if (!st.ok()) std::cerr << "cinder-volume: cannot record the pools of " << b->host << ": " << st.ToString() << "\n";
       for (const auto& rec : records) {
-        json::Value caps = json::Value::MakeObject();
-        for (const auto& [k, v] : rec.capabilities) caps.Set(k, json::Value(v));
         auto u = usage->find(rec.host);
-        RpcRequest req;
-        req.method = "update_service_capabilities";
-        req.args = rpc::Args()
-                       .Set("host", rec.host)
-                       .Set("backend_host", rec.backend_host)
-                       .Set("capabilities", json::Serialize(caps))
-                       .Set("volume_count", u == usage->end() ? int64_t{0} : u->second.count)
-                       .Encode();
-        (void)transport_->Fanout(kSchedulerTopic, req, std::chrono::milliseconds(2000));
+        (void)schedulers_.UpdateServiceCapabilities(
+            {rec.host, rec.backend_host, rec.capabilities, u == usage->end() ? int64_t{0} : u->second.count});
       }
     }
   }
@@ -808,7 +765,10 @@ class VolumeServiceImpl : public VolumeService {
   Options options_;
   Store* store_;
   Transport* transport_;
+  SchedulerRpc schedulers_;
+  VolumeRpc hosts_;  // other backends' hosts, in a migration
   std::vector<std::unique_ptr<Backend>> backends_;
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;  // one per backend, serving its topic
   ServiceHeartbeat heartbeat_;
   std::mutex report_mu_;
   std::condition_variable report_cv_;

@@ -16,20 +16,6 @@
 
 namespace cinder {
 
-// RPC methods of a volume host (arguments as rpc::Args):
-//   create_volume {id, size, attempt, tried}, extend_volume {id, new_size},
-//   delete_volume {id}                                                         (casts)
-//   capacity {} -> {total, free}, local_path {id} -> {path}                    (calls)
-// and of the schedulers:
-//   update_service_capabilities {host, backend_host, capabilities (JSON), volume_count}
-//                                                   (fanout from every volume host)
-//   create_volume {id, attempt, tried, [volume (JSON), extra_specs (JSON), hint.*]}  (cast:
-//                  from the API, and back from a volume host to reschedule)
-inline std::string VolumeTopic(const std::string& host_at_backend) {
-  return "cinder-volume." + host_at_backend;
-}
-inline constexpr char kSchedulerTopic[] = "cinder-scheduler";
-
 class VolumeService {
  public:
   // Opens the drivers of options.backends, repairs interrupted work, serves the topics,

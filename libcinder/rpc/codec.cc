@@ -1,0 +1,229 @@
+#include "rpc/codec.h"
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "common/json.h"
+
+namespace cinder::rpc {
+
+namespace {
+
+constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string ToBase64(std::string_view in) {
+  std::string out;
+  out.reserve((in.size() + 2) / 3 * 4);
+  size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
+    out += kBase64[n >> 18];
+    out += kBase64[(n >> 12) & 63];
+    out += kBase64[(n >> 6) & 63];
+    out += kBase64[n & 63];
+  }
+  if (i < in.size()) {
+    const bool two = i + 1 < in.size();
+    const uint32_t n = (uint8_t(in[i]) << 16) | (two ? uint8_t(in[i + 1]) << 8 : 0);
+    out += kBase64[n >> 18];
+    out += kBase64[(n >> 12) & 63];
+    out += two ? kBase64[(n >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+bool FromBase64(std::string_view in, std::string* out) {
+  static const auto table = [] {
+    std::array<int8_t, 256> t;
+    t.fill(-1);
+    for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kBase64[i])] = static_cast<int8_t>(i);
+    return t;
+  }();
+  if (in.size() % 4 != 0) return false;
+  out->clear();
+  out->reserve(in.size() / 4 * 3);
+  for (size_t i = 0; i < in.size(); i += 4) {
+    int v[4];
+    int pad = 0;
+    for (int k = 0; k < 4; ++k) {
+      const char c = in[i + k];
+      if (c == '=' && i + 4 == in.size() && k >= 2) {
+        v[k] = 0;
+        ++pad;
+        continue;
+      }
+      if (pad) return false;  // data after padding
+      v[k] = table[static_cast<uint8_t>(c)];
+      if (v[k] < 0) return false;
+    }
+    const uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
+    *out += static_cast<char>(n >> 16);
+    if (pad < 2) *out += static_cast<char>((n >> 8) & 0xff);
+    if (pad < 1) *out += static_cast<char>(n & 0xff);
+  }
+  return true;
+}
+
+}  // namespace
+
+struct Writer::Impl {
+  json::Value root = json::Value::MakeObject();
+  std::vector<json::Value*> stack{&root};
+  json::Value& top() { return *stack.back(); }
+};
+
+Writer::Writer() : impl_(std::make_unique<Impl>()) {}
+Writer::~Writer() = default;
+
+void Writer::operator()(std::string_view key, const std::string& v) { impl_->top().Set(std::string(key), v); }
+void Writer::operator()(std::string_view key, int64_t v) { impl_->top().Set(std::string(key), v); }
+void Writer::operator()(std::string_view key, double v) { impl_->top().Set(std::string(key), v); }
+void Writer::operator()(std::string_view key, bool v) { impl_->top().Set(std::string(key), v); }
+void Writer::operator()(std::string_view key, const Bytes& v) {
+  impl_->top().Set(std::string(key), ToBase64(v.data));
+}
+void Writer::operator()(std::string_view key, const std::vector<std::string>& v) {
+  json::Value a = json::Value::MakeArray();
+  for (const auto& s : v) a.Append(s);
+  impl_->top().Set(std::string(key), std::move(a));
+}
+void Writer::operator()(std::string_view key, const std::map<std::string, std::string>& v) {
+  json::Value o = json::Value::MakeObject();
+  for (const auto& [k, s] : v) o.Set(k, s);
+  impl_->top().Set(std::string(key), std::move(o));
+}
+void Writer::Begin(std::string_view key) {
+  impl_->stack.push_back(&impl_->top().Set(std::string(key), json::Value::MakeObject()));
+}
+void Writer::End() { impl_->stack.pop_back(); }
+std::string Writer::Finish() { return json::Serialize(impl_->root); }
+
+struct Reader::Impl {
+  json::Value root;
+  std::vector<const json::Value*> stack;
+  std::string path;  // "volume." inside a nested message, for error messages
+};
+
+Reader::Reader() : impl_(std::make_unique<Impl>()) {}
+Reader::Reader(Reader&&) noexcept = default;
+Reader::~Reader() = default;
+
+Result<Reader> Reader::Open(std::string_view text) {
+  auto parsed = json::Parse(text);
+  if (!parsed.ok()) return InvalidArgument("malformed RPC message: " + parsed.status().message());
+  if (!parsed->is_object()) return InvalidArgument("malformed RPC message: not a JSON object");
+  Reader r;
+  r.impl_->root = std::move(parsed).value();
+  r.impl_->stack.push_back(&r.impl_->root);
+  return r;
+}
+
+bool Reader::Has(std::string_view key) const {
+  const json::Value* v = impl_->stack.back()->Find(key);
+  return v && !v->is_null();
+}
+
+namespace {
+
+// The member `key` of `top` when it has the type `ok` accepts; else records why in `status`.
+template <class Pred>
+const json::Value* Member(const json::Value* top, const std::string& path, std::string_view key, Status* status,
+                          const char* type, Pred ok) {
+  if (!status->ok()) return nullptr;
+  const json::Value* v = top->Find(key);
+  if (!v) {
+    *status = InvalidArgument("malformed RPC message: field '" + path + std::string(key) + "' is missing");
+    return nullptr;
+  }
+  if (!ok(*v)) {
+    *status = InvalidArgument("malformed RPC message: field '" + path + std::string(key) + "' is not " + type);
+    return nullptr;
+  }
+  return v;
+}
+
+}  // namespace
+
+void Reader::operator()(std::string_view key, std::string& v) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "a string",
+                      [](const json::Value& j) { return j.is_string(); })) {
+    v = m->as_string();
+  }
+}
+void Reader::operator()(std::string_view key, int64_t& v) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "an integer",
+                      [](const json::Value& j) { return j.is_int(); })) {
+    v = m->as_int();
+  }
+}
+void Reader::operator()(std::string_view key, int& v) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "a 32-bit integer", [](const json::Value& j) {
+        return j.is_int() && j.as_int() >= INT32_MIN && j.as_int() <= INT32_MAX;
+      })) {
+    v = static_cast<int>(m->as_int());
+  }
+}
+void Reader::operator()(std::string_view key, double& v) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "a number",
+                      [](const json::Value& j) { return j.is_number(); })) {
+    v = m->as_double();
+  }
+}
+void Reader::operator()(std::string_view key, bool& v) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "a boolean",
+                      [](const json::Value& j) { return j.is_bool(); })) {
+    v = m->as_bool();
+  }
+}
+void Reader::operator()(std::string_view key, Bytes& v) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "base64 data", [](const json::Value& j) {
+        return j.is_string();
+      })) {
+    if (!FromBase64(m->as_string(), &v.data)) {
+      status_ = InvalidArgument("malformed RPC message: field '" + impl_->path + std::string(key) +
+                                "' is not base64 data");
+    }
+  }
+}
+void Reader::operator()(std::string_view key, std::vector<std::string>& v) {
+  auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "a list of strings", [](const json::Value& j) {
+    if (!j.is_array()) return false;
+    for (const auto& e : j.as_array()) {
+      if (!e.is_string()) return false;
+    }
+    return true;
+  });
+  if (!m) return;
+  v.clear();
+  for (const auto& e : m->as_array()) v.push_back(e.as_string());
+}
+void Reader::operator()(std::string_view key, std::map<std::string, std::string>& v) {
+  auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "an object of strings", [](const json::Value& j) {
+    if (!j.is_object()) return false;
+    for (const auto& [k, e] : j.as_object()) {
+      if (!e.is_string()) return false;
+    }
+    return true;
+  });
+  if (!m) return;
+  v.clear();
+  for (const auto& [k, e] : m->as_object()) v[k] = e.as_string();
+}
+bool Reader::Begin(std::string_view key) {
+  auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "an object",
+                  [](const json::Value& j) { return j.is_object(); });
+  if (!m) return false;
+  impl_->stack.push_back(m);
+  impl_->path += std::string(key) + ".";
+  return true;
+}
+void Reader::End() {
+  impl_->stack.pop_back();
+  std::string& p = impl_->path;  // "a.b." -> "a."
+  const size_t dot = p.size() >= 2 ? p.rfind('.', p.size() - 2) : std::string::npos;
+  p.resize(dot == std::string::npos ? 0 : dot + 1);
+}
+
+}  // namespace cinder::rpc

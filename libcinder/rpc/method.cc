@@ -1,0 +1,14 @@
+#include "rpc/method.h"
+
+namespace cinder::rpc {
+
+Result<std::string> Dispatcher::Dispatch(const RpcRequest& request) const {
+  auto it = handlers_.find(request.method);
+  if (it == handlers_.end()) {
+    return Unimplemented(service_ + " has no method " + request.method + " (RPC version " +
+                         std::to_string(kRpcVersion) + ")");
+  }
+  return it->second(request);
+}
+
+}  // namespace cinder::rpc

@@ -1,0 +1,43 @@
+#include "scheduler/scheduler_rpc.h"
+
+#include <memory>
+
+#include "rpc/method.h"
+#include "rpc/topics.h"
+
+namespace cinder {
+
+namespace {
+
+constexpr rpc::Method<PlacementRequest> kCreateVolume{"create_volume"};
+constexpr rpc::Method<RetypeRequest> kRetypeVolume{"retype_volume"};
+constexpr rpc::Method<CapabilitiesReport> kUpdateServiceCapabilities{"update_service_capabilities"};
+
+}  // namespace
+
+Status SchedulerRpc::CreateVolume(const RequestContext& ctx, const PlacementRequest& request,
+                                  std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::kSchedulerTopic, kCreateVolume, ctx, request, timeout);
+}
+
+Status SchedulerRpc::RetypeVolume(const RequestContext& ctx, const RetypeRequest& request,
+                                  std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::kSchedulerTopic, kRetypeVolume, ctx, request, timeout);
+}
+
+Result<int> SchedulerRpc::UpdateServiceCapabilities(const CapabilitiesReport& report,
+                                                    std::chrono::milliseconds timeout) {
+  return rpc::Fanout(*transport_, rpc::kSchedulerTopic, kUpdateServiceCapabilities, RequestContext(), report,
+                     timeout);
+}
+
+RpcHandler SchedulerRpcHandler(SchedulerRpcServer* server) {
+  auto d = std::make_shared<rpc::Dispatcher>(rpc::kSchedulerTopic);
+  d->On(kCreateVolume, [server](const RequestContext& ctx, PlacementRequest r) { return server->CreateVolume(ctx, r); })
+      .On(kRetypeVolume, [server](const RequestContext& ctx, RetypeRequest r) { return server->RetypeVolume(ctx, r); })
+      .On(kUpdateServiceCapabilities,
+          [server](const RequestContext& ctx, CapabilitiesReport r) { return server->UpdateServiceCapabilities(ctx, r); });
+  return rpc::Dispatcher::Serve(std::move(d));
+}
+
+}  // namespace cinder

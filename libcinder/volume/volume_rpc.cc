@@ -1,0 +1,112 @@
+#include "volume/volume_rpc.h"
+
+#include <memory>
+
+#include "rpc/method.h"
+#include "rpc/topics.h"
+
+namespace cinder {
+
+namespace {
+
+using rpc::Empty;
+using rpc::Method;
+
+constexpr Method<HostCreateVolume> kCreateVolume{"create_volume"};
+constexpr Method<HostExtendVolume> kExtendVolume{"extend_volume"};
+constexpr Method<VolumeRef> kDeleteVolume{"delete_volume"};
+constexpr Method<SnapshotRef> kCreateSnapshot{"create_snapshot"};
+constexpr Method<SnapshotRef> kDeleteSnapshot{"delete_snapshot"};
+constexpr Method<HostRevert> kRevertToSnapshot{"revert_to_snapshot"};
+constexpr Method<HostRetype> kRetypeVolume{"retype_volume"};
+constexpr Method<HostRetype> kMigrateVolumeIn{"migrate_volume_in"};
+constexpr Method<VolumeRef> kDeleteMigrated{"delete_migrated"};
+constexpr Method<ChunkRequest, ChunkReply> kReadChunk{"read_chunk"};
+constexpr Method<Empty, CapacityReply> kCapacity{"capacity"};
+constexpr Method<VolumeRef, LocalPathReply> kLocalPath{"local_path"};
+
+}  // namespace
+
+Status VolumeRpc::CreateVolume(const RequestContext& ctx, const std::string& backend_host, int64_t size,
+                               const PlacementRequest& placement, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kCreateVolume, ctx, HostCreateVolume{size, placement},
+                   timeout);
+}
+
+Status VolumeRpc::RetypeVolume(const RequestContext& ctx, const std::string& backend_host,
+                               const RetypeRequest& retype, const std::string& dest_host,
+                               std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kRetypeVolume, ctx,
+                   HostRetype{retype, dest_host, std::nullopt}, timeout);
+}
+
+Status VolumeRpc::ExtendVolume(const RequestContext& ctx, const std::string& backend_host,
+                               const HostExtendVolume& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kExtendVolume, ctx, request, timeout);
+}
+
+Status VolumeRpc::DeleteVolume(const RequestContext& ctx, const std::string& backend_host,
+                               const std::string& volume_id, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteVolume, ctx, VolumeRef{volume_id}, timeout);
+}
+
+Status VolumeRpc::CreateSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                 const SnapshotRef& snapshot, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kCreateSnapshot, ctx, snapshot, timeout);
+}
+
+Status VolumeRpc::DeleteSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                 const SnapshotRef& snapshot, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteSnapshot, ctx, snapshot, timeout);
+}
+
+Status VolumeRpc::RevertToSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                   const HostRevert& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kRevertToSnapshot, ctx, request, timeout);
+}
+
+Status VolumeRpc::MigrateVolumeIn(const RequestContext& ctx, const std::string& backend_host,
+                                  const HostRetype& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kMigrateVolumeIn, ctx, request, timeout);
+}
+
+Status VolumeRpc::DeleteMigrated(const RequestContext& ctx, const std::string& backend_host,
+                                 const std::string& volume_id, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteMigrated, ctx, VolumeRef{volume_id}, timeout);
+}
+
+Result<ChunkReply> VolumeRpc::ReadChunk(const RequestContext& ctx, const std::string& backend_host,
+                                        const ChunkRequest& request, std::chrono::milliseconds timeout) {
+  return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kReadChunk, ctx, request, timeout);
+}
+
+Result<CapacityReply> VolumeRpc::Capacity(const RequestContext& ctx, const std::string& backend_host,
+                                          std::chrono::milliseconds timeout) {
+  return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kCapacity, ctx, Empty{}, timeout);
+}
+
+Result<std::string> VolumeRpc::LocalPath(const RequestContext& ctx, const std::string& backend_host,
+                                         const std::string& volume_id, std::chrono::milliseconds timeout) {
+  CINDER_ASSIGN_OR_RETURN(LocalPathReply reply, rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kLocalPath,
+                                                          ctx, VolumeRef{volume_id}, timeout));
+  return reply.path;
+}
+
+RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
+  auto d = std::make_shared<rpc::Dispatcher>("cinder-volume");
+  d->On(kCreateVolume, [s](const RequestContext& c, HostCreateVolume r) { return s->CreateVolume(c, r); })
+      .On(kExtendVolume, [s](const RequestContext& c, HostExtendVolume r) { return s->ExtendVolume(c, r); })
+      .On(kDeleteVolume, [s](const RequestContext& c, VolumeRef r) { return s->DeleteVolume(c, r); })
+      .On(kCreateSnapshot, [s](const RequestContext& c, SnapshotRef r) { return s->CreateSnapshot(c, r); })
+      .On(kDeleteSnapshot, [s](const RequestContext& c, SnapshotRef r) { return s->DeleteSnapshot(c, r); })
+      .On(kRevertToSnapshot, [s](const RequestContext& c, HostRevert r) { return s->RevertToSnapshot(c, r); })
+      .On(kRetypeVolume, [s](const RequestContext& c, HostRetype r) { return s->RetypeVolume(c, r); })
+      .On(kMigrateVolumeIn, [s](const RequestContext& c, HostRetype r) { return s->MigrateVolumeIn(c, r); })
+      .On(kDeleteMigrated, [s](const RequestContext& c, VolumeRef r) { return s->DeleteMigrated(c, r); })
+      .On(kReadChunk, [s](const RequestContext& c, ChunkRequest r) { return s->ReadChunk(c, r); })
+      .On(kCapacity, [s](const RequestContext& c, Empty) { return s->Capacity(c); })
+      .On(kLocalPath, [s](const RequestContext& c, VolumeRef r) { return s->LocalPath(c, r); });
+  return rpc::Dispatcher::Serve(std::move(d));
+}
+
+}  // namespace cinder

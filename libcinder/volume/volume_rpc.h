@@ -1,0 +1,191 @@
+// The volume hosts' RPC interface (Cinder's volume/rpcapi.py): the messages, VolumeRpc to
+// send them to the host of a backend, and VolumeRpcServer for the service that answers them.
+// Every method takes the backend's host (host@backend; a pool's host@backend#pool is accepted
+// and the pool dropped).
+#ifndef CINDER_VOLUME_VOLUME_RPC_H_
+#define CINDER_VOLUME_VOLUME_RPC_H_
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cinder/context.h"
+#include "cinder/status.h"
+#include "cinder/transport.h"
+#include "rpc/codec.h"
+#include "scheduler/scheduler_rpc.h"
+
+namespace cinder {
+
+// create_volume: the scheduler's placement, for the host to create and, should the driver
+// fail, to send back for another attempt.
+struct HostCreateVolume {
+  int64_t size = 0;
+  PlacementRequest placement;
+  template <class V>
+  void Fields(V& v) {
+    v("size", size);
+    v("placement", placement);
+  }
+};
+
+struct VolumeRef {  // delete_volume, local_path, delete_migrated
+  std::string volume_id;
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+  }
+};
+
+struct HostExtendVolume {
+  std::string volume_id;
+  int64_t new_size = 0;
+  std::vector<std::string> reservations;  // committed when the driver has grown it
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("new_size", new_size);
+    v("reservations", reservations);
+  }
+};
+
+struct SnapshotRef {  // create_snapshot, delete_snapshot
+  std::string snapshot_id;
+  std::string volume_id;
+  template <class V>
+  void Fields(V& v) {
+    v("snapshot_id", snapshot_id);
+    v("volume_id", volume_id);
+  }
+};
+
+struct HostRevert {
+  std::string volume_id;
+  std::string snapshot_id;
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("snapshot_id", snapshot_id);
+  }
+};
+
+// retype_volume (to the volume's host) and migrate_volume_in (to the destination backend,
+// with the pool the volume is on now as `source_host`).
+struct HostRetype {
+  RetypeRequest retype;
+  std::string dest_host;                   // host@backend#pool
+  std::optional<std::string> source_host;  // host@backend#pool; migrate_volume_in only
+  template <class V>
+  void Fields(V& v) {
+    v("retype", retype);
+    v("dest_host", dest_host);
+    v("source_host", source_host);
+  }
+};
+
+struct ChunkRequest {  // read_chunk: a destination pulls a migrating volume's data
+  std::string volume_id;
+  int64_t offset = 0;
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("offset", offset);
+  }
+};
+
+struct ChunkReply {
+  int64_t offset = 0;  // where `data` starts (holes before it are skipped)
+  bool eof = false;
+  rpc::Bytes data;
+  template <class V>
+  void Fields(V& v) {
+    v("offset", offset);
+    v("eof", eof);
+    v("data", data);
+  }
+};
+
+struct CapacityReply {
+  double total_gb = 0;
+  double free_gb = 0;
+  template <class V>
+  void Fields(V& v) {
+    v("total", total_gb);
+    v("free", free_gb);
+  }
+};
+
+struct LocalPathReply {
+  std::string path;  // empty when the driver has none
+  template <class V>
+  void Fields(V& v) {
+    v("path", path);
+  }
+};
+
+// Sends to volume hosts. Casts return once the host accepted the work (Unavailable when it did
+// not within the timeout); calls wait for its reply. Safe for concurrent use; `transport`
+// must outlive it.
+class VolumeRpc : public VolumeHostClient {
+ public:
+  static constexpr std::chrono::milliseconds kCastTimeout{3000};
+  static constexpr std::chrono::milliseconds kCallTimeout{30000};
+
+  explicit VolumeRpc(Transport* transport) : transport_(transport) {}
+
+  Status CreateVolume(const RequestContext& ctx, const std::string& backend_host, int64_t size,
+                      const PlacementRequest& placement, std::chrono::milliseconds timeout) override;
+  Status RetypeVolume(const RequestContext& ctx, const std::string& backend_host, const RetypeRequest& retype,
+                      const std::string& dest_host, std::chrono::milliseconds timeout) override;
+  Status ExtendVolume(const RequestContext& ctx, const std::string& backend_host, const HostExtendVolume& request,
+                      std::chrono::milliseconds timeout = kCastTimeout);
+  Status DeleteVolume(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
+                      std::chrono::milliseconds timeout = kCastTimeout);
+  Status CreateSnapshot(const RequestContext& ctx, const std::string& backend_host, const SnapshotRef& snapshot,
+                        std::chrono::milliseconds timeout = kCastTimeout);
+  Status DeleteSnapshot(const RequestContext& ctx, const std::string& backend_host, const SnapshotRef& snapshot,
+                        std::chrono::milliseconds timeout = kCastTimeout);
+  Status RevertToSnapshot(const RequestContext& ctx, const std::string& backend_host, const HostRevert& request,
+                          std::chrono::milliseconds timeout = kCastTimeout);
+  Status MigrateVolumeIn(const RequestContext& ctx, const std::string& backend_host, const HostRetype& request,
+                         std::chrono::milliseconds timeout = kCastTimeout);
+  Status DeleteMigrated(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
+                        std::chrono::milliseconds timeout = kCastTimeout);
+  Result<ChunkReply> ReadChunk(const RequestContext& ctx, const std::string& backend_host,
+                               const ChunkRequest& request, std::chrono::milliseconds timeout = kCallTimeout);
+  Result<CapacityReply> Capacity(const RequestContext& ctx, const std::string& backend_host,
+                                 std::chrono::milliseconds timeout = kCallTimeout);
+  Result<std::string> LocalPath(const RequestContext& ctx, const std::string& backend_host,
+                                const std::string& volume_id, std::chrono::milliseconds timeout = kCallTimeout);
+
+ private:
+  Transport* transport_;
+};
+
+// What the host of one backend serves. Casts return once the work is queued; called on the
+// transport's threads.
+class VolumeRpcServer {
+ public:
+  virtual ~VolumeRpcServer() = default;
+  virtual Status CreateVolume(const RequestContext& ctx, const HostCreateVolume& request) = 0;
+  virtual Status ExtendVolume(const RequestContext& ctx, const HostExtendVolume& request) = 0;
+  virtual Status DeleteVolume(const RequestContext& ctx, const VolumeRef& request) = 0;
+  virtual Status CreateSnapshot(const RequestContext& ctx, const SnapshotRef& request) = 0;
+  virtual Status DeleteSnapshot(const RequestContext& ctx, const SnapshotRef& request) = 0;
+  virtual Status RevertToSnapshot(const RequestContext& ctx, const HostRevert& request) = 0;
+  virtual Status RetypeVolume(const RequestContext& ctx, const HostRetype& request) = 0;
+  virtual Status MigrateVolumeIn(const RequestContext& ctx, const HostRetype& request) = 0;
+  virtual Status DeleteMigrated(const RequestContext& ctx, const VolumeRef& request) = 0;
+  virtual Result<ChunkReply> ReadChunk(const RequestContext& ctx, const ChunkRequest& request) = 0;
+  virtual Result<CapacityReply> Capacity(const RequestContext& ctx) = 0;
+  virtual Result<LocalPathReply> LocalPath(const RequestContext& ctx, const VolumeRef& request) = 0;
+};
+
+// The transport handler of one backend's topic, dispatching to `server` (which must outlive it).
+RpcHandler VolumeRpcHandler(VolumeRpcServer* server);
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_VOLUME_RPC_H_
