@@ -43,6 +43,10 @@ struct Options {
   int rpc_port = 0;                          // the port of this process's RPC socket; 0: a free one
   int report_interval = 10;                  // seconds between service heartbeats
   int service_down_time = 60;                // a service unheard for this long is down
+  // Logging (oslo.log's option names).
+  std::string log_file;                      // a file to log to, under log_dir when relative
+  std::string log_dir;                       // without log_file: <log_dir>/<daemon>.log
+  bool use_stderr = true;                    // also to stderr (always, when there is no file)
   // Scheduling (Cinder's option names and defaults).
   std::vector<std::string> scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter",
                                                         "CapabilitiesFilter"};
@@ -68,7 +72,7 @@ struct Options {
   bool use_default_quota_class = true;
   int64_t reservation_expire = 86400;        // seconds until a reservation is rolled back
   bool no_snapshot_gb_quota = false;         // snapshots do not count against gigabytes
-  bool debug = false;
+  bool debug = false;                        // also debug lines (each API request, ...)
   // [database]
   std::string database_connection;           // default: sqlite:///<state_path>/cinder.sqlite
   // One entry per name in enabled_backends, in order. Default: one "file" backend.

@@ -1,8 +1,10 @@
 #include "api/router.h"
 
+#include <chrono>
 #include <set>
 
 #include "common/json_writer.h"
+#include "common/log.h"
 #include "common/util.h"
 
 namespace cinder::api {
@@ -46,6 +48,8 @@ ApiResponse Router::Versions(const ApiRequest& req, int status) {
 
 ApiResponse Router::Handle(ApiRequest& req) {
   req.ctx.request_id = "req-" + NewUuid();
+  log::ScopedRequestId scoped(req.ctx.request_id);  // every line logged for this request
+  const auto started = std::chrono::steady_clock::now();
   ApiResponse resp;
   bool versioned = false;
   try {
@@ -71,6 +75,7 @@ ApiResponse Router::Handle(ApiRequest& req) {
       }
     }
   } catch (const std::exception& e) {
+    CINDER_LOG(kError, "cinder-api") << req.method << " " << req.path << " raised: " << e.what();
     resp = Fault(500, std::string("The server has either erred or is incapable of performing the "
                                   "requested operation. (") + e.what() + ")");
   }
@@ -80,6 +85,10 @@ ApiResponse Router::Handle(ApiRequest& req) {
   }
   resp.headers.emplace_back("x-openstack-request-id", req.ctx.request_id);
   resp.headers.emplace_back("x-compute-request-id", req.ctx.request_id);
+  // The request line only (never its headers or body, which may carry tokens and keys).
+  CINDER_LOG(kDebug, "cinder-api") << '"' << req.method << " " << req.path << "\" status: " << resp.status
+                                   << " len: " << resp.body.size() << " time: "
+                                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return resp;
 }
 

@@ -6,6 +6,8 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "common/log.h"
+
 namespace po = boost::program_options;
 
 namespace cinder {
@@ -53,9 +55,19 @@ int DaemonMain(const char* name, const char* what, const std::vector<std::string
   // back to the system when freed, and threads share two malloc arenas.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   mallopt(M_ARENA_MAX, 2);
+  log::LogOptions lo;
+  lo.debug = options->debug;
+  lo.log_file = options->log_file;
+  lo.log_dir = options->log_dir;
+  lo.use_stderr = options->use_stderr;
+  lo.binary = name;
+  if (Status logging = log::Configure(lo); !logging.ok()) {
+    std::cerr << name << ": " << logging.message() << "\n";
+    return 2;
+  }
   Status st = run(*options);
   if (!st.ok()) {
-    std::cerr << name << ": " << st.message() << "\n";
+    CINDER_LOG(kError, name) << st.message();
     return 1;
   }
   return 0;

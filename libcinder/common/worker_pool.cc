@@ -1,6 +1,6 @@
 #include "common/worker_pool.h"
 
-#include <iostream>
+#include "common/log.h"
 
 namespace cinder {
 
@@ -19,7 +19,23 @@ WorkerPool::~WorkerPool() {
   for (auto& w : workers_) w->thread.join();
 }
 
+namespace {
+
+// The task runs under the request id of the thread that submitted it, so that its log lines
+// say which request it serves.
+std::function<void()> WithRequestId(std::function<void()> task) {
+  const std::string& id = log::CurrentRequestId();
+  if (id.empty()) return task;
+  return [id, task = std::move(task)] {
+    log::ScopedRequestId scoped(id);
+    task();
+  };
+}
+
+}  // namespace
+
 void WorkerPool::Submit(const std::string& key, std::function<void()> task) {
+  task = WithRequestId(std::move(task));
   Worker* w = workers_[std::hash<std::string>{}(key) % workers_.size()].get();
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -30,6 +46,7 @@ void WorkerPool::Submit(const std::string& key, std::function<void()> task) {
 }
 
 void WorkerPool::SubmitAny(std::function<void()> task) {
+  task = WithRequestId(std::move(task));
   {
     std::lock_guard<std::mutex> l(mu_);
     shared_.push_back(std::move(task));
@@ -55,9 +72,9 @@ void WorkerPool::Loop(Worker* w) {
     try {
       task();
     } catch (const std::exception& e) {  // a task must not take the process down
-      std::cerr << "cinder: a background task failed: " << e.what() << "\n";
+      CINDER_LOG(kError, "cinder") << "a background task failed: " << e.what();
     } catch (...) {
-      std::cerr << "cinder: a background task failed\n";
+      CINDER_LOG(kError, "cinder") << "a background task failed";
     }
     l.lock();
     if (--pending_ == 0) idle_cv_.notify_all();

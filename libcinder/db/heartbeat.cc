@@ -1,7 +1,8 @@
 #include "db/heartbeat.h"
 
 #include <chrono>
-#include <iostream>
+
+#include "common/log.h"
 
 namespace cinder {
 
@@ -32,8 +33,7 @@ void ServiceHeartbeat::Loop() {
     for (const auto& [host, binary] : services) {
       auto r = store_->Heartbeat(host, binary);
       if (!r.ok()) {
-        std::cerr << "cinder: heartbeat of " << binary << " " << host << " failed: "
-                  << r.status().ToString() << "\n";
+        CINDER_LOG(kWarning, binary) << "heartbeat of " << binary << " " << host << " failed: " << r.status();
       }
     }
     l.lock();

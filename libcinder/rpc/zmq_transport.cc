@@ -8,13 +8,13 @@
 #include <atomic>
 #include <deque>
 #include <future>
-#include <iostream>
 #include <random>
 #include <map>
 #include <thread>
 #include <zmq.hpp>
 
 #include "cinder/transport.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
 #include "rpc/wire.h"
@@ -160,8 +160,10 @@ class Server {
     pool_.SubmitAny([this, handler, call, identity, id, topic = f[5], req = std::move(req)] {
       Result<std::string> r = Run(*handler, req);
       if (!call) {
-        if (!r.ok()) std::cerr << "cinder-rpc: cast " << req.method << " to " << topic << " failed: "
-                               << r.status().ToString() << "\n";
+        if (!r.ok()) {
+          log::ScopedRequestId scoped(req.ctx.request_id);
+          CINDER_LOG(kError, topic) << "cast " << req.method << " failed: " << r.status();
+        }
         return;
       }
       Frames reply = {identity, "REPLY", id, r.ok() ? "OK" : CodeName(r.status().code()),

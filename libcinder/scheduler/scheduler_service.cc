@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
-#include <iostream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -12,6 +11,7 @@
 #include <thread>
 
 #include "cinder/scheduler.h"
+#include "common/log.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "db/directory.h"
@@ -85,7 +85,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
           Sweep();
           ReapMessages();
         } catch (const std::exception& e) {  // housekeeping must never end the process
-          std::cerr << "cinder-scheduler: periodic task failed: " << e.what() << "\n";
+          CINDER_LOG(kError, "cinder-scheduler") << "periodic task failed: " << e.what();
         }
         l.lock();
       }
@@ -130,14 +130,14 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     const std::vector<std::string>& reservations = args.reservations;
     const std::string previous = args.previous_status.empty() ? std::string(vs::kAvailable) : args.previous_status;
     auto fail = [&](const std::string& why) {
-      std::cerr << "cinder-scheduler: retype of volume " << id << " failed: " << why << "\n";
+      CINDER_LOG(kError, "cinder-scheduler") << "retype of volume " << id << " failed: " << why;
       auto r = store_->CasVolumeStatus(id, {vs::kRetyping}, previous, {{"previous_status", std::nullopt}});
       if (r.ok() && *r) {
         (void)store_->RollbackQuota(reservations);
         Status st = store_->InsertMessage(mf::NewMessage(vol->project_id, ctx.request_id, mf::kResourceVolume, id,
                                                          mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
                                                          options_.message_ttl));
-        if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
+        if (!st.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot record a message: " << st.ToString();
       }
     };
     if (!type.ok()) return fail(type.status().message());
@@ -215,7 +215,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     auto usable = UsableBackends();
     if (!usable.ok()) {
       // The database is briefly unreachable: the volume stays unplaced and a sweep places it.
-      std::cerr << "cinder-scheduler: cannot place volume " << id << " now: " << usable.status().ToString() << "\n";
+      CINDER_LOG(kWarning, "cinder-scheduler") << "cannot place volume " << id << " now: " << usable.status().ToString();
       return;
     }
     // The best few candidates at a time: most requests take the first; a pool other
@@ -234,7 +234,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
                                          return scheduler_->Passes(*spec, fresh);
                                        });
         if (!claim.ok()) {  // as above: a sweep places it later
-          std::cerr << "cinder-scheduler: cannot place volume " << id << " now: " << claim.status().ToString() << "\n";
+          CINDER_LOG(kWarning, "cinder-scheduler") << "cannot place volume " << id << " now: " << claim.status().ToString();
           return;
         }
         if (*claim == ClaimResult::kVolumeGone) {
@@ -262,8 +262,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         if (st.ok()) return;
         // Its host did not take it (it just died): give the space back, and leave the rest of
         // that backend's pools alone for this request.
-        std::cerr << "cinder-scheduler: " << cand->backend_host << " did not accept volume " << id << ": "
-                  << st.ToString() << "\n";
+        CINDER_LOG(kWarning, "cinder-scheduler") << cand->backend_host << " did not accept volume " << id << ": "
+                  << st.ToString();
         bool released = false;
         for (int i = 0; i < 3 && !released; ++i) {
           auto r = store_->ReleaseClaim(id, cand->host);
@@ -450,12 +450,12 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   void Fail(const RequestContext& ctx, const Volume& v, const std::string& reason) {
     auto r = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
     if (!r.ok() || !*r) return;
-    std::cerr << "cinder-scheduler: no valid backend for volume " << v.id << ": No valid backend was found. "
-              << reason << "\n";
+    CINDER_LOG(kWarning, "cinder-scheduler") << "no valid backend for volume " << v.id << ": No valid backend was found. "
+              << reason;
     Status st = store_->InsertMessage(mf::NewMessage(v.project_id, ctx.request_id, mf::kResourceVolume, v.id,
                                                      mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
                                                      options_.message_ttl));
-    if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
+    if (!st.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot record a message: " << st.ToString();
   }
 
   // Work taken by a volume host that then died is failed once the host is down, so that no
@@ -473,7 +473,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     }
     // Quota reservations of operations that never finished (their process died) go back.
     auto expired = store_->ExpireQuotaReservations(NowIso());
-    if (!expired.ok()) std::cerr << "cinder-scheduler: cannot expire reservations: " << expired.status().ToString() << "\n";
+    if (!expired.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot expire reservations: " << expired.status().ToString();
     auto stuck = store_->VolumesInStatus("", {vs::kCreating, vs::kExtending});
     if (!stuck.ok()) return;
     double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -503,13 +503,13 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       // Only while the volume is still on the dead host (a reschedule may have moved it).
       auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
       if (r.ok() && *r) {
-        std::cerr << "cinder-scheduler: volume " << v.id << " was " << v.status << " on " << v.host
-                  << ", which is down; it is now " << (creating ? "error" : "error_extending") << "\n";
+        CINDER_LOG(kWarning, "cinder-scheduler") << "volume " << v.id << " was " << v.status << " on " << v.host
+                  << ", which is down; it is now " << (creating ? "error" : "error_extending");
         // Why, for the user (Cinder's DRIVER_NOT_INITIALIZED: the backend is not there).
         Status st = store_->InsertMessage(mf::NewMessage(
             v.project_id, "", mf::kResourceVolume, v.id, creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume,
             mf::kDriverNotInitialized, options_.message_ttl));
-        if (!st.ok()) std::cerr << "cinder-scheduler: cannot record a message: " << st.ToString() << "\n";
+        if (!st.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot record a message: " << st.ToString();
       }
     }
   }
@@ -521,7 +521,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     last_reap_ = now;
     auto removed = store_->DeleteExpiredMessages(NowIso());
     if (!removed.ok()) {
-      std::cerr << "cinder-scheduler: cannot remove expired messages: " << removed.status().ToString() << "\n";
+      CINDER_LOG(kWarning, "cinder-scheduler") << "cannot remove expired messages: " << removed.status().ToString();
     }
   }
 

@@ -8,10 +8,10 @@
 #include <map>
 #include <chrono>
 #include <condition_variable>
-#include <iostream>
 #include <mutex>
 #include <thread>
 
+#include "common/log.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
@@ -175,7 +175,7 @@ class VolumeServiceImpl : public VolumeService {
   void Tell(const Volume& v, const std::string& request_id, const char* action, const char* detail) {
     Status st = store_->InsertMessage(mf::NewMessage(v.project_id, request_id, mf::kResourceVolume, v.id,
                                                      action, detail, options_.message_ttl));
-    if (!st.ok()) std::cerr << "cinder-volume: cannot record a message for volume " << v.id << ": " << st.ToString() << "\n";
+    if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot record a message for volume " << v.id << ": " << st.ToString();
   }
 
   // The RPC server of one backend: each method queues its work on the volume's worker (calls
@@ -279,7 +279,7 @@ class VolumeServiceImpl : public VolumeService {
         if (!rolled.ok()) return rolled;
         return true;
       });
-      std::cerr << "cinder-volume: extend of volume " << id << " failed: " << st.ToString() << "\n";
+      CINDER_LOG(kError, "cinder-volume") << "extend of volume " << id << " failed: " << st.ToString();
       bool recorded = false;
       WriteBack(id, [&]() -> Result<bool> {
         auto cas = store_->CasVolumeStatus(id, {vs::kExtending}, vs::kErrorExtending);
@@ -315,7 +315,7 @@ class VolumeServiceImpl : public VolumeService {
       return b->driver->CreateVolume(id, size);
     });
     if (!st.ok()) {
-      std::cerr << "cinder-volume: create of volume " << id << " failed: " << st.ToString() << "\n";
+      CINDER_LOG(kError, "cinder-volume") << "create of volume " << id << " failed: " << st.ToString();
       Tell(*v, ctx.request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
       if (placement.attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, placement)) return;
     }
@@ -349,7 +349,7 @@ class VolumeServiceImpl : public VolumeService {
     Status st = schedulers_.CreateVolume(ctx, again);
     Changed();
     if (st.ok()) return true;
-    std::cerr << "cinder-volume: cannot reschedule volume " << v.id << ": " << st.ToString() << "\n";
+    CINDER_LOG(kWarning, "cinder-volume") << "cannot reschedule volume " << v.id << ": " << st.ToString();
     auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
     if (failed.ok() && *failed) Tell(v, ctx.request_id, mf::kScheduleAllocateVolume, mf::kNoBackendAvailable);
     return true;  // failed: nothing more to do here
@@ -393,8 +393,8 @@ class VolumeServiceImpl : public VolumeService {
       if (stuck.ok()) {
         for (const auto& v : *stuck) {
           if (!orphaned(v.id, v.created_at, v.updated_at)) continue;
-          std::cerr << "cinder-volume: volume " << v.id << " was " << v.status
-                    << " with no work for it here; repairing it\n";
+          CINDER_LOG(kWarning, "cinder-volume") << "volume " << v.id << " was " << v.status
+                    << " with no work for it here; repairing it";
           if (v.status == vs::kDeleting) {
             Delete(b.get(), v.id);
           } else if (v.status == vs::kRetyping) {
@@ -442,7 +442,7 @@ class VolumeServiceImpl : public VolumeService {
       return r;
     });
     if (!st.ok()) {
-      std::cerr << "cinder-volume: snapshot " << id << " of volume " << volume_id << " failed: " << st.ToString() << "\n";
+      CINDER_LOG(kError, "cinder-volume") << "snapshot " << id << " of volume " << volume_id << " failed: " << st.ToString();
       if (recorded) TellSnapshot(*sn, request_id, mf::kSnapshotCreate, mf::kSnapshotCreateError);
     } else if (!recorded) {
       // Gone meanwhile (force-deleted and purged)? A snapshot still recorded, whatever its
@@ -470,7 +470,7 @@ class VolumeServiceImpl : public VolumeService {
       WriteBack(id, [&] { return store_->SoftDeleteSnapshot(id, ss::kDeleting, !options_.no_snapshot_gb_quota); });
       return true;
     }
-    std::cerr << "cinder-volume: delete of snapshot " << id << " failed: " << st.ToString() << "\n";
+    CINDER_LOG(kError, "cinder-volume") << "delete of snapshot " << id << " failed: " << st.ToString();
     bool recorded = false;
     WriteBack(id, [&]() -> Result<bool> {
       auto r = store_->CasSnapshotStatus(id, {ss::kDeleting}, ss::kErrorDeleting);
@@ -488,7 +488,7 @@ class VolumeServiceImpl : public VolumeService {
     auto v = Mine(b, id, vs::kReverting);
     if (!v) return;
     Status st = DriverCall([&] { return b->driver->RevertToSnapshot(id, snapshot_id, v->size); });
-    if (!st.ok()) std::cerr << "cinder-volume: revert of volume " << id << " failed: " << st.ToString() << "\n";
+    if (!st.ok()) CINDER_LOG(kError, "cinder-volume") << "revert of volume " << id << " failed: " << st.ToString();
     WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kReverting}, st.ok() ? vs::kAvailable : vs::kError); });
     WriteBack(snapshot_id, [&] { return store_->CasSnapshotStatus(snapshot_id, {ss::kRestoring}, ss::kAvailable); });
     Changed();
@@ -583,7 +583,7 @@ class VolumeServiceImpl : public VolumeService {
       // live one. Only a volume known to be elsewhere loses this copy.
       auto now = store_->GetVolume(id, std::nullopt);
       if (!now.ok() && now.status().code() != Code::kNotFound) {
-        std::cerr << "cinder-volume: cannot tell where volume " << id << " is; keeping its copy on " << d->host << "\n";
+        CINDER_LOG(kWarning, "cinder-volume") << "cannot tell where volume " << id << " is; keeping its copy on " << d->host;
         return;
       }
       if (now.ok() && now->host == *dest) {
@@ -612,7 +612,7 @@ class VolumeServiceImpl : public VolumeService {
 
   // The retype did not happen: the volume is as it was, the reservations go back.
   void FailRetype(const Volume& v, const RetypeRequest& args, const std::string& why) {
-    std::cerr << "cinder-volume: retype of volume " << v.id << " failed: " << why << "\n";
+    CINDER_LOG(kError, "cinder-volume") << "retype of volume " << v.id << " failed: " << why;
     bool recorded = false;
     WriteBack(v.id, [&]() -> Result<bool> {
       auto r = store_->RestorePreviousStatus(v.id, vs::kRetyping);
@@ -625,7 +625,7 @@ class VolumeServiceImpl : public VolumeService {
   void TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action, const char* detail) {
     Status st = store_->InsertMessage(mf::NewMessage(sn.project_id, request_id, mf::kResourceSnapshot, sn.id, action,
                                                      detail, options_.message_ttl));
-    if (!st.ok()) std::cerr << "cinder-volume: cannot record a message for snapshot " << sn.id << ": " << st.ToString() << "\n";
+    if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot record a message for snapshot " << sn.id << ": " << st.ToString();
   }
 
   void Delete(Backend* b, const std::string& id) {
@@ -642,7 +642,7 @@ class VolumeServiceImpl : public VolumeService {
       if (st.ok()) {
         WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });
       } else {
-        std::cerr << "cinder-volume: delete of volume " << id << " failed: " << st.ToString() << "\n";
+        CINDER_LOG(kError, "cinder-volume") << "delete of volume " << id << " failed: " << st.ToString();
         WriteBack(id, [&] { return store_->CasVolumeStatus(id, {vs::kDeleting}, vs::kErrorDeleting); });
       }
       Changed();
@@ -659,8 +659,8 @@ class VolumeServiceImpl : public VolumeService {
       Result<bool> r = write();
       if (r.ok()) return;
       if (waited_ms >= 60000) {
-        std::cerr << "cinder-volume: cannot record the outcome for volume " << id << ": "
-                  << r.status().ToString() << " (repaired at the next start)\n";
+        CINDER_LOG(kWarning, "cinder-volume") << "cannot record the outcome for volume " << id << ": "
+                  << r.status().ToString() << " (repaired at the next start)";
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -725,7 +725,7 @@ class VolumeServiceImpl : public VolumeService {
         records.push_back(std::move(rec));
       }
       Status st = store_->ReportPools(b->host, records);
-      if (!st.ok()) std::cerr << "cinder-volume: cannot record the pools of " << b->host << ": " << st.ToString() << "\n";
+      if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot record the pools of " << b->host << ": " << st.ToString();
       for (const auto& rec : records) {
         auto u = usage->find(rec.host);
         (void)schedulers_.UpdateServiceCapabilities(
@@ -756,7 +756,7 @@ class VolumeServiceImpl : public VolumeService {
         if (report) ReportCapabilities();
         if (sweep) SweepOrphans();
       } catch (const std::exception& e) {  // housekeeping must never end the process
-        std::cerr << "cinder-volume: periodic task failed: " << e.what() << "\n";
+        CINDER_LOG(kError, "cinder-volume") << "periodic task failed: " << e.what();
       }
       l.lock();
     }
