@@ -1,11 +1,15 @@
-// cinder.conf parsing: Boost.Program_options' ini reader, then Cinder's names and checks.
+// cinder.conf parsing: Boost.Program_options' ini reader, then a table of Cinder's option names and checks.
 #include <boost/program_options/parsers.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <set>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "cinder/options.h"
 #include "common/json.h"
@@ -32,6 +36,34 @@ Options DefaultOptions(const std::string& state_path) {
 
 namespace {
 
+struct Entry {
+  std::string section, name, value;
+};
+
+// The file's (section, option, value) triples in file order: Boost.Program_options' ini reader.
+Result<std::vector<Entry>> ReadEntries(const std::string& text, const std::string& origin) {
+  std::vector<Entry> entries;
+  try {
+    std::istringstream in(text);
+    po::options_description none;
+    po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
+    for (const auto& opt : parsed.options) {
+      auto dot = opt.string_key.find('.');
+      if (dot == std::string::npos) {
+        return InvalidArgument(origin + ": option '" + opt.string_key + "' is outside any [section]");
+      }
+      entries.push_back(Entry{opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1),
+                              opt.value.empty() ? "" : opt.value.back()});
+    }
+  } catch (const std::exception& ex) {
+    return InvalidArgument(origin + ": " + ex.what());
+  }
+  return entries;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
 // A JSON value as Python's str() prints it: how Cinder's capabilities compare with extra specs.
 std::string PyStr(const json::Value& v) {
   if (v.is_string()) return v.as_string();
@@ -42,10 +74,6 @@ std::string PyStr(const json::Value& v) {
 
 // Quota limits are stored in 32-bit columns (Cinder's DB_MAX_INT); -1 is unlimited.
 constexpr int64_t kMaxQuota = 0x7FFFFFFF;
-
-struct Entry {
-  std::string section, name, value;
-};
 
 class Parser {
  public:
@@ -113,162 +141,221 @@ class Parser {
   std::string origin_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// The options: one row each. The defaults, and what each option means, are beside the fields in
+// cinder/options.h; a row names the option, its section and how its text becomes the field.
+
+template <typename Target>
+struct OptionRow {
+  const char* section;  // "DEFAULT" or "database"; for backend options, "" (any backend section)
+  const char* name;
+  std::function<Status(const Parser&, const Entry&, Target*)> set;
+};
+
+template <typename Target, typename T>
+OptionRow<Target> IntOpt(const char* section, const char* name, T Target::*field, int64_t lo, int64_t hi) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, lo, hi));
+            t->*field = static_cast<T>(v);
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> BoolOpt(const char* section, const char* name, bool Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.Bool(e));
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> DoubleOpt(const char* section, const char* name, double Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.Double(e));
+            return Status::OK();
+          }};
+}
+
+// A string that must not be empty.
+template <typename Target>
+OptionRow<Target> StrOpt(const char* section, const char* name, std::string Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.NonEmpty(e));
+            return Status::OK();
+          }};
+}
+
+// Any text, "" included (an expression, for instance).
+template <typename Target>
+OptionRow<Target> TextOpt(const char* section, const char* name, std::string Target::*field) {
+  return {section, name, [=](const Parser&, const Entry& e, Target* t) -> Status {
+            t->*field = Trim(e.value);
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> RatioOpt(const char* section, const char* name, std::string Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.Ratio(e));
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> ListOpt(const char* section, const char* name, std::vector<std::string> Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            t->*field = p.List(e);
+            return Status::OK();
+          }};
+}
+
+Status SetAuthStrategy(const Parser& p, const Entry& e, Options* o) {
+  std::string v = Trim(e.value);
+  if (v == "keystone") return p.Bad(e, "'keystone' is not supported yet; use 'noauth'");
+  if (v != "noauth") return p.Bad(e, "invalid value '" + v + "' (expected noauth)");
+  o->auth_strategy = v;
+  return Status::OK();
+}
+
+Status SetWeightHandler(const Parser& p, const Entry& e, Options* o) {
+  std::string v = Trim(e.value);
+  if (v == "cinder.scheduler.weights.OrderedHostWeightHandler") {
+    o->scheduler_stochastic_weights = false;
+  } else if (v == "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler") {
+    o->scheduler_stochastic_weights = true;
+  } else {
+    return p.Bad(e, "invalid value '" + v + "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
+                    "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
+  }
+  return Status::OK();
+}
+
+// enabled_backends: one BackendOptions per name, in order (the sections are read afterwards).
+Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
+  std::vector<BackendOptions> backends;
+  std::set<std::string> seen;
+  for (auto& n : Split(e.value, ',')) {
+    std::string t = Trim(n);
+    if (t.empty()) continue;
+    if (t == "DEFAULT" || t == "database") return p.Bad(e, "'" + t + "' is not a backend name");
+    if (!seen.insert(t).second) return p.Bad(e, "backend '" + t + "' is listed twice");
+    BackendOptions b;
+    b.name = t;
+    b.volume_backend_name = t;
+    backends.push_back(std::move(b));
+  }
+  if (backends.empty()) return p.Bad(e, "must name at least one backend section");
+  o->backends = std::move(backends);
+  return Status::OK();
+}
+
+Status SetConnection(const Parser& p, const Entry& e, Options* o) {
+  CINDER_ASSIGN_OR_RETURN(std::string c, p.NonEmpty(e));
+  if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 &&
+      c.rfind("postgresql+psycopg2://", 0) != 0) {
+    return p.Bad(e, "invalid value '" + c + "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
+  }
+  o->database_connection = c;
+  return Status::OK();
+}
+
+// Cinder's format: a JSON object, e.g. {"tier": "gold", "replication": true}.
+Status SetExtraCapabilities(const Parser& p, const Entry& e, BackendOptions* b) {
+  auto parsed = json::Parse(Trim(e.value));
+  if (!parsed.ok() || !parsed->is_object()) {
+    return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected a JSON object, e.g. {\"tier\": \"gold\"})");
+  }
+  for (const auto& [k, v] : parsed->as_object()) b->extra_capabilities[k] = PyStr(v);
+  return Status::OK();
+}
+
+const std::vector<OptionRow<Options>>& ServiceOptions() {
+  using O = Options;
+  static const auto* rows = new std::vector<OptionRow<Options>>{
+      StrOpt("DEFAULT", "osapi_volume_listen", &O::osapi_volume_listen),
+      IntOpt("DEFAULT", "osapi_volume_listen_port", &O::osapi_volume_listen_port, 0, 65535),
+      {"DEFAULT", "auth_strategy", SetAuthStrategy},
+      StrOpt("DEFAULT", "state_path", &O::state_path),
+      StrOpt("DEFAULT", "host", &O::host),
+      StrOpt("DEFAULT", "storage_availability_zone", &O::storage_availability_zone),
+      IntOpt("DEFAULT", "osapi_max_limit", &O::osapi_max_limit, 1, 1000000000),
+      IntOpt("DEFAULT", "osapi_max_request_body_size", &O::osapi_max_request_body_size, 1, 1LL << 30),
+      IntOpt("DEFAULT", "osapi_volume_workers", &O::osapi_volume_workers, 1, 1024),
+      StrOpt("DEFAULT", "my_ip", &O::my_ip),
+      IntOpt("DEFAULT", "rpc_port", &O::rpc_port, 0, 65535),
+      IntOpt("DEFAULT", "report_interval", &O::report_interval, 1, 86400),
+      IntOpt("DEFAULT", "service_down_time", &O::service_down_time, 1, 86400),
+      ListOpt("DEFAULT", "scheduler_default_filters", &O::scheduler_default_filters),
+      ListOpt("DEFAULT", "scheduler_default_weighers", &O::scheduler_default_weighers),
+      {"DEFAULT", "scheduler_weight_handler", SetWeightHandler},
+      IntOpt("DEFAULT", "scheduler_max_attempts", &O::scheduler_max_attempts, 1, 100),
+      DoubleOpt("DEFAULT", "capacity_weight_multiplier", &O::capacity_weight_multiplier),
+      DoubleOpt("DEFAULT", "allocated_capacity_weight_multiplier", &O::allocated_capacity_weight_multiplier),
+      DoubleOpt("DEFAULT", "volume_number_multiplier", &O::volume_number_multiplier),
+      RatioOpt("DEFAULT", "max_over_subscription_ratio", &O::max_over_subscription_ratio),
+      StrOpt("DEFAULT", "default_volume_type", &O::default_volume_type),
+      IntOpt("DEFAULT", "message_ttl", &O::message_ttl, 1, 10LL * 365 * 86400),
+      IntOpt("DEFAULT", "message_reap_interval", &O::message_reap_interval, 1, 365LL * 86400),
+      IntOpt("DEFAULT", "quota_volumes", &O::quota_volumes, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_snapshots", &O::quota_snapshots, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_gigabytes", &O::quota_gigabytes, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_backups", &O::quota_backups, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_backup_gigabytes", &O::quota_backup_gigabytes, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_groups", &O::quota_groups, -1, kMaxQuota),
+      IntOpt("DEFAULT", "per_volume_size_limit", &O::per_volume_size_limit, -1, kMaxQuota),
+      BoolOpt("DEFAULT", "use_default_quota_class", &O::use_default_quota_class),
+      IntOpt("DEFAULT", "reservation_expire", &O::reservation_expire, 1, 10LL * 365 * 86400),
+      BoolOpt("DEFAULT", "no_snapshot_gb_quota", &O::no_snapshot_gb_quota),
+      BoolOpt("DEFAULT", "debug", &O::debug),
+      {"DEFAULT", "enabled_backends", SetEnabledBackends},
+      {"database", "connection", SetConnection},
+  };
+  return *rows;
+}
+
+// The options every backend section has; the rest of a section goes to its driver, which
+// refuses what it does not know when it opens.
+const std::vector<OptionRow<BackendOptions>>& BackendRows() {
+  using B = BackendOptions;
+  static const auto* rows = new std::vector<OptionRow<BackendOptions>>{
+      StrOpt("", "volume_driver", &B::volume_driver),
+      StrOpt("", "volume_backend_name", &B::volume_backend_name),
+      RatioOpt("", "max_over_subscription_ratio", &B::max_over_subscription_ratio),
+      IntOpt("", "reserved_percentage", &B::reserved_percentage, 0, 100),
+      TextOpt("", "filter_function", &B::filter_function),
+      TextOpt("", "goodness_function", &B::goodness_function),
+      StrOpt("", "backend_availability_zone", &B::backend_availability_zone),
+      {"", "extra_capabilities", SetExtraCapabilities},
+  };
+  return *rows;
+}
+
+template <typename Target>
+const OptionRow<Target>* FindRow(const std::vector<OptionRow<Target>>& rows, const std::string& section,
+                                 const std::string& name) {
+  for (const auto& r : rows) {
+    if (section == r.section && name == r.name) return &r;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<Options> ParseConfig(const std::string& text, const std::string& origin) {
-  std::vector<Entry> entries;
-  try {
-    std::istringstream in(text);
-    po::options_description none;
-    po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
-    for (const auto& opt : parsed.options) {
-      auto dot = opt.string_key.find('.');
-      if (dot == std::string::npos) {
-        return InvalidArgument(origin + ": option '" + opt.string_key +
-                               "' is outside any [section]");
-      }
-      Entry e{opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1),
-              opt.value.empty() ? "" : opt.value.back()};
-      entries.push_back(std::move(e));
-    }
-  } catch (const std::exception& ex) {
-    return InvalidArgument(origin + ": " + ex.what());
-  }
-
+  CINDER_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadEntries(text, origin));
   Parser p(origin);
   Options o;
   o.origin = origin;
-  std::optional<std::vector<std::string>> enabled;
-  // First pass: [DEFAULT] and [database]; the backend sections need enabled_backends first.
+  // [DEFAULT] and [database] first: the backend sections need enabled_backends.
   for (const auto& e : entries) {
-    if (e.section == "DEFAULT") {
-      if (e.name == "osapi_volume_listen") {
-        CINDER_ASSIGN_OR_RETURN(o.osapi_volume_listen, p.NonEmpty(e));
-      } else if (e.name == "osapi_volume_listen_port") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 65535));
-        o.osapi_volume_listen_port = static_cast<int>(v);
-      } else if (e.name == "auth_strategy") {
-        std::string v = Trim(e.value);
-        if (v == "keystone") return p.Bad(e, "'keystone' is not supported yet; use 'noauth'");
-        if (v != "noauth") return p.Bad(e, "invalid value '" + v + "' (expected noauth)");
-        o.auth_strategy = v;
-      } else if (e.name == "state_path") {
-        CINDER_ASSIGN_OR_RETURN(o.state_path, p.NonEmpty(e));
-      } else if (e.name == "host") {
-        CINDER_ASSIGN_OR_RETURN(o.host, p.NonEmpty(e));
-      } else if (e.name == "storage_availability_zone") {
-        CINDER_ASSIGN_OR_RETURN(o.storage_availability_zone, p.NonEmpty(e));
-      } else if (e.name == "osapi_max_limit") {
-        CINDER_ASSIGN_OR_RETURN(o.osapi_max_limit, p.Int(e, 1, 1000000000));
-      } else if (e.name == "osapi_max_request_body_size") {
-        CINDER_ASSIGN_OR_RETURN(o.osapi_max_request_body_size, p.Int(e, 1, 1LL << 30));
-      } else if (e.name == "osapi_volume_workers") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 1024));
-        o.osapi_volume_workers = static_cast<int>(v);
-      } else if (e.name == "my_ip") {
-        CINDER_ASSIGN_OR_RETURN(o.my_ip, p.NonEmpty(e));
-      } else if (e.name == "rpc_port") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 65535));
-        o.rpc_port = static_cast<int>(v);
-      } else if (e.name == "report_interval") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
-        o.report_interval = static_cast<int>(v);
-      } else if (e.name == "service_down_time") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
-        o.service_down_time = static_cast<int>(v);
-      } else if (e.name == "scheduler_default_filters") {
-        o.scheduler_default_filters = p.List(e);
-      } else if (e.name == "scheduler_default_weighers") {
-        o.scheduler_default_weighers = p.List(e);
-      } else if (e.name == "scheduler_weight_handler") {
-        std::string v = Trim(e.value);
-        if (v == "cinder.scheduler.weights.OrderedHostWeightHandler") {
-          o.scheduler_stochastic_weights = false;
-        } else if (v == "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler") {
-          o.scheduler_stochastic_weights = true;
-        } else {
-          return p.Bad(e, "invalid value '" + v + "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
-                          "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
-        }
-      } else if (e.name == "scheduler_max_attempts") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 100));
-        o.scheduler_max_attempts = static_cast<int>(v);
-      } else if (e.name == "capacity_weight_multiplier") {
-        CINDER_ASSIGN_OR_RETURN(o.capacity_weight_multiplier, p.Double(e));
-      } else if (e.name == "allocated_capacity_weight_multiplier") {
-        CINDER_ASSIGN_OR_RETURN(o.allocated_capacity_weight_multiplier, p.Double(e));
-      } else if (e.name == "volume_number_multiplier") {
-        CINDER_ASSIGN_OR_RETURN(o.volume_number_multiplier, p.Double(e));
-      } else if (e.name == "max_over_subscription_ratio") {
-        CINDER_ASSIGN_OR_RETURN(o.max_over_subscription_ratio, p.Ratio(e));
-      } else if (e.name == "default_volume_type") {
-        CINDER_ASSIGN_OR_RETURN(o.default_volume_type, p.NonEmpty(e));
-      } else if (e.name == "message_ttl") {
-        CINDER_ASSIGN_OR_RETURN(o.message_ttl, p.Int(e, 1, 10LL * 365 * 86400));
-      } else if (e.name == "message_reap_interval") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 365LL * 86400));
-        o.message_reap_interval = static_cast<int>(v);
-      } else if (e.name == "quota_volumes") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_volumes, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_snapshots") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_snapshots, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_gigabytes") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_gigabytes, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_backups") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_backups, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_backup_gigabytes") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_backup_gigabytes, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_groups") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_groups, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "per_volume_size_limit") {
-        CINDER_ASSIGN_OR_RETURN(o.per_volume_size_limit, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "use_default_quota_class") {
-        CINDER_ASSIGN_OR_RETURN(o.use_default_quota_class, p.Bool(e));
-      } else if (e.name == "reservation_expire") {
-        CINDER_ASSIGN_OR_RETURN(o.reservation_expire, p.Int(e, 1, 10LL * 365 * 86400));
-      } else if (e.name == "no_snapshot_gb_quota") {
-        CINDER_ASSIGN_OR_RETURN(o.no_snapshot_gb_quota, p.Bool(e));
-      } else if (e.name == "debug") {
-        CINDER_ASSIGN_OR_RETURN(o.debug, p.Bool(e));
-      } else if (e.name == "enabled_backends") {
-        std::vector<std::string> names;
-        std::set<std::string> seen;
-        for (auto& n : Split(e.value, ',')) {
-          std::string t = Trim(n);
-          if (t.empty()) continue;
-          if (t == "DEFAULT" || t == "database") return p.Bad(e, "'" + t + "' is not a backend name");
-          if (!seen.insert(t).second) return p.Bad(e, "backend '" + t + "' is listed twice");
-          names.push_back(t);
-        }
-        if (names.empty()) return p.Bad(e, "must name at least one backend section");
-        enabled = names;
-      } else {
-        return p.Bad(e, "unknown option");
-      }
-    } else if (e.section == "database") {
-      if (e.name == "connection") {
-        CINDER_ASSIGN_OR_RETURN(o.database_connection, p.NonEmpty(e));
-        const std::string& c = o.database_connection;
-        if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 &&
-            c.rfind("postgresql+psycopg2://", 0) != 0) {
-          return p.Bad(e, "invalid value '" + c +
-                              "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
-        }
-      } else {
-        return p.Bad(e, "unknown option");
-      }
-    }
+    if (e.section != "DEFAULT" && e.section != "database") continue;
+    const auto* row = FindRow(ServiceOptions(), e.section, e.name);
+    if (!row) return p.Bad(e, "unknown option");
+    CINDER_RETURN_IF_ERROR(row->set(p, e, &o));
   }
-  if (enabled) {
-    for (const auto& name : *enabled) {
-      BackendOptions b;
-      b.name = name;
-      b.volume_backend_name = name;
-      o.backends.push_back(b);
-    }
-  } else {
-    o.backends = DefaultOptions(o.state_path).backends;
-  }
+  if (o.backends.empty()) o.backends = DefaultOptions(o.state_path).backends;
   for (const auto& e : entries) {
     if (e.section == "DEFAULT" || e.section == "database") continue;
     BackendOptions* b = nullptr;
@@ -280,28 +367,8 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
                              "]: unknown section (not DEFAULT, database, or a backend named in "
                              "enabled_backends)");
     }
-    if (e.name == "volume_driver") {
-      CINDER_ASSIGN_OR_RETURN(b->volume_driver, p.NonEmpty(e));
-    } else if (e.name == "volume_backend_name") {
-      CINDER_ASSIGN_OR_RETURN(b->volume_backend_name, p.NonEmpty(e));
-    } else if (e.name == "max_over_subscription_ratio") {
-      CINDER_ASSIGN_OR_RETURN(b->max_over_subscription_ratio, p.Ratio(e));
-    } else if (e.name == "reserved_percentage") {
-      CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 100));
-      b->reserved_percentage = static_cast<int>(v);
-    } else if (e.name == "filter_function") {
-      b->filter_function = Trim(e.value);
-    } else if (e.name == "goodness_function") {
-      b->goodness_function = Trim(e.value);
-    } else if (e.name == "backend_availability_zone") {
-      CINDER_ASSIGN_OR_RETURN(b->backend_availability_zone, p.NonEmpty(e));
-    } else if (e.name == "extra_capabilities") {
-      // Cinder's format: a JSON object, e.g. {"tier": "gold", "replication": true}.
-      auto parsed = json::Parse(Trim(e.value));
-      if (!parsed.ok() || !parsed->is_object()) {
-        return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected a JSON object, e.g. {\"tier\": \"gold\"})");
-      }
-      for (const auto& [k, v] : parsed->as_object()) b->extra_capabilities[k] = PyStr(v);
+    if (const auto* row = FindRow(BackendRows(), "", e.name)) {
+      CINDER_RETURN_IF_ERROR(row->set(p, e, b));
     } else {
       b->driver_options[e.name] = Trim(e.value);  // checked by the driver when it opens
     }
