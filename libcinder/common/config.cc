@@ -1,21 +1,20 @@
-// cinder.conf parsing: Boost.Program_options' ini reader, then a table of Cinder's option names and checks.
-#include <boost/program_options/parsers.hpp>
+// cinder.conf parsing: oslo.config's ini grammar, then a table of Cinder's option names and checks.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "cinder/options.h"
 #include "common/json.h"
 #include "common/util.h"
-
-namespace po = boost::program_options;
 
 namespace cinder {
 
@@ -36,29 +35,125 @@ Options DefaultOptions(const std::string& state_path) {
 
 namespace {
 
+// ---------------------------------------------------------------------------------------------
+// The file's text: oslo.config's iniparser, rule for rule.
+
 struct Entry {
   std::string section, name, value;
 };
 
-// The file's (section, option, value) triples in file order: Boost.Program_options' ini reader.
-Result<std::vector<Entry>> ReadEntries(const std::string& text, const std::string& origin) {
-  std::vector<Entry> entries;
-  try {
-    std::istringstream in(text);
-    po::options_description none;
-    po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
-    for (const auto& opt : parsed.options) {
-      auto dot = opt.string_key.find('.');
-      if (dot == std::string::npos) {
-        return InvalidArgument(origin + ": option '" + opt.string_key + "' is outside any [section]");
-      }
-      entries.push_back(Entry{opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1),
-                              opt.value.empty() ? "" : opt.value.back()});
+struct Ini {
+  std::vector<std::string> sections;  // in order of first appearance, each once
+  std::vector<Entry> entries;         // in file order; a repeated key appears each time
+};
+
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+std::string_view StripRight(std::string_view s) {
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view Strip(std::string_view s) {
+  s = StripRight(s);
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+// Reads `text` as oslo.config does (oslo_config/iniparser.py): a line whose first character is
+// `#` or `;` is a comment, and no other `#` is special (`password = ab#cd` is "ab#cd"); `key =
+// value` or `key: value`, split at whichever of `=` and `:` comes first; one pair of matching
+// quotes around a value is removed; an indented line continues the value above it (joined with
+// a newline) until a blank line; `[name]` starts a section.
+class IniReader {
+ public:
+  explicit IniReader(const std::string& origin) : origin_(origin) {}
+
+  Result<Ini> Read(std::string_view text) {
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) nl = text.size();
+      ++lineno_;
+      CINDER_RETURN_IF_ERROR(Line(StripRight(text.substr(pos, nl - pos))));
+      pos = nl + 1;
     }
-  } catch (const std::exception& ex) {
-    return InvalidArgument(origin + ": " + ex.what());
+    CINDER_RETURN_IF_ERROR(Flush());
+    return std::move(ini_);
   }
-  return entries;
+
+ private:
+  Status Line(std::string_view line) {
+    if (line.empty()) return Flush();  // a blank line ends a value
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (!pending_) return Error("unexpected continuation line", line);
+      pending_->value += "\n" + std::string(Strip(line));
+      return Status::OK();
+    }
+    CINDER_RETURN_IF_ERROR(Flush());
+    if (line[0] == '[') {
+      if (line.back() != ']') return Error("invalid section (must end with ])", line);
+      if (line.size() <= 2) return Error("empty section name", line);
+      section_ = std::string(line.substr(1, line.size() - 2));
+      if (std::find(ini_.sections.begin(), ini_.sections.end(), section_) == ini_.sections.end()) {
+        ini_.sections.push_back(section_);
+      }
+      return Status::OK();
+    }
+    if (line[0] == '#' || line[0] == ';') return Status::OK();
+    size_t colon = line.find(':'), equal = line.find('=');
+    if (colon == std::string_view::npos && equal == std::string_view::npos) {
+      return Error("no '=' or ':' in the assignment", line);
+    }
+    size_t at = (colon == std::string_view::npos || (equal != std::string_view::npos && equal < colon)) ? equal : colon;
+    std::string_view key = Strip(line.substr(0, at)), value = Strip(line.substr(at + 1));
+    if (key.empty()) return Error("empty key", line);
+    if (value.size() >= 2 && value.front() == value.back() && (value[0] == '"' || value[0] == '\'')) {
+      value = value.substr(1, value.size() - 2);
+    } else if (value.size() == 1 && (value[0] == '"' || value[0] == '\'')) {
+      value = {};  // Python's value[1:-1] of a lone quote
+    }
+    pending_ = Entry{section_, std::string(key), std::string(value)};
+    return Status::OK();
+  }
+
+  Status Flush() {
+    if (!pending_) return Status::OK();
+    if (section_.empty()) return InvalidArgument(origin_ + ": option '" + pending_->name + "' is outside any [section]");
+    ini_.entries.push_back(std::move(*pending_));
+    pending_.reset();
+    return Status::OK();
+  }
+
+  Status Error(const std::string& what, std::string_view line) const {
+    return InvalidArgument(origin_ + ": line " + std::to_string(lineno_) + ": " + what + ": '" + std::string(line) + "'");
+  }
+
+  const std::string& origin_;
+  int lineno_ = 0;
+  std::string section_;  // "" before the first [section]
+  std::optional<Entry> pending_;
+  Ini ini_;
+};
+
+// oslo.config's group names: DEFAULT as written, the others without case ([Database] is
+// [database], and a backend's section matches its name in enabled_backends in any case).
+std::string Group(const std::string& section) { return section == "DEFAULT" ? section : ToLower(section); }
+
+// Each (group, option) once, with its last value: oslo.config's rule for options that are not
+// multi-valued (none of Cinder's here are), so a repeated option or section is no error.
+std::vector<Entry> LastValues(std::vector<Entry> entries) {
+  std::vector<Entry> out;
+  std::map<std::pair<std::string, std::string>, size_t> at;
+  for (auto& e : entries) {
+    auto [it, added] = at.emplace(std::make_pair(Group(e.section), e.name), out.size());
+    if (added) {
+      out.push_back(std::move(e));
+    } else {
+      out[it->second] = std::move(e);
+    }
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -239,8 +334,8 @@ Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
   for (auto& n : Split(e.value, ',')) {
     std::string t = Trim(n);
     if (t.empty()) continue;
-    if (t == "DEFAULT" || t == "database") return p.Bad(e, "'" + t + "' is not a backend name");
-    if (!seen.insert(t).second) return p.Bad(e, "backend '" + t + "' is listed twice");
+    if (Group(t) == "DEFAULT" || Group(t) == "database") return p.Bad(e, "'" + t + "' is not a backend name");
+    if (!seen.insert(Group(t)).second) return p.Bad(e, "backend '" + t + "' is listed twice");
     BackendOptions b;
     b.name = t;
     b.volume_backend_name = t;
@@ -341,27 +436,34 @@ const OptionRow<Target>* FindRow(const std::vector<OptionRow<Target>>& rows, con
   return nullptr;
 }
 
+BackendOptions* FindBackend(Options* o, const std::string& section) {
+  for (auto& b : o->backends) {
+    if (Group(b.name) == Group(section)) return &b;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Result<Options> ParseConfig(const std::string& text, const std::string& origin) {
-  CINDER_ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadEntries(text, origin));
+  CINDER_ASSIGN_OR_RETURN(Ini ini, IniReader(origin).Read(text));
+  std::vector<Entry> entries = LastValues(ini.entries);
   Parser p(origin);
   Options o;
   o.origin = origin;
   // [DEFAULT] and [database] first: the backend sections need enabled_backends.
   for (const auto& e : entries) {
-    if (e.section != "DEFAULT" && e.section != "database") continue;
-    const auto* row = FindRow(ServiceOptions(), e.section, e.name);
+    std::string g = Group(e.section);
+    if (g != "DEFAULT" && g != "database") continue;
+    const auto* row = FindRow(ServiceOptions(), g, e.name);
     if (!row) return p.Bad(e, "unknown option");
     CINDER_RETURN_IF_ERROR(row->set(p, e, &o));
   }
   if (o.backends.empty()) o.backends = DefaultOptions(o.state_path).backends;
   for (const auto& e : entries) {
-    if (e.section == "DEFAULT" || e.section == "database") continue;
-    BackendOptions* b = nullptr;
-    for (auto& cand : o.backends) {
-      if (cand.name == e.section) b = &cand;
-    }
+    std::string g = Group(e.section);
+    if (g == "DEFAULT" || g == "database") continue;
+    BackendOptions* b = FindBackend(&o, e.section);
     if (!b) {
       return InvalidArgument(origin + ": [" + e.section +
                              "]: unknown section (not DEFAULT, database, or a backend named in "

@@ -73,6 +73,88 @@ TEST_CASE("defaults are Cinder's: port 8776, zone nova, limit 1000, one file bac
   CHECK(o->backends[0].volume_driver == "file");
 }
 
+TEST_CASE("a # inside a value is part of it, as in oslo.config: only a line starting with # or ; is a comment") {
+  auto o = ParseConfig(R"([DEFAULT]
+# a comment
+; another
+default_volume_type = gold#1
+storage_availability_zone = az # one
+enabled_backends = b
+[database]
+connection = postgresql://cinder:ab#cd@db.example/cinder
+[b]
+file_volume_directory = /srv/a#b;c
+)",
+                       "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->default_volume_type == "gold#1");
+  CHECK(o->storage_availability_zone == "az # one");
+  CHECK(o->DatabaseUrl() == "postgresql://cinder:ab#cd@db.example/cinder");
+  REQUIRE(o->backends.size() == 1);
+  CHECK(o->backends[0].driver_options.at("file_volume_directory") == "/srv/a#b;c");
+}
+
+TEST_CASE("oslo.config's ini rules: key: value, quotes, continuation lines, the last value wins, groups without case") {
+  auto o = ParseConfig(R"([DEFAULT]
+host: node1
+storage_availability_zone = "az 1"
+default_volume_type = 'silver'
+osapi_max_limit = 10
+enabled_backends = a, a
+scheduler_default_filters = CapacityFilter,
+  JsonFilter
+osapi_max_limit = 20
+
+[Database]
+connection = sqlite:////tmp/x.db
+[fast]
+volume_backend_name = quick
+goodness_function = 50
+	+ 10
+[DEFAULT]
+osapi_max_limit = 30
+enabled_backends = Fast
+)",
+                       "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->host == "node1");
+  CHECK(o->storage_availability_zone == "az 1");
+  CHECK(o->default_volume_type == "silver");
+  CHECK(o->osapi_max_limit == 30);
+  CHECK(o->scheduler_default_filters == std::vector<std::string>{"CapacityFilter", "JsonFilter"});
+  CHECK(o->DatabaseUrl() == "sqlite:////tmp/x.db");
+  REQUIRE(o->backends.size() == 1);
+  CHECK(o->backends[0].name == "Fast");
+  CHECK(o->backends[0].volume_backend_name == "quick");
+  CHECK(o->backends[0].goodness_function == "50\n+ 10");
+}
+
+TEST_CASE("lines that are not ini are refused with the file and the line") {
+  struct Case {
+    const char* text;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"[DEFAULT\n", "my.conf: line 1: invalid section (must end with ]): '[DEFAULT'"},
+      {"[]\n", "my.conf: line 1: empty section name: '[]'"},
+      {"[DEFAULT]\nosapi_max_limit\n", "my.conf: line 2: no '=' or ':' in the assignment: 'osapi_max_limit'"},
+      {"[DEFAULT]\n = 3\n", "my.conf: line 2: unexpected continuation line: ' = 3'"},
+      {"[DEFAULT]\n= 3\n", "my.conf: line 2: empty key: '= 3'"},
+      {"[DEFAULT]\ndebug = true\n\n  debug = false\n",
+       "my.conf: line 4: unexpected continuation line: '  debug = false'"},
+      // An indented line continues the value above it, even one that starts with #.
+      {"[DEFAULT]\ndebug = true\n  # more\n",
+       "my.conf: [DEFAULT] debug: invalid value 'true\n# more' (expected true or false)"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto o = ParseConfig(c.text, "my.conf");
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.status().code() == Code::kInvalidArgument);
+    CHECK(o.status().message() == c.error);
+  }
+}
+
 TEST_CASE("bad configuration names the file, the section and the option") {
   struct Case {
     const char* text;
