@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
@@ -105,13 +106,11 @@ class IniReader {
     if (colon == std::string_view::npos && equal == std::string_view::npos) {
       return Error("no '=' or ':' in the assignment", line);
     }
-    size_t at = (colon == std::string_view::npos || (equal != std::string_view::npos && equal < colon)) ? equal : colon;
+    size_t at = std::min(colon, equal);  // whichever comes first
     std::string_view key = Strip(line.substr(0, at)), value = Strip(line.substr(at + 1));
     if (key.empty()) return Error("empty key", line);
-    if (value.size() >= 2 && value.front() == value.back() && (value[0] == '"' || value[0] == '\'')) {
-      value = value.substr(1, value.size() - 2);
-    } else if (value.size() == 1 && (value[0] == '"' || value[0] == '\'')) {
-      value = {};  // Python's value[1:-1] of a lone quote
+    if (!value.empty() && (value[0] == '"' || value[0] == '\'') && value.back() == value[0]) {
+      value = value.size() == 1 ? std::string_view() : value.substr(1, value.size() - 2);  // "x" -> x, " -> ""
     }
     pending_ = Entry{section_, std::string(key), std::string(value)};
     return Status::OK();
@@ -119,14 +118,17 @@ class IniReader {
 
   Status Flush() {
     if (!pending_) return Status::OK();
-    if (section_.empty()) return InvalidArgument(origin_ + ": option '" + pending_->name + "' is outside any [section]");
+    if (section_.empty()) {
+      return InvalidArgument(origin_ + ": option '" + pending_->name + "' is outside any [section]");
+    }
     ini_.entries.push_back(std::move(*pending_));
     pending_.reset();
     return Status::OK();
   }
 
   Status Error(const std::string& what, std::string_view line) const {
-    return InvalidArgument(origin_ + ": line " + std::to_string(lineno_) + ": " + what + ": '" + std::string(line) + "'");
+    return InvalidArgument(origin_ + ": line " + std::to_string(lineno_) + ": " + what + ": '" +
+                           std::string(line) + "'");
   }
 
   const std::string& origin_;
@@ -436,6 +438,43 @@ const OptionRow<Target>* FindRow(const std::vector<OptionRow<Target>>& rows, con
   return nullptr;
 }
 
+// ---------------------------------------------------------------------------------------------
+// What is ignored, and said so once.
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown option, ignored", with the known option of the section it most likely misspells.
+std::string UnknownOption(const std::string& origin, const Entry& e) {
+  std::string msg = origin + ": [" + e.section + "] " + e.name + ": unknown option, ignored";
+  const char* best = nullptr;
+  size_t best_distance = 3;  // at most two edits
+  for (const auto& r : ServiceOptions()) {
+    if (Group(e.section) != r.section) continue;
+    size_t d = EditDistance(e.name, r.name);
+    if (d < best_distance) best = r.name, best_distance = d;
+  }
+  if (best) msg += std::string(" (did you mean ") + best + "?)";
+  return msg;
+}
+
+std::string UnknownSection(const std::string& origin, const std::string& section) {
+  return origin + ": [" + section +
+         "]: unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored";
+}
+
 BackendOptions* FindBackend(Options* o, const std::string& section) {
   for (auto& b : o->backends) {
     if (Group(b.name) == Group(section)) return &b;
@@ -443,9 +482,28 @@ BackendOptions* FindBackend(Options* o, const std::string& section) {
   return nullptr;
 }
 
+// The sections and options nothing reads: one line each, even when repeated.
+std::vector<std::string> Ignored(const std::string& origin, const Ini& ini, const std::vector<Entry>& entries,
+                                 Options* o) {
+  std::vector<std::string> out;
+  std::set<std::string> unknown_groups;
+  for (const auto& s : ini.sections) {
+    std::string g = Group(s);
+    if (g == "DEFAULT" || g == "database" || FindBackend(o, s)) continue;
+    if (unknown_groups.insert(g).second) out.push_back(UnknownSection(origin, s));
+  }
+  for (const auto& e : entries) {
+    std::string g = Group(e.section);
+    if ((g == "DEFAULT" || g == "database") && !FindRow(ServiceOptions(), g, e.name)) {
+      out.push_back(UnknownOption(origin, e));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<Options> ParseConfig(const std::string& text, const std::string& origin) {
+Result<Options> ParseConfig(const std::string& text, const std::string& origin, std::vector<std::string>* warnings) {
   CINDER_ASSIGN_OR_RETURN(Ini ini, IniReader(origin).Read(text));
   std::vector<Entry> entries = LastValues(ini.entries);
   Parser p(origin);
@@ -453,28 +511,21 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin) 
   o.origin = origin;
   // [DEFAULT] and [database] first: the backend sections need enabled_backends.
   for (const auto& e : entries) {
-    std::string g = Group(e.section);
-    if (g != "DEFAULT" && g != "database") continue;
-    const auto* row = FindRow(ServiceOptions(), g, e.name);
-    if (!row) return p.Bad(e, "unknown option");
-    CINDER_RETURN_IF_ERROR(row->set(p, e, &o));
+    if (const auto* row = FindRow(ServiceOptions(), Group(e.section), e.name)) {
+      CINDER_RETURN_IF_ERROR(row->set(p, e, &o));
+    }
   }
   if (o.backends.empty()) o.backends = DefaultOptions(o.state_path).backends;
   for (const auto& e : entries) {
-    std::string g = Group(e.section);
-    if (g == "DEFAULT" || g == "database") continue;
     BackendOptions* b = FindBackend(&o, e.section);
-    if (!b) {
-      return InvalidArgument(origin + ": [" + e.section +
-                             "]: unknown section (not DEFAULT, database, or a backend named in "
-                             "enabled_backends)");
-    }
+    if (!b || Group(e.section) == "DEFAULT" || Group(e.section) == "database") continue;
     if (const auto* row = FindRow(BackendRows(), "", e.name)) {
       CINDER_RETURN_IF_ERROR(row->set(p, e, b));
     } else {
       b->driver_options[e.name] = Trim(e.value);  // checked by the driver when it opens
     }
   }
+  if (warnings) *warnings = Ignored(origin, ini, entries, &o);
   return o;
 }
 
@@ -483,7 +534,10 @@ Result<Options> LoadConfigFile(const std::string& path) {
   if (!in) return InvalidArgument(path + ": cannot read the configuration file");
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  std::vector<std::string> warnings;
+  auto options = ParseConfig(ss.str(), path, &warnings);
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  return options;
 }
 
 }  // namespace cinder
