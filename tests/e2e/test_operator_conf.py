@@ -1,11 +1,12 @@
 """An operator's existing cinder.conf starts the service: the sections and options of other
 services are ignored, each named once on stderr, and a `#` inside a value is part of it, as
 oslo.config reads the file."""
+import glob
 import os
 import select
 import subprocess
 
-from conftest import BIN, Service, stop_service
+from conftest import BIN, ROOT, Service, stop_service
 
 IGNORED_SECTION = "unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored"
 
@@ -98,3 +99,20 @@ def test_an_operators_cinder_conf_starts_and_warns_once_per_ignored_item(tmp_pat
     # Ignored values are not echoed: the secrets in them stay out of the log.
     assert not any("PASS" in l for l in lines)
 
+
+def test_the_docs_ini_examples_read_as_written():
+    """oslo.config's comments are whole lines: a `# ...` after a value would be part of it, and
+    an indented line would continue the value above."""
+    bad = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")) + [os.path.join(ROOT, "README.md")]):
+        in_ini = False
+        for n, line in enumerate(open(path), 1):
+            if line.startswith("```"):
+                in_ini = line.strip() == "```ini"
+                continue
+            text = line.rstrip("\n")
+            if not in_ini or not text.strip() or text.lstrip()[0] in "#;":
+                continue
+            if text[0] in " \t" or " #" in text:
+                bad.append(f"{os.path.relpath(path, ROOT)}:{n}: {text}")
+    assert not bad, "\n".join(bad)
