@@ -475,6 +475,7 @@ std::string UnknownSection(const std::string& origin, const std::string& section
          "]: unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored";
 }
 
+// The enabled backend whose section this is, if any.
 BackendOptions* FindBackend(Options* o, const std::string& section) {
   for (auto& b : o->backends) {
     if (Group(b.name) == Group(section)) return &b;
@@ -484,12 +485,16 @@ BackendOptions* FindBackend(Options* o, const std::string& section) {
 
 // The sections and options nothing reads: one line each, even when repeated.
 std::vector<std::string> Ignored(const std::string& origin, const Ini& ini, const std::vector<Entry>& entries,
-                                 Options* o) {
+                                 const Options& o) {
+  auto enabled = [&](const std::string& section) {
+    return std::any_of(o.backends.begin(), o.backends.end(),
+                       [&](const BackendOptions& b) { return Group(b.name) == Group(section); });
+  };
   std::vector<std::string> out;
   std::set<std::string> unknown_groups;
   for (const auto& s : ini.sections) {
     std::string g = Group(s);
-    if (g == "DEFAULT" || g == "database" || FindBackend(o, s)) continue;
+    if (g == "DEFAULT" || g == "database" || enabled(s)) continue;
     if (unknown_groups.insert(g).second) out.push_back(UnknownSection(origin, s));
   }
   for (const auto& e : entries) {
@@ -505,7 +510,7 @@ std::vector<std::string> Ignored(const std::string& origin, const Ini& ini, cons
 
 Result<Options> ParseConfig(const std::string& text, const std::string& origin, std::vector<std::string>* warnings) {
   CINDER_ASSIGN_OR_RETURN(Ini ini, IniReader(origin).Read(text));
-  std::vector<Entry> entries = LastValues(ini.entries);
+  std::vector<Entry> entries = LastValues(std::move(ini.entries));
   Parser p(origin);
   Options o;
   o.origin = origin;
@@ -517,15 +522,15 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin, 
   }
   if (o.backends.empty()) o.backends = DefaultOptions(o.state_path).backends;
   for (const auto& e : entries) {
-    BackendOptions* b = FindBackend(&o, e.section);
-    if (!b || Group(e.section) == "DEFAULT" || Group(e.section) == "database") continue;
+    BackendOptions* b = FindBackend(&o, e.section);  // never [DEFAULT] or [database]: see SetEnabledBackends
+    if (!b) continue;
     if (const auto* row = FindRow(BackendRows(), "", e.name)) {
       CINDER_RETURN_IF_ERROR(row->set(p, e, b));
     } else {
       b->driver_options[e.name] = Trim(e.value);  // checked by the driver when it opens
     }
   }
-  if (warnings) *warnings = Ignored(origin, ini, entries, &o);
+  if (warnings) *warnings = Ignored(origin, ini, entries, o);
   return o;
 }
 
