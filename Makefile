@@ -20,7 +20,9 @@ configure: $(BUILD)/build.ninja
 build: deps configure
 	cmake --build $(BUILD)
 
-run: build
+# Only what it runs: not the tests and benchmarks.
+run: deps configure
+	cmake --build $(BUILD) --target cinder-all cinder-manage
 	@./scripts/run.sh $(BUILD)
 
 test: build

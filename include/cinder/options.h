@@ -87,11 +87,17 @@ struct Options {
 // Options with the embedded defaults: state under `state_path`, one file backend.
 Options DefaultOptions(const std::string& state_path);
 
-// Parses an ini file in Cinder's format. An unknown section or option, or a bad value,
-// is InvalidArgument naming the file, the section and the option.
+// Parses an ini file in Cinder's format, read as oslo.config reads it (only a line that starts
+// with `#` or `;` is a comment). A bad value, or a line that is not ini, is InvalidArgument
+// naming the file, the section and the option. Unknown sections, and unknown options in
+// [DEFAULT] and [database], are ignored as oslo.config ignores them, and written to stderr as
+// warnings, one line each. (A backend section's other options go to its driver, which refuses
+// those it does not know when it opens.)
 Result<Options> LoadConfigFile(const std::string& path);
-// The same from text; `origin` names it in errors.
-Result<Options> ParseConfig(const std::string& text, const std::string& origin);
+// The same from text; `origin` names it in messages. What is ignored is described in
+// `*warnings` (one line each, naming `origin`, the section and the option) when given.
+Result<Options> ParseConfig(const std::string& text, const std::string& origin,
+                            std::vector<std::string>* warnings = nullptr);
 
 }  // namespace cinder
 

@@ -1,17 +1,21 @@
-// cinder.conf parsing: Boost.Program_options' ini reader, then Cinder's names and checks.
-#include <boost/program_options/parsers.hpp>
+// cinder.conf parsing: oslo.config's ini grammar, then a table of Cinder's option names and checks.
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cinder/options.h"
 #include "common/json.h"
 #include "common/util.h"
-
-namespace po = boost::program_options;
 
 namespace cinder {
 
@@ -32,6 +36,131 @@ Options DefaultOptions(const std::string& state_path) {
 
 namespace {
 
+// ---------------------------------------------------------------------------------------------
+// The file's text: oslo.config's iniparser, rule for rule.
+
+struct Entry {
+  std::string section, name, value;
+};
+
+struct Ini {
+  std::vector<std::string> sections;  // in order of first appearance, each once
+  std::vector<Entry> entries;         // in file order; a repeated key appears each time
+};
+
+bool IsBlank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+std::string_view StripRight(std::string_view s) {
+  while (!s.empty() && IsBlank(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+std::string_view Strip(std::string_view s) {
+  s = StripRight(s);
+  while (!s.empty() && IsBlank(s.front())) s.remove_prefix(1);
+  return s;
+}
+
+// Reads `text` as oslo.config does (oslo_config/iniparser.py): a line whose first character is
+// `#` or `;` is a comment, and no other `#` is special (`password = ab#cd` is "ab#cd"); `key =
+// value` or `key: value`, split at whichever of `=` and `:` comes first; one pair of matching
+// quotes around a value is removed; an indented line continues the value above it (joined with
+// a newline) until a blank line; `[name]` starts a section.
+class IniReader {
+ public:
+  explicit IniReader(const std::string& origin) : origin_(origin) {}
+
+  Result<Ini> Read(std::string_view text) {
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t nl = text.find('\n', pos);
+      if (nl == std::string_view::npos) nl = text.size();
+      ++lineno_;
+      CINDER_RETURN_IF_ERROR(Line(StripRight(text.substr(pos, nl - pos))));
+      pos = nl + 1;
+    }
+    CINDER_RETURN_IF_ERROR(Flush());
+    return std::move(ini_);
+  }
+
+ private:
+  Status Line(std::string_view line) {
+    if (line.empty()) return Flush();  // a blank line ends a value
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (!pending_) return Error("unexpected continuation line", line);
+      pending_->value += "\n" + std::string(Strip(line));
+      return Status::OK();
+    }
+    CINDER_RETURN_IF_ERROR(Flush());
+    if (line[0] == '[') {
+      if (line.back() != ']') return Error("invalid section (must end with ])", line);
+      if (line.size() <= 2) return Error("empty section name", line);
+      section_ = std::string(line.substr(1, line.size() - 2));
+      if (std::find(ini_.sections.begin(), ini_.sections.end(), section_) == ini_.sections.end()) {
+        ini_.sections.push_back(section_);
+      }
+      return Status::OK();
+    }
+    if (line[0] == '#' || line[0] == ';') return Status::OK();
+    size_t colon = line.find(':'), equal = line.find('=');
+    if (colon == std::string_view::npos && equal == std::string_view::npos) {
+      return Error("no '=' or ':' in the assignment", line);
+    }
+    size_t at = std::min(colon, equal);  // whichever comes first
+    std::string_view key = Strip(line.substr(0, at)), value = Strip(line.substr(at + 1));
+    if (key.empty()) return Error("empty key", line);
+    if (!value.empty() && (value[0] == '"' || value[0] == '\'') && value.back() == value[0]) {
+      value = value.size() == 1 ? std::string_view() : value.substr(1, value.size() - 2);  // "x" -> x, " -> ""
+    }
+    pending_ = Entry{section_, std::string(key), std::string(value)};
+    return Status::OK();
+  }
+
+  Status Flush() {
+    if (!pending_) return Status::OK();
+    if (section_.empty()) {
+      return InvalidArgument(origin_ + ": option '" + pending_->name + "' is outside any [section]");
+    }
+    ini_.entries.push_back(std::move(*pending_));
+    pending_.reset();
+    return Status::OK();
+  }
+
+  Status Error(const std::string& what, std::string_view line) const {
+    return InvalidArgument(origin_ + ": line " + std::to_string(lineno_) + ": " + what + ": '" +
+                           std::string(line) + "'");
+  }
+
+  const std::string& origin_;
+  int lineno_ = 0;
+  std::string section_;  // "" before the first [section]
+  std::optional<Entry> pending_;
+  Ini ini_;
+};
+
+// oslo.config's group names: DEFAULT as written, the others without case ([Database] is
+// [database], and a backend's section matches its name in enabled_backends in any case).
+std::string Group(const std::string& section) { return section == "DEFAULT" ? section : ToLower(section); }
+
+// Each (group, option) once, with its last value: oslo.config's rule for options that are not
+// multi-valued (none of Cinder's here are), so a repeated option or section is no error.
+std::vector<Entry> LastValues(std::vector<Entry> entries) {
+  std::vector<Entry> out;
+  std::map<std::pair<std::string, std::string>, size_t> at;
+  for (auto& e : entries) {
+    auto [it, added] = at.emplace(std::make_pair(Group(e.section), e.name), out.size());
+    if (added) {
+      out.push_back(std::move(e));
+    } else {
+      out[it->second] = std::move(e);
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Values.
+
 // A JSON value as Python's str() prints it: how Cinder's capabilities compare with extra specs.
 std::string PyStr(const json::Value& v) {
   if (v.is_string()) return v.as_string();
@@ -42,10 +171,6 @@ std::string PyStr(const json::Value& v) {
 
 // Quota limits are stored in 32-bit columns (Cinder's DB_MAX_INT); -1 is unlimited.
 constexpr int64_t kMaxQuota = 0x7FFFFFFF;
-
-struct Entry {
-  std::string section, name, value;
-};
 
 class Parser {
  public:
@@ -113,199 +238,299 @@ class Parser {
   std::string origin_;
 };
 
+// ---------------------------------------------------------------------------------------------
+// The options: one row each. The defaults, and what each option means, are beside the fields in
+// cinder/options.h; a row names the option, its section and how its text becomes the field.
+
+template <typename Target>
+struct OptionRow {
+  const char* section;  // "DEFAULT" or "database"; for backend options, "" (any backend section)
+  const char* name;
+  std::function<Status(const Parser&, const Entry&, Target*)> set;
+};
+
+template <typename Target, typename T>
+OptionRow<Target> IntOpt(const char* section, const char* name, T Target::*field, int64_t lo, int64_t hi) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, lo, hi));
+            t->*field = static_cast<T>(v);
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> BoolOpt(const char* section, const char* name, bool Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.Bool(e));
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> DoubleOpt(const char* section, const char* name, double Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.Double(e));
+            return Status::OK();
+          }};
+}
+
+// A string that must not be empty.
+template <typename Target>
+OptionRow<Target> StrOpt(const char* section, const char* name, std::string Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.NonEmpty(e));
+            return Status::OK();
+          }};
+}
+
+// Any text, "" included (an expression, for instance).
+template <typename Target>
+OptionRow<Target> TextOpt(const char* section, const char* name, std::string Target::*field) {
+  return {section, name, [=](const Parser&, const Entry& e, Target* t) -> Status {
+            t->*field = Trim(e.value);
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> RatioOpt(const char* section, const char* name, std::string Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            CINDER_ASSIGN_OR_RETURN(t->*field, p.Ratio(e));
+            return Status::OK();
+          }};
+}
+
+template <typename Target>
+OptionRow<Target> ListOpt(const char* section, const char* name, std::vector<std::string> Target::*field) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            t->*field = p.List(e);
+            return Status::OK();
+          }};
+}
+
+Status SetAuthStrategy(const Parser& p, const Entry& e, Options* o) {
+  std::string v = Trim(e.value);
+  if (v == "keystone") return p.Bad(e, "'keystone' is not supported yet; use 'noauth'");
+  if (v != "noauth") return p.Bad(e, "invalid value '" + v + "' (expected noauth)");
+  o->auth_strategy = v;
+  return Status::OK();
+}
+
+Status SetWeightHandler(const Parser& p, const Entry& e, Options* o) {
+  std::string v = Trim(e.value);
+  if (v == "cinder.scheduler.weights.OrderedHostWeightHandler") {
+    o->scheduler_stochastic_weights = false;
+  } else if (v == "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler") {
+    o->scheduler_stochastic_weights = true;
+  } else {
+    return p.Bad(e, "invalid value '" + v + "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
+                    "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
+  }
+  return Status::OK();
+}
+
+// enabled_backends: one BackendOptions per name, in order (the sections are read afterwards).
+Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
+  std::vector<BackendOptions> backends;
+  std::set<std::string> seen;
+  for (auto& n : Split(e.value, ',')) {
+    std::string t = Trim(n);
+    if (t.empty()) continue;
+    if (Group(t) == "DEFAULT" || Group(t) == "database") return p.Bad(e, "'" + t + "' is not a backend name");
+    if (!seen.insert(Group(t)).second) return p.Bad(e, "backend '" + t + "' is listed twice");
+    BackendOptions b;
+    b.name = t;
+    b.volume_backend_name = t;
+    backends.push_back(std::move(b));
+  }
+  if (backends.empty()) return p.Bad(e, "must name at least one backend section");
+  o->backends = std::move(backends);
+  return Status::OK();
+}
+
+Status SetConnection(const Parser& p, const Entry& e, Options* o) {
+  CINDER_ASSIGN_OR_RETURN(std::string c, p.NonEmpty(e));
+  if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 &&
+      c.rfind("postgresql+psycopg2://", 0) != 0) {
+    return p.Bad(e, "invalid value '" + c + "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
+  }
+  o->database_connection = c;
+  return Status::OK();
+}
+
+// Cinder's format: a JSON object, e.g. {"tier": "gold", "replication": true}.
+Status SetExtraCapabilities(const Parser& p, const Entry& e, BackendOptions* b) {
+  auto parsed = json::Parse(Trim(e.value));
+  if (!parsed.ok() || !parsed->is_object()) {
+    return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected a JSON object, e.g. {\"tier\": \"gold\"})");
+  }
+  for (const auto& [k, v] : parsed->as_object()) b->extra_capabilities[k] = PyStr(v);
+  return Status::OK();
+}
+
+const std::vector<OptionRow<Options>>& ServiceOptions() {
+  using O = Options;
+  static const auto* rows = new std::vector<OptionRow<Options>>{
+      StrOpt("DEFAULT", "osapi_volume_listen", &O::osapi_volume_listen),
+      IntOpt("DEFAULT", "osapi_volume_listen_port", &O::osapi_volume_listen_port, 0, 65535),
+      {"DEFAULT", "auth_strategy", SetAuthStrategy},
+      StrOpt("DEFAULT", "state_path", &O::state_path),
+      StrOpt("DEFAULT", "host", &O::host),
+      StrOpt("DEFAULT", "storage_availability_zone", &O::storage_availability_zone),
+      IntOpt("DEFAULT", "osapi_max_limit", &O::osapi_max_limit, 1, 1000000000),
+      IntOpt("DEFAULT", "osapi_max_request_body_size", &O::osapi_max_request_body_size, 1, 1LL << 30),
+      IntOpt("DEFAULT", "osapi_volume_workers", &O::osapi_volume_workers, 1, 1024),
+      StrOpt("DEFAULT", "my_ip", &O::my_ip),
+      IntOpt("DEFAULT", "rpc_port", &O::rpc_port, 0, 65535),
+      IntOpt("DEFAULT", "report_interval", &O::report_interval, 1, 86400),
+      IntOpt("DEFAULT", "service_down_time", &O::service_down_time, 1, 86400),
+      ListOpt("DEFAULT", "scheduler_default_filters", &O::scheduler_default_filters),
+      ListOpt("DEFAULT", "scheduler_default_weighers", &O::scheduler_default_weighers),
+      {"DEFAULT", "scheduler_weight_handler", SetWeightHandler},
+      IntOpt("DEFAULT", "scheduler_max_attempts", &O::scheduler_max_attempts, 1, 100),
+      DoubleOpt("DEFAULT", "capacity_weight_multiplier", &O::capacity_weight_multiplier),
+      DoubleOpt("DEFAULT", "allocated_capacity_weight_multiplier", &O::allocated_capacity_weight_multiplier),
+      DoubleOpt("DEFAULT", "volume_number_multiplier", &O::volume_number_multiplier),
+      RatioOpt("DEFAULT", "max_over_subscription_ratio", &O::max_over_subscription_ratio),
+      StrOpt("DEFAULT", "default_volume_type", &O::default_volume_type),
+      IntOpt("DEFAULT", "message_ttl", &O::message_ttl, 1, 10LL * 365 * 86400),
+      IntOpt("DEFAULT", "message_reap_interval", &O::message_reap_interval, 1, 365LL * 86400),
+      IntOpt("DEFAULT", "quota_volumes", &O::quota_volumes, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_snapshots", &O::quota_snapshots, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_gigabytes", &O::quota_gigabytes, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_backups", &O::quota_backups, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_backup_gigabytes", &O::quota_backup_gigabytes, -1, kMaxQuota),
+      IntOpt("DEFAULT", "quota_groups", &O::quota_groups, -1, kMaxQuota),
+      IntOpt("DEFAULT", "per_volume_size_limit", &O::per_volume_size_limit, -1, kMaxQuota),
+      BoolOpt("DEFAULT", "use_default_quota_class", &O::use_default_quota_class),
+      IntOpt("DEFAULT", "reservation_expire", &O::reservation_expire, 1, 10LL * 365 * 86400),
+      BoolOpt("DEFAULT", "no_snapshot_gb_quota", &O::no_snapshot_gb_quota),
+      BoolOpt("DEFAULT", "debug", &O::debug),
+      {"DEFAULT", "enabled_backends", SetEnabledBackends},
+      {"database", "connection", SetConnection},
+  };
+  return *rows;
+}
+
+// The options every backend section has; the rest of a section goes to its driver, which
+// refuses what it does not know when it opens.
+const std::vector<OptionRow<BackendOptions>>& BackendRows() {
+  using B = BackendOptions;
+  static const auto* rows = new std::vector<OptionRow<BackendOptions>>{
+      StrOpt("", "volume_driver", &B::volume_driver),
+      StrOpt("", "volume_backend_name", &B::volume_backend_name),
+      RatioOpt("", "max_over_subscription_ratio", &B::max_over_subscription_ratio),
+      IntOpt("", "reserved_percentage", &B::reserved_percentage, 0, 100),
+      TextOpt("", "filter_function", &B::filter_function),
+      TextOpt("", "goodness_function", &B::goodness_function),
+      StrOpt("", "backend_availability_zone", &B::backend_availability_zone),
+      {"", "extra_capabilities", SetExtraCapabilities},
+  };
+  return *rows;
+}
+
+template <typename Target>
+const OptionRow<Target>* FindRow(const std::vector<OptionRow<Target>>& rows, const std::string& section,
+                                 const std::string& name) {
+  for (const auto& r : rows) {
+    if (section == r.section && name == r.name) return &r;
+  }
+  return nullptr;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What is ignored, and said so once.
+
+size_t EditDistance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diag = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diag = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown option, ignored", with the known option of the section it most likely misspells.
+std::string UnknownOption(const std::string& origin, const Entry& e) {
+  std::string msg = origin + ": [" + e.section + "] " + e.name + ": unknown option, ignored";
+  const char* best = nullptr;
+  size_t best_distance = 3;  // at most two edits
+  for (const auto& r : ServiceOptions()) {
+    if (Group(e.section) != r.section) continue;
+    size_t d = EditDistance(e.name, r.name);
+    if (d < best_distance) best = r.name, best_distance = d;
+  }
+  if (best) msg += std::string(" (did you mean ") + best + "?)";
+  return msg;
+}
+
+std::string UnknownSection(const std::string& origin, const std::string& section) {
+  return origin + ": [" + section +
+         "]: unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored";
+}
+
+// The enabled backend whose section this is, if any.
+BackendOptions* FindBackend(Options* o, const std::string& section) {
+  for (auto& b : o->backends) {
+    if (Group(b.name) == Group(section)) return &b;
+  }
+  return nullptr;
+}
+
+// The sections and options nothing reads: one line each, even when repeated.
+std::vector<std::string> Ignored(const std::string& origin, const Ini& ini, const std::vector<Entry>& entries,
+                                 const Options& o) {
+  auto enabled = [&](const std::string& section) {
+    return std::any_of(o.backends.begin(), o.backends.end(),
+                       [&](const BackendOptions& b) { return Group(b.name) == Group(section); });
+  };
+  std::vector<std::string> out;
+  std::set<std::string> unknown_groups;
+  for (const auto& s : ini.sections) {
+    std::string g = Group(s);
+    if (g == "DEFAULT" || g == "database" || enabled(s)) continue;
+    if (unknown_groups.insert(g).second) out.push_back(UnknownSection(origin, s));
+  }
+  for (const auto& e : entries) {
+    std::string g = Group(e.section);
+    if ((g == "DEFAULT" || g == "database") && !FindRow(ServiceOptions(), g, e.name)) {
+      out.push_back(UnknownOption(origin, e));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
-Result<Options> ParseConfig(const std::string& text, const std::string& origin) {
-  std::vector<Entry> entries;
-  try {
-    std::istringstream in(text);
-    po::options_description none;
-    po::parsed_options parsed = po::parse_config_file(in, none, /*allow_unregistered=*/true);
-    for (const auto& opt : parsed.options) {
-      auto dot = opt.string_key.find('.');
-      if (dot == std::string::npos) {
-        return InvalidArgument(origin + ": option '" + opt.string_key +
-                               "' is outside any [section]");
-      }
-      Entry e{opt.string_key.substr(0, dot), opt.string_key.substr(dot + 1),
-              opt.value.empty() ? "" : opt.value.back()};
-      entries.push_back(std::move(e));
-    }
-  } catch (const std::exception& ex) {
-    return InvalidArgument(origin + ": " + ex.what());
-  }
-
+Result<Options> ParseConfig(const std::string& text, const std::string& origin, std::vector<std::string>* warnings) {
+  CINDER_ASSIGN_OR_RETURN(Ini ini, IniReader(origin).Read(text));
+  std::vector<Entry> entries = LastValues(std::move(ini.entries));
   Parser p(origin);
   Options o;
   o.origin = origin;
-  std::optional<std::vector<std::string>> enabled;
-  // First pass: [DEFAULT] and [database]; the backend sections need enabled_backends first.
+  // [DEFAULT] and [database] first: the backend sections need enabled_backends.
   for (const auto& e : entries) {
-    if (e.section == "DEFAULT") {
-      if (e.name == "osapi_volume_listen") {
-        CINDER_ASSIGN_OR_RETURN(o.osapi_volume_listen, p.NonEmpty(e));
-      } else if (e.name == "osapi_volume_listen_port") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 65535));
-        o.osapi_volume_listen_port = static_cast<int>(v);
-      } else if (e.name == "auth_strategy") {
-        std::string v = Trim(e.value);
-        if (v == "keystone") return p.Bad(e, "'keystone' is not supported yet; use 'noauth'");
-        if (v != "noauth") return p.Bad(e, "invalid value '" + v + "' (expected noauth)");
-        o.auth_strategy = v;
-      } else if (e.name == "state_path") {
-        CINDER_ASSIGN_OR_RETURN(o.state_path, p.NonEmpty(e));
-      } else if (e.name == "host") {
-        CINDER_ASSIGN_OR_RETURN(o.host, p.NonEmpty(e));
-      } else if (e.name == "storage_availability_zone") {
-        CINDER_ASSIGN_OR_RETURN(o.storage_availability_zone, p.NonEmpty(e));
-      } else if (e.name == "osapi_max_limit") {
-        CINDER_ASSIGN_OR_RETURN(o.osapi_max_limit, p.Int(e, 1, 1000000000));
-      } else if (e.name == "osapi_max_request_body_size") {
-        CINDER_ASSIGN_OR_RETURN(o.osapi_max_request_body_size, p.Int(e, 1, 1LL << 30));
-      } else if (e.name == "osapi_volume_workers") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 1024));
-        o.osapi_volume_workers = static_cast<int>(v);
-      } else if (e.name == "my_ip") {
-        CINDER_ASSIGN_OR_RETURN(o.my_ip, p.NonEmpty(e));
-      } else if (e.name == "rpc_port") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 65535));
-        o.rpc_port = static_cast<int>(v);
-      } else if (e.name == "report_interval") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
-        o.report_interval = static_cast<int>(v);
-      } else if (e.name == "service_down_time") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 86400));
-        o.service_down_time = static_cast<int>(v);
-      } else if (e.name == "scheduler_default_filters") {
-        o.scheduler_default_filters = p.List(e);
-      } else if (e.name == "scheduler_default_weighers") {
-        o.scheduler_default_weighers = p.List(e);
-      } else if (e.name == "scheduler_weight_handler") {
-        std::string v = Trim(e.value);
-        if (v == "cinder.scheduler.weights.OrderedHostWeightHandler") {
-          o.scheduler_stochastic_weights = false;
-        } else if (v == "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler") {
-          o.scheduler_stochastic_weights = true;
-        } else {
-          return p.Bad(e, "invalid value '" + v + "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
-                          "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
-        }
-      } else if (e.name == "scheduler_max_attempts") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 100));
-        o.scheduler_max_attempts = static_cast<int>(v);
-      } else if (e.name == "capacity_weight_multiplier") {
-        CINDER_ASSIGN_OR_RETURN(o.capacity_weight_multiplier, p.Double(e));
-      } else if (e.name == "allocated_capacity_weight_multiplier") {
-        CINDER_ASSIGN_OR_RETURN(o.allocated_capacity_weight_multiplier, p.Double(e));
-      } else if (e.name == "volume_number_multiplier") {
-        CINDER_ASSIGN_OR_RETURN(o.volume_number_multiplier, p.Double(e));
-      } else if (e.name == "max_over_subscription_ratio") {
-        CINDER_ASSIGN_OR_RETURN(o.max_over_subscription_ratio, p.Ratio(e));
-      } else if (e.name == "default_volume_type") {
-        CINDER_ASSIGN_OR_RETURN(o.default_volume_type, p.NonEmpty(e));
-      } else if (e.name == "message_ttl") {
-        CINDER_ASSIGN_OR_RETURN(o.message_ttl, p.Int(e, 1, 10LL * 365 * 86400));
-      } else if (e.name == "message_reap_interval") {
-        CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 1, 365LL * 86400));
-        o.message_reap_interval = static_cast<int>(v);
-      } else if (e.name == "quota_volumes") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_volumes, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_snapshots") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_snapshots, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_gigabytes") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_gigabytes, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_backups") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_backups, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_backup_gigabytes") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_backup_gigabytes, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "quota_groups") {
-        CINDER_ASSIGN_OR_RETURN(o.quota_groups, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "per_volume_size_limit") {
-        CINDER_ASSIGN_OR_RETURN(o.per_volume_size_limit, p.Int(e, -1, kMaxQuota));
-      } else if (e.name == "use_default_quota_class") {
-        CINDER_ASSIGN_OR_RETURN(o.use_default_quota_class, p.Bool(e));
-      } else if (e.name == "reservation_expire") {
-        CINDER_ASSIGN_OR_RETURN(o.reservation_expire, p.Int(e, 1, 10LL * 365 * 86400));
-      } else if (e.name == "no_snapshot_gb_quota") {
-        CINDER_ASSIGN_OR_RETURN(o.no_snapshot_gb_quota, p.Bool(e));
-      } else if (e.name == "debug") {
-        CINDER_ASSIGN_OR_RETURN(o.debug, p.Bool(e));
-      } else if (e.name == "enabled_backends") {
-        std::vector<std::string> names;
-        std::set<std::string> seen;
-        for (auto& n : Split(e.value, ',')) {
-          std::string t = Trim(n);
-          if (t.empty()) continue;
-          if (t == "DEFAULT" || t == "database") return p.Bad(e, "'" + t + "' is not a backend name");
-          if (!seen.insert(t).second) return p.Bad(e, "backend '" + t + "' is listed twice");
-          names.push_back(t);
-        }
-        if (names.empty()) return p.Bad(e, "must name at least one backend section");
-        enabled = names;
-      } else {
-        return p.Bad(e, "unknown option");
-      }
-    } else if (e.section == "database") {
-      if (e.name == "connection") {
-        CINDER_ASSIGN_OR_RETURN(o.database_connection, p.NonEmpty(e));
-        const std::string& c = o.database_connection;
-        if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 &&
-            c.rfind("postgresql+psycopg2://", 0) != 0) {
-          return p.Bad(e, "invalid value '" + c +
-                              "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
-        }
-      } else {
-        return p.Bad(e, "unknown option");
-      }
+    if (const auto* row = FindRow(ServiceOptions(), Group(e.section), e.name)) {
+      CINDER_RETURN_IF_ERROR(row->set(p, e, &o));
     }
   }
-  if (enabled) {
-    for (const auto& name : *enabled) {
-      BackendOptions b;
-      b.name = name;
-      b.volume_backend_name = name;
-      o.backends.push_back(b);
-    }
-  } else {
-    o.backends = DefaultOptions(o.state_path).backends;
-  }
+  if (o.backends.empty()) o.backends = DefaultOptions(o.state_path).backends;
   for (const auto& e : entries) {
-    if (e.section == "DEFAULT" || e.section == "database") continue;
-    BackendOptions* b = nullptr;
-    for (auto& cand : o.backends) {
-      if (cand.name == e.section) b = &cand;
-    }
-    if (!b) {
-      return InvalidArgument(origin + ": [" + e.section +
-                             "]: unknown section (not DEFAULT, database, or a backend named in "
-                             "enabled_backends)");
-    }
-    if (e.name == "volume_driver") {
-      CINDER_ASSIGN_OR_RETURN(b->volume_driver, p.NonEmpty(e));
-    } else if (e.name == "volume_backend_name") {
-      CINDER_ASSIGN_OR_RETURN(b->volume_backend_name, p.NonEmpty(e));
-    } else if (e.name == "max_over_subscription_ratio") {
-      CINDER_ASSIGN_OR_RETURN(b->max_over_subscription_ratio, p.Ratio(e));
-    } else if (e.name == "reserved_percentage") {
-      CINDER_ASSIGN_OR_RETURN(int64_t v, p.Int(e, 0, 100));
-      b->reserved_percentage = static_cast<int>(v);
-    } else if (e.name == "filter_function") {
-      b->filter_function = Trim(e.value);
-    } else if (e.name == "goodness_function") {
-      b->goodness_function = Trim(e.value);
-    } else if (e.name == "backend_availability_zone") {
-      CINDER_ASSIGN_OR_RETURN(b->backend_availability_zone, p.NonEmpty(e));
-    } else if (e.name == "extra_capabilities") {
-      // Cinder's format: a JSON object, e.g. {"tier": "gold", "replication": true}.
-      auto parsed = json::Parse(Trim(e.value));
-      if (!parsed.ok() || !parsed->is_object()) {
-        return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected a JSON object, e.g. {\"tier\": \"gold\"})");
-      }
-      for (const auto& [k, v] : parsed->as_object()) b->extra_capabilities[k] = PyStr(v);
+    BackendOptions* b = FindBackend(&o, e.section);  // never [DEFAULT] or [database]: see SetEnabledBackends
+    if (!b) continue;
+    if (const auto* row = FindRow(BackendRows(), "", e.name)) {
+      CINDER_RETURN_IF_ERROR(row->set(p, e, b));
     } else {
       b->driver_options[e.name] = Trim(e.value);  // checked by the driver when it opens
     }
   }
+  if (warnings) *warnings = Ignored(origin, ini, entries, o);
   return o;
 }
 
@@ -314,7 +539,10 @@ Result<Options> LoadConfigFile(const std::string& path) {
   if (!in) return InvalidArgument(path + ": cannot read the configuration file");
   std::stringstream ss;
   ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  std::vector<std::string> warnings;
+  auto options = ParseConfig(ss.str(), path, &warnings);
+  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  return options;
 }
 
 }  // namespace cinder

@@ -1,7 +1,12 @@
 #include <doctest/doctest.h>
 
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
 #include "cinder/options.h"
 #include "cinder/volume_driver.h"
+#include "test_util.h"
 
 namespace cinder {
 
@@ -73,14 +78,196 @@ TEST_CASE("defaults are Cinder's: port 8776, zone nova, limit 1000, one file bac
   CHECK(o->backends[0].volume_driver == "file");
 }
 
+TEST_CASE("a # inside a value is part of it, as in oslo.config: only a line starting with # or ; is a comment") {
+  auto o = ParseConfig(R"([DEFAULT]
+# a comment
+; another
+default_volume_type = gold#1
+storage_availability_zone = az # one
+enabled_backends = b
+[database]
+connection = postgresql://cinder:ab#cd@db.example/cinder
+[b]
+file_volume_directory = /srv/a#b;c
+)",
+                       "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->default_volume_type == "gold#1");
+  CHECK(o->storage_availability_zone == "az # one");
+  CHECK(o->DatabaseUrl() == "postgresql://cinder:ab#cd@db.example/cinder");
+  REQUIRE(o->backends.size() == 1);
+  CHECK(o->backends[0].driver_options.at("file_volume_directory") == "/srv/a#b;c");
+}
+
+TEST_CASE("oslo.config's ini rules: key: value, quotes, continuation lines, the last value wins, groups without case") {
+  auto o = ParseConfig(R"([DEFAULT]
+host: node1
+storage_availability_zone = "az 1"
+default_volume_type = 'silver'
+osapi_max_limit = 10
+enabled_backends = a, a
+scheduler_default_filters = CapacityFilter,
+  JsonFilter
+osapi_max_limit = 20
+
+[Database]
+connection = sqlite:////tmp/x.db
+[fast]
+volume_backend_name = quick
+goodness_function = 50
+	+ 10
+[DEFAULT]
+osapi_max_limit = 30
+enabled_backends = Fast
+)",
+                       "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->host == "node1");
+  CHECK(o->storage_availability_zone == "az 1");
+  CHECK(o->default_volume_type == "silver");
+  CHECK(o->osapi_max_limit == 30);
+  CHECK(o->scheduler_default_filters == std::vector<std::string>{"CapacityFilter", "JsonFilter"});
+  CHECK(o->DatabaseUrl() == "sqlite:////tmp/x.db");
+  REQUIRE(o->backends.size() == 1);
+  CHECK(o->backends[0].name == "Fast");
+  CHECK(o->backends[0].volume_backend_name == "quick");
+  CHECK(o->backends[0].goodness_function == "50\n+ 10");
+}
+
+TEST_CASE("lines that are not ini are refused with the file and the line") {
+  struct Case {
+    const char* text;
+    const char* error;
+  };
+  const Case cases[] = {
+      {"[DEFAULT\n", "my.conf: line 1: invalid section (must end with ]): '[DEFAULT'"},
+      {"[]\n", "my.conf: line 1: empty section name: '[]'"},
+      {"[DEFAULT]\nosapi_max_limit\n", "my.conf: line 2: no '=' or ':' in the assignment: 'osapi_max_limit'"},
+      {"[DEFAULT]\n = 3\n", "my.conf: line 2: unexpected continuation line: ' = 3'"},
+      {"[DEFAULT]\n= 3\n", "my.conf: line 2: empty key: '= 3'"},
+      {"[DEFAULT]\ndebug = true\n\n  debug = false\n",
+       "my.conf: line 4: unexpected continuation line: '  debug = false'"},
+      {"[DEFAULT]\nhost = \"\n", "my.conf: [DEFAULT] host: must not be empty"},  // quotes removed
+      // An indented line continues the value above it, even one that starts with #.
+      {"[DEFAULT]\ndebug = true\n  # more\n",
+       "my.conf: [DEFAULT] debug: invalid value 'true\n# more' (expected true or false)"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    auto o = ParseConfig(c.text, "my.conf");
+    REQUIRE_FALSE(o.ok());
+    CHECK(o.status().code() == Code::kInvalidArgument);
+    CHECK(o.status().message() == c.error);
+  }
+}
+
+TEST_CASE("an operator's cinder.conf starts: unknown sections and options are ignored, each warned of once") {
+  std::vector<std::string> warnings;
+  auto o = ParseConfig(R"([DEFAULT]
+transport_url = rabbit://openstack:secret@controller
+my_ip = 10.0.0.11
+auth_strategy = noauth
+enabled_backends = file
+glance_api_servers = http://controller:9292
+transport_url = rabbit://openstack:other@controller
+[database]
+connection = sqlite:////var/lib/cinder/cinder.sqlite
+max_retries = -1
+[keystone_authtoken]
+www_authenticate_uri = http://controller:5000
+auth_url = http://controller:5000
+memcached_servers = controller:11211
+auth_type = password
+password = ab#cd
+[oslo_messaging_rabbit]
+rabbit_ha_queues = true
+[lvm]
+volume_driver = cinder.volume.drivers.lvm.LVMVolumeDriver
+volume_group = cinder-volumes
+target_protocol = iscsi
+target_helper = lioadm
+iscsi_ip_address = 10.0.0.11
+[oslo_concurrency]
+lock_path = /var/lib/cinder/tmp
+[keystone_authtoken]
+region_name = RegionOne
+[file]
+volume_driver = file
+)",
+                       "cinder.conf", &warnings);
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->my_ip == "10.0.0.11");
+  REQUIRE(o->backends.size() == 1);  // [lvm] is not in enabled_backends: not a backend
+  CHECK(o->backends[0].name == "file");
+  CHECK(o->backends[0].driver_options.empty());
+  const char* kSection = "]: unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored";
+  CHECK(warnings == std::vector<std::string>{
+                        std::string("cinder.conf: [keystone_authtoken") + kSection,
+                        std::string("cinder.conf: [oslo_messaging_rabbit") + kSection,
+                        std::string("cinder.conf: [lvm") + kSection,
+                        std::string("cinder.conf: [oslo_concurrency") + kSection,
+                        "cinder.conf: [DEFAULT] transport_url: unknown option, ignored",
+                        "cinder.conf: [DEFAULT] glance_api_servers: unknown option, ignored",
+                        "cinder.conf: [database] max_retries: unknown option, ignored",
+                    });
+}
+
+TEST_CASE("an unknown option is ignored with a warning naming the option it most likely misspells") {
+  struct Case {
+    const char* text;
+    const char* warning;  // "" for none
+  };
+  const char* kSection = "unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored";
+  const Case cases[] = {
+      {"[DEFAULT]\nosapi_volume_listen_prot = 1\n",
+       "my.conf: [DEFAULT] osapi_volume_listen_prot: unknown option, ignored (did you mean osapi_volume_listen_port?)"},
+      {"[DEFAULT]\nquota_volume = 5\n",
+       "my.conf: [DEFAULT] quota_volume: unknown option, ignored (did you mean quota_volumes?)"},
+      {"[database]\nconection = sqlite:///x\n",
+       "my.conf: [database] conection: unknown option, ignored (did you mean connection?)"},
+      {"[database]\nidle_timeout = 3\n", "my.conf: [database] idle_timeout: unknown option, ignored"},
+      {"[lvm]\nvolume_driver = file\n", "my.conf: [lvm]: "},
+      {"[oslo_policy]\n", "my.conf: [oslo_policy]: "},
+      // DEFAULT is the one group name oslo.config matches with its case.
+      {"[default]\ndebug = true\n", "my.conf: [default]: "},
+      {"[DEFAULT]\nenabled_backends = b\n[B]\nvolume_driver = file\n", ""},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    std::vector<std::string> warnings;
+    auto o = ParseConfig(c.text, "my.conf", &warnings);
+    REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+    std::string expected = c.warning;
+    if (!expected.empty() && expected.back() == ' ') expected += kSection;
+    CHECK(warnings == (expected.empty() ? std::vector<std::string>{} : std::vector<std::string>{expected}));
+  }
+  // Ignored means ignored: the value of an unknown option is not checked either.
+  auto o = ParseConfig("[DEFAULT]\nosapi_volume_listen_prot = http\n", "my.conf");
+  REQUIRE(o.ok());
+  CHECK(o->osapi_volume_listen_port == 8776);
+}
+
+TEST_CASE("a config file's warnings go to stderr, one line each") {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/cinder.conf";
+  std::ofstream(path) << "[DEFAULT]\ntransport_url = rabbit://x\n[keystone_authtoken]\nauth_url = http://k\n";
+  std::ostringstream captured;
+  auto* saved = std::cerr.rdbuf(captured.rdbuf());
+  auto o = LoadConfigFile(path);
+  std::cerr.rdbuf(saved);
+  REQUIRE(o.ok());
+  CHECK(captured.str() == "warning: " + path +
+                              ": [keystone_authtoken]: unknown section (not DEFAULT, database, or a backend named "
+                              "in enabled_backends), ignored\n"
+                              "warning: " + path + ": [DEFAULT] transport_url: unknown option, ignored\n");
+}
+
 TEST_CASE("bad configuration names the file, the section and the option") {
   struct Case {
     const char* text;
     const char* error;
   };
   const Case cases[] = {
-      {"[DEFAULT]\nosapi_volume_listen_prot = 1\n",
-       "my.conf: [DEFAULT] osapi_volume_listen_prot: unknown option"},
       {"[DEFAULT]\nosapi_volume_listen_port = http\n",
        "my.conf: [DEFAULT] osapi_volume_listen_port: invalid value 'http' (expected an integer from 0 to 65535)"},
       {"[DEFAULT]\nosapi_volume_listen_port = 70000\n",
@@ -91,9 +278,6 @@ TEST_CASE("bad configuration names the file, the section and the option") {
       {"[database]\nconnection = mysql://x\n",
        "my.conf: [database] connection: invalid value 'mysql://x' (expected sqlite:///PATH or "
        "postgresql://USER:PASS@HOST:PORT/DB)"},
-      {"[database]\nidle_timeout = 3\n", "my.conf: [database] idle_timeout: unknown option"},
-      {"[lvm]\nvolume_driver = file\n",
-       "my.conf: [lvm]: unknown section (not DEFAULT, database, or a backend named in enabled_backends)"},
       {"[DEFAULT]\nenabled_backends = a,a\n", "my.conf: [DEFAULT] enabled_backends: backend 'a' is listed twice"},
       {"[DEFAULT]\nenabled_backends = ,\n",
        "my.conf: [DEFAULT] enabled_backends: must name at least one backend section"},
@@ -177,7 +361,6 @@ no_snapshot_gb_quota = true
        "my.conf: [DEFAULT] use_default_quota_class: invalid value 'sometimes' (expected true or false)"},
       {"[DEFAULT]\nno_snapshot_gb_quota = 2\n",
        "my.conf: [DEFAULT] no_snapshot_gb_quota: invalid value '2' (expected true or false)"},
-      {"[DEFAULT]\nquota_volume = 5\n", "my.conf: [DEFAULT] quota_volume: unknown option"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.text);
