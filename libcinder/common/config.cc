@@ -15,6 +15,7 @@
 
 #include "cinder/options.h"
 #include "common/json.h"
+#include "common/log.h"
 #include "common/util.h"
 
 namespace cinder {
@@ -406,6 +407,9 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       IntOpt("DEFAULT", "reservation_expire", &O::reservation_expire, 1, 10LL * 365 * 86400),
       BoolOpt("DEFAULT", "no_snapshot_gb_quota", &O::no_snapshot_gb_quota),
       BoolOpt("DEFAULT", "debug", &O::debug),
+      StrOpt("DEFAULT", "log_file", &O::log_file),
+      StrOpt("DEFAULT", "log_dir", &O::log_dir),
+      BoolOpt("DEFAULT", "use_stderr", &O::use_stderr),
       {"DEFAULT", "enabled_backends", SetEnabledBackends},
       {"database", "connection", SetConnection},
   };
@@ -541,7 +545,7 @@ Result<Options> LoadConfigFile(const std::string& path) {
   ss << in.rdbuf();
   std::vector<std::string> warnings;
   auto options = ParseConfig(ss.str(), path, &warnings);
-  for (const auto& w : warnings) std::cerr << "warning: " << w << "\n";
+  for (const auto& w : warnings) CINDER_LOG(kWarning, "cinder") << w;
   return options;
 }
 

@@ -69,12 +69,14 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
     auto now = store_->GetVolume(v.id, std::nullopt);
     return wrong_status(now.ok() ? now->status : "deleted");
   }
+  // As recorded ("creating"): read before the host is asked, which may finish it at once.
+  auto recorded = store_->GetSnapshot(sn.id, std::nullopt);
   Status handed = hosts_.CreateSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
   if (!handed.ok()) {
     (void)store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
     return Unavailable("The volume service of " + v.host + " did not accept the snapshot: " + handed.message());
   }
-  return store_->GetSnapshot(sn.id, std::nullopt);
+  return recorded;
 }
 
 Result<Snapshot> SnapshotApi::Get(const RequestContext& ctx, const std::string& id) {

@@ -4,6 +4,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "common/log.h"
 #include "cinder/options.h"
 #include "cinder/volume_driver.h"
 #include "test_util.h"
@@ -247,19 +248,25 @@ TEST_CASE("an unknown option is ignored with a warning naming the option it most
   CHECK(o->osapi_volume_listen_port == 8776);
 }
 
-TEST_CASE("a config file's warnings go to stderr, one line each") {
+TEST_CASE("a config file's warnings are logged, one line each") {
   testing::TempDir dir;
   std::string path = dir.path() + "/cinder.conf";
   std::ofstream(path) << "[DEFAULT]\ntransport_url = rabbit://x\n[keystone_authtoken]\nauth_url = http://k\n";
-  std::ostringstream captured;
-  auto* saved = std::cerr.rdbuf(captured.rdbuf());
+  log::LogOptions lo;
+  lo.log_file = dir.path() + "/cinder.log";
+  lo.use_stderr = false;
+  REQUIRE(log::Configure(lo).ok());
   auto o = LoadConfigFile(path);
-  std::cerr.rdbuf(saved);
+  REQUIRE(log::Configure(log::LogOptions()).ok());  // back to stderr
   REQUIRE(o.ok());
-  CHECK(captured.str() == "warning: " + path +
-                              ": [keystone_authtoken]: unknown section (not DEFAULT, database, or a backend named "
-                              "in enabled_backends), ignored\n"
-                              "warning: " + path + ": [DEFAULT] transport_url: unknown option, ignored\n");
+  std::ifstream in(lo.log_file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line.substr(line.find(" WARNING ")));
+  CHECK(lines == std::vector<std::string>{
+                     " WARNING cinder [-] " + path +
+                         ": [keystone_authtoken]: unknown section (not DEFAULT, database, or a backend named "
+                         "in enabled_backends), ignored",
+                     " WARNING cinder [-] " + path + ": [DEFAULT] transport_url: unknown option, ignored"});
 }
 
 TEST_CASE("bad configuration names the file, the section and the option") {
