@@ -7,16 +7,44 @@ namespace cinder {
 
 namespace {
 
-// 1 for the bytes JSON strings must escape: control characters, '"' and '\'.
+// 1 for the bytes that need a look: those JSON strings must escape (control characters, '"'
+// and '\\'), and every byte of a multi-byte UTF-8 sequence, which must be valid to be copied.
 struct EscapeTable {
   bool needs[256] = {};
   constexpr EscapeTable() {
     for (int c = 0; c < 0x20; ++c) needs[c] = true;
+    for (int c = 0x80; c < 0x100; ++c) needs[c] = true;
     needs[static_cast<unsigned char>('"')] = true;
     needs[static_cast<unsigned char>('\\')] = true;
   }
 };
 constexpr EscapeTable kEscape;
+
+// The length of the valid UTF-8 sequence at p (RFC 3629: no overlong forms, no surrogates,
+// nothing past U+10FFFF), or 0.
+size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
+  const unsigned char c = p[0];
+  size_t n;
+  unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  if (static_cast<size_t>(end - p) < n || p[1] < lo || p[1] > hi) return 0;
+  for (size_t i = 2; i < n; ++i) {
+    if (p[i] < 0x80 || p[i] > 0xBF) return 0;
+  }
+  return n;
+}
 
 }  // namespace
 
@@ -27,6 +55,19 @@ void AppendJsonString(std::string* out, std::string_view s) {
   while (true) {
     while (p < end && !kEscape.needs[static_cast<unsigned char>(*p)]) ++p;
     if (p == end) break;
+    if (static_cast<unsigned char>(*p) >= 0x80) {
+      // Valid UTF-8 is copied as it is; a byte that is not becomes U+FFFD, so the output
+      // always parses.
+      const size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+      if (n) {
+        p += n;
+        continue;
+      }
+      out->append(run, static_cast<size_t>(p - run));
+      out->append("\\ufffd", 6);
+      run = ++p;
+      continue;
+    }
     out->append(run, static_cast<size_t>(p - run));
     switch (*p) {
       case '"': out->append("\\\"", 2); break;

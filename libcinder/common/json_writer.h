@@ -68,7 +68,9 @@ class JsonWriter {
   bool after_key_ = false;
 };
 
-// Appends the characters of `s` escaped for the inside of a JSON string (no quotes).
+// Appends the characters of `s` escaped for the inside of a JSON string (no quotes). Valid
+// UTF-8 is copied; a byte that is not part of valid UTF-8 becomes \ufffd, so the output is
+// always valid JSON.
 void AppendJsonString(std::string* out, std::string_view s);
 
 }  // namespace cinder
