@@ -1,0 +1,131 @@
+// What a restart or a periodic sweep repairs: work an earlier run left half-done, and volumes
+// left in a transitional status by work that never reached this host.
+#include "common/message_field.h"
+#include "common/util.h"
+#include "volume/volume_service_impl.h"
+
+namespace cinder {
+
+namespace {
+
+namespace vs = volume_status;
+namespace ss = snapshot_status;
+namespace mf = message_field;
+
+// How long a volume may sit in a transitional status on this host with no work for it here
+// before it is repaired (the longest a hand-over takes is three attempts of 3 s).
+constexpr double kOrphanGraceSeconds = 30;
+
+}  // namespace
+
+// Repairs what an earlier run of this host left half-done, as Cinder's volume service does:
+// creating -> error, extending -> error_extending, deleting -> resumed.
+Status VolumeServiceImpl::Recover() {
+  for (const auto& b : backends_) {
+    CINDER_ASSIGN_OR_RETURN(auto stuck, store_->VolumesInStatus(
+                                            b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
+    for (const auto& v : stuck) {
+      if (v.status == vs::kDeleting) {
+        Delete(b.get(), v.id);
+      } else {
+        CINDER_RETURN_IF_ERROR(FailInterrupted(v).status());
+      }
+    }
+    CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
+    // A retype cut short: the volume stays where and what it was (its reservations expire).
+    CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
+    for (const auto& v : retyping) (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+  }
+  return Status::OK();
+}
+
+// Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume
+// reverting, snapshot restoring) -> the volume in error, the snapshot available again.
+Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
+  CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting,
+                                                                              ss::kRestoring}));
+  for (const auto& sn : snaps) {
+    if (sn.status == ss::kCreating) {
+      auto r = store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
+      if (r.ok() && *r) TellSnapshot(sn, "", mf::kSnapshotCreate, mf::kSnapshotCreateError);
+    } else if (sn.status == ss::kDeleting) {
+      const std::string id = sn.id, volume_id = sn.volume_id;
+      Run(volume_id, [this, b, id, volume_id] { DeleteSnapshot(b, id, volume_id, ""); });
+    } else {
+      (void)store_->CasVolumeStatus(sn.volume_id, {vs::kReverting}, vs::kError);
+      (void)store_->CasSnapshotStatus(sn.id, {ss::kRestoring}, ss::kAvailable);
+    }
+  }
+  return Status::OK();
+}
+
+// A create or extend this host was doing when it stopped (or never got): creating -> error,
+// extending -> error_extending, with a user message saying the volume service was not there
+// to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
+  const bool creating = v.status == vs::kCreating;
+  auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {},
+                                   v.host);
+  if (r.ok() && *r) {
+    Tell(v, "", creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized);
+  }
+  return r;
+}
+
+// Volumes of this host left in a transitional status by work that never reached it (the API
+// process died between recording a volume and handing it over): after a grace period with
+// nothing accepted here for them, they get what a restart would give them.
+void VolumeServiceImpl::SweepOrphans() {
+  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  // Untouched for the grace period, and no work for it queued or running here.
+  auto orphaned = [&](const std::string& volume_id, const std::string& created,
+                      const std::optional<std::string>& updated) {
+    auto since = ParseIso(updated.value_or(created));
+    if (!since || now - *since < kOrphanGraceSeconds) return false;
+    std::lock_guard<std::mutex> l(accepted_mu_);
+    return accepted_.count(volume_id) == 0;
+  };
+  for (const auto& b : backends_) {
+    auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting, vs::kRetyping,
+                                                         vs::kReverting});
+    if (stuck.ok()) {
+      for (const auto& v : *stuck) {
+        if (!orphaned(v.id, v.created_at, v.updated_at)) continue;
+        CINDER_LOG(kWarning, "cinder-volume") << "volume " << v.id << " was " << v.status
+                  << " with no work for it here; repairing it";
+        if (v.status == vs::kDeleting) {
+          Delete(b.get(), v.id);
+        } else if (v.status == vs::kRetyping) {
+          // Its scheduler or destination went away (a copy in progress elsewhere keeps the
+          // volume's updated_at fresh): it stays what and where it is.
+          (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+        } else if (v.status == vs::kReverting) {
+          (void)store_->CasVolumeStatus(v.id, {vs::kReverting}, vs::kError, {}, v.host);
+        } else {
+          (void)FailInterrupted(v);
+        }
+      }
+    }
+    // Snapshot work whose request never arrived; a revert's snapshot once its volume is done.
+    auto snaps = store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring});
+    if (!snaps.ok()) continue;
+    for (const auto& sn : *snaps) {
+      if (!orphaned(sn.volume_id, sn.created_at, sn.updated_at)) continue;
+      if (sn.status == ss::kCreating) {
+        auto r = store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
+        if (r.ok() && *r) TellSnapshot(sn, "", mf::kSnapshotCreate, mf::kSnapshotCreateError);
+      } else if (sn.status == ss::kDeleting) {
+        const std::string id = sn.id, volume_id = sn.volume_id;
+        Backend* backend = b.get();
+        Run(volume_id, [this, backend, id, volume_id] { DeleteSnapshot(backend, id, volume_id, ""); });
+      } else {
+        auto v = store_->GetVolume(sn.volume_id, std::nullopt);
+        if (!v.ok() || v->status != vs::kReverting) {
+          (void)store_->CasSnapshotStatus(sn.id, {ss::kRestoring}, ss::kAvailable);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace cinder

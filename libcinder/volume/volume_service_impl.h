@@ -1,0 +1,189 @@
+// VolumeServiceImpl: the volume host behind VolumeService (volume_service.h), shared by the
+// files that hold its flows: volume_service.cc (start, the RPC endpoint of each backend, work
+// queues, capacity reports), volume_flows.cc (create, extend, delete, snapshots, revert),
+// volume_migrate.cc (retype and migration between backends) and volume_recovery.cc (what a
+// restart or a sweep repairs). Internal to the volume folder.
+#ifndef CINDER_VOLUME_VOLUME_SERVICE_IMPL_H_
+#define CINDER_VOLUME_VOLUME_SERVICE_IMPL_H_
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cinder/options.h"
+#include "cinder/volume_driver.h"
+#include "common/log.h"
+#include "common/worker_pool.h"
+#include "db/heartbeat.h"
+#include "db/store.h"
+#include "scheduler/scheduler_rpc.h"
+#include "volume/volume_rpc.h"
+#include "volume/volume_service.h"
+
+namespace cinder {
+
+struct Backend {
+  std::string name;          // the config section
+  std::string host;          // host@backend
+  BackendOptions options;
+  std::string availability_zone;
+  std::unique_ptr<VolumeDriver> driver;
+};
+
+// Runs a driver call, turning an exception into an Internal status.
+template <typename Fn>
+Status DriverCall(Fn fn) {
+  try {
+    return fn();
+  } catch (const std::exception& e) {
+    return Internal(std::string("driver raised: ") + e.what());
+  } catch (...) {
+    return Internal("driver raised an unknown exception");
+  }
+}
+
+class VolumeServiceImpl : public VolumeService {
+ public:
+  VolumeServiceImpl(const Options& options, Store* store, Transport* transport,
+                    std::vector<std::unique_ptr<Backend>> backends);
+  ~VolumeServiceImpl() override;
+
+  Status Start();
+
+  void Drain() override { workers_.Drain(); }
+ private:
+  // Repairs what an earlier run of this host left half-done, as Cinder's volume service does:
+  // creating -> error, extending -> error_extending, deleting -> resumed.
+  Status Recover();
+
+  // Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume
+  // reverting, snapshot restoring) -> the volume in error, the snapshot available again.
+  Status RecoverSnapshots(Backend* b);
+
+  // A create or extend this host was doing when it stopped (or never got): creating -> error,
+  // extending -> error_extending, with a user message saying the volume service was not there
+  // to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+  Result<bool> FailInterrupted(const Volume& v);
+
+  // Records a user message about volume `v` (best effort, as Cinder: a failure is only logged).
+  void Tell(const Volume& v, const std::string& request_id, const char* action, const char* detail);
+
+  class Endpoint;  // the RPC server of one backend (volume_service.cc)
+
+  // Grows a volume that waits for this host in "extending" (the API may have given up on it).
+  void Extend(Backend* b, const HostExtendVolume& r, const std::string& request_id);
+
+  // Whether the volume is on this backend and in `status` (a request that arrives after the
+  // API rescheduled the volume, or after it was deleted, finds it is not).
+  std::optional<Volume> Mine(Backend* b, const std::string& id, const char* status);
+
+  // Whether host@backend#pool is one of b's pools.
+  static bool OnBackend(const Backend* b, const std::string& pool_host);
+
+  void Create(Backend* b, int64_t size, const RequestContext& ctx, const PlacementRequest& placement);
+
+  // Cinder's OnFailureRescheduleTask: the volume leaves this pool (still creating) and goes
+  // back to the schedulers for another one, with the pools tried so far. False when it could
+  // not be sent (it then fails here).
+  bool Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, const PlacementRequest& placement);
+
+  // Runs `work` for volume `id` on its worker, remembering meanwhile that this host has it.
+  void Run(const std::string& id, std::function<void()> work);
+
+  // Volumes of this host left in a transitional status by work that never reached it (the API
+  // process died between recording a volume and handing it over): after a grace period with
+  // nothing accepted here for them, they get what a restart would give them.
+  void SweepOrphans();
+
+  void CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id);
+
+  void DeleteSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id);
+
+  // Removes a "deleting" snapshot from the backend and the database; false when the driver
+  // failed (it is then error_deleting, with a message).
+  bool DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id);
+
+  // Cinder's revert_to_snapshot: the volume back to available (error when the driver failed;
+  // the file driver's revert is all or nothing, so its data is then as before), the snapshot
+  // back to available.
+  void Revert(Backend* b, const std::string& id, const std::string& snapshot_id);
+
+  // Retype, on the host that holds the volume: the new type is recorded when the volume stays
+  // on its pool; otherwise the destination backend takes it over (MigrateIn).
+  void Retype(Backend* b, const HostRetype& r, const RequestContext& ctx);
+
+  // Retype with migration, on the destination backend: a copy of the volume's data is made here
+  // (from the source's local path on this host, else pulled over RPC from the source's host),
+  // then the volume moves here, with its new type, in one compare-and-swap; the source's copy
+  // is removed afterwards.
+  void MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx);
+
+  static std::string PreviousStatus(const RetypeRequest& r);
+
+  // The retype did not happen: the volume is as it was, the reservations go back.
+  void FailRetype(const Volume& v, const RetypeRequest& args, const std::string& why);
+
+  void TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action, const char* detail);
+
+  void Delete(Backend* b, const std::string& id);
+
+  // Records the outcome of driver work. The database may be briefly unreachable (a busy SQLite
+  // file, a PostgreSQL restart): retry for up to a minute rather than leave the volume in its
+  // transitional status; a write that finds the status changed meanwhile is not retried.
+  template <typename Fn>
+  void WriteBack(const std::string& id, Fn write) {
+    int delay_ms = 10;
+    for (int waited_ms = 0;; waited_ms += delay_ms, delay_ms = std::min(delay_ms * 2, 2000)) {
+      Result<bool> r = write();
+      if (r.ok()) return;
+      if (waited_ms >= 60000) {
+        CINDER_LOG(kWarning, "cinder-volume") << "cannot record the outcome for volume " << id << ": "
+                  << r.status().ToString() << " (repaired at the next start)";
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+  }
+
+  // Capacity changed: report soon (at most once a second).
+  void Changed();
+
+  // Reports every backend's pools (Cinder's get_volume_stats with the backend's options):
+  // into the pools table, where schedulers claim space, and to every live scheduler
+  // (update_service_capabilities). Sizes of the volumes whose space the figures include are
+  // summed before the driver measures, so a volume finished in between is counted twice
+  // (conservative), never missed.
+  void ReportCapabilities();
+
+  // Reports when capacity changed (checked every second) and every report_interval anyway,
+  // so that a scheduler that starts later learns about this host; sweeps orphans as often.
+  void ReportLoop();
+
+  Options options_;
+  Store* store_;
+  Transport* transport_;
+  SchedulerRpc schedulers_;
+  VolumeRpc hosts_;  // other backends' hosts, in a migration
+  std::vector<std::unique_ptr<Backend>> backends_;
+  std::vector<std::unique_ptr<Endpoint>> endpoints_;  // one per backend, serving its topic
+  ServiceHeartbeat heartbeat_;
+  std::mutex report_mu_;  // guards dirty_ and stopping_
+  std::condition_variable report_cv_;
+  bool dirty_ = false;
+  bool stopping_ = false;
+  std::thread reporter_;
+  std::mutex accepted_mu_;  // guards accepted_
+  std::map<std::string, int> accepted_;  // volume id -> work accepted here and not finished
+  WorkerPool workers_;  // last: drained and joined first
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_VOLUME_SERVICE_IMPL_H_
