@@ -11,7 +11,7 @@ PACKAGES=(
   zlib1g-dev libssl-dev libpq-dev libsqlite3-dev
   # tests and tools
   python3-pytest postgresql python3-cinderclient python3-openstackclient
-  tgt libiscsi-bin xfsprogs wrk procps clang-14 libfuzzer-14-dev libclang-rt-14-dev
+  tgt libiscsi-bin xfsprogs wrk procps clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()

@@ -27,7 +27,11 @@ struct BackendOptions {
   std::map<std::string, std::string> driver_options;
 };
 
+class Env;
+
 struct Options {
+  // The clocks the services read (cinder/env.h); nullptr: Env::Default(). Not owned.
+  Env* env = nullptr;
   // [DEFAULT]
   std::string osapi_volume_listen = "127.0.0.1";
   int osapi_volume_listen_port = 8776;       // 0 picks a free port

@@ -41,7 +41,7 @@ bool IsUuid(std::string_view s) {
   return true;
 }
 
-static std::string FormatIso(std::chrono::system_clock::time_point tp) {
+std::string FormatIso(std::chrono::system_clock::time_point tp) {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(tp.time_since_epoch()).count();
   std::time_t secs = static_cast<std::time_t>(us / 1000000);
   std::tm tm{};

@@ -2,6 +2,7 @@
 #ifndef CINDER_COMMON_UTIL_H_
 #define CINDER_COMMON_UTIL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,6 +17,12 @@ std::string NewUuid();
 bool IsUuid(std::string_view s);
 // Now in UTC as "2024-01-02T03:04:05.123456" (Cinder's DB format).
 std::string NowIso();
+// `tp` in the same format.
+std::string FormatIso(std::chrono::system_clock::time_point tp);
+// Seconds since the epoch, as ParseIso answers them.
+inline double EpochSeconds(std::chrono::system_clock::time_point tp) {
+  return std::chrono::duration<double>(tp.time_since_epoch()).count();
+}
 // `t` shifted back by `seconds`, same format; t is NowIso()-shaped.
 std::string IsoSecondsAgo(int64_t seconds);
 // Seconds since the epoch of a NowIso()-shaped UTC time; nullopt when it does not parse.

@@ -4,12 +4,13 @@
 #include <map>
 #include <mutex>
 
+#include "cinder/env.h"
 #include "common/util.h"
 
 namespace cinder {
 
-bool ServiceIsUp(const ServiceInfo& service, int service_down_time) {
-  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+bool ServiceIsUp(const ServiceInfo& service, int service_down_time, Env* env) {
+  const double now = EpochSeconds((env ? env : Env::Default())->Now());
   auto seen = ParseIso(service.updated_at.value_or(service.created_at));
   return seen && now - *seen <= service_down_time;
 }

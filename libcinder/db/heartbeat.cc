@@ -3,11 +3,12 @@
 #include <chrono>
 
 #include "common/log.h"
+#include "common/util.h"
 
 namespace cinder {
 
-ServiceHeartbeat::ServiceHeartbeat(Store* store, int interval_seconds)
-    : store_(store), interval_(interval_seconds), thread_([this] { Loop(); }) {}
+ServiceHeartbeat::ServiceHeartbeat(Store* store, int interval_seconds, Env* env)
+    : store_(store), interval_(interval_seconds), env_(env ? env : Env::Default()), thread_([this] { Loop(); }) {}
 
 ServiceHeartbeat::~ServiceHeartbeat() {
   {
@@ -25,13 +26,18 @@ Status ServiceHeartbeat::Register(const ServiceInfo& service) {
   return Status::OK();
 }
 
+// Looks at the Env's clock ten times a second, so that a test's FakeClock moves it too.
 void ServiceHeartbeat::Loop() {
   std::unique_lock<std::mutex> l(mu_);
-  while (!cv_.wait_for(l, std::chrono::seconds(interval_), [this] { return stopping_; })) {
+  auto next = env_->NowMonotonic() + std::chrono::seconds(interval_);
+  while (!cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+    if (env_->NowMonotonic() < next) continue;
+    next = env_->NowMonotonic() + std::chrono::seconds(interval_);
     auto services = services_;
     l.unlock();
+    const std::string now = FormatIso(env_->Now());
     for (const auto& [host, binary] : services) {
-      auto r = store_->Heartbeat(host, binary);
+      auto r = store_->Heartbeat(host, binary, now);
       if (!r.ok()) {
         CINDER_LOG(kWarning, binary) << "heartbeat of " << binary << " " << host << " failed: " << r.status();
       }

@@ -9,14 +9,16 @@
 #include <utility>
 #include <vector>
 
+#include "cinder/env.h"
 #include "db/store.h"
 
 namespace cinder {
 
 class ServiceHeartbeat {
  public:
-  // Beats every `interval_seconds` for each registered service; `store` must outlive it.
-  ServiceHeartbeat(Store* store, int interval_seconds);
+  // Beats every `interval_seconds` of `env`'s clock (nullptr: the real one) for each registered
+  // service; `store` and `env` must outlive it.
+  ServiceHeartbeat(Store* store, int interval_seconds, Env* env = nullptr);
   ~ServiceHeartbeat();
   // Records `service` now (a first heartbeat) and keeps beating for it.
   Status Register(const ServiceInfo& service);
@@ -26,7 +28,8 @@ class ServiceHeartbeat {
 
   Store* store_;
   int interval_;
-  std::mutex mu_;
+  Env* env_;
+  std::mutex mu_;  // guards stopping_ and services_
   std::condition_variable cv_;
   bool stopping_ = false;
   std::vector<std::pair<std::string, std::string>> services_;  // host, binary

@@ -855,10 +855,10 @@ Status Store::RegisterService(const ServiceInfo& svc) {
   });
 }
 
-Result<bool> Store::Heartbeat(const std::string& host, const std::string& binary) {
+Result<bool> Store::Heartbeat(const std::string& host, const std::string& binary, const std::string& at) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
-    q.sql = "UPDATE services SET updated_at = " + q.P(NowIso()) +
+    q.sql = "UPDATE services SET updated_at = " + q.P(at.empty() ? NowIso() : at) +
             ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + q.P(host) +
             " AND \"binary\" = " + q.P(binary);
     return Exec(s, q) > 0;

@@ -211,7 +211,8 @@ class Store {
   // answers of ListServices is left false (the caller knows service_down_time).
   Status RegisterService(const ServiceInfo& service);
   // Records a heartbeat; returns false when the service is not registered.
-  Result<bool> Heartbeat(const std::string& host, const std::string& binary);
+  // `at`: the time to record (NowIso() when empty).
+  Result<bool> Heartbeat(const std::string& host, const std::string& binary, const std::string& at = "");
   Result<std::vector<ServiceInfo>> ListServices(const std::optional<std::string>& host,
                                                 const std::optional<std::string>& binary);
   // Enables or disables (with an optional reason; enabling keeps the last one); returns false

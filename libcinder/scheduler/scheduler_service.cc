@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "cinder/env.h"
 #include "cinder/scheduler.h"
 #include "common/log.h"
 #include "common/message_field.h"
@@ -53,7 +54,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         transport_(transport),
         hosts_(std::move(hosts)),
         scheduler_(std::move(scheduler)),
-        heartbeat_(store, options.report_interval) {}
+        env_(options.env ? options.env : Env::Default()),
+        heartbeat_(store, options.report_interval, env_) {}
 
   ~SchedulerServiceImpl() override {
     {
@@ -77,8 +79,12 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     svc.rpc_version = kRpcVersion;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
     sweeper_ = std::thread([this] {
+      // Every report_interval of the Env's clock, looked at ten times a second.
       std::unique_lock<std::mutex> l(sweep_mu_);
-      while (!sweep_cv_.wait_for(l, std::chrono::seconds(options_.report_interval), [this] { return stopping_; })) {
+      auto next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
+      while (!sweep_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+        if (env_->NowMonotonic() < next) continue;
+        next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
         l.unlock();
         try {
           Refresh();
@@ -373,7 +379,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
     std::map<std::string, std::string> usable;
     for (const auto& svc : services) {
-      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) usable[svc.host] = svc.availability_zone;
+      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time, env_)) usable[svc.host] = svc.availability_zone;
     }
     return usable;
   }
@@ -469,14 +475,14 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     std::set<std::string> down, known;
     for (const auto& s : *services) {
       known.insert(s.host);
-      if (!ServiceIsUp(s, options_.service_down_time)) down.insert(s.host);
+      if (!ServiceIsUp(s, options_.service_down_time, env_)) down.insert(s.host);
     }
     // Quota reservations of operations that never finished (their process died) go back.
-    auto expired = store_->ExpireQuotaReservations(NowIso());
+    auto expired = store_->ExpireQuotaReservations(FormatIso(env_->Now()));
     if (!expired.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot expire reservations: " << expired.status().ToString();
     auto stuck = store_->VolumesInStatus("", {vs::kCreating, vs::kExtending});
     if (!stuck.ok()) return;
-    double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    const double now = EpochSeconds(env_->Now());
     for (const auto& v : *stuck) {
       if (v.host.empty()) {
         auto since = ParseIso(v.updated_at.value_or(v.created_at));
@@ -516,10 +522,10 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
 
   // Removes expired user messages every message_reap_interval, as Cinder's scheduler does.
   void ReapMessages() {
-    auto now = std::chrono::steady_clock::now();
+    auto now = env_->NowMonotonic();
     if (last_reap_ && now - *last_reap_ < std::chrono::seconds(options_.message_reap_interval)) return;
     last_reap_ = now;
-    auto removed = store_->DeleteExpiredMessages(NowIso());
+    auto removed = store_->DeleteExpiredMessages(FormatIso(env_->Now()));
     if (!removed.ok()) {
       CINDER_LOG(kWarning, "cinder-scheduler") << "cannot remove expired messages: " << removed.status().ToString();
     }
@@ -530,10 +536,11 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   Transport* transport_;
   std::unique_ptr<VolumeHostClient> hosts_;
   std::unique_ptr<Scheduler> scheduler_;
+  Env* env_;
   ServiceHeartbeat heartbeat_;
-  std::mutex mu_;
+  std::mutex mu_;  // guards pools_
   std::map<std::string, PoolState> pools_;  // host@backend#pool
-  std::mutex sweep_mu_;
+  std::mutex sweep_mu_;  // guards stopping_
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_reap_;  // sweeper thread only

@@ -82,7 +82,7 @@ class VolumeManagerImpl : public VolumeManager {
       return PermissionDenied("Policy doesn't allow volume_extension:services:index to be performed.");
     }
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(host, binary));
-    for (auto& svc : services) svc.up = ServiceIsUp(svc, options_.service_down_time);
+    for (auto& svc : services) svc.up = ServiceIsUp(svc, options_.service_down_time, options_.env);
     return services;
   }
 
@@ -137,7 +137,7 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
     std::set<std::string> active;
     for (const auto& svc : services) {
-      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time)) active.insert(svc.host);
+      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time, options_.env)) active.insert(svc.host);
     }
     CINDER_ASSIGN_OR_RETURN(auto records, store_->ListPools());
     std::vector<PoolInfo> out;

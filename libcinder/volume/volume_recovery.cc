@@ -76,7 +76,7 @@ Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
 // process died between recording a volume and handing it over): after a grace period with
 // nothing accepted here for them, they get what a restart would give them.
 void VolumeServiceImpl::SweepOrphans() {
-  const double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  const double now = EpochSeconds(env_->Now());
   // Untouched for the grace period, and no work for it queued or running here.
   auto orphaned = [&](const std::string& volume_id, const std::string& created,
                       const std::optional<std::string>& updated) {

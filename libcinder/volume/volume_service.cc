@@ -129,7 +129,8 @@ VolumeServiceImpl::VolumeServiceImpl(const Options& options, Store* store, Trans
       schedulers_(transport),
       hosts_(transport),
       backends_(std::move(backends)),
-      heartbeat_(store, options.report_interval),
+      env_(options.env ? options.env : Env::Default()),
+      heartbeat_(store, options.report_interval, env_),
       workers_(options.volume_workers) {}
 
 VolumeServiceImpl::~VolumeServiceImpl() {
@@ -279,17 +280,23 @@ void VolumeServiceImpl::ReportCapabilities() {
 // so that a scheduler that starts later learns about this host; sweeps orphans as often.
 void VolumeServiceImpl::ReportLoop() {
   std::unique_lock<std::mutex> l(report_mu_);
-  auto last_report = std::chrono::steady_clock::now();
+  // The periodic report and sweep follow the Env's clock (a test's FakeClock moves them); a
+  // change is reported within a second of real time, and at most once a second.
+  auto last_report = env_->NowMonotonic();
   auto last_sweep = last_report;
+  auto last_change_report = std::chrono::steady_clock::now();
   const auto interval = std::chrono::seconds(options_.report_interval);
-  while (!report_cv_.wait_for(l, std::chrono::seconds(1), [this] { return stopping_; })) {
-    auto now = std::chrono::steady_clock::now();
-    const bool report = dirty_ || now - last_report >= interval;
+  while (!report_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+    const auto now = env_->NowMonotonic();
+    const auto real_now = std::chrono::steady_clock::now();
+    const bool changed = dirty_ && real_now - last_change_report >= std::chrono::seconds(1);
+    const bool report = changed || now - last_report >= interval;
     const bool sweep = now - last_sweep >= interval;
     if (!report && !sweep) continue;
     if (report) {
       dirty_ = false;
       last_report = now;
+      last_change_report = real_now;
     }
     if (sweep) last_sweep = now;
     l.unlock();

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "cinder/env.h"
 #include "cinder/options.h"
 #include "cinder/volume_driver.h"
 #include "common/log.h"
@@ -173,6 +174,7 @@ class VolumeServiceImpl : public VolumeService {
   VolumeRpc hosts_;  // other backends' hosts, in a migration
   std::vector<std::unique_ptr<Backend>> backends_;
   std::vector<std::unique_ptr<Endpoint>> endpoints_;  // one per backend, serving its topic
+  Env* env_;
   ServiceHeartbeat heartbeat_;
   std::mutex report_mu_;  // guards dirty_ and stopping_
   std::condition_variable report_cv_;

@@ -7,6 +7,7 @@
 #include <map>
 #include <thread>
 
+#include "cinder/env.h"
 #include "cinder/service.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
@@ -445,11 +446,22 @@ TEST_CASE("the manager needs a synced schema") {
 
 namespace cinder {
 
+// Polls `done` for up to 5 s of real time: what a FakeClock's advance sets off happens within
+// a fraction of a second.
+template <typename Fn>
+bool Eventually(Fn done) {
+  for (int i = 0; i < 100; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
 TEST_CASE("services: registered at open, kept up by heartbeats; a silent one goes down") {
   testing::TempDir dir;
+  FakeClock clock;
   Options o = TestOptions(dir.path());
-  o.report_interval = 1;
-  o.service_down_time = 3;  // two missed heartbeats of slack for a loaded machine
+  o.env = &clock;  // report_interval 10 s, service_down_time 60 s, in the fake clock's time
   auto m = OpenManager(o);
   {
     auto s = Store::Open(o.DatabaseUrl());
@@ -464,8 +476,19 @@ TEST_CASE("services: registered at open, kept up by heartbeats; a silent one goe
   REQUIRE(all.ok());
   REQUIRE(all->size() == 3);
   for (const auto& svc : *all) CHECK(svc.up);
-  std::this_thread::sleep_for(std::chrono::milliseconds(3600));
-  all = m->ListServices(kCtx, std::nullopt, std::nullopt);
+  // A minute passes in steps of a heartbeat: ours beat, the other stays silent.
+  for (int i = 0; i < 7; ++i) {
+    clock.Advance(std::chrono::seconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // a beat is due; it takes ~100 ms
+  }
+  auto up_as_expected = [&] {
+    all = m->ListServices(kCtx, std::nullopt, std::nullopt);
+    for (const auto& svc : *all) {
+      if (svc.up != (svc.host != "otherhost@x")) return false;
+    }
+    return true;
+  };
+  CHECK(Eventually(up_as_expected));
   for (const auto& svc : *all) {
     CAPTURE(svc.host);
     CHECK(svc.up == (svc.host != "otherhost@x"));
@@ -545,8 +568,9 @@ namespace cinder {
 
 TEST_CASE("a volume left transitional by work that never reached its host is repaired") {
   testing::TempDir dir;
+  FakeClock clock;
   Options o = TestOptions(dir.path());
-  o.report_interval = 1;
+  o.env = &clock;
   auto m = OpenManager(o);
   // What an API process that died between recording volumes and handing them over leaves.
   auto s = Store::Open(o.DatabaseUrl());
@@ -563,9 +587,8 @@ TEST_CASE("a volume left transitional by work that never reached its host is rep
     REQUIRE((*s)->InsertVolume(v).ok());
     ids.push_back(v.id);
   }
-  for (int i = 0; i < 50 && m->GetVolume(kCtx, ids[0])->status == "creating"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  clock.Advance(std::chrono::seconds(11));  // a sweep is due (report_interval 10 s)
+  CHECK(Eventually([&] { return m->GetVolume(kCtx, ids[0])->status != "creating"; }));
   CHECK(m->GetVolume(kCtx, ids[0])->status == "error");
   CHECK(m->GetVolume(kCtx, ids[1])->status == "error_extending");
   CHECK(m->GetVolume(kCtx, ids[2])->status == "creating");  // within its grace period
@@ -573,8 +596,9 @@ TEST_CASE("a volume left transitional by work that never reached its host is rep
 
 TEST_CASE("a create stuck on a backend whose service no longer exists is failed, with a message") {
   testing::TempDir dir;
+  FakeClock clock;
   Options o = TestOptions(dir.path());
-  o.report_interval = 1;
+  o.env = &clock;
   auto m = OpenManager(o);
   auto s = Store::Open(o.DatabaseUrl());
   REQUIRE(s.ok());
@@ -586,9 +610,8 @@ TEST_CASE("a create stuck on a backend whose service no longer exists is failed,
   v.host = "gonehost@old#old";  // a backend removed from the configuration
   v.created_at = IsoSecondsAgo(120);
   REQUIRE((*s)->InsertVolume(v).ok());
-  for (int i = 0; i < 50 && m->GetVolume(kCtx, v.id)->status == "creating"; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
+  clock.Advance(std::chrono::seconds(11));  // the schedulers' sweep is due
+  CHECK(Eventually([&] { return m->GetVolume(kCtx, v.id)->status != "creating"; }));
   CHECK(m->GetVolume(kCtx, v.id)->status == "error");
   MessageListQuery q;
   q.resource_uuid = v.id;
