@@ -51,6 +51,9 @@ std::optional<std::string_view> NextWord(std::string_view s, size_t* pos) {
 
 // str.strip().
 std::string_view Strip(std::string_view s) {
+  // Nothing to strip (the usual case): no space first, and a last byte that ends none.
+  const auto last = s.empty() ? 0 : static_cast<unsigned char>(s.back());
+  if (!s.empty() && SpaceAt(s, 0) == 0 && last < 0x80 && SpaceAt(s, s.size() - 1) == 0) return s;
   size_t pos = 0, begin = s.size(), end = 0;
   while (auto w = NextWord(s, &pos)) {
     if (begin == s.size()) begin = static_cast<size_t>(w->data() - s.data());
