@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <optional>
 #include <random>
 #include <string_view>
@@ -21,35 +22,50 @@
 
 namespace cinder {
 
-// A pool's capabilities for CapabilitiesFilter, laid out so that checking one costs two cache
-// lines: the name's interned id indexes `slot`, which gives its entry, which holds the value's
-// text (when short) and its number and truth parsed once. Immutable once built; the entries
-// view themselves, so it is never copied.
+// A pool's capabilities for CapabilitiesFilter: each value in a cache-line entry, with its
+// number and truth parsed once, found by the interned id of its name. One allocation: this
+// header, then the entries. Immutable once built.
+//
+// A check reads the entry where the same capability was in the pool checked before (pools
+// mostly report the same names, so it is there): its address needs nothing loaded from this
+// pool first, so the miss on it overlaps the miss on the header that confirms it. Otherwise
+// the name's id indexes `slot`.
 struct alignas(64) PreparedCapabilities {
   struct alignas(64) Entry {
+    uint32_t id = UINT32_MAX;             // the capability's interned name
     scheduler::PreparedCapability value;  // views `inline_text`, or `long_text` when longer
-    char inline_text[64 - sizeof(scheduler::PreparedCapability)];
+    char inline_text[64 - 8 - sizeof(scheduler::PreparedCapability)];
   };
-  std::vector<Entry> entries;  // first: its pointer shares a cache line with the first slots
-  // slot[id] is 1 + the index in `entries` of the capability whose interned name is `id`, 0
+  uint32_t count = 0;  // entries
+  std::vector<std::pair<uint32_t, uint32_t>> others;  // (id, entry) beyond `slot`, sorted
+  std::string long_text;
+  // slot[id] is 1 + the index of the entry of the capability whose interned name is `id`, 0
   // when the pool does not report it. Ids from kDirect on (more names than any deployment
   // reports) and entries from 255 on are in `others` instead.
   static constexpr uint32_t kDirect = 256;
   uint8_t slot[kDirect] = {};
-  std::vector<std::pair<uint32_t, uint32_t>> others;  // (id, index in entries), sorted
-  std::string long_text;
 
-  PreparedCapabilities() = default;
-  PreparedCapabilities(const PreparedCapabilities&) = delete;
-  PreparedCapabilities& operator=(const PreparedCapabilities&) = delete;
+  const Entry* entries() const { return reinterpret_cast<const Entry*>(this + 1); }
 
-  const scheduler::PreparedCapability* Find(uint32_t id) const {
-    if (id < kDirect && slot[id] != 0) return &entries[slot[id] - 1].value;
-    if (others.empty()) return nullptr;
-    auto it = std::lower_bound(others.begin(), others.end(), std::make_pair(id, uint32_t{0}));
-    return it != others.end() && it->first == id ? &entries[it->second].value : nullptr;
+  // The capability named `id`, or null. `*guess` is where to look first; it is set to where
+  // it was found.
+  const scheduler::PreparedCapability* Find(uint32_t id, uint32_t* guess) const {
+    const Entry* e = entries();
+    if (*guess < count && e[*guess].id == id) return &e[*guess].value;
+    uint32_t i;
+    if (id < kDirect && slot[id] != 0) {
+      i = slot[id] - 1u;
+    } else {
+      auto it = std::lower_bound(others.begin(), others.end(), std::make_pair(id, uint32_t{0}));
+      if (it == others.end() || it->first != id) return nullptr;
+      i = it->second;
+    }
+    *guess = i;
+    return &e[i].value;
   }
 };
+static_assert(sizeof(PreparedCapabilities) % alignof(PreparedCapabilities::Entry) == 0);
+static_assert(sizeof(PreparedCapabilities::Entry) == 64);
 
 namespace {
 
@@ -86,16 +102,25 @@ class CapabilityNames {
 };
 
 std::shared_ptr<const PreparedCapabilities> Prepare(const std::map<std::string, std::string>& caps) {
-  auto p = std::make_shared<PreparedCapabilities>();
+  using Entry = PreparedCapabilities::Entry;
+  constexpr std::align_val_t kAlign{alignof(PreparedCapabilities)};
+  void* memory = ::operator new(sizeof(PreparedCapabilities) + caps.size() * sizeof(Entry), kAlign);
+  std::shared_ptr<PreparedCapabilities> p(new (memory) PreparedCapabilities, [kAlign](PreparedCapabilities* q) {
+    q->~PreparedCapabilities();  // the entries are trivially destructible
+    ::operator delete(q, kAlign);
+  });
+  Entry* entries = reinterpret_cast<Entry*>(p.get() + 1);
+  for (size_t i = 0; i < caps.size(); ++i) new (&entries[i]) Entry;
+  p->count = static_cast<uint32_t>(caps.size());
+
   const std::vector<uint32_t> ids = CapabilityNames::Get().Intern(caps);
-  constexpr size_t kInline = sizeof(PreparedCapabilities::Entry::inline_text);
+  constexpr size_t kInline = sizeof(Entry::inline_text);
   size_t long_length = 0;
   for (const auto& entry : caps) long_length += entry.second.size() > kInline ? entry.second.size() : 0;
   p->long_text.reserve(long_length);  // never reallocated, so the entries can view it
-  p->entries.resize(caps.size());
-  size_t i = 0;
+  uint32_t i = 0;
   for (const auto& [name, value] : caps) {
-    PreparedCapabilities::Entry& e = p->entries[i];
+    Entry& e = entries[i];
     std::string_view text;
     if (value.size() <= kInline) {
       std::copy(value.begin(), value.end(), e.inline_text);
@@ -104,11 +129,12 @@ std::shared_ptr<const PreparedCapabilities> Prepare(const std::map<std::string, 
       text = std::string_view(p->long_text.data() + p->long_text.size(), value.size());
       p->long_text += value;
     }
+    e.id = ids[i];
     e.value = scheduler::PrepareCapability(text);
     if (ids[i] < PreparedCapabilities::kDirect && i < 255) {
       p->slot[ids[i]] = static_cast<uint8_t>(i + 1);
     } else {
-      p->others.emplace_back(ids[i], static_cast<uint32_t>(i));
+      p->others.emplace_back(ids[i], i);
     }
     ++i;
   }
@@ -239,6 +265,7 @@ struct CapabilityCheck {
   std::string capability;        // the capability it reads ("" for a bare "capabilities" key)
   std::optional<uint32_t> id;    // its interned name; none: no pool ever reported it
   scheduler::CompiledSpec spec;  // views the RequestSpec's text
+  mutable uint32_t guess = 0;    // where it was in the pool checked last (a Request is one call's)
 };
 
 struct Request {
@@ -293,7 +320,7 @@ bool CapacityFilter(const Request& r, const PoolState& p, Scratch* scratch) {
 bool CapabilitiesFilter(const Request& r, const PoolState& p) {
   if (const PreparedCapabilities* prepared = p.prepared.get()) {
     for (const CapabilityCheck& check : r.checks) {
-      const scheduler::PreparedCapability* value = check.id ? prepared->Find(*check.id) : nullptr;
+      const scheduler::PreparedCapability* value = check.id ? prepared->Find(*check.id, &check.guess) : nullptr;
       if (!value || !check.spec.Matches(*value)) return false;
     }
     return true;
@@ -466,7 +493,7 @@ class FilterScheduler : public Scheduler {
         continue;
       }
       std::optional<uint32_t> id = CapabilityNames::Get().Find(capability);
-      r.checks.push_back(CapabilityCheck{std::move(capability), id, scheduler::CompiledSpec(req)});
+      r.checks.push_back(CapabilityCheck{std::move(capability), id, scheduler::CompiledSpec(req), 0});
     }
     if (spec.query) {
       auto q = scheduler::JsonQuery::Parse(*spec.query);
