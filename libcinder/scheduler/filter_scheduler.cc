@@ -45,7 +45,10 @@ struct alignas(64) PreparedCapabilities {
   static constexpr uint32_t kDirect = 256;
   uint8_t slot[kDirect] = {};
 
-  const Entry* entries() const { return reinterpret_cast<const Entry*>(this + 1); }
+  // The entries, right after this header (whose size is a multiple of theirs).
+  const Entry* entries() const {
+    return std::launder(reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + sizeof(*this)));
+  }
 
   // The capability named `id`, or null. `*guess` is where to look first; it is set to where
   // it was found.
@@ -109,7 +112,7 @@ std::shared_ptr<const PreparedCapabilities> Prepare(const std::map<std::string, 
     q->~PreparedCapabilities();  // the entries are trivially destructible
     ::operator delete(q, kAlign);
   });
-  Entry* entries = reinterpret_cast<Entry*>(p.get() + 1);
+  Entry* const entries = reinterpret_cast<Entry*>(static_cast<char*>(memory) + sizeof(PreparedCapabilities));
   for (size_t i = 0; i < caps.size(); ++i) new (&entries[i]) Entry;
   p->count = static_cast<uint32_t>(caps.size());
 
