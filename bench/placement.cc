@@ -1,9 +1,15 @@
 // Placement decisions per second, in process: the default filters (AvailabilityZone, Capacity,
 // Capabilities) and weigher (Capacity) over N pools, one thread.
-//   build/bin/bench_placement [seconds per size, default 2]
+//   build/bin/bench_placement [seconds per size, default 2] [--pools=100,1000,...]
+//                             [--decisions=N] [--specs=none|one|many]
+// --decisions runs exactly N decisions per size instead of timing (repeatable instruction
+// counts under valgrind --tool=callgrind). --specs picks the volume type's extra specs: none,
+// one (default: capabilities:tier "<in> gold silver") or many (six specs, one per kind of
+// operator). NO_SPECS=1 in the environment is --specs=none.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -43,31 +49,74 @@ std::vector<PoolState> MakePools(int n) {
   return pools;
 }
 
+std::map<std::string, std::string> Specs(const std::string& which) {
+  if (which == "none") return {};
+  if (which == "many") {
+    return {{"capabilities:tier", "<in> gold silver"},
+            {"volume_backend_name", "<or> backend0 <or> backend1 <or> backend2 <or> backend3"},
+            {"capabilities:storage_protocol", "iSCSI"},
+            {"QoS_support", "<is> False"},
+            {"capabilities:total_capacity_gb", ">= 500"},
+            {"vendor_name", "s== libcinder"},
+            {"provisioning:type", "thin"}};  // another scope: not a capability
+  }
+  return {{"capabilities:tier", "<in> gold silver"}};
+}
+
+std::vector<int> ParseSizes(const char* list) {
+  std::vector<int> sizes;
+  for (const char* p = list; *p;) {
+    sizes.push_back(std::atoi(p));
+    p = std::strchr(p, ',');
+    if (!p) break;
+    ++p;
+  }
+  return sizes;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const double seconds = argc > 1 ? std::atof(argv[1]) : 2.0;
+  double seconds = 2.0;
+  long fixed_decisions = 0;
+  std::vector<int> sizes = {100, 250, 500, 1000, 2000, 4000};
+  std::string specs = std::getenv("NO_SPECS") ? "none" : "one";
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (std::strncmp(a, "--pools=", 8) == 0) {
+      sizes = ParseSizes(a + 8);
+    } else if (std::strncmp(a, "--decisions=", 12) == 0) {
+      fixed_decisions = std::atol(a + 12);
+    } else if (std::strncmp(a, "--specs=", 8) == 0) {
+      specs = a + 8;
+    } else if (a[0] != '-') {
+      seconds = std::atof(a);
+    } else {
+      std::fprintf(stderr, "usage: %s [seconds] [--pools=N,N,...] [--decisions=N] [--specs=none|one|many]\n", argv[0]);
+      return 1;
+    }
+  }
   auto scheduler = Scheduler::Create(SchedulerConfig{});
   if (!scheduler.ok()) {
     std::fprintf(stderr, "%s\n", scheduler.status().ToString().c_str());
     return 1;
   }
   std::printf("%8s %14s %12s %10s\n", "pools", "decisions/s", "us/decision", "ns/pool");
-  for (int n : {100, 250, 500, 1000, 2000, 4000}) {
+  for (int n : sizes) {
     auto pools = MakePools(n);
     RequestSpec spec;
     spec.size = 1;
     spec.availability_zone = "nova";
-    if (!std::getenv("NO_SPECS")) spec.extra_specs = {{"capabilities:tier", "<in> gold silver"}};
+    spec.extra_specs = Specs(specs);
     const auto pristine = pools;
     long decisions = 0;
     double elapsed = 0;
-    while (elapsed < seconds) {
+    while (fixed_decisions > 0 ? decisions < fixed_decisions : elapsed < seconds) {
       // A capability report every 2048 decisions restores the figures (untimed), so that the
       // pools never fill up whatever the run's length.
       pools = pristine;
       const auto start = std::chrono::steady_clock::now();
-      for (int i = 0; i < 2048; ++i) {
+      for (int i = 0; i < 2048 && (fixed_decisions == 0 || decisions < fixed_decisions); ++i) {
         auto ranked = (*scheduler)->Rank(spec, pools, 8);  // as cinder-scheduler asks
         if (ranked.empty()) {
           std::fprintf(stderr, "no pool passes after %ld decisions over %d pools\n", decisions, n);

@@ -16,6 +16,9 @@
 
 namespace cinder {
 
+// A pool's capabilities as the filters read them, prepared by ReadCapabilities (opaque).
+struct PreparedCapabilities;
+
 // One pool as its volume service last reported it (Cinder's PoolState), and what is known of it
 // since. Capacities "infinite" and "unknown" are +infinity and NaN.
 struct PoolState {
@@ -31,6 +34,11 @@ struct PoolState {
   bool thin_provisioning_support = false;
   bool thick_provisioning_support = false;
   double max_over_subscription_ratio = 1.0;  // resolved ("auto" computed; 1 without thin support)
+  // What ReadCapabilities prepared from `capabilities` below for CapabilitiesFilter (names
+  // interned, each value's number and truth parsed once), shared by copies; beside the figures
+  // the filters read, for a pool's cache lines. Call ReadCapabilities again after changing
+  // `capabilities`; a pool it never saw is filtered from the map, more slowly.
+  std::shared_ptr<const PreparedCapabilities> prepared;
   std::string volume_backend_name;
   std::string vendor_name;
   std::string driver_version;
@@ -53,8 +61,8 @@ struct PoolInfo {
   std::map<std::string, std::string> capabilities;
 };
 
-// Fills the typed fields of `p` from p.capabilities, as Cinder's PoolState reads a report;
-// `default_max_over_subscription_ratio` is the global option ("20.0" or "auto").
+// Fills the typed fields of `p` and p.prepared from p.capabilities, as Cinder's PoolState reads
+// a report; `default_max_over_subscription_ratio` is the global option ("20.0" or "auto").
 void ReadCapabilities(PoolState* p, const std::string& default_max_over_subscription_ratio);
 
 // What a volume asks of its pool (Cinder's request_spec and filter_properties).

@@ -120,7 +120,7 @@ class Expression {
   // The text it was parsed from.
   const std::string& text() const { return text_; }
 
-  struct Node;  // the tree, defined in evaluator.cc
+  struct Node;  // the tree, defined in evaluator_internal.h
   struct Operand {
     uint32_t node;
     char op;  // the operator before this operand ('+', '-', '*', '/', '^', 'l', 'L', ...)

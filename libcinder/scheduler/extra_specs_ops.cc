@@ -51,6 +51,9 @@ std::optional<std::string_view> NextWord(std::string_view s, size_t* pos) {
 
 // str.strip().
 std::string_view Strip(std::string_view s) {
+  // Nothing to strip (the usual case): no space first, and a last byte that ends none.
+  const auto last = s.empty() ? 0 : static_cast<unsigned char>(s.back());
+  if (!s.empty() && SpaceAt(s, 0) == 0 && last < 0x80 && SpaceAt(s, s.size() - 1) == 0) return s;
   size_t pos = 0, begin = s.size(), end = 0;
   while (auto w = NextWord(s, &pos)) {
     if (begin == s.size()) begin = static_cast<size_t>(w->data() - s.data());
@@ -133,7 +136,28 @@ bool BoolFromString(std::string_view s) {
   return false;  // the false words and everything unrecognised alike
 }
 
-enum class Op { kNone, kOr, kGe, kIn, kIs, kEq, kNe, kNumGe, kNumLe, kSEq, kSNe, kSLt, kSLe, kSGt, kSGe };
+}  // namespace
+
+namespace extra_specs_internal {
+
+enum class Op : uint8_t { kNone, kOr, kGe, kIn, kIs, kEq, kNe, kNumGe, kNumLe, kSEq, kSNe, kSLt, kSLe, kSGt, kSGe };
+
+// A capability as match() sees it: its Python type decides how each operator treats it.
+struct Capability {
+  enum Kind { kNone, kStr, kBool, kInt, kFloat, kList, kDict } kind = kNone;
+  PreparedCapability str;  // kStr
+  bool b = false;
+  int64_t i = 0;
+  double d = 0;
+  const json::Value* container = nullptr;  // kList, kDict
+};
+
+}  // namespace extra_specs_internal
+
+namespace {
+
+using extra_specs_internal::Capability;
+using extra_specs_internal::Op;
 
 Op OpOf(std::string_view w) {
   static constexpr std::pair<std::string_view, Op> kOps[] = {
@@ -146,20 +170,10 @@ Op OpOf(std::string_view w) {
   return Op::kNone;
 }
 
-// A capability as match() sees it: its Python type decides how each operator treats it.
-struct Capability {
-  enum Kind { kNone, kStr, kBool, kInt, kFloat, kList, kDict } kind = kNone;
-  std::string_view str;
-  bool b = false;
-  int64_t i = 0;
-  double d = 0;
-  const json::Value* container = nullptr;  // kList, kDict
-};
-
-// float(x); nullopt where Python raises (ValueError for strings, TypeError for containers).
+// float(x) for a capability that is no str; nullopt where Python raises (TypeError for
+// containers and None).
 std::optional<double> ToFloat(const Capability& c) {
   switch (c.kind) {
-    case Capability::kStr: return PyFloat(c.str);
     case Capability::kBool: return c.b ? 1.0 : 0.0;
     case Capability::kInt: return static_cast<double>(c.i);
     case Capability::kFloat: return c.d;
@@ -167,70 +181,12 @@ std::optional<double> ToFloat(const Capability& c) {
   }
 }
 
-// bool_from_string(x): a bool is itself, anything else goes through str() (so the int 1 is
-// true and the float 1.0, whose str() is "1.0", is not).
+// bool_from_string(x) for a capability that is no str: a bool is itself, anything else goes
+// through str() (so the int 1 is true and the float 1.0, whose str() is "1.0", is not).
 bool ToBool(const Capability& c) {
   switch (c.kind) {
     case Capability::kBool: return c.b;
-    case Capability::kStr: return BoolFromString(c.str);
     case Capability::kInt: return c.i == 1;
-    default: return false;
-  }
-}
-
-bool Match(const Capability& value, std::string_view req) {
-  size_t pos = 0;
-  const std::optional<std::string_view> first = NextWord(req, &pos);
-  const Op op = first ? OpOf(*first) : Op::kNone;
-  // No operator: a plain comparison with the whole spec, which only a str can pass.
-  if (op == Op::kNone) return value.kind == Capability::kStr && value.str == req;
-  if (value.kind == Capability::kNone) return false;
-
-  if (op == Op::kOr) {
-    std::optional<std::string_view> w = NextWord(req, &pos);
-    if (!w) return false;  // Cinder: IndexError
-    while (true) {
-      if (value.kind == Capability::kStr && *w == value.str) return true;
-      if (!NextWord(req, &pos)) break;  // drops the next word, '<or>' or not
-      if (!(w = NextWord(req, &pos))) break;
-    }
-    return false;
-  }
-
-  const std::optional<std::string_view> arg = NextWord(req, &pos);
-  if (!arg) return false;
-  const bool is_str = value.kind == Capability::kStr;
-  switch (op) {
-    case Op::kGe:
-    case Op::kEq:
-    case Op::kNe:
-    case Op::kNumGe:
-    case Op::kNumLe: {
-      const std::optional<double> x = ToFloat(value);
-      const std::optional<double> y = PyFloat(*arg);
-      if (!x || !y) return false;
-      if (op == Op::kEq) return *x == *y;
-      if (op == Op::kNe) return *x != *y;
-      if (op == Op::kNumLe) return *x <= *y;
-      return *x >= *y;  // both '=' and '>='
-    }
-    case Op::kIn:
-      if (is_str) return value.str.find(*arg) != std::string_view::npos;
-      if (value.kind == Capability::kDict) return value.container->Find(*arg) != nullptr;
-      if (value.kind == Capability::kList) {
-        for (const auto& e : value.container->as_array()) {
-          if (e.is_string() && e.as_string() == *arg) return true;
-        }
-      }
-      return false;  // a number or bool: TypeError
-    case Op::kIs: return ToBool(value) == BoolFromString(*arg);
-    // Comparing UTF-8 bytes as unsigned (as string_view does) orders by code point.
-    case Op::kSEq: return is_str && value.str == *arg;
-    case Op::kSNe: return !(is_str && value.str == *arg);
-    case Op::kSLt: return is_str && value.str < *arg;  // otherwise TypeError
-    case Op::kSLe: return is_str && value.str <= *arg;
-    case Op::kSGt: return is_str && value.str > *arg;
-    case Op::kSGe: return is_str && value.str >= *arg;
     default: return false;
   }
 }
@@ -247,7 +203,7 @@ Capability FromJson(const json::Value& v) {
         c.kind = Capability::kFloat, c.d = v.as_double();
       }
       break;
-    case json::Value::Type::kString: c.kind = Capability::kStr, c.str = v.as_string(); break;
+    case json::Value::Type::kString: c.kind = Capability::kStr, c.str = PrepareCapability(v.as_string()); break;
     case json::Value::Type::kArray: c.kind = Capability::kList, c.container = &v; break;
     case json::Value::Type::kObject: c.kind = Capability::kDict, c.container = &v; break;
   }
@@ -269,14 +225,112 @@ std::optional<std::string_view> CapabilityPath(std::string_view key, bool* whole
 
 }  // namespace
 
-bool MatchExtraSpec(std::string_view value, std::string_view req) {
-  Capability c;
-  c.kind = Capability::kStr;
-  c.str = value;
-  return Match(c, req);
+PreparedCapability PrepareCapability(std::string_view value) {
+  return PreparedCapability{value, PyFloat(value), BoolFromString(value)};
 }
 
-bool MatchTypedExtraSpec(const json::Value& value, std::string_view req) { return Match(FromJson(value), req); }
+// The request's words, as match() splits them: the operator, its operand, and for <or>
+// every second word after it (the ones between are skipped unchecked).
+CompiledSpec::CompiledSpec(std::string_view req) : req_(req) {
+  size_t pos = 0;
+  const std::optional<std::string_view> first = NextWord(req, &pos);
+  op_ = first ? OpOf(*first) : Op::kNone;
+  if (op_ == Op::kNone) return;
+  arg_ = NextWord(req, &pos);
+  if (!arg_) return;
+  if (op_ == Op::kOr) {
+    for (std::optional<std::string_view> w = arg_; w;) {
+      alternatives_.push_back(*w);
+      if (!NextWord(req, &pos)) break;  // drops the next word, '<or>' or not
+      w = NextWord(req, &pos);
+    }
+  }
+  arg_number_ = PyFloat(*arg_);
+  arg_truth_ = BoolFromString(*arg_);
+}
+
+namespace {
+
+// s.find(t) != npos, without a call to memchr for the short strings capabilities are.
+bool Contains(std::string_view s, std::string_view t) {
+  if (t.size() > s.size()) return false;
+  if (s.size() > 64) return s.find(t) != std::string_view::npos;
+  for (size_t i = 0; i + t.size() <= s.size(); ++i) {
+    size_t k = 0;
+    while (k < t.size() && s[i + k] == t[k]) ++k;
+    if (k == t.size()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+// A str capability: what every operator does with one.
+bool CompiledSpec::Matches(const PreparedCapability& value) const {
+  const std::string_view str = value.str;
+  // No operator: a plain comparison with the whole spec.
+  if (op_ == Op::kNone) return str == req_;
+  if (!arg_) return false;  // an operator without operand (Cinder: IndexError for <or>)
+  switch (op_) {
+    case Op::kOr: return std::find(alternatives_.begin(), alternatives_.end(), str) != alternatives_.end();
+    case Op::kGe:
+    case Op::kNumGe: return value.number && arg_number_ && *value.number >= *arg_number_;  // '=' is '>='
+    case Op::kEq: return value.number && arg_number_ && *value.number == *arg_number_;
+    case Op::kNe: return value.number && arg_number_ && *value.number != *arg_number_;
+    case Op::kNumLe: return value.number && arg_number_ && *value.number <= *arg_number_;
+    case Op::kIn: return Contains(str, *arg_);
+    case Op::kIs: return value.truth == arg_truth_;
+    // Comparing UTF-8 bytes as unsigned (as string_view does) orders by code point.
+    case Op::kSEq: return str == *arg_;
+    case Op::kSNe: return str != *arg_;
+    case Op::kSLt: return str < *arg_;
+    case Op::kSLe: return str <= *arg_;
+    case Op::kSGt: return str > *arg_;
+    case Op::kSGe: return str >= *arg_;
+    default: return false;
+  }
+}
+
+// Any other type, as Python treats it.
+bool CompiledSpec::Matches(const Capability& value) const {
+  if (value.kind == Capability::kStr) return Matches(value.str);
+  // A plain spec, <or> and s== compare with strings only; None matches nothing.
+  if (op_ == Op::kNone || value.kind == Capability::kNone || !arg_) return false;
+  switch (op_) {
+    case Op::kGe:
+    case Op::kEq:
+    case Op::kNe:
+    case Op::kNumGe:
+    case Op::kNumLe: {
+      const std::optional<double> x = ToFloat(value);
+      if (!x || !arg_number_) return false;
+      const double y = *arg_number_;
+      if (op_ == Op::kEq) return *x == y;
+      if (op_ == Op::kNe) return *x != y;
+      if (op_ == Op::kNumLe) return *x <= y;
+      return *x >= y;  // both '=' and '>='
+    }
+    case Op::kIn:
+      if (value.kind == Capability::kDict) return value.container->Find(*arg_) != nullptr;
+      if (value.kind == Capability::kList) {
+        for (const auto& e : value.container->as_array()) {
+          if (e.is_string() && e.as_string() == *arg_) return true;
+        }
+      }
+      return false;  // a number or bool: TypeError
+    case Op::kIs: return ToBool(value) == arg_truth_;
+    case Op::kSNe: return true;  // not a str, so not equal to one
+    default: return false;       // <or>, s==; s< and the like raise TypeError
+  }
+}
+
+bool MatchExtraSpec(std::string_view value, std::string_view req) {
+  return CompiledSpec(req).Matches(PrepareCapability(value));
+}
+
+bool MatchTypedExtraSpec(const json::Value& value, std::string_view req) {
+  return CompiledSpec(req).Matches(FromJson(value));
+}
 
 bool CapabilitiesSatisfied(const std::map<std::string, std::string>& extra_specs,
                            const std::function<std::optional<std::string>(std::string_view key)>& capability) {

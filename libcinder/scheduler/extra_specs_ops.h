@@ -64,15 +64,22 @@
 #ifndef CINDER_SCHEDULER_EXTRA_SPECS_OPS_H_
 #define CINDER_SCHEDULER_EXTRA_SPECS_OPS_H_
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/json.h"
 
 namespace cinder::scheduler {
+
+namespace extra_specs_internal {
+struct Capability;  // a capability of any Python type
+enum class Op : uint8_t;
+}  // namespace extra_specs_internal
 
 // extra_specs_ops.match() for a capability that is the string `value`.
 bool MatchExtraSpec(std::string_view value, std::string_view req);
@@ -80,6 +87,35 @@ bool MatchExtraSpec(std::string_view value, std::string_view req);
 // is None; an int and a double differ only for "<is>": 1 is true, 1.0 is neither). Named
 // apart because a string would convert to either parameter type.
 bool MatchTypedExtraSpec(const json::Value& value, std::string_view req);
+
+// A capability's str prepared once for matching many specs (the scheduler prepares each
+// pool's capabilities when their report arrives): what the operators read from it.
+struct PreparedCapability {
+  std::string_view str;
+  std::optional<double> number;  // Python's float(str); nullopt where it raises
+  bool truth = false;            // oslo's bool_from_string(str)
+};
+PreparedCapability PrepareCapability(std::string_view value);
+
+// One extra spec's request parsed once, for a filter that checks it against many pools:
+// Matches(PrepareCapability(value)) is MatchExtraSpec(value, req), which is built on it.
+// Immutable after construction; `req` must outlive it.
+class CompiledSpec {
+ public:
+  explicit CompiledSpec(std::string_view req);
+  bool Matches(const PreparedCapability& value) const;
+
+ private:
+  friend bool MatchTypedExtraSpec(const json::Value& value, std::string_view req);
+  bool Matches(const extra_specs_internal::Capability& value) const;
+
+  extra_specs_internal::Op op_;
+  std::string_view req_;                       // whole, unsplit: what a plain spec compares
+  std::optional<std::string_view> arg_;        // the operand (second word)
+  std::optional<double> arg_number_;           // float(operand)
+  bool arg_truth_ = false;                     // bool_from_string(operand)
+  std::vector<std::string_view> alternatives_;  // <or>: the words it accepts
+};
 
 // CapabilitiesFilter on capabilities reached through `capability` (see above).
 bool CapabilitiesSatisfied(const std::map<std::string, std::string>& extra_specs,

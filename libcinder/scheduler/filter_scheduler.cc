@@ -2,9 +2,16 @@
 // their normalisation, and the capacity arithmetic of scheduler/sched_utils.py.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
+#include <memory>
 #include <mutex>
+#include <new>
+#include <optional>
 #include <random>
+#include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "cinder/scheduler.h"
 #include "common/json.h"
@@ -15,12 +22,166 @@
 
 namespace cinder {
 
+// A pool's capabilities for CapabilitiesFilter: each value in a cache-line entry, with its
+// number and truth parsed once, found by the interned id of its name. One allocation: this
+// header, then the entries. Immutable once built.
+//
+// A check reads the entry where the same capability was in the pool checked before (pools
+// mostly report the same names, so it is there): its address needs nothing loaded from this
+// pool first, so the miss on it overlaps the miss on the header that confirms it. Otherwise
+// the name's id indexes `slot`.
+struct alignas(64) PreparedCapabilities {
+  struct alignas(64) Entry {
+    uint32_t id = UINT32_MAX;             // the capability's interned name
+    scheduler::PreparedCapability value;  // views `inline_text`, or `long_text` when longer
+    char inline_text[64 - 8 - sizeof(scheduler::PreparedCapability)];
+  };
+  uint32_t count = 0;  // entries
+  std::vector<std::pair<uint32_t, uint32_t>> others;  // (id, entry) beyond `slot`, sorted
+  std::string long_text;
+  // slot[id] is 1 + the index of the entry of the capability whose interned name is `id`, 0
+  // when the pool does not report it. Ids from kDirect on (more names than any deployment
+  // reports) and entries from 255 on are in `others` instead.
+  static constexpr uint32_t kDirect = 256;
+  uint8_t slot[kDirect] = {};
+
+  // The entries, right after this header (whose size is a multiple of theirs).
+  const Entry* entries() const {
+    return std::launder(reinterpret_cast<const Entry*>(reinterpret_cast<const char*>(this) + sizeof(*this)));
+  }
+
+  // The capability named `id`, or null. `*guess` is where to look first; it is set to where
+  // it was found.
+  const scheduler::PreparedCapability* Find(uint32_t id, uint32_t* guess) const {
+    const Entry* e = entries();
+    if (*guess < count && e[*guess].id == id) return &e[*guess].value;
+    uint32_t i;
+    if (id < kDirect && slot[id] != 0) {
+      i = slot[id] - 1u;
+    } else {
+      auto it = std::lower_bound(others.begin(), others.end(), std::make_pair(id, uint32_t{0}));
+      if (it == others.end() || it->first != id) return nullptr;
+      i = it->second;
+    }
+    *guess = i;
+    return &e[i].value;
+  }
+};
+static_assert(sizeof(PreparedCapabilities) % alignof(PreparedCapabilities::Entry) == 0);
+static_assert(sizeof(PreparedCapabilities::Entry) == 64);
+
 namespace {
 
-bool IsSpecial(double v) { return std::isnan(v) || std::isinf(v); }
+// Capability names, interned for the life of the process: the names volume services report
+// (a few tens), each given a small integer.
+class CapabilityNames {
+ public:
+  static CapabilityNames& Get() {
+    static CapabilityNames* names = new CapabilityNames;  // never destroyed: used at exit
+    return *names;
+  }
+  // The ids of the names of `caps`, in its order, interning the new ones.
+  std::vector<uint32_t> Intern(const std::map<std::string, std::string>& caps) {
+    std::vector<uint32_t> out;
+    out.reserve(caps.size());
+    std::lock_guard<std::mutex> l(mu_);
+    for (const auto& entry : caps) {
+      auto it = ids_.try_emplace(entry.first, static_cast<uint32_t>(ids_.size())).first;
+      out.push_back(it->second);
+    }
+    return out;
+  }
+  // nullopt: no pool ever reported the name.
+  std::optional<uint32_t> Find(std::string_view name) const {
+    std::lock_guard<std::mutex> l(mu_);
+    auto it = ids_.find(name);
+    if (it == ids_.end()) return std::nullopt;
+    return it->second;
+  }
 
-// Python's round(x, 2) (half to even, as std::nearbyint in the default rounding mode).
-double Round2(double x) { return std::nearbyint(x * 100) / 100; }
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint32_t, std::less<>> ids_;  // guarded by mu_
+};
+
+std::shared_ptr<const PreparedCapabilities> Prepare(const std::map<std::string, std::string>& caps) {
+  using Entry = PreparedCapabilities::Entry;
+  constexpr std::align_val_t kAlign{alignof(PreparedCapabilities)};
+  void* memory = ::operator new(sizeof(PreparedCapabilities) + caps.size() * sizeof(Entry), kAlign);
+  std::shared_ptr<PreparedCapabilities> p(new (memory) PreparedCapabilities, [kAlign](PreparedCapabilities* q) {
+    q->~PreparedCapabilities();  // the entries are trivially destructible
+    ::operator delete(q, kAlign);
+  });
+  Entry* const entries = reinterpret_cast<Entry*>(static_cast<char*>(memory) + sizeof(PreparedCapabilities));
+  for (size_t i = 0; i < caps.size(); ++i) new (&entries[i]) Entry;
+  p->count = static_cast<uint32_t>(caps.size());
+
+  const std::vector<uint32_t> ids = CapabilityNames::Get().Intern(caps);
+  constexpr size_t kInline = sizeof(Entry::inline_text);
+  size_t long_length = 0;
+  for (const auto& entry : caps) long_length += entry.second.size() > kInline ? entry.second.size() : 0;
+  p->long_text.reserve(long_length);  // never reallocated, so the entries can view it
+  uint32_t i = 0;
+  for (const auto& [name, value] : caps) {
+    Entry& e = entries[i];
+    std::string_view text;
+    if (value.size() <= kInline) {
+      std::copy(value.begin(), value.end(), e.inline_text);
+      text = std::string_view(e.inline_text, value.size());
+    } else {
+      text = std::string_view(p->long_text.data() + p->long_text.size(), value.size());
+      p->long_text += value;
+    }
+    e.id = ids[i];
+    e.value = scheduler::PrepareCapability(text);
+    if (ids[i] < PreparedCapabilities::kDirect && i < 255) {
+      p->slot[ids[i]] = static_cast<uint8_t>(i + 1);
+    } else {
+      p->others.emplace_back(ids[i], i);
+    }
+    ++i;
+  }
+  std::sort(p->others.begin(), p->others.end());
+  return p;
+}
+
+// Infinite or NaN ("infinite" and "unknown" capacities).
+inline bool IsSpecial(double v) { return !std::isfinite(v); }
+
+// std::nearbyint and std::floor in the default rounding mode (to nearest, ties to even), bit
+// for bit, inline: the library calls cost more than the rest of the capacity arithmetic.
+constexpr double kTwo52 = 4503599627370496.0;  // from here on every double is an integer
+inline double RoundToInteger(double x) {
+  const double a = std::fabs(x);
+  if (!(a < kTwo52)) return x;  // an integer already, infinite or NaN
+  return std::copysign((a + kTwo52) - kTwo52, x);
+}
+inline double Floor(double x) {
+  const double r = RoundToInteger(x);
+  return r > x ? r - 1 : r;
+}
+
+// Python's round(x, 2) (half to even).
+inline double Round2(double x) { return RoundToInteger(x * 100) / 100; }
+
+// sched_utils.calculate_capacity_factors (CalculateCapacityFactors), inline for the filter
+// and the weigher.
+inline CapacityFactors Factors(const PoolState& p, bool thin) {
+  const double total = p.total_capacity_gb;
+  const double reserved_capacity = Floor(total * p.reserved_percentage / 100);
+  const double total_reserved_available = total - reserved_capacity;
+  CapacityFactors f;
+  if (thin && p.thin_provisioning_support) {
+    f.total_available_capacity = total_reserved_available * p.max_over_subscription_ratio;
+    f.virtual_free_capacity = f.total_available_capacity - p.provisioned_capacity_gb;
+  } else {
+    f.total_available_capacity = total_reserved_available;
+    f.virtual_free_capacity = std::min(p.free_capacity_gb, total_reserved_available - p.provisioned_capacity_gb);
+  }
+  f.total_available_capacity = Round2(f.total_available_capacity);
+  f.virtual_free_capacity = Round2(f.virtual_free_capacity);
+  return f;
+}
 
 double ParseNumber(const std::string& s, double dflt) {
   if (s == "infinite") return INFINITY;
@@ -102,12 +263,12 @@ scheduler::EvalVars FunctionVars(const RequestSpec& spec, const PoolState& p, bo
 
 // ---- filters ---------------------------------------------------------------------------------
 
-// One capability-scoped extra spec of the request, with the answers for the capability
-// values seen so far (pools mostly share a handful of values).
-struct SpecCheck {
-  std::string capability;  // the capability it reads ("" for a bare "capabilities" key)
-  std::string req;
-  mutable std::vector<std::pair<std::string, bool>> memo;
+// One capability-scoped extra spec of the request, parsed once for every pool.
+struct CapabilityCheck {
+  std::string capability;        // the capability it reads ("" for a bare "capabilities" key)
+  std::optional<uint32_t> id;    // its interned name; none: no pool ever reported it
+  scheduler::CompiledSpec spec;  // views the RequestSpec's text
+  mutable uint32_t guess = 0;    // where it was in the pool checked last (a Request is one call's)
 };
 
 struct Request {
@@ -116,16 +277,28 @@ struct Request {
   std::optional<scheduler::JsonQuery> query;
   bool query_invalid = false;
   ExpressionCache* expressions;
-  std::vector<SpecCheck> specs;
+  std::vector<CapabilityCheck> checks;
 };
 
-using Filter = bool (*)(const Request&, const PoolState&);
+// What filtering one pool computed that weighing it reuses.
+struct Scratch {
+  std::optional<CapacityFactors> factors;  // CapacityFilter's, with the request's `thin`
+};
 
-bool AvailabilityZoneFilter(const Request& r, const PoolState& p) {
-  return r.spec.availability_zone.empty() || r.spec.availability_zone == p.availability_zone;
+// a == b for the short strings of zone names, without a call to memcmp.
+inline bool SameShortText(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
 }
 
-bool CapacityFilter(const Request& r, const PoolState& p) {
+bool AvailabilityZoneFilter(const Request& r, const PoolState& p) {
+  return r.spec.availability_zone.empty() || SameShortText(r.spec.availability_zone, p.availability_zone);
+}
+
+bool CapacityFilter(const Request& r, const PoolState& p, Scratch* scratch) {
   const double requested = static_cast<double>(r.spec.size);
   if (requested == 0) return true;
   if (r.spec.vol_exists_on && *r.spec.vol_exists_on == p.host) return true;  // holds it already
@@ -133,7 +306,7 @@ bool CapacityFilter(const Request& r, const PoolState& p) {
   if (IsSpecial(free)) return true;
   if (IsSpecial(total)) return p.reserved_percentage == 0;
   if (total <= 0) return false;
-  CapacityFactors f = CalculateCapacityFactors(p, r.thin);
+  const CapacityFactors& f = scratch->factors.emplace(Factors(p, r.thin));
   if (r.thin && p.thin_provisioning_support && p.max_over_subscription_ratio >= 1) {
     if (f.total_available_capacity > 0 &&
         (p.provisioned_capacity_gb + requested) / f.total_available_capacity > p.max_over_subscription_ratio) {
@@ -148,22 +321,16 @@ bool CapacityFilter(const Request& r, const PoolState& p) {
 // CapabilitiesFilter (scheduler::CapabilitiesSatisfied, with the specs' scopes resolved once
 // per request): every spec must match its capability; a missing capability fails.
 bool CapabilitiesFilter(const Request& r, const PoolState& p) {
-  for (const auto& check : r.specs) {
+  if (const PreparedCapabilities* prepared = p.prepared.get()) {
+    for (const CapabilityCheck& check : r.checks) {
+      const scheduler::PreparedCapability* value = check.id ? prepared->Find(*check.id, &check.guess) : nullptr;
+      if (!value || !check.spec.Matches(*value)) return false;
+    }
+    return true;
+  }
+  for (const CapabilityCheck& check : r.checks) {  // a pool ReadCapabilities never saw
     auto it = p.capabilities.find(check.capability);
-    if (it == p.capabilities.end()) return false;
-    bool known = false, ok = false;
-    for (const auto& [value, answer] : check.memo) {
-      if (value == it->second) {
-        known = true;
-        ok = answer;
-        break;
-      }
-    }
-    if (!known) {
-      ok = scheduler::MatchExtraSpec(it->second, check.req);
-      if (check.memo.size() < 64) check.memo.emplace_back(it->second, ok);
-    }
-    if (!ok) return false;
+    if (it == p.capabilities.end() || !check.spec.Matches(scheduler::PrepareCapability(it->second))) return false;
   }
   return true;
 }
@@ -221,19 +388,38 @@ bool DriverFilter(const Request& r, const PoolState& p) {
 
 bool IgnoreAttemptedHostsFilter(const Request& r, const PoolState& p) { return !r.spec.exclude.count(p.host); }
 
+// The filters by name; Apply() runs one. A switch rather than function pointers, so that the
+// compiler inlines the cheap ones into the loop over the pools.
+enum class Filter { kAvailabilityZone, kCapacity, kCapabilities, kSameBackend, kDifferentBackend, kJson, kDriver,
+                    kIgnoreAttemptedHosts };
+
 const std::map<std::string, Filter>& Filters() {
   static const std::map<std::string, Filter> kFilters = {
-      {"AvailabilityZoneFilter", &AvailabilityZoneFilter},
-      {"CapacityFilter", &CapacityFilter},
-      {"CapabilitiesFilter", &CapabilitiesFilter},
-      {"SameBackendFilter", &SameBackendFilter},
-      {"DifferentBackendFilter", &DifferentBackendFilter},
-      {"JsonFilter", &JsonFilter},
-      {"DriverFilter", &DriverFilter},
-      {"IgnoreAttemptedHostsFilter", &IgnoreAttemptedHostsFilter},
-      {"RetryFilter", &IgnoreAttemptedHostsFilter},
+      {"AvailabilityZoneFilter", Filter::kAvailabilityZone},
+      {"CapacityFilter", Filter::kCapacity},
+      {"CapabilitiesFilter", Filter::kCapabilities},
+      {"SameBackendFilter", Filter::kSameBackend},
+      {"DifferentBackendFilter", Filter::kDifferentBackend},
+      {"JsonFilter", Filter::kJson},
+      {"DriverFilter", Filter::kDriver},
+      {"IgnoreAttemptedHostsFilter", Filter::kIgnoreAttemptedHosts},
+      {"RetryFilter", Filter::kIgnoreAttemptedHosts},
   };
   return kFilters;
+}
+
+[[gnu::always_inline]] inline bool Apply(Filter f, const Request& r, const PoolState& p, Scratch* scratch) {
+  switch (f) {
+    case Filter::kAvailabilityZone: return AvailabilityZoneFilter(r, p);
+    case Filter::kCapacity: return CapacityFilter(r, p, scratch);
+    case Filter::kCapabilities: return CapabilitiesFilter(r, p);
+    case Filter::kSameBackend: return SameBackendFilter(r, p);
+    case Filter::kDifferentBackend: return DifferentBackendFilter(r, p);
+    case Filter::kJson: return JsonFilter(r, p);
+    case Filter::kDriver: return DriverFilter(r, p);
+    case Filter::kIgnoreAttemptedHosts: return IgnoreAttemptedHostsFilter(r, p);
+  }
+  return false;
 }
 
 // ---- weighers --------------------------------------------------------------------------------
@@ -271,33 +457,46 @@ class FilterScheduler : public Scheduler {
 
   std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
                                      size_t limit) const override {
-    Request r = MakeRequest(spec);
-    std::vector<const PoolState*> passed;
+    const Request r = MakeRequest(spec);
+    std::vector<Candidate> passed;
     passed.reserve(pools.size());
     for (const auto& p : pools) {
-      if (PassesAll(r, p)) passed.push_back(&p);
+      Candidate c{&p, {}};
+      if (PassesAll(r, p, &c.scratch)) passed.push_back(c);
     }
-    if (passed.size() > 1) passed = Weigh(r, std::move(passed), limit);
-    if (passed.size() > limit) passed.resize(limit);
-    return passed;
+    if (passed.size() > 1) return Weigh(r, passed, limit);
+    std::vector<const PoolState*> out;
+    if (!passed.empty() && limit > 0) out.push_back(passed.front().pool);
+    return out;
   }
 
   bool Passes(const RequestSpec& spec, const PoolState& pool) const override {
-    return PassesAll(MakeRequest(spec), pool);
+    Scratch scratch;
+    return PassesAll(MakeRequest(spec), pool, &scratch);
   }
 
  private:
+  struct Candidate {
+    const PoolState* pool;
+    Scratch scratch;
+  };
+
   Request MakeRequest(const RequestSpec& spec) const {
     auto it = spec.extra_specs.find("provisioning:type");
     Request r{spec, it == spec.extra_specs.end() || it->second != "thick", std::nullopt, false, &expressions_, {}};
     for (const auto& [key, req] : spec.extra_specs) {
       // Keys of another scope ("provisioning:type", "qos:...") are not capabilities.
+      std::string capability;
       const size_t colon = key.find(':');
       if (colon == std::string::npos) {
-        r.specs.push_back(SpecCheck{key == "capabilities" ? std::string() : key, req, {}});
+        if (key != "capabilities") capability = key;
       } else if (key.compare(0, colon, "capabilities") == 0) {
-        r.specs.push_back(SpecCheck{key.substr(colon + 1), req, {}});
+        capability = key.substr(colon + 1);
+      } else {
+        continue;
       }
+      std::optional<uint32_t> id = CapabilityNames::Get().Find(capability);
+      r.checks.push_back(CapabilityCheck{std::move(capability), id, scheduler::CompiledSpec(req), 0});
     }
     if (spec.query) {
       auto q = scheduler::JsonQuery::Parse(*spec.query);
@@ -310,99 +509,117 @@ class FilterScheduler : public Scheduler {
     return r;
   }
 
-  bool PassesAll(const Request& r, const PoolState& p) const {
-    if (r.spec.exclude.count(p.host)) return false;  // tried already: never the same pool twice
+  bool PassesAll(const Request& r, const PoolState& p, Scratch* scratch) const {
+    // Tried already: never the same pool twice.
+    if (!r.spec.exclude.empty() && r.spec.exclude.count(p.host)) return false;
     if (r.spec.resource_backend && p.backend_host != *r.spec.resource_backend) return false;
     for (Filter f : filters_) {
-      if (!f(r, p)) return false;
+      if (!Apply(f, r, p, scratch)) return false;
     }
     return true;
   }
 
-  // Weights each weigher's raw values, normalised to [0, 1] (all 0 when equal), times its
+  // Weighs each weigher's raw values, normalised to [0, 1] (all 0 when equal), times its
   // multiplier; the stochastic handler uses the raw sums and draws the winner.
-  std::vector<const PoolState*> Weigh(const Request& r, std::vector<const PoolState*> pools, size_t limit) const {
+  std::vector<const PoolState*> Weigh(const Request& r, const std::vector<Candidate>& pools, size_t limit) const {
     const size_t n = pools.size();
-    std::vector<double> total(n, 0), raw(n);
+    std::vector<double> total(n, 0.0);
+    auto raw = std::make_unique_for_overwrite<double[]>(n);
     for (Weigher w : weighers_) {
-      double multiplier = 1.0;
-      for (size_t i = 0; i < n; ++i) {
-        const PoolState& p = *pools[i];
-        switch (w) {
-          case Weigher::kCapacity:
-            multiplier = config_.capacity_weight_multiplier;
-            if (IsSpecial(p.free_capacity_gb) || IsSpecial(p.total_capacity_gb)) {
-              raw[i] = multiplier > 0 ? -1 : INFINITY;
-            } else {
-              raw[i] = CalculateCapacityFactors(p, r.thin).virtual_free_capacity;
-            }
-            break;
-          case Weigher::kAllocatedCapacity:
-            multiplier = config_.allocated_capacity_weight_multiplier;
-            raw[i] = p.allocated_capacity_gb;
-            break;
-          case Weigher::kVolumeNumber:
-            multiplier = config_.volume_number_multiplier;
-            raw[i] = static_cast<double>(p.volume_count);
-            break;
-          case Weigher::kGoodness:
-            raw[i] = Goodness(r, p);
-            break;
-          case Weigher::kChance:
-            raw[i] = UniformRandom();
-            break;
-        }
-      }
+      const double multiplier = RawWeights(w, r, pools, raw.get());
       if (config_.stochastic) {
         for (size_t i = 0; i < n; ++i) total[i] += multiplier * (std::isinf(raw[i]) ? 0 : raw[i]);
-        continue;
+      } else {
+        AddNormalised(multiplier, raw.get(), n, total.data());
       }
-      double lo = INFINITY, hi = -INFINITY, hi_finite = -INFINITY;
-      for (double v : raw) {
-        lo = std::min(lo, v);
-        hi = std::max(hi, v);
-        if (!std::isinf(v)) hi_finite = std::max(hi_finite, v);
-      }
-      if (std::isinf(hi) && !std::isinf(hi_finite)) {
-        // CapacityWeigher: "infinite" ranks above every finite pool by a margin.
-        double offset = (hi_finite - lo) * 100;
-        hi = hi_finite + (offset == 0 ? 10000 : offset);
-        for (double& v : raw) {
-          if (std::isinf(v)) v = hi;
-        }
-      }
-      if (lo == hi || std::isinf(hi)) continue;  // all equal: every weight 0
-      for (size_t i = 0; i < n; ++i) total[i] += multiplier * (raw[i] - lo) / (hi - lo);
     }
-    std::vector<size_t> order(n);
-    for (size_t i = 0; i < n; ++i) order[i] = i;
+    const size_t count = std::min(n, limit);
     std::vector<const PoolState*> out;
-    out.reserve(n);
-    if (config_.stochastic) {
-      double sum = 0;
-      for (double w : total) sum += std::max(0.0, w);
-      size_t winner = 0;
-      double draw = UniformRandom() * sum, cumulative = 0;
-      for (size_t i = 0; i < n; ++i) {
-        cumulative += std::max(0.0, total[i]);
-        if (cumulative > draw) {
-          winner = i;
-          break;
-        }
-      }
-      for (size_t k = 0; k < n; ++k) out.push_back(pools[(winner + k) % n]);
+    out.reserve(count);
+    if (config_.stochastic) {  // the winner, then the pools after it
+      const size_t winner = Draw(total);
+      for (size_t k = 0; k < count; ++k) out.push_back(pools[(winner + k) % n].pool);
       return out;
     }
     // Heaviest first; ties keep the pools' order (a stable sort, as Cinder's sorted()).
+    auto order = std::make_unique_for_overwrite<size_t[]>(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
     auto heavier = [&total](size_t a, size_t b) { return total[a] > total[b] || (total[a] == total[b] && a < b); };
-    if (limit < n) {
-      std::partial_sort(order.begin(), order.begin() + static_cast<long>(limit), order.end(), heavier);
-      order.resize(limit);
+    if (count < n) {
+      std::partial_sort(order.get(), order.get() + count, order.get() + n, heavier);
     } else {
-      std::sort(order.begin(), order.end(), heavier);
+      std::sort(order.get(), order.get() + n, heavier);
     }
-    for (size_t i : order) out.push_back(pools[i]);
+    for (size_t k = 0; k < count; ++k) out.push_back(pools[order[k]].pool);
     return out;
+  }
+
+  // Fills raw[i] with weigher w's value for pools[i]; returns the weigher's multiplier.
+  double RawWeights(Weigher w, const Request& r, const std::vector<Candidate>& pools, double* raw) const {
+    const size_t n = pools.size();
+    switch (w) {
+      case Weigher::kCapacity: {
+        const double multiplier = config_.capacity_weight_multiplier;
+        for (size_t i = 0; i < n; ++i) {
+          const PoolState& p = *pools[i].pool;
+          if (const auto& f = pools[i].scratch.factors) {
+            // CapacityFilter's, from the same figures (finite, or it would have none).
+            raw[i] = f->virtual_free_capacity;
+          } else if (IsSpecial(p.free_capacity_gb) || IsSpecial(p.total_capacity_gb)) {
+            raw[i] = multiplier > 0 ? -1 : INFINITY;
+          } else {
+            raw[i] = Factors(p, r.thin).virtual_free_capacity;
+          }
+        }
+        return multiplier;
+      }
+      case Weigher::kAllocatedCapacity:
+        for (size_t i = 0; i < n; ++i) raw[i] = pools[i].pool->allocated_capacity_gb;
+        return config_.allocated_capacity_weight_multiplier;
+      case Weigher::kVolumeNumber:
+        for (size_t i = 0; i < n; ++i) raw[i] = static_cast<double>(pools[i].pool->volume_count);
+        return config_.volume_number_multiplier;
+      case Weigher::kGoodness:
+        for (size_t i = 0; i < n; ++i) raw[i] = Goodness(r, *pools[i].pool);
+        return 1.0;
+      case Weigher::kChance:
+        for (size_t i = 0; i < n; ++i) raw[i] = UniformRandom();
+        return 1.0;
+    }
+    return 1.0;
+  }
+
+  // Adds multiplier * (raw[i] - lo) / (hi - lo) to total[i]; nothing when all are equal.
+  static void AddNormalised(double multiplier, double* raw, size_t n, double* total) {
+    double lo = INFINITY, hi = -INFINITY, hi_finite = -INFINITY;
+    for (size_t i = 0; i < n; ++i) {
+      const double v = raw[i];
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+      if (!std::isinf(v)) hi_finite = std::max(hi_finite, v);
+    }
+    if (std::isinf(hi) && !std::isinf(hi_finite)) {
+      // CapacityWeigher: "infinite" ranks above every finite pool by a margin.
+      double offset = (hi_finite - lo) * 100;
+      hi = hi_finite + (offset == 0 ? 10000 : offset);
+      for (size_t i = 0; i < n; ++i) {
+        if (std::isinf(raw[i])) raw[i] = hi;
+      }
+    }
+    if (lo == hi || std::isinf(hi)) return;  // all equal: every weight 0
+    for (size_t i = 0; i < n; ++i) total[i] += multiplier * (raw[i] - lo) / (hi - lo);
+  }
+
+  // The stochastic handler's pick: pool i with probability total[i] / sum (negatives as 0).
+  static size_t Draw(const std::vector<double>& total) {
+    double sum = 0;
+    for (double w : total) sum += std::max(0.0, w);
+    double draw = UniformRandom() * sum, cumulative = 0;
+    for (size_t i = 0; i < total.size(); ++i) {
+      cumulative += std::max(0.0, total[i]);
+      if (cumulative > draw) return i;
+    }
+    return 0;
   }
 
   SchedulerConfig config_;
@@ -441,6 +658,7 @@ void ReadCapabilities(PoolState* p, const std::string& default_ratio) {
   p->filter_function = str("filter_function");
   p->goodness_function = str("goodness_function");
   p->updated = str("timestamp").value_or(p->updated);
+  p->prepared = Prepare(caps);
   // sched_utils.calculate_max_over_subscription_ratio.
   if (!p->thin_provisioning_support || IsSpecial(p->total_capacity_gb) || IsSpecial(p->free_capacity_gb)) {
     p->max_over_subscription_ratio = 1.0;
@@ -457,22 +675,7 @@ void ReadCapabilities(PoolState* p, const std::string& default_ratio) {
   }
 }
 
-CapacityFactors CalculateCapacityFactors(const PoolState& p, bool thin) {
-  const double total = p.total_capacity_gb;
-  const double reserved_capacity = std::floor(total * p.reserved_percentage / 100);
-  const double total_reserved_available = total - reserved_capacity;
-  CapacityFactors f;
-  if (thin && p.thin_provisioning_support) {
-    f.total_available_capacity = total_reserved_available * p.max_over_subscription_ratio;
-    f.virtual_free_capacity = f.total_available_capacity - p.provisioned_capacity_gb;
-  } else {
-    f.total_available_capacity = total_reserved_available;
-    f.virtual_free_capacity = std::min(p.free_capacity_gb, total_reserved_available - p.provisioned_capacity_gb);
-  }
-  f.total_available_capacity = Round2(f.total_available_capacity);
-  f.virtual_free_capacity = Round2(f.virtual_free_capacity);
-  return f;
-}
+CapacityFactors CalculateCapacityFactors(const PoolState& p, bool thin) { return Factors(p, thin); }
 
 void ConsumeFromVolume(PoolState* p, double size_gb) {
   p->allocated_capacity_gb += size_gb;

@@ -183,9 +183,12 @@ bool JsonQuery::Eval(size_t node, const Lookup& lookup, json::Value* out) const 
         break;
     }
   }
+  return Apply(n.op, args, out);
+}
 
+bool JsonQuery::Apply(Op op, const std::vector<const json::Value*>& args, json::Value* out) {
   bool (*holds)(std::partial_ordering) = nullptr;
-  switch (n.op) {
+  switch (op) {
     case Op::kNot: {
       json::Value::Array negated;
       negated.reserve(args.size());
@@ -217,7 +220,7 @@ bool JsonQuery::Eval(size_t node, const Lookup& lookup, json::Value* out) const 
         all = all && eq;
         any = any || eq;
       }
-      *out = n.op == Op::kEq ? all : any;
+      *out = op == Op::kEq ? all : any;
       return true;
     }
     case Op::kLt: holds = [](std::partial_ordering c) { return c < 0; }; break;

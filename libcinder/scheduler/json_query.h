@@ -83,6 +83,8 @@ class JsonQuery {
   // Evaluates nodes_[node] into *out (a bool, or a list of bools for "not"); false where
   // Cinder would raise.
   bool Eval(size_t node, const Lookup& lookup, json::Value* out) const;
+  // The operator on its evaluated arguments (None already dropped), as Eval.
+  static bool Apply(Op op, const std::vector<const json::Value*>& args, json::Value* out);
 
   std::vector<Node> nodes_;  // nodes_[0] is the root; none: every backend passes
 };

@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
 #include "scheduler/extra_specs_ops.h"
@@ -264,6 +265,26 @@ TEST_CASE("capabilities filter: the rest of its rules") {
   CHECK(!CapabilitiesSatisfied({{"capabilities", "x"}}, lookup));
   CHECK(asked == std::vector<std::string>{""});
   CHECK(CapabilitiesSatisfied({}, lookup));
+}
+
+TEST_CASE("extra specs: a spec compiled once answers as MatchExtraSpec for every value") {
+  const std::vector<std::string> values = {"", "gold", "silver", "True", " yes ", "0", "10", "1_000", "2.5", "inf",
+                                           "nan", "a b", "<is> True", "12311321"};
+  const std::vector<std::string> reqs = {"gold", "<in> ol", "<is> True", "<or> gold <or> 10", "= 5", "== 10.0",
+                                         "!= 10", ">= 1e3", "<= 2.5", "s== silver", "s!= x", "s< h", "s<= a b",
+                                         "s> 1", "s>= 2", "<in>", "> 2", "<all-in> a b", ""};
+  for (const std::string& req : reqs) {
+    const CompiledSpec spec(req);
+    for (const std::string& value : values) {
+      INFO("value=" << value << " req=" << req);
+      CHECK(spec.Matches(PrepareCapability(value)) == MatchExtraSpec(value, req));
+    }
+  }
+  // What a capability's preparation reads from it.
+  CHECK(PrepareCapability(" 1_000 ").number == 1000.0);
+  CHECK(!PrepareCapability("thin").number);
+  CHECK(PrepareCapability("Yes").truth);
+  CHECK(!PrepareCapability("True!").truth);
 }
 
 }  // namespace cinder::scheduler

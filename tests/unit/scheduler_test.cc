@@ -185,6 +185,42 @@ TEST_CASE("AvailabilityZoneFilter, CapabilitiesFilter, affinity hints, JsonFilte
   CHECK(Hosts(s->Rank(spec, pools)) == std::vector<std::string>{"b@nfs#slow"});
 }
 
+TEST_CASE("CapabilitiesFilter: hundreds of capabilities, a changed report, a pool never read") {
+  std::map<std::string, std::string> caps;
+  for (int i = 0; i < 600; ++i) caps["many_caps_" + std::to_string(i)] = std::to_string(i);
+  auto p = Pool("a@b#p", caps);
+  auto s = Make({"CapabilitiesFilter"});
+  RequestSpec spec;
+  for (int i : {0, 1, 254, 255, 256, 300, 599}) {
+    INFO(i);
+    spec.extra_specs = {{"capabilities:many_caps_" + std::to_string(i), "== " + std::to_string(i)}};
+    CHECK(s->Passes(spec, p));
+    spec.extra_specs = {{"many_caps_" + std::to_string(i), "s== " + std::to_string(i + 1)}};
+    CHECK_FALSE(s->Passes(spec, p));
+  }
+  spec.extra_specs = {{"many_caps_600", "600"}};  // not reported: fails
+  CHECK_FALSE(s->Passes(spec, p));
+  // A new report is read again: its values count, the old ones no longer.
+  p.capabilities["many_caps_0"] = "thin";
+  ReadCapabilities(&p, "20.0");
+  spec.extra_specs = {{"many_caps_0", "<in> hi"}};
+  CHECK(s->Passes(spec, p));
+  spec.extra_specs = {{"many_caps_0", "== 0"}};
+  CHECK_FALSE(s->Passes(spec, p));
+  // A pool ReadCapabilities never saw is filtered from its map.
+  PoolState raw;
+  raw.host = "r@b#p";
+  raw.capabilities = {{"tier", "gold"}, {"a_name_no_report_had", "1.50"}};
+  spec.extra_specs = {{"tier", "<in> ol"}, {"capabilities:a_name_no_report_had", ">= 1.5"}};
+  CHECK(s->Passes(spec, raw));
+  spec.extra_specs = {{"tier", "silver"}};
+  CHECK_FALSE(s->Passes(spec, raw));
+  // Copies share what was prepared.
+  PoolState copy = p;
+  spec.extra_specs = {{"many_caps_599", "599"}};
+  CHECK(s->Passes(spec, copy));
+}
+
 TEST_CASE("weighers: capacity (thin and thick), allocated, volume number, goodness, normalised and combined") {
   std::vector<PoolState> pools = {
       Pool("h1@b#p", {{"total_capacity_gb", "1024"}, {"free_capacity_gb", "1024"}, {"allocated_capacity_gb", "0"},
