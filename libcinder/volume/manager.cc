@@ -420,11 +420,56 @@ class VolumeManagerImpl : public VolumeManager {
     return Status::OK();
   }
 
+  // Cinder's create flow: the request checked and completed from its source, the volume
+  // recorded unplaced with its quota usage, then handed to a scheduler.
   Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& request) override {
     VolumeCreate req = request;
-    // A new volume from a snapshot or another volume: on the source's backend, its type and
-    // zone unless given, at least its size.
     std::optional<Volume> source;
+    CINDER_RETURN_IF_ERROR(FromSource(ctx, &req, &source));
+    CINDER_ASSIGN_OR_RETURN(std::string az, CheckCreate(req));
+    // No type named: the project's default (3.62), else default_volume_type.
+    const std::string type_name = req.volume_type.value_or(options_.default_volume_type);
+    CINDER_ASSIGN_OR_RETURN(VolumeType type, req.volume_type ? store_->GetVolumeType(type_name)
+                                                             : types_.EffectiveDefault(ctx));
+    CINDER_ASSIGN_OR_RETURN(bool usable, types_.Usable(ctx, type));  // a private type needs access
+    if (!usable) return NotFound("Volume type with name " + type_name + " could not be found.");
+    Volume v;
+    v.id = NewUuid();
+    v.has_name = req.name.has_value();
+    v.name = req.name.value_or("");
+    v.has_description = req.description.has_value();
+    v.description = req.description.value_or("");
+    v.size = req.size;
+    v.status = vs::kCreating;
+    v.availability_zone = az;
+    v.project_id = ctx.project_id;
+    v.user_id = ctx.user_id;
+    v.volume_type_id = type.id;
+    v.volume_type_name = type.name;
+    v.metadata = req.metadata;
+    v.snapshot_id = req.snapshot_id;
+    v.source_volid = req.source_volid;
+    v.created_at = NowIso();
+    QuotaCharge charge = quotas_.Charge(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size), v.size);
+    charge.type_id = type.id;
+    charge.type_name = type.name;
+    // Recorded unplaced with its usage (Cinder's reserve and commit, in one transaction), then
+    // handed to a scheduler, which places it (or fails it with a user message) and hands it to
+    // its volume host, as Cinder's create flow.
+    Store::QuotaReservation over;
+    if (Status st = store_->InsertVolume(v, &charge, &over); !st.ok()) {
+      if (st.code() == Code::kResourceExhausted) return QuotaApi::OverQuotaError(over, "volumes", v.size);
+      return st;
+    }
+    CINDER_RETURN_IF_ERROR(HandToScheduler(ctx, v, type, req.hints, source));
+    return v;
+  }
+
+  // A new volume from a snapshot or another volume: on the source's backend, its type and
+  // zone unless given, at least its size. Sets `*source` when there is one.
+  Status FromSource(const RequestContext& ctx, VolumeCreate* request, std::optional<Volume>* source_out) {
+    VolumeCreate& req = *request;
+    std::optional<Volume>& source = *source_out;
     if (req.snapshot_id && req.source_volid) {
       return InvalidArgument("Invalid input received: Only one of snapshot_id and source_volid may be given.");
     }
@@ -462,6 +507,11 @@ class VolumeManagerImpl : public VolumeManager {
       }
       req.availability_zone = source->availability_zone;
     }
+    return Status::OK();
+  }
+
+  // Cinder's checks of a create's fields; the availability zone it goes to.
+  Result<std::string> CheckCreate(const VolumeCreate& req) {
     if (req.size <= 0) {
       return InvalidArgument("Invalid input received: Volume size '" + std::to_string(req.size) +
                              "' must be an integer and greater than 0.");
@@ -478,41 +528,13 @@ class VolumeManagerImpl : public VolumeManager {
       for (const auto& svc : services) known = known || svc.availability_zone == az;
       if (!known) return InvalidArgument("Invalid input received: Availability zone '" + az + "' is invalid.");
     }
-    // No type named: the project's default (3.62), else default_volume_type.
-    const std::string type_name = req.volume_type.value_or(options_.default_volume_type);
-    CINDER_ASSIGN_OR_RETURN(VolumeType type, req.volume_type ? store_->GetVolumeType(type_name)
-                                                             : types_.EffectiveDefault(ctx));
-    CINDER_ASSIGN_OR_RETURN(bool usable, types_.Usable(ctx, type));  // a private type needs access
-    if (!usable) return NotFound("Volume type with name " + type_name + " could not be found.");
-    Volume v;
-    v.id = NewUuid();
-    v.has_name = req.name.has_value();
-    v.name = req.name.value_or("");
-    v.has_description = req.description.has_value();
-    v.description = req.description.value_or("");
-    v.size = req.size;
-    v.status = vs::kCreating;
-    v.availability_zone = az;
-    v.project_id = ctx.project_id;
-    v.user_id = ctx.user_id;
-    v.volume_type_id = type.id;
-    v.volume_type_name = type.name;
-    v.metadata = req.metadata;
-    v.snapshot_id = req.snapshot_id;
-    v.source_volid = req.source_volid;
-    v.created_at = NowIso();
-    QuotaCharge charge = quotas_.Charge(ctx.project_id, QuotaApi::VolumeDeltas(type.name, v.size), v.size);
-    charge.type_id = type.id;
-    charge.type_name = type.name;
-    // Recorded unplaced with its usage (Cinder's reserve and commit, in one transaction), then
-    // handed to a scheduler, which places it (or fails it with a user message) and hands it to
-    // its volume host, as Cinder's create flow.
-    Store::QuotaReservation over;
-    if (Status st = store_->InsertVolume(v, &charge, &over); !st.ok()) {
-      if (st.code() == Code::kResourceExhausted) return QuotaApi::OverQuotaError(over, "volumes", v.size);
-      return st;
-    }
-    // The request spec travels with the request: the scheduler need not read it back.
+    return az;
+  }
+
+  // Casts the recorded volume to a scheduler with its request spec (the scheduler need not
+  // read it back). When none takes it, the volume fails now rather than stay "creating".
+  Status HandToScheduler(const RequestContext& ctx, const Volume& v, const VolumeType& type,
+                         const SchedulerHints& hints, const std::optional<Volume>& source) {
     PlacementRequest placement;
     placement.volume_id = v.id;
     placement.volume = VolumeProperties{v.size,    v.availability_zone, v.volume_type_id, v.project_id,
@@ -522,10 +544,10 @@ class VolumeManagerImpl : public VolumeManager {
       auto qos = store_->GetQosSpecs(*type.qos_specs_id);
       if (qos.ok()) placement.qos_specs = qos->specs;
     }
-    placement.hints = {req.hints.same_host, req.hints.different_host, req.hints.query};
+    placement.hints = {hints.same_host, hints.different_host, hints.query};
     if (source) placement.resource_backend = source->host.substr(0, source->host.find('#'));
     Status handed = schedulers_.CreateVolume(ctx, placement);
-    if (handed.ok()) return v;
+    if (handed.ok()) return Status::OK();
     // No scheduler took it: the volume fails now rather than stay "creating" (unless a
     // scheduler took it after all and placed it meanwhile).
     auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
