@@ -8,7 +8,10 @@
 namespace cinder {
 
 ServiceHeartbeat::ServiceHeartbeat(Store* store, int interval_seconds, Env* env)
-    : store_(store), interval_(interval_seconds), env_(env ? env : Env::Default()), thread_([this] { Loop(); }) {}
+    : store_(store),
+      interval_(interval_seconds),
+      env_(env ? env : Env::Default()),
+      thread_([this, start = env_->NowMonotonic()] { Loop(start); }) {}
 
 ServiceHeartbeat::~ServiceHeartbeat() {
   {
@@ -27,9 +30,11 @@ Status ServiceHeartbeat::Register(const ServiceInfo& service) {
 }
 
 // Looks at the Env's clock ten times a second, so that a test's FakeClock moves it too.
-void ServiceHeartbeat::Loop() {
+// `start`: when the heartbeat was made (read before the thread starts, so that a clock
+// advanced meanwhile counts).
+void ServiceHeartbeat::Loop(std::chrono::steady_clock::time_point start) {
   std::unique_lock<std::mutex> l(mu_);
-  auto next = env_->NowMonotonic() + std::chrono::seconds(interval_);
+  auto next = start + std::chrono::seconds(interval_);
   while (!cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
     if (env_->NowMonotonic() < next) continue;
     next = env_->NowMonotonic() + std::chrono::seconds(interval_);

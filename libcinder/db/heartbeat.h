@@ -2,6 +2,7 @@
 #ifndef CINDER_DB_HEARTBEAT_H_
 #define CINDER_DB_HEARTBEAT_H_
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -24,7 +25,7 @@ class ServiceHeartbeat {
   Status Register(const ServiceInfo& service);
 
  private:
-  void Loop();
+  void Loop(std::chrono::steady_clock::time_point start);
 
   Store* store_;
   int interval_;

@@ -78,10 +78,10 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     svc.endpoint = endpoint;
     svc.rpc_version = kRpcVersion;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
-    sweeper_ = std::thread([this] {
-      // Every report_interval of the Env's clock, looked at ten times a second.
+    // Every report_interval of the Env's clock (from now, not from when the thread runs),
+    // looked at ten times a second.
+    sweeper_ = std::thread([this, next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval)]() mutable {
       std::unique_lock<std::mutex> l(sweep_mu_);
-      auto next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
       while (!sweep_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
         if (env_->NowMonotonic() < next) continue;
         next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);

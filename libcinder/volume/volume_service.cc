@@ -159,7 +159,7 @@ Status VolumeServiceImpl::Start() {
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
   }
   ReportCapabilities();
-  reporter_ = std::thread([this] { ReportLoop(); });
+  reporter_ = std::thread([this, start = env_->NowMonotonic()] { ReportLoop(start); });
   return Status::OK();
 }
 
@@ -278,11 +278,11 @@ void VolumeServiceImpl::ReportCapabilities() {
 
 // Reports when capacity changed (checked every second) and every report_interval anyway,
 // so that a scheduler that starts later learns about this host; sweeps orphans as often.
-void VolumeServiceImpl::ReportLoop() {
+void VolumeServiceImpl::ReportLoop(std::chrono::steady_clock::time_point start) {
   std::unique_lock<std::mutex> l(report_mu_);
   // The periodic report and sweep follow the Env's clock (a test's FakeClock moves them); a
   // change is reported within a second of real time, and at most once a second.
-  auto last_report = env_->NowMonotonic();
+  auto last_report = start;  // read before the thread started: a clock advanced since counts
   auto last_sweep = last_report;
   auto last_change_report = std::chrono::steady_clock::now();
   const auto interval = std::chrono::seconds(options_.report_interval);

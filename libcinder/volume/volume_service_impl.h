@@ -165,7 +165,7 @@ class VolumeServiceImpl : public VolumeService {
 
   // Reports when capacity changed (checked every second) and every report_interval anyway,
   // so that a scheduler that starts later learns about this host; sweeps orphans as often.
-  void ReportLoop();
+  void ReportLoop(std::chrono::steady_clock::time_point start);
 
   Options options_;
   Store* store_;

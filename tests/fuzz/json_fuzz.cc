@@ -38,13 +38,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   JsonWriter w;
-  w.BeginObject().Key(in).String(in).Key("n").Int(static_cast<int64_t>(size)).EndObject();
+  w.BeginArray().BeginObject().Key(in).String(in).EndObject().Int(static_cast<int64_t>(size)).EndArray();
   auto back = json::Parse(w.str());
-  Check(back.ok() && back->is_object() && back->size() == 2);
+  Check(back.ok() && back->is_array() && back->size() == 2 && back->At(1)->as_int() == static_cast<int64_t>(size));
+  const json::Value* object = back->At(0);
+  Check(object->is_object() && object->size() == 1);
   auto reference = json::Parse(json::Serialize(json::Value(std::string(in))));
   Check(reference.ok());
-  Check(back->as_object()[0].first == reference->as_string());
-  Check(back->as_object()[0].second.as_string() == reference->as_string());
+  Check(object->as_object()[0].first == reference->as_string());
+  Check(object->as_object()[0].second.as_string() == reference->as_string());
 
   auto message = rpc::Decode<HostCreateVolume>(in);
   if (message.ok()) {
