@@ -263,8 +263,10 @@ LinkPrefixes::LinkPrefixes(const ApiRequest& req, const std::string& collection)
 
 void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id) {
   w.Key("links").BeginArray();
-  w.BeginObject().Key("rel").String("self").Key("href").String(links.self + id).EndObject();
-  w.BeginObject().Key("rel").String("bookmark").Key("href").String(links.bookmark + id).EndObject();
+  links.scratch.assign(links.self).append(id);
+  w.BeginObject().Key("rel").String("self").Key("href").String(links.scratch).EndObject();
+  links.scratch.assign(links.bookmark).append(id);
+  w.BeginObject().Key("rel").String("bookmark").Key("href").String(links.scratch).EndObject();
   w.EndArray();
 }
 

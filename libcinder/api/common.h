@@ -91,6 +91,7 @@ std::string ProjectPart(const ApiRequest& req);
 struct LinkPrefixes {
   LinkPrefixes(const ApiRequest& req, const std::string& collection);
   std::string self, bookmark;
+  mutable std::string scratch;  // a link being written (one allocation for a whole list)
 };
 void WriteLinks(JsonWriter& w, const LinkPrefixes& links, const std::string& id);
 // {"k": "v", ...}: metadata, extra specs, QoS keys.

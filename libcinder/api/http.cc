@@ -1,5 +1,8 @@
 #include "api/http.h"
 
+#include <mutex>
+#include <vector>
+
 #include "common/json_writer.h"
 
 namespace cinder::api {
@@ -56,6 +59,34 @@ int HttpStatusFor(Code code) {
     case Code::kInternal: return 500;
   }
   return 500;
+}
+
+namespace {
+// At most two spare buffers for the process, each from 64 KiB (smaller ones cost no page
+// faults worth saving) to 4 MiB: what a client paging through long lists reuses, at the cost of
+// a few MiB held while idle (the daemons return larger blocks to the system as soon as freed).
+constexpr size_t kSpareMin = 64 * 1024, kSpareMax = 4 * 1024 * 1024, kSpares = 2;
+std::mutex spare_mu;
+std::vector<std::string>& Spares() {  // guarded by spare_mu
+  static auto* spares = new std::vector<std::string>();
+  return *spares;
+}
+}  // namespace
+
+std::string TakeSpareBuffer() {
+  std::lock_guard<std::mutex> l(spare_mu);
+  auto& spares = Spares();
+  if (spares.empty()) return std::string();
+  std::string out = std::move(spares.back());
+  spares.pop_back();
+  return out;
+}
+
+void KeepSpareBuffer(std::string buffer) {
+  if (buffer.capacity() < kSpareMin || buffer.capacity() > kSpareMax) return;
+  std::lock_guard<std::mutex> l(spare_mu);
+  auto& spares = Spares();
+  if (spares.size() < kSpares) spares.push_back(std::move(buffer));
 }
 
 ApiResponse Json(int http_status, std::string body) {

@@ -45,6 +45,11 @@ ApiResponse FaultFrom(const Status& status);
 int HttpStatusFor(Code code);
 ApiResponse Json(int http_status, std::string body);
 
+// Spare body buffers: a large response's storage, kept after it was sent for the next large
+// body (TakeSpareBuffer returns an empty string when there is none). Thread-safe.
+std::string TakeSpareBuffer();
+void KeepSpareBuffer(std::string buffer);
+
 }  // namespace cinder::api
 
 #endif  // CINDER_API_HTTP_H_

@@ -70,6 +70,10 @@ class Handler : public HTTPRequestHandler {
     for (const auto& [k, v] : resp.headers) out.set(k, v);
     if (!resp.body.empty()) out.setContentType("application/json");
     out.setContentLength(static_cast<std::streamsize>(resp.body.size()));
+    struct Recycle {  // the body's storage serves the next large body of this thread
+      std::string& body;
+      ~Recycle() { KeepSpareBuffer(std::move(body)); }
+    } recycle{resp.body};
     std::ostream& os = out.send();
     if (req.method != "HEAD") os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
   }

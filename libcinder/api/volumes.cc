@@ -136,7 +136,7 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   if (!q.ok()) return FaultFrom(q.status());
   auto list = volumes.ListVolumes(req.ctx, *q);
   if (!list.ok()) return FaultFrom(list.status());
-  JsonWriter w;
+  JsonWriter w(list->volumes.size() > 16 ? TakeSpareBuffer() : std::string());
   w.Reserve(256 + list->volumes.size() * (detail ? 1536 : 256));
   LinkPrefixes links(req, "volumes");
   w.BeginObject().Key("volumes").BeginArray();

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
 namespace cinder {
 
@@ -46,6 +47,14 @@ size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
   return n;
 }
 
+// Whether any of the 8 bytes of `w` may need a look (exact: a byte < 0x20, '"', '\', or one
+// of a multi-byte UTF-8 sequence).
+inline bool MayNeedEscape(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHigh = 0x8080808080808080ULL;
+  const uint64_t quote = w ^ (kOnes * '"'), backslash = w ^ (kOnes * '\\');
+  return (w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) | ((backslash - kOnes) & ~backslash)) & kHigh;
+}
+
 }  // namespace
 
 void AppendJsonString(std::string* out, std::string_view s) {
@@ -53,6 +62,8 @@ void AppendJsonString(std::string* out, std::string_view s) {
   const char* end = p + s.size();
   const char* run = p;  // start of the pending run of bytes that need no escaping
   while (true) {
+    // Eight bytes at a time while none needs escaping, then byte by byte.
+    for (uint64_t w; end - p >= 8 && (std::memcpy(&w, p, 8), !MayNeedEscape(w));) p += 8;
     while (p < end && !kEscape.needs[static_cast<unsigned char>(*p)]) ++p;
     if (p == end) break;
     if (static_cast<unsigned char>(*p) >= 0x80) {

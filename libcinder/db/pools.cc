@@ -70,11 +70,11 @@ Result<std::vector<PoolRecord>> Store::ListPools() {
 Result<std::map<std::string, HostUsage>> Store::VolumeUsageByHost(bool exclude_creating) {
   return impl_->Run<std::map<std::string, HostUsage>>(
       [&](soci::session& s) -> Result<std::map<std::string, HostUsage>> {
+        // pool_usage, kept by the triggers of schema version 5: one row per pool ever used.
         Query q;
-        q.sql = "SELECT host, COUNT(*), COALESCE(SUM(size), 0) FROM volumes WHERE deleted = 0 AND host IS NOT NULL "
-                "AND host <> ''";
-        if (exclude_creating) q.sql += " AND status <> 'creating'";
-        q.sql += " GROUP BY host";
+        q.sql = exclude_creating
+                    ? "SELECT host, settled_volumes, settled_gigabytes FROM pool_usage WHERE settled_volumes > 0"
+                    : "SELECT host, volumes, gigabytes FROM pool_usage WHERE volumes > 0";
         std::map<std::string, HostUsage> out;
         for (const auto& r : Select(s, q)) out[r[0].value_or("")] = HostUsage{ToInt(r[1]), ToDouble(r[2])};
         return out;
@@ -101,8 +101,9 @@ Result<ClaimResult> Store::ClaimPool(const std::string& volume_id, const std::st
     p.allocated_at_report = ToDouble(rows[0][3]);
     p.reported_at = rows[0][4].value_or("");
     Query used;
-    used.sql = "SELECT COALESCE(SUM(size), 0) FROM volumes WHERE deleted = 0 AND host = " + used.P(pool_host);
-    double allocated_now = ToDouble(Select(s, used).at(0)[0]);
+    used.sql = "SELECT gigabytes FROM pool_usage WHERE host = " + used.P(pool_host);
+    auto used_rows = Select(s, used);
+    double allocated_now = used_rows.empty() ? 0 : ToDouble(used_rows[0][0]);
     if (!fits(p, allocated_now)) return Status::OK();
     Query place;
     place.sql = "UPDATE volumes SET host = " + place.P(pool_host) + ", availability_zone = " +

@@ -168,18 +168,88 @@ const std::vector<Migration>& Migrations() {
          Exec(s, usage + "v.project_id, 'volumes_' || t.name, COUNT(*), 0, MIN(v.created_at)" + typed);
          Exec(s, usage + "v.project_id, 'gigabytes_' || t.name, SUM(v.size), 0, MIN(v.created_at)" + typed);
        }},
+      {5,
+       [](soci::session& s, bool pg) {
+         // What each pool holds, kept by triggers on volumes: a claim and a capacity report
+         // read one row per pool instead of summing every volume placed there. A volume counts
+         // on its host while live (deleted = 0, host set); "settled" ones are not creating.
+         Exec(s, "CREATE TABLE pool_usage (host VARCHAR(255) PRIMARY KEY, "
+                 "volumes INTEGER NOT NULL DEFAULT 0, gigabytes BIGINT NOT NULL DEFAULT 0, "
+                 "settled_volumes INTEGER NOT NULL DEFAULT 0, settled_gigabytes BIGINT NOT NULL DEFAULT 0)");
+         Exec(s, "INSERT INTO pool_usage (host, volumes, gigabytes, settled_volumes, settled_gigabytes) "
+                 "SELECT host, COUNT(*), SUM(size), SUM(CASE WHEN status <> 'creating' THEN 1 ELSE 0 END), "
+                 "SUM(CASE WHEN status <> 'creating' THEN size ELSE 0 END) FROM volumes "
+                 "WHERE deleted = 0 AND host IS NOT NULL AND host <> '' GROUP BY host");
+         // The sweeps look for volumes in transient statuses (creating, deleting, ...), a few
+         // among all: found by status rather than by reading every volume.
+         Exec(s, "CREATE INDEX volumes_status ON volumes (status, host) WHERE deleted = 0");
+         // The sums a row adds (r = NEW or OLD), and when it counts.
+         auto counts = [](const std::string& r) {
+           return "(" + r + ".deleted = 0 AND " + r + ".host IS NOT NULL AND " + r + ".host <> '')";
+         };
+         auto settled = [](const std::string& r, const std::string& value) {
+           return "CASE WHEN " + r + ".status <> 'creating' THEN " + value + " ELSE 0 END";
+         };
+         // What an update must change for the sums to move.
+         const std::string relevant = std::string(pg ? "OLD.host IS DISTINCT FROM NEW.host" : "OLD.host IS NOT NEW.host") +
+                                      " OR OLD.size <> NEW.size OR OLD.deleted <> NEW.deleted OR "
+                                      "(OLD.status = 'creating') <> (NEW.status = 'creating')";
+         if (pg) {
+           const std::string sub =
+               "UPDATE pool_usage SET volumes = volumes - 1, gigabytes = gigabytes - OLD.size, "
+               "settled_volumes = settled_volumes - " + settled("OLD", "1") +
+               ", settled_gigabytes = settled_gigabytes - " + settled("OLD", "OLD.size") + " WHERE host = OLD.host;";
+           const std::string add =
+               "INSERT INTO pool_usage AS u (host, volumes, gigabytes, settled_volumes, settled_gigabytes) VALUES "
+               "(NEW.host, 1, NEW.size, " + settled("NEW", "1") + ", " + settled("NEW", "NEW.size") +
+               ") ON CONFLICT (host) DO UPDATE SET volumes = u.volumes + 1, gigabytes = u.gigabytes + NEW.size, "
+               "settled_volumes = u.settled_volumes + " + settled("NEW", "1") +
+               ", settled_gigabytes = u.settled_gigabytes + " + settled("NEW", "NEW.size") + ";";
+           Exec(s, "CREATE FUNCTION volumes_pool_usage() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+                   "IF TG_OP <> 'INSERT' AND " + counts("OLD") + " THEN " + sub + " END IF; "
+                   "IF TG_OP <> 'DELETE' AND " + counts("NEW") + " THEN " + add + " END IF; "
+                   "RETURN NULL; END $body$");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_insert AFTER INSERT ON volumes FOR EACH ROW WHEN " +
+                   counts("NEW") + " EXECUTE FUNCTION volumes_pool_usage()");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_delete AFTER DELETE ON volumes FOR EACH ROW WHEN " +
+                   counts("OLD") + " EXECUTE FUNCTION volumes_pool_usage()");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_update AFTER UPDATE ON volumes FOR EACH ROW WHEN (" + relevant +
+                   ") EXECUTE FUNCTION volumes_pool_usage()");
+         } else {
+           auto sub = [&](const std::string& r) {
+             return "UPDATE pool_usage SET volumes = volumes - 1, gigabytes = gigabytes - " + r +
+                    ".size, settled_volumes = settled_volumes - " + settled(r, "1") +
+                    ", settled_gigabytes = settled_gigabytes - " + settled(r, r + ".size") + " WHERE host = " + r +
+                    ".host AND " + counts(r) + ";";
+           };
+           auto add = [&](const std::string& r) {
+             return "INSERT OR IGNORE INTO pool_usage (host) SELECT " + r + ".host WHERE " + counts(r) +
+                    "; UPDATE pool_usage SET volumes = volumes + 1, gigabytes = gigabytes + " + r +
+                    ".size, settled_volumes = settled_volumes + " + settled(r, "1") +
+                    ", settled_gigabytes = settled_gigabytes + " + settled(r, r + ".size") + " WHERE host = " + r +
+                    ".host AND " + counts(r) + ";";
+           };
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_insert AFTER INSERT ON volumes WHEN " + counts("NEW") +
+                   " BEGIN " + add("NEW") + " END");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_delete AFTER DELETE ON volumes WHEN " + counts("OLD") +
+                   " BEGIN " + sub("OLD") + " END");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_update AFTER UPDATE ON volumes WHEN " + relevant + " BEGIN " +
+                   sub("OLD") + " " + add("NEW") + " END");
+         }
+       }},
   };
   return kMigrations;
 }
 
-// Column list of a volume read, joined with its type (alias v, t); the last column counts the
-// volume's metadata rows, so that the metadata query runs only for volumes that have some.
+// Column list of a volume read, joined with its type (alias v, t); the last column is 1 when
+// the volume has metadata rows, so that the metadata query runs only for volumes that have some.
 const char kVolumeColumns[] =
     "v.id, v.display_name, v.display_description, v.size, v.status, v.attach_status, "
     "v.migration_status, v.availability_zone, v.host, v.project_id, v.user_id, "
     "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
     "v.created_at, v.updated_at, "
-    "(SELECT COUNT(*) FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0)";
+    "CASE WHEN EXISTS (SELECT 1 FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0) THEN 1 "
+    "ELSE 0 END";
 const char kVolumeFrom[] =
     " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
 
@@ -776,7 +846,11 @@ Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefi
                                                    const std::vector<std::string>& statuses) {
   return impl_->Run<std::vector<Volume>>([&](soci::session& s) -> Result<std::vector<Volume>> {
     Query q;
-    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom +
+    // By the status index (the statuses sought are transient ones, a few volumes among all):
+    // SQLite is told, as statistics from ANALYZE may count the statuses' rows as equal.
+    std::string from = kVolumeFrom;
+    if (!impl_->pg) from.replace(from.find(" v ") + 2, 0, " INDEXED BY volumes_status");
+    q.sql = std::string("SELECT ") + kVolumeColumns + from +
             " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
             " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " +
             q.P(host_prefix);

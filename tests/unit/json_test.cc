@@ -3,10 +3,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "common/json.h"
+#include "common/json_writer.h"
 
 namespace cinder::json {
 
@@ -271,3 +274,50 @@ TEST_CASE("json: damaged input never crashes and anything accepted round-trips")
 }
 
 }  // namespace cinder::json
+
+namespace cinder {
+
+TEST_CASE("the JSON writer escapes exactly the bytes that need it, wherever they fall") {
+  auto reference = [](const std::string& s) {
+    std::string out;
+    for (unsigned char c : s) {
+      switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        default:
+          if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+    }
+    return out;
+  };
+  std::vector<int> bytes = {'"', '\\', 0x7f, 0x80, 0xff, 0x21, 0x5b, 0x5d, 0x1f, 0x20};
+  for (int c = 0; c < 0x20; ++c) bytes.push_back(c);
+  for (size_t len : {1u, 7u, 8u, 9u, 16u, 23u, 40u}) {
+    for (size_t pos = 0; pos < len; ++pos) {
+      for (int c : bytes) {
+        std::string s(len, 'a');
+        s[pos] = static_cast<char>(c);
+        std::string out;
+        AppendJsonString(&out, s);
+        CHECK_MESSAGE(out == reference(s), "len " << len << " pos " << pos << " byte " << c);
+      }
+    }
+  }
+  // A writer given a buffer writes from its start.
+  JsonWriter w(std::string("left over"));
+  w.BeginObject().Key("k").String("v").EndObject();
+  CHECK(w.Take() == "{\"k\": \"v\"}");
+}
+
+}  // namespace cinder

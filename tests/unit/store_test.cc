@@ -579,3 +579,76 @@ TEST_CASE("purge accepts any age without overflowing the clock") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("pool usage follows each volume's placement, size, status and deletion") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    // host -> {count, GiB} as VolumeUsageByHost reports it, all volumes or only settled ones.
+    auto usage = [&](bool settled) {
+      std::map<std::string, std::pair<int64_t, double>> out;
+      auto u = s->VolumeUsageByHost(settled);
+      REQUIRE(u.ok());
+      for (const auto& [host, h] : *u) out[host] = {h.count, h.gb};
+      return out;
+    };
+    using U = std::map<std::string, std::pair<int64_t, double>>;
+    Volume a = MakeVolume(*s, "p", "a", 2, NowIso());  // available on h@b#p
+    Volume b = MakeVolume(*s, "p", "b", 3, NowIso());
+    b.status = "creating";
+    b.host = "";  // not placed yet
+    REQUIRE(s->InsertVolume(a).ok());
+    REQUIRE(s->InsertVolume(b).ok());
+    CHECK(usage(false) == U{{"h@b#p", {1, 2}}});
+    CHECK(usage(true) == U{{"h@b#p", {1, 2}}});
+
+    // A claim places b: it counts, but is not settled while creating.
+    PoolRecord pool;
+    pool.host = "h@b#q";
+    pool.backend_host = "h@b";
+    pool.reported_at = NowIso();
+    REQUIRE(s->ReportPools("h@b", {pool}).ok());
+    double seen = -1;
+    auto claim = s->ClaimPool(b.id, "h@b#q", "nova", [&](const PoolRecord&, double allocated_now) {
+      seen = allocated_now;
+      return true;
+    });
+    REQUIRE(claim.ok());
+    CHECK(*claim == ClaimResult::kClaimed);
+    CHECK(seen == 0);
+    CHECK(usage(false) == U{{"h@b#p", {1, 2}}, {"h@b#q", {1, 3}}});
+    CHECK(usage(true) == U{{"h@b#p", {1, 2}}});
+    REQUIRE(*s->CasVolumeStatus(b.id, {"creating"}, "available"));
+    CHECK(usage(true) == U{{"h@b#p", {1, 2}}, {"h@b#q", {1, 3}}});
+
+    // The next claim on that pool sees b's space.
+    Volume c = MakeVolume(*s, "p", "c", 1, NowIso());
+    c.status = "creating";
+    c.host = "";
+    REQUIRE(s->InsertVolume(c).ok());
+    REQUIRE(*s->ClaimPool(c.id, "h@b#q", "nova", [&](const PoolRecord&, double allocated_now) {
+      seen = allocated_now;
+      return true;
+    }) == ClaimResult::kClaimed);
+    CHECK(seen == 3);
+    REQUIRE(*s->ReleaseClaim(c.id, "h@b#q"));  // given back: no longer counts
+    CHECK(usage(false) == U{{"h@b#p", {1, 2}}, {"h@b#q", {1, 3}}});
+
+    // An extend, a move to another pool, a deletion.
+    REQUIRE(*s->CasVolumeStatus(a.id, {"available"}, "available", {{"size", std::string("7")}}));
+    CHECK(usage(false) == U{{"h@b#p", {1, 7}}, {"h@b#q", {1, 3}}});
+    REQUIRE(*s->UpdateVolume(b.id, {{"host", std::string("h@b#p")}}, std::nullopt));
+    CHECK(usage(false) == U{{"h@b#p", {2, 10}}});
+    CHECK(usage(true) == U{{"h@b#p", {2, 10}}});
+    REQUIRE(*s->CasVolumeStatus(a.id, {"available"}, "deleting"));
+    REQUIRE(*s->SoftDeleteVolume(a.id, "deleting"));
+    CHECK(usage(false) == U{{"h@b#p", {1, 3}}});
+    REQUIRE(*s->Purge(IsoSecondsAgo(-60)) > 0);  // a deleted row going changes nothing
+    CHECK(usage(false) == U{{"h@b#p", {1, 3}}});
+  }
+}
+
+}  // namespace cinder
