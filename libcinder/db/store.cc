@@ -486,7 +486,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
         // By name: SOCI loads its PostgreSQL backend (and libpq with its TLS and Kerberos
         // stacks) only when a PostgreSQL database is used.
         s.open("postgresql", cs);
-        Exec(s, "SET client_min_messages TO WARNING");
+        PgSessionSettings(s);
       }
     } else {
       return InvalidArgument("unsupported database URL '" + url +

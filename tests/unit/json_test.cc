@@ -294,6 +294,8 @@ TEST_CASE("the JSON writer escapes exactly the bytes that need it, wherever they
             char buf[8];
             std::snprintf(buf, sizeof buf, "\\u%04x", c);
             out += buf;
+          } else if (c >= 0x80) {
+            out += "\\ufffd";  // a lone byte past ASCII is not UTF-8
           } else {
             out += static_cast<char>(c);
           }
@@ -302,6 +304,13 @@ TEST_CASE("the JSON writer escapes exactly the bytes that need it, wherever they
     return out;
   };
   std::vector<int> bytes = {'"', '\\', 0x7f, 0x80, 0xff, 0x21, 0x5b, 0x5d, 0x1f, 0x20};
+  // Valid UTF-8 is copied wherever it falls, as the eight-byte scan hands over to the byte one.
+  for (size_t pos = 0; pos < 12; ++pos) {
+    std::string s = std::string(pos, 'a') + "caf\xc3\xa9 \xe2\x82\xac\xf0\x9f\x98\x80" + std::string(9, 'b');
+    std::string out;
+    AppendJsonString(&out, s);
+    CHECK(out == s);
+  }
   for (int c = 0; c < 0x20; ++c) bytes.push_back(c);
   for (size_t len : {1u, 7u, 8u, 9u, 16u, 23u, 40u}) {
     for (size_t pos = 0; pos < len; ++pos) {
