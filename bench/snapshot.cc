@@ -150,8 +150,8 @@ struct Row {
 };
 
 void Print(const Row& r) {
-  std::printf("%-9s %-30s %10.1f %10s %14s %14.1f\n", r.mode.c_str(), r.operation.c_str(), r.ms,
-              r.reflinked.c_str(), r.bytes_written.c_str(), static_cast<double>(r.allocated) / kMiB);
+  std::printf("%-9s %-30s %10.1f %10s %14s %14.1f\n", r.mode.c_str(), r.operation.c_str(), r.ms, r.reflinked.c_str(),
+              r.bytes_written.c_str(), static_cast<double>(r.allocated) / kMiB);
 }
 
 // Syncs and waits until the blocks in use stop changing (XFS frees the blocks of deleted files
@@ -219,12 +219,11 @@ bool RunMode(const std::string& dir, const std::string& volume, bool reflink) {
   const std::string copy1 = dir + "/bench-copy1", copy2 = dir + "/bench-copy2";
   row = Row{mode, "snapshot (CopySparseFile)"};
   ok = ok && Measure(dir, &row, [&](Row* r) {
-    return FromCopy(CopySparseFile(volume_path, copy1, kVolumeGb * kGiB, reflink), r);
-  });
+         return FromCopy(CopySparseFile(volume_path, copy1, kVolumeGb * kGiB, reflink), r);
+       });
   row = Row{mode, "clone (CopySparseFile)"};
-  ok = ok && Measure(dir, &row, [&](Row* r) {
-    return FromCopy(CopySparseFile(snap_path, copy2, kVolumeGb * kGiB, reflink), r);
-  });
+  ok = ok && Measure(dir, &row,
+                     [&](Row* r) { return FromCopy(CopySparseFile(snap_path, copy2, kVolumeGb * kGiB, reflink), r); });
   // Deleted only now: blocks freed while measuring would hide the ones allocated.
   ::unlink(copy1.c_str());
   ::unlink(copy2.c_str());

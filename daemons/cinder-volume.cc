@@ -1,6 +1,4 @@
 // cinder-volume: the volume service of this host's backends.
 #include "cinder/service.h"
 
-int main(int argc, char** argv) {
-  return cinder::CinderVolumeMain(std::vector<std::string>(argv + 1, argv + argc));
-}
+int main(int argc, char** argv) { return cinder::CinderVolumeMain(std::vector<std::string>(argv + 1, argv + argc)); }

@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   cinder::Options options = cinder::DefaultOptions(argv[1]);  // SQLite + one file backend
-  options.osapi_volume_listen_port = 0;                        // any free port
+  options.osapi_volume_listen_port = 0;                       // any free port
   if (auto st = cinder::DbSync(options); !st.ok()) {
     std::cerr << st.ToString() << "\n";
     return 1;

@@ -34,8 +34,8 @@ class FakeClock : public Env {
 
  private:
   std::mutex mu_;
-  std::chrono::system_clock::time_point now_;          // guarded by mu_
-  std::chrono::steady_clock::time_point monotonic_;    // guarded by mu_
+  std::chrono::system_clock::time_point now_;        // guarded by mu_
+  std::chrono::steady_clock::time_point monotonic_;  // guarded by mu_
 };
 
 }  // namespace cinder

@@ -18,12 +18,12 @@ struct Message {
   std::string request_id;     // the request whose work failed
   std::string resource_type;  // "VOLUME", "VOLUME_SNAPSHOT", "VOLUME_BACKUP"
   std::optional<std::string> resource_uuid;
-  std::string action_id;      // Cinder's message_field.Action id, e.g. "001"
-  std::string detail_id;      // Cinder's message_field.Detail id, e.g. "003"
-  std::string event_id;       // "VOLUME_<resource_type>_<action_id>_<detail_id>"
+  std::string action_id;  // Cinder's message_field.Action id, e.g. "001"
+  std::string detail_id;  // Cinder's message_field.Detail id, e.g. "003"
+  std::string event_id;   // "VOLUME_<resource_type>_<action_id>_<detail_id>"
   std::string message_level = "ERROR";
   std::string created_at;
-  std::string expires_at;     // shown as guaranteed_until; removed some time after
+  std::string expires_at;  // shown as guaranteed_until; removed some time after
 };
 
 // "<action text>:<detail text>", as Cinder builds user_message, e.g.

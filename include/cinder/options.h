@@ -13,15 +13,15 @@ namespace cinder {
 
 // One [backend] section named in enabled_backends.
 struct BackendOptions {
-  std::string name;                 // the section name
+  std::string name;  // the section name
   std::string volume_driver = "file";
   std::string volume_backend_name;  // default: the section name
   // What the scheduler sees of the backend's pools (Cinder's options of the same names).
-  std::string max_over_subscription_ratio;   // "" = [DEFAULT]'s; a number >= 1 or "auto"
-  int reserved_percentage = 0;               // 0-100
-  std::string filter_function;               // DriverFilter expression ("" = none)
-  std::string goodness_function;             // GoodnessWeigher expression ("" = none)
-  std::string backend_availability_zone;     // "" = [DEFAULT] storage_availability_zone
+  std::string max_over_subscription_ratio;                // "" = [DEFAULT]'s; a number >= 1 or "auto"
+  int reserved_percentage = 0;                            // 0-100
+  std::string filter_function;                            // DriverFilter expression ("" = none)
+  std::string goodness_function;                          // GoodnessWeigher expression ("" = none)
+  std::string backend_availability_zone;                  // "" = [DEFAULT] storage_availability_zone
   std::map<std::string, std::string> extra_capabilities;  // reported with every pool
   // Driver-specific options of the section (e.g. file_volume_directory), validated by the driver.
   std::map<std::string, std::string> driver_options;
@@ -34,23 +34,23 @@ struct Options {
   Env* env = nullptr;
   // [DEFAULT]
   std::string osapi_volume_listen = "127.0.0.1";
-  int osapi_volume_listen_port = 8776;       // 0 picks a free port
-  std::string auth_strategy = "noauth";      // only noauth for now
+  int osapi_volume_listen_port = 8776;   // 0 picks a free port
+  std::string auth_strategy = "noauth";  // only noauth for now
   std::string state_path = "/var/lib/cinder";
-  std::string host;                          // default: this machine's host name
+  std::string host;  // default: this machine's host name
   std::string storage_availability_zone = "nova";
   int64_t osapi_max_limit = 1000;
   int64_t osapi_max_request_body_size = 114688;
-  int osapi_volume_workers = 8;              // HTTP threads
-  int volume_workers = 4;                    // threads running driver work
-  std::string my_ip = "127.0.0.1";           // where this host's RPC sockets bind and are reached
-  int rpc_port = 0;                          // the port of this process's RPC socket; 0: a free one
-  int report_interval = 10;                  // seconds between service heartbeats
-  int service_down_time = 60;                // a service unheard for this long is down
+  int osapi_volume_workers = 8;     // HTTP threads
+  int volume_workers = 4;           // threads running driver work
+  std::string my_ip = "127.0.0.1";  // where this host's RPC sockets bind and are reached
+  int rpc_port = 0;                 // the port of this process's RPC socket; 0: a free one
+  int report_interval = 10;         // seconds between service heartbeats
+  int service_down_time = 60;       // a service unheard for this long is down
   // Logging (oslo.log's option names).
-  std::string log_file;                      // a file to log to, under log_dir when relative
-  std::string log_dir;                       // without log_file: <log_dir>/<daemon>.log
-  bool use_stderr = true;                    // also to stderr (always, when there is no file)
+  std::string log_file;    // a file to log to, under log_dir when relative
+  std::string log_dir;     // without log_file: <log_dir>/<daemon>.log
+  bool use_stderr = true;  // also to stderr (always, when there is no file)
   // Scheduling (Cinder's option names and defaults).
   std::vector<std::string> scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter",
                                                         "CapabilitiesFilter"};
@@ -61,9 +61,9 @@ struct Options {
   double allocated_capacity_weight_multiplier = -1.0;
   double volume_number_multiplier = -1.0;
   std::string max_over_subscription_ratio = "20.0";  // a number >= 1, or "auto"
-  std::string default_volume_type = "__DEFAULT__";  // for volumes that name no type
-  int64_t message_ttl = 2592000;             // seconds a user message is kept at least
-  int message_reap_interval = 86400;         // seconds between removals of expired messages
+  std::string default_volume_type = "__DEFAULT__";   // for volumes that name no type
+  int64_t message_ttl = 2592000;                     // seconds a user message is kept at least
+  int message_reap_interval = 86400;                 // seconds between removals of expired messages
   // Quotas (Cinder's option names and defaults; -1 is unlimited). The quota class "default"
   // in the database overrides these when use_default_quota_class.
   int64_t quota_volumes = 10;
@@ -74,11 +74,11 @@ struct Options {
   int64_t quota_groups = 10;
   int64_t per_volume_size_limit = -1;
   bool use_default_quota_class = true;
-  int64_t reservation_expire = 86400;        // seconds until a reservation is rolled back
-  bool no_snapshot_gb_quota = false;         // snapshots do not count against gigabytes
-  bool debug = false;                        // also debug lines (each API request, ...)
+  int64_t reservation_expire = 86400;  // seconds until a reservation is rolled back
+  bool no_snapshot_gb_quota = false;   // snapshots do not count against gigabytes
+  bool debug = false;                  // also debug lines (each API request, ...)
   // [database]
-  std::string database_connection;           // default: sqlite:///<state_path>/cinder.sqlite
+  std::string database_connection;  // default: sqlite:///<state_path>/cinder.sqlite
   // One entry per name in enabled_backends, in order. Default: one "file" backend.
   std::vector<BackendOptions> backends;
   // Where these options came from (the config file's path), for error messages.

@@ -68,8 +68,8 @@ void ReadCapabilities(PoolState* p, const std::string& default_max_over_subscrip
 // What a volume asks of its pool (Cinder's request_spec and filter_properties).
 struct RequestSpec {
   std::string volume_id;
-  int64_t size = 0;                    // GiB
-  std::string availability_zone;       // "" for any
+  int64_t size = 0;                                // GiB
+  std::string availability_zone;                   // "" for any
   std::map<std::string, std::string> extra_specs;  // of the volume type
   std::map<std::string, std::string> qos_specs;
   // What filter and goodness functions see as volume.*: size, availability_zone,
@@ -81,8 +81,8 @@ struct RequestSpec {
   std::vector<std::string> same_host_pools, different_host_pools;
   bool same_host_given = false, different_host_given = false;
   bool hint_invalid = false;
-  std::optional<std::string> query;    // JsonFilter's hint
-  std::set<std::string> exclude;       // pools already tried (IgnoreAttemptedHostsFilter)
+  std::optional<std::string> query;  // JsonFilter's hint
+  std::set<std::string> exclude;     // pools already tried (IgnoreAttemptedHostsFilter)
   // Only pools of this host@backend (Cinder's resource_backend: a volume made from a snapshot
   // or another volume goes where its source is).
   std::optional<std::string> resource_backend;

@@ -64,8 +64,8 @@ inline Status Internal(std::string m) { return {Code::kInternal, std::move(m)}; 
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}            // NOLINT: implicit by design
-  Result(Status status) : v_(std::move(status)) {}     // NOLINT: must not be OK
+  Result(T value) : v_(std::move(value)) {}         // NOLINT: implicit by design
+  Result(Status status) : v_(std::move(status)) {}  // NOLINT: must not be OK
 
   bool ok() const { return v_.index() == 0; }
   const Status& status() const {
@@ -87,19 +87,18 @@ class [[nodiscard]] Result {
 }  // namespace cinder
 
 // Returns early from the enclosing function with the Status if it is not OK.
-#define CINDER_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::cinder::Status _st = (expr);              \
-    if (!_st.ok()) return _st;                  \
+#define CINDER_RETURN_IF_ERROR(expr) \
+  do {                               \
+    ::cinder::Status _st = (expr);   \
+    if (!_st.ok()) return _st;       \
   } while (0)
 
 #define CINDER_CONCAT_INNER_(a, b) a##b
 #define CINDER_CONCAT_(a, b) CINDER_CONCAT_INNER_(a, b)
 // Declares `lhs` from a Result, or returns its Status.
-#define CINDER_ASSIGN_OR_RETURN(lhs, expr)                           \
-  auto CINDER_CONCAT_(_res_, __LINE__) = (expr);                     \
-  if (!CINDER_CONCAT_(_res_, __LINE__).ok())                         \
-    return CINDER_CONCAT_(_res_, __LINE__).status();                 \
+#define CINDER_ASSIGN_OR_RETURN(lhs, expr)                                                    \
+  auto CINDER_CONCAT_(_res_, __LINE__) = (expr);                                              \
+  if (!CINDER_CONCAT_(_res_, __LINE__).ok()) return CINDER_CONCAT_(_res_, __LINE__).status(); \
   lhs = std::move(CINDER_CONCAT_(_res_, __LINE__)).value()
 
 #endif  // CINDER_STATUS_H_

@@ -70,8 +70,7 @@ class Transport {
   virtual Result<std::string> Serve(const std::string& topic, RpcHandler handler) = 0;
   // Hands the request to one server of `topic` and returns once that server has accepted it,
   // without waiting for the handler. Unavailable when no server accepted it within `timeout`.
-  virtual Status Cast(const std::string& topic, const RpcRequest& request,
-                      std::chrono::milliseconds timeout) = 0;
+  virtual Status Cast(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout) = 0;
   // Runs the request on one server of `topic` and returns its reply. A server that does not
   // accept the request in time is skipped for the next one; DeadlineExceeded when no reply
   // came within `timeout`; Unavailable when no server of the topic is known or reachable.

@@ -31,7 +31,7 @@ bool IsValidVolumeStatus(const std::string& status);
 
 struct Volume {
   std::string id;
-  std::string name;         // may be empty (shown as null)
+  std::string name;  // may be empty (shown as null)
   bool has_name = false;
   std::string description;  // may be empty (shown as null)
   bool has_description = false;
@@ -50,7 +50,7 @@ struct Volume {
   bool bootable = false;
   bool multiattach = false;
   Metadata metadata;
-  std::string created_at;                // ISO 8601, microseconds, UTC: 2024-01-02T03:04:05.123456
+  std::string created_at;  // ISO 8601, microseconds, UTC: 2024-01-02T03:04:05.123456
   std::optional<std::string> updated_at;
 };
 
@@ -62,7 +62,7 @@ struct SchedulerHints {
 };
 
 struct VolumeCreate {
-  int64_t size = 0;  // 0 with a snapshot or source volume: the same size as it
+  int64_t size = 0;                         // 0 with a snapshot or source volume: the same size as it
   std::optional<std::string> snapshot_id;   // a new volume holding this snapshot's data
   std::optional<std::string> source_volid;  // a clone of this volume
   std::optional<std::string> name;
@@ -128,10 +128,10 @@ struct SnapshotListQuery {
   std::optional<std::string> name;
   std::optional<std::string> status;
   std::optional<std::string> volume_id;
-  Metadata metadata;         // every pair must match
-  bool all_tenants = false;  // admin only: every project
+  Metadata metadata;                      // every pair must match
+  bool all_tenants = false;               // admin only: every project
   std::optional<std::string> project_id;  // admin with all_tenants: only this project
-  std::vector<SortKey> sort;  // default created_at desc, id desc
+  std::vector<SortKey> sort;              // default created_at desc, id desc
   int64_t limit = -1;
   std::optional<std::string> marker;
   int64_t offset = 0;
@@ -181,12 +181,12 @@ struct VolumeListQuery {
   std::optional<std::string> name;
   std::optional<std::string> status;
   std::optional<std::string> availability_zone;
-  Metadata metadata;         // every pair must match
-  bool all_tenants = false;  // admin only: every project
+  Metadata metadata;                      // every pair must match
+  bool all_tenants = false;               // admin only: every project
   std::optional<std::string> project_id;  // admin with all_tenants: only this project
-  std::vector<SortKey> sort;  // default created_at desc, id desc
-  int64_t limit = -1;         // -1: up to the configured maximum
-  std::optional<std::string> marker;  // id of the last volume of the previous page
+  std::vector<SortKey> sort;              // default created_at desc, id desc
+  int64_t limit = -1;                     // -1: up to the configured maximum
+  std::optional<std::string> marker;      // id of the last volume of the previous page
   bool with_count = false;
 };
 
@@ -198,8 +198,8 @@ struct VolumeList {
 
 // A service as the services table records it (cinder-volume, cinder-scheduler, ...).
 struct ServiceInfo {
-  std::string host;     // cinder-volume: host@backend
-  std::string binary;   // "cinder-volume", "cinder-scheduler"
+  std::string host;    // cinder-volume: host@backend
+  std::string binary;  // "cinder-volume", "cinder-scheduler"
   std::string topic;
   std::string availability_zone;
   bool disabled = false;
@@ -208,7 +208,7 @@ struct ServiceInfo {
   int rpc_version = 0;
   std::string created_at;
   std::optional<std::string> updated_at;  // the last heartbeat
-  bool up = false;  // heard from within service_down_time
+  bool up = false;                        // heard from within service_down_time
 };
 
 }  // namespace cinder

@@ -22,7 +22,7 @@ struct BackendCapacity {
 
 // One pool as the driver measures it (a pool of Cinder's get_volume_stats).
 struct PoolStats {
-  std::string pool_name;  // "": the backend's volume_backend_name
+  std::string pool_name;         // "": the backend's volume_backend_name
   double total_capacity_gb = 0;  // +infinity: "infinite"
   double free_capacity_gb = 0;
   // Apparent size of what the pool holds; unset: the sizes of its volumes (Cinder's default).
@@ -67,15 +67,13 @@ class VolumeDriver {
   virtual Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id);
   // Creates the volume `id` of `size_gb` GiB (at least the snapshot's size) holding the
   // snapshot's data.
-  virtual Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb,
-                                          const std::string& snapshot_id);
+  virtual Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb, const std::string& snapshot_id);
   // Creates the volume `id` of `size_gb` GiB (at least the source's size) holding a copy of
   // the volume `source_id`.
   virtual Status CreateClonedVolume(const std::string& id, int64_t size_gb, const std::string& source_id);
   // Makes the volume hold the snapshot's data again, keeping its size `size_gb` (at least the
   // snapshot's). The volume changes all at once or not at all.
-  virtual Status RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id,
-                                  int64_t size_gb);
+  virtual Status RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id, int64_t size_gb);
   // The backend's pools for the schedulers. By default one pool with GetCapacity()'s figures
   // that supports neither thin nor thick provisioning (Cinder's defaults).
   virtual Result<BackendStats> GetStats();
@@ -112,8 +110,7 @@ void RegisterBuiltinDrivers(DriverRegistry* registry);
 
 // Opens the driver named by `ctx.backend.volume_driver`; InvalidArgument for an unknown name
 // or a driver option it does not accept.
-Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry,
-                                                 const DriverContext& ctx);
+Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry, const DriverContext& ctx);
 
 }  // namespace cinder
 

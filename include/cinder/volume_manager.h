@@ -52,13 +52,11 @@ class VolumeManager {
   // InvalidArgument for a bad sort key; NotFound for a marker that is not a visible volume
   // (as Cinder: "Volume X could not be found.").
   virtual Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) = 0;
-  virtual Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id,
-                                      const VolumeUpdate& update) = 0;
+  virtual Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id, const VolumeUpdate& update) = 0;
   // Starts the deletion: status "deleting" now, gone when the driver is done.
   // FailedPrecondition when the status forbids it or the volume has snapshots (unless
   // `cascade`, which deletes them first); `force` (admin) skips the status check.
-  virtual Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force,
-                              bool cascade) = 0;
+  virtual Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) = 0;
   // Changes an available (or in-use) volume's type (os-retype): `new_type` is a name or id;
   // the volume stays on its pool when that passes the new type's filters, else with
   // `migration_policy` "on-demand" it is copied to a pool that does (not while it has
@@ -87,11 +85,9 @@ class VolumeManager {
   virtual Status DeleteSnapshotMetadataKey(const RequestContext& ctx, const std::string& id,
                                            const std::string& key) = 0;
   // Starts growing an available volume to new_size GiB (status "extending").
-  virtual Status ExtendVolume(const RequestContext& ctx, const std::string& id,
-                              int64_t new_size) = 0;
+  virtual Status ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) = 0;
   // Admin: sets the status (and attach_status / migration_status when given).
-  virtual Status ResetStatus(const RequestContext& ctx, const std::string& id,
-                             const std::optional<std::string>& status,
+  virtual Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& status,
                              const std::optional<std::string>& attach_status,
                              const std::optional<std::string>& migration_status) = 0;
 
@@ -110,11 +106,10 @@ class VolumeManager {
 
   virtual Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id) = 0;
   // Merges `metadata` into the volume's (or replaces it all when `replace`); returns the result.
-  virtual Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id,
-                                          const Metadata& metadata, bool replace) = 0;
+  virtual Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
+                                          bool replace) = 0;
   // NotFound when the key is not set.
-  virtual Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id,
-                                   const std::string& key) = 0;
+  virtual Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) = 0;
 
   // Admin: the services (cinder-volume per backend, cinder-scheduler), filtered by host and
   // binary, with `up` computed from their last heartbeat and service_down_time.
@@ -123,9 +118,8 @@ class VolumeManager {
                                                         const std::optional<std::string>& binary) = 0;
   // Admin: enables or disables a service (a disabled cinder-volume gets no new volumes).
   // NotFound for an unknown host and binary.
-  virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host,
-                                    const std::string& binary, bool disabled,
-                                    const std::optional<std::string>& reason) = 0;
+  virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
+                                    bool disabled, const std::optional<std::string>& reason) = 0;
 
   // Volume types. Admins see every type (or those of `is_public`), others the public ones;
   // changing types needs an admin. `id` "default" names the default type.
@@ -159,13 +153,15 @@ class VolumeManager {
   virtual Status SetDefaultVolumeType(const RequestContext& ctx, const std::string& project,
                                       const std::string& type) = 0;
   virtual Result<std::string> GetDefaultVolumeType(const RequestContext& ctx, const std::string& project) = 0;
-  virtual Result<std::vector<std::pair<std::string, std::string>>> ListDefaultVolumeTypes(const RequestContext& ctx) = 0;
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListDefaultVolumeTypes(
+      const RequestContext& ctx) = 0;
   virtual Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) = 0;
 
   // QoS specs (admin): `specs` may hold "consumer" (front-end, back-end, both); associating a
   // type that has other QoS specs is FailedPrecondition, deleting specs types use is too
   // unless `force` (which disassociates them first).
-  virtual Result<QosSpecs> CreateQosSpecs(const RequestContext& ctx, const std::string& name, const Metadata& specs) = 0;
+  virtual Result<QosSpecs> CreateQosSpecs(const RequestContext& ctx, const std::string& name,
+                                          const Metadata& specs) = 0;
   virtual Result<std::vector<QosSpecs>> ListQosSpecs(const RequestContext& ctx) = 0;
   virtual Result<QosSpecs> GetQosSpecs(const RequestContext& ctx, const std::string& id) = 0;
   virtual Result<Metadata> SetQosSpecsKeys(const RequestContext& ctx, const std::string& id, const Metadata& specs) = 0;
@@ -174,7 +170,7 @@ class VolumeManager {
   virtual Status DeleteQosSpecs(const RequestContext& ctx, const std::string& id, bool force) = 0;
   // The types associated with them: (id, name).
   virtual Result<std::vector<std::pair<std::string, std::string>>> QosSpecsAssociations(const RequestContext& ctx,
-                                                                                         const std::string& id) = 0;
+                                                                                        const std::string& id) = 0;
   virtual Status AssociateQosSpecs(const RequestContext& ctx, const std::string& id, const std::string& type_id) = 0;
   // Without a type: from every type.
   virtual Status DisassociateQosSpecs(const RequestContext& ctx, const std::string& id,

@@ -32,8 +32,7 @@ VersionParse ParseVersionHeader(const std::optional<std::string>& header) {
   std::smatch m;
   if (!std::regex_match(*value, m, kPattern)) {
     out.http_status = 400;
-    out.error = "API Version String " + *value +
-                " is of invalid format. Must be of format MajorNum.MinorNum.";
+    out.error = "API Version String " + *value + " is of invalid format. Must be of format MajorNum.MinorNum.";
     return out;
   }
   ApiVersion v;
@@ -45,12 +44,11 @@ VersionParse ParseVersionHeader(const std::optional<std::string>& header) {
     out.error = "API Version String " + *value + " is of invalid format. Must be of format MajorNum.MinorNum.";
     return out;
   }
-  if (!v.AtLeast(kMinVersion.major, kMinVersion.minor) ||
-      !kMaxVersion.AtLeast(v.major, v.minor)) {
+  if (!v.AtLeast(kMinVersion.major, kMinVersion.minor) || !kMaxVersion.AtLeast(v.major, v.minor)) {
     out.http_status = 406;
     out.version = v;  // echoed in the 406 answer, as Cinder does
-    out.error = "Version " + v.ToString() + " is not supported by the API. Minimum is " +
-                kMinVersion.ToString() + " and maximum is " + kMaxVersion.ToString() + ".";
+    out.error = "Version " + v.ToString() + " is not supported by the API. Minimum is " + kMinVersion.ToString() +
+                " and maximum is " + kMaxVersion.ToString() + ".";
     return out;
   }
   out.version = v;

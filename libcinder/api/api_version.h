@@ -20,7 +20,7 @@ inline constexpr ApiVersion kMinVersion{3, 0};
 inline constexpr ApiVersion kMaxVersion{3, 70};
 
 struct VersionParse {
-  ApiVersion version;    // also set, to the version asked for, with a 406
+  ApiVersion version;   // also set, to the version asked for, with a 406
   int http_status = 0;  // 0 when OK, else 400 or 406
   std::string error;
 };

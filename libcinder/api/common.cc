@@ -64,8 +64,7 @@ std::string PyRepr(const Var& v) {
 
 // Cinder's schema error: "Invalid input for field/attribute F. Value: V. MESSAGE".
 Status FieldError(const std::string& field, const Var& v, const std::string& message) {
-  return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + PyStr(v) +
-                         ". " + message);
+  return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + PyStr(v) + ". " + message);
 }
 
 // The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
@@ -77,8 +76,8 @@ Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key) {
 }
 
 // A string field: nullopt when absent; null is allowed when `nullable`.
-Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key,
-                                             bool nullable, size_t max_len) {
+Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key, bool nullable,
+                                             size_t max_len) {
   if (!o->has(key)) return std::optional<std::string>();
   Var v = o->get(key);
   if (v.isEmpty()) {
@@ -86,14 +85,12 @@ Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::st
     return FieldError(key, v, "None is not of type 'string'");
   }
   if (!v.isString()) {
-    return FieldError(key, v, PyRepr(v) + (nullable ? " is not of type 'string', 'null'"
-                                                     : " is not of type 'string'"));
+    return FieldError(key, v, PyRepr(v) + (nullable ? " is not of type 'string', 'null'" : " is not of type 'string'"));
   }
   std::string s = v.convert<std::string>();
   if (Trim(s).size() > max_len) {
-    return InvalidArgument("Invalid input received: " + key + " has " +
-                           std::to_string(Trim(s).size()) + " characters, more than " +
-                           std::to_string(max_len) + ".");
+    return InvalidArgument("Invalid input received: " + key + " has " + std::to_string(Trim(s).size()) +
+                           " characters, more than " + std::to_string(max_len) + ".");
   }
   return std::optional<std::string>(s);
 }
@@ -140,8 +137,10 @@ Result<Metadata> ParseMetadata(const Var& v, const std::string& field) {
   auto obj = v.extract<Object::Ptr>();
   for (const auto& [k, val] : *obj) {
     if (!ValidMetadataKey(k)) {
-      return FieldError(field, v, "'" + k + "' does not match any of the regexes: "
-                                            "'^[a-zA-Z0-9-_:. /]{1,255}$'");
+      return FieldError(field, v,
+                        "'" + k +
+                            "' does not match any of the regexes: "
+                            "'^[a-zA-Z0-9-_:. /]{1,255}$'");
     }
     if (!val.isString()) return FieldError(k, val, PyRepr(val) + " is not of type 'string'");
     std::string s = val.convert<std::string>();
@@ -155,16 +154,16 @@ Result<bool> ParseBool(const std::string& name, const std::string& v) {
   std::string s = ToLower(v);
   if (s == "true" || s == "1" || s == "yes" || s == "on" || s == "t" || s == "y") return true;
   if (s == "false" || s == "0" || s == "no" || s == "off" || s == "f" || s == "n") return false;
-  return InvalidArgument("Invalid input received: Invalid value '" + v + "' for " + name +
-                         ": must be true or false.");
+  return InvalidArgument("Invalid input received: Invalid value '" + v + "' for " + name + ": must be true or false.");
 }
 
 // Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).
 Status ParseSortParams(const std::optional<std::string>& sort, const std::optional<std::string>& sort_key,
                        const std::optional<std::string>& sort_dir, std::vector<SortKey>* out) {
   if (sort && (sort_key || sort_dir)) {
-    return InvalidArgument("The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be "
-                           "used with the 'sort' parameter.");
+    return InvalidArgument(
+        "The 'sort_key' and 'sort_dir' parameters are deprecated and cannot be "
+        "used with the 'sort' parameter.");
   }
   auto parse_dir = [](const std::string& d, bool* asc) -> Status {
     std::string s = ToLower(Trim(d));
@@ -253,9 +252,7 @@ Status InvalidFilters(const std::vector<std::string>& names, const std::string& 
 // ---- views -----------------------------------------------------------------------------------
 
 // Cinder puts the project in links only when the request URL carried it.
-std::string ProjectPart(const ApiRequest& req) {
-  return req.url_project.empty() ? "" : "/" + req.url_project;
-}
+std::string ProjectPart(const ApiRequest& req) { return req.url_project.empty() ? "" : "/" + req.url_project; }
 
 LinkPrefixes::LinkPrefixes(const ApiRequest& req, const std::string& collection)
     : self(req.host_url + "/v3" + ProjectPart(req) + "/" + collection + "/"),
@@ -305,8 +302,8 @@ void WriteStringMap(JsonWriter& w, const Metadata& map) {
   w.EndObject();
 }
 
-void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection,
-                   int64_t limit, int64_t shown, const std::string& last_id) {
+void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection, int64_t limit,
+                   int64_t shown, const std::string& last_id) {
   if (shown == 0 || limit > shown) return;
   w.Key(key).BeginArray().BeginObject();
   w.Key("rel").String("next");
@@ -383,8 +380,7 @@ std::string Unexpected(std::vector<std::string> keys) {
   std::sort(keys.begin(), keys.end());
   std::string list;
   for (const auto& k : keys) list += (list.empty() ? "'" : ", '") + k + "'";
-  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") +
-         " unexpected)";
+  return "Additional properties are not allowed (" + list + (keys.size() == 1 ? " was" : " were") + " unexpected)";
 }
 
 }  // namespace cinder::api

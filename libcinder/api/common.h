@@ -33,8 +33,8 @@ Status FieldError(const std::string& field, const Var& v, const std::string& mes
 // The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
 Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key);
 // A string field: nullopt when absent; null is allowed when `nullable`.
-Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key,
-                                             bool nullable, size_t max_len = 255);
+Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key, bool nullable,
+                                             size_t max_len = 255);
 // A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
 // string of digits, from 1 to 2147483647. `types` is the type list its message names.
 Result<int64_t> ParseSize(const Var& v, const std::string& field, const std::string& types);
@@ -101,8 +101,8 @@ void WriteStringMap(JsonWriter& w, const Metadata& map);
 std::string NextLink(const ApiRequest& req, const std::string& collection, const std::string& marker);
 // Cinder's _get_collection_links: "<key>": [{"rel": "next", "href": ...}] when the page is full
 // (`shown` items against the page size `limit`, or the total when counting).
-void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection,
-                   int64_t limit, int64_t shown, const std::string& last_id);
+void WriteNextLink(JsonWriter& w, const ApiRequest& req, const char* key, const std::string& collection, int64_t limit,
+                   int64_t shown, const std::string& last_id);
 // The end of a list body, as Cinder's: a next link (`key`) whenever the page is full (counted
 // against the total with `with_count`, 3.45), then "count" when asked for.
 void WriteListEnd(JsonWriter& w, const ApiRequest& req, int64_t max_limit, const char* key,

@@ -16,7 +16,7 @@ namespace cinder::api {
 
 struct ApiRequest {
   std::string method;
-  std::string path;  // without the query
+  std::string path;                                        // without the query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order
   std::map<std::string, std::string> headers;              // names in lower case
   std::string body;

@@ -27,7 +27,6 @@ std::string Etag(const std::string& body) {
 
 }  // namespace
 
-
 ApiResponse MetadataCollection(ApiRequest& req, const std::string& id, const MetadataOps& ops) {
   (void)id;
   const bool etags = ops.etags;
@@ -59,9 +58,7 @@ ApiResponse MetadataCollection(ApiRequest& req, const std::string& id, const Met
 }
 
 ApiResponse MetadataItem(ApiRequest& req, const std::string& id, const std::string& key, const MetadataOps& ops) {
-  auto not_found = [&] {
-    return Fault(404, ops.resource + " " + id + " has no metadata with key " + key + ".");
-  };
+  auto not_found = [&] { return Fault(404, ops.resource + " " + id + " has no metadata with key " + key + "."); };
   if (req.method == "GET") {
     auto md = ops.get();
     if (!md.ok()) return FaultFrom(md.status());

@@ -108,7 +108,8 @@ ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::v
   }
   if (rest.size() != 2) return Fault(404, "The resource could not be found.");
   const std::string& what = rest[1];
-  if (what == "delete_keys") return m == "PUT" ? DeleteKeys(volumes, req, id) : Fault(405, "The method is not allowed.");
+  if (what == "delete_keys")
+    return m == "PUT" ? DeleteKeys(volumes, req, id) : Fault(405, "The method is not allowed.");
   if (m != "GET") return Fault(405, "The method is not allowed.");
   if (what == "associations") {
     auto types = volumes.QosSpecsAssociations(req.ctx, id);

@@ -94,7 +94,8 @@ Result<int64_t> QuotaClassValue(const std::string& key, const Var& v) {
     }
   } else if (v.isString()) {
     std::string s = v.convert<std::string>();
-    if (s.find_first_not_of("0123456789") != std::string::npos) return FieldError(key, v, repr + " does not match '^[0-9]*$'");
+    if (s.find_first_not_of("0123456789") != std::string::npos)
+      return FieldError(key, v, repr + " does not match '^[0-9]*$'");
     if (s.empty()) return FieldError(key, v, repr + " is too short");
     auto parsed = ParseInt(s);
     if (!parsed) return FieldError(key, v, s + " is greater than the maximum of " + std::to_string(kDbMaxInt));
@@ -103,7 +104,8 @@ Result<int64_t> QuotaClassValue(const std::string& key, const Var& v) {
     return FieldError(key, v, repr + " is not of type 'integer', 'string'");
   }
   if (n < -1) return FieldError(key, v, std::to_string(n) + " is less than the minimum of -1");
-  if (n > kDbMaxInt) return FieldError(key, v, std::to_string(n) + " is greater than the maximum of " + std::to_string(kDbMaxInt));
+  if (n > kDbMaxInt)
+    return FieldError(key, v, std::to_string(n) + " is greater than the maximum of " + std::to_string(kDbMaxInt));
   return n;
 }
 
@@ -126,7 +128,8 @@ ApiResponse UpdateQuotaSet(VolumeManager& volumes, ApiRequest& req, const std::s
   // keys), then nothing else in the body.
   auto o = Member(*body, "quota_set");
   if (!o.ok()) return FaultFrom(o.status());
-  if ((*o)->size() == 0) return FaultFrom(FieldError("quota_set", (*body)->get("quota_set"), "{} does not have enough properties"));
+  if ((*o)->size() == 0)
+    return FaultFrom(FieldError("quota_set", (*body)->get("quota_set"), "{} does not have enough properties"));
   auto known = ResourceNames(volumes, req);
   if (!known.ok()) return FaultFrom(known.status());
   std::vector<std::string> bad_keys;

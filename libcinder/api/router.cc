@@ -13,13 +13,35 @@ namespace {
 
 // First path segments after /v3 that name a collection rather than a project (3.67 URLs).
 bool IsCollection(const std::string& s) {
-  static const std::set<std::string> kCollections = {
-      "volumes", "snapshots", "backups", "types", "qos-specs", "os-quota-sets",
-      "os-quota-class-sets", "limits", "attachments", "os-services", "os-availability-zone",
-      "scheduler-stats", "capabilities", "os-hosts", "groups", "group_types",
-      "group_snapshots", "consistencygroups", "cgsnapshots", "messages", "os-volume-transfer",
-      "volume-transfers", "clusters", "manageable_volumes", "manageable_snapshots", "workers",
-      "resource_filters", "extensions", "default-types"};
+  static const std::set<std::string> kCollections = {"volumes",
+                                                     "snapshots",
+                                                     "backups",
+                                                     "types",
+                                                     "qos-specs",
+                                                     "os-quota-sets",
+                                                     "os-quota-class-sets",
+                                                     "limits",
+                                                     "attachments",
+                                                     "os-services",
+                                                     "os-availability-zone",
+                                                     "scheduler-stats",
+                                                     "capabilities",
+                                                     "os-hosts",
+                                                     "groups",
+                                                     "group_types",
+                                                     "group_snapshots",
+                                                     "consistencygroups",
+                                                     "cgsnapshots",
+                                                     "messages",
+                                                     "os-volume-transfer",
+                                                     "volume-transfers",
+                                                     "clusters",
+                                                     "manageable_volumes",
+                                                     "manageable_snapshots",
+                                                     "workers",
+                                                     "resource_filters",
+                                                     "extensions",
+                                                     "default-types"};
   return kCollections.count(s) > 0;
 }
 
@@ -77,7 +99,8 @@ ApiResponse Router::Handle(ApiRequest& req) {
   } catch (const std::exception& e) {
     CINDER_LOG(kError, "cinder-api") << req.method << " " << req.path << " raised: " << e.what();
     resp = Fault(500, std::string("The server has either erred or is incapable of performing the "
-                                  "requested operation. (") + e.what() + ")");
+                                  "requested operation. (") +
+                          e.what() + ")");
   }
   if (versioned) {
     resp.headers.emplace_back("OpenStack-API-Version", "volume " + req.version.ToString());

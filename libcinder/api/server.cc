@@ -56,8 +56,8 @@ class Handler : public HTTPRequestHandler {
         }
       }
       if (too_large) {
-        resp = Fault(413, "Request is too large. The body is limited to " +
-                              std::to_string(max_body_) + " bytes (osapi_max_request_body_size).");
+        resp = Fault(413, "Request is too large. The body is limited to " + std::to_string(max_body_) +
+                              " bytes (osapi_max_request_body_size).");
         out.setKeepAlive(false);
       } else {
         resp = router_->Handle(req);
@@ -97,8 +97,7 @@ class Factory : public Poco::Net::HTTPRequestHandlerFactory {
 
 class PocoApiServer : public ApiServer {
  public:
-  PocoApiServer(const Options& options, VolumeManager* volumes)
-      : options_(options), router_(options_, volumes) {}
+  PocoApiServer(const Options& options, VolumeManager* volumes) : options_(options), router_(options_, volumes) {}
 
   ~PocoApiServer() override { Stop(); }
 
@@ -118,8 +117,8 @@ class PocoApiServer : public ApiServer {
       params->setKeepAliveTimeout(Poco::Timespan(60, 0));
       params->setServerName("libcinder");
       pool_ = std::make_unique<Poco::ThreadPool>(1, options_.osapi_volume_workers + 2);
-      server_ = std::make_unique<Poco::Net::HTTPServer>(
-          new Factory(&router_, options_.osapi_max_request_body_size), *pool_, socket, params);
+      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(&router_, options_.osapi_max_request_body_size),
+                                                        *pool_, socket, params);
       server_->start();
     } catch (const std::exception& e) {
       return Unavailable("cannot listen on " + options_.osapi_volume_listen + ":" +

@@ -65,8 +65,7 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& a
   if (with_reason) {
     reason = text("disabled_reason");
     if (!reason || Trim(*reason).empty() || reason->size() > 255) {
-      return Fault(400, "Invalid input for field/attribute disabled_reason. Value: " +
-                            reason.value_or("None") +
+      return Fault(400, "Invalid input for field/attribute disabled_reason. Value: " + reason.value_or("None") +
                             ". It must be a non-blank string of at most 255 characters.");
     }
   }

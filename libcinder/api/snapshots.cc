@@ -90,8 +90,8 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   w.BeginObject().Key("snapshots").BeginArray();
   for (const auto& s : list->snapshots) WriteSnapshot(w, req, s, detail, /*extended=*/detail);
   w.EndArray();
-  WriteListEnd(w, req, options.osapi_max_limit, "snapshots_links", detail ? "snapshots/detail" : "snapshots",
-               q->limit, q->with_count, list->count, list->snapshots.size(),
+  WriteListEnd(w, req, options.osapi_max_limit, "snapshots_links", detail ? "snapshots/detail" : "snapshots", q->limit,
+               q->with_count, list->count, list->snapshots.size(),
                list->snapshots.empty() ? "" : list->snapshots.back().id);
   w.EndObject();
   return Json(200, w.Take());
@@ -116,8 +116,8 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto snap = Member(*body, "snapshot");
   if (!snap.ok()) return FaultFrom(snap.status());
   const Object::Ptr& o = *snap;
-  static const std::set<std::string> kKeys = {"name", "display_name", "description", "display_description",
-                                              "volume_id", "force", "metadata"};
+  static const std::set<std::string> kKeys = {"name",      "display_name", "description", "display_description",
+                                              "volume_id", "force",        "metadata"};
   std::vector<std::string> extra;
   for (const auto& kv : *o) {
     if (!kKeys.count(kv.first)) extra.push_back(kv.first);
@@ -127,7 +127,8 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto vol = OptString(o, "volume_id", false);
   if (!vol.ok()) return FaultFrom(vol.status());
   if (!*vol) return FaultFrom(FieldError("snapshot", Var(o), "'volume_id' is a required property"));
-  if (!IsUuid(**vol)) return FaultFrom(FieldError("volume_id", o->get("volume_id"), PyRepr(o->get("volume_id")) + " is not a 'uuid'"));
+  if (!IsUuid(**vol))
+    return FaultFrom(FieldError("volume_id", o->get("volume_id"), PyRepr(o->get("volume_id")) + " is not a 'uuid'"));
   c.volume_id = **vol;
   for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
@@ -148,9 +149,10 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     auto force = ParseBoolField("force", o->get("force"));
     if (!force.ok()) return FaultFrom(force.status());
     if (req.version.AtLeast(3, 66) && !*force) {
-      return Fault(400, "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward "
-                        "compatability, however, when the 'force' flag is passed with a value evaluating to "
-                        "True, it is silently ignored.");
+      return Fault(400,
+                   "Since microversion 3.66 the 'force' flag is invalid for this request.  For backward "
+                   "compatability, however, when the 'force' flag is passed with a value evaluating to "
+                   "True, it is silently ignored.");
     }
     c.force = *force;
   }
@@ -210,8 +212,8 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     Status st = volumes.DeleteSnapshot(req.ctx, id, /*force=*/true);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
-  return Fault(400, "There is no such action: " + action +
-                        ". Verify the request body and Content-Type header and try again.");
+  return Fault(
+      400, "There is no such action: " + action + ". Verify the request body and Content-Type header and try again.");
 }
 
 }  // namespace
@@ -250,7 +252,9 @@ ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiR
       CINDER_ASSIGN_OR_RETURN(Snapshot s, volumes.GetSnapshot(req.ctx, id));
       return s.metadata;
     };
-    ops.update = [&](const Metadata& md, bool replace) { return volumes.UpdateSnapshotMetadata(req.ctx, id, md, replace); };
+    ops.update = [&](const Metadata& md, bool replace) {
+      return volumes.UpdateSnapshotMetadata(req.ctx, id, md, replace);
+    };
     ops.remove = [&](const std::string& key) { return volumes.DeleteSnapshotMetadataKey(req.ctx, id, key); };
     if (rest.size() == 2) return MetadataCollection(req, id, ops);
     if (rest.size() == 3) return MetadataItem(req, id, rest[2], ops);

@@ -55,8 +55,8 @@ Status OnlyKeys(const Object::Ptr& o, std::initializer_list<const char*> allowed
   if (extra.empty()) return Status::OK();
   std::string list;
   for (const auto& k : extra) list += (list.empty() ? "'" : ", '") + k + "'";
-  return InvalidArgument("Additional properties are not allowed (" + list +
-                         (extra.size() == 1 ? " was" : " were") + " unexpected)");
+  return InvalidArgument("Additional properties are not allowed (" + list + (extra.size() == 1 ? " was" : " were") +
+                         " unexpected)");
 }
 
 ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
@@ -201,7 +201,7 @@ ApiResponse TypeAction(VolumeManager& volumes, ApiRequest& req, const std::strin
     if (!project.ok()) return FaultFrom(project.status());
     if (!*project || Trim(**project).empty()) return Fault(400, "'project' is a required property");
     Status st = std::string(action) == "addProjectAccess" ? volumes.AddVolumeTypeAccess(req.ctx, id, **project)
-                                                           : volumes.RemoveVolumeTypeAccess(req.ctx, id, **project);
+                                                          : volumes.RemoveVolumeTypeAccess(req.ctx, id, **project);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   return Fault(400, "Invalid input received: Unknown action");

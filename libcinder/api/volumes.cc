@@ -30,8 +30,7 @@ void WriteSummary(JsonWriter& w, const LinkPrefixes& links, const Volume& v) {
 
 // Cinder's detail view (cinder/api/v2/views/volumes.py + v3/views/volumes.py) at req.version,
 // in Cinder's key order. `extensions`: the os-vol-* keys that show and detail add.
-void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links, const Volume& v,
-                 bool extensions) {
+void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links, const Volume& v, bool extensions) {
   const bool admin = req.ctx.is_admin;
   const ApiVersion& ver = req.version;
   w.BeginObject();
@@ -154,13 +153,23 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
 
 // Keys create_volume_v353 allows inside "volume".
 bool CreateKeyAllowed(const std::string& k) {
-  static const std::set<std::string> kKeys = {
-      "size", "name", "description", "display_name", "display_description", "volume_type",
-      "availability_zone", "metadata", "snapshot_id", "source_volid", "consistencygroup_id",
-      "imageRef", "multiattach", "backup_id", "group_id"};
+  static const std::set<std::string> kKeys = {"size",
+                                              "name",
+                                              "description",
+                                              "display_name",
+                                              "display_description",
+                                              "volume_type",
+                                              "availability_zone",
+                                              "metadata",
+                                              "snapshot_id",
+                                              "source_volid",
+                                              "consistencygroup_id",
+                                              "imageRef",
+                                              "multiattach",
+                                              "backup_id",
+                                              "group_id"};
   return kKeys.count(k) > 0;
 }
-
 
 // Cinder's scheduler_hints schema: same_host / different_host a volume id or a list of them,
 // query a JSON string (or the JSON itself). Other hints are accepted and unused, as Cinder's
@@ -226,8 +235,9 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   if (!o->has("size") || o->get("size").isEmpty()) {
     // A new volume from a snapshot or volume is the size of its source unless given.
     if (!c.snapshot_id && !c.source_volid) {
-      return Fault(400, "Invalid input received: Volume size 'None' must be an integer and greater "
-                        "than 0.");
+      return Fault(400,
+                   "Invalid input received: Volume size 'None' must be an integer and greater "
+                   "than 0.");
     }
   } else {
     auto size = ParseSize(o->get("size"), "size", "'integer', 'string', 'null'");
@@ -266,9 +276,10 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
       return FaultFrom(FieldError("multiattach", m, PyRepr(m) + " is not of type 'boolean'"));
     }
     if (!m.isEmpty() && m.convert<bool>()) {
-      return Fault(400, "multiattach parameter has been removed. The default behavior is to use "
-                        "multiattach enabled volume types. Contact your administrator to create a "
-                        "multiattach enabled volume type and use it to create multiattach volumes.");
+      return Fault(400,
+                   "multiattach parameter has been removed. The default behavior is to use "
+                   "multiattach enabled volume types. Contact your administrator to create a "
+                   "multiattach enabled volume type and use it to create multiattach volumes.");
     }
   }
   // Sources this service does not offer yet are refused, never ignored.
@@ -301,8 +312,7 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
   std::vector<std::string> extra;
   for (const auto& kv : *o) {
     const std::string& k = kv.first;
-    if (k != "name" && k != "display_name" && k != "description" && k != "display_description" &&
-        k != "metadata") {
+    if (k != "name" && k != "display_name" && k != "description" && k != "display_description" && k != "metadata") {
       extra.push_back(k);
     }
   }
@@ -402,14 +412,15 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     auto snap = OptString(a, "snapshot_id", false);
     if (!snap.ok()) return FaultFrom(snap.status());
     if (*snap && !IsUuid(**snap)) {
-      return FaultFrom(FieldError("snapshot_id", a->get("snapshot_id"), PyRepr(a->get("snapshot_id")) + " is not a 'uuid'"));
+      return FaultFrom(
+          FieldError("snapshot_id", a->get("snapshot_id"), PyRepr(a->get("snapshot_id")) + " is not a 'uuid'"));
     }
     if (!*snap) return FaultFrom(FieldError("revert", arg, "'snapshot_id' is a required property"));
     Status st = volumes.RevertToSnapshot(req.ctx, id, **snap);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
-  return Fault(400, "There is no such action: " + action +
-                        ". Verify the request body and Content-Type header and try again.");
+  return Fault(
+      400, "There is no such action: " + action + ". Verify the request body and Content-Type header and try again.");
 }
 
 }  // namespace
@@ -445,8 +456,7 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
     return Json(200, w.Take());
   }
   if (rest.size() == 1 && rest[0] == "detail") {
-    return m == "GET" ? List(options, volumes, req, /*detail=*/true)
-                      : Fault(405, "The method is not allowed.");
+    return m == "GET" ? List(options, volumes, req, /*detail=*/true) : Fault(405, "The method is not allowed.");
   }
   const std::string& id = rest[0];
   if (rest.size() == 1) {

@@ -18,8 +18,8 @@ Status RunApiService(const Options& options) {
   vmo.transport = b.transport.get();
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
   CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Start(b.options, volumes.get()));
-  std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen
-            << ":" << api->port() << std::endl;
+  std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen << ":"
+            << api->port() << std::endl;
   WaitForStop("cinder-api", &stop);
   api->Stop();
   b.transport->Stop();

@@ -14,8 +14,7 @@ namespace cinder {
 
 // Parses "--config-file PATH" (and the rest of `desc`); returns the options in effect.
 Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::options_description& desc,
-                                    po::positional_options_description* positional,
-                                    po::variables_map* vm) {
+                                    po::positional_options_description* positional, po::variables_map* vm) {
   try {
     auto parser = po::command_line_parser(args).options(desc);
     if (positional) parser.positional(*positional);
@@ -33,8 +32,8 @@ Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::op
 int DaemonMain(const char* name, const char* what, const std::vector<std::string>& args,
                Status (*run)(const Options&)) {
   po::options_description desc(std::string(name) + ": " + what);
-  desc.add_options()("help,h", "show this help")(
-      "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)");
+  desc.add_options()("help,h", "show this help")("config-file", po::value<std::string>(),
+                                                 "cinder.conf to read (Cinder's ini format)");
   po::variables_map vm;
   auto options = LoadFromCommandLine(args, desc, nullptr, &vm);
   if (vm.count("help")) {

@@ -24,8 +24,7 @@ Result<Options> LoadFromCommandLine(const std::vector<std::string>& args,
 
 // Parses --config-file, then runs `run` (which blocks until a stop signal); returns the exit
 // code: 0, 1 when `run` failed, 2 for a bad command line or configuration.
-int DaemonMain(const char* name, const char* what, const std::vector<std::string>& args,
-               Status (*run)(const Options&));
+int DaemonMain(const char* name, const char* what, const std::vector<std::string>& args, Status (*run)(const Options&));
 
 }  // namespace cinder
 

@@ -23,13 +23,12 @@ void WaitForStop(const char* name, sigset_t* stop) {
   std::cout << name << ": stopping (signal " << sig << ")" << std::endl;
 }
 
-
 Status EnsureStatePath(const Options& options) {
   std::error_code ec;
   std::filesystem::create_directories(options.state_path, ec);
   if (ec) {
-    return InvalidArgument(options.origin + ": [DEFAULT] state_path: cannot create '" +
-                           options.state_path + "': " + ec.message());
+    return InvalidArgument(options.origin + ": [DEFAULT] state_path: cannot create '" + options.state_path +
+                           "': " + ec.message());
   }
   return Status::OK();
 }

@@ -2,9 +2,9 @@
 #include <filesystem>
 
 #include "api/server.h"
-#include "cmd/daemon_base.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
+#include "cmd/daemon_base.h"
 #include "common/util.h"
 #include "db/store.h"
 

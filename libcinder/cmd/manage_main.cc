@@ -10,10 +10,9 @@ namespace po = boost::program_options;
 namespace cinder {
 
 int CinderManageMain(const std::vector<std::string>& args) {
-  po::options_description desc(
-      "cinder-manage [--config-file PATH] db sync | db version | db purge DAYS");
-  desc.add_options()("help,h", "show this help")(
-      "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)")(
+  po::options_description desc("cinder-manage [--config-file PATH] db sync | db version | db purge DAYS");
+  desc.add_options()("help,h", "show this help")("config-file", po::value<std::string>(),
+                                                 "cinder.conf to read (Cinder's ini format)")(
       "command", po::value<std::vector<std::string>>(), "category, action and arguments");
   po::positional_options_description positional;
   positional.add("command", -1);
@@ -53,8 +52,7 @@ int CinderManageMain(const std::vector<std::string>& args) {
     } catch (...) {
     }
     if (days < 0) {
-      std::cerr << "cinder-manage: db purge: DAYS must be a non-negative integer, not '" << cmd[2]
-                << "'\n";
+      std::cerr << "cinder-manage: db purge: DAYS must be a non-negative integer, not '" << cmd[2] << "'\n";
       return 2;
     }
     auto n = DbPurge(*options, days);

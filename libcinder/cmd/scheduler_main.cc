@@ -3,11 +3,11 @@
 #include <iostream>
 
 #include "cinder/service.h"
+#include "cmd/command_line.h"
+#include "cmd/daemon_base.h"
 #include "rpc/topics.h"
 #include "scheduler/scheduler_service.h"
 #include "volume/volume_rpc.h"
-#include "cmd/command_line.h"
-#include "cmd/daemon_base.h"
 
 namespace cinder {
 

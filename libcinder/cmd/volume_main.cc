@@ -4,17 +4,17 @@
 
 #include "cinder/service.h"
 #include "cinder/volume_driver.h"
-#include "volume/volume_service.h"
 #include "cmd/command_line.h"
 #include "cmd/daemon_base.h"
+#include "volume/volume_service.h"
 
 namespace cinder {
 
 Status RunVolumeService(const Options& options) {
   sigset_t stop = BlockStopSignals();
   CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
-  CINDER_ASSIGN_OR_RETURN(auto volume, VolumeService::Start(b.options, DriverRegistry::Builtin(),
-                                                            b.store.get(), b.transport.get()));
+  CINDER_ASSIGN_OR_RETURN(auto volume,
+                          VolumeService::Start(b.options, DriverRegistry::Builtin(), b.store.get(), b.transport.get()));
   std::cout << "cinder-volume: serving";
   for (const auto& be : b.options.backends) std::cout << " " << b.options.host << "@" << be.name;
   std::cout << std::endl;

@@ -128,8 +128,8 @@ class IniReader {
   }
 
   Status Error(const std::string& what, std::string_view line) const {
-    return InvalidArgument(origin_ + ": line " + std::to_string(lineno_) + ": " + what + ": '" +
-                           std::string(line) + "'");
+    return InvalidArgument(origin_ + ": line " + std::to_string(lineno_) + ": " + what + ": '" + std::string(line) +
+                           "'");
   }
 
   const std::string& origin_;
@@ -184,8 +184,8 @@ class Parser {
   Result<int64_t> Int(const Entry& e, int64_t lo, int64_t hi) const {
     auto v = ParseInt(Trim(e.value));
     if (!v || *v < lo || *v > hi) {
-      return Bad(e, "invalid value '" + e.value + "' (expected an integer from " +
-                        std::to_string(lo) + " to " + std::to_string(hi) + ")");
+      return Bad(e, "invalid value '" + e.value + "' (expected an integer from " + std::to_string(lo) + " to " +
+                        std::to_string(hi) + ")");
     }
     return *v;
   }
@@ -201,7 +201,8 @@ class Parser {
     std::string v = Trim(e.value);
     char* end = nullptr;
     double d = std::strtod(v.c_str(), &end);
-    if (v.empty() || *end != '\0' || !std::isfinite(d)) return Bad(e, "invalid value '" + e.value + "' (expected a number)");
+    if (v.empty() || *end != '\0' || !std::isfinite(d))
+      return Bad(e, "invalid value '" + e.value + "' (expected a number)");
     return d;
   }
 
@@ -324,8 +325,9 @@ Status SetWeightHandler(const Parser& p, const Entry& e, Options* o) {
   } else if (v == "cinder.scheduler.weights.stochastic.StochasticHostWeightHandler") {
     o->scheduler_stochastic_weights = true;
   } else {
-    return p.Bad(e, "invalid value '" + v + "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
-                    "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
+    return p.Bad(e, "invalid value '" + v +
+                        "' (expected cinder.scheduler.weights.OrderedHostWeightHandler "
+                        "or cinder.scheduler.weights.stochastic.StochasticHostWeightHandler)");
   }
   return Status::OK();
 }
@@ -351,8 +353,7 @@ Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
 
 Status SetConnection(const Parser& p, const Entry& e, Options* o) {
   CINDER_ASSIGN_OR_RETURN(std::string c, p.NonEmpty(e));
-  if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 &&
-      c.rfind("postgresql+psycopg2://", 0) != 0) {
+  if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 && c.rfind("postgresql+psycopg2://", 0) != 0) {
     return p.Bad(e, "invalid value '" + c + "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
   }
   o->database_connection = c;

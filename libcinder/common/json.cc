@@ -79,7 +79,6 @@ void AppendUtf8(std::string* out, uint32_t cp) {
   }
 }
 
-
 // Merges repeated keys the way a Python dict would: the first position, the last value.
 // The common case, no repeats, costs a few comparisons and no allocation for small objects.
 void MergeDuplicateKeys(Value::Object* obj) {
@@ -104,8 +103,7 @@ void MergeDuplicateKeys(Value::Object* obj) {
     // Large objects (a big metadata map): sort positions by key instead of n^2 compares.
     std::vector<size_t> order(n);
     std::iota(order.begin(), order.end(), size_t{0});
-    std::stable_sort(order.begin(), order.end(),
-                     [&](size_t a, size_t b) { return (*obj)[a].first < (*obj)[b].first; });
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return (*obj)[a].first < (*obj)[b].first; });
     size_t group = order[0];  // stable: the first of equal keys is the earliest written
     for (size_t k = 1; k < n; ++k) {
       if ((*obj)[order[k]].first == (*obj)[group].first) {
@@ -231,8 +229,7 @@ bool Value::operator==(const Value& other) const {
 
 class Parser {
  public:
-  explicit Parser(std::string_view text)
-      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+  explicit Parser(std::string_view text) : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
 
   Result<Value> Run() {
     Value v;
@@ -378,8 +375,8 @@ class Parser {
         return true;
       }
       if (c >= 0x80) {
-        const size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p_),
-                                    reinterpret_cast<const unsigned char*>(end_));
+        const size_t n =
+            Utf8Length(reinterpret_cast<const unsigned char*>(p_), reinterpret_cast<const unsigned char*>(end_));
         if (n == 0) return Fail(p_, "invalid UTF-8 (" + Describe(p_) + ") in a string");
         p_ += n;
         continue;

@@ -41,12 +41,11 @@ class Value {
   using Member = std::pair<std::string, Value>;
   using Object = std::vector<Member>;  // insertion order, keys unique
 
-  Value() = default;  // null
+  Value() = default;        // null
   Value(std::nullptr_t) {}  // NOLINT: implicit by design, like the ones below
   Value(bool b) : v_(b) {}  // NOLINT
   template <std::integral T>
-    requires(!std::same_as<T, bool>)
-  Value(T i) {  // NOLINT
+  requires(!std::same_as<T, bool>) Value(T i) {  // NOLINT
     // An unsigned value past int64 can only be held approximately.
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
       if (i > static_cast<T>(INT64_MAX)) {
@@ -56,12 +55,12 @@ class Value {
     }
     v_ = static_cast<int64_t>(i);
   }
-  Value(double d) : v_(d) {}  // NOLINT
-  Value(float f) : v_(static_cast<double>(f)) {}  // NOLINT
-  Value(std::string s) : v_(std::move(s)) {}  // NOLINT
+  Value(double d) : v_(d) {}                         // NOLINT
+  Value(float f) : v_(static_cast<double>(f)) {}     // NOLINT
+  Value(std::string s) : v_(std::move(s)) {}         // NOLINT
   Value(std::string_view s) : v_(std::string(s)) {}  // NOLINT
-  Value(const char* s) : v_(std::string(s)) {}  // NOLINT: else a literal would pick bool
-  Value(Array a) : v_(std::move(a)) {}  // NOLINT
+  Value(const char* s) : v_(std::string(s)) {}       // NOLINT: else a literal would pick bool
+  Value(Array a) : v_(std::move(a)) {}               // NOLINT
 
   static Value MakeArray() { return Value(Array{}); }
   static Value MakeObject() {
@@ -112,8 +111,8 @@ class Value {
 
  private:
   friend class Parser;
-  static constexpr size_t kNullIdx = 0, kBoolIdx = 1, kIntIdx = 2, kDoubleIdx = 3, kStringIdx = 4,
-                          kArrayIdx = 5, kObjectIdx = 6;
+  static constexpr size_t kNullIdx = 0, kBoolIdx = 1, kIntIdx = 2, kDoubleIdx = 3, kStringIdx = 4, kArrayIdx = 5,
+                          kObjectIdx = 6;
   std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object> v_;
 };
 

@@ -69,7 +69,8 @@ void AppendJsonString(std::string* out, std::string_view s) {
     if (static_cast<unsigned char>(*p) >= 0x80) {
       // Valid UTF-8 is copied as it is; a byte that is not becomes U+FFFD, so the output
       // always parses.
-      const size_t n = Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
+      const size_t n =
+          Utf8Length(reinterpret_cast<const unsigned char*>(p), reinterpret_cast<const unsigned char*>(end));
       if (n) {
         p += n;
         continue;
@@ -164,8 +165,6 @@ JsonWriter& JsonWriter::Null() {
   out_.append("null");
   return *this;
 }
-JsonWriter& JsonWriter::OptString(const std::optional<std::string>& v) {
-  return v ? String(*v) : Null();
-}
+JsonWriter& JsonWriter::OptString(const std::optional<std::string>& v) { return v ? String(*v) : Null(); }
 
 }  // namespace cinder

@@ -69,7 +69,7 @@ class JsonWriter {
   void Close(char c);
   std::string out_;
   static constexpr int kMaxDepth = 64;  // the views nest a few levels; deeper is a bug
-  char has_element_[kMaxDepth] = {};  // per open container
+  char has_element_[kMaxDepth] = {};    // per open container
   int depth_ = 0;
   bool after_key_ = false;
 };

@@ -18,8 +18,8 @@ thread_local std::string current_request_id;
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
 
-std::mutex mu;                              // guards logger
-std::shared_ptr<spdlog::logger> logger;     // null until first use
+std::mutex mu;                           // guards logger
+std::shared_ptr<spdlog::logger> logger;  // null until first use
 
 std::shared_ptr<spdlog::logger> NewLogger(std::vector<spdlog::sink_ptr> sinks) {
   auto l = std::make_shared<spdlog::logger>("cinder", sinks.begin(), sinks.end());

@@ -26,11 +26,11 @@ namespace cinder::log {
 enum class Level { kDebug, kInfo, kWarning, kError };
 
 struct LogOptions {
-  bool debug = false;        // also Debug lines (else Info and above)
-  std::string log_file;      // a file to append to ("" = none); relative to log_dir if given
-  std::string log_dir;       // with no log_file: <log_dir>/<binary>.log
-  bool use_stderr = true;    // also to stderr (always, when there is no file)
-  std::string binary;        // names the file under log_dir ("cinder-volume")
+  bool debug = false;      // also Debug lines (else Info and above)
+  std::string log_file;    // a file to append to ("" = none); relative to log_dir if given
+  std::string log_dir;     // with no log_file: <log_dir>/<binary>.log
+  bool use_stderr = true;  // also to stderr (always, when there is no file)
+  std::string binary;      // names the file under log_dir ("cinder-volume")
 };
 
 // Replaces where lines go; until it is called they go to stderr at Info. InvalidArgument when
@@ -89,9 +89,9 @@ struct Voidify {
 }  // namespace cinder::log
 
 // The stream is not evaluated when the level is off.
-#define CINDER_LOG(level, service)                                    \
-  !::cinder::log::Enabled(::cinder::log::Level::level)                \
-      ? (void)0                                                       \
+#define CINDER_LOG(level, service)                     \
+  !::cinder::log::Enabled(::cinder::log::Level::level) \
+      ? (void)0                                        \
       : ::cinder::log::Voidify() & ::cinder::log::Line(::cinder::log::Level::level, service)
 
 #endif  // CINDER_COMMON_LOG_H_

@@ -62,8 +62,9 @@ const std::map<std::string, std::string>& Details() {
       {"026", "Backup driver failed to restore backup."},
       {"027", "Volume status is invalid."},
       {"028", "Compute service failed to reimage volume."},
-      {"029", "The image disk format must be the same as the volume format for the volume type "
-              "you are requesting."},
+      {"029",
+       "The image disk format must be the same as the volume format for the volume type "
+       "you are requesting."},
       {"030", "Incremental backup not possible, forcing full backup."},
   };
   return kDetails;
@@ -81,9 +82,9 @@ std::string DetailText(const std::string& detail_id) {
   return it == Details().end() ? Details().at(kUnknownError) : it->second;
 }
 
-Message NewMessage(const std::string& project_id, const std::string& request_id,
-                   const std::string& resource_type, const std::string& resource_uuid,
-                   const std::string& action_id, const std::string& detail_id, int64_t ttl_seconds) {
+Message NewMessage(const std::string& project_id, const std::string& request_id, const std::string& resource_type,
+                   const std::string& resource_uuid, const std::string& action_id, const std::string& detail_id,
+                   int64_t ttl_seconds) {
   Message m;
   m.id = NewUuid();
   m.project_id = project_id;

@@ -35,9 +35,9 @@ std::string ActionText(const std::string& action_id);
 std::string DetailText(const std::string& detail_id);
 
 // A new ERROR message about `resource_uuid` of `project_id`, expiring after ttl_seconds.
-Message NewMessage(const std::string& project_id, const std::string& request_id,
-                   const std::string& resource_type, const std::string& resource_uuid,
-                   const std::string& action_id, const std::string& detail_id, int64_t ttl_seconds);
+Message NewMessage(const std::string& project_id, const std::string& request_id, const std::string& resource_type,
+                   const std::string& resource_uuid, const std::string& action_id, const std::string& detail_id,
+                   int64_t ttl_seconds);
 
 }  // namespace cinder::message_field
 

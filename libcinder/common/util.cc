@@ -6,8 +6,8 @@
 
 #include <cctype>
 #include <charconv>
-#include <cmath>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -16,16 +16,14 @@ namespace cinder {
 
 std::string NewUuid() {
   thread_local std::mt19937_64 rng{std::random_device{}() ^
-                                   static_cast<uint64_t>(
-                                       std::chrono::steady_clock::now().time_since_epoch().count())};
+                                   static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count())};
   uint64_t a = rng(), b = rng();
   a = (a & 0xffffffffffff0fffULL) | 0x0000000000004000ULL;  // version 4
   b = (b & 0x3fffffffffffffffULL) | 0x8000000000000000ULL;  // variant 10
   char buf[37];
   std::snprintf(buf, sizeof buf, "%08x-%04x-%04x-%04x-%012llx", static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>((a >> 16) & 0xffff), static_cast<unsigned>(a & 0xffff),
-                static_cast<unsigned>(b >> 48),
-                static_cast<unsigned long long>(b & 0xffffffffffffULL));
+                static_cast<unsigned>(b >> 48), static_cast<unsigned long long>(b & 0xffffffffffffULL));
   return buf;
 }
 
@@ -47,9 +45,8 @@ std::string FormatIso(std::chrono::system_clock::time_point tp) {
   std::tm tm{};
   gmtime_r(&secs, &tm);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(us % 1000000));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lld", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(us % 1000000));
   return buf;
 }
 
@@ -59,8 +56,8 @@ std::string IsoSecondsAgo(int64_t seconds) {
   // In microseconds since the epoch, clamped at the epoch: a large age must not overflow the
   // clock's nanosecond representation.
   using std::chrono::microseconds;
-  int64_t now_us = std::chrono::duration_cast<microseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+  int64_t now_us =
+      std::chrono::duration_cast<microseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   int64_t then_us = seconds >= now_us / 1000000 ? 0 : now_us - seconds * 1000000;
   return FormatIso(std::chrono::system_clock::time_point(
       std::chrono::duration_cast<std::chrono::system_clock::duration>(microseconds(then_us))));
@@ -70,8 +67,8 @@ std::optional<double> ParseIso(std::string_view iso) {
   std::tm tm{};
   int micros = 0;
   std::string s(iso);
-  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                      &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &micros);
+  int n = std::sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                      &tm.tm_min, &tm.tm_sec, &micros);
   if (n < 6) return std::nullopt;
   tm.tm_year -= 1900;
   tm.tm_mon -= 1;
@@ -158,7 +155,8 @@ bool DecimalOverflows(std::string_view s) {
     bool neg = false;
     if (j < s.size() && (s[j] == '-' || s[j] == '+')) neg = s[j++] == '-';
     // Saturate: an exponent with a thousand digits is still just "huge".
-    for (; j < s.size() && (s[j] >= '0' && s[j] <= '9'); ++j) exp = std::min<int64_t>(exp * 10 + (s[j] - '0'), 1'000'000'000);
+    for (; j < s.size() && (s[j] >= '0' && s[j] <= '9'); ++j)
+      exp = std::min<int64_t>(exp * 10 + (s[j] - '0'), 1'000'000'000);
     if (neg) exp = -exp;
   }
   return found && lead + exp > 0;

@@ -56,9 +56,9 @@ Status Store::InsertMessage(const Message& m) {
     Query q;
     q.sql = std::string("INSERT INTO messages (") + kMessageColumns + ") VALUES (" + q.P(m.id) + ", " +
             q.P(m.project_id) + ", " + q.P(m.request_id) + ", " + q.P(m.resource_type) + ", " +
-            (m.resource_uuid ? q.P(*m.resource_uuid) : "NULL") + ", " + q.P(m.action_id) + ", " +
-            q.P(m.detail_id) + ", " + q.P(m.event_id) + ", " + q.P(m.message_level) + ", " +
-            q.P(m.created_at) + ", " + q.P(m.expires_at) + ")";
+            (m.resource_uuid ? q.P(*m.resource_uuid) : "NULL") + ", " + q.P(m.action_id) + ", " + q.P(m.detail_id) +
+            ", " + q.P(m.event_id) + ", " + q.P(m.message_level) + ", " + q.P(m.created_at) + ", " + q.P(m.expires_at) +
+            ")";
     Exec(s, q);
     return Status::OK();
   });
@@ -75,8 +75,7 @@ Result<Message> Store::GetMessage(const std::string& id, const ProjectScope& sco
   });
 }
 
-Result<MessageList> Store::ListMessages(const MessageListQuery& lq, const ProjectScope& scope,
-                                        int64_t max_limit) {
+Result<MessageList> Store::ListMessages(const MessageListQuery& lq, const ProjectScope& scope, int64_t max_limit) {
   CINDER_ASSIGN_OR_RETURN(SqlSort sort, ResolveSort(lq.sort, MessageSortColumns(), {"created_at", "id"}));
   int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
   return impl_->Run<MessageList>([&](soci::session& s) -> Result<MessageList> {

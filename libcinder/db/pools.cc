@@ -33,12 +33,14 @@ Status Store::ReportPools(const std::string& backend_host, const std::vector<Poo
     for (const auto& p : pools) {
       hosts.push_back(p.host);
       Query q;
-      q.sql = "INSERT INTO pools (host, backend_host, capabilities, allocated_at_report, generation, reported_at) "
-              "VALUES (" + q.P(p.host) + ", " + q.P(backend_host) + ", " + q.P(EncodeCapabilities(p.capabilities)) +
-              ", " + q.P(std::to_string(p.allocated_at_report)) + ", 0, " + q.P(p.reported_at) +
-              ") ON CONFLICT (host) DO UPDATE SET backend_host = excluded.backend_host, capabilities = "
-              "excluded.capabilities, allocated_at_report = excluded.allocated_at_report, reported_at = "
-              "excluded.reported_at, generation = pools.generation + 1";
+      q.sql =
+          "INSERT INTO pools (host, backend_host, capabilities, allocated_at_report, generation, reported_at) "
+          "VALUES (" +
+          q.P(p.host) + ", " + q.P(backend_host) + ", " + q.P(EncodeCapabilities(p.capabilities)) + ", " +
+          q.P(std::to_string(p.allocated_at_report)) + ", 0, " + q.P(p.reported_at) +
+          ") ON CONFLICT (host) DO UPDATE SET backend_host = excluded.backend_host, capabilities = "
+          "excluded.capabilities, allocated_at_report = excluded.allocated_at_report, reported_at = "
+          "excluded.reported_at, generation = pools.generation + 1";
       Exec(s, q);
     }
     Query d;
@@ -106,9 +108,10 @@ Result<ClaimResult> Store::ClaimPool(const std::string& volume_id, const std::st
     double allocated_now = used_rows.empty() ? 0 : ToDouble(used_rows[0][0]);
     if (!fits(p, allocated_now)) return Status::OK();
     Query place;
-    place.sql = "UPDATE volumes SET host = " + place.P(pool_host) + ", availability_zone = " +
-                place.P(availability_zone) + ", updated_at = " + place.P(NowIso()) + " WHERE id = " +
-                place.P(volume_id) + " AND deleted = 0 AND status = 'creating' AND (host IS NULL OR host = '')";
+    place.sql = "UPDATE volumes SET host = " + place.P(pool_host) +
+                ", availability_zone = " + place.P(availability_zone) + ", updated_at = " + place.P(NowIso()) +
+                " WHERE id = " + place.P(volume_id) +
+                " AND deleted = 0 AND status = 'creating' AND (host IS NULL OR host = '')";
     result = Exec(s, place) > 0 ? ClaimResult::kClaimed : ClaimResult::kVolumeGone;
     return Status::OK();
   });

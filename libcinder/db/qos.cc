@@ -82,11 +82,13 @@ Result<QosSpecs> Store::GetQosSpecs(const std::string& id) {
 Result<std::vector<QosSpecs>> Store::ListQosSpecs() {
   return impl_->Run<std::vector<QosSpecs>>([&](soci::session& s) -> Result<std::vector<QosSpecs>> {
     return Fetch(s, Query{"SELECT id, name, consumer, created_at FROM qos_specs WHERE deleted = 0 "
-                          "ORDER BY created_at DESC, id DESC", {}});
+                          "ORDER BY created_at DESC, id DESC",
+                          {}});
   });
 }
 
-Status Store::SetQosSpecsKeys(const std::string& id, const Metadata& specs, const std::optional<std::string>& consumer) {
+Status Store::SetQosSpecsKeys(const std::string& id, const Metadata& specs,
+                              const std::optional<std::string>& consumer) {
   return impl_->Tx([&](soci::session& s) -> Status {
     if (!QosExists(s, id)) return NoSuchQos(id);
     if (consumer) {
@@ -131,8 +133,8 @@ Status Store::DeleteQosSpecs(const std::string& id, bool force) {
     }
     const std::string now = NowIso();
     Query k;
-    k.sql = "UPDATE qos_specs_keys SET deleted = 1, deleted_at = " + k.P(now) + " WHERE deleted = 0 AND qos_specs_id = " +
-            k.P(id);
+    k.sql = "UPDATE qos_specs_keys SET deleted = 1, deleted_at = " + k.P(now) +
+            " WHERE deleted = 0 AND qos_specs_id = " + k.P(id);
     Exec(s, k);
     Query q;
     q.sql = "UPDATE qos_specs SET deleted = 1, deleted_at = " + q.P(now) + " WHERE deleted = 0 AND id = " + q.P(id);

@@ -24,8 +24,8 @@ struct UsageRow {
 std::map<std::string, UsageRow> SelectUsages(soci::session& s, bool pg, const std::string& project,
                                              const std::vector<std::string>& resources) {
   Query q;
-  q.sql = "SELECT resource, id, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " +
-          q.P(project) + " AND resource IN " + q.In(resources) + " ORDER BY resource";
+  q.sql = "SELECT resource, id, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " + q.P(project) +
+          " AND resource IN " + q.In(resources) + " ORDER BY resource";
   if (pg) q.sql += " FOR UPDATE";
   std::map<std::string, UsageRow> out;
   for (const auto& row : Select(s, q)) {
@@ -43,9 +43,8 @@ std::map<std::string, UsageRow> LockUsages(soci::session& s, bool pg, const std:
   for (const auto& r : resources) {
     if (rows.count(r)) continue;
     Query i;
-    i.sql = "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) VALUES (" +
-            i.P(project) + ", " + i.P(r) + ", 0, 0, " + i.P(now) +
-            ") ON CONFLICT (project_id, resource) WHERE deleted = 0 DO NOTHING";
+    i.sql = "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) VALUES (" + i.P(project) +
+            ", " + i.P(r) + ", 0, 0, " + i.P(now) + ") ON CONFLICT (project_id, resource) WHERE deleted = 0 DO NOTHING";
     Exec(s, i);
   }
   return SelectUsages(s, pg, project, resources);
@@ -81,12 +80,15 @@ void Settle(soci::session& s, bool pg, const std::vector<std::string>& ids, bool
   if (pg) {
     // The usage rows first, in the order every writer locks them (project, resource).
     Query lock;
-    lock.sql = "SELECT id FROM quota_usages WHERE id IN (SELECT usage_id FROM reservations WHERE deleted = 0 AND "
-               "id IN " + lock.In(ids) + ") ORDER BY project_id, resource FOR UPDATE";
+    lock.sql =
+        "SELECT id FROM quota_usages WHERE id IN (SELECT usage_id FROM reservations WHERE deleted = 0 AND "
+        "id IN " +
+        lock.In(ids) + ") ORDER BY project_id, resource FOR UPDATE";
     Select(s, lock);
   }
   Query q;
-  q.sql = "SELECT id, usage_id, delta FROM reservations WHERE deleted = 0 AND id IN " + q.In(ids) + " ORDER BY usage_id";
+  q.sql =
+      "SELECT id, usage_id, delta FROM reservations WHERE deleted = 0 AND id IN " + q.In(ids) + " ORDER BY usage_id";
   if (pg) q.sql += " FOR UPDATE";
   const std::string now = NowIso();
   UsageChanges changes;
@@ -159,8 +161,10 @@ Status ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::
   l.sql = "SELECT 1, resource, hard_limit FROM quotas WHERE deleted = 0 AND project_id = " + l.P(charge.project) +
           " AND resource IN " + l.In(names);
   if (charge.use_default_class) {
-    l.sql += " UNION ALL SELECT 0, resource, hard_limit FROM quota_classes WHERE deleted = 0 AND class_name = "
-             "'default' AND resource IN " + l.In(names);
+    l.sql +=
+        " UNION ALL SELECT 0, resource, hard_limit FROM quota_classes WHERE deleted = 0 AND class_name = "
+        "'default' AND resource IN " +
+        l.In(names);
   }
   l.sql += " ORDER BY 1";  // class rows first, so that the project's overwrite them
   for (const auto& r : Select(s, l)) {
@@ -228,8 +232,7 @@ Result<Store::QuotaReservation> Store::ReserveQuota(const std::string& project,
       const UsageRow& u = rows[resource];
       out.usages[resource] = QuotaUsage{u.in_use, u.reserved};
       auto limit = limits.find(resource);
-      if (delta > 0 && limit != limits.end() && limit->second >= 0 &&
-          u.in_use + u.reserved + delta > limit->second) {
+      if (delta > 0 && limit != limits.end() && limit->second >= 0 && u.in_use + u.reserved + delta > limit->second) {
         out.over.push_back(resource);
       }
     }

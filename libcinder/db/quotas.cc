@@ -28,7 +28,8 @@ void UpsertLimits(soci::session& s, const char* table, const char* key_column, c
     Query u;
     u.sql = std::string("INSERT INTO ") + table + " (" + key_column + ", resource, hard_limit, created_at) VALUES (" +
             u.P(key) + ", " + u.P(resource) + ", " + u.P(std::to_string(limit)) + ", " + u.P(now) + ") ON CONFLICT (" +
-            key_column + ", resource) WHERE deleted = 0 DO UPDATE SET hard_limit = excluded.hard_limit, "
+            key_column +
+            ", resource) WHERE deleted = 0 DO UPDATE SET hard_limit = excluded.hard_limit, "
             "updated_at = excluded.created_at";
     Exec(s, u);
   }
@@ -50,8 +51,8 @@ Status Store::SetProjectQuotas(const std::string& project, const std::map<std::s
       std::vector<std::string> resources;
       for (const auto& [resource, limit] : limits) resources.push_back(resource);
       Query q;
-      q.sql = "SELECT resource, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " +
-              q.P(project) + " AND resource IN " + q.In(resources) + " ORDER BY resource";
+      q.sql = "SELECT resource, in_use, reserved FROM quota_usages WHERE deleted = 0 AND project_id = " + q.P(project) +
+              " AND resource IN " + q.In(resources) + " ORDER BY resource";
       if (impl_->pg) q.sql += " FOR UPDATE";  // as ReserveQuota locks them
       std::map<std::string, QuotaUsage> usage;
       for (const auto& r : Select(s, q)) usage[r[0].value_or("")] = QuotaUsage{ToInt(r[1]), ToInt(r[2])};
@@ -66,8 +67,8 @@ Status Store::SetProjectQuotas(const std::string& project, const std::map<std::s
 Status Store::DeleteProjectQuotas(const std::string& project) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query q;
-    q.sql = "UPDATE quotas SET deleted = 1, deleted_at = " + q.P(NowIso()) + " WHERE deleted = 0 AND project_id = " +
-            q.P(project);
+    q.sql = "UPDATE quotas SET deleted = 1, deleted_at = " + q.P(NowIso()) +
+            " WHERE deleted = 0 AND project_id = " + q.P(project);
     Exec(s, q);
     return Status::OK();
   });

@@ -79,17 +79,18 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
     // touching its row also serialises this with a concurrent delete of the volume.
     Query v;
     v.sql = "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND id = " + v.P(sn.volume_id) +
-            " AND status IN " + v.In(volume_statuses) + " AND COALESCE(volume_type_id, '') = " +
-            v.P(sn.volume_type_id) + " AND size = " + v.P(std::to_string(sn.size));  // what its quota is for
+            " AND status IN " + v.In(volume_statuses) +
+            " AND COALESCE(volume_type_id, '') = " + v.P(sn.volume_type_id) +
+            " AND size = " + v.P(std::to_string(sn.size));  // what its quota is for
     if (Exec(s, v) == 0) return Status::OK();
     Query q;
     auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : std::string("NULL"); };
-    q.sql = "INSERT INTO snapshots (id, volume_id, user_id, project_id, status, progress, volume_size, "
-            "display_name, display_description, volume_type_id, use_quota, created_at) SELECT " +
-            q.P(sn.id) + ", v.id, " + q.P(sn.user_id) + ", " + q.P(sn.project_id) + ", " + q.P(sn.status) + ", " +
-            q.P(sn.progress) + ", v.size, " + opt(sn.name) + ", " + opt(sn.description) + ", v.volume_type_id, " +
-            (sn.use_quota ? "1" : "0") + ", " + q.P(sn.created_at) + " FROM volumes v WHERE v.id = " +
-            q.P(sn.volume_id);
+    q.sql =
+        "INSERT INTO snapshots (id, volume_id, user_id, project_id, status, progress, volume_size, "
+        "display_name, display_description, volume_type_id, use_quota, created_at) SELECT " +
+        q.P(sn.id) + ", v.id, " + q.P(sn.user_id) + ", " + q.P(sn.project_id) + ", " + q.P(sn.status) + ", " +
+        q.P(sn.progress) + ", v.size, " + opt(sn.name) + ", " + opt(sn.description) + ", v.volume_type_id, " +
+        (sn.use_quota ? "1" : "0") + ", " + q.P(sn.created_at) + " FROM volumes v WHERE v.id = " + q.P(sn.volume_id);
     Exec(s, q);
     WriteMetadata(s, "snapshot_metadata", "snapshot_id", sn.id, sn.metadata, /*replace=*/false);
     if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
@@ -124,8 +125,10 @@ Result<SnapshotList> Store::ListSnapshots(const SnapshotListQuery& lq, const Pro
     if (lq.status) q.sql += " AND s.status = " + q.P(*lq.status);
     if (lq.volume_id) q.sql += " AND s.volume_id = " + q.P(*lq.volume_id);
     for (const auto& [k, val] : lq.metadata) {
-      q.sql += " AND EXISTS (SELECT 1 FROM snapshot_metadata m WHERE m.snapshot_id = s.id AND m.deleted = 0 AND "
-               "m.key = " + q.P(k) + " AND m.value = " + q.P(val) + ")";
+      q.sql +=
+          " AND EXISTS (SELECT 1 FROM snapshot_metadata m WHERE m.snapshot_id = s.id AND m.deleted = 0 AND "
+          "m.key = " +
+          q.P(k) + " AND m.value = " + q.P(val) + ")";
     }
     SnapshotList out;
     if (lq.with_count) {
@@ -158,8 +161,9 @@ Result<SnapshotList> Store::ListSnapshots(const SnapshotListQuery& lq, const Pro
 Result<std::vector<Snapshot>> Store::SnapshotsOfVolume(const std::string& volume_id) {
   return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
     Query q;
-    q.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.volume_id = " +
-            q.P(volume_id) + " ORDER BY s.created_at DESC, s.id DESC";
+    q.sql = std::string("SELECT ") + kSnapshotColumns +
+            " FROM snapshots s WHERE s.deleted = 0 AND s.volume_id = " + q.P(volume_id) +
+            " ORDER BY s.created_at DESC, s.id DESC";
     std::vector<Snapshot> out;
     for (const auto& r : Select(s, q)) out.push_back(ToSnapshot(r));
     return out;
@@ -199,8 +203,8 @@ Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector
     // has committed or waits; the check below, a statement of its own, then sees it.
     if (!LockRow(s, impl_->pg, "snapshots", id)) return Status::OK();
     Query busy;
-    busy.sql = "SELECT COUNT(*) FROM volumes WHERE snapshot_id = " + busy.P(id) +
-               " AND deleted = 0 AND status = 'creating'";
+    busy.sql =
+        "SELECT COUNT(*) FROM volumes WHERE snapshot_id = " + busy.P(id) + " AND deleted = 0 AND status = 'creating'";
     if (ToInt(Select(s, busy).at(0)[0]) > 0) return Status::OK();  // a volume is being made from it
     Query q;
     q.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + q.P(NowIso()) + " WHERE id = " + q.P(id) +
@@ -218,16 +222,16 @@ Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string&
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     changed = false;
     Query r;
-    r.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.id = " +
-            r.P(id) + " AND s.status = " + r.P(expected);
+    r.sql = std::string("SELECT ") + kSnapshotColumns + " FROM snapshots s WHERE s.deleted = 0 AND s.id = " + r.P(id) +
+            " AND s.status = " + r.P(expected);
     if (impl_->pg) r.sql += " FOR UPDATE OF s";  // its project and size as they are when it goes
     auto rows = Select(s, r);
     if (rows.empty()) return Status::OK();
     Snapshot sn = ToSnapshot(rows[0]);
     const std::string now = NowIso();
     Query q;
-    q.sql = "UPDATE snapshots SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) + ", updated_at = " +
-            q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
+    q.sql = "UPDATE snapshots SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) +
+            ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
     changed = Exec(s, q) > 0;
     if (!changed) return Status::OK();
     Query m;
@@ -281,8 +285,8 @@ Result<Store::RevertStart> Store::StartRevert(const std::string& volume_id, cons
     // snapshot is the latest, in a statement of its own.
     const std::string now = NowIso();
     Query v;
-    v.sql = "UPDATE volumes SET status = 'reverting', updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " +
-            v.P(volume_id) + " AND status = 'available'";
+    v.sql = "UPDATE volumes SET status = 'reverting', updated_at = " + v.P(now) +
+            " WHERE deleted = 0 AND id = " + v.P(volume_id) + " AND status = 'available'";
     if (Exec(s, v) == 0) {
       out = RevertStart::kVolumeBusy;
       return Status::OK();
@@ -296,8 +300,8 @@ Result<Store::RevertStart> Store::StartRevert(const std::string& volume_id, cons
       return Aborted("");  // rolls the volume back
     }
     Query q;
-    q.sql = "UPDATE snapshots SET status = 'restoring', updated_at = " + q.P(now) + " WHERE deleted = 0 AND id = " +
-            q.P(snapshot_id) + " AND status = 'available'";
+    q.sql = "UPDATE snapshots SET status = 'restoring', updated_at = " + q.P(now) +
+            " WHERE deleted = 0 AND id = " + q.P(snapshot_id) + " AND status = 'available'";
     if (Exec(s, q) == 0) {
       out = RevertStart::kSnapshotBusy;
       return Aborted("");

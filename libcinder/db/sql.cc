@@ -14,14 +14,10 @@ std::optional<std::string> Column(const soci::row& r, std::size_t i) {
   switch (r.get_properties(i).get_data_type()) {
     case soci::dt_string:
     case soci::dt_xml:
-    case soci::dt_blob:
-      return r.get<std::string>(i);
-    case soci::dt_integer:
-      return std::to_string(r.get<int>(i));
-    case soci::dt_long_long:
-      return std::to_string(r.get<long long>(i));
-    case soci::dt_unsigned_long_long:
-      return std::to_string(r.get<unsigned long long>(i));
+    case soci::dt_blob: return r.get<std::string>(i);
+    case soci::dt_integer: return std::to_string(r.get<int>(i));
+    case soci::dt_long_long: return std::to_string(r.get<long long>(i));
+    case soci::dt_unsigned_long_long: return std::to_string(r.get<unsigned long long>(i));
     case soci::dt_double: {
       double d = r.get<double>(i);
       if (d == static_cast<double>(static_cast<long long>(d))) {
@@ -32,8 +28,8 @@ std::optional<std::string> Column(const soci::row& r, std::size_t i) {
     case soci::dt_date: {
       std::tm tm = r.get<std::tm>(i);
       char buf[96];
-      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+      std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                    tm.tm_hour, tm.tm_min, tm.tm_sec);
       return std::string(buf);
     }
   }
@@ -80,8 +76,7 @@ int64_t ToInt(const std::optional<std::string>& v) {
   return n ? *n : 0;
 }
 
-Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested,
-                            const std::map<std::string, std::string>& columns,
+Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested, const std::map<std::string, std::string>& columns,
                             const std::vector<std::string>& defaults) {
   std::vector<SortKey> keys = requested;
   if (keys.empty()) keys.push_back({defaults.front(), false});
@@ -141,8 +136,8 @@ void WriteMetadata(soci::session& s, const std::string& table, const std::string
   }
   for (const auto& [k, v] : metadata) {
     Query u;
-    u.sql = "INSERT INTO " + table + " (" + id_column + ", key, value, created_at) VALUES (" + u.P(id) + ", " +
-            u.P(k) + ", " + u.P(v) + ", " + u.P(now) + ") ON CONFLICT (" + id_column +
+    u.sql = "INSERT INTO " + table + " (" + id_column + ", key, value, created_at) VALUES (" + u.P(id) + ", " + u.P(k) +
+            ", " + u.P(v) + ", " + u.P(now) + ") ON CONFLICT (" + id_column +
             ", key) WHERE deleted = 0 DO UPDATE SET value = excluded.value, updated_at = excluded.created_at";
     Exec(s, u);
   }

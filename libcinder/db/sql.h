@@ -64,8 +64,7 @@ using SqlSort = std::vector<std::pair<std::string, bool>>;
 // Cinder's process_sort_params: the requested keys, then `defaults` not already requested, in
 // the first key's direction (`defaults` descending when nothing was requested); each key
 // mapped through `columns`. InvalidArgument names an unknown key.
-Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested,
-                            const std::map<std::string, std::string>& columns,
+Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested, const std::map<std::string, std::string>& columns,
                             const std::vector<std::string>& defaults);
 
 // Keyset paging after a marker: `marker_values` are the marker row's values of `sort`;

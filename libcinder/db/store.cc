@@ -36,11 +36,13 @@ const std::vector<Migration>& Migrations() {
        [](soci::session& s, bool pg) {
          Exec(s, std::string("CREATE TABLE volume_types (id VARCHAR(36) PRIMARY KEY, ") +
                      "name VARCHAR(255) NOT NULL, description VARCHAR(255), "
-                     "is_public INTEGER NOT NULL DEFAULT 1, " + kTimestamps + ")");
+                     "is_public INTEGER NOT NULL DEFAULT 1, " +
+                     kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX volume_types_name ON volume_types (name) WHERE deleted = 0");
          Exec(s, "CREATE TABLE volume_type_extra_specs (id " + Serial(pg) +
                      ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
-                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
          Exec(s, std::string("CREATE TABLE volumes (id VARCHAR(36) PRIMARY KEY, ") +
                      "user_id VARCHAR(255), project_id VARCHAR(255), host VARCHAR(255), "
                      "size INTEGER NOT NULL, availability_zone VARCHAR(255), "
@@ -56,18 +58,21 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE INDEX volumes_host_status ON volumes (host, status)");
          Exec(s, "CREATE TABLE volume_metadata (id " + Serial(pg) +
                      ", volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), "
-                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
-         Exec(s, "CREATE UNIQUE INDEX volume_metadata_key ON volume_metadata (volume_id, key) "
-                 "WHERE deleted = 0");
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_metadata_key ON volume_metadata (volume_id, key) "
+              "WHERE deleted = 0");
          Exec(s, "CREATE TABLE services (id " + Serial(pg) +
                      ", host VARCHAR(255) NOT NULL, \"binary\" VARCHAR(255) NOT NULL, "
                      "topic VARCHAR(255), availability_zone VARCHAR(255), "
                      "disabled INTEGER NOT NULL DEFAULT 0, disabled_reason VARCHAR(255), "
-                     "report_count INTEGER NOT NULL DEFAULT 0, " + kTimestamps + ")");
+                     "report_count INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
          Query q;
-         q.sql = "INSERT INTO volume_types (id, name, description, is_public, created_at) VALUES (" +
-                 q.P(NewUuid()) + ", " + q.P(Store::kDefaultVolumeType) + ", " +
-                 q.P("Default Volume Type") + ", 1, " + q.P(NowIso()) + ")";
+         q.sql = "INSERT INTO volume_types (id, name, description, is_public, created_at) VALUES (" + q.P(NewUuid()) +
+                 ", " + q.P(Store::kDefaultVolumeType) + ", " + q.P("Default Volume Type") + ", 1, " + q.P(NowIso()) +
+                 ")";
          Exec(s, q);
        }},
       {2,
@@ -75,8 +80,9 @@ const std::vector<Migration>& Migrations() {
          // What a service needs to be found and judged alive without a broker.
          Exec(s, "ALTER TABLE services ADD COLUMN endpoint VARCHAR(255)");
          Exec(s, "ALTER TABLE services ADD COLUMN rpc_current_version INTEGER NOT NULL DEFAULT 0");
-         Exec(s, "CREATE UNIQUE INDEX services_host_binary ON services (host, \"binary\") "
-                 "WHERE deleted = 0");
+         Exec(s,
+              "CREATE UNIQUE INDEX services_host_binary ON services (host, \"binary\") "
+              "WHERE deleted = 0");
        }},
       {3,
        [](soci::session& s, bool pg) {
@@ -86,12 +92,14 @@ const std::vector<Migration>& Migrations() {
                      "resource_type VARCHAR(255), resource_uuid VARCHAR(36), "
                      "event_id VARCHAR(255) NOT NULL, message_level VARCHAR(255) NOT NULL, "
                      "action_id VARCHAR(10), detail_id VARCHAR(10), "
-                     "expires_at VARCHAR(32) NOT NULL, " + kTimestamps + ")");
+                     "expires_at VARCHAR(32) NOT NULL, " +
+                     kTimestamps + ")");
          Exec(s, "CREATE INDEX messages_project ON messages (project_id, deleted, created_at, id)");
          Exec(s, "CREATE INDEX messages_expires ON messages (expires_at)");
          // One live value per extra-spec key, so that concurrent writers upsert.
-         Exec(s, "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
-                 "(volume_type_id, key) WHERE deleted = 0");
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
+              "(volume_type_id, key) WHERE deleted = 0");
          Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
          // QoS specs and their keys.
          Exec(s, std::string("CREATE TABLE qos_specs (id VARCHAR(36) PRIMARY KEY, name VARCHAR(255) NOT NULL, ") +
@@ -99,7 +107,8 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE UNIQUE INDEX qos_specs_name ON qos_specs (name) WHERE deleted = 0");
          Exec(s, "CREATE TABLE qos_specs_keys (id " + Serial(pg) +
                      ", qos_specs_id VARCHAR(36) NOT NULL REFERENCES qos_specs (id), "
-                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX qos_specs_keys_key ON qos_specs_keys (qos_specs_id, key) WHERE deleted = 0");
          // Volume transfers: the auth key is kept as salt + HMAC-SHA1, as Cinder keeps it.
          Exec(s, std::string("CREATE TABLE transfers (id VARCHAR(36) PRIMARY KEY, ") +
@@ -110,19 +119,23 @@ const std::vector<Migration>& Migrations() {
                      kTimestamps + ")");
          Exec(s, "CREATE INDEX transfers_volume ON transfers (volume_id, deleted)");
          // A project's own default type (the default-types API, 3.62).
-         Exec(s, "CREATE TABLE default_volume_types (project_id VARCHAR(255) PRIMARY KEY, "
-                 "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
-                 "created_at VARCHAR(32) NOT NULL)");
+         Exec(s,
+              "CREATE TABLE default_volume_types (project_id VARCHAR(255) PRIMARY KEY, "
+              "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+              "created_at VARCHAR(32) NOT NULL)");
          // Which projects may use a private type (os-volume-type-access).
          Exec(s, "CREATE TABLE volume_type_projects (id " + Serial(pg) +
                      ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
-                     "project_id VARCHAR(255) NOT NULL, " + kTimestamps + ")");
-         Exec(s, "CREATE UNIQUE INDEX volume_type_projects_key ON volume_type_projects "
-                 "(volume_type_id, project_id) WHERE deleted = 0");
+                     "project_id VARCHAR(255) NOT NULL, " +
+                     kTimestamps + ")");
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_type_projects_key ON volume_type_projects "
+              "(volume_type_id, project_id) WHERE deleted = 0");
          // What each pool last reported; claims lock its row (generation).
-         Exec(s, "CREATE TABLE pools (host VARCHAR(255) PRIMARY KEY, backend_host VARCHAR(255) NOT NULL, "
-                 "capabilities TEXT NOT NULL, allocated_at_report DOUBLE PRECISION NOT NULL DEFAULT 0, "
-                 "generation INTEGER NOT NULL DEFAULT 0, reported_at VARCHAR(32) NOT NULL)");
+         Exec(s,
+              "CREATE TABLE pools (host VARCHAR(255) PRIMARY KEY, backend_host VARCHAR(255) NOT NULL, "
+              "capabilities TEXT NOT NULL, allocated_at_report DOUBLE PRECISION NOT NULL DEFAULT 0, "
+              "generation INTEGER NOT NULL DEFAULT 0, reported_at VARCHAR(32) NOT NULL)");
        }},
       {4,
        [](soci::session& s, bool pg) {
@@ -131,26 +144,31 @@ const std::vector<Migration>& Migrations() {
                      "volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), user_id VARCHAR(255), "
                      "project_id VARCHAR(255), status VARCHAR(255) NOT NULL, progress VARCHAR(255), "
                      "volume_size INTEGER NOT NULL, display_name VARCHAR(255), display_description VARCHAR(255), "
-                     "volume_type_id VARCHAR(36), use_quota INTEGER NOT NULL DEFAULT 1, " + kTimestamps + ")");
+                     "volume_type_id VARCHAR(36), use_quota INTEGER NOT NULL DEFAULT 1, " +
+                     kTimestamps + ")");
          Exec(s, "CREATE INDEX snapshots_volume ON snapshots (volume_id, deleted)");
          Exec(s, "CREATE INDEX snapshots_project ON snapshots (project_id, deleted)");
          Exec(s, "CREATE TABLE snapshot_metadata (id " + Serial(pg) +
                      ", snapshot_id VARCHAR(36) NOT NULL REFERENCES snapshots (id), "
-                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " + kTimestamps + ")");
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX snapshot_metadata_key ON snapshot_metadata (snapshot_id, key) WHERE deleted = 0");
          // Quotas: projects' limits, classes' limits (the class "default"), usage and
          // reservations, as Cinder's tables.
          Exec(s, "CREATE TABLE quotas (id " + Serial(pg) +
                      ", project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
-                     "hard_limit INTEGER, " + kTimestamps + ")");
+                     "hard_limit INTEGER, " +
+                     kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX quotas_key ON quotas (project_id, resource) WHERE deleted = 0");
          Exec(s, "CREATE TABLE quota_classes (id " + Serial(pg) +
                      ", class_name VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
-                     "hard_limit INTEGER, " + kTimestamps + ")");
+                     "hard_limit INTEGER, " +
+                     kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX quota_classes_key ON quota_classes (class_name, resource) WHERE deleted = 0");
          Exec(s, "CREATE TABLE quota_usages (id " + Serial(pg) +
                      ", project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
-                     "in_use INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, " + kTimestamps + ")");
+                     "in_use INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX quota_usages_key ON quota_usages (project_id, resource) WHERE deleted = 0");
          Exec(s, std::string("CREATE TABLE reservations (id VARCHAR(36) PRIMARY KEY, ") +
                      "usage_id INTEGER NOT NULL REFERENCES quota_usages (id), project_id VARCHAR(255) NOT NULL, "
@@ -160,9 +178,11 @@ const std::vector<Migration>& Migrations() {
          // What the volumes of an earlier schema already use.
          const std::string usage =
              "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) SELECT ";
-         const std::string live = " FROM volumes v WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id";
-         const std::string typed = " FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id "
-                                   "WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id, t.name";
+         const std::string live =
+             " FROM volumes v WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id";
+         const std::string typed =
+             " FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id "
+             "WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id, t.name";
          Exec(s, usage + "v.project_id, 'volumes', COUNT(*), 0, MIN(v.created_at)" + live);
          Exec(s, usage + "v.project_id, 'gigabytes', SUM(v.size), 0, MIN(v.created_at)" + live);
          Exec(s, usage + "v.project_id, 'volumes_' || t.name, COUNT(*), 0, MIN(v.created_at)" + typed);
@@ -173,13 +193,15 @@ const std::vector<Migration>& Migrations() {
          // What each pool holds, kept by triggers on volumes: a claim and a capacity report
          // read one row per pool instead of summing every volume placed there. A volume counts
          // on its host while live (deleted = 0, host set); "settled" ones are not creating.
-         Exec(s, "CREATE TABLE pool_usage (host VARCHAR(255) PRIMARY KEY, "
-                 "volumes INTEGER NOT NULL DEFAULT 0, gigabytes BIGINT NOT NULL DEFAULT 0, "
-                 "settled_volumes INTEGER NOT NULL DEFAULT 0, settled_gigabytes BIGINT NOT NULL DEFAULT 0)");
-         Exec(s, "INSERT INTO pool_usage (host, volumes, gigabytes, settled_volumes, settled_gigabytes) "
-                 "SELECT host, COUNT(*), SUM(size), SUM(CASE WHEN status <> 'creating' THEN 1 ELSE 0 END), "
-                 "SUM(CASE WHEN status <> 'creating' THEN size ELSE 0 END) FROM volumes "
-                 "WHERE deleted = 0 AND host IS NOT NULL AND host <> '' GROUP BY host");
+         Exec(s,
+              "CREATE TABLE pool_usage (host VARCHAR(255) PRIMARY KEY, "
+              "volumes INTEGER NOT NULL DEFAULT 0, gigabytes BIGINT NOT NULL DEFAULT 0, "
+              "settled_volumes INTEGER NOT NULL DEFAULT 0, settled_gigabytes BIGINT NOT NULL DEFAULT 0)");
+         Exec(s,
+              "INSERT INTO pool_usage (host, volumes, gigabytes, settled_volumes, settled_gigabytes) "
+              "SELECT host, COUNT(*), SUM(size), SUM(CASE WHEN status <> 'creating' THEN 1 ELSE 0 END), "
+              "SUM(CASE WHEN status <> 'creating' THEN size ELSE 0 END) FROM volumes "
+              "WHERE deleted = 0 AND host IS NOT NULL AND host <> '' GROUP BY host");
          // The sweeps look for volumes in transient statuses (creating, deleting, ...), a few
          // among all: found by status rather than by reading every volume.
          Exec(s, "CREATE INDEX volumes_status ON volumes (status, host) WHERE deleted = 0");
@@ -191,30 +213,38 @@ const std::vector<Migration>& Migrations() {
            return "CASE WHEN " + r + ".status <> 'creating' THEN " + value + " ELSE 0 END";
          };
          // What an update must change for the sums to move.
-         const std::string relevant = std::string(pg ? "OLD.host IS DISTINCT FROM NEW.host" : "OLD.host IS NOT NEW.host") +
-                                      " OR OLD.size <> NEW.size OR OLD.deleted <> NEW.deleted OR "
-                                      "(OLD.status = 'creating') <> (NEW.status = 'creating')";
+         const std::string relevant =
+             std::string(pg ? "OLD.host IS DISTINCT FROM NEW.host" : "OLD.host IS NOT NEW.host") +
+             " OR OLD.size <> NEW.size OR OLD.deleted <> NEW.deleted OR "
+             "(OLD.status = 'creating') <> (NEW.status = 'creating')";
          if (pg) {
            const std::string sub =
                "UPDATE pool_usage SET volumes = volumes - 1, gigabytes = gigabytes - OLD.size, "
-               "settled_volumes = settled_volumes - " + settled("OLD", "1") +
-               ", settled_gigabytes = settled_gigabytes - " + settled("OLD", "OLD.size") + " WHERE host = OLD.host;";
+               "settled_volumes = settled_volumes - " +
+               settled("OLD", "1") + ", settled_gigabytes = settled_gigabytes - " + settled("OLD", "OLD.size") +
+               " WHERE host = OLD.host;";
            const std::string add =
                "INSERT INTO pool_usage AS u (host, volumes, gigabytes, settled_volumes, settled_gigabytes) VALUES "
-               "(NEW.host, 1, NEW.size, " + settled("NEW", "1") + ", " + settled("NEW", "NEW.size") +
+               "(NEW.host, 1, NEW.size, " +
+               settled("NEW", "1") + ", " + settled("NEW", "NEW.size") +
                ") ON CONFLICT (host) DO UPDATE SET volumes = u.volumes + 1, gigabytes = u.gigabytes + NEW.size, "
-               "settled_volumes = u.settled_volumes + " + settled("NEW", "1") +
-               ", settled_gigabytes = u.settled_gigabytes + " + settled("NEW", "NEW.size") + ";";
-           Exec(s, "CREATE FUNCTION volumes_pool_usage() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
-                   "IF TG_OP <> 'INSERT' AND " + counts("OLD") + " THEN " + sub + " END IF; "
-                   "IF TG_OP <> 'DELETE' AND " + counts("NEW") + " THEN " + add + " END IF; "
-                   "RETURN NULL; END $body$");
+               "settled_volumes = u.settled_volumes + " +
+               settled("NEW", "1") + ", settled_gigabytes = u.settled_gigabytes + " + settled("NEW", "NEW.size") + ";";
+           Exec(s,
+                "CREATE FUNCTION volumes_pool_usage() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+                "IF TG_OP <> 'INSERT' AND " +
+                    counts("OLD") + " THEN " + sub +
+                    " END IF; "
+                    "IF TG_OP <> 'DELETE' AND " +
+                    counts("NEW") + " THEN " + add +
+                    " END IF; "
+                    "RETURN NULL; END $body$");
            Exec(s, "CREATE TRIGGER volumes_pool_usage_insert AFTER INSERT ON volumes FOR EACH ROW WHEN " +
-                   counts("NEW") + " EXECUTE FUNCTION volumes_pool_usage()");
+                       counts("NEW") + " EXECUTE FUNCTION volumes_pool_usage()");
            Exec(s, "CREATE TRIGGER volumes_pool_usage_delete AFTER DELETE ON volumes FOR EACH ROW WHEN " +
-                   counts("OLD") + " EXECUTE FUNCTION volumes_pool_usage()");
+                       counts("OLD") + " EXECUTE FUNCTION volumes_pool_usage()");
            Exec(s, "CREATE TRIGGER volumes_pool_usage_update AFTER UPDATE ON volumes FOR EACH ROW WHEN (" + relevant +
-                   ") EXECUTE FUNCTION volumes_pool_usage()");
+                       ") EXECUTE FUNCTION volumes_pool_usage()");
          } else {
            auto sub = [&](const std::string& r) {
              return "UPDATE pool_usage SET volumes = volumes - 1, gigabytes = gigabytes - " + r +
@@ -230,11 +260,11 @@ const std::vector<Migration>& Migrations() {
                     ".host AND " + counts(r) + ";";
            };
            Exec(s, "CREATE TRIGGER volumes_pool_usage_insert AFTER INSERT ON volumes WHEN " + counts("NEW") +
-                   " BEGIN " + add("NEW") + " END");
+                       " BEGIN " + add("NEW") + " END");
            Exec(s, "CREATE TRIGGER volumes_pool_usage_delete AFTER DELETE ON volumes WHEN " + counts("OLD") +
-                   " BEGIN " + sub("OLD") + " END");
+                       " BEGIN " + sub("OLD") + " END");
            Exec(s, "CREATE TRIGGER volumes_pool_usage_update AFTER UPDATE ON volumes WHEN " + relevant + " BEGIN " +
-                   sub("OLD") + " " + add("NEW") + " END");
+                       sub("OLD") + " " + add("NEW") + " END");
          }
        }},
   };
@@ -250,8 +280,7 @@ const char kVolumeColumns[] =
     "v.created_at, v.updated_at, "
     "CASE WHEN EXISTS (SELECT 1 FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0) THEN 1 "
     "ELSE 0 END";
-const char kVolumeFrom[] =
-    " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
+const char kVolumeFrom[] = " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
 
 // Volumes read by a SELECT of kVolumeColumns, and whether each has metadata rows.
 struct VolumeRows {
@@ -262,19 +291,17 @@ struct VolumeRows {
 // Runs a SELECT of kVolumeColumns and reads each row into a Volume with typed fields
 // (cheaper than SOCI's dynamic rows). Used for PostgreSQL.
 VolumeRows FetchVolumesSoci(soci::session& s, const Query& q) {
-  std::string id, name, desc, status, attach, mig, az, host, project, user, type_id, type_name, snap,
-      src, created, updated;
+  std::string id, name, desc, status, attach, mig, az, host, project, user, type_id, type_name, snap, src, created,
+      updated;
   long long size = 0, bootable = 0, multiattach = 0, metadata_rows = 0;
-  soci::indicator i_name, i_desc, i_attach, i_mig, i_az, i_host, i_project, i_user, i_type_id,
-      i_type_name, i_snap, i_src, i_updated;
+  soci::indicator i_name, i_desc, i_attach, i_mig, i_az, i_host, i_project, i_user, i_type_id, i_type_name, i_snap,
+      i_src, i_updated;
   soci::details::prepare_temp_type p = (s.prepare << q.sql);
-  p, soci::into(id), soci::into(name, i_name), soci::into(desc, i_desc), soci::into(size),
-      soci::into(status), soci::into(attach, i_attach), soci::into(mig, i_mig),
-      soci::into(az, i_az), soci::into(host, i_host), soci::into(project, i_project),
-      soci::into(user, i_user), soci::into(type_id, i_type_id), soci::into(type_name, i_type_name),
-      soci::into(snap, i_snap), soci::into(src, i_src), soci::into(bootable),
-      soci::into(multiattach), soci::into(created), soci::into(updated, i_updated),
-      soci::into(metadata_rows);
+  p, soci::into(id), soci::into(name, i_name), soci::into(desc, i_desc), soci::into(size), soci::into(status),
+      soci::into(attach, i_attach), soci::into(mig, i_mig), soci::into(az, i_az), soci::into(host, i_host),
+      soci::into(project, i_project), soci::into(user, i_user), soci::into(type_id, i_type_id),
+      soci::into(type_name, i_type_name), soci::into(snap, i_snap), soci::into(src, i_src), soci::into(bootable),
+      soci::into(multiattach), soci::into(created), soci::into(updated, i_updated), soci::into(metadata_rows);
   BindAll(p, q);
   soci::statement st(p);
   st.execute(false);
@@ -312,7 +339,6 @@ VolumeRows FetchVolumesSoci(soci::session& s, const Query& q) {
   }
   return out;
 }
-
 
 VolumeRows FetchVolumesSqlite(db::SqliteStatements& cache, soci::session& s, const Query& q) {
   VolumeRows out;
@@ -390,8 +416,7 @@ namespace {
 std::string PercentDecode(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16));
       i += 2;
@@ -502,8 +527,9 @@ Result<int> Store::SchemaVersion() {
   return impl_->Run<int>([&](soci::session& s) -> Result<int> {
     Query exists;
     if (impl_->pg) {
-      exists.sql = "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'migrate_version'"
-                   " AND table_schema = current_schema()";
+      exists.sql =
+          "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'migrate_version'"
+          " AND table_schema = current_schema()";
     } else {
       exists.sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'migrate_version'";
     }
@@ -541,7 +567,6 @@ Status Store::CheckSchema() {
   return Status::OK();
 }
 
-
 Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaReservation* over) {
   return impl_->Tx([&](soci::session& s) -> Status {
     // A snapshot or volume it is made from must still be usable; touching its row serialises
@@ -556,8 +581,10 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
     }
     if (v.source_volid) {
       Query t;
-      t.sql = "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'in-use') "
-              "AND id = " + t.P(*v.source_volid);
+      t.sql =
+          "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'in-use') "
+          "AND id = " +
+          t.P(*v.source_volid);
       if (Exec(s, t) == 0) {
         return FailedPrecondition(
             "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
@@ -565,24 +592,22 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
     }
     Query q;
     auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : "NULL"; };
-    q.sql = "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
-            "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
-            "source_volid, bootable, multiattach, created_at) VALUES (" +
-            q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
-            q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) +
-            ", " + q.P(v.attach_status) + ", " +
-            opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
-            opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) +
-            ", " + opt(v.volume_type_id.empty() ? std::nullopt
-                                                 : std::optional<std::string>(v.volume_type_id)) +
-            ", " + opt(v.snapshot_id) + ", " + opt(v.source_volid) + ", " +
-            (v.bootable ? "1" : "0") + ", " + (v.multiattach ? "1" : "0") + ", " +
-            q.P(v.created_at) + ")";
+    q.sql =
+        "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
+        "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
+        "source_volid, bootable, multiattach, created_at) VALUES (" +
+        q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
+        q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
+        q.P(v.attach_status) + ", " + opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
+        opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
+        opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
+        opt(v.snapshot_id) + ", " + opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
+        (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ")";
     Exec(s, q);
     for (const auto& [k, val] : v.metadata) {
       Query m;
-      m.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" +
-              m.P(v.id) + ", " + m.P(k) + ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
+      m.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" + m.P(v.id) + ", " + m.P(k) +
+              ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
       Exec(s, m);
     }
     if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
@@ -634,8 +659,7 @@ void AddScope(Query* q, const ProjectScope& scope) {
 Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope) {
   return impl_->Run<Volume>([&](soci::session& s) -> Result<Volume> {
     Query q;
-    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0 AND v.id = " +
-            q.P(id);
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0 AND v.id = " + q.P(id);
     AddScope(&q, scope);
     std::vector<Volume> vols = impl_->FetchVolumes(s, q);
     if (vols.empty()) return NotFound("Volume " + id + " could not be found.");
@@ -643,8 +667,7 @@ Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope
   });
 }
 
-Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectScope& scope,
-                                      int64_t max_limit) {
+Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectScope& scope, int64_t max_limit) {
   // API keys to SQL expressions; created_at and id follow as tie-breakers.
   CINDER_ASSIGN_OR_RETURN(SqlSort sort, ResolveSort(lq.sort, SortColumns(), {"created_at", "id"}));
   int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
@@ -657,8 +680,10 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
     if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
     if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
     for (const auto& [k, val] : lq.metadata) {
-      q.sql += " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
-               "m.deleted = 0 AND m.key = " + q.P(k) + " AND m.value = " + q.P(val) + ")";
+      q.sql +=
+          " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
+          "m.deleted = 0 AND m.key = " +
+          q.P(k) + " AND m.value = " + q.P(val) + ")";
     }
     VolumeList out;
     if (lq.with_count) {
@@ -688,8 +713,7 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
 }
 
 Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
-                                    const std::string& new_status,
-                                    const std::vector<FieldUpdate>& fields,
+                                    const std::string& new_status, const std::vector<FieldUpdate>& fields,
                                     const std::optional<std::string>& expected_host) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
@@ -742,8 +766,10 @@ Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::stri
                                           const std::optional<std::string>& expected_host) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
-    q.sql = "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = NULL, "
-            "updated_at = " + q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id) + " AND status = " + q.P(from);
+    q.sql =
+        "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = NULL, "
+        "updated_at = " +
+        q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id) + " AND status = " + q.P(from);
     if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
     return Exec(s, q) > 0;
   });
@@ -775,7 +801,8 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     // Not while a clone of it, or a volume from one of its snapshots, is being made.
     if (!none("SELECT COUNT(*) FROM volumes WHERE source_volid = $V AND deleted = 0 AND status = 'creating'", id) ||
         !none("SELECT COUNT(*) FROM snapshots sn JOIN volumes cv ON cv.snapshot_id = sn.id WHERE sn.volume_id = $V "
-              "AND sn.deleted = 0 AND cv.deleted = 0 AND cv.status = 'creating'", id)) {
+              "AND sn.deleted = 0 AND cv.deleted = 0 AND cv.status = 'creating'",
+              id)) {
       return Status::OK();
     }
     if (!cascade && !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0", id)) {
@@ -785,12 +812,14 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     // another project owns after a transfer without them.
     if (cascade && !any_snapshot_status &&
         !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0 AND status NOT IN "
-              "('available', 'error')", id)) {
+              "('available', 'error')",
+              id)) {
       return Status::OK();
     }
     if (cascade && !other_projects_snapshots &&
         !none("SELECT COUNT(*) FROM snapshots sn JOIN volumes v ON v.id = sn.volume_id WHERE sn.volume_id = $V AND "
-              "sn.deleted = 0 AND sn.project_id <> v.project_id", id)) {
+              "sn.deleted = 0 AND sn.project_id <> v.project_id",
+              id)) {
       return Status::OK();
     }
     const std::string now = NowIso();
@@ -801,8 +830,8 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     changed = Exec(s, q) > 0;
     if (changed && cascade) {
       Query c;
-      c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) + " WHERE deleted = 0 AND volume_id = " +
-              c.P(id);
+      c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) +
+              " WHERE deleted = 0 AND volume_id = " + c.P(id);
       Exec(s, c);
     }
     return Status::OK();
@@ -816,8 +845,10 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     std::string now = NowIso();
     Query r;
-    r.sql = "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
-            "WHERE v.id = " + r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
+    r.sql =
+        "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
+        "WHERE v.id = " +
+        r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
     auto rows = Select(s, r);
     if (rows.empty()) {
       changed = false;
@@ -825,13 +856,12 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
     }
     Query q;
     q.sql = "UPDATE volumes SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) +
-            ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
-            " AND deleted = 0 AND status = " + q.P(expected);
+            ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
     changed = Exec(s, q) > 0;
     if (changed) {
       Query m;
-      m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) +
-              " WHERE volume_id = " + m.P(id) + " AND deleted = 0";
+      m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE volume_id = " + m.P(id) +
+              " AND deleted = 0";
       Exec(s, m);
       AddQuotaInUse(s, impl_->pg, rows[0][0].value_or(""),
                     VolumeQuotaDeltas(LockedTypeName(s, impl_->pg, rows[0][2].value_or("")), ToInt(rows[0][1]), -1));
@@ -850,10 +880,8 @@ Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefi
     // SQLite is told, as statistics from ANALYZE may count the statuses' rows as equal.
     std::string from = kVolumeFrom;
     if (!impl_->pg) from.replace(from.find(" v ") + 2, 0, " INDEXED BY volumes_status");
-    q.sql = std::string("SELECT ") + kVolumeColumns + from +
-            " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
-            " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " +
-            q.P(host_prefix);
+    q.sql = std::string("SELECT ") + kVolumeColumns + from + " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
+            " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " + q.P(host_prefix);
     return impl_->FetchVolumes(s, q);
   });
 }
@@ -868,8 +896,9 @@ Result<Store::VolumeSummary> Store::SummarizeVolumes(const ProjectScope& scope) 
     out.count = ToInt(rows.at(0)[0]);
     out.size = ToInt(rows.at(0)[1]);
     Query m;
-    m.sql = "SELECT DISTINCT m.key, m.value FROM volume_metadata m JOIN volumes v ON v.id = m.volume_id "
-            "WHERE m.deleted = 0 AND v.deleted = 0";
+    m.sql =
+        "SELECT DISTINCT m.key, m.value FROM volume_metadata m JOIN volumes v ON v.id = m.volume_id "
+        "WHERE m.deleted = 0 AND v.deleted = 0";
     AddScope(&m, scope);
     m.sql += " ORDER BY m.key, m.value";
     for (const auto& r : Select(s, m)) out.metadata[r[0].value_or("")].push_back(r[1].value_or(""));
@@ -911,18 +940,18 @@ Status Store::RegisterService(const ServiceInfo& svc) {
   return impl_->Tx([&](soci::session& s) -> Status {
     std::string now = NowIso();
     Query u;
-    u.sql = "UPDATE services SET topic = " + u.P(svc.topic) + ", availability_zone = " +
-            u.P(svc.availability_zone) + ", endpoint = " + u.P(svc.endpoint) +
-            ", rpc_current_version = " + u.P(std::to_string(svc.rpc_version)) + ", updated_at = " +
-            u.P(now) + ", report_count = report_count + 1 WHERE deleted = 0 AND host = " +
-            u.P(svc.host) + " AND \"binary\" = " + u.P(svc.binary);
+    u.sql = "UPDATE services SET topic = " + u.P(svc.topic) + ", availability_zone = " + u.P(svc.availability_zone) +
+            ", endpoint = " + u.P(svc.endpoint) + ", rpc_current_version = " + u.P(std::to_string(svc.rpc_version)) +
+            ", updated_at = " + u.P(now) +
+            ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + u.P(svc.host) +
+            " AND \"binary\" = " + u.P(svc.binary);
     if (Exec(s, u) == 0) {
       Query i;
-      i.sql = "INSERT INTO services (host, \"binary\", topic, availability_zone, endpoint, "
-              "rpc_current_version, created_at, updated_at) VALUES (" +
-              i.P(svc.host) + ", " + i.P(svc.binary) + ", " + i.P(svc.topic) + ", " +
-              i.P(svc.availability_zone) + ", " + i.P(svc.endpoint) + ", " +
-              i.P(std::to_string(svc.rpc_version)) + ", " + i.P(now) + ", " + i.P(now) + ")";
+      i.sql =
+          "INSERT INTO services (host, \"binary\", topic, availability_zone, endpoint, "
+          "rpc_current_version, created_at, updated_at) VALUES (" +
+          i.P(svc.host) + ", " + i.P(svc.binary) + ", " + i.P(svc.topic) + ", " + i.P(svc.availability_zone) + ", " +
+          i.P(svc.endpoint) + ", " + i.P(std::to_string(svc.rpc_version)) + ", " + i.P(now) + ", " + i.P(now) + ")";
       Exec(s, i);
     }
     return Status::OK();
@@ -943,8 +972,9 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
                                                      const std::optional<std::string>& binary) {
   return impl_->Run<std::vector<ServiceInfo>>([&](soci::session& s) -> Result<std::vector<ServiceInfo>> {
     Query q;
-    q.sql = "SELECT host, \"binary\", topic, availability_zone, disabled, disabled_reason, endpoint, "
-            "rpc_current_version, created_at, updated_at FROM services WHERE deleted = 0";
+    q.sql =
+        "SELECT host, \"binary\", topic, availability_zone, disabled, disabled_reason, endpoint, "
+        "rpc_current_version, created_at, updated_at FROM services WHERE deleted = 0";
     if (host) {
       // As Cinder: the host itself, or a backend or pool of it (host@backend, host#pool).
       std::string n = std::to_string(host->size() + 1);
@@ -972,8 +1002,8 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
   });
 }
 
-Result<bool> Store::SetServiceDisabled(const std::string& host, const std::string& binary,
-                                       bool disabled, const std::optional<std::string>& reason) {
+Result<bool> Store::SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
+                                       const std::optional<std::string>& reason) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
     q.sql = std::string("UPDATE services SET disabled = ") + (disabled ? "1" : "0");

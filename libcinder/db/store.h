@@ -102,8 +102,7 @@ class Store {
   Status CreateVolumeType(const VolumeType& t);
   // Changes what is given; NotFound / AlreadyExists (name taken).
   Status UpdateVolumeType(const std::string& id, const std::optional<std::string>& name,
-                          const std::optional<std::string>& description,
-                          const std::optional<bool>& is_public);
+                          const std::optional<std::string>& description, const std::optional<bool>& is_public);
   // FailedPrecondition while live volumes use it; NotFound.
   Status DeleteVolumeType(const std::string& id);
   // Merges `specs` into the type's extra specs; NotFound for an unknown type.
@@ -129,14 +128,12 @@ class Store {
   Status InsertVolume(const Volume& v, const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
   Result<Volume> GetVolume(const std::string& id, const ProjectScope& scope);
   // Applies filters, sort and paging; `max_limit` caps the page.
-  Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope,
-                                 int64_t max_limit);
+  Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope, int64_t max_limit);
   // Sets status (and `fields`) iff the volume exists, its status is one of `expected` (any
   // status when `expected` is empty) and, when given, it is on `expected_host`. Returns
   // whether the row changed.
   Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
-                               const std::string& new_status,
-                               const std::vector<FieldUpdate>& fields = {},
+                               const std::string& new_status, const std::vector<FieldUpdate>& fields = {},
                                const std::optional<std::string>& expected_host = std::nullopt);
   // Changes `fields` (and replaces the metadata when given) in one transaction, without
   // touching status; returns whether the volume exists.
@@ -162,8 +159,7 @@ class Store {
   // quota usage, in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
-  Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix,
-                                              const std::vector<std::string>& statuses);
+  Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix, const std::vector<std::string>& statuses);
 
   // Live volumes of `scope`: how many, their total size, and every metadata key with its
   // distinct values (GET /volumes/summary).
@@ -184,7 +180,8 @@ class Store {
   // Live snapshots of a volume, newest first.
   Result<std::vector<Snapshot>> SnapshotsOfVolume(const std::string& volume_id);
   // Live snapshots in `statuses` of the volumes whose host starts with `host_prefix`.
-  Result<std::vector<Snapshot>> SnapshotsOnHost(const std::string& host_prefix, const std::vector<std::string>& statuses);
+  Result<std::vector<Snapshot>> SnapshotsOnHost(const std::string& host_prefix,
+                                                const std::vector<std::string>& statuses);
   Result<bool> CasSnapshotStatus(const std::string& id, const std::vector<std::string>& expected,
                                  const std::string& new_status, const std::vector<FieldUpdate>& fields = {});
   // "deleting" iff in `expected` (any when empty) and no volume is being created from it.
@@ -242,7 +239,7 @@ class Store {
   Status CreateTransfer(const Transfer& t, const std::string& salt, const std::string& crypt_hash);
   // The transfer with its salt and hash; `scope` limits it to the source project.
   Result<std::pair<Transfer, std::pair<std::string, std::string>>> GetTransfer(const std::string& id,
-                                                                              const ProjectScope& scope);
+                                                                               const ProjectScope& scope);
   Result<std::vector<Transfer>> ListTransfers(const ProjectScope& scope);
   Status DeleteTransfer(const std::string& id, const ProjectScope& scope);
   // Also moves the volume's quota usage (and its snapshots', unless the transfer leaves them)
@@ -272,8 +269,7 @@ class Store {
   Status InsertMessage(const Message& m);
   Result<Message> GetMessage(const std::string& id, const ProjectScope& scope);
   // InvalidArgument for a bad sort key; NotFound for a marker that is not a visible message.
-  Result<MessageList> ListMessages(const MessageListQuery& q, const ProjectScope& scope,
-                                   int64_t max_limit);
+  Result<MessageList> ListMessages(const MessageListQuery& q, const ProjectScope& scope, int64_t max_limit);
   // Soft-deletes; returns false when no such message is visible.
   Result<bool> DeleteMessage(const std::string& id, const ProjectScope& scope);
   // Removes messages whose expires_at is before `now_iso`; returns how many.

@@ -22,7 +22,6 @@ namespace db {
 
 namespace sq = ::sqlite_api;
 
-
 // Prepared SQLite statements, kept per connection and keyed by their SQL text. The list
 // path reads straight from SQLite: no SOCI conversions and no re-parsing of its SQL.
 class SqliteStatements {
@@ -45,8 +44,7 @@ class SqliteStatements {
       std::string name = ":p" + std::to_string(i);
       int idx = sq::sqlite3_bind_parameter_index(stmt, name.c_str());
       if (idx == 0) idx = static_cast<int>(i) + 1;  // positional (?) parameters
-      sq::sqlite3_bind_text(stmt, idx, q.params[i].data(), static_cast<int>(q.params[i].size()),
-                            SQLITE_STATIC);
+      sq::sqlite3_bind_text(stmt, idx, q.params[i].data(), static_cast<int>(q.params[i].size()), SQLITE_STATIC);
     }
     while (true) {
       int rc = sq::sqlite3_step(stmt);
@@ -182,8 +180,9 @@ struct Store::Impl {
         // PostgreSQL chose this transaction to break a deadlock (40P01) or a serialization
         // conflict (40001): it was rolled back whole, so it runs again.
         const std::string what = e.what();
-        if (pg && attempt < 4 && (what.find("deadlock detected") != std::string::npos ||
-                                  what.find("could not serialize") != std::string::npos)) {
+        if (pg && attempt < 4 &&
+            (what.find("deadlock detected") != std::string::npos ||
+             what.find("could not serialize") != std::string::npos)) {
           continue;
         }
         return Internal(std::string("database error: ") + e.what());

@@ -35,8 +35,8 @@ Status Store::CreateTransfer(const Transfer& t, const std::string& salt, const s
   return impl_->Tx([&](soci::session& s) -> Status {
     const std::string now = NowIso();
     Query v;
-    v.sql = "UPDATE volumes SET status = 'awaiting-transfer', updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " +
-            v.P(t.volume_id) + " AND status = 'available'";
+    v.sql = "UPDATE volumes SET status = 'awaiting-transfer', updated_at = " + v.P(now) +
+            " WHERE deleted = 0 AND id = " + v.P(t.volume_id) + " AND status = 'available'";
     if (Exec(s, v) == 0) return FailedPrecondition("Invalid volume: status must be available");
     Query q;
     q.sql = std::string("INSERT INTO transfers (id, volume_id, display_name, salt, crypt_hash, no_snapshots, ") +
@@ -49,7 +49,7 @@ Status Store::CreateTransfer(const Transfer& t, const std::string& salt, const s
 }
 
 Result<std::pair<Transfer, std::pair<std::string, std::string>>> Store::GetTransfer(const std::string& id,
-                                                                                   const ProjectScope& scope) {
+                                                                                    const ProjectScope& scope) {
   using Out = std::pair<Transfer, std::pair<std::string, std::string>>;
   return impl_->Run<Out>([&](soci::session& s) -> Result<Out> {
     Query q;
@@ -85,8 +85,8 @@ Status Store::DeleteTransfer(const std::string& id, const ProjectScope& scope) {
     d.sql = "UPDATE transfers SET deleted = 1, deleted_at = " + d.P(now) + " WHERE deleted = 0 AND id = " + d.P(id);
     Exec(s, d);
     Query v;
-    v.sql = "UPDATE volumes SET status = 'available', updated_at = " + v.P(now) + " WHERE deleted = 0 AND id = " +
-            v.P(rows[0][0].value_or("")) + " AND status = 'awaiting-transfer'";
+    v.sql = "UPDATE volumes SET status = 'available', updated_at = " + v.P(now) +
+            " WHERE deleted = 0 AND id = " + v.P(rows[0][0].value_or("")) + " AND status = 'awaiting-transfer'";
     Exec(s, v);
     return Status::OK();
   });
@@ -97,8 +97,10 @@ Status Store::AcceptTransfer(const std::string& id, const std::string& project, 
                              const std::vector<std::string>& snapshot_ids) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query t;
-    t.sql = "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, v.volume_type_id FROM transfers t JOIN "
-            "volumes v ON v.id = t.volume_id WHERE t.deleted = 0 AND t.id = " + t.P(id);
+    t.sql =
+        "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, v.volume_type_id FROM transfers t JOIN "
+        "volumes v ON v.id = t.volume_id WHERE t.deleted = 0 AND t.id = " +
+        t.P(id);
     auto rows = Select(s, t);
     if (rows.empty()) return NoSuchTransfer(id);  // accepted or deleted meanwhile
     const std::string volume_id = rows[0][0].value_or("");
@@ -110,8 +112,10 @@ Status Store::AcceptTransfer(const std::string& id, const std::string& project, 
     QuotaDeltas donor_deltas = VolumeQuotaDeltas(type_name, ToInt(rows[0][3]), -1);
     if (with_snapshots) {
       Query sn;
-      sn.sql = "SELECT s.id, s.volume_size, s.volume_type_id FROM snapshots s WHERE s.deleted = 0 AND s.use_quota = 1 "
-               "AND s.volume_id = " + sn.P(volume_id);
+      sn.sql =
+          "SELECT s.id, s.volume_size, s.volume_type_id FROM snapshots s WHERE s.deleted = 0 AND s.use_quota = 1 "
+          "AND s.volume_id = " +
+          sn.P(volume_id);
       if (impl_->pg) sn.sql += " FOR UPDATE OF s";  // a delete of one finishes first, or waits
       std::vector<std::string> found;
       for (const auto& r : Select(s, sn)) {
@@ -126,8 +130,8 @@ Status Store::AcceptTransfer(const std::string& id, const std::string& project, 
       std::sort(expected.begin(), expected.end());
       if (found != expected) return Aborted("The volume's snapshots changed while it was being accepted; try again.");
       Query mv;
-      mv.sql = "UPDATE snapshots SET project_id = " + mv.P(project) + ", user_id = " + mv.P(user) + ", updated_at = " +
-               mv.P(now) + " WHERE deleted = 0 AND volume_id = " + mv.P(volume_id);
+      mv.sql = "UPDATE snapshots SET project_id = " + mv.P(project) + ", user_id = " + mv.P(user) +
+               ", updated_at = " + mv.P(now) + " WHERE deleted = 0 AND volume_id = " + mv.P(volume_id);
       Exec(s, mv);
     }
     AddQuotaInUse(s, impl_->pg, donor, donor_deltas);
@@ -138,8 +142,8 @@ Status Store::AcceptTransfer(const std::string& id, const std::string& project, 
             " AND status = 'awaiting-transfer'";
     if (Exec(s, v) == 0) return FailedPrecondition("Invalid volume: status must be awaiting-transfer");
     Query d;
-    d.sql = "UPDATE transfers SET deleted = 1, deleted_at = " + d.P(now) + ", accepted = 1, destination_project_id = " +
-            d.P(project) + " WHERE deleted = 0 AND id = " + d.P(id);
+    d.sql = "UPDATE transfers SET deleted = 1, deleted_at = " + d.P(now) +
+            ", accepted = 1, destination_project_id = " + d.P(project) + " WHERE deleted = 0 AND id = " + d.P(id);
     Exec(s, d);
     return Status::OK();
   });

@@ -27,8 +27,10 @@ void AttachExtraSpecs(soci::session& s, std::vector<VolumeType>* types) {
   Query q;
   std::vector<std::string> ids;
   for (const auto& t : *types) ids.push_back(t.id);
-  q.sql = "SELECT volume_type_id, key, value FROM volume_type_extra_specs WHERE deleted = 0 AND "
-          "volume_type_id IN " + q.In(ids);
+  q.sql =
+      "SELECT volume_type_id, key, value FROM volume_type_extra_specs WHERE deleted = 0 AND "
+      "volume_type_id IN " +
+      q.In(ids);
   std::map<std::string, VolumeType*> by_id;
   for (auto& t : *types) by_id[t.id] = &t;
   for (const auto& r : Select(s, q)) by_id[r[0].value_or("")]->extra_specs[r[1].value_or("")] = r[2].value_or("");
@@ -36,8 +38,8 @@ void AttachExtraSpecs(soci::session& s, std::vector<VolumeType>* types) {
 
 bool NameTaken(soci::session& s, const std::string& name, const std::string& except_id) {
   Query q;
-  q.sql = "SELECT COUNT(*) FROM volume_types WHERE deleted = 0 AND name = " + q.P(name) +
-          " AND id <> " + q.P(except_id);
+  q.sql =
+      "SELECT COUNT(*) FROM volume_types WHERE deleted = 0 AND name = " + q.P(name) + " AND id <> " + q.P(except_id);
   return ToInt(Select(s, q).at(0)[0]) > 0;
 }
 
@@ -53,9 +55,9 @@ Result<VolumeType> Store::GetVolumeType(const std::string& name_or_id) {
   return impl_->Run<VolumeType>([&](soci::session& s) -> Result<VolumeType> {
     Query q;
     // By id first: a type may be named like another's id.
-    q.sql = std::string("SELECT ") + kTypeColumns + " FROM volume_types WHERE deleted = 0 AND (id = " +
-            q.P(name_or_id) + " OR name = " + q.P(name_or_id) + ") ORDER BY CASE WHEN id = " +
-            q.P(name_or_id) + " THEN 0 ELSE 1 END";
+    q.sql = std::string("SELECT ") + kTypeColumns +
+            " FROM volume_types WHERE deleted = 0 AND (id = " + q.P(name_or_id) + " OR name = " + q.P(name_or_id) +
+            ") ORDER BY CASE WHEN id = " + q.P(name_or_id) + " THEN 0 ELSE 1 END";
     auto rows = Select(s, q);
     if (rows.empty()) {
       return NotFound(IsUuid(name_or_id) ? "Volume type " + name_or_id + " could not be found."
@@ -75,8 +77,10 @@ Result<std::vector<VolumeType>> Store::ListVolumeTypes(const std::optional<bool>
     if (is_public) {
       q.sql += std::string(" AND (is_public = ") + (*is_public ? "1" : "0");
       if (with_access_for) {
-        q.sql += " OR id IN (SELECT volume_type_id FROM volume_type_projects WHERE deleted = 0 AND "
-                 "project_id = " + q.P(*with_access_for) + ")";
+        q.sql +=
+            " OR id IN (SELECT volume_type_id FROM volume_type_projects WHERE deleted = 0 AND "
+            "project_id = " +
+            q.P(*with_access_for) + ")";
       }
       q.sql += ")";
     }
@@ -98,22 +102,20 @@ static Status NameConflict(const Status& st, const std::string& name) {
   return st;
 }
 
-Status Store::CreateVolumeType(const VolumeType& t) {
-  return NameConflict(CreateVolumeTypeRow(t), t.name);
-}
+Status Store::CreateVolumeType(const VolumeType& t) { return NameConflict(CreateVolumeTypeRow(t), t.name); }
 
 Status Store::CreateVolumeTypeRow(const VolumeType& t) {
   return impl_->Tx([&](soci::session& s) -> Status {
     if (NameTaken(s, t.name, "")) return AlreadyExists("Volume Type " + t.name + " already exists.");
     Query q;
-    q.sql = "INSERT INTO volume_types (id, name, description, is_public, created_at) VALUES (" + q.P(t.id) +
-            ", " + q.P(t.name) + ", " + (t.description ? q.P(*t.description) : "NULL") + ", " +
-            (t.is_public ? "1" : "0") + ", " + q.P(t.created_at.empty() ? NowIso() : t.created_at) + ")";
+    q.sql = "INSERT INTO volume_types (id, name, description, is_public, created_at) VALUES (" + q.P(t.id) + ", " +
+            q.P(t.name) + ", " + (t.description ? q.P(*t.description) : "NULL") + ", " + (t.is_public ? "1" : "0") +
+            ", " + q.P(t.created_at.empty() ? NowIso() : t.created_at) + ")";
     Exec(s, q);
     for (const auto& [k, v] : t.extra_specs) {
       Query e;
-      e.sql = "INSERT INTO volume_type_extra_specs (volume_type_id, key, value, created_at) VALUES (" +
-              e.P(t.id) + ", " + e.P(k) + ", " + e.P(v) + ", " + e.P(NowIso()) + ")";
+      e.sql = "INSERT INTO volume_type_extra_specs (volume_type_id, key, value, created_at) VALUES (" + e.P(t.id) +
+              ", " + e.P(k) + ", " + e.P(v) + ", " + e.P(NowIso()) + ")";
       Exec(s, e);
     }
     return Status::OK();
@@ -121,8 +123,7 @@ Status Store::CreateVolumeTypeRow(const VolumeType& t) {
 }
 
 Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::string>& name,
-                               const std::optional<std::string>& description,
-                               const std::optional<bool>& is_public) {
+                               const std::optional<std::string>& description, const std::optional<bool>& is_public) {
   return NameConflict(impl_->Tx([&](soci::session& s) -> Status {
     // The type's row first: creates and deletes that count per-type usage under its name hold
     // it (shared) until they commit.
@@ -157,7 +158,8 @@ Status Store::UpdateVolumeType(const std::string& id, const std::optional<std::s
     q.sql += " WHERE deleted = 0 AND id = " + q.P(id);
     Exec(s, q);
     return Status::OK();
-  }), id);
+  }),
+                      id);
 }
 
 Status Store::DeleteVolumeType(const std::string& id) {
@@ -173,8 +175,7 @@ Status Store::DeleteVolumeType(const std::string& id) {
     }
     std::string now = NowIso();
     Query q;
-    q.sql = "UPDATE volume_types SET deleted = 1, deleted_at = " + q.P(now) + " WHERE deleted = 0 AND id = " +
-            q.P(id);
+    q.sql = "UPDATE volume_types SET deleted = 1, deleted_at = " + q.P(now) + " WHERE deleted = 0 AND id = " + q.P(id);
     Exec(s, q);
     Query e;
     e.sql = "UPDATE volume_type_extra_specs SET deleted = 1, deleted_at = " + e.P(now) +
@@ -190,8 +191,8 @@ Status Store::SetExtraSpecs(const std::string& type_id, const Metadata& specs) {
     std::string now = NowIso();
     for (const auto& [k, v] : specs) {
       Query u;
-      u.sql = "INSERT INTO volume_type_extra_specs (volume_type_id, key, value, created_at) VALUES (" +
-              u.P(type_id) + ", " + u.P(k) + ", " + u.P(v) + ", " + u.P(now) +
+      u.sql = "INSERT INTO volume_type_extra_specs (volume_type_id, key, value, created_at) VALUES (" + u.P(type_id) +
+              ", " + u.P(k) + ", " + u.P(v) + ", " + u.P(now) +
               ") ON CONFLICT (volume_type_id, key) WHERE deleted = 0 DO UPDATE SET value = "
               "excluded.value, updated_at = excluded.created_at";
       Exec(s, u);
@@ -228,12 +229,12 @@ Status Store::AddTypeAccess(const std::string& type_id, const std::string& proje
   return impl_->Tx([&](soci::session& s) -> Status {
     if (!TypeExists(s, type_id)) return NotFound("Volume type " + type_id + " could not be found.");
     Query q;
-    q.sql = "INSERT INTO volume_type_projects (volume_type_id, project_id, created_at) VALUES (" + q.P(type_id) +
-            ", " + q.P(project_id) + ", " + q.P(NowIso()) + ") ON CONFLICT (volume_type_id, project_id) "
+    q.sql = "INSERT INTO volume_type_projects (volume_type_id, project_id, created_at) VALUES (" + q.P(type_id) + ", " +
+            q.P(project_id) + ", " + q.P(NowIso()) +
+            ") ON CONFLICT (volume_type_id, project_id) "
             "WHERE deleted = 0 DO NOTHING";
     if (Exec(s, q) == 0) {
-      return AlreadyExists("Volume type access for " + type_id + " / " + project_id +
-                           " combination already exists.");
+      return AlreadyExists("Volume type access for " + type_id + " / " + project_id + " combination already exists.");
     }
     return Status::OK();
   });
@@ -276,7 +277,8 @@ Result<std::vector<std::pair<std::string, std::string>>> Store::ListProjectDefau
   using Pairs = std::vector<std::pair<std::string, std::string>>;
   return impl_->Run<Pairs>([&](soci::session& s) -> Result<Pairs> {
     Pairs out;
-    for (const auto& r : Select(s, Query{"SELECT project_id, volume_type_id FROM default_volume_types ORDER BY project_id", {}})) {
+    for (const auto& r :
+         Select(s, Query{"SELECT project_id, volume_type_id FROM default_volume_types ORDER BY project_id", {}})) {
       out.emplace_back(r[0].value_or(""), r[1].value_or(""));
     }
     return out;

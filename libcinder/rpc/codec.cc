@@ -197,12 +197,11 @@ void Reader::operator()(std::string_view key, bool& v) {
   }
 }
 void Reader::operator()(std::string_view key, Bytes& v) {
-  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "base64 data", [](const json::Value& j) {
-        return j.is_string();
-      })) {
+  if (auto m = Member(impl_->stack.back(), impl_->path, key, &status_, "base64 data",
+                      [](const json::Value& j) { return j.is_string(); })) {
     if (!FromBase64(m->as_string(), &v.data)) {
-      status_ = InvalidArgument("malformed RPC message: field '" + impl_->path + std::string(key) +
-                                "' is not base64 data");
+      status_ =
+          InvalidArgument("malformed RPC message: field '" + impl_->path + std::string(key) + "' is not base64 data");
     }
   }
 }

@@ -40,7 +40,9 @@ struct Empty {
 };
 
 template <class T>
-concept Message = requires(T t, int& v) { t.Fields(v); };
+concept Message = requires(T t, int& v) {
+  t.Fields(v);
+};
 
 class Writer {
  public:

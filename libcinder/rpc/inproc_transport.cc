@@ -37,8 +37,7 @@ class InProcessTransport : public Transport {
     return "inproc://" + topic;
   }
 
-  Status Cast(const std::string& topic, const RpcRequest& request,
-              std::chrono::milliseconds) override {
+  Status Cast(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds) override {
     CINDER_ASSIGN_OR_RETURN(auto handler, Find(topic));
     if (Status st = rpc::CheckVersion(request); !st.ok()) return st;
     pool_.SubmitAny([handler, request] { (void)(*handler)(request); });
@@ -59,14 +58,13 @@ class InProcessTransport : public Transport {
       }
     });
     if (future.wait_for(timeout) != std::future_status::ready) {
-      return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " + topic +
-                                                 " within " + std::to_string(timeout.count()) + " ms");
+      return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " + topic + " within " +
+                                                 std::to_string(timeout.count()) + " ms");
     }
     return future.get();
   }
 
-  Result<int> Fanout(const std::string& topic, const RpcRequest& request,
-                     std::chrono::milliseconds timeout) override {
+  Result<int> Fanout(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout) override {
     Status st = Cast(topic, request, timeout);
     if (st.code() == Code::kUnavailable) return 0;
     if (!st.ok()) return st;
@@ -101,8 +99,6 @@ class InProcessTransport : public Transport {
 
 }  // namespace
 
-std::unique_ptr<Transport> NewInProcessTransport(int workers) {
-  return std::make_unique<InProcessTransport>(workers);
-}
+std::unique_ptr<Transport> NewInProcessTransport(int workers) { return std::make_unique<InProcessTransport>(workers); }
 
 }  // namespace cinder

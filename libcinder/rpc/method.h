@@ -74,8 +74,8 @@ class Dispatcher {
   // `handler(const RequestContext&, Req)` returns Result<Rep>, or Status when Rep is Empty.
   template <Message Req, Message Rep, class Fn>
   Dispatcher& On(Method<Req, Rep> m, Fn handler) {
-    handlers_[m.name] = [where = service_ + " " + m.name + ": ", handler = std::move(handler)](const RpcRequest& r)
-        -> Result<std::string> {
+    handlers_[m.name] = [where = service_ + " " + m.name + ": ",
+                         handler = std::move(handler)](const RpcRequest& r) -> Result<std::string> {
       auto request = Decode<Req>(r.args);
       if (!request.ok()) return Status(request.status().code(), where + request.status().message());
       if constexpr (std::is_same_v<Rep, Empty>) {

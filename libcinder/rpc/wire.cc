@@ -18,8 +18,8 @@ std::string EncodeContext(const RequestContext& ctx) {
   };
   std::string roles;
   for (const auto& r : ctx.roles) roles += (roles.empty() ? "" : ",") + clean(r);
-  return clean(ctx.user_id) + kSep + clean(ctx.project_id) + kSep + roles + kSep +
-         (ctx.is_admin ? "1" : "0") + kSep + clean(ctx.request_id);
+  return clean(ctx.user_id) + kSep + clean(ctx.project_id) + kSep + roles + kSep + (ctx.is_admin ? "1" : "0") + kSep +
+         clean(ctx.request_id);
 }
 
 RequestContext DecodeContext(const std::string& text) {

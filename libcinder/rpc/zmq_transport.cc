@@ -8,8 +8,8 @@
 #include <atomic>
 #include <deque>
 #include <future>
-#include <random>
 #include <map>
+#include <random>
 #include <thread>
 #include <zmq.hpp>
 
@@ -115,8 +115,8 @@ class Server {
       router.bind("tcp://" + address + ":" + (port ? std::to_string(port) : std::string("*")));
       bound->set_value(router.get(zmq::sockopt::last_endpoint));
     } catch (const zmq::error_t& e) {
-      bound->set_value(Unavailable("cannot bind RPC socket on " + address + ":" + std::to_string(port) +
-                                   ": " + e.what()));
+      bound->set_value(
+          Unavailable("cannot bind RPC socket on " + address + ":" + std::to_string(port) + ": " + e.what()));
       return;
     }
     zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
@@ -166,8 +166,12 @@ class Server {
         }
         return;
       }
-      Frames reply = {identity, "REPLY", id, r.ok() ? "OK" : CodeName(r.status().code()),
-                      r.ok() ? "" : r.status().message(), r.ok() ? r.value() : ""};
+      Frames reply = {identity,
+                      "REPLY",
+                      id,
+                      r.ok() ? "OK" : CodeName(r.status().code()),
+                      r.ok() ? "" : r.status().message(),
+                      r.ok() ? r.value() : ""};
       {
         std::lock_guard<std::mutex> l(mu_);
         replies_.push_back(std::move(reply));
@@ -198,8 +202,7 @@ class Server {
 
 class ZmqTransport : public Transport {
  public:
-  explicit ZmqTransport(ZmqTransportOptions options)
-      : options_(std::move(options)) {
+  explicit ZmqTransport(ZmqTransportOptions options) : options_(std::move(options)) {
     if (options_.advertise_host.empty()) options_.advertise_host = options_.bind_address;
   }
   ~ZmqTransport() override { Stop(); }
@@ -220,8 +223,7 @@ class ZmqTransport : public Transport {
     return endpoint_;
   }
 
-  Status Cast(const std::string& topic, const RpcRequest& request,
-              std::chrono::milliseconds timeout) override {
+  Status Cast(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout) override {
     return Guard([&] { return Send(topic, request, timeout, /*call=*/false); }).status();
   }
 
@@ -230,8 +232,7 @@ class ZmqTransport : public Transport {
     return Guard([&] { return Send(topic, request, timeout, /*call=*/true); });
   }
 
-  Result<int> Fanout(const std::string& topic, const RpcRequest& request,
-                     std::chrono::milliseconds timeout) override {
+  Result<int> Fanout(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout) override {
     try {
       return FanoutUnguarded(topic, request, timeout);
     } catch (const zmq::error_t& e) {
@@ -239,8 +240,7 @@ class ZmqTransport : public Transport {
     }
   }
 
-  Result<int> FanoutUnguarded(const std::string& topic, const RpcRequest& request,
-                              std::chrono::milliseconds timeout) {
+  Result<int> FanoutUnguarded(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout) {
     CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
     const auto deadline = Clock::now() + timeout;
     std::vector<zmq::socket_t> sockets;
@@ -336,8 +336,8 @@ class ZmqTransport : public Transport {
       s.set(zmq::sockopt::linger, 0);
       s.connect(endpoint);
     }
-    SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version), topic,
-                   request.method, rpc::EncodeContext(request.ctx), request.args});
+    SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version), topic, request.method,
+                   rpc::EncodeContext(request.ctx), request.args});
     return s;
   }
 
@@ -359,8 +359,8 @@ class ZmqTransport : public Transport {
   }
 
   // Waits on `s` until `until` for a frame set of `kind` ("ACK" or "REPLY") for `id`.
-  static bool Await(zmq::socket_t& s, const std::string& kind, const std::string& id,
-                    Clock::time_point until, Frames* out) {
+  static bool Await(zmq::socket_t& s, const std::string& kind, const std::string& id, Clock::time_point until,
+                    Frames* out) {
     while (true) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now());
       if (left.count() <= 0) return false;
@@ -373,8 +373,8 @@ class ZmqTransport : public Transport {
     }
   }
 
-  Result<std::string> Send(const std::string& topic, const RpcRequest& request,
-                           std::chrono::milliseconds timeout, bool call) {
+  Result<std::string> Send(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout,
+                           bool call) {
     const auto deadline = Clock::now() + timeout;
     CINDER_ASSIGN_OR_RETURN(auto endpoints, Resolve(topic));
     auto r = SendTo(endpoints, topic, request, deadline, timeout, call);
@@ -400,8 +400,8 @@ class ZmqTransport : public Transport {
   }
 
   Result<std::string> SendTo(const std::vector<std::string>& endpoints, const std::string& topic,
-                             const RpcRequest& request, Clock::time_point deadline,
-                             std::chrono::milliseconds timeout, bool call) {
+                             const RpcRequest& request, Clock::time_point deadline, std::chrono::milliseconds timeout,
+                             bool call) {
     for (size_t i = 0; i < endpoints.size(); ++i) {
       // A live server acknowledges at once: while others remain to be tried, one that has not
       // answered within a second is skipped; the last one gets all the time left.
@@ -420,19 +420,17 @@ class ZmqTransport : public Transport {
       }
       if (!Await(s, "REPLY", id, deadline, &f)) {
         DropIdle(endpoints[i]);
-        return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " +
-                                                   endpoints[i] + " (" + topic + ") within " +
-                                                   std::to_string(timeout.count()) + " ms");
+        return Status(Code::kDeadlineExceeded, "no reply to " + request.method + " from " + endpoints[i] + " (" +
+                                                   topic + ") within " + std::to_string(timeout.count()) + " ms");
       }
       Release(endpoints[i], std::move(s));
       if (f.size() != 5) return Internal("malformed reply from " + endpoints[i]);
       if (f[2] == "OK") return f[4];
       return Status(rpc::CodeFromName(f[2]), f[3]);
     }
-    return Status(Code::kUnavailable,
-                  "no server of " + topic + " accepted " + request.method + " within " +
-                      std::to_string(timeout.count()) + " ms (tried " +
-                      std::to_string(endpoints.size()) + ")");
+    return Status(Code::kUnavailable, "no server of " + topic + " accepted " + request.method + " within " +
+                                          std::to_string(timeout.count()) + " ms (tried " +
+                                          std::to_string(endpoints.size()) + ")");
   }
 
   ZmqTransportOptions options_;

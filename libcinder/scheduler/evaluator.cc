@@ -76,8 +76,7 @@ bool ReadDigits(std::string_view s, size_t* i, NumberBuffer* out, size_t* count)
       out->Push(s[*i]);
       ++*count;
       ++*i;
-    } else if (s[*i] == '_' && *i > start && IsDigit(s[*i - 1]) && *i + 1 < s.size() &&
-               IsDigit(s[*i + 1])) {
+    } else if (s[*i] == '_' && *i > start && IsDigit(s[*i - 1]) && *i + 1 < s.size() && IsDigit(s[*i + 1])) {
       ++*i;
     } else {
       break;
@@ -295,8 +294,8 @@ class ExpressionEvaluator {
   [[gnu::noinline]] bool Lookup(const Node& n, Value* out) {
     auto object = vars_.find(n.a);
     if (object == vars_.end()) {
-      return Error("unknown variable " + Quote(std::string(n.a) + "." + std::string(n.b)) +
-                   ": no object " + Quote(n.a));
+      return Error("unknown variable " + Quote(std::string(n.a) + "." + std::string(n.b)) + ": no object " +
+                   Quote(n.a));
     }
     auto prop = object->second.find(n.b);
     if (prop == object->second.end()) {
@@ -360,8 +359,10 @@ class ExpressionEvaluator {
 
   bool Call(const Node& n, Value* out) {
     Accumulator c;
-    c.fn = n.a == "abs" ? Accumulator::kAbs : n.a == "max" ? Accumulator::kMax : n.a == "min" ? Accumulator::kMin
-                                                                             : Accumulator::kUnknown;
+    c.fn = n.a == "abs"   ? Accumulator::kAbs
+           : n.a == "max" ? Accumulator::kMax
+           : n.a == "min" ? Accumulator::kMin
+                          : Accumulator::kUnknown;
     // Cinder spreads a list argument into the call: f(a, b) is f(*[a, b]).
     uint32_t arg = Arg(n, 0).node;
     while (e_.nodes_[arg].type == NodeType::kComma) {
@@ -426,8 +427,8 @@ class ExpressionEvaluator {
   // a op b for op in + - * / ^, with Python's types.
   [[gnu::noinline]] bool Arithmetic(char op, const Value& a, const Value& b, Value* out) {
     auto unsupported = [&](const char* sym) {
-      return Error(std::string("unsupported operand type(s) for ") + sym + ": '" + TypeName(a) +
-                   "' and '" + TypeName(b) + "'");
+      return Error(std::string("unsupported operand type(s) for ") + sym + ": '" + TypeName(a) + "' and '" +
+                   TypeName(b) + "'");
     };
     bool both_numeric = a.numeric() && b.numeric();
     bool any_float = a.kind == Kind::kFloat || b.kind == Kind::kFloat;
@@ -477,12 +478,10 @@ class ExpressionEvaluator {
           if (!f) return Error("could not convert string to float: " + Quote(b.str));
           divisor = *f;
         } else {
-          return Error(std::string("float() argument must be a string or a real number, not '") +
-                       TypeName(b) + "'");
+          return Error(std::string("float() argument must be a string or a real number, not '") + TypeName(b) + "'");
         }
         if (!a.numeric()) {
-          return Error(std::string("unsupported operand type(s) for /=: '") + TypeName(a) +
-                       "' and 'float'");
+          return Error(std::string("unsupported operand type(s) for /=: '") + TypeName(a) + "' and 'float'");
         }
         if (divisor == 0) return Error("division by zero");
         *out = Float(a.num / divisor);
@@ -522,8 +521,8 @@ class ExpressionEvaluator {
   // unbounded precision); anything else follows float pow, whose errors Cinder lets through.
   bool Power(const Value& a, const Value& b, Value* out) {
     if (!a.numeric() || !b.numeric()) {
-      return Error(std::string("unsupported operand type(s) for ** or pow(): '") + TypeName(a) +
-                   "' and '" + TypeName(b) + "'");
+      return Error(std::string("unsupported operand type(s) for ** or pow(): '") + TypeName(a) + "' and '" +
+                   TypeName(b) + "'");
     }
     double x = a.num, y = b.num;
     if (a.integral() && b.integral() && y >= 0) {
@@ -567,8 +566,8 @@ class ExpressionEvaluator {
       return Order(op, c, 0, result);
     }
     const char* sym = op == 'l' ? "<" : op == 'L' ? "<=" : op == 'g' ? ">" : ">=";
-    return Error(std::string("'") + sym + "' not supported between instances of '" + TypeName(a) +
-                 "' and '" + TypeName(b) + "'");
+    return Error(std::string("'") + sym + "' not supported between instances of '" + TypeName(a) + "' and '" +
+                 TypeName(b) + "'");
   }
   static bool Order(char op, double x, double y, bool* result) {
     switch (op) {
@@ -631,8 +630,7 @@ Result<T> WithResult(const Expression& e, const EvalVars& vars, F use) {
 Result<double> Expression::Evaluate(const EvalVars& vars) const {
   return WithResult<double>(*this, vars, [&](const Value& v) -> Result<double> {
     if (v.numeric()) return v.num;
-    return InvalidArgument("Expression " + Quote(text_) + " gives a " + TypeName(v) +
-                           ", not a number");
+    return InvalidArgument("Expression " + Quote(text_) + " gives a " + TypeName(v) + ", not a number");
   });
 }
 
@@ -648,9 +646,7 @@ Result<EvalValue> Expression::EvaluateValue(const EvalVars& vars) const {
 }
 
 bool Expression::FilterPasses(const EvalVars& vars) const {
-  auto r = WithResult<bool>(*this, vars, [](const Value& v) -> Result<bool> {
-    return ExpressionEvaluator::Truthy(v);
-  });
+  auto r = WithResult<bool>(*this, vars, [](const Value& v) -> Result<bool> { return ExpressionEvaluator::Truthy(v); });
   return r.ok() && *r;
 }
 
@@ -661,8 +657,7 @@ Result<double> Expression::Goodness(const EvalVars& vars) const {
     if (!ev.Run(&v)) return 0.0;  // Cinder logs a warning and rates the backend 0
     if (v.kind == Kind::kBool) return v.num != 0 ? 100.0 : 0.0;
     if (!v.numeric()) {
-      return InvalidArgument("goodness_function " + Quote(text_) + " gives a " + TypeName(v) +
-                             ", not a number");
+      return InvalidArgument("goodness_function " + Quote(text_) + " gives a " + TypeName(v) + ", not a number");
     }
     if (std::isnan(v.num) || v.num < 0 || v.num > 100) return 0.0;
     return v.num;

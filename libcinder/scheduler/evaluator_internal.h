@@ -36,9 +36,20 @@ inline Value Bool(bool b) { return Value{Kind::kBool, b ? 1.0 : 0.0, {}, nullptr
 inline Value Str(std::string_view s) { return Value{Kind::kStr, 0, s, nullptr}; }
 
 enum class NodeType : uint8_t {
-  kConst, kVar, kCall, kPow, kSign, kMul, kAdd, kNot, kCompare, kTernary, kAnd, kOr, kComma
+  kConst,
+  kVar,
+  kCall,
+  kPow,
+  kSign,
+  kMul,
+  kAdd,
+  kNot,
+  kCompare,
+  kTernary,
+  kAnd,
+  kOr,
+  kComma
 };
-
 
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -67,9 +78,9 @@ inline std::string Quote(std::string_view s, size_t max = 80) {
 // One node of the parsed tree; its operands are Expression::operands_[first, first + count).
 struct Expression::Node {
   evaluator_internal::NodeType type = evaluator_internal::NodeType::kConst;
-  char op = 0;                          // kSign: '+' or '-'
-  evaluator_internal::Value constant;   // kConst
-  std::string_view a, b;                // kVar: object and property; kCall: the function's name
+  char op = 0;                         // kSign: '+' or '-'
+  evaluator_internal::Value constant;  // kConst
+  std::string_view a, b;               // kVar: object and property; kCall: the function's name
   uint32_t first = 0, count = 0;
 };
 

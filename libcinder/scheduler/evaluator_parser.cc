@@ -81,8 +81,8 @@ class ExpressionParser {
     int32_t root = Parse(kComma, 0, &end);
     if (too_deep_) {
       return InvalidArgument("Malformed expression " + Quote(s_) + ": nested too deeply (over " +
-                             std::to_string(kMaxDepth / kLevels - 1) + " parentheses or " +
-                             std::to_string(kMaxDepth) + " operators)");
+                             std::to_string(kMaxDepth / kLevels - 1) + " parentheses or " + std::to_string(kMaxDepth) +
+                             " operators)");
     }
     if (root >= 0) {
       end = SkipSpace(end);
@@ -99,8 +99,8 @@ class ExpressionParser {
       while (stop < s_.size() && stop - at < 12 && !IsSpace(s_[stop])) ++stop;
       found = Quote(s_.substr(at, std::max<size_t>(stop - at, 1)));
     }
-    return InvalidArgument("Malformed expression " + Quote(s_) + ": unexpected " + found +
-                           " at char " + std::to_string(at));
+    return InvalidArgument("Malformed expression " + Quote(s_) + ": unexpected " + found + " at char " +
+                           std::to_string(at));
   }
 
  private:
@@ -260,8 +260,8 @@ class ExpressionParser {
   }
 
   // `this := op this | tighter` (the sign and `not`).
-  [[gnu::noinline]] int32_t ParseUnary(int level, int tighter, std::span<const std::string_view> ops,
-                                       size_t pos, size_t* end) {
+  [[gnu::noinline]] int32_t ParseUnary(int level, int tighter, std::span<const std::string_view> ops, size_t pos,
+                                       size_t* end) {
     int which;
     size_t p = MatchOneOf(pos, ops, &which);
     if (p != std::string_view::npos) {
@@ -412,9 +412,8 @@ class ExpressionParser {
     return AddTernary(cond, yes_no[0], yes_no[1]);
   }
   [[gnu::noinline]] int32_t AddTernary(int32_t cond, int32_t yes, int32_t no) {
-    Operand operands[3] = {{static_cast<uint32_t>(cond), 0},
-                           {static_cast<uint32_t>(yes), '?'},
-                           {static_cast<uint32_t>(no), ':'}};
+    Operand operands[3] = {
+        {static_cast<uint32_t>(cond), 0}, {static_cast<uint32_t>(yes), '?'}, {static_cast<uint32_t>(no), ':'}};
     return AddNode(NodeType::kTernary, 0, operands, 3);
   }
 
@@ -430,8 +429,7 @@ class ExpressionParser {
   }
   uint32_t CopyTree(uint32_t index, std::vector<Node>* nodes, std::vector<Operand>* operands) {
     Node n = e_->nodes_[index];
-    std::vector<Operand> kids(e_->operands_.begin() + n.first,
-                              e_->operands_.begin() + n.first + n.count);
+    std::vector<Operand> kids(e_->operands_.begin() + n.first, e_->operands_.begin() + n.first + n.count);
     for (Operand& k : kids) k.node = CopyTree(k.node, nodes, operands);
     n.first = static_cast<uint32_t>(operands->size());
     operands->insert(operands->end(), kids.begin(), kids.end());
@@ -449,8 +447,7 @@ class ExpressionParser {
 
 Result<std::shared_ptr<const Expression>> Expression::Parse(std::string_view text) {
   if (text.size() > kMaxTextLength) {
-    return InvalidArgument("Malformed expression: longer than " + std::to_string(kMaxTextLength) +
-                           " characters");
+    return InvalidArgument("Malformed expression: longer than " + std::to_string(kMaxTextLength) + " characters");
   }
   try {
     auto e = std::make_shared<Expression>();

@@ -68,7 +68,6 @@ bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
          });
 }
 
-
 // Python's float(str), or nullopt where it raises ValueError. Unicode digits other than
 // ASCII, which Python also accepts, never occur in capability reports and are refused.
 std::optional<double> PyFloat(std::string_view s) {
@@ -161,9 +160,9 @@ using extra_specs_internal::Op;
 
 Op OpOf(std::string_view w) {
   static constexpr std::pair<std::string_view, Op> kOps[] = {
-      {"<or>", Op::kOr},  {"=", Op::kGe},      {"<in>", Op::kIn},     {"<is>", Op::kIs},  {"==", Op::kEq},
-      {"!=", Op::kNe},    {">=", Op::kNumGe},  {"<=", Op::kNumLe},    {"s==", Op::kSEq}, {"s!=", Op::kSNe},
-      {"s<", Op::kSLt},   {"s<=", Op::kSLe},   {"s>", Op::kSGt},      {"s>=", Op::kSGe}};
+      {"<or>", Op::kOr}, {"=", Op::kGe},     {"<in>", Op::kIn},  {"<is>", Op::kIs}, {"==", Op::kEq},
+      {"!=", Op::kNe},   {">=", Op::kNumGe}, {"<=", Op::kNumLe}, {"s==", Op::kSEq}, {"s!=", Op::kSNe},
+      {"s<", Op::kSLt},  {"s<=", Op::kSLe},  {"s>", Op::kSGt},   {"s>=", Op::kSGe}};
   for (const auto& [name, op] : kOps) {
     if (w == name) return op;
   }

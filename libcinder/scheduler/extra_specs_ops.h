@@ -110,10 +110,10 @@ class CompiledSpec {
   bool Matches(const extra_specs_internal::Capability& value) const;
 
   extra_specs_internal::Op op_;
-  std::string_view req_;                       // whole, unsplit: what a plain spec compares
-  std::optional<std::string_view> arg_;        // the operand (second word)
-  std::optional<double> arg_number_;           // float(operand)
-  bool arg_truth_ = false;                     // bool_from_string(operand)
+  std::string_view req_;                        // whole, unsplit: what a plain spec compares
+  std::optional<std::string_view> arg_;         // the operand (second word)
+  std::optional<double> arg_number_;            // float(operand)
+  bool arg_truth_ = false;                      // bool_from_string(operand)
   std::vector<std::string_view> alternatives_;  // <or>: the words it accepts
 };
 

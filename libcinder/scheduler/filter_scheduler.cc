@@ -36,7 +36,7 @@ struct alignas(64) PreparedCapabilities {
     scheduler::PreparedCapability value;  // views `inline_text`, or `long_text` when longer
     char inline_text[64 - 8 - sizeof(scheduler::PreparedCapability)];
   };
-  uint32_t count = 0;  // entries
+  uint32_t count = 0;                                 // entries
   std::vector<std::pair<uint32_t, uint32_t>> others;  // (id, entry) beyond `slot`, sorted
   std::string long_text;
   // slot[id] is 1 + the index of the entry of the capability whose interned name is `id`, 0
@@ -213,7 +213,9 @@ json::Value TypedJson(const std::string& s) {
   return json::Value(s);
 }
 
-json::Value NumberJson(double v) { return IsSpecial(v) ? json::Value(std::isnan(v) ? "unknown" : "infinite") : json::Value(v); }
+json::Value NumberJson(double v) {
+  return IsSpecial(v) ? json::Value(std::isnan(v) ? "unknown" : "infinite") : json::Value(v);
+}
 
 // Parsed filter and goodness functions, by their text (a backend's functions rarely change).
 class ExpressionCache {
@@ -390,8 +392,16 @@ bool IgnoreAttemptedHostsFilter(const Request& r, const PoolState& p) { return !
 
 // The filters by name; Apply() runs one. A switch rather than function pointers, so that the
 // compiler inlines the cheap ones into the loop over the pools.
-enum class Filter { kAvailabilityZone, kCapacity, kCapabilities, kSameBackend, kDifferentBackend, kJson, kDriver,
-                    kIgnoreAttemptedHosts };
+enum class Filter {
+  kAvailabilityZone,
+  kCapacity,
+  kCapabilities,
+  kSameBackend,
+  kDifferentBackend,
+  kJson,
+  kDriver,
+  kIgnoreAttemptedHosts
+};
 
 const std::map<std::string, Filter>& Filters() {
   static const std::map<std::string, Filter> kFilters = {
@@ -668,8 +678,7 @@ void ReadCapabilities(PoolState* p, const std::string& default_ratio) {
   if (ratio.empty() || ratio == "0" || ratio == "0.0") ratio = default_ratio;
   if (ratio == "auto") {
     double used = p->total_capacity_gb - p->free_capacity_gb;
-    p->max_over_subscription_ratio =
-        p->provisioned_capacity_gb != 0 ? 1 + p->provisioned_capacity_gb / (used + 1) : 20;
+    p->max_over_subscription_ratio = p->provisioned_capacity_gb != 0 ? 1 + p->provisioned_capacity_gb / (used + 1) : 20;
   } else {
     p->max_over_subscription_ratio = ParseNumber(ratio, 1.0);
   }
@@ -705,7 +714,8 @@ Result<std::unique_ptr<Scheduler>> Scheduler::Create(const SchedulerConfig& conf
       weighers.push_back(it->second);
     }
   }
-  if (!unknown.empty()) return InvalidArgument("Scheduler Host Weigher " + Join(unknown, ", ") + " could not be found.");
+  if (!unknown.empty())
+    return InvalidArgument("Scheduler Host Weigher " + Join(unknown, ", ") + " could not be found.");
   return std::unique_ptr<Scheduler>(new FilterScheduler(config, std::move(filters), std::move(weighers)));
 }
 

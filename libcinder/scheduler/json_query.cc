@@ -113,14 +113,16 @@ Result<JsonQuery> JsonQuery::Parse(std::string_view query_text) {
     CINDER_RETURN_IF_ERROR(q.Compile(chars).status());
     return q;
   }
-  return InvalidArgument("Invalid JSON query hint: the query must be a list such as "
-                         "[\">=\", \"$free_capacity_gb\", 10], not " + json::Serialize(v));
+  return InvalidArgument(
+      "Invalid JSON query hint: the query must be a list such as "
+      "[\">=\", \"$free_capacity_gb\", 10], not " +
+      json::Serialize(v));
 }
 
 Result<size_t> JsonQuery::Compile(const json::Value::Array& list) {
-  static constexpr std::pair<std::string_view, Op> kOps[] = {
-      {"=", Op::kEq}, {"<", Op::kLt},  {">", Op::kGt},    {"in", Op::kIn}, {"<=", Op::kLe},
-      {">=", Op::kGe}, {"not", Op::kNot}, {"or", Op::kOr}, {"and", Op::kAnd}};
+  static constexpr std::pair<std::string_view, Op> kOps[] = {{"=", Op::kEq},    {"<", Op::kLt},  {">", Op::kGt},
+                                                             {"in", Op::kIn},   {"<=", Op::kLe}, {">=", Op::kGe},
+                                                             {"not", Op::kNot}, {"or", Op::kOr}, {"and", Op::kAnd}};
   const json::Value& cmd = list[0];
   const std::pair<std::string_view, Op>* found = nullptr;
   for (const auto& entry : kOps) {

@@ -27,16 +27,16 @@ Status SchedulerRpc::RetypeVolume(const RequestContext& ctx, const RetypeRequest
 
 Result<int> SchedulerRpc::UpdateServiceCapabilities(const CapabilitiesReport& report,
                                                     std::chrono::milliseconds timeout) {
-  return rpc::Fanout(*transport_, rpc::kSchedulerTopic, kUpdateServiceCapabilities, RequestContext(), report,
-                     timeout);
+  return rpc::Fanout(*transport_, rpc::kSchedulerTopic, kUpdateServiceCapabilities, RequestContext(), report, timeout);
 }
 
 RpcHandler SchedulerRpcHandler(SchedulerRpcServer* server) {
   auto d = std::make_shared<rpc::Dispatcher>(rpc::kSchedulerTopic);
   d->On(kCreateVolume, [server](const RequestContext& ctx, PlacementRequest r) { return server->CreateVolume(ctx, r); })
       .On(kRetypeVolume, [server](const RequestContext& ctx, RetypeRequest r) { return server->RetypeVolume(ctx, r); })
-      .On(kUpdateServiceCapabilities,
-          [server](const RequestContext& ctx, CapabilitiesReport r) { return server->UpdateServiceCapabilities(ctx, r); });
+      .On(kUpdateServiceCapabilities, [server](const RequestContext& ctx, CapabilitiesReport r) {
+        return server->UpdateServiceCapabilities(ctx, r);
+      });
   return rpc::Dispatcher::Serve(std::move(d));
 }
 

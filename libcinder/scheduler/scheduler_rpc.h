@@ -58,8 +58,8 @@ struct VolumeProperties {
 // scheduler, from the scheduler to the chosen host, and back to a scheduler on a reschedule.
 struct PlacementRequest {
   std::string volume_id;
-  int attempt = 1;                   // 1 for the first placement
-  std::vector<std::string> tried;    // pools (host@backend#pool) tried by earlier attempts
+  int attempt = 1;                         // 1 for the first placement
+  std::vector<std::string> tried;          // pools (host@backend#pool) tried by earlier attempts
   std::optional<VolumeProperties> volume;  // from the API; otherwise read from the database
   std::optional<StringMap> extra_specs;    // of the volume's type, likewise
   std::optional<StringMap> qos_specs;      // of the type's QoS specs (qos.* in functions)
@@ -82,9 +82,9 @@ struct PlacementRequest {
 struct RetypeRequest {
   std::string volume_id;
   std::string new_type_id;
-  std::string migration_policy;            // "never" or "on-demand"
-  std::string previous_status;             // what the volume returns to
-  std::vector<std::string> reservations;   // quota reservation ids
+  std::string migration_policy;           // "never" or "on-demand"
+  std::string previous_status;            // what the volume returns to
+  std::vector<std::string> reservations;  // quota reservation ids
   template <class V>
   void Fields(V& v) {
     v("volume_id", volume_id);
@@ -151,9 +151,8 @@ class VolumeHostClient {
                               const PlacementRequest& placement, std::chrono::milliseconds timeout) = 0;
   // Retypes the volume on the host that holds it: to `dest_host` (host@backend#pool), which
   // is the volume's own pool when only its type changes.
-  virtual Status RetypeVolume(const RequestContext& ctx, const std::string& backend_host,
-                              const RetypeRequest& retype, const std::string& dest_host,
-                              std::chrono::milliseconds timeout) = 0;
+  virtual Status RetypeVolume(const RequestContext& ctx, const std::string& backend_host, const RetypeRequest& retype,
+                              const std::string& dest_host, std::chrono::milliseconds timeout) = 0;
 };
 
 }  // namespace cinder

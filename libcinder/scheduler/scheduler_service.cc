@@ -68,8 +68,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
 
   Status Start() {
     Refresh();  // what the pools last reported, before the first request
-    CINDER_ASSIGN_OR_RETURN(std::string endpoint,
-                            transport_->Serve(rpc::kSchedulerTopic, SchedulerRpcHandler(this)));
+    CINDER_ASSIGN_OR_RETURN(std::string endpoint, transport_->Serve(rpc::kSchedulerTopic, SchedulerRpcHandler(this)));
     ServiceInfo svc;
     svc.host = options_.host;
     svc.binary = "cinder-scheduler";
@@ -80,22 +79,23 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
     // Every report_interval of the Env's clock (from now, not from when the thread runs),
     // looked at ten times a second.
-    sweeper_ = std::thread([this, next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval)]() mutable {
-      std::unique_lock<std::mutex> l(sweep_mu_);
-      while (!sweep_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
-        if (env_->NowMonotonic() < next) continue;
-        next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
-        l.unlock();
-        try {
-          Refresh();
-          Sweep();
-          ReapMessages();
-        } catch (const std::exception& e) {  // housekeeping must never end the process
-          CINDER_LOG(kError, "cinder-scheduler") << "periodic task failed: " << e.what();
-        }
-        l.lock();
-      }
-    });
+    sweeper_ =
+        std::thread([this, next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval)]() mutable {
+          std::unique_lock<std::mutex> l(sweep_mu_);
+          while (!sweep_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+            if (env_->NowMonotonic() < next) continue;
+            next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
+            l.unlock();
+            try {
+              Refresh();
+              Sweep();
+              ReapMessages();
+            } catch (const std::exception& e) {  // housekeeping must never end the process
+              CINDER_LOG(kError, "cinder-scheduler") << "periodic task failed: " << e.what();
+            }
+            l.lock();
+          }
+        });
     return Status::OK();
   }
 
@@ -165,7 +165,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     // data is there. Otherwise the best pool of another backend; the data is never moved
     // between pools of one backend.
     const std::string backend = vol->host.substr(0, vol->host.find('#'));
-    const bool reported = std::any_of(pools.begin(), pools.end(), [&](const PoolState& p) { return p.host == vol->host; });
+    const bool reported =
+        std::any_of(pools.begin(), pools.end(), [&](const PoolState& p) { return p.host == vol->host; });
     const PoolState* target = nullptr;
     for (const PoolState* p : ranked) {
       if (p->host == vol->host || (!reported && p->backend_host == backend)) target = p;
@@ -181,8 +182,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     if (!target) return fail("No valid backend was found. No weighed backends available");
     const bool moves = target->backend_host != backend;
     if (moves && args.migration_policy != "on-demand") {
-      return fail("No valid backend was found. Current backend not valid for volume " + id + " with type " +
-                  type->id + ", migration not allowed");
+      return fail("No valid backend was found. Current backend not valid for volume " + id + " with type " + type->id +
+                  ", migration not allowed");
     }
     if (moves) {
       auto snaps = store_->SnapshotsOfVolume(id);
@@ -208,8 +209,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     if (!vol.ok()) vol = store_->GetVolume(id, std::nullopt);
     if (!vol.ok() || vol->status != vs::kCreating || !vol->host.empty()) return;  // not waiting
     if (attempt > options_.scheduler_max_attempts) {
-      Fail(ctx, *vol, "Exceeded max scheduling attempts " + std::to_string(options_.scheduler_max_attempts) +
-                          " for resource " + id);
+      Fail(ctx, *vol,
+           "Exceeded max scheduling attempts " + std::to_string(options_.scheduler_max_attempts) + " for resource " +
+               id);
       return;
     }
     auto spec = BuildSpec(ctx, *vol, args);
@@ -221,7 +223,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     auto usable = UsableBackends();
     if (!usable.ok()) {
       // The database is briefly unreachable: the volume stays unplaced and a sweep places it.
-      CINDER_LOG(kWarning, "cinder-scheduler") << "cannot place volume " << id << " now: " << usable.status().ToString();
+      CINDER_LOG(kWarning, "cinder-scheduler")
+          << "cannot place volume " << id << " now: " << usable.status().ToString();
       return;
     }
     // The best few candidates at a time: most requests take the first; a pool other
@@ -240,7 +243,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
                                          return scheduler_->Passes(*spec, fresh);
                                        });
         if (!claim.ok()) {  // as above: a sweep places it later
-          CINDER_LOG(kWarning, "cinder-scheduler") << "cannot place volume " << id << " now: " << claim.status().ToString();
+          CINDER_LOG(kWarning, "cinder-scheduler")
+              << "cannot place volume " << id << " now: " << claim.status().ToString();
           return;
         }
         if (*claim == ClaimResult::kVolumeGone) {
@@ -268,8 +272,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         if (st.ok()) return;
         // Its host did not take it (it just died): give the space back, and leave the rest of
         // that backend's pools alone for this request.
-        CINDER_LOG(kWarning, "cinder-scheduler") << cand->backend_host << " did not accept volume " << id << ": "
-                  << st.ToString();
+        CINDER_LOG(kWarning, "cinder-scheduler")
+            << cand->backend_host << " did not accept volume " << id << ": " << st.ToString();
         bool released = false;
         for (int i = 0; i < 3 && !released; ++i) {
           auto r = store_->ReleaseClaim(id, cand->host);
@@ -456,8 +460,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   void Fail(const RequestContext& ctx, const Volume& v, const std::string& reason) {
     auto r = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
     if (!r.ok() || !*r) return;
-    CINDER_LOG(kWarning, "cinder-scheduler") << "no valid backend for volume " << v.id << ": No valid backend was found. "
-              << reason;
+    CINDER_LOG(kWarning, "cinder-scheduler")
+        << "no valid backend for volume " << v.id << ": No valid backend was found. " << reason;
     Status st = store_->InsertMessage(mf::NewMessage(v.project_id, ctx.request_id, mf::kResourceVolume, v.id,
                                                      mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
                                                      options_.message_ttl));
@@ -479,7 +483,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     }
     // Quota reservations of operations that never finished (their process died) go back.
     auto expired = store_->ExpireQuotaReservations(FormatIso(env_->Now()));
-    if (!expired.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot expire reservations: " << expired.status().ToString();
+    if (!expired.ok())
+      CINDER_LOG(kWarning, "cinder-scheduler") << "cannot expire reservations: " << expired.status().ToString();
     auto stuck = store_->VolumesInStatus("", {vs::kCreating, vs::kExtending});
     if (!stuck.ok()) return;
     const double now = EpochSeconds(env_->Now());
@@ -509,12 +514,13 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       // Only while the volume is still on the dead host (a reschedule may have moved it).
       auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
       if (r.ok() && *r) {
-        CINDER_LOG(kWarning, "cinder-scheduler") << "volume " << v.id << " was " << v.status << " on " << v.host
-                  << ", which is down; it is now " << (creating ? "error" : "error_extending");
+        CINDER_LOG(kWarning, "cinder-scheduler")
+            << "volume " << v.id << " was " << v.status << " on " << v.host << ", which is down; it is now "
+            << (creating ? "error" : "error_extending");
         // Why, for the user (Cinder's DRIVER_NOT_INITIALIZED: the backend is not there).
-        Status st = store_->InsertMessage(mf::NewMessage(
-            v.project_id, "", mf::kResourceVolume, v.id, creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume,
-            mf::kDriverNotInitialized, options_.message_ttl));
+        Status st = store_->InsertMessage(mf::NewMessage(v.project_id, "", mf::kResourceVolume, v.id,
+                                                         creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume,
+                                                         mf::kDriverNotInitialized, options_.message_ttl));
         if (!st.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot record a message: " << st.ToString();
       }
     }
@@ -538,9 +544,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   std::unique_ptr<Scheduler> scheduler_;
   Env* env_;
   ServiceHeartbeat heartbeat_;
-  std::mutex mu_;  // guards pools_
+  std::mutex mu_;                           // guards pools_
   std::map<std::string, PoolState> pools_;  // host@backend#pool
-  std::mutex sweep_mu_;  // guards stopping_
+  std::mutex sweep_mu_;                     // guards stopping_
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_reap_;  // sweeper thread only
@@ -557,8 +563,8 @@ Result<std::unique_ptr<SchedulerService>> SchedulerService::Start(const Options&
     transport->Stop();
     return Status(scheduler.status().code(), options.origin + ": " + scheduler.status().message());
   }
-  auto svc = std::make_unique<SchedulerServiceImpl>(options, store, transport, std::move(hosts),
-                                                    std::move(scheduler).value());
+  auto svc =
+      std::make_unique<SchedulerServiceImpl>(options, store, transport, std::move(hosts), std::move(scheduler).value());
   Status st = svc->Start();
   if (!st.ok()) {
     transport->Stop();  // the topic may be served already: no request may reach `svc` now

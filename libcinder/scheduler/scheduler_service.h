@@ -20,8 +20,7 @@ class SchedulerService {
   // Serves the "cinder-scheduler" topic and registers the service as options.host; hands
   // what it places to `hosts` (a VolumeRpc over the same transport, volume/volume_rpc.h).
   // `store` and `transport` must outlive it; a failed start stops `transport`.
-  static Result<std::unique_ptr<SchedulerService>> Start(const Options& options, Store* store,
-                                                         Transport* transport,
+  static Result<std::unique_ptr<SchedulerService>> Start(const Options& options, Store* store, Transport* transport,
                                                          std::unique_ptr<VolumeHostClient> hosts);
   virtual ~SchedulerService() = default;
 };

@@ -5,9 +5,7 @@
 
 namespace cinder {
 
-void DriverRegistry::Register(const std::string& name, DriverInfo info) {
-  drivers_[name] = std::move(info);
-}
+void DriverRegistry::Register(const std::string& name, DriverInfo info) { drivers_[name] = std::move(info); }
 
 const DriverInfo* DriverRegistry::Find(const std::string& name) const {
   auto it = drivers_.find(name);
@@ -20,9 +18,7 @@ std::vector<std::string> DriverRegistry::Names() const {
   return out;
 }
 
-void RegisterBuiltinDrivers(DriverRegistry* registry) {
-  registry->Register("file", FileDriverInfo());
-}
+void RegisterBuiltinDrivers(DriverRegistry* registry) { registry->Register("file", FileDriverInfo()); }
 
 const DriverRegistry& DriverRegistry::Builtin() {
   static const DriverRegistry* kBuiltin = [] {
@@ -33,8 +29,7 @@ const DriverRegistry& DriverRegistry::Builtin() {
   return *kBuiltin;
 }
 
-Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry,
-                                                 const DriverContext& ctx) {
+Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry, const DriverContext& ctx) {
   const BackendOptions& b = ctx.backend;
   const DriverInfo* info = registry.Find(b.volume_driver);
   if (!info) {
@@ -47,8 +42,8 @@ Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry,
     if (std::find(info->options.begin(), info->options.end(), opt) == info->options.end()) {
       std::string accepted;
       for (const auto& n : info->options) accepted += (accepted.empty() ? "" : ", ") + n;
-      return InvalidArgument("[" + b.name + "] " + opt + ": unknown option for volume driver '" +
-                             b.volume_driver + "' (accepted: volume_driver, volume_backend_name, "
+      return InvalidArgument("[" + b.name + "] " + opt + ": unknown option for volume driver '" + b.volume_driver +
+                             "' (accepted: volume_driver, volume_backend_name, "
                              "max_over_subscription_ratio, reserved_percentage, filter_function, "
                              "goodness_function, backend_availability_zone, extra_capabilities" +
                              (accepted.empty() ? "" : ", " + accepted) + ")");

@@ -13,16 +13,16 @@
 #include "common/digest.h"
 #include "common/message_field.h"
 #include "common/util.h"
-#include "scheduler/extra_specs_ops.h"
 #include "db/directory.h"
+#include "db/store.h"
+#include "scheduler/extra_specs_ops.h"
+#include "scheduler/scheduler_rpc.h"
+#include "scheduler/scheduler_service.h"
 #include "volume/api_common.h"
 #include "volume/qos_api.h"
 #include "volume/quota_api.h"
 #include "volume/snapshot_api.h"
 #include "volume/type_api.h"
-#include "db/store.h"
-#include "scheduler/scheduler_rpc.h"
-#include "scheduler/scheduler_service.h"
 #include "volume/volume_rpc.h"
 #include "volume/volume_service.h"
 
@@ -30,10 +30,11 @@ namespace cinder {
 
 bool IsValidVolumeStatus(const std::string& status) {
   static const std::set<std::string> kStatuses = {
-      "creating", "available", "deleting", "error", "error_deleting", "error_managing",
-      "managing", "attaching", "in-use", "detaching", "maintenance", "restoring-backup",
-      "error_restoring", "reserved", "awaiting-transfer", "backing-up", "error_backing-up",
-      "error_extending", "downloading", "uploading", "retyping", "extending"};
+      "creating",       "available",        "deleting",        "error",       "error_deleting",
+      "error_managing", "managing",         "attaching",       "in-use",      "detaching",
+      "maintenance",    "restoring-backup", "error_restoring", "reserved",    "awaiting-transfer",
+      "backing-up",     "error_backing-up", "error_extending", "downloading", "uploading",
+      "retyping",       "extending"};
   return kStatuses.count(status) > 0;
 }
 
@@ -42,8 +43,8 @@ namespace {
 namespace vs = volume_status;
 
 // Statuses from which a volume may be deleted without force (cinder/volume/api.py).
-const std::vector<std::string> kDeletableStatuses = {"available", "error", "error_restoring",
-                                                     "error_extending", "error_managing"};
+const std::vector<std::string> kDeletableStatuses = {"available", "error", "error_restoring", "error_extending",
+                                                     "error_managing"};
 
 class VolumeManagerImpl : public VolumeManager {
  public:
@@ -75,8 +76,7 @@ class VolumeManagerImpl : public VolumeManager {
     scheduler_.reset();
   }
 
-  Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx,
-                                                const std::optional<std::string>& host,
+  Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx, const std::optional<std::string>& host,
                                                 const std::optional<std::string>& binary) override {
     if (!ctx.is_admin) {
       return PermissionDenied("Policy doesn't allow volume_extension:services:index to be performed.");
@@ -86,9 +86,8 @@ class VolumeManagerImpl : public VolumeManager {
     return services;
   }
 
-  Status SetServiceDisabled(const RequestContext& ctx, const std::string& host,
-                            const std::string& binary, bool disabled,
-                            const std::optional<std::string>& reason) override {
+  Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
+                            bool disabled, const std::optional<std::string>& reason) override {
     if (!ctx.is_admin) {
       return PermissionDenied("Policy doesn't allow volume_extension:services:update to be performed.");
     }
@@ -113,15 +112,12 @@ class VolumeManagerImpl : public VolumeManager {
                                       const std::optional<bool>& is_public) override {
     return types_.Update(ctx, id, name, description, is_public);
   }
-  Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) override {
-    return types_.Delete(ctx, id);
-  }
+  Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) override { return types_.Delete(ctx, id); }
   Result<Metadata> SetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
                                            const Metadata& specs) override {
     return types_.SetExtraSpecs(ctx, id, specs);
   }
-  Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id,
-                                   const std::string& key) override {
+  Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key) override {
     return types_.DeleteExtraSpec(ctx, id, key);
   }
 
@@ -184,7 +180,8 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
     std::vector<std::pair<std::string, bool>> zones;
     for (const auto& svc : services) {
-      auto it = std::find_if(zones.begin(), zones.end(), [&](const auto& z) { return z.first == svc.availability_zone; });
+      auto it =
+          std::find_if(zones.begin(), zones.end(), [&](const auto& z) { return z.first == svc.availability_zone; });
       if (it == zones.end()) {
         zones.emplace_back(svc.availability_zone, !svc.disabled);
       } else {
@@ -200,8 +197,7 @@ class VolumeManagerImpl : public VolumeManager {
   Status AddVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) override {
     return types_.AddAccess(ctx, id, project);
   }
-  Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id,
-                                const std::string& project) override {
+  Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) override {
     return types_.RemoveAccess(ctx, id, project);
   }
 
@@ -234,7 +230,7 @@ class VolumeManagerImpl : public VolumeManager {
     return qos_.Delete(ctx, id, force);
   }
   Result<std::vector<std::pair<std::string, std::string>>> QosSpecsAssociations(const RequestContext& ctx,
-                                                                                 const std::string& id) override {
+                                                                                const std::string& id) override {
     return qos_.Associations(ctx, id);
   }
   Status AssociateQosSpecs(const RequestContext& ctx, const std::string& id, const std::string& type_id) override {
@@ -369,8 +365,8 @@ class VolumeManagerImpl : public VolumeManager {
       deltas["gigabytes_" + v.volume_type_name] = -v.size;
     }
     CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
-    auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping,
-                                           {{"previous_status", v.status}});
+    auto changed =
+        store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping, {{"previous_status", v.status}});
     if (!changed.ok() || !*changed) {
       (void)quotas_.Rollback(reservations);
       return changed.ok() ? FailedPrecondition(busy) : changed.status();
@@ -429,8 +425,8 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(std::string az, CheckCreate(req));
     // No type named: the project's default (3.62), else default_volume_type.
     const std::string type_name = req.volume_type.value_or(options_.default_volume_type);
-    CINDER_ASSIGN_OR_RETURN(VolumeType type, req.volume_type ? store_->GetVolumeType(type_name)
-                                                             : types_.EffectiveDefault(ctx));
+    CINDER_ASSIGN_OR_RETURN(VolumeType type,
+                            req.volume_type ? store_->GetVolumeType(type_name) : types_.EffectiveDefault(ctx));
     CINDER_ASSIGN_OR_RETURN(bool usable, types_.Usable(ctx, type));  // a private type needs access
     if (!usable) return NotFound("Volume type with name " + type_name + " could not be found.");
     Volume v;
@@ -488,7 +484,8 @@ class VolumeManagerImpl : public VolumeManager {
     } else if (req.source_volid) {
       CINDER_ASSIGN_OR_RETURN(source, store_->GetVolume(*req.source_volid, ReadScope(ctx)));
       if (source->status != vs::kAvailable && source->status != vs::kInUse) {
-        return FailedPrecondition("Invalid volume: Originating source volume status must be one of 'available, in-use' values");
+        return FailedPrecondition(
+            "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
       }
       if (req.size == 0) req.size = source->size;
       if (req.size < source->size) {
@@ -498,12 +495,14 @@ class VolumeManagerImpl : public VolumeManager {
       }
     }
     if (source) {
-      if (source->host.empty()) return FailedPrecondition("Invalid volume: the source volume " + source->id + " is on no backend.");
+      if (source->host.empty())
+        return FailedPrecondition("Invalid volume: the source volume " + source->id + " is on no backend.");
       if (!req.volume_type && !source->volume_type_id.empty()) req.volume_type = source->volume_type_id;
       // Cinder's cloned_volume_same_az: a copy is made where its source is.
       if (req.availability_zone && *req.availability_zone != source->availability_zone) {
-        return InvalidArgument(std::string("Invalid input received: Volume must be in the same availability zone as the ") +
-                               (req.snapshot_id ? "snapshot" : "source volume"));
+        return InvalidArgument(
+            std::string("Invalid input received: Volume must be in the same availability zone as the ") +
+            (req.snapshot_id ? "snapshot" : "source volume"));
       }
       req.availability_zone = source->availability_zone;
     }
@@ -537,8 +536,8 @@ class VolumeManagerImpl : public VolumeManager {
                          const SchedulerHints& hints, const std::optional<Volume>& source) {
     PlacementRequest placement;
     placement.volume_id = v.id;
-    placement.volume = VolumeProperties{v.size,    v.availability_zone, v.volume_type_id, v.project_id,
-                                        v.user_id, v.name,              v.description};
+    placement.volume =
+        VolumeProperties{v.size, v.availability_zone, v.volume_type_id, v.project_id, v.user_id, v.name, v.description};
     placement.extra_specs = type.extra_specs;
     if (type.qos_specs_id) {  // what filter and goodness functions see as qos.*
       auto qos = store_->GetQosSpecs(*type.qos_specs_id);
@@ -553,8 +552,8 @@ class VolumeManagerImpl : public VolumeManager {
     auto failed = store_->CasVolumeStatus(v.id, {vs::kCreating}, vs::kError, {}, std::string());
     if (failed.ok() && *failed) {
       (void)store_->InsertMessage(message_field::NewMessage(
-          v.project_id, ctx.request_id, message_field::kResourceVolume, v.id,
-          message_field::kScheduleAllocateVolume, message_field::kNoBackendAvailable, options_.message_ttl));
+          v.project_id, ctx.request_id, message_field::kResourceVolume, v.id, message_field::kScheduleAllocateVolume,
+          message_field::kNoBackendAvailable, options_.message_ttl));
     }
     return Unavailable("No cinder-scheduler accepted volume " + v.id + ": " + handed.message());
   }
@@ -569,8 +568,7 @@ class VolumeManagerImpl : public VolumeManager {
     return store_->ListVolumes(q, scope, options_.osapi_max_limit);
   }
 
-  Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id,
-                              const VolumeUpdate& u) override {
+  Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id, const VolumeUpdate& u) override {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     std::vector<FieldUpdate> fields;
     if (u.name) {
@@ -589,8 +587,9 @@ class VolumeManagerImpl : public VolumeManager {
 
   Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) override {
     if (force && !ctx.is_admin) {
-      return PermissionDenied("Policy doesn't allow volume_extension:volume_admin_actions:force_delete "
-                              "to be performed.");
+      return PermissionDenied(
+          "Policy doesn't allow volume_extension:volume_admin_actions:force_delete "
+          "to be performed.");
     }
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     std::vector<std::string> expected = kDeletableStatuses;
@@ -617,13 +616,13 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     auto wrong_status = [&v](const std::string& current) {
       return FailedPrecondition("Invalid volume: Volume " + v.id +
-                                " status must be '{'status': 'available'}' to extend, currently " +
-                                current + ".");
+                                " status must be '{'status': 'available'}' to extend, currently " + current + ".");
     };
     if (new_size <= v.size) {
-      return InvalidArgument("Invalid input received: New size for extend must be greater than "
-                             "current size. (current: " + std::to_string(v.size) +
-                             ", extended: " + std::to_string(new_size) + ").");
+      return InvalidArgument(
+          "Invalid input received: New size for extend must be greater than "
+          "current size. (current: " +
+          std::to_string(v.size) + ", extended: " + std::to_string(new_size) + ").");
     }
     if (v.status != vs::kAvailable) return wrong_status(v.status);
     if (v.host.empty()) {
@@ -633,9 +632,10 @@ class VolumeManagerImpl : public VolumeManager {
     CINDER_ASSIGN_OR_RETURN(CapacityReply cap, hosts_.Capacity(ctx, v.host));
     const double free = cap.free_gb;
     if (static_cast<double>(new_size - v.size) > free) {
-      return InvalidArgument("Invalid input received: Requested extend by " +
-                             std::to_string(new_size - v.size) + " GB exceeds the free capacity of "
-                             "backend " + v.host + " (" + FormatGb(free) + " GB).");
+      return InvalidArgument("Invalid input received: Requested extend by " + std::to_string(new_size - v.size) +
+                             " GB exceeds the free capacity of "
+                             "backend " +
+                             v.host + " (" + FormatGb(free) + " GB).");
     }
     CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(v.project_id, new_size));
     // The growth is reserved now and committed when the driver has grown the volume.
@@ -656,23 +656,23 @@ class VolumeManagerImpl : public VolumeManager {
       // Only if the host did not take it after all (a cast may time out yet arrive).
       auto back = store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
       if (back.ok() && *back) (void)quotas_.Rollback(reservations);
-      return Unavailable("The volume service of " + v.host + " did not accept the extend: " +
-                         handed.message());
+      return Unavailable("The volume service of " + v.host + " did not accept the extend: " + handed.message());
     }
     return Status::OK();
   }
 
-  Status ResetStatus(const RequestContext& ctx, const std::string& id,
-                     const std::optional<std::string>& status,
+  Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& status,
                      const std::optional<std::string>& attach_status,
                      const std::optional<std::string>& migration_status) override {
     if (!ctx.is_admin) {
-      return PermissionDenied("Policy doesn't allow volume_extension:volume_admin_actions:reset_status "
-                              "to be performed.");
+      return PermissionDenied(
+          "Policy doesn't allow volume_extension:volume_admin_actions:reset_status "
+          "to be performed.");
     }
     if (!status && !attach_status && !migration_status) {
-      return InvalidArgument("Invalid input received: Must specify 'status', 'attach_status' or "
-                             "'migration_status' for update.");
+      return InvalidArgument(
+          "Invalid input received: Must specify 'status', 'attach_status' or "
+          "'migration_status' for update.");
     }
     if (status && !IsValidVolumeStatus(*status)) {
       return InvalidArgument("Volume status: " + *status +
@@ -687,15 +687,15 @@ class VolumeManagerImpl : public VolumeManager {
     if (status && *status == vs::kDeleting) return InvalidArgument("Cannot reset-state to deleting");
     if (status && *status == vs::kInUse) {
       // No attachments exist yet in this service.
-      return InvalidArgument("Cannot reset-state to in-use because volume does not have any "
-                             "attachments.");
+      return InvalidArgument(
+          "Cannot reset-state to in-use because volume does not have any "
+          "attachments.");
     }
     if (attach_status && *attach_status != "attached" && *attach_status != "detached") {
       return InvalidArgument("Volume attach status: " + *attach_status +
                              " is invalid, valid statuses are: ['attached', 'detached'].");
     }
-    static const std::set<std::string> kMigration = {"migrating", "error", "success", "completing",
-                                                     "none", "starting"};
+    static const std::set<std::string> kMigration = {"migrating", "error", "success", "completing", "none", "starting"};
     if (migration_status && !kMigration.count(*migration_status)) {
       return InvalidArgument("Volume migration status: " + *migration_status +
                              " is invalid, valid statuses are: ['migrating', 'error', 'success', "
@@ -705,12 +705,10 @@ class VolumeManagerImpl : public VolumeManager {
     std::vector<FieldUpdate> fields;
     if (attach_status) fields.emplace_back("attach_status", *attach_status);
     if (migration_status) {
-      fields.emplace_back("migration_status", *migration_status == "none"
-                                                  ? std::nullopt
-                                                  : std::optional<std::string>(*migration_status));
+      fields.emplace_back("migration_status",
+                          *migration_status == "none" ? std::nullopt : std::optional<std::string>(*migration_status));
     }
-    CINDER_ASSIGN_OR_RETURN(bool changed,
-                            store_->CasVolumeStatus(v.id, {v.status}, status.value_or(v.status), fields));
+    CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, {v.status}, status.value_or(v.status), fields));
     if (!changed) {
       return Aborted("Volume " + v.id + " changed status while it was being reset; try again.");
     }
@@ -722,16 +720,15 @@ class VolumeManagerImpl : public VolumeManager {
     return v.metadata;
   }
 
-  Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id,
-                                  const Metadata& metadata, bool replace) override {
+  Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
+                                  bool replace) override {
     CINDER_RETURN_IF_ERROR(CheckMetadata(metadata));
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     CINDER_RETURN_IF_ERROR(store_->SetVolumeMetadata(v.id, metadata, replace));
     return store_->GetVolumeMetadata(v.id);
   }
 
-  Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id,
-                           const std::string& key) override {
+  Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteVolumeMetadataKey(v.id, key));
     if (!found) return NotFound("Metadata item was not found");
@@ -784,8 +781,7 @@ Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(const VolumeManagerOp
   CINDER_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.DatabaseUrl()));
   CINDER_RETURN_IF_ERROR(store->CheckSchema());
   if (mo.transport) {
-    return std::unique_ptr<VolumeManager>(
-        new VolumeManagerImpl(options, std::move(store), nullptr, mo.transport));
+    return std::unique_ptr<VolumeManager>(new VolumeManagerImpl(options, std::move(store), nullptr, mo.transport));
   }
   if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
   auto mgr = std::make_unique<VolumeManagerImpl>(options, std::move(store),

@@ -68,7 +68,7 @@ Status QosApi::Delete(const RequestContext& ctx, const std::string& id, bool for
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> QosApi::Associations(const RequestContext& ctx,
-                                                                               const std::string& id) {
+                                                                              const std::string& id) {
   CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:get_all"));
   return store_->QosSpecsAssociations(id);
 }

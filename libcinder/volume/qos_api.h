@@ -26,7 +26,7 @@ class QosApi {
   Status DeleteKeys(const RequestContext& ctx, const std::string& id, const std::vector<std::string>& keys);
   Status Delete(const RequestContext& ctx, const std::string& id, bool force);
   Result<std::vector<std::pair<std::string, std::string>>> Associations(const RequestContext& ctx,
-                                                                         const std::string& id);
+                                                                        const std::string& id);
   Status Associate(const RequestContext& ctx, const std::string& id, const std::string& type_id);
   // Without a type: from every type.
   Status Disassociate(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& type_id);

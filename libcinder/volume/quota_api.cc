@@ -44,7 +44,8 @@ Result<std::vector<std::pair<std::string, int64_t>>> Resources(Store* store, con
   };
   CINDER_ASSIGN_OR_RETURN(auto types, store->ListVolumeTypes(std::nullopt));
   for (const auto& t : types) {
-    for (const char* part : {"volumes", "gigabytes", "snapshots"}) out.emplace_back(std::string(part) + "_" + t.name, -1);
+    for (const char* part : {"volumes", "gigabytes", "snapshots"})
+      out.emplace_back(std::string(part) + "_" + t.name, -1);
   }
   out.emplace_back("groups", o.quota_groups);
   return out;
@@ -111,15 +112,18 @@ Status OverQuota(const Store::QuotaReservation& r, const std::map<std::string, i
     if (over.find("gigabytes") != std::string::npos) {
       const std::string tail = "Requested " + std::to_string(size) + "G, quota is " + std::to_string(limit(over)) +
                                "G and " + std::to_string(consumed(over)) + "G has been consumed.";
-      if (what == "backups") return ResourceExhausted("Requested backup exceeds allowed Backup gigabytes quota. " + tail);
+      if (what == "backups")
+        return ResourceExhausted("Requested backup exceeds allowed Backup gigabytes quota. " + tail);
       return ResourceExhausted("Requested volume or snapshot exceeds allowed " + over + " quota. " + tail);
     }
     if (over.find(what) != std::string::npos) {
       const std::string allowed = std::to_string(limit(over));
       if (what == "volumes") {
-        return ResourceExhausted("Maximum number of volumes allowed (" + allowed + ") exceeded for quota '" + over + "'.");
+        return ResourceExhausted("Maximum number of volumes allowed (" + allowed + ") exceeded for quota '" + over +
+                                 "'.");
       }
-      if (what == "snapshots") return ResourceExhausted("Maximum number of snapshots allowed (" + allowed + ") exceeded");
+      if (what == "snapshots")
+        return ResourceExhausted("Maximum number of snapshots allowed (" + allowed + ") exceeded");
       if (what == "backups") return ResourceExhausted("Maximum number of backups allowed (" + allowed + ") exceeded");
       if (what == "groups") return ResourceExhausted("Maximum number of groups allowed (" + allowed + ") exceeded");
     }
@@ -170,7 +174,8 @@ QuotaCharge QuotaApi::Charge(const std::string& project, const QuotaDeltas& delt
 
 Status QuotaApi::OverQuotaError(const Store::QuotaReservation& r, const std::string& what, int64_t size) {
   if (r.over == std::vector<std::string>{"per_volume_gigabytes"}) {
-    return ResourceExhausted("Requested volume size " + std::to_string(size) + "G is larger than maximum allowed limit " +
+    return ResourceExhausted("Requested volume size " + std::to_string(size) +
+                             "G is larger than maximum allowed limit " +
                              std::to_string(r.limits.at("per_volume_gigabytes")) + "G.");
   }
   return OverQuota(r, r.limits, what, size);
@@ -180,8 +185,8 @@ Status QuotaApi::CheckVolumeSize(const std::string& project, int64_t size) {
   CINDER_ASSIGN_OR_RETURN(auto limits, LimitsOf(store_, options_, project, {"per_volume_gigabytes"}));
   const int64_t limit = limits["per_volume_gigabytes"];
   if (limit >= 0 && size > limit) {
-    return ResourceExhausted("Requested volume size " + std::to_string(size) + "G is larger than maximum allowed limit " +
-                             std::to_string(limit) + "G.");
+    return ResourceExhausted("Requested volume size " + std::to_string(size) +
+                             "G is larger than maximum allowed limit " + std::to_string(limit) + "G.");
   }
   return Status::OK();
 }
@@ -237,7 +242,8 @@ Result<QuotaSet> QuotaApi::UpdateQuotaSet(const RequestContext& ctx, const std::
     if (value > kDbMaxInt) return InvalidArgument(key + " must be <= " + std::to_string(kDbMaxInt));
     valid[key] = value;
   }
-  if (!bad_keys.empty()) return InvalidArgument("Invalid input received: Bad key(s) in quota set: " + Join(bad_keys, ", "));
+  if (!bad_keys.empty())
+    return InvalidArgument("Invalid input received: Bad key(s) in quota set: " + Join(bad_keys, ", "));
   // A limit below what the project holds is refused (per_volume_gigabytes and -1 excepted),
   // checked in the transaction that sets it.
   auto check = [&valid](const std::map<std::string, Store::QuotaUsage>& usage) -> Status {
@@ -246,9 +252,10 @@ Result<QuotaSet> QuotaApi::UpdateQuotaSet(const RequestContext& ctx, const std::
       auto u = usage.find(key);
       const int64_t used = u == usage.end() ? 0 : u->second.in_use + u->second.reserved;
       if (value < used) {
-        return InvalidArgument("Quota " + key + " limit must be equal or greater than existing resources. "
-                               "Current usage is " + std::to_string(used) + " and the requested limit is " +
-                               std::to_string(value) + ".");
+        return InvalidArgument("Quota " + key +
+                               " limit must be equal or greater than existing resources. "
+                               "Current usage is " +
+                               std::to_string(used) + " and the requested limit is " + std::to_string(value) + ".");
       }
     }
     return Status::OK();

@@ -109,7 +109,8 @@ Result<Snapshot> SnapshotApi::Update(const RequestContext& ctx, const std::strin
 
 Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, bool force) {
   if (force && !ctx.is_admin) {
-    return PermissionDenied("Policy doesn't allow volume_extension:snapshot_admin_actions:force_delete to be performed.");
+    return PermissionDenied(
+        "Policy doesn't allow volume_extension:snapshot_admin_actions:force_delete to be performed.");
   }
   CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
   std::vector<std::string> expected;
@@ -127,10 +128,11 @@ Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, boo
 
 Status SnapshotApi::ResetStatus(const RequestContext& ctx, const std::string& id, const std::string& status) {
   if (!ctx.is_admin) {
-    return PermissionDenied("Policy doesn't allow volume_extension:snapshot_admin_actions:reset_status to be performed.");
+    return PermissionDenied(
+        "Policy doesn't allow volume_extension:snapshot_admin_actions:reset_status to be performed.");
   }
-  static const std::set<std::string> kStatuses = {"creating", "available", "deleting", "error", "error_deleting",
-                                                  "unmanaging", "backing-up", "restoring"};
+  static const std::set<std::string> kStatuses = {"creating",       "available",  "deleting",   "error",
+                                                  "error_deleting", "unmanaging", "backing-up", "restoring"};
   if (!kStatuses.count(status)) {
     return InvalidArgument("Invalid input for field/attribute status. Value: " + status + ". '" + status +
                            "' is not one of ['available', 'error', 'creating', 'deleting', 'error_deleting']");
@@ -172,11 +174,10 @@ Status SnapshotApi::Revert(const RequestContext& ctx, const std::string& volume_
   }
   CINDER_ASSIGN_OR_RETURN(auto started, store_->StartRevert(v.id, latest.id));
   switch (started) {
-    case Store::RevertStart::kStarted:
-      break;
+    case Store::RevertStart::kStarted: break;
     case Store::RevertStart::kNotLatest:
-      return InvalidArgument("Specified snapshot " + snapshot_id + " is None or not the latest one of volume " +
-                             v.id + ".");
+      return InvalidArgument("Specified snapshot " + snapshot_id + " is None or not the latest one of volume " + v.id +
+                             ".");
     case Store::RevertStart::kVolumeBusy:
       return Aborted("Invalid volume: Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
                      ". Volume's status must be 'available'.");

@@ -6,7 +6,7 @@
 #include <stdlib.h>    // mkostemp
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <unistd.h>    // copy_file_range
+#include <unistd.h>  // copy_file_range
 
 #include <algorithm>
 #include <cerrno>
@@ -55,9 +55,7 @@ bool CannotCopyFileRange(int err) {
   return err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOSYS || err == EBADF;
 }
 
-bool AllZero(const char* p, size_t n) {
-  return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0);
-}
+bool AllZero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
 
 // Copies the bytes [off, off + len) of `in` to the same offsets of `out`, which holds only
 // holes there. Adds what it writes to *written.
@@ -203,8 +201,7 @@ Result<CopyResult> Copy(const std::string& src, const std::string& dst, int64_t 
   // Sets the size; without a reflink, the whole file is a hole until the extents are copied.
   if (::ftruncate(out.get(), size) != 0) return Internal(SysError("cannot size", dst, errno));
   if (!result.reflinked) {
-    CINDER_RETURN_IF_ERROR(
-        CopyExtents(in.get(), out.get(), src_size, allow_reflink, src, dst, &result.bytes_written));
+    CINDER_RETURN_IF_ERROR(CopyExtents(in.get(), out.get(), src_size, allow_reflink, src, dst, &result.bytes_written));
   }
   if (dst_exists && ::fchmod(out.get(), dst_st.st_mode & 07777) != 0) {
     return Internal(SysError("cannot set the mode of", dst, errno));
@@ -234,13 +231,11 @@ Result<CopyResult> Copy(const std::string& src, const std::string& dst, int64_t 
 
 }  // namespace
 
-Result<CopyResult> CopySparseFile(const std::string& src, const std::string& dst, int64_t size,
-                                  bool allow_reflink) {
+Result<CopyResult> CopySparseFile(const std::string& src, const std::string& dst, int64_t size, bool allow_reflink) {
   return Copy(src, dst, size, allow_reflink, /*replace=*/false);
 }
 
-Result<CopyResult> ReplaceWithCopy(const std::string& src, const std::string& dst, int64_t size,
-                                   bool allow_reflink) {
+Result<CopyResult> ReplaceWithCopy(const std::string& src, const std::string& dst, int64_t size, bool allow_reflink) {
   return Copy(src, dst, size, allow_reflink, /*replace=*/true);
 }
 

@@ -12,7 +12,7 @@
 namespace cinder {
 
 struct CopyResult {
-  bool reflinked = false;     // the whole copy shares src's blocks (ioctl FICLONE)
+  bool reflinked = false;  // the whole copy shares src's blocks (ioctl FICLONE)
   // Bytes of src's data extents copied (by copy_file_range, which may share blocks itself, or
   // by write); 0 when reflinked.
   int64_t bytes_written = 0;

@@ -24,10 +24,8 @@ class TypeApi {
   Result<VolumeType> Get(const RequestContext& ctx, const std::string& id);
   // Admin. AlreadyExists for a taken name.
   Result<VolumeType> Create(const RequestContext& ctx, const VolumeType& request);
-  Result<VolumeType> Update(const RequestContext& ctx, const std::string& id,
-                            const std::optional<std::string>& name,
-                            const std::optional<std::string>& description,
-                            const std::optional<bool>& is_public);
+  Result<VolumeType> Update(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& name,
+                            const std::optional<std::string>& description, const std::optional<bool>& is_public);
   // Admin. FailedPrecondition for the default type or one in use.
   Status Delete(const RequestContext& ctx, const std::string& id);
   // Admin. Merges `specs`; returns them.

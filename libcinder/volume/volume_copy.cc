@@ -71,7 +71,8 @@ Result<VolumeChunk> ReadVolumeChunk(const std::string& path, int64_t offset, int
   return c;
 }
 
-Result<int64_t> PullVolume(const std::function<Result<VolumeChunk>(int64_t offset)>& fetch, const std::string& dst_path) {
+Result<int64_t> PullVolume(const std::function<Result<VolumeChunk>(int64_t offset)>& fetch,
+                           const std::string& dst_path) {
   Fd f;
   f.fd = ::open(dst_path.c_str(), O_WRONLY | O_CLOEXEC);
   if (f.fd < 0) return Errno("cannot open", dst_path);

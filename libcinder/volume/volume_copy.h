@@ -27,7 +27,8 @@ Result<VolumeChunk> ReadVolumeChunk(const std::string& path, int64_t offset, int
 
 // Writes every chunk `fetch(offset)` gives, from offset 0 until eof, into the existing file at
 // `dst_path` (already of the volume's size), then fsyncs it. Returns the bytes written.
-Result<int64_t> PullVolume(const std::function<Result<VolumeChunk>(int64_t offset)>& fetch, const std::string& dst_path);
+Result<int64_t> PullVolume(const std::function<Result<VolumeChunk>(int64_t offset)>& fetch,
+                           const std::string& dst_path);
 
 }  // namespace cinder
 

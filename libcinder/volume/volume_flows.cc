@@ -59,8 +59,7 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
   }
   bool recorded = false;
   WriteBack(id, [&]() -> Result<bool> {
-    auto r = store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError, {},
-                                     v->host);
+    auto r = store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError, {}, v->host);
     if (r.ok()) recorded = *r;
     return r;
   });
@@ -75,7 +74,8 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
 // Cinder's OnFailureRescheduleTask: the volume leaves this pool (still creating) and goes
 // back to the schedulers for another one, with the pools tried so far. False when it could
 // not be sent (it then fails here).
-bool VolumeServiceImpl::Reschedule(Backend* b, const Volume& v, const RequestContext& ctx, const PlacementRequest& placement) {
+bool VolumeServiceImpl::Reschedule(Backend* b, const Volume& v, const RequestContext& ctx,
+                                   const PlacementRequest& placement) {
   (void)DriverCall([&] { return b->driver->DeleteVolume(v.id); });  // whatever the failure left
   auto released = store_->ReleaseClaim(v.id, v.host);
   if (!released.ok() || !*released) return false;
@@ -93,19 +93,22 @@ bool VolumeServiceImpl::Reschedule(Backend* b, const Volume& v, const RequestCon
   return true;  // failed: nothing more to do here
 }
 
-void VolumeServiceImpl::CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id) {
+void VolumeServiceImpl::CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id,
+                                       const std::string& request_id) {
   auto sn = store_->GetSnapshot(id, std::nullopt);
   if (!sn.ok() || sn->status != ss::kCreating) return;  // no longer waiting (force-deleted)
   Status st = DriverCall([&] { return b->driver->CreateSnapshot(volume_id, id); });
   bool recorded = false;
   WriteBack(id, [&]() -> Result<bool> {
-    auto r = st.ok() ? store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kAvailable, {{"progress", std::string("100%")}})
-                     : store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kError);
+    auto r = st.ok()
+                 ? store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kAvailable, {{"progress", std::string("100%")}})
+                 : store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kError);
     if (r.ok()) recorded = *r;
     return r;
   });
   if (!st.ok()) {
-    CINDER_LOG(kError, "cinder-volume") << "snapshot " << id << " of volume " << volume_id << " failed: " << st.ToString();
+    CINDER_LOG(kError, "cinder-volume") << "snapshot " << id << " of volume " << volume_id
+                                        << " failed: " << st.ToString();
     if (recorded) TellSnapshot(*sn, request_id, mf::kSnapshotCreate, mf::kSnapshotCreateError);
   } else if (!recorded) {
     // Gone meanwhile (force-deleted and purged)? A snapshot still recorded, whatever its
@@ -118,14 +121,16 @@ void VolumeServiceImpl::CreateSnapshot(Backend* b, const std::string& id, const 
   Changed();
 }
 
-void VolumeServiceImpl::DeleteSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id) {
+void VolumeServiceImpl::DeleteSnapshot(Backend* b, const std::string& id, const std::string& volume_id,
+                                       const std::string& request_id) {
   (void)DeleteSnapshotNow(b, id, volume_id, request_id);
   Changed();
 }
 
 // Removes a "deleting" snapshot from the backend and the database; false when the driver
 // failed (it is then error_deleting, with a message).
-bool VolumeServiceImpl::DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id) {
+bool VolumeServiceImpl::DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id,
+                                          const std::string& request_id) {
   auto sn = store_->GetSnapshot(id, std::nullopt);
   if (!sn.ok() || sn->status != ss::kDeleting) return true;
   Status st = DriverCall([&] { return b->driver->DeleteSnapshot(volume_id, id); });

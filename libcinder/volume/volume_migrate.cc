@@ -24,16 +24,17 @@ void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestCon
   if (!v) return;
   if (r.dest_host == v->host) {
     WriteBack(id, [&] {
-      return store_->CasVolumeStatusCommit(id, {vs::kRetyping}, PreviousStatus(r.retype),
-                                           {{"volume_type_id", r.retype.new_type_id}, {"previous_status", std::nullopt}},
-                                           r.retype.reservations);
+      return store_->CasVolumeStatusCommit(
+          id, {vs::kRetyping}, PreviousStatus(r.retype),
+          {{"volume_type_id", r.retype.new_type_id}, {"previous_status", std::nullopt}}, r.retype.reservations);
     });
     return;
   }
   HostRetype out = r;
   out.source_host = v->host;
   Status st = hosts_.MigrateVolumeIn(ctx, r.dest_host, out);
-  if (!st.ok()) FailRetype(*v, r.retype, "the destination " + r.dest_host + " did not take the volume: " + st.message());
+  if (!st.ok())
+    FailRetype(*v, r.retype, "the destination " + r.dest_host + " did not take the volume: " + st.message());
 }
 
 // Retype with migration, on the destination backend: a copy of the volume's data is made here
@@ -105,7 +106,8 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
     // live one. Only a volume known to be elsewhere loses this copy.
     auto now = store_->GetVolume(id, std::nullopt);
     if (!now.ok() && now.status().code() != Code::kNotFound) {
-      CINDER_LOG(kWarning, "cinder-volume") << "cannot tell where volume " << id << " is; keeping its copy on " << d->host;
+      CINDER_LOG(kWarning, "cinder-volume")
+          << "cannot tell where volume " << id << " is; keeping its copy on " << d->host;
       return;
     }
     if (now.ok() && now->host == *dest) {

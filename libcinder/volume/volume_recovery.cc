@@ -22,8 +22,8 @@ constexpr double kOrphanGraceSeconds = 30;
 // creating -> error, extending -> error_extending, deleting -> resumed.
 Status VolumeServiceImpl::Recover() {
   for (const auto& b : backends_) {
-    CINDER_ASSIGN_OR_RETURN(auto stuck, store_->VolumesInStatus(
-                                            b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
+    CINDER_ASSIGN_OR_RETURN(auto stuck,
+                            store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
     for (const auto& v : stuck) {
       if (v.status == vs::kDeleting) {
         Delete(b.get(), v.id);
@@ -42,8 +42,8 @@ Status VolumeServiceImpl::Recover() {
 // Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume
 // reverting, snapshot restoring) -> the volume in error, the snapshot available again.
 Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
-  CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting,
-                                                                              ss::kRestoring}));
+  CINDER_ASSIGN_OR_RETURN(auto snaps,
+                          store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring}));
   for (const auto& sn : snaps) {
     if (sn.status == ss::kCreating) {
       auto r = store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
@@ -64,8 +64,7 @@ Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
 // to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
 Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
   const bool creating = v.status == vs::kCreating;
-  auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {},
-                                   v.host);
+  auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
   if (r.ok() && *r) {
     Tell(v, "", creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized);
   }
@@ -86,13 +85,13 @@ void VolumeServiceImpl::SweepOrphans() {
     return accepted_.count(volume_id) == 0;
   };
   for (const auto& b : backends_) {
-    auto stuck = store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting, vs::kRetyping,
-                                                         vs::kReverting});
+    auto stuck = store_->VolumesInStatus(b->host + "#",
+                                         {vs::kCreating, vs::kExtending, vs::kDeleting, vs::kRetyping, vs::kReverting});
     if (stuck.ok()) {
       for (const auto& v : *stuck) {
         if (!orphaned(v.id, v.created_at, v.updated_at)) continue;
-        CINDER_LOG(kWarning, "cinder-volume") << "volume " << v.id << " was " << v.status
-                  << " with no work for it here; repairing it";
+        CINDER_LOG(kWarning, "cinder-volume")
+            << "volume " << v.id << " was " << v.status << " with no work for it here; repairing it";
         if (v.status == vs::kDeleting) {
           Delete(b.get(), v.id);
         } else if (v.status == vs::kRetyping) {

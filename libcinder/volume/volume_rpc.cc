@@ -33,9 +33,8 @@ Status VolumeRpc::CreateVolume(const RequestContext& ctx, const std::string& bac
                    timeout);
 }
 
-Status VolumeRpc::RetypeVolume(const RequestContext& ctx, const std::string& backend_host,
-                               const RetypeRequest& retype, const std::string& dest_host,
-                               std::chrono::milliseconds timeout) {
+Status VolumeRpc::RetypeVolume(const RequestContext& ctx, const std::string& backend_host, const RetypeRequest& retype,
+                               const std::string& dest_host, std::chrono::milliseconds timeout) {
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kRetypeVolume, ctx,
                    HostRetype{retype, dest_host, std::nullopt}, timeout);
 }
@@ -45,8 +44,8 @@ Status VolumeRpc::ExtendVolume(const RequestContext& ctx, const std::string& bac
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kExtendVolume, ctx, request, timeout);
 }
 
-Status VolumeRpc::DeleteVolume(const RequestContext& ctx, const std::string& backend_host,
-                               const std::string& volume_id, std::chrono::milliseconds timeout) {
+Status VolumeRpc::DeleteVolume(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
+                               std::chrono::milliseconds timeout) {
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteVolume, ctx, VolumeRef{volume_id}, timeout);
 }
 
@@ -65,8 +64,8 @@ Status VolumeRpc::RevertToSnapshot(const RequestContext& ctx, const std::string&
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kRevertToSnapshot, ctx, request, timeout);
 }
 
-Status VolumeRpc::MigrateVolumeIn(const RequestContext& ctx, const std::string& backend_host,
-                                  const HostRetype& request, std::chrono::milliseconds timeout) {
+Status VolumeRpc::MigrateVolumeIn(const RequestContext& ctx, const std::string& backend_host, const HostRetype& request,
+                                  std::chrono::milliseconds timeout) {
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kMigrateVolumeIn, ctx, request, timeout);
 }
 
@@ -87,8 +86,8 @@ Result<CapacityReply> VolumeRpc::Capacity(const RequestContext& ctx, const std::
 
 Result<std::string> VolumeRpc::LocalPath(const RequestContext& ctx, const std::string& backend_host,
                                          const std::string& volume_id, std::chrono::milliseconds timeout) {
-  CINDER_ASSIGN_OR_RETURN(LocalPathReply reply, rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kLocalPath,
-                                                          ctx, VolumeRef{volume_id}, timeout));
+  CINDER_ASSIGN_OR_RETURN(LocalPathReply reply, rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kLocalPath, ctx,
+                                                          VolumeRef{volume_id}, timeout));
   return reply.path;
 }
 

@@ -153,8 +153,8 @@ class VolumeRpc : public VolumeHostClient {
                          std::chrono::milliseconds timeout = kCastTimeout);
   Status DeleteMigrated(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
                         std::chrono::milliseconds timeout = kCastTimeout);
-  Result<ChunkReply> ReadChunk(const RequestContext& ctx, const std::string& backend_host,
-                               const ChunkRequest& request, std::chrono::milliseconds timeout = kCallTimeout);
+  Result<ChunkReply> ReadChunk(const RequestContext& ctx, const std::string& backend_host, const ChunkRequest& request,
+                               std::chrono::milliseconds timeout = kCallTimeout);
   Result<CapacityReply> Capacity(const RequestContext& ctx, const std::string& backend_host,
                                  std::chrono::milliseconds timeout = kCallTimeout);
   Result<std::string> LocalPath(const RequestContext& ctx, const std::string& backend_host,

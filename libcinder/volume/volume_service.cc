@@ -165,9 +165,10 @@ Status VolumeServiceImpl::Start() {
 
 // Records a user message about volume `v` (best effort, as Cinder: a failure is only logged).
 void VolumeServiceImpl::Tell(const Volume& v, const std::string& request_id, const char* action, const char* detail) {
-  Status st = store_->InsertMessage(mf::NewMessage(v.project_id, request_id, mf::kResourceVolume, v.id,
-                                                   action, detail, options_.message_ttl));
-  if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot record a message for volume " << v.id << ": " << st.ToString();
+  Status st = store_->InsertMessage(
+      mf::NewMessage(v.project_id, request_id, mf::kResourceVolume, v.id, action, detail, options_.message_ttl));
+  if (!st.ok())
+    CINDER_LOG(kWarning, "cinder-volume") << "cannot record a message for volume " << v.id << ": " << st.ToString();
 }
 
 // Whether the volume is on this backend and in `status` (a request that arrives after the
@@ -203,10 +204,12 @@ void VolumeServiceImpl::Run(const std::string& id, std::function<void()> work) {
   });
 }
 
-void VolumeServiceImpl::TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action, const char* detail) {
-  Status st = store_->InsertMessage(mf::NewMessage(sn.project_id, request_id, mf::kResourceSnapshot, sn.id, action,
-                                                   detail, options_.message_ttl));
-  if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot record a message for snapshot " << sn.id << ": " << st.ToString();
+void VolumeServiceImpl::TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action,
+                                     const char* detail) {
+  Status st = store_->InsertMessage(
+      mf::NewMessage(sn.project_id, request_id, mf::kResourceSnapshot, sn.id, action, detail, options_.message_ttl));
+  if (!st.ok())
+    CINDER_LOG(kWarning, "cinder-volume") << "cannot record a message for snapshot " << sn.id << ": " << st.ToString();
 }
 
 // Capacity changed: report soon (at most once a second).
@@ -267,7 +270,8 @@ void VolumeServiceImpl::ReportCapabilities() {
       records.push_back(std::move(rec));
     }
     Status st = store_->ReportPools(b->host, records);
-    if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot record the pools of " << b->host << ": " << st.ToString();
+    if (!st.ok())
+      CINDER_LOG(kWarning, "cinder-volume") << "cannot record the pools of " << b->host << ": " << st.ToString();
     for (const auto& rec : records) {
       auto u = usage->find(rec.host);
       (void)schedulers_.UpdateServiceCapabilities(
@@ -309,8 +313,7 @@ void VolumeServiceImpl::ReportLoop(std::chrono::steady_clock::time_point start) 
     l.lock();
   }
 }
-Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& options,
-                                                            const DriverRegistry& drivers,
+Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& options, const DriverRegistry& drivers,
                                                             Store* store, Transport* transport) {
   if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
   std::vector<std::unique_ptr<Backend>> backends;

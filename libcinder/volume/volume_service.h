@@ -21,9 +21,8 @@ class VolumeService {
   // Opens the drivers of options.backends, repairs interrupted work, serves the topics,
   // registers the services and reports capacity. `store` and `transport` must outlive it.
   // When it fails after serving a topic, it stops `transport` (a start failure is fatal).
-  static Result<std::unique_ptr<VolumeService>> Start(const Options& options,
-                                                      const DriverRegistry& drivers, Store* store,
-                                                      Transport* transport);
+  static Result<std::unique_ptr<VolumeService>> Start(const Options& options, const DriverRegistry& drivers,
+                                                      Store* store, Transport* transport);
   virtual ~VolumeService() = default;
   // Blocks until the work accepted so far is done.
   virtual void Drain() = 0;

@@ -31,8 +31,8 @@
 namespace cinder {
 
 struct Backend {
-  std::string name;          // the config section
-  std::string host;          // host@backend
+  std::string name;  // the config section
+  std::string host;  // host@backend
   BackendOptions options;
   std::string availability_zone;
   std::unique_ptr<VolumeDriver> driver;
@@ -59,6 +59,7 @@ class VolumeServiceImpl : public VolumeService {
   Status Start();
 
   void Drain() override { workers_.Drain(); }
+
  private:
   // Repairs what an earlier run of this host left half-done, as Cinder's volume service does:
   // creating -> error, extending -> error_extending, deleting -> resumed.
@@ -109,7 +110,8 @@ class VolumeServiceImpl : public VolumeService {
 
   // Removes a "deleting" snapshot from the backend and the database; false when the driver
   // failed (it is then error_deleting, with a message).
-  bool DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id);
+  bool DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id,
+                         const std::string& request_id);
 
   // Cinder's revert_to_snapshot: the volume back to available (error when the driver failed;
   // the file driver's revert is all or nothing, so its data is then as before), the snapshot
@@ -146,7 +148,7 @@ class VolumeServiceImpl : public VolumeService {
       if (r.ok()) return;
       if (waited_ms >= 60000) {
         CINDER_LOG(kWarning, "cinder-volume") << "cannot record the outcome for volume " << id << ": "
-                  << r.status().ToString() << " (repaired at the next start)";
+                                              << r.status().ToString() << " (repaired at the next start)";
         return;
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
@@ -181,9 +183,9 @@ class VolumeServiceImpl : public VolumeService {
   bool dirty_ = false;
   bool stopping_ = false;
   std::thread reporter_;
-  std::mutex accepted_mu_;  // guards accepted_
+  std::mutex accepted_mu_;               // guards accepted_
   std::map<std::string, int> accepted_;  // volume id -> work accepted here and not finished
-  WorkerPool workers_;  // last: drained and joined first
+  WorkerPool workers_;                   // last: drained and joined first
 };
 
 }  // namespace cinder

@@ -70,10 +70,9 @@ TEST_CASE("microversions: none is 3.0, latest is the max, out of range 406, malf
   CHECK(none.status == 200);
   CHECK(f.Header(none, "OpenStack-API-Version") == "volume 3.0");
   CHECK(f.Header(none, "Vary") == "OpenStack-API-Version");
-  CHECK(f.Header(f.Call("GET", "/v3/abc123/volumes", "", "volume latest"), "OpenStack-API-Version") ==
-        "volume 3.70");
-  CHECK(f.Header(f.Call("GET", "/v3/abc123/volumes", "", "compute 2.1, volume 3.45"),
-                 "OpenStack-API-Version") == "volume 3.45");
+  CHECK(f.Header(f.Call("GET", "/v3/abc123/volumes", "", "volume latest"), "OpenStack-API-Version") == "volume 3.70");
+  CHECK(f.Header(f.Call("GET", "/v3/abc123/volumes", "", "compute 2.1, volume 3.45"), "OpenStack-API-Version") ==
+        "volume 3.45");
   auto high = f.Call("GET", "/v3/abc123/volumes", "", "volume 3.71");
   CHECK(high.status == 406);
   CHECK(f.Header(high, "OpenStack-API-Version") == "volume 3.71");
@@ -117,8 +116,8 @@ TEST_CASE("the detail view has Cinder's fields for the microversion asked") {
   CHECK_FALSE(Contains(v30.body, "volume_type_id"));
   CHECK_FALSE(Contains(v30.body, "\"group_id\""));
   auto v370 = f.Call("GET", "/v3/abc123/volumes/" + id);
-  for (const char* key : {"group_id", "provider_id", "shared_targets", "service_uuid", "cluster_name",
-                          "volume_type_id", "consumes_quota"}) {
+  for (const char* key : {"group_id", "provider_id", "shared_targets", "service_uuid", "cluster_name", "volume_type_id",
+                          "consumes_quota"}) {
     std::string k = key;
     CAPTURE(k);
     CHECK(Contains(v370.body, std::string("\"") + key + "\": "));
@@ -137,8 +136,9 @@ TEST_CASE("lists page with volumes_links and count (3.45)") {
   auto page = f.Call("GET", "/v3/abc123/volumes?limit=2&with_count=true");
   CHECK(page.status == 200);
   CHECK(Contains(page.body, "\"count\": 4"));
-  CHECK(Contains(page.body, "\"volumes_links\": [{\"rel\": \"next\", \"href\": "
-                            "\"http://h:1/v3/abc123/volumes?limit=2&with_count=true&marker="));
+  CHECK(Contains(page.body,
+                 "\"volumes_links\": [{\"rel\": \"next\", \"href\": "
+                 "\"http://h:1/v3/abc123/volumes?limit=2&with_count=true&marker="));
   // osapi_max_limit (3 here) caps a page.
   auto capped = f.Call("GET", "/v3/abc123/volumes/detail");
   CHECK(Contains(capped.body, "volumes/detail?marker="));
@@ -159,17 +159,30 @@ TEST_CASE("request validation follows Cinder's schemas") {
     const char* message;
   };
   const Case cases[] = {
-      {R"({"volume": {"size": 0}})", 400, "Invalid input for field/attribute size. Value: 0. 0 is less than the minimum of 1"},
-      {R"({"volume": {"size": -1}})", 400, "Invalid input for field/attribute size. Value: -1. -1 is less than the minimum of 1"},
-      {R"({"volume": {"size": "abc"}})", 400, "Invalid input for field/attribute size. Value: abc. 'abc' does not match '^[0-9]+$'"},
-      {R"({"volume": {"size": 1.5}})", 400, "Invalid input for field/attribute size. Value: 1.5. 1.5 is not of type 'integer', 'string', 'null'"},
-      {R"({"volume": {"size": true}})", 400, "Invalid input for field/attribute size. Value: True. True is not of type 'integer', 'string', 'null'"},
-      {R"({"volume": {"size": 1, "colour": "red"}})", 400, "Invalid input for field/attribute volume. Value: {'size': 1, 'colour': 'red'}. Additional properties are not allowed ('colour' was unexpected)"},
-      {R"({"volume": {"size": 1, "metadata": {"k": 1}}})", 400, "Invalid input for field/attribute k. Value: 1. 1 is not of type 'string'"},
-      {R"({"volume": {"size": 1, "multiattach": true}})", 400, "multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. Contact your administrator to create a multiattach enabled volume type and use it to create multiattach volumes."},
+      {R"({"volume": {"size": 0}})", 400,
+       "Invalid input for field/attribute size. Value: 0. 0 is less than the minimum of 1"},
+      {R"({"volume": {"size": -1}})", 400,
+       "Invalid input for field/attribute size. Value: -1. -1 is less than the minimum of 1"},
+      {R"({"volume": {"size": "abc"}})", 400,
+       "Invalid input for field/attribute size. Value: abc. 'abc' does not match '^[0-9]+$'"},
+      {R"({"volume": {"size": 1.5}})", 400,
+       "Invalid input for field/attribute size. Value: 1.5. 1.5 is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": true}})", 400,
+       "Invalid input for field/attribute size. Value: True. True is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": 1, "colour": "red"}})", 400,
+       "Invalid input for field/attribute volume. Value: {'size': 1, 'colour': 'red'}. Additional properties are not "
+       "allowed ('colour' was unexpected)"},
+      {R"({"volume": {"size": 1, "metadata": {"k": 1}}})", 400,
+       "Invalid input for field/attribute k. Value: 1. 1 is not of type 'string'"},
+      {R"({"volume": {"size": 1, "multiattach": true}})", 400,
+       "multiattach parameter has been removed. The default behavior is to use multiattach enabled volume types. "
+       "Contact your administrator to create a multiattach enabled volume type and use it to create multiattach "
+       "volumes."},
       {R"({"volume": {"size": 1, "volume_type": "gold"}})", 404, "Volume type with name gold could not be found."},
-      {R"({"volume": {"size": 1, "snapshot_id": "x"}})", 400, "Invalid input for field/attribute snapshot_id. Value: x. 'x' is not a 'uuid'"},
-      {R"({"volume": {"size": 1, "backup_id": "x"}})", 400, "Invalid input received: creating a volume with 'backup_id' is not supported by this service yet."},
+      {R"({"volume": {"size": 1, "snapshot_id": "x"}})", 400,
+       "Invalid input for field/attribute snapshot_id. Value: x. 'x' is not a 'uuid'"},
+      {R"({"volume": {"size": 1, "backup_id": "x"}})", 400,
+       "Invalid input received: creating a volume with 'backup_id' is not supported by this service yet."},
       {R"({"vol": {}})", 400, "'volume' is a required property"},
       {R"({"volume": )", 400, "Malformed request body"},
   };
@@ -261,8 +274,8 @@ TEST_CASE("update: null clears a name, and the v3 name wins over display_name") 
 
 TEST_CASE("metadata filters read Python dict literals, quotes included") {
   Fixture f;
-  std::string id = IdOf(f.Call("POST", "/v3/abc123/volumes",
-                               R"({"volume": {"size": 1, "metadata": {"k": "it's", "n": "1"}}})").body);
+  std::string id = IdOf(
+      f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1, "metadata": {"k": "it's", "n": "1"}}})").body);
   REQUIRE(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": 1, "metadata": {"k": "other"}}})").status == 202);
   auto r = f.Call("GET", "/v3/abc123/volumes?metadata={'k': \"it's\", \"n\": '1'}");
   CHECK(r.status == 200);
@@ -280,10 +293,12 @@ TEST_CASE("os-services lists Cinder's fields for the version asked, and updates 
   Fixture f;
   auto v30 = f.Call("GET", "/v3/abc123/os-services?binary=cinder-volume", "", "volume 3.0");
   REQUIRE(v30.status == 200);
-  CHECK(Contains(v30.body, "{\"binary\": \"cinder-volume\", \"host\": \"h@file\", \"zone\": \"nova\", "
-                           "\"status\": \"enabled\", \"state\": \"up\", \"updated_at\": \""));
-  CHECK(Contains(v30.body, "\"disabled_reason\": null, \"replication_status\": \"disabled\", "
-                           "\"active_backend_id\": null, \"frozen\": false}"));
+  CHECK(Contains(v30.body,
+                 "{\"binary\": \"cinder-volume\", \"host\": \"h@file\", \"zone\": \"nova\", "
+                 "\"status\": \"enabled\", \"state\": \"up\", \"updated_at\": \""));
+  CHECK(Contains(v30.body,
+                 "\"disabled_reason\": null, \"replication_status\": \"disabled\", "
+                 "\"active_backend_id\": null, \"frozen\": false}"));
   CHECK_FALSE(Contains(v30.body, "cluster"));
   CHECK_FALSE(Contains(v30.body, "cinder-scheduler"));
   auto v370 = f.Call("GET", "/v3/abc123/os-services");
@@ -291,14 +306,17 @@ TEST_CASE("os-services lists Cinder's fields for the version asked, and updates 
   CHECK(Contains(v370.body, "\"binary\": \"cinder-scheduler\""));
   auto off = f.Call("PUT", "/v3/abc123/os-services/disable-log-reason",
                     R"({"host": "h@file", "binary": "cinder-volume", "disabled_reason": "swap"})");
-  CHECK(off.body == "{\"disabled_reason\": \"swap\", \"disabled\": true, \"host\": \"h@file\", "
-                    "\"service\": \"\", \"binary\": \"cinder-volume\", \"status\": \"disabled\"}");
+  CHECK(off.body ==
+        "{\"disabled_reason\": \"swap\", \"disabled\": true, \"host\": \"h@file\", "
+        "\"service\": \"\", \"binary\": \"cinder-volume\", \"status\": \"disabled\"}");
   auto on = f.Call("PUT", "/v3/abc123/os-services/enable", R"({"host": "h@file", "service": "cinder-volume"})");
-  CHECK(on.body == "{\"disabled\": false, \"host\": \"h@file\", \"service\": \"\", \"binary\": "
-                   "\"cinder-volume\", \"status\": \"enabled\"}");
+  CHECK(on.body ==
+        "{\"disabled\": false, \"host\": \"h@file\", \"service\": \"\", \"binary\": "
+        "\"cinder-volume\", \"status\": \"enabled\"}");
   CHECK(f.Call("PUT", "/v3/abc123/os-services/freeze", R"({"host": "h"})").status == 400);
   CHECK(f.Call("PUT", "/v3/abc123/os-services/disable-log-reason",
-               R"({"host": "h@file", "binary": "cinder-volume", "disabled_reason": "  "})").status == 400);
+               R"({"host": "h@file", "binary": "cinder-volume", "disabled_reason": "  "})")
+            .status == 400);
 }
 
 }  // namespace cinder

@@ -4,9 +4,9 @@
 #include <iostream>
 #include <sstream>
 
-#include "common/log.h"
 #include "cinder/options.h"
 #include "cinder/volume_driver.h"
+#include "common/log.h"
 #include "test_util.h"
 
 namespace cinder {
@@ -290,7 +290,8 @@ TEST_CASE("bad configuration names the file, the section and the option") {
        "my.conf: [DEFAULT] enabled_backends: must name at least one backend section"},
       {"orphan = 1\n", "my.conf: option 'orphan' is outside any [section]"},
       {"[DEFAULT]\nmax_over_subscription_ratio = 0.5\n",
-       "my.conf: [DEFAULT] max_over_subscription_ratio: invalid value '0.5' (expected a number of at least 1, or auto)"},
+       "my.conf: [DEFAULT] max_over_subscription_ratio: invalid value '0.5' (expected a number of at least 1, or "
+       "auto)"},
       {"[DEFAULT]\nscheduler_weight_handler = random\n",
        "my.conf: [DEFAULT] scheduler_weight_handler: invalid value 'random' (expected "
        "cinder.scheduler.weights.OrderedHostWeightHandler or "

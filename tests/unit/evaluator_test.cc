@@ -41,8 +41,7 @@ bool IsTrue(std::string_view text, const EvalVars& vars = {}) {
 
 std::string Text(std::string_view text, const EvalVars& vars = {}) {
   EvalValue v = Val(text, vars);
-  REQUIRE_MESSAGE(std::holds_alternative<std::string>(v.v),
-                  (std::string(text) + " is not a string"));
+  REQUIRE_MESSAGE(std::holds_alternative<std::string>(v.v), (std::string(text) + " is not a string"));
   return std::get<std::string>(v.v);
 }
 
@@ -127,7 +126,7 @@ TEST_CASE("evaluator: functions") {
   CHECK(Num("abs(-5.5)") == 5.5);
   CHECK(Num("abs abs 5") == 5);  // a function applies to the operand after it
   CHECK(Num("abs(1) + abs 2") == 3);
-  CHECK(Num("max((1,2))") == 2);  // a list argument is spread
+  CHECK(Num("max((1,2))") == 2);     // a list argument is spread
   CHECK(Text("max('abc')") == "c");  // one string argument is iterated, as in Python
   CHECK(EvalFails("max(1)"));        // 'int' object is not iterable
   CHECK(EvalFails("abs(1,2)"));
@@ -157,7 +156,7 @@ TEST_CASE("evaluator: comparisons") {
   CHECK(IsTrue("1 <> 2"));
   CHECK(IsTrue("2 <= 2"));
   CHECK(IsTrue("2 >= 3") == false);
-  CHECK(IsTrue("1 < 2 < 3"));       // chained as in Python
+  CHECK(IsTrue("1 < 2 < 3"));  // chained as in Python
   CHECK(IsTrue("3 > 2 > 1 == 1"));
   CHECK_FALSE(IsTrue("2 < 1 > 1/0"));  // a chain stops at its first false link
   CHECK(EvalFails("1 < 2 > 1/0"));
@@ -191,8 +190,8 @@ TEST_CASE("evaluator: and/or return an operand, evaluate both sides, and read on
   CHECK(Num("1 && 0 || 1") == 1);
   CHECK(Num("1 or 0 and 0") == 1);
   CHECK(Num("1 AND 2 OR 3") == 2);
-  CHECK(EvalFails("0 and 1/0"));      // no short circuit
-  CHECK(Num("1 and 1 and 0") == 1);   // Cinder's EvalBoolAndOp looks at two operands only
+  CHECK(EvalFails("0 and 1/0"));     // no short circuit
+  CHECK(Num("1 and 1 and 0") == 1);  // Cinder's EvalBoolAndOp looks at two operands only
   CHECK(Num("0 or 0 or 1") == 0);
   CHECK(Num("1 and 1 and 1/0") == 1);
   CHECK(Num("(1 and 1) and 0") == 0);
@@ -217,8 +216,8 @@ TEST_CASE("evaluator: variables") {
   CHECK(Num("stats.iops + request.iops", vars) == 1500);
   CHECK(Num("stats.iops > 500 ? 100 : 50", vars) == 100);
   EvalVars backend;
-  backend["capabilities"] = {{"total_capacity_gb", {100.0}}, {"free_capacity_gb", {40.5}},
-                             {"storage_protocol", {std::string("iSCSI")}}};
+  backend["capabilities"] = {
+      {"total_capacity_gb", {100.0}}, {"free_capacity_gb", {40.5}}, {"storage_protocol", {std::string("iSCSI")}}};
   backend["volume"] = {{"size", {10.0}}};
   backend["extra"] = {{"key", {std::string("v")}}};
   backend["qos"] = {{"total_iops_sec", {std::string("1000")}}};
@@ -231,15 +230,22 @@ TEST_CASE("evaluator: variables") {
 
 TEST_CASE("evaluator: a variable's value is converted as Cinder's int()/float() does") {
   EvalVars vars;
-  vars["stats"] = {{"usage", {0.65}},        {"free", {40.5}},           {"neg", {-3.7}},
-                   {"on", {true}},           {"off", {false}},           {"s", {std::string(" 12 ")}},
-                   {"und", {std::string("1_000")}}, {"fl", {std::string("2.5")}},
-                   {"inf", {std::string("-Infinity")}}, {"name", {std::string("it's")}},
-                   {"empty", {std::string("")}}, {"bad", {std::string("1__0")}}};
-  CHECK(Num("stats.free", vars) == 40);   // truncated
+  vars["stats"] = {{"usage", {0.65}},
+                   {"free", {40.5}},
+                   {"neg", {-3.7}},
+                   {"on", {true}},
+                   {"off", {false}},
+                   {"s", {std::string(" 12 ")}},
+                   {"und", {std::string("1_000")}},
+                   {"fl", {std::string("2.5")}},
+                   {"inf", {std::string("-Infinity")}},
+                   {"name", {std::string("it's")}},
+                   {"empty", {std::string("")}},
+                   {"bad", {std::string("1__0")}}};
+  CHECK(Num("stats.free", vars) == 40);  // truncated
   CHECK(Num("stats.neg", vars) == -3);
   CHECK(EvalFails("1 / stats.usage", vars));  // 0.65 reads as 0
-  CHECK(Num("stats.on + 1", vars) == 2);  // a bool variable is the int 1, not true
+  CHECK(Num("stats.on + 1", vars) == 2);      // a bool variable is the int 1, not true
   CHECK(Num("stats.on", vars) == 1);
   CHECK(std::holds_alternative<double>(Val("stats.off", vars).v));
   CHECK(Num("stats.s * 2", vars) == 24);
@@ -318,9 +324,9 @@ TEST_CASE("evaluator: strings") {
 TEST_CASE("evaluator: lists") {
   auto e = Expression::Parse("1, 0");
   REQUIRE(e.ok());
-  CHECK((*e)->FilterPasses({}));           // a non-empty list is true
+  CHECK((*e)->FilterPasses({}));              // a non-empty list is true
   CHECK_FALSE((*e)->EvaluateValue({}).ok());  // but it is no EvalValue
-  CHECK_FALSE((*e)->Goodness({}).ok());     // Cinder's weigher raises on it
+  CHECK_FALSE((*e)->Goodness({}).ok());       // Cinder's weigher raises on it
   CHECK(IsTrue("(1,2) == (1,2)"));
   CHECK(IsTrue("(1,2) < (1,3)"));
   CHECK(Num("max(1 ? (1,2) : 3)") == 2);
@@ -341,8 +347,8 @@ TEST_CASE("evaluator: errors during evaluation") {
 }
 
 TEST_CASE("evaluator: malformed expressions are refused with their position") {
-  for (const char* bad : {"1/*1", "", "  ", "1 +", "()", "1 2", "(1", "1)", "1e3", "5.", "max(1,",
-                          "1 ? 2 :", "'", "\"a", "#", "1 && && 2"}) {
+  for (const char* bad : {"1/*1", "", "  ", "1 +", "()", "1 2", "(1", "1)", "1e3", "5.", "max(1,", "1 ? 2 :", "'",
+                          "\"a", "#", "1 && && 2"}) {
     INFO("expression: ", bad);
     CHECK(ParseFails(bad));
   }
@@ -409,10 +415,10 @@ TEST_CASE("evaluator: DriverFilter and GoodnessWeigher semantics") {
   CHECK(goodness("capabilities.free_capacity_gb / 2") == 40);
   CHECK(goodness("1 == 1") == 100);  // true is 100
   CHECK(goodness("1 == 2") == 0);
-  CHECK(goodness("1") == 1);         // the number 1 is just 1
-  CHECK(goodness("150") == 0);       // out of range
+  CHECK(goodness("1") == 1);    // the number 1 is just 1
+  CHECK(goodness("150") == 0);  // out of range
   CHECK(goodness("-1") == 0);
-  CHECK(goodness("1/0") == 0);       // an error rates 0
+  CHECK(goodness("1/0") == 0);  // an error rates 0
   CHECK(goodness("nan") == 0);
   auto text = Expression::Parse("'high'");
   REQUIRE(text.ok());

@@ -51,7 +51,8 @@ TEST_CASE("extra specs: Cinder's ExtraSpecsOpsTestCase") {
   // test_extra_specs_matches_with_op_not_eq
   CheckAll({{"2", "<= 10", true}, {"3", "<= 2", false}, {"3", ">= 1", true}, {"2", ">= 3", false}});
   // test_extra_specs_matches_with_op_seq
-  CheckAll({{"123", "s== 123", true}, {"1234", "s== 123", false}, {"1234", "s!= 123", true}, {"123", "s!= 123", false}});
+  CheckAll(
+      {{"123", "s== 123", true}, {"1234", "s== 123", false}, {"1234", "s!= 123", true}, {"123", "s!= 123", false}});
   // test_extra_specs_fails_with_op_not_seq: strings order by characters, not numbers.
   CheckAll({{"1000", "s>= 234", false}, {"1234", "s<= 1000", false}, {"2", "s< 12", false}, {"12", "s> 2", false}});
   // test_extra_specs_matches_with_op_in
@@ -86,33 +87,19 @@ TEST_CASE("extra specs: Cinder's ExtraSpecsOpsTestCase") {
 }
 
 TEST_CASE("extra specs: numeric operators convert with Python's float()") {
-  CheckAll({{"10", "== 10.0", true},
-            {"10.5", "== 10.5", true},
-            {"10", "!= 11", true},
-            {"10", "!= 10", false},
-            {" 10\n", "== 10", true},     // float() trims whitespace
-            {"1_000", "== 1000", true},   // and allows '_' between digits
-            {"1__000", "== 1000", false},
-            {"_1", "== 1", false},
-            {"1.", "== 1", true},
-            {".5", "== 0.5", true},
-            {"-.5e1", "== -5", true},
-            {"+7", "== 7", true},
-            {"1e400", "== inf", true},     // overflow is inf, not an error
-            {"1e-400", "== 0", true},
-            {"Infinity", ">= 1e308", true},
-            {"-INF", "<= -1e308", true},
-            {"nan", "!= nan", true},       // NaN equals nothing...
-            {"nan", "== nan", false},
-            {"nan", "= 0", false},         // ...and orders against nothing
-            {"0x10", "== 16", false},      // no hex
-            {"1e", "== 1", false},
-            {".", "== 0", false},
-            {"", "= 0", false},
-            {"thin", "!= 5", false},       // a value that does not convert fails every numeric op
-            {"10", "!= thin", false},
-            {"10", "= 10", true},
-            {"10", "= 10.01", false},
+  CheckAll({{"10", "== 10.0", true},      {"10.5", "== 10.5", true},      {"10", "!= 11", true},
+            {"10", "!= 10", false},       {" 10\n", "== 10", true},  // float() trims whitespace
+            {"1_000", "== 1000", true},                              // and allows '_' between digits
+            {"1__000", "== 1000", false}, {"_1", "== 1", false},          {"1.", "== 1", true},
+            {".5", "== 0.5", true},       {"-.5e1", "== -5", true},       {"+7", "== 7", true},
+            {"1e400", "== inf", true},  // overflow is inf, not an error
+            {"1e-400", "== 0", true},     {"Infinity", ">= 1e308", true}, {"-INF", "<= -1e308", true},
+            {"nan", "!= nan", true},                              // NaN equals nothing...
+            {"nan", "== nan", false},     {"nan", "= 0", false},  // ...and orders against nothing
+            {"0x10", "== 16", false},                             // no hex
+            {"1e", "== 1", false},        {".", "== 0", false},           {"", "= 0", false},
+            {"thin", "!= 5", false},  // a value that does not convert fails every numeric op
+            {"10", "!= thin", false},     {"10", "= 10", true},           {"10", "= 10.01", false},
             {"10", "== 10 junk", true}});  // words after the operand are ignored
   // There is no '<' or '>': they are plain strings.
   CheckAll({{"5", "< 10", false}, {"< 10", "< 10", true}, {"5", "> 1", false}});
@@ -154,7 +141,18 @@ TEST_CASE("extra specs: <is>, <in>, <or>, string operators and the plain default
   // Nova's <all-in> does not exist in Cinder: plain string equality.
   CheckAll({{"a b c", "<all-in> a b", false}, {"<all-in> a b", "<all-in> a b", true}});
   // Python's str.split() also splits on Unicode whitespace (here U+00A0 and U+3000).
-  CheckAll({{"abc", "<in>\xC2\xA0" "b", true}, {"12", "<or>\xE3\x80\x80" "12", true}, {"abc", "<in>\x1f" "c", true}});
+  CheckAll({{"abc",
+             "<in>\xC2\xA0"
+             "b",
+             true},
+            {"12",
+             "<or>\xE3\x80\x80"
+             "12",
+             true},
+            {"abc",
+             "<in>\x1f"
+             "c",
+             true}});
 }
 
 TEST_CASE("extra specs: a capability's reported type matters, as in Cinder") {
@@ -213,7 +211,8 @@ TEST_CASE("capabilities filter: Cinder's BasicFiltersTestCase cases") {
   // passes_multi_level_scope_extra_specs; fails_unenough_level; fails_wrong_scope
   CHECK(Filter(R"({"scope_lv0": {"scope_lv1": {"scope_lv2": {"opt1": 10}}}})",
                {{"capabilities:scope_lv0:scope_lv1:scope_lv2:opt1", ">= 2"}}));
-  CHECK(!Filter(R"({"scope_lv0": {"scope_lv1": null}})", {{"capabilities:scope_lv0:scope_lv1:scope_lv2:opt1", ">= 2"}}));
+  CHECK(
+      !Filter(R"({"scope_lv0": {"scope_lv1": null}})", {{"capabilities:scope_lv0:scope_lv1:scope_lv2:opt1", ">= 2"}}));
   CHECK(!Filter(R"({"scope_lv0": {"opt1": 10}})", {{"capabilities:scope_lv1:opt1", ">= 2"}}));
   // passes/fails_none_extra_specs need a None request, which a string map cannot hold.
   // fails_none_caps
@@ -228,15 +227,15 @@ TEST_CASE("capabilities filter: Cinder's BasicFiltersTestCase cases") {
 }
 
 TEST_CASE("capabilities filter: the rest of its rules") {
-  CHECK(Filter("{}", {}));                                     // no extra specs
-  CHECK(!Filter("{}", {{"missing", "x"}}));                    // a missing capability fails
-  CHECK(Filter("{}", {{"vendor:foo", "x"}, {"qos:iops", "1"}}));  // other scopes are ignored
-  CHECK(!Filter(R"({"opt": []})", {{"opt", "x"}}));            // an empty list matches nothing
-  CHECK(Filter(R"({"opt": "y"})", {{"opt:sub", "x"}}));        // "opt" is another scope here: ignored,
-  CHECK(!Filter(R"({"opt": "x"})", {{"capabilities:opt:sub", "x"}}));  // but walking into a str fails
-  CHECK(!Filter(R"({"opt": ["x"]})", {{"capabilities:opt:0", "x"}}));  // and into a list
+  CHECK(Filter("{}", {}));                                                    // no extra specs
+  CHECK(!Filter("{}", {{"missing", "x"}}));                                   // a missing capability fails
+  CHECK(Filter("{}", {{"vendor:foo", "x"}, {"qos:iops", "1"}}));              // other scopes are ignored
+  CHECK(!Filter(R"({"opt": []})", {{"opt", "x"}}));                           // an empty list matches nothing
+  CHECK(Filter(R"({"opt": "y"})", {{"opt:sub", "x"}}));                       // "opt" is another scope here: ignored,
+  CHECK(!Filter(R"({"opt": "x"})", {{"capabilities:opt:sub", "x"}}));         // but walking into a str fails
+  CHECK(!Filter(R"({"opt": ["x"]})", {{"capabilities:opt:0", "x"}}));         // and into a list
   CHECK(Filter(R"({"a": {"": {"b": "x"}}})", {{"capabilities:a::b", "x"}}));  // an empty part is a key
-  CHECK(Filter("{}", {{"capabilities", "<in> enabled"}}));    // a bare "capabilities" is the dict
+  CHECK(Filter("{}", {{"capabilities", "<in> enabled"}}));                    // a bare "capabilities" is the dict
   CHECK(!Filter("{}", {{"capabilities", "x"}}));
   CHECK(!Filter(R"({"thin_provisioning_support": true})", {{"thin_provisioning_support", "True"}}));
   CHECK(Filter(R"({"thin_provisioning_support": true})", {{"thin_provisioning_support", "<is> True"}}));
@@ -268,11 +267,13 @@ TEST_CASE("capabilities filter: the rest of its rules") {
 }
 
 TEST_CASE("extra specs: a spec compiled once answers as MatchExtraSpec for every value") {
-  const std::vector<std::string> values = {"", "gold", "silver", "True", " yes ", "0", "10", "1_000", "2.5", "inf",
-                                           "nan", "a b", "<is> True", "12311321"};
-  const std::vector<std::string> reqs = {"gold", "<in> ol", "<is> True", "<or> gold <or> 10", "= 5", "== 10.0",
-                                         "!= 10", ">= 1e3", "<= 2.5", "s== silver", "s!= x", "s< h", "s<= a b",
-                                         "s> 1", "s>= 2", "<in>", "> 2", "<all-in> a b", ""};
+  const std::vector<std::string> values = {"",      "gold", "silver", "True", " yes ", "0",         "10",
+                                           "1_000", "2.5",  "inf",    "nan",  "a b",   "<is> True", "12311321"};
+  const std::vector<std::string> reqs = {"gold",    "<in> ol",      "<is> True", "<or> gold <or> 10",
+                                         "= 5",     "== 10.0",      "!= 10",     ">= 1e3",
+                                         "<= 2.5",  "s== silver",   "s!= x",     "s< h",
+                                         "s<= a b", "s> 1",         "s>= 2",     "<in>",
+                                         "> 2",     "<all-in> a b", ""};
   for (const std::string& req : reqs) {
     const CompiledSpec spec(req);
     for (const std::string& value : values) {

@@ -174,8 +174,7 @@ std::vector<std::string> Names(const std::string& dir) {
   return names;
 }
 
-std::unique_ptr<VolumeDriver> OpenFileDriver(const std::string& dir,
-                                             std::map<std::string, std::string> options = {}) {
+std::unique_ptr<VolumeDriver> OpenFileDriver(const std::string& dir, std::map<std::string, std::string> options = {}) {
   BackendOptions b;
   b.name = "files";
   b.driver_options = std::move(options);

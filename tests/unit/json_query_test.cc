@@ -54,8 +54,10 @@ constexpr const char* kQuery = R"(["and", [">=", "$free_ram_mb", 1024], [">=", "
 TEST_CASE("json query: Cinder's json_filter tests") {
   // test_json_filter_passes / fails_on_memory / fails_on_disk
   CHECK(Passes(kQuery, Backend(R"({"free_ram_mb": 1024, "free_disk_mb": 204800, "capabilities": {"enabled": true}})")));
-  CHECK(!Passes(kQuery, Backend(R"({"free_ram_mb": 1023, "free_disk_mb": 204800, "capabilities": {"enabled": true}})")));
-  CHECK(!Passes(kQuery, Backend(R"({"free_ram_mb": 1024, "free_disk_mb": 204799, "capabilities": {"enabled": true}})")));
+  CHECK(
+      !Passes(kQuery, Backend(R"({"free_ram_mb": 1023, "free_disk_mb": 204800, "capabilities": {"enabled": true}})")));
+  CHECK(
+      !Passes(kQuery, Backend(R"({"free_ram_mb": 1024, "free_disk_mb": 204799, "capabilities": {"enabled": true}})")));
   // test_json_filter_passes_with_no_query
   CHECK(Passes("", Backend(R"({"free_ram_mb": 0, "free_disk_mb": 0})")));
 
@@ -64,8 +66,9 @@ TEST_CASE("json query: Cinder's json_filter tests") {
                 Backend(R"({"free_ram_mb": 1024, "free_disk_mb": 204800, "capabilities": {"enabled": false}})")));
   // test_json_filter_fails_on_service_disabled: service is {}, so $service.disabled is None
   // and dropped; ["not"] is then [], which is false.
-  CHECK(!Passes(R"(["and", [">=", "$free_ram_mb", 1024], [">=", "$free_disk_mb", 204800], ["not", "$service.disabled"]])",
-                Backend(R"({"free_ram_mb": 1024, "free_disk_mb": 204800, "capabilities": {"enabled": true}})")));
+  CHECK(
+      !Passes(R"(["and", [">=", "$free_ram_mb", 1024], [">=", "$free_disk_mb", 204800], ["not", "$service.disabled"]])",
+              Backend(R"({"free_ram_mb": 1024, "free_disk_mb": 204800, "capabilities": {"enabled": true}})")));
 
   // test_json_filter_happy_day
   const char* happy = R"(["and", "$capabilities.enabled", ["=", "$capabilities.opt1", "match"],
@@ -145,13 +148,14 @@ TEST_CASE("json query: arguments, variables and Python's values") {
   CHECK(Passes(R"(["and", [">=", "$free_capacity_gb", 1024], ["=", "$total_capacity_gb", 2048]])", b));
   CHECK(Passes(R"(["=", "$backend_id", "rbd:vol@ceph#cloud"])", b));  // Cinder's docstring example
   CHECK(Passes(R"(["=", "$capabilities.nested.level", 3.0])", b));
-  CHECK(Passes(R"(["=", "$capabilities", {"enabled": true, "opt1": "match", "nested": {"level": 3}, "none": null}])", b));
+  CHECK(
+      Passes(R"(["=", "$capabilities", {"enabled": true, "opt1": "match", "nested": {"level": 3}, "none": null}])", b));
   // Missing, None and "" arguments are dropped, so what is left decides.
   CHECK(!Passes(R"(["=", "$capabilities.none", 1])", b));  // one argument left: false
   CHECK(Passes(R"(["=", "$capabilities.nope", null, "", 1, 1])", b));
-  CHECK(Passes(R"(["and", "$missing"])", b));   // all([]) is true
-  CHECK(!Passes(R"(["or", "$missing"])", b));   // any([]) is false
-  CHECK(!Passes(R"(["and", "$note"])", b));     // the attribute's value "" is false
+  CHECK(Passes(R"(["and", "$missing"])", b));                           // all([]) is true
+  CHECK(!Passes(R"(["or", "$missing"])", b));                           // any([]) is false
+  CHECK(!Passes(R"(["and", "$note"])", b));                             // the attribute's value "" is false
   CHECK(!Passes(R"(["=", "$capabilities.opt1.deeper", "match"])", b));  // into a str: dropped
   CHECK(Passes(R"(["and", "$pools", "$thin", 1, "x", {"a": 1}])", b));  // truthiness
   CHECK(!Passes(R"(["and", 0])", b));
@@ -191,7 +195,7 @@ TEST_CASE("json query: where Cinder raises, the backend does not pass") {
   CHECK(!Passes(R"(["<", 5, 1, "x"])", num));
   CHECK(!Passes(R"(["<", {"a": 1}, {"a": 2}])", num));
   CHECK(!Passes(R"(["<", "$l1", "$l2"])", num));
-  CHECK(Passes(R"(["<", "$l1", "$l3"])", num));  // decided before the strings meet
+  CHECK(Passes(R"(["<", "$l1", "$l3"])", num));          // decided before the strings meet
   CHECK(Passes(R"(["=", {"a": 1}, {"a": 1.0}])", num));  // equality never raises
 }
 
@@ -203,11 +207,13 @@ TEST_CASE("json query: what Parse accepts and refuses") {
   CHECK(ParseError("  ") ==
         "Invalid JSON query hint: JSON parse error at offset 2: no JSON value (the text is empty or only whitespace)");
   CHECK(ParseError(R"(["=", 1, 1)") ==
-        "Invalid JSON query hint: JSON parse error at offset 10: unexpected end of input, expected ',' or ']' in an array");
+        "Invalid JSON query hint: JSON parse error at offset 10: unexpected end of input, expected ',' or ']' in an "
+        "array");
   CHECK(ParseError("['=', 1, 1]").find("offset 1: unexpected character '''") != std::string::npos);
   // Not a list (Cinder: KeyError or TypeError on query[0]).
   CHECK(ParseError(R"({"and": []})") ==
-        "Invalid JSON query hint: the query must be a list such as [\">=\", \"$free_capacity_gb\", 10], not {\"and\":[]}");
+        "Invalid JSON query hint: the query must be a list such as [\">=\", \"$free_capacity_gb\", 10], not "
+        "{\"and\":[]}");
   CHECK(ParseError("true").find("not true") != std::string::npos);
   CHECK(ParseError("5").find("not 5") != std::string::npos);
   // Unknown or non-string operators anywhere, including lists meant as data.
@@ -235,7 +241,8 @@ TEST_CASE("json query: what Parse accepts and refuses") {
 }
 
 TEST_CASE("json query: parsed once, evaluated per backend with a custom lookup") {
-  auto q = JsonQuery::Parse(R"(["and", [">=", "$free_capacity_gb", 10], ["=", "$capabilities.storage_protocol", "iSCSI"]])");
+  auto q =
+      JsonQuery::Parse(R"(["and", [">=", "$free_capacity_gb", 10], ["=", "$capabilities.storage_protocol", "iSCSI"]])");
   REQUIRE(q.ok());
   std::vector<std::string> asked;
   for (double free : {5.0, 50.0}) {

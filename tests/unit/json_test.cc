@@ -70,7 +70,8 @@ TEST_CASE("json: strings, escapes and UTF-8") {
   CHECK(MustParse(R"("\u0000")").as_string() == std::string(1, '\0'));
   CHECK(MustParse("\"caf\xC3\xA9 \xF0\x9F\x98\x80\"").as_string() == "caf\xC3\xA9 \xF0\x9F\x98\x80");
 
-  CHECK(ParseError(R"("\ud83d")") == "JSON parse error at offset 1: high surrogate \\u escape not followed by a low surrogate");
+  CHECK(ParseError(R"("\ud83d")") ==
+        "JSON parse error at offset 1: high surrogate \\u escape not followed by a low surrogate");
   CHECK(ParseError(R"("\ud83d\u0041")").find("offset 1: high surrogate") != std::string::npos);
   CHECK(ParseError(R"("x\ude00")") == "JSON parse error at offset 2: lone low surrogate \\u escape (no UTF-8 form)");
   CHECK(ParseError(R"("\u12G4")") == "JSON parse error at offset 1: \\u must be followed by four hexadecimal digits");
@@ -79,8 +80,8 @@ TEST_CASE("json: strings, escapes and UTF-8") {
   CHECK(ParseError("\"abc") == "JSON parse error at offset 0: unterminated string");
   CHECK(ParseError("\"abc\\") == "JSON parse error at offset 4: unterminated string");
   // Ill-formed UTF-8: overlong, encoded surrogate, past U+10FFFF, truncated, stray continuation.
-  for (const char* bad : {"\"\xC0\x80\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xE2\x82\"", "\"\x80\"",
-                          "\"\xFF\""}) {
+  for (const char* bad :
+       {"\"\xC0\x80\"", "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "\"\xE2\x82\"", "\"\x80\"", "\"\xFF\""}) {
     CHECK(ParseError(bad) == "JSON parse error at offset 1: invalid UTF-8 (byte 0x" +
                                  std::string(1, "0123456789abcdef"[static_cast<unsigned char>(bad[1]) >> 4]) +
                                  std::string(1, "0123456789abcdef"[static_cast<unsigned char>(bad[1]) & 15]) +
@@ -129,11 +130,15 @@ TEST_CASE("json: strict syntax, errors name the offset") {
   CHECK(ParseError("[1] x") == "JSON parse error at offset 4: unexpected character 'x' after the JSON value");
   CHECK(ParseError("{} {}") == "JSON parse error at offset 3: unexpected character '{' after the JSON value");
   CHECK(ParseError("[1,]") == "JSON parse error at offset 3: unexpected character ']', expected a value");
-  CHECK(ParseError("[1 2]") == "JSON parse error at offset 3: unexpected character '2', expected ',' or ']' in an array");
+  CHECK(ParseError("[1 2]") ==
+        "JSON parse error at offset 3: unexpected character '2', expected ',' or ']' in an array");
   CHECK(ParseError("[1") == "JSON parse error at offset 2: unexpected end of input, expected ',' or ']' in an array");
-  CHECK(ParseError(R"({"a" 1})") == "JSON parse error at offset 5: unexpected character '1', expected ':' after an object key");
-  CHECK(ParseError(R"({"a":1,})") == "JSON parse error at offset 7: unexpected character '}', expected a '\"'-quoted object key");
-  CHECK(ParseError("{'a':1}") == "JSON parse error at offset 1: unexpected character ''', expected a '\"'-quoted object key");
+  CHECK(ParseError(R"({"a" 1})") ==
+        "JSON parse error at offset 5: unexpected character '1', expected ':' after an object key");
+  CHECK(ParseError(R"({"a":1,})") ==
+        "JSON parse error at offset 7: unexpected character '}', expected a '\"'-quoted object key");
+  CHECK(ParseError("{'a':1}") ==
+        "JSON parse error at offset 1: unexpected character ''', expected a '\"'-quoted object key");
   CHECK(ParseError("01") == "JSON parse error at offset 0: numbers may not have leading zeros");
   CHECK(ParseError("-") == "JSON parse error at offset 0: '-' must be followed by a digit");
   CHECK(ParseError("1.") == "JSON parse error at offset 2: expected a digit after the decimal point");
@@ -163,16 +168,16 @@ TEST_CASE("json: nesting is limited to 64 levels") {
 }
 
 TEST_CASE("json: Serialize is compact, escapes what it must, and round-trips") {
-  const std::string text =
-      R"({"a":[1,-2,3.5,"x\"y\\z\n\u0001\u001f",true,false,null],"b":{},"c":[],"d":{"e":"caf)"
-      "\xC3\xA9"
-      R"("}})";
+  const std::string text = R"({"a":[1,-2,3.5,"x\"y\\z\n\u0001\u001f",true,false,null],"b":{},"c":[],"d":{"e":"caf)"
+                           "\xC3\xA9"
+                           R"("}})";
   CHECK(Serialize(MustParse(text)) == text);
   CHECK(Serialize(MustParse(" [ 1 , { \"a\" : 2 } ] ")) == "[1,{\"a\":2}]");
   CHECK(Serialize(Value(std::string("\b\f\r\t\x7f"))) == "\"\\b\\f\\r\\t\x7f\"");
   CHECK(Serialize(Value(std::string("nul\0", 4))) == "\"nul\\u0000\"");
   // Bytes that are not UTF-8 become U+FFFD so the output always parses.
-  CHECK(Serialize(Value(std::string("a\xFF" "b\xC3"))) == "\"a\\ufffdb\\ufffd\"");
+  CHECK(Serialize(Value(std::string("a\xFF"
+                                    "b\xC3"))) == "\"a\\ufffdb\\ufffd\"");
   CHECK(MustParse(Serialize(Value(std::string("a\xFF")))).as_string() == "a\xEF\xBF\xBD");
 
   // Doubles as Python's repr() writes them, so they read back as doubles.
@@ -252,9 +257,12 @@ TEST_CASE("json: damaged input never crashes and anything accepted round-trips")
     for (int e = 0; e < edits; ++e) {
       const size_t at = rng() % (s.size() + 1);
       switch (rng() % 3) {
-        case 0: if (at < s.size()) s.erase(at, 1); break;
+        case 0:
+          if (at < s.size()) s.erase(at, 1);
+          break;
         case 1: s.insert(at, 1, alphabet[rng() % (sizeof alphabet - 1)]); break;
-        default: if (at < s.size()) s[at] = alphabet[rng() % (sizeof alphabet - 1)];
+        default:
+          if (at < s.size()) s[at] = alphabet[rng() % (sizeof alphabet - 1)];
       }
     }
     if (rng() % 8 == 0) s.resize(rng() % (s.size() + 1));

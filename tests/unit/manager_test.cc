@@ -102,8 +102,7 @@ TEST_CASE("bad creates are refused and leave nothing behind") {
   CHECK(m->CreateVolume(kCtx, c).status().code() == Code::kNotFound);
   c.volume_type.reset();
   c.availability_zone = "mars";
-  CHECK(m->CreateVolume(kCtx, c).status().message() ==
-        "Invalid input received: Availability zone 'mars' is invalid.");
+  CHECK(m->CreateVolume(kCtx, c).status().message() == "Invalid input received: Availability zone 'mars' is invalid.");
   c.availability_zone.reset();
   c.name = std::string(256, 'n');
   CHECK(m->CreateVolume(kCtx, c).status().message() ==
@@ -127,7 +126,8 @@ TEST_CASE("a volume no pool can hold is accepted, then fails with Cinder's no-va
   auto msgs = m->ListMessages(kCtx, q);
   REQUIRE(msgs->messages.size() == 1);
   CHECK(msgs->messages[0].event_id == "VOLUME_VOLUME_001_003");
-  CHECK(UserMessageText(msgs->messages[0]) == "schedule allocate volume:Could not find any available weighted backend.");
+  CHECK(UserMessageText(msgs->messages[0]) ==
+        "schedule allocate volume:Could not find any available weighted backend.");
   CHECK(m->ExtendVolume(kCtx, big->id, (1LL << 40) + 1).code() == Code::kFailedPrecondition);
   REQUIRE(m->DeleteVolume(kCtx, big->id, false, false).ok());  // never placed: gone at once
   CHECK(m->GetVolume(kCtx, big->id).status().code() == Code::kNotFound);
@@ -154,8 +154,8 @@ TEST_CASE("extend grows the file, refuses to shrink, and needs an available volu
   REQUIRE(m->ResetStatus(kCtx, v->id, std::string("error"), std::nullopt, std::nullopt).ok());
   auto refused = m->ExtendVolume(kCtx, v->id, 4);
   CHECK(refused.code() == Code::kFailedPrecondition);
-  CHECK(refused.message() == "Invalid volume: Volume " + v->id +
-                                 " status must be '{'status': 'available'}' to extend, currently error.");
+  CHECK(refused.message() ==
+        "Invalid volume: Volume " + v->id + " status must be '{'status': 'available'}' to extend, currently error.");
   CHECK(m->GetVolume(kCtx, v->id)->size == 3);
 }
 
@@ -193,12 +193,10 @@ TEST_CASE("force delete needs an admin; reset_status validates its input") {
   CHECK(m->DeleteVolume(user, v->id, true, false).code() == Code::kPermissionDenied);
   CHECK(m->ResetStatus(user, v->id, std::string("error"), std::nullopt, std::nullopt).code() ==
         Code::kPermissionDenied);
-  CHECK(m->ResetStatus(kCtx, v->id, std::string("bogus"), std::nullopt, std::nullopt).code() ==
-        Code::kInvalidArgument);
+  CHECK(m->ResetStatus(kCtx, v->id, std::string("bogus"), std::nullopt, std::nullopt).code() == Code::kInvalidArgument);
   CHECK(m->ResetStatus(kCtx, v->id, std::string("deleting"), std::nullopt, std::nullopt).message() ==
         "Cannot reset-state to deleting");
-  CHECK(m->ResetStatus(kCtx, v->id, std::nullopt, std::nullopt, std::nullopt).code() ==
-        Code::kInvalidArgument);
+  CHECK(m->ResetStatus(kCtx, v->id, std::nullopt, std::nullopt, std::nullopt).code() == Code::kInvalidArgument);
   CHECK(m->GetVolume(kCtx, v->id)->status == "available");
   // A non-admin sees only its project's volumes.
   RequestContext other;
@@ -293,8 +291,7 @@ TEST_CASE("a rescheduled create keeps its scheduler hints") {
   o.scheduler_default_filters = {"AvailabilityZoneFilter", "CapacityFilter", "CapabilitiesFilter", "JsonFilter"};
   // Room (virtual): broken 100, big 160, small 80. Without the hint a second placement would
   // pick big; the hint allows broken and small only.
-  o.backends = {Backend("broken", "failing"), Backend("big"),
-                Backend("small")};
+  o.backends = {Backend("broken", "failing"), Backend("big"), Backend("small")};
   o.backends[1].driver_options["file_capacity_gb"] = "8";
   o.backends[2].driver_options["file_capacity_gb"] = "4";
   auto m = OpenManager(o, &drivers);

@@ -97,12 +97,22 @@ TEST_CASE("quota defaults come from the options, with every volume type's resour
   hidden.is_public = false;
   REQUIRE(m->CreateVolumeType(kAdmin, hidden).ok());
 
-  const std::map<std::string, int64_t> expected = {
-      {"volumes", 3}, {"snapshots", 4}, {"gigabytes", 50}, {"backups", 6}, {"backup_gigabytes", 70},
-      {"groups", 8}, {"per_volume_gigabytes", 9},
-      {"volumes___DEFAULT__", -1}, {"gigabytes___DEFAULT__", -1}, {"snapshots___DEFAULT__", -1},
-      {"volumes_gold", -1}, {"gigabytes_gold", -1}, {"snapshots_gold", -1},
-      {"volumes_hidden", -1}, {"gigabytes_hidden", -1}, {"snapshots_hidden", -1}};
+  const std::map<std::string, int64_t> expected = {{"volumes", 3},
+                                                   {"snapshots", 4},
+                                                   {"gigabytes", 50},
+                                                   {"backups", 6},
+                                                   {"backup_gigabytes", 70},
+                                                   {"groups", 8},
+                                                   {"per_volume_gigabytes", 9},
+                                                   {"volumes___DEFAULT__", -1},
+                                                   {"gigabytes___DEFAULT__", -1},
+                                                   {"snapshots___DEFAULT__", -1},
+                                                   {"volumes_gold", -1},
+                                                   {"gigabytes_gold", -1},
+                                                   {"snapshots_gold", -1},
+                                                   {"volumes_hidden", -1},
+                                                   {"gigabytes_hidden", -1},
+                                                   {"snapshots_hidden", -1}};
   auto defaults = m->GetQuotaSet(kAdmin, "p1", /*defaults=*/true);
   REQUIRE(defaults.ok());
   CHECK(LimitsOf(*defaults) == expected);
@@ -230,7 +240,8 @@ TEST_CASE("quota updates are refused with Cinder's messages and change nothing")
   auto bad = e.api->UpdateQuotaClass(kAdmin, "default", {{"volumes", -3}, {"nope", 1}});
   CHECK(bad.status().message() == "Invalid input received: Bad key(s) in quota class set: nope");
   bad = e.api->UpdateQuotaClass(kAdmin, "default", {{"volumes", -3}});
-  CHECK(bad.status().message() == "Invalid input for field/attribute volumes. Value: -3. -3 is less than the minimum of -1");
+  CHECK(bad.status().message() ==
+        "Invalid input for field/attribute volumes. Value: -3. -3 is less than the minimum of -1");
   bad = e.api->UpdateQuotaClass(kAdmin, "default", {{"volumes", 2147483648}});
   CHECK(bad.status().message() ==
         "Invalid input for field/attribute volumes. Value: 2147483648. 2147483648 is greater than the maximum of "
@@ -252,8 +263,7 @@ TEST_CASE("quota sets: a project reads its own, only an admin reads others' or c
         "Policy doesn't allow volume_extension:quotas:update to be performed.");
   CHECK(e.api->DeleteQuotaSet(Member("p"), "p").code() == Code::kPermissionDenied);
   CHECK(e.api->GetQuotaClass(Member("p"), "default").status().code() == Code::kPermissionDenied);
-  CHECK(e.api->UpdateQuotaClass(Member("p"), "default", {{"volumes", 1}}).status().code() ==
-        Code::kPermissionDenied);
+  CHECK(e.api->UpdateQuotaClass(Member("p"), "default", {{"volumes", 1}}).status().code() == Code::kPermissionDenied);
   CHECK(e.store->GetProjectQuotas("p")->empty());
 }
 
@@ -261,9 +271,16 @@ TEST_CASE("reservations over quota fail with Cinder's messages and reserve nothi
   testing::TempDir dir;
   Engine e("sqlite:///" + dir.path() + "/q.db");
   REQUIRE(e.store->CreateVolumeType(Type("gold")).ok());
-  REQUIRE(e.api->UpdateQuotaSet(kAdmin, "p", {{"volumes", 2}, {"gigabytes", 10}, {"snapshots", 1},
-                                              {"volumes_gold", 1}, {"backups", 0}, {"groups", 0},
-                                              {"per_volume_gigabytes", 5}}).ok());
+  REQUIRE(e.api
+              ->UpdateQuotaSet(kAdmin, "p",
+                               {{"volumes", 2},
+                                {"gigabytes", 10},
+                                {"snapshots", 1},
+                                {"volumes_gold", 1},
+                                {"backups", 0},
+                                {"groups", 0},
+                                {"per_volume_gigabytes", 5}})
+              .ok());
   e.Use("p", QuotaApi::VolumeDeltas("gold", 8));
   struct Case {
     QuotaDeltas deltas;
@@ -282,7 +299,9 @@ TEST_CASE("reservations over quota fail with Cinder's messages and reserve nothi
        "consumed."},
       {{{"snapshots", 2}}, "snapshots", 0, "Maximum number of snapshots allowed (1) exceeded"},
       {{{"backups", 1}}, "backups", 0, "Maximum number of backups allowed (0) exceeded"},
-      {{{"backup_gigabytes", 2000}}, "backups", 2000,
+      {{{"backup_gigabytes", 2000}},
+       "backups",
+       2000,
        "Requested backup exceeds allowed Backup gigabytes quota. Requested 2000G, quota is 1000G and 0G has been "
        "consumed."},
       {{{"groups", 1}}, "groups", 0, "Maximum number of groups allowed (0) exceeded"},
@@ -313,8 +332,8 @@ TEST_CASE("reservations over quota fail with Cinder's messages and reserve nothi
 TEST_CASE("snapshots count against gigabytes unless no_snapshot_gb_quota") {
   Options o;
   QuotaApi with(nullptr, o);
-  CHECK(with.SnapshotDeltas("t", 3) == QuotaDeltas{{"snapshots", 1}, {"snapshots_t", 1}, {"gigabytes", 3},
-                                                    {"gigabytes_t", 3}});
+  CHECK(with.SnapshotDeltas("t", 3) ==
+        QuotaDeltas{{"snapshots", 1}, {"snapshots_t", 1}, {"gigabytes", 3}, {"gigabytes_t", 3}});
   o.no_snapshot_gb_quota = true;
   CHECK(with.SnapshotDeltas("t", 3, -1) == QuotaDeltas{{"snapshots", -1}, {"snapshots_t", -1}});
   CHECK(QuotaApi::VolumeDeltas("t", 3, -1) ==
@@ -419,9 +438,8 @@ TEST_CASE("project and class limits are set in one upsert per resource on both d
     CHECK(*s->GetProjectQuotas("p") == std::map<std::string, int64_t>{{"gigabytes", 2}, {"volumes", 3}});
     CHECK(s->GetProjectQuotas("q")->empty());
     // A refusing check leaves everything as it was.
-    Status refused = s->SetProjectQuotas("p", {{"volumes", 9}}, [](const std::map<std::string, Store::QuotaUsage>&) {
-      return InvalidArgument("no");
-    });
+    Status refused = s->SetProjectQuotas(
+        "p", {{"volumes", 9}}, [](const std::map<std::string, Store::QuotaUsage>&) { return InvalidArgument("no"); });
     CHECK(refused.message() == "no");
     CHECK(s->GetProjectQuotas("p")->at("volumes") == 3);
     REQUIRE(s->DeleteProjectQuotas("p").ok());
@@ -524,7 +542,8 @@ TEST_CASE("REST: bad quota-set bodies are refused with Cinder's messages and cha
       {"not json", "Malformed request body"},
       {R"({"quota": {"volumes": 1}})", "'quota_set' is a required property"},
       {R"({"quota_set": 5})", "Invalid input for field/attribute quota_set. Value: 5. 5 is not of type 'object'"},
-      {R"({"quota_set": {}})", "Invalid input for field/attribute quota_set. Value: {}. {} does not have enough properties"},
+      {R"({"quota_set": {}})",
+       "Invalid input for field/attribute quota_set. Value: {}. {} does not have enough properties"},
       {R"({"quota_set": {"volumes": 1, "bogus": 2, "gigabytes_nope": 3}})",
        "Invalid input received: Bad key(s) in quota set: bogus, gigabytes_nope"},
       {R"({"quota_set": {"bogus": 2, "volumes": "ten"}})", "volumes must be an integer"},
@@ -534,7 +553,8 @@ TEST_CASE("REST: bad quota-set bodies are refused with Cinder's messages and cha
       {R"({"quota_set": {"volumes": -2}})", "volumes must be >= -1"},
       {R"({"quota_set": {"volumes": "-7"}})", "volumes must be >= -1"},
       {R"({"quota_set": {"gigabytes": 2147483648}})", "gigabytes must be <= 2147483647"},
-      {R"({"quota_set": {"volumes": 1}, "extra": 1})", "Additional properties are not allowed ('extra' was unexpected)"},
+      {R"({"quota_set": {"volumes": 1}, "extra": 1})",
+       "Additional properties are not allowed ('extra' was unexpected)"},
   };
   for (const auto& c : cases) {
     CAPTURE(c.body);

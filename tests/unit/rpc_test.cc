@@ -89,8 +89,8 @@ class FakeVolumeHost : public VolumeRpcServer {
   explicit FakeVolumeHost(Recorder* r) : r_(r) {}
   Status CreateVolume(const RequestContext& c, const HostCreateVolume& q) override {
     const auto& p = q.placement;
-    r_->Add("create " + Who(c) + " " + p.volume_id + " size=" + std::to_string(q.size) + " attempt=" +
-            std::to_string(p.attempt) + " tried=" + Join(p.tried) + " same=" + Join(p.hints.same_host) +
+    r_->Add("create " + Who(c) + " " + p.volume_id + " size=" + std::to_string(q.size) +
+            " attempt=" + std::to_string(p.attempt) + " tried=" + Join(p.tried) + " same=" + Join(p.hints.same_host) +
             " different=" + Join(p.hints.different_host) + " query=" + p.hints.query.value_or("-") +
             " qos=" + (p.qos_specs ? Join(*p.qos_specs) : "-") + " backend=" + p.resource_backend.value_or("-"));
     return Status::OK();
@@ -163,8 +163,8 @@ class FakeScheduler : public SchedulerRpcServer {
   explicit FakeScheduler(Recorder* r) : r_(r) {}
   Status CreateVolume(const RequestContext& c, const PlacementRequest& q) override {
     r_->Add("place " + Who(c) + " " + q.volume_id + " size=" + std::to_string(q.volume ? q.volume->size : -1) +
-            " name=" + (q.volume ? q.volume->display_name : "-") + " specs=" +
-            (q.extra_specs ? q.extra_specs->at("volume_backend_name") : "-"));
+            " name=" + (q.volume ? q.volume->display_name : "-") +
+            " specs=" + (q.extra_specs ? q.extra_specs->at("volume_backend_name") : "-"));
     return Status::OK();
   }
   Status RetypeVolume(const RequestContext& c, const RetypeRequest& q) override {
@@ -255,7 +255,7 @@ TEST_CASE("a typed message reads back field for field, binary data included") {
   REQUIRE_MESSAGE(infinite.ok(), infinite.status().ToString());
   CHECK(infinite->d == -HUGE_VAL);
   CHECK(infinite->s == "ok\xef\xbf\xbd");  // U+FFFD
-  for (size_t n : {0, 1, 2, 3, 4, 5}) {  // every base64 padding
+  for (size_t n : {0, 1, 2, 3, 4, 5}) {    // every base64 padding
     Everything small;
     small.bytes.data = std::string(n, '\xff');
     auto r = rpc::Decode<Everything>(rpc::Encode(small));
@@ -336,7 +336,7 @@ TEST_CASE("every VolumeRpc method reaches the backend's server with its fields, 
     p.qos_specs = StringMap{{"consumer", "back-end"}};
     p.resource_backend = "h@b";
     p.volume = VolumeProperties{9, "nova", "t", "proj", "alice", "n", "d"};  // not for the host
-    CHECK(rpc.CreateVolume(ctx, "h@b#pool", 3, p, t).ok());  // the pool is dropped from the topic
+    CHECK(rpc.CreateVolume(ctx, "h@b#pool", 3, p, t).ok());                  // the pool is dropped from the topic
     CHECK(rec.Next() ==
           "create alice/proj/req-7 v1 size=3 attempt=2 tried=h@a#p,h@b#p same=s1,s2 different=d1 "
           "query=[\">=\", \"$free_capacity_gb\", 1] qos=consumer=back-end backend=h@b");

@@ -47,9 +47,12 @@ std::vector<std::string> Hosts(const std::vector<const PoolState*>& ranked) {
 }  // namespace
 
 TEST_CASE("capabilities are read as Cinder's PoolState reads a report") {
-  auto p = Pool("h@b#p", {{"total_capacity_gb", "100"}, {"free_capacity_gb", "40.5"},
-                          {"allocated_capacity_gb", "30"}, {"thin_provisioning_support", "True"},
-                          {"max_over_subscription_ratio", "1.5"}, {"reserved_percentage", "5"}});
+  auto p = Pool("h@b#p", {{"total_capacity_gb", "100"},
+                          {"free_capacity_gb", "40.5"},
+                          {"allocated_capacity_gb", "30"},
+                          {"thin_provisioning_support", "True"},
+                          {"max_over_subscription_ratio", "1.5"},
+                          {"reserved_percentage", "5"}});
   CHECK(p.total_capacity_gb == 100);
   CHECK(p.free_capacity_gb == 40.5);
   CHECK(p.provisioned_capacity_gb == 30);  // defaults to allocated
@@ -58,11 +61,15 @@ TEST_CASE("capabilities are read as Cinder's PoolState reads a report") {
   // No thin support: the ratio is 1 whatever is reported.
   CHECK(Pool("h@b#p", {{"max_over_subscription_ratio", "3"}}).max_over_subscription_ratio == 1.0);
   // "auto": 1 + provisioned / (used + 1); 20 with nothing provisioned.
-  auto a = Pool("h@b#p", {{"total_capacity_gb", "100"}, {"free_capacity_gb", "60"},
-                          {"provisioned_capacity_gb", "82"}, {"thin_provisioning_support", "True"},
+  auto a = Pool("h@b#p", {{"total_capacity_gb", "100"},
+                          {"free_capacity_gb", "60"},
+                          {"provisioned_capacity_gb", "82"},
+                          {"thin_provisioning_support", "True"},
                           {"max_over_subscription_ratio", "auto"}});
   CHECK(a.max_over_subscription_ratio == doctest::Approx(1 + 82.0 / 41));
-  CHECK(Pool("h@b#p", {{"total_capacity_gb", "100"}, {"free_capacity_gb", "100"}, {"thin_provisioning_support", "True"},
+  CHECK(Pool("h@b#p", {{"total_capacity_gb", "100"},
+                       {"free_capacity_gb", "100"},
+                       {"thin_provisioning_support", "True"},
                        {"max_over_subscription_ratio", "auto"}})
             .max_over_subscription_ratio == 20);
   // The global default applies when the pool reports none.
@@ -80,31 +87,43 @@ TEST_CASE("CapacityFilter: thick, reserved, thin with over-subscription, infinit
   // Thick (no thin support): free space less the reserved share of the total.
   auto thick = Pool("h@b#p", {{"total_capacity_gb", "500"}, {"free_capacity_gb", "200"}, {"reserved_percentage", "5"}});
   CHECK(CapacityPasses(thick, 100));
-  CHECK(CapacityPasses(thick, 200));   // min(free 200, 475 - provisioned 0) = 200
+  CHECK(CapacityPasses(thick, 200));  // min(free 200, 475 - provisioned 0) = 200
   CHECK_FALSE(CapacityPasses(thick, 201));
-  auto full = Pool("h@b#p", {{"total_capacity_gb", "500"}, {"free_capacity_gb", "200"}, {"reserved_percentage", "5"},
+  auto full = Pool("h@b#p", {{"total_capacity_gb", "500"},
+                             {"free_capacity_gb", "200"},
+                             {"reserved_percentage", "5"},
                              {"provisioned_capacity_gb", "400"}});
-  CHECK(CapacityPasses(full, 75));     // 475 - 400
+  CHECK(CapacityPasses(full, 75));  // 475 - 400
   CHECK_FALSE(CapacityPasses(full, 76));
   CHECK_FALSE(CapacityPasses(Pool("h@b#p", {{"total_capacity_gb", "0"}, {"free_capacity_gb", "0"}}), 1));
 
   // Thin: (total - reserved) * ratio - provisioned, and the provisioned ratio.
-  auto thin = Pool("h@b#p", {{"total_capacity_gb", "500"}, {"free_capacity_gb", "200"}, {"provisioned_capacity_gb", "500"},
-                             {"max_over_subscription_ratio", "2.0"}, {"reserved_percentage", "5"},
-                             {"thin_provisioning_support", "True"}, {"thick_provisioning_support", "False"}});
-  CHECK(CapacityPasses(thin, 100));   // 475 * 2 - 500 = 450
+  auto thin = Pool("h@b#p", {{"total_capacity_gb", "500"},
+                             {"free_capacity_gb", "200"},
+                             {"provisioned_capacity_gb", "500"},
+                             {"max_over_subscription_ratio", "2.0"},
+                             {"reserved_percentage", "5"},
+                             {"thin_provisioning_support", "True"},
+                             {"thick_provisioning_support", "False"}});
+  CHECK(CapacityPasses(thin, 100));  // 475 * 2 - 500 = 450
   CHECK(CapacityPasses(thin, 450));
   CHECK_FALSE(CapacityPasses(thin, 451));
   // The same pool asked for a thick volume: free space only.
   CHECK(CapacityPasses(thin, 200, "thick") == false);  // min(200, 475 - 500) < 0
   // Ratio 1: no over-subscription.
-  auto one = Pool("h@b#p", {{"total_capacity_gb", "10"}, {"free_capacity_gb", "10"}, {"provisioned_capacity_gb", "9"},
-                            {"max_over_subscription_ratio", "1.0"}, {"thin_provisioning_support", "True"}});
+  auto one = Pool("h@b#p", {{"total_capacity_gb", "10"},
+                            {"free_capacity_gb", "10"},
+                            {"provisioned_capacity_gb", "9"},
+                            {"max_over_subscription_ratio", "1.0"},
+                            {"thin_provisioning_support", "True"}});
   CHECK(CapacityPasses(one, 1));
   CHECK_FALSE(CapacityPasses(one, 2));
   // "auto" ratio.
-  auto aut = Pool("h@b#p", {{"total_capacity_gb", "100"}, {"free_capacity_gb", "60"}, {"provisioned_capacity_gb", "82"},
-                            {"max_over_subscription_ratio", "auto"}, {"thin_provisioning_support", "True"}});
+  auto aut = Pool("h@b#p", {{"total_capacity_gb", "100"},
+                            {"free_capacity_gb", "60"},
+                            {"provisioned_capacity_gb", "82"},
+                            {"max_over_subscription_ratio", "auto"},
+                            {"thin_provisioning_support", "True"}});
   // ratio 3, virtual free 100 * 3 - 82 = 218
   CHECK(CapacityPasses(aut, 218));
   CHECK_FALSE(CapacityPasses(aut, 219));
@@ -114,11 +133,14 @@ TEST_CASE("CapacityFilter: thick, reserved, thin with over-subscription, infinit
   CHECK(CapacityPasses(Pool("h@b#p", {{"total_capacity_gb", "unknown"}, {"free_capacity_gb", "unknown"}}), 1000));
   CHECK(CapacityPasses(Pool("h@b#p", {{"total_capacity_gb", "infinite"}, {"free_capacity_gb", "100"}}), 1000));
   CHECK_FALSE(CapacityPasses(
-      Pool("h@b#p", {{"total_capacity_gb", "infinite"}, {"free_capacity_gb", "100"}, {"reserved_percentage", "5"}}), 1));
+      Pool("h@b#p", {{"total_capacity_gb", "infinite"}, {"free_capacity_gb", "100"}, {"reserved_percentage", "5"}}),
+      1));
 }
 
 TEST_CASE("a claim is accounted until the next report (consume_from_volume)") {
-  auto p = Pool("h@b#p", {{"total_capacity_gb", "10"}, {"free_capacity_gb", "10"}, {"max_over_subscription_ratio", "1.0"},
+  auto p = Pool("h@b#p", {{"total_capacity_gb", "10"},
+                          {"free_capacity_gb", "10"},
+                          {"max_over_subscription_ratio", "1.0"},
                           {"thin_provisioning_support", "True"}});
   for (int i = 0; i < 10; ++i) {
     REQUIRE(CapacityPasses(p, 1));
@@ -133,11 +155,19 @@ TEST_CASE("a claim is accounted until the next report (consume_from_volume)") {
 
 TEST_CASE("AvailabilityZoneFilter, CapabilitiesFilter, affinity hints, JsonFilter, DriverFilter") {
   std::vector<PoolState> pools = {
-      Pool("a@lvm#fast", {{"volume_backend_name", "lvm"}, {"tier", "gold"}, {"total_capacity_gb", "100"},
-                          {"free_capacity_gb", "90"}, {"filter_function", "volume.size < 10"}},
+      Pool("a@lvm#fast",
+           {{"volume_backend_name", "lvm"},
+            {"tier", "gold"},
+            {"total_capacity_gb", "100"},
+            {"free_capacity_gb", "90"},
+            {"filter_function", "volume.size < 10"}},
            "az1"),
-      Pool("b@nfs#slow", {{"volume_backend_name", "nfs"}, {"tier", "silver"}, {"total_capacity_gb", "1000"},
-                          {"free_capacity_gb", "500"}, {"filter_function", "None"}},
+      Pool("b@nfs#slow",
+           {{"volume_backend_name", "nfs"},
+            {"tier", "silver"},
+            {"total_capacity_gb", "1000"},
+            {"free_capacity_gb", "500"},
+            {"filter_function", "None"}},
            "az2"),
   };
   auto s = Make({"AvailabilityZoneFilter", "CapabilitiesFilter", "SameBackendFilter", "DifferentBackendFilter",
@@ -223,14 +253,23 @@ TEST_CASE("CapabilitiesFilter: hundreds of capabilities, a changed report, a poo
 
 TEST_CASE("weighers: capacity (thin and thick), allocated, volume number, goodness, normalised and combined") {
   std::vector<PoolState> pools = {
-      Pool("h1@b#p", {{"total_capacity_gb", "1024"}, {"free_capacity_gb", "1024"}, {"allocated_capacity_gb", "0"},
+      Pool("h1@b#p", {{"total_capacity_gb", "1024"},
+                      {"free_capacity_gb", "1024"},
+                      {"allocated_capacity_gb", "0"},
                       {"provisioned_capacity_gb", "0"}}),
-      Pool("h2@b#p", {{"total_capacity_gb", "2048"}, {"free_capacity_gb", "300"}, {"allocated_capacity_gb", "1748"},
+      Pool("h2@b#p", {{"total_capacity_gb", "2048"},
+                      {"free_capacity_gb", "300"},
+                      {"allocated_capacity_gb", "1748"},
                       {"provisioned_capacity_gb", "1748"}}),
-      Pool("h3@b#p", {{"total_capacity_gb", "512"}, {"free_capacity_gb", "256"}, {"allocated_capacity_gb", "256"},
+      Pool("h3@b#p", {{"total_capacity_gb", "512"},
+                      {"free_capacity_gb", "256"},
+                      {"allocated_capacity_gb", "256"},
                       {"provisioned_capacity_gb", "256"}}),
-      Pool("h4@b#p", {{"total_capacity_gb", "2048"}, {"free_capacity_gb", "1848"}, {"allocated_capacity_gb", "200"},
-                      {"provisioned_capacity_gb", "200"}, {"thin_provisioning_support", "True"},
+      Pool("h4@b#p", {{"total_capacity_gb", "2048"},
+                      {"free_capacity_gb", "1848"},
+                      {"allocated_capacity_gb", "200"},
+                      {"provisioned_capacity_gb", "200"},
+                      {"thin_provisioning_support", "True"},
                       {"max_over_subscription_ratio", "2.0"}}),
   };
   RequestSpec spec;

@@ -155,15 +155,21 @@ TEST_CASE("a snapshot keeps its bytes; volumes from it and clones are copies; re
 TEST_CASE("quota usage follows what exists: volumes, snapshots, extends, deletes") {
   testing::TempDir dir;
   auto m = OpenManager(TestOptions(dir.path()));
-  const std::vector<std::string> keys = {"volumes", "gigabytes", "snapshots", "volumes___DEFAULT__",
-                                         "gigabytes___DEFAULT__", "snapshots___DEFAULT__"};
+  const std::vector<std::string> keys = {
+      "volumes", "gigabytes", "snapshots", "volumes___DEFAULT__", "gigabytes___DEFAULT__", "snapshots___DEFAULT__"};
   Volume v = MakeVolume(*m, 2);
-  CHECK(InUse(*m, keys) == std::map<std::string, int64_t>{{"volumes", 1}, {"gigabytes", 2}, {"snapshots", 0},
-                                                          {"volumes___DEFAULT__", 1}, {"gigabytes___DEFAULT__", 2},
+  CHECK(InUse(*m, keys) == std::map<std::string, int64_t>{{"volumes", 1},
+                                                          {"gigabytes", 2},
+                                                          {"snapshots", 0},
+                                                          {"volumes___DEFAULT__", 1},
+                                                          {"gigabytes___DEFAULT__", 2},
                                                           {"snapshots___DEFAULT__", 0}});
   Snapshot s = MakeSnapshot(*m, v.id);
-  CHECK(InUse(*m, keys) == std::map<std::string, int64_t>{{"volumes", 1}, {"gigabytes", 4}, {"snapshots", 1},
-                                                          {"volumes___DEFAULT__", 1}, {"gigabytes___DEFAULT__", 4},
+  CHECK(InUse(*m, keys) == std::map<std::string, int64_t>{{"volumes", 1},
+                                                          {"gigabytes", 4},
+                                                          {"snapshots", 1},
+                                                          {"volumes___DEFAULT__", 1},
+                                                          {"gigabytes___DEFAULT__", 4},
                                                           {"snapshots___DEFAULT__", 1}});
   REQUIRE(m->ExtendVolume(kCtx, v.id, 3).ok());
   m->Drain();

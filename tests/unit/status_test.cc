@@ -34,23 +34,18 @@ TEST_CASE("every code maps to Cinder's HTTP status and fault name") {
     const char* fault;
   };
   const Case cases[] = {
-      {InvalidArgument("x"), 400, "badRequest"},
-      {NotFound("x"), 404, "itemNotFound"},
-      {FailedPrecondition("x"), 400, "badRequest"},
-      {AlreadyExists("x"), 409, "conflictingRequest"},
-      {Aborted("x"), 409, "conflictingRequest"},
-      {PermissionDenied("x"), 403, "forbidden"},
-      {Unauthenticated("x"), 401, "unauthorized"},
-      {ResourceExhausted("x"), 413, "overLimit"},
-      {Unimplemented("x"), 501, "notImplemented"},
-      {Unavailable("x"), 503, "serviceUnavailable"},
+      {InvalidArgument("x"), 400, "badRequest"},    {NotFound("x"), 404, "itemNotFound"},
+      {FailedPrecondition("x"), 400, "badRequest"}, {AlreadyExists("x"), 409, "conflictingRequest"},
+      {Aborted("x"), 409, "conflictingRequest"},    {PermissionDenied("x"), 403, "forbidden"},
+      {Unauthenticated("x"), 401, "unauthorized"},  {ResourceExhausted("x"), 413, "overLimit"},
+      {Unimplemented("x"), 501, "notImplemented"},  {Unavailable("x"), 503, "serviceUnavailable"},
       {Internal("x"), 500, "computeFault"},
   };
   for (const auto& c : cases) {
     auto resp = api::FaultFrom(c.st);
     CHECK(resp.status == c.http);
-    CHECK(resp.body == std::string("{\"") + c.fault + "\": {\"code\": " + std::to_string(c.http) +
-                           ", \"message\": \"x\"}}");
+    CHECK(resp.body ==
+          std::string("{\"") + c.fault + "\": {\"code\": " + std::to_string(c.http) + ", \"message\": \"x\"}}");
   }
 }
 

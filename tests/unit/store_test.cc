@@ -56,8 +56,7 @@ TEST_CASE("migrations apply once, report their version, and create __DEFAULT__")
     CHECK(IsUuid(t->id));
     CHECK(t->description == "Default Volume Type");
     CHECK((*s)->GetVolumeType(t->id)->name == "__DEFAULT__");
-    CHECK((*s)->GetVolumeType("gold").status().message() ==
-          "Volume type with name gold could not be found.");
+    CHECK((*s)->GetVolumeType("gold").status().message() == "Volume type with name gold could not be found.");
   }
 }
 
@@ -516,8 +515,10 @@ TEST_CASE("concurrent compare-and-swaps: exactly one wins") {
       for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
           auto r = s->CasVolumeStatus(v.id, {"available"}, t % 2 ? "deleting" : "extending");
-          if (!r.ok()) ++errors;
-          else if (*r) ++wins;
+          if (!r.ok())
+            ++errors;
+          else if (*r)
+            ++wins;
         });
       }
       for (auto& th : threads) th.join();
@@ -560,8 +561,10 @@ TEST_CASE("the store reconnects when PostgreSQL drops its connections") {
   REQUIRE(s->InsertVolume(v).ok());
   // What a server restart does to established sessions.
   std::string db = url.substr(url.rfind('/') + 1);
-  std::string cmd = "psql -q '" + base + "' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                    "WHERE datname = '" + db + "'\" >/dev/null";
+  std::string cmd = "psql -q '" + base +
+                    "' -c \"SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = '" +
+                    db + "'\" >/dev/null";
   REQUIRE(std::system(cmd.c_str()) == 0);
   for (int i = 0; i < 8; ++i) {  // every pooled connection in turn
     auto got = s->GetVolume(v.id, std::nullopt);

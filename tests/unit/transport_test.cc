@@ -197,9 +197,9 @@ TEST_CASE("the request context survives the wire") {
   auto t = std::move(NewZmqTransport(o)).value();
   RequestContext seen;
   dir->Set("ctx", {*t->Serve("ctx", [&seen](const RpcRequest& r) -> Result<std::string> {
-    seen = r.ctx;
-    return std::string("ok");
-  })});
+             seen = r.ctx;
+             return std::string("ok");
+           })});
   RpcRequest r = Req("m");
   r.ctx.roles = {"member", "reader"};
   r.ctx.is_admin = false;
@@ -223,7 +223,7 @@ TEST_CASE("zmq: a stale endpoint that now serves other topics does not take the 
   std::atomic<int> calls{0};
   std::string ep = *server->Serve("cinder-volume.b@other", Echo(&calls));
   CHECK(*server->Serve("cinder-scheduler", Echo(&calls)) == ep);  // one socket for every topic
-  dir->Set("cinder-volume.a@gone", {ep});  // the directory still points at the old owner's port
+  dir->Set("cinder-volume.a@gone", {ep});                         // the directory still points at the old owner's port
   auto client = std::move(NewZmqTransport(o)).value();
   auto r = client->Call("cinder-volume.a@gone", Req("create_volume"), milliseconds(300));
   CHECK(r.status().code() == Code::kDeadlineExceeded);

@@ -90,8 +90,7 @@ class FileDriver : public VolumeDriver {
     return Status::OK();
   }
 
-  Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb,
-                                  const std::string& snapshot_id) override {
+  Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb, const std::string& snapshot_id) override {
     CINDER_ASSIGN_OR_RETURN(std::string snapshot, SnapshotPathOf(snapshot_id));
     return CopyToNewVolume(snapshot, "snapshot", id, size_gb);
   }
@@ -101,8 +100,7 @@ class FileDriver : public VolumeDriver {
     return CopyToNewVolume(source, "volume", id, size_gb);
   }
 
-  Status RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id,
-                          int64_t size_gb) override {
+  Status RevertToSnapshot(const std::string& volume_id, const std::string& snapshot_id, int64_t size_gb) override {
     CINDER_ASSIGN_OR_RETURN(std::string volume, PathOf(volume_id));
     CINDER_ASSIGN_OR_RETURN(std::string snapshot, SnapshotPathOf(snapshot_id));
     CINDER_RETURN_IF_ERROR(SizeOf(volume, "volume").status());  // NotFound if it is gone
@@ -177,8 +175,7 @@ class FileDriver : public VolumeDriver {
     return Status::OK();
   }
 
-  Status CopyToNewVolume(const std::string& source, const std::string& what, const std::string& id,
-                         int64_t size_gb) {
+  Status CopyToNewVolume(const std::string& source, const std::string& what, const std::string& id, int64_t size_gb) {
     CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
     CINDER_ASSIGN_OR_RETURN(int64_t source_size, SizeOf(source, what));
     CINDER_RETURN_IF_ERROR(CheckFits(what, source_size, size_gb));
@@ -221,12 +218,11 @@ DriverInfo FileDriverInfo() {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) {
-      return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: cannot create '" +
-                             dir + "': " + ec.message());
+      return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: cannot create '" + dir +
+                             "': " + ec.message());
     }
     if (::access(dir.c_str(), W_OK) != 0) {
-      return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: '" + dir +
-                             "' is not writable");
+      return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: '" + dir + "' is not writable");
     }
     double capacity_gb = 0;
     if (auto c = ctx.backend.driver_options.find("file_capacity_gb"); c != ctx.backend.driver_options.end()) {
