@@ -354,7 +354,8 @@ Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
 Status SetConnection(const Parser& p, const Entry& e, Options* o) {
   CINDER_ASSIGN_OR_RETURN(std::string c, p.NonEmpty(e));
   if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 && c.rfind("postgresql+psycopg2://", 0) != 0) {
-    return p.Bad(e, "invalid value '" + c + "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
+    return p.Bad(e, "invalid value '" + log::RedactUrl(c) +
+                        "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
   }
   o->database_connection = c;
   return Status::OK();

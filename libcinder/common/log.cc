@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -18,8 +19,26 @@ thread_local std::string current_request_id;
 
 std::atomic<int> min_level{static_cast<int>(Level::kInfo)};
 
-std::mutex mu;                           // guards logger
-std::shared_ptr<spdlog::logger> logger;  // null until first use
+// Never destroyed: services' threads may log during static destruction.
+std::mutex& mu = *new std::mutex;                                                // guards logger
+std::shared_ptr<spdlog::logger>& logger = *new std::shared_ptr<spdlog::logger>;  // null until first use
+
+// A message on one line: control characters (a decoded %0A in a logged path) escaped, so that
+// nobody can forge a line.
+std::string OneLine(std::string_view message) {
+  std::string out;
+  out.reserve(message.size());
+  for (char c : message) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", static_cast<unsigned char>(c));
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 std::shared_ptr<spdlog::logger> NewLogger(std::vector<spdlog::sink_ptr> sinks) {
   auto l = std::make_shared<spdlog::logger>("cinder", sinks.begin(), sinks.end());
@@ -73,8 +92,8 @@ void Write(Level level, std::string_view service, std::string_view message) {
   const std::string& req = current_request_id;
   auto l = Logger();
   try {
-    l->log(spdlog::level::info, "{} {} [{}] {}", kNames[static_cast<int>(level)], service,
-           req.empty() ? std::string_view("-") : std::string_view(req), message);
+    l->log(spdlog::level::info, "{} {} [{}] {}", kNames[static_cast<int>(level)], OneLine(service),
+           req.empty() ? std::string("-") : OneLine(req), OneLine(message));
   } catch (...) {  // a log line must never take the service down
   }
 }
@@ -91,9 +110,10 @@ std::string RedactUrl(std::string_view url) {
   const size_t scheme = url.find("://");
   if (scheme == std::string_view::npos) return std::string(url);
   const size_t start = scheme + 3;
-  const size_t at = url.find('@', start);
-  const size_t slash = url.find('/', start);
-  if (at == std::string_view::npos || (slash != std::string_view::npos && slash < at)) return std::string(url);
+  // The password runs from the first ':' of the user part to the last '@' (a password may hold
+  // a raw '/' or '@').
+  const size_t at = url.rfind('@');
+  if (at == std::string_view::npos || at < start) return std::string(url);
   const size_t colon = url.find(':', start);
   if (colon == std::string_view::npos || colon > at) return std::string(url);
   return std::string(url.substr(0, colon + 1)) + "***" + std::string(url.substr(at));

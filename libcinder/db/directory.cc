@@ -56,7 +56,8 @@ class DbDirectory : public Directory {
     for (const auto& s : services) {
       if (host && s.host != *host) continue;  // ListServices also matches host@backend of a host
       if (s.endpoint.empty() || !ServiceIsUp(s, down_time_)) continue;
-      if (!host && s.disabled) continue;  // a disabled scheduler takes no new work
+      if (s.rpc_version != kRpcVersion) continue;  // another release: it would refuse the request
+      if (!host && s.disabled) continue;           // a disabled scheduler takes no new work
       out.push_back(s.endpoint);
     }
     return out;

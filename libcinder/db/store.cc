@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string_view>
 
+#include "common/log.h"
 #include "common/util.h"
 #include "db/store_impl.h"
 
@@ -514,11 +515,21 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
         PgSessionSettings(s);
       }
     } else {
-      return InvalidArgument("unsupported database URL '" + url +
+      return InvalidArgument("unsupported database URL '" + log::RedactUrl(url) +
                              "' (expected sqlite:///PATH or postgresql://USER:PASS@HOST:PORT/DB)");
     }
   } catch (const std::exception& e) {
-    return Unavailable("cannot open database '" + url + "': " + e.what());
+    // The URL may carry a password, and libpq's message may quote it: neither reaches a log.
+    std::string why = e.what();
+    const std::string redacted = log::RedactUrl(url);
+    const size_t pw = redacted.find("***");
+    if (pw != std::string::npos) {
+      const std::string password = url.substr(pw, url.size() - redacted.size() + 3);
+      for (size_t at; !password.empty() && (at = why.find(password)) != std::string::npos;) {
+        why.replace(at, password.size(), "***");
+      }
+    }
+    return Unavailable("cannot open database '" + log::RedactUrl(url) + "': " + why);
   }
   return std::unique_ptr<Store>(new Store(std::move(impl)));
 }

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "cinder/transport.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
 #include "rpc/wire.h"
@@ -40,7 +41,10 @@ class InProcessTransport : public Transport {
   Status Cast(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds) override {
     CINDER_ASSIGN_OR_RETURN(auto handler, Find(topic));
     if (Status st = rpc::CheckVersion(request); !st.ok()) return st;
-    pool_.SubmitAny([handler, request] { (void)(*handler)(request); });
+    pool_.SubmitAny([handler, request, topic] {
+      Result<std::string> r = (*handler)(request);
+      if (!r.ok()) CINDER_LOG(kError, topic) << "cast " << request.method << " failed: " << r.status();
+    });
     return Status::OK();
   }
 

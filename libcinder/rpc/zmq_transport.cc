@@ -151,12 +151,23 @@ class Server {
     const std::string& identity = f[0];
     const bool call = f[2] == "call";
     const std::string id = f[3];
-    SendFrames(router, {identity, "ACK", id});
     RpcRequest req;
     req.version = static_cast<int>(ParseInt(f[4]).value_or(0));
     req.method = f[6];
     req.ctx = rpc::DecodeContext(f[7]);
     req.args = f[8];
+    // A request of another release is refused before it is accepted: a call gets the error at
+    // once; a cast is not acknowledged, so that its sender tries another server or reports that
+    // none took it, rather than believe it done.
+    if (Status version = rpc::CheckVersion(req); !version.ok()) {
+      CINDER_LOG(kWarning, f[5]) << "refused " << req.method << ": " << version;
+      if (call) {
+        SendFrames(router, {identity, "ACK", id});
+        SendFrames(router, {identity, "REPLY", id, CodeName(version.code()), version.message(), ""});
+      }
+      return;
+    }
+    SendFrames(router, {identity, "ACK", id});
     pool_.SubmitAny([this, handler, call, identity, id, topic = f[5], req = std::move(req)] {
       Result<std::string> r = Run(*handler, req);
       if (!call) {

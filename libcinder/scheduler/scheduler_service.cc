@@ -494,6 +494,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         if (v.status == vs::kCreating && since && now - *since >= kUnplacedGraceSeconds) {
           RequestContext ctx = RequestContext::Admin(v.user_id, v.project_id);
           ctx.request_id = "req-" + NewUuid();
+          log::ScopedRequestId scoped(ctx.request_id);
           PlacementRequest placement;
           placement.volume_id = v.id;
           ScheduleCreate(ctx, placement);
