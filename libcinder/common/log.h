@@ -34,7 +34,7 @@ struct LogOptions {
 };
 
 // Replaces where lines go; until it is called they go to stderr at Info. InvalidArgument when
-// the file cannot be opened. Safe to call again (a SIGHUP reopens the file).
+// the file cannot be opened. Safe to call again: lines written meanwhile go to one or the other.
 Status Configure(const LogOptions& options);
 
 bool Enabled(Level level);
