@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -32,18 +31,9 @@ import time
 import uuid
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PROJECT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
-USER = "bench"
-HEADERS = {"X-Auth-Token": f"{USER}:{PROJECT}", "OpenStack-API-Version": "volume 3.70",
-           "Content-Type": "application/json"}
+from bench import HEADERS, PROJECT, free_port  # noqa: E402 (bench/bench.py, beside this file)
 
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+USER = "bench"  # the user in HEADERS' token
 
 
 class Api:

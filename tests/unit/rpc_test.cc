@@ -12,6 +12,7 @@
 #include "rpc/method.h"
 #include "rpc/topics.h"
 #include "scheduler/scheduler_rpc.h"
+#include "test_util.h"
 #include "volume/volume_rpc.h"
 
 namespace cinder {
@@ -181,36 +182,7 @@ class FakeScheduler : public SchedulerRpcServer {
   Recorder* r_;
 };
 
-// One transport serving, one calling: the same object in process, two over ZeroMQ.
-struct Link {
-  std::unique_ptr<Transport> server_owner, client_owner;
-  Transport* server = nullptr;
-  Transport* client = nullptr;
-  std::shared_ptr<StaticDirectory> directory = std::make_shared<StaticDirectory>();
-
-  explicit Link(bool zmq) {
-    if (!zmq) {
-      server_owner = NewInProcessTransport();
-      server = client = server_owner.get();
-      return;
-    }
-    ZmqTransportOptions o;
-    o.directory = directory;
-    server_owner = std::move(NewZmqTransport(o)).value();
-    client_owner = std::move(NewZmqTransport(o)).value();
-    server = server_owner.get();
-    client = client_owner.get();
-  }
-  ~Link() {
-    if (client_owner) client_owner->Stop();
-    server_owner->Stop();
-  }
-  void Serve(const std::string& topic, RpcHandler h) {
-    auto ep = server->Serve(topic, std::move(h));
-    REQUIRE(ep.ok());
-    directory->Set(topic, {*ep});
-  }
-};
+using Link = testing::TransportPair;
 
 RequestContext Alice() {
   RequestContext ctx = RequestContext::Admin("alice", "proj");

@@ -17,6 +17,7 @@
 
 #include "api/http.h"
 #include "cinder/service.h"
+#include "cinder/transport.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
 
@@ -198,6 +199,38 @@ inline api::ApiRequest ApiRequestFor(const std::string& method, const std::strin
   req.host_url = "http://h:1";
   return req;
 }
+
+// A transport pair for the cases every transport must pass: `server` serves, `client` calls;
+// the same object in process, two over ZeroMQ on loopback.
+struct TransportPair {
+  std::unique_ptr<Transport> server_owner, client_owner;
+  Transport* server = nullptr;
+  Transport* client = nullptr;
+  std::shared_ptr<StaticDirectory> directory = std::make_shared<StaticDirectory>();
+
+  explicit TransportPair(bool zmq) {
+    if (!zmq) {
+      server_owner = NewInProcessTransport();
+      server = client = server_owner.get();
+      return;
+    }
+    ZmqTransportOptions o;
+    o.directory = directory;
+    server_owner = std::move(NewZmqTransport(o)).value();
+    client_owner = std::move(NewZmqTransport(o)).value();
+    server = server_owner.get();
+    client = client_owner.get();
+  }
+  ~TransportPair() {
+    if (client_owner) client_owner->Stop();
+    server_owner->Stop();
+  }
+  void Serve(const std::string& topic, RpcHandler h) {
+    auto ep = server->Serve(topic, std::move(h));
+    REQUIRE(ep.ok());
+    directory->Set(topic, {*ep});
+  }
+};
 
 }  // namespace cinder::testing
 

@@ -7,6 +7,7 @@
 
 #include "cinder/transport.h"
 #include "common/util.h"
+#include "test_util.h"
 
 namespace cinder {
 
@@ -44,33 +45,7 @@ RpcHandler Echo(std::atomic<int>* calls = nullptr) {
   };
 }
 
-// A transport pair for the shared cases: `server` serves, `client` calls.
-struct Pair {
-  std::unique_ptr<Transport> server_owner;
-  Transport* server;
-  Transport* client;
-  std::unique_ptr<Transport> client_owner;
-  std::shared_ptr<StaticDirectory> directory = std::make_shared<StaticDirectory>();
-
-  explicit Pair(bool zmq) {
-    if (!zmq) {
-      server_owner = NewInProcessTransport();
-      server = client = server_owner.get();
-      return;
-    }
-    ZmqTransportOptions o;
-    o.directory = directory;
-    server_owner = std::move(NewZmqTransport(o)).value();
-    client_owner = std::move(NewZmqTransport(o)).value();
-    server = server_owner.get();
-    client = client_owner.get();
-  }
-  void Serve(const std::string& topic, RpcHandler h) {
-    auto ep = server->Serve(topic, std::move(h));
-    REQUIRE(ep.ok());
-    directory->Set(topic, {*ep});
-  }
-};
+using Pair = testing::TransportPair;
 
 }  // namespace
 
