@@ -5,14 +5,17 @@
 #include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/StreamSocket.h>
 #include <Poco/Thread.h>
 #include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 
 #include <signal.h>
 
+#include <algorithm>
 #include <istream>
 
 #include "api/router.h"
@@ -25,6 +28,9 @@ namespace {
 using Poco::Net::HTTPRequestHandler;
 using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
+
+// Bodies at least this large skip the response stream's buffer.
+constexpr size_t kStreamedBody = 16384;
 
 class Handler : public HTTPRequestHandler {
  public:
@@ -75,7 +81,36 @@ class Handler : public HTTPRequestHandler {
       ~Recycle() { KeepSpareBuffer(std::move(body)); }
     } recycle{resp.body};
     std::ostream& os = out.send();
-    if (req.method != "HEAD") os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
+    if (req.method == "HEAD") return;
+    auto* conn = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&in);
+    if (resp.body.size() < kStreamedBody || conn == nullptr) {
+      os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
+      return;
+    }
+    // A large body (a long list) goes to the socket in as few writes as the kernel takes, after
+    // the header: the response stream would cut it into 4 KiB sends, each a trip through the
+    // TCP stack and a wakeup of the reader.
+    os.flush();
+    if (!os) return;
+    Poco::Net::StreamSocket& socket = conn->socket();
+    const char* p = resp.body.data();
+    size_t left = resp.body.size();
+    try {
+      while (left > 0) {
+        const int n = socket.sendBytes(p, static_cast<int>(std::min<size_t>(left, 1 << 30)));
+        if (n <= 0) break;
+        p += n;
+        left -= static_cast<size_t>(n);
+      }
+    } catch (const std::exception&) {  // the client went away or stopped reading
+    }
+    if (left > 0) {  // a response cut short: the connection is of no further use
+      out.setKeepAlive(false);
+      try {
+        socket.shutdown();
+      } catch (const std::exception&) {
+      }
+    }
   }
 
  private:

@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "common/util.h"
+#include "db/pg_native.h"
 
 namespace cinder::db {
 
@@ -45,6 +46,16 @@ void BindAll(soci::details::prepare_temp_type& p, const Query& q) {
 }
 
 std::vector<Row> Select(soci::session& s, const Query& q) {
+  if (pg::IsPostgres(s)) {
+    pg::Rows rows = pg::Run(s, q);
+    std::vector<Row> out(static_cast<size_t>(rows.size()));
+    const int cols = rows.columns();
+    for (int r = 0; r < rows.size(); ++r) {
+      out[r].reserve(cols);
+      for (int c = 0; c < cols; ++c) out[r].push_back(rows.Optional(r, c));
+    }
+    return out;
+  }
   soci::details::prepare_temp_type p = (s.prepare << q.sql);
   BindAll(p, q);
   soci::rowset<soci::row> rs(p);
@@ -58,6 +69,7 @@ std::vector<Row> Select(soci::session& s, const Query& q) {
 }
 
 long long Exec(soci::session& s, const Query& q) {
+  if (pg::IsPostgres(s)) return pg::Run(s, q).Affected();
   soci::details::prepare_temp_type p = (s.prepare << q.sql);
   BindAll(p, q);
   soci::statement st(p);

@@ -289,54 +289,40 @@ struct VolumeRows {
   std::vector<bool> has_metadata;
 };
 
-// Runs a SELECT of kVolumeColumns and reads each row into a Volume with typed fields
-// (cheaper than SOCI's dynamic rows). Used for PostgreSQL.
-VolumeRows FetchVolumesSoci(soci::session& s, const Query& q) {
-  std::string id, name, desc, status, attach, mig, az, host, project, user, type_id, type_name, snap, src, created,
-      updated;
-  long long size = 0, bootable = 0, multiattach = 0, metadata_rows = 0;
-  soci::indicator i_name, i_desc, i_attach, i_mig, i_az, i_host, i_project, i_user, i_type_id, i_type_name, i_snap,
-      i_src, i_updated;
-  soci::details::prepare_temp_type p = (s.prepare << q.sql);
-  p, soci::into(id), soci::into(name, i_name), soci::into(desc, i_desc), soci::into(size), soci::into(status),
-      soci::into(attach, i_attach), soci::into(mig, i_mig), soci::into(az, i_az), soci::into(host, i_host),
-      soci::into(project, i_project), soci::into(user, i_user), soci::into(type_id, i_type_id),
-      soci::into(type_name, i_type_name), soci::into(snap, i_snap), soci::into(src, i_src), soci::into(bootable),
-      soci::into(multiattach), soci::into(created), soci::into(updated, i_updated), soci::into(metadata_rows);
-  BindAll(p, q);
-  soci::statement st(p);
-  st.execute(false);
+// Runs a SELECT of kVolumeColumns on PostgreSQL and reads each row straight from libpq's result.
+VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
+  pg::Rows rows = pg::Run(s, q);
   VolumeRows out;
-  auto opt = [](std::string& v, soci::indicator i) {
-    return i == soci::i_ok ? std::optional<std::string>(std::move(v)) : std::nullopt;
-  };
-  auto str = [](std::string& v, soci::indicator i, const char* dflt = "") {
-    return i == soci::i_ok ? std::move(v) : std::string(dflt);
-  };
-  while (st.fetch()) {
+  const int n = rows.size();
+  out.volumes.reserve(n);
+  out.has_metadata.reserve(n);
+  for (int r = 0; r < n; ++r) {
+    auto text = [&](int c, const char* dflt = "") {
+      return rows.IsNull(r, c) ? std::string(dflt) : std::string(rows.Text(r, c));
+    };
     Volume& v = out.volumes.emplace_back();
-    v.id = std::move(id);
-    v.has_name = i_name == soci::i_ok;
-    v.name = str(name, i_name);
-    v.has_description = i_desc == soci::i_ok;
-    v.description = str(desc, i_desc);
-    v.size = size;
-    v.status = std::move(status);
-    v.attach_status = str(attach, i_attach, "detached");
-    v.migration_status = opt(mig, i_mig);
-    v.availability_zone = str(az, i_az);
-    v.host = str(host, i_host);
-    v.project_id = str(project, i_project);
-    v.user_id = str(user, i_user);
-    v.volume_type_id = str(type_id, i_type_id);
-    v.volume_type_name = str(type_name, i_type_name);
-    v.snapshot_id = opt(snap, i_snap);
-    v.source_volid = opt(src, i_src);
-    v.bootable = bootable != 0;
-    v.multiattach = multiattach != 0;
-    v.created_at = std::move(created);
-    v.updated_at = opt(updated, i_updated);
-    out.has_metadata.push_back(metadata_rows > 0);
+    v.id = text(0);
+    v.has_name = !rows.IsNull(r, 1);
+    v.name = text(1);
+    v.has_description = !rows.IsNull(r, 2);
+    v.description = text(2);
+    v.size = rows.Int(r, 3);
+    v.status = text(4);
+    v.attach_status = text(5, "detached");
+    v.migration_status = rows.Optional(r, 6);
+    v.availability_zone = text(7);
+    v.host = text(8);
+    v.project_id = text(9);
+    v.user_id = text(10);
+    v.volume_type_id = text(11);
+    v.volume_type_name = text(12);
+    v.snapshot_id = rows.Optional(r, 13);
+    v.source_volid = rows.Optional(r, 14);
+    v.bootable = rows.Int(r, 15) != 0;
+    v.multiattach = rows.Int(r, 16) != 0;
+    v.created_at = text(17);
+    v.updated_at = rows.Optional(r, 18);
+    out.has_metadata.push_back(rows.Int(r, 19) > 0);
   }
   return out;
 }
@@ -401,7 +387,7 @@ const std::map<std::string, std::string>& SortColumns() {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) {
-  VolumeRows rows = pg ? FetchVolumesSoci(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
+  VolumeRows rows = pg ? FetchVolumesPg(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
   std::vector<Volume*> with_metadata;
   for (size_t i = 0; i < rows.volumes.size(); ++i) {
     if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "db/pg_native.h"
 #include "db/sql.h"
 #include "db/store.h"
 
@@ -130,7 +131,12 @@ struct Store::Impl {
   std::unique_ptr<soci::connection_pool> pool;
   std::size_t pool_size = 0;
 
-  ~Impl() { sqlite_statements.Clear(); }  // before the pool closes the connections
+  ~Impl() {  // before the pool closes the connections
+    sqlite_statements.Clear();
+    if (pg && pool) {
+      for (std::size_t i = 0; i < pool_size; ++i) db::pg::Forget(pool->at(i));
+    }
+  }
 
   // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (store.cc).
   std::vector<Volume> FetchVolumes(soci::session& s, const Query& q);
@@ -148,6 +154,7 @@ struct Store::Impl {
     if (!pg) return false;
     try {
       if (s.is_connected()) return false;
+      db::pg::Forget(s);
       s.reconnect();
       PgSessionSettings(s);
       return true;
