@@ -15,8 +15,6 @@
 
 namespace cinder::db::pg {
 
-namespace {
-
 // libpq's entry points, taken from the copy SOCI's PostgreSQL backend loaded (the daemons do
 // not link libpq: a SQLite deployment never loads it).
 struct Pq {
@@ -36,6 +34,8 @@ struct Pq {
   decltype(&PQclear) clear;
   decltype(&PQbackendPID) backend_pid;
 };
+
+namespace {
 
 template <typename F>
 void Resolve(void* lib, const char* name, F* out) {
@@ -107,19 +107,17 @@ pg_result* Check(const Pq& pq, PGconn* c, pg_result* r) {
 
 bool IsPostgres(soci::session& s) { return s.get_backend() != nullptr && s.get_backend_name() == "postgresql"; }
 
-Rows::Rows(pg_result* r) : r_(r) {}
 Rows::~Rows() {
-  if (r_ != nullptr) Lib().clear(r_);
+  if (r_ != nullptr) pq_->clear(r_);
 }
-int Rows::size() const { return Lib().ntuples(r_); }
-int Rows::columns() const { return Lib().nfields(r_); }
-bool Rows::IsNull(int row, int col) const { return Lib().getisnull(r_, row, col) != 0; }
+int Rows::size() const { return pq_->ntuples(r_); }
+int Rows::columns() const { return pq_->nfields(r_); }
+bool Rows::IsNull(int row, int col) const { return pq_->getisnull(r_, row, col) != 0; }
 std::string_view Rows::Text(int row, int col) const {
-  const Pq& pq = Lib();
-  return {pq.getvalue(r_, row, col), static_cast<size_t>(pq.getlength(r_, row, col))};
+  return {pq_->getvalue(r_, row, col), static_cast<size_t>(pq_->getlength(r_, row, col))};
 }
-int64_t Rows::Int(int row, int col) const { return std::strtoll(Lib().getvalue(r_, row, col), nullptr, 10); }
-long long Rows::Affected() const { return std::strtoll(Lib().cmd_tuples(r_), nullptr, 10); }
+int64_t Rows::Int(int row, int col) const { return std::strtoll(pq_->getvalue(r_, row, col), nullptr, 10); }
+long long Rows::Affected() const { return std::strtoll(pq_->cmd_tuples(r_), nullptr, 10); }
 
 std::string Numbered(std::string_view sql) {
   std::string out;
@@ -152,7 +150,8 @@ std::string Numbered(std::string_view sql) {
     } else if (c == ':' && i + 2 < sql.size() && sql[i + 1] == 'p' && sql[i + 2] >= '0' && sql[i + 2] <= '9') {
       size_t end = i + 2;
       unsigned long n = 0;
-      while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') n = n * 10 + static_cast<unsigned>(sql[end++] - '0');
+      while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9')
+        n = n * 10 + static_cast<unsigned>(sql[end++] - '0');
       out += '$';
       out += std::to_string(n + 1);
       i = end;
@@ -167,7 +166,7 @@ std::string Numbered(std::string_view sql) {
 Rows Run(soci::session& s, const Query& q) {
   const Pq& pq = Lib();
   PGconn* c = Conn(s);
-  if (!Preparable(q)) return Rows(Check(pq, c, pq.exec(c, q.sql.c_str())));
+  if (!Preparable(q)) return Rows(pq, Check(pq, c, pq.exec(c, q.sql.c_str())));
 
   std::vector<const char*> values(q.params.size());
   for (size_t i = 0; i < q.params.size(); ++i) values[i] = q.params[i].c_str();
@@ -188,14 +187,14 @@ Rows Run(soci::session& s, const Query& q) {
   }
   if (name.empty()) {  // this connection has prepared its share: a one-off statement
     const std::string sql = Numbered(q.sql);
-    return Rows(Check(pq, c, pq.exec_params(c, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)));
+    return Rows(pq, Check(pq, c, pq.exec_params(c, sql.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)));
   }
   if (prepare) {
     pq.clear(Check(pq, c, pq.prepare(c, name.c_str(), Numbered(q.sql).c_str(), n, nullptr)));
     std::lock_guard<std::mutex> l(registry_mu);
     registry[{c, pq.backend_pid(c)}].emplace(q.sql, name);
   }
-  return Rows(Check(pq, c, pq.exec_prepared(c, name.c_str(), n, values.data(), nullptr, nullptr, 0)));
+  return Rows(pq, Check(pq, c, pq.exec_prepared(c, name.c_str(), n, values.data(), nullptr, nullptr, 0)));
 }
 
 void Forget(soci::session& s) {

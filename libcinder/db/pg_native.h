@@ -18,6 +18,8 @@ struct pg_result;  // libpq's PGresult
 
 namespace cinder::db::pg {
 
+struct Pq;  // libpq's entry points (pg_native.cc)
+
 // Whether `s` is an open PostgreSQL session.
 bool IsPostgres(soci::session& s);
 
@@ -25,9 +27,9 @@ bool IsPostgres(soci::session& s);
 // a command changed. Owns libpq's result.
 class Rows {
  public:
-  explicit Rows(pg_result* r);
+  Rows(const Pq& pq, pg_result* r) : pq_(&pq), r_(r) {}
   ~Rows();
-  Rows(Rows&& o) noexcept : r_(o.r_) { o.r_ = nullptr; }
+  Rows(Rows&& o) noexcept : pq_(o.pq_), r_(o.r_) { o.r_ = nullptr; }
   Rows(const Rows&) = delete;
   Rows& operator=(const Rows&) = delete;
   Rows& operator=(Rows&&) = delete;
@@ -46,6 +48,7 @@ class Rows {
   long long Affected() const;
 
  private:
+  const Pq* pq_;
   pg_result* r_;
 };
 
