@@ -1,0 +1,315 @@
+// The schema: its migrations, in order, and the version checks.
+#include "db/store.h"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/util.h"
+#include "db/store_impl.h"
+
+namespace cinder {
+
+using namespace db;  // NOLINT: the SQL helpers of this folder
+
+namespace {
+
+struct Migration {
+  int version;
+  std::function<void(soci::session&, bool pg)> apply;
+};
+
+std::string Serial(bool pg) { return pg ? "SERIAL PRIMARY KEY" : "INTEGER PRIMARY KEY AUTOINCREMENT"; }
+
+const char kTimestamps[] =
+    "created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32), deleted_at VARCHAR(32), "
+    "deleted INTEGER NOT NULL DEFAULT 0";
+
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1,
+       [](soci::session& s, bool pg) {
+         Exec(s, std::string("CREATE TABLE volume_types (id VARCHAR(36) PRIMARY KEY, ") +
+                     "name VARCHAR(255) NOT NULL, description VARCHAR(255), "
+                     "is_public INTEGER NOT NULL DEFAULT 1, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX volume_types_name ON volume_types (name) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE volume_type_extra_specs (id " + Serial(pg) +
+                     ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, std::string("CREATE TABLE volumes (id VARCHAR(36) PRIMARY KEY, ") +
+                     "user_id VARCHAR(255), project_id VARCHAR(255), host VARCHAR(255), "
+                     "size INTEGER NOT NULL, availability_zone VARCHAR(255), "
+                     "status VARCHAR(255) NOT NULL, attach_status VARCHAR(255) NOT NULL, "
+                     "migration_status VARCHAR(255), previous_status VARCHAR(255), "
+                     "display_name VARCHAR(255), display_description VARCHAR(255), "
+                     "volume_type_id VARCHAR(36), snapshot_id VARCHAR(36), "
+                     "source_volid VARCHAR(36), provider_location VARCHAR(255), "
+                     "bootable INTEGER NOT NULL DEFAULT 0, multiattach INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         // The default list order (created_at desc, id desc) within a project, without a sort.
+         Exec(s, "CREATE INDEX volumes_project ON volumes (project_id, deleted, created_at, id)");
+         Exec(s, "CREATE INDEX volumes_host_status ON volumes (host, status)");
+         Exec(s, "CREATE TABLE volume_metadata (id " + Serial(pg) +
+                     ", volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_metadata_key ON volume_metadata (volume_id, key) "
+              "WHERE deleted = 0");
+         Exec(s, "CREATE TABLE services (id " + Serial(pg) +
+                     ", host VARCHAR(255) NOT NULL, \"binary\" VARCHAR(255) NOT NULL, "
+                     "topic VARCHAR(255), availability_zone VARCHAR(255), "
+                     "disabled INTEGER NOT NULL DEFAULT 0, disabled_reason VARCHAR(255), "
+                     "report_count INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         Query q;
+         q.sql = "INSERT INTO volume_types (id, name, description, is_public, created_at) VALUES (" + q.P(NewUuid()) +
+                 ", " + q.P(Store::kDefaultVolumeType) + ", " + q.P("Default Volume Type") + ", 1, " + q.P(NowIso()) +
+                 ")";
+         Exec(s, q);
+       }},
+      {2,
+       [](soci::session& s, bool) {
+         // What a service needs to be found and judged alive without a broker.
+         Exec(s, "ALTER TABLE services ADD COLUMN endpoint VARCHAR(255)");
+         Exec(s, "ALTER TABLE services ADD COLUMN rpc_current_version INTEGER NOT NULL DEFAULT 0");
+         Exec(s,
+              "CREATE UNIQUE INDEX services_host_binary ON services (host, \"binary\") "
+              "WHERE deleted = 0");
+       }},
+      {3,
+       [](soci::session& s, bool pg) {
+         // User messages (API 3.3), as Cinder's messages table.
+         Exec(s, std::string("CREATE TABLE messages (id VARCHAR(36) PRIMARY KEY, ") +
+                     "project_id VARCHAR(255) NOT NULL, request_id VARCHAR(255), "
+                     "resource_type VARCHAR(255), resource_uuid VARCHAR(36), "
+                     "event_id VARCHAR(255) NOT NULL, message_level VARCHAR(255) NOT NULL, "
+                     "action_id VARCHAR(10), detail_id VARCHAR(10), "
+                     "expires_at VARCHAR(32) NOT NULL, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX messages_project ON messages (project_id, deleted, created_at, id)");
+         Exec(s, "CREATE INDEX messages_expires ON messages (expires_at)");
+         // One live value per extra-spec key, so that concurrent writers upsert.
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_type_extra_specs_key ON volume_type_extra_specs "
+              "(volume_type_id, key) WHERE deleted = 0");
+         Exec(s, "ALTER TABLE volume_types ADD COLUMN qos_specs_id VARCHAR(36)");
+         // QoS specs and their keys.
+         Exec(s, std::string("CREATE TABLE qos_specs (id VARCHAR(36) PRIMARY KEY, name VARCHAR(255) NOT NULL, ") +
+                     "consumer VARCHAR(255) NOT NULL, " + kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX qos_specs_name ON qos_specs (name) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE qos_specs_keys (id " + Serial(pg) +
+                     ", qos_specs_id VARCHAR(36) NOT NULL REFERENCES qos_specs (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX qos_specs_keys_key ON qos_specs_keys (qos_specs_id, key) WHERE deleted = 0");
+         // Volume transfers: the auth key is kept as salt + HMAC-SHA1, as Cinder keeps it.
+         Exec(s, std::string("CREATE TABLE transfers (id VARCHAR(36) PRIMARY KEY, ") +
+                     "volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), display_name VARCHAR(255), "
+                     "salt VARCHAR(255) NOT NULL, crypt_hash VARCHAR(255) NOT NULL, "
+                     "no_snapshots INTEGER NOT NULL DEFAULT 0, source_project_id VARCHAR(255), "
+                     "destination_project_id VARCHAR(255), accepted INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX transfers_volume ON transfers (volume_id, deleted)");
+         // A project's own default type (the default-types API, 3.62).
+         Exec(s,
+              "CREATE TABLE default_volume_types (project_id VARCHAR(255) PRIMARY KEY, "
+              "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+              "created_at VARCHAR(32) NOT NULL)");
+         // Which projects may use a private type (os-volume-type-access).
+         Exec(s, "CREATE TABLE volume_type_projects (id " + Serial(pg) +
+                     ", volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+                     "project_id VARCHAR(255) NOT NULL, " +
+                     kTimestamps + ")");
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_type_projects_key ON volume_type_projects "
+              "(volume_type_id, project_id) WHERE deleted = 0");
+         // What each pool last reported; claims lock its row (generation).
+         Exec(s,
+              "CREATE TABLE pools (host VARCHAR(255) PRIMARY KEY, backend_host VARCHAR(255) NOT NULL, "
+              "capabilities TEXT NOT NULL, allocated_at_report DOUBLE PRECISION NOT NULL DEFAULT 0, "
+              "generation INTEGER NOT NULL DEFAULT 0, reported_at VARCHAR(32) NOT NULL)");
+       }},
+      {4,
+       [](soci::session& s, bool pg) {
+         // Snapshots and their metadata.
+         Exec(s, std::string("CREATE TABLE snapshots (id VARCHAR(36) PRIMARY KEY, ") +
+                     "volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), user_id VARCHAR(255), "
+                     "project_id VARCHAR(255), status VARCHAR(255) NOT NULL, progress VARCHAR(255), "
+                     "volume_size INTEGER NOT NULL, display_name VARCHAR(255), display_description VARCHAR(255), "
+                     "volume_type_id VARCHAR(36), use_quota INTEGER NOT NULL DEFAULT 1, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX snapshots_volume ON snapshots (volume_id, deleted)");
+         Exec(s, "CREATE INDEX snapshots_project ON snapshots (project_id, deleted)");
+         Exec(s, "CREATE TABLE snapshot_metadata (id " + Serial(pg) +
+                     ", snapshot_id VARCHAR(36) NOT NULL REFERENCES snapshots (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX snapshot_metadata_key ON snapshot_metadata (snapshot_id, key) WHERE deleted = 0");
+         // Quotas: projects' limits, classes' limits (the class "default"), usage and
+         // reservations, as Cinder's tables.
+         Exec(s, "CREATE TABLE quotas (id " + Serial(pg) +
+                     ", project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
+                     "hard_limit INTEGER, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX quotas_key ON quotas (project_id, resource) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE quota_classes (id " + Serial(pg) +
+                     ", class_name VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
+                     "hard_limit INTEGER, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX quota_classes_key ON quota_classes (class_name, resource) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE quota_usages (id " + Serial(pg) +
+                     ", project_id VARCHAR(255) NOT NULL, resource VARCHAR(255) NOT NULL, "
+                     "in_use INTEGER NOT NULL DEFAULT 0, reserved INTEGER NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX quota_usages_key ON quota_usages (project_id, resource) WHERE deleted = 0");
+         Exec(s, std::string("CREATE TABLE reservations (id VARCHAR(36) PRIMARY KEY, ") +
+                     "usage_id INTEGER NOT NULL REFERENCES quota_usages (id), project_id VARCHAR(255) NOT NULL, "
+                     "resource VARCHAR(255) NOT NULL, delta INTEGER NOT NULL, expire VARCHAR(32) NOT NULL, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX reservations_expire ON reservations (deleted, expire)");
+         // What the volumes of an earlier schema already use.
+         const std::string usage =
+             "INSERT INTO quota_usages (project_id, resource, in_use, reserved, created_at) SELECT ";
+         const std::string live =
+             " FROM volumes v WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id";
+         const std::string typed =
+             " FROM volumes v JOIN volume_types t ON t.id = v.volume_type_id "
+             "WHERE v.deleted = 0 AND v.project_id IS NOT NULL GROUP BY v.project_id, t.name";
+         Exec(s, usage + "v.project_id, 'volumes', COUNT(*), 0, MIN(v.created_at)" + live);
+         Exec(s, usage + "v.project_id, 'gigabytes', SUM(v.size), 0, MIN(v.created_at)" + live);
+         Exec(s, usage + "v.project_id, 'volumes_' || t.name, COUNT(*), 0, MIN(v.created_at)" + typed);
+         Exec(s, usage + "v.project_id, 'gigabytes_' || t.name, SUM(v.size), 0, MIN(v.created_at)" + typed);
+       }},
+      {5,
+       [](soci::session& s, bool pg) {
+         // What each pool holds, kept by triggers on volumes: a claim and a capacity report
+         // read one row per pool instead of summing every volume placed there. A volume counts
+         // on its host while live (deleted = 0, host set); "settled" ones are not creating.
+         Exec(s,
+              "CREATE TABLE pool_usage (host VARCHAR(255) PRIMARY KEY, "
+              "volumes INTEGER NOT NULL DEFAULT 0, gigabytes BIGINT NOT NULL DEFAULT 0, "
+              "settled_volumes INTEGER NOT NULL DEFAULT 0, settled_gigabytes BIGINT NOT NULL DEFAULT 0)");
+         Exec(s,
+              "INSERT INTO pool_usage (host, volumes, gigabytes, settled_volumes, settled_gigabytes) "
+              "SELECT host, COUNT(*), SUM(size), SUM(CASE WHEN status <> 'creating' THEN 1 ELSE 0 END), "
+              "SUM(CASE WHEN status <> 'creating' THEN size ELSE 0 END) FROM volumes "
+              "WHERE deleted = 0 AND host IS NOT NULL AND host <> '' GROUP BY host");
+         // The sweeps look for volumes in transient statuses (creating, deleting, ...), a few
+         // among all: found by status rather than by reading every volume.
+         Exec(s, "CREATE INDEX volumes_status ON volumes (status, host) WHERE deleted = 0");
+         // The sums a row adds (r = NEW or OLD), and when it counts.
+         auto counts = [](const std::string& r) {
+           return "(" + r + ".deleted = 0 AND " + r + ".host IS NOT NULL AND " + r + ".host <> '')";
+         };
+         auto settled = [](const std::string& r, const std::string& value) {
+           return "CASE WHEN " + r + ".status <> 'creating' THEN " + value + " ELSE 0 END";
+         };
+         // What an update must change for the sums to move.
+         const std::string relevant =
+             std::string(pg ? "OLD.host IS DISTINCT FROM NEW.host" : "OLD.host IS NOT NEW.host") +
+             " OR OLD.size <> NEW.size OR OLD.deleted <> NEW.deleted OR "
+             "(OLD.status = 'creating') <> (NEW.status = 'creating')";
+         if (pg) {
+           const std::string sub =
+               "UPDATE pool_usage SET volumes = volumes - 1, gigabytes = gigabytes - OLD.size, "
+               "settled_volumes = settled_volumes - " +
+               settled("OLD", "1") + ", settled_gigabytes = settled_gigabytes - " + settled("OLD", "OLD.size") +
+               " WHERE host = OLD.host;";
+           const std::string add =
+               "INSERT INTO pool_usage AS u (host, volumes, gigabytes, settled_volumes, settled_gigabytes) VALUES "
+               "(NEW.host, 1, NEW.size, " +
+               settled("NEW", "1") + ", " + settled("NEW", "NEW.size") +
+               ") ON CONFLICT (host) DO UPDATE SET volumes = u.volumes + 1, gigabytes = u.gigabytes + NEW.size, "
+               "settled_volumes = u.settled_volumes + " +
+               settled("NEW", "1") + ", settled_gigabytes = u.settled_gigabytes + " + settled("NEW", "NEW.size") + ";";
+           Exec(s,
+                "CREATE FUNCTION volumes_pool_usage() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN "
+                "IF TG_OP <> 'INSERT' AND " +
+                    counts("OLD") + " THEN " + sub +
+                    " END IF; "
+                    "IF TG_OP <> 'DELETE' AND " +
+                    counts("NEW") + " THEN " + add +
+                    " END IF; "
+                    "RETURN NULL; END $body$");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_insert AFTER INSERT ON volumes FOR EACH ROW WHEN " +
+                       counts("NEW") + " EXECUTE FUNCTION volumes_pool_usage()");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_delete AFTER DELETE ON volumes FOR EACH ROW WHEN " +
+                       counts("OLD") + " EXECUTE FUNCTION volumes_pool_usage()");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_update AFTER UPDATE ON volumes FOR EACH ROW WHEN (" + relevant +
+                       ") EXECUTE FUNCTION volumes_pool_usage()");
+         } else {
+           auto sub = [&](const std::string& r) {
+             return "UPDATE pool_usage SET volumes = volumes - 1, gigabytes = gigabytes - " + r +
+                    ".size, settled_volumes = settled_volumes - " + settled(r, "1") +
+                    ", settled_gigabytes = settled_gigabytes - " + settled(r, r + ".size") + " WHERE host = " + r +
+                    ".host AND " + counts(r) + ";";
+           };
+           auto add = [&](const std::string& r) {
+             return "INSERT OR IGNORE INTO pool_usage (host) SELECT " + r + ".host WHERE " + counts(r) +
+                    "; UPDATE pool_usage SET volumes = volumes + 1, gigabytes = gigabytes + " + r +
+                    ".size, settled_volumes = settled_volumes + " + settled(r, "1") +
+                    ", settled_gigabytes = settled_gigabytes + " + settled(r, r + ".size") + " WHERE host = " + r +
+                    ".host AND " + counts(r) + ";";
+           };
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_insert AFTER INSERT ON volumes WHEN " + counts("NEW") +
+                       " BEGIN " + add("NEW") + " END");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_delete AFTER DELETE ON volumes WHEN " + counts("OLD") +
+                       " BEGIN " + sub("OLD") + " END");
+           Exec(s, "CREATE TRIGGER volumes_pool_usage_update AFTER UPDATE ON volumes WHEN " + relevant + " BEGIN " +
+                       sub("OLD") + " " + add("NEW") + " END");
+         }
+       }},
+  };
+  return kMigrations;
+}
+
+}  // namespace
+
+Result<int> Store::SchemaVersion() {
+  return impl_->Run<int>([&](soci::session& s) -> Result<int> {
+    Query exists;
+    if (impl_->pg) {
+      exists.sql =
+          "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'migrate_version'"
+          " AND table_schema = current_schema()";
+    } else {
+      exists.sql = "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'migrate_version'";
+    }
+    if (ToInt(Select(s, exists).at(0)[0]) == 0) return 0;
+    auto rows = Select(s, Query{"SELECT MAX(version) FROM migrate_version", {}});
+    return rows.empty() ? 0 : static_cast<int>(ToInt(rows[0][0]));
+  });
+}
+
+Status Store::Migrate() {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Exec(s, "CREATE TABLE IF NOT EXISTS migrate_version (version INTEGER NOT NULL)");
+    if (impl_->pg) Exec(s, "LOCK TABLE migrate_version IN EXCLUSIVE MODE");
+    auto rows = Select(s, Query{"SELECT MAX(version) FROM migrate_version", {}});
+    int current = rows.empty() ? 0 : static_cast<int>(ToInt(rows[0][0]));
+    for (const auto& m : Migrations()) {
+      if (m.version <= current) continue;
+      m.apply(s, impl_->pg);
+      Exec(s, "DELETE FROM migrate_version");
+      Query q;
+      q.sql = "INSERT INTO migrate_version (version) VALUES (" + q.P(std::to_string(m.version)) + ")";
+      Exec(s, q);
+    }
+    return Status::OK();
+  });
+}
+
+Status Store::CheckSchema() {
+  CINDER_ASSIGN_OR_RETURN(int v, SchemaVersion());
+  if (v != kLatestVersion) {
+    return FailedPrecondition("the database schema is at version " + std::to_string(v) +
+                              ", this libcinder needs version " + std::to_string(kLatestVersion) +
+                              ": run 'cinder-manage --config-file CONF db sync'");
+  }
+  return Status::OK();
+}
+
+}  // namespace cinder

@@ -1,0 +1,141 @@
+// Service rows (registration, heartbeats, enable/disable) and the purge of deleted rows.
+#include "db/store.h"
+
+#include <string>
+#include <vector>
+
+#include "common/util.h"
+#include "db/store_impl.h"
+
+namespace cinder {
+
+using namespace db;  // NOLINT: the SQL helpers of this folder
+
+Status Store::RegisterService(const ServiceInfo& svc) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    std::string now = NowIso();
+    Query u;
+    u.sql = "UPDATE services SET topic = " + u.P(svc.topic) + ", availability_zone = " + u.P(svc.availability_zone) +
+            ", endpoint = " + u.P(svc.endpoint) + ", rpc_current_version = " + u.P(std::to_string(svc.rpc_version)) +
+            ", updated_at = " + u.P(now) +
+            ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + u.P(svc.host) +
+            " AND \"binary\" = " + u.P(svc.binary);
+    if (Exec(s, u) == 0) {
+      Query i;
+      i.sql =
+          "INSERT INTO services (host, \"binary\", topic, availability_zone, endpoint, "
+          "rpc_current_version, created_at, updated_at) VALUES (" +
+          i.P(svc.host) + ", " + i.P(svc.binary) + ", " + i.P(svc.topic) + ", " + i.P(svc.availability_zone) + ", " +
+          i.P(svc.endpoint) + ", " + i.P(std::to_string(svc.rpc_version)) + ", " + i.P(now) + ", " + i.P(now) + ")";
+      Exec(s, i);
+    }
+    return Status::OK();
+  });
+}
+
+Result<bool> Store::Heartbeat(const std::string& host, const std::string& binary, const std::string& at) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE services SET updated_at = " + q.P(at.empty() ? NowIso() : at) +
+            ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + q.P(host) +
+            " AND \"binary\" = " + q.P(binary);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::string>& host,
+                                                     const std::optional<std::string>& binary) {
+  return impl_->Run<std::vector<ServiceInfo>>([&](soci::session& s) -> Result<std::vector<ServiceInfo>> {
+    Query q;
+    q.sql =
+        "SELECT host, \"binary\", topic, availability_zone, disabled, disabled_reason, endpoint, "
+        "rpc_current_version, created_at, updated_at FROM services WHERE deleted = 0";
+    if (host) {
+      // As Cinder: the host itself, or a backend or pool of it (host@backend, host#pool).
+      std::string n = std::to_string(host->size() + 1);
+      q.sql += " AND (host = " + q.P(*host) + " OR substr(host, 1, " + n + ") = " + q.P(*host + "@") +
+               " OR substr(host, 1, " + n + ") = " + q.P(*host + "#") + ")";
+    }
+    if (binary) q.sql += " AND \"binary\" = " + q.P(*binary);
+    q.sql += " ORDER BY id";
+    std::vector<ServiceInfo> out;
+    for (const auto& r : Select(s, q)) {
+      ServiceInfo svc;
+      svc.host = r[0].value_or("");
+      svc.binary = r[1].value_or("");
+      svc.topic = r[2].value_or("");
+      svc.availability_zone = r[3].value_or("");
+      svc.disabled = ToInt(r[4]) != 0;
+      svc.disabled_reason = r[5];
+      svc.endpoint = r[6].value_or("");
+      svc.rpc_version = static_cast<int>(ToInt(r[7]));
+      svc.created_at = r[8].value_or("");
+      svc.updated_at = r[9];
+      out.push_back(std::move(svc));
+    }
+    return out;
+  });
+}
+
+Result<bool> Store::SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
+                                       const std::optional<std::string>& reason) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = std::string("UPDATE services SET disabled = ") + (disabled ? "1" : "0");
+    // Enabling keeps the last reason, as Cinder does; disabling records the new one (or none).
+    if (disabled) q.sql += ", disabled_reason = " + (reason ? q.P(*reason) : std::string("NULL"));
+    q.sql += " WHERE deleted = 0 AND host = " + q.P(host) + " AND \"binary\" = " + q.P(binary);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<int64_t> Store::Purge(const std::string& before_iso) {
+  int64_t removed = 0;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    removed = 0;  // a deadlock retry runs it all again
+    auto run = [&](const std::string& sql) {
+      Query q;
+      q.sql = sql;
+      std::string cutoff = q.P(before_iso);
+      auto pos = q.sql.find("$CUTOFF");
+      while (pos != std::string::npos) {
+        q.sql.replace(pos, 7, cutoff);
+        pos = q.sql.find("$CUTOFF");
+      }
+      removed += Exec(s, q);
+    };
+    // Children first: metadata of purged volumes, then rows deleted on their own.
+    run("DELETE FROM transfers WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM transfers WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM snapshot_metadata WHERE snapshot_id IN (SELECT id FROM snapshots WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM snapshot_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM snapshots WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM reservations WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM quotas WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM quota_classes WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_metadata WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM volume_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volumes WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_type_extra_specs WHERE volume_type_id IN (SELECT id FROM volume_types "
+        "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
+    run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM qos_specs_keys WHERE qos_specs_id IN (SELECT id FROM qos_specs WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM qos_specs_keys WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM qos_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_type_projects WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_type_projects WHERE volume_type_id IN (SELECT id FROM volume_types "
+        "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
+    run("DELETE FROM volume_types WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM services WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM messages WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return removed;
+}
+
+}  // namespace cinder

@@ -1,0 +1,508 @@
+// Volume rows: insert, read (one, or a page of a list), status changes, metadata.
+#include "db/store.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/util.h"
+#include "db/store_impl.h"
+
+namespace cinder {
+
+using namespace db;  // NOLINT: the SQL helpers of this folder
+
+namespace {
+
+// Column list of a volume read, joined with its type (alias v, t); the last column is 1 when
+// the volume has metadata rows, so that the metadata query runs only for volumes that have some.
+const char kVolumeColumns[] =
+    "v.id, v.display_name, v.display_description, v.size, v.status, v.attach_status, "
+    "v.migration_status, v.availability_zone, v.host, v.project_id, v.user_id, "
+    "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
+    "v.created_at, v.updated_at, "
+    "CASE WHEN EXISTS (SELECT 1 FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0) THEN 1 "
+    "ELSE 0 END";
+const char kVolumeFrom[] = " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
+
+// Volumes read by a SELECT of kVolumeColumns, and whether each has metadata rows.
+struct VolumeRows {
+  std::vector<Volume> volumes;
+  std::vector<bool> has_metadata;
+};
+
+// Runs a SELECT of kVolumeColumns on PostgreSQL and reads each row straight from libpq's result.
+VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
+  pg::Rows rows = pg::Run(s, q);
+  VolumeRows out;
+  const int n = rows.size();
+  out.volumes.reserve(n);
+  out.has_metadata.reserve(n);
+  for (int r = 0; r < n; ++r) {
+    auto text = [&](int c, const char* dflt = "") {
+      return rows.IsNull(r, c) ? std::string(dflt) : std::string(rows.Text(r, c));
+    };
+    Volume& v = out.volumes.emplace_back();
+    v.id = text(0);
+    v.has_name = !rows.IsNull(r, 1);
+    v.name = text(1);
+    v.has_description = !rows.IsNull(r, 2);
+    v.description = text(2);
+    v.size = rows.Int(r, 3);
+    v.status = text(4);
+    v.attach_status = text(5, "detached");
+    v.migration_status = rows.Optional(r, 6);
+    v.availability_zone = text(7);
+    v.host = text(8);
+    v.project_id = text(9);
+    v.user_id = text(10);
+    v.volume_type_id = text(11);
+    v.volume_type_name = text(12);
+    v.snapshot_id = rows.Optional(r, 13);
+    v.source_volid = rows.Optional(r, 14);
+    v.bootable = rows.Int(r, 15) != 0;
+    v.multiattach = rows.Int(r, 16) != 0;
+    v.created_at = text(17);
+    v.updated_at = rows.Optional(r, 18);
+    out.has_metadata.push_back(rows.Int(r, 19) > 0);
+  }
+  return out;
+}
+
+VolumeRows FetchVolumesSqlite(db::SqliteStatements& cache, soci::session& s, const Query& q) {
+  VolumeRows out;
+  cache.Select(s, q, [&out](sq::sqlite3_stmt* st) {
+    Volume& v = out.volumes.emplace_back();
+    auto text = [st](int i) { return SqText(st, i); };
+    v.id = text(0).value_or("");
+    auto name = text(1);
+    v.has_name = name.has_value();
+    v.name = name.value_or("");
+    auto desc = text(2);
+    v.has_description = desc.has_value();
+    v.description = desc.value_or("");
+    v.size = sq::sqlite3_column_int64(st, 3);
+    v.status = text(4).value_or("");
+    v.attach_status = text(5).value_or("detached");
+    v.migration_status = text(6);
+    v.availability_zone = text(7).value_or("");
+    v.host = text(8).value_or("");
+    v.project_id = text(9).value_or("");
+    v.user_id = text(10).value_or("");
+    v.volume_type_id = text(11).value_or("");
+    v.volume_type_name = text(12).value_or("");
+    v.snapshot_id = text(13);
+    v.source_volid = text(14);
+    v.bootable = sq::sqlite3_column_int64(st, 15) != 0;
+    v.multiattach = sq::sqlite3_column_int64(st, 16) != 0;
+    v.created_at = text(17).value_or("");
+    v.updated_at = text(18);
+    out.has_metadata.push_back(sq::sqlite3_column_int64(st, 19) > 0);
+  });
+  return out;
+}
+
+// API sort key -> SQL expression (NULLs read as '' so that paging can compare them).
+const std::map<std::string, std::string>& SortColumns() {
+  static const std::map<std::string, std::string> kCols = {
+      {"id", "v.id"},
+      {"name", "COALESCE(v.display_name, '')"},
+      {"display_name", "COALESCE(v.display_name, '')"},
+      {"description", "COALESCE(v.display_description, '')"},
+      {"size", "v.size"},
+      {"status", "v.status"},
+      {"created_at", "v.created_at"},
+      {"updated_at", "COALESCE(v.updated_at, '')"},
+      {"availability_zone", "COALESCE(v.availability_zone, '')"},
+      {"project_id", "COALESCE(v.project_id, '')"},
+      {"user_id", "COALESCE(v.user_id, '')"},
+      {"host", "COALESCE(v.host, '')"},
+      {"bootable", "v.bootable"},
+      {"volume_type_id", "COALESCE(v.volume_type_id, '')"},
+      {"attach_status", "v.attach_status"},
+  };
+  return kCols;
+}
+
+}  // namespace
+
+std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) {
+  VolumeRows rows = pg ? FetchVolumesPg(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
+  std::vector<Volume*> with_metadata;
+  for (size_t i = 0; i < rows.volumes.size(); ++i) {
+    if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
+  }
+  AttachMetadata(s, with_metadata);
+  return std::move(rows.volumes);
+}
+
+Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaReservation* over) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    // A snapshot or volume it is made from must still be usable; touching its row serialises
+    // this with a delete of it (which locks the row before it looks for volumes made from it).
+    if (v.snapshot_id) {
+      Query t;
+      t.sql = "UPDATE snapshots SET updated_at = updated_at WHERE deleted = 0 AND status = 'available' AND id = " +
+              t.P(*v.snapshot_id);
+      if (Exec(s, t) == 0) {
+        return FailedPrecondition("Invalid snapshot: Originating snapshot status must be one of 'available' values");
+      }
+    }
+    if (v.source_volid) {
+      Query t;
+      t.sql =
+          "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'in-use') "
+          "AND id = " +
+          t.P(*v.source_volid);
+      if (Exec(s, t) == 0) {
+        return FailedPrecondition(
+            "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
+      }
+    }
+    Query q;
+    auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : "NULL"; };
+    q.sql =
+        "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
+        "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
+        "source_volid, bootable, multiattach, created_at) VALUES (" +
+        q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
+        q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
+        q.P(v.attach_status) + ", " + opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
+        opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
+        opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
+        opt(v.snapshot_id) + ", " + opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
+        (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ")";
+    Exec(s, q);
+    for (const auto& [k, val] : v.metadata) {
+      Query m;
+      m.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" + m.P(v.id) + ", " + m.P(k) +
+              ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
+      Exec(s, m);
+    }
+    if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
+    return Status::OK();
+  });
+}
+
+void Store::Impl::AttachMetadata(soci::session& s, const std::vector<Volume*>& vols) {
+  if (vols.empty()) return;
+  std::map<std::string_view, Volume*> by_id;
+  for (Volume* v : vols) by_id[v->id] = v;
+  Query q;
+  q.sql = "SELECT volume_id, key, value FROM volume_metadata WHERE deleted = 0 AND volume_id IN (";
+  if (pg) {
+    // The ids come from the volumes just read; quoted literals keep the statement simple.
+    for (size_t i = 0; i < vols.size(); ++i) {
+      q.sql += i ? ",'" : "'";
+      for (char c : vols[i]->id) q.sql += c == '\'' ? std::string("''") : std::string(1, c);
+      q.sql += "'";
+    }
+    q.sql += ")";
+    for (const auto& r : Select(s, q)) {
+      auto it = by_id.find(r[0].value_or(""));
+      if (it != by_id.end()) it->second->metadata[r[1].value_or("")] = r[2].value_or("");
+    }
+    return;
+  }
+  // SQLite: positional parameters, so the statement is prepared once per page size.
+  for (size_t i = 0; i < vols.size(); ++i) {
+    q.sql += i ? ",?" : "?";
+    q.params.push_back(vols[i]->id);
+  }
+  q.sql += ")";
+  sqlite_statements.Select(s, q, [&by_id](sq::sqlite3_stmt* st) {
+    auto id = SqText(st, 0).value_or("");
+    auto it = by_id.find(id);
+    if (it != by_id.end()) it->second->metadata[SqText(st, 1).value_or("")] = SqText(st, 2).value_or("");
+  });
+}
+
+namespace {
+
+void AddScope(Query* q, const ProjectScope& scope) {
+  if (scope) q->sql += " AND v.project_id = " + q->P(*scope);
+}
+
+}  // namespace
+
+Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope) {
+  return impl_->Run<Volume>([&](soci::session& s) -> Result<Volume> {
+    Query q;
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0 AND v.id = " + q.P(id);
+    AddScope(&q, scope);
+    std::vector<Volume> vols = impl_->FetchVolumes(s, q);
+    if (vols.empty()) return NotFound("Volume " + id + " could not be found.");
+    return vols[0];
+  });
+}
+
+Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectScope& scope, int64_t max_limit) {
+  // API keys to SQL expressions; created_at and id follow as tie-breakers.
+  CINDER_ASSIGN_OR_RETURN(SqlSort sort, ResolveSort(lq.sort, SortColumns(), {"created_at", "id"}));
+  int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
+
+  return impl_->Run<VolumeList>([&](soci::session& s) -> Result<VolumeList> {
+    Query q;
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0";
+    AddScope(&q, scope);
+    if (lq.name) q.sql += " AND v.display_name = " + q.P(*lq.name);
+    if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
+    if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
+    for (const auto& [k, val] : lq.metadata) {
+      q.sql +=
+          " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
+          "m.deleted = 0 AND m.key = " +
+          q.P(k) + " AND m.value = " + q.P(val) + ")";
+    }
+    VolumeList out;
+    if (lq.with_count) {
+      Query c = q;
+      c.sql = "SELECT COUNT(*)" + c.sql.substr(c.sql.find(" FROM volumes v"));
+      out.count = ToInt(Select(s, c).at(0)[0]);
+    }
+    if (lq.marker) {
+      Query m;
+      m.sql = "SELECT ";
+      for (size_t i = 0; i < sort.size(); ++i) m.sql += (i ? ", " : "") + sort[i].first;
+      m.sql += std::string(kVolumeFrom) + " WHERE v.deleted = 0 AND v.id = " + m.P(*lq.marker);
+      AddScope(&m, scope);
+      auto rows = Select(s, m);
+      if (rows.empty()) return NotFound("Volume " + *lq.marker + " could not be found.");
+      q.sql += " AND " + SeekAfter(&q, sort, rows[0]);
+    }
+    q.sql += OrderBy(sort);
+    q.sql += " LIMIT " + std::to_string(limit + 1);
+    out.volumes = impl_->FetchVolumes(s, q);
+    if (static_cast<int64_t>(out.volumes.size()) > limit) {
+      out.volumes.pop_back();
+      out.more = true;
+    }
+    return out;
+  });
+}
+
+Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
+                                    const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                    const std::optional<std::string>& expected_host) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
+                                 const std::optional<Metadata>& metadata) {
+  bool found = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "UPDATE volumes SET updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    found = Exec(s, q) > 0;
+    if (found && metadata) WriteMetadata(s, "volume_metadata", "volume_id", id, *metadata, /*replace=*/true);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return found;
+}
+
+Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
+                                          const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                          const std::vector<std::string>& reservations,
+                                          const std::vector<std::pair<std::string, std::string>>& conditions) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    for (const auto& [col, val] : conditions) q.sql += " AND " + col + " = " + q.P(val);
+    changed = Exec(s, q) > 0;
+    if (changed) CommitReservationRows(s, impl_->pg, reservations);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::string& from,
+                                          const std::optional<std::string>& expected_host) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql =
+        "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = NULL, "
+        "updated_at = " +
+        q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id) + " AND status = " + q.P(from);
+    if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
+                                      bool any_snapshot_status, bool other_projects_snapshots) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = false;
+    // The volume's row first: a snapshot or clone of it being recorded (which touches this row
+    // in its transaction) has committed or waits; the checks below, statements of their own,
+    // then see it.
+    if (!LockRow(s, impl_->pg, "volumes", id)) return Status::OK();
+    if (cascade && impl_->pg) {
+      // And its snapshots' rows: a volume being made from one of them touches that row, not
+      // this one.
+      Query l;
+      l.sql = "SELECT id FROM snapshots WHERE deleted = 0 AND volume_id = " + l.P(id) + " ORDER BY id FOR UPDATE";
+      Select(s, l);
+    }
+    auto none = [&s](const std::string& sql, const std::string& vid) {
+      Query q;
+      q.sql = sql;
+      const std::string p = q.P(vid);
+      for (auto pos = q.sql.find("$V"); pos != std::string::npos; pos = q.sql.find("$V")) q.sql.replace(pos, 2, p);
+      return ToInt(Select(s, q).at(0)[0]) == 0;
+    };
+    // Not while a clone of it, or a volume from one of its snapshots, is being made.
+    if (!none("SELECT COUNT(*) FROM volumes WHERE source_volid = $V AND deleted = 0 AND status = 'creating'", id) ||
+        !none("SELECT COUNT(*) FROM snapshots sn JOIN volumes cv ON cv.snapshot_id = sn.id WHERE sn.volume_id = $V "
+              "AND sn.deleted = 0 AND cv.deleted = 0 AND cv.status = 'creating'",
+              id)) {
+      return Status::OK();
+    }
+    if (!cascade && !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0", id)) {
+      return Status::OK();
+    }
+    // Cinder's volume_has_undeletable_snapshots_filter, and (for a non-admin) snapshots that
+    // another project owns after a transfer without them.
+    if (cascade && !any_snapshot_status &&
+        !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0 AND status NOT IN "
+              "('available', 'error')",
+              id)) {
+      return Status::OK();
+    }
+    if (cascade && !other_projects_snapshots &&
+        !none("SELECT COUNT(*) FROM snapshots sn JOIN volumes v ON v.id = sn.volume_id WHERE sn.volume_id = $V AND "
+              "sn.deleted = 0 AND sn.project_id <> v.project_id",
+              id)) {
+      return Status::OK();
+    }
+    const std::string now = NowIso();
+    Query q;
+    q.sql = "UPDATE volumes SET status = 'deleting', updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
+            " AND deleted = 0";
+    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    changed = Exec(s, q) > 0;
+    if (changed && cascade) {
+      Query c;
+      c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) +
+              " WHERE deleted = 0 AND volume_id = " + c.P(id);
+      Exec(s, c);
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& expected) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    std::string now = NowIso();
+    Query r;
+    r.sql =
+        "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
+        "WHERE v.id = " +
+        r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
+    auto rows = Select(s, r);
+    if (rows.empty()) {
+      changed = false;
+      return Status::OK();
+    }
+    Query q;
+    q.sql = "UPDATE volumes SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) +
+            ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
+    changed = Exec(s, q) > 0;
+    if (changed) {
+      Query m;
+      m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE volume_id = " + m.P(id) +
+              " AND deleted = 0";
+      Exec(s, m);
+      AddQuotaInUse(s, impl_->pg, rows[0][0].value_or(""),
+                    VolumeQuotaDeltas(LockedTypeName(s, impl_->pg, rows[0][2].value_or("")), ToInt(rows[0][1]), -1));
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefix,
+                                                   const std::vector<std::string>& statuses) {
+  return impl_->Run<std::vector<Volume>>([&](soci::session& s) -> Result<std::vector<Volume>> {
+    Query q;
+    // By the status index (the statuses sought are transient ones, a few volumes among all):
+    // SQLite is told, as statistics from ANALYZE may count the statuses' rows as equal.
+    std::string from = kVolumeFrom;
+    if (!impl_->pg) from.replace(from.find(" v ") + 2, 0, " INDEXED BY volumes_status");
+    q.sql = std::string("SELECT ") + kVolumeColumns + from + " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
+            " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " + q.P(host_prefix);
+    return impl_->FetchVolumes(s, q);
+  });
+}
+
+Result<Store::VolumeSummary> Store::SummarizeVolumes(const ProjectScope& scope) {
+  return impl_->Run<VolumeSummary>([&](soci::session& s) -> Result<VolumeSummary> {
+    VolumeSummary out;
+    Query q;
+    q.sql = "SELECT COUNT(*), COALESCE(SUM(v.size), 0) FROM volumes v WHERE v.deleted = 0";
+    AddScope(&q, scope);
+    auto rows = Select(s, q);
+    out.count = ToInt(rows.at(0)[0]);
+    out.size = ToInt(rows.at(0)[1]);
+    Query m;
+    m.sql =
+        "SELECT DISTINCT m.key, m.value FROM volume_metadata m JOIN volumes v ON v.id = m.volume_id "
+        "WHERE m.deleted = 0 AND v.deleted = 0";
+    AddScope(&m, scope);
+    m.sql += " ORDER BY m.key, m.value";
+    for (const auto& r : Select(s, m)) out.metadata[r[0].value_or("")].push_back(r[1].value_or(""));
+    return out;
+  });
+}
+
+Result<Metadata> Store::GetVolumeMetadata(const std::string& id) {
+  return impl_->Run<Metadata>([&](soci::session& s) -> Result<Metadata> {
+    Query q;
+    q.sql = "SELECT key, value FROM volume_metadata WHERE deleted = 0 AND volume_id = " + q.P(id);
+    Metadata out;
+    for (const auto& r : Select(s, q)) out[r[0].value_or("")] = r[1].value_or("");
+    return out;
+  });
+}
+
+Status Store::SetVolumeMetadata(const std::string& id, const Metadata& metadata, bool replace) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    Query live;
+    live.sql = "SELECT 1 FROM volumes WHERE deleted = 0 AND id = " + live.P(id);
+    if (Select(s, live).empty()) return NotFound("Volume " + id + " could not be found.");
+    WriteMetadata(s, "volume_metadata", "volume_id", id, metadata, replace);
+    return Status::OK();
+  });
+}
+
+Result<bool> Store::DeleteVolumeMetadataKey(const std::string& id, const std::string& key) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    std::string now = NowIso();
+    q.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + q.P(now) +
+            " WHERE deleted = 0 AND volume_id = " + q.P(id) + " AND key = " + q.P(key);
+    return Exec(s, q) > 0;
+  });
+}
+
+}  // namespace cinder
