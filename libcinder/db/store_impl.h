@@ -138,7 +138,7 @@ struct Store::Impl {
     }
   }
 
-  // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (store.cc).
+  // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (volumes.cc).
   std::vector<Volume> FetchVolumes(soci::session& s, const Query& q);
   void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
 
