@@ -2,22 +2,14 @@
 
 namespace cinder {
 
-namespace {
+Status File::CloneFrom(File*) { return Unimplemented("this file cannot share blocks"); }
 
-class RealEnv : public Env {
- public:
-  std::chrono::system_clock::time_point Now() override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point NowMonotonic() override { return std::chrono::steady_clock::now(); }
-};
-
-}  // namespace
-
-Env* Env::Default() {
-  static Env* env = new RealEnv;  // never destroyed: services may outlive static destruction
-  return env;
+Result<int64_t> File::CopyRangeFrom(File*, int64_t, int64_t) {
+  return Unimplemented("this file cannot copy ranges in the kernel");
 }
 
-FakeClock::FakeClock() : now_(std::chrono::system_clock::now()), monotonic_(std::chrono::steady_clock::now()) {}
+FakeClock::FakeClock(Env* base)
+    : EnvWrapper(base), now_(std::chrono::system_clock::now()), monotonic_(std::chrono::steady_clock::now()) {}
 
 std::chrono::system_clock::time_point FakeClock::Now() {
   std::lock_guard<std::mutex> l(mu_);

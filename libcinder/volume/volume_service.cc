@@ -98,7 +98,7 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     if (!v.ok() || v->status != vs::kRetyping || !OnBackend(b_, v->host)) {
       return FailedPrecondition("volume " + r.volume_id + " is not migrating from " + b_->host);
     }
-    CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(b_->driver->LocalPath(r.volume_id), r.offset));
+    CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(svc_->env_, b_->driver->LocalPath(r.volume_id), r.offset));
     return ChunkReply{c.offset, c.eof, rpc::Bytes{std::move(c.data)}};
   }
   // An extend checks the room its volume's backend has.
@@ -318,7 +318,7 @@ Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& optio
   if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
   std::vector<std::unique_ptr<Backend>> backends;
   for (const auto& bo : options.backends) {
-    auto driver = OpenDriver(drivers, DriverContext{bo, options.state_path});
+    auto driver = OpenDriver(drivers, DriverContext{bo, options.state_path, options.env});
     if (!driver.ok()) {
       return Status(driver.status().code(), options.origin + ": " + driver.status().message());
     }
