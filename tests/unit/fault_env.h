@@ -161,9 +161,9 @@ class FaultInjectionEnv : public EnvWrapper {
   }
 
   std::mutex mu_;
-  std::map<Op, Rule> rules_;     // guarded by mu_
-  std::map<Op, int> failures_;   // guarded by mu_
-  bool kernel_copies_ = true;    // guarded by mu_
+  std::map<Op, Rule> rules_;    // guarded by mu_
+  std::map<Op, int> failures_;  // guarded by mu_
+  bool kernel_copies_ = true;   // guarded by mu_
 };
 
 }  // namespace cinder::testing
