@@ -1,5 +1,6 @@
 // Env: what libcinder asks of the machine that tests want to control, as LevelDB's Env: the
-// clocks, and the file system calls the volume drivers (and the copies between backends) make.
+// clocks (and waiting on them), and the file system calls the volume drivers (and the copies
+// between backends) make.
 // Options::env names the Env a service uses (nullptr: Env::Default()); the volume service hands
 // it to each driver (DriverContext::env). A FakeClock lets a test advance time, so heartbeats,
 // down services and sweeps are tested without sleeping; an EnvWrapper over another Env lets a
@@ -8,7 +9,9 @@
 #define CINDER_ENV_H_
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -87,6 +90,13 @@ class Env {
   virtual std::chrono::system_clock::time_point Now() = 0;
   // Monotonic time, for intervals within a process.
   virtual std::chrono::steady_clock::time_point NowMonotonic() = 0;
+  // What a periodic task sleeps in: waits on `cv` (`lock` holds its mutex, and is released
+  // meanwhile) until `stop()` is true, or NowMonotonic() reaches `deadline`; returns stop().
+  // Whoever makes stop() true notifies `cv`. The real clock sleeps until the deadline; a
+  // FakeClock wakes the waiter when it is advanced. An Env with clocks of its own overrides it
+  // with them.
+  virtual bool WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                         std::chrono::steady_clock::time_point deadline, const std::function<bool()>& stop) = 0;
 
   enum class OpenMode {
     kRead,       // an existing file, to read
@@ -122,6 +132,10 @@ class EnvWrapper : public Env {
 
   std::chrono::system_clock::time_point Now() override { return target_->Now(); }
   std::chrono::steady_clock::time_point NowMonotonic() override { return target_->NowMonotonic(); }
+  bool WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                 std::chrono::steady_clock::time_point deadline, const std::function<bool()>& stop) override {
+    return target_->WaitUntil(cv, lock, deadline, stop);
+  }
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     return target_->OpenFile(path, mode);
   }
@@ -143,19 +157,30 @@ class EnvWrapper : public Env {
 };
 
 // Clocks that start at the real time and move only by Advance; the file system is `base`'s.
-// The periodic tasks of the services look at their Env's clock a few times a second (in real
-// time), so a test that advances the clock sees them run within a fraction of a second.
+// Advance wakes the periodic tasks waiting in WaitUntil, so a test that advances the clock
+// sees those that came due run at once, without sleeping.
 class FakeClock : public EnvWrapper {
  public:
   explicit FakeClock(Env* base = Env::Default());
   std::chrono::system_clock::time_point Now() override;
   std::chrono::steady_clock::time_point NowMonotonic() override;
+  bool WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                 std::chrono::steady_clock::time_point deadline, const std::function<bool()>& stop) override;
+  // Moves both clocks on by `by`, and wakes every waiter to look at them. Must not be called
+  // with the mutex of a waiter's condition variable held.
   void Advance(std::chrono::milliseconds by);
 
  private:
+  struct Waiter {
+    std::mutex* mu;
+    std::condition_variable* cv;
+  };
+
   std::mutex mu_;
   std::chrono::system_clock::time_point now_;        // guarded by mu_
   std::chrono::steady_clock::time_point monotonic_;  // guarded by mu_
+  std::mutex waiters_mu_;                            // taken before a waiter's mutex
+  std::vector<Waiter*> waiters_;                     // guarded by waiters_mu_
 };
 
 }  // namespace cinder

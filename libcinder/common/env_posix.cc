@@ -156,6 +156,10 @@ class PosixEnv : public Env {
  public:
   std::chrono::system_clock::time_point Now() override { return std::chrono::system_clock::now(); }
   std::chrono::steady_clock::time_point NowMonotonic() override { return std::chrono::steady_clock::now(); }
+  bool WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                 std::chrono::steady_clock::time_point deadline, const std::function<bool()>& stop) override {
+    return cv.wait_until(lock, deadline, stop);
+  }
 
   Result<std::unique_ptr<File>> OpenFile(const std::string& path, OpenMode mode) override {
     int flags = O_CLOEXEC;

@@ -79,12 +79,11 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     svc.rpc_version = kRpcVersion;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
     // Every report_interval of the Env's clock (from now, not from when the thread runs),
-    // looked at ten times a second.
+    // asleep in the Env meanwhile (a test's FakeClock wakes it).
     sweeper_ =
         std::thread([this, next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval)]() mutable {
           std::unique_lock<std::mutex> l(sweep_mu_);
-          while (!sweep_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
-            if (env_->NowMonotonic() < next) continue;
+          while (!env_->WaitUntil(sweep_cv_, l, next, [this] { return stopping_; })) {
             next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
             l.unlock();
             try {
