@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "cinder/env.h"
 #include "cinder/volume_driver.h"
 #include "volume/sparse_copy.h"
 
@@ -219,11 +220,12 @@ bool RunMode(const std::string& dir, const std::string& volume, bool reflink) {
   const std::string copy1 = dir + "/bench-copy1", copy2 = dir + "/bench-copy2";
   row = Row{mode, "snapshot (CopySparseFile)"};
   ok = ok && Measure(dir, &row, [&](Row* r) {
-         return FromCopy(CopySparseFile(volume_path, copy1, kVolumeGb * kGiB, reflink), r);
+         return FromCopy(CopySparseFile(Env::Default(), volume_path, copy1, kVolumeGb * kGiB, reflink), r);
        });
   row = Row{mode, "clone (CopySparseFile)"};
-  ok = ok && Measure(dir, &row,
-                     [&](Row* r) { return FromCopy(CopySparseFile(snap_path, copy2, kVolumeGb * kGiB, reflink), r); });
+  ok = ok && Measure(dir, &row, [&](Row* r) {
+         return FromCopy(CopySparseFile(Env::Default(), snap_path, copy2, kVolumeGb * kGiB, reflink), r);
+       });
   // Deleted only now: blocks freed while measuring would hide the ones allocated.
   ::unlink(copy1.c_str());
   ::unlink(copy2.c_str());

@@ -109,8 +109,12 @@ class Scheduler {
   virtual ~Scheduler() = default;
   // The pools that pass every filter, best first (at most `limit` of them: ranking only the
   // best few is what makes a decision over thousands of pools cheap). Empty: no valid backend.
-  virtual std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
+  // The pools are not copied: a service keeps them shared, and the result points to them.
+  virtual std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<const PoolState*>& pools,
                                              size_t limit = SIZE_MAX) const = 0;
+  // The same over the pools of a vector.
+  std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
+                                     size_t limit = SIZE_MAX) const;
   // Whether one pool passes every filter (a claim re-checks its pool with fresh figures).
   virtual bool Passes(const RequestSpec& spec, const PoolState& pool) const = 0;
 };

@@ -79,10 +79,15 @@ class VolumeDriver {
   virtual Result<BackendStats> GetStats();
 };
 
+class Env;
+
 // Everything a driver factory gets: its backend section and the service-wide options.
 struct DriverContext {
   BackendOptions backend;
   std::string state_path;
+  // What the driver's clock and file calls go through (cinder/env.h), for as long as the
+  // driver lives; nullptr: Env::Default(). The volume service passes Options::env.
+  Env* env = nullptr;
 };
 
 using DriverFactory = std::function<Result<std::unique_ptr<VolumeDriver>>(const DriverContext&)>;

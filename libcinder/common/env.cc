@@ -1,23 +1,17 @@
 #include "cinder/env.h"
 
+#include <algorithm>
+
 namespace cinder {
 
-namespace {
+Status File::CloneFrom(File*) { return Unimplemented("this file cannot share blocks"); }
 
-class RealEnv : public Env {
- public:
-  std::chrono::system_clock::time_point Now() override { return std::chrono::system_clock::now(); }
-  std::chrono::steady_clock::time_point NowMonotonic() override { return std::chrono::steady_clock::now(); }
-};
-
-}  // namespace
-
-Env* Env::Default() {
-  static Env* env = new RealEnv;  // never destroyed: services may outlive static destruction
-  return env;
+Result<int64_t> File::CopyRangeFrom(File*, int64_t, int64_t) {
+  return Unimplemented("this file cannot copy ranges in the kernel");
 }
 
-FakeClock::FakeClock() : now_(std::chrono::system_clock::now()), monotonic_(std::chrono::steady_clock::now()) {}
+FakeClock::FakeClock(Env* base)
+    : EnvWrapper(base), now_(std::chrono::system_clock::now()), monotonic_(std::chrono::steady_clock::now()) {}
 
 std::chrono::system_clock::time_point FakeClock::Now() {
   std::lock_guard<std::mutex> l(mu_);
@@ -29,10 +23,39 @@ std::chrono::steady_clock::time_point FakeClock::NowMonotonic() {
   return monotonic_;
 }
 
+// The waiter is registered with its own mutex released (Advance takes waiters_mu_, then the
+// waiter's mutex), then waits on its condition variable; Advance notifies it holding that mutex,
+// so a waiter between its check of the clock and its wait cannot miss an advance.
+bool FakeClock::WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
+                          std::chrono::steady_clock::time_point deadline, const std::function<bool()>& stop) {
+  Waiter me{lock.mutex(), &cv};
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> w(waiters_mu_);
+    waiters_.push_back(&me);
+  }
+  lock.lock();
+  while (!stop() && NowMonotonic() < deadline) cv.wait(lock);
+  lock.unlock();
+  {
+    std::lock_guard<std::mutex> w(waiters_mu_);
+    waiters_.erase(std::find(waiters_.begin(), waiters_.end(), &me));
+  }
+  lock.lock();
+  return stop();
+}
+
 void FakeClock::Advance(std::chrono::milliseconds by) {
-  std::lock_guard<std::mutex> l(mu_);
-  now_ += by;
-  monotonic_ += by;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    now_ += by;
+    monotonic_ += by;
+  }
+  std::lock_guard<std::mutex> w(waiters_mu_);
+  for (Waiter* waiter : waiters_) {
+    std::lock_guard<std::mutex> l(*waiter->mu);
+    waiter->cv->notify_all();
+  }
 }
 
 }  // namespace cinder

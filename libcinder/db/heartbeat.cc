@@ -29,14 +29,13 @@ Status ServiceHeartbeat::Register(const ServiceInfo& service) {
   return Status::OK();
 }
 
-// Looks at the Env's clock ten times a second, so that a test's FakeClock moves it too.
-// `start`: when the heartbeat was made (read before the thread starts, so that a clock
-// advanced meanwhile counts).
+// Sleeps in the Env until the next beat is due on its clock (a test's FakeClock wakes it) or
+// the heartbeat stops. `start`: when the heartbeat was made (read before the thread starts, so
+// that a clock advanced meanwhile counts).
 void ServiceHeartbeat::Loop(std::chrono::steady_clock::time_point start) {
   std::unique_lock<std::mutex> l(mu_);
   auto next = start + std::chrono::seconds(interval_);
-  while (!cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
-    if (env_->NowMonotonic() < next) continue;
+  while (!env_->WaitUntil(cv_, l, next, [this] { return stopping_; })) {
     next = env_->NowMonotonic() + std::chrono::seconds(interval_);
     auto services = services_;
     l.unlock();

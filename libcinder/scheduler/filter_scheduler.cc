@@ -465,14 +465,16 @@ class FilterScheduler : public Scheduler {
   FilterScheduler(const SchedulerConfig& config, std::vector<Filter> filters, std::vector<Weigher> weighers)
       : config_(config), filters_(std::move(filters)), weighers_(std::move(weighers)) {}
 
-  std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
+  using Scheduler::Rank;
+
+  std::vector<const PoolState*> Rank(const RequestSpec& spec, const std::vector<const PoolState*>& pools,
                                      size_t limit) const override {
     const Request r = MakeRequest(spec);
     std::vector<Candidate> passed;
     passed.reserve(pools.size());
-    for (const auto& p : pools) {
-      Candidate c{&p, {}};
-      if (PassesAll(r, p, &c.scratch)) passed.push_back(c);
+    for (const PoolState* p : pools) {
+      Candidate c{p, {}};
+      if (PassesAll(r, *p, &c.scratch)) passed.push_back(c);
     }
     if (passed.size() > 1) return Weigh(r, passed, limit);
     std::vector<const PoolState*> out;
@@ -691,6 +693,14 @@ void ConsumeFromVolume(PoolState* p, double size_gb) {
   p->provisioned_capacity_gb += size_gb;
   if (!IsSpecial(p->free_capacity_gb)) p->free_capacity_gb -= size_gb;
   p->volume_count += size_gb > 0 ? 1 : (size_gb < 0 ? -1 : 0);
+}
+
+std::vector<const PoolState*> Scheduler::Rank(const RequestSpec& spec, const std::vector<PoolState>& pools,
+                                              size_t limit) const {
+  std::vector<const PoolState*> pointers;
+  pointers.reserve(pools.size());
+  for (const auto& p : pools) pointers.push_back(&p);
+  return Rank(spec, pointers, limit);
 }
 
 Result<std::unique_ptr<Scheduler>> Scheduler::Create(const SchedulerConfig& config) {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <condition_variable>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -78,12 +79,11 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     svc.rpc_version = kRpcVersion;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
     // Every report_interval of the Env's clock (from now, not from when the thread runs),
-    // looked at ten times a second.
+    // asleep in the Env meanwhile (a test's FakeClock wakes it).
     sweeper_ =
         std::thread([this, next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval)]() mutable {
           std::unique_lock<std::mutex> l(sweep_mu_);
-          while (!sweep_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
-            if (env_->NowMonotonic() < next) continue;
+          while (!env_->WaitUntil(sweep_cv_, l, next, [this] { return stopping_; })) {
             next = env_->NowMonotonic() + std::chrono::seconds(options_.report_interval);
             l.unlock();
             try {
@@ -109,7 +109,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     p.volume_count = report.volume_count;
     ReadCapabilities(&p, options_.max_over_subscription_ratio);
     std::lock_guard<std::mutex> l(mu_);
-    pools_[report.host] = std::move(p);
+    auto& entry = pools_[report.host];
+    if (entry) p.availability_zone = entry->availability_zone;  // the service's, set by Snapshot
+    entry = std::make_shared<const PoolState>(std::move(p));
     return Status::OK();
   }
 
@@ -157,7 +159,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     spec->vol_exists_on = vol->host;
     auto usable = UsableBackends();
     if (!usable.ok()) return fail(usable.status().message());
-    std::vector<PoolState> pools = Snapshot(*usable);
+    const PoolSnapshot snapshot = Snapshot(*usable);
+    const std::vector<const PoolState*>& pools = snapshot.pools;
     auto ranked = scheduler_->Rank(*spec, pools);
     if (ranked.empty()) return fail("No valid backend was found. No weighed backends available");
     // It stays when its own pool passes (Cinder's find_retype_backend), or when its pool is no
@@ -166,7 +169,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     // between pools of one backend.
     const std::string backend = vol->host.substr(0, vol->host.find('#'));
     const bool reported =
-        std::any_of(pools.begin(), pools.end(), [&](const PoolState& p) { return p.host == vol->host; });
+        std::any_of(pools.begin(), pools.end(), [&](const PoolState* p) { return p->host == vol->host; });
     const PoolState* target = nullptr;
     for (const PoolState* p : ranked) {
       if (p->host == vol->host || (!reported && p->backend_host == backend)) target = p;
@@ -233,8 +236,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     for (int round = 0; round < 16; ++round) {
       spec->exclude = tried;
       spec->exclude.insert(full.begin(), full.end());
-      std::vector<PoolState> pools = Snapshot(*usable);
-      auto ranked = scheduler_->Rank(*spec, pools, kCandidatesPerRound);
+      const PoolSnapshot snapshot = Snapshot(*usable);
+      auto ranked = scheduler_->Rank(*spec, snapshot.pools, kCandidatesPerRound);
       if (ranked.empty()) break;
       for (const PoolState* cand : ranked) {
         auto claim = store_->ClaimPool(id, cand->host, cand->availability_zone,
@@ -259,8 +262,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         }
         {
           std::lock_guard<std::mutex> l(mu_);
-          auto it = pools_.find(cand->host);
-          if (it != pools_.end()) ConsumeFromVolume(&it->second, static_cast<double>(vol->size));
+          Consume(cand->host, static_cast<double>(vol->size));
         }
         tried.insert(cand->host);
         // The hints go along, so that a reschedule honours them too.
@@ -283,10 +285,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         if (!released) return;  // still on the pool: the dead-host sweep fails it with a message
         {
           std::lock_guard<std::mutex> l(mu_);
-          auto it = pools_.find(cand->host);
-          if (it != pools_.end()) ConsumeFromVolume(&it->second, -static_cast<double>(vol->size));
+          Consume(cand->host, -static_cast<double>(vol->size));
           for (const auto& [host, p] : pools_) {
-            if (p.backend_host == cand->backend_host) full.insert(host);
+            if (p->backend_host == cand->backend_host) full.insert(host);
           }
         }
         break;  // re-rank without that backend
@@ -388,17 +389,40 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     return usable;
   }
 
-  std::vector<PoolState> Snapshot(const std::map<std::string, std::string>& usable) {
+  // The pools of the usable backends, in the zones of their services, as they are now: shared,
+  // not copied (a pool's state is never changed in place; see pools_).
+  struct PoolSnapshot {
+    std::vector<std::shared_ptr<const PoolState>> owned;  // keeps `pools` alive
+    std::vector<const PoolState*> pools;
+  };
+
+  PoolSnapshot Snapshot(const std::map<std::string, std::string>& usable) {
+    PoolSnapshot out;
     std::lock_guard<std::mutex> l(mu_);
-    std::vector<PoolState> out;
-    out.reserve(pools_.size());
-    for (const auto& [host, p] : pools_) {
-      auto svc = usable.find(p.backend_host);
+    out.owned.reserve(pools_.size());
+    out.pools.reserve(pools_.size());
+    for (auto& [host, p] : pools_) {
+      auto svc = usable.find(p->backend_host);
       if (svc == usable.end()) continue;
-      out.push_back(p);
-      out.back().availability_zone = svc->second;
+      if (p->availability_zone != svc->second) {  // a new pool, or its service moved
+        auto zoned = std::make_shared<PoolState>(*p);
+        zoned->availability_zone = svc->second;
+        p = std::move(zoned);
+      }
+      out.owned.push_back(p);
+      out.pools.push_back(p.get());
     }
     return out;
+  }
+
+  // Accounts a volume placed on (or, negative, taken back from) the pool `host` until its next
+  // report. mu_ must be held.
+  void Consume(const std::string& host, double size_gb) {
+    auto it = pools_.find(host);
+    if (it == pools_.end()) return;
+    auto p = std::make_shared<PoolState>(*it->second);
+    ConsumeFromVolume(p.get(), size_gb);
+    it->second = std::move(p);
   }
 
   // A pool's state from its last report and what is placed on it now: everything claimed
@@ -427,7 +451,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     auto records = store_->ListPools();
     auto usage = store_->VolumeUsageByHost();
     if (!records.ok() || !usage.ok()) return;
-    std::map<std::string, PoolState> fresh;
+    std::map<std::string, std::shared_ptr<PoolState>> fresh;
     for (const auto& r : *records) {
       PoolState p;
       p.host = r.host;
@@ -436,10 +460,15 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       auto u = usage->find(r.host);
       double allocated = u == usage->end() ? 0 : u->second.gb;
       p.volume_count = u == usage->end() ? 0 : u->second.count;
-      fresh[r.host] = FromReport(r, p, allocated);
+      fresh[r.host] = std::make_shared<PoolState>(FromReport(r, p, allocated));
     }
     std::lock_guard<std::mutex> l(mu_);
-    pools_ = std::move(fresh);
+    for (auto& [host, p] : fresh) {  // the zones Snapshot learned stay
+      auto known = pools_.find(host);
+      if (known != pools_.end()) p->availability_zone = known->second->availability_zone;
+    }
+    pools_.clear();
+    pools_.insert(fresh.begin(), fresh.end());
   }
 
   void RefreshPool(const std::string& host) {
@@ -449,10 +478,11 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     for (const auto& r : *records) {
       if (r.host != host) continue;
       std::lock_guard<std::mutex> l(mu_);
-      PoolState known = pools_[host];
+      auto& entry = pools_[host];
+      PoolState known = entry ? *entry : PoolState();
       auto u = usage->find(host);
       known.volume_count = u == usage->end() ? 0 : u->second.count;
-      pools_[host] = FromReport(r, known, u == usage->end() ? 0 : u->second.gb);
+      entry = std::make_shared<const PoolState>(FromReport(r, known, u == usage->end() ? 0 : u->second.gb));
     }
   }
 
@@ -545,9 +575,11 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   std::unique_ptr<Scheduler> scheduler_;
   Env* env_;
   ServiceHeartbeat heartbeat_;
-  std::mutex mu_;                           // guards pools_
-  std::map<std::string, PoolState> pools_;  // host@backend#pool
-  std::mutex sweep_mu_;                     // guards stopping_
+  std::mutex mu_;
+  // host@backend#pool -> its state, guarded by mu_. A state is never changed once here: an
+  // update swaps in a new one, so that a snapshot shares them instead of copying each pool.
+  std::map<std::string, std::shared_ptr<const PoolState>> pools_;
+  std::mutex sweep_mu_;  // guards stopping_
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_reap_;  // sweeper thread only

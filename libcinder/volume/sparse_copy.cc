@@ -1,18 +1,12 @@
 #include "volume/sparse_copy.h"
 
-#include <fcntl.h>
-#include <linux/fs.h>  // FICLONE
-#include <stdio.h>     // renameat2, RENAME_NOREPLACE
-#include <stdlib.h>    // mkostemp
-#include <sys/ioctl.h>
-#include <sys/stat.h>
-#include <unistd.h>  // copy_file_range
-
 #include <algorithm>
-#include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
+
+#include "cinder/env.h"
 
 namespace cinder {
 
@@ -20,39 +14,9 @@ namespace {
 
 constexpr int64_t kChunk = 1 << 20;  // read/write copies go by 1 MiB
 
-std::string SysError(const std::string& what, const std::string& path, int err) {
-  return what + " " + path + ": " + std::strerror(err);
-}
-
-// A file descriptor, closed at the end of the scope.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  // Closes now and returns close()'s result (some file systems report write errors only there).
-  int Close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-// Errors of FICLONE that mean "this file system (or this pair of files) cannot share blocks".
-bool CannotReflink(int err) {
-  return err == EOPNOTSUPP || err == ENOTTY || err == EXDEV || err == EINVAL || err == ENOSYS;
-}
-
-// Errors of copy_file_range that mean "use read and write instead".
-bool CannotCopyFileRange(int err) {
-  return err == EOPNOTSUPP || err == EXDEV || err == EINVAL || err == ENOSYS || err == EBADF;
+// What a file call's failure `st` means to the copy: Internal, naming the path.
+Status Failed(const std::string& what, const std::string& path, const Status& st) {
+  return Internal(what + " " + path + ": " + st.message());
 }
 
 bool AllZero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memcmp(p, p + 1, n - 1) == 0); }
@@ -61,23 +25,21 @@ bool AllZero(const char* p, size_t n) { return n == 0 || (p[0] == 0 && std::memc
 // holes there. Adds what it writes to *written.
 class RangeCopier {
  public:
-  RangeCopier(int in, int out, bool use_copy_file_range, const std::string& src, const std::string& dst)
-      : in_(in), out_(out), use_cfr_(use_copy_file_range), src_(src), dst_(dst) {}
+  RangeCopier(File* in, File* out, bool use_copy_range, const std::string& src, const std::string& dst)
+      : in_(in), out_(out), use_copy_range_(use_copy_range), src_(src), dst_(dst) {}
 
   Status Copy(int64_t off, int64_t len, int64_t* written) {
-    while (use_cfr_ && len > 0) {
-      loff_t in_off = off, out_off = off;
-      ssize_t n = ::copy_file_range(in_, &in_off, out_, &out_off, static_cast<size_t>(len), 0);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        if (!CannotCopyFileRange(errno)) return Internal(SysError("cannot copy " + src_ + " to", dst_, errno));
-        use_cfr_ = false;  // and for the following extents too
+    while (use_copy_range_ && len > 0) {
+      Result<int64_t> n = out_->CopyRangeFrom(in_, off, len);
+      if (!n.ok()) {
+        if (n.status().code() != Code::kUnimplemented) return Failed("cannot copy " + src_ + " to", dst_, n.status());
+        use_copy_range_ = false;  // and for the following extents too
         break;
       }
-      if (n == 0) break;  // src ends early (or the file system would not): read() will tell
-      off += n;
-      len -= n;
-      *written += n;
+      if (*n == 0) break;  // src ends early (or the file system would not): reading will tell
+      off += *n;
+      len -= *n;
+      *written += *n;
     }
     return ReadWrite(off, len, written);
   }
@@ -87,156 +49,142 @@ class RangeCopier {
   Status ReadWrite(int64_t off, int64_t len, int64_t* written) {
     if (len > 0 && buf_.empty()) buf_.resize(kChunk);
     while (len > 0) {
-      ssize_t n = ::pread(in_, buf_.data(), static_cast<size_t>(std::min(len, kChunk)), off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        return Internal(SysError("cannot read", src_, errno));
+      Result<size_t> n = in_->ReadAt(off, buf_.data(), static_cast<size_t>(std::min(len, kChunk)));
+      if (!n.ok()) return Failed("cannot read", src_, n.status());
+      if (*n == 0) break;  // src was shortened meanwhile: the rest stays a hole (zeros)
+      if (!AllZero(buf_.data(), *n)) {
+        Status st = out_->WriteAt(off, buf_.data(), *n);
+        if (!st.ok()) return Failed("cannot write", dst_, st);
+        *written += static_cast<int64_t>(*n);
       }
-      if (n == 0) break;  // src was shortened meanwhile: the rest stays a hole (zeros)
-      if (!AllZero(buf_.data(), static_cast<size_t>(n))) {
-        for (ssize_t done = 0; done < n;) {
-          ssize_t w = ::pwrite(out_, buf_.data() + done, static_cast<size_t>(n - done), off + done);
-          if (w < 0) {
-            if (errno == EINTR) continue;
-            return Internal(SysError("cannot write", dst_, errno));
-          }
-          done += w;
-        }
-        *written += n;
-      }
-      off += n;
-      len -= n;
+      off += static_cast<int64_t>(*n);
+      len -= static_cast<int64_t>(*n);
     }
     return Status::OK();
   }
 
-  int in_, out_;
-  bool use_cfr_;
+  File* in_;
+  File* out_;
+  bool use_copy_range_;
   const std::string& src_;
   const std::string& dst_;
   std::vector<char> buf_;
 };
 
 // Copies the data extents of `in` (the first src_size bytes) into `out`; holes are skipped.
-Status CopyExtents(int in, int out, int64_t src_size, bool use_copy_file_range, const std::string& src,
+Status CopyExtents(File* in, File* out, int64_t src_size, bool use_copy_range, const std::string& src,
                    const std::string& dst, int64_t* written) {
-  RangeCopier copier(in, out, use_copy_file_range, src, dst);
+  RangeCopier copier(in, out, use_copy_range, src, dst);
   int64_t off = 0;
   while (off < src_size) {
-    off_t data = ::lseek(in, off, SEEK_DATA);
-    off_t hole;
-    if (data < 0) {
-      if (errno == ENXIO) break;  // nothing but a hole up to the end
-      if (errno != EINVAL) return Internal(SysError("cannot find the data of", src, errno));
-      data = off;  // no SEEK_DATA here: all of it is data
-      hole = src_size;
-    } else {
-      hole = ::lseek(in, data, SEEK_HOLE);
-      if (hole < 0) {
-        if (errno == ENXIO) break;  // src was shortened meanwhile
-        return Internal(SysError("cannot find the holes of", src, errno));
-      }
-    }
-    if (data >= src_size) break;
-    hole = std::min<int64_t>(hole, src_size);
-    CINDER_RETURN_IF_ERROR(copier.Copy(data, hole - data, written));
-    off = hole;
+    Result<DataExtent> e = in->NextData(off);
+    if (!e.ok()) return Failed("cannot find the data of", src, e.status());
+    if (e->length == 0 || e->offset >= src_size) break;  // nothing but a hole up to the end
+    const int64_t end = std::min(e->offset + e->length, src_size);
+    CINDER_RETURN_IF_ERROR(copier.Copy(e->offset, end - e->offset, written));
+    off = end;
   }
   return Status::OK();
 }
 
-Result<CopyResult> Copy(const std::string& src, const std::string& dst, int64_t size, bool allow_reflink,
-                        bool replace) {
-  Fd in(::open(src.c_str(), O_RDONLY | O_CLOEXEC));
-  if (in.get() < 0) {
-    if (errno == ENOENT) return NotFound(src + " does not exist");
-    return Internal(SysError("cannot open", src, errno));
+// The source, open, and its size; InvalidArgument unless `size` holds it.
+Result<std::unique_ptr<File>> OpenSource(Env* env, const std::string& src, int64_t size, int64_t* src_size) {
+  Result<std::unique_ptr<File>> in = env->OpenFile(src, Env::OpenMode::kRead);
+  if (!in.ok()) {
+    if (in.status().code() == Code::kNotFound) return NotFound(src + " does not exist");
+    return Failed("cannot open", src, in.status());
   }
-  struct stat st {};
-  if (::fstat(in.get(), &st) != 0) return Internal(SysError("cannot stat", src, errno));
-  if (S_ISDIR(st.st_mode)) return InvalidArgument(src + " is a directory");
-  int64_t src_size = st.st_size;
-  if (!S_ISREG(st.st_mode)) {  // a block device: its size is where it ends
-    off_t end = ::lseek(in.get(), 0, SEEK_END);
-    if (end < 0) return Internal(SysError("cannot find the size of", src, errno));
-    src_size = end;
-  }
-  if (size < src_size) {
-    return InvalidArgument("cannot copy " + src + " (" + std::to_string(src_size) + " bytes) into " +
+  Result<FileInfo> info = (*in)->Stat();
+  if (!info.ok()) return Failed("cannot stat", src, info.status());
+  if (info->is_directory) return InvalidArgument(src + " is a directory");
+  *src_size = info->size;
+  if (size < *src_size) {
+    return InvalidArgument("cannot copy " + src + " (" + std::to_string(*src_size) + " bytes) into " +
                            std::to_string(size) + " bytes");
   }
+  return in;
+}
 
-  struct stat dst_st {};
-  const bool dst_exists = ::lstat(dst.c_str(), &dst_st) == 0;
-  if (!dst_exists && errno != ENOENT) return Internal(SysError("cannot stat", dst, errno));
-  if (dst_exists && !replace) return AlreadyExists(dst + " already exists");
+// Fills the new file `out` (dst's temporary copy) from `in`, and syncs and closes it.
+Result<CopyResult> Fill(File* in, File* out, int64_t src_size, int64_t size, bool allow_reflink,
+                        const std::optional<uint32_t>& mode, const std::string& src, const std::string& dst) {
+  CopyResult result;
+  if (allow_reflink) {
+    Status st = out->CloneFrom(in);
+    if (st.ok()) {
+      result.reflinked = true;
+    } else if (st.code() != Code::kUnimplemented) {
+      return Failed("cannot reflink " + src + " to", dst, st);
+    }
+  }
+  // Sets the size; without a reflink, the whole file is a hole until the extents are copied.
+  if (Status st = out->Truncate(size); !st.ok()) return Failed("cannot size", dst, st);
+  if (!result.reflinked) {
+    CINDER_RETURN_IF_ERROR(CopyExtents(in, out, src_size, allow_reflink, src, dst, &result.bytes_written));
+  }
+  if (mode) {
+    if (Status st = out->SetMode(*mode); !st.ok()) return Failed("cannot set the mode of", dst, st);
+  }
+  if (Status st = out->Sync(); !st.ok()) return Failed("cannot sync", dst, st);
+  if (Status st = out->Close(); !st.ok()) return Failed("cannot close", dst, st);
+  return result;
+}
+
+Result<CopyResult> Copy(Env* env, const std::string& src, const std::string& dst, int64_t size, bool allow_reflink,
+                        bool replace) {
+  int64_t src_size = 0;
+  CINDER_ASSIGN_OR_RETURN(std::unique_ptr<File> in, OpenSource(env, src, size, &src_size));
+
+  std::optional<uint32_t> dst_mode;  // dst's permission bits, when it exists
+  Result<FileInfo> dst_info = env->Stat(dst);
+  if (dst_info.ok()) {
+    if (!replace) return AlreadyExists(dst + " already exists");
+    dst_mode = dst_info->mode;
+  } else if (dst_info.status().code() != Code::kNotFound) {
+    return Failed("cannot stat", dst, dst_info.status());
+  }
 
   // The temporary file: ".<name>.tmp-XXXXXX" beside dst, so that the rename stays in one
   // file system and the name does not look like a volume.
   const size_t slash = dst.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : dst.substr(0, slash));
   const std::string base = slash == std::string::npos ? dst : dst.substr(slash + 1);
-  std::string tmpl = dir + "/." + base + ".tmp-XXXXXX";
-  std::vector<char> name(tmpl.begin(), tmpl.end());
-  name.push_back('\0');
-  Fd out(::mkostemp(name.data(), O_CLOEXEC));
-  if (out.get() < 0) return Internal(SysError("cannot create a temporary file in", dir, errno));
-  const std::string tmp = name.data();
-  struct Unlinker {  // removes the temporary file unless it was renamed
+  std::string tmp;
+  Result<std::unique_ptr<File>> out = env->NewTempFile(dir + "/." + base + ".tmp-", &tmp);
+  if (!out.ok()) return Failed("cannot create a temporary file in", dir, out.status());
+  struct Remover {  // removes the temporary file unless it was renamed
+    Env* env;
     const std::string& path;
     bool armed = true;
-    ~Unlinker() {
-      if (armed) ::unlink(path.c_str());
+    ~Remover() {
+      if (armed) (void)env->RemoveFile(path);
     }
-  } unlinker{tmp};
+  } remover{env, tmp};
 
-  CopyResult result;
-  if (allow_reflink) {
-    if (::ioctl(out.get(), FICLONE, in.get()) == 0) {
-      result.reflinked = true;
-    } else if (!CannotReflink(errno)) {
-      return Internal(SysError("cannot reflink " + src + " to", dst, errno));
-    }
+  CINDER_ASSIGN_OR_RETURN(CopyResult result,
+                          Fill(in.get(), out->get(), src_size, size, allow_reflink, dst_mode, src, dst));
+  Status renamed = env->RenameFile(tmp, dst, replace);
+  if (!renamed.ok()) {
+    if (!replace && renamed.code() == Code::kAlreadyExists) return AlreadyExists(dst + " already exists");
+    return Failed(replace ? "cannot replace" : "cannot create", dst, renamed);
   }
-  // Sets the size; without a reflink, the whole file is a hole until the extents are copied.
-  if (::ftruncate(out.get(), size) != 0) return Internal(SysError("cannot size", dst, errno));
-  if (!result.reflinked) {
-    CINDER_RETURN_IF_ERROR(CopyExtents(in.get(), out.get(), src_size, allow_reflink, src, dst, &result.bytes_written));
-  }
-  if (dst_exists && ::fchmod(out.get(), dst_st.st_mode & 07777) != 0) {
-    return Internal(SysError("cannot set the mode of", dst, errno));
-  }
-  if (::fsync(out.get()) != 0) return Internal(SysError("cannot sync", dst, errno));
-  if (out.Close() != 0) return Internal(SysError("cannot close", dst, errno));
-
-  if (replace) {
-    if (::rename(tmp.c_str(), dst.c_str()) != 0) return Internal(SysError("cannot replace", dst, errno));
-  } else if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, dst.c_str(), RENAME_NOREPLACE) != 0) {
-    if (errno == EEXIST) return AlreadyExists(dst + " already exists");
-    if (errno != EINVAL && errno != ENOSYS) return Internal(SysError("cannot create", dst, errno));
-    // No RENAME_NOREPLACE in this file system: link() does not replace either.
-    if (::link(tmp.c_str(), dst.c_str()) != 0) {
-      if (errno == EEXIST) return AlreadyExists(dst + " already exists");
-      return Internal(SysError("cannot create", dst, errno));
-    }
-    ::unlink(tmp.c_str());
-  }
-  unlinker.armed = false;
+  remover.armed = false;
   // Makes the new name durable. Best effort: dst is complete already, and failing now would
   // leave it behind.
-  Fd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (d.get() >= 0) (void)::fsync(d.get());
+  (void)env->SyncDir(dir);
   return result;
 }
 
 }  // namespace
 
-Result<CopyResult> CopySparseFile(const std::string& src, const std::string& dst, int64_t size, bool allow_reflink) {
-  return Copy(src, dst, size, allow_reflink, /*replace=*/false);
+Result<CopyResult> CopySparseFile(Env* env, const std::string& src, const std::string& dst, int64_t size,
+                                  bool allow_reflink) {
+  return Copy(env, src, dst, size, allow_reflink, /*replace=*/false);
 }
 
-Result<CopyResult> ReplaceWithCopy(const std::string& src, const std::string& dst, int64_t size, bool allow_reflink) {
-  return Copy(src, dst, size, allow_reflink, /*replace=*/true);
+Result<CopyResult> ReplaceWithCopy(Env* env, const std::string& src, const std::string& dst, int64_t size,
+                                   bool allow_reflink) {
+  return Copy(env, src, dst, size, allow_reflink, /*replace=*/true);
 }
 
 }  // namespace cinder

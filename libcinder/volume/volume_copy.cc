@@ -1,97 +1,59 @@
 #include "volume/volume_copy.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <memory>
+
+#include "cinder/env.h"
 
 namespace cinder {
 
 namespace {
 
-Status Errno(const std::string& what, const std::string& path) {
-  return Internal(what + " " + path + ": " + std::strerror(errno));
+Status Failed(const std::string& what, const std::string& path, const Status& st) {
+  return Internal(what + " " + path + ": " + st.message());
 }
-
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
 
 }  // namespace
 
-Result<VolumeChunk> ReadVolumeChunk(const std::string& path, int64_t offset, int64_t max_bytes) {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) {
-    if (errno == ENOENT) return NotFound("volume data " + path + " does not exist");
-    return Errno("cannot open", path);
+Result<VolumeChunk> ReadVolumeChunk(Env* env, const std::string& path, int64_t offset, int64_t max_bytes) {
+  Result<std::unique_ptr<File>> f = env->OpenFile(path, Env::OpenMode::kRead);
+  if (!f.ok()) {
+    if (f.status().code() == Code::kNotFound) return NotFound("volume data " + path + " does not exist");
+    return Failed("cannot open", path, f.status());
   }
   VolumeChunk c;
-  off_t data = ::lseek(f.fd, offset, SEEK_DATA);
-  off_t hole = -1;
-  if (data < 0 && errno == ENXIO) {  // only a hole from here on
+  c.offset = offset;
+  Result<DataExtent> e = (*f)->NextData(offset);
+  if (!e.ok()) return Failed("cannot seek in", path, e.status());
+  if (e->length == 0) {  // only a hole from here on
     c.eof = true;
-    c.offset = offset;
     return c;
   }
-  if (data < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-    // No hole information (a block device): everything up to the end is data.
-    data = offset;
-    hole = ::lseek(f.fd, 0, SEEK_END);
-    if (hole < 0) return Errno("cannot seek in", path);
-    if (data >= hole) {
-      c.eof = true;
-      c.offset = offset;
-      return c;
-    }
-  } else if (data < 0) {
-    return Errno("cannot seek in", path);
-  } else {
-    hole = ::lseek(f.fd, data, SEEK_HOLE);
-    if (hole < 0) return Errno("cannot seek in", path);
-  }
-  const int64_t len = std::min<int64_t>(hole - data, max_bytes);
-  c.offset = data;
-  c.data.resize(static_cast<size_t>(len));
-  int64_t done = 0;
-  while (done < len) {
-    ssize_t n = ::pread(f.fd, c.data.data() + done, static_cast<size_t>(len - done), data + done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return Errno("cannot read", path);
-    if (n == 0) break;  // shrank meanwhile
-    done += n;
-  }
-  c.data.resize(static_cast<size_t>(done));
-  if (done == 0) c.eof = true;
+  c.offset = e->offset;
+  c.data.resize(static_cast<size_t>(std::min(e->length, max_bytes)));
+  Result<size_t> n = (*f)->ReadAt(e->offset, c.data.data(), c.data.size());
+  if (!n.ok()) return Failed("cannot read", path, n.status());
+  c.data.resize(*n);  // fewer: shrank meanwhile
+  if (*n == 0) c.eof = true;
   return c;
 }
 
-Result<int64_t> PullVolume(const std::function<Result<VolumeChunk>(int64_t offset)>& fetch,
+Result<int64_t> PullVolume(Env* env, const std::function<Result<VolumeChunk>(int64_t offset)>& fetch,
                            const std::string& dst_path) {
-  Fd f;
-  f.fd = ::open(dst_path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (f.fd < 0) return Errno("cannot open", dst_path);
+  Result<std::unique_ptr<File>> f = env->OpenFile(dst_path, Env::OpenMode::kReadWrite);
+  if (!f.ok()) return Failed("cannot open", dst_path, f.status());
   int64_t offset = 0, written = 0;
   while (true) {
     CINDER_ASSIGN_OR_RETURN(VolumeChunk c, fetch(offset));
     if (c.eof) break;
     if (c.offset < offset) return Internal("the source sent data out of order");
-    size_t done = 0;
-    while (done < c.data.size()) {
-      ssize_t n = ::pwrite(f.fd, c.data.data() + done, c.data.size() - done, c.offset + static_cast<off_t>(done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Errno("cannot write", dst_path);
-      done += static_cast<size_t>(n);
-    }
+    Status st = (*f)->WriteAt(c.offset, c.data.data(), c.data.size());
+    if (!st.ok()) return Failed("cannot write", dst_path, st);
     written += static_cast<int64_t>(c.data.size());
     offset = c.offset + static_cast<int64_t>(c.data.size());
   }
-  if (::fsync(f.fd) != 0) return Errno("cannot sync", dst_path);
+  if (Status st = (*f)->Sync(); !st.ok()) return Failed("cannot sync", dst_path, st);
+  if (Status st = (*f)->Close(); !st.ok()) return Failed("cannot close", dst_path, st);
   return written;
 }
 

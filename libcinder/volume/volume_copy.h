@@ -12,6 +12,8 @@
 
 namespace cinder {
 
+class Env;
+
 // One piece of a volume's data: `data` starts at byte `offset`; `eof`: no data from the
 // requested offset on (the rest is a hole).
 struct VolumeChunk {
@@ -22,12 +24,15 @@ struct VolumeChunk {
 
 inline constexpr int64_t kVolumeChunkBytes = 4 << 20;
 
-// The first data at or after `offset` in the file at `path`, at most `max_bytes` of it.
-Result<VolumeChunk> ReadVolumeChunk(const std::string& path, int64_t offset, int64_t max_bytes = kVolumeChunkBytes);
+// The first data at or after `offset` in the file at `path`, at most `max_bytes` of it, read
+// through `env`.
+Result<VolumeChunk> ReadVolumeChunk(Env* env, const std::string& path, int64_t offset,
+                                    int64_t max_bytes = kVolumeChunkBytes);
 
 // Writes every chunk `fetch(offset)` gives, from offset 0 until eof, into the existing file at
-// `dst_path` (already of the volume's size), then fsyncs it. Returns the bytes written.
-Result<int64_t> PullVolume(const std::function<Result<VolumeChunk>(int64_t offset)>& fetch,
+// `dst_path` (already of the volume's size) through `env`, then syncs it. Returns the bytes
+// written.
+Result<int64_t> PullVolume(Env* env, const std::function<Result<VolumeChunk>(int64_t offset)>& fetch,
                            const std::string& dst_path);
 
 }  // namespace cinder

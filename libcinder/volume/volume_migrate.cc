@@ -67,10 +67,11 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
     if (local_source) {
       const std::string src_path = local_source->driver->LocalPath(id);
       if (src_path.empty()) return Unimplemented("the source driver has no local path to copy from");
-      return ReplaceWithCopy(src_path, dst_path, bytes).status();
+      return ReplaceWithCopy(env_, src_path, dst_path, bytes).status();
     }
     auto touched = std::chrono::steady_clock::now();
     auto pulled = PullVolume(
+        env_,
         [&](int64_t offset) -> Result<VolumeChunk> {
           // A long copy keeps the volume fresh, so that its source's sweep leaves it alone.
           if (std::chrono::steady_clock::now() - touched > std::chrono::seconds(5)) {

@@ -1,5 +1,6 @@
 #include "volume/volume_service.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -98,7 +99,7 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     if (!v.ok() || v->status != vs::kRetyping || !OnBackend(b_, v->host)) {
       return FailedPrecondition("volume " + r.volume_id + " is not migrating from " + b_->host);
     }
-    CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(b_->driver->LocalPath(r.volume_id), r.offset));
+    CINDER_ASSIGN_OR_RETURN(VolumeChunk c, ReadVolumeChunk(svc_->env_, b_->driver->LocalPath(r.volume_id), r.offset));
     return ChunkReply{c.offset, c.eof, rpc::Bytes{std::move(c.data)}};
   }
   // An extend checks the room its volume's backend has.
@@ -214,8 +215,11 @@ void VolumeServiceImpl::TellSnapshot(const Snapshot& sn, const std::string& requ
 
 // Capacity changed: report soon (at most once a second).
 void VolumeServiceImpl::Changed() {
-  std::lock_guard<std::mutex> l(report_mu_);
-  dirty_ = true;
+  {
+    std::lock_guard<std::mutex> l(report_mu_);
+    dirty_ = true;
+  }
+  report_cv_.notify_all();
 }
 
 // Reports every backend's pools (Cinder's get_volume_stats with the backend's options):
@@ -280,29 +284,35 @@ void VolumeServiceImpl::ReportCapabilities() {
   }
 }
 
-// Reports when capacity changed (checked every second) and every report_interval anyway,
-// so that a scheduler that starts later learns about this host; sweeps orphans as often.
+// Reports within a second (of real time) of a change, at most once a second, and every
+// report_interval of the Env's clock anyway, so that a scheduler that starts later learns about
+// this host; sweeps orphans every report_interval. Asleep in the Env in between (a test's
+// FakeClock wakes it); Changed() and the destructor wake it too.
 void VolumeServiceImpl::ReportLoop(std::chrono::steady_clock::time_point start) {
   std::unique_lock<std::mutex> l(report_mu_);
-  // The periodic report and sweep follow the Env's clock (a test's FakeClock moves them); a
-  // change is reported within a second of real time, and at most once a second.
-  auto last_report = start;  // read before the thread started: a clock advanced since counts
-  auto last_sweep = last_report;
-  auto last_change_report = std::chrono::steady_clock::now();
   const auto interval = std::chrono::seconds(options_.report_interval);
-  while (!report_cv_.wait_for(l, std::chrono::milliseconds(100), [this] { return stopping_; })) {
+  // On the Env's clock; `start` was read before the thread started: a clock advanced since counts.
+  auto next_report = start + interval;
+  auto next_sweep = next_report;
+  auto last_change_report = std::chrono::steady_clock::now();  // real time
+  while (true) {
+    if (dirty_) {
+      // The rest of the second since the last report for a change, in real time.
+      if (report_cv_.wait_until(l, last_change_report + std::chrono::seconds(1), [this] { return stopping_; })) break;
+    } else if (env_->WaitUntil(report_cv_, l, std::min(next_report, next_sweep),
+                               [this] { return stopping_ || dirty_; })) {
+      if (stopping_) break;
+      continue;  // changed
+    }
     const auto now = env_->NowMonotonic();
-    const auto real_now = std::chrono::steady_clock::now();
-    const bool changed = dirty_ && real_now - last_change_report >= std::chrono::seconds(1);
-    const bool report = changed || now - last_report >= interval;
-    const bool sweep = now - last_sweep >= interval;
-    if (!report && !sweep) continue;
+    const bool report = dirty_ || now >= next_report;
+    const bool sweep = now >= next_sweep;
     if (report) {
       dirty_ = false;
-      last_report = now;
-      last_change_report = real_now;
+      next_report = now + interval;
+      last_change_report = std::chrono::steady_clock::now();
     }
-    if (sweep) last_sweep = now;
+    if (sweep) next_sweep = now + interval;
     l.unlock();
     try {
       if (report) ReportCapabilities();
@@ -313,12 +323,13 @@ void VolumeServiceImpl::ReportLoop(std::chrono::steady_clock::time_point start) 
     l.lock();
   }
 }
+
 Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& options, const DriverRegistry& drivers,
                                                             Store* store, Transport* transport) {
   if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
   std::vector<std::unique_ptr<Backend>> backends;
   for (const auto& bo : options.backends) {
-    auto driver = OpenDriver(drivers, DriverContext{bo, options.state_path});
+    auto driver = OpenDriver(drivers, DriverContext{bo, options.state_path, options.env});
     if (!driver.ok()) {
       return Status(driver.status().code(), options.origin + ": " + driver.status().message());
     }

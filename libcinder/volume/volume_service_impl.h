@@ -165,8 +165,9 @@ class VolumeServiceImpl : public VolumeService {
   // (conservative), never missed.
   void ReportCapabilities();
 
-  // Reports when capacity changed (checked every second) and every report_interval anyway,
-  // so that a scheduler that starts later learns about this host; sweeps orphans as often.
+  // Reports within a second of a change (Changed), at most once a second, and every
+  // report_interval of the Env's clock anyway, so that a scheduler that starts later learns
+  // about this host; sweeps orphans every report_interval.
   void ReportLoop(std::chrono::steady_clock::time_point start);
 
   Options options_;

@@ -17,6 +17,7 @@
 #include <memory>
 #include <vector>
 
+#include "cinder/env.h"
 #include "cinder/volume_driver.h"
 #include "common/util.h"
 #include "test_util.h"
@@ -387,7 +388,7 @@ TEST_CASE("copies keep the holes of a sparse volume") {
   for (int i = 0; i < 8; ++i) data.push_back({i * 512 * kMiB + i * 4096, kMiB, static_cast<uint32_t>(i + 1)});
   WriteExtents(vol_path, data);
 
-  auto copy = CopySparseFile(vol_path, dir.path() + "/copy", 4 * kGiB);
+  auto copy = CopySparseFile(Env::Default(), vol_path, dir.path() + "/copy", 4 * kGiB);
   REQUIRE_MESSAGE(copy.ok(), copy.status().ToString());
   if (ext4) CHECK_FALSE(copy->reflinked);
   if (!copy->reflinked) {
@@ -397,7 +398,7 @@ TEST_CASE("copies keep the holes of a sparse volume") {
   CHECK(AllocatedBytes(dir.path() + "/copy") < 32 * kMiB);
   CHECK(FirstDifference(dir.path() + "/copy", vol_path) == -1);
 
-  auto plain = CopySparseFile(vol_path, dir.path() + "/plain", 4 * kGiB, /*allow_reflink=*/false);
+  auto plain = CopySparseFile(Env::Default(), vol_path, dir.path() + "/plain", 4 * kGiB, /*allow_reflink=*/false);
   REQUIRE_MESSAGE(plain.ok(), plain.status().ToString());
   CHECK_FALSE(plain->reflinked);
   CHECK(plain->bytes_written == 8 * kMiB);  // read and write: exactly the data
@@ -431,7 +432,7 @@ TEST_CASE("on XFS, snapshots and clones are reflinks that later writes do not ch
   const std::string ref1 = MakeReference(refs.path() + "/ref1", kGiB, data);
 
   // The utility itself: a reflink writes nothing.
-  auto direct = CopySparseFile(vol_path, xfs.path() + "/direct", kGiB);
+  auto direct = CopySparseFile(Env::Default(), vol_path, xfs.path() + "/direct", kGiB);
   REQUIRE_MESSAGE(direct.ok(), direct.status().ToString());
   CHECK(direct->reflinked);
   CHECK(direct->bytes_written == 0);
@@ -460,7 +461,7 @@ TEST_CASE("on XFS, snapshots and clones are reflinks that later writes do not ch
   REQUIRE(plain->CreateSnapshot(vol, snap2).ok());
   CHECK(SharedBytes(vols + "/snapshot-" + snap2) == 0);  // blocks of its own
   CHECK(FirstDifference(vols + "/snapshot-" + snap2, ref1) == -1);
-  auto copied = CopySparseFile(vol_path, xfs.path() + "/copied", kGiB, /*allow_reflink=*/false);
+  auto copied = CopySparseFile(Env::Default(), vol_path, xfs.path() + "/copied", kGiB, /*allow_reflink=*/false);
   REQUIRE_MESSAGE(copied.ok(), copied.status().ToString());
   CHECK_FALSE(copied->reflinked);
   CHECK(copied->bytes_written >= DataBytes(data));  // whole blocks
@@ -526,17 +527,17 @@ TEST_CASE("snapshot and copy errors say what is wrong and leave no files behind"
   CHECK(Names(vols) == files);
 
   // The utility's own errors.
-  auto r = CopySparseFile(vols + "/nothing", vols + "/x", kGiB);
+  auto r = CopySparseFile(Env::Default(), vols + "/nothing", vols + "/x", kGiB);
   CHECK(r.status().code() == Code::kNotFound);
-  r = CopySparseFile(vol_path, other_path, 3 * kGiB);
+  r = CopySparseFile(Env::Default(), vol_path, other_path, 3 * kGiB);
   CHECK(r.status().code() == Code::kAlreadyExists);
-  r = CopySparseFile(vol_path, vols + "/x", 3 * kGiB - 1);
+  r = CopySparseFile(Env::Default(), vol_path, vols + "/x", 3 * kGiB - 1);
   CHECK(r.status().code() == Code::kInvalidArgument);
-  r = CopySparseFile(vol_path, dir.path() + "/no/such/dir/x", 3 * kGiB);
+  r = CopySparseFile(Env::Default(), vol_path, dir.path() + "/no/such/dir/x", 3 * kGiB);
   CHECK(r.status().code() == Code::kInternal);
   CHECK(r.status().message().find(dir.path() + "/no/such/dir") != std::string::npos);
   CHECK(r.status().message().find(std::strerror(ENOENT)) != std::string::npos);
-  r = ReplaceWithCopy(vols + "/nothing", vol_path, 3 * kGiB);
+  r = ReplaceWithCopy(Env::Default(), vols + "/nothing", vol_path, 3 * kGiB);
   CHECK(r.status().code() == Code::kNotFound);
   CHECK((ReadAt(vol_path, kGiB, kMiB) == Pattern(1, kMiB)));
   CHECK(Names(vols) == files);
@@ -554,7 +555,7 @@ TEST_CASE("a copy that fails part way leaves nothing behind") {
   const std::string dst = small.path() + "/copy";
   for (bool reflink : {true, false}) {
     CAPTURE(reflink);
-    auto r = CopySparseFile(big, dst, kGiB, reflink);
+    auto r = CopySparseFile(Env::Default(), big, dst, kGiB, reflink);
     CHECK(r.status().code() == Code::kInternal);
     CHECK(r.status().message().find(dst) != std::string::npos);
     CHECK(r.status().message().find(std::strerror(ENOSPC)) != std::string::npos);
@@ -562,7 +563,7 @@ TEST_CASE("a copy that fails part way leaves nothing behind") {
   }
   // A failed replace leaves the old file as it was.
   REQUIRE(MakeReference(dst, kMiB, {{0, 4096, 3}}) == dst);
-  auto r = ReplaceWithCopy(big, dst, kGiB);
+  auto r = ReplaceWithCopy(Env::Default(), big, dst, kGiB);
   CHECK(r.status().code() == Code::kInternal);
   CHECK(ApparentSize(dst) == kMiB);
   CHECK((ReadAt(dst, 0, 4096) == Pattern(3, 4096)));

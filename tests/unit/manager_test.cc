@@ -476,7 +476,7 @@ TEST_CASE("services: registered at open, kept up by heartbeats; a silent one goe
   // A minute passes in steps of a heartbeat: ours beat, the other stays silent.
   for (int i = 0; i < 7; ++i) {
     clock.Advance(std::chrono::seconds(10));
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // a beat is due; it takes ~100 ms
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));  // a beat is due: it runs at once
   }
   auto up_as_expected = [&] {
     all = m->ListServices(kCtx, std::nullopt, std::nullopt);
@@ -585,7 +585,10 @@ TEST_CASE("a volume left transitional by work that never reached its host is rep
     ids.push_back(v.id);
   }
   clock.Advance(std::chrono::seconds(11));  // a sweep is due (report_interval 10 s)
-  CHECK(Eventually([&] { return m->GetVolume(kCtx, ids[0])->status != "creating"; }));
+  // The sweep repairs one volume after the other: wait for the last.
+  CHECK(Eventually([&] {
+    return m->GetVolume(kCtx, ids[0])->status != "creating" && m->GetVolume(kCtx, ids[1])->status != "extending";
+  }));
   CHECK(m->GetVolume(kCtx, ids[0])->status == "error");
   CHECK(m->GetVolume(kCtx, ids[1])->status == "error_extending");
   CHECK(m->GetVolume(kCtx, ids[2])->status == "creating");  // within its grace period
@@ -612,6 +615,8 @@ TEST_CASE("a create stuck on a backend whose service no longer exists is failed,
   CHECK(m->GetVolume(kCtx, v.id)->status == "error");
   MessageListQuery q;
   q.resource_uuid = v.id;
+  // The message is recorded just after the status changes.
+  CHECK(Eventually([&] { return !m->ListMessages(kCtx, q)->messages.empty(); }));
   auto msgs = m->ListMessages(kCtx, q);
   REQUIRE(msgs->messages.size() == 1);
   CHECK(msgs->messages[0].event_id == "VOLUME_VOLUME_008_002");

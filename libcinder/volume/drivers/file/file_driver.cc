@@ -1,16 +1,9 @@
 #include "volume/drivers/file/file_driver.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <limits>
 
+#include "cinder/env.h"
 #include "common/util.h"
 #include "volume/sparse_copy.h"
 
@@ -20,54 +13,58 @@ namespace {
 
 constexpr int64_t kGiB = 1024LL * 1024 * 1024;
 
-std::string Errno(const std::string& what, const std::string& path) {
-  return what + " " + path + ": " + std::strerror(errno);
+// What a file call's failure `st` means to the driver: Internal, naming the path.
+Status Failed(const std::string& what, const std::string& path, const Status& st) {
+  return Internal(what + " " + path + ": " + st.message());
 }
 
+// Every file call goes through the Env the driver was opened with (DriverContext::env).
 class FileDriver : public VolumeDriver {
  public:
-  FileDriver(std::string dir, double capacity_gb, bool reflink)
-      : dir_(std::move(dir)), capacity_gb_(capacity_gb), reflink_(reflink) {}
+  FileDriver(Env* env, std::string dir, double capacity_gb, bool reflink)
+      : env_(env), dir_(std::move(dir)), capacity_gb_(capacity_gb), reflink_(reflink) {}
 
+  // A failed create leaves no file behind.
   Status CreateVolume(const std::string& id, int64_t size_gb) override {
     CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
-    int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      if (errno == EEXIST) return AlreadyExists("volume file " + path + " already exists");
-      return Internal(Errno("cannot create", path));
+    Result<std::unique_ptr<File>> f = env_->OpenFile(path, Env::OpenMode::kCreate);
+    if (!f.ok()) {
+      if (f.status().code() == Code::kAlreadyExists) return AlreadyExists("volume file " + path + " already exists");
+      return Failed("cannot create", path, f.status());
     }
-    int rc = ::ftruncate(fd, size_gb * kGiB);
-    int err = errno;
-    ::close(fd);
-    if (rc != 0) {
-      ::unlink(path.c_str());
-      errno = err;
-      return Internal(Errno("cannot size", path));
+    Status st = (*f)->Truncate(size_gb * kGiB);
+    if (!st.ok()) {
+      st = Failed("cannot size", path, st);
+    } else if (Status closed = (*f)->Close(); !closed.ok()) {
+      st = Failed("cannot close", path, closed);
     }
-    return Status::OK();
+    if (!st.ok()) {
+      f->reset();
+      (void)env_->RemoveFile(path);
+    }
+    return st;
   }
 
+  // A failed extend leaves the volume's size as it was.
   Status ExtendVolume(const std::string& id, int64_t new_size_gb) override {
     CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return NotFound("volume file " + path + " does not exist");
-      return Internal(Errno("cannot stat", path));
-    }
-    if (st.st_size >= new_size_gb * kGiB) return Status::OK();  // never shrink
-    if (::truncate(path.c_str(), new_size_gb * kGiB) != 0) return Internal(Errno("cannot grow", path));
+    CINDER_ASSIGN_OR_RETURN(int64_t size, SizeOf(path, "volume"));
+    if (size >= new_size_gb * kGiB) return Status::OK();  // never shrink
+    Result<std::unique_ptr<File>> f = env_->OpenFile(path, Env::OpenMode::kReadWrite);
+    if (!f.ok()) return Failed("cannot open", path, f.status());
+    if (Status st = (*f)->Truncate(new_size_gb * kGiB); !st.ok()) return Failed("cannot grow", path, st);
+    if (Status st = (*f)->Close(); !st.ok()) return Failed("cannot close", path, st);
     return Status::OK();
   }
 
   Status DeleteVolume(const std::string& id) override {
     CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Internal(Errno("cannot remove", path));
-    return Status::OK();
+    return Remove(path);
   }
 
   bool VolumeExists(const std::string& id) override {
     auto path = PathOf(id);
-    return path.ok() && ::access(path->c_str(), F_OK) == 0;
+    return path.ok() && env_->Stat(*path).ok();
   }
 
   std::string LocalPath(const std::string& id) override {
@@ -81,13 +78,12 @@ class FileDriver : public VolumeDriver {
     CINDER_ASSIGN_OR_RETURN(std::string volume, PathOf(volume_id));
     CINDER_ASSIGN_OR_RETURN(std::string snapshot, SnapshotPathOf(snapshot_id));
     CINDER_ASSIGN_OR_RETURN(int64_t size, SizeOf(volume, "volume"));
-    return CopySparseFile(volume, snapshot, size, reflink_).status();
+    return CopySparseFile(env_, volume, snapshot, size, reflink_).status();
   }
 
   Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id) override {
     CINDER_ASSIGN_OR_RETURN(std::string path, SnapshotPathOf(snapshot_id));
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return Internal(Errno("cannot remove", path));
-    return Status::OK();
+    return Remove(path);
   }
 
   Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb, const std::string& snapshot_id) override {
@@ -107,15 +103,15 @@ class FileDriver : public VolumeDriver {
     CINDER_ASSIGN_OR_RETURN(int64_t snapshot_size, SizeOf(snapshot, "snapshot"));
     CINDER_RETURN_IF_ERROR(CheckFits("snapshot", snapshot_size, size_gb));
     // Renamed over the volume: it changes all at once or not at all.
-    return ReplaceWithCopy(snapshot, volume, size_gb * kGiB, reflink_).status();
+    return ReplaceWithCopy(env_, snapshot, volume, size_gb * kGiB, reflink_).status();
   }
 
   Result<BackendCapacity> GetCapacity() override {
-    struct statvfs vfs {};
-    if (::statvfs(dir_.c_str(), &vfs) != 0) return Internal(Errno("cannot statvfs", dir_));
+    Result<FsSpace> space = env_->GetSpace(dir_);
+    if (!space.ok()) return Failed("cannot statvfs", dir_, space.status());
     BackendCapacity c;
-    c.total_capacity_gb = static_cast<double>(vfs.f_blocks) * vfs.f_frsize / kGiB;
-    c.free_capacity_gb = static_cast<double>(vfs.f_bavail) * vfs.f_frsize / kGiB;
+    c.total_capacity_gb = static_cast<double>(space->total_bytes) / kGiB;
+    c.free_capacity_gb = static_cast<double>(space->available_bytes) / kGiB;
     if (capacity_gb_ > 0) {
       // The backend offers at most file_capacity_gb of the file system: free is what its
       // volumes' files do not use yet (sparse files use only what was written).
@@ -156,13 +152,20 @@ class FileDriver : public VolumeDriver {
   }
 
   // The apparent size of the volume or snapshot file `path`; NotFound if it does not exist.
-  static Result<int64_t> SizeOf(const std::string& path, const std::string& what) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-      if (errno == ENOENT) return NotFound(what + " file " + path + " does not exist");
-      return Internal(Errno("cannot stat", path));
+  Result<int64_t> SizeOf(const std::string& path, const std::string& what) const {
+    Result<FileInfo> info = env_->Stat(path);
+    if (!info.ok()) {
+      if (info.status().code() == Code::kNotFound) return NotFound(what + " file " + path + " does not exist");
+      return Failed("cannot stat", path, info.status());
     }
-    return static_cast<int64_t>(st.st_size);
+    return info->size;
+  }
+
+  // Removes the file `path`; OK when there is none.
+  Status Remove(const std::string& path) const {
+    Status st = env_->RemoveFile(path);
+    if (!st.ok() && st.code() != Code::kNotFound) return Failed("cannot remove", path, st);
+    return Status::OK();
   }
 
   // InvalidArgument unless `size_gb` GiB can hold the `source_size` bytes of the source, a
@@ -179,28 +182,36 @@ class FileDriver : public VolumeDriver {
     CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
     CINDER_ASSIGN_OR_RETURN(int64_t source_size, SizeOf(source, what));
     CINDER_RETURN_IF_ERROR(CheckFits(what, source_size, size_gb));
-    return CopySparseFile(source, path, size_gb * kGiB, reflink_).status();
+    return CopySparseFile(env_, source, path, size_gb * kGiB, reflink_).status();
   }
 
   // GiB the volume and snapshot files of this directory occupy on disk.
   double UsedGb() const {
     double used = 0;
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_, ec)) {
-      const std::string name = entry.path().filename().string();
-      struct stat st {};
-      if ((name.rfind("volume-", 0) == 0 || name.rfind("snapshot-", 0) == 0) &&
-          ::stat(entry.path().c_str(), &st) == 0) {
-        used += static_cast<double>(st.st_blocks) * 512;
-      }
+    auto names = env_->GetChildren(dir_);
+    for (const auto& name : names.ok() ? *names : std::vector<std::string>()) {
+      if (name.rfind("volume-", 0) != 0 && name.rfind("snapshot-", 0) != 0) continue;
+      auto info = env_->Stat(dir_ + "/" + name);
+      if (info.ok()) used += static_cast<double>(info->allocated_bytes);
     }
     return used / kGiB;
   }
 
+  Env* env_;
   std::string dir_;
   double capacity_gb_ = 0;  // file_capacity_gb; 0: the whole file system
   bool reflink_ = true;     // file_reflink: snapshots and clones may share blocks
 };
+
+// Whether a file can be made in `dir` (one is, then removed).
+bool Writable(Env* env, const std::string& dir) {
+  std::string probe;
+  auto f = env->NewTempFile(dir + "/.writable-", &probe);
+  if (!f.ok()) return false;
+  f->reset();
+  (void)env->RemoveFile(probe);
+  return true;
+}
 
 }  // namespace
 
@@ -215,13 +226,12 @@ DriverInfo FileDriverInfo() {
     } else {
       dir = ctx.state_path + "/volumes/" + ctx.backend.name;
     }
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec) {
+    Env* env = ctx.env ? ctx.env : Env::Default();
+    if (Status st = env->CreateDirs(dir); !st.ok()) {
       return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: cannot create '" + dir +
-                             "': " + ec.message());
+                             "': " + st.message());
     }
-    if (::access(dir.c_str(), W_OK) != 0) {
+    if (!Writable(env, dir)) {
       return InvalidArgument("[" + ctx.backend.name + "] file_volume_directory: '" + dir + "' is not writable");
     }
     double capacity_gb = 0;
@@ -246,7 +256,7 @@ DriverInfo FileDriverInfo() {
                                "' (expected true or false)");
       }
     }
-    return std::unique_ptr<VolumeDriver>(new FileDriver(dir, capacity_gb, reflink));
+    return std::unique_ptr<VolumeDriver>(new FileDriver(env, dir, capacity_gb, reflink));
   };
   return info;
 }

@@ -1,0 +1,104 @@
+// VolumeManagerImpl (manager_impl.h): services, pools, capabilities, availability zones, the
+// volume summary.
+#include <algorithm>
+#include <set>
+
+#include "db/directory.h"
+#include "scheduler/extra_specs_ops.h"
+#include "volume/manager_impl.h"
+
+namespace cinder {
+
+Result<std::vector<ServiceInfo>> VolumeManagerImpl::ListServices(const RequestContext& ctx,
+                                                                 const std::optional<std::string>& host,
+                                                                 const std::optional<std::string>& binary) {
+  if (!ctx.is_admin) {
+    return PermissionDenied("Policy doesn't allow volume_extension:services:index to be performed.");
+  }
+  CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(host, binary));
+  for (auto& svc : services) svc.up = ServiceIsUp(svc, options_.service_down_time, options_.env);
+  return services;
+}
+
+Status VolumeManagerImpl::SetServiceDisabled(const RequestContext& ctx, const std::string& host,
+                                             const std::string& binary, bool disabled,
+                                             const std::optional<std::string>& reason) {
+  if (!ctx.is_admin) {
+    return PermissionDenied("Policy doesn't allow volume_extension:services:update to be performed.");
+  }
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->SetServiceDisabled(host, binary, disabled, reason));
+  if (!found) return NotFound("Service " + binary + " could not be found on host " + host + ".");
+  return Status::OK();
+}
+
+Result<std::vector<PoolInfo>> VolumeManagerImpl::ListPools(const RequestContext& ctx,
+                                                           const std::optional<std::string>& name,
+                                                           const std::optional<std::string>& volume_type) {
+  if (!ctx.is_admin) {
+    return PermissionDenied("Policy doesn't allow scheduler_extension:scheduler_stats:get_pools to be performed.");
+  }
+  std::optional<VolumeType> type;
+  if (volume_type) {
+    CINDER_ASSIGN_OR_RETURN(type, store_->GetVolumeType(*volume_type));
+  }
+  CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+  std::set<std::string> active;
+  for (const auto& svc : services) {
+    if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time, options_.env)) active.insert(svc.host);
+  }
+  CINDER_ASSIGN_OR_RETURN(auto records, store_->ListPools());
+  std::vector<PoolInfo> out;
+  for (auto& r : records) {
+    if (!active.count(r.backend_host) || (name && r.host != *name)) continue;
+    // A type filter applies its extra specs only (get_pools passes no size to check).
+    if (type && !scheduler::CapabilitiesSatisfied(type->extra_specs, [&r](std::string_view key) {
+          auto it = r.capabilities.find(std::string(key));
+          return it == r.capabilities.end() ? std::nullopt : std::optional<std::string>(it->second);
+        })) {
+      continue;
+    }
+    out.push_back(PoolInfo{r.host, r.backend_host, std::move(r.capabilities)});
+  }
+  return out;
+}
+
+Result<PoolInfo> VolumeManagerImpl::GetBackendCapabilities(const RequestContext& ctx, const std::string& host) {
+  if (!ctx.is_admin) return PermissionDenied("Policy doesn't allow volume_extension:capabilities to be performed.");
+  CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+  std::optional<std::string> backend;
+  for (const auto& svc : services) {
+    if (svc.host == host || (host.find('@') == std::string::npos && svc.host.rfind(host + "@", 0) == 0)) {
+      backend = svc.host;
+      break;
+    }
+  }
+  if (!backend) return NotFound("Can't find service: " + host);
+  CINDER_ASSIGN_OR_RETURN(auto records, store_->ListPools());
+  for (auto& r : records) {
+    if (r.backend_host == *backend) return PoolInfo{r.host, r.backend_host, std::move(r.capabilities)};
+  }
+  return NotFound("Can't find service: " + host);
+}
+
+Result<VolumeManager::Summary> VolumeManagerImpl::GetVolumeSummary(const RequestContext& ctx, bool all_tenants) {
+  ProjectScope scope = ctx.project_id;
+  if (ctx.is_admin && all_tenants) scope.reset();
+  CINDER_ASSIGN_OR_RETURN(auto s, store_->SummarizeVolumes(scope));
+  return Summary{s.count, s.size, std::move(s.metadata)};
+}
+
+Result<std::vector<std::pair<std::string, bool>>> VolumeManagerImpl::ListAvailabilityZones(const RequestContext& ctx) {
+  CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
+  std::vector<std::pair<std::string, bool>> zones;
+  for (const auto& svc : services) {
+    auto it = std::find_if(zones.begin(), zones.end(), [&](const auto& z) { return z.first == svc.availability_zone; });
+    if (it == zones.end()) {
+      zones.emplace_back(svc.availability_zone, !svc.disabled);
+    } else {
+      it->second = it->second || !svc.disabled;
+    }
+  }
+  return zones;
+}
+
+}  // namespace cinder

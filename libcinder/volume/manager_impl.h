@@ -1,0 +1,244 @@
+// VolumeManagerImpl: the API side of volumes (what cinder/volume/api.py is to Cinder):
+// validation, the DB record, and the work handed over the transport to the scheduler and the
+// volume hosts. Types, QoS specs, quotas and snapshots have classes of their own (type_api.h,
+// qos_api.h, quota_api.h, snapshot_api.h); the rest is split by concern:
+//   manager.cc            opening the embedded service, user messages, Drain
+//   manager_backends.cc   services, pools, capabilities, availability zones, the volume summary
+//   manager_transfers.cc  volume transfers between projects
+//   manager_create.cc     the create flow: checks, the volume's source, the hand-over to a scheduler
+//   manager_volumes.cc    a volume's life after its create: list, update, delete, extend, retype, reset-state, metadata
+// Internal to the volume folder.
+#ifndef CINDER_VOLUME_MANAGER_IMPL_H_
+#define CINDER_VOLUME_MANAGER_IMPL_H_
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cinder/transport.h"
+#include "cinder/volume_driver.h"
+#include "cinder/volume_manager.h"
+#include "db/store.h"
+#include "scheduler/scheduler_rpc.h"
+#include "scheduler/scheduler_service.h"
+#include "volume/qos_api.h"
+#include "volume/quota_api.h"
+#include "volume/snapshot_api.h"
+#include "volume/type_api.h"
+#include "volume/volume_rpc.h"
+#include "volume/volume_service.h"
+
+namespace cinder {
+
+class VolumeManagerImpl : public VolumeManager {
+ public:
+  // manager.cc. The embedded service: the store, an in-process transport, the scheduler and this host's
+  // volume service, all owned here. API side only (`owned` null): `transport` is the caller's.
+  VolumeManagerImpl(Options options, std::unique_ptr<Store> store, std::unique_ptr<Transport> owned,
+                    Transport* transport);
+  // Starts the scheduler and the volume service (embedded only).
+  Status StartServices(const DriverRegistry& drivers);
+  ~VolumeManagerImpl() override;
+  Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override;
+  Result<Message> GetMessage(const RequestContext& ctx, const std::string& id) override;
+  Status DeleteMessage(const RequestContext& ctx, const std::string& id) override;
+  Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) override;
+  void Drain() override;
+
+  // manager_backends.cc: services, pools, capabilities, availability zones, the volume summary.
+  Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx, const std::optional<std::string>& host,
+                                                const std::optional<std::string>& binary) override;
+  Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
+                            bool disabled, const std::optional<std::string>& reason) override;
+  Result<std::vector<PoolInfo>> ListPools(const RequestContext& ctx, const std::optional<std::string>& name,
+                                          const std::optional<std::string>& volume_type) override;
+  Result<PoolInfo> GetBackendCapabilities(const RequestContext& ctx, const std::string& host) override;
+  Result<Summary> GetVolumeSummary(const RequestContext& ctx, bool all_tenants) override;
+  Result<std::vector<std::pair<std::string, bool>>> ListAvailabilityZones(const RequestContext& ctx) override;
+
+  // manager_transfers.cc: volume transfers between projects.
+  Result<Transfer> CreateTransfer(const RequestContext& ctx, const std::string& volume_id,
+                                  const std::optional<std::string>& name, bool no_snapshots) override;
+  Result<std::vector<Transfer>> ListTransfers(const RequestContext& ctx, bool all_tenants) override;
+  Result<Transfer> GetTransfer(const RequestContext& ctx, const std::string& id) override;
+  Status DeleteTransfer(const RequestContext& ctx, const std::string& id) override;
+  Result<Transfer> AcceptTransfer(const RequestContext& ctx, const std::string& id,
+                                  const std::string& auth_key) override;
+
+  // manager_create.cc: the create flow: checks, the volume's source, the hand-over to a
+  // scheduler.
+  Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& request) override;
+
+  // manager_volumes.cc: a volume's life after its create: list, update, delete, extend, retype,
+  // reset-state, metadata.
+  Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) override;
+  Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id, const VolumeUpdate& u) override;
+  Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) override;
+  Status ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) override;
+  Status RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
+                      const std::string& migration_policy) override;
+  Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& status,
+                     const std::optional<std::string>& attach_status,
+                     const std::optional<std::string>& migration_status) override;
+  Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id) override;
+  Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
+                                  bool replace) override;
+  Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override;
+
+  // Delegated to the classes of each concern.
+  Result<std::vector<VolumeType>> ListVolumeTypes(const RequestContext& ctx,
+                                                  const std::optional<bool>& is_public) override {
+    return types_.List(ctx, is_public);
+  }
+  Result<VolumeType> GetVolumeType(const RequestContext& ctx, const std::string& id) override {
+    return types_.Get(ctx, id);
+  }
+  Result<VolumeType> CreateVolumeType(const RequestContext& ctx, const VolumeType& request) override {
+    return types_.Create(ctx, request);
+  }
+  Result<VolumeType> UpdateVolumeType(const RequestContext& ctx, const std::string& id,
+                                      const std::optional<std::string>& name,
+                                      const std::optional<std::string>& description,
+                                      const std::optional<bool>& is_public) override {
+    return types_.Update(ctx, id, name, description, is_public);
+  }
+  Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) override { return types_.Delete(ctx, id); }
+  Result<Metadata> SetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
+                                           const Metadata& specs) override {
+    return types_.SetExtraSpecs(ctx, id, specs);
+  }
+  Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key) override {
+    return types_.DeleteExtraSpec(ctx, id, key);
+  }
+  Result<std::vector<std::string>> ListVolumeTypeAccess(const RequestContext& ctx, const std::string& id) override {
+    return types_.ListAccess(ctx, id);
+  }
+  Status AddVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) override {
+    return types_.AddAccess(ctx, id, project);
+  }
+  Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) override {
+    return types_.RemoveAccess(ctx, id, project);
+  }
+  Status SetDefaultVolumeType(const RequestContext& ctx, const std::string& project, const std::string& type) override {
+    return types_.SetProjectDefault(ctx, project, type);
+  }
+  Result<std::string> GetDefaultVolumeType(const RequestContext& ctx, const std::string& project) override {
+    return types_.GetProjectDefault(ctx, project);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> ListDefaultVolumeTypes(const RequestContext& ctx) override {
+    return types_.ListProjectDefaults(ctx);
+  }
+  Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) override {
+    return types_.UnsetProjectDefault(ctx, project);
+  }
+  Result<QosSpecs> CreateQosSpecs(const RequestContext& ctx, const std::string& name, const Metadata& specs) override {
+    return qos_.Create(ctx, name, specs);
+  }
+  Result<std::vector<QosSpecs>> ListQosSpecs(const RequestContext& ctx) override { return qos_.List(ctx); }
+  Result<QosSpecs> GetQosSpecs(const RequestContext& ctx, const std::string& id) override { return qos_.Get(ctx, id); }
+  Result<Metadata> SetQosSpecsKeys(const RequestContext& ctx, const std::string& id, const Metadata& specs) override {
+    return qos_.SetKeys(ctx, id, specs);
+  }
+  Status DeleteQosSpecsKeys(const RequestContext& ctx, const std::string& id,
+                            const std::vector<std::string>& keys) override {
+    return qos_.DeleteKeys(ctx, id, keys);
+  }
+  Status DeleteQosSpecs(const RequestContext& ctx, const std::string& id, bool force) override {
+    return qos_.Delete(ctx, id, force);
+  }
+  Result<std::vector<std::pair<std::string, std::string>>> QosSpecsAssociations(const RequestContext& ctx,
+                                                                                const std::string& id) override {
+    return qos_.Associations(ctx, id);
+  }
+  Status AssociateQosSpecs(const RequestContext& ctx, const std::string& id, const std::string& type_id) override {
+    return qos_.Associate(ctx, id, type_id);
+  }
+  Status DisassociateQosSpecs(const RequestContext& ctx, const std::string& id,
+                              const std::optional<std::string>& type_id) override {
+    return qos_.Disassociate(ctx, id, type_id);
+  }
+  Result<Snapshot> CreateSnapshot(const RequestContext& ctx, const SnapshotCreate& request) override {
+    return snapshots_.Create(ctx, request, /*allow_in_use=*/false);
+  }
+  Result<Snapshot> GetSnapshot(const RequestContext& ctx, const std::string& id) override {
+    return snapshots_.Get(ctx, id);
+  }
+  Result<SnapshotList> ListSnapshots(const RequestContext& ctx, const SnapshotListQuery& q) override {
+    return snapshots_.List(ctx, q);
+  }
+  Result<Snapshot> UpdateSnapshot(const RequestContext& ctx, const std::string& id,
+                                  const std::optional<std::optional<std::string>>& name,
+                                  const std::optional<std::optional<std::string>>& description) override {
+    return snapshots_.Update(ctx, id, name, description);
+  }
+  Status DeleteSnapshot(const RequestContext& ctx, const std::string& id, bool force) override {
+    return snapshots_.Delete(ctx, id, force);
+  }
+  Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override {
+    return snapshots_.ResetStatus(ctx, id, status);
+  }
+  Result<Metadata> UpdateSnapshotMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
+                                          bool replace) override {
+    return snapshots_.UpdateMetadata(ctx, id, metadata, replace);
+  }
+  Status DeleteSnapshotMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override {
+    return snapshots_.DeleteMetadataKey(ctx, id, key);
+  }
+  Status RevertToSnapshot(const RequestContext& ctx, const std::string& volume_id,
+                          const std::string& snapshot_id) override {
+    return snapshots_.Revert(ctx, volume_id, snapshot_id);
+  }
+  Result<QuotaSet> GetQuotaSet(const RequestContext& ctx, const std::string& project, bool defaults) override {
+    return quotas_.GetQuotaSet(ctx, project, defaults);
+  }
+  Result<QuotaSet> UpdateQuotaSet(const RequestContext& ctx, const std::string& project,
+                                  const std::map<std::string, int64_t>& limits) override {
+    return quotas_.UpdateQuotaSet(ctx, project, limits);
+  }
+  Status DeleteQuotaSet(const RequestContext& ctx, const std::string& project) override {
+    return quotas_.DeleteQuotaSet(ctx, project);
+  }
+  Result<QuotaSet> GetQuotaClass(const RequestContext& ctx, const std::string& class_name) override {
+    return quotas_.GetQuotaClass(ctx, class_name);
+  }
+  Result<QuotaSet> UpdateQuotaClass(const RequestContext& ctx, const std::string& class_name,
+                                    const std::map<std::string, int64_t>& limits) override {
+    return quotas_.UpdateQuotaClass(ctx, class_name, limits);
+  }
+  // A volume the context may see.
+  Result<Volume> GetVolume(const RequestContext& ctx, const std::string& id) override {
+    return store_->GetVolume(id, ReadScope(ctx));
+  }
+
+ private:
+  // manager_create.cc: the steps of CreateVolume.
+  Status FromSource(const RequestContext& ctx, VolumeCreate* request, std::optional<Volume>* source_out);
+  Result<std::string> CheckCreate(const VolumeCreate& req);
+  Status HandToScheduler(const RequestContext& ctx, const Volume& v, const VolumeType& type,
+                         const SchedulerHints& hints, const std::optional<Volume>& source);
+
+  ProjectScope ReadScope(const RequestContext& ctx) const {
+    if (ctx.is_admin) return std::nullopt;
+    return ctx.project_id;
+  }
+
+  Options options_;
+  std::unique_ptr<Store> store_;
+  TypeApi types_{store_.get(), options_.default_volume_type};
+  QosApi qos_{store_.get()};
+  QuotaApi quotas_{store_.get(), options_};
+  SnapshotApi snapshots_{store_.get(), options_, &quotas_};
+  std::unique_ptr<Transport> owned_transport_;  // embedded only
+  Transport* transport_;
+  SchedulerRpc schedulers_{nullptr};
+  VolumeRpc hosts_{nullptr};
+  std::unique_ptr<SchedulerService> scheduler_;
+  std::unique_ptr<VolumeService> volume_;
+};
+
+}  // namespace cinder
+
+#endif  // CINDER_VOLUME_MANAGER_IMPL_H_

@@ -1,0 +1,246 @@
+// VolumeManagerImpl (manager_impl.h): a volume's life after its create: list, update, delete,
+// extend, retype, reset-state, metadata.
+#include <set>
+
+#include "common/util.h"
+#include "volume/api_common.h"
+#include "volume/manager_impl.h"
+
+namespace cinder {
+
+bool IsValidVolumeStatus(const std::string& status) {
+  static const std::set<std::string> kStatuses = {
+      "creating",       "available",        "deleting",        "error",       "error_deleting",
+      "error_managing", "managing",         "attaching",       "in-use",      "detaching",
+      "maintenance",    "restoring-backup", "error_restoring", "reserved",    "awaiting-transfer",
+      "backing-up",     "error_backing-up", "error_extending", "downloading", "uploading",
+      "retyping",       "extending"};
+  return kStatuses.count(status) > 0;
+}
+
+namespace {
+
+namespace vs = volume_status;
+
+// Statuses from which a volume may be deleted without force (cinder/volume/api.py).
+const std::vector<std::string> kDeletableStatuses = {"available", "error", "error_restoring", "error_extending",
+                                                     "error_managing"};
+
+}  // namespace
+
+Result<VolumeList> VolumeManagerImpl::ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) {
+  ProjectScope scope = ctx.project_id;
+  if (ctx.is_admin && q.all_tenants) scope = q.project_id;
+  return store_->ListVolumes(q, scope, options_.osapi_max_limit);
+}
+
+Result<Volume> VolumeManagerImpl::UpdateVolume(const RequestContext& ctx, const std::string& id,
+                                               const VolumeUpdate& u) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  std::vector<FieldUpdate> fields;
+  if (u.name) {
+    if (*u.name) CINDER_RETURN_IF_ERROR(CheckLength("name", **u.name, 255));
+    fields.emplace_back("display_name", *u.name);
+  }
+  if (u.description) {
+    if (*u.description) CINDER_RETURN_IF_ERROR(CheckLength("description", **u.description, 255));
+    fields.emplace_back("display_description", *u.description);
+  }
+  if (u.metadata) CINDER_RETURN_IF_ERROR(CheckMetadata(*u.metadata));
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->UpdateVolume(v.id, fields, u.metadata));
+  if (!found) return NotFound("Volume " + id + " could not be found.");
+  return GetVolume(ctx, id);
+}
+
+Status VolumeManagerImpl::DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) {
+  if (force && !ctx.is_admin) {
+    return PermissionDenied(
+        "Policy doesn't allow volume_extension:volume_admin_actions:force_delete "
+        "to be performed.");
+  }
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  std::vector<std::string> expected = kDeletableStatuses;
+  if (force) expected.clear();  // any status
+  CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force,
+                                                                  /*other_projects_snapshots=*/ctx.is_admin));
+  if (!changed) {
+    return FailedPrecondition(
+        "Invalid volume: Volume status must be available or error or error_restoring or "
+        "error_extending or error_managing and must not be migrating, attached, belong to a "
+        "group, have snapshots, awaiting a transfer, or be disassociated from snapshots after "
+        "volume transfer.");
+  }
+  if (v.host.empty()) {
+    // Never placed: nothing to remove on a backend.
+    return store_->SoftDeleteVolume(v.id, vs::kDeleting).status();
+  }
+  // A host that is down resumes the deletion when it starts again.
+  (void)hosts_.DeleteVolume(ctx, v.host, v.id);
+  return Status::OK();
+}
+
+Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  auto wrong_status = [&v](const std::string& current) {
+    return FailedPrecondition("Invalid volume: Volume " + v.id +
+                              " status must be '{'status': 'available'}' to extend, currently " + current + ".");
+  };
+  if (new_size <= v.size) {
+    return InvalidArgument(
+        "Invalid input received: New size for extend must be greater than "
+        "current size. (current: " +
+        std::to_string(v.size) + ", extended: " + std::to_string(new_size) + ").");
+  }
+  if (v.status != vs::kAvailable) return wrong_status(v.status);
+  if (v.host.empty()) {
+    return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend (it was never placed).");
+  }
+  // The volume's host knows its free space.
+  CINDER_ASSIGN_OR_RETURN(CapacityReply cap, hosts_.Capacity(ctx, v.host));
+  const double free = cap.free_gb;
+  if (static_cast<double>(new_size - v.size) > free) {
+    return InvalidArgument("Invalid input received: Requested extend by " + std::to_string(new_size - v.size) +
+                           " GB exceeds the free capacity of "
+                           "backend " +
+                           v.host + " (" + FormatGb(free) + " GB).");
+  }
+  CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(v.project_id, new_size));
+  // The growth is reserved now and committed when the driver has grown the volume.
+  auto deltas = QuotaApi::VolumeDeltas(v.volume_type_name, new_size - v.size);
+  deltas.erase("volumes");
+  if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
+  CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
+  auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
+                                         {{"previous_status", std::string(vs::kAvailable)}});
+  if (!changed.ok() || !*changed) {
+    (void)quotas_.Rollback(reservations);
+    if (!changed.ok()) return changed.status();
+    auto now = store_->GetVolume(v.id, std::nullopt);
+    return wrong_status(now.ok() ? now->status : "deleted");
+  }
+  Status handed = hosts_.ExtendVolume(ctx, v.host, {v.id, new_size, reservations});
+  if (!handed.ok()) {
+    // Only if the host did not take it after all (a cast may time out yet arrive).
+    auto back = store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
+    if (back.ok() && *back) (void)quotas_.Rollback(reservations);
+    return Unavailable("The volume service of " + v.host + " did not accept the extend: " + handed.message());
+  }
+  return Status::OK();
+}
+
+Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
+                                       const std::string& migration_policy) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  auto type = store_->GetVolumeType(new_type);
+  if (type.ok()) {
+    auto usable = types_.Usable(ctx, *type);
+    if (!usable.ok()) return usable.status();
+    if (!*usable) type = NotFound("");
+  }
+  if (!type.ok()) {
+    if (type.status().code() != Code::kNotFound) return type.status();
+    return InvalidArgument("Invalid input received: Invalid volume_type passed: " + new_type + ".");
+  }
+  const std::string busy =
+      "Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active "
+      "migration or a consistency group, requested type has to be different that the one from the volume, "
+      "and for in-use volumes front-end qos specs cannot change.";
+  if (type->id == v.volume_type_id || v.migration_status) return FailedPrecondition(busy);
+  // The per-type quotas move from the old type to the new one (Cinder's reserve_vol_type_only).
+  QuotaDeltas deltas = {{"volumes_" + type->name, 1}, {"gigabytes_" + type->name, v.size}};
+  if (!v.volume_type_name.empty()) {
+    deltas["volumes_" + v.volume_type_name] = -1;
+    deltas["gigabytes_" + v.volume_type_name] = -v.size;
+  }
+  CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
+  auto changed =
+      store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping, {{"previous_status", v.status}});
+  if (!changed.ok() || !*changed) {
+    (void)quotas_.Rollback(reservations);
+    return changed.ok() ? FailedPrecondition(busy) : changed.status();
+  }
+  Status handed = schedulers_.RetypeVolume(ctx, {v.id, type->id, migration_policy, v.status, reservations});
+  if (!handed.ok()) {
+    auto back = store_->CasVolumeStatus(v.id, {vs::kRetyping}, v.status, {{"previous_status", std::nullopt}});
+    if (back.ok() && *back) (void)quotas_.Rollback(reservations);
+    return Unavailable("No cinder-scheduler accepted the retype of volume " + v.id + ": " + handed.message());
+  }
+  return Status::OK();
+}
+
+Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::string& id,
+                                      const std::optional<std::string>& status,
+                                      const std::optional<std::string>& attach_status,
+                                      const std::optional<std::string>& migration_status) {
+  if (!ctx.is_admin) {
+    return PermissionDenied(
+        "Policy doesn't allow volume_extension:volume_admin_actions:reset_status "
+        "to be performed.");
+  }
+  if (!status && !attach_status && !migration_status) {
+    return InvalidArgument(
+        "Invalid input received: Must specify 'status', 'attach_status' or "
+        "'migration_status' for update.");
+  }
+  if (status && !IsValidVolumeStatus(*status)) {
+    return InvalidArgument("Volume status: " + *status +
+                           " is invalid, valid statuses are: ('creating', 'available', "
+                           "'deleting', 'error', 'error_deleting', 'error_managing', 'managing', "
+                           "'attaching', 'in-use', 'detaching', 'maintenance', "
+                           "'restoring-backup', 'error_restoring', 'reserved', "
+                           "'awaiting-transfer', 'backing-up', 'error_backing-up', "
+                           "'error_extending', 'downloading', 'uploading', 'retyping', "
+                           "'extending').");
+  }
+  if (status && *status == vs::kDeleting) return InvalidArgument("Cannot reset-state to deleting");
+  if (status && *status == vs::kInUse) {
+    // No attachments exist yet in this service.
+    return InvalidArgument(
+        "Cannot reset-state to in-use because volume does not have any "
+        "attachments.");
+  }
+  if (attach_status && *attach_status != "attached" && *attach_status != "detached") {
+    return InvalidArgument("Volume attach status: " + *attach_status +
+                           " is invalid, valid statuses are: ['attached', 'detached'].");
+  }
+  static const std::set<std::string> kMigration = {"migrating", "error", "success", "completing", "none", "starting"};
+  if (migration_status && !kMigration.count(*migration_status)) {
+    return InvalidArgument("Volume migration status: " + *migration_status +
+                           " is invalid, valid statuses are: ['migrating', 'error', 'success', "
+                           "'completing', 'none', 'starting'].");
+  }
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  std::vector<FieldUpdate> fields;
+  if (attach_status) fields.emplace_back("attach_status", *attach_status);
+  if (migration_status) {
+    fields.emplace_back("migration_status",
+                        *migration_status == "none" ? std::nullopt : std::optional<std::string>(*migration_status));
+  }
+  CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, {v.status}, status.value_or(v.status), fields));
+  if (!changed) {
+    return Aborted("Volume " + v.id + " changed status while it was being reset; try again.");
+  }
+  return Status::OK();
+}
+
+Result<Metadata> VolumeManagerImpl::GetMetadata(const RequestContext& ctx, const std::string& id) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  return v.metadata;
+}
+
+Result<Metadata> VolumeManagerImpl::UpdateMetadata(const RequestContext& ctx, const std::string& id,
+                                                   const Metadata& metadata, bool replace) {
+  CINDER_RETURN_IF_ERROR(CheckMetadata(metadata));
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_RETURN_IF_ERROR(store_->SetVolumeMetadata(v.id, metadata, replace));
+  return store_->GetVolumeMetadata(v.id);
+}
+
+Status VolumeManagerImpl::DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) {
+  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteVolumeMetadataKey(v.id, key));
+  if (!found) return NotFound("Metadata item was not found");
+  return Status::OK();
+}
+
+}  // namespace cinder
