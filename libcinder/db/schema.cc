@@ -262,6 +262,16 @@ const std::vector<Migration>& Migrations() {
                        sub("OLD") + " " + add("NEW") + " END");
          }
        }},
+      {6,
+       [](soci::session& s, bool pg) {
+         // Quota limits, usage and reservations are 64-bit: a project's gigabytes pass 2^31
+         // with three volumes of the largest size. (SQLite's INTEGER is 64-bit already.)
+         if (!pg) return;
+         Exec(s, "ALTER TABLE quotas ALTER COLUMN hard_limit TYPE BIGINT");
+         Exec(s, "ALTER TABLE quota_classes ALTER COLUMN hard_limit TYPE BIGINT");
+         Exec(s, "ALTER TABLE quota_usages ALTER COLUMN in_use TYPE BIGINT, ALTER COLUMN reserved TYPE BIGINT");
+         Exec(s, "ALTER TABLE reservations ALTER COLUMN delta TYPE BIGINT");
+       }},
   };
   return kMigrations;
 }

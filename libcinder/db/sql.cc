@@ -5,6 +5,7 @@
 
 #include "common/util.h"
 #include "db/pg_native.h"
+#include "db/sqlite_native.h"
 
 namespace cinder::db {
 
@@ -56,6 +57,16 @@ std::vector<Row> Select(soci::session& s, const Query& q) {
     }
     return out;
   }
+  if (sqlite::IsSqlite(s)) {
+    std::vector<Row> out;
+    sqlite::Run(s, q, [&out](sqlite::sq::sqlite3_stmt* st) {
+      const int cols = sqlite::sq::sqlite3_column_count(st);
+      Row& row = out.emplace_back();
+      row.reserve(cols);
+      for (int c = 0; c < cols; ++c) row.push_back(sqlite::Text(st, c));
+    });
+    return out;
+  }
   soci::details::prepare_temp_type p = (s.prepare << q.sql);
   BindAll(p, q);
   soci::rowset<soci::row> rs(p);
@@ -70,6 +81,7 @@ std::vector<Row> Select(soci::session& s, const Query& q) {
 
 long long Exec(soci::session& s, const Query& q) {
   if (pg::IsPostgres(s)) return pg::Run(s, q).Affected();
+  if (sqlite::IsSqlite(s)) return sqlite::Run(s, q, [](sqlite::sq::sqlite3_stmt*) {});
   soci::details::prepare_temp_type p = (s.prepare << q.sql);
   BindAll(p, q);
   soci::statement st(p);

@@ -15,86 +15,12 @@
 
 #include "db/pg_native.h"
 #include "db/sql.h"
+#include "db/sqlite_native.h"
 #include "db/store.h"
 
 namespace cinder {
 
 namespace db {
-
-namespace sq = ::sqlite_api;
-
-// Prepared SQLite statements, kept per connection and keyed by their SQL text. The list
-// path reads straight from SQLite: no SOCI conversions and no re-parsing of its SQL.
-class SqliteStatements {
- public:
-  ~SqliteStatements() { Clear(); }
-
-  // Runs `q` on the connection of `s` and calls on_row(stmt) for each row.
-  template <typename Fn>
-  void Select(soci::session& s, const Query& q, Fn on_row) {
-    sq::sqlite3* db = static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_;
-    sq::sqlite3_stmt* stmt = Get(db, q.sql);
-    struct Reset {
-      sq::sqlite3_stmt* st;
-      ~Reset() {
-        sq::sqlite3_reset(st);
-        sq::sqlite3_clear_bindings(st);
-      }
-    } reset{stmt};
-    for (size_t i = 0; i < q.params.size(); ++i) {
-      std::string name = ":p" + std::to_string(i);
-      int idx = sq::sqlite3_bind_parameter_index(stmt, name.c_str());
-      if (idx == 0) idx = static_cast<int>(i) + 1;  // positional (?) parameters
-      sq::sqlite3_bind_text(stmt, idx, q.params[i].data(), static_cast<int>(q.params[i].size()), SQLITE_STATIC);
-    }
-    while (true) {
-      int rc = sq::sqlite3_step(stmt);
-      if (rc == SQLITE_ROW) {
-        on_row(stmt);
-      } else if (rc == SQLITE_DONE) {
-        break;
-      } else {
-        throw std::runtime_error(std::string("sqlite: ") + sq::sqlite3_errmsg(db));
-      }
-    }
-  }
-
-  // Finalizes every statement (before the connections close).
-  void Clear() {
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& [db, stmts] : cache_) {
-      for (auto& [sql, st] : stmts) sq::sqlite3_finalize(st);
-    }
-    cache_.clear();
-  }
-
- private:
-  sq::sqlite3_stmt* Get(sq::sqlite3* db, const std::string& sql) {
-    std::lock_guard<std::mutex> l(mu_);
-    auto& stmts = cache_[db];
-    auto it = stmts.find(sql);
-    if (it != stmts.end()) return it->second;
-    if (stmts.size() >= 128) {  // bounded: varied filters must not grow it forever
-      for (auto& [text, st] : stmts) sq::sqlite3_finalize(st);
-      stmts.clear();
-    }
-    sq::sqlite3_stmt* st = nullptr;
-    if (sq::sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &st, nullptr) != SQLITE_OK) {
-      throw std::runtime_error(std::string("sqlite: ") + sq::sqlite3_errmsg(db));
-    }
-    stmts.emplace(sql, st);
-    return st;
-  }
-
-  std::mutex mu_;
-  std::map<sq::sqlite3*, std::map<std::string, sq::sqlite3_stmt*>> cache_;
-};
-
-inline std::optional<std::string> SqText(sq::sqlite3_stmt* st, int i) {
-  if (sq::sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
-  const unsigned char* t = sq::sqlite3_column_text(st, i);
-  return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_column_bytes(st, i)));
-}
 
 // Quota usage rows, inside a caller's transaction (quota_usage.cc).
 using QuotaDeltas = std::map<std::string, int64_t>;
@@ -127,14 +53,17 @@ inline void PgSessionSettings(soci::session& s) {
 
 struct Store::Impl {
   bool pg = false;
-  db::SqliteStatements sqlite_statements;
   std::unique_ptr<soci::connection_pool> pool;
   std::size_t pool_size = 0;
 
   ~Impl() {  // before the pool closes the connections
-    sqlite_statements.Clear();
-    if (pg && pool) {
-      for (std::size_t i = 0; i < pool_size; ++i) db::pg::Forget(pool->at(i));
+    if (!pool) return;
+    for (std::size_t i = 0; i < pool_size; ++i) {
+      if (pg) {
+        db::pg::Forget(pool->at(i));
+      } else {
+        db::sqlite::Forget(pool->at(i));
+      }
     }
   }
 

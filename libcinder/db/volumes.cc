@@ -69,11 +69,11 @@ VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
   return out;
 }
 
-VolumeRows FetchVolumesSqlite(db::SqliteStatements& cache, soci::session& s, const Query& q) {
+VolumeRows FetchVolumesSqlite(soci::session& s, const Query& q) {
   VolumeRows out;
-  cache.Select(s, q, [&out](sq::sqlite3_stmt* st) {
+  sqlite::Run(s, q, [&out](sqlite::sq::sqlite3_stmt* st) {
     Volume& v = out.volumes.emplace_back();
-    auto text = [st](int i) { return SqText(st, i); };
+    auto text = [st](int i) { return sqlite::Text(st, i); };
     v.id = text(0).value_or("");
     auto name = text(1);
     v.has_name = name.has_value();
@@ -81,7 +81,7 @@ VolumeRows FetchVolumesSqlite(db::SqliteStatements& cache, soci::session& s, con
     auto desc = text(2);
     v.has_description = desc.has_value();
     v.description = desc.value_or("");
-    v.size = sq::sqlite3_column_int64(st, 3);
+    v.size = sqlite::sq::sqlite3_column_int64(st, 3);
     v.status = text(4).value_or("");
     v.attach_status = text(5).value_or("detached");
     v.migration_status = text(6);
@@ -93,11 +93,11 @@ VolumeRows FetchVolumesSqlite(db::SqliteStatements& cache, soci::session& s, con
     v.volume_type_name = text(12).value_or("");
     v.snapshot_id = text(13);
     v.source_volid = text(14);
-    v.bootable = sq::sqlite3_column_int64(st, 15) != 0;
-    v.multiattach = sq::sqlite3_column_int64(st, 16) != 0;
+    v.bootable = sqlite::sq::sqlite3_column_int64(st, 15) != 0;
+    v.multiattach = sqlite::sq::sqlite3_column_int64(st, 16) != 0;
     v.created_at = text(17).value_or("");
     v.updated_at = text(18);
-    out.has_metadata.push_back(sq::sqlite3_column_int64(st, 19) > 0);
+    out.has_metadata.push_back(sqlite::sq::sqlite3_column_int64(st, 19) > 0);
   });
   return out;
 }
@@ -127,7 +127,7 @@ const std::map<std::string, std::string>& SortColumns() {
 }  // namespace
 
 std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) {
-  VolumeRows rows = pg ? FetchVolumesPg(s, q) : FetchVolumesSqlite(sqlite_statements, s, q);
+  VolumeRows rows = pg ? FetchVolumesPg(s, q) : FetchVolumesSqlite(s, q);
   std::vector<Volume*> with_metadata;
   for (size_t i = 0; i < rows.volumes.size(); ++i) {
     if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
@@ -210,10 +210,10 @@ void Store::Impl::AttachMetadata(soci::session& s, const std::vector<Volume*>& v
     q.params.push_back(vols[i]->id);
   }
   q.sql += ")";
-  sqlite_statements.Select(s, q, [&by_id](sq::sqlite3_stmt* st) {
-    auto id = SqText(st, 0).value_or("");
+  sqlite::Run(s, q, [&by_id](sqlite::sq::sqlite3_stmt* st) {
+    auto id = sqlite::Text(st, 0).value_or("");
     auto it = by_id.find(id);
-    if (it != by_id.end()) it->second->metadata[SqText(st, 1).value_or("")] = SqText(st, 2).value_or("");
+    if (it != by_id.end()) it->second->metadata[sqlite::Text(st, 1).value_or("")] = sqlite::Text(st, 2).value_or("");
   });
 }
 

@@ -655,3 +655,37 @@ TEST_CASE("pool usage follows each volume's placement, size, status and deletion
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("quota limits and usage past 2^31 read back exactly on both databases") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = OpenMigrated(url);
+    const int64_t big = (int64_t{1} << 31) - 1;  // the largest size Cinder accepts
+    REQUIRE(s->SetProjectQuotas("p", {{"gigabytes", int64_t{1} << 40}}).ok());
+    REQUIRE(s->SetQuotaClass("default", {{"gigabytes", int64_t{1} << 41}}).ok());
+    for (int i = 0; i < 3; ++i) {
+      Volume v = MakeVolume(*s, "p", "big" + std::to_string(i), big, NowIso());
+      QuotaCharge charge;
+      charge.project = "p";
+      charge.deltas = VolumeQuotaDeltas("", big, +1);
+      REQUIRE(s->InsertVolume(v, &charge).ok());
+    }
+    auto usage = s->GetQuotaUsage("p");
+    REQUIRE(usage.ok());
+    CHECK(usage->at("gigabytes").in_use == 3 * big);
+    CHECK(usage->at("volumes").in_use == 3);
+    auto r = s->ReserveQuota("p", {{"gigabytes", big}}, {{"gigabytes", int64_t{1} << 40}}, 3600);
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(s->GetQuotaUsage("p")->at("gigabytes").reserved == big);
+    CHECK(s->GetProjectQuotas("p")->at("gigabytes") == int64_t{1} << 40);
+    CHECK(s->GetQuotaClass("default")->at("gigabytes") == int64_t{1} << 41);
+    auto summary = s->SummarizeVolumes(std::string("p"));
+    REQUIRE(summary.ok());
+    CHECK(summary->size == 3 * big);
+  }
+}
+
+}  // namespace cinder
