@@ -47,6 +47,8 @@ class MemoryTrimmer {
 
 }  // namespace
 
+const char* Version() { return CINDER_VERSION; }
+
 // Parses "--config-file PATH" (and the rest of `desc`); returns the options in effect.
 Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::options_description& desc,
                                     po::positional_options_description* positional, po::variables_map* vm) {
@@ -67,10 +69,14 @@ Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::op
 int DaemonMain(const char* name, const char* what, const std::vector<std::string>& args,
                Status (*run)(const Options&)) {
   po::options_description desc(std::string(name) + ": " + what);
-  desc.add_options()("help,h", "show this help")("config-file", po::value<std::string>(),
-                                                 "cinder.conf to read (Cinder's ini format)");
+  desc.add_options()("help,h", "show this help")("version", "print the version and exit")(
+      "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)");
   po::variables_map vm;
   auto options = LoadFromCommandLine(args, desc, nullptr, &vm);
+  if (vm.count("version")) {
+    std::cout << Version() << "\n";
+    return 0;
+  }
   if (vm.count("help")) {
     std::cout << desc << "\n";
     return 0;

@@ -15,6 +15,9 @@ class variables_map;
 
 namespace cinder {
 
+// The version of libcinder (the project's), as --version prints it.
+const char* Version();
+
 // Parses `args` with `desc` (which offers --config-file); returns the options in effect: the
 // file's, or the defaults with state_path /var/lib/cinder.
 Result<Options> LoadFromCommandLine(const std::vector<std::string>& args,
@@ -22,8 +25,8 @@ Result<Options> LoadFromCommandLine(const std::vector<std::string>& args,
                                     boost::program_options::positional_options_description* positional,
                                     boost::program_options::variables_map* vm);
 
-// Parses --config-file, then runs `run` (which blocks until a stop signal); returns the exit
-// code: 0, 1 when `run` failed, 2 for a bad command line or configuration.
+// Parses --config-file (or answers --help, --version), then runs `run` (which blocks until a stop signal); returns the
+// exit code: 0, 1 when `run` failed, 2 for a bad command line or configuration.
 int DaemonMain(const char* name, const char* what, const std::vector<std::string>& args, Status (*run)(const Options&));
 
 }  // namespace cinder

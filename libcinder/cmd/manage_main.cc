@@ -1,18 +1,22 @@
-// cinder-manage: db sync, db version, db purge DAYS.
+// cinder-manage: db sync | version | purge DAYS, service list | remove BINARY HOST,
+// volume delete ID, --version.
 #include <boost/program_options.hpp>
 #include <iostream>
 
 #include "cinder/service.h"
 #include "cmd/command_line.h"
+#include "cmd/manage_commands.h"
 
 namespace po = boost::program_options;
 
 namespace cinder {
 
 int CinderManageMain(const std::vector<std::string>& args) {
-  po::options_description desc("cinder-manage [--config-file PATH] db sync | db version | db purge DAYS");
-  desc.add_options()("help,h", "show this help")("config-file", po::value<std::string>(),
-                                                 "cinder.conf to read (Cinder's ini format)")(
+  po::options_description desc(
+      "cinder-manage [--config-file PATH] db sync | db version | db purge DAYS | service list |\n"
+      "              service remove BINARY HOST | volume delete ID");
+  desc.add_options()("help,h", "show this help")("version", "print the version and exit")(
+      "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)")(
       "command", po::value<std::vector<std::string>>(), "category, action and arguments");
   po::positional_options_description positional;
   positional.add("command", -1);
@@ -20,6 +24,10 @@ int CinderManageMain(const std::vector<std::string>& args) {
   auto options = LoadFromCommandLine(args, desc, &positional, &vm);
   if (vm.count("help")) {
     std::cout << desc << "\n";
+    return 0;
+  }
+  if (vm.count("version")) {
+    std::cout << Version() << "\n";
     return 0;
   }
   if (!options.ok()) {
@@ -60,6 +68,11 @@ int CinderManageMain(const std::vector<std::string>& args) {
     std::cout << "Purged " << *n << " rows deleted more than " << days << " days ago.\n";
     return 0;
   }
+  if (cmd.size() == 2 && cmd[0] == "service" && cmd[1] == "list") return ServiceList(*options, std::cout);
+  if (cmd.size() == 4 && cmd[0] == "service" && cmd[1] == "remove") {
+    return ServiceRemove(*options, cmd[2], cmd[3], std::cout);
+  }
+  if (cmd.size() == 3 && cmd[0] == "volume" && cmd[1] == "delete") return VolumeDelete(*options, cmd[2], std::cout);
   std::cerr << desc << "\n";
   return 2;
 }

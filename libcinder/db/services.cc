@@ -89,6 +89,14 @@ Result<bool> Store::SetServiceDisabled(const std::string& host, const std::strin
   });
 }
 
+Result<bool> Store::RemoveService(const std::string& host, const std::string& binary) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "DELETE FROM services WHERE host = " + q.P(host) + " AND \"binary\" = " + q.P(binary);
+    return Exec(s, q) > 0;
+  });
+}
+
 Result<int64_t> Store::Purge(const std::string& before_iso) {
   int64_t removed = 0;
   Status st = impl_->Tx([&](soci::session& s) -> Status {

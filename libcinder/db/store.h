@@ -155,6 +155,10 @@ class Store {
   // `any_snapshot_status`) and, unless `other_projects_snapshots`, all of its own project.
   Result<bool> StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
                                  bool any_snapshot_status, bool other_projects_snapshots);
+  // Makes a volume in `status` look abandoned to its host's orphan sweep (updated_at long
+  // past), so that the next sweep finishes what that status means (cinder-manage volume
+  // delete hands a deletion over this way); false when it is not in that status.
+  Result<bool> HandToSweep(const std::string& id, const std::string& status);
   // Soft-deletes the volume and its metadata iff its status is `expected`, and gives back its
   // quota usage, in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
@@ -216,6 +220,9 @@ class Store {
   // when no such service exists. `host` is exact here (ListServices also matches backends).
   Result<bool> SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
                                   const std::optional<std::string>& reason);
+  // Removes the row of `binary` on exactly `host` (cinder-manage service remove); false when
+  // there is none.
+  Result<bool> RemoveService(const std::string& host, const std::string& binary);
 
   // QoS specs (qos.cc). Cinder's messages for NotFound / AlreadyExists / in use.
   Status CreateQosSpecs(const QosSpecs& q);

@@ -344,6 +344,15 @@ Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::stri
   });
 }
 
+Result<bool> Store::HandToSweep(const std::string& id, const std::string& status) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    q.sql = "UPDATE volumes SET updated_at = " + q.P(IsoSecondsAgo(86400)) + " WHERE id = " + q.P(id) +
+            " AND deleted = 0 AND status = " + q.P(status);
+    return Exec(s, q) > 0;
+  });
+}
+
 Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
                                       bool any_snapshot_status, bool other_projects_snapshots) {
   bool changed = false;
