@@ -19,7 +19,7 @@ sources=(tests/fuzz/json_fuzz.cc libcinder/common/json.cc libcinder/common/json_
 if [ ! -x "$out/json_fuzz" ] || [ -n "$(find "${sources[@]}" libcinder/common/*.h libcinder/rpc/*.h \
      libcinder/volume/volume_rpc.h libcinder/scheduler/scheduler_rpc.h -newer "$out/json_fuzz" 2>/dev/null)" ]; then
   "$cxx" -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -Iinclude -Ilibcinder -o "$out/json_fuzz" "${sources[@]}"
+    -Iinclude -Ilibcinder -o "$out/json_fuzz" "${sources[@]}" -lsimdjson
 fi
 cp -n tests/fuzz/corpus/* "$out/corpus/" 2>/dev/null || true
 cd "$out"

@@ -4,13 +4,18 @@
 # volumes/detail for 1,000 volumes, parsing request bodies, and RPC messages. It builds against
 # the JSON code of commit e9262fd (before the typed RPC), extracted with git show.
 #   bench/json/run.sh [build|conformance|time|callgrind|compile|all]
+# JSON=tree takes common/json.{h,cc} from the working tree instead (today's parse path,
+# simdjson read into json::Value) and names that parser "value" instead of "hand"; its results go
+# to BUILD/json-bench/tree/. Compare its create, action, rpc-parse and caps-parse rows with the
+# default run's "hand" (the hand-written parser, RPC) and "poco" (request bodies before).
 # Needs: rapidjson-dev nlohmann-json3-dev libsimdjson-dev libpoco-dev valgrind (not installed by
 # make: apt-get install -y --no-install-recommends rapidjson-dev nlohmann-json3-dev libsimdjson-dev).
 set -e
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-S=${BUILD:-$ROOT/build}/json-bench/snapshot
 B=${BUILD:-$ROOT/build}/json-bench
+[ "${JSON:-}" = tree ] && B=$B/tree
+S=$B/snapshot
 mkdir -p "$B"
 for f in include/cinder/status.h include/cinder/volume.h include/cinder/context.h \
          libcinder/common/json.h libcinder/common/json.cc libcinder/common/json_writer.h \
@@ -20,6 +25,10 @@ for f in include/cinder/status.h include/cinder/volume.h include/cinder/context.
   git -C "$ROOT" show "e9262fd:$f" > "$S/$f"
 done
 CXX="nice g++ -std=c++20 -O2 -g -DNDEBUG -Wall -Wextra -Wno-unused-parameter"
+if [ "${JSON:-}" = tree ]; then
+  cp "$ROOT/libcinder/common/json.h" "$ROOT/libcinder/common/json.cc" "$S/libcinder/common/"
+  CXX="$CXX -DCINDER_BENCH_PARSER=\"value\""
+fi
 INC="-I$S/include -I$S/libcinder"
 SRCS="$S/libcinder/common/json.cc $S/libcinder/common/json_writer.cc $S/libcinder/common/util.cc $S/libcinder/common/status.cc $S/libcinder/rpc/args.cc"
 LIBS="-lsimdjson -lPocoJSON -lPocoFoundation"

@@ -1,8 +1,5 @@
 #include "api/common.h"
 
-#include <Poco/JSON/ParseHandler.h>
-#include <Poco/JSON/Parser.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -11,83 +8,79 @@
 
 namespace cinder::api {
 
-Result<Object::Ptr> ParseBody(const ApiRequest& req) {
-  if (req.body.empty()) return InvalidArgument("Malformed request body");
-  try {
-    Poco::JSON::Parser parser(new Poco::JSON::ParseHandler(/*preserveObjectOrder=*/true));
-    Var v = parser.parse(req.body);
-    if (v.type() != typeid(Object::Ptr)) return InvalidArgument("Malformed request body");
-    return v.extract<Object::Ptr>();
-  } catch (const std::exception&) {
-    return InvalidArgument("Malformed request body");
-  }
+Result<json::Value> ParseBody(const ApiRequest& req) {
+  auto v = json::Parse(req.body);
+  if (!v.ok() || !v->is_object()) return InvalidArgument("Malformed request body");
+  return std::move(v).value();
 }
 
-bool IsObject(const Var& v) { return v.type() == typeid(Object::Ptr); }
-bool IsArray(const Var& v) { return v.type() == typeid(Poco::JSON::Array::Ptr); }
+const json::Value& Get(const json::Value& o, std::string_view key) {
+  static const json::Value kNull;
+  const json::Value* v = o.Find(key);
+  return v ? *v : kNull;
+}
 
 // Python's repr() and str() of a JSON value, as Cinder's jsonschema messages print them.
-std::string PyStr(const Var& v) {
-  if (v.isString()) return v.convert<std::string>();
+std::string PyStr(const json::Value& v) {
+  if (v.is_string()) return v.as_string();
   return PyRepr(v);
 }
 
-std::string PyRepr(const Var& v) {
-  try {
-    if (v.isEmpty()) return "None";
-    if (v.isBoolean()) return v.convert<bool>() ? "True" : "False";
-    if (v.isString()) return "'" + v.convert<std::string>() + "'";
-    if (IsObject(v)) {
+std::string PyRepr(const json::Value& v) {
+  switch (v.type()) {
+    case json::Value::Type::kNull: return "None";
+    case json::Value::Type::kBool: return v.as_bool() ? "True" : "False";
+    case json::Value::Type::kString: return "'" + v.as_string() + "'";
+    case json::Value::Type::kNumber: return json::Serialize(v);  // Python's repr(): 10, 10.0, 1e+16
+    case json::Value::Type::kObject: {
       std::string out = "{";
       bool first = true;
-      auto obj = v.extract<Object::Ptr>();
-      for (const auto& k : obj->getNames()) {  // insertion order, as Python prints a dict
-        out += (first ? "'" : ", '") + k + "': " + PyRepr(obj->get(k));
+      for (const auto& [k, val] : v.as_object()) {  // insertion order, as Python prints a dict
+        out += (first ? "'" : ", '") + k + "': " + PyRepr(val);
         first = false;
       }
       return out + "}";
     }
-    if (IsArray(v)) {
+    case json::Value::Type::kArray: {
       std::string out = "[";
       bool first = true;
-      for (const auto& val : *v.extract<Poco::JSON::Array::Ptr>()) {
+      for (const auto& val : v.as_array()) {
         out += (first ? "" : ", ") + PyRepr(val);
         first = false;
       }
       return out + "]";
     }
-    return v.convert<std::string>();
-  } catch (...) {
-    return "?";
   }
+  return "?";
 }
 
 // Cinder's schema error: "Invalid input for field/attribute F. Value: V. MESSAGE".
-Status FieldError(const std::string& field, const Var& v, const std::string& message) {
+Status FieldError(const std::string& field, const json::Value& v, const std::string& message) {
   return InvalidArgument("Invalid input for field/attribute " + field + ". Value: " + PyStr(v) + ". " + message);
 }
 
 // The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
-Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key) {
-  if (!body->has(key)) return InvalidArgument("'" + key + "' is a required property");
-  Var v = body->get(key);
-  if (!IsObject(v)) return FieldError(key, v, PyRepr(v) + " is not of type 'object'");
-  return v.extract<Object::Ptr>();
+Result<const json::Value*> Member(const json::Value& body, const std::string& key) {
+  const json::Value* v = body.Find(key);
+  if (!v) return InvalidArgument("'" + key + "' is a required property");
+  if (!v->is_object()) return FieldError(key, *v, PyRepr(*v) + " is not of type 'object'");
+  return v;
 }
 
 // A string field: nullopt when absent; null is allowed when `nullable`.
-Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key, bool nullable,
+Result<std::optional<std::string>> OptString(const json::Value& o, const std::string& key, bool nullable,
                                              size_t max_len) {
-  if (!o->has(key)) return std::optional<std::string>();
-  Var v = o->get(key);
-  if (v.isEmpty()) {
+  const json::Value* v = o.Find(key);
+  if (!v) return std::optional<std::string>();
+  if (v->is_null()) {
     if (nullable) return std::optional<std::string>();
-    return FieldError(key, v, "None is not of type 'string'");
+    return FieldError(key, *v, "None is not of type 'string'");
   }
-  if (!v.isString()) {
-    return FieldError(key, v, PyRepr(v) + (nullable ? " is not of type 'string', 'null'" : " is not of type 'string'"));
+  if (!v->is_string()) {
+    return FieldError(key, *v,
+                      PyRepr(*v) + (nullable ? " is not of type 'string', 'null'" : " is not of type 'string'"));
   }
-  std::string s = v.convert<std::string>();
+  const std::string& s = v->as_string();
   if (Trim(s).size() > max_len) {
     return InvalidArgument("Invalid input received: " + key + " has " + std::to_string(Trim(s).size()) +
                            " characters, more than " + std::to_string(max_len) + ".");
@@ -97,16 +90,12 @@ Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::st
 
 // A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
 // string of digits, from 1 to 2147483647. `types` is the type list its message names.
-Result<int64_t> ParseSize(const Var& v, const std::string& field, const std::string& types) {
+Result<int64_t> ParseSize(const json::Value& v, const std::string& field, const std::string& types) {
   int64_t n = 0;
-  if (v.isInteger() && !v.isBoolean()) {
-    try {
-      n = v.convert<Poco::Int64>();
-    } catch (...) {
-      return FieldError(field, v, PyRepr(v) + " is greater than the maximum of 2147483647");
-    }
-  } else if (v.isString()) {
-    std::string s = v.convert<std::string>();
+  if (v.is_int() || v.is_big_int()) {
+    n = v.as_int();  // a big integer clamps to int64, and so fails the range check below
+  } else if (v.is_string()) {
+    const std::string& s = v.as_string();
     bool digits = !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
     auto parsed = ParseInt(s);
     if (!digits) return FieldError(field, v, PyRepr(v) + " does not match '^[0-9]+$'");
@@ -131,21 +120,25 @@ bool ValidMetadataKey(const std::string& k) {
 }
 
 // Cinder's extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up to 255.
-Result<Metadata> ParseMetadata(const Var& v, const std::string& field) {
-  if (!IsObject(v)) return FieldError(field, v, PyRepr(v) + " is not of type 'object'");
+Result<Metadata> ParseMetadata(const json::Value& v, const std::string& field) {
+  if (!v.is_object()) return FieldError(field, v, PyRepr(v) + " is not of type 'object'");
+  std::vector<const json::Value::Member*> members;
+  members.reserve(v.size());
+  for (const auto& m : v.as_object()) members.push_back(&m);
+  std::sort(members.begin(), members.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   Metadata md;
-  auto obj = v.extract<Object::Ptr>();
-  for (const auto& [k, val] : *obj) {
+  for (const auto* m : members) {
+    const auto& [k, val] = *m;
     if (!ValidMetadataKey(k)) {
       return FieldError(field, v,
                         "'" + k +
                             "' does not match any of the regexes: "
                             "'^[a-zA-Z0-9-_:. /]{1,255}$'");
     }
-    if (!val.isString()) return FieldError(k, val, PyRepr(val) + " is not of type 'string'");
-    std::string s = val.convert<std::string>();
+    if (!val.is_string()) return FieldError(k, val, PyRepr(val) + " is not of type 'string'");
+    const std::string& s = val.as_string();
     if (s.size() > 255) return FieldError(k, val, PyRepr(val) + " is too long");
-    md[k] = s;
+    md.emplace_hint(md.end(), k, s);
   }
   return md;
 }

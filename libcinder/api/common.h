@@ -1,47 +1,45 @@
 // What every resource of the API shares, as cinder/api/common.py and its schema validators:
-// request bodies (Poco JSON) and Cinder's messages about them, list parameters, links.
+// request bodies (common/json) and Cinder's messages about them, list parameters, links.
 #ifndef CINDER_API_COMMON_H_
 #define CINDER_API_COMMON_H_
 
-#include <Poco/Dynamic/Var.h>
-#include <Poco/JSON/Object.h>
-
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "api/http.h"
 #include "cinder/volume.h"
+#include "common/json.h"
 #include "common/json_writer.h"
 
 namespace cinder::api {
 
-using Poco::Dynamic::Var;
-using Poco::JSON::Object;
-
 // ---- request bodies --------------------------------------------------------------------------
 
-// The body as a JSON object; "Malformed request body" otherwise.
-Result<Object::Ptr> ParseBody(const ApiRequest& req);
-bool IsObject(const Var& v);
-bool IsArray(const Var& v);
+// The body as a JSON object (json::Parse: a repeated key keeps its last value, as Python's
+// json does); "Malformed request body" for anything else: not JSON, not an object, invalid
+// UTF-8, nested deeper than 64, a number too large for a double.
+Result<json::Value> ParseBody(const ApiRequest& req);
+// The member `key` of object `o`; null when there is none, as Python's dict.get() answers.
+const json::Value& Get(const json::Value& o, std::string_view key);
 // Python's repr() and str() of a JSON value, as Cinder's jsonschema messages print them.
-std::string PyRepr(const Var& v);
-std::string PyStr(const Var& v);
+std::string PyRepr(const json::Value& v);
+std::string PyStr(const json::Value& v);
 // Cinder's schema error: "Invalid input for field/attribute F. Value: V. MESSAGE".
-Status FieldError(const std::string& field, const Var& v, const std::string& message);
-// The object under `key` (the resource wrapper, e.g. {"volume": {...}}).
-Result<Object::Ptr> Member(const Object::Ptr& body, const std::string& key);
+Status FieldError(const std::string& field, const json::Value& v, const std::string& message);
+// The object under `key` (the resource wrapper, e.g. {"volume": {...}}); it lives in `body`.
+Result<const json::Value*> Member(const json::Value& body, const std::string& key);
 // A string field: nullopt when absent; null is allowed when `nullable`.
-Result<std::optional<std::string>> OptString(const Object::Ptr& o, const std::string& key, bool nullable,
+Result<std::optional<std::string>> OptString(const json::Value& o, const std::string& key, bool nullable,
                                              size_t max_len = 255);
 // A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
 // string of digits, from 1 to 2147483647. `types` is the type list its message names.
-Result<int64_t> ParseSize(const Var& v, const std::string& field, const std::string& types);
+Result<int64_t> ParseSize(const json::Value& v, const std::string& field, const std::string& types);
 bool ValidMetadataKey(const std::string& k);
 // Cinder's metadata / extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up
-// to 255.
-Result<Metadata> ParseMetadata(const Var& v, const std::string& field);
+// to 255. Members are checked in key order; the first bad one is the answer.
+Result<Metadata> ParseMetadata(const json::Value& v, const std::string& field);
 
 // ---- query parameters ------------------------------------------------------------------------
 

@@ -40,8 +40,9 @@ ApiResponse MetadataCollection(ApiRequest& req, const std::string& id, const Met
   if (req.method != "POST" && req.method != "PUT") return Fault(405, "The method is not allowed.");
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  if (!(*body)->has("metadata")) return Fault(400, "'metadata' is a required property");
-  auto md = ParseMetadata((*body)->get("metadata"), "metadata");
+  const json::Value* md_value = body->Find("metadata");
+  if (!md_value) return Fault(400, "'metadata' is a required property");
+  auto md = ParseMetadata(*md_value, "metadata");
   if (!md.ok()) return FaultFrom(md.status());
   if (req.method == "PUT" && etags) {
     // If-Match (3.15): replace only what the client read.
@@ -74,8 +75,9 @@ ApiResponse MetadataItem(ApiRequest& req, const std::string& id, const std::stri
   if (req.method != "PUT") return Fault(405, "The method is not allowed.");
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  if (!(*body)->has("meta")) return Fault(400, "'meta' is a required property");
-  Var meta = (*body)->get("meta");
+  const json::Value* meta_value = body->Find("meta");
+  if (!meta_value) return Fault(400, "'meta' is a required property");
+  const json::Value& meta = *meta_value;
   auto md = ParseMetadata(meta, "meta");
   if (!md.ok()) return FaultFrom(md.status());
   if (md->size() > 1) return FaultFrom(FieldError("meta", meta, PyRepr(meta) + " has too many properties"));

@@ -28,9 +28,10 @@ ApiResponse QosBody(const ApiRequest& req, const QosSpecs& q) {
 }
 
 // {"qos_specs": {...}} with string values (and, for a create, "name").
-Result<Object::Ptr> QosMember(const ApiRequest& req) {
-  CINDER_ASSIGN_OR_RETURN(Object::Ptr body, ParseBody(req));
-  return Member(body, "qos_specs");
+Result<json::Value> QosMember(const ApiRequest& req) {
+  CINDER_ASSIGN_OR_RETURN(json::Value body, ParseBody(req));
+  CINDER_ASSIGN_OR_RETURN(const json::Value* specs, Member(body, "qos_specs"));
+  return *specs;
 }
 
 ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
@@ -39,9 +40,11 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto name = OptString(*o, "name", /*nullable=*/false);
   if (!name.ok()) return FaultFrom(name.status());
   if (!*name) return Fault(400, "'name' is a required property");
-  Object::Ptr rest = new Object(**o);
-  rest->remove("name");
-  auto specs = ParseMetadata(Var(rest), "qos_specs");
+  json::Value rest = json::Value::MakeObject();
+  for (const auto& [k, v] : o->as_object()) {
+    if (k != "name") rest.Set(k, v);
+  }
+  auto specs = ParseMetadata(rest, "qos_specs");
   if (!specs.ok()) return FaultFrom(specs.status());
   auto created = volumes.CreateQosSpecs(req.ctx, **name, *specs);
   return created.ok() ? QosBody(req, *created) : FaultFrom(created.status());
@@ -50,7 +53,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
 ApiResponse SetKeys(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto o = QosMember(req);
   if (!o.ok()) return FaultFrom(o.status());
-  auto specs = ParseMetadata(Var(*o), "qos_specs");
+  auto specs = ParseMetadata(*o, "qos_specs");
   if (!specs.ok()) return FaultFrom(specs.status());
   auto set = volumes.SetQosSpecsKeys(req.ctx, id, *specs);
   if (!set.ok()) return FaultFrom(set.status());
@@ -64,13 +67,13 @@ ApiResponse SetKeys(VolumeManager& volumes, ApiRequest& req, const std::string& 
 ApiResponse DeleteKeys(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  if (!(*body)->has("keys")) return Fault(400, "'keys' is a required property");
-  Var keys = (*body)->get("keys");
-  if (!IsArray(keys)) return FaultFrom(FieldError("keys", keys, PyRepr(keys) + " is not of type 'array'"));
+  const json::Value* keys = body->Find("keys");
+  if (!keys) return Fault(400, "'keys' is a required property");
+  if (!keys->is_array()) return FaultFrom(FieldError("keys", *keys, PyRepr(*keys) + " is not of type 'array'"));
   std::vector<std::string> names;
-  for (const auto& k : *keys.extract<Poco::JSON::Array::Ptr>()) {
-    if (!k.isString()) return FaultFrom(FieldError("keys", keys, PyRepr(k) + " is not of type 'string'"));
-    names.push_back(k.convert<std::string>());
+  for (const auto& k : keys->as_array()) {
+    if (!k.is_string()) return FaultFrom(FieldError("keys", *keys, PyRepr(k) + " is not of type 'string'"));
+    names.push_back(k.as_string());
   }
   Status st = volumes.DeleteQosSpecsKeys(req.ctx, id, names);
   return st.ok() ? Json(202, "") : FaultFrom(st);

@@ -36,9 +36,9 @@ ApiResponse WriteSet(const char* wrapper, const QuotaSet& set, const std::string
 }
 
 // The outer body may hold only `wrapper` (the schemas' additionalProperties: False).
-Status OnlyMember(const Object::Ptr& body, const std::string& wrapper) {
+Status OnlyMember(const json::Value& body, const std::string& wrapper) {
   std::vector<std::string> extra;
-  for (const auto& k : body->getNames()) {
+  for (const auto& [k, v] : body.as_object()) {
     if (k != wrapper) extra.push_back(k);
   }
   return extra.empty() ? Status::OK() : InvalidArgument(Unexpected(extra));
@@ -53,21 +53,17 @@ Result<std::set<std::string>> ResourceNames(VolumeManager& volumes, const ApiReq
 }
 
 // oslo's strutils.validate_integer(value, key, -1, DB_MAX_INT) as Cinder's quota_set format
-// check runs it: int(str(value)), so integers and strings of one, not booleans or floats.
-Result<int64_t> QuotaSetValue(const std::string& key, const Var& v) {
+// check runs it: int(str(value)), so integers (of any size) and strings of one, not booleans or
+// floats.
+Result<int64_t> QuotaSetValue(const std::string& key, const json::Value& v) {
   const Status not_int = InvalidArgument(key + " must be an integer");
   const Status too_small = InvalidArgument(key + " must be >= -1");
   const Status too_large = InvalidArgument(key + " must be <= " + std::to_string(kDbMaxInt));
   int64_t n = 0;
-  if (v.isBoolean() || v.isEmpty()) return not_int;
-  if (v.isInteger()) {
-    try {
-      n = v.convert<Poco::Int64>();
-    } catch (...) {
-      return too_large;  // beyond 64 bits (a large unsigned)
-    }
-  } else if (v.isString()) {
-    std::string s = Trim(v.convert<std::string>());
+  if (v.is_int() || v.is_big_int()) {
+    n = v.as_int();  // a big integer clamps, so fails the range checks below
+  } else if (v.is_string()) {
+    std::string s = Trim(v.as_string());
     std::string digits = s.empty() || (s[0] != '-' && s[0] != '+') ? s : s.substr(1);
     if (digits.empty() || digits.find_first_not_of("0123456789") != std::string::npos) return not_int;
     auto parsed = ParseInt(s);
@@ -83,17 +79,18 @@ Result<int64_t> QuotaSetValue(const std::string& key, const Var& v) {
 
 // A value of Cinder's quota_class_set schema: an integer or a string of digits, -1 to
 // DB_MAX_INT; its jsonschema messages.
-Result<int64_t> QuotaClassValue(const std::string& key, const Var& v) {
+Result<int64_t> QuotaClassValue(const std::string& key, const json::Value& v) {
   const std::string repr = PyRepr(v);
   int64_t n = 0;
-  if (v.isInteger() && !v.isBoolean()) {
-    try {
-      n = v.convert<Poco::Int64>();
-    } catch (...) {
-      return FieldError(key, v, repr + " is greater than the maximum of " + std::to_string(kDbMaxInt));
-    }
-  } else if (v.isString()) {
-    std::string s = v.convert<std::string>();
+  if (v.is_big_int()) {
+    return FieldError(key, v,
+                      repr + (v.as_int() < 0 ? " is less than the minimum of -1"
+                                             : " is greater than the maximum of " + std::to_string(kDbMaxInt)));
+  }
+  if (v.is_int()) {
+    n = v.as_int();
+  } else if (v.is_string()) {
+    const std::string& s = v.as_string();
     if (s.find_first_not_of("0123456789") != std::string::npos)
       return FieldError(key, v, repr + " does not match '^[0-9]*$'");
     if (s.empty()) return FieldError(key, v, repr + " is too short");
@@ -128,19 +125,18 @@ ApiResponse UpdateQuotaSet(VolumeManager& volumes, ApiRequest& req, const std::s
   // keys), then nothing else in the body.
   auto o = Member(*body, "quota_set");
   if (!o.ok()) return FaultFrom(o.status());
-  if ((*o)->size() == 0)
-    return FaultFrom(FieldError("quota_set", (*body)->get("quota_set"), "{} does not have enough properties"));
+  if ((*o)->size() == 0) return FaultFrom(FieldError("quota_set", **o, "{} does not have enough properties"));
   auto known = ResourceNames(volumes, req);
   if (!known.ok()) return FaultFrom(known.status());
   std::vector<std::string> bad_keys;
   std::map<std::string, int64_t> limits;
-  for (const auto& key : (*o)->getNames()) {
+  for (const auto& [key, value] : (*o)->as_object()) {
     if (key == "id" || key == "tenant_id") continue;
     if (!known->count(key)) {
       bad_keys.push_back(key);
       continue;
     }
-    auto v = QuotaSetValue(key, (*o)->get(key));
+    auto v = QuotaSetValue(key, value);
     if (!v.ok()) return FaultFrom(v.status());
     limits[key] = *v;
   }
@@ -160,15 +156,15 @@ ApiResponse UpdateQuotaClass(VolumeManager& volumes, ApiRequest& req, const std:
   if (!known.ok()) return FaultFrom(known.status());
   // The schema: unknown keys first (its format check), then each value, then the body's keys.
   std::vector<std::string> bad_keys;
-  for (const auto& key : (*o)->getNames()) {
+  for (const auto& [key, value] : (*o)->as_object()) {
     if (!known->count(key)) bad_keys.push_back(key);
   }
   if (!bad_keys.empty()) {
     return Fault(400, "Invalid input received: Bad key(s) in quota class set: " + Join(bad_keys, ", "));
   }
   std::map<std::string, int64_t> limits;
-  for (const auto& key : (*o)->getNames()) {
-    auto v = QuotaClassValue(key, (*o)->get(key));
+  for (const auto& [key, value] : (*o)->as_object()) {
+    auto v = QuotaClassValue(key, value);
     if (!v.ok()) return FaultFrom(v.status());
     limits[key] = *v;
   }

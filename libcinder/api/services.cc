@@ -44,15 +44,16 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& a
   if (action != "enable" && action != "disable" && !with_reason) {
     return Fault(400, "Invalid input received: Unknown action");
   }
-  Object::Ptr body = new Object;
+  json::Value body = json::Value::MakeObject();
   if (!req.body.empty()) {
     auto parsed = ParseBody(req);
     if (!parsed.ok()) return FaultFrom(parsed.status());
-    body = *parsed;
+    body = std::move(parsed).value();
   }
   auto text = [&body](const char* key) -> std::optional<std::string> {
-    if (!body->has(key) || body->get(key).isEmpty() || !body->get(key).isString()) return std::nullopt;
-    return body->get(key).convert<std::string>();
+    const json::Value& v = Get(body, key);
+    if (!v.is_string()) return std::nullopt;
+    return v.as_string();
   };
   auto host = text("host");
   if (!host) return Fault(400, "Invalid input received: Host field is missing.");

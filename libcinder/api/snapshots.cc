@@ -98,12 +98,12 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
 }
 
 // Cinder's boolean parameter type: a JSON boolean or one of its boolean strings.
-Result<bool> ParseBoolField(const std::string& field, const Var& v) {
-  if (v.isBoolean()) return v.convert<bool>();
-  if (v.isString()) {
+Result<bool> ParseBoolField(const std::string& field, const json::Value& v) {
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_string()) {
     static const std::set<std::string> kTrue = {"1", "t", "true", "on", "y", "yes"};
     static const std::set<std::string> kFalse = {"0", "f", "false", "off", "n", "no"};
-    const std::string s = ToLower(v.convert<std::string>());
+    const std::string s = ToLower(v.as_string());
     if (kTrue.count(s)) return true;
     if (kFalse.count(s)) return false;
   }
@@ -115,20 +115,21 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   if (!body.ok()) return FaultFrom(body.status());
   auto snap = Member(*body, "snapshot");
   if (!snap.ok()) return FaultFrom(snap.status());
-  const Object::Ptr& o = *snap;
+  const json::Value& o = **snap;
   static const std::set<std::string> kKeys = {"name",      "display_name", "description", "display_description",
                                               "volume_id", "force",        "metadata"};
   std::vector<std::string> extra;
-  for (const auto& kv : *o) {
-    if (!kKeys.count(kv.first)) extra.push_back(kv.first);
+  for (const auto& [k, v] : o.as_object()) {
+    if (!kKeys.count(k)) extra.push_back(k);
   }
-  if (!extra.empty()) return FaultFrom(FieldError("snapshot", Var(o), Unexpected(extra)));
+  if (!extra.empty()) return FaultFrom(FieldError("snapshot", o, Unexpected(extra)));
   SnapshotCreate c;
   auto vol = OptString(o, "volume_id", false);
   if (!vol.ok()) return FaultFrom(vol.status());
-  if (!*vol) return FaultFrom(FieldError("snapshot", Var(o), "'volume_id' is a required property"));
-  if (!IsUuid(**vol))
-    return FaultFrom(FieldError("volume_id", o->get("volume_id"), PyRepr(o->get("volume_id")) + " is not a 'uuid'"));
+  if (!*vol) return FaultFrom(FieldError("snapshot", o, "'volume_id' is a required property"));
+  if (!IsUuid(**vol)) {
+    return FaultFrom(FieldError("volume_id", Get(o, "volume_id"), PyRepr(Get(o, "volume_id")) + " is not a 'uuid'"));
+  }
   c.volume_id = **vol;
   for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
@@ -140,13 +141,13 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     if (!s.ok()) return FaultFrom(s.status());
     if (*s) c.description = Trim(**s);
   }
-  if (o->has("metadata") && !o->get("metadata").isEmpty()) {
-    auto md = ParseMetadata(o->get("metadata"), "metadata");
+  if (!Get(o, "metadata").is_null()) {
+    auto md = ParseMetadata(Get(o, "metadata"), "metadata");
     if (!md.ok()) return FaultFrom(md.status());
     c.metadata = *md;
   }
-  if (o->has("force") && !o->get("force").isEmpty()) {
-    auto force = ParseBoolField("force", o->get("force"));
+  if (!Get(o, "force").is_null()) {
+    auto force = ParseBoolField("force", Get(o, "force"));
     if (!force.ok()) return FaultFrom(force.status());
     if (req.version.AtLeast(3, 66) && !*force) {
       return Fault(400,
@@ -168,24 +169,23 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
   if (!body.ok()) return FaultFrom(body.status());
   auto snap = Member(*body, "snapshot");
   if (!snap.ok()) return FaultFrom(snap.status());
-  const Object::Ptr& o = *snap;
+  const json::Value& o = **snap;
   std::vector<std::string> extra;
-  for (const auto& kv : *o) {
-    const std::string& k = kv.first;
+  for (const auto& [k, v] : o.as_object()) {
     if (k != "name" && k != "display_name" && k != "description" && k != "display_description") extra.push_back(k);
   }
-  if (!extra.empty()) return FaultFrom(FieldError("snapshot", Var(o), Unexpected(extra)));
-  if (o->size() == 0) return FaultFrom(FieldError("snapshot", Var(o), "{} does not have enough properties"));
+  if (!extra.empty()) return FaultFrom(FieldError("snapshot", o, Unexpected(extra)));
+  if (o.size() == 0) return FaultFrom(FieldError("snapshot", o, "{} does not have enough properties"));
   std::optional<std::optional<std::string>> name, description;
   for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (o->has(k)) name = *s ? std::optional<std::string>(Trim(**s)) : std::nullopt;
+    if (o.Find(k)) name = *s ? std::optional<std::string>(Trim(**s)) : std::nullopt;
   }
   for (const char* k : {"display_description", "description"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (o->has(k)) description = *s ? std::optional<std::string>(Trim(**s)) : std::nullopt;
+    if (o.Find(k)) description = *s ? std::optional<std::string>(Trim(**s)) : std::nullopt;
   }
   auto s = volumes.UpdateSnapshot(req.ctx, id, name, description);
   if (!s.ok()) return FaultFrom(s.status());
@@ -195,14 +195,15 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
 ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  const Object::Ptr& o = *body;
-  if (o->size() != 1) return Fault(400, "Malformed request body");
-  const std::string action = o->begin()->first;
-  Var arg = o->begin()->second;
+  const json::Value& o = *body;
+  if (o.size() != 1) return Fault(400, "Malformed request body");
+  const std::string& action = o.as_object()[0].first;
+  const json::Value& arg = o.as_object()[0].second;
   if (action == "os-reset_status") {
-    if (!IsObject(arg)) return FaultFrom(FieldError("os-reset_status", arg, PyRepr(arg) + " is not of type 'object'"));
-    auto a = arg.extract<Object::Ptr>();
-    auto status = OptString(a, "status", false);
+    if (!arg.is_object()) {
+      return FaultFrom(FieldError("os-reset_status", arg, PyRepr(arg) + " is not of type 'object'"));
+    }
+    auto status = OptString(arg, "status", false);
     if (!status.ok()) return FaultFrom(status.status());
     if (!*status) return FaultFrom(FieldError("os-reset_status", arg, "'status' is a required property"));
     Status st = volumes.ResetSnapshotStatus(req.ctx, id, ToLower(**status));

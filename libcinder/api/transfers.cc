@@ -42,20 +42,19 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   if (!body.ok()) return FaultFrom(body.status());
   auto o = Member(*body, "transfer");
   if (!o.ok()) return FaultFrom(o.status());
-  auto volume_id = OptString(*o, "volume_id", /*nullable=*/false);
+  auto volume_id = OptString(**o, "volume_id", /*nullable=*/false);
   if (!volume_id.ok()) return FaultFrom(volume_id.status());
   if (!*volume_id) return Fault(400, "'volume_id' is a required property");
-  auto name = OptString(*o, "name", /*nullable=*/true);
+  auto name = OptString(**o, "name", /*nullable=*/true);
   if (!name.ok()) return FaultFrom(name.status());
   std::optional<std::string> trimmed;
   if (*name) trimmed = Trim(**name);
   bool no_snapshots = false;
-  if ((*o)->has("no_snapshots") && req.version.AtLeast(3, 55)) {
-    Var v = (*o)->get("no_snapshots");
-    if (v.isBoolean()) {
-      no_snapshots = v.convert<bool>();
+  if (const json::Value* v = (*o)->Find("no_snapshots"); v && req.version.AtLeast(3, 55)) {
+    if (v->is_bool()) {
+      no_snapshots = v->as_bool();
     } else {
-      auto b = ParseBool("no_snapshots", v.isString() ? v.convert<std::string>() : PyRepr(v));
+      auto b = ParseBool("no_snapshots", v->is_string() ? v->as_string() : PyRepr(*v));
       if (!b.ok()) return FaultFrom(b.status());
       no_snapshots = *b;
     }
@@ -69,7 +68,7 @@ ApiResponse Accept(VolumeManager& volumes, ApiRequest& req, const std::string& i
   if (!body.ok()) return FaultFrom(body.status());
   auto o = Member(*body, "accept");
   if (!o.ok()) return FaultFrom(o.status());
-  auto key = OptString(*o, "auth_key", /*nullable=*/false);
+  auto key = OptString(**o, "auth_key", /*nullable=*/false);
   if (!key.ok()) return FaultFrom(key.status());
   if (!*key) return Fault(400, "'auth_key' is a required property");
   auto t = volumes.AcceptTransfer(req.ctx, id, **key);

@@ -35,19 +35,19 @@ ApiResponse TypeBody(const ApiRequest& req, const VolumeType& t) {
 }
 
 // parameter_types.boolean: a JSON bool or one of oslo's strings.
-Result<bool> BodyBool(const std::string& field, const Var& v) {
-  if (v.isBoolean()) return v.convert<bool>();
-  if (v.isString()) {
-    auto b = ParseBool(field, v.convert<std::string>());
+Result<bool> BodyBool(const std::string& field, const json::Value& v) {
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_string()) {
+    auto b = ParseBool(field, v.as_string());
     if (b.ok()) return *b;
   }
   return FieldError(field, v, PyRepr(v) + " is not of type 'boolean', 'string'");
 }
 
 // Keys a resource body may hold; anything else is Cinder's additionalProperties error.
-Status OnlyKeys(const Object::Ptr& o, std::initializer_list<const char*> allowed) {
+Status OnlyKeys(const json::Value& o, std::initializer_list<const char*> allowed) {
   std::vector<std::string> extra;
-  for (const auto& k : o->getNames()) {
+  for (const auto& [k, v] : o.as_object()) {
     bool ok = false;
     for (const char* a : allowed) ok = ok || k == a;
     if (!ok) extra.push_back(k);
@@ -83,28 +83,29 @@ ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
 ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  auto o = Member(*body, "volume_type");
-  if (!o.ok()) return FaultFrom(o.status());
-  Status st = OnlyKeys(*o, {"name", "description", "extra_specs", "os-volume-type-access:is_public"});
+  auto type = Member(*body, "volume_type");
+  if (!type.ok()) return FaultFrom(type.status());
+  const json::Value& o = **type;
+  Status st = OnlyKeys(o, {"name", "description", "extra_specs", "os-volume-type-access:is_public"});
   if (!st.ok()) return FaultFrom(st);
   VolumeType t;
-  auto name = OptString(*o, "name", /*nullable=*/false);
+  auto name = OptString(o, "name", /*nullable=*/false);
   if (!name.ok()) return FaultFrom(name.status());
   if (!*name) return Fault(400, "'name' is a required property");
   if (Trim(**name).empty()) {
-    return FaultFrom(FieldError("name", (*o)->get("name"), "Name can not be empty or only spaces."));
+    return FaultFrom(FieldError("name", Get(o, "name"), "Name can not be empty or only spaces."));
   }
   t.name = **name;
-  auto desc = OptString(*o, "description", /*nullable=*/true);
+  auto desc = OptString(o, "description", /*nullable=*/true);
   if (!desc.ok()) return FaultFrom(desc.status());
   t.description = *desc;
-  if ((*o)->has("extra_specs") && !(*o)->get("extra_specs").isEmpty()) {
-    auto specs = ParseMetadata((*o)->get("extra_specs"), "extra_specs");
+  if (!Get(o, "extra_specs").is_null()) {
+    auto specs = ParseMetadata(Get(o, "extra_specs"), "extra_specs");
     if (!specs.ok()) return FaultFrom(specs.status());
     t.extra_specs = *specs;
   }
-  if ((*o)->has("os-volume-type-access:is_public")) {
-    auto b = BodyBool("os-volume-type-access:is_public", (*o)->get("os-volume-type-access:is_public"));
+  if (const json::Value* is_public = o.Find("os-volume-type-access:is_public")) {
+    auto b = BodyBool("os-volume-type-access:is_public", *is_public);
     if (!b.ok()) return FaultFrom(b.status());
     t.is_public = *b;
   }
@@ -115,17 +116,18 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
 ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  auto o = Member(*body, "volume_type");
-  if (!o.ok()) return FaultFrom(o.status());
-  Status st = OnlyKeys(*o, {"name", "description", "is_public"});
+  auto type = Member(*body, "volume_type");
+  if (!type.ok()) return FaultFrom(type.status());
+  const json::Value& o = **type;
+  Status st = OnlyKeys(o, {"name", "description", "is_public"});
   if (!st.ok()) return FaultFrom(st);
-  auto name = OptString(*o, "name", /*nullable=*/true);
+  auto name = OptString(o, "name", /*nullable=*/true);
   if (!name.ok()) return FaultFrom(name.status());
-  auto desc = OptString(*o, "description", /*nullable=*/true);
+  auto desc = OptString(o, "description", /*nullable=*/true);
   if (!desc.ok()) return FaultFrom(desc.status());
   std::optional<bool> is_public;
-  if ((*o)->has("is_public") && !(*o)->get("is_public").isEmpty()) {
-    auto b = BodyBool("is_public", (*o)->get("is_public"));
+  if (!Get(o, "is_public").is_null()) {
+    auto b = BodyBool("is_public", Get(o, "is_public"));
     if (!b.ok()) return FaultFrom(b.status());
     is_public = *b;
   }
@@ -158,16 +160,16 @@ ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
   if ((m == "POST" && !key) || (m == "PUT" && key)) {
     auto body = ParseBody(req);
     if (!body.ok()) return FaultFrom(body.status());
-    Var specs_var;
+    const json::Value* specs_value;
     if (!key) {
-      if (!(*body)->has("extra_specs")) return Fault(400, "'extra_specs' is a required property");
-      specs_var = (*body)->get("extra_specs");
+      specs_value = body->Find("extra_specs");
+      if (!specs_value) return Fault(400, "'extra_specs' is a required property");
     } else {
-      if ((*body)->size() > 1) return Fault(400, "Request body contains too many items");
-      if (!(*body)->has(*key)) return Fault(400, "Request body and URI mismatch");
-      specs_var = *body;
+      if (body->size() > 1) return Fault(400, "Request body contains too many items");
+      if (!body->Find(*key)) return Fault(400, "Request body and URI mismatch");
+      specs_value = &*body;
     }
-    auto specs = ParseMetadata(specs_var, "extra_specs");
+    auto specs = ParseMetadata(*specs_value, "extra_specs");
     if (!specs.ok()) return FaultFrom(specs.status());
     auto set = volumes.SetVolumeTypeExtraSpecs(req.ctx, id, *specs);
     if (!set.ok()) return FaultFrom(set.status());
@@ -194,10 +196,10 @@ ApiResponse TypeAction(VolumeManager& volumes, ApiRequest& req, const std::strin
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
   for (const char* action : {"addProjectAccess", "removeProjectAccess"}) {
-    if (!(*body)->has(action)) continue;
+    if (!body->Find(action)) continue;
     auto arg = Member(*body, action);
     if (!arg.ok()) return FaultFrom(arg.status());
-    auto project = OptString(*arg, "project", /*nullable=*/false);
+    auto project = OptString(**arg, "project", /*nullable=*/false);
     if (!project.ok()) return FaultFrom(project.status());
     if (!*project || Trim(**project).empty()) return Fault(400, "'project' is a required property");
     Status st = std::string(action) == "addProjectAccess" ? volumes.AddVolumeTypeAccess(req.ctx, id, **project)
@@ -285,7 +287,7 @@ ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const st
     if (!body.ok()) return FaultFrom(body.status());
     auto o = Member(*body, "default_type");
     if (!o.ok()) return FaultFrom(o.status());
-    auto type = OptString(*o, "volume_type", /*nullable=*/false);
+    auto type = OptString(**o, "volume_type", /*nullable=*/false);
     if (!type.ok()) return FaultFrom(type.status());
     if (!*type) return Fault(400, "'volume_type' is a required property");
     Status st = volumes.SetDefaultVolumeType(req.ctx, project, **type);

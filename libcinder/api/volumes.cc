@@ -1,11 +1,8 @@
 // /v3/{project_id}/volumes: Cinder's volume API, its views and its request validation.
-#include <Poco/URI.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <set>
-#include <sstream>
 
 #include "api/common.h"
 #include "api/metadata.h"
@@ -174,17 +171,17 @@ bool CreateKeyAllowed(const std::string& k) {
 // Cinder's scheduler_hints schema: same_host / different_host a volume id or a list of them,
 // query a JSON string (or the JSON itself). Other hints are accepted and unused, as Cinder's
 // filters ignore hints they do not know.
-Result<SchedulerHints> ParseHints(const Object::Ptr& o) {
+Result<SchedulerHints> ParseHints(const json::Value& o) {
   SchedulerHints h;
   auto ids = [&o](const char* key, std::vector<std::string>* out) -> Status {
-    if (!o->has(key) || o->get(key).isEmpty()) return Status::OK();
-    Var v = o->get(key);
-    if (v.isString()) {
-      out->push_back(v.convert<std::string>());
-    } else if (IsArray(v)) {
-      for (const auto& item : *v.extract<Poco::JSON::Array::Ptr>()) {
-        if (!item.isString()) return FieldError(key, v, PyRepr(item) + " is not of type 'string'");
-        out->push_back(item.convert<std::string>());
+    const json::Value& v = Get(o, key);
+    if (v.is_null()) return Status::OK();
+    if (v.is_string()) {
+      out->push_back(v.as_string());
+    } else if (v.is_array()) {
+      for (const auto& item : v.as_array()) {
+        if (!item.is_string()) return FieldError(key, v, PyRepr(item) + " is not of type 'string'");
+        out->push_back(item.as_string());
       }
     } else {
       return FieldError(key, v, PyRepr(v) + " is not of type 'string', 'array'");
@@ -193,21 +190,11 @@ Result<SchedulerHints> ParseHints(const Object::Ptr& o) {
   };
   CINDER_RETURN_IF_ERROR(ids("same_host", &h.same_host));
   CINDER_RETURN_IF_ERROR(ids("different_host", &h.different_host));
-  if (o->has("query") && !o->get("query").isEmpty()) {
-    Var q = o->get("query");
-    if (q.isString()) {
-      h.query = q.convert<std::string>();
-    } else {
-      std::ostringstream text;
-      if (IsArray(q)) {
-        q.extract<Poco::JSON::Array::Ptr>()->stringify(text);
-      } else if (IsObject(q)) {
-        q.extract<Object::Ptr>()->stringify(text);
-      } else {
-        text << q.convert<std::string>();
-      }
-      h.query = text.str();
-    }
+  const json::Value& q = Get(o, "query");
+  if (q.is_string()) {
+    h.query = q.as_string();
+  } else if (!q.is_null()) {
+    h.query = json::Serialize(q);  // JsonFilter parses it again
   }
   return h;
 }
@@ -217,22 +204,22 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   if (!body.ok()) return FaultFrom(body.status());
   auto vol = Member(*body, "volume");
   if (!vol.ok()) return FaultFrom(vol.status());
-  const Object::Ptr& o = *vol;
+  const json::Value& o = **vol;
   if (req.version.AtLeast(3, 53)) {
     std::vector<std::string> extra;
-    for (const auto& kv : *o) {
-      if (!CreateKeyAllowed(kv.first)) extra.push_back(kv.first);
+    for (const auto& [k, v] : o.as_object()) {
+      if (!CreateKeyAllowed(k)) extra.push_back(k);
     }
-    if (!extra.empty()) return FaultFrom(FieldError("volume", Var(o), Unexpected(extra)));
+    if (!extra.empty()) return FaultFrom(FieldError("volume", o, Unexpected(extra)));
   }
   VolumeCreate c;
   for (const char* k : {"snapshot_id", "source_volid"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (*s && !IsUuid(**s)) return FaultFrom(FieldError(k, o->get(k), PyRepr(o->get(k)) + " is not a 'uuid'"));
+    if (*s && !IsUuid(**s)) return FaultFrom(FieldError(k, Get(o, k), PyRepr(Get(o, k)) + " is not a 'uuid'"));
     (std::string(k) == "snapshot_id" ? c.snapshot_id : c.source_volid) = *s;
   }
-  if (!o->has("size") || o->get("size").isEmpty()) {
+  if (Get(o, "size").is_null()) {
     // A new volume from a snapshot or volume is the size of its source unless given.
     if (!c.snapshot_id && !c.source_volid) {
       return Fault(400,
@@ -240,7 +227,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
                    "than 0.");
     }
   } else {
-    auto size = ParseSize(o->get("size"), "size", "'integer', 'string', 'null'");
+    auto size = ParseSize(Get(o, "size"), "size", "'integer', 'string', 'null'");
     if (!size.ok()) return FaultFrom(size.status());
     if (*size <= 0) {
       return Fault(400, "Invalid input received: Volume size '" + std::to_string(*size) +
@@ -265,17 +252,14 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   auto az = OptString(o, "availability_zone", true);
   if (!az.ok()) return FaultFrom(az.status());
   c.availability_zone = *az;
-  if (o->has("metadata") && !o->get("metadata").isEmpty()) {
-    auto md = ParseMetadata(o->get("metadata"), "metadata");
+  if (!Get(o, "metadata").is_null()) {
+    auto md = ParseMetadata(Get(o, "metadata"), "metadata");
     if (!md.ok()) return FaultFrom(md.status());
     c.metadata = *md;
   }
-  if (o->has("multiattach")) {
-    Var m = o->get("multiattach");
-    if (!m.isEmpty() && !m.isBoolean()) {
-      return FaultFrom(FieldError("multiattach", m, PyRepr(m) + " is not of type 'boolean'"));
-    }
-    if (!m.isEmpty() && m.convert<bool>()) {
+  if (const json::Value& m = Get(o, "multiattach"); !m.is_null()) {
+    if (!m.is_bool()) return FaultFrom(FieldError("multiattach", m, PyRepr(m) + " is not of type 'boolean'"));
+    if (m.as_bool()) {
       return Fault(400,
                    "multiattach parameter has been removed. The default behavior is to use "
                    "multiattach enabled volume types. Contact your administrator to create a "
@@ -284,17 +268,17 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   }
   // Sources this service does not offer yet are refused, never ignored.
   for (const char* k : {"imageRef", "backup_id", "group_id", "consistencygroup_id"}) {
-    if (o->has(k) && !o->get(k).isEmpty()) {
+    if (!Get(o, k).is_null()) {
       return Fault(400, std::string("Invalid input received: creating a volume with '") + k +
                             "' is not supported by this service yet.");
     }
   }
   // Scheduler hints, beside "volume" (cinder create --hint k=v).
   for (const char* key : {"OS-SCH-HNT:scheduler_hints", "scheduler_hints"}) {
-    if (!(*body)->has(key) || (*body)->get(key).isEmpty()) continue;
-    Var hints = (*body)->get(key);
-    if (!IsObject(hints)) return FaultFrom(FieldError(key, hints, PyRepr(hints) + " is not of type 'object'"));
-    auto h = ParseHints(hints.extract<Object::Ptr>());
+    const json::Value& hints = Get(*body, key);
+    if (hints.is_null()) continue;
+    if (!hints.is_object()) return FaultFrom(FieldError(key, hints, PyRepr(hints) + " is not of type 'object'"));
+    auto h = ParseHints(hints);
     if (!h.ok()) return FaultFrom(h.status());
     c.hints = *h;
   }
@@ -308,32 +292,31 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
   if (!body.ok()) return FaultFrom(body.status());
   auto vol = Member(*body, "volume");
   if (!vol.ok()) return FaultFrom(vol.status());
-  const Object::Ptr& o = *vol;
+  const json::Value& o = **vol;
   std::vector<std::string> extra;
-  for (const auto& kv : *o) {
-    const std::string& k = kv.first;
+  for (const auto& [k, v] : o.as_object()) {
     if (k != "name" && k != "display_name" && k != "description" && k != "display_description" && k != "metadata") {
       extra.push_back(k);
     }
   }
-  if (!extra.empty()) return FaultFrom(FieldError("volume", Var(o), Unexpected(extra)));
-  if (o->size() == 0 && req.version.AtLeast(3, 53)) {
-    return FaultFrom(FieldError("volume", Var(o), "{} is not valid under any of the given schemas"));
+  if (!extra.empty()) return FaultFrom(FieldError("volume", o, Unexpected(extra)));
+  if (o.size() == 0 && req.version.AtLeast(3, 53)) {
+    return FaultFrom(FieldError("volume", o, "{} is not valid under any of the given schemas"));
   }
   VolumeUpdate u;
   // null clears the field; the v3 names win over display_* when both are given.
   for (const char* k : {"display_name", "name"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (o->has(k)) u.name = *s;
+    if (o.Find(k)) u.name = *s;
   }
   for (const char* k : {"display_description", "description"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
-    if (o->has(k)) u.description = *s;
+    if (o.Find(k)) u.description = *s;
   }
-  if (o->has("metadata")) {
-    auto md = ParseMetadata(o->get("metadata"), "metadata");
+  if (const json::Value* md_value = o.Find("metadata")) {
+    auto md = ParseMetadata(*md_value, "metadata");
     if (!md.ok()) return FaultFrom(md.status());
     u.metadata = *md;
   }
@@ -347,35 +330,33 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
 ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
-  const Object::Ptr& o = *body;
-  if (o->size() != 1) return Fault(400, "Malformed request body");
-  const std::string action = o->begin()->first;
-  Var arg = o->begin()->second;
+  const json::Value& o = *body;
+  if (o.size() != 1) return Fault(400, "Malformed request body");
+  const std::string& action = o.as_object()[0].first;
+  const json::Value& arg = o.as_object()[0].second;
   if (action == "os-extend") {
-    if (!IsObject(arg)) return FaultFrom(FieldError("os-extend", arg, PyRepr(arg) + " is not of type 'object'"));
-    auto a = arg.extract<Object::Ptr>();
+    if (!arg.is_object()) return FaultFrom(FieldError("os-extend", arg, PyRepr(arg) + " is not of type 'object'"));
     std::vector<std::string> extra;
-    for (const auto& kv : *a) {
-      if (kv.first != "new_size") extra.push_back(kv.first);
+    for (const auto& [k, v] : arg.as_object()) {
+      if (k != "new_size") extra.push_back(k);
     }
-    if (!a->has("new_size")) {
+    if (!arg.Find("new_size")) {
       return FaultFrom(FieldError("os-extend", arg, "'new_size' is a required property"));
     }
     if (!extra.empty()) return FaultFrom(FieldError("os-extend", arg, Unexpected(extra)));
-    auto n = ParseSize(a->get("new_size"), "new_size", "'integer', 'string'");
+    auto n = ParseSize(Get(arg, "new_size"), "new_size", "'integer', 'string'");
     if (!n.ok()) return FaultFrom(n.status());
     Status st = volumes.ExtendVolume(req.ctx, id, *n);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-reset_status") {
-    if (!IsObject(arg)) {
+    if (!arg.is_object()) {
       return FaultFrom(FieldError("os-reset_status", arg, PyRepr(arg) + " is not of type 'object'"));
     }
-    auto a = arg.extract<Object::Ptr>();
     std::optional<std::string> fields[3];
     const char* names[3] = {"status", "attach_status", "migration_status"};
     for (int i = 0; i < 3; ++i) {
-      auto s = OptString(a, names[i], false);
+      auto s = OptString(arg, names[i], false);
       if (!s.ok()) return FaultFrom(s.status());
       if (*s) fields[i] = ToLower(**s);
     }
@@ -387,33 +368,31 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-retype") {
-    if (!IsObject(arg)) return FaultFrom(FieldError("os-retype", arg, PyRepr(arg) + " is not of type 'object'"));
-    auto a = arg.extract<Object::Ptr>();
+    if (!arg.is_object()) return FaultFrom(FieldError("os-retype", arg, PyRepr(arg) + " is not of type 'object'"));
     std::vector<std::string> extra;
-    for (const auto& kv : *a) {
-      if (kv.first != "new_type" && kv.first != "migration_policy") extra.push_back(kv.first);
+    for (const auto& [k, v] : arg.as_object()) {
+      if (k != "new_type" && k != "migration_policy") extra.push_back(k);
     }
     if (!extra.empty()) return FaultFrom(FieldError("os-retype", arg, Unexpected(extra)));
-    auto type = OptString(a, "new_type", false);
+    auto type = OptString(arg, "new_type", false);
     if (!type.ok()) return FaultFrom(type.status());
     if (!*type) return FaultFrom(FieldError("os-retype", arg, "'new_type' is a required property"));
-    auto policy = OptString(a, "migration_policy", true);
+    auto policy = OptString(arg, "migration_policy", true);
     if (!policy.ok()) return FaultFrom(policy.status());
     if (*policy && **policy != "never" && **policy != "on-demand") {
-      Var p = a->get("migration_policy");
+      const json::Value& p = Get(arg, "migration_policy");
       return FaultFrom(FieldError("migration_policy", p, PyRepr(p) + " is not one of ['on-demand', 'never']"));
     }
     Status st = volumes.RetypeVolume(req.ctx, id, **type, policy->value_or("never"));
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "revert" && req.version.AtLeast(3, 40)) {
-    if (!IsObject(arg)) return FaultFrom(FieldError("revert", arg, PyRepr(arg) + " is not of type 'object'"));
-    auto a = arg.extract<Object::Ptr>();
-    auto snap = OptString(a, "snapshot_id", false);
+    if (!arg.is_object()) return FaultFrom(FieldError("revert", arg, PyRepr(arg) + " is not of type 'object'"));
+    auto snap = OptString(arg, "snapshot_id", false);
     if (!snap.ok()) return FaultFrom(snap.status());
     if (*snap && !IsUuid(**snap)) {
-      return FaultFrom(
-          FieldError("snapshot_id", a->get("snapshot_id"), PyRepr(a->get("snapshot_id")) + " is not a 'uuid'"));
+      const json::Value& id_value = Get(arg, "snapshot_id");
+      return FaultFrom(FieldError("snapshot_id", id_value, PyRepr(id_value) + " is not a 'uuid'"));
     }
     if (!*snap) return FaultFrom(FieldError("revert", arg, "'snapshot_id' is a required property"));
     Status st = volumes.RevertToSnapshot(req.ctx, id, **snap);

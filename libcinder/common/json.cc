@@ -1,35 +1,20 @@
 #include "common/json.h"
 
+#include <simdjson.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <memory>
 #include <numeric>
-
-#include "common/util.h"
 
 namespace cinder::json {
 
 namespace {
 
-constexpr int kMaxDepth = 64;
-
 const std::string kEmptyString;
 const Value::Array kEmptyArray;
 const Value::Object kEmptyObject;
-
-bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-
-// Bytes a string can hold as they are while parsing: printable ASCII but '"' and '\'.
-// Everything else (quote, escape, control, non-ASCII) leaves the fast loop.
-struct PlainTable {
-  bool plain[256] = {};
-  constexpr PlainTable() {
-    for (int c = 0x20; c < 0x80; ++c) plain[c] = true;
-    plain[static_cast<unsigned char>('"')] = false;
-    plain[static_cast<unsigned char>('\\')] = false;
-  }
-};
-constexpr PlainTable kPlain;
 
 // Length of the well-formed UTF-8 sequence at p (whose first byte is >= 0x80), or 0. The
 // ranges are Unicode's table 3-7: no overlong forms, no surrogates, nothing past U+10FFFF.
@@ -59,24 +44,6 @@ size_t Utf8Length(const unsigned char* p, const unsigned char* end) {
     if (p[i] < 0x80 || p[i] > 0xBF) return 0;
   }
   return n;
-}
-
-void AppendUtf8(std::string* out, uint32_t cp) {
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 // Merges repeated keys the way a Python dict would: the first position, the last value.
@@ -124,10 +91,21 @@ void MergeDuplicateKeys(Value::Object* obj) {
 }
 
 // Numbers compare by value: an int64 and a double are equal only when the double is
-// exactly that integer (converting the int to double would round large ones).
+// exactly that integer (converting the int to double would round large ones); a big integer
+// only to the same digits, or to a double of exactly that integral value.
 bool NumbersEqual(const Value& a, const Value& b) {
   if (a.is_int() && b.is_int()) return a.as_int() == b.as_int();
   if (a.is_double() && b.is_double()) return a.as_double() == b.as_double();
+  if (a.is_big_int() || b.is_big_int()) {
+    if (a.is_big_int() && b.is_big_int()) return a.big_int_digits() == b.big_int_digits();
+    if (a.is_int() || b.is_int()) return false;  // the ranges do not meet
+    const double d = a.is_double() ? a.as_double() : b.as_double();
+    if (!std::isfinite(d) || d != std::trunc(d)) return false;
+    char buf[400];  // every digit of the largest double, exactly
+    const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::fixed, 0);
+    return std::string_view(buf, static_cast<size_t>(r.ptr - buf)) ==
+           (a.is_big_int() ? a.big_int_digits() : b.big_int_digits());
+  }
   const int64_t i = a.is_int() ? a.as_int() : b.as_int();
   const double d = a.is_int() ? b.as_double() : a.as_double();
   if (!(d >= -9223372036854775808.0 && d < 9223372036854775808.0) || d != std::trunc(d)) return false;
@@ -143,7 +121,8 @@ Value::Type Value::type() const {
   switch (v_.index()) {
     case kBoolIdx: return Type::kBool;
     case kIntIdx:
-    case kDoubleIdx: return Type::kNumber;
+    case kDoubleIdx:
+    case kBigIntIdx: return Type::kNumber;
     case kStringIdx: return Type::kString;
     case kArrayIdx: return Type::kArray;
     case kObjectIdx: return Type::kObject;
@@ -153,6 +132,7 @@ Value::Type Value::type() const {
 
 int64_t Value::as_int() const {
   if (is_int()) return std::get<kIntIdx>(v_);
+  if (is_big_int()) return std::get<kBigIntIdx>(v_).digits[0] == '-' ? INT64_MIN : INT64_MAX;
   if (!is_double()) return 0;
   const double d = std::get<kDoubleIdx>(v_);
   if (std::isnan(d)) return 0;
@@ -164,10 +144,21 @@ int64_t Value::as_int() const {
 double Value::as_double() const {
   if (is_int()) return static_cast<double>(std::get<kIntIdx>(v_));
   if (is_double()) return std::get<kDoubleIdx>(v_);
+  if (is_big_int()) {
+    const std::string& digits = std::get<kBigIntIdx>(v_).digits;
+    double d = 0;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), d).ec == std::errc::result_out_of_range) {
+      return digits[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+    }
+    return d;
+  }
   return 0;
 }
 
 const std::string& Value::as_string() const { return is_string() ? std::get<kStringIdx>(v_) : kEmptyString; }
+const std::string& Value::big_int_digits() const {
+  return is_big_int() ? std::get<kBigIntIdx>(v_).digits : kEmptyString;
+}
 const Value::Array& Value::as_array() const { return is_array() ? std::get<kArrayIdx>(v_) : kEmptyArray; }
 const Value::Object& Value::as_object() const { return is_object() ? std::get<kObjectIdx>(v_) : kEmptyObject; }
 
@@ -225,276 +216,179 @@ bool Value::operator==(const Value& other) const {
 }
 
 // ---------------------------------------------------------------------------------------
-// Parser: recursive descent over the bytes; strings are appended a run at a time.
+// Parse: simdjson's DOM (it checks the whole text: structure, UTF-8, escapes, numbers), then
+// a walk of its document that copies it into Values.
 
-class Parser {
+namespace {
+
+namespace dom = simdjson::dom;
+
+constexpr size_t kMaxDepth = 64;
+// Texts up to this size are parsed by the calling thread's parser, which keeps its buffers
+// (about 15 bytes a byte of text) for the next one; a larger text gets a parser of its own.
+constexpr size_t kKeepCapacity = 256 * 1024;
+
+Status ParseError(simdjson::error_code error) {
+  const char* what;
+  switch (error) {
+    case simdjson::EMPTY: what = "no JSON value (the text is empty or only whitespace)"; break;
+    case simdjson::TAPE_ERROR:
+      what = "not one well-formed JSON value (a character is missing or unexpected, or text follows the value)";
+      break;
+    case simdjson::DEPTH_ERROR: what = "arrays and objects nest deeper than 64 levels"; break;
+    case simdjson::STRING_ERROR: what = "invalid string (a bad escape, or a \\u surrogate without its pair)"; break;
+    case simdjson::UNCLOSED_STRING: what = "unterminated string"; break;
+    case simdjson::UNESCAPED_CHARS: what = "unescaped control character in a string"; break;
+    case simdjson::UTF8_ERROR: what = "invalid UTF-8"; break;
+    case simdjson::NUMBER_ERROR: what = "invalid number, or one too large for a double"; break;
+    case simdjson::T_ATOM_ERROR:
+    case simdjson::F_ATOM_ERROR:
+    case simdjson::N_ATOM_ERROR: what = "unexpected word (not true, false or null)"; break;
+    default: what = simdjson::error_message(error);
+  }
+  return InvalidArgument(std::string("JSON parse error: ") + what);
+}
+
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// An integer literal ("-"? [1-9][0-9]*) beyond what simdjson reads (int64 and uint64).
+bool IsBigInteger(std::string_view token) {
+  const bool negative = !token.empty() && token[0] == '-';
+  const std::string_view digits = token.substr(negative ? 1 : 0);
+  if (digits.size() < 19 || digits[0] == '0') return false;
+  for (char c : digits) {
+    if (!IsDigit(c)) return false;
+  }
+  const char* end = token.data() + token.size();
+  if (negative) {
+    int64_t i;
+    return std::from_chars(token.data(), end, i).ec == std::errc::result_out_of_range;
+  }
+  uint64_t u;
+  return std::from_chars(token.data(), end, u).ec == std::errc::result_out_of_range;
+}
+
+// The integer literals of `text` beyond 64 bits, which make simdjson refuse the whole text (as
+// NUMBER_ERROR, as it does a malformed number); Python's json reads them. Each is replaced by 0
+// in *rewritten, and listed in *big with its position among the text's number literals, which
+// is the order in which the walk of the document meets numbers. The scan only needs to be right
+// for valid JSON: *rewritten is parsed again, and must then be valid.
+void FindBigIntegers(std::string_view text, std::string* rewritten, std::vector<std::pair<size_t, std::string>>* big) {
+  size_t numbers = 0, copied = 0;
+  for (size_t i = 0; i < text.size();) {
+    const char c = text[i];
+    if (c == '"') {  // skip the string
+      for (++i; i < text.size() && text[i] != '"'; ++i) {
+        if (text[i] == '\\') ++i;
+      }
+      ++i;
+      continue;
+    }
+    if (c != '-' && !IsDigit(c)) {
+      ++i;
+      continue;
+    }
+    size_t j = i + 1;
+    while (j < text.size() && (IsDigit(text[j]) || text[j] == '.' || text[j] == 'e' || text[j] == 'E' ||
+                               text[j] == '+' || text[j] == '-')) {
+      ++j;
+    }
+    const std::string_view token = text.substr(i, j - i);
+    if (IsBigInteger(token)) {
+      rewritten->append(text.substr(copied, i - copied)).push_back('0');
+      copied = j;
+      big->emplace_back(numbers, std::string(token));
+    }
+    ++numbers;
+    i = j;
+  }
+  rewritten->append(text.substr(copied));
+}
+
+}  // namespace
+
+class Builder {
  public:
-  explicit Parser(std::string_view text) : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+  explicit Builder(std::vector<std::pair<size_t, std::string>> big = {}) : big_(std::move(big)) {}
 
-  Result<Value> Run() {
-    Value v;
-    SkipSpace();
-    if (p_ == end_) {
-      Fail(p_, "no JSON value (the text is empty or only whitespace)");
-      return error_;
+  void Build(dom::element e, Value* out) {
+    switch (e.type()) {
+      case dom::element_type::OBJECT: {
+        const dom::object object = e.get_object().value_unsafe();
+        Value::Object members;
+        members.reserve(object.size());  // saturates at 2^24 - 1: only a hint
+        for (const dom::key_value_pair member : object) {
+          members.emplace_back(std::string(member.key), Value());
+          Build(member.value, &members.back().second);
+        }
+        MergeDuplicateKeys(&members);
+        out->v_ = std::move(members);
+        break;
+      }
+      case dom::element_type::ARRAY: {
+        const dom::array array = e.get_array().value_unsafe();
+        Value::Array elements;
+        elements.reserve(array.size());  // saturates at 2^24 - 1: only a hint
+        for (const dom::element element : array) Build(element, &elements.emplace_back());
+        out->v_ = std::move(elements);
+        break;
+      }
+      case dom::element_type::STRING: out->v_ = std::string(e.get_string().value_unsafe()); break;
+      case dom::element_type::INT64:
+        out->v_ = e.get_int64().value_unsafe();
+        Number(out);
+        break;
+      case dom::element_type::UINT64:  // only past INT64_MAX: a big integer, as Python keeps it
+        out->v_ = Value::BigInt{std::to_string(e.get_uint64().value_unsafe())};
+        Number(out);
+        break;
+      case dom::element_type::DOUBLE:
+        out->v_ = e.get_double().value_unsafe();
+        Number(out);
+        break;
+      case dom::element_type::BOOL: out->v_ = e.get_bool().value_unsafe(); break;
+      case dom::element_type::NULL_VALUE: break;
     }
-    if (!ParseValue(&v, 0)) return error_;
-    SkipSpace();
-    if (p_ != end_) {
-      Fail(p_, "unexpected " + Describe(p_) + " after the JSON value");
-      return error_;
-    }
-    return v;
   }
 
  private:
-  bool Fail(const char* at, const std::string& what) {
-    error_ = InvalidArgument("JSON parse error at offset " + std::to_string(at - begin_) + ": " + what);
-    return false;
+  // Puts back a big integer FindBigIntegers took out, when this number is the next one.
+  void Number(Value* out) {
+    if (next_ < big_.size() && big_[next_].first == numbers_) {
+      out->v_ = Value::BigInt{std::move(big_[next_].second)};
+      ++next_;
+    }
+    ++numbers_;
   }
 
-  // How an offending byte reads in a message.
-  std::string Describe(const char* at) const {
-    if (at == end_) return "end of input";
-    const auto c = static_cast<unsigned char>(*at);
-    if (c > 0x20 && c < 0x7F) return std::string("character '") + *at + "'";
-    static const char kHex[] = "0123456789abcdef";
-    return std::string("byte 0x") + kHex[c >> 4] + kHex[c & 15];
-  }
-
-  void SkipSpace() {
-    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
-  }
-
-  bool ParseValue(Value* out, int depth) {
-    if (p_ == end_) return Fail(p_, "unexpected end of input, expected a value");
-    switch (*p_) {
-      case '{': return ParseObject(out, depth + 1);
-      case '[': return ParseArray(out, depth + 1);
-      case '"': {
-        std::string s;
-        if (!ParseString(&s)) return false;
-        out->v_ = std::move(s);
-        return true;
-      }
-      case 't': return ParseWord("true", Value(true), out);
-      case 'f': return ParseWord("false", Value(false), out);
-      case 'n': return ParseWord("null", Value(), out);
-      default:
-        if (*p_ == '-' || IsDigit(*p_)) return ParseNumber(out);
-        return Fail(p_, "unexpected " + Describe(p_) + ", expected a value");
-    }
-  }
-
-  bool ParseWord(std::string_view word, Value v, Value* out) {
-    if (static_cast<size_t>(end_ - p_) < word.size() || std::string_view(p_, word.size()) != word) {
-      return Fail(p_, "unexpected " + Describe(p_) + ", expected a value");
-    }
-    p_ += word.size();
-    *out = std::move(v);
-    return true;
-  }
-
-  bool ParseArray(Value* out, int depth) {
-    if (depth > kMaxDepth) return Fail(p_, "arrays and objects nest deeper than 64 levels");
-    ++p_;  // '['
-    Value::Array arr;
-    SkipSpace();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      out->v_ = std::move(arr);
-      return true;
-    }
-    while (true) {
-      SkipSpace();
-      arr.emplace_back();
-      if (!ParseValue(&arr.back(), depth)) return false;
-      SkipSpace();
-      if (p_ < end_ && *p_ == ',') {
-        ++p_;
-      } else if (p_ < end_ && *p_ == ']') {
-        ++p_;
-        break;
-      } else {
-        return Fail(p_, "unexpected " + Describe(p_) + ", expected ',' or ']' in an array");
-      }
-    }
-    out->v_ = std::move(arr);
-    return true;
-  }
-
-  bool ParseObject(Value* out, int depth) {
-    if (depth > kMaxDepth) return Fail(p_, "arrays and objects nest deeper than 64 levels");
-    ++p_;  // '{'
-    Value::Object obj;
-    SkipSpace();
-    if (p_ < end_ && *p_ == '}') {
-      ++p_;
-      out->v_ = std::move(obj);
-      return true;
-    }
-    while (true) {
-      SkipSpace();
-      if (p_ == end_ || *p_ != '"') {
-        return Fail(p_, "unexpected " + Describe(p_) + ", expected a '\"'-quoted object key");
-      }
-      obj.emplace_back();
-      if (!ParseString(&obj.back().first)) return false;
-      SkipSpace();
-      if (p_ == end_ || *p_ != ':') {
-        return Fail(p_, "unexpected " + Describe(p_) + ", expected ':' after an object key");
-      }
-      ++p_;
-      SkipSpace();
-      if (!ParseValue(&obj.back().second, depth)) return false;
-      SkipSpace();
-      if (p_ < end_ && *p_ == ',') {
-        ++p_;
-      } else if (p_ < end_ && *p_ == '}') {
-        ++p_;
-        break;
-      } else {
-        return Fail(p_, "unexpected " + Describe(p_) + ", expected ',' or '}' in an object");
-      }
-    }
-    MergeDuplicateKeys(&obj);
-    out->v_ = std::move(obj);
-    return true;
-  }
-
-  bool ParseString(std::string* out) {
-    const char* open = p_++;
-    const char* run = p_;  // start of the bytes not yet copied to *out
-    while (true) {
-      while (p_ < end_ && kPlain.plain[static_cast<unsigned char>(*p_)]) ++p_;
-      if (p_ == end_) return Fail(open, "unterminated string");
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c == '"') {
-        out->append(run, static_cast<size_t>(p_ - run));
-        ++p_;
-        return true;
-      }
-      if (c >= 0x80) {
-        const size_t n =
-            Utf8Length(reinterpret_cast<const unsigned char*>(p_), reinterpret_cast<const unsigned char*>(end_));
-        if (n == 0) return Fail(p_, "invalid UTF-8 (" + Describe(p_) + ") in a string");
-        p_ += n;
-        continue;
-      }
-      if (c < 0x20) return Fail(p_, "unescaped control character (" + Describe(p_) + ") in a string");
-      out->append(run, static_cast<size_t>(p_ - run));
-      if (!ParseEscape(out)) return false;
-      run = p_;
-    }
-  }
-
-  bool ReadHex4(uint32_t* out) {
-    if (end_ - p_ < 4) return false;
-    uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) {
-      const char c = p_[i];
-      v <<= 4;
-      if (IsDigit(c)) {
-        v |= static_cast<uint32_t>(c - '0');
-      } else if (c >= 'a' && c <= 'f') {
-        v |= static_cast<uint32_t>(c - 'a' + 10);
-      } else if (c >= 'A' && c <= 'F') {
-        v |= static_cast<uint32_t>(c - 'A' + 10);
-      } else {
-        return false;
-      }
-    }
-    p_ += 4;
-    *out = v;
-    return true;
-  }
-
-  bool ParseEscape(std::string* out) {
-    const char* at = p_++;  // the backslash
-    if (p_ == end_) return Fail(at, "unterminated string");
-    const char e = *p_++;
-    switch (e) {
-      case '"': out->push_back('"'); return true;
-      case '\\': out->push_back('\\'); return true;
-      case '/': out->push_back('/'); return true;
-      case 'b': out->push_back('\b'); return true;
-      case 'f': out->push_back('\f'); return true;
-      case 'n': out->push_back('\n'); return true;
-      case 'r': out->push_back('\r'); return true;
-      case 't': out->push_back('\t'); return true;
-      case 'u': break;
-      default: return Fail(at, "invalid escape '\\" + std::string(1, e) + "' in a string");
-    }
-    uint32_t cp;
-    if (!ReadHex4(&cp)) return Fail(at, "\\u must be followed by four hexadecimal digits");
-    if (cp >= 0xDC00 && cp <= 0xDFFF) return Fail(at, "lone low surrogate \\u escape (no UTF-8 form)");
-    if (cp >= 0xD800 && cp <= 0xDBFF) {
-      uint32_t lo = 0;
-      if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') {
-        return Fail(at, "high surrogate \\u escape not followed by a low surrogate");
-      }
-      p_ += 2;
-      if (!ReadHex4(&lo)) return Fail(p_ - 2, "\\u must be followed by four hexadecimal digits");
-      if (lo < 0xDC00 || lo > 0xDFFF) return Fail(at, "high surrogate \\u escape not followed by a low surrogate");
-      cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-    }
-    AppendUtf8(out, cp);
-    return true;
-  }
-
-  bool ParseNumber(Value* out) {
-    const char* start = p_;
-    bool integral = true;
-    if (*p_ == '-') ++p_;
-    if (p_ == end_ || !IsDigit(*p_)) return Fail(start, "'-' must be followed by a digit");
-    if (*p_ == '0') {
-      ++p_;
-      if (p_ < end_ && IsDigit(*p_)) return Fail(start, "numbers may not have leading zeros");
-    } else {
-      while (p_ < end_ && IsDigit(*p_)) ++p_;
-    }
-    if (p_ < end_ && *p_ == '.') {
-      integral = false;
-      ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) return Fail(p_, "expected a digit after the decimal point");
-      while (p_ < end_ && IsDigit(*p_)) ++p_;
-    }
-    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
-      integral = false;
-      ++p_;
-      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
-      if (p_ == end_ || !IsDigit(*p_)) return Fail(p_, "expected a digit in the exponent");
-      while (p_ < end_ && IsDigit(*p_)) ++p_;
-    }
-    if (integral) {
-      int64_t i;
-      if (std::from_chars(start, p_, i).ec == std::errc()) {
-        out->v_ = i;
-        return true;
-      }
-      // Past int64: keep it as the nearest double.
-    }
-    double d = 0;
-    const auto r = std::from_chars(start, p_, d);
-    if (r.ec == std::errc::result_out_of_range) {
-      if (DecimalOverflows(std::string_view(start, static_cast<size_t>(p_ - start)))) {
-        return Fail(start, "number is too large for a double");
-      }
-      d = (*start == '-') ? -0.0 : 0.0;
-    } else if (r.ec != std::errc() || r.ptr != p_) {
-      return Fail(start, "invalid number");
-    }
-    out->v_ = d;
-    return true;
-  }
-
-  const char* const begin_;
-  const char* p_;
-  const char* const end_;
-  Status error_;
+  std::vector<std::pair<size_t, std::string>> big_;
+  size_t next_ = 0, numbers_ = 0;
 };
 
-Result<Value> Parse(std::string_view text) { return Parser(text).Run(); }
+Result<Value> Parse(std::string_view text) {
+  thread_local dom::parser kept;
+  std::unique_ptr<dom::parser> own;
+  dom::parser* parser = &kept;
+  if (text.size() > kKeepCapacity) {
+    own = std::make_unique<dom::parser>();
+    parser = own.get();
+  }
+  if (parser->max_depth() != kMaxDepth) {
+    if (auto error = parser->allocate(std::max<size_t>(text.size(), 4096), kMaxDepth)) return ParseError(error);
+  }
+  dom::element root;
+  auto error = parser->parse(text.data(), text.size()).get(root);
+  std::vector<std::pair<size_t, std::string>> big;
+  if (error == simdjson::NUMBER_ERROR) {
+    std::string rewritten;
+    FindBigIntegers(text, &rewritten, &big);
+    if (!big.empty()) error = parser->parse(rewritten).get(root);
+  }
+  if (error) return ParseError(error);
+  Value out;
+  Builder(std::move(big)).Build(root, &out);
+  return out;
+}
 
 // ---------------------------------------------------------------------------------------
 // Serialize
@@ -603,6 +497,8 @@ void Write(const Value& v, std::string* out) {
         char buf[24];
         const auto r = std::to_chars(buf, buf + sizeof buf, v.as_int());
         out->append(buf, static_cast<size_t>(r.ptr - buf));
+      } else if (v.is_big_int()) {
+        out->append(v.big_int_digits());
       } else {
         WriteDouble(v.as_double(), out);
       }

@@ -1,19 +1,20 @@
-// A small JSON document model and a strict parser, with no dependencies.
+// A small JSON document model, read by simdjson's DOM parser: the one parsing path for API
+// request bodies, RPC messages, scheduler hints, volume-type extra specs, capability reports and
+// the JSON bits of cinder.conf. simdjson stays inside json.cc; this header needs only the
+// standard library.
 //
-// The scheduler daemons read scheduler hints, volume-type extra specs and backend
-// capability reports as JSON but must not link Poco, so they use this instead.
+// Parse() follows RFC 8259 strictly: one value with optional surrounding whitespace and nothing
+// after it; no comments, trailing commas, NaN/Infinity, leading zeros, single quotes, byte-order
+// mark or raw control characters in strings; the whole text must be valid UTF-8; \uXXXX escapes
+// (surrogate pairs included) become UTF-8, and a lone surrogate is an error because it has no
+// UTF-8 form. Containers may nest 64 deep. Errors are InvalidArgument, "JSON parse error: ..."
+// (simdjson reports no offset).
 //
-// Parse() follows RFC 8259 strictly: one value with optional surrounding whitespace
-// (space, tab, CR, LF) and nothing after it; no comments, trailing commas, NaN/Infinity,
-// leading zeros, single quotes or raw control characters in strings; the input must be
-// valid UTF-8; \uXXXX escapes (surrogate pairs included) become UTF-8, and a lone
-// surrogate is an error because it has no UTF-8 form. Containers may nest 64 deep. Errors
-// are InvalidArgument and name the byte offset: "JSON parse error at offset 7: ...".
-//
-// Numbers remember how they were written: a literal with no fraction or exponent that
-// fits in int64 is kept exactly as an integer (Python's json would keep it as an int
-// too); anything else is a double. A literal too large for a double is an error (Python
-// would make it inf, which no JSON text can carry back out); one too small becomes 0.
+// Numbers remember how they were written, as Python's json does: a literal with no fraction or
+// exponent is an integer, kept exactly: in an int64 when it fits, else as its digits (a "big"
+// integer, which Cinder's validators then call greater than the maximum rather than seeing it
+// wrap). Anything else is a double; a literal too large for a double is an error (Python would
+// make it inf, which no JSON text can carry back out); one too small becomes 0.
 //
 // Objects keep their members in the order first written. A repeated key keeps its first
 // position and takes its last value, as Python's json.loads() into a dict does.
@@ -46,10 +47,10 @@ class Value {
   Value(bool b) : v_(b) {}  // NOLINT
   template <std::integral T>
   requires(!std::same_as<T, bool>) Value(T i) {  // NOLINT
-    // An unsigned value past int64 can only be held approximately.
+    // An unsigned value past int64 is held as its digits, like a parsed one.
     if constexpr (std::is_unsigned_v<T> && sizeof(T) >= sizeof(int64_t)) {
       if (i > static_cast<T>(INT64_MAX)) {
-        v_ = static_cast<double>(i);
+        v_ = BigInt{std::to_string(i)};
         return;
       }
     }
@@ -72,9 +73,12 @@ class Value {
   Type type() const;
   bool is_null() const { return v_.index() == kNullIdx; }
   bool is_bool() const { return v_.index() == kBoolIdx; }
-  bool is_number() const { return v_.index() == kIntIdx || v_.index() == kDoubleIdx; }
+  bool is_number() const { return v_.index() == kIntIdx || v_.index() == kDoubleIdx || v_.index() == kBigIntIdx; }
   // A number written (or built) as an integer that fits in int64.
   bool is_int() const { return v_.index() == kIntIdx; }
+  // An integer outside int64's range, kept as its digits: a number, neither is_int() nor
+  // is_double(); as_int() clamps it, as_double() rounds it, Serialize() writes it exactly.
+  bool is_big_int() const { return v_.index() == kBigIntIdx; }
   bool is_double() const { return v_.index() == kDoubleIdx; }
   bool is_string() const { return v_.index() == kStringIdx; }
   bool is_array() const { return v_.index() == kArrayIdx; }
@@ -83,11 +87,14 @@ class Value {
   // The accessors never fail: asked for the wrong type they return false, 0 or empty, so a
   // malformed document can be probed without checking every step.
   bool as_bool() const { return is_bool() && std::get<kBoolIdx>(v_); }
-  // An integer exactly; a double truncated toward zero and clamped to int64's range.
+  // An integer exactly; a double truncated toward zero and a big integer clamped to int64's
+  // range.
   int64_t as_int() const;
-  // Any number as a double (a large integer rounds to the nearest double).
+  // Any number as a double (a large integer rounds to the nearest double, or to +-inf).
   double as_double() const;
   const std::string& as_string() const;
+  // A big integer's digits ("-" first when negative); empty for anything else.
+  const std::string& big_int_digits() const;
   const Array& as_array() const;
   // Members in insertion order.
   const Object& as_object() const;
@@ -110,10 +117,13 @@ class Value {
   bool operator==(const Value& other) const;
 
  private:
-  friend class Parser;
+  friend class Builder;  // json.cc: makes Values of simdjson's document
+  struct BigInt {
+    std::string digits;  // "-"? [1-9][0-9]*
+  };
   static constexpr size_t kNullIdx = 0, kBoolIdx = 1, kIntIdx = 2, kDoubleIdx = 3, kStringIdx = 4, kArrayIdx = 5,
-                          kObjectIdx = 6;
-  std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object> v_;
+                          kObjectIdx = 6, kBigIntIdx = 7;
+  std::variant<std::monostate, bool, int64_t, double, std::string, Array, Object, BigInt> v_;
 };
 
 // Parses one JSON text; see the top of this file for exactly what is accepted.
@@ -123,7 +133,8 @@ Result<Value> Parse(std::string_view text);
 // characters escaped; a byte that is not valid UTF-8 becomes \ufffd so the output always
 // parses. Doubles use the shortest form that reads back exactly, written as Python's repr()
 // would (10.0, 1e+16, 1.5e-05) so they stay doubles; inf and NaN have no JSON form and are
-// written as null.
+// written as null. Integers, big ones included, are written exactly; so a number alone comes
+// out as Python's repr() of it.
 std::string Serialize(const Value& value);
 
 }  // namespace cinder::json

@@ -26,6 +26,18 @@ CREATE_CASES = [
     ({"volume": {"size": "abc"}}, 400, "Invalid input for field/attribute size. Value: abc. 'abc' does not match '^[0-9]+$'"),
     ({"volume": {"size": 1.5}}, 400, "Invalid input for field/attribute size. Value: 1.5. 1.5 is not of type 'integer', 'string', 'null'"),
     ({"volume": {"name": "nosize"}}, 400, "Invalid input received: Volume size 'None' must be an integer and greater than 0."),
+    # Integers past 64 bits are out of range, as in Cinder; they used to wrap (2^64 + 1 made a 1 GiB volume).
+    ({"volume": {"size": 18446744073709551617}}, 400,
+     "Invalid input for field/attribute size. Value: 18446744073709551617. "
+     "18446744073709551617 is greater than the maximum of 2147483647"),
+    ({"volume": {"size": 18446744073709551616}}, 400,
+     "Invalid input for field/attribute size. Value: 18446744073709551616. "
+     "18446744073709551616 is greater than the maximum of 2147483647"),
+    ({"volume": {"size": -18446744073709551617}}, 400,
+     "Invalid input for field/attribute size. Value: -18446744073709551617. "
+     "-18446744073709551617 is less than the minimum of 1"),
+    # A float prints as Python's repr() prints it.
+    ({"volume": {"size": 1.0}}, 400, "Invalid input for field/attribute size. Value: 1.0. 1.0 is not of type 'integer', 'string', 'null'"),
 ]
 
 
@@ -60,6 +72,44 @@ def test_malformed_json_is_400(service):
     assert status == 400
     assert fault(reply) == ("badRequest", 400, "Malformed request body")
     assert service.db_snapshot() == before
+
+
+RAW_CASES = [
+    # Python's json keeps the last of repeated keys, so does Cinder's validation.
+    (b'{"volume": {"size": 1, "size": 0}}', "Invalid input for field/attribute size. Value: 0. 0 is less than the minimum of 1"),
+    (b'{"volume": {"size": 1, "size": 18446744073709551617}}',
+     "Invalid input for field/attribute size. Value: 18446744073709551617. "
+     "18446744073709551617 is greater than the maximum of 2147483647"),
+    # Not JSON that Cinder reads: invalid UTF-8, a lone surrogate, nesting past 64 levels, a
+    # number too large for a double, text after the body.
+    (b'{"volume": {"size": 1, "name": "\xff"}}', "Malformed request body"),
+    (b'{"volume": {"size": 1, "name": "\xed\xa0\x80"}}', "Malformed request body"),
+    (b'{"volume": {"size": 1, "name": "\\ud800"}}', "Malformed request body"),
+    (b'{"volume": {"size": 1, "metadata": {"k": ' + b"[" * 62 + b"]" * 62 + b"}}}", "Malformed request body"),
+    (b"[" * 50000 + b"]" * 50000, "Malformed request body"),
+    (b'{"volume": {"size": 1e400}}', "Malformed request body"),
+    (b'{"volume": {"size": 1}} {}', "Malformed request body"),
+]
+
+
+@pytest.mark.parametrize("raw,message", RAW_CASES)
+def test_bad_raw_body_changes_nothing(service, raw, message):
+    before = service.db_snapshot()
+    status, reply, _ = service.request("POST", service.url("/volumes"), raw=raw)
+    assert status == 400
+    assert fault(reply) == ("badRequest", 400, message)
+    assert service.db_snapshot() == before
+
+
+def test_repeated_keys_keep_the_last_value(service):
+    status, reply, _ = service.request("POST", service.url("/volumes"),
+                                       raw=b'{"volume": {"size": 9, "name": "first", "size": 1, "name": "last"}}')
+    assert status == 202
+    assert (reply["volume"]["size"], reply["volume"]["name"]) == (1, "last")
+    vol_id = reply["volume"]["id"]
+    service.wait_status(vol_id, ["available"])
+    service.request("DELETE", service.url(f"/volumes/{vol_id}"))
+    service.wait_status(vol_id, ["deleted"])
 
 
 def test_body_over_the_limit_is_413(service):

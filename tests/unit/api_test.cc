@@ -3,6 +3,7 @@
 
 #include "api/router.h"
 #include "cinder/service.h"
+#include "common/json.h"
 #include "common/util.h"
 #include "test_util.h"
 
@@ -196,6 +197,85 @@ TEST_CASE("request validation follows Cinder's schemas") {
   }
   // The size as a string of digits is accepted, as Cinder's schema allows.
   CHECK(f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"size": "2"}})").status == 202);
+}
+
+TEST_CASE("request bodies read as Python's json reads them: big integers, repeated keys, floats, bad JSON") {
+  Fixture f;
+  auto message = [](const api::ApiResponse& r) {
+    auto v = json::Parse(r.body);
+    REQUIRE(v.ok());
+    return v->Find("badRequest") ? v->Find("badRequest")->Find("message")->as_string() : r.body;
+  };
+  const std::string size = "Invalid input for field/attribute size. Value: ";
+  const std::pair<std::string, std::string> cases[] = {
+      // Integers past 64 bits are out of range, not wrapped (2^64 + 1 used to make 1 GiB).
+      {R"({"volume": {"size": 18446744073709551617}})",
+       size + "18446744073709551617. 18446744073709551617 is greater than the maximum of 2147483647"},
+      {R"({"volume": {"size": 18446744073709551616}})",
+       size + "18446744073709551616. 18446744073709551616 is greater than the maximum of 2147483647"},
+      {R"({"volume": {"size": 9223372036854775808}})",
+       size + "9223372036854775808. 9223372036854775808 is greater than the maximum of 2147483647"},
+      {R"({"volume": {"size": -9223372036854775809}})",
+       size + "-9223372036854775809. -9223372036854775809 is less than the minimum of 1"},
+      {R"({"volume": {"size": 1, "size": 18446744073709551617}})",
+       size + "18446744073709551617. 18446744073709551617 is greater than the maximum of 2147483647"},
+      // Floats as Python's repr() prints them.
+      {R"({"volume": {"size": 1.0}})", size + "1.0. 1.0 is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": 1e15}})",
+       size + "1000000000000000.0. 1000000000000000.0 is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": 0.00001}})", size + "1e-05. 1e-05 is not of type 'integer', 'string', 'null'"},
+      {R"({"volume": {"size": 1, "name": 2.50}})",
+       "Invalid input for field/attribute name. Value: 2.5. 2.5 is not of type 'string', 'null'"},
+      // Not JSON Cinder reads.
+      {"{\"volume\": {\"size\": 1, \"name\": \"\xff\"}}", "Malformed request body"},
+      {R"({"volume": {"size": 1, "name": "\udc00"}})", "Malformed request body"},
+      {R"({"volume": {"size": 1, "metadata": {"k": )" + std::string(62, '[') + std::string(62, ']') + "}}}",
+       "Malformed request body"},
+      {std::string(100'000, '['), "Malformed request body"},
+      {R"({"volume": {"size": 1e400}})", "Malformed request body"},
+      {R"({"volume": {"size": 1}} {})", "Malformed request body"},
+      {R"(["volume"])", "Malformed request body"},
+  };
+  for (const auto& [body, want] : cases) {
+    CAPTURE(body);
+    auto r = f.Call("POST", "/v3/abc123/volumes", body);
+    CHECK(r.status == 400);
+    CHECK(message(r) == want);
+  }
+  CHECK(f.Call("GET", "/v3/abc123/volumes").body == "{\"volumes\": []}");
+
+  // Repeated keys: the last value, in the first position (Python's dict).
+  auto made = f.Call("POST", "/v3/abc123/volumes",
+                     R"({"volume": {"size": 9, "name": "first", "size": 1, "name": "last", "metadata": {"b": "1"},
+                         "metadata": {"a": "2", "a": "3"}}})");
+  CHECK(made.status == 202);
+  CHECK(Contains(made.body, "\"size\": 1,"));
+  CHECK(Contains(made.body, "\"name\": \"last\""));
+  CHECK(Contains(made.body, "\"metadata\": {\"a\": \"3\"}"));
+  auto action = f.Call("POST", "/v3/abc123/volumes/" + IdOf(made.body) + "/action",
+                       R"({"os-extend": {"new_size": 18446744073709551617}})");
+  CHECK(action.status == 400);
+  CHECK(message(action) ==
+        "Invalid input for field/attribute new_size. Value: 18446744073709551617. 18446744073709551617 is greater "
+        "than the maximum of 2147483647");
+
+  // Quotas: oslo's validate_integer and the quota class schema, on integers of any size.
+  auto quota = [&](const std::string& body) {
+    return message(f.Call("PUT", "/v3/abc123/os-quota-sets/abc123", R"({"quota_set": {"gigabytes": )" + body + "}}"));
+  };
+  CHECK(quota("18446744073709551617") == "gigabytes must be <= 2147483647");
+  CHECK(quota("-18446744073709551617") == "gigabytes must be >= -1");
+  CHECK(quota("1.0") == "gigabytes must be an integer");
+  auto quota_class = [&](const std::string& body) {
+    return message(
+        f.Call("PUT", "/v3/abc123/os-quota-class-sets/default", R"({"quota_class_set": {"gigabytes": )" + body + "}}"));
+  };
+  CHECK(quota_class("18446744073709551616") ==
+        "Invalid input for field/attribute gigabytes. Value: 18446744073709551616. 18446744073709551616 is greater "
+        "than the maximum of 2147483647");
+  CHECK(quota_class("-9223372036854775809") ==
+        "Invalid input for field/attribute gigabytes. Value: -9223372036854775809. -9223372036854775809 is less than "
+        "the minimum of -1");
 }
 
 TEST_CASE("metadata items and actions answer as Cinder's controllers") {

@@ -205,11 +205,12 @@ TEST_CASE("json query: what Parse accepts and refuses") {
   for (const char* q : {"", "null", "false", "0", "0.0", "\"\"", "[]", "{}"}) CHECK(Passes(q, b));
   // Malformed JSON (Cinder: ValueError), including whitespace only.
   CHECK(ParseError("  ") ==
-        "Invalid JSON query hint: JSON parse error at offset 2: no JSON value (the text is empty or only whitespace)");
-  CHECK(ParseError(R"(["=", 1, 1)") ==
-        "Invalid JSON query hint: JSON parse error at offset 10: unexpected end of input, expected ',' or ']' in an "
-        "array");
-  CHECK(ParseError("['=', 1, 1]").find("offset 1: unexpected character '''") != std::string::npos);
+        "Invalid JSON query hint: JSON parse error: no JSON value (the text is empty or only whitespace)");
+  const std::string structure =
+      "Invalid JSON query hint: JSON parse error: not one well-formed JSON value (a character is missing or "
+      "unexpected, or text follows the value)";
+  CHECK(ParseError(R"(["=", 1, 1)") == structure);
+  CHECK(ParseError("['=', 1, 1]") == structure);
   // Not a list (Cinder: KeyError or TypeError on query[0]).
   CHECK(ParseError(R"({"and": []})") ==
         "Invalid JSON query hint: the query must be a list such as [\">=\", \"$free_capacity_gb\", 10], not "
