@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/json_writer.h"
+#include "common/log.h"
 
 namespace cinder::api {
 
@@ -105,6 +106,12 @@ ApiResponse Fault(int http_status, const std::string& message) {
 }
 
 ApiResponse FaultFrom(const Status& status) {
+  if (status.code() == Code::kInternal) {
+    // What went wrong inside (a driver's or the database's text) is for the log, not the
+    // client: Cinder's generic fault.
+    CINDER_LOG(kError, "cinder-api") << "internal error: " << status.message();
+    return Fault(500, kInternalFault);
+  }
   ApiResponse r = Fault(HttpStatusFor(status.code()), status.message());
   // Over quota: Cinder's QuotaError faults tell clients not to wait before retrying.
   if (status.code() == Code::kResourceExhausted) r.headers.emplace_back("Retry-After", "0");

@@ -40,7 +40,11 @@ struct ApiResponse {
 // Cinder's fault body {"<faultName>": {"code": N, "message": "..."}} for an HTTP status.
 ApiResponse Fault(int http_status, const std::string& message);
 // The fault for a Status, by the one table that maps codes to Cinder's statuses.
+// Cinder's fault for `status`; an Internal one gets Cinder's generic message (kInternalFault)
+// and its own text goes to the log.
 ApiResponse FaultFrom(const Status& status);
+inline constexpr char kInternalFault[] =
+    "The server has either erred or is incapable of performing the requested operation.";
 // The HTTP status for a code (kOk -> 200).
 int HttpStatusFor(Code code);
 ApiResponse Json(int http_status, std::string body);

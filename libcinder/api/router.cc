@@ -98,9 +98,7 @@ ApiResponse Router::Handle(ApiRequest& req) {
     }
   } catch (const std::exception& e) {
     CINDER_LOG(kError, "cinder-api") << req.method << " " << req.path << " raised: " << e.what();
-    resp = Fault(500, std::string("The server has either erred or is incapable of performing the "
-                                  "requested operation. (") +
-                          e.what() + ")");
+    resp = Fault(500, kInternalFault);
   }
   if (versioned) {
     resp.headers.emplace_back("OpenStack-API-Version", "volume " + req.version.ToString());

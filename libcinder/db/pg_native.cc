@@ -72,7 +72,12 @@ const Pq& Lib() {
   return pq;
 }
 
-PGconn* Conn(soci::session& s) { return static_cast<soci::postgresql_session_backend*>(s.get_backend())->conn_; }
+// The session's connection; a session whose reconnect failed has none.
+PGconn* Conn(soci::session& s) {
+  auto* backend = static_cast<soci::postgresql_session_backend*>(s.get_backend());
+  if (backend == nullptr) throw std::runtime_error("Session is not connected.");
+  return backend->conn_;
+}
 
 // What each connection has prepared: SQL text -> statement name. A connection is keyed by its
 // address and its server process, so that a new connection at a reused address starts empty.

@@ -12,7 +12,11 @@ constexpr size_t kMaxKept = 128;  // per connection: varied filters must not gro
 std::mutex registry_mu;
 std::map<sq::sqlite3*, std::map<std::string, sq::sqlite3_stmt*>> registry;  // guarded by registry_mu
 
-sq::sqlite3* Conn(soci::session& s) { return static_cast<soci::sqlite3_session_backend*>(s.get_backend())->conn_; }
+sq::sqlite3* Conn(soci::session& s) {
+  auto* backend = static_cast<soci::sqlite3_session_backend*>(s.get_backend());
+  if (backend == nullptr) throw std::runtime_error("Session is not connected.");
+  return backend->conn_;
+}
 
 // Schema changes run once: not worth a place in the cache.
 bool Kept(const std::string& sql) {

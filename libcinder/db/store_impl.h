@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/log.h"
 #include "db/pg_native.h"
 #include "db/sql.h"
 #include "db/sqlite_native.h"
@@ -49,6 +50,38 @@ inline void PgSessionSettings(soci::session& s) {
   Exec(s,
        "DO $$BEGIN PERFORM set_config('random_page_cost', CAST(LEAST(CAST(current_setting('random_page_cost') AS "
        "float8), 1.1) AS text), false); END$$");
+}
+
+// What a database failure answers. The driver's text goes to the log only (it may quote SQL or
+// values): the database out of reach (a restart, a dropped connection, SQLite locked past its
+// busy timeout) is Unavailable, which the API answers 503 and a client retries; a unique index
+// refusing a row is AlreadyExists (a concurrent request made it first); anything else Internal.
+inline Status DatabaseError(const std::string& what) {
+  static const char* const kUnreachable[] = {"server closed the connection",
+                                             "could not connect",
+                                             "Connection refused",
+                                             "terminating connection",
+                                             "the database system is",
+                                             "no connection to the server",
+                                             "connection to server",
+                                             "not currently accepting",
+                                             "could not send data",
+                                             "could not receive data",
+                                             "SSL connection has been closed",
+                                             "Cannot establish connection",
+                                             "Session is not connected",
+                                             "database is locked"};
+  for (const char* m : kUnreachable) {
+    if (what.find(m) != std::string::npos) {
+      CINDER_LOG(kWarning, "cinder-db") << "database unavailable: " << what;
+      return Unavailable("The server is currently unavailable. Please try again at a later time.");
+    }
+  }
+  if (what.find("UNIQUE constraint") != std::string::npos || what.find("unique constraint") != std::string::npos) {
+    return AlreadyExists("A concurrent request created the same resource first (unique constraint).");
+  }
+  CINDER_LOG(kError, "cinder-db") << "database error: " << what;
+  return Internal("database error");
 }
 
 struct Store::Impl {
@@ -121,7 +154,7 @@ struct Store::Impl {
              what.find("could not serialize") != std::string::npos)) {
           continue;
         }
-        return Internal(std::string("database error: ") + e.what());
+        return DatabaseError(what);
       }
     }
   }
@@ -135,7 +168,7 @@ struct Store::Impl {
         return fn(l.session);
       } catch (const std::exception& e) {
         if (attempt == 0 && Reconnect(l.session)) continue;
-        return Internal(std::string("database error: ") + e.what());
+        return DatabaseError(e.what());
       }
     }
   }

@@ -95,8 +95,7 @@ Result<std::vector<VolumeType>> Store::ListVolumeTypes(const std::optional<bool>
 // A concurrent create of the same name that passed the check: the unique index stops it.
 static Status NameConflict(const Status& st, const std::string& name) {
   if (st.ok()) return st;
-  const std::string& m = st.message();
-  if (m.find("UNIQUE") != std::string::npos || m.find("unique") != std::string::npos) {
+  if (st.code() == Code::kAlreadyExists) {
     return AlreadyExists("Volume Type " + name + " already exists.");
   }
   return st;

@@ -400,3 +400,18 @@ TEST_CASE("os-services lists Cinder's fields for the version asked, and updates 
 }
 
 }  // namespace cinder
+
+namespace cinder::api {
+
+TEST_CASE("an internal error answers Cinder's generic 500, never its own text") {
+  ApiResponse r = FaultFrom(Internal("database error: SELECT secret FROM volumes WHERE id = 'x'"));
+  CHECK(r.status == 500);
+  CHECK(r.body.find("SELECT") == std::string::npos);
+  CHECK(r.body.find("computeFault") != std::string::npos);
+  CHECK(r.body.find(kInternalFault) != std::string::npos);
+  ApiResponse u = FaultFrom(Unavailable("The server is currently unavailable. Please try again at a later time."));
+  CHECK(u.status == 503);
+  CHECK(u.body.find("\"serviceUnavailable\"") != std::string::npos);
+}
+
+}  // namespace cinder::api

@@ -689,3 +689,48 @@ TEST_CASE("quota limits and usage past 2^31 read back exactly on both databases"
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("a database out of reach is Unavailable, and the store comes back with it") {
+  std::string base = testing::PostgresUrl();
+  if (base.empty()) return;  // outside ctest: no cluster (under ctest the fixture always runs)
+  std::string url = testing::FreshPostgresDatabase(base);
+  auto s = OpenMigrated(url);
+  Volume v = MakeVolume(*s, "p", "kept", 1, NowIso());
+  REQUIRE(s->InsertVolume(v).ok());
+  const std::string db = url.substr(url.rfind('/') + 1);
+  auto psql = [&](const std::string& sql) {
+    std::string cmd = "psql -q '" + base + "' -c \"" + sql + "\" >/dev/null";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  };
+  // What a restart looks like from here: sessions dropped, new connections refused.
+  psql("ALTER DATABASE " + db + " ALLOW_CONNECTIONS false");
+  psql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db + "'");
+  for (int i = 0; i < 4; ++i) {
+    auto got = s->GetVolume(v.id, std::nullopt);
+    REQUIRE_FALSE(got.ok());
+    CHECK(got.status().code() == Code::kUnavailable);
+    CHECK(got.status().message() == "The server is currently unavailable. Please try again at a later time.");
+    CHECK(s->InsertVolume(MakeVolume(*s, "p", "x", 1, NowIso())).code() == Code::kUnavailable);
+  }
+  psql("ALTER DATABASE " + db + " ALLOW_CONNECTIONS true");
+  for (int i = 0; i < 8; ++i) {  // every pooled connection reconnects
+    auto got = s->GetVolume(v.id, std::nullopt);
+    REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+    CHECK(got->name == "kept");
+  }
+}
+
+TEST_CASE("a database error's text stays out of the status") {
+  testing::TempDir dir;
+  auto s = OpenMigrated("sqlite:///" + dir.path() + "/c.sqlite");
+  Volume v = MakeVolume(*s, "p", "one", 1, NowIso());
+  REQUIRE(s->InsertVolume(v).ok());
+  Status again = s->InsertVolume(v);  // the primary key refuses it
+  CHECK(again.code() == Code::kAlreadyExists);
+  CHECK(again.message().find("volumes") == std::string::npos);
+  CHECK(again.message().find("INSERT") == std::string::npos);
+}
+
+}  // namespace cinder
