@@ -30,6 +30,13 @@ Status EnsureStatePath(const Options& options) {
     return InvalidArgument(options.origin + ": [DEFAULT] state_path: cannot create '" + options.state_path +
                            "': " + ec.message());
   }
+  // The state folder holds the database and the volumes' data: its owner's only.
+  std::filesystem::permissions(options.state_path, std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace, ec);
+  if (ec) {
+    return InvalidArgument(options.origin + ": [DEFAULT] state_path: cannot make '" + options.state_path +
+                           "' private (0700): " + ec.message());
+  }
   return Status::OK();
 }
 

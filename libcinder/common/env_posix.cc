@@ -207,7 +207,8 @@ class PosixEnv : public Env {
     if (::stat(dir.c_str(), &st) == 0) return S_ISDIR(st.st_mode) ? Status::OK() : IoError(ENOTDIR);
     const size_t slash = dir.find_last_of('/', dir.find_last_not_of('/'));
     if (slash != std::string::npos && slash > 0) CINDER_RETURN_IF_ERROR(CreateDirs(dir.substr(0, slash)));
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return IoError(errno);
+    // The folders the drivers make hold volumes' data: their owner's only.
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError(errno);
     return Status::OK();
   }
 

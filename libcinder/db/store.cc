@@ -2,6 +2,8 @@
 // volumes.cc, snapshots.cc, types.cc, qos.cc, quotas.cc, services.cc, ...
 #include "db/store.h"
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <string>
 
@@ -102,6 +104,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& url) {
       for (std::size_t i = 0; i < impl->pool_size; ++i) {
         soci::session& s = impl->pool->at(i);
         s.open(soci::sqlite3, "db=\"" + path + "\" timeout=30");
+        // The database holds transfer keys' hashes and every project's data: its owner's only.
+        // SQLite creates the -wal and -shm files with the database file's permissions.
+        if (i == 0 && path != ":memory:") ::chmod(path.c_str(), 0600);
         soci::row r;
         s << "PRAGMA journal_mode=WAL", soci::into(r);
         Exec(s, "PRAGMA synchronous=NORMAL");

@@ -134,3 +134,20 @@ def test_volume_delete_whatever_its_status(tmp_path):
         assert res.returncode == 1 and f"Volume {never} could not be found." in res.stdout
     finally:
         stop_service(proc)
+
+
+def test_state_folder_and_database_are_private(tmp_path):
+    os.chmod(tmp_path, 0o755)
+    proc, svc = start_service(tmp_path)
+    try:
+        code, body, _ = svc.request("POST", svc.url("/volumes"), {"volume": {"size": 1}})
+        vol_id = body["volume"]["id"]
+        svc.wait_status(vol_id, ["available"])
+        mode = lambda p: oct(os.stat(p).st_mode & 0o777)  # noqa: E731
+        assert mode(svc.state) == "0o700"
+        for suffix in ("", "-wal", "-shm"):
+            assert mode(svc.db_path + suffix) == "0o600", suffix
+        assert mode(os.path.join(svc.state, "volumes")) == "0o700"
+        assert mode(os.path.join(svc.state, "volumes", f"volume-{vol_id}")) == "0o600"
+    finally:
+        stop_service(proc)
