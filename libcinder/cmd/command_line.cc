@@ -7,9 +7,11 @@
 #include <chrono>
 #include <condition_variable>
 #include <iostream>
+#include <memory>
 #include <mutex>
 #include <thread>
 
+#include "cmd/daemon_base.h"
 #include "common/log.h"
 
 namespace po = boost::program_options;
@@ -108,7 +110,34 @@ int DaemonMain(const char* name, const char* what, const std::vector<std::string
     std::cerr << name << ": " << logging.message() << "\n";
     return 2;
   }
+  // SIGHUP: the logging options are reread and the log file reopened (after logrotate moved
+  // it); everything else takes effect at the next start, as with oslo.service's immutable
+  // options.
+  SetReloadHandler([name, origin = options->origin, running = std::make_shared<log::LogOptions>(lo)] {
+    const log::LogOptions current = *running;
+    log::LogOptions next = current;
+    if (origin != "defaults") {
+      auto reread = LoadConfigFile(origin);
+      if (!reread.ok()) {
+        CINDER_LOG(kWarning, name) << "SIGHUP: keeping the running configuration: " << reread.status().message();
+        return;
+      }
+      next.debug = reread->debug;
+      next.log_file = reread->log_file;
+      next.log_dir = reread->log_dir;
+      next.use_stderr = reread->use_stderr;
+    }
+    if (Status st = log::Configure(next); !st.ok()) {
+      (void)log::Configure(current);
+      CINDER_LOG(kWarning, name) << "SIGHUP: keeping the running log settings: " << st.message();
+      return;
+    }
+    *running = next;
+    CINDER_LOG(kInfo, name) << "SIGHUP: reread " << origin << " (debug = " << (next.debug ? "true" : "false")
+                            << ") and reopened the log; other options take effect at the next start";
+  });
   Status st = run(*options);
+  SetReloadHandler(nullptr);
   if (!st.ok()) {
     CINDER_LOG(kError, name) << st.message();
     return 1;

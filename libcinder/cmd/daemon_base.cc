@@ -2,24 +2,45 @@
 
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 
 #include "common/util.h"
 
 namespace cinder {
 
-// Blocks the stop signals in this thread (and so in every thread started after it).
+namespace {
+
+std::mutex reload_mu;
+std::function<void()> reload;  // guarded by reload_mu
+
+}  // namespace
+
+// Blocks the stop signals and SIGHUP in this thread (and so in every thread started after it).
 sigset_t BlockStopSignals() {
   sigset_t stop;
   sigemptyset(&stop);
   sigaddset(&stop, SIGINT);
   sigaddset(&stop, SIGTERM);
+  sigaddset(&stop, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   return stop;
 }
 
+void SetReloadHandler(std::function<void()> on_hup) {
+  std::lock_guard<std::mutex> l(reload_mu);
+  reload = std::move(on_hup);
+}
+
 void WaitForStop(const char* name, sigset_t* stop) {
   int sig = 0;
-  sigwait(stop, &sig);
+  while (sigwait(stop, &sig) == 0 && sig == SIGHUP) {
+    std::function<void()> on_hup;
+    {
+      std::lock_guard<std::mutex> l(reload_mu);
+      on_hup = reload;
+    }
+    if (on_hup) on_hup();
+  }
   std::cout << name << ": stopping (signal " << sig << ")" << std::endl;
 }
 

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <functional>
 #include <memory>
 
 #include "cinder/options.h"
@@ -12,10 +13,13 @@
 
 namespace cinder {
 
-// Blocks SIGINT and SIGTERM in this thread (and so in every thread started after it).
+// Blocks SIGINT, SIGTERM and SIGHUP in this thread (and so in every thread started after it).
 sigset_t BlockStopSignals();
-// Waits for one of them and says so.
+// Waits for SIGINT or SIGTERM and says so; a SIGHUP meanwhile runs the reload handler.
 void WaitForStop(const char* name, sigset_t* stop);
+// What SIGHUP does (DaemonMain sets it: reread the config file's logging options and reopen
+// the log file, as oslo.service does for its mutable options).
+void SetReloadHandler(std::function<void()> on_hup);
 // Creates options.state_path if needed.
 Status EnsureStatePath(const Options& options);
 

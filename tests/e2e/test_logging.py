@@ -110,3 +110,41 @@ file_volume_directory = {state}/volumes
                          timeout=30)
     assert res.returncode == 2
     assert "cannot open the log file /proc/no-such-dir/cinder.log" in res.stderr
+
+
+def test_sighup_rereads_the_logging_options_and_reopens_the_log(tmp_path):
+    import signal
+    import time
+    proc, svc, _ = start(tmp_path)
+    conf = os.path.join(svc.state, "cinder.conf")
+    log = os.path.join(svc.state, "cinder.log")
+    try:
+        # Debug off: request lines (DEBUG) stop; the service lives on and says what it did.
+        with open(conf) as f:
+            text = f.read()
+        with open(conf, "w") as f:
+            f.write(text.replace("debug = true", "debug = false"))
+        # logrotate moves the file away, then signals.
+        os.rename(log, log + ".1")
+        proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while not os.path.exists(log) and time.time() < deadline:
+            time.sleep(0.05)
+        assert proc.poll() is None, "SIGHUP stopped the service"
+        assert os.path.exists(log), "the log file was not reopened"
+        svc.request("GET", svc.url("/volumes"))
+        time.sleep(0.3)
+        lines = open(log).read().splitlines()
+        assert any("SIGHUP: reread" in line and "debug = false" in line for line in lines), lines
+        assert not any(" DEBUG " in line for line in lines), lines
+        # A broken file is refused: the running settings stay.
+        with open(conf, "w") as f:
+            f.write(text + "\n[DEFAULT]\nosapi_volume_listen_port = eighty\n")
+        proc.send_signal(signal.SIGHUP)
+        time.sleep(0.5)
+        assert proc.poll() is None
+        assert any("SIGHUP: keeping the running configuration" in line for line in open(log).read().splitlines())
+        code, _, _ = svc.request("GET", svc.url("/volumes"))
+        assert code == 200
+    finally:
+        stop_service(proc)
