@@ -130,11 +130,13 @@ class Store {
   // Applies filters, sort and paging; `max_limit` caps the page.
   Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope, int64_t max_limit);
   // Sets status (and `fields`) iff the volume exists, its status is one of `expected` (any
-  // status when `expected` is empty) and, when given, it is on `expected_host`. Returns
-  // whether the row changed.
+  // status when `expected` is empty), when given it is on `expected_host`, and the SQL
+  // expressions of `conditions` hold these values (e.g. {"size", "5"}: what the caller's quota
+  // change was computed from is still true). Returns whether the row changed.
   Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                const std::string& new_status, const std::vector<FieldUpdate>& fields = {},
-                               const std::optional<std::string>& expected_host = std::nullopt);
+                               const std::optional<std::string>& expected_host = std::nullopt,
+                               const std::vector<std::pair<std::string, std::string>>& conditions = {});
   // Changes `fields` (and replaces the metadata when given) in one transaction, without
   // touching status; returns whether the volume exists.
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,

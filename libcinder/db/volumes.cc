@@ -283,7 +283,8 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
 
 Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                     const std::string& new_status, const std::vector<FieldUpdate>& fields,
-                                    const std::optional<std::string>& expected_host) {
+                                    const std::optional<std::string>& expected_host,
+                                    const std::vector<std::pair<std::string, std::string>>& conditions) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
     q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
@@ -291,6 +292,7 @@ Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
+    for (const auto& [expr, val] : conditions) q.sql += " AND " + expr + " = " + q.P(val);
     return Exec(s, q) > 0;
   });
 }

@@ -79,6 +79,16 @@ Status VolumeManagerImpl::DeleteVolume(const RequestContext& ctx, const std::str
   return Status::OK();
 }
 
+namespace {
+
+// The columns a quota change is computed from: a compare-and-swap that also requires them
+// loses to any change of them since `v` was read.
+std::vector<std::pair<std::string, std::string>> UnchangedSince(const Volume& v) {
+  return {{"size", std::to_string(v.size)}, {"COALESCE(volume_type_id, '')", v.volume_type_id}};
+}
+
+}  // namespace
+
 Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) {
   CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
   auto wrong_status = [&v](const std::string& current) {
@@ -110,8 +120,11 @@ Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::str
   deltas.erase("volumes");
   if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
   CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
-  auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
-                                         {{"previous_status", std::string(vs::kAvailable)}});
+  // Wins only if the volume is still what the quota change was computed from: a concurrent
+  // extend or retype that got there first makes this one lose, and give its reservation back.
+  auto changed =
+      store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
+                              {{"previous_status", std::string(vs::kAvailable)}}, std::nullopt, UnchangedSince(v));
   if (!changed.ok() || !*changed) {
     (void)quotas_.Rollback(reservations);
     if (!changed.ok()) return changed.status();
@@ -153,8 +166,8 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
     deltas["gigabytes_" + v.volume_type_name] = -v.size;
   }
   CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
-  auto changed =
-      store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping, {{"previous_status", v.status}});
+  auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping,
+                                         {{"previous_status", v.status}}, std::nullopt, UnchangedSince(v));
   if (!changed.ok() || !*changed) {
     (void)quotas_.Rollback(reservations);
     return changed.ok() ? FailedPrecondition(busy) : changed.status();
