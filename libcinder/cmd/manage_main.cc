@@ -4,6 +4,7 @@
 
 #include "cinder/service.h"
 #include "cmd/command_line.h"
+#include "cmd/transport_commands.h"
 
 namespace po = boost::program_options;
 
@@ -14,6 +15,7 @@ int CinderManageMain(const std::vector<std::string>& args) {
   desc.add_options()("help,h", "show this help")("config-file", po::value<std::string>(),
                                                  "cinder.conf to read (Cinder's ini format)")(
       "command", po::value<std::vector<std::string>>(), "category, action and arguments");
+  desc.add(TransportCommandOptions());
   po::positional_options_description positional;
   positional.add("command", -1);
   po::variables_map vm;
@@ -32,6 +34,7 @@ int CinderManageMain(const std::vector<std::string>& args) {
     std::cerr << "cinder-manage: " << st.message() << "\n";
     return 1;
   };
+  if (!cmd.empty() && cmd[0] == "transport") return TransportCommand(cmd, *options, vm);
   if (cmd.size() == 2 && cmd[0] == "db" && cmd[1] == "sync") {
     Status st = DbSync(*options);
     if (!st.ok()) return fail(st);
