@@ -7,7 +7,7 @@ as separate processes on loopback with a throwaway PostgreSQL (the #3 figures).
   latency  create -> available, sequential, median and p90
   rss      resident memory of each daemon at idle
 
-Usage: bench/distributed.py [--bin build/bin] [--burst 200] [--sequential 100]
+Usage: bench/distributed.py [--bin build/bin] [--burst 200] [--sequential 100] [--transport-security curve|none]
 """
 import argparse
 import concurrent.futures
@@ -66,6 +66,8 @@ def main():
     ap.add_argument("--bin", default=os.path.join(ROOT, "build", "bin"))
     ap.add_argument("--burst", type=int, default=200)
     ap.add_argument("--sequential", type=int, default=100)
+    ap.add_argument("--transport-security", choices=["curve", "none"], default="curve",
+                    help="the daemons' transport_security (curve: a key made by cinder-manage)")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="cinder-dist-bench-")
     pg = os.path.join(tmp, "pg")
@@ -73,11 +75,16 @@ def main():
                    capture_output=True)
     url = open(os.path.join(pg, "url")).read().strip()
     procs = {}
+    key_file = os.path.join(tmp, "transport.key")
+    if args.transport_security == "curve":  # the deployment's key, made as an operator makes it
+        subprocess.run([os.path.join(args.bin, "cinder-manage"), "transport", "keygen", "--output", key_file],
+                       check=True, capture_output=True)
     try:
         def conf(name, host, backend):
             path = os.path.join(tmp, f"{name}.conf")
             with open(path, "w") as f:
                 f.write(f"[DEFAULT]\nhost = {host}\nstate_path = {tmp}/{name}\nosapi_volume_listen_port = 0\n"
+                        f"transport_security = {args.transport_security}\ntransport_key_file = {key_file}\n"
                         "quota_volumes = -1\nquota_gigabytes = -1\nquota_snapshots = -1\n"
                         f"enabled_backends = {backend}\n[database]\nconnection = {url}\n"
                         f"[{backend}]\nvolume_driver = file\n")

@@ -45,8 +45,14 @@ struct Options {
   int volume_workers = 4;           // threads running driver work
   std::string my_ip = "127.0.0.1";  // where this host's RPC sockets bind and are reached
   int rpc_port = 0;                 // the port of this process's RPC socket; 0: a free one
-  int report_interval = 10;         // seconds between service heartbeats
-  int service_down_time = 60;       // a service unheard for this long is down
+  // How the distributed services' RPC is secured (cinder-all's in-process transport needs
+  // nothing): "curve", ZeroMQ CURVE with the deployment's key pair (encrypted, and only
+  // holders of the key are served or answered); "none", plain TCP that serves whoever reaches
+  // my_ip, for a single trusted host (keep my_ip on loopback then).
+  std::string transport_security = "curve";
+  std::string transport_key_file;  // the key pair for "curve"; default: <state_path>/transport.key
+  int report_interval = 10;        // seconds between service heartbeats
+  int service_down_time = 60;      // a service unheard for this long is down
   // Logging (oslo.log's option names).
   std::string log_file;    // a file to log to, under log_dir when relative
   std::string log_dir;     // without log_file: <log_dir>/<daemon>.log
@@ -86,6 +92,8 @@ struct Options {
 
   // The database URL in effect (database_connection or the default).
   std::string DatabaseUrl() const;
+  // The transport key file in effect (transport_key_file or the default).
+  std::string TransportKeyFile() const;
 };
 
 // Options with the embedded defaults: state under `state_path`, one file backend.

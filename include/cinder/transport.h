@@ -94,11 +94,19 @@ struct ZmqTransportOptions {
   std::string advertise_host;              // host in endpoints; default: bind_address
   std::shared_ptr<Directory> directory;    // resolves the topics this transport calls
   int workers = 4;                         // threads running handlers
+  // ZeroMQ CURVE (authenticated encryption, libzmq's own mechanism): the deployment's key
+  // pair, Z85 text of 40 characters each. With it every connection is encrypted; the server
+  // takes connections only from clients presenting this public key (checked by a ZAP handler;
+  // each refused peer is logged, rate-limited, by address) and clients talk only to a server
+  // that holds the secret key. Both empty: plain TCP, anyone who reaches the port is served.
+  std::string curve_public_key;
+  std::string curve_secret_key;
 };
 
 // ZeroMQ between processes: one ROUTER socket for the served topics, a DEALER per request; no
 // broker. Requests are acknowledged on arrival; a server that has not acknowledged within a
-// second is skipped while other servers of the topic remain.
+// second is skipped while other servers of the topic remain. InvalidArgument for keys that are
+// not a CURVE key pair; FailedPrecondition when keys are given and this libzmq lacks CURVE.
 Result<std::unique_ptr<Transport>> NewZmqTransport(const ZmqTransportOptions& options);
 
 }  // namespace cinder

@@ -1,11 +1,12 @@
 // cinder-manage: db sync | version | purge DAYS, service list | remove BINARY HOST,
-// volume delete ID, --version.
+// volume delete ID, transport keygen, --version.
 #include <boost/program_options.hpp>
 #include <iostream>
 
 #include "cinder/service.h"
 #include "cmd/command_line.h"
 #include "cmd/manage_commands.h"
+#include "cmd/transport_commands.h"
 
 namespace po = boost::program_options;
 
@@ -14,10 +15,11 @@ namespace cinder {
 int CinderManageMain(const std::vector<std::string>& args) {
   po::options_description desc(
       "cinder-manage [--config-file PATH] db sync | db version | db purge DAYS | service list |\n"
-      "              service remove BINARY HOST | volume delete ID");
+      "              service remove BINARY HOST | volume delete ID | transport keygen [--output FILE]");
   desc.add_options()("help,h", "show this help")("version", "print the version and exit")(
       "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)")(
       "command", po::value<std::vector<std::string>>(), "category, action and arguments");
+  desc.add(TransportCommandOptions());
   po::positional_options_description positional;
   positional.add("command", -1);
   po::variables_map vm;
@@ -40,6 +42,7 @@ int CinderManageMain(const std::vector<std::string>& args) {
     std::cerr << "cinder-manage: " << st.message() << "\n";
     return 1;
   };
+  if (!cmd.empty() && cmd[0] == "transport") return TransportCommand(cmd, *options, vm);
   if (cmd.size() == 2 && cmd[0] == "db" && cmd[1] == "sync") {
     Status st = DbSync(*options);
     if (!st.ok()) return fail(st);

@@ -25,6 +25,11 @@ std::string Options::DatabaseUrl() const {
   return "sqlite:///" + state_path + "/cinder.sqlite";
 }
 
+std::string Options::TransportKeyFile() const {
+  if (!transport_key_file.empty()) return transport_key_file;
+  return state_path + "/transport.key";
+}
+
 Options DefaultOptions(const std::string& state_path) {
   Options o;
   o.state_path = state_path;
@@ -318,6 +323,13 @@ Status SetAuthStrategy(const Parser& p, const Entry& e, Options* o) {
   return Status::OK();
 }
 
+Status SetTransportSecurity(const Parser& p, const Entry& e, Options* o) {
+  std::string v = ToLower(Trim(e.value));
+  if (v != "curve" && v != "none") return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected curve or none)");
+  o->transport_security = v;
+  return Status::OK();
+}
+
 Status SetWeightHandler(const Parser& p, const Entry& e, Options* o) {
   std::string v = Trim(e.value);
   if (v == "cinder.scheduler.weights.OrderedHostWeightHandler") {
@@ -385,6 +397,8 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       IntOpt("DEFAULT", "osapi_volume_workers", &O::osapi_volume_workers, 1, 1024),
       StrOpt("DEFAULT", "my_ip", &O::my_ip),
       IntOpt("DEFAULT", "rpc_port", &O::rpc_port, 0, 65535),
+      {"DEFAULT", "transport_security", SetTransportSecurity},
+      StrOpt("DEFAULT", "transport_key_file", &O::transport_key_file),
       IntOpt("DEFAULT", "report_interval", &O::report_interval, 1, 86400),
       IntOpt("DEFAULT", "service_down_time", &O::service_down_time, 1, 86400),
       ListOpt("DEFAULT", "scheduler_default_filters", &O::scheduler_default_filters),

@@ -57,4 +57,24 @@ std::string RandomHex(size_t length) {
   return out;
 }
 
+Result<Curve25519Key> Curve25519PublicKey(const Curve25519Key& secret_key) {
+  EVP_PKEY* key = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, nullptr, secret_key.data(), secret_key.size());
+  if (!key) return Internal("libcrypto cannot load an X25519 key");
+  Curve25519Key out{};
+  size_t n = out.size();
+  const bool ok = EVP_PKEY_get_raw_public_key(key, out.data(), &n) == 1 && n == out.size();
+  EVP_PKEY_free(key);
+  if (!ok) return Internal("libcrypto cannot derive an X25519 public key");
+  return out;
+}
+
+Result<Curve25519KeyPair> NewCurve25519KeyPair() {
+  Curve25519KeyPair pair;
+  if (RAND_bytes(pair.secret_key.data(), static_cast<int>(pair.secret_key.size())) != 1) {
+    return Internal("libcrypto's random generator failed");
+  }
+  CINDER_ASSIGN_OR_RETURN(pair.public_key, Curve25519PublicKey(pair.secret_key));
+  return pair;
+}
+
 }  // namespace cinder

@@ -1,11 +1,23 @@
 // The ZeroMQ transport: one ROUTER socket per served topic, a short-lived DEALER per request.
 // Every request is acknowledged on arrival, so a caller can tell "nobody took it" (try the next
 // server, or fail fast) from "it is running" (wait for the reply until the deadline).
+//
+// With CURVE keys every connection is encrypted and authenticated with the deployment's key
+// pair: the ROUTER is a CURVE server, and a ZAP handler (RFC 27, on inproc://zeromq.zap.01 in
+// the transport's own context) admits only clients presenting the deployment's public key;
+// each DEALER is a CURVE client with that key pair and knows the server by the same public key.
+// A peer refused at the handshake never reaches the ROUTER; it is logged by address (never by
+// key), at most once a minute per address and reason.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
+#include <cstring>
 #include <deque>
 #include <future>
 #include <map>
@@ -42,12 +54,86 @@ void SendFrames(zmq::socket_t& s, const Frames& frames) {
   }
 }
 
+// The CURVE keys of a transport, decoded (32 bytes each); `on` false: plain TCP.
+struct Curve {
+  bool on = false;
+  std::array<uint8_t, 32> public_key{};
+  std::array<uint8_t, 32> secret_key{};
+};
+
+// Logs refused peers, one line per peer address and reason per minute, with the number of
+// refusals the previous minute kept quiet: a peer that retries every 100 ms (ZeroMQ's
+// reconnect interval) cannot flood the log.
+class RefusalLog {
+ public:
+  void Refused(const std::string& address, const std::string& reason) {
+    std::lock_guard<std::mutex> l(mu_);
+    const auto now = Clock::now();
+    const std::string key = address + "|" + reason;
+    if (seen_.size() >= 1024 && !seen_.count(key)) seen_.clear();  // bounded
+    auto& entry = seen_[key];
+    if (entry.logged != Clock::time_point() && now - entry.logged < std::chrono::minutes(1)) {
+      ++entry.quiet;
+      return;
+    }
+    std::string more;
+    if (entry.quiet > 0) more = " (" + std::to_string(entry.quiet) + " more such refusals from it not logged)";
+    entry = Entry{now, 0};
+    CINDER_LOG(kWarning, "rpc") << "refused an RPC connection from "
+                                << (address.empty() ? "an unknown peer (gone before its address was read)" : address)
+                                << ": " << reason << more;
+  }
+
+ private:
+  struct Entry {
+    Clock::time_point logged;
+    int quiet = 0;
+  };
+  std::mutex mu_;
+  std::map<std::string, Entry> seen_;  // guarded by mu_
+};
+
+// The address of the peer on socket `fd` ("10.0.0.5"; "" when it cannot be told).
+std::string PeerAddress(int fd) {
+  sockaddr_storage sa{};
+  socklen_t len = sizeof sa;
+  if (::getpeername(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return "";
+  char text[INET6_ADDRSTRLEN] = {};
+  if (sa.ss_family == AF_INET) {
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&sa)->sin_addr, text, sizeof text);
+  } else if (sa.ss_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&sa)->sin6_addr, text, sizeof text);
+  }
+  return text;
+}
+
+// Why a handshake failed, from a monitor event, in an operator's words.
+std::string HandshakeFailure(uint16_t event, uint32_t value) {
+  if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL) {
+    switch (value) {
+      case ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH:
+        return "it does not use CURVE (not a service of this deployment, or one with transport_security = none)";
+      case ZMQ_PROTOCOL_ERROR_ZMTP_CRYPTOGRAPHIC:
+      case ZMQ_PROTOCOL_ERROR_ZMTP_KEY_EXCHANGE:
+        return "it failed the CURVE handshake (it does not hold this deployment's key)";
+      default: {
+        char code[16];
+        std::snprintf(code, sizeof code, "0x%08x", value);
+        return std::string("ZeroMQ protocol error ") + code + " during the handshake";
+      }
+    }
+  }
+  // The peer closed first: a client without CURVE that saw the server's greeting (which of the
+  // two notices the mismatch first is a race), or one expecting another server key.
+  return "it left during the CURVE handshake (it does not use CURVE, or expects another server key)";
+}
+
 // The served topics of one transport share one ROUTER socket (one port per process), which
 // lives on its own thread; each request names its topic. Workers hand replies back through a
 // queue and an eventfd, since a ZeroMQ socket belongs to one thread.
 class Server {
  public:
-  Server(zmq::context_t& ctx, WorkerPool& pool) : ctx_(ctx), pool_(pool) {
+  Server(zmq::context_t& ctx, WorkerPool& pool, const Curve& curve) : ctx_(ctx), pool_(pool), curve_(curve) {
     wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   }
   ~Server() {
@@ -109,21 +195,51 @@ class Server {
   }
 
   void Loop(const std::string& address, int port, std::promise<Result<std::string>>* bound) {
+    zmq::socket_t zap;    // CURVE only: the ZAP handler...
+    std::thread watcher;  // ...and a thread that reads the ROUTER's connection events
     zmq::socket_t router(ctx_, zmq::socket_type::router);
+    auto stop_watching = [&] {
+      if (!watcher.joinable()) return;
+      zmq_socket_monitor(router.handle(), nullptr, 0);  // sends MONITOR_STOPPED: Watch returns
+      watcher.join();
+    };
     try {
       router.set(zmq::sockopt::linger, 0);
+      if (curve_.on) {
+        // The ZAP handler is bound before the ROUTER takes connections: without one, libzmq's
+        // CURVE server admits any client key.
+        zap = zmq::socket_t(ctx_, zmq::socket_type::rep);
+        zap.set(zmq::sockopt::linger, 0);
+        zap.bind("inproc://zeromq.zap.01");
+        router.set(zmq::sockopt::curve_server, true);
+        router.set(zmq::sockopt::curve_secretkey, zmq::buffer(curve_.secret_key));
+        router.set(zmq::sockopt::zap_domain, "cinder");
+        const int events = ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                           ZMQ_EVENT_MONITOR_STOPPED;
+        if (zmq_socket_monitor(router.handle(), "inproc://cinder-rpc-monitor", events) != 0) throw zmq::error_t();
+        zmq::socket_t monitor(ctx_, zmq::socket_type::pair);
+        monitor.set(zmq::sockopt::linger, 0);
+        monitor.connect("inproc://cinder-rpc-monitor");
+        watcher = std::thread([this, m = std::move(monitor)]() mutable { Watch(m); });
+      }
       router.bind("tcp://" + address + ":" + (port ? std::to_string(port) : std::string("*")));
       bound->set_value(router.get(zmq::sockopt::last_endpoint));
     } catch (const zmq::error_t& e) {
+      stop_watching();
       bound->set_value(
           Unavailable("cannot bind RPC socket on " + address + ":" + std::to_string(port) + ": " + e.what()));
       return;
     }
-    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0}, {nullptr, wake_fd_, ZMQ_POLLIN, 0}};
+    zmq::pollitem_t items[] = {{router.handle(), 0, ZMQ_POLLIN, 0},
+                               {nullptr, wake_fd_, ZMQ_POLLIN, 0},
+                               {zap ? zap.handle() : nullptr, -1, ZMQ_POLLIN, 0}};
+    const int n_items = zap ? 3 : 2;
     Frames frames;
     while (!stopping_) {
       try {
-        zmq::poll(items, 2, std::chrono::milliseconds(-1));
+        zmq::poll(items, n_items, std::chrono::milliseconds(-1));
+        if (n_items > 2 && (items[2].revents & ZMQ_POLLIN)) Authenticate(zap);
         if (items[1].revents & ZMQ_POLLIN) Flush(router);
         if (items[0].revents & ZMQ_POLLIN) {
           while (RecvFrames(router, &frames)) {
@@ -135,6 +251,70 @@ class Server {
       }
     }
     Flush(router);
+    stop_watching();
+  }
+
+  // A ZAP request (RFC 27) from the ROUTER's CURVE handshake: admits the client only if it
+  // presents the deployment's public key.
+  void Authenticate(zmq::socket_t& zap) {
+    Frames f;
+    while (RecvFrames(zap, &f)) {
+      // version, request id, domain, address, identity, mechanism, credentials...
+      if (f.size() < 6) {
+        SendFrames(zap, {"1.0", f.size() > 1 ? f[1] : "", "500", "malformed ZAP request", "", ""});
+        continue;
+      }
+      const bool admitted = f[0] == "1.0" && f[5] == "CURVE" && f.size() == 7 && f[6].size() == 32 &&
+                            std::memcmp(f[6].data(), curve_.public_key.data(), 32) == 0;
+      if (!admitted) refusals_.Refused(f[3], "its CURVE key is not this deployment's (transport_key_file)");
+      SendFrames(zap, {"1.0", f[1], admitted ? "200" : "400", admitted ? "OK" : "not of this deployment",
+                       admitted ? "cinder" : "", ""});
+    }
+  }
+
+  // Reads the ROUTER's connection events until the monitor stops. A handshake that fails is
+  // followed at once by the disconnection of its socket, whose peer was noted when it was
+  // accepted. The peer's address is read as soon as the acceptance is reported (hence a thread
+  // of its own, which does nothing else); a peer that has already gone by then (a client
+  // without CURVE sees the mismatch in the server's greeting and leaves) is "an unknown peer".
+  void Watch(zmq::socket_t& monitor) {
+    std::map<int, std::string> peers;  // of the accepted connections, by socket
+    std::string failure;               // the reason of the handshake failure just reported
+    while (true) {
+      Frames f;
+      zmq::message_t m;
+      try {
+        do {
+          if (!monitor.recv(m)) break;
+          f.emplace_back(m.to_string());
+        } while (m.more());
+      } catch (const zmq::error_t& e) {
+        if (e.num() == EINTR) continue;
+        return;  // the context is closing
+      }
+      if (f.empty() || f[0].size() < 6) continue;
+      uint16_t event;
+      uint32_t value;
+      std::memcpy(&event, f[0].data(), 2);
+      std::memcpy(&value, f[0].data() + 2, 4);
+      switch (event) {
+        case ZMQ_EVENT_MONITOR_STOPPED: return;
+        case ZMQ_EVENT_ACCEPTED: peers[static_cast<int>(value)] = PeerAddress(static_cast<int>(value)); break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:  // refused by Authenticate, which logged it
+          failure.clear();
+          break;
+        case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+        case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL: failure = HandshakeFailure(event, value); break;
+        case ZMQ_EVENT_DISCONNECTED: {
+          auto it = peers.find(static_cast<int>(value));
+          if (!failure.empty()) refusals_.Refused(it == peers.end() ? "" : it->second, failure);
+          failure.clear();
+          if (it != peers.end()) peers.erase(it);
+          break;
+        }
+        default: break;
+      }
+    }
   }
 
   // A request arrived: acknowledge it, then run it on a worker.
@@ -202,6 +382,8 @@ class Server {
 
   zmq::context_t& ctx_;
   WorkerPool& pool_;
+  const Curve curve_;
+  RefusalLog refusals_;  // written by the ZAP handler and the watcher
   int wake_fd_ = -1;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> quiescing_{false};
@@ -213,7 +395,7 @@ class Server {
 
 class ZmqTransport : public Transport {
  public:
-  explicit ZmqTransport(ZmqTransportOptions options) : options_(std::move(options)) {
+  ZmqTransport(ZmqTransportOptions options, Curve curve) : options_(std::move(options)), curve_(curve) {
     if (options_.advertise_host.empty()) options_.advertise_host = options_.bind_address;
   }
   ~ZmqTransport() override { Stop(); }
@@ -224,7 +406,7 @@ class ZmqTransport : public Transport {
     if (!server_) {
       // Handler threads only for a transport that serves (cinder-api only calls).
       pool_ = std::make_unique<WorkerPool>(options_.workers);
-      auto server = std::make_unique<Server>(ctx_, *pool_);
+      auto server = std::make_unique<Server>(ctx_, *pool_, curve_);
       CINDER_ASSIGN_OR_RETURN(std::string bound, server->Start(options_.bind_address, options_.port));
       server_ = std::move(server);
       // Advertise the configured host with the bound port.
@@ -345,6 +527,11 @@ class ZmqTransport : public Transport {
     if (!s) {
       s = zmq::socket_t(ctx_, zmq::socket_type::dealer);
       s.set(zmq::sockopt::linger, 0);
+      if (curve_.on) {  // the deployment's key pair, and the server known by the same public key
+        s.set(zmq::sockopt::curve_serverkey, zmq::buffer(curve_.public_key));
+        s.set(zmq::sockopt::curve_publickey, zmq::buffer(curve_.public_key));
+        s.set(zmq::sockopt::curve_secretkey, zmq::buffer(curve_.secret_key));
+      }
       s.connect(endpoint);
     }
     SendFrames(s, {rpc::kProtocol, call ? "call" : "cast", id, std::to_string(request.version), topic, request.method,
@@ -445,6 +632,7 @@ class ZmqTransport : public Transport {
   }
 
   ZmqTransportOptions options_;
+  const Curve curve_;
   zmq::context_t ctx_;  // before the servers and pool: destroyed after them
   std::mutex mu_;
   std::unique_ptr<Server> server_;
@@ -456,11 +644,37 @@ class ZmqTransport : public Transport {
   std::unique_ptr<WorkerPool> pool_;  // created by the first Serve; never replaced
 };
 
+// The options' CURVE keys, decoded and checked.
+Result<Curve> DecodeCurve(const ZmqTransportOptions& options) {
+  Curve curve;
+  if (options.curve_public_key.empty() && options.curve_secret_key.empty()) return curve;
+  if (!zmq_has("curve")) {
+    int major, minor, patch;
+    zmq_version(&major, &minor, &patch);
+    return FailedPrecondition("this libzmq (" + std::to_string(major) + "." + std::to_string(minor) + "." +
+                              std::to_string(patch) +
+                              ") was built without CURVE (zmq_has(\"curve\") is false): install a libzmq built "
+                              "with libsodium, or set transport_security = none on a single trusted host");
+  }
+  if (options.curve_public_key.size() != 40 || options.curve_secret_key.size() != 40 ||
+      !zmq_z85_decode(curve.public_key.data(), options.curve_public_key.c_str()) ||
+      !zmq_z85_decode(curve.secret_key.data(), options.curve_secret_key.c_str())) {
+    return InvalidArgument("the CURVE keys are not two keys of 40 characters of Z85");
+  }
+  char derived[41];
+  if (zmq_curve_public(derived, options.curve_secret_key.c_str()) != 0 || options.curve_public_key != derived) {
+    return InvalidArgument("the CURVE public key is not the public key of the secret key");
+  }
+  curve.on = true;
+  return curve;
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Transport>> NewZmqTransport(const ZmqTransportOptions& options) {
+  CINDER_ASSIGN_OR_RETURN(Curve curve, DecodeCurve(options));
   try {
-    return std::unique_ptr<Transport>(new ZmqTransport(options));
+    return std::unique_ptr<Transport>(new ZmqTransport(options, curve));
   } catch (const std::exception& e) {
     return Unavailable(std::string("cannot start ZeroMQ: ") + e.what());
   }

@@ -23,6 +23,10 @@ class Cluster:
         self.db_url = open(os.path.join(self.pg_dir, "url")).read().strip()
         self.procs = {}
         self.port = None
+        # The deployment's transport key, made as an operator makes it; every daemon reads it.
+        self.key_file = os.path.join(tmp, "transport.key")
+        subprocess.run([os.path.join(BIN, "cinder-manage"), "transport", "keygen", "--output", self.key_file],
+                       check=True, capture_output=True)
 
     def conf(self, name, host, backend, backend_extra=""):
         path = os.path.join(self.tmp, f"{name}.conf")
@@ -33,6 +37,7 @@ state_path = {self.tmp}/{name}
 osapi_volume_listen_port = 0
 report_interval = 1
 service_down_time = {DOWN_TIME}
+transport_key_file = {self.key_file}
 quota_volumes = -1
 quota_gigabytes = -1
 enabled_backends = {backend}

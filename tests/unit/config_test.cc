@@ -379,6 +379,21 @@ no_snapshot_gb_quota = true
   }
 }
 
+TEST_CASE("the transport is secured with CURVE unless the operator says none; the key file defaults to state_path") {
+  auto d = ParseConfig("[DEFAULT]\nstate_path = /srv/cinder\n", "my.conf");
+  REQUIRE(d.ok());
+  CHECK(d->transport_security == "curve");
+  CHECK(d->TransportKeyFile() == "/srv/cinder/transport.key");
+  CHECK(d->my_ip == "127.0.0.1");  // and RPC binds to loopback unless my_ip says otherwise
+  auto o =
+      ParseConfig("[DEFAULT]\ntransport_security = None\ntransport_key_file = /etc/cinder/transport.key\n", "my.conf");
+  REQUIRE(o.ok());
+  CHECK(o->transport_security == "none");
+  CHECK(o->TransportKeyFile() == "/etc/cinder/transport.key");
+  CHECK(ParseConfig("[DEFAULT]\ntransport_security = tls\n", "my.conf").status().message() ==
+        "my.conf: [DEFAULT] transport_security: invalid value 'tls' (expected curve or none)");
+}
+
 TEST_CASE("a missing config file is an error naming it") {
   auto o = LoadConfigFile("/nonexistent/cinder.conf");
   REQUIRE_FALSE(o.ok());

@@ -252,9 +252,9 @@ TEST_CASE("a message missing a field or with a field of the wrong type is refuse
 }
 
 TEST_CASE("a request of another RPC version or for an unknown method is refused with a clear error") {
-  for (bool zmq : {false, true}) {
-    CAPTURE(zmq);
-    Link link(zmq);
+  for (auto wire : testing::kEveryWire) {
+    CAPTURE(testing::WireName(wire));
+    Link link(wire);
     Recorder rec;
     FakeVolumeHost host(&rec);
     link.Serve(rpc::VolumeTopic("h@b"), VolumeRpcHandler(&host));
@@ -272,7 +272,7 @@ TEST_CASE("a request of another RPC version or for an unknown method is refused 
     // A cast of another release is not taken: over ZeroMQ the server does not acknowledge it
     // (so the sender learns no server took it), in process it is refused at once.
     Status cast = link.client->Cast(topic, old, milliseconds(1500));
-    CHECK(cast.code() == (zmq ? Code::kUnavailable : Code::kUnimplemented));
+    CHECK(cast.code() == (wire != testing::Wire::kInProcess ? Code::kUnavailable : Code::kUnimplemented));
     RpcRequest newer = old;
     newer.version = kRpcVersion + 1;
     CHECK(link.client->Call(topic, newer, milliseconds(2000)).status().code() == Code::kUnimplemented);
@@ -294,9 +294,9 @@ TEST_CASE("a request of another RPC version or for an unknown method is refused 
 }
 
 TEST_CASE("every VolumeRpc method reaches the backend's server with its fields, in process and over ZeroMQ") {
-  for (bool zmq : {false, true}) {
-    CAPTURE(zmq);
-    Link link(zmq);
+  for (auto wire : testing::kEveryWire) {
+    CAPTURE(testing::WireName(wire));
+    Link link(wire);
     Recorder rec;
     FakeVolumeHost host(&rec);
     link.Serve(rpc::VolumeTopic("h@b"), VolumeRpcHandler(&host));
@@ -358,9 +358,9 @@ TEST_CASE("every VolumeRpc method reaches the backend's server with its fields, 
 }
 
 TEST_CASE("every SchedulerRpc method reaches a scheduler with its fields, in process and over ZeroMQ") {
-  for (bool zmq : {false, true}) {
-    CAPTURE(zmq);
-    Link link(zmq);
+  for (auto wire : testing::kEveryWire) {
+    CAPTURE(testing::WireName(wire));
+    Link link(wire);
     Recorder rec;
     FakeScheduler scheduler(&rec);
     link.Serve(rpc::kSchedulerTopic, SchedulerRpcHandler(&scheduler));

@@ -20,6 +20,7 @@
 #include "cinder/transport.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
+#include "rpc/transport_key.h"
 
 namespace cinder::testing {
 
@@ -200,6 +201,28 @@ inline api::ApiRequest ApiRequestFor(const std::string& method, const std::strin
   return req;
 }
 
+// The transports every transport case runs over: in process, ZeroMQ in plain TCP, and ZeroMQ
+// with CURVE (both ends holding one deployment key).
+enum class Wire { kInProcess, kZmq, kZmqCurve };
+inline constexpr Wire kEveryWire[] = {Wire::kInProcess, Wire::kZmq, Wire::kZmqCurve};
+inline const char* WireName(Wire w) {
+  return w == Wire::kInProcess ? "in process" : w == Wire::kZmq ? "zmq" : "zmq+curve";
+}
+
+// A deployment key for the tests, made once.
+inline const rpc::TransportKey& TestTransportKey() {
+  static const rpc::TransportKey key = std::move(rpc::NewTransportKey()).value();
+  return key;
+}
+
+// ZeroMQ options with the test deployment key (or `key`).
+inline ZmqTransportOptions CurveOptions(const rpc::TransportKey& key = TestTransportKey()) {
+  ZmqTransportOptions o;
+  o.curve_public_key = key.public_key;
+  o.curve_secret_key = key.secret_key;
+  return o;
+}
+
 // A transport pair for the cases every transport must pass: `server` serves, `client` calls;
 // the same object in process, two over ZeroMQ on loopback.
 struct TransportPair {
@@ -208,13 +231,14 @@ struct TransportPair {
   Transport* client = nullptr;
   std::shared_ptr<StaticDirectory> directory = std::make_shared<StaticDirectory>();
 
-  explicit TransportPair(bool zmq) {
-    if (!zmq) {
+  explicit TransportPair(bool zmq) : TransportPair(zmq ? Wire::kZmq : Wire::kInProcess) {}
+  explicit TransportPair(Wire wire) {
+    if (wire == Wire::kInProcess) {
       server_owner = NewInProcessTransport();
       server = client = server_owner.get();
       return;
     }
-    ZmqTransportOptions o;
+    ZmqTransportOptions o = wire == Wire::kZmqCurve ? CurveOptions() : ZmqTransportOptions();
     o.directory = directory;
     server_owner = std::move(NewZmqTransport(o)).value();
     client_owner = std::move(NewZmqTransport(o)).value();

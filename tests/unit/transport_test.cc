@@ -1,12 +1,19 @@
 // The transports: in-process and ZeroMQ on real loopback sockets, through the same cases.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <future>
 #include <thread>
+#include <zmq.hpp>
 
 #include "cinder/transport.h"
+#include "common/log.h"
 #include "common/util.h"
+#include "rpc/transport_key.h"
+#include "rpc/wire.h"
 #include "test_util.h"
 
 namespace cinder {
@@ -50,9 +57,9 @@ using Pair = testing::TransportPair;
 }  // namespace
 
 TEST_CASE("calls, errors, casts and versions behave the same over both transports") {
-  for (bool zmq : {false, true}) {
-    CAPTURE(zmq);
-    Pair p(zmq);
+  for (auto wire : testing::kEveryWire) {
+    CAPTURE(testing::WireName(wire));
+    Pair p(wire);
     std::atomic<int> calls{0};
     p.Serve("cinder-volume.h@b", Echo(&calls));
 
@@ -83,9 +90,9 @@ TEST_CASE("calls, errors, casts and versions behave the same over both transport
 }
 
 TEST_CASE("many concurrent calls each get their own reply") {
-  for (bool zmq : {false, true}) {
-    CAPTURE(zmq);
-    Pair p(zmq);
+  for (auto wire : testing::kEveryWire) {
+    CAPTURE(testing::WireName(wire));
+    Pair p(wire);
     p.Serve("t", Echo());
     std::vector<std::future<bool>> results;
     for (int i = 0; i < 40; ++i) {
@@ -219,6 +226,218 @@ TEST_CASE("zmq: stopping a server still answers the calls it accepted") {
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   CHECK(r->rfind("slow|", 0) == 0);
   CHECK(client->Call("t", Req("a"), milliseconds(300)).status().code() == Code::kDeadlineExceeded);
+}
+
+}  // namespace cinder
+
+namespace cinder {
+
+namespace {
+
+// The lines logged while `fn` runs, once every one of `expected` has appeared (or after 5 s);
+// logging goes back to stderr afterwards.
+template <typename Fn>
+std::vector<std::string> LoggedUntil(const std::vector<std::string>& expected, Fn fn) {
+  testing::TempDir dir;
+  log::LogOptions lo;
+  lo.log_file = dir.path() + "/test.log";
+  lo.use_stderr = false;
+  REQUIRE(log::Configure(lo).ok());
+  fn();
+  std::vector<std::string> lines;
+  for (int i = 0; i < 100; ++i) {
+    lines.clear();
+    std::ifstream in(lo.log_file);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    bool all = true;
+    for (const auto& e : expected) {
+      all = all && std::any_of(lines.begin(), lines.end(),
+                               [&](const std::string& l) { return l.find(e) != std::string::npos; });
+    }
+    if (all) break;
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  REQUIRE(log::Configure(log::LogOptions()).ok());
+  return lines;
+}
+
+bool AnyHas(const std::vector<std::string>& lines, const std::string& text) {
+  return std::any_of(lines.begin(), lines.end(),
+                     [&](const std::string& l) { return l.find(text) != std::string::npos; });
+}
+
+// A raw CURVE DEALER that knows the server's public key but holds a key pair of its own: the
+// handshake reaches the ZAP handler, which must refuse it. True if anything came back.
+bool OwnKeyClientAnswered(const std::string& endpoint, const std::string& server_public_key) {
+  zmq::context_t ctx;
+  zmq::socket_t s(ctx, zmq::socket_type::dealer);
+  s.set(zmq::sockopt::linger, 0);
+  char pub[41], sec[41];
+  REQUIRE(zmq_curve_keypair(pub, sec) == 0);
+  s.set(zmq::sockopt::curve_serverkey, server_public_key);
+  s.set(zmq::sockopt::curve_publickey, std::string(pub));
+  s.set(zmq::sockopt::curve_secretkey, std::string(sec));
+  s.connect(endpoint);
+  const std::vector<std::string> frames = {
+      rpc::kProtocol, "call", "id-1", std::to_string(kRpcVersion), "vol", "echo", rpc::EncodeContext(Req("x").ctx), ""};
+  for (size_t i = 0; i < frames.size(); ++i) {
+    s.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+  }
+  zmq::pollitem_t item{s.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, milliseconds(500));
+  return item.revents & ZMQ_POLLIN;
+}
+
+}  // namespace
+
+TEST_CASE("zmq+curve: only clients holding the deployment key are served; the others fail by their deadline") {
+  const auto& key = testing::TestTransportKey();
+  auto other = rpc::NewTransportKey();
+  REQUIRE(other.ok());
+  std::atomic<int> calls{0};
+  auto lines = LoggedUntil({"it failed the CURVE handshake", "its CURVE key is not this deployment's"}, [&] {
+    auto dir = std::make_shared<StaticDirectory>();
+    auto server = std::move(NewZmqTransport(testing::CurveOptions())).value();
+    const std::string ep = *server->Serve("vol", Echo(&calls));
+    dir->Set("vol", {ep});
+
+    ZmqTransportOptions good = testing::CurveOptions();
+    good.directory = dir;
+    auto member = std::move(NewZmqTransport(good)).value();
+    auto r = member->Call("vol", Req("echo", "1"), milliseconds(2000));
+    REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+    CHECK(*r == "echo|1|alice|proj|admin|req-1");
+
+    ZmqTransportOptions plain, foreign = testing::CurveOptions(*other);
+    plain.directory = foreign.directory = dir;
+    for (const auto& o : {plain, foreign}) {
+      CAPTURE(o.curve_public_key.empty());
+      auto outsider = std::move(NewZmqTransport(o)).value();
+      const auto start = std::chrono::steady_clock::now();
+      auto refused = outsider->Call("vol", Req("echo"), milliseconds(400));
+      CHECK(refused.status().code() == Code::kDeadlineExceeded);
+      CHECK(std::chrono::steady_clock::now() - start < milliseconds(1500));
+      CHECK(outsider->Cast("vol", Req("echo"), milliseconds(300)).code() == Code::kUnavailable);
+      auto fanout = outsider->Fanout("vol", Req("echo"), milliseconds(300));
+      CHECK((fanout.ok() && *fanout == 0));
+    }
+    // One that knows the server's public key but holds a key pair of its own.
+    CHECK_FALSE(OwnKeyClientAnswered(ep, key.public_key));
+    // The member is still served.
+    CHECK(member->Call("vol", Req("echo", "2"), milliseconds(2000)).ok());
+    member->Stop();
+    server->Stop();
+  });
+  CHECK(calls == 2);
+  // The client without CURVE: the server notices the mismatch, or the client does and leaves
+  // (then its address is read when the connection is reported, or it is gone and unknown).
+  CHECK(
+      (AnyHas(lines, "WARNING rpc [-] refused an RPC connection from 127.0.0.1: it does not use CURVE") ||
+       AnyHas(lines, "WARNING rpc [-] refused an RPC connection from 127.0.0.1: it left during the CURVE handshake") ||
+       AnyHas(lines, "WARNING rpc [-] refused an RPC connection from an unknown peer")));
+  CHECK(
+      (AnyHas(lines, "refused an RPC connection from 127.0.0.1: it failed the CURVE handshake") ||
+       AnyHas(lines, "refused an RPC connection from an unknown peer (gone before its address was read): it failed")));
+  // The ZAP handler is told the address of every peer it judges.
+  CHECK(AnyHas(lines, "refused an RPC connection from 127.0.0.1: its CURVE key is not this deployment's"));
+  // Once a minute per peer and reason (the clients retry every 100 ms), never a key.
+  for (const char* reason : {"127.0.0.1: it does not use CURVE", "127.0.0.1: it left during",
+                             "127.0.0.1: it failed the CURVE handshake", "127.0.0.1: its CURVE key is not"}) {
+    CAPTURE(reason);
+    CHECK(std::count_if(lines.begin(), lines.end(),
+                        [&](const std::string& l) { return l.find(reason) != std::string::npos; }) <= 1);
+  }
+  for (const auto& l : lines) {
+    for (const auto& k : {key.public_key, key.secret_key, other->public_key, other->secret_key}) {
+      CHECK(l.find(k) == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("zmq+curve: a client of the deployment does not talk to a server without its key") {
+  for (bool plain_server : {true, false}) {
+    CAPTURE(plain_server);
+    auto other = rpc::NewTransportKey();
+    REQUIRE(other.ok());
+    std::atomic<int> calls{0};
+    auto server =
+        std::move(NewZmqTransport(plain_server ? ZmqTransportOptions() : testing::CurveOptions(*other))).value();
+    auto dir = std::make_shared<StaticDirectory>();
+    dir->Set("vol", {*server->Serve("vol", Echo(&calls))});
+    ZmqTransportOptions o = testing::CurveOptions();
+    o.directory = dir;
+    auto client = std::move(NewZmqTransport(o)).value();
+    const auto start = std::chrono::steady_clock::now();
+    CHECK(client->Call("vol", Req("echo"), milliseconds(400)).status().code() == Code::kDeadlineExceeded);
+    CHECK(std::chrono::steady_clock::now() - start < milliseconds(1500));
+    CHECK(client->Cast("vol", Req("echo"), milliseconds(300)).code() == Code::kUnavailable);
+    CHECK(calls == 0);
+  }
+}
+
+TEST_CASE("zmq: CURVE keys that are not a key pair are refused when the transport is made") {
+  const auto& key = testing::TestTransportKey();
+  auto other = rpc::NewTransportKey();
+  REQUIRE(other.ok());
+  ZmqTransportOptions mixed = testing::CurveOptions();
+  mixed.curve_secret_key = other->secret_key;
+  CHECK(NewZmqTransport(mixed).status().message() == "the CURVE public key is not the public key of the secret key");
+  ZmqTransportOptions half;
+  half.curve_public_key = key.public_key;
+  CHECK(NewZmqTransport(half).status().code() == Code::kInvalidArgument);
+  ZmqTransportOptions bad = testing::CurveOptions();
+  bad.curve_secret_key[0] = ' ';  // not Z85
+  CHECK(NewZmqTransport(bad).status().code() == Code::kInvalidArgument);
+}
+
+TEST_CASE("the transport key file: 0600, never overwritten, read back, refused when open to others or mismatched") {
+  // Z85's test vector (ZeroMQ RFC 32).
+  const std::string hello("\x86\x4F\xD2\x6F\xB5\x59\xF7\x5B", 8);
+  CHECK(rpc::Z85Encode(hello) == "HelloWorld");
+  CHECK(rpc::Z85Decode("HelloWorld") == hello);
+  CHECK_FALSE(rpc::Z85Decode("Hello World"));
+  CHECK_FALSE(rpc::Z85Decode("Hell"));
+  // The keys agree with libzmq's: the public key libzmq derives from our secret key is ours.
+  auto key = rpc::NewTransportKey();
+  REQUIRE(key.ok());
+  char derived[41];
+  REQUIRE(zmq_curve_public(derived, key->secret_key.c_str()) == 0);
+  CHECK(key->public_key == derived);
+
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/transport.key";
+  REQUIRE(rpc::WriteTransportKey(path, *key).ok());
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  auto back = rpc::ReadTransportKey(path);
+  REQUIRE_MESSAGE(back.ok(), back.status().ToString());
+  CHECK(back->public_key == key->public_key);
+  CHECK(back->secret_key == key->secret_key);
+  CHECK(rpc::WriteTransportKey(path, *key).code() == Code::kAlreadyExists);
+
+  auto missing = rpc::ReadTransportKey(dir.path() + "/none.key");
+  CHECK(missing.status().code() == Code::kFailedPrecondition);
+  CHECK(missing.status().message() ==
+        dir.path() + "/none.key: cannot read the transport key: No such file or directory");
+
+  ::chmod(path.c_str(), 0644);
+  auto open = rpc::ReadTransportKey(path);
+  CHECK(open.status().message() == path + ": the transport key is open to other users (mode 0644); chmod 600 " + path);
+  ::chmod(path.c_str(), 0640);  // the group of the services' user may read it
+  CHECK(rpc::ReadTransportKey(path).ok());
+
+  auto other = rpc::NewTransportKey();
+  REQUIRE(other.ok());
+  const std::string mixed = dir.path() + "/mixed.key";
+  REQUIRE(rpc::WriteTransportKey(mixed, {key->public_key, other->secret_key}).ok());
+  CHECK(rpc::ReadTransportKey(mixed).status().message() ==
+        mixed + ": its public_key is not the public key of its secret_key");
+  const std::string junk = dir.path() + "/junk.key";
+  REQUIRE(rpc::WriteTransportKey(junk, {"short", other->secret_key}).ok());
+  auto bad = rpc::ReadTransportKey(junk);
+  CHECK(bad.status().message() == junk + ": public_key is not 40 characters of Z85");
+  CHECK(bad.status().message().find(other->secret_key) == std::string::npos);
 }
 
 }  // namespace cinder
