@@ -1,6 +1,8 @@
 #include "cmd/command_line.h"
 
 #include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 
 #include <boost/program_options.hpp>
@@ -26,11 +28,18 @@ namespace {
 // cost about a tenth of the request.
 class MemoryTrimmer {
  public:
-  explicit MemoryTrimmer(std::chrono::milliseconds every)
-      : thread_([this, every] {
-          std::unique_lock<std::mutex> l(mu_);
-          while (!cv_.wait_for(l, every, [this] { return stop_; })) malloc_trim(0);
-        }) {}
+  explicit MemoryTrimmer(std::chrono::milliseconds every) {
+    // Started before the daemon blocks its stop signals: it must not be the thread a SIGTERM
+    // or SIGHUP is delivered to (their default action would end the process).
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    thread_ = std::thread([this, every] {
+      std::unique_lock<std::mutex> l(mu_);
+      while (!cv_.wait_for(l, every, [this] { return stop_; })) malloc_trim(0);
+    });
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  }
   ~MemoryTrimmer() {
     {
       std::lock_guard<std::mutex> l(mu_);
