@@ -1,206 +1,706 @@
+// The HTTP front end: Boost.Asio's epoll reactor for the connections, a bounded pool of threads
+// for the requests. docs/development.md ("The HTTP front end") says why and what it measured.
+//
+// A connection belongs to one party at a time, and its `state_` says which:
+//   kReading   the event loop's: a wait for readable is pending (or its handler runs);
+//   kServing   a worker's: a complete request is queued or being answered;
+//   kWriting   the event loop's: the rest of a response waits for the socket to drain;
+//   kClosing   the event loop's: the answer was the last, input is drained until EOF;
+//   kClosed.
+// A worker hands its connection back by arming the wait itself (Asio's reactor registration is
+// thread-safe), under the connection's mutex, which the loop's sweep (deadlines) and Stop() also
+// take: a socket is never used by two threads at once.
 #include "api/server.h"
 
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/StreamSocket.h>
-#include <Poco/Thread.h>
-#include <Poco/ThreadPool.h>
+#include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
-
-#include <signal.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <algorithm>
-#include <istream>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <ctime>
+#include <deque>
+#include <list>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
+#include <vector>
 
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "api/http_parser.h"
 #include "api/router.h"
-#include "common/util.h"
+#include "common/log.h"
 
 namespace cinder::api {
 
 namespace {
 
-using Poco::Net::HTTPRequestHandler;
-using Poco::Net::HTTPServerRequest;
-using Poco::Net::HTTPServerResponse;
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
 
-// Bodies at least this large skip the response stream's buffer.
-constexpr size_t kStreamedBody = 16384;
+// How long a connection may take to read what follows its last answer (the client's EOF), and
+// how many refused connections may linger so at once (past that they are closed at once).
+constexpr auto kLinger = std::chrono::seconds(2);
+constexpr int kMaxRefusedLingering = 256;
+// File descriptors kept for everything else (database, volume files, logs, RPC sockets) when
+// RLIMIT_NOFILE bounds the connections.
+constexpr int kReservedFds = 256;
+// Deadlines are checked this often.
+constexpr auto kSweepEvery = std::chrono::milliseconds(250);
+// A connection reads at most this much at a time.
+constexpr size_t kReadChunk = 65536;
 
-class Handler : public HTTPRequestHandler {
- public:
-  Handler(Router* router, int64_t max_body) : router_(router), max_body_(max_body) {}
-
-  void handleRequest(HTTPServerRequest& in, HTTPServerResponse& out) override {
-    ApiRequest req;
-    ApiResponse resp;
-    bool too_large = false;
-    try {
-      req.method = in.getMethod();
-      Poco::URI uri(in.getURI());
-      req.path = uri.getPath();
-      for (auto& kv : uri.getQueryParameters()) req.query.push_back(kv);
-      for (const auto& h : in) req.headers[ToLower(h.first)] = h.second;
-      req.host_url = "http://" + (in.getHost().empty() ? in.serverAddress().toString() : in.getHost());
-      // osapi_max_request_body_size, as Cinder's sizelimit middleware.
-      if (in.hasContentLength() && in.getContentLength64() > max_body_) {
-        too_large = true;
-      } else {
-        std::istream& body = in.stream();
-        char buf[16384];
-        while (body.read(buf, sizeof buf) || body.gcount() > 0) {
-          req.body.append(buf, static_cast<size_t>(body.gcount()));
-          if (static_cast<int64_t>(req.body.size()) > max_body_) {
-            too_large = true;
-            break;
-          }
-        }
-      }
-      if (too_large) {
-        resp = Fault(413, "Request is too large. The body is limited to " + std::to_string(max_body_) +
-                              " bytes (osapi_max_request_body_size).");
-        out.setKeepAlive(false);
-      } else {
-        resp = router_->Handle(req);
-      }
-    } catch (const std::exception& e) {
-      resp = Fault(400, std::string("Malformed request: ") + e.what());
-      out.setKeepAlive(false);
-    }
-    out.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
-    for (const auto& [k, v] : resp.headers) out.set(k, v);
-    if (!resp.body.empty()) out.setContentType("application/json");
-    out.setContentLength(static_cast<std::streamsize>(resp.body.size()));
-    struct Recycle {  // the body's storage serves the next large body of this thread
-      std::string& body;
-      ~Recycle() { KeepSpareBuffer(std::move(body)); }
-    } recycle{resp.body};
-    std::ostream& os = out.send();
-    if (req.method == "HEAD") return;
-    auto* conn = dynamic_cast<Poco::Net::HTTPServerRequestImpl*>(&in);
-    if (resp.body.size() < kStreamedBody || conn == nullptr) {
-      os.write(resp.body.data(), static_cast<std::streamsize>(resp.body.size()));
-      return;
-    }
-    // A large body (a long list) goes to the socket in as few writes as the kernel takes, after
-    // the header: the response stream would cut it into 4 KiB sends, each a trip through the
-    // TCP stack and a wakeup of the reader.
-    os.flush();
-    if (!os) return;
-    Poco::Net::StreamSocket& socket = conn->socket();
-    const char* p = resp.body.data();
-    size_t left = resp.body.size();
-    try {
-      while (left > 0) {
-        const int n = socket.sendBytes(p, static_cast<int>(std::min<size_t>(left, 1 << 30)));
-        if (n <= 0) break;
-        p += n;
-        left -= static_cast<size_t>(n);
-      }
-    } catch (const std::exception&) {  // the client went away or stopped reading
-    }
-    if (left > 0) {  // a response cut short: the connection is of no further use
-      out.setKeepAlive(false);
-      try {
-        socket.shutdown();
-      } catch (const std::exception&) {
-      }
-    }
+// "Mon, 07 Dec 2026 01:25:59 GMT", made once a second per thread.
+const std::string& HttpDate() {
+  thread_local time_t cached = 0;
+  thread_local std::string text;
+  const time_t now = time(nullptr);
+  if (now != cached) {
+    cached = now;
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char buf[64];
+    strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    text = buf;
   }
+  return text;
+}
+
+class HttpServer;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  enum class State { kReading, kServing, kWriting, kClosing, kClosed };
+
+  Connection(HttpServer* server, asio::ip::tcp::socket socket, bool counted);
+  ~Connection();
+
+  // The loop: a new connection; waits for its first request.
+  void Start();
+  // The loop: a new connection past osapi_max_connections: answers 503 and closes.
+  void Refuse(const std::string& message);
+  // A worker: answers the request the parser holds, and the next ones already read.
+  void Serve();
+  // The loop's sweep and Stop(): closes the connection when `pred(state, deadline)` holds.
+  template <typename Pred>
+  void CloseIf(Pred pred);
+  // Stop(): ends the connection whatever it does (one a worker holds is shut down, not closed).
+  void Abort();
 
  private:
-  Router* router_;
-  int64_t max_body_;
+  enum class Written { kAll, kPending, kFailed };
+
+  // Waits for input with the deadline that fits: idle, reading a request, or lingering.
+  void WaitReadable();
+  void OnReadable(const error_code& ec);
+  // Reads what the socket holds into in_; false when the peer is gone.
+  bool ReadSome();
+  // Parses in_ (dropping what the parser took).
+  RequestParser::State Parse();
+  // The loop: queues a complete request for a worker, or NotDone.
+  void Advance();
+  // An error to answer, or more to wait for.
+  void NotDone(RequestParser::State state);
+  void AnswerError(int status, const std::string& message);
+  // Makes the response's head (with Content-Length) and takes its body.
+  void Prepare(ApiResponse& resp);
+  // Sends head_ and body_; on a full socket the loop writes the rest (kWriting).
+  Written Send();
+  void OnWritable(const error_code& ec);
+  // After a response went out in full: true when the connection waits for the next request.
+  bool Finished();
+  void LingeringClose();
+  void Close();
+  Clock::time_point ReadDeadline(Clock::time_point now) const;
+
+  HttpServer* server_;
+  asio::ip::tcp::socket socket_;
+  const bool counted_;  // against osapi_max_connections (refused connections are not)
+  std::list<Connection*>::iterator registered_;
+
+  std::mutex mu_;                  // guards state_ and deadline_, and the socket across threads
+  State state_ = State::kReading;  // who owns the connection (see the top of this file)
+  Clock::time_point deadline_ = Clock::time_point::max();
+  Clock::time_point request_started_;  // the first byte of the current request
+  Clock::time_point idle_since_;       // the end of the last response
+
+  RequestParser parser_;
+  std::string in_;  // read, not parsed yet: a partial line, or pipelined requests
+  bool continue_sent_ = false;
+  bool keep_alive_ = true;
+  bool head_only_ = false;  // HEAD: the body is measured, not sent
+  std::string head_, body_;
+  size_t sent_ = 0;  // of head_ then body_
 };
 
-class Factory : public Poco::Net::HTTPRequestHandlerFactory {
+class HttpServer : public ApiServer {
  public:
-  Factory(Router* router, int64_t max_body) : router_(router), max_body_(max_body) {}
-  HTTPRequestHandler* createRequestHandler(const HTTPServerRequest&) override {
-    return new Handler(router_, max_body_);
+  explicit HttpServer(const Options& options) : options_(options) {
+    limits_.max_header_line = static_cast<size_t>(options_.max_header_line);
+    limits_.max_header_bytes = std::max<size_t>(65536, 4 * limits_.max_header_line);
+    limits_.max_body = options_.osapi_max_request_body_size;
+    if (options_.client_socket_timeout > 0) io_timeout_ = std::chrono::seconds(options_.client_socket_timeout);
+    if (options_.osapi_request_read_timeout > 0) {
+      request_timeout_ = std::chrono::seconds(options_.osapi_request_read_timeout);
+    }
+  }
+  ~HttpServer() override { Stop(); }
+
+  Status Listen() {
+    const std::string where = options_.osapi_volume_listen + ":" + std::to_string(options_.osapi_volume_listen_port);
+    error_code ec;
+    const auto address = asio::ip::make_address(options_.osapi_volume_listen, ec);
+    if (ec) return InvalidArgument("osapi_volume_listen: '" + options_.osapi_volume_listen + "' is not an IP address");
+    const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.osapi_volume_listen_port));
+    acceptor_.open(endpoint.protocol(), ec);
+    // SO_REUSEADDR only (a restart may bind while old connections sit in TIME_WAIT), never
+    // SO_REUSEPORT: a second service on a port in use must fail here.
+    if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(endpoint, ec);
+    if (!ec) acceptor_.listen(1024, ec);
+    if (ec) {
+      error_code ignored;
+      acceptor_.close(ignored);
+      std::string why = ec.message();
+      if (ec == asio::error::address_in_use)
+        why += " (another service listens on port " + std::to_string(options_.osapi_volume_listen_port) + ")";
+      return Unavailable("cannot listen on " + where + ": " + why);
+    }
+    port_ = acceptor_.local_endpoint().port();
+    // Each connection holds a descriptor: keep the cap within RLIMIT_NOFILE (which the daemons
+    // raise to its hard limit at start).
+    max_connections_ = options_.osapi_max_connections;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+        static_cast<rlim_t>(max_connections_) + kReservedFds > rl.rlim_cur) {
+      const int fit = std::max<int>(16, static_cast<int>(rl.rlim_cur) - kReservedFds);
+      CINDER_LOG(kWarning, "cinder-api") << "osapi_max_connections " << max_connections_ << " lowered to " << fit
+                                         << ": the process may open " << rl.rlim_cur << " files (RLIMIT_NOFILE)";
+      max_connections_ = fit;
+    }
+    return Status::OK();
   }
 
- private:
-  Router* router_;
-  int64_t max_body_;
-};
-
-class PocoApiServer : public ApiServer {
- public:
-  PocoApiServer(const Options& options, VolumeManager* volumes) : options_(options), router_(options_, volumes) {}
-
-  ~PocoApiServer() override { Stop(); }
-
-  Status Start() {
-    try {
-      Poco::Net::ServerSocket socket;
-      socket.bind(Poco::Net::SocketAddress(options_.osapi_volume_listen,
-                                           static_cast<Poco::UInt16>(options_.osapi_volume_listen_port)),
-                  /*reuseAddress=*/true);
-      socket.listen(128);
-      port_ = socket.address().port();
-      auto* params = new Poco::Net::HTTPServerParams;
-      params->setMaxThreads(options_.osapi_volume_workers);
-      params->setMaxQueued(1024);
-      params->setKeepAlive(true);
-      params->setMaxKeepAliveRequests(0);
-      params->setKeepAliveTimeout(Poco::Timespan(60, 0));
-      params->setServerName("libcinder");
-      pool_ = std::make_unique<Poco::ThreadPool>(1, options_.osapi_volume_workers + 2);
-      server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(&router_, options_.osapi_max_request_body_size),
-                                                        *pool_, socket, params);
-      server_->start();
-    } catch (const std::exception& e) {
-      return Unavailable("cannot listen on " + options_.osapi_volume_listen + ":" +
-                         std::to_string(options_.osapi_volume_listen_port) + ": " + e.what());
-    }
+  Status Serve(VolumeManager* volumes) override {
+    if (router_) return FailedPrecondition("the API server is already serving");
+    router_ = std::make_unique<Router>(options_, volumes);
+    for (int i = 0; i < options_.osapi_volume_workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
+    work_.emplace(io_.get_executor());
+    Accept();
+    Sweep();
+    io_thread_ = std::thread([this] { io_.run(); });
     return Status::OK();
   }
 
   int port() const override { return port_; }
 
   void Stop() override {
-    if (server_) {
-      // Stop accepting, let requests in progress finish (up to 5 s), then drop the idle
-      // keep-alive connections rather than wait out their timeout.
-      server_->stop();
-      for (int i = 0; i < 500 && server_->currentConnections() > 0; ++i) {
-        Poco::Thread::sleep(10);
-      }
-      server_->stopAll(/*abortCurrent=*/true);
-      server_.reset();
+    if (!router_ || stopped_.exchange(true)) return;
+    stopping_ = true;
+    // Stop accepting; close what waits for a request (idle, or still being read).
+    asio::post(io_, [this] {
+      error_code ignored;
+      acceptor_.close(ignored);
+      accept_retry_.cancel();
+      ForEach([](Connection& c) {
+        c.CloseIf([](Connection::State s, Clock::time_point) {
+          return s == Connection::State::kReading || s == Connection::State::kClosing;
+        });
+      });
+    });
+    // Requests in progress get up to 5 s; each closes its connection once answered.
+    for (int i = 0; i < 500 && open_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    const auto abort_all = [this] {
+      sweeping_ = false;
+      sweep_.cancel();
+      ForEach([](Connection& c) { c.Abort(); });
+    };
+    asio::post(io_, abort_all);
+    {
+      std::lock_guard<std::mutex> l(queue_mu_);
+      workers_stop_ = true;
     }
-    if (pool_) {
-      pool_->joinAll();
-      pool_.reset();
+    queue_cv_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+    // What the workers left (a lingering close) ends too; then the loop runs out of work.
+    asio::post(io_, abort_all);
+    work_.reset();
+    if (io_thread_.joinable()) io_thread_.join();
+  }
+
+  // For the connections.
+  const HttpLimits& limits() const { return limits_; }
+  const Options& options() const { return options_; }
+  Router& router() { return *router_; }
+  bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
+  std::optional<Clock::duration> io_timeout() const { return io_timeout_; }
+  std::optional<Clock::duration> request_timeout() const { return request_timeout_; }
+  asio::io_context& io() { return io_; }
+
+  std::list<Connection*>::iterator Register(Connection* c, bool counted) {
+    std::lock_guard<std::mutex> l(registry_mu_);
+    if (!counted) ++refused_lingering_;
+    return connections_.insert(connections_.end(), c);
+  }
+  void Unregister(std::list<Connection*>::iterator it, bool counted) {
+    std::lock_guard<std::mutex> l(registry_mu_);
+    connections_.erase(it);
+    if (counted) {
+      open_.fetch_sub(1);
+    } else {
+      --refused_lingering_;
     }
   }
 
+  // A complete request: to the first free worker.
+  void Dispatch(std::shared_ptr<Connection> c) {
+    {
+      std::lock_guard<std::mutex> l(queue_mu_);
+      queue_.push_back(std::move(c));
+    }
+    queue_cv_.notify_one();
+  }
+
  private:
+  void WorkerLoop() {
+    while (true) {
+      std::shared_ptr<Connection> c;
+      {
+        std::unique_lock<std::mutex> l(queue_mu_);
+        queue_cv_.wait(l, [&] { return workers_stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        c = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      c->Serve();
+    }
+  }
+
+  void Accept() {
+    acceptor_.async_accept([this](const error_code& ec, asio::ip::tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (ec) {
+        // Out of descriptors (EMFILE, ENFILE) or memory: try again shortly rather than spin.
+        const auto now = Clock::now();
+        if (now - last_accept_warning_ > std::chrono::seconds(60)) {
+          last_accept_warning_ = now;
+          CINDER_LOG(kWarning, "cinder-api") << "accepting a connection failed: " << ec.message();
+        }
+        accept_retry_.expires_after(std::chrono::milliseconds(100));
+        accept_retry_.async_wait([this](const error_code& e) {
+          if (!e) Accept();
+        });
+        return;
+      }
+      OnAccepted(std::move(socket));
+      Accept();
+    });
+  }
+
+  void OnAccepted(asio::ip::tcp::socket socket) {
+    error_code ec;
+    socket.non_blocking(true, ec);
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    if (open_.load() < max_connections_) {
+      open_.fetch_add(1);
+      std::make_shared<Connection>(this, std::move(socket), /*counted=*/true)->Start();
+      return;
+    }
+    const auto now = Clock::now();
+    if (now - last_cap_warning_ > std::chrono::seconds(60)) {
+      last_cap_warning_ = now;
+      CINDER_LOG(kWarning, "cinder-api") << max_connections_
+                                         << " connections are open (osapi_max_connections): refusing new ones";
+    }
+    int lingering;
+    {
+      std::lock_guard<std::mutex> l(registry_mu_);
+      lingering = refused_lingering_;
+    }
+    if (lingering >= kMaxRefusedLingering) return;  // the socket closes as it goes out of scope
+    std::make_shared<Connection>(this, std::move(socket), /*counted=*/false)
+        ->Refuse("The server has too many open connections (osapi_max_connections = " +
+                 std::to_string(max_connections_) + "). Try again later.");
+  }
+
+  // Closes the connections whose deadline passed; runs every kSweepEvery on the loop.
+  void Sweep() {
+    const auto now = Clock::now();
+    ForEach([now](Connection& c) {
+      c.CloseIf([now](Connection::State s, Clock::time_point deadline) {
+        return s != Connection::State::kServing && now >= deadline;
+      });
+    });
+    sweep_.expires_after(kSweepEvery);
+    sweep_.async_wait([this](const error_code& ec) {
+      if (!ec && sweeping_) Sweep();
+    });
+  }
+
+  // Calls fn on every live connection (on the loop). The references are dropped outside the
+  // registry's lock, since the last one unregisters its connection.
+  template <typename Fn>
+  void ForEach(Fn fn) {
+    std::vector<std::shared_ptr<Connection>> live;
+    {
+      std::lock_guard<std::mutex> l(registry_mu_);
+      live.reserve(connections_.size());
+      for (Connection* c : connections_) {
+        if (auto sp = c->weak_from_this().lock()) live.push_back(std::move(sp));
+      }
+    }
+    for (auto& c : live) fn(*c);
+  }
+
   Options options_;
-  Router router_;
+  HttpLimits limits_;
+  std::optional<Clock::duration> io_timeout_, request_timeout_;
+  int max_connections_ = 0;
   int port_ = 0;
-  std::unique_ptr<Poco::ThreadPool> pool_;
-  std::unique_ptr<Poco::Net::HTTPServer> server_;
+
+  // Declared before the loop, whose handlers hold connections: they outlive it.
+  std::mutex registry_mu_;
+  std::list<Connection*> connections_;  // guarded by registry_mu_
+  int refused_lingering_ = 0;           // guarded by registry_mu_
+  std::atomic<int> open_{0};
+  std::atomic<bool> stopping_{false}, stopped_{false};
+
+  std::unique_ptr<Router> router_;
+  std::mutex queue_mu_;
+  std::condition_variable queue_cv_;
+  std::deque<std::shared_ptr<Connection>> queue_;  // guarded by queue_mu_
+  bool workers_stop_ = false;                      // guarded by queue_mu_
+  std::vector<std::thread> workers_;
+
+  asio::io_context io_{1};
+  asio::ip::tcp::acceptor acceptor_{io_};
+  asio::steady_timer sweep_{io_};
+  asio::steady_timer accept_retry_{io_};
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;  // until Stop()
+  bool sweeping_ = true;                                                            // the loop's
+  Clock::time_point last_accept_warning_, last_cap_warning_;                        // the loop's
+  std::thread io_thread_;
 };
+
+// ---------------------------------------------------------------------------------------------
+
+Connection::Connection(HttpServer* server, asio::ip::tcp::socket socket, bool counted)
+    : server_(server), socket_(std::move(socket)), counted_(counted), parser_(server->limits()) {
+  registered_ = server_->Register(this, counted_);
+}
+
+Connection::~Connection() { server_->Unregister(registered_, counted_); }
+
+void Connection::Start() {
+  idle_since_ = Clock::now();
+  WaitReadable();
+}
+
+void Connection::Refuse(const std::string& message) {
+  keep_alive_ = false;
+  ApiResponse resp = Fault(503, message);
+  Prepare(resp);
+  if (Send() == Written::kAll) Finished();
+}
+
+Clock::time_point Connection::ReadDeadline(Clock::time_point now) const {
+  Clock::time_point deadline = Clock::time_point::max();
+  const auto io = server_->io_timeout();
+  if (!parser_.started()) {
+    if (io) deadline = idle_since_ + *io;  // an idle keep-alive connection
+    return deadline;
+  }
+  if (io) deadline = now + *io;  // silent for this long (eventlet's client_socket_timeout)
+  if (const auto whole = server_->request_timeout()) deadline = std::min(deadline, request_started_ + *whole);
+  return deadline;
+}
+
+void Connection::WaitReadable() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (state_ == State::kClosed) return;
+  if (state_ != State::kClosing) {
+    state_ = State::kReading;
+    deadline_ = ReadDeadline(Clock::now());
+  }
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const error_code& ec) { self->OnReadable(ec); });
+}
+
+bool Connection::ReadSome() {
+  const size_t old = in_.size();
+  in_.resize(old + kReadChunk);
+  ssize_t n;
+  do {
+    n = ::recv(socket_.native_handle(), in_.data() + old, kReadChunk, 0);
+  } while (n < 0 && errno == EINTR);
+  in_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
+  if (n > 0) return true;
+  return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void Connection::OnReadable(const error_code& ec) {
+  if (ec) return;  // closed meanwhile
+  State state;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    state = state_;
+  }
+  if (state == State::kClosed) return;
+  if (!ReadSome()) return Close();
+  if (state == State::kClosing) {  // after the last answer: read and drop until EOF
+    in_.clear();
+    return WaitReadable();
+  }
+  if (!parser_.started() && !in_.empty()) request_started_ = Clock::now();
+  Advance();
+}
+
+RequestParser::State Connection::Parse() {
+  size_t used = 0;
+  const auto st = parser_.Parse(in_.data(), in_.size(), &used);
+  in_.erase(0, used);
+  return st;
+}
+
+void Connection::Advance() {
+  const auto st = Parse();
+  if (st != RequestParser::State::kDone) return NotDone(st);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (state_ == State::kClosed) return;
+    state_ = State::kServing;
+  }
+  server_->Dispatch(shared_from_this());
+}
+
+void Connection::NotDone(RequestParser::State st) {
+  if (st == RequestParser::State::kError) return AnswerError(parser_.error_status(), parser_.error_message());
+  if (parser_.head_complete() && parser_.request().expect_continue && !continue_sent_) {
+    continue_sent_ = true;  // the client waits for this before it sends the body
+    static const char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    if (::send(socket_.native_handle(), kContinue, sizeof kContinue - 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN) {
+      return Close();
+    }
+  }
+  if (in_.empty()) in_.shrink_to_fit();  // an idle connection holds no buffer
+  WaitReadable();
+}
+
+void Connection::AnswerError(int status, const std::string& message) {
+  keep_alive_ = false;
+  head_only_ = false;
+  ApiResponse resp = Fault(status, message);
+  Prepare(resp);
+  if (Send() == Written::kAll) Finished();
+}
+
+void Connection::Serve() {
+  while (true) {
+    HttpRequest& in = parser_.request();
+    ApiRequest req;
+    ApiResponse resp;
+    bool malformed = false;
+    keep_alive_ = in.keep_alive && server_->options().wsgi_keep_alive && !server_->stopping();
+    head_only_ = in.method == "HEAD";
+    req.method = std::move(in.method);
+    try {
+      Poco::URI uri(in.target);
+      req.path = uri.getPath();
+      for (auto& kv : uri.getQueryParameters()) req.query.push_back(std::move(kv));
+      req.headers = std::move(in.headers);
+      if (auto host = req.headers.find("host"); host != req.headers.end() && !host->second.empty()) {
+        req.host_url = "http://" + host->second;
+      } else {  // HTTP/1.0 without Host: the address the client reached
+        error_code ec;
+        const auto local = socket_.local_endpoint(ec);
+        const std::string addr =
+            local.address().is_v6() ? "[" + local.address().to_string() + "]" : local.address().to_string();
+        req.host_url = "http://" + addr + ":" + std::to_string(local.port());
+      }
+      req.body = std::move(in.body);
+    } catch (const std::exception& e) {
+      resp = Fault(400, std::string("Malformed request: ") + e.what());
+      keep_alive_ = false;
+      malformed = true;
+    }
+    if (!malformed) resp = server_->router().Handle(req);
+    Prepare(resp);
+    if (Send() != Written::kAll || !Finished()) return;
+    // The next request, when the client sent it already (pipelining).
+    const auto st = Parse();
+    if (st != RequestParser::State::kDone) return NotDone(st);
+  }
+}
+
+void Connection::Prepare(ApiResponse& resp) {
+  body_ = std::move(resp.body);
+  head_.clear();
+  head_ += "HTTP/1.1 ";
+  head_ += std::to_string(resp.status);
+  head_ += ' ';
+  head_ += Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
+  head_ += "\r\nDate: ";
+  head_ += HttpDate();
+  head_ += "\r\n";
+  if (!keep_alive_) {
+    head_ += "Connection: close\r\n";
+  } else if (parser_.request().minor == 0) {
+    head_ += "Connection: keep-alive\r\n";
+  }
+  for (const auto& [k, v] : resp.headers) {
+    head_ += k;
+    head_ += ": ";
+    head_ += v;
+    head_ += "\r\n";
+  }
+  if (!body_.empty()) head_ += "Content-Type: application/json\r\n";
+  head_ += "Content-Length: ";
+  head_ += std::to_string(body_.size());
+  head_ += "\r\n\r\n";
+  sent_ = 0;
+}
+
+Connection::Written Connection::Send() {
+  const size_t body_len = head_only_ ? 0 : body_.size();
+  const size_t total = head_.size() + body_len;
+  // Head and body in one call: the kernel takes even a long list in as few writes as it can.
+  while (sent_ < total) {
+    iovec iov[2];
+    size_t n = 0;
+    if (sent_ < head_.size()) {
+      iov[n++] = {head_.data() + sent_, head_.size() - sent_};
+      if (body_len > 0) iov[n++] = {body_.data(), body_len};
+    } else {
+      iov[n++] = {body_.data() + (sent_ - head_.size()), total - sent_};
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n;
+    const ssize_t w = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL);
+    if (w > 0) {
+      sent_ += static_cast<size_t>(w);
+      continue;
+    }
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      // The client reads slowly: the loop writes the rest as the socket drains.
+      std::lock_guard<std::mutex> l(mu_);
+      if (state_ == State::kClosed) return Written::kFailed;
+      state_ = State::kWriting;
+      const auto io = server_->io_timeout();
+      deadline_ = io ? Clock::now() + *io : Clock::time_point::max();
+      socket_.async_wait(asio::socket_base::wait_write,
+                         [self = shared_from_this()](const error_code& ec) { self->OnWritable(ec); });
+      return Written::kPending;
+    }
+    // The client went away or stopped reading: the connection is of no further use.
+    KeepSpareBuffer(std::move(body_));
+    Close();
+    return Written::kFailed;
+  }
+  return Written::kAll;
+}
+
+void Connection::OnWritable(const error_code& ec) {
+  if (ec) return;  // closed meanwhile
+  if (Send() == Written::kAll && Finished()) Advance();
+}
+
+bool Connection::Finished() {
+  KeepSpareBuffer(std::move(body_));  // the body's storage serves the next large body
+  body_ = std::string();
+  if (!keep_alive_ || server_->stopping()) {
+    LingeringClose();
+    return false;
+  }
+  parser_.Reset();
+  continue_sent_ = false;
+  idle_since_ = Clock::now();
+  if (!in_.empty()) request_started_ = idle_since_;  // pipelined
+  return true;
+}
+
+void Connection::LingeringClose() {
+  // The answer is out; say so (FIN), then read and drop what the client still sends until it
+  // closes or kLinger passes: closing with unread input would reset the connection, and the
+  // client could lose the answer (a 413 while it still sends its body).
+  std::lock_guard<std::mutex> l(mu_);
+  if (state_ == State::kClosed) return;
+  error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  if (ec) {
+    state_ = State::kClosed;
+    socket_.close(ec);
+    return;
+  }
+  state_ = State::kClosing;
+  deadline_ = Clock::now() + kLinger;
+  in_.clear();
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const error_code& e) { self->OnReadable(e); });
+}
+
+void Connection::Close() {
+  std::lock_guard<std::mutex> l(mu_);
+  state_ = State::kClosed;
+  error_code ec;
+  socket_.close(ec);  // a pending wait ends with operation_aborted, dropping its reference
+}
+
+template <typename Pred>
+void Connection::CloseIf(Pred pred) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (state_ == State::kClosed || !pred(state_, deadline_)) return;
+  state_ = State::kClosed;
+  error_code ec;
+  socket_.close(ec);
+}
+
+void Connection::Abort() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (state_ == State::kClosed) return;
+  error_code ec;
+  if (state_ == State::kServing) {
+    // A worker holds it: make its next write fail rather than close the socket under it.
+    socket_.shutdown(asio::socket_base::shutdown_both, ec);
+    return;
+  }
+  state_ = State::kClosed;
+  socket_.close(ec);
+}
 
 }  // namespace
 
-Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes) {
-  // A client that hangs up mid-response must not end the process: writes to its socket fail
-  // with EPIPE instead (only when the program has not chosen its own SIGPIPE handling).
+Result<std::unique_ptr<ApiServer>> ApiServer::Listen(const Options& options) {
+  // A client that hangs up mid-response must not end the process: writes use MSG_NOSIGNAL, and
+  // nothing else of the server's writes to sockets; keep SIGPIPE ignored for the libraries
+  // too (only when the program has not chosen its own SIGPIPE handling).
   struct sigaction current {};
   if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
     signal(SIGPIPE, SIG_IGN);
   }
-  auto server = std::make_unique<PocoApiServer>(options, volumes);
-  CINDER_RETURN_IF_ERROR(server->Start());
+  auto server = std::make_unique<HttpServer>(options);
+  CINDER_RETURN_IF_ERROR(server->Listen());
   return std::unique_ptr<ApiServer>(std::move(server));
+}
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes) {
+  CINDER_ASSIGN_OR_RETURN(auto server, Listen(options));
+  CINDER_RETURN_IF_ERROR(server->Serve(volumes));
+  return server;
 }
 
 }  // namespace cinder::api

@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <iostream>
 
+#include "cmd/daemon_base.h"
 #include "common/log.h"
 
 namespace po = boost::program_options;
@@ -54,6 +55,7 @@ int DaemonMain(const char* name, const char* what, const std::vector<std::string
   // back to the system when freed, and threads share two malloc arenas.
   mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   mallopt(M_ARENA_MAX, 2);
+  RaiseFileLimit();  // the API holds a descriptor per connection
   log::LogOptions lo;
   lo.debug = options->debug;
   lo.log_file = options->log_file;
