@@ -5,7 +5,7 @@
 //
 //   bench_frontend_layers asio|poco PORT [WORKERS]
 //
-// Prints "listening" once ready; runs until killed. bench/frontend.py drives both with wrk and
+// Prints "listening" once ready; runs until killed. bench/frontend_layers.py drives both with wrk and
 // reads their CPU time from /proc.
 #include <Poco/NObserver.h>
 #include <Poco/Net/ServerSocket.h>

@@ -26,6 +26,7 @@
 #include <ctime>
 #include <deque>
 #include <list>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -440,14 +441,17 @@ void Connection::WaitReadable() {
 }
 
 bool Connection::ReadSome() {
-  const size_t old = in_.size();
-  in_.resize(old + kReadChunk);
+  // Into the loop's buffer, then only what came into the connection's: a connection that waits
+  // for a worker holds its request's bytes, not a read-sized buffer.
+  thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
   ssize_t n;
   do {
-    n = ::recv(socket_.native_handle(), in_.data() + old, kReadChunk, 0);
+    n = ::recv(socket_.native_handle(), buffer.get(), kReadChunk, 0);
   } while (n < 0 && errno == EINTR);
-  in_.resize(old + static_cast<size_t>(std::max<ssize_t>(n, 0)));
-  if (n > 0) return true;
+  if (n > 0) {
+    in_.append(buffer.get(), static_cast<size_t>(n));
+    return true;
+  }
   return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 

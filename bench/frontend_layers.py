@@ -6,7 +6,7 @@ layer) and loads it with wrk at the given connection counts, alternating the lay
 for each the median over the rounds of: requests/s, and the server's CPU time per request
 (user + system, from /proc/PID/stat) in microseconds.
 
-Usage: bench/frontend.py [--bin build/bin] [--rounds 5] [--duration 5] [--conns 64,256]
+Usage: bench/frontend_layers.py [--bin build/bin] [--rounds 5] [--duration 5] [--conns 64,256]
 """
 import argparse
 import os
