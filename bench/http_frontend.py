@@ -127,6 +127,7 @@ def main():
     ap.add_argument("--after", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--root-conns", default="64", help="connection counts for GET / (e.g. 1,64)")
     ap.add_argument("--only", default="", help="a regular expression: only the loads whose label matches "
                     "(e.g. '1000 volumes.* 256 conns|GET / ')")
     ap.add_argument("--conns-bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin"))
@@ -140,7 +141,8 @@ def main():
         for size in (100, 1000):
             for c in (1, 8, 64, 256):
                 loads.append((size, f"/v3/{PROJECT}/volumes/detail", c))
-        loads.append((1000, "/", 64))
+        for c in (int(x) for x in args.root_conns.split(",")):
+            loads.append((1000, "/", c))
         loads = [ld for ld in loads if re.search(args.only, label(ld))]
         results = {}  # (load, server) -> [(rps, errors)]
         fairness = {}  # (load, server) -> [(rps, (min, med, max, none), errors)]

@@ -162,9 +162,19 @@ class HttpServer : public ApiServer {
   Status Listen() {
     const std::string where = options_.osapi_volume_listen + ":" + std::to_string(options_.osapi_volume_listen_port);
     error_code ec;
-    const auto address = asio::ip::make_address(options_.osapi_volume_listen, ec);
-    if (ec) return InvalidArgument("osapi_volume_listen: '" + options_.osapi_volume_listen + "' is not an IP address");
-    const asio::ip::tcp::endpoint endpoint(address, static_cast<unsigned short>(options_.osapi_volume_listen_port));
+    asio::ip::tcp::endpoint endpoint;
+    const auto port = static_cast<unsigned short>(options_.osapi_volume_listen_port);
+    if (const auto address = asio::ip::make_address(options_.osapi_volume_listen, ec); !ec) {
+      endpoint = asio::ip::tcp::endpoint(address, port);
+    } else {  // a host name: its first address
+      asio::ip::tcp::resolver resolver(io_);
+      const auto found = resolver.resolve(options_.osapi_volume_listen, std::to_string(port), ec);
+      if (ec || found.empty()) {
+        return InvalidArgument("cannot listen on " + where + ": osapi_volume_listen: cannot resolve '" +
+                               options_.osapi_volume_listen + "'" + (ec ? ": " + ec.message() : ""));
+      }
+      endpoint = found.begin()->endpoint();
+    }
     acceptor_.open(endpoint.protocol(), ec);
     // SO_REUSEADDR only (a restart may bind while old connections sit in TIME_WAIT), never
     // SO_REUSEPORT: a second service on a port in use must fail here.
@@ -240,6 +250,8 @@ class HttpServer : public ApiServer {
     asio::post(io_, abort_all);
     work_.reset();
     if (io_thread_.joinable()) io_thread_.join();
+    std::lock_guard<std::mutex> l(queue_mu_);
+    queue_.clear();  // (none should be left) while the loop's context still exists
   }
 
   // For the connections.
@@ -270,6 +282,7 @@ class HttpServer : public ApiServer {
   void Dispatch(std::shared_ptr<Connection> c) {
     {
       std::lock_guard<std::mutex> l(queue_mu_);
+      if (workers_stop_) return;  // stopping: the connection closes as it goes
       queue_.push_back(std::move(c));
     }
     queue_cv_.notify_one();
