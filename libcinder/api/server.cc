@@ -1,15 +1,20 @@
-// The HTTP front end: Boost.Asio's epoll reactor for the connections, a bounded pool of threads
-// for the requests. docs/development.md ("The HTTP front end") says why and what it measured.
+// The HTTP front end: Boost.Asio's epoll reactor for the connections, a bounded number of
+// threads answering requests. docs/development.md ("The HTTP front end") says why and what it
+// measured.
 //
-// A connection belongs to one party at a time, and its `state_` says which:
-//   kReading   the event loop's: a wait for readable is pending (or its handler runs);
-//   kServing   a worker's: a complete request is queued or being answered;
-//   kWriting   the event loop's: the rest of a response waits for the socket to drain;
-//   kClosing   the event loop's: the answer was the last, input is drained until EOF;
-//   kClosed.
-// A worker hands its connection back by arming the wait itself (Asio's reactor registration is
-// thread-safe), under the connection's mutex, which the loop's sweep (deadlines) and Stop() also
-// take: a socket is never used by two threads at once.
+// osapi_volume_workers + 1 threads run the event loop (leader/followers: one waits in epoll, the
+// others wait to take over). A thread that completes the reading of a request answers it at
+// once when fewer than osapi_volume_workers requests are being answered, and queues it
+// otherwise; a thread that finishes an answer takes the next queued request. So at most
+// osapi_volume_workers handlers run, one thread is always free for the loop (accepting,
+// reading, deadlines), and a request needs no hand-over between threads.
+//
+// A connection's `state_` says who may touch it: kWaiting (a wait for its socket is pending;
+// the sweep and Stop() may close it), kBusy (one thread works on it: the handler of its wait,
+// or the thread answering its request), kClosed. A completion handler first claims the
+// connection (kWaiting -> kBusy) under the connection's mutex, which the sweep and Stop() also
+// take, and the thread holding it hands it back by arming the next wait under the same mutex:
+// a socket is never used by two threads at once.
 #include "api/server.h"
 
 #include <Poco/Net/HTTPResponse.h>
@@ -21,7 +26,6 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <ctime>
 #include <deque>
@@ -33,11 +37,13 @@
 #include <utility>  // before Asio: Boost 1.74's awaitable.hpp uses std::exchange without it
 #include <vector>
 
+#include <boost/asio/bind_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "api/http_parser.h"
 #include "api/router.h"
@@ -83,43 +89,48 @@ class HttpServer;
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  enum class State { kReading, kServing, kWriting, kClosing, kClosed };
+  enum class State { kWaiting, kBusy, kClosed };
+  // What a waiting connection waits for.
+  enum class Wait { kRequest, kWrite, kLinger };
 
+  // A new connection is kBusy, held by the thread that accepted it.
   Connection(HttpServer* server, asio::ip::tcp::socket socket, bool counted);
   ~Connection();
 
-  // The loop: a new connection; waits for its first request.
+  // Waits for the first request.
   void Start();
-  // The loop: a new connection past osapi_max_connections: answers 503 and closes.
+  // A connection past osapi_max_connections: answers 503 and closes.
   void Refuse(const std::string& message);
-  // A worker: answers the request the parser holds, and the next ones already read.
+  // Answers the request the parser holds, and the next ones already read (kBusy).
   void Serve();
-  // The loop's sweep and Stop(): closes the connection when `pred(state, deadline)` holds.
+  // The sweep and Stop(): closes the connection when it waits and `pred(wait, deadline)` holds.
   template <typename Pred>
   void CloseIf(Pred pred);
-  // Stop(): ends the connection whatever it does (one a worker holds is shut down, not closed).
+  // Stop(): ends the connection whatever it does (a busy one is shut down, not closed).
   void Abort();
 
  private:
   enum class Written { kAll, kPending, kFailed };
 
-  // Waits for input with the deadline that fits: idle, reading a request, or lingering.
-  void WaitReadable();
+  // kWaiting -> kBusy, in a completion handler; false when the connection was closed.
+  bool Claim();
+  // kBusy -> kWaiting, with a wait for `what` and its deadline.
+  void Arm(Wait what);
   void OnReadable(const error_code& ec);
+  void OnWritable(const error_code& ec);
   // Reads what the socket holds into in_; false when the peer is gone.
   bool ReadSome();
   // Parses in_ (dropping what the parser took).
   RequestParser::State Parse();
-  // The loop: queues a complete request for a worker, or NotDone.
+  // Answers a complete request (now or when a slot frees), or NotDone.
   void Advance();
   // An error to answer, or more to wait for.
   void NotDone(RequestParser::State state);
   void AnswerError(int status, const std::string& message);
   // Makes the response's head (with Content-Length) and takes its body.
   void Prepare(ApiResponse& resp);
-  // Sends head_ and body_; on a full socket the loop writes the rest (kWriting).
+  // Sends head_ and body_; on a full socket the rest waits for it to drain (kWrite).
   Written Send();
-  void OnWritable(const error_code& ec);
   // After a response went out in full: true when the connection waits for the next request.
   bool Finished();
   void LingeringClose();
@@ -131,12 +142,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const bool counted_;  // against osapi_max_connections (refused connections are not)
   std::list<Connection*>::iterator registered_;
 
-  std::mutex mu_;                  // guards state_ and deadline_, and the socket across threads
-  State state_ = State::kReading;  // who owns the connection (see the top of this file)
+  std::mutex mu_;               // guards state_, wait_, deadline_; see the top of this file
+  State state_ = State::kBusy;  // who may touch the connection
+  Wait wait_ = Wait::kRequest;
   Clock::time_point deadline_ = Clock::time_point::max();
+
+  // The busy thread's.
   Clock::time_point request_started_;  // the first byte of the current request
   Clock::time_point idle_since_;       // the end of the last response
-
+  Clock::time_point linger_until_;
   RequestParser parser_;
   std::string in_;  // read, not parsed yet: a partial line, or pipelined requests
   bool continue_sent_ = false;
@@ -148,7 +162,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
 class HttpServer : public ApiServer {
  public:
-  explicit HttpServer(const Options& options) : options_(options) {
+  explicit HttpServer(const Options& options) : options_(options), io_(options.osapi_volume_workers + 1) {
     limits_.max_header_line = static_cast<size_t>(options_.max_header_line);
     limits_.max_header_bytes = std::max<size_t>(65536, 4 * limits_.max_header_line);
     limits_.max_body = options_.osapi_max_request_body_size;
@@ -207,11 +221,12 @@ class HttpServer : public ApiServer {
   Status Serve(VolumeManager* volumes) override {
     if (router_) return FailedPrecondition("the API server is already serving");
     router_ = std::make_unique<Router>(options_, volumes);
-    for (int i = 0; i < options_.osapi_volume_workers; ++i) workers_.emplace_back([this] { WorkerLoop(); });
     work_.emplace(io_.get_executor());
-    Accept();
-    Sweep();
-    io_thread_ = std::thread([this] { io_.run(); });
+    asio::post(control_, [this] {
+      Accept();
+      Sweep();
+    });
+    for (int i = 0; i <= options_.osapi_volume_workers; ++i) threads_.emplace_back([this] { io_.run(); });
     return Status::OK();
   }
 
@@ -219,39 +234,27 @@ class HttpServer : public ApiServer {
 
   void Stop() override {
     if (!router_ || stopped_.exchange(true)) return;
-    stopping_ = true;
-    // Stop accepting; close what waits for a request (idle, or still being read).
-    asio::post(io_, [this] {
+    stopping_ = true;  // each answer from now on closes its connection
+    // Stop accepting; close what waits for a request (idle, being read, lingering).
+    asio::post(control_, [this] {
       error_code ignored;
       acceptor_.close(ignored);
       accept_retry_.cancel();
       ForEach([](Connection& c) {
-        c.CloseIf([](Connection::State s, Clock::time_point) {
-          return s == Connection::State::kReading || s == Connection::State::kClosing;
-        });
+        c.CloseIf([](Connection::Wait w, Clock::time_point) { return w != Connection::Wait::kWrite; });
       });
     });
-    // Requests in progress get up to 5 s; each closes its connection once answered.
+    // Requests in progress get up to 5 s.
     for (int i = 0; i < 500 && open_.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    const auto abort_all = [this] {
+    asio::post(control_, [this] {
       sweeping_ = false;
       sweep_.cancel();
       ForEach([](Connection& c) { c.Abort(); });
-    };
-    asio::post(io_, abort_all);
-    {
-      std::lock_guard<std::mutex> l(queue_mu_);
-      workers_stop_ = true;
-    }
-    queue_cv_.notify_all();
-    for (auto& t : workers_) t.join();
-    workers_.clear();
-    // What the workers left (a lingering close) ends too; then the loop runs out of work.
-    asio::post(io_, abort_all);
+    });
+    // The threads end once the handlers running finish (their connections, shut down, close).
     work_.reset();
-    if (io_thread_.joinable()) io_thread_.join();
-    std::lock_guard<std::mutex> l(queue_mu_);
-    queue_.clear();  // (none should be left) while the loop's context still exists
+    for (auto& t : threads_) t.join();
+    threads_.clear();
   }
 
   // For the connections.
@@ -261,7 +264,6 @@ class HttpServer : public ApiServer {
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
   std::optional<Clock::duration> io_timeout() const { return io_timeout_; }
   std::optional<Clock::duration> request_timeout() const { return request_timeout_; }
-  asio::io_context& io() { return io_; }
 
   std::list<Connection*>::iterator Register(Connection* c, bool counted) {
     std::lock_guard<std::mutex> l(registry_mu_);
@@ -278,33 +280,34 @@ class HttpServer : public ApiServer {
     }
   }
 
-  // A complete request: to the first free worker.
-  void Dispatch(std::shared_ptr<Connection> c) {
+  // Answers a connection's complete request on this thread, or queues it while
+  // osapi_volume_workers requests are being answered; then the queued ones, until none is left.
+  void Run(std::shared_ptr<Connection> c) {
     {
       std::lock_guard<std::mutex> l(queue_mu_);
-      if (workers_stop_) return;  // stopping: the connection closes as it goes
-      queue_.push_back(std::move(c));
+      if (running_ >= options_.osapi_volume_workers) {
+        queue_.push_back(std::move(c));
+        return;
+      }
+      ++running_;
     }
-    queue_cv_.notify_one();
+    while (true) {
+      c->Serve();
+      c.reset();
+      std::lock_guard<std::mutex> l(queue_mu_);
+      if (queue_.empty()) {
+        --running_;
+        return;
+      }
+      c = std::move(queue_.front());
+      queue_.pop_front();
+    }
   }
 
  private:
-  void WorkerLoop() {
-    while (true) {
-      std::shared_ptr<Connection> c;
-      {
-        std::unique_lock<std::mutex> l(queue_mu_);
-        queue_cv_.wait(l, [&] { return workers_stop_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        c = std::move(queue_.front());
-        queue_.pop_front();
-      }
-      c->Serve();
-    }
-  }
-
+  // On control_, as are the sweep and Stop()'s steps.
   void Accept() {
-    acceptor_.async_accept([this](const error_code& ec, asio::ip::tcp::socket socket) {
+    acceptor_.async_accept(asio::bind_executor(control_, [this](const error_code& ec, asio::ip::tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
       if (ec) {
         // Out of descriptors (EMFILE, ENFILE) or memory: try again shortly rather than spin.
@@ -314,14 +317,14 @@ class HttpServer : public ApiServer {
           CINDER_LOG(kWarning, "cinder-api") << "accepting a connection failed: " << ec.message();
         }
         accept_retry_.expires_after(std::chrono::milliseconds(100));
-        accept_retry_.async_wait([this](const error_code& e) {
-          if (!e) Accept();
-        });
+        accept_retry_.async_wait(asio::bind_executor(control_, [this](const error_code& e) {
+          if (!e && acceptor_.is_open()) Accept();
+        }));
         return;
       }
       OnAccepted(std::move(socket));
       Accept();
-    });
+    }));
   }
 
   void OnAccepted(asio::ip::tcp::socket socket) {
@@ -350,22 +353,18 @@ class HttpServer : public ApiServer {
                  std::to_string(max_connections_) + "). Try again later.");
   }
 
-  // Closes the connections whose deadline passed; runs every kSweepEvery on the loop.
+  // Closes the connections whose deadline passed; every kSweepEvery.
   void Sweep() {
     const auto now = Clock::now();
-    ForEach([now](Connection& c) {
-      c.CloseIf([now](Connection::State s, Clock::time_point deadline) {
-        return s != Connection::State::kServing && now >= deadline;
-      });
-    });
+    ForEach([now](Connection& c) { c.CloseIf([now](Connection::Wait, Clock::time_point d) { return now >= d; }); });
     sweep_.expires_after(kSweepEvery);
-    sweep_.async_wait([this](const error_code& ec) {
+    sweep_.async_wait(asio::bind_executor(control_, [this](const error_code& ec) {
       if (!ec && sweeping_) Sweep();
-    });
+    }));
   }
 
-  // Calls fn on every live connection (on the loop). The references are dropped outside the
-  // registry's lock, since the last one unregisters its connection.
+  // Calls fn on every live connection. The references are dropped outside the registry's lock,
+  // since the last one unregisters its connection.
   template <typename Fn>
   void ForEach(Fn fn) {
     std::vector<std::shared_ptr<Connection>> live;
@@ -394,19 +393,19 @@ class HttpServer : public ApiServer {
 
   std::unique_ptr<Router> router_;
   std::mutex queue_mu_;
-  std::condition_variable queue_cv_;
   std::deque<std::shared_ptr<Connection>> queue_;  // guarded by queue_mu_
-  bool workers_stop_ = false;                      // guarded by queue_mu_
-  std::vector<std::thread> workers_;
+  int running_ = 0;                                // requests being answered; guarded by queue_mu_
 
-  asio::io_context io_{1};
+  asio::io_context io_;
+  asio::strand<asio::io_context::executor_type> control_{io_.get_executor()};
   asio::ip::tcp::acceptor acceptor_{io_};
   asio::steady_timer sweep_{io_};
   asio::steady_timer accept_retry_{io_};
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;  // until Stop()
-  bool sweeping_ = true;                                                            // the loop's
-  Clock::time_point last_accept_warning_, last_cap_warning_;                        // the loop's
-  std::thread io_thread_;
+  // control_'s:
+  bool sweeping_ = true;
+  Clock::time_point last_accept_warning_, last_cap_warning_;
+  std::vector<std::thread> threads_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -420,7 +419,7 @@ Connection::~Connection() { server_->Unregister(registered_, counted_); }
 
 void Connection::Start() {
   idle_since_ = Clock::now();
-  WaitReadable();
+  Arm(Wait::kRequest);
 }
 
 void Connection::Refuse(const std::string& message) {
@@ -428,6 +427,13 @@ void Connection::Refuse(const std::string& message) {
   ApiResponse resp = Fault(503, message);
   Prepare(resp);
   if (Send() == Written::kAll) Finished();
+}
+
+bool Connection::Claim() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (state_ != State::kWaiting) return false;
+  state_ = State::kBusy;
+  return true;
 }
 
 Clock::time_point Connection::ReadDeadline(Clock::time_point now) const {
@@ -442,20 +448,33 @@ Clock::time_point Connection::ReadDeadline(Clock::time_point now) const {
   return deadline;
 }
 
-void Connection::WaitReadable() {
+void Connection::Arm(Wait what) {
+  const auto now = Clock::now();
   std::lock_guard<std::mutex> l(mu_);
   if (state_ == State::kClosed) return;
-  if (state_ != State::kClosing) {
-    state_ = State::kReading;
-    deadline_ = ReadDeadline(Clock::now());
+  state_ = State::kWaiting;
+  wait_ = what;
+  switch (what) {
+    case Wait::kRequest: deadline_ = ReadDeadline(now); break;
+    case Wait::kWrite: {
+      const auto io = server_->io_timeout();  // a client that stops reading
+      deadline_ = io ? now + *io : Clock::time_point::max();
+      break;
+    }
+    case Wait::kLinger: deadline_ = linger_until_; break;
   }
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const error_code& ec) { self->OnReadable(ec); });
+  if (what == Wait::kWrite) {
+    socket_.async_wait(asio::socket_base::wait_write,
+                       [self = shared_from_this()](const error_code& ec) { self->OnWritable(ec); });
+  } else {
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [self = shared_from_this()](const error_code& ec) { self->OnReadable(ec); });
+  }
 }
 
 bool Connection::ReadSome() {
-  // Into the loop's buffer, then only what came into the connection's: a connection that waits
-  // for a worker holds its request's bytes, not a read-sized buffer.
+  // Into the thread's buffer, then only what came into the connection's: a connection that
+  // waits for a worker holds its request's bytes, not a read-sized buffer.
   thread_local std::unique_ptr<char[]> buffer(new char[kReadChunk]);
   ssize_t n;
   do {
@@ -469,17 +488,11 @@ bool Connection::ReadSome() {
 }
 
 void Connection::OnReadable(const error_code& ec) {
-  if (ec) return;  // closed meanwhile
-  State state;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    state = state_;
-  }
-  if (state == State::kClosed) return;
+  if (ec || !Claim()) return;  // closed meanwhile
   if (!ReadSome()) return Close();
-  if (state == State::kClosing) {  // after the last answer: read and drop until EOF
+  if (wait_ == Wait::kLinger) {  // after the last answer: read and drop until EOF
     in_.clear();
-    return WaitReadable();
+    return Arm(Wait::kLinger);
   }
   if (!parser_.started() && !in_.empty()) request_started_ = Clock::now();
   Advance();
@@ -495,12 +508,7 @@ RequestParser::State Connection::Parse() {
 void Connection::Advance() {
   const auto st = Parse();
   if (st != RequestParser::State::kDone) return NotDone(st);
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    if (state_ == State::kClosed) return;
-    state_ = State::kServing;
-  }
-  server_->Dispatch(shared_from_this());
+  server_->Run(shared_from_this());
 }
 
 void Connection::NotDone(RequestParser::State st) {
@@ -513,7 +521,7 @@ void Connection::NotDone(RequestParser::State st) {
     }
   }
   if (in_.empty()) in_.shrink_to_fit();  // an idle connection holds no buffer
-  WaitReadable();
+  Arm(Wait::kRequest);
 }
 
 void Connection::AnswerError(int status, const std::string& message) {
@@ -613,14 +621,7 @@ Connection::Written Connection::Send() {
     }
     if (w < 0 && errno == EINTR) continue;
     if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-      // The client reads slowly: the loop writes the rest as the socket drains.
-      std::lock_guard<std::mutex> l(mu_);
-      if (state_ == State::kClosed) return Written::kFailed;
-      state_ = State::kWriting;
-      const auto io = server_->io_timeout();
-      deadline_ = io ? Clock::now() + *io : Clock::time_point::max();
-      socket_.async_wait(asio::socket_base::wait_write,
-                         [self = shared_from_this()](const error_code& ec) { self->OnWritable(ec); });
+      Arm(Wait::kWrite);  // the client reads slowly: the rest goes as the socket drains
       return Written::kPending;
     }
     // The client went away or stopped reading: the connection is of no further use.
@@ -632,7 +633,7 @@ Connection::Written Connection::Send() {
 }
 
 void Connection::OnWritable(const error_code& ec) {
-  if (ec) return;  // closed meanwhile
+  if (ec || !Claim()) return;  // closed meanwhile
   if (Send() == Written::kAll && Finished()) Advance();
 }
 
@@ -654,20 +655,12 @@ void Connection::LingeringClose() {
   // The answer is out; say so (FIN), then read and drop what the client still sends until it
   // closes or kLinger passes: closing with unread input would reset the connection, and the
   // client could lose the answer (a 413 while it still sends its body).
-  std::lock_guard<std::mutex> l(mu_);
-  if (state_ == State::kClosed) return;
   error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_send, ec);
-  if (ec) {
-    state_ = State::kClosed;
-    socket_.close(ec);
-    return;
-  }
-  state_ = State::kClosing;
-  deadline_ = Clock::now() + kLinger;
+  if (ec) return Close();
   in_.clear();
-  socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const error_code& e) { self->OnReadable(e); });
+  linger_until_ = Clock::now() + kLinger;
+  Arm(Wait::kLinger);
 }
 
 void Connection::Close() {
@@ -680,7 +673,7 @@ void Connection::Close() {
 template <typename Pred>
 void Connection::CloseIf(Pred pred) {
   std::lock_guard<std::mutex> l(mu_);
-  if (state_ == State::kClosed || !pred(state_, deadline_)) return;
+  if (state_ != State::kWaiting || !pred(wait_, deadline_)) return;
   state_ = State::kClosed;
   error_code ec;
   socket_.close(ec);
@@ -688,15 +681,15 @@ void Connection::CloseIf(Pred pred) {
 
 void Connection::Abort() {
   std::lock_guard<std::mutex> l(mu_);
-  if (state_ == State::kClosed) return;
   error_code ec;
-  if (state_ == State::kServing) {
-    // A worker holds it: make its next write fail rather than close the socket under it.
+  if (state_ == State::kWaiting) {
+    state_ = State::kClosed;
+    socket_.close(ec);
+  } else if (state_ == State::kBusy) {
+    // A thread works on it: make its next read or write fail rather than close the socket
+    // under it.
     socket_.shutdown(asio::socket_base::shutdown_both, ec);
-    return;
   }
-  state_ = State::kClosed;
-  socket_.close(ec);
 }
 
 }  // namespace
