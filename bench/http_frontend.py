@@ -12,7 +12,8 @@ the noise of other processes disturbs less than the rate does:
   max, and how many got none -- wrk's totals hide a server that answers a few connections only
   1000 connections on GET / (bench_conns): errors and starved connections
 
-Usage: bench/http_frontend.py --before DIR --after DIR [--rounds 5] [--duration 5] [--conns-bin build/bin]
+Usage: bench/http_frontend.py --before DIR --after DIR [--rounds 5] [--duration 5] [--fair-duration 10]
+       [--root-conns 64] [--only REGEX] [--conns-bin build/bin]
 (each DIR holds cinder-all and cinder-manage).
 """
 import argparse
@@ -127,6 +128,9 @@ def main():
     ap.add_argument("--after", required=True)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--fair-duration", type=int, default=10,
+                    help="seconds of each per-connection count (long enough for every connection "
+                    "to be answered at 256 connections on 1000 volumes)")
     ap.add_argument("--root-conns", default="64", help="connection counts for GET / (e.g. 1,64)")
     ap.add_argument("--only", default="", help="a regular expression: only the loads whose label matches "
                     "(e.g. '1000 volumes.* 256 conns|GET / ')")
@@ -159,7 +163,7 @@ def main():
                 if c >= 64:
                     for s in servers:
                         fairness.setdefault((load, s.name), []).append(
-                            conns(conns_bin, s.port, path, c, args.duration))
+                            conns(conns_bin, s.port, path, c, args.fair_duration))
                         time.sleep(0.5)
                 for s in servers:
                     runs = results[(load, s.name)]
@@ -175,7 +179,7 @@ def main():
                                  f"({frps:.0f} req/s, errors {ferr})")
                     print(line, flush=True)
         for s in servers if re.search(args.only, "GET / 1000 conns") else []:  # a thousand at once
-            rps, (mn, med, mx, none), errors = conns(conns_bin, s.port, "/", 1000, args.duration)
+            rps, (mn, med, mx, none), errors = conns(conns_bin, s.port, "/", 1000, args.fair_duration)
             print(f"{s.name:6s} GET /, 1000 connections: {rps:.0f} req/s, per connection min {mn} / median {med} / "
                   f"max {mx}, {none} got none, errors {errors}", flush=True)
         for s in servers:
