@@ -4,7 +4,8 @@
   start   time from exec to the first answer of GET /
   rss     idle resident memory of cinder-all (after start, and after the load)
   create  create-to-available latency (POST, then GET until available), median and p90
-  list    GET /v3/{p}/volumes/detail with 100 and 1000 volumes, wrk at 1, 8 and 64 connections
+  list    GET /v3/{p}/volumes/detail with 100 and 1000 volumes, wrk at 1, 8, 64 and 256
+          connections, and GET / at 64; at 64 and more, what each connection got (bench_conns)
 
 Usage: bench/bench.py [--bin build/bin] [--duration 5] [--creates 200]
 """
@@ -65,9 +66,11 @@ def create_and_wait(api, size=1):
         assert body["volume"]["status"] == "creating", body
 
 
-def wrk(port, conns, duration):
-    url = f"http://127.0.0.1:{port}/v3/{PROJECT}/volumes/detail"
-    cmd = ["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", f"{duration}s", "--latency"]
+def wrk(port, conns, duration, path=f"/v3/{PROJECT}/volumes/detail"):
+    url = f"http://127.0.0.1:{port}{path}"
+    # A generous timeout: a server that answers every connection in turn has a latency of
+    # connections / rate, past wrk's default of 2 s at 256 connections on 1000 volumes.
+    cmd = ["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", f"{duration}s", "--latency", "--timeout", "30s"]
     for k, v in HEADERS.items():
         cmd += ["-H", f"{k}: {v}"]
     out = subprocess.run(cmd + [url], capture_output=True, text=True, check=True).stdout
@@ -76,6 +79,17 @@ def wrk(port, conns, duration):
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     assert not non2xx, out
     return rps, p50
+
+
+def per_connection(bindir, port, conns, duration, path=f"/v3/{PROJECT}/volumes/detail"):
+    """What each connection got (bench_conns): "min / median / max, N got none"."""
+    cmd = [os.path.join(bindir, "bench_conns"), "-c", str(conns), "-t", "2", "-d", str(duration)]
+    for k, v in HEADERS.items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True,
+                         check=True).stdout
+    m = re.search(r"per connection: min (\d+), median (\d+), max (\d+), none (\d+)", out)
+    return f"per connection {m.group(1)} / {m.group(2)} / {m.group(3)}, {m.group(4)} of {conns} got none"
 
 
 def main():
@@ -137,10 +151,18 @@ def main():
                 api.call("POST", f"/v3/{PROJECT}/volumes", {"volume": {"size": 1}})
                 count += 1
             time.sleep(0.5)
-            for conns in (1, 8, 64):
+            for conns in (1, 8, 64, 256):
                 rps, p50 = wrk(port, conns, args.duration)
-                print(f"GET volumes/detail, {target} volumes, {conns:2d} connections: "
-                      f"{rps:8.1f} req/s, median latency {p50}")
+                line = (f"GET volumes/detail, {target} volumes, {conns:3d} connections: "
+                        f"{rps:8.1f} req/s, median latency {p50}")
+                if conns >= 64 and os.path.exists(os.path.join(args.bin, "bench_conns")):
+                    line += "; " + per_connection(args.bin, port, conns, max(args.duration, 10))
+                print(line)
+        rps, p50 = wrk(port, 64, args.duration, "/")
+        line = f"GET /, 64 connections: {rps:8.1f} req/s, median latency {p50}"
+        if os.path.exists(os.path.join(args.bin, "bench_conns")):
+            line += "; " + per_connection(args.bin, port, 64, args.duration, "/")
+        print(line)
         time.sleep(1)
         print(f"RSS after the load: {rss_kib(proc.pid) / 1024:.1f} MiB")
     finally:

@@ -41,10 +41,16 @@ struct Options {
   std::string storage_availability_zone = "nova";
   int64_t osapi_max_limit = 1000;
   int64_t osapi_max_request_body_size = 114688;
-  int osapi_volume_workers = 8;     // HTTP threads
-  int volume_workers = 4;           // threads running driver work
-  std::string my_ip = "127.0.0.1";  // where this host's RPC sockets bind and are reached
-  int rpc_port = 0;                 // the port of this process's RPC socket; 0: a free one
+  int osapi_volume_workers = 8;  // threads answering API requests (connections wait without one)
+  // The API's HTTP connections (Cinder's WSGI server options where Cinder has one).
+  int osapi_max_connections = 4096;     // open connections; past it a new one gets 503 and is closed
+  int client_socket_timeout = 900;      // seconds an idle connection, or a stalled read or write, lasts; 0: forever
+  int osapi_request_read_timeout = 60;  // seconds to read a whole request once it began; 0: no limit
+  bool wsgi_keep_alive = true;          // false: every response closes its connection
+  int max_header_line = 16384;          // bytes in one header line; longer: 400
+  int volume_workers = 4;               // threads running driver work
+  std::string my_ip = "127.0.0.1";      // where this host's RPC sockets bind and are reached
+  int rpc_port = 0;                     // the port of this process's RPC socket; 0: a free one
   // How the distributed services' RPC is secured (cinder-all's in-process transport needs
   // nothing): "curve", ZeroMQ CURVE with the deployment's key pair (encrypted, and only
   // holders of the key are served or answered); "none", plain TCP that serves whoever reaches

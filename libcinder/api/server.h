@@ -1,4 +1,7 @@
-// ApiServer: the REST API on Poco Net's HTTP server.
+// ApiServer: the REST API's HTTP front end. Connections wait in one event loop (Boost.Asio on
+// epoll) and take one of osapi_volume_workers handler threads only while a complete request is
+// answered; limits on header size, header count, body size, read time and open connections
+// are options (see docs/development.md, "The HTTP front end").
 #ifndef CINDER_API_SERVER_H_
 #define CINDER_API_SERVER_H_
 
@@ -12,12 +15,20 @@ namespace cinder::api {
 
 class ApiServer {
  public:
-  // Listens on options.osapi_volume_listen:osapi_volume_listen_port (0 picks a free port).
-  // `volumes` must outlive the server.
+  // Binds options.osapi_volume_listen:osapi_volume_listen_port (0 picks a free port) and
+  // listens, without answering yet, so that a daemon learns that its port is taken before it
+  // opens anything else. Unavailable, naming the address and port, when it cannot (another
+  // process listens there: the socket is bound without SO_REUSEPORT).
+  static Result<std::unique_ptr<ApiServer>> Listen(const Options& options);
+  // Listen, then Serve.
   static Result<std::unique_ptr<ApiServer>> Start(const Options& options, VolumeManager* volumes);
   virtual ~ApiServer() = default;
+
+  // Starts answering requests with `volumes`, which must outlive the server. Call once.
+  virtual Status Serve(VolumeManager* volumes) = 0;
   virtual int port() const = 0;
-  // Stops accepting connections and waits for requests in progress. Idempotent.
+  // Stops accepting connections, closes the idle ones, gives requests in progress up to 5 s,
+  // then closes the rest. Idempotent.
   virtual void Stop() = 0;
 };
 

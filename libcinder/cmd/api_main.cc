@@ -12,12 +12,15 @@ namespace cinder {
 
 Status RunApiService(const Options& options) {
   sigset_t stop = BlockStopSignals();
+  CINDER_RETURN_IF_ERROR(EnsureStatePath(options));
+  CINDER_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(options, {"cinder-api"}));
+  CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Listen(options));  // before registering anywhere
   CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
   VolumeManagerOptions vmo;
   vmo.options = b.options;
   vmo.transport = b.transport.get();
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
-  CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Start(b.options, volumes.get()));
+  CINDER_RETURN_IF_ERROR(api->Serve(volumes.get()));
   std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen << ":"
             << api->port() << std::endl;
   WaitForStop("cinder-api", &stop);

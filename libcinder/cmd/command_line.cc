@@ -108,6 +108,7 @@ int DaemonMain(const char* name, const char* what, const std::vector<std::string
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 32 << 20);
   mallopt(M_ARENA_MAX, 2);
+  RaiseFileLimit();  // the API holds a descriptor per connection
   MemoryTrimmer trimmer(std::chrono::seconds(5));
   log::LogOptions lo;
   lo.debug = options->debug;

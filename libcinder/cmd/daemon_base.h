@@ -6,6 +6,8 @@
 
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cinder/options.h"
 #include "cinder/transport.h"
@@ -22,6 +24,25 @@ void WaitForStop(const char* name, sigset_t* stop);
 void SetReloadHandler(std::function<void()> on_hup);
 // Creates options.state_path if needed.
 Status EnsureStatePath(const Options& options);
+
+// Holds <state_path>/<service>.lock (flock) for each of `services` while it lives: one service of
+// a kind per state_path (cinder-all holds all three kinds; cinder-api, cinder-scheduler and
+// cinder-volume may share a state_path, as on a Cinder controller). Each file names its holder.
+class StateLock {
+ public:
+  // FailedPrecondition naming the lock file and its holder when another process holds it.
+  static Result<std::unique_ptr<StateLock>> Acquire(const Options& options, const std::vector<std::string>& services);
+  ~StateLock();
+  StateLock(const StateLock&) = delete;
+  StateLock& operator=(const StateLock&) = delete;
+
+ private:
+  StateLock() = default;
+  std::vector<int> fds_;
+};
+
+// Raises the soft RLIMIT_NOFILE to the hard limit (each API connection holds a descriptor).
+void RaiseFileLimit();
 
 // What every distributed service opens first: its options completed (host), the shared
 // database (schema current), and a ZeroMQ transport that finds its peers in the services table.

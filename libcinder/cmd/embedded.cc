@@ -14,14 +14,12 @@ namespace {
 
 class EmbeddedServiceImpl : public EmbeddedService {
  public:
-  EmbeddedServiceImpl(Options options, std::unique_ptr<VolumeManager> volumes)
-      : options_(std::move(options)), volumes_(std::move(volumes)) {}
+  EmbeddedServiceImpl(Options options, std::unique_ptr<StateLock> lock, std::unique_ptr<api::ApiServer> api,
+                      std::unique_ptr<VolumeManager> volumes)
+      : options_(std::move(options)), lock_(std::move(lock)), volumes_(std::move(volumes)), api_(std::move(api)) {}
   ~EmbeddedServiceImpl() override { Stop(); }
 
-  Status StartApi() {
-    CINDER_ASSIGN_OR_RETURN(api_, api::ApiServer::Start(options_, volumes_.get()));
-    return Status::OK();
-  }
+  Status Serve() { return api_->Serve(volumes_.get()); }
 
   int port() const override { return api_ ? api_->port() : 0; }
   std::string endpoint() const override {
@@ -30,28 +28,33 @@ class EmbeddedServiceImpl : public EmbeddedService {
   VolumeManager& volumes() override { return *volumes_; }
 
   void Stop() override {
-    if (api_) {
-      api_->Stop();
-      api_.reset();
-    }
-    if (volumes_) volumes_->Drain();
+    if (stopped_) return;
+    stopped_ = true;
+    api_->Stop();
+    volumes_->Drain();
   }
 
  private:
   Options options_;
+  std::unique_ptr<StateLock> lock_;  // released last
   std::unique_ptr<VolumeManager> volumes_;
   std::unique_ptr<api::ApiServer> api_;
+  bool stopped_ = false;
 };
 
 }  // namespace
 
 Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& options) {
   CINDER_RETURN_IF_ERROR(EnsureStatePath(options));
+  // The state folder, then the port, before anything that would act on the state: a second
+  // service on either stops here.
+  CINDER_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(options, {"cinder-api", "cinder-scheduler", "cinder-volume"}));
+  CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Listen(options));
   VolumeManagerOptions vmo;
   vmo.options = options;
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
-  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(volumes));
-  CINDER_RETURN_IF_ERROR(svc->StartApi());
+  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(volumes));
+  CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }
 

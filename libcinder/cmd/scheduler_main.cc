@@ -13,6 +13,8 @@ namespace cinder {
 
 Status RunSchedulerService(const Options& options) {
   sigset_t stop = BlockStopSignals();
+  CINDER_RETURN_IF_ERROR(EnsureStatePath(options));
+  CINDER_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(options, {"cinder-scheduler"}));
   CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
   CINDER_ASSIGN_OR_RETURN(auto scheduler, SchedulerService::Start(b.options, b.store.get(), b.transport.get(),
                                                                   std::make_unique<VolumeRpc>(b.transport.get())));

@@ -12,6 +12,8 @@ namespace cinder {
 
 Status RunVolumeService(const Options& options) {
   sigset_t stop = BlockStopSignals();
+  CINDER_RETURN_IF_ERROR(EnsureStatePath(options));
+  CINDER_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(options, {"cinder-volume"}));
   CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
   CINDER_ASSIGN_OR_RETURN(auto volume,
                           VolumeService::Start(b.options, DriverRegistry::Builtin(), b.store.get(), b.transport.get()));

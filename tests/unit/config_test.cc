@@ -79,6 +79,29 @@ TEST_CASE("defaults are Cinder's: port 8776, zone nova, limit 1000, one file bac
   CHECK(o->backends[0].volume_driver == "file");
 }
 
+TEST_CASE("the HTTP front end's options: Cinder's names and defaults, and their ranges") {
+  auto d = ParseConfig("[DEFAULT]\nstate_path = /tmp/x\n", "c.conf");
+  REQUIRE(d.ok());
+  CHECK(d->client_socket_timeout == 900);
+  CHECK(d->wsgi_keep_alive);
+  CHECK(d->max_header_line == 16384);
+  CHECK(d->osapi_max_connections == 4096);
+  CHECK(d->osapi_request_read_timeout == 60);
+  auto o = ParseConfig(
+      "[DEFAULT]\nclient_socket_timeout = 0\nwsgi_keep_alive = false\nmax_header_line = 32768\n"
+      "osapi_max_connections = 100\nosapi_request_read_timeout = 5\n",
+      "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->client_socket_timeout == 0);
+  CHECK_FALSE(o->wsgi_keep_alive);
+  CHECK(o->max_header_line == 32768);
+  CHECK(o->osapi_max_connections == 100);
+  CHECK(o->osapi_request_read_timeout == 5);
+  auto bad = ParseConfig("[DEFAULT]\nosapi_max_connections = 0\n", "c.conf");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("osapi_max_connections") != std::string::npos);
+}
+
 TEST_CASE("a # inside a value is part of it, as in oslo.config: only a line starting with # or ; is a comment") {
   auto o = ParseConfig(R"([DEFAULT]
 # a comment
