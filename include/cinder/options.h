@@ -41,6 +41,9 @@ struct Options {
   std::string storage_availability_zone = "nova";
   int64_t osapi_max_limit = 1000;
   int64_t osapi_max_request_body_size = 114688;
+  // Volumes of the deployment being created at once (waiting for a scheduler or a volume host,
+  // or being made); past it a create is refused with 413 and a Retry-After. 0: no limit.
+  int64_t osapi_max_pending_creates = 1000;
   int osapi_volume_workers = 8;  // threads answering API requests (connections wait without one)
   // The API's HTTP connections (Cinder's WSGI server options where Cinder has one).
   int osapi_max_connections = 4096;     // open connections; past it a new one gets 503 and is closed
