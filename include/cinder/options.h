@@ -111,10 +111,11 @@ Options DefaultOptions(const std::string& state_path);
 // Parses an ini file in Cinder's format, read as oslo.config reads it (only a line that starts
 // with `#` or `;` is a comment). A bad value, or a line that is not ini, is InvalidArgument
 // naming the file, the section and the option. Unknown sections, and unknown options in
-// [DEFAULT] and [database], are ignored as oslo.config ignores them, and written to stderr as
-// warnings, one line each. (A backend section's other options go to its driver, which refuses
-// those it does not know when it opens.)
-Result<Options> LoadConfigFile(const std::string& path);
+// [DEFAULT] and [database], are ignored as oslo.config ignores them, with a warning each: into
+// `warnings` when given (a daemon logs them once its log is set up), else logged at once.
+// (A backend section's other options go to its driver, which refuses those it does not know
+// when it opens.)
+Result<Options> LoadConfigFile(const std::string& path, std::vector<std::string>* warnings = nullptr);
 // The same from text; `origin` names it in messages. What is ignored is described in
 // `*warnings` (one line each, naming `origin`, the section and the option) when given.
 Result<Options> ParseConfig(const std::string& text, const std::string& origin,

@@ -560,14 +560,18 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin, 
   return o;
 }
 
-Result<Options> LoadConfigFile(const std::string& path) {
+Result<Options> LoadConfigFile(const std::string& path, std::vector<std::string>* warnings) {
   std::ifstream in(path);
   if (!in) return InvalidArgument(path + ": cannot read the configuration file");
   std::stringstream ss;
   ss << in.rdbuf();
-  std::vector<std::string> warnings;
-  auto options = ParseConfig(ss.str(), path, &warnings);
-  for (const auto& w : warnings) CINDER_LOG(kWarning, "cinder") << w;
+  std::vector<std::string> ignored;
+  auto options = ParseConfig(ss.str(), path, &ignored);
+  if (warnings) {
+    *warnings = std::move(ignored);
+  } else {
+    for (const auto& w : ignored) CINDER_LOG(kWarning, "cinder") << w;
+  }
   return options;
 }
 

@@ -24,9 +24,10 @@ Result<int64_t> Store::CountVolumesInStatus(const std::string& status) {
 Result<std::vector<Store::BacklogEntry>> Store::VolumeBacklog(const std::vector<std::string>& statuses) {
   return impl_->Run<std::vector<BacklogEntry>>([&](soci::session& s) -> Result<std::vector<BacklogEntry>> {
     Query q;
-    q.sql = std::string("SELECT COALESCE(host, ''), status, COUNT(*), MIN(COALESCE(updated_at, created_at)) FROM volumes") +
-            (impl_->pg ? "" : " INDEXED BY volumes_status") + " WHERE deleted = 0 AND status IN " + q.In(statuses) +
-            " GROUP BY COALESCE(host, ''), status ORDER BY 1, 2";
+    q.sql =
+        std::string("SELECT COALESCE(host, ''), status, COUNT(*), MIN(COALESCE(updated_at, created_at)) FROM volumes") +
+        (impl_->pg ? "" : " INDEXED BY volumes_status") + " WHERE deleted = 0 AND status IN " + q.In(statuses) +
+        " GROUP BY COALESCE(host, ''), status ORDER BY 1, 2";
     std::vector<BacklogEntry> out;
     for (const auto& r : Select(s, q)) {
       BacklogEntry e;
