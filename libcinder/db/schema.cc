@@ -272,6 +272,17 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "ALTER TABLE quota_usages ALTER COLUMN in_use TYPE BIGINT, ALTER COLUMN reserved TYPE BIGINT");
          Exec(s, "ALTER TABLE reservations ALTER COLUMN delta TYPE BIGINT");
        }},
+      {7,
+       [](soci::session& s, bool pg) {
+         // Lists are ordered by created_at, an ISO 8601 text that sorts the same byte by byte:
+         // compared as bytes (collation "C") rather than by the database's locale, which costs
+         // a strcoll() per comparison (a third of a 1,000-volume list's time in the database).
+         // Its indexes are rebuilt with it. (SQLite compares bytes already.)
+         if (!pg) return;
+         for (const char* table : {"volumes", "snapshots", "messages", "transfers"}) {
+           Exec(s, std::string("ALTER TABLE ") + table + " ALTER COLUMN created_at TYPE VARCHAR(32) COLLATE \"C\"");
+         }
+       }},
   };
   return kMigrations;
 }
