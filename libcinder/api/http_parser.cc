@@ -91,18 +91,22 @@ RequestParser::State RequestParser::Parse(const char* data, size_t len, size_t* 
     const size_t partial = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : len - pos;
     // Refuse an over-long line as soon as it is over, not when (if ever) it ends.
     switch (phase_) {
-      case Phase::kRequestLine:
+      case Phase::kRequestLine: {
+        // Not HTTP at all (a TLS handshake on the plain port, binary): say so at the first byte.
+        // Checked before the length, over no more bytes than the length allows, so that the
+        // answer is the same however the bytes arrive.
+        const size_t scan = std::min(partial, limits_.max_request_line + 1);
+        for (size_t i = 0; i < scan && start[i] != ' '; ++i) {
+          if (!IsTokenChar(static_cast<unsigned char>(start[i])) && !(start[i] == '\r' && i + 1 == scan)) {
+            return Fail(400, "Malformed request: this is not an HTTP request (TLS to a plain HTTP port?).");
+          }
+        }
         if (partial > limits_.max_request_line) {
           return Fail(414, "Request-URI Too Long: the request line is longer than " +
                                std::to_string(limits_.max_request_line) + " bytes.");
         }
-        // Not HTTP at all (a TLS handshake on the plain port, binary): say so at the first byte.
-        for (size_t i = 0; i < partial && start[i] != ' '; ++i) {
-          if (!IsTokenChar(static_cast<unsigned char>(start[i])) && !(start[i] == '\r' && i + 1 == partial)) {
-            return Fail(400, "Malformed request: this is not an HTTP request (TLS to a plain HTTP port?).");
-          }
-        }
         break;
+      }
       case Phase::kHeaders:
       case Phase::kTrailers:
         if (partial > limits_.max_header_line) {

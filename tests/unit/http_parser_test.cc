@@ -280,4 +280,21 @@ TEST_CASE("the parser keeps at most a partial line unconsumed, and never reads p
   }
 }
 
+TEST_CASE("a bad request line gets the same answer however its bytes arrive (found by the fuzzer)") {
+  HttpLimits l;
+  l.max_request_line = 19;
+  // Not HTTP, and longer than the limit: the first byte says it is not HTTP, read whole or not.
+  // A CR as the byte just past the limit: too long, read whole or not.
+  const std::pair<std::string, int> cases[] = {{"ent-Length:OST /\a\a\a\a\a HTTP/1.1\r\n", 400},
+                                               {"o" + std::string(17, '#') + "2\r####", 414}};
+  for (const auto& [text, status] : cases) {
+    for (size_t step : {size_t(1), size_t(7), size_t(1000)}) {
+      CAPTURE(step);
+      RequestParser p(l);
+      CHECK(Feed(p, text, step).state == State::kError);
+      CHECK(p.error_status() == status);
+    }
+  }
+}
+
 }  // namespace cinder::api
