@@ -70,7 +70,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 7;
+  static constexpr int kLatestVersion = 8;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -132,11 +132,24 @@ class Store {
   // Sets status (and `fields`) iff the volume exists, its status is one of `expected` (any
   // status when `expected` is empty), when given it is on `expected_host`, and the SQL
   // expressions of `conditions` hold these values (e.g. {"size", "5"}: what the caller's quota
-  // change was computed from is still true). Returns whether the row changed.
+  // change was computed from is still true). Returns whether the row changed. A change that
+  // moves the volume out of a status whose operation holds more than the volume gives that
+  // back in the same transaction: out of "extending" or "retyping", the reservations the
+  // operation held (see CasVolumeStatusHolding); out of "reverting", the snapshot it was
+  // reverting to ("restoring" -> "available").
   Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                const std::string& new_status, const std::vector<FieldUpdate>& fields = {},
                                const std::optional<std::string>& expected_host = std::nullopt,
                                const std::vector<std::pair<std::string, std::string>>& conditions = {});
+  // CasVolumeStatus (without a host) into a status whose operation holds quota reservations
+  // ("extending", "retyping"): when it wins, `reservations` become the volume's in the same
+  // transaction, so that they are settled exactly once however the operation ends: committed
+  // by the CasVolumeStatusCommit of its success, rolled back by any other change that moves the
+  // volume out of that status (its failure, a reset-status, a force-delete, a sweep).
+  Result<bool> CasVolumeStatusHolding(const std::string& id, const std::vector<std::string>& expected,
+                                      const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                      const std::vector<std::pair<std::string, std::string>>& conditions,
+                                      const std::vector<std::string>& reservations);
   // Changes `fields` (and replaces the metadata when given) in one transaction, without
   // touching status; returns whether the volume exists.
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
@@ -209,8 +222,8 @@ class Store {
   Status SetSnapshotMetadata(const std::string& id, const Metadata& metadata, bool replace);
   Result<bool> DeleteSnapshotMetadataKey(const std::string& id, const std::string& key);
   // Revert (3.40): the volume available -> reverting and the snapshot available -> restoring,
-  // together, iff the snapshot is the volume's latest.
-  enum class RevertStart { kStarted, kNotLatest, kVolumeBusy, kSnapshotBusy };
+  // together, iff the snapshot is the volume's latest and of the volume's size.
+  enum class RevertStart { kStarted, kNotLatest, kVolumeBusy, kSnapshotBusy, kSizeChanged };
   Result<RevertStart> StartRevert(const std::string& volume_id, const std::string& snapshot_id);
 
   // Volume metadata.
@@ -254,7 +267,8 @@ class Store {
   Status DisassociateQosSpecs(const std::string& id, const std::optional<std::string>& type_id);
 
   // Volume transfers (transfers.cc). CreateTransfer moves the volume from available to
-  // awaiting-transfer (FailedPrecondition otherwise); DeleteTransfer moves it back; Accept
+  // awaiting-transfer (FailedPrecondition otherwise, and when the snapshots that go with it
+  // are not all available); DeleteTransfer moves it back; Accept
   // gives it to `project` (available again) iff the transfer is still open.
   Status CreateTransfer(const Transfer& t, const std::string& salt, const std::string& crypt_hash);
   // The transfer with its salt and hash; `scope` limits it to the source project.

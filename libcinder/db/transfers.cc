@@ -38,6 +38,19 @@ Status Store::CreateTransfer(const Transfer& t, const std::string& salt, const s
     v.sql = "UPDATE volumes SET status = 'awaiting-transfer', updated_at = " + v.P(now) +
             " WHERE deleted = 0 AND id = " + v.P(t.volume_id) + " AND status = 'available'";
     if (Exec(s, v) == 0) return FailedPrecondition("Invalid volume: status must be available");
+    if (!t.no_snapshots) {
+      // The snapshots that go along, as they are now that the volume's row is held (a snapshot
+      // being recorded touches it first): each must be available.
+      Query sn;
+      sn.sql =
+          "SELECT id FROM snapshots WHERE deleted = 0 AND status <> 'available' AND volume_id = " + sn.P(t.volume_id) +
+          " ORDER BY id LIMIT 1";
+      auto busy = Select(s, sn);
+      if (!busy.empty()) {
+        return FailedPrecondition("Invalid snapshot: snapshot: " + busy[0][0].value_or("") +
+                                  " status must be available");
+      }
+    }
     Query q;
     q.sql = std::string("INSERT INTO transfers (id, volume_id, display_name, salt, crypt_hash, no_snapshots, ") +
             "source_project_id, created_at) VALUES (" + q.P(t.id) + ", " + q.P(t.volume_id) + ", " +

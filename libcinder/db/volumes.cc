@@ -1,6 +1,7 @@
 // Volume rows: insert, read (one, or a page of a list), status changes, metadata.
 #include "db/store.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -281,20 +282,77 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
   });
 }
 
+namespace {
+
+// The compare-and-swap of a volume's status (Store::CasVolumeStatus).
+Query CasStatusQuery(const std::string& id, const std::vector<std::string>& expected, const std::string& new_status,
+                     const std::vector<FieldUpdate>& fields, const std::optional<std::string>& expected_host,
+                     const std::vector<std::pair<std::string, std::string>>& conditions) {
+  Query q;
+  q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+  for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+  q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+  if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+  if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
+  for (const auto& [expr, val] : conditions) q.sql += " AND " + expr + " = " + q.P(val);
+  return q;
+}
+
+// Statuses whose operation holds more than the volume's row: an extend's or a retype's quota
+// reservations, a revert's snapshot ("restoring").
+bool Holds(const std::string& status) { return HoldsReservations(status) || status == "reverting"; }
+
+// Whether a change from one of `expected` (any status when empty) to `new_status` may end an
+// operation that holds something.
+bool MayEndHolding(const std::vector<std::string>& expected, const std::string& new_status) {
+  if (Holds(new_status)) return false;
+  return expected.empty() || std::any_of(expected.begin(), expected.end(), Holds);
+}
+
+// Gives back what the operation in flight on volume `id` held: its reservations are rolled
+// back and a snapshot it was reverting to is available again.
+void ReleaseHeld(soci::session& s, bool pg, const std::string& id) {
+  ReleaseHeldReservations(s, pg, id);
+  Query q;
+  q.sql = "UPDATE snapshots SET status = 'available', updated_at = " + q.P(NowIso()) +
+          " WHERE deleted = 0 AND status = 'restoring' AND volume_id = " + q.P(id);
+  Exec(s, q);
+}
+
+}  // namespace
+
 Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                     const std::string& new_status, const std::vector<FieldUpdate>& fields,
                                     const std::optional<std::string>& expected_host,
                                     const std::vector<std::pair<std::string, std::string>>& conditions) {
-  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
-    Query q;
-    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
-    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
-    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
-    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
-    for (const auto& [expr, val] : conditions) q.sql += " AND " + expr + " = " + q.P(val);
-    return Exec(s, q) > 0;
+  Query q = CasStatusQuery(id, expected, new_status, fields, expected_host, conditions);
+  if (!MayEndHolding(expected, new_status)) {
+    return impl_->Run<bool>([&](soci::session& s) -> Result<bool> { return Exec(s, q) > 0; });
+  }
+  // The operation it ends (its own end, a failure, a reset-status, a sweep) gives back what
+  // it held.
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = Exec(s, q) > 0;
+    if (changed) ReleaseHeld(s, impl_->pg, id);
+    return Status::OK();
   });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<bool> Store::CasVolumeStatusHolding(const std::string& id, const std::vector<std::string>& expected,
+                                           const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                           const std::vector<std::pair<std::string, std::string>>& conditions,
+                                           const std::vector<std::string>& reservations) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = Exec(s, CasStatusQuery(id, expected, new_status, fields, std::nullopt, conditions)) > 0;
+    if (changed) HoldReservations(s, id, reservations);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
 }
 
 Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
@@ -326,7 +384,11 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     for (const auto& [col, val] : conditions) q.sql += " AND " + col + " = " + q.P(val);
     changed = Exec(s, q) > 0;
-    if (changed) CommitReservationRows(s, impl_->pg, reservations);
+    if (changed) {
+      CommitReservationRows(s, impl_->pg, reservations);
+      // Anything else held for the volume (nothing, when the caller's are the held ones).
+      if (!HoldsReservations(new_status)) ReleaseHeldReservations(s, impl_->pg, id);
+    }
     return Status::OK();
   });
   if (!st.ok()) return st;
@@ -335,15 +397,21 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
 
 Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::string& from,
                                           const std::optional<std::string>& expected_host) {
-  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
     q.sql =
         "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = NULL, "
         "updated_at = " +
         q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id) + " AND status = " + q.P(from);
     if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
-    return Exec(s, q) > 0;
+    changed = Exec(s, q) > 0;
+    // The operation did not happen: what it held goes back.
+    if (changed && HoldsReservations(from)) ReleaseHeldReservations(s, impl_->pg, id);
+    return Status::OK();
   });
+  if (!st.ok()) return st;
+  return changed;
 }
 
 Result<bool> Store::HandToSweep(const std::string& id, const std::string& status) {
@@ -408,6 +476,8 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
             " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     changed = Exec(s, q) > 0;
+    // A force-delete may end an extend or a retype in flight: what it held goes back.
+    if (changed && MayEndHolding(expected, "deleting")) ReleaseHeldReservations(s, impl_->pg, id);
     if (changed && cascade) {
       Query c;
       c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) +
