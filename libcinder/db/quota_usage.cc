@@ -299,7 +299,9 @@ Result<int64_t> Store::ExpireQuotaReservations(const std::string& now_iso) {
   int64_t n = 0;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
-    q.sql = "SELECT id FROM reservations WHERE deleted = 0 AND expire < " + q.P(now_iso);
+    // Not those a volume's operation in flight holds: whatever ends it settles them (an extend
+    // or a migration may take longer than the expiry, and then commits them).
+    q.sql = "SELECT id FROM reservations WHERE deleted = 0 AND volume_id IS NULL AND expire < " + q.P(now_iso);
     std::vector<std::string> ids;
     for (const auto& r : Select(s, q)) ids.push_back(r[0].value_or(""));
     Settle(s, impl_->pg, ids, /*commit=*/false);

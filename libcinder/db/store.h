@@ -155,7 +155,9 @@ class Store {
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
                             const std::optional<Metadata>& metadata);
   // CasVolumeStatus that also commits `reservations` when the row changes, in one transaction;
-  // `conditions`: columns that must hold these values too.
+  // `conditions`: columns that must hold these values too. False (nothing changes) when any of
+  // `reservations` was settled meanwhile: the operation they were for was ended by another
+  // change (a reset-status, a force-delete) and may not finish the one the volume is in now.
   Result<bool> CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
                                      const std::string& new_status, const std::vector<FieldUpdate>& fields,
                                      const std::vector<std::string>& reservations,
@@ -315,12 +317,13 @@ class Store {
   // is unlimited), records the reservations (reserved += delta for positive deltas).
   // Otherwise it reserves nothing and names the resources that do not fit in `over`.
   // A reservation not committed or rolled back within `expire_seconds` is rolled back by
-  // ExpireQuotaReservations.
+  // ExpireQuotaReservations, unless a volume's operation holds it (CasVolumeStatusHolding).
   Result<QuotaReservation> ReserveQuota(const std::string& project, const std::map<std::string, int64_t>& deltas,
                                         const std::map<std::string, int64_t>& limits, int64_t expire_seconds);
   Status CommitQuota(const std::vector<std::string>& reservations);
   Status RollbackQuota(const std::vector<std::string>& reservations);
-  // Rolls back reservations that expired before `now_iso`; returns how many.
+  // Rolls back reservations that expired before `now_iso` and that no volume's operation in
+  // flight holds; returns how many.
   Result<int64_t> ExpireQuotaReservations(const std::string& now_iso);
   Result<std::map<std::string, QuotaUsage>> GetQuotaUsage(const std::string& project);
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -376,21 +377,37 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
                                           const std::vector<std::string>& reservations,
                                           const std::vector<std::pair<std::string, std::string>>& conditions) {
   bool changed = false;
+  bool superseded = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = superseded = false;
     Query q;
     q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
     for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     for (const auto& [col, val] : conditions) q.sql += " AND " + col + " = " + q.P(val);
-    changed = Exec(s, q) > 0;
-    if (changed) {
-      CommitReservationRows(s, impl_->pg, reservations);
-      // Anything else held for the volume (nothing, when the caller's are the held ones).
-      if (!HoldsReservations(new_status)) ReleaseHeldReservations(s, impl_->pg, id);
+    if (Exec(s, q) == 0) return Status::OK();
+    if (!reservations.empty()) {
+      // The operation's reservations must still be there, now that the volume's row is held
+      // (whatever gives them back changes that row first): when they were given back, the
+      // operation was ended meanwhile (a reset-status, a force-delete), and the volume in this
+      // status now is another operation's, which this one may not finish.
+      std::set<std::string> ids(reservations.begin(), reservations.end());
+      Query c;
+      c.sql = "SELECT COUNT(*) FROM reservations WHERE deleted = 0 AND id IN " +
+              c.In(std::vector<std::string>(ids.begin(), ids.end()));
+      if (ToInt(Select(s, c).at(0)[0]) != static_cast<int64_t>(ids.size())) {
+        superseded = true;
+        return Aborted("superseded");  // rolls the change of the volume back
+      }
     }
+    changed = true;
+    CommitReservationRows(s, impl_->pg, reservations);
+    // Anything else held for the volume (nothing, when the caller's are the held ones).
+    if (!HoldsReservations(new_status)) ReleaseHeldReservations(s, impl_->pg, id);
     return Status::OK();
   });
+  if (superseded) return false;
   if (!st.ok()) return st;
   return changed;
 }
@@ -499,6 +516,7 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
         "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
         "WHERE v.id = " +
         r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
+    if (impl_->pg) r.sql += " FOR UPDATE";  // its project, size and type as they are when it goes
     auto rows = Select(s, r);
     if (rows.empty()) {
       changed = false;

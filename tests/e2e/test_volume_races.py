@@ -11,6 +11,9 @@ stay in a transitional status):
   cut short an operation in flight, whose effect is then lost;
 - both projects' quota usage (volumes, gigabytes, snapshots, and per type) equals what exists,
   with nothing reserved.
+The matrix runs twice: on cinder-all with SQLite, and on PostgreSQL with two cinder-api
+processes (the two requests of a pair go to different ones), a cinder-scheduler and two
+cinder-volume hosts over ZeroMQ, where a migration pulls the volume from the other host.
 """
 import concurrent.futures
 import http.client
@@ -18,12 +21,13 @@ import itertools
 import json
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 
 import pytest
 
-from conftest import PROJECT, USER, start_service, stop_service
+from conftest import BIN, PROJECT, ROOT, USER, start_service, stop_service
 
 OTHER = "a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5"  # the project a transfer goes to
 
@@ -46,27 +50,121 @@ TRANSITIONAL = {"creating", "extending", "retyping", "deleting", "reverting", "d
 SNAPSHOT_TRANSITIONAL = {"creating", "deleting", "restoring", "unmanaging", "backing-up"}
 
 
-@pytest.fixture(scope="module")
-def svc(tmp_path_factory):
-    proc, s = start_service(tmp_path_factory.mktemp("races"), backends=BACKENDS)
-    for name, backend in TYPES.items():
-        code, body, _ = s.request("POST", s.url("/types"), {
-            "volume_type": {"name": name, "extra_specs": {"volume_backend_name": backend}}})
-        assert code == 200, body
-    for project in (PROJECT, OTHER):
-        code, body, _ = s.request("PUT", s.url(f"/os-quota-sets/{project}"), {
-            "quota_set": {"volumes": -1, "gigabytes": -1, "snapshots": -1}})
-        assert code == 200, body
-    yield s
-    stop_service(proc)
+class Deployment:
+    """What the rounds run against: its API endpoints, (host, port) each, and its database."""
+
+    def __init__(self, apis, query, volume_dir, remote_copy):
+        self.apis = apis
+        self.query = query  # SQL -> rows (tuples)
+        self.volume_dir = volume_dir  # backend name -> the folder of its volume files
+        self.remote_copy = remote_copy  # a migration pulls the data over RPC from another host
+
+
+def sqlite_deployment(tmp):
+    proc, s = start_service(tmp, backends=BACKENDS)
+
+    def query(sql):
+        con = sqlite3.connect(s.db_path, timeout=10)
+        try:
+            return con.execute(sql).fetchall()
+        finally:
+            con.close()
+
+    return (Deployment([(s.host, s.port)], query, lambda backend: os.path.join(s.state, "volumes", backend), False),
+            lambda: stop_service(proc))
+
+
+def postgresql_deployment(tmp):
+    """A throwaway PostgreSQL; two cinder-api, one cinder-scheduler, and a cinder-volume host for
+    each backend (vol1@fast, vol2@slow), over ZeroMQ with the deployment's transport key."""
+    pg_dir = os.path.join(tmp, "pg")
+    harness = os.path.join(ROOT, "scripts", "pg-harness.sh")
+    subprocess.run([harness, "start", pg_dir], check=True, capture_output=True)
+    url = open(os.path.join(pg_dir, "url")).read().strip()
+    key = os.path.join(tmp, "transport.key")
+    procs = []
+
+    def stop():
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        subprocess.run([harness, "stop", pg_dir], capture_output=True)
+
+    def conf(name, host, backend):
+        path = os.path.join(tmp, f"{name}.conf")
+        with open(path, "w") as f:
+            f.write(f"[DEFAULT]\nhost = {host}\nstate_path = {tmp}/{name}\nosapi_volume_listen = 127.0.0.1\n"
+                    f"osapi_volume_listen_port = 0\nreport_interval = 1\ntransport_key_file = {key}\n"
+                    f"enabled_backends = {backend}\n[database]\nconnection = {url}\n[{backend}]\n"
+                    f"{BACKENDS.get(backend, 'volume_driver = file')}\n")
+        return path
+
+    def start(name, binary, host, backend="fast"):
+        log_path = os.path.join(tmp, f"{name}.log")
+        with open(log_path, "w") as log:
+            proc = subprocess.Popen([os.path.join(BIN, binary), "--config-file", conf(name, host, backend)],
+                                    stdout=log, stderr=subprocess.STDOUT, text=True)
+        procs.append(proc)
+        line = wait_until(f"{binary} started", lambda: open(log_path).readline() if proc.poll() is None else "!",
+                          timeout=15)
+        assert "listening on" in line or "serving" in line, f"{binary} did not start: {line}"
+        return line.strip()
+
+    try:
+        subprocess.run([os.path.join(BIN, "cinder-manage"), "transport", "keygen", "--output", key],
+                       check=True, capture_output=True)
+        subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", conf("manage", "m", "fast"),
+                        "db", "sync"], check=True, capture_output=True)
+        start("scheduler", "cinder-scheduler", "sched1")
+        start("fast", "cinder-volume", "vol1", "fast")
+        start("slow", "cinder-volume", "vol2", "slow")
+        apis = [("127.0.0.1", int(start(f"api{i}", "cinder-api", f"apihost{i}").rsplit(":", 1)[1]))
+                for i in (1, 2)]
+    except BaseException:
+        stop()
+        raise
+
+    def query(sql):
+        out = subprocess.run(["psql", "-qAt", "-F", "\t", url, "-c", sql], check=True, capture_output=True,
+                             text=True).stdout
+        return [tuple(int(c) if c.isdigit() else c for c in line.split("\t")) for line in out.splitlines()]
+
+    # Each backend's host has a state folder of its own, named after it.
+    return Deployment(apis, query, lambda backend: os.path.join(tmp, backend, "volumes", backend), True), stop
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def svc(request, tmp_path_factory):
+    tmp = str(tmp_path_factory.mktemp(f"races-{request.param}"))
+    s, stop = (sqlite_deployment if request.param == "sqlite" else postgresql_deployment)(tmp)
+    try:
+        # The scheduler knows both backends' pools before the first create.
+        wait_until("both backends reported their pools", lambda: len(
+            (call(s, "GET", "/scheduler-stats/get_pools")[1] or {}).get("pools", [])) == 2)
+        for name, backend in TYPES.items():
+            code, body = call(s, "POST", "/types", {
+                "volume_type": {"name": name, "extra_specs": {"volume_backend_name": backend}}})
+            assert code == 200, body
+        for project in (PROJECT, OTHER):
+            code, body = call(s, "PUT", f"/os-quota-sets/{project}", {
+                "quota_set": {"volumes": -1, "gigabytes": -1, "snapshots": -1}})
+            assert code == 200, body
+        yield s
+    finally:
+        stop()
 
 
 # -- HTTP -----------------------------------------------------------------------------------
 
-def call(svc, method, path, body=None, project=PROJECT, user=USER, barrier=None):
-    """One request on a connection of its own; with `barrier`, sent when the other side is ready
-    too (the connection is open by then, so that both arrive together)."""
-    conn = http.client.HTTPConnection(svc.host, svc.port, timeout=60)
+def call(svc, method, path, body=None, project=PROJECT, user=USER, barrier=None, api=0):
+    """One request to API endpoint `api` on a connection of its own; with `barrier`, sent when the
+    other side is ready too (the connection is open by then, so that both arrive together)."""
+    host, port = svc.apis[api % len(svc.apis)]
+    conn = http.client.HTTPConnection(host, port, timeout=60)
     conn.connect()
     headers = {"X-Auth-Token": f"{user}:{project}", "Content-Type": "application/json",
                "Accept": "application/json", "OpenStack-API-Version": "volume 3.70"}
@@ -189,7 +287,7 @@ def fire(svc, pair, rounds):
         k, i = job
         method, path, body, project = request_of(pair[i], i, rounds[k])
         user = USER if project == PROJECT else "other-user"
-        code, answer = call(svc, method, path, body, project=project, user=user, barrier=barriers[k])
+        code, answer = call(svc, method, path, body, project=project, user=user, barrier=barriers[k], api=i)
         rounds[k].codes[i], rounds[k].bodies[i] = code, answer
 
     in_parallel(one, [(k, i) for k in range(len(rounds)) for i in (0, 1)], workers=2 * len(rounds))
@@ -333,14 +431,10 @@ def existing(svc):
         if project in want:
             want[project][resource] = want[project].get(resource, 0) + n
 
-    con = sqlite3.connect(svc.db_path, timeout=10)
-    try:
-        vols = con.execute("SELECT v.project_id, t.name, v.size FROM volumes v LEFT JOIN volume_types t "
-                           "ON t.id = v.volume_type_id WHERE v.deleted = 0").fetchall()
-        snaps = con.execute("SELECT s.project_id, t.name, s.volume_size FROM snapshots s LEFT JOIN volume_types t "
-                            "ON t.id = s.volume_type_id WHERE s.deleted = 0 AND s.use_quota = 1").fetchall()
-    finally:
-        con.close()
+    vols = svc.query("SELECT v.project_id, t.name, v.size FROM volumes v LEFT JOIN volume_types t "
+                     "ON t.id = v.volume_type_id WHERE v.deleted = 0")
+    snaps = svc.query("SELECT s.project_id, t.name, s.volume_size FROM snapshots s LEFT JOIN volume_types t "
+                      "ON t.id = s.volume_type_id WHERE s.deleted = 0 AND s.use_quota = 1")
     for project, type_name, size in vols:
         for suffix in ("", "_" + type_name):
             add(project, "volumes" + suffix, 1)
@@ -390,3 +484,35 @@ def test_two_concurrent_operations_on_a_volume(svc, pair):
             clean_up(svc, rounds)
     # Everything deleted: nothing used, nothing reserved.
     check_usage(svc, f"{pair}, all deleted")
+
+
+def test_an_operation_cut_short_does_not_finish_the_one_after_it(svc):
+    """A reset-status ends a migration while its copy runs (its reservations go back) and a
+    second migration of the volume starts: when the first copy is done, it may not commit in
+    the second one's place (which would move the volume with neither's quota), whatever becomes
+    of the second."""
+    rounds = prepare(svc, ("migrate",), 1)
+    vol = rounds[0].vol
+    try:
+        # Enough data that the copy is still running while the two requests below are answered
+        # (a copy pulled over RPC from another host takes longer for the same data).
+        block = os.urandom(1 << 20)
+        with open(os.path.join(svc.volume_dir("fast"), f"volume-{vol}"), "r+b") as f:
+            for _ in range(64 if svc.remote_copy else 768):
+                f.write(block)
+        migrate = {"os-retype": {"new_type": "bronze", "migration_policy": "on-demand"}}
+        assert call(svc, "POST", f"/volumes/{vol}/action", migrate)[0] == 202
+        code, body = call(svc, "POST", f"/volumes/{vol}/action", {"os-reset_status": {"status": "available"}})
+        assert code == 202, body
+        code, body = call(svc, "POST", f"/volumes/{vol}/action", migrate, api=1)
+        assert code == 202, f"the first migration was over before the reset: {body}"
+        vols, _ = settle(svc, rounds)
+        v = vols[vol]
+        assert v["status"] == "available", v
+        backend = v["os-vol-host-attr:host"].split("@")[1].split("#")[0]
+        assert (v["volume_type"], backend) in (("gold", "fast"), ("bronze", "slow")), v
+        assert os.path.exists(os.path.join(svc.volume_dir(backend), f"volume-{vol}")), v
+        check_usage(svc, "after a migration cut short")
+    finally:
+        clean_up(svc, rounds)
+    check_usage(svc, "all deleted")
