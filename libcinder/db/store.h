@@ -280,11 +280,13 @@ class Store {
   Status DeleteTransfer(const std::string& id, const ProjectScope& scope);
   // Also moves the volume's quota usage (and its snapshots', unless the transfer leaves them)
   // from the donor to `project`, whose reservations `commit_reservations` commit with it.
-  // `snapshot_ids`: the snapshots the reservations were made for (Aborted when those that go
-  // along are no longer exactly these).
+  // `snapshot_ids`, `volume_size`, `volume_type_id`: what the reservations were made for
+  // (Aborted when the snapshots that go along are no longer exactly these, or the volume no
+  // longer of that size and type).
   Status AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
                         const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes,
-                        const std::vector<std::string>& snapshot_ids);
+                        const std::vector<std::string>& snapshot_ids, int64_t volume_size,
+                        const std::string& volume_type_id);
 
   // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
   Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);

@@ -107,15 +107,22 @@ Status Store::DeleteTransfer(const std::string& id, const ProjectScope& scope) {
 
 Status Store::AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
                              const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes,
-                             const std::vector<std::string>& snapshot_ids) {
+                             const std::vector<std::string>& snapshot_ids, int64_t volume_size,
+                             const std::string& volume_type_id) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query t;
     t.sql =
         "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, v.volume_type_id FROM transfers t JOIN "
         "volumes v ON v.id = t.volume_id WHERE t.deleted = 0 AND t.id = " +
         t.P(id);
+    // The volume's row first, as every writer of it takes it (then the usage rows): what it is
+    // now is what changes hands.
+    if (impl_->pg) t.sql += " FOR UPDATE OF v";
     auto rows = Select(s, t);
     if (rows.empty()) return NoSuchTransfer(id);  // accepted or deleted meanwhile
+    if (ToInt(rows[0][3]) != volume_size || rows[0][4].value_or("") != volume_type_id) {
+      return Aborted("The volume changed while it was being accepted; try again.");
+    }
     const std::string volume_id = rows[0][0].value_or("");
     const bool with_snapshots = ToInt(rows[0][1]) == 0;
     const std::string donor = rows[0][2].value_or("");
