@@ -169,7 +169,7 @@ def call(svc, method, path, body=None, project=PROJECT, user=USER, barrier=None,
     headers = {"X-Auth-Token": f"{user}:{project}", "Content-Type": "application/json",
                "Accept": "application/json", "OpenStack-API-Version": "volume 3.70"}
     if barrier is not None:
-        barrier.wait()
+        barrier.wait(timeout=30)
     conn.request(method, f"/v3/{project}{path}", body=json.dumps(body) if body is not None else None,
                  headers=headers)
     resp = conn.getresponse()
@@ -383,7 +383,7 @@ def possible_outcomes(pair, winners, r):
     out = []
     for order in itertools.permutations(winners):
         st = initial_state(r)
-        for pos, i in enumerate(order):
+        for i in order:
             st = apply(pair[i], i, st, cascade)
             if st is None:
                 break
@@ -436,11 +436,11 @@ def existing(svc):
     snaps = svc.query("SELECT s.project_id, t.name, s.volume_size FROM snapshots s LEFT JOIN volume_types t "
                       "ON t.id = s.volume_type_id WHERE s.deleted = 0 AND s.use_quota = 1")
     for project, type_name, size in vols:
-        for suffix in ("", "_" + type_name):
+        for suffix in ("", "_" + type_name) if type_name else ("",):
             add(project, "volumes" + suffix, 1)
             add(project, "gigabytes" + suffix, size)
     for project, type_name, size in snaps:
-        for suffix in ("", "_" + type_name):
+        for suffix in ("", "_" + type_name) if type_name else ("",):
             add(project, "snapshots" + suffix, 1)
             add(project, "gigabytes" + suffix, size)
     return want
