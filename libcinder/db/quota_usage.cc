@@ -197,6 +197,27 @@ void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::str
   Settle(s, pg, ids, /*commit=*/true);
 }
 
+void RollbackReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids) {
+  Settle(s, pg, ids, /*commit=*/false);
+}
+
+bool HoldsReservations(const std::string& status) { return status == "extending" || status == "retyping"; }
+
+void HoldReservations(soci::session& s, const std::string& volume_id, const std::vector<std::string>& ids) {
+  if (ids.empty()) return;
+  Query q;
+  q.sql = "UPDATE reservations SET volume_id = " + q.P(volume_id) + " WHERE deleted = 0 AND id IN " + q.In(ids);
+  Exec(s, q);
+}
+
+void ReleaseHeldReservations(soci::session& s, bool pg, const std::string& volume_id) {
+  Query q;
+  q.sql = "SELECT id FROM reservations WHERE deleted = 0 AND volume_id = " + q.P(volume_id);
+  std::vector<std::string> ids;
+  for (const auto& r : Select(s, q)) ids.push_back(r[0].value_or(""));
+  Settle(s, pg, ids, /*commit=*/false);
+}
+
 }  // namespace db
 
 std::map<std::string, int64_t> VolumeQuotaDeltas(const std::string& type_name, int64_t size, int sign) {
@@ -278,7 +299,9 @@ Result<int64_t> Store::ExpireQuotaReservations(const std::string& now_iso) {
   int64_t n = 0;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
-    q.sql = "SELECT id FROM reservations WHERE deleted = 0 AND expire < " + q.P(now_iso);
+    // Not those a volume's operation in flight holds: whatever ends it settles them (an extend
+    // or a migration may take longer than the expiry, and then commits them).
+    q.sql = "SELECT id FROM reservations WHERE deleted = 0 AND volume_id IS NULL AND expire < " + q.P(now_iso);
     std::vector<std::string> ids;
     for (const auto& r : Select(s, q)) ids.push_back(r[0].value_or(""));
     Settle(s, impl_->pg, ids, /*commit=*/false);

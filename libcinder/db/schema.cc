@@ -283,6 +283,13 @@ const std::vector<Migration>& Migrations() {
            Exec(s, std::string("ALTER TABLE ") + table + " ALTER COLUMN created_at TYPE VARCHAR(32) COLLATE \"C\"");
          }
        }},
+      {8,
+       [](soci::session& s, bool) {
+         // The volume whose operation in flight (an extend, a retype) holds a reservation, so
+         // that whatever ends that operation settles the reservation in the same transaction.
+         Exec(s, "ALTER TABLE reservations ADD COLUMN volume_id VARCHAR(36)");
+         Exec(s, "CREATE INDEX reservations_volume ON reservations (volume_id) WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }

@@ -292,12 +292,18 @@ Result<Store::RevertStart> Store::StartRevert(const std::string& volume_id, cons
       return Status::OK();
     }
     Query l;
-    l.sql = "SELECT id FROM snapshots WHERE deleted = 0 AND volume_id = " + l.P(volume_id) +
-            " ORDER BY created_at DESC, id DESC LIMIT 1";
+    l.sql =
+        "SELECT s.id, s.volume_size, v.size FROM snapshots s JOIN volumes v ON v.id = s.volume_id "
+        "WHERE s.deleted = 0 AND s.volume_id = " +
+        l.P(volume_id) + " ORDER BY s.created_at DESC, s.id DESC LIMIT 1";
     auto latest = Select(s, l);
     if (latest.empty() || latest[0][0].value_or("") != snapshot_id) {
       out = RevertStart::kNotLatest;
       return Aborted("");  // rolls the volume back
+    }
+    if (ToInt(latest[0][1]) != ToInt(latest[0][2])) {  // extended since the caller compared them
+      out = RevertStart::kSizeChanged;
+      return Aborted("");
     }
     Query q;
     q.sql = "UPDATE snapshots SET status = 'restoring', updated_at = " + q.P(now) +

@@ -70,7 +70,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 7;
+  static constexpr int kLatestVersion = 8;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -132,17 +132,32 @@ class Store {
   // Sets status (and `fields`) iff the volume exists, its status is one of `expected` (any
   // status when `expected` is empty), when given it is on `expected_host`, and the SQL
   // expressions of `conditions` hold these values (e.g. {"size", "5"}: what the caller's quota
-  // change was computed from is still true). Returns whether the row changed.
+  // change was computed from is still true). Returns whether the row changed. A change that
+  // moves the volume out of a status whose operation holds more than the volume gives that
+  // back in the same transaction: out of "extending" or "retyping", the reservations the
+  // operation held (see CasVolumeStatusHolding); out of "reverting", the snapshot it was
+  // reverting to ("restoring" -> "available").
   Result<bool> CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                const std::string& new_status, const std::vector<FieldUpdate>& fields = {},
                                const std::optional<std::string>& expected_host = std::nullopt,
                                const std::vector<std::pair<std::string, std::string>>& conditions = {});
+  // CasVolumeStatus (without a host) into a status whose operation holds quota reservations
+  // ("extending", "retyping"): when it wins, `reservations` become the volume's in the same
+  // transaction, so that they are settled exactly once however the operation ends: committed
+  // by the CasVolumeStatusCommit of its success, rolled back by any other change that moves the
+  // volume out of that status (its failure, a reset-status, a force-delete, a sweep).
+  Result<bool> CasVolumeStatusHolding(const std::string& id, const std::vector<std::string>& expected,
+                                      const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                      const std::vector<std::pair<std::string, std::string>>& conditions,
+                                      const std::vector<std::string>& reservations);
   // Changes `fields` (and replaces the metadata when given) in one transaction, without
   // touching status; returns whether the volume exists.
   Result<bool> UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
                             const std::optional<Metadata>& metadata);
   // CasVolumeStatus that also commits `reservations` when the row changes, in one transaction;
-  // `conditions`: columns that must hold these values too.
+  // `conditions`: columns that must hold these values too. False (nothing changes) when any of
+  // `reservations` was settled meanwhile: the operation they were for was ended by another
+  // change (a reset-status, a force-delete) and may not finish the one the volume is in now.
   Result<bool> CasVolumeStatusCommit(const std::string& id, const std::vector<std::string>& expected,
                                      const std::string& new_status, const std::vector<FieldUpdate>& fields,
                                      const std::vector<std::string>& reservations,
@@ -209,8 +224,8 @@ class Store {
   Status SetSnapshotMetadata(const std::string& id, const Metadata& metadata, bool replace);
   Result<bool> DeleteSnapshotMetadataKey(const std::string& id, const std::string& key);
   // Revert (3.40): the volume available -> reverting and the snapshot available -> restoring,
-  // together, iff the snapshot is the volume's latest.
-  enum class RevertStart { kStarted, kNotLatest, kVolumeBusy, kSnapshotBusy };
+  // together, iff the snapshot is the volume's latest and of the volume's size.
+  enum class RevertStart { kStarted, kNotLatest, kVolumeBusy, kSnapshotBusy, kSizeChanged };
   Result<RevertStart> StartRevert(const std::string& volume_id, const std::string& snapshot_id);
 
   // Volume metadata.
@@ -254,7 +269,8 @@ class Store {
   Status DisassociateQosSpecs(const std::string& id, const std::optional<std::string>& type_id);
 
   // Volume transfers (transfers.cc). CreateTransfer moves the volume from available to
-  // awaiting-transfer (FailedPrecondition otherwise); DeleteTransfer moves it back; Accept
+  // awaiting-transfer (FailedPrecondition otherwise, and when the snapshots that go with it
+  // are not all available); DeleteTransfer moves it back; Accept
   // gives it to `project` (available again) iff the transfer is still open.
   Status CreateTransfer(const Transfer& t, const std::string& salt, const std::string& crypt_hash);
   // The transfer with its salt and hash; `scope` limits it to the source project.
@@ -264,11 +280,13 @@ class Store {
   Status DeleteTransfer(const std::string& id, const ProjectScope& scope);
   // Also moves the volume's quota usage (and its snapshots', unless the transfer leaves them)
   // from the donor to `project`, whose reservations `commit_reservations` commit with it.
-  // `snapshot_ids`: the snapshots the reservations were made for (Aborted when those that go
-  // along are no longer exactly these).
+  // `snapshot_ids`, `volume_size`, `volume_type_id`: what the reservations were made for
+  // (Aborted when the snapshots that go along are no longer exactly these, or the volume no
+  // longer of that size and type).
   Status AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
                         const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes,
-                        const std::vector<std::string>& snapshot_ids);
+                        const std::vector<std::string>& snapshot_ids, int64_t volume_size,
+                        const std::string& volume_type_id);
 
   // Pools (pools.cc). ReportPools replaces the rows of `backend_host` with `pools`.
   Status ReportPools(const std::string& backend_host, const std::vector<PoolRecord>& pools);
@@ -301,12 +319,13 @@ class Store {
   // is unlimited), records the reservations (reserved += delta for positive deltas).
   // Otherwise it reserves nothing and names the resources that do not fit in `over`.
   // A reservation not committed or rolled back within `expire_seconds` is rolled back by
-  // ExpireQuotaReservations.
+  // ExpireQuotaReservations, unless a volume's operation holds it (CasVolumeStatusHolding).
   Result<QuotaReservation> ReserveQuota(const std::string& project, const std::map<std::string, int64_t>& deltas,
                                         const std::map<std::string, int64_t>& limits, int64_t expire_seconds);
   Status CommitQuota(const std::vector<std::string>& reservations);
   Status RollbackQuota(const std::vector<std::string>& reservations);
-  // Rolls back reservations that expired before `now_iso`; returns how many.
+  // Rolls back reservations that expired before `now_iso` and that no volume's operation in
+  // flight holds; returns how many.
   Result<int64_t> ExpireQuotaReservations(const std::string& now_iso);
   Result<std::map<std::string, QuotaUsage>> GetQuotaUsage(const std::string& project);
 

@@ -35,6 +35,17 @@ Status ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::
 // Commits reservations: their deltas move from reserved to in_use and the rows go. Reservations
 // no longer there (expired and rolled back) are skipped.
 void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids);
+// Rolls back reservations (reserved goes down by what they held); settled ones are skipped.
+void RollbackReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids);
+
+// Statuses in which a volume's operation holds quota reservations (reservations.volume_id):
+// "extending" (the growth) and "retyping" (the per-type moves).
+bool HoldsReservations(const std::string& status);
+// Makes `ids` the reservations that volume `volume_id`'s operation in flight holds.
+void HoldReservations(soci::session& s, const std::string& volume_id, const std::vector<std::string>& ids);
+// Rolls back whatever volume `volume_id`'s operation still holds: for every change that moves
+// the volume out of a status that holds reservations other than the operation's own success.
+void ReleaseHeldReservations(soci::session& s, bool pg, const std::string& volume_id);
 
 }  // namespace db
 

@@ -38,6 +38,19 @@ Status Store::CreateTransfer(const Transfer& t, const std::string& salt, const s
     v.sql = "UPDATE volumes SET status = 'awaiting-transfer', updated_at = " + v.P(now) +
             " WHERE deleted = 0 AND id = " + v.P(t.volume_id) + " AND status = 'available'";
     if (Exec(s, v) == 0) return FailedPrecondition("Invalid volume: status must be available");
+    if (!t.no_snapshots) {
+      // The snapshots that go along, as they are now that the volume's row is held (a snapshot
+      // being recorded touches it first): each must be available.
+      Query sn;
+      sn.sql =
+          "SELECT id FROM snapshots WHERE deleted = 0 AND status <> 'available' AND volume_id = " + sn.P(t.volume_id) +
+          " ORDER BY id LIMIT 1";
+      auto busy = Select(s, sn);
+      if (!busy.empty()) {
+        return FailedPrecondition("Invalid snapshot: snapshot: " + busy[0][0].value_or("") +
+                                  " status must be available");
+      }
+    }
     Query q;
     q.sql = std::string("INSERT INTO transfers (id, volume_id, display_name, salt, crypt_hash, no_snapshots, ") +
             "source_project_id, created_at) VALUES (" + q.P(t.id) + ", " + q.P(t.volume_id) + ", " +
@@ -94,15 +107,22 @@ Status Store::DeleteTransfer(const std::string& id, const ProjectScope& scope) {
 
 Status Store::AcceptTransfer(const std::string& id, const std::string& project, const std::string& user,
                              const std::vector<std::string>& commit_reservations, bool count_snapshot_gigabytes,
-                             const std::vector<std::string>& snapshot_ids) {
+                             const std::vector<std::string>& snapshot_ids, int64_t volume_size,
+                             const std::string& volume_type_id) {
   return impl_->Tx([&](soci::session& s) -> Status {
     Query t;
     t.sql =
         "SELECT t.volume_id, t.no_snapshots, v.project_id, v.size, v.volume_type_id FROM transfers t JOIN "
         "volumes v ON v.id = t.volume_id WHERE t.deleted = 0 AND t.id = " +
         t.P(id);
+    // The volume's row first, as every writer of it takes it (then the usage rows): what it is
+    // now is what changes hands.
+    if (impl_->pg) t.sql += " FOR UPDATE OF v";
     auto rows = Select(s, t);
     if (rows.empty()) return NoSuchTransfer(id);  // accepted or deleted meanwhile
+    if (ToInt(rows[0][3]) != volume_size || rows[0][4].value_or("") != volume_type_id) {
+      return Aborted("The volume changed while it was being accepted; try again.");
+    }
     const std::string volume_id = rows[0][0].value_or("");
     const bool with_snapshots = ToInt(rows[0][1]) == 0;
     const std::string donor = rows[0][2].value_or("");

@@ -1,7 +1,9 @@
 // Volume rows: insert, read (one, or a page of a list), status changes, metadata.
 #include "db/store.h"
 
+#include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -281,20 +283,77 @@ Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectSc
   });
 }
 
+namespace {
+
+// The compare-and-swap of a volume's status (Store::CasVolumeStatus).
+Query CasStatusQuery(const std::string& id, const std::vector<std::string>& expected, const std::string& new_status,
+                     const std::vector<FieldUpdate>& fields, const std::optional<std::string>& expected_host,
+                     const std::vector<std::pair<std::string, std::string>>& conditions) {
+  Query q;
+  q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
+  for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+  q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
+  if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+  if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
+  for (const auto& [expr, val] : conditions) q.sql += " AND " + expr + " = " + q.P(val);
+  return q;
+}
+
+// Statuses whose operation holds more than the volume's row: an extend's or a retype's quota
+// reservations, a revert's snapshot ("restoring").
+bool Holds(const std::string& status) { return HoldsReservations(status) || status == "reverting"; }
+
+// Whether a change from one of `expected` (any status when empty) to `new_status` may end an
+// operation that holds something.
+bool MayEndHolding(const std::vector<std::string>& expected, const std::string& new_status) {
+  if (Holds(new_status)) return false;
+  return expected.empty() || std::any_of(expected.begin(), expected.end(), Holds);
+}
+
+// Gives back what the operation in flight on volume `id` held: its reservations are rolled
+// back and a snapshot it was reverting to is available again.
+void ReleaseHeld(soci::session& s, bool pg, const std::string& id) {
+  ReleaseHeldReservations(s, pg, id);
+  Query q;
+  q.sql = "UPDATE snapshots SET status = 'available', updated_at = " + q.P(NowIso()) +
+          " WHERE deleted = 0 AND status = 'restoring' AND volume_id = " + q.P(id);
+  Exec(s, q);
+}
+
+}  // namespace
+
 Result<bool> Store::CasVolumeStatus(const std::string& id, const std::vector<std::string>& expected,
                                     const std::string& new_status, const std::vector<FieldUpdate>& fields,
                                     const std::optional<std::string>& expected_host,
                                     const std::vector<std::pair<std::string, std::string>>& conditions) {
-  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
-    Query q;
-    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
-    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
-    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
-    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
-    for (const auto& [expr, val] : conditions) q.sql += " AND " + expr + " = " + q.P(val);
-    return Exec(s, q) > 0;
+  Query q = CasStatusQuery(id, expected, new_status, fields, expected_host, conditions);
+  if (!MayEndHolding(expected, new_status)) {
+    return impl_->Run<bool>([&](soci::session& s) -> Result<bool> { return Exec(s, q) > 0; });
+  }
+  // The operation it ends (its own end, a failure, a reset-status, a sweep) gives back what
+  // it held.
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = Exec(s, q) > 0;
+    if (changed) ReleaseHeld(s, impl_->pg, id);
+    return Status::OK();
   });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<bool> Store::CasVolumeStatusHolding(const std::string& id, const std::vector<std::string>& expected,
+                                           const std::string& new_status, const std::vector<FieldUpdate>& fields,
+                                           const std::vector<std::pair<std::string, std::string>>& conditions,
+                                           const std::vector<std::string>& reservations) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = Exec(s, CasStatusQuery(id, expected, new_status, fields, std::nullopt, conditions)) > 0;
+    if (changed) HoldReservations(s, id, reservations);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
 }
 
 Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldUpdate>& fields,
@@ -318,32 +377,58 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
                                           const std::vector<std::string>& reservations,
                                           const std::vector<std::pair<std::string, std::string>>& conditions) {
   bool changed = false;
+  bool superseded = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = superseded = false;
     Query q;
     q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
     for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     for (const auto& [col, val] : conditions) q.sql += " AND " + col + " = " + q.P(val);
-    changed = Exec(s, q) > 0;
-    if (changed) CommitReservationRows(s, impl_->pg, reservations);
+    if (Exec(s, q) == 0) return Status::OK();
+    if (!reservations.empty()) {
+      // The operation's reservations must still be there, now that the volume's row is held
+      // (whatever gives them back changes that row first): when they were given back, the
+      // operation was ended meanwhile (a reset-status, a force-delete), and the volume in this
+      // status now is another operation's, which this one may not finish.
+      std::set<std::string> ids(reservations.begin(), reservations.end());
+      Query c;
+      c.sql = "SELECT COUNT(*) FROM reservations WHERE deleted = 0 AND id IN " +
+              c.In(std::vector<std::string>(ids.begin(), ids.end()));
+      if (ToInt(Select(s, c).at(0)[0]) != static_cast<int64_t>(ids.size())) {
+        superseded = true;
+        return Aborted("superseded");  // rolls the change of the volume back
+      }
+    }
+    changed = true;
+    CommitReservationRows(s, impl_->pg, reservations);
+    // Anything else held for the volume (nothing, when the caller's are the held ones).
+    if (!HoldsReservations(new_status)) ReleaseHeldReservations(s, impl_->pg, id);
     return Status::OK();
   });
+  if (superseded) return false;
   if (!st.ok()) return st;
   return changed;
 }
 
 Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::string& from,
                                           const std::optional<std::string>& expected_host) {
-  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
     q.sql =
         "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = NULL, "
         "updated_at = " +
         q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id) + " AND status = " + q.P(from);
     if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
-    return Exec(s, q) > 0;
+    changed = Exec(s, q) > 0;
+    // The operation did not happen: what it held goes back.
+    if (changed && HoldsReservations(from)) ReleaseHeldReservations(s, impl_->pg, id);
+    return Status::OK();
   });
+  if (!st.ok()) return st;
+  return changed;
 }
 
 Result<bool> Store::HandToSweep(const std::string& id, const std::string& status) {
@@ -408,6 +493,8 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
             " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     changed = Exec(s, q) > 0;
+    // A force-delete may end an extend or a retype in flight: what it held goes back.
+    if (changed && MayEndHolding(expected, "deleting")) ReleaseHeldReservations(s, impl_->pg, id);
     if (changed && cascade) {
       Query c;
       c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) +
@@ -429,6 +516,7 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
         "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
         "WHERE v.id = " +
         r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
+    if (impl_->pg) r.sql += " FOR UPDATE";  // its project, size and type as they are when it goes
     auto rows = Select(s, r);
     if (rows.empty()) {
       changed = false;

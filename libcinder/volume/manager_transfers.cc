@@ -68,7 +68,7 @@ Result<Transfer> VolumeManagerImpl::AcceptTransfer(const RequestContext& ctx, co
   }
   CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(ctx.project_id, deltas, "volumes", v.size));
   if (Status st = store_->AcceptTransfer(id, ctx.project_id, ctx.user_id, reservations, !options_.no_snapshot_gb_quota,
-                                         snapshot_ids);
+                                         snapshot_ids, v.size, v.volume_type_id);
       !st.ok()) {
     (void)quotas_.Rollback(reservations);
     return st;

@@ -81,69 +81,89 @@ Status VolumeManagerImpl::DeleteVolume(const RequestContext& ctx, const std::str
 
 namespace {
 
-// The columns a quota change is computed from: a compare-and-swap that also requires them
-// loses to any change of them since `v` was read.
+// The columns a quota change is computed from (the project it is reserved in, the size and
+// the type): a compare-and-swap that also requires them loses to any change of them since `v`
+// was read (an extend, a retype, a transfer accepted meanwhile).
 std::vector<std::pair<std::string, std::string>> UnchangedSince(const Volume& v) {
-  return {{"size", std::to_string(v.size)}, {"COALESCE(volume_type_id, '')", v.volume_type_id}};
+  return {{"project_id", v.project_id},
+          {"size", std::to_string(v.size)},
+          {"COALESCE(volume_type_id, '')", v.volume_type_id}};
 }
+
+// How often an extend or a retype is computed again when its compare-and-swap lost only to a
+// change of what it was computed from (the status still allows it): it then wins if it still
+// makes sense on the volume as it is now, as it would have had it come a moment later.
+constexpr int kCasAttempts = 3;
 
 }  // namespace
 
 Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
-  auto wrong_status = [&v](const std::string& current) {
-    return FailedPrecondition("Invalid volume: Volume " + v.id +
-                              " status must be '{'status': 'available'}' to extend, currently " + current + ".");
+  // One attempt; `again` when its compare-and-swap lost only to a change of what it was
+  // computed from (the reservation is given back).
+  bool again = false;
+  auto attempt = [&]() -> Status {
+    CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+    auto wrong_status = [&v](const std::string& current) {
+      return FailedPrecondition("Invalid volume: Volume " + v.id +
+                                " status must be '{'status': 'available'}' to extend, currently " + current + ".");
+    };
+    if (new_size <= v.size) {
+      return InvalidArgument(
+          "Invalid input received: New size for extend must be greater than "
+          "current size. (current: " +
+          std::to_string(v.size) + ", extended: " + std::to_string(new_size) + ").");
+    }
+    if (v.status != vs::kAvailable) return wrong_status(v.status);
+    if (v.host.empty()) {
+      return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend (it was never placed).");
+    }
+    // The volume's host knows its free space.
+    CINDER_ASSIGN_OR_RETURN(CapacityReply cap, hosts_.Capacity(ctx, v.host));
+    const double free = cap.free_gb;
+    if (static_cast<double>(new_size - v.size) > free) {
+      return InvalidArgument("Invalid input received: Requested extend by " + std::to_string(new_size - v.size) +
+                             " GB exceeds the free capacity of "
+                             "backend " +
+                             v.host + " (" + FormatGb(free) + " GB).");
+    }
+    CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(v.project_id, new_size));
+    // The growth is reserved now and committed when the driver has grown the volume.
+    auto deltas = QuotaApi::VolumeDeltas(v.volume_type_name, new_size - v.size);
+    deltas.erase("volumes");
+    if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
+    // Wins only if the volume is still what the quota change was computed from: a concurrent
+    // extend or retype that got there first makes this one lose, and give its reservation
+    // back. The winner's reservation is the volume's from then on: whatever ends the extend
+    // settles it.
+    auto changed = store_->CasVolumeStatusHolding(v.id, {vs::kAvailable}, vs::kExtending,
+                                                  {{"previous_status", std::string(vs::kAvailable)}}, UnchangedSince(v),
+                                                  reservations);
+    if (!changed.ok() || !*changed) {
+      (void)quotas_.Rollback(reservations);
+      if (!changed.ok()) return changed.status();
+      CINDER_ASSIGN_OR_RETURN(Volume now, GetVolume(ctx, id));
+      again = now.status == vs::kAvailable;
+      return wrong_status(now.status);
+    }
+    Status handed = hosts_.ExtendVolume(ctx, v.host, {v.id, new_size, reservations});
+    if (!handed.ok()) {
+      // Only if the host did not take it after all (a cast may time out yet arrive); the
+      // change back gives the reservation back.
+      (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
+      return Unavailable("The volume service of " + v.host + " did not accept the extend: " + handed.message());
+    }
+    return Status::OK();
   };
-  if (new_size <= v.size) {
-    return InvalidArgument(
-        "Invalid input received: New size for extend must be greater than "
-        "current size. (current: " +
-        std::to_string(v.size) + ", extended: " + std::to_string(new_size) + ").");
+  for (int n = 1;; ++n) {
+    again = false;
+    Status st = attempt();
+    if (!again || n == kCasAttempts) return st;
   }
-  if (v.status != vs::kAvailable) return wrong_status(v.status);
-  if (v.host.empty()) {
-    return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend (it was never placed).");
-  }
-  // The volume's host knows its free space.
-  CINDER_ASSIGN_OR_RETURN(CapacityReply cap, hosts_.Capacity(ctx, v.host));
-  const double free = cap.free_gb;
-  if (static_cast<double>(new_size - v.size) > free) {
-    return InvalidArgument("Invalid input received: Requested extend by " + std::to_string(new_size - v.size) +
-                           " GB exceeds the free capacity of "
-                           "backend " +
-                           v.host + " (" + FormatGb(free) + " GB).");
-  }
-  CINDER_RETURN_IF_ERROR(quotas_.CheckVolumeSize(v.project_id, new_size));
-  // The growth is reserved now and committed when the driver has grown the volume.
-  auto deltas = QuotaApi::VolumeDeltas(v.volume_type_name, new_size - v.size);
-  deltas.erase("volumes");
-  if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
-  CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
-  // Wins only if the volume is still what the quota change was computed from: a concurrent
-  // extend or retype that got there first makes this one lose, and give its reservation back.
-  auto changed =
-      store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
-                              {{"previous_status", std::string(vs::kAvailable)}}, std::nullopt, UnchangedSince(v));
-  if (!changed.ok() || !*changed) {
-    (void)quotas_.Rollback(reservations);
-    if (!changed.ok()) return changed.status();
-    auto now = store_->GetVolume(v.id, std::nullopt);
-    return wrong_status(now.ok() ? now->status : "deleted");
-  }
-  Status handed = hosts_.ExtendVolume(ctx, v.host, {v.id, new_size, reservations});
-  if (!handed.ok()) {
-    // Only if the host did not take it after all (a cast may time out yet arrive).
-    auto back = store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
-    if (back.ok() && *back) (void)quotas_.Rollback(reservations);
-    return Unavailable("The volume service of " + v.host + " did not accept the extend: " + handed.message());
-  }
-  return Status::OK();
 }
 
 Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
                                        const std::string& migration_policy) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
   auto type = store_->GetVolumeType(new_type);
   if (type.ok()) {
     auto usable = types_.Usable(ctx, *type);
@@ -152,33 +172,55 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
   }
   if (!type.ok()) {
     if (type.status().code() != Code::kNotFound) return type.status();
+    // After the volume: an unknown volume is 404 whatever the type.
+    CINDER_RETURN_IF_ERROR(GetVolume(ctx, id).status());
     return InvalidArgument("Invalid input received: Invalid volume_type passed: " + new_type + ".");
   }
   const std::string busy =
       "Invalid volume: Retype needs volume to be in available or in-use state, not be part of an active "
       "migration or a consistency group, requested type has to be different that the one from the volume, "
       "and for in-use volumes front-end qos specs cannot change.";
-  if (type->id == v.volume_type_id || v.migration_status) return FailedPrecondition(busy);
-  // The per-type quotas move from the old type to the new one (Cinder's reserve_vol_type_only).
-  QuotaDeltas deltas = {{"volumes_" + type->name, 1}, {"gigabytes_" + type->name, v.size}};
-  if (!v.volume_type_name.empty()) {
-    deltas["volumes_" + v.volume_type_name] = -1;
-    deltas["gigabytes_" + v.volume_type_name] = -v.size;
+  auto retypable = [&](const Volume& v) {
+    return type->id != v.volume_type_id && !v.migration_status &&
+           (v.status == vs::kAvailable || v.status == vs::kInUse);
+  };
+  // One attempt; `again` when its compare-and-swap lost only to a change of what it was
+  // computed from (the reservations are given back).
+  bool again = false;
+  auto attempt = [&]() -> Status {
+    CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+    if (!retypable(v)) return FailedPrecondition(busy);
+    // The per-type quotas move from the old type to the new one (Cinder's reserve_vol_type_only).
+    QuotaDeltas deltas = {{"volumes_" + type->name, 1}, {"gigabytes_" + type->name, v.size}};
+    if (!v.volume_type_name.empty()) {
+      deltas["volumes_" + v.volume_type_name] = -1;
+      deltas["gigabytes_" + v.volume_type_name] = -v.size;
+    }
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
+    // From the status read (which the volume returns to, as the retype request says), of the
+    // project, size and type the reservations were computed from.
+    auto changed = store_->CasVolumeStatusHolding(v.id, {v.status}, vs::kRetyping, {{"previous_status", v.status}},
+                                                  UnchangedSince(v), reservations);
+    if (!changed.ok() || !*changed) {
+      (void)quotas_.Rollback(reservations);
+      if (!changed.ok()) return changed.status();
+      CINDER_ASSIGN_OR_RETURN(Volume now, GetVolume(ctx, id));
+      again = retypable(now);
+      return FailedPrecondition(busy);
+    }
+    Status handed = schedulers_.RetypeVolume(ctx, {v.id, type->id, migration_policy, v.status, reservations});
+    if (!handed.ok()) {
+      // The change back gives the reservations back.
+      (void)store_->CasVolumeStatus(v.id, {vs::kRetyping}, v.status, {{"previous_status", std::nullopt}});
+      return Unavailable("No cinder-scheduler accepted the retype of volume " + v.id + ": " + handed.message());
+    }
+    return Status::OK();
+  };
+  for (int n = 1;; ++n) {
+    again = false;
+    Status st = attempt();
+    if (!again || n == kCasAttempts) return st;
   }
-  CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
-  auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping,
-                                         {{"previous_status", v.status}}, std::nullopt, UnchangedSince(v));
-  if (!changed.ok() || !*changed) {
-    (void)quotas_.Rollback(reservations);
-    return changed.ok() ? FailedPrecondition(busy) : changed.status();
-  }
-  Status handed = schedulers_.RetypeVolume(ctx, {v.id, type->id, migration_policy, v.status, reservations});
-  if (!handed.ok()) {
-    auto back = store_->CasVolumeStatus(v.id, {vs::kRetyping}, v.status, {{"previous_status", std::nullopt}});
-    if (back.ok() && *back) (void)quotas_.Rollback(reservations);
-    return Unavailable("No cinder-scheduler accepted the retype of volume " + v.id + ": " + handed.message());
-  }
-  return Status::OK();
 }
 
 Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::string& id,

@@ -18,65 +18,78 @@ Status InvalidSnapshot(const std::string& reason) { return FailedPrecondition("I
 }  // namespace
 
 Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(req.volume_id, ReadScope(ctx)));
-  if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
-  if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
-  CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
-  // cinder/volume/api.py _create_snapshot_in_db_validate, in its order.
-  if (v.host.empty()) {
-    return InvalidVolume("The snapshot cannot be created because volume has not been scheduled to any host.");
-  }
-  if (v.status == "maintenance") {
-    return InvalidVolume("The snapshot cannot be created when the volume is in maintenance mode.");
-  }
-  if (v.migration_status && v.migration_status->rfind("migrating", 0) == 0) {
-    return InvalidVolume("Snapshot cannot be created while volume is migrating.");
-  }
-  if (v.status == volume_status::kError) {
-    return InvalidVolume("The snapshot cannot be created when the volume is in error status.");
-  }
-  std::vector<std::string> valid = {volume_status::kAvailable};
-  if (req.force || allow_in_use) valid.push_back(volume_status::kInUse);
-  auto wrong_status = [&](const std::string& current) {
-    return InvalidVolume("Volume " + v.id + " status must be " + Join(valid, ", ") +
-                         ", but current status is: " + current + ".");
-  };
-  if (std::find(valid.begin(), valid.end(), v.status) == valid.end()) return wrong_status(v.status);
-
-  QuotaCharge charge = quotas_->Charge(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size));
-  charge.type_id = v.volume_type_id;
-  charge.type_name = v.volume_type_name;
-  Snapshot sn;
-  sn.id = NewUuid();
-  sn.volume_id = v.id;
-  sn.name = req.name;
-  sn.description = req.description;
-  sn.status = ss::kCreating;
-  sn.progress = "0%";
-  sn.size = v.size;
-  sn.project_id = ctx.project_id;
-  sn.user_id = ctx.user_id;
-  sn.volume_type_id = v.volume_type_id;
-  sn.metadata = req.metadata;
-  sn.created_at = NowIso();
-  Store::QuotaReservation over;
-  auto inserted = store_->InsertSnapshot(sn, valid, &charge, &over);
-  if (!inserted.ok() || !*inserted) {
-    if (inserted.status().code() == Code::kResourceExhausted) {
-      return QuotaApi::OverQuotaError(over, "snapshots", v.size);
+  // Recorded only while the volume is as read (its status allows it, of the size and type its
+  // quota is charged for). One that lost only to a change of the size or type (an extend or a
+  // retype that finished meanwhile) is made again from the volume as it is now: it wins if it
+  // still makes sense then, as it would have a moment later.
+  bool again = false;
+  auto attempt = [&]() -> Result<Snapshot> {
+    CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(req.volume_id, ReadScope(ctx)));
+    if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
+    if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
+    CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
+    // cinder/volume/api.py _create_snapshot_in_db_validate, in its order.
+    if (v.host.empty()) {
+      return InvalidVolume("The snapshot cannot be created because volume has not been scheduled to any host.");
     }
-    if (!inserted.ok()) return inserted.status();
-    auto now = store_->GetVolume(v.id, std::nullopt);
-    return wrong_status(now.ok() ? now->status : "deleted");
+    if (v.status == "maintenance") {
+      return InvalidVolume("The snapshot cannot be created when the volume is in maintenance mode.");
+    }
+    if (v.migration_status && v.migration_status->rfind("migrating", 0) == 0) {
+      return InvalidVolume("Snapshot cannot be created while volume is migrating.");
+    }
+    if (v.status == volume_status::kError) {
+      return InvalidVolume("The snapshot cannot be created when the volume is in error status.");
+    }
+    std::vector<std::string> valid = {volume_status::kAvailable};
+    if (req.force || allow_in_use) valid.push_back(volume_status::kInUse);
+    auto wrong_status = [&](const std::string& current) {
+      return InvalidVolume("Volume " + v.id + " status must be " + Join(valid, ", ") +
+                           ", but current status is: " + current + ".");
+    };
+    if (std::find(valid.begin(), valid.end(), v.status) == valid.end()) return wrong_status(v.status);
+
+    QuotaCharge charge = quotas_->Charge(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size));
+    charge.type_id = v.volume_type_id;
+    charge.type_name = v.volume_type_name;
+    Snapshot sn;
+    sn.id = NewUuid();
+    sn.volume_id = v.id;
+    sn.name = req.name;
+    sn.description = req.description;
+    sn.status = ss::kCreating;
+    sn.progress = "0%";
+    sn.size = v.size;
+    sn.project_id = ctx.project_id;
+    sn.user_id = ctx.user_id;
+    sn.volume_type_id = v.volume_type_id;
+    sn.metadata = req.metadata;
+    sn.created_at = NowIso();
+    Store::QuotaReservation over;
+    auto inserted = store_->InsertSnapshot(sn, valid, &charge, &over);
+    if (!inserted.ok() || !*inserted) {
+      if (inserted.status().code() == Code::kResourceExhausted) {
+        return QuotaApi::OverQuotaError(over, "snapshots", v.size);
+      }
+      if (!inserted.ok()) return inserted.status();
+      CINDER_ASSIGN_OR_RETURN(Volume now, store_->GetVolume(v.id, ReadScope(ctx)));
+      again = std::find(valid.begin(), valid.end(), now.status) != valid.end();
+      return wrong_status(now.status);
+    }
+    // As recorded ("creating"): read before the host is asked, which may finish it at once.
+    auto recorded = store_->GetSnapshot(sn.id, std::nullopt);
+    Status handed = hosts_.CreateSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
+    if (!handed.ok()) {
+      (void)store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
+      return Unavailable("The volume service of " + v.host + " did not accept the snapshot: " + handed.message());
+    }
+    return recorded;
+  };
+  for (int n = 1;; ++n) {
+    again = false;
+    auto sn = attempt();
+    if (!again || n == 3) return sn;
   }
-  // As recorded ("creating"): read before the host is asked, which may finish it at once.
-  auto recorded = store_->GetSnapshot(sn.id, std::nullopt);
-  Status handed = hosts_.CreateSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
-  if (!handed.ok()) {
-    (void)store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
-    return Unavailable("The volume service of " + v.host + " did not accept the snapshot: " + handed.message());
-  }
-  return recorded;
 }
 
 Result<Snapshot> SnapshotApi::Get(const RequestContext& ctx, const std::string& id) {
@@ -168,13 +181,13 @@ Status SnapshotApi::Revert(const RequestContext& ctx, const std::string& volume_
     return InvalidArgument("Specified snapshot " + (snapshot_id.empty() ? std::string("None") : snapshot_id) +
                            " is None or not the latest one of volume " + v.id + ".");
   }
-  if (v.size != latest.size) {
-    return InvalidArgument("Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
-                           ". The volume size must be equal to the snapshot size.");
-  }
+  const Status size_differs = InvalidArgument("Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
+                                              ". The volume size must be equal to the snapshot size.");
+  if (v.size != latest.size) return size_differs;
   CINDER_ASSIGN_OR_RETURN(auto started, store_->StartRevert(v.id, latest.id));
   switch (started) {
     case Store::RevertStart::kStarted: break;
+    case Store::RevertStart::kSizeChanged: return size_differs;
     case Store::RevertStart::kNotLatest:
       return InvalidArgument("Specified snapshot " + snapshot_id + " is None or not the latest one of volume " + v.id +
                              ".");
