@@ -380,13 +380,7 @@ Result<bool> Store::CasVolumeStatusCommit(const std::string& id, const std::vect
   bool superseded = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     changed = superseded = false;
-    Query q;
-    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
-    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
-    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
-    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    for (const auto& [col, val] : conditions) q.sql += " AND " + col + " = " + q.P(val);
-    if (Exec(s, q) == 0) return Status::OK();
+    if (Exec(s, CasStatusQuery(id, expected, new_status, fields, std::nullopt, conditions)) == 0) return Status::OK();
     if (!reservations.empty()) {
       // The operation's reservations must still be there, now that the volume's row is held
       // (whatever gives them back changes that row first): when they were given back, the
