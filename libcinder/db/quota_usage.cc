@@ -197,6 +197,41 @@ void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::str
   Settle(s, pg, ids, /*commit=*/true);
 }
 
+void RollbackReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids) {
+  Settle(s, pg, ids, /*commit=*/false);
+}
+
+void ReserveRows(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas,
+                 const std::map<std::string, int64_t>& limits, int64_t expire_seconds, Store::QuotaReservation* out) {
+  *out = Store::QuotaReservation{};
+  if (deltas.empty()) return;
+  auto rows = LockUsages(s, pg, project, Keys(deltas));
+  for (const auto& [resource, delta] : deltas) {
+    const UsageRow& u = rows[resource];
+    out->usages[resource] = Store::QuotaUsage{u.in_use, u.reserved};
+    auto limit = limits.find(resource);
+    if (delta > 0 && limit != limits.end() && limit->second >= 0 && u.in_use + u.reserved + delta > limit->second) {
+      out->over.push_back(resource);
+    }
+  }
+  if (!out->over.empty()) return;  // nothing reserved
+  const std::string now = NowIso();
+  const std::string expire = IsoSecondsAgo(-expire_seconds);
+  UsageChanges reserved;
+  for (const auto& [resource, delta] : deltas) {
+    const UsageRow& u = rows[resource];
+    std::string id = NewUuid();
+    Query r;
+    r.sql = "INSERT INTO reservations (id, usage_id, project_id, resource, delta, expire, created_at) VALUES (" +
+            r.P(id) + ", " + r.P(std::to_string(u.id)) + ", " + r.P(project) + ", " + r.P(resource) + ", " +
+            r.P(std::to_string(delta)) + ", " + r.P(expire) + ", " + r.P(now) + ")";
+    Exec(s, r);
+    if (delta > 0) reserved[u.id].second += delta;
+    out->ids.push_back(std::move(id));
+  }
+  ApplyAll(s, reserved, now);
+}
+
 }  // namespace db
 
 std::map<std::string, int64_t> VolumeQuotaDeltas(const std::string& type_name, int64_t size, int sign) {
@@ -225,33 +260,7 @@ Result<Store::QuotaReservation> Store::ReserveQuota(const std::string& project,
                                                     int64_t expire_seconds) {
   QuotaReservation out;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
-    out = QuotaReservation{};
-    if (deltas.empty()) return Status::OK();
-    auto rows = LockUsages(s, impl_->pg, project, Keys(deltas));
-    for (const auto& [resource, delta] : deltas) {
-      const UsageRow& u = rows[resource];
-      out.usages[resource] = QuotaUsage{u.in_use, u.reserved};
-      auto limit = limits.find(resource);
-      if (delta > 0 && limit != limits.end() && limit->second >= 0 && u.in_use + u.reserved + delta > limit->second) {
-        out.over.push_back(resource);
-      }
-    }
-    if (!out.over.empty()) return Status::OK();  // nothing reserved
-    const std::string now = NowIso();
-    const std::string expire = IsoSecondsAgo(-expire_seconds);
-    UsageChanges reserved;
-    for (const auto& [resource, delta] : deltas) {
-      const UsageRow& u = rows[resource];
-      std::string id = NewUuid();
-      Query r;
-      r.sql = "INSERT INTO reservations (id, usage_id, project_id, resource, delta, expire, created_at) VALUES (" +
-              r.P(id) + ", " + r.P(std::to_string(u.id)) + ", " + r.P(project) + ", " + r.P(resource) + ", " +
-              r.P(std::to_string(delta)) + ", " + r.P(expire) + ", " + r.P(now) + ")";
-      Exec(s, r);
-      if (delta > 0) reserved[u.id].second += delta;
-      out.ids.push_back(std::move(id));
-    }
-    ApplyAll(s, reserved, now);
+    ReserveRows(s, impl_->pg, project, deltas, limits, expire_seconds, &out);
     return Status::OK();
   });
   if (!st.ok()) return st;

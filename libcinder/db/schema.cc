@@ -272,6 +272,13 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "ALTER TABLE quota_usages ALTER COLUMN in_use TYPE BIGINT, ALTER COLUMN reserved TYPE BIGINT");
          Exec(s, "ALTER TABLE reservations ALTER COLUMN delta TYPE BIGINT");
        }},
+      {7,
+       [](soci::session& s, bool) {
+         // The quota reservations of the operation a volume is in (extend, retype), recorded in
+         // the compare-and-swap that starts it, so that whatever ends it (its host, or a
+         // recovery after a crash) settles exactly those (Store::BeginVolumeOperation).
+         Exec(s, "ALTER TABLE volumes ADD COLUMN reservations TEXT");
+       }},
   };
   return kMigrations;
 }

@@ -70,7 +70,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 6;
+  static constexpr int kLatestVersion = 7;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -151,6 +151,32 @@ class Store {
   // clears that; only on `expected_host` when given.
   Result<bool> RestorePreviousStatus(const std::string& id, const std::string& from,
                                      const std::optional<std::string>& expected_host = std::nullopt);
+  // An operation on a volume that holds quota until it ends (extend, retype).
+  // BeginVolumeOperation: in one transaction, the compare-and-swap of CasVolumeStatus on the
+  // volume `cas.id` and the reservation of `deltas` for `project` (as ReserveQuota), the
+  // reservations' ids recorded on the volume's row. Nothing changes unless both succeed:
+  // `changed` false when the row did not match, `reservation.over` naming the resources that
+  // do not fit.
+  struct VolumeCas {
+    std::string id;
+    std::vector<std::string> expected;  // statuses; any when empty
+    std::string new_status;
+    std::vector<FieldUpdate> fields;
+    std::vector<std::pair<std::string, std::string>> conditions;  // as CasVolumeStatus's
+  };
+  struct VolumeOperation {
+    bool changed = false;
+    QuotaReservation reservation;
+  };
+  Result<VolumeOperation> BeginVolumeOperation(const VolumeCas& cas, const std::string& project,
+                                               const std::map<std::string, int64_t>& deltas,
+                                               const std::map<std::string, int64_t>& limits, int64_t expire_seconds);
+  // Ends the operation a volume in status `from` is in without its effect (its process died):
+  // the volume goes to `to` (its previous_status, available when unset, when `to` is empty;
+  // previous_status is cleared), only on `expected_host` when given, and the reservations its
+  // row records are rolled back, in one transaction. Returns whether the row changed.
+  Result<bool> AbandonVolumeOperation(const std::string& id, const std::string& from, const std::string& to,
+                                      const std::optional<std::string>& expected_host = std::nullopt);
   // Starts deleting a volume: status "deleting" iff it is in `expected` (any when empty), no
   // volume is being made from it or its snapshots, and it has no snapshots; with `cascade` its
   // snapshots go to "deleting" with it, if they are available or error (any, with
@@ -164,6 +190,9 @@ class Store {
   // Soft-deletes the volume and its metadata iff its status is `expected`, and gives back its
   // quota usage, in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
+  // The host and status of each of `ids` that is a live volume (id -> {host, status}).
+  Result<std::map<std::string, std::pair<std::string, std::string>>> VolumeHostsAndStatuses(
+      const std::vector<std::string>& ids);
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix, const std::vector<std::string>& statuses);
 

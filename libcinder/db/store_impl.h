@@ -35,6 +35,13 @@ Status ChargeQuota(soci::session& s, bool pg, const QuotaCharge& charge, Store::
 // Commits reservations: their deltas move from reserved to in_use and the rows go. Reservations
 // no longer there (expired and rolled back) are skipped.
 void CommitReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids);
+// Rolls reservations back: what they reserved is released and the rows go. Reservations no
+// longer there are skipped.
+void RollbackReservationRows(soci::session& s, bool pg, const std::vector<std::string>& ids);
+// Store::ReserveQuota inside a caller's transaction: fills `out` with the new reservations'
+// ids, or with the resources that do not fit (`out->over`, and then reserves nothing).
+void ReserveRows(soci::session& s, bool pg, const std::string& project, const QuotaDeltas& deltas,
+                 const std::map<std::string, int64_t>& limits, int64_t expire_seconds, Store::QuotaReservation* out);
 
 }  // namespace db
 

@@ -1,6 +1,7 @@
 // Volume rows: insert, read (one, or a page of a list), status changes, metadata.
 #include "db/store.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -346,6 +347,68 @@ Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::stri
   });
 }
 
+Result<Store::VolumeOperation> Store::BeginVolumeOperation(const VolumeCas& cas, const std::string& project,
+                                                           const std::map<std::string, int64_t>& deltas,
+                                                           const std::map<std::string, int64_t>& limits,
+                                                           int64_t expire_seconds) {
+  VolumeOperation out;
+  bool over = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    out = VolumeOperation{};
+    over = false;
+    // The volume's row first, as every writer of a volume and its quota (then the usage rows).
+    Query q;
+    q.sql = "UPDATE volumes SET status = " + q.P(cas.new_status) + ", updated_at = " + q.P(NowIso());
+    for (const auto& [col, val] : cas.fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    q.sql += " WHERE id = " + q.P(cas.id) + " AND deleted = 0";
+    if (!cas.expected.empty()) q.sql += " AND status IN " + q.In(cas.expected);
+    for (const auto& [expr, val] : cas.conditions) q.sql += " AND " + expr + " = " + q.P(val);
+    if (Exec(s, q) == 0) return Status::OK();  // not what the caller saw: nothing to reserve for
+    ReserveRows(s, impl_->pg, project, deltas, limits, expire_seconds, &out.reservation);
+    if (!out.reservation.over.empty()) {
+      over = true;
+      return Aborted("over quota");  // the status change rolls back with it
+    }
+    Query r;
+    r.sql = "UPDATE volumes SET reservations = " + r.P(Join(out.reservation.ids, ",")) + " WHERE id = " + r.P(cas.id);
+    Exec(s, r);
+    out.changed = true;
+    return Status::OK();
+  });
+  if (over) return out;
+  if (!st.ok()) return st;
+  return out;
+}
+
+Result<bool> Store::AbandonVolumeOperation(const std::string& id, const std::string& from, const std::string& to,
+                                           const std::optional<std::string>& expected_host) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = false;
+    auto where = [&](Query* q) {
+      q->sql += " WHERE id = " + q->P(id) + " AND deleted = 0 AND status = " + q->P(from);
+      if (expected_host) q->sql += " AND host = " + q->P(*expected_host);
+    };
+    Query sel;
+    sel.sql = "SELECT reservations FROM volumes";
+    where(&sel);
+    if (impl_->pg) sel.sql += " FOR UPDATE";
+    auto rows = Select(s, sel);
+    if (rows.empty()) return Status::OK();
+    Query q;
+    q.sql = "UPDATE volumes SET status = " +
+            (to.empty() ? std::string("COALESCE(previous_status, 'available')") : q.P(to)) +
+            ", previous_status = NULL, reservations = NULL, updated_at = " + q.P(NowIso());
+    where(&q);
+    changed = Exec(s, q) > 0;
+    const std::string recorded = rows[0][0].value_or("");
+    if (changed && !recorded.empty()) RollbackReservationRows(s, impl_->pg, Split(recorded, ','));
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
 Result<bool> Store::HandToSweep(const std::string& id, const std::string& status) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
@@ -463,6 +526,22 @@ Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefi
     q.sql = std::string("SELECT ") + kVolumeColumns + from + " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
             " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " + q.P(host_prefix);
     return impl_->FetchVolumes(s, q);
+  });
+}
+
+Result<std::map<std::string, std::pair<std::string, std::string>>> Store::VolumeHostsAndStatuses(
+    const std::vector<std::string>& ids) {
+  using Out = std::map<std::string, std::pair<std::string, std::string>>;
+  return impl_->Run<Out>([&](soci::session& s) -> Result<Out> {
+    Out out;
+    constexpr size_t kBatch = 500;  // by primary key, a statement per batch
+    for (size_t at = 0; at < ids.size(); at += kBatch) {
+      Query q;
+      q.sql = "SELECT id, COALESCE(host, ''), status FROM volumes WHERE deleted = 0 AND id IN " +
+              q.In(std::vector<std::string>(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kBatch)));
+      for (const auto& r : Select(s, q)) out[r[0].value_or("")] = {r[1].value_or(""), r[2].value_or("")};
+    }
+    return out;
   });
 }
 

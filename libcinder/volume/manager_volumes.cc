@@ -119,18 +119,21 @@ Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::str
   auto deltas = QuotaApi::VolumeDeltas(v.volume_type_name, new_size - v.size);
   deltas.erase("volumes");
   if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
-  CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
-  // Wins only if the volume is still what the quota change was computed from: a concurrent
-  // extend or retype that got there first makes this one lose, and give its reservation back.
-  auto changed =
-      store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kExtending,
-                              {{"previous_status", std::string(vs::kAvailable)}}, std::nullopt, UnchangedSince(v));
-  if (!changed.ok() || !*changed) {
-    (void)quotas_.Rollback(reservations);
-    if (!changed.ok()) return changed.status();
+  // Reserved in the transaction that switches the status, and recorded on the volume, so that
+  // a crash anywhere leaves no reservation that nothing settles. Wins only if the volume is
+  // still what the quota change was computed from: a concurrent extend or retype that got
+  // there first makes this one lose, with nothing reserved.
+  CINDER_ASSIGN_OR_RETURN(auto begun, quotas_.BeginOperation({v.id,
+                                                              {vs::kAvailable},
+                                                              vs::kExtending,
+                                                              {{"previous_status", std::string(vs::kAvailable)}},
+                                                              UnchangedSince(v)},
+                                                             v.project_id, deltas, "volumes", new_size - v.size));
+  if (!begun) {
     auto now = store_->GetVolume(v.id, std::nullopt);
     return wrong_status(now.ok() ? now->status : "deleted");
   }
+  const std::vector<std::string>& reservations = *begun;
   Status handed = hosts_.ExtendVolume(ctx, v.host, {v.id, new_size, reservations});
   if (!handed.ok()) {
     // Only if the host did not take it after all (a cast may time out yet arrive).
@@ -165,13 +168,14 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
     deltas["volumes_" + v.volume_type_name] = -1;
     deltas["gigabytes_" + v.volume_type_name] = -v.size;
   }
-  CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
-  auto changed = store_->CasVolumeStatus(v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping,
-                                         {{"previous_status", v.status}}, std::nullopt, UnchangedSince(v));
-  if (!changed.ok() || !*changed) {
-    (void)quotas_.Rollback(reservations);
-    return changed.ok() ? FailedPrecondition(busy) : changed.status();
-  }
+  // Reserved with the status change, and recorded on the volume (see ExtendVolume).
+  CINDER_ASSIGN_OR_RETURN(
+      auto begun,
+      quotas_.BeginOperation(
+          {v.id, {vs::kAvailable, vs::kInUse}, vs::kRetyping, {{"previous_status", v.status}}, UnchangedSince(v)},
+          v.project_id, deltas, "volumes", v.size));
+  if (!begun) return FailedPrecondition(busy);
+  const std::vector<std::string>& reservations = *begun;
   Status handed = schedulers_.RetypeVolume(ctx, {v.id, type->id, migration_policy, v.status, reservations});
   if (!handed.ok()) {
     auto back = store_->CasVolumeStatus(v.id, {vs::kRetyping}, v.status, {{"previous_status", std::nullopt}});

@@ -160,6 +160,23 @@ Result<std::vector<std::string>> QuotaApi::Reserve(const std::string& project, c
   return std::move(r.ids);
 }
 
+Result<std::optional<std::vector<std::string>>> QuotaApi::BeginOperation(const Store::VolumeCas& cas,
+                                                                         const std::string& project,
+                                                                         const QuotaDeltas& deltas,
+                                                                         const std::string& what, int64_t size) {
+  std::vector<std::string> names;
+  for (const auto& [name, delta] : deltas) names.push_back(name);
+  std::map<std::string, int64_t> limits;
+  if (!names.empty()) {
+    CINDER_ASSIGN_OR_RETURN(limits, LimitsOf(store_, options_, project, names));
+  }
+  CINDER_ASSIGN_OR_RETURN(auto op,
+                          store_->BeginVolumeOperation(cas, project, deltas, limits, options_.reservation_expire));
+  if (!op.reservation.over.empty()) return OverQuota(op.reservation, limits, what, size);
+  if (!op.changed) return std::optional<std::vector<std::string>>();
+  return std::optional<std::vector<std::string>>(std::move(op.reservation.ids));
+}
+
 QuotaCharge QuotaApi::Charge(const std::string& project, const QuotaDeltas& deltas,
                              std::optional<int64_t> volume_size) const {
   QuotaCharge charge;

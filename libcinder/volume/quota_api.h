@@ -41,6 +41,13 @@ class QuotaApi {
   // Returns the reservation ids to commit or roll back.
   Result<std::vector<std::string>> Reserve(const std::string& project, const QuotaDeltas& deltas,
                                            const std::string& what, int64_t size);
+  // Reserve for an operation on a volume (extend, retype) in the transaction of the
+  // compare-and-swap `cas` that starts it (Store::BeginVolumeOperation): the reservation ids,
+  // recorded on the volume's row, or nullopt (nothing reserved) when the volume no longer
+  // matches `cas`. Over quota as Reserve.
+  Result<std::optional<std::vector<std::string>>> BeginOperation(const Store::VolumeCas& cas,
+                                                                 const std::string& project, const QuotaDeltas& deltas,
+                                                                 const std::string& what, int64_t size);
   // What a create for `project` charges, for Store::InsertVolume / InsertSnapshot to check
   // against the limits and add in their transaction (with `volume_size`, per_volume_gigabytes
   // is checked too).

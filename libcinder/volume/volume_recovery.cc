@@ -32,9 +32,9 @@ Status VolumeServiceImpl::Recover() {
       }
     }
     CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
-    // A retype cut short: the volume stays where and what it was (its reservations expire).
+    // A retype cut short: the volume stays where and what it was, its reservations go back.
     CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
-    for (const auto& v : retyping) (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+    for (const auto& v : retyping) (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
   }
   return Status::OK();
 }
@@ -60,11 +60,12 @@ Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
 }
 
 // A create or extend this host was doing when it stopped (or never got): creating -> error,
-// extending -> error_extending, with a user message saying the volume service was not there
-// to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+// extending -> error_extending (its reservations rolled back), with a user message saying the volume service was not
+// there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
 Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
   const bool creating = v.status == vs::kCreating;
-  auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
+  // An extend's reservations go back with it.
+  auto r = store_->AbandonVolumeOperation(v.id, v.status, creating ? vs::kError : vs::kErrorExtending, v.host);
   if (r.ok() && *r) {
     Tell(v, "", creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized);
   }
@@ -96,8 +97,8 @@ void VolumeServiceImpl::SweepOrphans() {
           Delete(b.get(), v.id);
         } else if (v.status == vs::kRetyping) {
           // Its scheduler or destination went away (a copy in progress elsewhere keeps the
-          // volume's updated_at fresh): it stays what and where it is.
-          (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+          // volume's updated_at fresh): it stays what and where it is, its reservations go back.
+          (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
         } else if (v.status == vs::kReverting) {
           (void)store_->CasVolumeStatus(v.id, {vs::kReverting}, vs::kError, {}, v.host);
         } else {
@@ -105,6 +106,7 @@ void VolumeServiceImpl::SweepOrphans() {
         }
       }
     }
+    RemoveStrays(b.get());
     // Snapshot work whose request never arrived; a revert's snapshot once its volume is done.
     auto snaps = store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring});
     if (!snaps.ok()) continue;
@@ -124,6 +126,39 @@ void VolumeServiceImpl::SweepOrphans() {
         }
       }
     }
+  }
+}
+
+// Removes the volumes backend `b` holds that are no volume of its own (see the header).
+void VolumeServiceImpl::RemoveStrays(Backend* b) {
+  Result<std::vector<std::string>> held = Internal("");
+  (void)DriverCall([&]() -> Status {
+    held = b->driver->ListVolumes();
+    return held.status();
+  });
+  if (!held.ok() || held->empty()) return;  // Unimplemented: the driver cannot tell
+  auto rows = store_->VolumeHostsAndStatuses(*held);
+  if (!rows.ok()) return;
+  for (const auto& id : *held) {
+    auto row = rows->find(id);
+    if (row != rows->end() && (OnBackend(b, row->second.first) || row->second.second == vs::kRetyping)) continue;
+    {
+      std::lock_guard<std::mutex> l(accepted_mu_);
+      if (accepted_.count(id)) continue;  // work for it here: it decides
+    }
+    // Decided again on the volume's worker, after whatever work for it was queued meanwhile.
+    Run(id, [this, b, id] {
+      auto v = store_->GetVolume(id, std::nullopt);
+      if (!v.ok() && v.status().code() != Code::kNotFound) return;  // cannot tell now
+      if (v.ok() && (OnBackend(b, v->host) || v->status == vs::kRetyping)) return;
+      CINDER_LOG(kWarning, "cinder-volume")
+          << "removing volume " << id << " from " << b->host << ": "
+          << (v.ok() ? "the volume is on " + (v->host.empty() ? std::string("no backend") : v->host) + " now"
+                     : std::string("no such volume"));
+      Status st = DriverCall([&] { return b->driver->DeleteVolume(id); });
+      if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot remove volume " << id << ": " << st.ToString();
+      Changed();
+    });
   }
 }
 

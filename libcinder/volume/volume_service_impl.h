@@ -70,8 +70,9 @@ class VolumeServiceImpl : public VolumeService {
   Status RecoverSnapshots(Backend* b);
 
   // A create or extend this host was doing when it stopped (or never got): creating -> error,
-  // extending -> error_extending, with a user message saying the volume service was not there
-  // to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+  // extending -> error_extending (its reservations rolled back), with a user message saying the
+  // volume service was not there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the
+  // volume is still here.
   Result<bool> FailInterrupted(const Volume& v);
 
   // Records a user message about volume `v` (best effort, as Cinder: a failure is only logged).
@@ -103,6 +104,12 @@ class VolumeServiceImpl : public VolumeService {
   // process died between recording a volume and handing it over): after a grace period with
   // nothing accepted here for them, they get what a restart would give them.
   void SweepOrphans();
+
+  // Removes the volumes backend `b` holds that are no volume of its own: a copy a migration to
+  // it left when this host died during the copy, the source's copy when this host died before
+  // removing it. Only those whose row is live elsewhere and settled (not retyping), or gone;
+  // each on the volume's worker, so never alongside work for that volume here.
+  void RemoveStrays(Backend* b);
 
   void CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id);
 
