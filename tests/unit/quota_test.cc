@@ -390,6 +390,70 @@ TEST_CASE("reservations commit into in_use, roll back, and expire") {
   }
 }
 
+TEST_CASE("an extend's or retype's reservations are taken with its status change and settled by whatever ends it") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    Engine e(url);
+    auto volume = [&](int64_t size) {
+      Volume v;
+      v.id = NewUuid();
+      v.size = size;
+      v.status = "available";
+      v.project_id = "p";
+      v.user_id = "u";
+      v.host = "h@b#p";
+      v.created_at = NowIso();
+      REQUIRE(e.store->InsertVolume(v).ok());
+      return v.id;
+    };
+    auto status = [&](const std::string& id) { return e.store->GetVolume(id, std::nullopt)->status; };
+    const std::string a = volume(2), b = volume(1);
+    Store::VolumeCas extend{a, {"available"}, "extending", {{"previous_status", std::string("available")}}, {}};
+    auto begun = e.api->BeginOperation(extend, "p", {{"gigabytes", 3}}, "volumes", 3);
+    REQUIRE_MESSAGE(begun.ok(), begun.status().ToString());
+    REQUIRE(begun->has_value());
+    CHECK((*begun)->size() == 1);
+    CHECK(status(a) == "extending");
+    CHECK(e.Usage("p", "gigabytes").reserved == 3);
+    // The volume is no longer what the second one saw: nothing is reserved.
+    auto lost = e.api->BeginOperation(extend, "p", {{"gigabytes", 3}}, "volumes", 3);
+    REQUIRE(lost.ok());
+    CHECK(!lost->has_value());
+    CHECK(e.Usage("p", "gigabytes").reserved == 3);
+    // Over quota: neither the status nor the usage changes.
+    REQUIRE(e.api->UpdateQuotaSet(kAdmin, "p", {{"gigabytes", 5}}).ok());
+    auto over = e.api->BeginOperation({b, {"available"}, "extending", {}, {}}, "p", {{"gigabytes", 4}}, "volumes", 4);
+    CHECK(over.status().code() == Code::kResourceExhausted);
+    CHECK(status(b) == "available");
+    CHECK(e.Usage("p", "gigabytes").reserved == 3);
+    // A recovery ends the extend: its reservations go back with the status change, once; only
+    // on the host given.
+    CHECK(!*e.store->AbandonVolumeOperation(a, "extending", "error_extending", std::string("other@b#p")));
+    CHECK(*e.store->AbandonVolumeOperation(a, "extending", "error_extending", std::string("h@b#p")));
+    CHECK(status(a) == "error_extending");
+    CHECK(e.Usage("p", "gigabytes").reserved == 0);
+    CHECK(!*e.store->AbandonVolumeOperation(a, "extending", "error_extending"));
+    // A retype cut short returns to its previous status.
+    REQUIRE(e.store->CasVolumeStatus(a, {}, "in-use").ok());
+    auto retype = e.api->BeginOperation({a, {"available", "in-use"}, "retyping", {{"previous_status", "in-use"}}, {}},
+                                        "p", {{"volumes_t2", 1}, {"gigabytes_t2", 2}}, "volumes", 2);
+    REQUIRE(retype.ok());
+    REQUIRE(retype->has_value());
+    CHECK(e.Usage("p", "gigabytes_t2").reserved == 2);
+    CHECK(*e.store->AbandonVolumeOperation(a, "retyping", ""));
+    CHECK(status(a) == "in-use");
+    CHECK(e.Usage("p", "gigabytes_t2").reserved == 0);
+    CHECK(e.Usage("p", "volumes_t2").reserved == 0);
+    CHECK(e.Usage("p", "gigabytes_t2").in_use == 0);
+    // Which of some ids are live volumes, where, in which status.
+    auto hosts = e.store->VolumeHostsAndStatuses({a, b, NewUuid()});
+    REQUIRE(hosts.ok());
+    CHECK(hosts->size() == 2);
+    CHECK(hosts->at(a) == std::make_pair(std::string("h@b#p"), std::string("in-use")));
+  }
+}
+
 TEST_CASE("concurrent reservations never pass a limit together") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
