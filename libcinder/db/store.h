@@ -188,7 +188,8 @@ class Store {
   // delete hands a deletion over this way); false when it is not in that status.
   Result<bool> HandToSweep(const std::string& id, const std::string& status);
   // Soft-deletes the volume and its metadata iff its status is `expected`, and gives back its
-  // quota usage, in one transaction.
+  // quota usage and what the operation it was in reserved (a force-delete of an extending or
+  // retyping volume), in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
   // The host and status of each of `ids` that is a live volume (id -> {host, status}).
   Result<std::map<std::string, std::pair<std::string, std::string>>> VolumeHostsAndStatuses(

@@ -489,7 +489,7 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
     std::string now = NowIso();
     Query r;
     r.sql =
-        "SELECT v.project_id, v.size, v.volume_type_id FROM volumes v "
+        "SELECT v.project_id, v.size, v.volume_type_id, v.reservations FROM volumes v "
         "WHERE v.id = " +
         r.P(id) + " AND v.deleted = 0 AND v.status = " + r.P(expected);
     auto rows = Select(s, r);
@@ -506,6 +506,9 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
       m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE volume_id = " + m.P(id) +
               " AND deleted = 0";
       Exec(s, m);
+      // An extend or retype it was in when it was force-deleted never ends: its reservations go
+      // back (those of an operation that ended were settled then, and are skipped).
+      if (rows[0][3] && !rows[0][3]->empty()) RollbackReservationRows(s, impl_->pg, Split(*rows[0][3], ','));
       AddQuotaInUse(s, impl_->pg, rows[0][0].value_or(""),
                     VolumeQuotaDeltas(LockedTypeName(s, impl_->pg, rows[0][2].value_or("")), ToInt(rows[0][1]), -1));
     }

@@ -446,10 +446,19 @@ TEST_CASE("an extend's or retype's reservations are taken with its status change
     CHECK(e.Usage("p", "gigabytes_t2").reserved == 0);
     CHECK(e.Usage("p", "volumes_t2").reserved == 0);
     CHECK(e.Usage("p", "gigabytes_t2").in_use == 0);
+    // A force-delete ends whatever the volume was in: its reservations go back with its row.
+    auto extending =
+        e.api->BeginOperation({b, {"available"}, "extending", {}, {}}, "p", {{"gigabytes", 1}}, "volumes", 1);
+    REQUIRE(extending.ok());
+    REQUIRE(extending->has_value());
+    CHECK(e.Usage("p", "gigabytes").reserved == 1);
+    REQUIRE(*e.store->StartVolumeDelete(b, {}, false, true, true));
+    REQUIRE(*e.store->SoftDeleteVolume(b, "deleting"));
+    CHECK(e.Usage("p", "gigabytes").reserved == 0);
     // Which of some ids are live volumes, where, in which status.
     auto hosts = e.store->VolumeHostsAndStatuses({a, b, NewUuid()});
     REQUIRE(hosts.ok());
-    CHECK(hosts->size() == 2);
+    CHECK(hosts->size() == 1);  // b is deleted
     CHECK(hosts->at(a) == std::make_pair(std::string("h@b#p"), std::string("in-use")));
   }
 }
