@@ -41,6 +41,9 @@ struct Options {
   std::string storage_availability_zone = "nova";
   int64_t osapi_max_limit = 1000;
   int64_t osapi_max_request_body_size = 114688;
+  // Volumes of the deployment being created at once (waiting for a scheduler or a volume host,
+  // or being made); past it a create is refused with 413 and a Retry-After. 0: no limit.
+  int64_t osapi_max_pending_creates = 1000;
   int osapi_volume_workers = 8;  // threads answering API requests (connections wait without one)
   // The API's HTTP connections (Cinder's WSGI server options where Cinder has one).
   int osapi_max_connections = 4096;     // open connections; past it a new one gets 503 and is closed
@@ -108,10 +111,11 @@ Options DefaultOptions(const std::string& state_path);
 // Parses an ini file in Cinder's format, read as oslo.config reads it (only a line that starts
 // with `#` or `;` is a comment). A bad value, or a line that is not ini, is InvalidArgument
 // naming the file, the section and the option. Unknown sections, and unknown options in
-// [DEFAULT] and [database], are ignored as oslo.config ignores them, and written to stderr as
-// warnings, one line each. (A backend section's other options go to its driver, which refuses
-// those it does not know when it opens.)
-Result<Options> LoadConfigFile(const std::string& path);
+// [DEFAULT] and [database], are ignored as oslo.config ignores them, with a warning each: into
+// `warnings` when given (a daemon logs them once its log is set up), else logged at once.
+// (A backend section's other options go to its driver, which refuses those it does not know
+// when it opens.)
+Result<Options> LoadConfigFile(const std::string& path, std::vector<std::string>* warnings = nullptr);
 // The same from text; `origin` names it in messages. What is ignored is described in
 // `*warnings` (one line each, naming `origin`, the section and the option) when given.
 Result<Options> ParseConfig(const std::string& text, const std::string& origin,

@@ -42,9 +42,17 @@ class [[nodiscard]] Status {
   const std::string& message() const { return message_; }
   // "NotFound: Volume X could not be found."
   std::string ToString() const;
+  // How many seconds a client should wait before it tries again (HTTP's Retry-After), for a
+  // kResourceExhausted or kUnavailable status; 0: at once (Cinder's over-quota faults).
+  int retry_after() const { return retry_after_; }
+  Status&& WithRetryAfter(int seconds) && {
+    retry_after_ = seconds;
+    return std::move(*this);
+  }
 
  private:
   Code code_ = Code::kOk;
+  int retry_after_ = 0;
   std::string message_;
 };
 

@@ -72,8 +72,9 @@ class Transport {
   // without waiting for the handler. Unavailable when no server accepted it within `timeout`.
   virtual Status Cast(const std::string& topic, const RpcRequest& request, std::chrono::milliseconds timeout) = 0;
   // Runs the request on one server of `topic` and returns its reply. A server that does not
-  // accept the request in time is skipped for the next one; DeadlineExceeded when no reply
-  // came within `timeout`; Unavailable when no server of the topic is known or reachable.
+  // accept the request in time is skipped for the next one. Unavailable when no server of the
+  // topic is known or accepted the request within `timeout` (it will not run); DeadlineExceeded
+  // when a server accepted it and did not reply within `timeout` (it may still run there).
   virtual Result<std::string> Call(const std::string& topic, const RpcRequest& request,
                                    std::chrono::milliseconds timeout) = 0;
   // Casts to every server of `topic`; returns how many accepted the request.

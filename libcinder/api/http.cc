@@ -113,8 +113,10 @@ ApiResponse FaultFrom(const Status& status) {
     return Fault(500, kInternalFault);
   }
   ApiResponse r = Fault(HttpStatusFor(status.code()), status.message());
-  // Over quota: Cinder's QuotaError faults tell clients not to wait before retrying.
-  if (status.code() == Code::kResourceExhausted) r.headers.emplace_back("Retry-After", "0");
+  // Over quota: Cinder's QuotaError faults tell clients not to wait before retrying; a busy
+  // service says how long to wait.
+  if (status.code() == Code::kResourceExhausted || (status.code() == Code::kUnavailable && status.retry_after() > 0))
+    r.headers.emplace_back("Retry-After", std::to_string(status.retry_after()));
   return r;
 }
 

@@ -62,7 +62,8 @@ const char* Version() { return CINDER_VERSION; }
 
 // Parses "--config-file PATH" (and the rest of `desc`); returns the options in effect.
 Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::options_description& desc,
-                                    po::positional_options_description* positional, po::variables_map* vm) {
+                                    po::positional_options_description* positional, po::variables_map* vm,
+                                    std::vector<std::string>* warnings) {
   try {
     auto parser = po::command_line_parser(args).options(desc);
     if (positional) parser.positional(*positional);
@@ -72,7 +73,7 @@ Result<Options> LoadFromCommandLine(const std::vector<std::string>& args, po::op
     return InvalidArgument(e.what());
   }
   if (vm->count("help")) return Options();
-  if (vm->count("config-file")) return LoadConfigFile((*vm)["config-file"].as<std::string>());
+  if (vm->count("config-file")) return LoadConfigFile((*vm)["config-file"].as<std::string>(), warnings);
   return DefaultOptions("/var/lib/cinder");
 }
 
@@ -83,7 +84,8 @@ int DaemonMain(const char* name, const char* what, const std::vector<std::string
   desc.add_options()("help,h", "show this help")("version", "print the version and exit")(
       "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)");
   po::variables_map vm;
-  auto options = LoadFromCommandLine(args, desc, nullptr, &vm);
+  std::vector<std::string> warnings;  // logged once the log is set up (use_stderr, log_file)
+  auto options = LoadFromCommandLine(args, desc, nullptr, &vm, &warnings);
   if (vm.count("version")) {
     std::cout << Version() << "\n";
     return 0;
@@ -120,6 +122,7 @@ int DaemonMain(const char* name, const char* what, const std::vector<std::string
     std::cerr << name << ": " << logging.message() << "\n";
     return 2;
   }
+  for (const auto& w : warnings) CINDER_LOG(kWarning, "cinder") << w;
   // SIGHUP: the logging options are reread and the log file reopened (after logrotate moved
   // it); everything else takes effect at the next start, as with oslo.service's immutable
   // options.

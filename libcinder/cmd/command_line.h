@@ -19,11 +19,13 @@ namespace cinder {
 const char* Version();
 
 // Parses `args` with `desc` (which offers --config-file); returns the options in effect: the
-// file's, or the defaults with state_path /var/lib/cinder.
+// file's, or the defaults with state_path /var/lib/cinder. The file's warnings go into
+// `warnings` when given, else to the log at once.
 Result<Options> LoadFromCommandLine(const std::vector<std::string>& args,
                                     boost::program_options::options_description& desc,
                                     boost::program_options::positional_options_description* positional,
-                                    boost::program_options::variables_map* vm);
+                                    boost::program_options::variables_map* vm,
+                                    std::vector<std::string>* warnings = nullptr);
 
 // Parses --config-file (or answers --help, --version), then runs `run` (which blocks until a stop signal); returns the
 // exit code: 0, 1 when `run` failed, 2 for a bad command line or configuration.

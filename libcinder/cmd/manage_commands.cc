@@ -1,7 +1,12 @@
 #include "cmd/manage_commands.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <map>
+#include <utility>
 
+#include "cinder/env.h"
+#include "common/util.h"
 #include "db/directory.h"
 #include "db/store.h"
 
@@ -47,6 +52,37 @@ int ServiceList(const Options& options, std::ostream& out) {
                ServiceIsUp(svc, options.service_down_time, options.env) ? ":-)" : "XXX", updated,
                std::to_string(svc.rpc_version))
         << "\n";
+  }
+  return 0;
+}
+
+int ServiceBacklog(const Options& options, std::ostream& out) {
+  auto store = OpenChecked(options);
+  if (!store.ok()) return Fail(store.status(), out);
+  auto rows = (*store)->VolumeBacklog({"creating", "deleting", "extending", "retyping", "reverting"});
+  if (!rows.ok()) return Fail(rows.status(), out);
+  // By queue: the schedulers' (unplaced creates), then each volume host's (host@backend),
+  // whatever pool of it the volume is on.
+  struct Queue {
+    int64_t count = 0;
+    std::string oldest;
+  };
+  std::map<std::pair<std::string, std::string>, Queue> queues;
+  for (const auto& r : *rows) {
+    const std::string queue = r.host.empty() ? "(schedulers)" : r.host.substr(0, r.host.find('#'));
+    Queue& q = queues[{queue, r.status}];
+    q.count += r.count;
+    if (q.oldest.empty() || (!r.oldest.empty() && r.oldest < q.oldest)) q.oldest = r.oldest;
+  }
+  const double now = EpochSeconds(options.env ? options.env->Now() : Env::Default()->Now());
+  char line[256];
+  std::snprintf(line, sizeof line, "%-40s %-10s %8s %10s", "Queue", "Status", "Volumes", "Oldest (s)");
+  out << line << "\n";
+  for (const auto& [key, q] : queues) {
+    auto since = ParseIso(q.oldest);
+    std::snprintf(line, sizeof line, "%-40s %-10s %8lld %10.1f", key.first.c_str(), key.second.c_str(),
+                  static_cast<long long>(q.count), since ? std::max(0.0, now - *since) : 0.0);
+    out << line << "\n";
   }
   return 0;
 }

@@ -15,6 +15,10 @@ namespace cinder {
 int ServiceList(const Options& options, std::ostream& out);
 // service remove BINARY HOST: removes a (dead) service's row; 2 when there is none.
 int ServiceRemove(const Options& options, const std::string& binary, const std::string& host, std::ostream& out);
+// service backlog: the work waiting or running in each service's queue, from the volumes'
+// statuses: creates no scheduler placed yet, then each volume host's volumes in a
+// transitional status; how many, and how long the oldest has waited.
+int ServiceBacklog(const Options& options, std::ostream& out);
 // volume delete ID: deletes a volume whatever its status (not in-use): at once when it was
 // never placed, else by its volume service's next sweep.
 int VolumeDelete(const Options& options, const std::string& id, std::ostream& out);

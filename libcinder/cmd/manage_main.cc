@@ -1,4 +1,4 @@
-// cinder-manage: db sync | version | purge DAYS, service list | remove BINARY HOST,
+// cinder-manage: db sync | version | purge DAYS, service list | backlog | remove BINARY HOST,
 // volume delete ID, transport keygen, --version.
 #include <boost/program_options.hpp>
 #include <iostream>
@@ -15,7 +15,8 @@ namespace cinder {
 int CinderManageMain(const std::vector<std::string>& args) {
   po::options_description desc(
       "cinder-manage [--config-file PATH] db sync | db version | db purge DAYS | service list |\n"
-      "              service remove BINARY HOST | volume delete ID | transport keygen [--output FILE]");
+      "              service backlog | service remove BINARY HOST | volume delete ID |\n"
+      "              transport keygen [--output FILE]");
   desc.add_options()("help,h", "show this help")("version", "print the version and exit")(
       "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)")(
       "command", po::value<std::vector<std::string>>(), "category, action and arguments");
@@ -72,6 +73,7 @@ int CinderManageMain(const std::vector<std::string>& args) {
     return 0;
   }
   if (cmd.size() == 2 && cmd[0] == "service" && cmd[1] == "list") return ServiceList(*options, std::cout);
+  if (cmd.size() == 2 && cmd[0] == "service" && cmd[1] == "backlog") return ServiceBacklog(*options, std::cout);
   if (cmd.size() == 4 && cmd[0] == "service" && cmd[1] == "remove") {
     return ServiceRemove(*options, cmd[2], cmd[3], std::cout);
   }

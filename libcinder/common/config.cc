@@ -394,6 +394,7 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       StrOpt("DEFAULT", "storage_availability_zone", &O::storage_availability_zone),
       IntOpt("DEFAULT", "osapi_max_limit", &O::osapi_max_limit, 1, 1000000000),
       IntOpt("DEFAULT", "osapi_max_request_body_size", &O::osapi_max_request_body_size, 1, 1LL << 30),
+      IntOpt("DEFAULT", "osapi_max_pending_creates", &O::osapi_max_pending_creates, 0, 1000000000),
       IntOpt("DEFAULT", "osapi_volume_workers", &O::osapi_volume_workers, 1, 1024),
       IntOpt("DEFAULT", "osapi_max_connections", &O::osapi_max_connections, 1, 1000000),
       IntOpt("DEFAULT", "client_socket_timeout", &O::client_socket_timeout, 0, 86400 * 365),
@@ -559,14 +560,18 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin, 
   return o;
 }
 
-Result<Options> LoadConfigFile(const std::string& path) {
+Result<Options> LoadConfigFile(const std::string& path, std::vector<std::string>* warnings) {
   std::ifstream in(path);
   if (!in) return InvalidArgument(path + ": cannot read the configuration file");
   std::stringstream ss;
   ss << in.rdbuf();
-  std::vector<std::string> warnings;
-  auto options = ParseConfig(ss.str(), path, &warnings);
-  for (const auto& w : warnings) CINDER_LOG(kWarning, "cinder") << w;
+  std::vector<std::string> ignored;
+  auto options = ParseConfig(ss.str(), path, &ignored);
+  if (warnings) {
+    *warnings = std::move(ignored);
+  } else {
+    for (const auto& w : ignored) CINDER_LOG(kWarning, "cinder") << w;
+  }
   return options;
 }
 

@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <stdexcept>
@@ -40,6 +41,28 @@ std::string HmacSha1Hex(std::string_view key, std::string_view message) {
 }
 
 // From libcrypto's generator (seeded by the system); the system's random device if it fails.
+std::string ToBase64(std::string_view in) {
+  std::string out((in.size() + 2) / 3 * 4, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  out.resize(n < 0 ? 0 : n);
+  return out;
+}
+
+bool FromBase64(std::string_view in, std::string* out) {
+  // libcrypto's decoder skips whitespace and takes '=' anywhere: only canonical text passes.
+  if (in.size() % 4 != 0) return false;
+  const size_t pad = in.size() - std::min(in.size(), in.find_last_not_of('=') + 1);
+  if (pad > 2 || in.find('=') < in.size() - pad) return false;
+  if (in.find_first_of(" \t\r\n\f\v") != std::string_view::npos) return false;
+  out->assign(in.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out->data()),
+                                reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
+  if (n < 0) return false;
+  out->resize(n - pad);
+  return true;
+}
+
 std::string RandomHex(size_t length) {
   static const char kDigits[] = "0123456789abcdef";
   std::string bytes((length + 1) / 2, '\0');

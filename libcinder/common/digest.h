@@ -1,5 +1,6 @@
 // SHA-1 and HMAC-SHA1, for the volume transfers' auth keys (Cinder's hmac.new(salt, key, sha1));
-// Curve25519 keys, for the transport's CURVE key pair.
+// Curve25519 keys, for the transport's CURVE key pair; base64, for binary data in RPC messages.
+// All on libcrypto.
 #ifndef CINDER_COMMON_DIGEST_H_
 #define CINDER_COMMON_DIGEST_H_
 
@@ -17,6 +18,12 @@ std::array<uint8_t, 20> Sha1(std::string_view data);
 std::string HmacSha1Hex(std::string_view key, std::string_view message);
 // `length` characters of [0-9a-f] from the system's random source.
 std::string RandomHex(size_t length);
+
+// Standard base64 (RFC 4648, with padding).
+std::string ToBase64(std::string_view in);
+// False for anything that is not canonical padded base64 (whitespace, a length that is not a
+// multiple of 4, padding before the end).
+bool FromBase64(std::string_view in, std::string* out);
 
 // A Curve25519 (X25519, RFC 7748) key pair, as ZeroMQ's CURVE uses it: 32 random bytes of
 // secret key and the public key derived from it.

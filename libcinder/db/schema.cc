@@ -273,6 +273,17 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "ALTER TABLE reservations ALTER COLUMN delta TYPE BIGINT");
        }},
       {7,
+       [](soci::session& s, bool pg) {
+         // Lists are ordered by created_at, an ISO 8601 text that sorts the same byte by byte:
+         // compared as bytes (collation "C") rather than by the database's locale, which costs
+         // a strcoll() per comparison (a third of a 1,000-volume list's time in the database).
+         // Its indexes are rebuilt with it. (SQLite compares bytes already.)
+         if (!pg) return;
+         for (const char* table : {"volumes", "snapshots", "messages", "transfers"}) {
+           Exec(s, std::string("ALTER TABLE ") + table + " ALTER COLUMN created_at TYPE VARCHAR(32) COLLATE \"C\"");
+         }
+       }},
+      {8,
        [](soci::session& s, bool) {
          // The quota reservations of the operation a volume is in (extend, retype), recorded in
          // the compare-and-swap that starts it, so that whatever ends it (its host, or a

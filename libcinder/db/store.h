@@ -70,7 +70,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 7;
+  static constexpr int kLatestVersion = 8;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -196,6 +196,17 @@ class Store {
       const std::vector<std::string>& ids);
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix, const std::vector<std::string>& statuses);
+  // db/backlog.cc. Volumes (any project) in `status`.
+  Result<int64_t> CountVolumesInStatus(const std::string& status);
+  // Volumes in each of `statuses`, by host ("" for a create no scheduler placed yet): how
+  // many, and the oldest one's last change.
+  struct BacklogEntry {
+    std::string host;
+    std::string status;
+    int64_t count = 0;
+    std::string oldest;  // updated_at (or created_at) of the least recently changed
+  };
+  Result<std::vector<BacklogEntry>> VolumeBacklog(const std::vector<std::string>& statuses);
 
   // Live volumes of `scope`: how many, their total size, and every metadata key with its
   // distinct values (GET /volumes/summary).

@@ -5,70 +5,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/digest.h"
 #include "common/json.h"
 #include "common/json_writer.h"
 
 namespace cinder::rpc {
 
-namespace {
-
-constexpr char kBase64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-std::string ToBase64(std::string_view in) {
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    const uint32_t n = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += kBase64[n >> 18];
-    out += kBase64[(n >> 12) & 63];
-    out += kBase64[(n >> 6) & 63];
-    out += kBase64[n & 63];
-  }
-  if (i < in.size()) {
-    const bool two = i + 1 < in.size();
-    const uint32_t n = (uint8_t(in[i]) << 16) | (two ? uint8_t(in[i + 1]) << 8 : 0);
-    out += kBase64[n >> 18];
-    out += kBase64[(n >> 12) & 63];
-    out += two ? kBase64[(n >> 6) & 63] : '=';
-    out += '=';
-  }
-  return out;
-}
-
-bool FromBase64(std::string_view in, std::string* out) {
-  static const auto table = [] {
-    std::array<int8_t, 256> t;
-    t.fill(-1);
-    for (int i = 0; i < 64; ++i) t[static_cast<uint8_t>(kBase64[i])] = static_cast<int8_t>(i);
-    return t;
-  }();
-  if (in.size() % 4 != 0) return false;
-  out->clear();
-  out->reserve(in.size() / 4 * 3);
-  for (size_t i = 0; i < in.size(); i += 4) {
-    int v[4];
-    int pad = 0;
-    for (int k = 0; k < 4; ++k) {
-      const char c = in[i + k];
-      if (c == '=' && i + 4 == in.size() && k >= 2) {
-        v[k] = 0;
-        ++pad;
-        continue;
-      }
-      if (pad) return false;  // data after padding
-      v[k] = table[static_cast<uint8_t>(c)];
-      if (v[k] < 0) return false;
-    }
-    const uint32_t n = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];
-    *out += static_cast<char>(n >> 16);
-    if (pad < 2) *out += static_cast<char>((n >> 8) & 0xff);
-    if (pad < 1) *out += static_cast<char>(n & 0xff);
-  }
-  return true;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 // Written straight to text by JsonWriter (the fastest writer measured, bench/json/); read
 // back through the JSON document model.

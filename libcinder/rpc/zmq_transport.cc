@@ -590,10 +590,8 @@ class ZmqTransport : public Transport {
         if (!added.empty()) r = SendTo(added, topic, request, deadline, timeout, call);
       }
     }
-    // A call to peers that are gone is a deadline error, as the caller waited for one.
-    if (call && !r.ok() && r.status().code() == Code::kUnavailable) {
-      return Status(Code::kDeadlineExceeded, r.status().message());
-    }
+    // Unavailable: no server took it (gone, or too stalled to acknowledge), so it will not run;
+    // DeadlineExceeded: a server took it and has not answered yet (it may still run).
     return r;
   }
 

@@ -233,6 +233,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     // The best few candidates at a time: most requests take the first; a pool other
     // schedulers filled meanwhile is skipped and the next tried, then the rest re-ranked.
     std::set<std::string> full;  // pools found without room during this request
+    bool refused = false;        // a live host's pool had room, but the host did not take the volume
     for (int round = 0; round < 16; ++round) {
       spec->exclude = tried;
       spec->exclude.insert(full.begin(), full.end());
@@ -272,10 +273,18 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         out.extra_specs.reset();
         Status st = hosts_->CreateVolume(ctx, cand->backend_host, vol->size, out, HandOverTimeout());
         if (st.ok()) return;
-        // Its host did not take it (it just died): give the space back, and leave the rest of
-        // that backend's pools alone for this request.
+        if (st.code() == Code::kDeadlineExceeded) {
+          // Its host took it and has not got to it yet: it waits in that host's queue, which
+          // is work queued, not lost (were the host to die, its sweep fails what it held).
+          CINDER_LOG(kInfo, "cinder-scheduler")
+              << cand->backend_host << " is busy; volume " << id << " waits in its queue: " << st.message();
+          return;
+        }
+        // Its host did not take it (it just died, or is stalled): give the space back, and
+        // leave the rest of that backend's pools alone for this request.
         CINDER_LOG(kWarning, "cinder-scheduler")
             << cand->backend_host << " did not accept volume " << id << ": " << st.ToString();
+        refused = true;
         bool released = false;
         for (int i = 0; i < 3 && !released; ++i) {
           auto r = store_->ReleaseClaim(id, cand->host);
@@ -292,6 +301,14 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         }
         break;  // re-rank without that backend
       }
+    }
+    if (refused) {
+      // Every host with room was too busy or stalled to take it (a dead one leaves the usable
+      // backends after service_down_time): it stays unplaced, and the sweep places it again
+      // once kUnplacedGraceSeconds passed, or fails it when no backend is left.
+      CINDER_LOG(kWarning, "cinder-scheduler")
+          << "no volume host took volume " << id << "; it waits to be placed again";
+      return;
     }
     Fail(ctx, *vol, "No weighed backends available");
   }

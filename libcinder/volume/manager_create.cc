@@ -20,6 +20,7 @@ Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const 
   std::optional<Volume> source;
   CINDER_RETURN_IF_ERROR(FromSource(ctx, &req, &source));
   CINDER_ASSIGN_OR_RETURN(std::string az, CheckCreate(req));
+  CINDER_RETURN_IF_ERROR(admission_.Admit());  // last of the checks: a refused create is not counted
   // No type named: the project's default (3.62), else default_volume_type.
   const std::string type_name = req.volume_type.value_or(options_.default_volume_type);
   CINDER_ASSIGN_OR_RETURN(VolumeType type,

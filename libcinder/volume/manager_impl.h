@@ -24,6 +24,7 @@
 #include "db/store.h"
 #include "scheduler/scheduler_rpc.h"
 #include "scheduler/scheduler_service.h"
+#include "volume/create_admission.h"
 #include "volume/qos_api.h"
 #include "volume/quota_api.h"
 #include "volume/snapshot_api.h"
@@ -231,6 +232,7 @@ class VolumeManagerImpl : public VolumeManager {
   QosApi qos_{store_.get()};
   QuotaApi quotas_{store_.get(), options_};
   SnapshotApi snapshots_{store_.get(), options_, &quotas_};
+  CreateAdmission admission_{store_.get(), options_.env, options_.osapi_max_pending_creates};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;
   SchedulerRpc schedulers_{nullptr};

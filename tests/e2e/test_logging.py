@@ -84,8 +84,11 @@ def test_lines_carry_level_service_and_request_id_and_no_secret(tmp_path):
     assert any(f"DEBUG cinder-api [{create_request}] \"POST /v3/{PROJECT}/volumes\" status: 202" in l
                for l in lines), log
     assert any(f"[{missing_request}] \"GET /v3/{PROJECT}/volumes/not-a-volume\" status: 404" in l for l in lines)
-    # use_stderr = false: after start, nothing but the start line went to the terminal.
+    # use_stderr = false: nothing but the start line went to the terminal, not even the
+    # configuration's warnings, which are in the log file.
+    assert not LINE.search(started), started
     assert not LINE.search(rest), rest
+    assert any(l.endswith("[DEFAULT] transport_url: unknown option, ignored") for l in lines), log
     # No secret anywhere: not the transfer key, not the passwords of the ignored sections, not
     # the token.
     everything = log + started + rest

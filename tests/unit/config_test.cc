@@ -102,6 +102,18 @@ TEST_CASE("the HTTP front end's options: Cinder's names and defaults, and their 
   CHECK(bad.status().message().find("osapi_max_connections") != std::string::npos);
 }
 
+TEST_CASE("config: osapi_max_pending_creates bounds the creates in progress; 0 lifts the bound") {
+  auto d = ParseConfig("[DEFAULT]\n", "c.conf");
+  REQUIRE(d.ok());
+  CHECK(d->osapi_max_pending_creates == 1000);
+  auto o = ParseConfig("[DEFAULT]\nosapi_max_pending_creates = 0\n", "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->osapi_max_pending_creates == 0);
+  auto bad = ParseConfig("[DEFAULT]\nosapi_max_pending_creates = -1\n", "c.conf");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("osapi_max_pending_creates") != std::string::npos);
+}
+
 TEST_CASE("a # inside a value is part of it, as in oslo.config: only a line starting with # or ; is a comment") {
   auto o = ParseConfig(R"([DEFAULT]
 # a comment

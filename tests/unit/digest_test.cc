@@ -57,4 +57,29 @@ TEST_CASE("RandomHex gives the length asked for, in lower-case hex, differently 
   CHECK(seen.size() == 100);
 }
 
+TEST_CASE("base64: RFC 4648's test vectors, every byte, and only canonical text read back") {
+  const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [plain, encoded] : vectors) {
+    CHECK(ToBase64(plain) == encoded);
+    std::string back;
+    REQUIRE(FromBase64(encoded, &back));
+    CHECK(back == plain);
+  }
+  std::string all;
+  for (int i = 0; i < 256; ++i) all += static_cast<char>(i);
+  std::string back;
+  REQUIRE(FromBase64(ToBase64(all), &back));
+  CHECK(back == all);
+  for (const char* bad : {"Zg", "Zg=", "Z===", "====", "Zg=a", "Z=g=", " Zm9v", "Zm9v\n", "Zm9v!A==", "Zm9vY\xff=="}) {
+    CAPTURE(bad);
+    CHECK_FALSE(FromBase64(bad, &back));
+  }
+}
+
 }  // namespace cinder

@@ -57,6 +57,19 @@ TEST_CASE("migrations apply once, report their version, and create __DEFAULT__")
     CHECK(t->description == "Default Volume Type");
     CHECK((*s)->GetVolumeType(t->id)->name == "__DEFAULT__");
     CHECK((*s)->GetVolumeType("gold").status().message() == "Volume type with name gold could not be found.");
+    if (url.rfind("postgresql", 0) == 0) {
+      // Lists sort by created_at byte by byte, not by the database's locale (schema 7).
+      std::string cmd = "psql -At '" + url +
+                        "' -c \"SELECT string_agg(table_name || '=' || collation_name, ',' ORDER BY table_name) "
+                        "FROM information_schema.columns WHERE column_name = 'created_at' AND table_name IN "
+                        "('volumes', 'snapshots', 'messages', 'transfers')\"";
+      FILE* p = popen(cmd.c_str(), "r");
+      REQUIRE(p);
+      char buf[256] = {};
+      std::string out = fgets(buf, sizeof buf, p) ? buf : "";
+      pclose(p);
+      CHECK(out == "messages=C,snapshots=C,transfers=C,volumes=C\n");
+    }
   }
 }
 

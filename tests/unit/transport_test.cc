@@ -107,7 +107,7 @@ TEST_CASE("many concurrent calls each get their own reply") {
   }
 }
 
-TEST_CASE("zmq: a call to a peer that is gone fails with a deadline error, not a hang") {
+TEST_CASE("zmq: a call to a peer that is gone fails as unavailable, not a hang") {
   auto dir = std::make_shared<StaticDirectory>();
   dir->Set("gone", {"tcp://127.0.0.1:" + std::to_string(FreePort())});
   ZmqTransportOptions o;
@@ -116,7 +116,7 @@ TEST_CASE("zmq: a call to a peer that is gone fails with a deadline error, not a
   auto start = std::chrono::steady_clock::now();
   auto r = client->Call("gone", Req("echo"), milliseconds(300));
   auto took = std::chrono::steady_clock::now() - start;
-  CHECK(r.status().code() == Code::kDeadlineExceeded);
+  CHECK(r.status().code() == Code::kUnavailable);
   CHECK(r.status().message().find("no server of gone accepted echo within 300 ms") != std::string::npos);
   CHECK(took < milliseconds(1500));
   CHECK(client->Cast("gone", Req("echo"), milliseconds(200)).code() == Code::kUnavailable);
@@ -138,7 +138,7 @@ TEST_CASE("zmq: a server that restarts on its port is reached again") {
     dir->Set("vol", {*ep});
     CHECK(client->Call("vol", Req("a"), milliseconds(2000)).ok());
   }  // the server process "dies"
-  CHECK(client->Call("vol", Req("a"), milliseconds(200)).status().code() == Code::kDeadlineExceeded);
+  CHECK(client->Call("vol", Req("a"), milliseconds(200)).status().code() == Code::kUnavailable);
   auto server = std::move(NewZmqTransport(so)).value();
   REQUIRE(server->Serve("vol", Echo()).ok());
   auto r = client->Call("vol", Req("b"), milliseconds(2000));
@@ -208,7 +208,7 @@ TEST_CASE("zmq: a stale endpoint that now serves other topics does not take the 
   dir->Set("cinder-volume.a@gone", {ep});                         // the directory still points at the old owner's port
   auto client = std::move(NewZmqTransport(o)).value();
   auto r = client->Call("cinder-volume.a@gone", Req("create_volume"), milliseconds(300));
-  CHECK(r.status().code() == Code::kDeadlineExceeded);
+  CHECK(r.status().code() == Code::kUnavailable);
   CHECK(calls == 0);
 }
 
@@ -225,7 +225,7 @@ TEST_CASE("zmq: stopping a server still answers the calls it accepted") {
   auto r = pending.get();
   REQUIRE_MESSAGE(r.ok(), r.status().ToString());
   CHECK(r->rfind("slow|", 0) == 0);
-  CHECK(client->Call("t", Req("a"), milliseconds(300)).status().code() == Code::kDeadlineExceeded);
+  CHECK(client->Call("t", Req("a"), milliseconds(300)).status().code() == Code::kUnavailable);
 }
 
 }  // namespace cinder
@@ -315,7 +315,7 @@ TEST_CASE("zmq+curve: only clients holding the deployment key are served; the ot
       auto outsider = std::move(NewZmqTransport(o)).value();
       const auto start = std::chrono::steady_clock::now();
       auto refused = outsider->Call("vol", Req("echo"), milliseconds(400));
-      CHECK(refused.status().code() == Code::kDeadlineExceeded);
+      CHECK(refused.status().code() == Code::kUnavailable);
       CHECK(std::chrono::steady_clock::now() - start < milliseconds(1500));
       CHECK(outsider->Cast("vol", Req("echo"), milliseconds(300)).code() == Code::kUnavailable);
       auto fanout = outsider->Fanout("vol", Req("echo"), milliseconds(300));
@@ -368,7 +368,7 @@ TEST_CASE("zmq+curve: a client of the deployment does not talk to a server witho
     o.directory = dir;
     auto client = std::move(NewZmqTransport(o)).value();
     const auto start = std::chrono::steady_clock::now();
-    CHECK(client->Call("vol", Req("echo"), milliseconds(400)).status().code() == Code::kDeadlineExceeded);
+    CHECK(client->Call("vol", Req("echo"), milliseconds(400)).status().code() == Code::kUnavailable);
     CHECK(std::chrono::steady_clock::now() - start < milliseconds(1500));
     CHECK(client->Cast("vol", Req("echo"), milliseconds(300)).code() == Code::kUnavailable);
     CHECK(calls == 0);
