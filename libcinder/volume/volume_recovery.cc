@@ -73,8 +73,9 @@ Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
 }
 
 // Volumes of this host left in a transitional status by work that never reached it (the API
-// process died between recording a volume and handing it over): after a grace period with
-// nothing accepted here for them, they get what a restart would give them.
+// process died between recording a volume and handing it over, a scheduler between placing a
+// volume here and handing it over): after a grace period with nothing accepted here for them,
+// a create is carried out, a delete resumed, and the rest get what a restart would give them.
 void VolumeServiceImpl::SweepOrphans() {
   const double now = EpochSeconds(env_->Now());
   // Untouched for the grace period, and no work for it queued or running here.
@@ -101,6 +102,18 @@ void VolumeServiceImpl::SweepOrphans() {
           (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
         } else if (v.status == vs::kReverting) {
           (void)store_->CasVolumeStatus(v.id, {vs::kReverting}, vs::kError, {}, v.host);
+        } else if (v.status == vs::kCreating) {
+          // Placed here, but never handed over (its scheduler died after claiming the pool, or
+          // lost the answer to its claim in a database restart): made now, as it would have
+          // been, by the worker that a late hand-over would use too (it then finds it made).
+          RequestContext ctx = RequestContext::Admin(v.user_id, v.project_id);
+          ctx.request_id = "req-" + NewUuid();
+          PlacementRequest placement;
+          placement.volume_id = v.id;
+          placement.tried = {v.host};
+          Backend* backend = b.get();
+          const int64_t size = v.size;
+          Run(v.id, [this, backend, size, ctx, placement] { Create(backend, size, ctx, placement); });
         } else {
           (void)FailInterrupted(v);
         }

@@ -101,8 +101,10 @@ class VolumeServiceImpl : public VolumeService {
   void Run(const std::string& id, std::function<void()> work);
 
   // Volumes of this host left in a transitional status by work that never reached it (the API
-  // process died between recording a volume and handing it over): after a grace period with
-  // nothing accepted here for them, they get what a restart would give them.
+  // process died between recording a volume and handing it over, a scheduler between placing a
+  // volume here and handing it over): after a grace period with nothing accepted here for
+  // them, a create is carried out, a delete resumed, and the rest get what a restart would
+  // give them.
   void SweepOrphans();
 
   // Removes the volumes backend `b` holds that are no volume of its own: a copy a migration to
