@@ -44,7 +44,7 @@ void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestCon
 void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx) {
   const std::string& id = r.retype.volume_id;
   const RetypeRequest& args = r.retype;
-  auto v = store_->GetVolume(id, std::nullopt);
+  auto v = ReadBack([&] { return store_->GetVolume(id, std::nullopt); });
   const std::optional<std::string>& source_host = r.source_host;
   const std::string* dest = &r.dest_host;
   const std::string* type_id = &r.retype.new_type_id;

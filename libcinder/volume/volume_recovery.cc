@@ -60,8 +60,9 @@ Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
 }
 
 // A create or extend this host was doing when it stopped (or never got): creating -> error,
-// extending -> error_extending (its reservations rolled back), with a user message saying the volume service was not
-// there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+// extending -> error_extending (its reservations rolled back), with a user message saying the
+// volume service was not there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the
+// volume is still here.
 Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
   const bool creating = v.status == vs::kCreating;
   // An extend's reservations go back with it.

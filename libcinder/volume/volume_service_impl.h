@@ -164,6 +164,19 @@ class VolumeServiceImpl : public VolumeService {
     }
   }
 
+  // Runs a database read the work cannot go on without. While the database is out of reach
+  // (Unavailable: a restart), tries again for up to a minute, as WriteBack does, rather than
+  // take a read that failed for "not there" and drop or fail the work.
+  template <typename Fn>
+  auto ReadBack(Fn read) -> decltype(read()) {
+    int delay_ms = 10;
+    for (int waited_ms = 0;; waited_ms += delay_ms, delay_ms = std::min(delay_ms * 2, 2000)) {
+      auto r = read();
+      if (r.ok() || r.status().code() != Code::kUnavailable || waited_ms >= 60000) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+  }
+
   // Capacity changed: report soon (at most once a second).
   void Changed();
 
