@@ -4,6 +4,10 @@
 #                             it, which a work tree under /root does not allow), start it on a
 #                             free port, create cinder_test, write the URL to DIR/url
 #   pg-harness.sh stop DIR    stop the cluster and remove it and DIR
+#   pg-harness.sh crash DIR   stop it as a crash would (pg_ctl -m immediate), keeping its data
+#   pg-harness.sh resume DIR  start a crashed cluster again, on the same port (crash recovery)
+# With PG_HARNESS_DURABLE=1, start makes a cluster that loses no commit in a crash (fsync,
+# synchronous_commit and full_page_writes on); otherwise it trades that for speed.
 set -euo pipefail
 cmd=${1:?start|stop}
 dir=${2:?directory}
@@ -25,8 +29,13 @@ case "$cmd" in
     port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
     as_pg "$bin/initdb" -D "$cluster/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 \
       || { cat "$dir/initdb.log" >&2; exit 1; }
-    as_pg "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $cluster -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+    if [ "${PG_HARNESS_DURABLE:-0}" = 1 ]; then
+      durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    else
+      durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    fi
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $cluster $durability" > "$dir/options"
+    as_pg "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o "$(cat "$dir/options")" \
       start >/dev/null || { cat "$cluster/server.log" >&2; exit 1; }
     as_pg "$bin/createdb" -h 127.0.0.1 -p "$port" -U postgres cinder_test
     # No Kerberos here: gssencmode=disable spares libpq probing for GSS credentials (and
@@ -44,5 +53,13 @@ case "$cmd" in
     fi
     rm -rf "$dir"
     ;;
-  *) echo "usage: $0 start|stop DIR" >&2; exit 2 ;;
+  crash)
+    as_pg "$bin/pg_ctl" -D "$(cat "$dir/cluster")/data" -m immediate stop >/dev/null
+    ;;
+  resume)
+    cluster=$(cat "$dir/cluster")
+    as_pg "$bin/pg_ctl" -D "$cluster/data" -l "$cluster/server.log" -w -o "$(cat "$dir/options")" \
+      start >/dev/null || { cat "$cluster/server.log" >&2; exit 1; }
+    ;;
+  *) echo "usage: $0 start|stop|crash|resume DIR" >&2; exit 2 ;;
 esac

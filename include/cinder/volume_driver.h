@@ -77,6 +77,10 @@ class VolumeDriver {
   // The backend's pools for the schedulers. By default one pool with GetCapacity()'s figures
   // that supports neither thin nor thick provisioning (Cinder's defaults).
   virtual Result<BackendStats> GetStats();
+  // The ids of every volume the backend holds, so that the volume service can remove what
+  // belongs to no volume of its own (a copy a migration left when its host died). The
+  // default answers Unimplemented: nothing is reconciled.
+  virtual Result<std::vector<std::string>> ListVolumes();
 };
 
 class Env;

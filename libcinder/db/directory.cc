@@ -9,10 +9,34 @@
 
 namespace cinder {
 
+namespace {
+
+// The database outage this process saw last: from its first failure to reach the database to
+// its last, in seconds since the epoch (failures more than kOutageGap apart are two outages).
+constexpr double kOutageGapSeconds = 10;
+std::mutex outage_mu;
+double outage_began = 0, outage_last = 0;  // guarded by outage_mu; 0: none yet
+
+}  // namespace
+
+void NoteDatabaseUnreachable() {
+  const double now = EpochSeconds(Env::Default()->Now());
+  std::lock_guard<std::mutex> l(outage_mu);
+  if (outage_last == 0 || now - outage_last > kOutageGapSeconds) outage_began = now;
+  outage_last = now;
+}
+
 bool ServiceIsUp(const ServiceInfo& service, int service_down_time, Env* env) {
-  const double now = EpochSeconds((env ? env : Env::Default())->Now());
+  if (!env) env = Env::Default();
+  const double now = EpochSeconds(env->Now());
   auto seen = ParseIso(service.updated_at.value_or(service.created_at));
-  return seen && now - *seen <= service_down_time;
+  if (!seen) return false;
+  if (env == Env::Default()) {
+    std::lock_guard<std::mutex> l(outage_mu);
+    // Up when the outage began: its heartbeats could not be written meanwhile.
+    if (outage_last > *seen && *seen + service_down_time >= outage_began) seen = outage_last;
+  }
+  return now - *seen <= service_down_time;
 }
 
 namespace {

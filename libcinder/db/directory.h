@@ -16,8 +16,15 @@ class Env;
 // "cinder-volume.HOST@BACKEND" to that volume service. `store` must outlive the directory.
 std::shared_ptr<Directory> NewDbDirectory(Store* store, int service_down_time);
 
-// Whether a service was heard from within `service_down_time` seconds.
+// Whether a service was heard from within `service_down_time` seconds. Heartbeats missed
+// while this process could not reach the database either (see NoteDatabaseUnreachable) do not
+// count: a service up when the outage began is heard from as of its end, so that no service
+// looks down for the database's restart (on the real clock only: with another Env's clock).
 bool ServiceIsUp(const ServiceInfo& service, int service_down_time, Env* env = nullptr);
+
+// The Store calls this each time it finds the database out of reach (a restart, a dropped
+// connection): the outages ServiceIsUp allows for.
+void NoteDatabaseUnreachable();
 
 }  // namespace cinder
 

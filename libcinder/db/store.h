@@ -166,6 +166,13 @@ class Store {
   // clears that; only on `expected_host` when given.
   Result<bool> RestorePreviousStatus(const std::string& id, const std::string& from,
                                      const std::optional<std::string>& expected_host = std::nullopt);
+  // Ends the operation a volume in status `from` is in without its effect (its process died):
+  // the volume goes to `to` (its previous_status, available when unset, when `to` is empty;
+  // previous_status is cleared), only on `expected_host` when given; the reservations the
+  // operation held are rolled back with it (as every change out of "extending" or "retyping"
+  // other than the operation's success does). Returns whether the row changed.
+  Result<bool> AbandonVolumeOperation(const std::string& id, const std::string& from, const std::string& to,
+                                      const std::optional<std::string>& expected_host = std::nullopt);
   // Starts deleting a volume: status "deleting" iff it is in `expected` (any when empty), no
   // volume is being made from it or its snapshots, and it has no snapshots; with `cascade` its
   // snapshots go to "deleting" with it, if they are available or error (any, with
@@ -177,8 +184,12 @@ class Store {
   // delete hands a deletion over this way); false when it is not in that status.
   Result<bool> HandToSweep(const std::string& id, const std::string& status);
   // Soft-deletes the volume and its metadata iff its status is `expected`, and gives back its
-  // quota usage, in one transaction.
+  // quota usage and what the operation it was in reserved (a force-delete of an extending or
+  // retyping volume), in one transaction.
   Result<bool> SoftDeleteVolume(const std::string& id, const std::string& expected);
+  // The host and status of each of `ids` that is a live volume (id -> {host, status}).
+  Result<std::map<std::string, std::pair<std::string, std::string>>> VolumeHostsAndStatuses(
+      const std::vector<std::string>& ids);
   // Volumes (any project) whose host starts with `host_prefix` and whose status is listed.
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix, const std::vector<std::string>& statuses);
   // db/backlog.cc. Volumes (any project) in `status`.

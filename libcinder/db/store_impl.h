@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/log.h"
+#include "db/directory.h"
 #include "db/pg_native.h"
 #include "db/sql.h"
 #include "db/sqlite_native.h"
@@ -85,6 +86,7 @@ inline Status DatabaseError(const std::string& what) {
   for (const char* m : kUnreachable) {
     if (what.find(m) != std::string::npos) {
       CINDER_LOG(kWarning, "cinder-db") << "database unavailable: " << what;
+      NoteDatabaseUnreachable();
       return Unavailable("The server is currently unavailable. Please try again at a later time.");
     }
   }

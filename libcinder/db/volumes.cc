@@ -425,6 +425,14 @@ Result<bool> Store::RestorePreviousStatus(const std::string& id, const std::stri
   return changed;
 }
 
+Result<bool> Store::AbandonVolumeOperation(const std::string& id, const std::string& from, const std::string& to,
+                                           const std::optional<std::string>& expected_host) {
+  // Leaving "extending" or "retyping" otherwise than by the operation's success rolls back the
+  // reservations it held, in the same transaction (CasVolumeStatusHolding).
+  if (to.empty()) return RestorePreviousStatus(id, from, expected_host);
+  return CasVolumeStatus(id, {from}, to, {{"previous_status", std::nullopt}}, expected_host);
+}
+
 Result<bool> Store::HandToSweep(const std::string& id, const std::string& status) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
@@ -545,6 +553,22 @@ Result<std::vector<Volume>> Store::VolumesInStatus(const std::string& host_prefi
     q.sql = std::string("SELECT ") + kVolumeColumns + from + " WHERE v.deleted = 0 AND v.status IN " + q.In(statuses) +
             " AND substr(v.host, 1, " + std::to_string(host_prefix.size()) + ") = " + q.P(host_prefix);
     return impl_->FetchVolumes(s, q);
+  });
+}
+
+Result<std::map<std::string, std::pair<std::string, std::string>>> Store::VolumeHostsAndStatuses(
+    const std::vector<std::string>& ids) {
+  using Out = std::map<std::string, std::pair<std::string, std::string>>;
+  return impl_->Run<Out>([&](soci::session& s) -> Result<Out> {
+    Out out;
+    constexpr size_t kBatch = 500;  // by primary key, a statement per batch
+    for (size_t at = 0; at < ids.size(); at += kBatch) {
+      Query q;
+      q.sql = "SELECT id, COALESCE(host, ''), status FROM volumes WHERE deleted = 0 AND id IN " +
+              q.In(std::vector<std::string>(ids.begin() + at, ids.begin() + std::min(ids.size(), at + kBatch)));
+      for (const auto& r : Select(s, q)) out[r[0].value_or("")] = {r[1].value_or(""), r[2].value_or("")};
+    }
+    return out;
   });
 }
 

@@ -559,8 +559,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         const double hand_over = HandOverTimeout().count() / 1000.0;
         if (since && now - *since < hand_over + 1) continue;
       }
-      // Only while the volume is still on the dead host (a reschedule may have moved it).
-      auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
+      // Only while the volume is still on the dead host (a reschedule may have moved it); an
+      // extend's reservations go back with it.
+      auto r = store_->AbandonVolumeOperation(v.id, v.status, creating ? vs::kError : vs::kErrorExtending, v.host);
       if (r.ok() && *r) {
         CINDER_LOG(kWarning, "cinder-scheduler")
             << "volume " << v.id << " was " << v.status << " on " << v.host << ", which is down; it is now "

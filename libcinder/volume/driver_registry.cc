@@ -62,6 +62,10 @@ Result<BackendStats> VolumeDriver::GetStats() {
   return stats;
 }
 
+Result<std::vector<std::string>> VolumeDriver::ListVolumes() {
+  return Unimplemented("this volume driver does not list its volumes");
+}
+
 Status VolumeDriver::CreateSnapshot(const std::string&, const std::string&) {
   return Unimplemented("this volume driver does not take snapshots");
 }

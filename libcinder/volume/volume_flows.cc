@@ -95,7 +95,7 @@ bool VolumeServiceImpl::Reschedule(Backend* b, const Volume& v, const RequestCon
 
 void VolumeServiceImpl::CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id,
                                        const std::string& request_id) {
-  auto sn = store_->GetSnapshot(id, std::nullopt);
+  auto sn = ReadBack([&] { return store_->GetSnapshot(id, std::nullopt); });
   if (!sn.ok() || sn->status != ss::kCreating) return;  // no longer waiting (force-deleted)
   Status st = DriverCall([&] { return b->driver->CreateSnapshot(volume_id, id); });
   bool recorded = false;
@@ -131,8 +131,9 @@ void VolumeServiceImpl::DeleteSnapshot(Backend* b, const std::string& id, const 
 // failed (it is then error_deleting, with a message).
 bool VolumeServiceImpl::DeleteSnapshotNow(Backend* b, const std::string& id, const std::string& volume_id,
                                           const std::string& request_id) {
-  auto sn = store_->GetSnapshot(id, std::nullopt);
-  if (!sn.ok() || sn->status != ss::kDeleting) return true;
+  auto sn = ReadBack([&] { return store_->GetSnapshot(id, std::nullopt); });
+  if (!sn.ok()) return sn.status().code() == Code::kNotFound;  // gone already, or cannot tell
+  if (sn->status != ss::kDeleting) return true;
   Status st = DriverCall([&] { return b->driver->DeleteSnapshot(volume_id, id); });
   if (st.ok()) {
     WriteBack(id, [&] { return store_->SoftDeleteSnapshot(id, ss::kDeleting, !options_.no_snapshot_gb_quota); });
@@ -166,9 +167,14 @@ void VolumeServiceImpl::Delete(Backend* b, const std::string& id) {
   Run(id, [this, b, id] {
     // A cascading delete takes the volume's snapshots first (they are "deleting" with it).
     Status st = Status::OK();
-    auto snaps = store_->SnapshotsOfVolume(id);
-    if (!snaps.ok()) st = snaps.status();
-    for (const auto& sn : snaps.ok() ? *snaps : std::vector<Snapshot>()) {
+    auto snaps = ReadBack([&] { return store_->SnapshotsOfVolume(id); });
+    if (!snaps.ok()) {
+      // The database is still out of reach: the volume stays "deleting", for the orphan sweep
+      // (or the next start) to resume.
+      CINDER_LOG(kWarning, "cinder-volume") << "cannot delete volume " << id << " now: " << snaps.status().ToString();
+      return;
+    }
+    for (const auto& sn : *snaps) {
       if (sn.status != ss::kDeleting) continue;
       if (!DeleteSnapshotNow(b, sn.id, id, "")) st = Internal("snapshot " + sn.id + " could not be deleted");
     }

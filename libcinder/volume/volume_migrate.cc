@@ -44,7 +44,7 @@ void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestCon
 void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx) {
   const std::string& id = r.retype.volume_id;
   const RetypeRequest& args = r.retype;
-  auto v = store_->GetVolume(id, std::nullopt);
+  auto v = ReadBack([&] { return store_->GetVolume(id, std::nullopt); });
   const std::optional<std::string>& source_host = r.source_host;
   const std::string* dest = &r.dest_host;
   const std::string* type_id = &r.retype.new_type_id;
@@ -140,11 +140,12 @@ void VolumeServiceImpl::FailRetype(const Volume& v, const RetypeRequest& args, c
   CINDER_LOG(kError, "cinder-volume") << "retype of volume " << v.id << " failed: " << why;
   bool recorded = false;
   WriteBack(v.id, [&]() -> Result<bool> {
-    auto r = store_->RestorePreviousStatus(v.id, vs::kRetyping);
+    // With the reservations the volume's row records (those of this retype), in one transaction.
+    auto r = store_->AbandonVolumeOperation(v.id, vs::kRetyping, "");
     if (r.ok()) recorded = *r;
     return r;
   });
-  if (recorded) (void)store_->RollbackQuota(args.reservations);
+  if (recorded) (void)store_->RollbackQuota(args.reservations);  // settled already, unless begun unrecorded
 }
 
 }  // namespace cinder

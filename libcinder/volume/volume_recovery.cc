@@ -32,9 +32,9 @@ Status VolumeServiceImpl::Recover() {
       }
     }
     CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
-    // A retype cut short: the volume stays where and what it was (its reservations expire).
+    // A retype cut short: the volume stays where and what it was, its reservations go back.
     CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
-    for (const auto& v : retyping) (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+    for (const auto& v : retyping) (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
   }
   return Status::OK();
 }
@@ -60,11 +60,13 @@ Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
 }
 
 // A create or extend this host was doing when it stopped (or never got): creating -> error,
-// extending -> error_extending, with a user message saying the volume service was not there
-// to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+// extending -> error_extending (its reservations rolled back), with a user message saying the
+// volume service was not there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the
+// volume is still here.
 Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
   const bool creating = v.status == vs::kCreating;
-  auto r = store_->CasVolumeStatus(v.id, {v.status}, creating ? vs::kError : vs::kErrorExtending, {}, v.host);
+  // An extend's reservations go back with it.
+  auto r = store_->AbandonVolumeOperation(v.id, v.status, creating ? vs::kError : vs::kErrorExtending, v.host);
   if (r.ok() && *r) {
     Tell(v, "", creating ? mf::kCreateVolumeFromBackend : mf::kExtendVolume, mf::kDriverNotInitialized);
   }
@@ -72,8 +74,9 @@ Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
 }
 
 // Volumes of this host left in a transitional status by work that never reached it (the API
-// process died between recording a volume and handing it over): after a grace period with
-// nothing accepted here for them, they get what a restart would give them.
+// process died between recording a volume and handing it over, a scheduler between placing a
+// volume here and handing it over): after a grace period with nothing accepted here for them,
+// a create is carried out, a delete resumed, and the rest get what a restart would give them.
 void VolumeServiceImpl::SweepOrphans() {
   const double now = EpochSeconds(env_->Now());
   // Untouched for the grace period, and no work for it queued or running here.
@@ -96,15 +99,28 @@ void VolumeServiceImpl::SweepOrphans() {
           Delete(b.get(), v.id);
         } else if (v.status == vs::kRetyping) {
           // Its scheduler or destination went away (a copy in progress elsewhere keeps the
-          // volume's updated_at fresh): it stays what and where it is.
-          (void)store_->RestorePreviousStatus(v.id, vs::kRetyping, v.host);
+          // volume's updated_at fresh): it stays what and where it is, its reservations go back.
+          (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
         } else if (v.status == vs::kReverting) {
           (void)store_->CasVolumeStatus(v.id, {vs::kReverting}, vs::kError, {}, v.host);
+        } else if (v.status == vs::kCreating) {
+          // Placed here, but never handed over (its scheduler died after claiming the pool, or
+          // lost the answer to its claim in a database restart): made now, as it would have
+          // been, by the worker that a late hand-over would use too (it then finds it made).
+          RequestContext ctx = RequestContext::Admin(v.user_id, v.project_id);
+          ctx.request_id = "req-" + NewUuid();
+          PlacementRequest placement;
+          placement.volume_id = v.id;
+          placement.tried = {v.host};
+          Backend* backend = b.get();
+          const int64_t size = v.size;
+          Run(v.id, [this, backend, size, ctx, placement] { Create(backend, size, ctx, placement); });
         } else {
           (void)FailInterrupted(v);
         }
       }
     }
+    RemoveStrays(b.get());
     // Snapshot work whose request never arrived; a revert's snapshot once its volume is done.
     auto snaps = store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring});
     if (!snaps.ok()) continue;
@@ -124,6 +140,39 @@ void VolumeServiceImpl::SweepOrphans() {
         }
       }
     }
+  }
+}
+
+// Removes the volumes backend `b` holds that are no volume of its own (see the header).
+void VolumeServiceImpl::RemoveStrays(Backend* b) {
+  Result<std::vector<std::string>> held = Internal("");
+  (void)DriverCall([&]() -> Status {
+    held = b->driver->ListVolumes();
+    return held.status();
+  });
+  if (!held.ok() || held->empty()) return;  // Unimplemented: the driver cannot tell
+  auto rows = store_->VolumeHostsAndStatuses(*held);
+  if (!rows.ok()) return;
+  for (const auto& id : *held) {
+    auto row = rows->find(id);
+    if (row != rows->end() && (OnBackend(b, row->second.first) || row->second.second == vs::kRetyping)) continue;
+    {
+      std::lock_guard<std::mutex> l(accepted_mu_);
+      if (accepted_.count(id)) continue;  // work for it here: it decides
+    }
+    // Decided again on the volume's worker, after whatever work for it was queued meanwhile.
+    Run(id, [this, b, id] {
+      auto v = store_->GetVolume(id, std::nullopt);
+      if (!v.ok() && v.status().code() != Code::kNotFound) return;  // cannot tell now
+      if (v.ok() && (OnBackend(b, v->host) || v->status == vs::kRetyping)) return;
+      CINDER_LOG(kWarning, "cinder-volume")
+          << "removing volume " << id << " from " << b->host << ": "
+          << (v.ok() ? "the volume is on " + (v->host.empty() ? std::string("no backend") : v->host) + " now"
+                     : std::string("no such volume"));
+      Status st = DriverCall([&] { return b->driver->DeleteVolume(id); });
+      if (!st.ok()) CINDER_LOG(kWarning, "cinder-volume") << "cannot remove volume " << id << ": " << st.ToString();
+      Changed();
+    });
   }
 }
 

@@ -175,7 +175,7 @@ void VolumeServiceImpl::Tell(const Volume& v, const std::string& request_id, con
 // Whether the volume is on this backend and in `status` (a request that arrives after the
 // API rescheduled the volume, or after it was deleted, finds it is not).
 std::optional<Volume> VolumeServiceImpl::Mine(Backend* b, const std::string& id, const char* status) {
-  auto v = store_->GetVolume(id, std::nullopt);
+  auto v = ReadBack([&] { return store_->GetVolume(id, std::nullopt); });
   if (v.ok() && OnBackend(b, v->host) && v->status == status) return std::move(v).value();
   return std::nullopt;
 }

@@ -70,8 +70,9 @@ class VolumeServiceImpl : public VolumeService {
   Status RecoverSnapshots(Backend* b);
 
   // A create or extend this host was doing when it stopped (or never got): creating -> error,
-  // extending -> error_extending, with a user message saying the volume service was not there
-  // to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the volume is still here.
+  // extending -> error_extending (its reservations rolled back), with a user message saying the
+  // volume service was not there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the
+  // volume is still here.
   Result<bool> FailInterrupted(const Volume& v);
 
   // Records a user message about volume `v` (best effort, as Cinder: a failure is only logged).
@@ -100,9 +101,17 @@ class VolumeServiceImpl : public VolumeService {
   void Run(const std::string& id, std::function<void()> work);
 
   // Volumes of this host left in a transitional status by work that never reached it (the API
-  // process died between recording a volume and handing it over): after a grace period with
-  // nothing accepted here for them, they get what a restart would give them.
+  // process died between recording a volume and handing it over, a scheduler between placing a
+  // volume here and handing it over): after a grace period with nothing accepted here for
+  // them, a create is carried out, a delete resumed, and the rest get what a restart would
+  // give them.
   void SweepOrphans();
+
+  // Removes the volumes backend `b` holds that are no volume of its own: a copy a migration to
+  // it left when this host died during the copy, the source's copy when this host died before
+  // removing it. Only those whose row is live elsewhere and settled (not retyping), or gone;
+  // each on the volume's worker, so never alongside work for that volume here.
+  void RemoveStrays(Backend* b);
 
   void CreateSnapshot(Backend* b, const std::string& id, const std::string& volume_id, const std::string& request_id);
 
@@ -151,6 +160,19 @@ class VolumeServiceImpl : public VolumeService {
                                               << r.status().ToString() << " (repaired at the next start)";
         return;
       }
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+    }
+  }
+
+  // Runs a database read the work cannot go on without. While the database is out of reach
+  // (Unavailable: a restart), tries again for up to a minute, as WriteBack does, rather than
+  // take a read that failed for "not there" and drop or fail the work.
+  template <typename Fn>
+  auto ReadBack(Fn read) -> decltype(read()) {
+    int delay_ms = 10;
+    for (int waited_ms = 0;; waited_ms += delay_ms, delay_ms = std::min(delay_ms * 2, 2000)) {
+      auto r = read();
+      if (r.ok() || r.status().code() != Code::kUnavailable || waited_ms >= 60000) return r;
       std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
     }
   }

@@ -15,11 +15,13 @@ DOWN_TIME = 3  # service_down_time for the test; report_interval is 1
 
 
 class Cluster:
-    def __init__(self, tmp):
+    def __init__(self, tmp, durable=False):
+        """durable: a PostgreSQL that loses no commit in a crash (fsync, synchronous_commit on)."""
         self.tmp = tmp
         self.pg_dir = os.path.join(tmp, "pg")
+        env = dict(os.environ, PG_HARNESS_DURABLE="1" if durable else "0")
         subprocess.run([os.path.join(ROOT, "scripts", "pg-harness.sh"), "start", self.pg_dir],
-                       check=True, capture_output=True)
+                       check=True, capture_output=True, env=env)
         self.db_url = open(os.path.join(self.pg_dir, "url")).read().strip()
         self.procs = {}
         self.port = None

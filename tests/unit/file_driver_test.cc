@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -272,6 +273,37 @@ TEST_CASE("the file driver keeps one sparse file per volume, sized in GiB") {
   CHECK(ApparentSize(path) == 4 * kGiB);
   REQUIRE((*d)->DeleteVolume(id).ok());
   CHECK(ApparentSize(path) == -1);
+}
+
+TEST_CASE("the file driver lists its volumes, and removes a copy cut short when it opens") {
+  testing::TempDir dir;
+  BackendOptions b;
+  b.name = "files";
+  b.driver_options["file_volume_directory"] = dir.path() + "/vols";
+  auto d = OpenDriver(DriverRegistry::Builtin(), DriverContext{b, dir.path()});
+  REQUIRE(d.ok());
+  const std::string v1 = NewUuid(), v2 = NewUuid(), s1 = NewUuid();
+  REQUIRE((*d)->CreateVolume(v1, 1).ok());
+  REQUIRE((*d)->CreateVolume(v2, 1).ok());
+  REQUIRE((*d)->CreateSnapshot(v1, s1).ok());
+  // What a copy (a revert, a migration) killed half-way leaves.
+  const std::string tmp = dir.path() + "/vols/.volume-" + v1 + ".tmp-abc123";
+  std::FILE* f = std::fopen(tmp.c_str(), "w");
+  REQUIRE(f);
+  std::fclose(f);
+  auto listed = (*d)->ListVolumes();
+  REQUIRE(listed.ok());
+  std::sort(listed->begin(), listed->end());
+  std::vector<std::string> expected = {v1, v2};
+  std::sort(expected.begin(), expected.end());
+  CHECK(*listed == expected);  // neither the snapshot nor the temporary file
+  CHECK(ApparentSize(tmp) == 0);
+  d->reset();
+  auto again = OpenDriver(DriverRegistry::Builtin(), DriverContext{b, dir.path()});
+  REQUIRE(again.ok());
+  CHECK(ApparentSize(tmp) == -1);
+  CHECK((*again)->VolumeExists(v1));
+  CHECK((*again)->ListVolumes()->size() == 2);
 }
 
 TEST_CASE("the file driver's default directory is under state_path") {

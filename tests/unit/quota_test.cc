@@ -390,6 +390,68 @@ TEST_CASE("reservations commit into in_use, roll back, and expire") {
   }
 }
 
+TEST_CASE("an extend's or retype's reservations are held by the volume and settled by whatever ends it") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    Engine e(url);
+    auto volume = [&](int64_t size) {
+      Volume v;
+      v.id = NewUuid();
+      v.size = size;
+      v.status = "available";
+      v.project_id = "p";
+      v.user_id = "u";
+      v.host = "h@b#p";
+      v.created_at = NowIso();
+      REQUIRE(e.store->InsertVolume(v).ok());
+      return v.id;
+    };
+    auto status = [&](const std::string& id) { return e.store->GetVolume(id, std::nullopt)->status; };
+    // Reserve, then the compare-and-swap that hands the reservations to the volume.
+    auto begin = [&](const std::string& id, const std::vector<std::string>& from, const std::string& to,
+                     const QuotaDeltas& deltas, int64_t size) -> bool {
+      auto r = e.api->Reserve("p", deltas, "volumes", size);
+      REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+      auto won = e.store->CasVolumeStatusHolding(id, from, to, {{"previous_status", std::string("available")}}, {}, *r);
+      REQUIRE(won.ok());
+      if (!*won) REQUIRE(e.api->Rollback(*r).ok());
+      return *won;
+    };
+    const std::string a = volume(2), b = volume(1);
+    REQUIRE(begin(a, {"available"}, "extending", {{"gigabytes", 3}}, 3));
+    CHECK(status(a) == "extending");
+    CHECK(e.Usage("p", "gigabytes").reserved == 3);
+    // A recovery ends the extend: its reservations go back with the status change, once; only
+    // on the host given.
+    CHECK(!*e.store->AbandonVolumeOperation(a, "extending", "error_extending", std::string("other@b#p")));
+    CHECK(*e.store->AbandonVolumeOperation(a, "extending", "error_extending", std::string("h@b#p")));
+    CHECK(status(a) == "error_extending");
+    CHECK(e.Usage("p", "gigabytes").reserved == 0);
+    CHECK(!*e.store->AbandonVolumeOperation(a, "extending", "error_extending"));
+    // A retype cut short returns to its previous status.
+    REQUIRE(e.store->CasVolumeStatus(a, {}, "available").ok());
+    REQUIRE(begin(a, {"available"}, "retyping", {{"volumes_t2", 1}, {"gigabytes_t2", 2}}, 2));
+    CHECK(e.Usage("p", "gigabytes_t2").reserved == 2);
+    CHECK(*e.store->AbandonVolumeOperation(a, "retyping", ""));
+    CHECK(status(a) == "available");
+    CHECK(e.Usage("p", "gigabytes_t2").reserved == 0);
+    CHECK(e.Usage("p", "volumes_t2").reserved == 0);
+    CHECK(e.Usage("p", "gigabytes_t2").in_use == 0);
+    // A force-delete ends whatever the volume was in: its reservations go back.
+    REQUIRE(begin(b, {"available"}, "extending", {{"gigabytes", 1}}, 1));
+    CHECK(e.Usage("p", "gigabytes").reserved == 1);
+    REQUIRE(*e.store->StartVolumeDelete(b, {}, false, true, true));
+    REQUIRE(*e.store->SoftDeleteVolume(b, "deleting"));
+    CHECK(e.Usage("p", "gigabytes").reserved == 0);
+    // Which of some ids are live volumes, where, in which status.
+    auto hosts = e.store->VolumeHostsAndStatuses({a, b, NewUuid()});
+    REQUIRE(hosts.ok());
+    CHECK(hosts->size() == 1);  // b is deleted
+    CHECK(hosts->at(a) == std::make_pair(std::string("h@b#p"), std::string("available")));
+  }
+}
+
 TEST_CASE("concurrent reservations never pass a limit together") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {

@@ -67,6 +67,17 @@ class FileDriver : public VolumeDriver {
     return path.ok() && env_->Stat(*path).ok();
   }
 
+  // The volume-<id> files of the directory (not the temporary files of a copy).
+  Result<std::vector<std::string>> ListVolumes() override {
+    Result<std::vector<std::string>> names = env_->GetChildren(dir_);
+    if (!names.ok()) return Failed("cannot list", dir_, names.status());
+    std::vector<std::string> ids;
+    for (const auto& name : *names) {
+      if (name.rfind("volume-", 0) == 0 && ValidId(name.substr(7))) ids.push_back(name.substr(7));
+    }
+    return ids;
+  }
+
   std::string LocalPath(const std::string& id) override {
     auto path = PathOf(id);
     return path.ok() ? *path : "";
@@ -254,6 +265,16 @@ DriverInfo FileDriverInfo() {
       } else {
         return InvalidArgument("[" + ctx.backend.name + "] file_reflink: invalid value '" + r->second +
                                "' (expected true or false)");
+      }
+    }
+    // A copy cut short by a crash (a revert, a migration between backends of this host) leaves
+    // its temporary file, ".volume-<id>.tmp-XXXXXX" (sparse_copy.cc): nothing of this backend
+    // runs yet, so every one is such a leftover (the directory is this backend's alone).
+    auto names = env->GetChildren(dir);
+    for (const auto& name : names.ok() ? *names : std::vector<std::string>()) {
+      if ((name.rfind(".volume-", 0) == 0 || name.rfind(".snapshot-", 0) == 0) &&
+          name.find(".tmp-") != std::string::npos) {
+        (void)env->RemoveFile(dir + "/" + name);
       }
     }
     return std::unique_ptr<VolumeDriver>(new FileDriver(env, dir, capacity_gb, reflink));
