@@ -194,7 +194,14 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     }
     // To the host that holds the volume now: it records the type, or copies the volume over.
     Status st = hosts_->RetypeVolume(ctx, vol->host, args, moves ? target->host : vol->host, HandOverTimeout());
-    if (!st.ok()) fail("the volume service of " + vol->host + " did not accept the retype: " + st.message());
+    // A host that took the retype and has not answered yet still has it (queued work is not
+    // failed for waiting; were it to die, its sweep gives the volume its status back).
+    if (st.code() == Code::kDeadlineExceeded) {
+      CINDER_LOG(kInfo, "cinder-scheduler")
+          << vol->host << " is busy; the retype of volume " << id << " waits in its queue: " << st.message();
+    } else if (!st.ok()) {
+      fail("the volume service of " + vol->host + " did not accept the retype: " + st.message());
+    }
   }
 
   // Cinder's schedule_create_volume: filter and weigh the pools of the live, enabled backends,

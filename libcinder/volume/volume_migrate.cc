@@ -33,7 +33,9 @@ void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestCon
   HostRetype out = r;
   out.source_host = v->host;
   Status st = hosts_.MigrateVolumeIn(ctx, r.dest_host, out);
-  if (!st.ok())
+  // Taken and not answered yet (DeadlineExceeded): the destination has it queued; were it to
+  // die, this host's sweep gives the volume its status back.
+  if (!st.ok() && st.code() != Code::kDeadlineExceeded)
     FailRetype(*v, r.retype, "the destination " + r.dest_host + " did not take the volume: " + st.message());
 }
 
