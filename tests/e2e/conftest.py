@@ -120,9 +120,10 @@ class Service:
         return rows, files
 
 
-def start_service(tmp_path, extra="", backends=None):
+def start_service(tmp_path, extra="", backends=None, log_file=None):
     """cinder-all on a free port; `backends` replaces the one file backend with these sections
-    (name -> the section's lines)."""
+    (name -> the section's lines). Its output is a pipe the test may read, or with `log_file` that
+    file (for a test that makes it log more than a pipe holds unread)."""
     state = str(tmp_path)
     conf = os.path.join(state, "cinder.conf")
     if backends is None:
@@ -137,13 +138,25 @@ enabled_backends = {", ".join(backends)}
 {extra}
 {sections}""")
     subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", conf, "db", "sync"], check=True)
-    proc = subprocess.Popen([os.path.join(BIN, "cinder-all"), "--config-file", conf],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    ready, _, _ = select.select([proc.stdout], [], [], 10)
-    line = proc.stdout.readline() if ready else ""
-    if "listening on" not in line:
-        proc.kill()
-        raise AssertionError(f"cinder-all did not start: {line}{proc.stdout.read()}")
+    if log_file:
+        with open(log_file, "w") as log:
+            proc = subprocess.Popen([os.path.join(BIN, "cinder-all"), "--config-file", conf], stdout=log,
+                                    stderr=subprocess.STDOUT, text=True)
+        line, deadline = "", time.time() + 10
+        while "listening on" not in line and time.time() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+            line = open(log_file).readline()
+        if "listening on" not in line:
+            proc.kill()
+            raise AssertionError(f"cinder-all did not start: {open(log_file).read()}")
+    else:
+        proc = subprocess.Popen([os.path.join(BIN, "cinder-all"), "--config-file", conf],
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        ready, _, _ = select.select([proc.stdout], [], [], 10)
+        line = proc.stdout.readline() if ready else ""
+        if "listening on" not in line:
+            proc.kill()
+            raise AssertionError(f"cinder-all did not start: {line}{proc.stdout.read()}")
     return proc, Service(line.strip().rsplit(" ", 1)[1], state)
 
 

@@ -8,14 +8,13 @@ import concurrent.futures
 import http.client
 import json
 import os
+import signal
 import subprocess
+import threading
 import time
 
-import signal
-import threading
-
 import test_distributed
-from conftest import BIN, PROJECT, USER
+from conftest import BIN, PROJECT, USER, start_service, stop_service
 from test_distributed import Cluster
 
 TOTAL = int(os.environ.get("CINDER_E2E_BACKLOG_CREATES", "5000"))
@@ -109,39 +108,14 @@ def test_a_burst_of_creates_on_the_distributed_services_over_postgresql_all_end_
 
 
 def test_a_burst_of_creates_on_cinder_all_over_sqlite_all_end_available(tmp_path):
-    state = str(tmp_path)
-    conf = os.path.join(state, "cinder.conf")
-    with open(conf, "w") as f:
-        f.write(f"""[DEFAULT]
-osapi_volume_listen = 127.0.0.1
-osapi_volume_listen_port = 0
-state_path = {state}
-quota_volumes = -1
-quota_gigabytes = -1
-enabled_backends = file
-[file]
-volume_driver = file
-volume_backend_name = file
-""")
-    subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", conf, "db", "sync"], check=True)
-    log_path = os.path.join(state, "all.log")
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen([os.path.join(BIN, "cinder-all"), "--config-file", conf], stdout=log,
-                                stderr=subprocess.STDOUT)
+    proc, svc = start_service(tmp_path, extra="quota_volumes = -1\nquota_gigabytes = -1\n",
+                              log_file=os.path.join(str(tmp_path), "all.log"))
     try:
-        line, deadline = "", time.time() + 15
-        while time.time() < deadline and "listening on" not in line:
-            time.sleep(0.05)
-            line = open(log_path).readline()
-        assert "listening on" in line, line
-        port = int(line.strip().rsplit(":", 1)[1])
+        port = int(svc.endpoint.rsplit(":", 1)[1])
         result = post_creates(port, TOTAL, CLIENTS)
         check(port, result)
-        proc.terminate()
-        assert proc.wait(timeout=30) == 0
     finally:
-        if proc.poll() is None:
-            proc.kill()
+        stop_service(proc)
 
 
 class BusyCluster(Cluster):
