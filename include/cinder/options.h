@@ -23,6 +23,20 @@ struct BackendOptions {
   std::string goodness_function;                          // GoodnessWeigher expression ("" = none)
   std::string backend_availability_zone;                  // "" = [DEFAULT] storage_availability_zone
   std::map<std::string, std::string> extra_capabilities;  // reported with every pool
+  // How the backend's volumes are exported to attach them (Cinder's target options).
+  // target_helper: "tgtadm" (iSCSI through a running tgtd) or "fake" (no export: attachments
+  // answer driver_volume_type "local" with the file's path, usable on this host only).
+  std::string target_helper = "tgtadm";
+  std::string target_ip_address;  // the portal's address; "" = [DEFAULT] my_ip
+  int target_port = 3260;
+  std::string target_prefix = "iqn.2010-10.org.openstack:";
+  std::string target_protocol = "iscsi";
+  bool use_chap_auth = true;            // per-volume random CHAP credentials
+  std::string iscsi_iotype = "fileio";  // fileio, blockio (direct I/O) or auto
+  bool iscsi_write_cache = true;
+  std::string iscsi_target_flags;  // tgt's bsoflags: sync, direct, sync:direct
+  std::string volumes_dir;         // the targets' persist files; "" = <state_path>/targets
+  std::string tgt_ipc_socket;      // tgtd's control socket prefix (TGT_IPC_SOCKET); "" = tgt's default
   // Driver-specific options of the section (e.g. file_volume_directory), validated by the driver.
   std::map<std::string, std::string> driver_options;
 };

@@ -49,10 +49,18 @@ class [[nodiscard]] Status {
     retry_after_ = seconds;
     return std::move(*this);
   }
+  // A kInternal status whose message was written for the user (Cinder's "Unable to create
+  // attachment for volume."): the API answers it, where other internal messages stay in the log.
+  bool for_user() const { return for_user_; }
+  Status&& ForUser() && {
+    for_user_ = true;
+    return std::move(*this);
+  }
 
  private:
   Code code_ = Code::kOk;
   int retry_after_ = 0;
+  bool for_user_ = false;
   std::string message_;
 };
 

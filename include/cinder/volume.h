@@ -24,7 +24,38 @@ inline constexpr const char kErrorExtending[] = "error_extending";
 inline constexpr const char kInUse[] = "in-use";
 inline constexpr const char kRetyping[] = "retyping";
 inline constexpr const char kReverting[] = "reverting";
+inline constexpr const char kReserved[] = "reserved";
+inline constexpr const char kAttaching[] = "attaching";
+inline constexpr const char kDetaching[] = "detaching";
+inline constexpr const char kMaintenance[] = "maintenance";
 }  // namespace volume_status
+
+// A volume's and an attachment's attach_status (cinder/objects/fields.py VolumeAttachStatus).
+namespace attach_status {
+inline constexpr const char kDetached[] = "detached";
+inline constexpr const char kReserved[] = "reserved";
+inline constexpr const char kAttaching[] = "attaching";
+inline constexpr const char kAttached[] = "attached";
+inline constexpr const char kDetaching[] = "detaching";
+inline constexpr const char kErrorAttaching[] = "error_attaching";
+inline constexpr const char kErrorDetaching[] = "error_detaching";
+}  // namespace attach_status
+
+// A volume's attachment to an instance or a host (Cinder's volume_attachment row).
+struct Attachment {
+  std::string id;
+  std::string volume_id;
+  std::optional<std::string> instance_uuid;
+  std::optional<std::string> attached_host;  // the connector's host
+  std::optional<std::string> mountpoint;
+  std::optional<std::string> attach_time;  // ISO 8601, as created_at
+  std::optional<std::string> detach_time;
+  std::string attach_status;                   // attach_status::*
+  std::optional<std::string> attach_mode;      // "rw", "ro", "null" (none asked), or unset
+  std::optional<std::string> connection_info;  // JSON object text: how to reach the volume
+  std::optional<std::string> connector;        // JSON object text: the connector it was made for
+  std::string created_at;
+};
 
 // Returns true if `status` is one of Cinder's volume statuses.
 bool IsValidVolumeStatus(const std::string& status);
@@ -52,6 +83,11 @@ struct Volume {
   Metadata metadata;
   std::string created_at;  // ISO 8601, microseconds, UTC: 2024-01-02T03:04:05.123456
   std::optional<std::string> updated_at;
+  // Cinder's admin metadata the views show among the metadata: "readonly" ("True"/"False",
+  // set by os-update_readonly_flag and os-attach) and "attached_mode" (a legacy attach's mode).
+  std::optional<std::string> readonly;
+  std::optional<std::string> attached_mode;
+  std::vector<Attachment> attachments;  // those attached (attach_status "attached")
 };
 
 // Cinder's scheduler hints (OS-SCH-HNT:scheduler_hints).
@@ -84,6 +120,18 @@ struct VolumeUpdate {
 struct SortKey {
   std::string key;  // API name: created_at, id, name, size, status, ...
   bool ascending = false;
+};
+
+struct AttachmentListQuery {
+  std::optional<std::string> volume_id;
+  std::optional<std::string> instance_uuid;
+  std::optional<std::string> attach_status;
+  bool all_tenants = false;               // admin only: every project
+  std::optional<std::string> project_id;  // admin with all_tenants: only this project
+  std::vector<SortKey> sort;              // default created_at desc, id desc
+  int64_t limit = -1;
+  std::optional<std::string> marker;
+  int64_t offset = 0;
 };
 
 // Snapshot status strings are Cinder's (cinder/objects/fields.py SnapshotStatus).

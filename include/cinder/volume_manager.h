@@ -217,6 +217,52 @@ class VolumeManager {
   // itself. NotFound "Can't find service: HOST".
   virtual Result<PoolInfo> GetBackendCapabilities(const RequestContext& ctx, const std::string& host) = 0;
 
+  // Attachments (3.27; Cinder's attachments API). Create reserves the volume for an instance
+  // (status "reserved"; FailedPrecondition with Cinder's message when its status forbids it:
+  // only available volumes, and in-use multiattach ones) and, with a connector (JSON object),
+  // has the volume's host export it and answer `connection_info` (the volume is then
+  // "attaching" until CompleteAttachment makes it "in-use"). A connect that fails leaves
+  // nothing behind. `mode` "rw" or "ro" (3.54). Update connects a reserved attachment; Delete
+  // removes it (and the export when nothing else needs it) and returns the volume's remaining
+  // attachments.
+  struct AttachmentCreate {
+    std::string volume_id;
+    std::optional<std::string> instance_uuid;
+    std::optional<std::string> connector;  // JSON object text; absent or "{}": reserve only
+    std::optional<std::string> mode;
+  };
+  virtual Result<Attachment> CreateAttachment(const RequestContext& ctx, const AttachmentCreate& request) = 0;
+  virtual Result<Attachment> UpdateAttachment(const RequestContext& ctx, const std::string& id,
+                                              const std::string& connector) = 0;
+  virtual Result<std::vector<Attachment>> DeleteAttachment(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status CompleteAttachment(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<Attachment> GetAttachment(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<std::vector<Attachment>> ListAttachments(const RequestContext& ctx, const AttachmentListQuery& q) = 0;
+
+  // The legacy attach actions Nova drives (os-reserve ... os-detach), with Cinder's checks and
+  // messages. InitializeConnection answers {"driver_volume_type", "data", ...} as JSON text.
+  virtual Status ReserveVolume(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status UnreserveVolume(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status BeginDetaching(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status RollDetaching(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<std::string> InitializeConnection(const RequestContext& ctx, const std::string& id,
+                                                   const std::string& connector) = 0;
+  virtual Status TerminateConnection(const RequestContext& ctx, const std::string& id) = 0;
+  struct LegacyAttach {
+    std::optional<std::string> instance_uuid;
+    std::optional<std::string> host_name;
+    std::string mountpoint;
+    std::string mode = "rw";
+  };
+  virtual Status AttachVolume(const RequestContext& ctx, const std::string& id, const LegacyAttach& request) = 0;
+  virtual Status DetachVolume(const RequestContext& ctx, const std::string& id,
+                              const std::optional<std::string>& attachment_id) = 0;
+  // Admin: terminate_connection and detach, whatever the volume's status.
+  virtual Status ForceDetach(const RequestContext& ctx, const std::string& id,
+                             const std::optional<std::string>& attachment_id) = 0;
+  // os-update_readonly_flag: only while available.
+  virtual Status UpdateReadonlyFlag(const RequestContext& ctx, const std::string& id, bool readonly) = 0;
+
   // Where the volume's data lives on this host ("" when it has no local path).
   virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;
   // Embedded: blocks until every accepted operation has finished (for tests and orderly

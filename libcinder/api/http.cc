@@ -106,7 +106,7 @@ ApiResponse Fault(int http_status, const std::string& message) {
 }
 
 ApiResponse FaultFrom(const Status& status) {
-  if (status.code() == Code::kInternal) {
+  if (status.code() == Code::kInternal && !status.for_user()) {
     // What went wrong inside (a driver's or the database's text) is for the log, not the
     // client: Cinder's generic fault.
     CINDER_LOG(kError, "cinder-api") << "internal error: " << status.message();

@@ -166,6 +166,7 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   if (seg[i] == "os-quota-class-sets") return HandleQuotaClassSets(*volumes_, req, rest);
   if (seg[i] == "limits") return HandleLimits(*volumes_, req, rest);
   if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);
+  if (seg[i] == "attachments") return HandleAttachments(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

@@ -45,6 +45,8 @@ ApiResponse HandleLimits(VolumeManager& volumes, ApiRequest& req, const std::vec
 // Handlers of /messages (3.3), in messages.cc.
 ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
                            const std::vector<std::string>& rest);
+// Handlers of /attachments (3.27), in attachments.cc.
+ApiResponse HandleAttachments(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /os-availability-zone, in services.cc.
 ApiResponse HandleAvailabilityZones(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /os-services, in services.cc.

@@ -46,7 +46,15 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   w.Key("snapshot_id").OptString(v.snapshot_id);
   w.Key("source_volid").OptString(v.source_volid);
   w.Key("metadata");
-  WriteStringMap(w, v.metadata);
+  if (v.readonly || v.attached_mode) {
+    // Cinder shows the admin metadata "readonly" and "attached_mode" among the metadata.
+    Metadata md = v.metadata;
+    if (v.readonly) md["readonly"] = *v.readonly;
+    if (v.attached_mode) md["attached_mode"] = *v.attached_mode;
+    WriteStringMap(w, md);
+  } else {
+    WriteStringMap(w, v.metadata);
+  }
   WriteLinks(w, links, v.id);
   w.Key("user_id").String(v.user_id);
   w.Key("bootable").String(v.bootable ? "true" : "false");
@@ -56,7 +64,20 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   v.status == volume_status::kCreating ? w.Null() : w.String("disabled");
   w.Key("consistencygroup_id").Null();
   w.Key("multiattach").Bool(v.multiattach);
-  w.Key("attachments").BeginArray().EndArray();
+  w.Key("attachments").BeginArray();
+  for (const Attachment& a : v.attachments) {
+    w.BeginObject();
+    w.Key("id").String(v.id);
+    w.Key("attachment_id").String(a.id);
+    w.Key("volume_id").String(v.id);
+    w.Key("server_id").OptString(a.instance_uuid);
+    w.Key("host_name");
+    admin ? w.OptString(a.attached_host) : w.Null();
+    w.Key("device").OptString(a.mountpoint);
+    w.Key("attached_at").OptString(a.attach_time);
+    w.EndObject();
+  }
+  w.EndArray();
   if (admin) w.Key("migration_status").OptString(v.migration_status);
   if (ver.AtLeast(3, 13)) w.Key("group_id").Null();
   if (admin && ver.AtLeast(3, 21)) w.Key("provider_id").Null();
@@ -327,6 +348,140 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
 
 // ---- actions ---------------------------------------------------------------------------------
 
+// The connector of os-initialize_connection / os-terminate_connection / os-force_detach: an
+// object (or, as Cinder's schema allows, a string or null).
+Result<std::optional<std::string>> ConnectorArg(const json::Value& arg, const char* action, bool required) {
+  if (!arg.is_object()) return FieldError(action, arg, PyRepr(arg) + " is not of type 'object'");
+  const json::Value* c = arg.Find("connector");
+  if (!c) {
+    if (required) return FieldError(action, arg, "'connector' is a required property");
+    return std::optional<std::string>();
+  }
+  if (c->is_object()) return std::optional<std::string>(json::Serialize(*c));
+  if (c->is_string()) return std::optional<std::string>(c->as_string());
+  if (c->is_null() && !required) return std::optional<std::string>();
+  return FieldError("connector", *c, PyRepr(*c) + " is not of type 'object', 'string'");
+}
+
+// The attach actions Nova and older tools drive (Cinder's volume_actions.py and
+// admin_actions.py force_detach). False when `action` is none of them.
+bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::string& id, const std::string& action,
+                        const json::Value& arg, ApiResponse* out) {
+  auto status = [&](const Status& st) { *out = st.ok() ? Json(202, "") : FaultFrom(st); };
+  if (action == "os-reserve") {
+    status(volumes.ReserveVolume(req.ctx, id));
+  } else if (action == "os-unreserve") {
+    status(volumes.UnreserveVolume(req.ctx, id));
+  } else if (action == "os-begin_detaching") {
+    status(volumes.BeginDetaching(req.ctx, id));
+  } else if (action == "os-roll_detaching") {
+    status(volumes.RollDetaching(req.ctx, id));
+  } else if (action == "os-initialize_connection") {
+    auto c = ConnectorArg(arg, "os-initialize_connection", true);
+    if (!c.ok()) {
+      *out = FaultFrom(c.status());
+      return true;
+    }
+    auto info = volumes.InitializeConnection(req.ctx, id, c->value_or("{}"));
+    if (!info.ok()) {
+      *out = FaultFrom(info.status());
+      return true;
+    }
+    JsonWriter w;
+    w.BeginObject().Key("connection_info").Raw(*info).EndObject();
+    *out = Json(200, w.Take());
+  } else if (action == "os-terminate_connection") {
+    auto c = ConnectorArg(arg, "os-terminate_connection", true);
+    if (!c.ok()) {
+      *out = FaultFrom(c.status());
+      return true;
+    }
+    status(volumes.TerminateConnection(req.ctx, id));
+  } else if (action == "os-attach") {
+    if (!arg.is_object()) {
+      *out = FaultFrom(FieldError("os-attach", arg, PyRepr(arg) + " is not of type 'object'"));
+      return true;
+    }
+    std::vector<std::string> extra;
+    for (const auto& [k, v] : arg.as_object()) {
+      if (k != "instance_uuid" && k != "host_name" && k != "mountpoint" && k != "mode") extra.push_back(k);
+    }
+    if (!extra.empty()) {
+      *out = FaultFrom(FieldError("os-attach", arg, Unexpected(extra)));
+      return true;
+    }
+    VolumeManager::LegacyAttach a;
+    for (const char* k : {"instance_uuid", "host_name", "mountpoint", "mode"}) {
+      auto v = OptString(arg, k, false);
+      if (!v.ok()) {
+        *out = FaultFrom(v.status());
+        return true;
+      }
+      if (!*v) continue;
+      if (std::string(k) == "instance_uuid") {
+        if (!IsUuid(**v)) {
+          *out = FaultFrom(FieldError("instance_uuid", Get(arg, k), PyRepr(Get(arg, k)) + " is not a 'uuid'"));
+          return true;
+        }
+        a.instance_uuid = **v;
+      } else if (std::string(k) == "host_name") {
+        a.host_name = **v;
+      } else if (std::string(k) == "mountpoint") {
+        a.mountpoint = **v;
+      } else if (**v != "rw" && **v != "ro") {
+        *out = FaultFrom(FieldError("mode", Get(arg, k), PyRepr(Get(arg, k)) + " is not one of ['rw', 'ro']"));
+        return true;
+      } else {
+        a.mode = **v;
+      }
+    }
+    if (!arg.Find("mountpoint")) {
+      *out = FaultFrom(FieldError("os-attach", arg, "'mountpoint' is a required property"));
+      return true;
+    }
+    if (!a.instance_uuid && !a.host_name) {
+      *out = FaultFrom(FieldError("os-attach", arg, PyRepr(arg) + " is not valid under any of the given schemas"));
+      return true;
+    }
+    status(volumes.AttachVolume(req.ctx, id, a));
+  } else if (action == "os-detach" || action == "os-force_detach") {
+    std::optional<std::string> attachment_id;
+    if (arg.is_object()) {
+      auto v = OptString(arg, "attachment_id", true);
+      if (!v.ok()) {
+        *out = FaultFrom(v.status());
+        return true;
+      }
+      attachment_id = *v;
+    } else if (!arg.is_null()) {
+      *out = FaultFrom(FieldError(action, arg, PyRepr(arg) + " is not of type 'object'"));
+      return true;
+    }
+    status(action == "os-detach" ? volumes.DetachVolume(req.ctx, id, attachment_id)
+                                 : volumes.ForceDetach(req.ctx, id, attachment_id));
+  } else if (action == "os-update_readonly_flag") {
+    if (!arg.is_object() || !arg.Find("readonly")) {
+      *out = FaultFrom(
+          FieldError("os-update_readonly_flag", arg,
+                     arg.is_object() ? "'readonly' is a required property" : PyRepr(arg) + " is not of type 'object'"));
+      return true;
+    }
+    const json::Value& r = Get(arg, "readonly");
+    Result<bool> flag =
+        r.is_bool()     ? Result<bool>(r.as_bool())
+        : r.is_string() ? ParseBool("readonly", r.as_string())
+                        : Result<bool>(FieldError("readonly", r, PyRepr(r) + " is not of type 'boolean', 'string'"));
+    if (!flag.ok()) {
+      *out = FaultFrom(flag.status());
+      return true;
+    }
+    status(volumes.UpdateReadonlyFlag(req.ctx, id, *flag));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
@@ -386,6 +541,7 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     Status st = volumes.RetypeVolume(req.ctx, id, **type, policy->value_or("never"));
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
+  if (ApiResponse r; LegacyAttachAction(volumes, req, id, action, arg, &r)) return r;
   if (action == "revert" && req.version.AtLeast(3, 40)) {
     if (!arg.is_object()) return FaultFrom(FieldError("revert", arg, PyRepr(arg) + " is not of type 'object'"));
     auto snap = OptString(arg, "snapshot_id", false);

@@ -451,6 +451,17 @@ const std::vector<OptionRow<BackendOptions>>& BackendRows() {
       TextOpt("", "goodness_function", &B::goodness_function),
       StrOpt("", "backend_availability_zone", &B::backend_availability_zone),
       {"", "extra_capabilities", SetExtraCapabilities},
+      StrOpt("", "target_helper", &B::target_helper),
+      TextOpt("", "target_ip_address", &B::target_ip_address),
+      IntOpt("", "target_port", &B::target_port, 1, 65535),
+      StrOpt("", "target_prefix", &B::target_prefix),
+      StrOpt("", "target_protocol", &B::target_protocol),
+      BoolOpt("", "use_chap_auth", &B::use_chap_auth),
+      StrOpt("", "iscsi_iotype", &B::iscsi_iotype),
+      BoolOpt("", "iscsi_write_cache", &B::iscsi_write_cache),
+      TextOpt("", "iscsi_target_flags", &B::iscsi_target_flags),
+      StrOpt("", "volumes_dir", &B::volumes_dir),
+      TextOpt("", "tgt_ipc_socket", &B::tgt_ipc_socket),
   };
   return *rows;
 }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <random>
 #include <stdexcept>
 
@@ -61,6 +62,33 @@ bool FromBase64(std::string_view in, std::string* out) {
   if (n < 0) return false;
   out->resize(n - pad);
   return true;
+}
+
+namespace {
+
+// A random index below `n`, from libcrypto's generator (rejection sampling: no bias).
+size_t RandomBelow(size_t n) {
+  const uint32_t limit = UINT32_MAX - UINT32_MAX % static_cast<uint32_t>(n);
+  for (;;) {
+    uint32_t r = 0;
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r) != 1) r = std::random_device()();
+    if (r < limit) return r % n;
+  }
+}
+
+}  // namespace
+
+std::string RandomPassword(size_t length) {
+  static const char* const kGroups[] = {"23456789", "ABCDEFGHJKLMNPQRSTUVWXYZ", "abcdefghijkmnopqrstuvwxyz"};
+  std::string all;
+  for (const char* g : kGroups) all += g;
+  std::string out;
+  for (const char* g : kGroups) {
+    if (out.size() < length) out += g[RandomBelow(std::strlen(g))];
+  }
+  while (out.size() < length) out += all[RandomBelow(all.size())];
+  for (size_t i = out.size(); i > 1; --i) std::swap(out[i - 1], out[RandomBelow(i)]);  // Fisher-Yates
+  return out;
 }
 
 std::string RandomHex(size_t length) {

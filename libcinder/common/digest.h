@@ -18,6 +18,9 @@ std::array<uint8_t, 20> Sha1(std::string_view data);
 std::string HmacSha1Hex(std::string_view key, std::string_view message);
 // `length` characters of [0-9a-f] from the system's random source.
 std::string RandomHex(size_t length);
+// `length` (>= 3) characters with a digit, an upper- and a lower-case letter, none of them
+// easily confused (Cinder's volume_utils.generate_password): CHAP user names and secrets.
+std::string RandomPassword(size_t length);
 
 // Standard base64 (RFC 4648, with padding).
 std::string ToBase64(std::string_view in);

@@ -47,6 +47,12 @@ class JsonWriter {
   JsonWriter& Double(double v);
   JsonWriter& Bool(bool v);
   JsonWriter& Null();
+  // A value already in JSON (a stored object), copied as it is.
+  JsonWriter& Raw(std::string_view json) {
+    Separate();
+    out_.append(json);
+    return *this;
+  }
   // A string, or null when absent.
   JsonWriter& OptString(const std::optional<std::string>& v);
 

@@ -15,6 +15,8 @@ inline constexpr const char kResourceBackup[] = "VOLUME_BACKUP";
 
 // Action ids.
 inline constexpr const char kScheduleAllocateVolume[] = "001";
+inline constexpr const char kAttachVolume[] = "002";
+inline constexpr const char kUpdateAttachment[] = "004";
 inline constexpr const char kExtendVolume[] = "007";
 inline constexpr const char kCreateVolumeFromBackend[] = "008";
 inline constexpr const char kSnapshotCreate[] = "009";
@@ -29,6 +31,8 @@ inline constexpr const char kDriverFailedExtend[] = "010";
 inline constexpr const char kDriverFailedCreate[] = "012";
 inline constexpr const char kSnapshotCreateError[] = "013";
 inline constexpr const char kSnapshotDeleteError[] = "016";
+inline constexpr const char kAttachError[] = "021";
+inline constexpr const char kDetachError[] = "022";
 
 // The texts of an action and a detail ("unknown action" / the unknown error's for others).
 std::string ActionText(const std::string& action_id);

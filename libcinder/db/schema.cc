@@ -290,6 +290,25 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "ALTER TABLE reservations ADD COLUMN volume_id VARCHAR(36)");
          Exec(s, "CREATE INDEX reservations_volume ON reservations (volume_id) WHERE deleted = 0");
        }},
+      {9,
+       [](soci::session& s, bool pg) {
+         // Attachments (Cinder's volume_attachment), the CHAP credentials of a volume's export
+         // (provider_auth; provider_location exists) and the two admin metadata keys Cinder's
+         // views show ("readonly", "attached_mode"), kept on the volume's row so that a list
+         // reads them without another query.
+         Exec(s, std::string("CREATE TABLE volume_attachment (id VARCHAR(36) PRIMARY KEY, ") +
+                     "volume_id VARCHAR(36) NOT NULL REFERENCES volumes (id), instance_uuid VARCHAR(36), "
+                     "attached_host VARCHAR(255), mountpoint VARCHAR(255), attach_time VARCHAR(32), "
+                     "detach_time VARCHAR(32), attach_status VARCHAR(255) NOT NULL, attach_mode VARCHAR(36), "
+                     "connection_info TEXT, connector TEXT, " +
+                     kTimestamps + ")");
+         if (pg) Exec(s, "ALTER TABLE volume_attachment ALTER COLUMN created_at TYPE VARCHAR(32) COLLATE \"C\"");
+         Exec(s, "CREATE INDEX volume_attachment_volume ON volume_attachment (volume_id, deleted)");
+         Exec(s, "CREATE INDEX volume_attachment_live ON volume_attachment (deleted, created_at, id)");
+         Exec(s, "ALTER TABLE volumes ADD COLUMN provider_auth VARCHAR(255)");
+         Exec(s, "ALTER TABLE volumes ADD COLUMN admin_readonly VARCHAR(8)");
+         Exec(s, "ALTER TABLE volumes ADD COLUMN attached_mode VARCHAR(8)");
+       }},
   };
   return kMigrations;
 }

@@ -70,7 +70,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 8;
+  static constexpr int kLatestVersion = 9;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -238,6 +238,76 @@ class Store {
   // together, iff the snapshot is the volume's latest and of the volume's size.
   enum class RevertStart { kStarted, kNotLatest, kVolumeBusy, kSnapshotBusy, kSizeChanged };
   Result<RevertStart> StartRevert(const std::string& volume_id, const std::string& snapshot_id);
+
+  // Attachments (attachments.cc). Every change locks the volume's row first.
+  struct AttachmentReserve {
+    std::string volume_id;
+    ProjectScope scope;
+    std::optional<std::string> instance_uuid;
+    std::optional<std::string> attach_mode;
+    std::optional<std::string> connector;  // JSON: a connect follows (what recovery looks for)
+  };
+  // Cinder's _attachment_reserve and the new row ("reserved"), in one transaction: the volume
+  // goes to "reserved" iff it is available or downloading (a multiattach one also in-use);
+  // otherwise only an instance that already has an attachment of it gets a second one, and any
+  // other caller FailedPrecondition with Cinder's message naming the current status.
+  Result<Attachment> ReserveAttachment(const AttachmentReserve& r);
+  // The attachment and its volume's project; NotFound with Cinder's message.
+  Result<std::pair<Attachment, std::string>> GetAttachment(const std::string& id, const ProjectScope& scope);
+  Result<std::vector<Attachment>> ListAttachments(const AttachmentListQuery& q, const ProjectScope& scope,
+                                                  int64_t max_limit);
+  // The live attachments of a volume, oldest first.
+  Result<std::vector<Attachment>> AttachmentsOfVolume(const std::string& volume_id);
+  // Sets (or clears) the connector of a live attachment (only a "reserved" one when asked).
+  Result<bool> SetAttachmentConnector(const std::string& id, const std::optional<std::string>& connector,
+                                      bool only_if_reserved);
+  // What the volume host made of a connector: the attachment "attaching" with its connection,
+  // the volume "attaching" (Cinder's volume_attached without mark_attached). False when the
+  // attachment is gone.
+  struct AttachmentConnection {
+    std::string attachment_id;
+    std::string volume_id;
+    std::string connector;        // JSON
+    std::string connection_info;  // JSON
+    std::optional<std::string> attached_host;
+    std::optional<std::string> mountpoint;
+    std::optional<std::string> attach_mode;
+  };
+  Result<bool> AttachmentConnected(const AttachmentConnection& c);
+  // os-complete: the attachment "attached", its volume "in-use"; false when it is gone.
+  Result<bool> CompleteAttachment(const std::string& id);
+  // Cinder's volume_detached: soft-deletes the attachment (when given; only while its
+  // attach_status is one of `expected`, when given: Aborted otherwise) and recomputes the
+  // volume's status from those that remain, which it returns.
+  Result<std::vector<Attachment>> DetachAttachment(const std::string& volume_id,
+                                                   const std::optional<std::string>& attachment_id,
+                                                   const std::vector<std::string>& expected = {});
+  // The legacy os-attach (Cinder's attach_volume on the host, which has no driver work for a
+  // target-based backend): an attached row and the volume "in-use" in one transaction, or the
+  // instance's existing attachment again; FailedPrecondition with Cinder's messages.
+  struct LegacyAttachRequest {
+    std::string volume_id;
+    std::optional<std::string> instance_uuid;
+    std::optional<std::string> host_name;
+    std::string mountpoint;
+    std::string mode;  // rw or ro
+  };
+  Result<Attachment> LegacyAttach(const LegacyAttachRequest& r);
+  // A volume's export (provider_location / provider_auth, as Cinder writes them) and its
+  // readonly flag.
+  struct VolumeExport {
+    std::optional<std::string> provider_location;
+    std::optional<std::string> provider_auth;
+    bool readonly = false;
+  };
+  Result<VolumeExport> GetVolumeExport(const std::string& volume_id);
+  Status SetVolumeExport(const std::string& volume_id, const std::optional<std::string>& provider_location,
+                         const std::optional<std::string>& provider_auth);
+  // Volumes on hosts starting with `host_prefix` that an attachment needs exported.
+  Result<std::vector<std::string>> VolumesNeedingExport(const std::string& host_prefix);
+  // Connects that never finished: "reserved" attachments with a connector last changed
+  // before `older_than`, of volumes on hosts starting with `host_prefix`.
+  Result<std::vector<Attachment>> InterruptedConnects(const std::string& host_prefix, const std::string& older_than);
 
   // Volume metadata.
   Result<Metadata> GetVolumeMetadata(const std::string& id);

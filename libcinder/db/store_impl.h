@@ -116,6 +116,8 @@ struct Store::Impl {
   // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (volumes.cc).
   std::vector<Volume> FetchVolumes(soci::session& s, const Query& q);
   void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
+  // Fills the `attachments` of `vols` with their attached rows (attachments.cc).
+  void AttachAttachments(soci::session& s, const std::vector<Volume*>& vols);
 
   // A leased connection; the lease returns on destruction.
   struct Lease {

@@ -24,7 +24,7 @@ const char kVolumeColumns[] =
     "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
     "v.created_at, v.updated_at, "
     "CASE WHEN EXISTS (SELECT 1 FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0) THEN 1 "
-    "ELSE 0 END";
+    "ELSE 0 END, v.admin_readonly, v.attached_mode";
 const char kVolumeFrom[] = " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
 
 // Volumes read by a SELECT of kVolumeColumns, and whether each has metadata rows.
@@ -67,6 +67,8 @@ VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
     v.created_at = text(17);
     v.updated_at = rows.Optional(r, 18);
     out.has_metadata.push_back(rows.Int(r, 19) > 0);
+    v.readonly = rows.Optional(r, 20);
+    v.attached_mode = rows.Optional(r, 21);
   }
   return out;
 }
@@ -100,6 +102,8 @@ VolumeRows FetchVolumesSqlite(soci::session& s, const Query& q) {
     v.created_at = text(17).value_or("");
     v.updated_at = text(18);
     out.has_metadata.push_back(sqlite::sq::sqlite3_column_int64(st, 19) > 0);
+    v.readonly = text(20);
+    v.attached_mode = text(21);
   });
   return out;
 }
@@ -135,6 +139,12 @@ std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) 
     if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
   }
   AttachMetadata(s, with_metadata);
+  // Only a volume whose attach_status is not "detached" can have an attached attachment.
+  std::vector<Volume*> attached;
+  for (Volume& v : rows.volumes) {
+    if (v.attach_status != attach_status::kDetached) attached.push_back(&v);
+  }
+  AttachAttachments(s, attached);
   return std::move(rows.volumes);
 }
 
@@ -491,8 +501,9 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     }
     const std::string now = NowIso();
     Query q;
+    // Never while attached (Cinder's delete requires attach_status <> 'attached' even forced).
     q.sql = "UPDATE volumes SET status = 'deleting', updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
-            " AND deleted = 0";
+            " AND deleted = 0 AND attach_status <> 'attached'";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     changed = Exec(s, q) > 0;
     // A force-delete may end an extend or a retype in flight: what it held goes back.
@@ -533,6 +544,11 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
       m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE volume_id = " + m.P(id) +
               " AND deleted = 0";
       Exec(s, m);
+      // Its attachments go with it (Cinder's VOLUME_DEPENDENT_MODELS).
+      Query a;
+      a.sql = "UPDATE volume_attachment SET deleted = 1, attach_status = 'detached', deleted_at = " + a.P(now) +
+              ", detach_time = " + a.P(now) + " WHERE volume_id = " + a.P(id) + " AND deleted = 0";
+      Exec(s, a);
       AddQuotaInUse(s, impl_->pg, rows[0][0].value_or(""),
                     VolumeQuotaDeltas(LockedTypeName(s, impl_->pg, rows[0][2].value_or("")), ToInt(rows[0][1]), -1));
     }

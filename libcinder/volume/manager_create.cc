@@ -39,6 +39,10 @@ Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const 
   v.project_id = ctx.project_id;
   v.user_id = ctx.user_id;
   v.volume_type_id = type.id;
+  // Cinder's create flow: a type with multiattach="<is> True" makes multiattach volumes.
+  if (auto m = type.extra_specs.find("multiattach"); m != type.extra_specs.end()) {
+    v.multiattach = ToLower(Trim(m->second)) == "<is> true";
+  }
   v.volume_type_name = type.name;
   v.metadata = req.metadata;
   v.snapshot_id = req.snapshot_id;

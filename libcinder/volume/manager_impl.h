@@ -89,6 +89,28 @@ class VolumeManagerImpl : public VolumeManager {
                                   bool replace) override;
   Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override;
 
+  // manager_attachments.cc: attachments and the legacy attach actions.
+  Result<Attachment> CreateAttachment(const RequestContext& ctx, const AttachmentCreate& request) override;
+  Result<Attachment> UpdateAttachment(const RequestContext& ctx, const std::string& id,
+                                      const std::string& connector) override;
+  Result<std::vector<Attachment>> DeleteAttachment(const RequestContext& ctx, const std::string& id) override;
+  Status CompleteAttachment(const RequestContext& ctx, const std::string& id) override;
+  Result<Attachment> GetAttachment(const RequestContext& ctx, const std::string& id) override;
+  Result<std::vector<Attachment>> ListAttachments(const RequestContext& ctx, const AttachmentListQuery& q) override;
+  Status ReserveVolume(const RequestContext& ctx, const std::string& id) override;
+  Status UnreserveVolume(const RequestContext& ctx, const std::string& id) override;
+  Status BeginDetaching(const RequestContext& ctx, const std::string& id) override;
+  Status RollDetaching(const RequestContext& ctx, const std::string& id) override;
+  Result<std::string> InitializeConnection(const RequestContext& ctx, const std::string& id,
+                                           const std::string& connector) override;
+  Status TerminateConnection(const RequestContext& ctx, const std::string& id) override;
+  Status AttachVolume(const RequestContext& ctx, const std::string& id, const LegacyAttach& request) override;
+  Status DetachVolume(const RequestContext& ctx, const std::string& id,
+                      const std::optional<std::string>& attachment_id) override;
+  Status ForceDetach(const RequestContext& ctx, const std::string& id,
+                     const std::optional<std::string>& attachment_id) override;
+  Status UpdateReadonlyFlag(const RequestContext& ctx, const std::string& id, bool readonly) override;
+
   // Delegated to the classes of each concern.
   Result<std::vector<VolumeType>> ListVolumeTypes(const RequestContext& ctx,
                                                   const std::optional<bool>& is_public) override {
@@ -220,6 +242,11 @@ class VolumeManagerImpl : public VolumeManager {
   Result<std::string> CheckCreate(const VolumeCreate& req);
   Status HandToScheduler(const RequestContext& ctx, const Volume& v, const VolumeType& type,
                          const SchedulerHints& hints, const std::optional<Volume>& source);
+
+  void RecordMessage(const RequestContext& ctx, const Volume& v, const char* action, const char* detail);
+  // manager_attachments.cc: detaches one attachment (or the volume's only one) through its host.
+  Status DetachThroughHost(const RequestContext& ctx, const Volume& v, const std::optional<std::string>& attachment_id,
+                           const std::vector<std::string>& expected);
 
   ProjectScope ReadScope(const RequestContext& ctx) const {
     if (ctx.is_admin) return std::nullopt;

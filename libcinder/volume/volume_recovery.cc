@@ -78,6 +78,9 @@ Result<bool> VolumeServiceImpl::FailInterrupted(const Volume& v) {
 // volume here and handing it over): after a grace period with nothing accepted here for them,
 // a create is carried out, a delete resumed, and the rest get what a restart would give them.
 void VolumeServiceImpl::SweepOrphans() {
+  // A connect the API is no longer waiting for (its call times out well within the grace).
+  FailInterruptedConnects(IsoSecondsAgo(2 * kOrphanGraceSeconds));
+  EnsureExports();
   const double now = EpochSeconds(env_->Now());
   // Untouched for the grace period, and no work for it queued or running here.
   auto orphaned = [&](const std::string& volume_id, const std::string& created,

@@ -24,6 +24,9 @@ constexpr Method<VolumeRef> kDeleteMigrated{"delete_migrated"};
 constexpr Method<ChunkRequest, ChunkReply> kReadChunk{"read_chunk"};
 constexpr Method<Empty, CapacityReply> kCapacity{"capacity"};
 constexpr Method<VolumeRef, LocalPathReply> kLocalPath{"local_path"};
+constexpr Method<HostConnect, ConnectionReply> kAttachmentUpdate{"attachment_update"};
+constexpr Method<HostConnect, ConnectionReply> kInitializeConnection{"initialize_connection"};
+constexpr Method<HostDetach, DetachReply> kDetachAttachment{"detach_attachment"};
 
 }  // namespace
 
@@ -91,6 +94,25 @@ Result<std::string> VolumeRpc::LocalPath(const RequestContext& ctx, const std::s
   return reply.path;
 }
 
+Result<std::string> VolumeRpc::AttachmentUpdate(const RequestContext& ctx, const std::string& backend_host,
+                                                const HostConnect& request, std::chrono::milliseconds timeout) {
+  CINDER_ASSIGN_OR_RETURN(ConnectionReply reply, rpc::Call(*transport_, rpc::VolumeTopic(backend_host),
+                                                           kAttachmentUpdate, ctx, request, timeout));
+  return reply.connection_info;
+}
+
+Result<std::string> VolumeRpc::InitializeConnection(const RequestContext& ctx, const std::string& backend_host,
+                                                    const HostConnect& request, std::chrono::milliseconds timeout) {
+  CINDER_ASSIGN_OR_RETURN(ConnectionReply reply, rpc::Call(*transport_, rpc::VolumeTopic(backend_host),
+                                                           kInitializeConnection, ctx, request, timeout));
+  return reply.connection_info;
+}
+
+Status VolumeRpc::DetachAttachment(const RequestContext& ctx, const std::string& backend_host,
+                                   const HostDetach& request, std::chrono::milliseconds timeout) {
+  return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kDetachAttachment, ctx, request, timeout).status();
+}
+
 RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
   auto d = std::make_shared<rpc::Dispatcher>("cinder-volume");
   d->On(kCreateVolume, [s](const RequestContext& c, HostCreateVolume r) { return s->CreateVolume(c, r); })
@@ -104,7 +126,10 @@ RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
       .On(kDeleteMigrated, [s](const RequestContext& c, VolumeRef r) { return s->DeleteMigrated(c, r); })
       .On(kReadChunk, [s](const RequestContext& c, ChunkRequest r) { return s->ReadChunk(c, r); })
       .On(kCapacity, [s](const RequestContext& c, Empty) { return s->Capacity(c); })
-      .On(kLocalPath, [s](const RequestContext& c, VolumeRef r) { return s->LocalPath(c, r); });
+      .On(kLocalPath, [s](const RequestContext& c, VolumeRef r) { return s->LocalPath(c, r); })
+      .On(kAttachmentUpdate, [s](const RequestContext& c, HostConnect r) { return s->AttachmentUpdate(c, r); })
+      .On(kInitializeConnection, [s](const RequestContext& c, HostConnect r) { return s->InitializeConnection(c, r); })
+      .On(kDetachAttachment, [s](const RequestContext& c, HostDetach r) { return s->DetachAttachment(c, r); });
   return rpc::Dispatcher::Serve(std::move(d));
 }
 

@@ -125,6 +125,50 @@ struct LocalPathReply {
   }
 };
 
+// attachment_update: make the volume reachable by `connector` for the attachment (Cinder's
+// manager.attachment_update); initialize_connection (legacy): the same without an attachment.
+struct HostConnect {
+  std::string volume_id;
+  std::string attachment_id;  // empty for initialize_connection
+  std::string connector;      // JSON object
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("attachment_id", attachment_id);
+    v("connector", connector);
+  }
+};
+
+struct ConnectionReply {
+  std::string connection_info;  // JSON object
+  template <class V>
+  void Fields(V& v) {
+    v("connection_info", connection_info);
+  }
+};
+
+// detach_attachment: the attachment goes (only while in one of `expected`, when given), the
+// volume's status follows, and the export goes when nothing needs it any more.
+struct HostDetach {
+  std::string volume_id;
+  std::optional<std::string> attachment_id;
+  std::vector<std::string> expected;
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("attachment_id", attachment_id);
+    v("expected", expected);
+  }
+};
+
+struct DetachReply {
+  int64_t remaining = 0;  // the volume's attachments left
+  template <class V>
+  void Fields(V& v) {
+    v("remaining", remaining);
+  }
+};
+
 // Sends to volume hosts. Casts return once the host accepted the work (Unavailable when it did
 // not within the timeout); calls wait for its reply. Safe for concurrent use; `transport`
 // must outlive it.
@@ -159,6 +203,14 @@ class VolumeRpc : public VolumeHostClient {
                                  std::chrono::milliseconds timeout = kCallTimeout);
   Result<std::string> LocalPath(const RequestContext& ctx, const std::string& backend_host,
                                 const std::string& volume_id, std::chrono::milliseconds timeout = kCallTimeout);
+  // Calls: the host's answer (connection_info JSON), or its error as Cinder's message.
+  Result<std::string> AttachmentUpdate(const RequestContext& ctx, const std::string& backend_host,
+                                       const HostConnect& request, std::chrono::milliseconds timeout = kCallTimeout);
+  Result<std::string> InitializeConnection(const RequestContext& ctx, const std::string& backend_host,
+                                           const HostConnect& request,
+                                           std::chrono::milliseconds timeout = kCallTimeout);
+  Status DetachAttachment(const RequestContext& ctx, const std::string& backend_host, const HostDetach& request,
+                          std::chrono::milliseconds timeout = kCallTimeout);
 
  private:
   Transport* transport_;
@@ -181,6 +233,9 @@ class VolumeRpcServer {
   virtual Result<ChunkReply> ReadChunk(const RequestContext& ctx, const ChunkRequest& request) = 0;
   virtual Result<CapacityReply> Capacity(const RequestContext& ctx) = 0;
   virtual Result<LocalPathReply> LocalPath(const RequestContext& ctx, const VolumeRef& request) = 0;
+  virtual Result<ConnectionReply> AttachmentUpdate(const RequestContext& ctx, const HostConnect& request) = 0;
+  virtual Result<ConnectionReply> InitializeConnection(const RequestContext& ctx, const HostConnect& request) = 0;
+  virtual Result<DetachReply> DetachAttachment(const RequestContext& ctx, const HostDetach& request) = 0;
 };
 
 // The transport handler of one backend's topic, dispatching to `server` (which must outlive it).

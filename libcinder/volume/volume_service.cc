@@ -116,6 +116,16 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
   Result<LocalPathReply> LocalPath(const RequestContext&, const VolumeRef& r) override {
     return LocalPathReply{b_->driver->LocalPath(r.volume_id)};
   }
+  // Attachments: calls, answered once the volume's worker has done them.
+  Result<ConnectionReply> AttachmentUpdate(const RequestContext&, const HostConnect& r) override {
+    return svc_->RunCall<ConnectionReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->Connect(b, r, false); });
+  }
+  Result<ConnectionReply> InitializeConnection(const RequestContext&, const HostConnect& r) override {
+    return svc_->RunCall<ConnectionReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->Connect(b, r, true); });
+  }
+  Result<DetachReply> DetachAttachment(const RequestContext&, const HostDetach& r) override {
+    return svc_->RunCall<DetachReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->Detach(b, r); });
+  }
 
  private:
   VolumeServiceImpl* svc_;
@@ -145,7 +155,12 @@ VolumeServiceImpl::~VolumeServiceImpl() {
 }
 
 Status VolumeServiceImpl::Start() {
+  CINDER_RETURN_IF_ERROR(OpenTargets());
   CINDER_RETURN_IF_ERROR(Recover());
+  // Connects this host was making when it stopped never finished; the exports attachments
+  // need are made again (tgtd may have restarted too).
+  FailInterruptedConnects(NowIso());
+  EnsureExports();
   for (const auto& b : backends_) {
     endpoints_.push_back(std::make_unique<Endpoint>(this, b.get()));
     CINDER_ASSIGN_OR_RETURN(std::string endpoint,

@@ -25,6 +25,7 @@
 #include "db/heartbeat.h"
 #include "db/store.h"
 #include "scheduler/scheduler_rpc.h"
+#include "volume/targets/target.h"
 #include "volume/volume_rpc.h"
 #include "volume/volume_service.h"
 
@@ -36,6 +37,10 @@ struct Backend {
   BackendOptions options;
   std::string availability_zone;
   std::unique_ptr<VolumeDriver> driver;
+  // How its volumes are exported (targets/target.h). A tgtadm target whose tgtd cannot be
+  // reached at start is set aside (`tgt`) and `target` is the local one until tgtd answers.
+  std::unique_ptr<Target> target;
+  std::unique_ptr<Target> tgt;
 };
 
 // Runs a driver call, turning an exception into an Internal status.
@@ -79,6 +84,27 @@ class VolumeServiceImpl : public VolumeService {
   void Tell(const Volume& v, const std::string& request_id, const char* action, const char* detail);
 
   class Endpoint;  // the RPC server of one backend (volume_service.cc)
+
+  // volume_attach.cc: exports and attachments on this host (Cinder's attachment_update,
+  // initialize_connection, detach).
+  // Runs `fn` on volume `id`'s worker and waits for its answer (an RPC call), at most `wait`.
+  template <typename T>
+  Result<T> RunCall(const std::string& id, std::function<Result<T>()> fn);
+  Result<ConnectionReply> Connect(Backend* b, const HostConnect& r, bool legacy);
+  Result<DetachReply> Detach(Backend* b, const HostDetach& r);
+  // The export the volume has now (created when missing), its record updated.
+  Result<TargetVolume> Export(Backend* b, const std::string& volume_id);
+  // Removes the volume's export unless one of `remaining` still needs it; failures are logged
+  // (EnsureExports removes what is left).
+  void Unexport(Backend* b, const std::string& volume_id, const std::vector<Attachment>& remaining);
+  // Re-creates the exports attachments need (tgtd keeps none across its restart) and removes
+  // those of this host's volumes nothing needs; at start and every report_interval.
+  void EnsureExports();
+  // Fails connects that never finished ("reserved" attachments with a connector, last changed
+  // before `older_than`): the attachment goes, the volume's status follows, with a message.
+  void FailInterruptedConnects(const std::string& older_than);
+  // Sets up each backend's target; a tgtd out of reach leaves "local" answers until it answers.
+  Status OpenTargets();
 
   // Grows a volume that waits for this host in "extending" (the API may have given up on it).
   void Extend(Backend* b, const HostExtendVolume& r, const std::string& request_id);

@@ -139,6 +139,21 @@ class FakeVolumeHost : public VolumeRpcServer {
     if (q.volume_id == "missing") return NotFound("Volume missing could not be found.");
     return LocalPathReply{"/var/lib/cinder/volume-" + q.volume_id};
   }
+  Result<ConnectionReply> AttachmentUpdate(const RequestContext&, const HostConnect& q) override {
+    r_->Add("attachment_update " + q.volume_id + " " + q.attachment_id + " " + q.connector);
+    if (q.connector == "{}") {
+      return InvalidArgument("Invalid input received: Connector doesn't have required information: initiator");
+    }
+    return ConnectionReply{R"({"driver_volume_type": "iscsi", "attachment_id": ")" + q.attachment_id + "\"}"};
+  }
+  Result<ConnectionReply> InitializeConnection(const RequestContext&, const HostConnect& q) override {
+    r_->Add("initialize_connection " + q.volume_id + " " + q.connector);
+    return ConnectionReply{R"({"driver_volume_type": "local", "data": {}})"};
+  }
+  Result<DetachReply> DetachAttachment(const RequestContext&, const HostDetach& q) override {
+    r_->Add("detach " + q.volume_id + " " + q.attachment_id.value_or("-") + " expected=" + Join(q.expected));
+    return DetachReply{1};
+  }
 
  private:
   static std::string Join(const std::vector<std::string>& v) {
@@ -352,6 +367,23 @@ TEST_CASE("every VolumeRpc method reaches the backend's server with its fields, 
     auto missing = rpc.LocalPath(ctx, "h@b", "missing", t);
     CHECK(missing.status().code() == Code::kNotFound);
     CHECK(missing.status().message() == "Volume missing could not be found.");
+    auto info = rpc.AttachmentUpdate(ctx, "h@b", {"v1", "a1", R"({"initiator": "iqn.x"})"}, t);
+    REQUIRE_MESSAGE(info.ok(), info.status().ToString());
+    CHECK(*info == R"({"driver_volume_type": "iscsi", "attachment_id": "a1"})");
+    CHECK(rec.Next() == R"(attachment_update v1 a1 {"initiator": "iqn.x"})");
+    auto refused = rpc.AttachmentUpdate(ctx, "h@b", {"v1", "a1", "{}"}, t);
+    CHECK(refused.status().code() == Code::kInvalidArgument);
+    CHECK(refused.status().message() ==
+          "Invalid input received: Connector doesn't have required information: initiator");
+    rec.Next();
+    auto legacy = rpc.InitializeConnection(ctx, "h@b", {"v1", "", R"({"host": "h"})"}, t);
+    REQUIRE(legacy.ok());
+    CHECK(*legacy == R"({"driver_volume_type": "local", "data": {}})");
+    CHECK(rec.Next() == R"(initialize_connection v1 {"host": "h"})");
+    CHECK(rpc.DetachAttachment(ctx, "h@b", {"v1", std::string("a1"), {"reserved"}}, t).ok());
+    CHECK(rec.Next() == "detach v1 a1 expected=reserved");
+    CHECK(rpc.DetachAttachment(ctx, "h@b", {"v1", std::nullopt, {}}, t).ok());
+    CHECK(rec.Next() == "detach v1 - expected=");
     // Another backend's topic is not served here.
     CHECK(rpc.DeleteVolume(ctx, "h@other", "v1", milliseconds(300)).code() == Code::kUnavailable);
   }

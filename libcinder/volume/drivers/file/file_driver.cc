@@ -142,6 +142,7 @@ class FileDriver : public VolumeDriver {
     pool.free_capacity_gb = cap.free_capacity_gb;
     pool.thin_provisioning_support = true;
     pool.thick_provisioning_support = false;
+    pool.capabilities["multiattach"] = "True";  // a file can be exported to several initiators
     stats.pools.push_back(pool);
     return stats;
   }
