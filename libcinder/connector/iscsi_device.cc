@@ -153,13 +153,13 @@ class IscsiDevice : public BlockDevice {
 
   std::mutex mu_;  // guards ctx_ and everything below
   std::condition_variable cv_;
-  uint64_t size_;                // bytes, as last read
-  bool leading_ = false;         // a caller drives the loop
-  bool polling_ = false;         // ... and sits in poll() without mu_
-  int in_flight_ = 0;            // commands started and not yet completed
-  uint64_t completions_ = 0;     // ever
-  Clock::time_point progress_;   // last completion, or the start of a command on an idle session
-  Status cancel_reason_;         // what CANCELLED completions report, while a cancel is under way
+  uint64_t size_;                   // bytes, as last read
+  bool leading_ = false;            // a caller drives the loop
+  bool polling_ = false;            // ... and sits in poll() without mu_
+  int in_flight_ = 0;               // commands started and not yet completed
+  uint64_t completions_ = 0;        // ever
+  Clock::time_point progress_;      // last completion, or the start of a command on an idle session
+  Status cancel_reason_;            // what CANCELLED completions report, while a cancel is under way
   Batch* current_batch_ = nullptr;  // the leader's
   bool wake_waiters_ = false;       // a waiter's batch is done
 
@@ -183,19 +183,13 @@ bool IscsiDevice::Start(Op* op) {
       task = iscsi_write16_iov_task(ctx_, info_.lun, op->lba, nullptr, op->bytes, static_cast<int>(block_size_), 0, 0,
                                     0, 0, 0, OnCommandDone, op, &op->iov, 1);
       break;
-    case Op::kFlush16:
-      task = iscsi_synchronizecache16_task(ctx_, info_.lun, 0, 0, 0, 0, OnCommandDone, op);
-      break;
-    case Op::kFlush10:
-      task = iscsi_synchronizecache10_task(ctx_, info_.lun, 0, 0, 0, 0, OnCommandDone, op);
-      break;
-    case Op::kCapacity:
-      task = iscsi_readcapacity16_task(ctx_, info_.lun, OnCommandDone, op);
-      break;
+    case Op::kFlush16: task = iscsi_synchronizecache16_task(ctx_, info_.lun, 0, 0, 0, 0, OnCommandDone, op); break;
+    case Op::kFlush10: task = iscsi_synchronizecache10_task(ctx_, info_.lun, 0, 0, 0, 0, OnCommandDone, op); break;
+    case Op::kCapacity: task = iscsi_readcapacity16_task(ctx_, info_.lun, OnCommandDone, op); break;
   }
   if (task == nullptr) {
-    op->result = Unavailable("cannot send a SCSI command to " + Where() + ": " +
-                             Redact(iscsi_get_error(ctx_), info_.password));
+    op->result =
+        Unavailable("cannot send a SCSI command to " + Where() + ": " + Redact(iscsi_get_error(ctx_), info_.password));
     return false;
   }
   if (in_flight_++ == 0) progress_ = Clock::now();
@@ -233,8 +227,8 @@ void IscsiDevice::Complete(Op* op, int status, scsi_task* task) {
       if (key == SCSI_SENSE_ILLEGAL_REQUEST) result = InvalidArgument(result.message());
     }
   } else if (status == SCSI_STATUS_TIMEOUT) {
-    result = DeadlineExceeded("no answer from " + Where() + " within " + std::to_string(options_.io_timeout_seconds) +
-                              " s");
+    result =
+        DeadlineExceeded("no answer from " + Where() + " within " + std::to_string(options_.io_timeout_seconds) + " s");
   } else if (status == SCSI_STATUS_CANCELLED) {
     result = cancel_reason_.ok() ? Unavailable("the command to " + Where() + " was cancelled (session lost)")
                                  : cancel_reason_;
@@ -294,8 +288,8 @@ void IscsiDevice::Drive(std::unique_lock<std::mutex>& l, Batch& batch) {
       }
       uint64_t before = completions_;
       if (iscsi_service(ctx_, rc > 0 ? fds[0].revents : 0) < 0) {
-        CancelAll(Unavailable("the session to " + Where() + " failed: " +
-                              Redact(iscsi_get_error(ctx_), info_.password)));
+        CancelAll(
+            Unavailable("the session to " + Where() + " failed: " + Redact(iscsi_get_error(ctx_), info_.password)));
       } else if (completions_ == before && in_flight_ > 0 && Clock::now() - progress_ > stall_limit) {
         CancelAll(DeadlineExceeded("no answer from " + Where() + " for " +
                                    std::to_string(options_.io_timeout_seconds + 5) +

@@ -64,12 +64,12 @@ std::optional<Tgtd> HarnessTgtd(std::string* why) {
   return t;
 }
 
-#define TGTD_OR_SKIP(var)                       \
-  std::string skip_reason_;                     \
-  auto var = HarnessTgtd(&skip_reason_);        \
-  if (!var) {                                   \
-    MESSAGE("skipped: " << skip_reason_);       \
-    return;                                     \
+#define TGTD_OR_SKIP(var)                 \
+  std::string skip_reason_;               \
+  auto var = HarnessTgtd(&skip_reason_);  \
+  if (!var) {                             \
+    MESSAGE("skipped: " << skip_reason_); \
+    return;                               \
   }
 
 // Runs tgtadm against the harness's tgtd; returns its exit status, output in *out.
@@ -111,8 +111,8 @@ class Target {
     user_ = "conntest" + std::to_string(tid_);
     password_ = "Pw" + std::to_string(getpid()) + "x" + std::to_string(tid_) + "Zq";
     std::string t = " --tid " + std::to_string(tid_);
-    REQUIRE_MESSAGE(Tgtadm(tgtd_, "--mode logicalunit --op new" + t + " --lun 1 --backing-store " + backing_, &out) == 0,
-                    out);
+    REQUIRE_MESSAGE(
+        Tgtadm(tgtd_, "--mode logicalunit --op new" + t + " --lun 1 --backing-store " + backing_, &out) == 0, out);
     if (readonly_lun) {
       REQUIRE_MESSAGE(Tgtadm(tgtd_, "--mode logicalunit --op update" + t + " --lun 1 --params readonly=1", &out) == 0,
                       out);
@@ -134,16 +134,16 @@ class Target {
            std::to_string(tgtd_.port) + R"(", "target_iqn": ")" + iqn_ +
            R"(", "target_lun": 1, "volume_id": "11111111-2222-3333-4444-555555555555", "auth_method": "CHAP",)"
            R"( "auth_username": ")" +
-           user_ + R"(", "auth_password": ")" + password + R"(", "encrypted": false, "access_mode": ")" +
-           access_mode + R"(", "attachment_id": "aaaaaaaa-0000-0000-0000-000000000001"})";
+           user_ + R"(", "auth_password": ")" + password + R"(", "encrypted": false, "access_mode": ")" + access_mode +
+           R"(", "attachment_id": "aaaaaaaa-0000-0000-0000-000000000001"})";
   }
   std::string Flat() const { return Flat(password_); }
   // os-initialize_connection's legacy form, with target_portals lists and a ",tpgt" portal.
   std::string Legacy() const {
     return R"({"driver_volume_type": "iscsi", "data": {"target_portals": ["127.0.0.1:)" + std::to_string(tgtd_.port) +
            R"(,1"], "target_iqns": [")" + iqn_ +
-           R"("], "target_luns": [1], "auth_method": "CHAP", "auth_username": ")" + user_ +
-           R"(", "auth_password": ")" + password_ + R"(", "volume_id": "v1"}})";
+           R"("], "target_luns": [1], "auth_method": "CHAP", "auth_username": ")" + user_ + R"(", "auth_password": ")" +
+           password_ + R"(", "volume_id": "v1"}})";
   }
 
   const std::string& backing() const { return backing_; }
@@ -193,8 +193,14 @@ TEST_CASE("connector: writes at aligned and misaligned offsets read back through
   };
   // Aligned, misaligned head, misaligned tail, both, inside one block, across many blocks,
   // larger than one SCSI command (1 MiB), the last bytes of the volume.
-  const Case cases[] = {{0, 4096},        {512 * 9 + 17, 2000}, {65536, 1000},      {3 * 4096 + 1, 3 * 4096},
-                        {100000, 100},    {200001, 1},          {1 << 20, 3 << 20}, {(5 << 20) + 7, (1 << 20) + 513},
+  const Case cases[] = {{0, 4096},
+                        {512 * 9 + 17, 2000},
+                        {65536, 1000},
+                        {3 * 4096 + 1, 3 * 4096},
+                        {100000, 100},
+                        {200001, 1},
+                        {1 << 20, 3 << 20},
+                        {(5 << 20) + 7, (1 << 20) + 513},
                         {Target::kSize - 300, 300}};
   uint32_t seed = 100;
   for (const Case& c : cases) {
@@ -392,8 +398,7 @@ TEST_CASE("connector: bad JSON, an unknown driver_volume_type and missing keys a
       {R"({"driver_volume_type": "rbd", "data": {"name": "pool/vol"}})", "\"rbd\" is not supported"},
       {R"({"driver_volume_type": "iscsi", "target_iqn": "iqn.x:y", "target_lun": 1})", "target_portal"},
       {R"({"driver_volume_type": "iscsi", "target_portal": "127.0.0.1:3260", "target_lun": 1})", "target_iqn"},
-      {R"({"driver_volume_type": "iscsi", "target_portal": "127.0.0.1:3260", "target_iqn": "iqn.x:y"})",
-       "target_lun"},
+      {R"({"driver_volume_type": "iscsi", "target_portal": "127.0.0.1:3260", "target_iqn": "iqn.x:y"})", "target_lun"},
       {R"({"driver_volume_type": "iscsi", "target_portal": "h:1", "target_iqn": "i", "target_lun": 1,
            "auth_method": "CHAP", "auth_username": "u"})",
        "auth_password"},
