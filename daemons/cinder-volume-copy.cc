@@ -7,4 +7,6 @@ namespace cinder {
 int CinderVolumeCopyMain(const std::vector<std::string>& args);
 }
 
-int main(int argc, char** argv) { return cinder::CinderVolumeCopyMain(std::vector<std::string>(argv + 1, argv + argc)); }
+int main(int argc, char** argv) {
+  return cinder::CinderVolumeCopyMain(std::vector<std::string>(argv + 1, argv + argc));
+}

@@ -42,7 +42,8 @@ uint64_t ParseSize(const std::string& text) {
   if (unit.empty() || unit == "B" || unit == "c") return n;
   int shift = 0;
   switch (unit.size() == 1 ? unit[0] : '?') {
-    case 'k': case 'K': shift = 10; break;  // clang-format off
+    case 'k':
+    case 'K': shift = 10; break;  // clang-format off
     case 'm': case 'M': shift = 20; break;
     case 'g': case 'G': shift = 30; break;
     case 't': case 'T': shift = 40; break;
