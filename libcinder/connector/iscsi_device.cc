@@ -12,6 +12,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -41,6 +42,7 @@ class IscsiDevice;
 // The commands one caller waits for.
 struct Batch {
   int pending = 0;
+  std::condition_variable cv;  // its caller waits here while another caller leads
 };
 
 // One SCSI command. Its address is the callback's private data: it stays put until completion.
@@ -151,8 +153,7 @@ class IscsiDevice : public BlockDevice {
   uint32_t max_blocks_;
   std::string describe_;
 
-  std::mutex mu_;  // guards ctx_ and everything below
-  std::condition_variable cv_;
+  std::mutex mu_;                   // guards ctx_ and everything below
   uint64_t size_;                   // bytes, as last read
   bool leading_ = false;            // a caller drives the loop
   bool polling_ = false;            // ... and sits in poll() without mu_
@@ -161,7 +162,7 @@ class IscsiDevice : public BlockDevice {
   Clock::time_point progress_;      // last completion, or the start of a command on an idle session
   Status cancel_reason_;            // what CANCELLED completions report, while a cancel is under way
   Batch* current_batch_ = nullptr;  // the leader's
-  bool wake_waiters_ = false;       // a waiter's batch is done
+  std::vector<Batch*> waiting_;     // callers waiting for the leader (their batches)
 
   std::mutex rmw_mu_;  // serializes misaligned writes (read, patch, write of edge blocks)
 };
@@ -240,7 +241,7 @@ void IscsiDevice::Complete(Op* op, int status, scsi_task* task) {
   if (task != nullptr) scsi_free_scsi_task(task);
   if (retry && Start(op)) return;  // still pending, as the same op
   op->result = std::move(result);
-  if (--op->batch->pending == 0 && op->batch != current_batch_) wake_waiters_ = true;
+  if (--op->batch->pending == 0 && op->batch != current_batch_) op->batch->cv.notify_one();
 }
 
 void IscsiDevice::CancelAll(Status why) {
@@ -267,7 +268,9 @@ void IscsiDevice::Drive(std::unique_lock<std::mutex>& l, Batch& batch) {
   const auto stall_limit = std::chrono::seconds(options_.io_timeout_seconds + 5);
   while (batch.pending > 0) {
     if (leading_) {
-      cv_.wait(l);
+      waiting_.push_back(&batch);
+      batch.cv.wait(l);
+      waiting_.erase(std::find(waiting_.begin(), waiting_.end(), &batch));
       continue;
     }
     leading_ = true;
@@ -296,15 +299,12 @@ void IscsiDevice::Drive(std::unique_lock<std::mutex>& l, Batch& batch) {
                                    " s (target gone or reconnect failing)"));
       }
       if (completions_ != before) progress_ = Clock::now();
-      if (wake_waiters_) {  // this pass completed another caller's last command
-        wake_waiters_ = false;
-        cv_.notify_all();
-      }
     }
     current_batch_ = nullptr;
     leading_ = false;
-    cv_.notify_all();  // one of the waiters takes the loop over
   }
+  // Hand the loop over to a waiting caller (its batch may still be in flight).
+  if (!leading_ && !waiting_.empty()) waiting_.front()->cv.notify_one();
 }
 
 Status IscsiDevice::Check(Request& r) {
