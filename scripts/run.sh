@@ -13,6 +13,21 @@ if ! /usr/bin/python3 -c "import socket,sys; s=socket.socket(); s.bind(('127.0.0
   echo "make run: port $port is in use; using $free instead"
   port=$free
 fi
+# Attachments: a private tgtd on loopback (an unusual port), stopped by pid when cinder-all
+# stops; without tgtd the volumes attach as "local" (their files, on this host).
+targets="target_helper = fake"
+attach_note="tgtd is not installed: attachments answer driver_volume_type local (the volume's file)."
+if ./scripts/tgtd-harness.sh start "$var/tgtd" >/dev/null 2>&1 && [ -f "$var/tgtd/env" ]; then
+  # shellcheck disable=SC1091
+  . "$var/tgtd/env"
+  targets="target_helper = tgtadm
+target_ip_address = 127.0.0.1
+target_port = $TGTD_PORT
+tgt_ipc_socket = $TGT_IPC_SOCKET
+volumes_dir = $var/targets"
+  attach_note="Attachments are exported over iSCSI by tgtd at 127.0.0.1:$TGTD_PORT (CHAP)."
+  trap './scripts/tgtd-harness.sh stop "$var/tgtd" >/dev/null 2>&1 || true' EXIT
+fi
 cat > "$var/cinder.conf" <<CONF
 # Written by make run (scripts/run.sh); edit a copy and pass it with --config-file.
 [DEFAULT]
@@ -29,6 +44,7 @@ connection = sqlite:///$var/cinder.sqlite
 volume_driver = file
 volume_backend_name = file
 file_volume_directory = $var/volumes
+$targets
 CONF
 "$build/bin/cinder-manage" --config-file "$var/cinder.conf" db sync
 project=demo
@@ -40,6 +56,12 @@ In another shell, use the stock client:
   cinder --os-auth-type noauth --os-endpoint http://127.0.0.1:$port/v3/$project --os-user-id demo --os-project-id $project list
 
 (create a volume with: ... create --name first 1). Stop with Ctrl-C.
+$attach_note
 
 MSG
-exec "$build/bin/cinder-all" --config-file "$var/cinder.conf"
+# Not exec: the tgtd this started is stopped when cinder-all ends.
+"$build/bin/cinder-all" --config-file "$var/cinder.conf" &
+child=$!
+trap 'kill -TERM $child 2>/dev/null || true' INT TERM
+wait $child || true
+wait $child 2>/dev/null || true

@@ -79,12 +79,14 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   if (!extra.empty()) return FaultFrom(FieldError("attachment", a, Unexpected(extra)));
   const json::Value* volume = a.Find("volume_uuid");
   if (!volume) return FaultFrom(FieldError("attachment", a, "'volume_uuid' is a required property"));
-  if (!volume->is_string()) return FaultFrom(FieldError("volume_uuid", *volume, PyRepr(*volume) + " is not of type 'string'"));
+  if (!volume->is_string())
+    return FaultFrom(FieldError("volume_uuid", *volume, PyRepr(*volume) + " is not of type 'string'"));
   if (!IsUuid(volume->as_string())) return FaultFrom(NotAUuid("volume_uuid", *volume));
   VolumeManager::AttachmentCreate c;
   c.volume_id = volume->as_string();
   if (const json::Value* inst = a.Find("instance_uuid")) {
-    if (!inst->is_string()) return FaultFrom(FieldError("instance_uuid", *inst, PyRepr(*inst) + " is not of type 'string'"));
+    if (!inst->is_string())
+      return FaultFrom(FieldError("instance_uuid", *inst, PyRepr(*inst) + " is not of type 'string'"));
     if (!IsUuid(inst->as_string())) return FaultFrom(NotAUuid("instance_uuid", *inst));
     c.instance_uuid = inst->as_string();
   }

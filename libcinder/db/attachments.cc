@@ -39,8 +39,9 @@ Attachment ToAttachment(const Row& r) {
 
 std::vector<Attachment> LiveAttachments(soci::session& s, const std::string& volume_id) {
   Query q;
-  q.sql = std::string("SELECT ") + kAttachmentColumns + " FROM volume_attachment a WHERE a.deleted = 0 AND a.volume_id = " +
-          q.P(volume_id) + " ORDER BY a.created_at, a.id";
+  q.sql = std::string("SELECT ") + kAttachmentColumns +
+          " FROM volume_attachment a WHERE a.deleted = 0 AND a.volume_id = " + q.P(volume_id) +
+          " ORDER BY a.created_at, a.id";
   std::vector<Attachment> out;
   for (const auto& r : Select(s, q)) out.push_back(ToAttachment(r));
   return out;
@@ -112,7 +113,8 @@ void Store::Impl::AttachAttachments(soci::session& s, const std::vector<Volume*>
 Result<Attachment> Store::ReserveAttachment(const AttachmentReserve& r) {
   Attachment out;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
-    if (!LockRow(s, impl_->pg, "volumes", r.volume_id)) return NotFound("Volume " + r.volume_id + " could not be found.");
+    if (!LockRow(s, impl_->pg, "volumes", r.volume_id))
+      return NotFound("Volume " + r.volume_id + " could not be found.");
     Query v;
     v.sql = "SELECT status, multiattach, project_id FROM volumes WHERE deleted = 0 AND id = " + v.P(r.volume_id);
     auto rows = Select(s, v);
@@ -208,17 +210,17 @@ Result<std::vector<Attachment>> Store::ListAttachments(const AttachmentListQuery
       Query m;
       std::string cols;
       for (size_t i = 0; i < sort.size(); ++i) cols += (i ? ", " : "") + sort[i].first;
-      m.sql = "SELECT " + cols + " FROM volume_attachment a JOIN volumes v ON v.id = a.volume_id WHERE a.id = " +
-              m.P(*q.marker);
+      m.sql = "SELECT " + cols +
+              " FROM volume_attachment a JOIN volumes v ON v.id = a.volume_id WHERE a.id = " + m.P(*q.marker);
       if (scope) m.sql += " AND v.project_id = " + m.P(*scope);
       auto mrows = Select(s, m);
       if (mrows.empty()) return NotFound("Marker " + *q.marker + " could not be found.");
       where += " AND (" + SeekAfter(&sql, sort, mrows[0]) + ")";
     }
     int64_t limit = q.limit < 0 ? max_limit : std::min(q.limit, max_limit);
-    sql.sql = std::string("SELECT ") + kAttachmentColumns + " FROM volume_attachment a JOIN volumes v ON v.id = " +
-              "a.volume_id" + where + OrderBy(sort) + " LIMIT " + std::to_string(limit) + " OFFSET " +
-              std::to_string(std::max<int64_t>(q.offset, 0));
+    sql.sql = std::string("SELECT ") + kAttachmentColumns +
+              " FROM volume_attachment a JOIN volumes v ON v.id = " + "a.volume_id" + where + OrderBy(sort) +
+              " LIMIT " + std::to_string(limit) + " OFFSET " + std::to_string(std::max<int64_t>(q.offset, 0));
     std::vector<Attachment> out;
     for (const auto& r : Select(s, sql)) out.push_back(ToAttachment(r));
     return out;
@@ -314,7 +316,8 @@ Result<std::vector<Attachment>> Store::DetachAttachment(const std::string& volum
 Result<Attachment> Store::LegacyAttach(const LegacyAttachRequest& r) {
   Attachment out;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
-    if (!LockRow(s, impl_->pg, "volumes", r.volume_id)) return NotFound("Volume " + r.volume_id + " could not be found.");
+    if (!LockRow(s, impl_->pg, "volumes", r.volume_id))
+      return NotFound("Volume " + r.volume_id + " could not be found.");
     Query v;
     v.sql = "SELECT status, multiattach, attached_mode, admin_readonly, migration_status FROM volumes WHERE id = " +
             v.P(r.volume_id);
@@ -359,8 +362,8 @@ Result<Attachment> Store::LegacyAttach(const LegacyAttachRequest& r) {
     i.sql =
         "INSERT INTO volume_attachment (id, volume_id, instance_uuid, attached_host, mountpoint, attach_time, "
         "attach_status, attach_mode, created_at) VALUES (" +
-        i.P(out.id) + ", " + i.P(out.volume_id) + ", " + opt(out.instance_uuid) + ", " + opt(out.attached_host) +
-        ", " + opt(out.mountpoint) + ", " + i.P(now) + ", 'attached', " + i.P(r.mode) + ", " + i.P(now) + ")";
+        i.P(out.id) + ", " + i.P(out.volume_id) + ", " + opt(out.instance_uuid) + ", " + opt(out.attached_host) + ", " +
+        opt(out.mountpoint) + ", " + i.P(now) + ", 'attached', " + i.P(r.mode) + ", " + i.P(now) + ")";
     Exec(s, i);
     Query u;
     u.sql = "UPDATE volumes SET status = 'in-use', attach_status = 'attached', attached_mode = " + u.P(r.mode) +

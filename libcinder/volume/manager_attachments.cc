@@ -49,8 +49,8 @@ Result<Attachment> VolumeManagerImpl::CreateAttachment(const RequestContext& ctx
   CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, request.volume_id));
   if (v.status.find("error") != std::string::npos) {
     return FailedPrecondition(
-        "Invalid volume: Volume attachments can not be created if the volume is in an error state. The Volume " +
-        v.id + " currently has a status of: " + v.status + " ");
+        "Invalid volume: Volume attachments can not be created if the volume is in an error state. The Volume " + v.id +
+        " currently has a status of: " + v.status + " ");
   }
   Store::AttachmentReserve r;
   r.volume_id = v.id;
@@ -63,9 +63,9 @@ Result<Attachment> VolumeManagerImpl::CreateAttachment(const RequestContext& ctx
   if (connect) r.connector = request.connector;
   CINDER_ASSIGN_OR_RETURN(Attachment a, store_->ReserveAttachment(r));
   if (!connect) return a;
-  Result<std::string> info = v.host.empty() ? Result<std::string>(FailedPrecondition(
-                                                  "Invalid volume: Volume " + v.id + " is on no backend."))
-                                            : hosts_.AttachmentUpdate(ctx, v.host, {v.id, a.id, *request.connector});
+  Result<std::string> info =
+      v.host.empty() ? Result<std::string>(FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend."))
+                     : hosts_.AttachmentUpdate(ctx, v.host, {v.id, a.id, *request.connector});
   if (!info.ok()) {
     // Nothing stays reserved: the attachment goes (unless the host connected it after all) and
     // the volume's status follows.
@@ -95,14 +95,15 @@ Result<Attachment> VolumeManagerImpl::UpdateAttachment(const RequestContext& ctx
   CINDER_ASSIGN_OR_RETURN(auto all, store_->AttachmentsOfVolume(v.id));
   if (!v.multiattach && all.size() > 1) {
     for (const Attachment& other : all) {
-      if (other.connection_info && *other.connection_info != "{}") return Aborted("Resource conflict: duplicate connectors detected on volume " + v.id);
+      if (other.connection_info && *other.connection_info != "{}")
+        return Aborted("Resource conflict: duplicate connectors detected on volume " + v.id);
     }
   }
   // A reserved attachment being connected is marked so, for recovery should this stop here.
   CINDER_ASSIGN_OR_RETURN(bool marked, store_->SetAttachmentConnector(id, connector, /*only_if_reserved=*/true));
-  Result<std::string> info = v.host.empty() ? Result<std::string>(FailedPrecondition(
-                                                  "Invalid volume: Volume " + v.id + " is on no backend."))
-                                            : hosts_.AttachmentUpdate(ctx, v.host, {v.id, id, connector});
+  Result<std::string> info =
+      v.host.empty() ? Result<std::string>(FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend."))
+                     : hosts_.AttachmentUpdate(ctx, v.host, {v.id, id, connector});
   if (!info.ok()) {
     if (marked) (void)store_->SetAttachmentConnector(id, std::nullopt, /*only_if_reserved=*/true);
     RecordMessage(ctx, v, mf::kUpdateAttachment, mf::kAttachError);
@@ -165,8 +166,8 @@ Status VolumeManagerImpl::ReserveVolume(const RequestContext& ctx, const std::st
   if (changed) return Status::OK();
   CINDER_ASSIGN_OR_RETURN(Volume now, GetVolume(ctx, id));
   return FailedPrecondition(std::string("Invalid volume: Volume status must be ") +
-                            (v.multiattach ? "available or in-use" : "available") +
-                            " to reserve, but the status is " + now.status + ".");
+                            (v.multiattach ? "available or in-use" : "available") + " to reserve, but the status is " +
+                            now.status + ".");
 }
 
 Status VolumeManagerImpl::UnreserveVolume(const RequestContext& ctx, const std::string& id) {
@@ -287,8 +288,7 @@ Status VolumeManagerImpl::DetachVolume(const RequestContext& ctx, const std::str
 Status VolumeManagerImpl::ForceDetach(const RequestContext& ctx, const std::string& id,
                                       const std::optional<std::string>& attachment_id) {
   if (!ctx.is_admin) {
-    return PermissionDenied(
-        "Policy doesn't allow volume_extension:volume_admin_actions:force_detach to be performed.");
+    return PermissionDenied("Policy doesn't allow volume_extension:volume_admin_actions:force_detach to be performed.");
   }
   CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
   CINDER_ASSIGN_OR_RETURN(auto rows, store_->AttachmentsOfVolume(v.id));

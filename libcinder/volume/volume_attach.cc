@@ -18,8 +18,8 @@ namespace mf = message_field;
 // Whether an attachment keeps its volume exported: one being connected, connected or
 // detaching (a plain reservation has no connection yet).
 bool NeedsExport(const Attachment& a) {
-  return a.attach_status == as::kAttaching || a.attach_status == as::kAttached ||
-         a.attach_status == as::kDetaching || (a.attach_status == as::kReserved && a.connector);
+  return a.attach_status == as::kAttaching || a.attach_status == as::kAttached || a.attach_status == as::kDetaching ||
+         (a.attach_status == as::kReserved && a.connector);
 }
 
 std::vector<Attachment> OrNone(Result<std::vector<Attachment>> r) {
@@ -50,10 +50,10 @@ Status VolumeServiceImpl::OpenTargets() {
     CINDER_ASSIGN_OR_RETURN(b->target, OpenTarget(b->options, options_.my_ip, options_.state_path));
     if (b->target->DriverVolumeType() == "local") continue;
     if (!b->target->Reachable()) {
-      CINDER_LOG(kWarning, "cinder-volume")
-          << b->host << ": tgtd is not reachable"
-          << (b->options.tgt_ipc_socket.empty() ? "" : " at " + b->options.tgt_ipc_socket)
-          << ": attachments answer driver_volume_type \"local\" (this host only) until it is";
+      // Said by the reporter thread once the daemon has announced where it listens.
+      start_notes_.push_back(b->host + ": tgtd is not reachable" +
+                             (b->options.tgt_ipc_socket.empty() ? "" : " at " + b->options.tgt_ipc_socket) +
+                             ": attachments answer driver_volume_type \"local\" (this host only) until it is");
       b->tgt = std::move(b->target);
       b->target = NewLocalTarget();
     }
@@ -92,8 +92,8 @@ void VolumeServiceImpl::Unexport(Backend* b, const std::string& volume_id, const
   }
   Status st = b->target->RemoveExport(tv);
   if (!st.ok()) {
-    CINDER_LOG(kWarning, "cinder-volume") << "cannot remove the export of volume " << volume_id << ": "
-                                          << st.message() << " (retried every report_interval)";
+    CINDER_LOG(kWarning, "cinder-volume") << "cannot remove the export of volume " << volume_id << ": " << st.message()
+                                          << " (retried every report_interval)";
   }
 }
 
@@ -112,16 +112,18 @@ Result<ConnectionReply> VolumeServiceImpl::Connect(Backend* b, const HostConnect
   if (!legacy) {
     auto a = ReadBack([&] { return store_->GetAttachment(r.attachment_id, std::nullopt); });
     if (!a.ok()) return a.status();
-    if (a->first.volume_id != r.volume_id) return InvalidArgument("Invalid input received: Mismatched volume and attachment");
+    if (a->first.volume_id != r.volume_id)
+      return InvalidArgument("Invalid input received: Mismatched volume and attachment");
     att = a->first;
   }
   CINDER_ASSIGN_OR_RETURN(TargetVolume tv, Export(b, r.volume_id));
   auto data = b->target->ConnectionData(tv);
   if (!data.ok()) {
     if (att) Unexport(b, r.volume_id, OrNone(store_->AttachmentsOfVolume(r.volume_id)));
-    return Internal("Bad or unexpected response from the storage volume backend API: Driver initialize connection "
-                    "failed (error: " +
-                    data.status().message() + ").");
+    return Internal(
+        "Bad or unexpected response from the storage volume backend API: Driver initialize connection "
+        "failed (error: " +
+        data.status().message() + ").");
   }
   // access_mode: the attachment's mode when it asked for one (3.54, or "ro" for a read-only
   // volume), else the connector's, else the volume's readonly flag (Cinder's
@@ -240,8 +242,8 @@ void VolumeServiceImpl::FailInterruptedConnects(const std::string& older_than) {
   }
 }
 
-template Result<ConnectionReply> VolumeServiceImpl::RunCall<ConnectionReply>(
-    const std::string&, std::function<Result<ConnectionReply>()>);
+template Result<ConnectionReply> VolumeServiceImpl::RunCall<ConnectionReply>(const std::string&,
+                                                                             std::function<Result<ConnectionReply>()>);
 template Result<DetachReply> VolumeServiceImpl::RunCall<DetachReply>(const std::string&,
                                                                      std::function<Result<DetachReply>()>);
 

@@ -310,6 +310,11 @@ void VolumeServiceImpl::ReportLoop(std::chrono::steady_clock::time_point start) 
   auto next_report = start + interval;
   auto next_sweep = next_report;
   auto last_change_report = std::chrono::steady_clock::now();  // real time
+  if (!start_notes_.empty()) {
+    // After the daemon's first line (where it listens), which tools wait for.
+    if (report_cv_.wait_for(l, std::chrono::milliseconds(300), [this] { return stopping_; })) return;
+    for (const auto& note : start_notes_) CINDER_LOG(kWarning, "cinder-volume") << note;
+  }
   while (true) {
     if (dirty_) {
       // The rest of the second since the last report for a change, in real time.

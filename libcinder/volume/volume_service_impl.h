@@ -229,6 +229,7 @@ class VolumeServiceImpl : public VolumeService {
   ServiceHeartbeat heartbeat_;
   std::mutex report_mu_;  // guards dirty_ and stopping_
   std::condition_variable report_cv_;
+  std::vector<std::string> start_notes_;  // warnings of the start, logged by the reporter thread
   bool dirty_ = false;
   bool stopping_ = false;
   std::thread reporter_;

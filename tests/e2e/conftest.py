@@ -145,18 +145,22 @@ enabled_backends = {", ".join(backends)}
         line, deadline = "", time.time() + 10
         while "listening on" not in line and time.time() < deadline and proc.poll() is None:
             time.sleep(0.05)
-            line = open(log_file).readline()
+            line = next((l for l in open(log_file) if "listening on" in l), "")
         if "listening on" not in line:
             proc.kill()
             raise AssertionError(f"cinder-all did not start: {open(log_file).read()}")
     else:
         proc = subprocess.Popen([os.path.join(BIN, "cinder-all"), "--config-file", conf],
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        ready, _, _ = select.select([proc.stdout], [], [], 10)
-        line = proc.stdout.readline() if ready else ""
-        if "listening on" not in line:
-            proc.kill()
-            raise AssertionError(f"cinder-all did not start: {line}{proc.stdout.read()}")
+        # The first line that says where it listens (warnings may come before it).
+        seen, line, deadline = "", "", time.time() + 10
+        while "listening on" not in line:
+            ready, _, _ = select.select([proc.stdout], [], [], max(0, deadline - time.time()))
+            line = proc.stdout.readline() if ready else ""
+            seen += line
+            if not line:
+                proc.kill()
+                raise AssertionError(f"cinder-all did not start: {seen}{proc.stdout.read()}")
     return proc, Service(line.strip().rsplit(" ", 1)[1], state)
 
 

@@ -56,6 +56,9 @@ Result<Output> Spawn(const std::vector<std::string>& argv, const std::string& ip
   for (auto& a : argv_copy) args.push_back(a.data());
   args.push_back(nullptr);
   pid_t pid = 0;
+  // tgtadm lives in /usr/sbin, which a non-root PATH may lack.
+  std::string sbin = "/usr/sbin/" + argv[0];
+  if (argv[0].find('/') == std::string::npos && access(sbin.c_str(), X_OK) == 0) args[0] = sbin.data();
   int rc = posix_spawnp(&pid, args[0], &fa, nullptr, args.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
   close(fds[1]);
@@ -125,8 +128,8 @@ class TgtAdmTarget : public Target {
       int tid = 0;
       if (it != shown.end()) {
         const ShownTarget& t = it->second;
-        bool complete = t.has_lun1 && (!chap || std::find(t.accounts.begin(), t.accounts.end(), chap->first) !=
-                                                    t.accounts.end());
+        bool complete =
+            t.has_lun1 && (!chap || std::find(t.accounts.begin(), t.accounts.end(), chap->first) != t.accounts.end());
         if (complete) return Record(v.id, t.tid, chap);
         // Half made (a crash between calls): made again.
         (void)Adm({"--mode", "target", "--op", "delete", "--force", "--tid", std::to_string(t.tid)});
@@ -260,8 +263,8 @@ class TgtAdmTarget : public Target {
   // The LUN, its flags, the CHAP account and the ACL of a new target.
   Status Fill(int tid, const TargetVolume& v, const std::optional<std::pair<std::string, std::string>>& chap) {
     const std::string t = std::to_string(tid);
-    std::vector<std::string> lun = {"--mode", "logicalunit", "--op", "new", "--tid", t, "--lun", "1", "--backing-store",
-                                    v.path};
+    std::vector<std::string> lun = {"--mode", "logicalunit",     "--op", "new", "--tid", t, "--lun",
+                                    "1",      "--backing-store", v.path};
     std::string flags = b_.iscsi_target_flags;
     if (b_.iscsi_iotype == "blockio" && flags.find("direct") == std::string::npos) {
       flags = flags.empty() ? "direct" : flags + ":direct";
@@ -304,8 +307,8 @@ class TgtAdmTarget : public Target {
     {
       int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);  // it may hold a secret
       if (fd < 0) return;
-      std::string text = "\n<target " + iqn + ">\n    backing-store " + v.path + "\n    driver " +
-                         b_.target_protocol + "\n";
+      std::string text =
+          "\n<target " + iqn + ">\n    backing-store " + v.path + "\n    driver " + b_.target_protocol + "\n";
       if (chap) text += "    incominguser " + chap->first + " " + chap->second + "\n";
       if (!b_.iscsi_target_flags.empty()) text += "    bsoflags " + b_.iscsi_target_flags + "\n";
       text += std::string("    write-cache ") + (b_.iscsi_write_cache ? "on" : "off") + "\n</target>\n";

@@ -1,0 +1,295 @@
+"""Attach (issue 12): iSCSI exports through a real tgtd, the attachments API through the stock
+`cinder` client, the legacy actions as Nova drives them, multiattach, read-only, races and
+recovery. The bytes are read and written over iSCSI with cinder-volume-copy (the connector over
+libiscsi) and compared with the volume's backing file."""
+import concurrent.futures
+import json
+import os
+import signal
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import BIN, ROOT, start_service, stop_service, table_rows
+
+HARNESS = os.path.join(ROOT, "scripts", "tgtd-harness.sh")
+INSTANCE = "5a4f0a3e-0c2b-4c0f-9d7e-2f1a3b4c5d6e"
+IQN = "iqn.1993-08.org.debian:01:e2e"
+
+
+def harness(cmd, d):
+    return subprocess.run([HARNESS, cmd, d], capture_output=True, text=True, timeout=60)
+
+
+def read_env(d):
+    env = {}
+    for line in open(os.path.join(d, "env")):
+        k, _, v = line.strip().partition("=")
+        env[k] = v.strip("'\"")
+    return env
+
+
+@pytest.fixture(scope="module")
+def tgtd(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("tgtd"))
+    r = harness("start", d)
+    assert r.returncode == 0, r.stdout + r.stderr
+    if os.path.exists(os.path.join(d, "unavailable")):
+        pytest.skip("tgtd is not installed here: " + open(os.path.join(d, "unavailable")).read())
+    yield d
+    harness("stop", d)
+
+
+def backend(state, env):
+    return {"file": f"volume_driver = file\nvolume_backend_name = file\nfile_volume_directory = {state}/volumes\n"
+                    f"target_helper = tgtadm\ntarget_ip_address = 127.0.0.1\ntarget_port = {env['TGTD_PORT']}\n"
+                    f"tgt_ipc_socket = {env['TGT_IPC_SOCKET']}\nvolumes_dir = {state}/targets\n"}
+
+
+@pytest.fixture(scope="module")
+def svc(tgtd, tmp_path_factory):
+    state = tmp_path_factory.mktemp("attach")
+    proc, s = start_service(state, backends=backend(str(state), read_env(tgtd)))
+    yield s
+    stop_service(proc)
+
+
+def api(svc, method, path, body=None, version="3.70"):
+    status, answer, _ = svc.request(method, svc.url(path), body, version=f"volume {version}")
+    return status, answer
+
+
+def tgt_targets(tgtd):
+    env = dict(os.environ, TGT_IPC_SOCKET=read_env(tgtd)["TGT_IPC_SOCKET"])
+    out = subprocess.run(["/usr/sbin/tgtadm", "--lld", "iscsi", "--mode", "target", "--op", "show"], env=env,
+                         capture_output=True, text=True, check=True).stdout
+    return [l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("Target ")]
+
+
+def copy(info, *args, data=None):
+    return subprocess.run([os.path.join(BIN, "cinder-volume-copy"), "--connection-info", json.dumps(info),
+                           "--initiator", IQN, *args], input=data, capture_output=True, timeout=60)
+
+
+def new_volume(svc, size=1, **kw):
+    status, body = api(svc, "POST", "/volumes", {"volume": {"size": size, **kw}})
+    assert status == 202, body
+    vid = body["volume"]["id"]
+    assert svc.wait_status(vid, {"available", "error"}) == "available"
+    return vid
+
+
+def backing(svc, vid):
+    return os.path.join(svc.volume_dir, f"volume-{vid}")
+
+
+def test_attach_through_the_stock_client_and_iscsi(svc, tgtd):
+    vid = new_volume(svc)
+    out = svc.cinder("--os-volume-api-version", "3.54", "attachment-create", vid, INSTANCE, "--connect", "True",
+                     "--initiator", IQN, "--ip", "127.0.0.1", "--host", "h1").stdout
+    rows = table_rows(out)
+    att_id = next(r["Value"] for r in rows if r.get("Property") == "id")
+    status, body = api(svc, "GET", f"/attachments/{att_id}")
+    assert status == 200, body
+    info = body["attachment"]["connection_info"]
+    assert info["driver_volume_type"] == "iscsi"
+    assert info["target_iqn"] == f"iqn.2010-10.org.openstack:volume-{vid}"
+    assert info["target_portal"] == f"127.0.0.1:{read_env(tgtd)['TGTD_PORT']}"
+    assert info["auth_method"] == "CHAP" and len(info["auth_password"]) == 16
+    assert info["access_mode"] == "rw" and info["attachment_id"] == att_id
+    assert body["attachment"]["status"] == "attaching"
+    assert svc.cinder_table("show", vid)["status"] == "attaching"
+
+    # A known pattern at several offsets over iSCSI, read back over iSCSI and from the file.
+    pattern = {0: os.urandom(4096), 512 * 1024 + 512: os.urandom(70000), (1 << 30) - 8192: os.urandom(8192)}
+    for off, data in pattern.items():
+        r = copy(info, "--write", "--offset", str(off), data=data)
+        assert r.returncode == 0, r.stderr
+    with open(backing(svc, vid), "rb") as f:
+        for off, data in pattern.items():
+            f.seek(off)
+            assert f.read(len(data)) == data
+            r = copy(info, "--read", "--offset", str(off), "--length", str(len(data)))
+            assert r.returncode == 0 and r.stdout == data, r.stderr
+
+    # A wrong CHAP password is refused, and says nothing of the password.
+    wrong = dict(info, auth_password="Wrong1Password2X")
+    r = copy(wrong, "--read", "--length", "512")
+    assert r.returncode != 0 and b"Wrong1Password2X" not in r.stderr
+
+    svc.cinder("--os-volume-api-version", "3.44", "attachment-complete", att_id)
+    shown = svc.cinder_table("show", vid)
+    assert shown["status"] == "in-use" and att_id in shown["attachment_ids"]
+    status, body = api(svc, "GET", f"/volumes/{vid}")
+    assert body["volume"]["attachments"][0]["server_id"] == INSTANCE
+    # Deleting an attached volume is refused as in Cinder.
+    r = svc.cinder("delete", vid, check=False)
+    assert "must not be migrating, attached" in r.stdout + r.stderr
+
+    svc.cinder("--os-volume-api-version", "3.27", "attachment-delete", att_id)
+    assert svc.cinder_table("show", vid)["status"] == "available"
+    assert f"iqn.2010-10.org.openstack:volume-{vid}" not in tgt_targets(tgtd)
+    r = copy(info, "--read", "--length", "512")
+    assert r.returncode != 0, "the target is gone: a new login must fail"
+    svc.cinder("delete", vid)
+
+
+def test_multiattach_readonly_and_a_second_attachment_refused(svc, tgtd):
+    status, body = api(svc, "POST", "/types", {"volume_type": {"name": "multi", "extra_specs":
+                                                                  {"multiattach": "<is> True"}}})
+    assert status == 200, body
+    vid = new_volume(svc, volume_type="multi")
+    connector = {"initiator": IQN, "host": "h1", "ip": "127.0.0.1"}
+    infos = []
+    for inst in (str(uuid.uuid4()), str(uuid.uuid4())):
+        status, body = api(svc, "POST", "/attachments", {"attachment": {"volume_uuid": vid, "instance_uuid": inst,
+                                                                          "connector": connector}})
+        assert status == 200, body
+        att = body["attachment"]
+        infos.append(att["connection_info"])
+        status, _ = api(svc, "POST", f"/attachments/{att['id']}/action", {"os-complete": None})
+        assert status == 204
+    r = copy(infos[0], "--write", "--offset", "4096", data=b"shared!" * 100)
+    assert r.returncode == 0, r.stderr
+    assert copy(infos[1], "--read", "--offset", "4096", "--length", "700").stdout == b"shared!" * 100
+    status, body = api(svc, "GET", f"/volumes/{vid}")
+    assert body["volume"]["multiattach"] is True and len(body["volume"]["attachments"]) == 2
+
+    # A volume that is not multiattach takes one attachment only.
+    single = new_volume(svc)
+    status, body = api(svc, "POST", "/attachments", {"attachment": {"volume_uuid": single, "instance_uuid": INSTANCE,
+                                                                      "connector": connector}})
+    assert status == 200, body
+    status, body = api(svc, "POST", "/attachments", {"attachment": {"volume_uuid": single,
+                                                                      "instance_uuid": str(uuid.uuid4())}})
+    assert status == 400
+    assert body["badRequest"]["message"] == (f"Invalid volume: Volume {single} status must be available or "
+                                             "downloading to reserve, but the current status is attaching.")
+
+    # A read-only attachment (3.54 mode) refuses writes.
+    ro = new_volume(svc)
+    status, body = api(svc, "POST", "/attachments", {"attachment": {"volume_uuid": ro, "instance_uuid": INSTANCE,
+                                                                      "connector": connector, "mode": "ro"}})
+    assert status == 200, body
+    info = body["attachment"]["connection_info"]
+    assert info["access_mode"] == "ro"
+    assert copy(info, "--read", "--length", "4096").returncode == 0
+    r = copy(info, "--write", data=b"x" * 4096)
+    assert r.returncode != 0 and b"read-only" in r.stderr.lower()
+    status, _ = api(svc, "POST", "/attachments", {"attachment": {"volume_uuid": ro, "mode": "ro"}}, version="3.53")
+    assert status == 400  # mode only from 3.54
+
+
+def test_legacy_path_as_nova_drives_it(svc, tgtd):
+    vid = new_volume(svc)
+    act = lambda body: api(svc, "POST", f"/volumes/{vid}/action", body, version="3.0")
+    assert act({"os-begin_detaching": None})[0] == 400
+    assert act({"os-reserve": None})[0] == 202
+    assert svc.cinder_table("show", vid)["status"] == "attaching"
+    status, body = act({"os-initialize_connection": {"connector": {"initiator": IQN, "host": "h1"}}})
+    assert status == 200, body
+    ci = body["connection_info"]
+    assert ci["driver_volume_type"] == "iscsi" and ci["data"]["target_lun"] == 1
+    assert act({"os-initialize_connection": {"connector": {"host": "h1"}}})[1]["badRequest"]["message"] == \
+        "Invalid input received: Connector doesn't have required information: initiator"
+    assert act({"os-attach": {"instance_uuid": INSTANCE, "mountpoint": "/dev/vdb", "mode": "rw"}})[0] == 202
+    shown = svc.cinder_table("show", vid)
+    assert shown["status"] == "in-use"
+    status, body = act({"os-reserve": None})
+    assert status == 400 and body["badRequest"]["message"] == \
+        "Invalid volume: Volume status must be available to reserve, but the status is in-use."
+    status, body = act({"os-attach": {"instance_uuid": str(uuid.uuid4()), "mountpoint": "/dev/vdc"}})
+    assert status == 400 and "multiple attachments are not enabled" in body["badRequest"]["message"]
+    status, body = act({"os-update_readonly_flag": {"readonly": True}})
+    assert status == 400 and "status must be available to update readonly flag" in body["badRequest"]["message"]
+    # Data written through the legacy connection reaches the file.
+    data = os.urandom(8192)
+    r = copy(ci, "--write", "--offset", "65536", data=data)
+    assert r.returncode == 0, r.stderr
+    with open(backing(svc, vid), "rb") as f:
+        f.seek(65536)
+        assert f.read(8192) == data
+    assert act({"os-begin_detaching": None})[0] == 202
+    assert svc.cinder_table("show", vid)["status"] == "detaching"
+    assert act({"os-terminate_connection": {"connector": {"initiator": IQN}}})[0] == 202
+    assert act({"os-detach": {"attachment_id": None}})[0] == 202
+    shown = svc.cinder_table("show", vid)
+    assert shown["status"] == "available"
+    assert f"iqn.2010-10.org.openstack:volume-{vid}" not in tgt_targets(tgtd)
+    # The read-only flag, when available; an rw attach of a read-only volume is refused.
+    assert act({"os-update_readonly_flag": {"readonly": True}})[0] == 202
+    status, body = act({"os-attach": {"instance_uuid": INSTANCE, "mountpoint": "/dev/vdb", "mode": "rw"}})
+    assert status == 400 and body["badRequest"]["message"] == f"Invalid attaching mode 'rw' for volume {vid}."
+    assert api(svc, "GET", f"/volumes/{vid}")[1]["volume"]["metadata"]["readonly"] == "True"
+
+
+def test_64_concurrent_attachments_of_one_volume_one_wins(svc, tgtd):
+    vid = new_volume(svc)
+
+    def attach(i):
+        return api(svc, "POST", "/attachments",
+                   {"attachment": {"volume_uuid": vid, "instance_uuid": str(uuid.uuid4()),
+                                   "connector": {"initiator": IQN, "host": f"h{i}"}}})[0]
+
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        codes = list(pool.map(attach, range(64)))
+    assert codes.count(200) == 1 and codes.count(400) == 63, codes
+    status, body = api(svc, "GET", f"/attachments?volume_id={vid}")
+    assert len(body["attachments"]) == 1
+
+
+def test_exports_come_back_after_tgtd_and_the_service_restart(tgtd, tmp_path):
+    env = read_env(tgtd)
+    proc, s = start_service(tmp_path, backends=backend(str(tmp_path), env))
+    try:
+        vid = new_volume(s)
+        status, body = api(s, "POST", "/attachments", {"attachment": {"volume_uuid": vid, "instance_uuid": INSTANCE,
+                                                                        "connector": {"initiator": IQN}}})
+        assert status == 200, body
+        info = body["attachment"]["connection_info"]
+        api(s, "POST", f"/attachments/{body['attachment']['id']}/action", {"os-complete": None})
+        data = os.urandom(65536)
+        assert copy(info, "--write", "--offset", "1M", data=data).returncode == 0
+        # tgtd dies: every target with it.
+        os.kill(int(env["TGTD_PID"]), signal.SIGKILL)
+        time.sleep(0.5)
+        r = harness("start", tgtd)
+        assert r.returncode == 0, r.stdout + r.stderr
+    finally:
+        stop_service(proc)
+    # The volume service starts again (on the new tgtd's port): the in-use volume's target is
+    # back, with the same credentials, and the data is intact.
+    env2 = read_env(tgtd)
+    proc, s = start_service(tmp_path, backends=backend(str(tmp_path), env2))
+    try:
+        info2 = dict(info, target_portal=f"127.0.0.1:{env2['TGTD_PORT']}")
+        iqn = f"iqn.2010-10.org.openstack:volume-{vid}"
+        deadline = time.time() + 10  # the exports are made again on the volume's worker
+        while iqn not in tgt_targets(tgtd) and time.time() < deadline:
+            time.sleep(0.1)
+        r = copy(info2, "--read", "--offset", "1M", "--length", str(len(data)))
+        assert r.returncode == 0 and r.stdout == data, r.stderr
+    finally:
+        stop_service(proc)
+
+
+def test_without_tgtd_attachments_are_local(tmp_path):
+    state = str(tmp_path)
+    backends = {"file": f"volume_driver = file\nfile_volume_directory = {state}/volumes\n"
+                        f"tgt_ipc_socket = {state}/no-tgtd\n"}
+    proc, s = start_service(tmp_path, backends=backends)
+    try:
+        vid = new_volume(s)
+        status, body = api(s, "POST", "/attachments", {"attachment": {"volume_uuid": vid,
+                                                                        "connector": {"host": "here"}}})
+        assert status == 200, body
+        info = body["attachment"]["connection_info"]
+        assert info["driver_volume_type"] == "local" and info["device_path"] == backing(s, vid)
+        assert copy(info, "--write", data=b"local!" * 100).returncode == 0
+        with open(backing(s, vid), "rb") as f:
+            assert f.read(600) == b"local!" * 100
+        # A bad connector for an iSCSI host is refused, and leaves the volume as it was.
+    finally:
+        stop_service(proc)
