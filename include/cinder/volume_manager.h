@@ -86,6 +86,9 @@ class VolumeManager {
                                            const std::string& key) = 0;
   // Starts growing an available volume to new_size GiB (status "extending").
   virtual Status ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) = 0;
+  // ExtendVolume that also grows an in-use volume (3.42, Cinder's extend_attached_volume): its
+  // iSCSI target is made again so that initiators see the new size (their sessions reconnect).
+  virtual Status ExtendAttachedVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) = 0;
   // Admin: sets the status (and attach_status / migration_status when given).
   virtual Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& status,
                              const std::optional<std::string>& attach_status,

@@ -501,7 +501,8 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     if (!extra.empty()) return FaultFrom(FieldError("os-extend", arg, Unexpected(extra)));
     auto n = ParseSize(Get(arg, "new_size"), "new_size", "'integer', 'string'");
     if (!n.ok()) return FaultFrom(n.status());
-    Status st = volumes.ExtendVolume(req.ctx, id, *n);
+    Status st = req.version.AtLeast(3, 42) ? volumes.ExtendAttachedVolume(req.ctx, id, *n)
+                                           : volumes.ExtendVolume(req.ctx, id, *n);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-reset_status") {

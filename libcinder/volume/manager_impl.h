@@ -79,6 +79,7 @@ class VolumeManagerImpl : public VolumeManager {
   Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id, const VolumeUpdate& u) override;
   Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) override;
   Status ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) override;
+  Status ExtendAttachedVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) override;
   Status RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
                       const std::string& migration_policy) override;
   Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& status,
@@ -244,6 +245,8 @@ class VolumeManagerImpl : public VolumeManager {
                          const SchedulerHints& hints, const std::optional<Volume>& source);
 
   void RecordMessage(const RequestContext& ctx, const Volume& v, const char* action, const char* detail);
+  // manager_volumes.cc: an extend of an available volume, or (attached_ok) of an in-use one.
+  Status Extend(const RequestContext& ctx, const std::string& id, int64_t new_size, bool attached_ok);
   // manager_attachments.cc: detaches one attachment (or the volume's only one) through its host.
   Status DetachThroughHost(const RequestContext& ctx, const Volume& v, const std::optional<std::string>& attachment_id,
                            const std::vector<std::string>& expected);

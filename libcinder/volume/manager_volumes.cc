@@ -63,6 +63,11 @@ Status VolumeManagerImpl::DeleteVolume(const RequestContext& ctx, const std::str
   if (force) expected.clear();  // any status
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force,
                                                                   /*other_projects_snapshots=*/ctx.is_admin));
+  if (!changed && force) {
+    return FailedPrecondition(
+        "Invalid volume: Volume  must not be migrating, attached, belong to a group, have snapshots, awaiting a "
+        "transfer, or be disassociated from snapshots after volume transfer.");
+  }
   if (!changed) {
     return FailedPrecondition(
         "Invalid volume: Volume status must be available or error or error_restoring or "
@@ -98,14 +103,24 @@ constexpr int kCasAttempts = 3;
 }  // namespace
 
 Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) {
+  return Extend(ctx, id, new_size, /*attached_ok=*/false);
+}
+
+Status VolumeManagerImpl::ExtendAttachedVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) {
+  return Extend(ctx, id, new_size, /*attached_ok=*/true);
+}
+
+Status VolumeManagerImpl::Extend(const RequestContext& ctx, const std::string& id, int64_t new_size, bool attached_ok) {
   // One attempt; `again` when its compare-and-swap lost only to a change of what it was
   // computed from (the reservation is given back).
   bool again = false;
   auto attempt = [&]() -> Status {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
-    auto wrong_status = [&v](const std::string& current) {
-      return FailedPrecondition("Invalid volume: Volume " + v.id +
-                                " status must be '{'status': 'available'}' to extend, currently " + current + ".");
+    // Cinder's extend_attached_volume (3.42) for an in-use volume, else extend.
+    const char* expected = attached_ok && v.status == vs::kInUse ? vs::kInUse : vs::kAvailable;
+    auto wrong_status = [&v, expected](const std::string& current) {
+      return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be '{'status': '" + expected +
+                                "'}' to extend, currently " + current + ".");
     };
     if (new_size <= v.size) {
       return InvalidArgument(
@@ -113,7 +128,7 @@ Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::str
           "current size. (current: " +
           std::to_string(v.size) + ", extended: " + std::to_string(new_size) + ").");
     }
-    if (v.status != vs::kAvailable) return wrong_status(v.status);
+    if (v.status != expected) return wrong_status(v.status);
     if (v.host.empty()) {
       return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend (it was never placed).");
     }
@@ -136,21 +151,21 @@ Status VolumeManagerImpl::ExtendVolume(const RequestContext& ctx, const std::str
     // extend or retype that got there first makes this one lose, and give its reservation
     // back. The winner's reservation is the volume's from then on: whatever ends the extend
     // settles it.
-    auto changed = store_->CasVolumeStatusHolding(v.id, {vs::kAvailable}, vs::kExtending,
-                                                  {{"previous_status", std::string(vs::kAvailable)}}, UnchangedSince(v),
-                                                  reservations);
+    auto changed =
+        store_->CasVolumeStatusHolding(v.id, {expected}, vs::kExtending, {{"previous_status", std::string(expected)}},
+                                       UnchangedSince(v), reservations);
     if (!changed.ok() || !*changed) {
       (void)quotas_.Rollback(reservations);
       if (!changed.ok()) return changed.status();
       CINDER_ASSIGN_OR_RETURN(Volume now, GetVolume(ctx, id));
-      again = now.status == vs::kAvailable;
+      again = now.status == expected;
       return wrong_status(now.status);
     }
     Status handed = hosts_.ExtendVolume(ctx, v.host, {v.id, new_size, reservations});
     if (!handed.ok()) {
       // Only if the host did not take it after all (a cast may time out yet arrive); the
       // change back gives the reservation back.
-      (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, vs::kAvailable, {{"previous_status", std::nullopt}});
+      (void)store_->CasVolumeStatus(v.id, {vs::kExtending}, expected, {{"previous_status", std::nullopt}});
       return Unavailable("The volume service of " + v.host + " did not accept the extend: " + handed.message());
     }
     return Status::OK();
@@ -190,6 +205,14 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
   auto attempt = [&]() -> Status {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     if (!retypable(v)) return FailedPrecondition(busy);
+    auto multi = type->extra_specs.find("multiattach");
+    const bool to_multiattach = multi != type->extra_specs.end() && ToLower(Trim(multi->second)) == "<is> true";
+    if (to_multiattach != v.multiattach && v.status != vs::kAvailable) {
+      return InvalidArgument(
+          "Invalid input received: Invalid volume_type passed, retypes affecting multiattach are only allowed on "
+          "available volumes, the specified volume however currently has a status of: " +
+          v.status + ".");
+    }
     // The per-type quotas move from the old type to the new one (Cinder's reserve_vol_type_only).
     QuotaDeltas deltas = {{"volumes_" + type->name, 1}, {"gigabytes_" + type->name, v.size}};
     if (!v.volume_type_name.empty()) {
@@ -274,6 +297,13 @@ Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::stri
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, {v.status}, status.value_or(v.status), fields));
   if (!changed) {
     return Aborted("Volume " + v.id + " changed status while it was being reset; try again.");
+  }
+  if (attach_status && *attach_status == "detached") {
+    // Cinder's _clean_volume_attachment: every attachment goes (their exports with the host's
+    // next check), and the status is what the reset says, else what the attachments leave.
+    CINDER_ASSIGN_OR_RETURN(auto rows, store_->AttachmentsOfVolume(v.id));
+    for (const Attachment& a : rows) CINDER_RETURN_IF_ERROR(store_->DetachAttachment(v.id, a.id).status());
+    if (status && !rows.empty()) (void)store_->CasVolumeStatus(v.id, {}, *status);
   }
   return Status::OK();
 }

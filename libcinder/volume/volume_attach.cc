@@ -97,6 +97,19 @@ void VolumeServiceImpl::Unexport(Backend* b, const std::string& volume_id, const
   }
 }
 
+void VolumeServiceImpl::ReExport(Backend* b, const std::string& volume_id) {
+  auto e = store_->GetVolumeExport(volume_id);
+  if (!e.ok() || !e->provider_location || b->target->DriverVolumeType() == "local") return;
+  TargetVolume tv{volume_id, b->driver->LocalPath(volume_id), e->provider_location, e->provider_auth, e->readonly};
+  Status st = b->target->RemoveExport(tv);
+  auto again = st.ok() ? Export(b, volume_id) : Result<TargetVolume>(st);
+  if (!again.ok()) {
+    CINDER_LOG(kWarning, "cinder-volume")
+        << "cannot export volume " << volume_id << " again after its extend: " << again.status().message()
+        << " (retried every report_interval)";
+  }
+}
+
 // Cinder's attachment_update (and, `legacy`, initialize_connection): validate the connector,
 // export, and answer how to reach the volume.
 Result<ConnectionReply> VolumeServiceImpl::Connect(Backend* b, const HostConnect& r, bool legacy) {

@@ -19,9 +19,12 @@ void VolumeServiceImpl::Extend(Backend* b, const HostExtendVolume& r, const std:
   auto v = Mine(b, id, vs::kExtending);
   if (!v) return;
   Status st = DriverCall([&] { return b->driver->ExtendVolume(id, r.new_size); });
+  // An attached volume (3.42) goes back to in-use, its export made again for the new size.
+  const bool attached = v->attach_status != attach_status::kDetached;
+  if (st.ok() && attached) ReExport(b, id);
   if (st.ok()) {
     WriteBack(id, [&] {
-      return store_->CasVolumeStatusCommit(id, {vs::kExtending}, vs::kAvailable,
+      return store_->CasVolumeStatusCommit(id, {vs::kExtending}, attached ? vs::kInUse : vs::kAvailable,
                                            {{"size", std::to_string(r.new_size)}, {"previous_status", std::nullopt}},
                                            r.reservations);
     });

@@ -16,6 +16,14 @@ namespace mf = message_field;
 
 }  // namespace
 
+// "1" when the type makes multiattach volumes (multiattach="<is> True"), else "0".
+std::string VolumeServiceImpl::MultiattachOf(const std::string& type_id) {
+  auto t = store_->GetVolumeType(type_id);
+  if (!t.ok()) return "0";
+  auto m = t->extra_specs.find("multiattach");
+  return m != t->extra_specs.end() && ToLower(Trim(m->second)) == "<is> true" ? "1" : "0";
+}
+
 // Retype, on the host that holds the volume: the new type is recorded when the volume stays
 // on its pool; otherwise the destination backend takes it over (MigrateIn).
 void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestContext& ctx) {
@@ -24,11 +32,18 @@ void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestCon
   if (!v) return;
   if (r.dest_host == v->host) {
     WriteBack(id, [&] {
-      return store_->CasVolumeStatusCommit(
-          id, {vs::kRetyping}, PreviousStatus(r.retype),
-          {{"volume_type_id", r.retype.new_type_id}, {"previous_status", std::nullopt}}, r.retype.reservations);
+      return store_->CasVolumeStatusCommit(id, {vs::kRetyping}, PreviousStatus(r.retype),
+                                           {{"volume_type_id", r.retype.new_type_id},
+                                            {"multiattach", MultiattachOf(r.retype.new_type_id)},
+                                            {"previous_status", std::nullopt}},
+                                           r.retype.reservations);
     });
     return;
+  }
+  // An attached volume cannot move: its initiators reach it where it is (Cinder asks Nova to
+  // swap the volume; there is no Nova here).
+  if (v->attach_status != attach_status::kDetached) {
+    return FailRetype(*v, r.retype, "an attached volume cannot be migrated to " + r.dest_host);
   }
   HostRetype out = r;
   out.source_host = v->host;
@@ -99,7 +114,11 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
     // Only the retype this copy was made for: still on the source, of the type and size copied.
     auto r = store_->CasVolumeStatusCommit(
         id, {vs::kRetyping}, PreviousStatus(args),
-        {{"host", *dest}, {"volume_type_id", *type_id}, {"previous_status", std::nullopt}}, args.reservations,
+        {{"host", *dest},
+         {"volume_type_id", *type_id},
+         {"multiattach", MultiattachOf(*type_id)},
+         {"previous_status", std::nullopt}},
+        args.reservations,
         {{"host", v->host}, {"COALESCE(volume_type_id, '')", v->volume_type_id}, {"size", std::to_string(v->size)}});
     if (r.ok()) moved = *r;
     return r;

@@ -97,6 +97,8 @@ class VolumeServiceImpl : public VolumeService {
   // Removes the volume's export unless one of `remaining` still needs it; failures are logged
   // (EnsureExports removes what is left).
   void Unexport(Backend* b, const std::string& volume_id, const std::vector<Attachment>& remaining);
+  // Makes the volume's export again (tgt cannot resize a LUN): after an attached extend.
+  void ReExport(Backend* b, const std::string& volume_id);
   // Re-creates the exports attachments need (tgtd keeps none across its restart) and removes
   // those of this host's volumes nothing needs; at start and every report_interval.
   void EnsureExports();
@@ -164,6 +166,7 @@ class VolumeServiceImpl : public VolumeService {
   void MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx);
 
   static std::string PreviousStatus(const RetypeRequest& r);
+  std::string MultiattachOf(const std::string& type_id);
 
   // The retype did not happen: the volume is as it was, the reservations go back.
   void FailRetype(const Volume& v, const RetypeRequest& args, const std::string& why);
