@@ -84,7 +84,11 @@ void VolumeServiceImpl::Unexport(Backend* b, const std::string& volume_id, const
   for (const Attachment& a : remaining) {
     if (NeedsExport(a)) return;
   }
+  if (b->target->DriverVolumeType() == "local") return;
   auto e = store_->GetVolumeExport(volume_id);
+  // Never exported (provider_location is written with the export): nothing to ask tgtd. A
+  // volume that is gone is removed by what tgtd lists.
+  if (e.ok() && !e->provider_location) return;
   TargetVolume tv{volume_id, b->driver->LocalPath(volume_id)};
   if (e.ok()) {
     tv.provider_location = e->provider_location;

@@ -231,6 +231,18 @@ def test_legacy_path_as_nova_drives_it(svc, tgtd):
     status, body = act({"os-attach": {"instance_uuid": INSTANCE, "mountpoint": "/dev/vdb", "mode": "rw"}})
     assert status == 400 and body["badRequest"]["message"] == f"Invalid attaching mode 'rw' for volume {vid}."
     assert api(svc, "GET", f"/volumes/{vid}")[1]["volume"]["metadata"]["readonly"] == "True"
+    # Its attachments are read-only, and so is its LUN: even a client that ignores access_mode
+    # cannot write (tgt answers DATA PROTECT).
+    status, body = api(svc, "POST", "/attachments", {"attachment": {"volume_uuid": vid, "instance_uuid": INSTANCE,
+                                                                      "connector": {"initiator": IQN}}})
+    assert status == 200, body
+    info = body["attachment"]["connection_info"]
+    assert body["attachment"]["attach_mode"] == "ro" and info["access_mode"] == "ro"
+    assert copy(info, "--read", "--offset", "65536", "--length", "8192").stdout == data
+    r = copy(dict(info, access_mode="rw"), "--write", data=b"y" * 4096)
+    assert r.returncode != 0, "the LUN must refuse writes"
+    with open(backing(svc, vid), "rb") as f:
+        assert f.read(4096) != b"y" * 4096
 
 
 def test_64_concurrent_attachments_of_one_volume_one_wins(svc, tgtd):

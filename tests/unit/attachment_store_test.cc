@@ -93,8 +93,8 @@ TEST_CASE("attachments: connect, complete, and the status a detach leaves (Cinde
     // A reserved attachment with a connector is what recovery fails after a crash.
     CHECK(s->InterruptedConnects("h@", IsoSecondsAgo(-60))->size() == 1);
     CHECK(s->InterruptedConnects("other@", IsoSecondsAgo(-60))->empty());
-    Store::AttachmentConnection c{a1->id, id, *r.connector, R"({"driver_volume_type": "iscsi"})", "h1", "/dev/vdb",
-                                  "rw"};
+    Store::AttachmentConnection c{a1->id, id,         *r.connector, R"({"driver_volume_type": "iscsi"})",
+                                  "h1",   "/dev/vdb", "rw"};
     REQUIRE(*s->AttachmentConnected(c));
     CHECK(Get(*s, id).status == "attaching");
     CHECK(s->InterruptedConnects("h@", IsoSecondsAgo(-60))->empty());
@@ -152,7 +152,8 @@ TEST_CASE("the legacy attach: one row attached, the same instance again, a secon
     CHECK(v.status == "available");
     CHECK(!v.attached_mode);
     REQUIRE(*s->CasVolumeStatus(id, {"available"}, "available", {{"admin_readonly", "True"}}));
-    CHECK(s->LegacyAttach(r).status().message() == "Invalid volume: Invalid attaching mode 'rw' for volume " + id + ".");
+    CHECK(s->LegacyAttach(r).status().message() ==
+          "Invalid volume: Invalid attaching mode 'rw' for volume " + id + ".");
     r.mode = "ro";
     CHECK(s->LegacyAttach(r).ok());
     CHECK(s->GetVolumeExport(id)->readonly);
