@@ -70,8 +70,8 @@ Result<Attachment> VolumeManagerImpl::CreateAttachment(const RequestContext& ctx
     // Nothing stays reserved: the attachment goes (unless the host connected it after all) and
     // the volume's status follows.
     (void)store_->DetachAttachment(v.id, a.id, {as::kReserved});
+    if (IsUserError(info.status())) return info.status();  // the answer says why
     RecordMessage(ctx, v, mf::kUpdateAttachment, mf::kAttachError);
-    if (IsUserError(info.status())) return info.status();
     CINDER_LOG(kError, "cinder-api") << "attachment " << a.id << " of volume " << v.id
                                      << " failed: " << info.status().message();
     std::string why = info.status().code() == Code::kInternal ? " (" + info.status().message() + ")" : "";
@@ -106,8 +106,8 @@ Result<Attachment> VolumeManagerImpl::UpdateAttachment(const RequestContext& ctx
                      : hosts_.AttachmentUpdate(ctx, v.host, {v.id, id, connector});
   if (!info.ok()) {
     if (marked) (void)store_->SetAttachmentConnector(id, std::nullopt, /*only_if_reserved=*/true);
-    RecordMessage(ctx, v, mf::kUpdateAttachment, mf::kAttachError);
     if (IsUserError(info.status())) return info.status();
+    RecordMessage(ctx, v, mf::kUpdateAttachment, mf::kAttachError);
     std::string why = info.status().code() == Code::kInternal ? " (" + info.status().message() + ")" : "";
     return Internal("Unable to update attachment" + why + ".").ForUser();
   }

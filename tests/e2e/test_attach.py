@@ -433,3 +433,31 @@ def test_extend_of_an_in_use_volume_from_3_42(svc, tgtd):
     assert r.returncode == 0 and r.stdout == b"\0" * 4096, r.stderr
     r = copy(info, "--read", "--offset", "4096", "--length", "4096")
     assert r.stdout == data
+
+
+def test_a_connect_that_fails_leaves_nothing_reserved(tmp_path):
+    """tgtd gone after the service started: the attachment is answered 500 with the reason, and
+    the volume is available again with no attachment and a user message; a connector without
+    `initiator` is 400 and leaves nothing either."""
+    tgtd = os.path.join(str(tmp_path), "own-tgtd")
+    assert harness("start", tgtd).returncode == 0
+    proc, s = start_service(tmp_path, backends=backend(str(tmp_path), read_env(tgtd)))
+    try:
+        vid = new_volume(s)
+        status, body = api(s, "POST", "/attachments", {"attachment": {"volume_uuid": vid, "connector": {"host": "h"}}})
+        assert status == 400 and body["badRequest"]["message"] == \
+            "Invalid input received: Connector doesn't have required information: initiator"
+        harness("stop", tgtd)
+        status, body = api(s, "POST", "/attachments", {"attachment": {"volume_uuid": vid,
+                                                                        "connector": {"initiator": IQN}}})
+        assert status == 500, body
+        message = body["computeFault"]["message"]
+        assert message.startswith("Unable to create attachment for volume (") and "tgtd is not reachable" in message
+        v = api(s, "GET", f"/volumes/{vid}")[1]["volume"]
+        assert v["status"] == "available" and v["attachments"] == []
+        assert api(s, "GET", f"/attachments?volume_id={vid}")[1]["attachments"] == []
+        msgs = api(s, "GET", f"/messages?resource_uuid={vid}")[1]["messages"]
+        assert [m["user_message"] for m in msgs] == ["update attachment:Failed to attach volume."], msgs
+    finally:
+        stop_service(proc)
+        harness("stop", tgtd)
