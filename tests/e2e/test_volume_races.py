@@ -1,7 +1,7 @@
 """Operations that change a volume race by one compare-and-swap on its status.
 
 Every pair of {extend, retype, migrate, snapshot, delete, transfer, accept, revert, force-delete,
-reset-status}, each operation with itself too, is fired at one volume at the same instant, 64 times
+reset-status, attach}, each operation with itself too, is fired at one volume at the same instant, 64 times
 (rounds run on many volumes at once). After each round, once every volume has settled (none may
 stay in a transitional status):
 - at least one of the two wins (202); a loser is refused with 400, 404 or 409, never a 5xx;
@@ -24,6 +24,7 @@ import sqlite3
 import subprocess
 import threading
 import time
+import uuid
 
 import pytest
 
@@ -35,7 +36,7 @@ ROUNDS = int(os.environ.get("CINDER_RACE_ROUNDS", "64"))
 PARALLEL = 32  # rounds in flight at once, each on its own volume
 
 OPS = ("extend", "retype", "migrate", "snapshot", "delete", "transfer", "accept", "revert", "force_delete",
-       "reset_status")
+       "reset_status", "attach")
 PAIRS = [(a, b) for i, a in enumerate(OPS) for b in OPS[i:]]
 
 BACKENDS = {
@@ -276,6 +277,9 @@ def request_of(op, i, r):
         return "POST", action, {"os-force_delete": {}}, PROJECT
     if op == "reset_status":
         return "POST", action, {"os-reset_status": {"status": "available"}}, PROJECT
+    if op == "attach":  # an attachment reserved for an instance (3.27): the volume is "reserved"
+        return "POST", "/attachments", {"attachment": {"volume_uuid": r.vol,
+                                                       "instance_uuid": str(uuid.uuid4())}}, PROJECT
     raise AssertionError(op)
 
 
@@ -288,6 +292,8 @@ def fire(svc, pair, rounds):
         method, path, body, project = request_of(pair[i], i, rounds[k])
         user = USER if project == PROJECT else "other-user"
         code, answer = call(svc, method, path, body, project=project, user=user, barrier=barriers[k], api=i)
+        if pair[i] == "attach" and code == 200:
+            code = 202  # an attachment is created at once (200), the others accepted (202)
         rounds[k].codes[i], rounds[k].bodies[i] = code, answer
 
     in_parallel(one, [(k, i) for k in range(len(rounds)) for i in (0, 1)], workers=2 * len(rounds))
@@ -373,6 +379,10 @@ def apply(op, i, st, cascade):
         st["exists"], st["deleting"] = False, True
     elif op == "reset_status":
         st["status"] = "available"
+    elif op == "attach":
+        if not available:
+            return None
+        st["status"] = "reserved"
     return st
 
 
