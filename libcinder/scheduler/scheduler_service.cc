@@ -1,6 +1,7 @@
 #include "scheduler/scheduler_service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -159,7 +160,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     spec->vol_exists_on = vol->host;
     auto usable = UsableBackends();
     if (!usable.ok()) return fail(usable.status().message());
-    const PoolSnapshot snapshot = Snapshot(*usable);
+    const PoolSnapshot snapshot = SnapshotOfEvery(*usable);
     const std::vector<const PoolState*>& pools = snapshot.pools;
     auto ranked = scheduler_->Rank(*spec, pools);
     if (ranked.empty()) return fail("No valid backend was found. No weighed backends available");
@@ -244,7 +245,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     for (int round = 0; round < 16; ++round) {
       spec->exclude = tried;
       spec->exclude.insert(full.begin(), full.end());
-      const PoolSnapshot snapshot = Snapshot(*usable);
+      const PoolSnapshot snapshot = SnapshotOfEvery(*usable);
       auto ranked = scheduler_->Rank(*spec, snapshot.pools, kCandidatesPerRound);
       if (ranked.empty()) break;
       for (const PoolState* cand : ranked) {
@@ -419,6 +420,30 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     std::vector<std::shared_ptr<const PoolState>> owned;  // keeps `pools` alive
     std::vector<const PoolState*> pools;
   };
+
+  // Snapshot, after reading the pools from the database when a usable backend has none here
+  // yet: a volume service that just started reported into the database before it told the
+  // schedulers, and its report may still be on its way (an in-process cast runs on a pool).
+  PoolSnapshot SnapshotOfEvery(const std::map<std::string, std::string>& usable) {
+    PoolSnapshot out = Snapshot(usable);
+    std::set<std::string> seen;
+    for (const PoolState* p : out.pools) seen.insert(p->backend_host);
+    for (const auto& [backend, zone] : usable) {
+      if (seen.count(backend)) continue;
+      // At most once a second: a backend that reports no pool at all must not cost every
+      // placement a read of every pool.
+      const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
+      auto last = last_unknown_refresh_.load();
+      if (now - last < std::chrono::steady_clock::duration(std::chrono::seconds(1)).count() ||
+          !last_unknown_refresh_.compare_exchange_strong(last, now)) {
+        return out;
+      }
+      Refresh();
+      return Snapshot(usable);
+    }
+    return out;
+  }
+  std::atomic<std::chrono::steady_clock::rep> last_unknown_refresh_{0};
 
   PoolSnapshot Snapshot(const std::map<std::string, std::string>& usable) {
     PoolSnapshot out;
