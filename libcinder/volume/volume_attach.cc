@@ -47,31 +47,31 @@ Result<T> VolumeServiceImpl::RunCall(const std::string& id, std::function<Result
 
 Status VolumeServiceImpl::OpenTargets() {
   for (auto& b : backends_) {
-    CINDER_ASSIGN_OR_RETURN(b->target, OpenTarget(b->options, options_.my_ip, options_.state_path));
-    if (b->target->DriverVolumeType() == "local") continue;
-    if (!b->target->Reachable()) {
+    CINDER_ASSIGN_OR_RETURN(b->exporter, OpenTarget(b->options, options_.my_ip, options_.state_path));
+    if (b->exporter->DriverVolumeType() == "local") continue;
+    if (!b->exporter->Reachable()) {
       // Said by the reporter thread once the daemon has announced where it listens.
       start_notes_.push_back(b->host + ": tgtd is not reachable" +
                              (b->options.tgt_ipc_socket.empty() ? "" : " at " + b->options.tgt_ipc_socket) +
                              ": attachments answer driver_volume_type \"local\" (this host only) until it is");
-      b->tgt = std::move(b->target);
-      b->target = NewLocalTarget();
+      b->exporter_up = false;
     }
   }
   return Status::OK();
 }
 
-Result<TargetVolume> VolumeServiceImpl::Export(Backend* b, const std::string& volume_id) {
+Result<TargetVolume> VolumeServiceImpl::Export(Backend* b, const std::string& volume_id, Target* target) {
+  if (!target) target = b->target();
   CINDER_ASSIGN_OR_RETURN(Store::VolumeExport e, ReadBack([&] { return store_->GetVolumeExport(volume_id); }));
   TargetVolume tv{volume_id, b->driver->LocalPath(volume_id), e.provider_location, e.provider_auth, e.readonly};
-  Result<ExportRecord> rec = b->target->CreateExport(tv);
+  Result<ExportRecord> rec = target->CreateExport(tv);
   if (!rec.ok()) {
     return Internal(
         "Bad or unexpected response from the storage volume backend API: Create export for volume failed (" +
         rec.status().message() + ").");
   }
   if (rec->provider_location != tv.provider_location || rec->provider_auth != tv.provider_auth) {
-    if (b->target->DriverVolumeType() != "local") {
+    if (target->DriverVolumeType() != "local") {
       CINDER_RETURN_IF_ERROR(store_->SetVolumeExport(volume_id, rec->provider_location, rec->provider_auth));
       tv.provider_location = rec->provider_location;
       tv.provider_auth = rec->provider_auth;
@@ -84,7 +84,7 @@ void VolumeServiceImpl::Unexport(Backend* b, const std::string& volume_id, const
   for (const Attachment& a : remaining) {
     if (NeedsExport(a)) return;
   }
-  if (b->target->DriverVolumeType() == "local") return;
+  if (b->target()->DriverVolumeType() == "local") return;
   auto e = store_->GetVolumeExport(volume_id);
   // Never exported (provider_location is written with the export): nothing to ask tgtd. A
   // volume that is gone is removed by what tgtd lists.
@@ -94,7 +94,7 @@ void VolumeServiceImpl::Unexport(Backend* b, const std::string& volume_id, const
     tv.provider_location = e->provider_location;
     tv.provider_auth = e->provider_auth;
   }
-  Status st = b->target->RemoveExport(tv);
+  Status st = b->target()->RemoveExport(tv);
   if (!st.ok()) {
     CINDER_LOG(kWarning, "cinder-volume") << "cannot remove the export of volume " << volume_id << ": " << st.message()
                                           << " (retried every report_interval)";
@@ -103,9 +103,9 @@ void VolumeServiceImpl::Unexport(Backend* b, const std::string& volume_id, const
 
 void VolumeServiceImpl::ReExport(Backend* b, const std::string& volume_id) {
   auto e = store_->GetVolumeExport(volume_id);
-  if (!e.ok() || !e->provider_location || b->target->DriverVolumeType() == "local") return;
+  if (!e.ok() || !e->provider_location || b->target()->DriverVolumeType() == "local") return;
   TargetVolume tv{volume_id, b->driver->LocalPath(volume_id), e->provider_location, e->provider_auth, e->readonly};
-  Status st = b->target->RemoveExport(tv);
+  Status st = b->target()->RemoveExport(tv);
   auto again = st.ok() ? Export(b, volume_id) : Result<TargetVolume>(st);
   if (!again.ok()) {
     CINDER_LOG(kWarning, "cinder-volume")
@@ -121,7 +121,8 @@ Result<ConnectionReply> VolumeServiceImpl::Connect(Backend* b, const HostConnect
   if (!connector.ok() || !connector->is_object()) {
     return InvalidArgument("Invalid input received: Connector doesn't have required information: initiator");
   }
-  CINDER_RETURN_IF_ERROR(b->target->ValidateConnector(*connector));
+  Target* target = b->target();  // one target for the whole connect
+  CINDER_RETURN_IF_ERROR(target->ValidateConnector(*connector));
   auto v = ReadBack([&] { return store_->GetVolume(r.volume_id, std::nullopt); });
   if (!v.ok()) return v.status();
   if (!OnBackend(b, v->host)) return FailedPrecondition("Invalid volume: volume " + v->id + " is not on " + b->host);
@@ -133,8 +134,8 @@ Result<ConnectionReply> VolumeServiceImpl::Connect(Backend* b, const HostConnect
       return InvalidArgument("Invalid input received: Mismatched volume and attachment");
     att = a->first;
   }
-  CINDER_ASSIGN_OR_RETURN(TargetVolume tv, Export(b, r.volume_id));
-  auto data = b->target->ConnectionData(tv);
+  CINDER_ASSIGN_OR_RETURN(TargetVolume tv, Export(b, r.volume_id, target));
+  auto data = target->ConnectionData(tv);
   if (!data.ok()) {
     if (att) Unexport(b, r.volume_id, OrNone(store_->AttachmentsOfVolume(r.volume_id)));
     return Internal(
@@ -157,13 +158,13 @@ Result<ConnectionReply> VolumeServiceImpl::Connect(Backend* b, const HostConnect
   ConnectionReply reply;
   if (legacy) {
     json::Value out = json::Value::MakeObject();
-    out.Set("driver_volume_type", b->target->DriverVolumeType());
+    out.Set("driver_volume_type", target->DriverVolumeType());
     out.Set("data", std::move(info));
     out.Set("enforce_multipath", enforce);
     reply.connection_info = json::Serialize(out);
     return reply;
   }
-  info.Set("driver_volume_type", b->target->DriverVolumeType());
+  info.Set("driver_volume_type", target->DriverVolumeType());
   info.Set("attachment_id", r.attachment_id);
   info.Set("enforce_multipath", enforce);
   reply.connection_info = json::Serialize(info);
@@ -197,12 +198,12 @@ void VolumeServiceImpl::EnsureExports() {
   std::set<std::string> need(needed->begin(), needed->end());
   for (auto& b : backends_) {
     // A tgtd that was out of reach at start and answers now takes over from "local".
-    if (b->tgt && b->tgt->Reachable()) {
+    if (!b->exporter_up && b->exporter->Reachable()) {
       CINDER_LOG(kInfo, "cinder-volume") << b->host << ": tgtd is reachable: attachments are exported over iSCSI";
-      b->target = std::move(b->tgt);
+      b->exporter_up = true;
     }
-    if (b->target->DriverVolumeType() == "local") continue;
-    if (!b->target->Reachable()) continue;
+    if (b->target()->DriverVolumeType() == "local") continue;
+    if (!b->target()->Reachable()) continue;
     auto hosts = store_->VolumeHostsAndStatuses(std::vector<std::string>(need.begin(), need.end()));
     if (!hosts.ok()) return;
     for (const auto& [id, hs] : *hosts) {
@@ -215,7 +216,7 @@ void VolumeServiceImpl::EnsureExports() {
         }
       });
     }
-    auto exported = b->target->ListExports();
+    auto exported = b->target()->ListExports();
     if (!exported.ok()) continue;
     std::vector<std::string> unneeded;
     for (const auto& id : *exported) {

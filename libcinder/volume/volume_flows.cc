@@ -182,7 +182,7 @@ void VolumeServiceImpl::Delete(Backend* b, const std::string& id) {
       if (!DeleteSnapshotNow(b, sn.id, id, "")) st = Internal("snapshot " + sn.id + " could not be deleted");
     }
     // Its export first (Cinder's remove_export): tgtd would keep the deleted file open.
-    if (st.ok() && b->target) Unexport(b, id, {});
+    if (st.ok() && b->exporter) Unexport(b, id, {});
     if (st.ok()) st = DriverCall([&] { return b->driver->DeleteVolume(id); });
     if (st.ok()) {
       WriteBack(id, [&] { return store_->SoftDeleteVolume(id, vs::kDeleting); });

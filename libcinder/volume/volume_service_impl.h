@@ -6,6 +6,7 @@
 #ifndef CINDER_VOLUME_VOLUME_SERVICE_IMPL_H_
 #define CINDER_VOLUME_VOLUME_SERVICE_IMPL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -37,10 +38,13 @@ struct Backend {
   BackendOptions options;
   std::string availability_zone;
   std::unique_ptr<VolumeDriver> driver;
-  // How its volumes are exported (targets/target.h). A tgtadm target whose tgtd cannot be
-  // reached at start is set aside (`tgt`) and `target` is the local one until tgtd answers.
-  std::unique_ptr<Target> target;
-  std::unique_ptr<Target> tgt;
+  // How its volumes are exported (targets/target.h): `exporter` as configured, or, while a
+  // tgtd that could not be reached at start has not answered yet, `local` (set once, from the
+  // reporter thread, read by the workers).
+  std::unique_ptr<Target> exporter;
+  std::unique_ptr<Target> local = NewLocalTarget();
+  std::atomic<bool> exporter_up{true};
+  Target* target() const { return exporter_up.load() ? exporter.get() : local.get(); }
 };
 
 // Runs a driver call, turning an exception into an Internal status.
@@ -93,7 +97,7 @@ class VolumeServiceImpl : public VolumeService {
   Result<ConnectionReply> Connect(Backend* b, const HostConnect& r, bool legacy);
   Result<DetachReply> Detach(Backend* b, const HostDetach& r);
   // The export the volume has now (created when missing), its record updated.
-  Result<TargetVolume> Export(Backend* b, const std::string& volume_id);
+  Result<TargetVolume> Export(Backend* b, const std::string& volume_id, Target* target = nullptr);
   // Removes the volume's export unless one of `remaining` still needs it; failures are logged
   // (EnsureExports removes what is left).
   void Unexport(Backend* b, const std::string& volume_id, const std::vector<Attachment>& remaining);
