@@ -330,7 +330,11 @@ def test_a_volume_service_killed_during_connects_leaves_nothing_reserved(tgtd, t
     reserved, and every attaching volume has a connected attachment (waiting for os-complete)."""
     env = read_env(tgtd)
     proc, s = start_service(tmp_path, backends=backend(str(tmp_path), env), extra=NO_QUOTA)
-    vids = [new_volume(s) for _ in range(24)]
+    try:
+        vids = [new_volume(s) for _ in range(24)]
+    except BaseException:
+        stop_service(proc)
+        raise
 
     def attach(vid):
         try:
