@@ -146,9 +146,7 @@ TEST_CASE("list cache: every kind of change is seen by the next list") {
     t.source_project_id = p;
     t.no_snapshots = true;
     REQUIRE(s->CreateTransfer(t, "salt", "hash").ok());
-    l = ListAroundChange(*s, p, [&] {
-      REQUIRE(s->AcceptTransfer(t.id, p2, "u2", {}, true, {}, 1, gold.id).ok());
-    });
+    l = ListAroundChange(*s, p, [&] { REQUIRE(s->AcceptTransfer(t.id, p2, "u2", {}, true, {}, 1, gold.id).ok()); });
     CHECK_FALSE(Find(l, id));
     l = List(*s, p2);
     REQUIRE(Find(l, id));
