@@ -25,6 +25,111 @@ const char kTimestamps[] =
     "created_at VARCHAR(32) NOT NULL, updated_at VARCHAR(32), deleted_at VARCHAR(32), "
     "deleted INTEGER NOT NULL DEFAULT 0";
 
+// Schema 10 on PostgreSQL. The triggers are deferred constraint triggers: they run as the
+// change commits (inside its transaction), so a generation row is locked only while its
+// transaction commits, not while it runs (a create's transaction would otherwise hold its
+// project's row through its quota checks, and every other change of the project would wait).
+void MigrateListGenerationsPg(soci::session& s) {
+  // The upsert of a generation row, written out in each function: PL/pgSQL keeps the plans of
+  // its statements per connection, and a call of a helper function cost 20 us a change (a
+  // LANGUAGE sql one, which plans its INSERT at every call, 40 us).
+  auto bump = [](const std::string& project) {
+    return "UPDATE list_generations SET generation = generation + 1 WHERE project_id = " + project +
+           "; IF NOT FOUND THEN INSERT INTO list_generations (project_id, generation) VALUES (" + project +
+           ", 1) ON CONFLICT (project_id) DO UPDATE SET generation = list_generations.generation + 1; END IF; ";
+  };
+  // A transfer moves a volume between projects: both are bumped, in one order, so that two
+  // crossing transfers do not lock each other's generation rows in opposite orders.
+  Exec(s,
+       "CREATE FUNCTION volumes_list_generation() RETURNS trigger LANGUAGE plpgsql AS $$ "
+       "DECLARE a VARCHAR; b VARCHAR; BEGIN "
+       "IF TG_OP = 'INSERT' THEN a := COALESCE(NEW.project_id, ''); "
+       "ELSIF TG_OP = 'DELETE' THEN a := COALESCE(OLD.project_id, ''); "
+       "ELSE a := LEAST(COALESCE(OLD.project_id, ''), COALESCE(NEW.project_id, '')); "
+       "b := GREATEST(COALESCE(OLD.project_id, ''), COALESCE(NEW.project_id, '')); "
+       "IF a = b THEN b := NULL; END IF; "
+       "END IF; " +
+           bump("a") + "IF b IS NOT NULL THEN " + bump("b") + "END IF; RETURN NULL; END $$");
+  const std::string kDeferred = " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW ";
+  Exec(s, "CREATE CONSTRAINT TRIGGER volumes_list_generation AFTER INSERT OR DELETE ON volumes" + kDeferred +
+              "EXECUTE FUNCTION volumes_list_generation()");
+  // Any column: a touch that changes nothing (UPDATE ... SET updated_at = updated_at, which
+  // serialises a clone or snapshot with a delete of its source) bumps nothing.
+  Exec(s, "CREATE CONSTRAINT TRIGGER volumes_list_generation_update AFTER UPDATE ON volumes" + kDeferred +
+              "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION volumes_list_generation()");
+  // A row of a volume bumps the volume's project. The volume's row is share-locked until the
+  // change commits: a transfer of the volume (which updates that row) commits before the
+  // project is read here, or waits for this change to commit; either way the project bumped is
+  // the one whose lists show the change.
+  Exec(s,
+       "CREATE FUNCTION volume_rows_list_generation() RETURNS trigger LANGUAGE plpgsql AS $$ "
+       "DECLARE p VARCHAR; BEGIN "
+       "IF TG_OP <> 'INSERT' THEN "
+       "SELECT COALESCE(project_id, '') INTO p FROM volumes WHERE id = OLD.volume_id FOR SHARE; "
+       "IF FOUND THEN " +
+           bump("p") +
+           "END IF; "
+           "END IF; "
+           "IF TG_OP = 'INSERT' OR (TG_OP = 'UPDATE' AND NEW.volume_id IS DISTINCT FROM OLD.volume_id) THEN "
+           "SELECT COALESCE(project_id, '') INTO p FROM volumes WHERE id = NEW.volume_id FOR SHARE; "
+           "IF FOUND THEN " +
+           bump("p") + "END IF; END IF; RETURN NULL; END $$");
+  for (const std::string table : {"volume_metadata", "volume_attachment"}) {
+    Exec(s, "CREATE CONSTRAINT TRIGGER " + table + "_list_generation AFTER INSERT OR DELETE ON " + table + kDeferred +
+                "EXECUTE FUNCTION volume_rows_list_generation()");
+    Exec(s, "CREATE CONSTRAINT TRIGGER " + table + "_list_generation_update AFTER UPDATE ON " + table + kDeferred +
+                "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION volume_rows_list_generation()");
+  }
+  Exec(s, "CREATE FUNCTION volume_types_list_generation() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN " + bump("'*'") +
+              "RETURN NULL; END $$");
+  Exec(s, "CREATE CONSTRAINT TRIGGER volume_types_list_generation AFTER INSERT OR DELETE ON volume_types" + kDeferred +
+              "EXECUTE FUNCTION volume_types_list_generation()");
+  Exec(s, "CREATE CONSTRAINT TRIGGER volume_types_list_generation_rename AFTER UPDATE OF name ON volume_types" +
+              kDeferred + "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION volume_types_list_generation()");
+}
+
+// Schema 10 on SQLite (one writer at a time, so a trigger reads a volume's project as the
+// change commits it).
+void MigrateListGenerationsSqlite(soci::session& s) {
+  const std::string kBump = " ON CONFLICT (project_id) DO UPDATE SET generation = generation + 1;";
+  auto bump_project = [&kBump](const std::string& project) {
+    return "INSERT INTO list_generations (project_id, generation) VALUES (COALESCE(" + project + ", ''), 1)" + kBump;
+  };
+  auto bump_volume = [&kBump](const std::string& volume_id, const std::string& also) {
+    return "INSERT INTO list_generations (project_id, generation) SELECT COALESCE(project_id, ''), 1 FROM volumes "
+           "WHERE id = " +
+           volume_id + also + kBump;
+  };
+  Exec(s, "CREATE TRIGGER volumes_list_generation_insert AFTER INSERT ON volumes BEGIN " +
+              bump_project("NEW.project_id") + " END");
+  Exec(s, "CREATE TRIGGER volumes_list_generation_delete AFTER DELETE ON volumes BEGIN " +
+              bump_project("OLD.project_id") + " END");
+  // Every UPDATE, even one that changes nothing (a touch that serialises a clone or a
+  // snapshot with a delete of its source): a WHEN naming the columns would have to be made
+  // again by every migration that adds one.
+  Exec(s, "CREATE TRIGGER volumes_list_generation_update AFTER UPDATE ON volumes BEGIN " +
+              bump_project("OLD.project_id") +
+              " INSERT INTO list_generations (project_id, generation) SELECT COALESCE(NEW.project_id, ''), 1 "
+              "WHERE NEW.project_id IS NOT OLD.project_id" +
+              kBump + " END");
+  for (const std::string table : {"volume_metadata", "volume_attachment"}) {
+    Exec(s, "CREATE TRIGGER " + table + "_list_generation_insert AFTER INSERT ON " + table + " BEGIN " +
+                bump_volume("NEW.volume_id", "") + " END");
+    Exec(s, "CREATE TRIGGER " + table + "_list_generation_delete AFTER DELETE ON " + table + " BEGIN " +
+                bump_volume("OLD.volume_id", "") + " END");
+    Exec(s, "CREATE TRIGGER " + table + "_list_generation_update AFTER UPDATE ON " + table + " BEGIN " +
+                bump_volume("OLD.volume_id", "") + " " +
+                bump_volume("NEW.volume_id", " AND NEW.volume_id IS NOT OLD.volume_id") + " END");
+  }
+  const std::string bump_all = bump_project("'*'");
+  Exec(s, "CREATE TRIGGER volume_types_list_generation_insert AFTER INSERT ON volume_types BEGIN " + bump_all + " END");
+  Exec(s, "CREATE TRIGGER volume_types_list_generation_delete AFTER DELETE ON volume_types BEGIN " + bump_all + " END");
+  Exec(s,
+       "CREATE TRIGGER volume_types_list_generation_rename AFTER UPDATE OF name ON volume_types WHEN OLD.name IS NOT "
+       "NEW.name BEGIN " +
+           bump_all + " END");
+}
+
 const std::vector<Migration>& Migrations() {
   static const std::vector<Migration> kMigrations = {
       {1,
@@ -308,6 +413,21 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "ALTER TABLE volumes ADD COLUMN provider_auth VARCHAR(255)");
          Exec(s, "ALTER TABLE volumes ADD COLUMN admin_readonly VARCHAR(8)");
          Exec(s, "ALTER TABLE volumes ADD COLUMN attached_mode VARCHAR(8)");
+       }},
+      {10,
+       [](soci::session& s, bool pg) {
+         // The list generations (db/list_cache.h): every change of a row that a project's
+         // volume lists show bumps the project's generation in the change's transaction, so a
+         // list cached at a generation is current while the generation is. Triggers do it, so
+         // that no write path (nor a later one) can forget it: volumes (its old and its new
+         // project), volume_metadata and volume_attachment (their volume's project), and a
+         // volume type named, renamed or removed ('*', which every list also reads).
+         Exec(s, "CREATE TABLE list_generations (project_id VARCHAR(255) PRIMARY KEY, generation BIGINT NOT NULL)");
+         if (pg) {
+           MigrateListGenerationsPg(s);
+         } else {
+           MigrateListGenerationsSqlite(s);
+         }
        }},
   };
   return kMigrations;

@@ -6,6 +6,7 @@
 #ifndef CINDER_DB_STORE_H_
 #define CINDER_DB_STORE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -70,7 +71,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 9;
+  static constexpr int kLatestVersion = 10;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -127,8 +128,24 @@ class Store {
   // (FailedPrecondition with Cinder's message otherwise).
   Status InsertVolume(const Volume& v, const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
   Result<Volume> GetVolume(const std::string& id, const ProjectScope& scope);
-  // Applies filters, sort and paging; `max_limit` caps the page.
+  // Applies filters, sort and paging; `max_limit` caps the page. A project's lists are kept
+  // in a bounded cache and answered from it while the project's list generation (which every
+  // change of what they show bumps in its transaction, schema 10) is the one they were read
+  // at: one small query instead of the rows. Lists of every project (scope nullopt) are not.
   Result<VolumeList> ListVolumes(const VolumeListQuery& q, const ProjectScope& scope, int64_t max_limit);
+  // The list cache: what it answered and holds; its bound (default 256 lists, 10,000 volumes
+  // in total; zero lists turns it off and empties it).
+  struct ListCacheStats {
+    uint64_t hits = 0;
+    uint64_t misses = 0;
+    std::size_t entries = 0;
+    std::size_t volumes = 0;
+  };
+  ListCacheStats GetListCacheStats() const;
+  void SetListCacheLimits(std::size_t max_entries, std::size_t max_volumes);
+  // The generation of `project`'s lists plus the global one (a type renamed): it only grows,
+  // and grows with every committed change of a row those lists show.
+  Result<int64_t> ListGeneration(const std::string& project);
   // Sets status (and `fields`) iff the volume exists, its status is one of `expected` (any
   // status when `expected` is empty), when given it is on `expected_host`, and the SQL
   // expressions of `conditions` hold these values (e.g. {"size", "5"}: what the caller's quota

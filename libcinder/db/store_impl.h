@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "db/directory.h"
+#include "db/list_cache.h"
 #include "db/pg_native.h"
 #include "db/sql.h"
 #include "db/sqlite_native.h"
@@ -101,6 +102,8 @@ struct Store::Impl {
   bool pg = false;
   std::unique_ptr<soci::connection_pool> pool;
   std::size_t pool_size = 0;
+  // Volume lists with the generation they were read at (volumes.cc, db/list_cache.h).
+  db::ListCache list_cache;
 
   ~Impl() {  // before the pool closes the connections
     if (!pool) return;
@@ -116,6 +119,9 @@ struct Store::Impl {
   // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (volumes.cc).
   std::vector<Volume> FetchVolumes(soci::session& s, const Query& q);
   void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
+  // A page of a list of volumes (Store::ListVolumes without the cache), on `s`.
+  Result<VolumeList> ReadVolumeList(soci::session& s, const VolumeListQuery& lq, const ProjectScope& scope,
+                                    const db::SqlSort& sort, int64_t limit);
   // Fills the `attachments` of `vols` with their attached rows (attachments.cc).
   void AttachAttachments(soci::session& s, const std::vector<Volume*>& vols);
 

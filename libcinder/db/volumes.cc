@@ -248,49 +248,117 @@ Result<Volume> Store::GetVolume(const std::string& id, const ProjectScope& scope
   });
 }
 
+namespace {
+
+// The generation of `project`'s lists plus the global one ('*': a volume type renamed), read
+// on `s`. Both only grow, so their sum changes with every change of either.
+int64_t ReadGeneration(soci::session& s, bool pg, const std::string& project) {
+  Query q;
+  q.sql = "SELECT COALESCE(SUM(generation), 0) FROM list_generations WHERE project_id IN (" + q.P(project) + ", '*')";
+  if (pg) return pg::Run(s, q).Int(0, 0);
+  int64_t g = 0;
+  sqlite::Run(s, q, [&g](sqlite::sq::sqlite3_stmt* st) { g = sqlite::sq::sqlite3_column_int64(st, 0); });
+  return g;
+}
+
+}  // namespace
+
+Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeListQuery& lq, const ProjectScope& scope,
+                                               const SqlSort& sort, int64_t limit) {
+  Query q;
+  q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0";
+  AddScope(&q, scope);
+  if (lq.name) q.sql += " AND v.display_name = " + q.P(*lq.name);
+  if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
+  if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
+  for (const auto& [k, val] : lq.metadata) {
+    q.sql +=
+        " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
+        "m.deleted = 0 AND m.key = " +
+        q.P(k) + " AND m.value = " + q.P(val) + ")";
+  }
+  VolumeList out;
+  if (lq.with_count) {
+    Query c = q;
+    c.sql = "SELECT COUNT(*)" + c.sql.substr(c.sql.find(" FROM volumes v"));
+    out.count = ToInt(Select(s, c).at(0)[0]);
+  }
+  if (lq.marker) {
+    Query m;
+    m.sql = "SELECT ";
+    for (size_t i = 0; i < sort.size(); ++i) m.sql += (i ? ", " : "") + sort[i].first;
+    m.sql += std::string(kVolumeFrom) + " WHERE v.deleted = 0 AND v.id = " + m.P(*lq.marker);
+    AddScope(&m, scope);
+    auto rows = Select(s, m);
+    if (rows.empty()) return NotFound("Volume " + *lq.marker + " could not be found.");
+    q.sql += " AND " + SeekAfter(&q, sort, rows[0]);
+  }
+  q.sql += OrderBy(sort);
+  q.sql += " LIMIT " + std::to_string(limit + 1);
+  out.volumes = FetchVolumes(s, q);
+  if (static_cast<int64_t>(out.volumes.size()) > limit) {
+    out.volumes.pop_back();
+    out.more = true;
+  }
+  return out;
+}
+
 Result<VolumeList> Store::ListVolumes(const VolumeListQuery& lq, const ProjectScope& scope, int64_t max_limit) {
   // API keys to SQL expressions; created_at and id follow as tie-breakers.
   CINDER_ASSIGN_OR_RETURN(SqlSort sort, ResolveSort(lq.sort, SortColumns(), {"created_at", "id"}));
   int64_t limit = lq.limit < 0 ? max_limit : std::min(lq.limit, max_limit);
+  if (!scope) {  // every project's: not cached
+    return impl_->Run<VolumeList>(
+        [&](soci::session& s) -> Result<VolumeList> { return impl_->ReadVolumeList(s, lq, scope, sort, limit); });
+  }
 
-  return impl_->Run<VolumeList>([&](soci::session& s) -> Result<VolumeList> {
-    Query q;
-    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom + " WHERE v.deleted = 0";
-    AddScope(&q, scope);
-    if (lq.name) q.sql += " AND v.display_name = " + q.P(*lq.name);
-    if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
-    if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
-    for (const auto& [k, val] : lq.metadata) {
-      q.sql +=
-          " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
-          "m.deleted = 0 AND m.key = " +
-          q.P(k) + " AND m.value = " + q.P(val) + ")";
+  const std::string key = ListCacheKey(*scope, lq, limit);
+  const std::shared_ptr<const ListCache::Entry> cached = impl_->list_cache.Find(key);
+  std::optional<int64_t> filled_at;  // the generation a list read from the rows was read at
+  Result<VolumeList> out = impl_->Run<VolumeList>([&](soci::session& s) -> Result<VolumeList> {
+    filled_at.reset();
+    // Every change a committed transaction made to what this list shows bumped the generation
+    // in that transaction: the same generation means the same rows.
+    if (cached && ReadGeneration(s, impl_->pg, *scope) == cached->generation) return cached->list;
+    // The generation and the rows from one snapshot, so that a change committed between the
+    // two reads is never kept under the generation before it.
+    Exec(s, impl_->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY" : "BEGIN");
+    try {
+      const int64_t generation = ReadGeneration(s, impl_->pg, *scope);
+      Result<VolumeList> list = impl_->ReadVolumeList(s, lq, scope, sort, limit);
+      Exec(s, "COMMIT");
+      if (list.ok()) filled_at = generation;
+      return list;
+    } catch (...) {
+      try {
+        Exec(s, "ROLLBACK");
+      } catch (...) {
+      }
+      throw;
     }
-    VolumeList out;
-    if (lq.with_count) {
-      Query c = q;
-      c.sql = "SELECT COUNT(*)" + c.sql.substr(c.sql.find(" FROM volumes v"));
-      out.count = ToInt(Select(s, c).at(0)[0]);
-    }
-    if (lq.marker) {
-      Query m;
-      m.sql = "SELECT ";
-      for (size_t i = 0; i < sort.size(); ++i) m.sql += (i ? ", " : "") + sort[i].first;
-      m.sql += std::string(kVolumeFrom) + " WHERE v.deleted = 0 AND v.id = " + m.P(*lq.marker);
-      AddScope(&m, scope);
-      auto rows = Select(s, m);
-      if (rows.empty()) return NotFound("Volume " + *lq.marker + " could not be found.");
-      q.sql += " AND " + SeekAfter(&q, sort, rows[0]);
-    }
-    q.sql += OrderBy(sort);
-    q.sql += " LIMIT " + std::to_string(limit + 1);
-    out.volumes = impl_->FetchVolumes(s, q);
-    if (static_cast<int64_t>(out.volumes.size()) > limit) {
-      out.volumes.pop_back();
-      out.more = true;
-    }
-    return out;
   });
+  if (!out.ok()) return out;
+  if (filled_at) {
+    impl_->list_cache.CountMiss();
+    impl_->list_cache.Put(key, *filled_at, *out);
+  } else {
+    impl_->list_cache.CountHit();
+  }
+  return out;
+}
+
+Store::ListCacheStats Store::GetListCacheStats() const {
+  const ListCache::Stats st = impl_->list_cache.stats();
+  return ListCacheStats{st.hits, st.misses, st.entries, st.volumes};
+}
+
+void Store::SetListCacheLimits(std::size_t max_entries, std::size_t max_volumes) {
+  impl_->list_cache.SetLimits(ListCache::Limits{max_entries, max_volumes});
+}
+
+Result<int64_t> Store::ListGeneration(const std::string& project) {
+  return impl_->Run<int64_t>(
+      [&](soci::session& s) -> Result<int64_t> { return ReadGeneration(s, impl_->pg, project); });
 }
 
 namespace {
