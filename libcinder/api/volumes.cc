@@ -350,7 +350,8 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
 
 // The connector of os-initialize_connection / os-terminate_connection / os-force_detach: an
 // object (or, as Cinder's schema allows, a string or null).
-Result<std::optional<std::string>> ConnectorArg(const json::Value& arg, const char* action, bool required) {
+Result<std::optional<std::string>> ConnectorArg(const json::Value& arg, const char* action, bool required,
+                                                bool nullable = false) {
   if (!arg.is_object()) return FieldError(action, arg, PyRepr(arg) + " is not of type 'object'");
   const json::Value* c = arg.Find("connector");
   if (!c) {
@@ -359,7 +360,7 @@ Result<std::optional<std::string>> ConnectorArg(const json::Value& arg, const ch
   }
   if (c->is_object()) return std::optional<std::string>(json::Serialize(*c));
   if (c->is_string()) return std::optional<std::string>(c->as_string());
-  if (c->is_null() && !required) return std::optional<std::string>();
+  if (c->is_null() && (nullable || !required)) return std::optional<std::string>();
   return FieldError("connector", *c, PyRepr(*c) + " is not of type 'object', 'string'");
 }
 
@@ -391,7 +392,7 @@ bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::stri
     w.BeginObject().Key("connection_info").Raw(*info).EndObject();
     *out = Json(200, w.Take());
   } else if (action == "os-terminate_connection") {
-    auto c = ConnectorArg(arg, "os-terminate_connection", true);
+    auto c = ConnectorArg(arg, "os-terminate_connection", true, /*nullable=*/true);
     if (!c.ok()) {
       *out = FaultFrom(c.status());
       return true;

@@ -6,8 +6,8 @@
 // row a project's lists show (volumes, volume_metadata, volume_attachment, a volume type's
 // name) bumps it in the change's own transaction, by triggers, so several API processes on one
 // database, each with its own cache, never answer a list older than a change committed before
-// the list was asked for. An entry is filled from one read snapshot (the generation and the
-// rows together) and used only while the database's generation still equals the entry's.
+// the list was asked for. An entry is filled with rows read after its generation (so they are
+// never older than it) and used only while the database's generation still equals the entry's.
 #ifndef CINDER_DB_LIST_CACHE_H_
 #define CINDER_DB_LIST_CACHE_H_
 

@@ -222,6 +222,8 @@ def test_legacy_path_as_nova_drives_it(svc, tgtd):
     assert act({"os-begin_detaching": None})[0] == 202
     assert svc.cinder_table("show", vid)["status"] == "detaching"
     assert act({"os-terminate_connection": {"connector": {"initiator": IQN}}})[0] == 202
+    assert act({"os-terminate_connection": {"connector": None}})[0] == 202  # Cinder's schema allows null
+    assert act({"os-terminate_connection": {}})[0] == 400
     assert act({"os-detach": {"attachment_id": None}})[0] == 202
     shown = svc.cinder_table("show", vid)
     assert shown["status"] == "available"
