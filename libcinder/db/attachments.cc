@@ -153,12 +153,11 @@ Result<Attachment> Store::ReserveAttachment(const AttachmentReserve& r) {
     out.connection_info = "{}";  // none yet (Cinder stores {})
     out.created_at = now;
     Query i;
-    auto opt = [&i](const std::optional<std::string>& x) { return x ? i.P(*x) : std::string("NULL"); };
     i.sql =
         "INSERT INTO volume_attachment (id, volume_id, instance_uuid, attach_status, attach_mode, connector, "
         "connection_info, created_at) VALUES (" +
-        i.P(out.id) + ", " + i.P(out.volume_id) + ", " + opt(out.instance_uuid) + ", 'reserved', " +
-        opt(out.attach_mode) + ", " + opt(out.connector) + ", '{}', " + i.P(now) + ")";
+        i.P(out.id) + ", " + i.P(out.volume_id) + ", " + i.Opt(out.instance_uuid) + ", 'reserved', " +
+        i.Opt(out.attach_mode) + ", " + i.Opt(out.connector) + ", '{}', " + i.P(now) + ")";
     Exec(s, i);
     return Status::OK();
   });
@@ -231,8 +230,8 @@ Result<bool> Store::SetAttachmentConnector(const std::string& id, const std::opt
                                            bool only_if_reserved) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
-    q.sql = "UPDATE volume_attachment SET connector = " + (connector ? q.P(*connector) : std::string("NULL")) +
-            ", updated_at = " + q.P(NowIso()) + " WHERE deleted = 0 AND id = " + q.P(id);
+    q.sql = "UPDATE volume_attachment SET connector = " + q.Opt(connector) + ", updated_at = " + q.P(NowIso()) +
+            " WHERE deleted = 0 AND id = " + q.P(id);
     if (only_if_reserved) q.sql += " AND attach_status = 'reserved'";
     return Exec(s, q) > 0;
   });
@@ -245,10 +244,9 @@ Result<bool> Store::AttachmentConnected(const AttachmentConnection& c) {
     if (!LockRow(s, impl_->pg, "volumes", c.volume_id)) return Status::OK();
     const std::string now = NowIso();
     Query a;
-    auto opt = [&a](const std::optional<std::string>& x) { return x ? a.P(*x) : std::string("NULL"); };
     a.sql = "UPDATE volume_attachment SET attach_status = 'attaching', connector = " + a.P(c.connector) +
-            ", connection_info = " + a.P(c.connection_info) + ", attached_host = " + opt(c.attached_host) +
-            ", mountpoint = " + opt(c.mountpoint) + ", attach_mode = " + opt(c.attach_mode) +
+            ", connection_info = " + a.P(c.connection_info) + ", attached_host = " + a.Opt(c.attached_host) +
+            ", mountpoint = " + a.Opt(c.mountpoint) + ", attach_mode = " + a.Opt(c.attach_mode) +
             ", attach_time = " + a.P(now) + ", updated_at = " + a.P(now) +
             " WHERE deleted = 0 AND id = " + a.P(c.attachment_id) + " AND volume_id = " + a.P(c.volume_id);
     if (Exec(s, a) == 0) return Status::OK();
@@ -358,12 +356,11 @@ Result<Attachment> Store::LegacyAttach(const LegacyAttachRequest& r) {
     out.attach_mode = r.mode;
     out.created_at = now;
     Query i;
-    auto opt = [&i](const std::optional<std::string>& x) { return x ? i.P(*x) : std::string("NULL"); };
     i.sql =
         "INSERT INTO volume_attachment (id, volume_id, instance_uuid, attached_host, mountpoint, attach_time, "
         "attach_status, attach_mode, created_at) VALUES (" +
-        i.P(out.id) + ", " + i.P(out.volume_id) + ", " + opt(out.instance_uuid) + ", " + opt(out.attached_host) + ", " +
-        opt(out.mountpoint) + ", " + i.P(now) + ", 'attached', " + i.P(r.mode) + ", " + i.P(now) + ")";
+        i.P(out.id) + ", " + i.P(out.volume_id) + ", " + i.Opt(out.instance_uuid) + ", " + i.Opt(out.attached_host) +
+        ", " + i.Opt(out.mountpoint) + ", " + i.P(now) + ", 'attached', " + i.P(r.mode) + ", " + i.P(now) + ")";
     Exec(s, i);
     Query u;
     u.sql = "UPDATE volumes SET status = 'in-use', attach_status = 'attached', attached_mode = " + u.P(r.mode) +
@@ -396,9 +393,8 @@ Status Store::SetVolumeExport(const std::string& volume_id, const std::optional<
   return impl_
       ->Run<bool>([&](soci::session& s) -> Result<bool> {
         Query q;
-        auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : std::string("NULL"); };
-        q.sql = "UPDATE volumes SET provider_location = " + opt(provider_location) +
-                ", provider_auth = " + opt(provider_auth) + " WHERE deleted = 0 AND id = " + q.P(volume_id);
+        q.sql = "UPDATE volumes SET provider_location = " + q.Opt(provider_location) +
+                ", provider_auth = " + q.Opt(provider_auth) + " WHERE deleted = 0 AND id = " + q.P(volume_id);
         return Exec(s, q) > 0;
       })
       .status();

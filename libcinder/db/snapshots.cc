@@ -84,12 +84,11 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
             " AND size = " + v.P(std::to_string(sn.size));  // what its quota is for
     if (Exec(s, v) == 0) return Status::OK();
     Query q;
-    auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : std::string("NULL"); };
     q.sql =
         "INSERT INTO snapshots (id, volume_id, user_id, project_id, status, progress, volume_size, "
         "display_name, display_description, volume_type_id, use_quota, created_at) SELECT " +
         q.P(sn.id) + ", v.id, " + q.P(sn.user_id) + ", " + q.P(sn.project_id) + ", " + q.P(sn.status) + ", " +
-        q.P(sn.progress) + ", v.size, " + opt(sn.name) + ", " + opt(sn.description) + ", v.volume_type_id, " +
+        q.P(sn.progress) + ", v.size, " + q.Opt(sn.name) + ", " + q.Opt(sn.description) + ", v.volume_type_id, " +
         (sn.use_quota ? "1" : "0") + ", " + q.P(sn.created_at) + " FROM volumes v WHERE v.id = " + q.P(sn.volume_id);
     Exec(s, q);
     WriteMetadata(s, "snapshot_metadata", "snapshot_id", sn.id, sn.metadata, /*replace=*/false);

@@ -29,6 +29,8 @@ struct Query {
     params.push_back(std::move(v));
     return ":p" + std::to_string(params.size() - 1);
   }
+  // A placeholder for `v`, or NULL when it is absent.
+  std::string Opt(const std::optional<std::string>& v) { return v ? P(*v) : std::string("NULL"); }
   std::string In(const std::vector<std::string>& values) {
     std::string out = "(";
     for (size_t i = 0; i < values.size(); ++i) out += (i ? "," : "") + P(values[i]);

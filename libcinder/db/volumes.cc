@@ -172,17 +172,16 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
       }
     }
     Query q;
-    auto opt = [&q](const std::optional<std::string>& x) { return x ? q.P(*x) : "NULL"; };
     q.sql =
         "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
         "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
         "source_volid, bootable, multiattach, created_at) VALUES (" +
         q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
         q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
-        q.P(v.attach_status) + ", " + opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
-        opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
-        opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
-        opt(v.snapshot_id) + ", " + opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
+        q.P(v.attach_status) + ", " + q.Opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
+        q.Opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
+        q.Opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
+        q.Opt(v.snapshot_id) + ", " + q.Opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
         (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ")";
     Exec(s, q);
     for (const auto& [k, val] : v.metadata) {

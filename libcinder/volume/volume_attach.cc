@@ -196,6 +196,8 @@ void VolumeServiceImpl::EnsureExports() {
   auto needed = store_->VolumesNeedingExport(options_.host + "@");
   if (!needed.ok()) return;
   std::set<std::string> need(needed->begin(), needed->end());
+  auto hosts = store_->VolumeHostsAndStatuses(*needed);  // where each of them is
+  if (!hosts.ok()) return;
   for (auto& b : backends_) {
     // A tgtd that was out of reach at start and answers now takes over from "local".
     if (!b->exporter_up && b->exporter->Reachable()) {
@@ -204,8 +206,6 @@ void VolumeServiceImpl::EnsureExports() {
     }
     if (b->target()->DriverVolumeType() == "local") continue;
     if (!b->target()->Reachable()) continue;
-    auto hosts = store_->VolumeHostsAndStatuses(std::vector<std::string>(need.begin(), need.end()));
-    if (!hosts.ok()) return;
     for (const auto& [id, hs] : *hosts) {
       if (!OnBackend(b.get(), hs.first)) continue;
       Run(id, [this, bp = b.get(), id = id] {

@@ -14,13 +14,6 @@ namespace cinder {
 
 namespace {
 
-std::unique_ptr<Store> OpenMigrated(const std::string& url) {
-  auto s = Store::Open(url);
-  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
-  REQUIRE((*s)->Migrate().ok());
-  return std::move(s).value();
-}
-
 std::string NewVolume(Store& s, bool multiattach = false) {
   Volume v;
   v.id = NewUuid();
@@ -48,7 +41,7 @@ TEST_CASE("racing reservations of one volume: exactly one wins, the others hear 
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     const std::string id = NewVolume(*s);
     std::atomic<int> won{0}, lost{0};
     std::vector<std::thread> threads;
@@ -81,7 +74,7 @@ TEST_CASE("attachments: connect, complete, and the status a detach leaves (Cinde
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     const std::string id = NewVolume(*s, /*multiattach=*/true);
     Store::AttachmentReserve r;
     r.volume_id = id;
@@ -132,7 +125,7 @@ TEST_CASE("the legacy attach: one row attached, the same instance again, a secon
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     const std::string id = NewVolume(*s);
     Store::LegacyAttachRequest r{id, NewUuid(), std::nullopt, "/dev/vdb", "rw"};
     auto a = s->LegacyAttach(r);

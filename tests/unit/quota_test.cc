@@ -29,16 +29,10 @@ RequestContext Member(const std::string& project) {
   return c;
 }
 
-std::unique_ptr<Store> OpenMigrated(const std::string& url) {
-  auto s = Store::Open(url);
-  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
-  REQUIRE((*s)->Migrate().ok());
-  return std::move(s).value();
-}
-
 // A Store and a QuotaApi over it (QuotaApi keeps a reference to the options).
 struct Engine {
-  explicit Engine(const std::string& url, Options o = Options()) : options(std::move(o)), store(OpenMigrated(url)) {
+  explicit Engine(const std::string& url, Options o = Options())
+      : options(std::move(o)), store(testing::OpenMigratedStore(url)) {
     api = std::make_unique<QuotaApi>(store.get(), options);
   }
   Options options;
@@ -494,7 +488,7 @@ TEST_CASE("project and class limits are set in one upsert per resource on both d
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     REQUIRE(s->SetProjectQuotas("p", {{"volumes", 1}, {"gigabytes", 2}}).ok());
     REQUIRE(s->SetProjectQuotas("p", {{"volumes", 3}}).ok());
     CHECK(*s->GetProjectQuotas("p") == std::map<std::string, int64_t>{{"gigabytes", 2}, {"volumes", 3}});

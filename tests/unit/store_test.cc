@@ -14,13 +14,6 @@ namespace cinder {
 
 namespace {
 
-std::unique_ptr<Store> OpenMigrated(const std::string& url) {
-  auto s = Store::Open(url);
-  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
-  REQUIRE((*s)->Migrate().ok());
-  return std::move(s).value();
-}
-
 Volume MakeVolume(const Store& s, const std::string& project, const std::string& name, int64_t size,
                   const std::string& created_at) {
   Volume v;
@@ -77,7 +70,7 @@ TEST_CASE("volumes round-trip with metadata, scoped by project") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p1", "vol", 3, NowIso());
     v.metadata = {{"k", "v"}, {"x", "y"}};
     v.volume_type_id = s->GetVolumeType("__DEFAULT__")->id;
@@ -101,7 +94,7 @@ TEST_CASE("status changes are compare-and-swap") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "", 1, NowIso());
     REQUIRE(s->InsertVolume(v).ok());
     CHECK(*s->CasVolumeStatus(v.id, {"available"}, "extending"));
@@ -119,7 +112,7 @@ TEST_CASE("soft delete hides a volume and purge removes it") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "a", 1, NowIso());
     v.metadata = {{"k", "v"}};
     REQUIRE(s->InsertVolume(v).ok());
@@ -137,7 +130,7 @@ TEST_CASE("snapshots: a volume goes only without them, their usage goes with the
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "a", 2, NowIso());
     REQUIRE(s->InsertVolume(v).ok());
     Snapshot sn;
@@ -181,7 +174,7 @@ TEST_CASE("concurrent creates and deletes in one project keep usage equal to wha
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     const std::string type_name = "__DEFAULT__";
     const std::string type_id = s->GetVolumeType(type_name)->id;
     // Usage rows made in another order than their names sort in (as an upgraded database has).
@@ -227,7 +220,7 @@ TEST_CASE("a create's usage is added with its row, only when it fits") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     QuotaCharge charge{"p", VolumeQuotaDeltas("gold", 3, 1), {{"volumes", 2}, {"gigabytes", 5}}, true, 3, "", ""};
     Volume a = MakeVolume(*s, "p", "a", 3, NowIso());
     auto first = s->InsertVolume(a, &charge);
@@ -279,7 +272,7 @@ TEST_CASE("a volume is made from a snapshot or volume only while that source is 
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "src", 1, NowIso());
     REQUIRE(s->InsertVolume(v).ok());
     Snapshot sn;
@@ -318,7 +311,7 @@ TEST_CASE("an interrupted operation gives the volume its previous status back") 
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "a", 1, NowIso());
     REQUIRE(s->InsertVolume(v).ok());
     REQUIRE(*s->CasVolumeStatus(v.id, {}, "retyping", {{"previous_status", std::string("in-use")}}));
@@ -335,7 +328,7 @@ TEST_CASE("metadata merges, replaces and deletes keys") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "a", 1, NowIso());
     v.metadata = {{"a", "1"}};
     REQUIRE(s->InsertVolume(v).ok());
@@ -356,7 +349,7 @@ TEST_CASE("lists filter, sort and page with markers") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     std::vector<std::string> ids;
     for (int i = 0; i < 7; ++i) {
       Volume v = MakeVolume(*s, i < 6 ? "p" : "other", "v" + std::to_string(i % 3), i + 1,
@@ -432,7 +425,7 @@ TEST_CASE("messages: insert, scoped reads, filters, sort and paging, delete, exp
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     std::vector<Message> made;
     for (int i = 0; i < 5; ++i) {
       Message m;
@@ -519,7 +512,7 @@ TEST_CASE("concurrent compare-and-swaps: exactly one wins") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     for (int round = 0; round < 5; ++round) {
       Volume v = MakeVolume(*s, "p", "", 1, NowIso());
       REQUIRE(s->InsertVolume(v).ok());
@@ -545,7 +538,7 @@ TEST_CASE("concurrent metadata writes of the same new key all succeed, leaving o
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     Volume v = MakeVolume(*s, "p", "", 1, NowIso());
     REQUIRE(s->InsertVolume(v).ok());
     std::atomic<int> errors{0};
@@ -569,7 +562,7 @@ TEST_CASE("the store reconnects when PostgreSQL drops its connections") {
   std::string base = testing::PostgresUrl();
   if (base.empty()) return;  // outside ctest: no cluster (under ctest the fixture always runs)
   std::string url = testing::FreshPostgresDatabase(base);
-  auto s = OpenMigrated(url);
+  auto s = testing::OpenMigratedStore(url);
   Volume v = MakeVolume(*s, "p", "kept", 1, NowIso());
   REQUIRE(s->InsertVolume(v).ok());
   // What a server restart does to established sessions.
@@ -589,7 +582,7 @@ TEST_CASE("the store reconnects when PostgreSQL drops its connections") {
 
 TEST_CASE("purge accepts any age without overflowing the clock") {
   testing::TempDir dir;
-  auto s = OpenMigrated("sqlite:///" + dir.path() + "/c.sqlite");
+  auto s = testing::OpenMigratedStore("sqlite:///" + dir.path() + "/c.sqlite");
   CHECK(s->Purge(IsoSecondsAgo(200000LL * 86400)).ok());
   CHECK(IsoSecondsAgo(200000LL * 86400) == "1970-01-01T00:00:00.000000");
 }
@@ -602,7 +595,7 @@ TEST_CASE("pool usage follows each volume's placement, size, status and deletion
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     // host -> {count, GiB} as VolumeUsageByHost reports it, all volumes or only settled ones.
     auto usage = [&](bool settled) {
       std::map<std::string, std::pair<int64_t, double>> out;
@@ -675,7 +668,7 @@ TEST_CASE("quota limits and usage past 2^31 read back exactly on both databases"
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
     CAPTURE(url);
-    auto s = OpenMigrated(url);
+    auto s = testing::OpenMigratedStore(url);
     const int64_t big = (int64_t{1} << 31) - 1;  // the largest size Cinder accepts
     REQUIRE(s->SetProjectQuotas("p", {{"gigabytes", int64_t{1} << 40}}).ok());
     REQUIRE(s->SetQuotaClass("default", {{"gigabytes", int64_t{1} << 41}}).ok());
@@ -709,7 +702,7 @@ TEST_CASE("a database out of reach is Unavailable, and the store comes back with
   std::string base = testing::PostgresUrl();
   if (base.empty()) return;  // outside ctest: no cluster (under ctest the fixture always runs)
   std::string url = testing::FreshPostgresDatabase(base);
-  auto s = OpenMigrated(url);
+  auto s = testing::OpenMigratedStore(url);
   Volume v = MakeVolume(*s, "p", "kept", 1, NowIso());
   REQUIRE(s->InsertVolume(v).ok());
   const std::string db = url.substr(url.rfind('/') + 1);
@@ -737,7 +730,7 @@ TEST_CASE("a database out of reach is Unavailable, and the store comes back with
 
 TEST_CASE("a database error's text stays out of the status") {
   testing::TempDir dir;
-  auto s = OpenMigrated("sqlite:///" + dir.path() + "/c.sqlite");
+  auto s = testing::OpenMigratedStore("sqlite:///" + dir.path() + "/c.sqlite");
   Volume v = MakeVolume(*s, "p", "one", 1, NowIso());
   REQUIRE(s->InsertVolume(v).ok());
   Status again = s->InsertVolume(v);  // the primary key refuses it

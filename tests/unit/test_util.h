@@ -20,6 +20,7 @@
 #include "cinder/transport.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
+#include "db/store.h"
 #include "rpc/transport_key.h"
 
 namespace cinder::testing {
@@ -72,6 +73,14 @@ inline std::vector<std::string> DatabaseUrls(const std::string& dir) {
   std::string pg = PostgresUrl();
   if (!pg.empty()) urls.push_back(FreshPostgresDatabase(pg));
   return urls;
+}
+
+// The Store at `url` with the schema migrated to the latest version.
+inline std::unique_ptr<Store> OpenMigratedStore(const std::string& url) {
+  auto s = Store::Open(url);
+  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  REQUIRE((*s)->Migrate().ok());
+  return std::move(s).value();
 }
 
 // Runs `cmd` through the shell; returns its exit status (-1 if it could not run) and puts what
