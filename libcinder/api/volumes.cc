@@ -364,6 +364,45 @@ Result<std::optional<std::string>> ConnectorArg(const json::Value& arg, const ch
   return FieldError("connector", *c, PyRepr(*c) + " is not of type 'object', 'string'");
 }
 
+// os-attach's body (Cinder's schema: mountpoint required, instance_uuid or host_name).
+Result<VolumeManager::LegacyAttach> ParseLegacyAttach(const json::Value& arg) {
+  if (!arg.is_object()) return FieldError("os-attach", arg, PyRepr(arg) + " is not of type 'object'");
+  std::vector<std::string> extra;
+  for (const auto& [k, v] : arg.as_object()) {
+    if (k != "instance_uuid" && k != "host_name" && k != "mountpoint" && k != "mode") extra.push_back(k);
+  }
+  if (!extra.empty()) return FieldError("os-attach", arg, Unexpected(extra));
+  VolumeManager::LegacyAttach a;
+  CINDER_ASSIGN_OR_RETURN(a.instance_uuid, OptString(arg, "instance_uuid", false));
+  if (a.instance_uuid && !IsUuid(*a.instance_uuid)) {
+    return FieldError("instance_uuid", Get(arg, "instance_uuid"),
+                      PyRepr(Get(arg, "instance_uuid")) + " is not a 'uuid'");
+  }
+  CINDER_ASSIGN_OR_RETURN(a.host_name, OptString(arg, "host_name", false));
+  CINDER_ASSIGN_OR_RETURN(auto mountpoint, OptString(arg, "mountpoint", false));
+  CINDER_ASSIGN_OR_RETURN(auto mode, OptString(arg, "mode", false));
+  if (mode && *mode != "rw" && *mode != "ro") {
+    return FieldError("mode", Get(arg, "mode"), PyRepr(Get(arg, "mode")) + " is not one of ['rw', 'ro']");
+  }
+  if (!mountpoint) return FieldError("os-attach", arg, "'mountpoint' is a required property");
+  if (!a.instance_uuid && !a.host_name) {
+    return FieldError("os-attach", arg, PyRepr(arg) + " is not valid under any of the given schemas");
+  }
+  a.mountpoint = *mountpoint;
+  a.mode = mode.value_or("rw");
+  return a;
+}
+
+// os-update_readonly_flag's body: {"readonly": a boolean, or a string Cinder reads as one}.
+Result<bool> ParseReadonlyFlag(const json::Value& arg) {
+  if (!arg.is_object()) return FieldError("os-update_readonly_flag", arg, PyRepr(arg) + " is not of type 'object'");
+  const json::Value* r = arg.Find("readonly");
+  if (!r) return FieldError("os-update_readonly_flag", arg, "'readonly' is a required property");
+  if (r->is_bool()) return r->as_bool();
+  if (r->is_string()) return ParseBool("readonly", r->as_string());
+  return FieldError("readonly", *r, PyRepr(*r) + " is not of type 'boolean', 'string'");
+}
+
 // The attach actions Nova and older tools drive (Cinder's volume_actions.py and
 // admin_actions.py force_detach). False when `action` is none of them.
 bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::string& id, const std::string& action,
@@ -399,52 +438,8 @@ bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::stri
     }
     status(volumes.TerminateConnection(req.ctx, id));
   } else if (action == "os-attach") {
-    if (!arg.is_object()) {
-      *out = FaultFrom(FieldError("os-attach", arg, PyRepr(arg) + " is not of type 'object'"));
-      return true;
-    }
-    std::vector<std::string> extra;
-    for (const auto& [k, v] : arg.as_object()) {
-      if (k != "instance_uuid" && k != "host_name" && k != "mountpoint" && k != "mode") extra.push_back(k);
-    }
-    if (!extra.empty()) {
-      *out = FaultFrom(FieldError("os-attach", arg, Unexpected(extra)));
-      return true;
-    }
-    VolumeManager::LegacyAttach a;
-    for (const char* k : {"instance_uuid", "host_name", "mountpoint", "mode"}) {
-      auto v = OptString(arg, k, false);
-      if (!v.ok()) {
-        *out = FaultFrom(v.status());
-        return true;
-      }
-      if (!*v) continue;
-      if (std::string(k) == "instance_uuid") {
-        if (!IsUuid(**v)) {
-          *out = FaultFrom(FieldError("instance_uuid", Get(arg, k), PyRepr(Get(arg, k)) + " is not a 'uuid'"));
-          return true;
-        }
-        a.instance_uuid = **v;
-      } else if (std::string(k) == "host_name") {
-        a.host_name = **v;
-      } else if (std::string(k) == "mountpoint") {
-        a.mountpoint = **v;
-      } else if (**v != "rw" && **v != "ro") {
-        *out = FaultFrom(FieldError("mode", Get(arg, k), PyRepr(Get(arg, k)) + " is not one of ['rw', 'ro']"));
-        return true;
-      } else {
-        a.mode = **v;
-      }
-    }
-    if (!arg.Find("mountpoint")) {
-      *out = FaultFrom(FieldError("os-attach", arg, "'mountpoint' is a required property"));
-      return true;
-    }
-    if (!a.instance_uuid && !a.host_name) {
-      *out = FaultFrom(FieldError("os-attach", arg, PyRepr(arg) + " is not valid under any of the given schemas"));
-      return true;
-    }
-    status(volumes.AttachVolume(req.ctx, id, a));
+    auto a = ParseLegacyAttach(arg);
+    status(a.ok() ? volumes.AttachVolume(req.ctx, id, *a) : a.status());
   } else if (action == "os-detach" || action == "os-force_detach") {
     std::optional<std::string> attachment_id;
     if (arg.is_object()) {
@@ -461,22 +456,8 @@ bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::stri
     status(action == "os-detach" ? volumes.DetachVolume(req.ctx, id, attachment_id)
                                  : volumes.ForceDetach(req.ctx, id, attachment_id));
   } else if (action == "os-update_readonly_flag") {
-    if (!arg.is_object() || !arg.Find("readonly")) {
-      *out = FaultFrom(
-          FieldError("os-update_readonly_flag", arg,
-                     arg.is_object() ? "'readonly' is a required property" : PyRepr(arg) + " is not of type 'object'"));
-      return true;
-    }
-    const json::Value& r = Get(arg, "readonly");
-    Result<bool> flag =
-        r.is_bool()     ? Result<bool>(r.as_bool())
-        : r.is_string() ? ParseBool("readonly", r.as_string())
-                        : Result<bool>(FieldError("readonly", r, PyRepr(r) + " is not of type 'boolean', 'string'"));
-    if (!flag.ok()) {
-      *out = FaultFrom(flag.status());
-      return true;
-    }
-    status(volumes.UpdateReadonlyFlag(req.ctx, id, *flag));
+    auto flag = ParseReadonlyFlag(arg);
+    status(flag.ok() ? volumes.UpdateReadonlyFlag(req.ctx, id, *flag) : flag.status());
   } else {
     return false;
   }

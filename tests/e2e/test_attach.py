@@ -202,6 +202,14 @@ def test_legacy_path_as_nova_drives_it(svc, tgtd):
     assert ci["driver_volume_type"] == "iscsi" and ci["data"]["target_lun"] == 1
     assert act({"os-initialize_connection": {"connector": {"host": "h1"}}})[1]["badRequest"]["message"] == \
         "Invalid input received: Connector doesn't have required information: initiator"
+    # os-attach's schema: a mountpoint, an instance or a host, mode rw or ro.
+    status, body = act({"os-attach": {"instance_uuid": INSTANCE}})
+    assert status == 400 and "'mountpoint' is a required property" in body["badRequest"]["message"]
+    status, body = act({"os-attach": {"mountpoint": "/dev/vdb"}})
+    assert status == 400 and "is not valid under any of the given schemas" in body["badRequest"]["message"]
+    status, body = act({"os-attach": {"instance_uuid": INSTANCE, "mountpoint": "/dev/vdb", "mode": "rx"}})
+    assert status == 400 and "is not one of ['rw', 'ro']" in body["badRequest"]["message"]
+    assert svc.cinder_table("show", vid)["status"] == "attaching"
     assert act({"os-attach": {"instance_uuid": INSTANCE, "mountpoint": "/dev/vdb", "mode": "rw"}})[0] == 202
     shown = svc.cinder_table("show", vid)
     assert shown["status"] == "in-use"
@@ -229,6 +237,7 @@ def test_legacy_path_as_nova_drives_it(svc, tgtd):
     assert shown["status"] == "available"
     assert f"iqn.2010-10.org.openstack:volume-{vid}" not in tgt_targets(tgtd)
     # The read-only flag, when available; an rw attach of a read-only volume is refused.
+    assert act({"os-update_readonly_flag": {"readonly": "maybe"}})[0] == 400
     assert act({"os-update_readonly_flag": {"readonly": True}})[0] == 202
     status, body = act({"os-attach": {"instance_uuid": INSTANCE, "mountpoint": "/dev/vdb", "mode": "rw"}})
     assert status == 400 and body["badRequest"]["message"] == f"Invalid attaching mode 'rw' for volume {vid}."
