@@ -306,11 +306,13 @@ def exports_come_back(tgtd, tmp_path):
     proc, s = start_service(tmp_path, backends=backend(str(tmp_path), env2))
     try:
         info2 = dict(info, target_portal=f"127.0.0.1:{env2['TGTD_PORT']}")
-        iqn = f"iqn.2010-10.org.openstack:volume-{vid}"
-        deadline = time.time() + 10  # the exports are made again on the volume's worker
-        while iqn not in tgt_targets(tgtd) and time.time() < deadline:
-            time.sleep(0.1)
+        # The exports are made again on the volume's worker, after the service answers: a
+        # target tgtd lists may still lack its LUN, account or ACL for a moment.
+        deadline = time.time() + 10
         r = copy(info2, "--read", "--offset", "1M", "--length", str(len(data)))
+        while r.returncode != 0 and time.time() < deadline:
+            time.sleep(0.1)
+            r = copy(info2, "--read", "--offset", "1M", "--length", str(len(data)))
         assert r.returncode == 0 and r.stdout == data, r.stderr
     finally:
         stop_service(proc)
