@@ -8,10 +8,10 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libboost-dev libboost-program-options-dev libzmq3-dev cppzmq-dev libsoci-dev libsoci-postgresql4.0
   libpoco-dev libsimdjson-dev libspdlog-dev doctest-dev libiscsi-dev pybind11-dev python3-dev libzstd-dev
-  zlib1g-dev libssl-dev libpq-dev libsqlite3-dev
+  zlib1g-dev libssl-dev libpq-dev libsqlite3-dev libldap-dev libyaml-cpp-dev libcrypt-dev
   # tests and tools
   python3-pytest postgresql python3-cinderclient python3-openstackclient
-  tgt libiscsi-bin xfsprogs wrk procps clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev
+  tgt slapd ldap-utils libiscsi-bin xfsprogs wrk procps clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev
 )
 
 missing=()
@@ -29,6 +29,13 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Services installed for the tests (slapd, postgresql, tgt) must not start system-wide: the tests
+# start their own on loopback and stop them by pid.
+made_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+fi
+trap '[ "$made_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d' EXIT
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"

@@ -41,6 +41,89 @@ struct BackendOptions {
   std::map<std::string, std::string> driver_options;
 };
 
+// [ldap]: the LDAP identity backend (Keystone's option names and defaults).
+struct LdapOptions {
+  std::string url = "ldap://localhost";  // a comma-separated list is tried in order
+  std::string user;                      // the query bind's DN; "" binds anonymously
+  std::string password;                  // the query bind's password (never logged)
+  std::string suffix = "cn=example,cn=com";
+  std::string query_scope = "one";  // "one" or "sub"
+  int page_size = 0;                // 0: no paged results
+  std::string user_tree_dn;         // "" = ou=Users,<suffix>
+  std::string user_filter;          // an extra LDAP filter users must match
+  std::string user_objectclass = "inetOrgPerson";
+  std::string user_id_attribute = "cn";
+  std::string user_name_attribute = "sn";
+  std::string user_description_attribute = "description";
+  std::string user_mail_attribute = "mail";
+  std::string user_pass_attribute = "userPassword";
+  std::string user_enabled_attribute = "enabled";
+  bool user_enabled_invert = false;
+  int64_t user_enabled_mask = 0;
+  std::string user_enabled_default = "True";
+  std::string group_tree_dn;  // "" = ou=UserGroups,<suffix>
+  std::string group_filter;
+  std::string group_objectclass = "groupOfNames";
+  std::string group_id_attribute = "cn";
+  std::string group_name_attribute = "ou";
+  std::string group_member_attribute = "member";
+  bool group_members_are_ids = false;
+  std::string group_desc_attribute = "description";
+  bool use_tls = false;  // StartTLS
+  std::string tls_cacertfile;
+  std::string tls_cacertdir;
+  std::string tls_req_cert = "demand";  // demand, allow or never
+  int connection_timeout = -1;          // seconds; -1: the library's default
+  int pool_size = 10;                   // connections kept for queries
+};
+
+// [keystone_authtoken]: validate tokens against an external Keystone instead of the built-in
+// identity (keystonemiddleware's option names).
+struct KeystoneAuthtokenOptions {
+  std::string www_authenticate_uri;  // what a 401 tells clients to authenticate with
+  std::string auth_url;              // Keystone's URL for the service user (…/v3 or its root)
+  std::string username;              // the service user whose token validates others'
+  std::string password;
+  std::string project_name = "service";
+  std::string user_domain_name = "Default";
+  std::string project_domain_name = "Default";
+  int token_cache_time = 300;     // seconds a validated token is trusted without asking again
+  int http_connect_timeout = 10;  // seconds
+  int http_request_max_retries = 3;
+};
+
+// The Auth Manager's options: the built-in identity service (Keystone's sections [token],
+// [identity], [security_compliance], [resource], [ldap]), the policy ([oslo_policy]) and the
+// external Keystone ([keystone_authtoken]).
+struct AuthOptions {
+  // [token]
+  int64_t token_expiration = 3600;        // seconds a token lives
+  int64_t allow_expired_window = 172800;  // seconds after expiry a service may still validate it
+  int64_t token_cache_time = 60;          // seconds an API process trusts a validation (revocations: 1 s)
+  // [identity]
+  std::string identity_driver = "sql";  // [identity] driver: "sql" or "ldap"
+  std::string default_domain_id = "default";
+  std::string password_hash_algorithm = "bcrypt";  // bcrypt or pbkdf2_sha512 (Keystone's names)
+  int password_hash_rounds = 12;                   // bcrypt's cost; pbkdf2: iterations
+  int max_password_length = 4096;
+  // [security_compliance]
+  int lockout_failure_attempts = 0;  // failed logins before a lockout; 0: never (Keystone's default)
+  int lockout_duration = 1800;       // seconds a locked-out user waits
+  // [resource]
+  std::string admin_project_name;  // with admin_project_domain_name: sets is_admin_project
+  std::string admin_project_domain_name;
+  // [oslo_policy]
+  std::string policy_file = "policy.yaml";  // relative: next to the configuration file
+  bool enforce_new_defaults = true;         // false: a rule also passes by its deprecated default
+  // [identity] region of the catalog's endpoints (Keystone bootstrap's --bootstrap-region-id)
+  std::string region_name = "RegionOne";
+  // [identity] listen_port: 0 = the built-in identity answers only under /identity/v3 on the API's
+  // port; otherwise also on its own listener (at its root and /v3), as Keystone on 5000.
+  int identity_listen_port = 0;
+  LdapOptions ldap;
+  KeystoneAuthtokenOptions keystone_authtoken;
+};
+
 class Env;
 
 struct Options {
@@ -48,8 +131,14 @@ struct Options {
   Env* env = nullptr;
   // [DEFAULT]
   std::string osapi_volume_listen = "127.0.0.1";
-  int osapi_volume_listen_port = 8776;   // 0 picks a free port
-  std::string auth_strategy = "noauth";  // only noauth for now
+  int osapi_volume_listen_port = 8776;  // 0 picks a free port
+  // "noauth": X-Auth-Token user:project, trusted, always admin (Cinder's noauth, for one trusted
+  // user); "keystone": tokens from the built-in identity service (or an external Keystone when
+  // [keystone_authtoken] auth_url is set), Cinder's policy.
+  std::string auth_strategy = "noauth";
+  // The API's URL as clients reach it (the catalog's volume endpoints, the versions document's
+  // links); "" = http://<osapi_volume_listen>:<port> (my_ip when listening on every address).
+  std::string public_endpoint;
   std::string state_path = "/var/lib/cinder";
   std::string host;  // default: this machine's host name
   std::string storage_availability_zone = "nova";
@@ -110,6 +199,7 @@ struct Options {
   std::string database_connection;  // default: sqlite:///<state_path>/cinder.sqlite
   // One entry per name in enabled_backends, in order. Default: one "file" backend.
   std::vector<BackendOptions> backends;
+  AuthOptions auth;
   // Where these options came from (the config file's path), for error messages.
   std::string origin = "defaults";
 

@@ -307,6 +307,29 @@ OptionRow<Target> RatioOpt(const char* section, const char* name, std::string Ta
           }};
 }
 
+// A row of a part of Target (Options::auth, AuthOptions::ldap, ...).
+template <typename Target, typename Part>
+OptionRow<Target> In(Part Target::*part, OptionRow<Part> row) {
+  return {row.section, row.name,
+          [=](const Parser& p, const Entry& e, Target* t) -> Status { return row.set(p, e, &(t->*part)); }};
+}
+
+// One of `allowed` values.
+template <typename Target>
+OptionRow<Target> ChoiceOpt(const char* section, const char* name, std::string Target::*field,
+                            std::vector<std::string> allowed) {
+  return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
+            std::string v = Trim(e.value);
+            if (std::find(allowed.begin(), allowed.end(), v) == allowed.end()) {
+              std::string list;
+              for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
+              return p.Bad(e, "invalid value '" + v + "' (expected one of " + list + ")");
+            }
+            t->*field = v;
+            return Status::OK();
+          }};
+}
+
 template <typename Target>
 OptionRow<Target> ListOpt(const char* section, const char* name, std::vector<std::string> Target::*field) {
   return {section, name, [=](const Parser& p, const Entry& e, Target* t) -> Status {
@@ -317,8 +340,7 @@ OptionRow<Target> ListOpt(const char* section, const char* name, std::vector<std
 
 Status SetAuthStrategy(const Parser& p, const Entry& e, Options* o) {
   std::string v = Trim(e.value);
-  if (v == "keystone") return p.Bad(e, "'keystone' is not supported yet; use 'noauth'");
-  if (v != "noauth") return p.Bad(e, "invalid value '" + v + "' (expected noauth)");
+  if (v != "noauth" && v != "keystone") return p.Bad(e, "invalid value '" + v + "' (expected keystone or noauth)");
   o->auth_strategy = v;
   return Status::OK();
 }
@@ -344,6 +366,8 @@ Status SetWeightHandler(const Parser& p, const Entry& e, Options* o) {
   return Status::OK();
 }
 
+bool KnownGroup(const std::string& group);
+
 // enabled_backends: one BackendOptions per name, in order (the sections are read afterwards).
 Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
   std::vector<BackendOptions> backends;
@@ -351,7 +375,7 @@ Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
   for (auto& n : Split(e.value, ',')) {
     std::string t = Trim(n);
     if (t.empty()) continue;
-    if (Group(t) == "DEFAULT" || Group(t) == "database") return p.Bad(e, "'" + t + "' is not a backend name");
+    if (KnownGroup(Group(t))) return p.Bad(e, "'" + t + "' is not a backend name");
     if (!seen.insert(Group(t)).second) return p.Bad(e, "backend '" + t + "' is listed twice");
     BackendOptions b;
     b.name = t;
@@ -383,9 +407,83 @@ Status SetExtraCapabilities(const Parser& p, const Entry& e, BackendOptions* b) 
   return Status::OK();
 }
 
+// The Auth Manager's sections (Keystone's and keystonemiddleware's names).
+std::vector<OptionRow<AuthOptions>> AuthRows() {
+  using A = AuthOptions;
+  using L = LdapOptions;
+  using K = KeystoneAuthtokenOptions;
+  std::vector<OptionRow<AuthOptions>> rows = {
+      IntOpt("token", "expiration", &A::token_expiration, 1, 10LL * 365 * 86400),
+      IntOpt("token", "allow_expired_window", &A::allow_expired_window, 0, 10LL * 365 * 86400),
+      IntOpt("token", "cache_time", &A::token_cache_time, 0, 86400),
+      ChoiceOpt("identity", "driver", &A::identity_driver, {"sql", "ldap"}),
+      StrOpt("identity", "default_domain_id", &A::default_domain_id),
+      ChoiceOpt("identity", "password_hash_algorithm", &A::password_hash_algorithm, {"bcrypt", "pbkdf2_sha512"}),
+      IntOpt("identity", "password_hash_rounds", &A::password_hash_rounds, 4, 10000000),
+      IntOpt("identity", "max_password_length", &A::max_password_length, 1, 4096),
+      StrOpt("identity", "region_name", &A::region_name),
+      IntOpt("identity", "listen_port", &A::identity_listen_port, 0, 65535),
+      IntOpt("security_compliance", "lockout_failure_attempts", &A::lockout_failure_attempts, 0, 1000000),
+      IntOpt("security_compliance", "lockout_duration", &A::lockout_duration, 1, 10LL * 365 * 86400),
+      TextOpt("resource", "admin_project_name", &A::admin_project_name),
+      TextOpt("resource", "admin_project_domain_name", &A::admin_project_domain_name),
+      StrOpt("oslo_policy", "policy_file", &A::policy_file),
+      BoolOpt("oslo_policy", "enforce_new_defaults", &A::enforce_new_defaults),
+  };
+  std::vector<OptionRow<LdapOptions>> ldap = {
+      StrOpt("ldap", "url", &L::url),
+      TextOpt("ldap", "user", &L::user),
+      TextOpt("ldap", "password", &L::password),
+      StrOpt("ldap", "suffix", &L::suffix),
+      ChoiceOpt("ldap", "query_scope", &L::query_scope, {"one", "sub"}),
+      IntOpt("ldap", "page_size", &L::page_size, 0, 1000000),
+      TextOpt("ldap", "user_tree_dn", &L::user_tree_dn),
+      TextOpt("ldap", "user_filter", &L::user_filter),
+      StrOpt("ldap", "user_objectclass", &L::user_objectclass),
+      StrOpt("ldap", "user_id_attribute", &L::user_id_attribute),
+      StrOpt("ldap", "user_name_attribute", &L::user_name_attribute),
+      StrOpt("ldap", "user_description_attribute", &L::user_description_attribute),
+      StrOpt("ldap", "user_mail_attribute", &L::user_mail_attribute),
+      StrOpt("ldap", "user_pass_attribute", &L::user_pass_attribute),
+      StrOpt("ldap", "user_enabled_attribute", &L::user_enabled_attribute),
+      BoolOpt("ldap", "user_enabled_invert", &L::user_enabled_invert),
+      IntOpt("ldap", "user_enabled_mask", &L::user_enabled_mask, 0, 0x7FFFFFFF),
+      StrOpt("ldap", "user_enabled_default", &L::user_enabled_default),
+      TextOpt("ldap", "group_tree_dn", &L::group_tree_dn),
+      TextOpt("ldap", "group_filter", &L::group_filter),
+      StrOpt("ldap", "group_objectclass", &L::group_objectclass),
+      StrOpt("ldap", "group_id_attribute", &L::group_id_attribute),
+      StrOpt("ldap", "group_name_attribute", &L::group_name_attribute),
+      StrOpt("ldap", "group_member_attribute", &L::group_member_attribute),
+      BoolOpt("ldap", "group_members_are_ids", &L::group_members_are_ids),
+      StrOpt("ldap", "group_desc_attribute", &L::group_desc_attribute),
+      BoolOpt("ldap", "use_tls", &L::use_tls),
+      TextOpt("ldap", "tls_cacertfile", &L::tls_cacertfile),
+      TextOpt("ldap", "tls_cacertdir", &L::tls_cacertdir),
+      ChoiceOpt("ldap", "tls_req_cert", &L::tls_req_cert, {"demand", "allow", "never"}),
+      IntOpt("ldap", "connection_timeout", &L::connection_timeout, -1, 3600),
+      IntOpt("ldap", "pool_size", &L::pool_size, 1, 1000),
+  };
+  for (auto& r : ldap) rows.push_back(In(&AuthOptions::ldap, r));
+  std::vector<OptionRow<KeystoneAuthtokenOptions>> ks = {
+      TextOpt("keystone_authtoken", "www_authenticate_uri", &K::www_authenticate_uri),
+      TextOpt("keystone_authtoken", "auth_url", &K::auth_url),
+      TextOpt("keystone_authtoken", "username", &K::username),
+      TextOpt("keystone_authtoken", "password", &K::password),
+      TextOpt("keystone_authtoken", "project_name", &K::project_name),
+      TextOpt("keystone_authtoken", "user_domain_name", &K::user_domain_name),
+      TextOpt("keystone_authtoken", "project_domain_name", &K::project_domain_name),
+      IntOpt("keystone_authtoken", "token_cache_time", &K::token_cache_time, -1, 86400),
+      IntOpt("keystone_authtoken", "http_connect_timeout", &K::http_connect_timeout, 1, 3600),
+      IntOpt("keystone_authtoken", "http_request_max_retries", &K::http_request_max_retries, 0, 100),
+  };
+  for (auto& r : ks) rows.push_back(In(&AuthOptions::keystone_authtoken, r));
+  return rows;
+}
+
 const std::vector<OptionRow<Options>>& ServiceOptions() {
   using O = Options;
-  static const auto* rows = new std::vector<OptionRow<Options>>{
+  static auto* rows = new std::vector<OptionRow<Options>>{
       StrOpt("DEFAULT", "osapi_volume_listen", &O::osapi_volume_listen),
       IntOpt("DEFAULT", "osapi_volume_listen_port", &O::osapi_volume_listen_port, 0, 65535),
       {"DEFAULT", "auth_strategy", SetAuthStrategy},
@@ -433,8 +531,14 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       StrOpt("DEFAULT", "log_dir", &O::log_dir),
       BoolOpt("DEFAULT", "use_stderr", &O::use_stderr),
       {"DEFAULT", "enabled_backends", SetEnabledBackends},
+      TextOpt("DEFAULT", "public_endpoint", &O::public_endpoint),
       {"database", "connection", SetConnection},
   };
+  static const bool with_auth = [] {
+    for (auto& r : AuthRows()) rows->push_back(In(&Options::auth, r));
+    return true;
+  }();
+  (void)with_auth;
   return *rows;
 }
 
@@ -509,7 +613,15 @@ std::string UnknownOption(const std::string& origin, const Entry& e) {
 
 std::string UnknownSection(const std::string& origin, const std::string& section) {
   return origin + ": [" + section +
-         "]: unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored";
+         "]: unknown section (not one of libcinder's, nor a backend named in enabled_backends), ignored";
+}
+
+// A section libcinder reads options from (besides the backends').
+bool KnownGroup(const std::string& group) {
+  for (const auto& r : ServiceOptions()) {
+    if (group == r.section) return true;
+  }
+  return false;
 }
 
 // The enabled backend whose section this is, if any.
@@ -531,12 +643,12 @@ std::vector<std::string> Ignored(const std::string& origin, const Ini& ini, cons
   std::set<std::string> unknown_groups;
   for (const auto& s : ini.sections) {
     std::string g = Group(s);
-    if (g == "DEFAULT" || g == "database" || enabled(s)) continue;
+    if (KnownGroup(g) || enabled(s)) continue;
     if (unknown_groups.insert(g).second) out.push_back(UnknownSection(origin, s));
   }
   for (const auto& e : entries) {
     std::string g = Group(e.section);
-    if ((g == "DEFAULT" || g == "database") && !FindRow(ServiceOptions(), g, e.name)) {
+    if (KnownGroup(g) && !FindRow(ServiceOptions(), g, e.name)) {
       out.push_back(UnknownOption(origin, e));
     }
   }
@@ -559,7 +671,7 @@ Result<Options> ParseConfig(const std::string& text, const std::string& origin, 
   }
   if (o.backends.empty()) o.backends = DefaultOptions(o.state_path).backends;
   for (const auto& e : entries) {
-    BackendOptions* b = FindBackend(&o, e.section);  // never [DEFAULT] or [database]: see SetEnabledBackends
+    BackendOptions* b = FindBackend(&o, e.section);  // never a section of ServiceOptions: see SetEnabledBackends
     if (!b) continue;
     if (const auto* row = FindRow(BackendRows(), "", e.name)) {
       CINDER_RETURN_IF_ERROR(row->set(p, e, b));

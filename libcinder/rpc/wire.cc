@@ -19,12 +19,16 @@ std::string EncodeContext(const RequestContext& ctx) {
   std::string roles;
   for (const auto& r : ctx.roles) roles += (roles.empty() ? "" : ",") + clean(r);
   return clean(ctx.user_id) + kSep + clean(ctx.project_id) + kSep + roles + kSep + (ctx.is_admin ? "1" : "0") + kSep +
-         clean(ctx.request_id);
+         clean(ctx.request_id) + kSep + clean(ctx.user_name) + kSep + clean(ctx.user_domain_id) + kSep +
+         clean(ctx.project_name) + kSep + clean(ctx.project_domain_id) + kSep + clean(ctx.domain_id) + kSep +
+         clean(ctx.system_scope) + kSep + (ctx.is_admin_project ? "1" : "0");
 }
 
 RequestContext DecodeContext(const std::string& text) {
   auto parts = Split(text, kSep);
-  parts.resize(5);
+  // An older peer sends the first five fields only.
+  const bool full = parts.size() >= 12;
+  parts.resize(12);
   RequestContext ctx;
   ctx.user_id = parts[0];
   ctx.project_id = parts[1];
@@ -33,6 +37,13 @@ RequestContext DecodeContext(const std::string& text) {
   }
   ctx.is_admin = parts[3] == "1";
   ctx.request_id = parts[4];
+  ctx.user_name = parts[5];
+  ctx.user_domain_id = parts[6];
+  ctx.project_name = parts[7];
+  ctx.project_domain_id = parts[8];
+  ctx.domain_id = parts[9];
+  ctx.system_scope = parts[10];
+  ctx.is_admin_project = !full || parts[11] == "1";
   return ctx;
 }
 
