@@ -33,12 +33,16 @@ cat > "$var/cinder.conf" <<CONF
 [DEFAULT]
 osapi_volume_listen = 127.0.0.1
 osapi_volume_listen_port = $port
-auth_strategy = noauth
+auth_strategy = keystone
 state_path = $var
 enabled_backends = file
 
 [database]
 connection = sqlite:///$var/cinder.sqlite
+
+[identity]
+# The built-in identity service answers at http://127.0.0.1:$port/identity/v3.
+password_hash_rounds = 10
 
 [file]
 volume_driver = file
@@ -47,15 +51,36 @@ file_volume_directory = $var/volumes
 $targets
 CONF
 "$build/bin/cinder-manage" --config-file "$var/cinder.conf" db sync
-project=demo
+# The first admin: a random password made once and kept (0600) under var/, in an openrc file
+# the stock clients read.
+if [ ! -s "$var/admin-password" ]; then
+  (umask 077 && /usr/bin/python3 -c 'import secrets; print(secrets.token_urlsafe(18))' >"$var/admin-password")
+fi
+OS_BOOTSTRAP_PASSWORD=$(cat "$var/admin-password") "$build/bin/cinder-manage" --config-file "$var/cinder.conf" \
+  bootstrap --reset-password >/dev/null
+(umask 077 && cat >"$var/openrc" <<RC
+# Written by make run (scripts/run.sh): the admin of the built-in identity service.
+export OS_AUTH_URL=http://127.0.0.1:$port/identity/v3
+export OS_IDENTITY_API_VERSION=3
+export OS_USERNAME=admin
+export OS_PASSWORD=$(cat "$var/admin-password")
+export OS_PROJECT_NAME=admin
+export OS_USER_DOMAIN_NAME=Default
+export OS_PROJECT_DOMAIN_NAME=Default
+RC
+)
 cat <<MSG
 
-libcinder is starting: Block Storage API v3 at http://127.0.0.1:$port (noauth, state in $var).
-In another shell, use the stock client:
+libcinder is starting: Block Storage API v3 at http://127.0.0.1:$port, identity (Keystone v3)
+at http://127.0.0.1:$port/identity/v3, state in $var. In another shell:
 
-  cinder --os-auth-type noauth --os-endpoint http://127.0.0.1:$port/v3/$project --os-user-id demo --os-project-id $project list
+  . $var/openrc
+  openstack volume create --size 1 first
+  openstack volume list
+  cinder list
 
-(create a volume with: ... create --name first 1). Stop with Ctrl-C.
+(the admin's password is in $var/admin-password; add users and projects with
+openstack project create / user create / role add). Stop with Ctrl-C.
 $attach_note
 
 MSG

@@ -75,11 +75,13 @@ struct RoleAssignment {
 // What a token says: its owner, its scope and the roles it carries now.
 struct TokenInfo {
   std::string audit_id;
+  std::string audit_chain_id;        // a rescoped token: the first token's audit id
   std::vector<std::string> methods;  // "password", "token"
   std::string issued_at;             // Keystone's format: 2023-05-01T12:00:00.000000Z
   std::string expires_at;
   User user;
   std::optional<Project> project;  // project scope
+  std::optional<Domain> project_domain;  // the project's domain
   std::optional<Domain> domain;    // domain scope
   bool system = false;             // system scope ("all")
   std::vector<Role> roles;         // implied roles included; empty when unscoped

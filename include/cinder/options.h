@@ -117,9 +117,6 @@ struct AuthOptions {
   bool enforce_new_defaults = true;         // false: a rule also passes by its deprecated default
   // [identity] region of the catalog's endpoints (Keystone bootstrap's --bootstrap-region-id)
   std::string region_name = "RegionOne";
-  // [identity] listen_port: 0 = the built-in identity answers only under /identity/v3 on the API's
-  // port; otherwise also on its own listener (at its root and /v3), as Keystone on 5000.
-  int identity_listen_port = 0;
   LdapOptions ldap;
   KeystoneAuthtokenOptions keystone_authtoken;
 };

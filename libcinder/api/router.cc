@@ -1,5 +1,8 @@
 #include "api/router.h"
 
+#include "api/authtoken.h"
+#include "api/identity.h"
+
 #include <chrono>
 #include <set>
 
@@ -92,6 +95,13 @@ ApiResponse Router::Handle(ApiRequest& req) {
         resp = req.method == "GET" ? Versions(req, 300) : Fault(405, "The method is not allowed.");
       } else if (path == "/v3") {
         resp = req.method == "GET" ? Versions(req, 200) : Fault(405, "The method is not allowed.");
+      } else if (auth_ && !ExternalIdentity(options_) && (path == "/identity" || path.rfind("/identity/", 0) == 0)) {
+        versioned = false;  // Keystone's API: no volume microversion
+        std::vector<std::string> rest;
+        for (auto& s : Split(path.substr(9), '/')) {
+          if (!s.empty()) rest.push_back(s);
+        }
+        resp = HandleIdentity(options_, *auth_, req, rest, req.host_url + "/identity");
       } else {
         resp = Dispatch(req);
       }
@@ -125,8 +135,38 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
     i = 2;
   }
 
-  // noauth (cinder/api/middleware/auth.py): "X-Auth-Token: user:project" is an admin context.
+  if (auto refused = Authenticate(req)) return *refused;
+  if (!req.url_project.empty() && req.url_project != req.ctx.project_id) {
+    return Fault(400, "Malformed request url");
+  }
+
+  if (i >= seg.size()) return Fault(404, "The resource could not be found.");
+  std::vector<std::string> rest(seg.begin() + static_cast<long>(i) + 1, seg.end());
+  return Route(req, seg[i], rest);
+}
+
+std::optional<ApiResponse> Router::Authenticate(ApiRequest& req) {
   auto token = req.Header("x-auth-token");
+  if (auth_) {
+    // keystonemiddleware's answers: 401 with Keystone's body, 503 when identity cannot answer.
+    const auto& ks = options_.auth.keystone_authtoken;
+    const std::string identity_root = !ks.www_authenticate_uri.empty() ? ks.www_authenticate_uri
+                                      : !ks.auth_url.empty()           ? ks.auth_url
+                                                                       : req.host_url + "/identity";
+    if (!token || token->empty()) return KeystoneUnauthorized(identity_root);
+    auto ctx = auth_->ContextForToken(*token);
+    if (!ctx.ok()) {
+      if (ctx.status().code() == Code::kUnavailable) {
+        return Fault(503, "The Keystone service is temporarily unavailable.");
+      }
+      return KeystoneUnauthorized(identity_root);
+    }
+    const std::string request_id = req.ctx.request_id;
+    req.ctx = *ctx;
+    req.ctx.request_id = request_id;
+    return std::nullopt;
+  }
+  // noauth (cinder/api/middleware/auth.py): "X-Auth-Token: user:project" is an admin context.
   if (!token) {
     // As Cinder's noauth: no token answers 204 with the token to use, and does nothing else.
     ApiResponse r;
@@ -145,28 +185,26 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   req.ctx.project_id = project;
   req.ctx.roles = {"admin"};
   req.ctx.is_admin = true;
-  if (!req.url_project.empty() && req.url_project != req.ctx.project_id) {
-    return Fault(400, "Malformed request url");
-  }
+  return std::nullopt;
+}
 
-  if (i >= seg.size()) return Fault(404, "The resource could not be found.");
-  std::vector<std::string> rest(seg.begin() + static_cast<long>(i) + 1, seg.end());
-  if (seg[i] == "volumes") return HandleVolumes(options_, *volumes_, req, rest);
-  if (seg[i] == "os-services") return HandleServices(*volumes_, req, rest);
-  if (seg[i] == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
-  if (seg[i] == "types") return HandleTypes(*volumes_, req, rest);
-  if (seg[i] == "default-types") return HandleDefaultTypes(*volumes_, req, rest);
-  if (seg[i] == "qos-specs") return HandleQosSpecs(*volumes_, req, rest);
-  if (seg[i] == "volume-transfers") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/true);
-  if (seg[i] == "os-volume-transfer") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/false);
-  if (seg[i] == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
-  if (seg[i] == "capabilities") return HandleCapabilities(*volumes_, req, rest);
-  if (seg[i] == "snapshots") return HandleSnapshots(options_, *volumes_, req, rest);
-  if (seg[i] == "os-quota-sets") return HandleQuotaSets(*volumes_, req, rest);
-  if (seg[i] == "os-quota-class-sets") return HandleQuotaClassSets(*volumes_, req, rest);
-  if (seg[i] == "limits") return HandleLimits(*volumes_, req, rest);
-  if (seg[i] == "messages") return HandleMessages(options_, *volumes_, req, rest);
-  if (seg[i] == "attachments") return HandleAttachments(*volumes_, req, rest);
+ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const std::vector<std::string>& rest) {
+  if (collection == "volumes") return HandleVolumes(options_, *volumes_, req, rest);
+  if (collection == "os-services") return HandleServices(*volumes_, req, rest);
+  if (collection == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
+  if (collection == "types") return HandleTypes(*volumes_, req, rest);
+  if (collection == "default-types") return HandleDefaultTypes(*volumes_, req, rest);
+  if (collection == "qos-specs") return HandleQosSpecs(*volumes_, req, rest);
+  if (collection == "volume-transfers") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/true);
+  if (collection == "os-volume-transfer") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/false);
+  if (collection == "scheduler-stats") return HandleSchedulerStats(*volumes_, req, rest);
+  if (collection == "capabilities") return HandleCapabilities(*volumes_, req, rest);
+  if (collection == "snapshots") return HandleSnapshots(options_, *volumes_, req, rest);
+  if (collection == "os-quota-sets") return HandleQuotaSets(*volumes_, req, rest);
+  if (collection == "os-quota-class-sets") return HandleQuotaClassSets(*volumes_, req, rest);
+  if (collection == "limits") return HandleLimits(*volumes_, req, rest);
+  if (collection == "messages") return HandleMessages(options_, *volumes_, req, rest);
+  if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

@@ -3,6 +3,7 @@
 #define CINDER_API_ROUTER_H_
 
 #include "api/http.h"
+#include "cinder/auth_manager.h"
 #include "cinder/options.h"
 #include "cinder/volume_manager.h"
 
@@ -10,16 +11,22 @@ namespace cinder::api {
 
 class Router {
  public:
-  Router(const Options& options, VolumeManager* volumes) : options_(options), volumes_(volumes) {}
+  // `auth`: nullptr under auth_strategy noauth.
+  Router(const Options& options, VolumeManager* volumes, AuthManager* auth = nullptr)
+      : options_(options), volumes_(volumes), auth_(auth) {}
   // Answers one request; never throws.
   ApiResponse Handle(ApiRequest& req);
 
  private:
   ApiResponse Dispatch(ApiRequest& req);
   ApiResponse Versions(const ApiRequest& req, int status);
+  // Sets req.ctx from the request's credentials, or answers why it cannot.
+  std::optional<ApiResponse> Authenticate(ApiRequest& req);
+  ApiResponse Route(ApiRequest& req, const std::string& collection, const std::vector<std::string>& rest);
 
   const Options& options_;
   VolumeManager* volumes_;
+  AuthManager* auth_;
 };
 
 // Handlers of /volumes, in volumes.cc. `rest` is the path after "volumes".

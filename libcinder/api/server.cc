@@ -218,9 +218,12 @@ class HttpServer : public ApiServer {
     return Status::OK();
   }
 
-  Status Serve(VolumeManager* volumes) override {
+  Status Serve(VolumeManager* volumes, AuthManager* auth) override {
     if (router_) return FailedPrecondition("the API server is already serving");
-    router_ = std::make_unique<Router>(options_, volumes);
+    if (options_.auth_strategy == "keystone" && !auth) {
+      return InvalidArgument("auth_strategy keystone needs an AuthManager");
+    }
+    router_ = std::make_unique<Router>(options_, volumes, auth);
     work_.emplace(io_.get_executor());
     asio::post(control_, [this] {
       Accept();
@@ -707,9 +710,10 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Listen(const Options& options) {
   return std::unique_ptr<ApiServer>(std::move(server));
 }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes) {
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes,
+                                                    AuthManager* auth) {
   CINDER_ASSIGN_OR_RETURN(auto server, Listen(options));
-  CINDER_RETURN_IF_ERROR(server->Serve(volumes));
+  CINDER_RETURN_IF_ERROR(server->Serve(volumes, auth));
   return server;
 }
 

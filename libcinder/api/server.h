@@ -7,6 +7,7 @@
 
 #include <memory>
 
+#include "cinder/auth_manager.h"
 #include "cinder/options.h"
 #include "cinder/status.h"
 #include "cinder/volume_manager.h"
@@ -21,11 +22,13 @@ class ApiServer {
   // process listens there: the socket is bound without SO_REUSEPORT).
   static Result<std::unique_ptr<ApiServer>> Listen(const Options& options);
   // Listen, then Serve.
-  static Result<std::unique_ptr<ApiServer>> Start(const Options& options, VolumeManager* volumes);
+  static Result<std::unique_ptr<ApiServer>> Start(const Options& options, VolumeManager* volumes,
+                                                   AuthManager* auth = nullptr);
   virtual ~ApiServer() = default;
 
-  // Starts answering requests with `volumes`, which must outlive the server. Call once.
-  virtual Status Serve(VolumeManager* volumes) = 0;
+  // Starts answering requests with `volumes` and, under auth_strategy keystone, `auth` (the
+  // tokens and the identity API under /identity); both must outlive the server. Call once.
+  virtual Status Serve(VolumeManager* volumes, AuthManager* auth = nullptr) = 0;
   virtual int port() const = 0;
   // Stops accepting connections, closes the idle ones, gives requests in progress up to 5 s,
   // then closes the rest. Idempotent.

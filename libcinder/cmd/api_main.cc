@@ -2,7 +2,9 @@
 // (One file per daemon, so that each links only what it runs.)
 #include <iostream>
 
+#include "api/authtoken.h"
 #include "api/server.h"
+#include "cinder/auth_manager.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "cmd/command_line.h"
@@ -20,7 +22,8 @@ Status RunApiService(const Options& options) {
   vmo.options = b.options;
   vmo.transport = b.transport.get();
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
-  CINDER_RETURN_IF_ERROR(api->Serve(volumes.get()));
+  CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(b.options));
+  CINDER_RETURN_IF_ERROR(api->Serve(volumes.get(), auth.get()));
   std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen << ":"
             << api->port() << std::endl;
   WaitForStop("cinder-api", &stop);

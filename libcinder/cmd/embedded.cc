@@ -1,7 +1,9 @@
 // The embedded service: the API and the volume services in one process.
 #include <filesystem>
 
+#include "api/authtoken.h"
 #include "api/server.h"
+#include "cinder/auth_manager.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "cmd/daemon_base.h"
@@ -15,11 +17,15 @@ namespace {
 class EmbeddedServiceImpl : public EmbeddedService {
  public:
   EmbeddedServiceImpl(Options options, std::unique_ptr<StateLock> lock, std::unique_ptr<api::ApiServer> api,
-                      std::unique_ptr<VolumeManager> volumes)
-      : options_(std::move(options)), lock_(std::move(lock)), volumes_(std::move(volumes)), api_(std::move(api)) {}
+                      std::unique_ptr<VolumeManager> volumes, std::unique_ptr<AuthManager> auth)
+      : options_(std::move(options)),
+        lock_(std::move(lock)),
+        volumes_(std::move(volumes)),
+        auth_(std::move(auth)),
+        api_(std::move(api)) {}
   ~EmbeddedServiceImpl() override { Stop(); }
 
-  Status Serve() { return api_->Serve(volumes_.get()); }
+  Status Serve() { return api_->Serve(volumes_.get(), auth_.get()); }
 
   int port() const override { return api_ ? api_->port() : 0; }
   std::string endpoint() const override {
@@ -38,6 +44,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
   Options options_;
   std::unique_ptr<StateLock> lock_;  // released last
   std::unique_ptr<VolumeManager> volumes_;
+  std::unique_ptr<AuthManager> auth_;  // auth_strategy keystone
   std::unique_ptr<api::ApiServer> api_;
   bool stopped_ = false;
 };
@@ -53,7 +60,9 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   VolumeManagerOptions vmo;
   vmo.options = options;
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
-  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(volumes));
+  CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(options));
+  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(volumes),
+                                                   std::move(auth));
   CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }

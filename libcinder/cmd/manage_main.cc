@@ -1,9 +1,10 @@
 // cinder-manage: db sync | version | purge DAYS, service list | backlog | remove BINARY HOST,
-// volume delete ID, transport keygen, --version.
+// volume delete ID, transport keygen, bootstrap, --version.
 #include <boost/program_options.hpp>
 #include <iostream>
 
 #include "cinder/service.h"
+#include "cmd/bootstrap_command.h"
 #include "cmd/command_line.h"
 #include "cmd/manage_commands.h"
 #include "cmd/transport_commands.h"
@@ -16,11 +17,12 @@ int CinderManageMain(const std::vector<std::string>& args) {
   po::options_description desc(
       "cinder-manage [--config-file PATH] db sync | db version | db purge DAYS | service list |\n"
       "              service backlog | service remove BINARY HOST | volume delete ID |\n"
-      "              transport keygen [--output FILE]");
+      "              transport keygen [--output FILE] | bootstrap --admin-password PASSWORD");
   desc.add_options()("help,h", "show this help")("version", "print the version and exit")(
       "config-file", po::value<std::string>(), "cinder.conf to read (Cinder's ini format)")(
       "command", po::value<std::vector<std::string>>(), "category, action and arguments");
   desc.add(TransportCommandOptions());
+  desc.add(BootstrapCommandOptions());
   po::positional_options_description positional;
   positional.add("command", -1);
   po::variables_map vm;
@@ -44,6 +46,7 @@ int CinderManageMain(const std::vector<std::string>& args) {
     return 1;
   };
   if (!cmd.empty() && cmd[0] == "transport") return TransportCommand(cmd, *options, vm);
+  if (cmd.size() == 1 && cmd[0] == "bootstrap") return BootstrapCommand(*options, vm);
   if (cmd.size() == 2 && cmd[0] == "db" && cmd[1] == "sync") {
     Status st = DbSync(*options);
     if (!st.ok()) return fail(st);

@@ -429,6 +429,49 @@ const std::vector<Migration>& Migrations() {
            MigrateListGenerationsSqlite(s);
          }
        }},
+      {11,
+       [](soci::session& s, bool) {
+         // The built-in identity service (auth/): Keystone's domains, projects, users, roles,
+         // implied roles and role assignments, and tokens, kept only as their SHA-256.
+         // identity_revocations holds one counter that every change affecting a token's
+         // validity bumps, so that each API process drops its validations within a second.
+         Exec(s,
+              "CREATE TABLE identity_domains (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255) NOT NULL UNIQUE, "
+              "description TEXT, enabled INTEGER NOT NULL DEFAULT 1, created_at VARCHAR(32) NOT NULL)");
+         Exec(s,
+              "CREATE TABLE identity_projects (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255) NOT NULL, "
+              "domain_id VARCHAR(64) NOT NULL, description TEXT, enabled INTEGER NOT NULL DEFAULT 1, tags TEXT, "
+              "created_at VARCHAR(32) NOT NULL, UNIQUE (domain_id, name))");
+         Exec(s,
+              "CREATE TABLE identity_users (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255) NOT NULL, "
+              "domain_id VARCHAR(64) NOT NULL, email VARCHAR(255), description TEXT, default_project_id VARCHAR(64), "
+              "enabled INTEGER NOT NULL DEFAULT 1, password_hash VARCHAR(255), password_created_at VARCHAR(32), "
+              "failed_auth_count INTEGER NOT NULL DEFAULT 0, failed_auth_at VARCHAR(32), "
+              "created_at VARCHAR(32) NOT NULL, UNIQUE (domain_id, name))");
+         Exec(s,
+              "CREATE TABLE identity_roles (id VARCHAR(64) PRIMARY KEY, name VARCHAR(255) NOT NULL, "
+              "name_key VARCHAR(255) NOT NULL UNIQUE, description TEXT, created_at VARCHAR(32) NOT NULL)");
+         Exec(s,
+              "CREATE TABLE identity_implied_roles (prior_role_id VARCHAR(64) NOT NULL, implied_role_id VARCHAR(64) "
+              "NOT NULL, PRIMARY KEY (prior_role_id, implied_role_id))");
+         // actor_type: user or group; target_type: project, domain or system (target_id "all").
+         Exec(s,
+              "CREATE TABLE identity_assignments (actor_type VARCHAR(8) NOT NULL, actor_id VARCHAR(255) NOT NULL, "
+              "target_type VARCHAR(8) NOT NULL, target_id VARCHAR(64) NOT NULL, role_id VARCHAR(64) NOT NULL, "
+              "PRIMARY KEY (actor_type, actor_id, target_type, target_id, role_id))");
+         Exec(s, "CREATE INDEX identity_assignments_target ON identity_assignments (target_type, target_id)");
+         Exec(s, "CREATE INDEX identity_assignments_role ON identity_assignments (role_id)");
+         Exec(s,
+              "CREATE TABLE identity_tokens (id_hash VARCHAR(64) PRIMARY KEY, user_id VARCHAR(255) NOT NULL, "
+              "project_id VARCHAR(64), domain_id VARCHAR(64), system_scope VARCHAR(8), methods VARCHAR(64) NOT NULL, "
+              "audit_id VARCHAR(32) NOT NULL, issued_at VARCHAR(32) NOT NULL, expires_at VARCHAR(32) NOT NULL, "
+              "revoked INTEGER NOT NULL DEFAULT 0)");
+         Exec(s, "CREATE INDEX identity_tokens_user ON identity_tokens (user_id)");
+         Exec(s, "CREATE INDEX identity_tokens_project ON identity_tokens (project_id)");
+         Exec(s, "CREATE INDEX identity_tokens_expires ON identity_tokens (expires_at)");
+         Exec(s, "CREATE TABLE identity_revocations (id INTEGER PRIMARY KEY, generation BIGINT NOT NULL)");
+         Exec(s, "INSERT INTO identity_revocations (id, generation) VALUES (1, 0)");
+       }},
   };
   return kMigrations;
 }

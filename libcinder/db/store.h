@@ -71,7 +71,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 10;
+  static constexpr int kLatestVersion = 11;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -447,6 +447,7 @@ class Store {
   Result<int64_t> Purge(const std::string& before_iso);
 
  private:
+  friend class IdentityStore;  // db/identity_store.h: the identity service's tables
   Status CreateVolumeTypeRow(const VolumeType& t);
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);

@@ -10,7 +10,7 @@ import time
 from conftest import BIN, ROOT
 
 
-def test_run_script_prints_a_working_cinder_command(tmp_path):
+def test_run_script_prints_working_openstack_and_cinder_commands(tmp_path):
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
@@ -20,8 +20,8 @@ def test_run_script_prints_a_working_cinder_command(tmp_path):
     proc = subprocess.Popen([os.path.join(ROOT, "scripts", "run.sh"), os.path.dirname(BIN)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
     try:
-        out, command = "", None
-        deadline = time.time() + 30
+        out = ""
+        deadline = time.time() + 60
         while time.time() < deadline and "listening on" not in out:
             ready, _, _ = select.select([proc.stdout], [], [], 1)
             if ready:
@@ -30,15 +30,18 @@ def test_run_script_prints_a_working_cinder_command(tmp_path):
                     break
                 out += line
         assert "listening on" in out, out
-        m = re.search(r"^\s+(cinder --os-auth-type noauth .* list)$", out, re.M)
+        m = re.search(r"^\s+\. (\S+/openrc)$", out, re.M)
         assert m, out
-        command = shlex.split(m.group(1))
-        assert f"http://127.0.0.1:{port}/v3/" in m.group(1)
-        res = subprocess.run(command[:-1] + ["create", "--name", "from-make-run", "1"],
-                             capture_output=True, text=True, timeout=60, env=env)
-        assert res.returncode == 0, res.stderr
-        res = subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
-        assert res.returncode == 0 and "from-make-run" in res.stdout, res.stderr
+        openrc = m.group(1)
+        assert oct(os.stat(openrc).st_mode & 0o777) == "0o600"
+        # The commands printed, as a newcomer runs them: source the file, then the clients.
+        for command, expect in (("openstack volume create --size 1 from-make-run", "from-make-run"),
+                                ("openstack volume list", "from-make-run"),
+                                ("cinder list", "from-make-run")):
+            res = subprocess.run(["bash", "-c", f". {shlex.quote(openrc)} && {command}"], capture_output=True,
+                                 text=True, timeout=120, env=env)
+            assert res.returncode == 0 and expect in res.stdout, (command, res.stdout, res.stderr)
+        assert f"http://127.0.0.1:{port}/identity/v3" in open(openrc).read()
         assert os.path.exists(tmp_path / "var" / "cinder.sqlite")
         assert len(os.listdir(tmp_path / "var" / "volumes")) == 1
     finally:

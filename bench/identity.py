@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""The cost of authentication (issue 13): the same build under noauth and under keystone.
+
+  list     GET /v3/{p}/volumes/detail with 100 volumes, wrk at 1 and 8 connections, noauth and
+           keystone (a cached token) alternating round by round; the median of the rounds
+  issue    POST /identity/v3/auth/tokens (password, project scope): median and p90 over N
+           sequential logins, with the bcrypt cost of the configuration, and the hash alone
+           (the same login with a wrong password costs the hash and nothing else)
+  burst    64 clients logging in at once: how many succeed, and the wall time
+
+Usage: bench/identity.py [--bin build/bin] [--rounds 5] [--duration 5] [--logins 50] [--cost 12]
+"""
+import argparse
+import http.client
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import PROJECT, free_port  # noqa: E402
+
+PASSWORD = "bench-admin-pw"
+
+
+class Server:
+    def __init__(self, bindir, auth, cost):
+        self.state = tempfile.mkdtemp(prefix=f"cinder-identity-{auth}-")
+        self.port = free_port()
+        conf = os.path.join(self.state, "cinder.conf")
+        with open(conf, "w") as f:
+            f.write(f"[DEFAULT]\nosapi_volume_listen = 127.0.0.1\nosapi_volume_listen_port = {self.port}\n"
+                    f"state_path = {self.state}\nauth_strategy = {auth}\nquota_volumes = -1\nquota_gigabytes = -1\n"
+                    f"[identity]\npassword_hash_rounds = {cost}\n")
+        manage = os.path.join(bindir, "cinder-manage")
+        subprocess.run([manage, "--config-file", conf, "db", "sync"], check=True)
+        if auth == "keystone":
+            subprocess.run([manage, "--config-file", conf, "bootstrap", "--admin-password", PASSWORD], check=True,
+                           stdout=subprocess.DEVNULL)
+        self.proc = subprocess.Popen([os.path.join(bindir, "cinder-all"), "--config-file", conf],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while True:
+            try:
+                http.client.HTTPConnection("127.0.0.1", self.port, timeout=2).request("GET", "/")
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.05)
+        if auth == "keystone":
+            self.token, body = login(self.port, PASSWORD)
+            self.project = body["token"]["project"]["id"]
+        else:
+            self.token, self.project = f"bench:{PROJECT}", PROJECT
+
+    def headers(self):
+        return {"X-Auth-Token": self.token, "OpenStack-API-Version": "volume 3.70", "Content-Type": "application/json"}
+
+    def fill(self, n):
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        for _ in range(n):
+            conn.request("POST", f"/v3/{self.project}/volumes", json.dumps({"volume": {"size": 1}}), self.headers())
+            r = conn.getresponse()
+            r.read()
+            assert r.status == 202, r.status
+        time.sleep(1)
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=15)
+        shutil.rmtree(self.state, ignore_errors=True)
+
+
+def login(port, password, status=201):
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"name": "Default"}, "password": password}}},
+        "scope": {"project": {"name": "admin", "domain": {"name": "Default"}}}}}
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    conn.request("POST", "/identity/v3/auth/tokens", json.dumps(body), {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    data = r.read()
+    assert r.status == status, (r.status, data)
+    return r.getheader("X-Subject-Token"), (json.loads(data) if data else None)
+
+
+def wrk(server, conns, duration):
+    cmd = ["wrk", "-t", str(min(conns, 2)), "-c", str(conns), "-d", f"{duration}s", "--timeout", "30s"]
+    for k, v in server.headers().items():
+        cmd += ["-H", f"{k}: {v}"]
+    out = subprocess.run(cmd + [f"http://127.0.0.1:{server.port}/v3/{server.project}/volumes/detail"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "Non-2xx" not in out, out
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(os.path.dirname(__file__), "..", "build", "bin"))
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--duration", type=int, default=5)
+    ap.add_argument("--logins", type=int, default=50)
+    ap.add_argument("--cost", type=int, default=12, help="bcrypt cost ([identity] password_hash_rounds)")
+    args = ap.parse_args()
+    servers = {"noauth": Server(args.bin, "noauth", args.cost), "keystone": Server(args.bin, "keystone", args.cost)}
+    try:
+        for s in servers.values():
+            s.fill(100)
+        for conns in (1, 8):
+            rates = {name: [] for name in servers}
+            for _ in range(args.rounds):
+                for name, s in servers.items():
+                    rates[name].append(wrk(s, conns, args.duration))
+            med = {name: statistics.median(r) for name, r in rates.items()}
+            print(f"GET volumes/detail, 100 volumes, {conns} conns: noauth {med['noauth']:.0f} req/s, keystone "
+                  f"{med['keystone']:.0f} req/s ({100 * (med['keystone'] / med['noauth'] - 1):+.1f}%); rounds "
+                  f"noauth {[round(x) for x in rates['noauth']]} keystone {[round(x) for x in rates['keystone']]}",
+                  flush=True)
+        ks = servers["keystone"]
+        times, wrong = [], []
+        for _ in range(args.logins):
+            t0 = time.perf_counter()
+            login(ks.port, PASSWORD)
+            times.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            login(ks.port, "not-the-password", status=401)
+            wrong.append(time.perf_counter() - t0)
+        times.sort()
+        wrong.sort()
+        med, hash_only = statistics.median(times), statistics.median(wrong)
+        print(f"token issue (password, bcrypt cost {args.cost}): median {1000 * med:.1f} ms, p90 "
+              f"{1000 * times[int(0.9 * len(times))]:.1f} ms; a wrong password (the hash alone, plus the refusal) "
+              f"{1000 * hash_only:.1f} ms; so issuing costs {1000 * (med - hash_only):.2f} ms beyond the hash",
+              flush=True)
+        results = []
+
+        def one():
+            try:
+                login(ks.port, PASSWORD)
+                results.append(True)
+            except Exception:  # noqa: BLE001
+                results.append(False)
+        threads = [threading.Thread(target=one) for _ in range(64)]
+        t0 = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(f"64 clients logging in at once: {sum(results)} of 64 succeeded in {time.perf_counter() - t0:.2f} s",
+              flush=True)
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
+if __name__ == "__main__":
+    main()

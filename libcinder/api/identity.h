@@ -1,0 +1,33 @@
+// The built-in identity service's REST API: a Keystone v3 subset (discovery, tokens, catalog,
+// domains, projects, users, groups, roles, grants, role assignments, services and endpoints),
+// in Keystone's JSON and error bodies, over an AuthManager.
+#ifndef CINDER_API_IDENTITY_H_
+#define CINDER_API_IDENTITY_H_
+
+#include <string>
+#include <vector>
+
+#include "api/http.h"
+#include "cinder/auth_manager.h"
+#include "cinder/options.h"
+
+namespace cinder::api {
+
+// Answers a request whose path, below the identity service's root (/identity on the API's
+// port, / on its own listener), is `rest` ("v3", "auth", "tokens" ...). `root` is the URL of
+// that root as the client reached it ("http://h:8776/identity").
+ApiResponse HandleIdentity(const Options& options, AuthManager& auth, ApiRequest& req,
+                           const std::vector<std::string>& rest, const std::string& root);
+
+// Keystone's 401 (its body, and WWW-Authenticate naming `identity_root`/v3).
+ApiResponse KeystoneUnauthorized(const std::string& identity_root);
+
+// The catalog a token scoped to `project_id` ("" for other scopes: the volume endpoints are
+// left out) carries: block-storage and volumev3 at <volume_root>/v3/<project_id>, identity at
+// <identity_root>, each with a public, internal and admin endpoint in the configured region.
+std::string CatalogJson(const Options& options, const std::string& volume_root, const std::string& identity_root,
+                        const std::string& project_id);
+
+}  // namespace cinder::api
+
+#endif  // CINDER_API_IDENTITY_H_
