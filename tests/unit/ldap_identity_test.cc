@@ -785,11 +785,17 @@ TEST_CASE("ldap: a bad query bind password is Unavailable, naming the URL and no
   // A query user that does not exist fares the same.
   o.user = "cn=ghost," + s.suffix;
   CHECK(Open(o)->GetUser("alice").status().code() == Code::kUnavailable);
+  // A list of URLs is tried in order: a dead one first costs nothing but its refusal.
+  o.user = s.rootdn;
+  o.password = s.rootpw();
+  o.url = "ldap://127.0.0.1:1/," + s.url;
+  CHECK(Open(o)->GetUser("alice").ok());
+  o.url = s.url;
   // Anonymous (no user, or no password: Keystone binds anonymously then) reads what the
   // directory lets anonymous users read.
-  o.user = s.rootdn;
   o.password.clear();
   CHECK(Open(o)->GetUser("alice").ok());
+  CHECK(Open(o)->CheckPassword("alice", "pw-alice").ok());
 }
 
 TEST_CASE("ldap: StartTLS with the directory's CA") {

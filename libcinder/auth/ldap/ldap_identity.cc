@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <condition_variable>
 #include <map>
 #include <memory>
@@ -110,6 +111,9 @@ namespace {
 constexpr char kLog[] = "ldap";
 // Keystone's one answer for every failed password check.
 constexpr char kBadCredentials[] = "Invalid user / password";
+// How long a pooled connection is used before it is replaced (Keystone's
+// pool_connection_lifetime default).
+constexpr std::chrono::seconds kConnectionLifetime{600};
 
 // libldap writes with write(2): a connection the directory closed raises SIGPIPE, which would
 // kill a program that left it at its default. Blocks it in this thread for the scope, and takes
@@ -233,7 +237,7 @@ class LdapIdentity final : public IdentityDriver {
 
   ~LdapIdentity() override {
     ScopedSigpipeBlock guard;
-    for (LDAP* ld : idle_) LdapCloser()(ld);
+    for (const Pooled& conn : idle_) LdapCloser()(conn.ld);
   }
 
   static bool UsesLdaps(const std::string& url) {
@@ -480,38 +484,50 @@ class LdapIdentity final : public IdentityDriver {
     return DirectoryError(ld.get(), rc, "cannot be reached");
   }
 
+  // A connection of the pool and when it was made.
+  struct Pooled {
+    LDAP* ld = nullptr;
+    std::chrono::steady_clock::time_point born;
+  };
+
   // A connection of the pool, for one operation; given back (or closed) when it goes.
   class Lease {
    public:
-    Lease(LdapIdentity* owner, LDAP* ld, bool fresh) : owner_(owner), ld_(ld), fresh_(fresh) {}
+    Lease(LdapIdentity* owner, Pooled conn, bool fresh) : owner_(owner), conn_(conn), fresh_(fresh) {}
     Lease(Lease&& o) noexcept
-        : owner_(o.owner_), ld_(std::exchange(o.ld_, nullptr)), fresh_(o.fresh_), broken_(o.broken_) {}
+        : owner_(o.owner_), conn_(std::exchange(o.conn_, Pooled{})), fresh_(o.fresh_), broken_(o.broken_) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease& operator=(Lease&&) = delete;
     ~Lease() {
-      if (ld_ != nullptr) owner_->Release(ld_, !broken_);
+      if (conn_.ld != nullptr) owner_->Release(conn_, !broken_);
     }
-    LDAP* get() const { return ld_; }
+    LDAP* get() const { return conn_.ld; }
     bool fresh() const { return fresh_; }
     void set_broken() { broken_ = true; }
 
    private:
     LdapIdentity* owner_;
-    LDAP* ld_;
+    Pooled conn_;
     bool fresh_;
     bool broken_ = false;
   };
 
   // An idle connection, or a new one while fewer than pool_size are open; otherwise waits for
-  // one to be given back.
+  // one to be given back. A connection older than kConnectionLifetime is closed instead of used
+  // (Keystone's pool_connection_lifetime): one a firewall forgot would otherwise hang a call.
   Result<Lease> Acquire() {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !idle_.empty() || open_ < std::max(1, o_.pool_size); });
-    if (!idle_.empty()) {
-      LDAP* ld = idle_.back();
+    for (;;) {
+      cv_.wait(lock, [&] { return !idle_.empty() || open_ < std::max(1, o_.pool_size); });
+      if (idle_.empty()) break;
+      Pooled conn = idle_.back();
       idle_.pop_back();
-      return Lease(this, ld, false);
+      if (std::chrono::steady_clock::now() - conn.born < kConnectionLifetime) return Lease(this, conn, false);
+      --open_;
+      lock.unlock();
+      LdapCloser()(conn.ld);
+      lock.lock();
     }
     ++open_;
     lock.unlock();
@@ -522,15 +538,15 @@ class LdapIdentity final : public IdentityDriver {
       cv_.notify_one();
       return conn.status();
     }
-    return Lease(this, conn->release(), true);
+    return Lease(this, Pooled{conn->release(), std::chrono::steady_clock::now()}, true);
   }
 
-  void Release(LDAP* ld, bool healthy) {
+  void Release(Pooled conn, bool healthy) {
     if (healthy) {
       std::lock_guard<std::mutex> lock(mu_);
-      idle_.push_back(ld);
+      idle_.push_back(conn);
     } else {
-      LdapCloser()(ld);
+      LdapCloser()(conn.ld);
       std::lock_guard<std::mutex> lock(mu_);
       --open_;
     }
@@ -539,13 +555,13 @@ class LdapIdentity final : public IdentityDriver {
 
   // After a dropped connection, the idle ones went with it most likely: closes them.
   void DropIdle() {
-    std::vector<LDAP*> idle;
+    std::vector<Pooled> idle;
     {
       std::lock_guard<std::mutex> lock(mu_);
       idle.swap(idle_);
       open_ -= static_cast<int>(idle.size());
     }
-    for (LDAP* ld : idle) LdapCloser()(ld);
+    for (const Pooled& conn : idle) LdapCloser()(conn.ld);
     cv_.notify_all();
   }
 
@@ -672,8 +688,8 @@ class LdapIdentity final : public IdentityDriver {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<LDAP*> idle_;  // bound as the query user
-  int open_ = 0;             // idle and in use
+  std::vector<Pooled> idle_;  // bound as the query user
+  int open_ = 0;              // idle and in use
 };
 
 Status ValidateOptions(const LdapOptions& o) {
