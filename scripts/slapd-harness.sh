@@ -16,7 +16,8 @@
 #   slapd-harness.sh status DIR  exit 0 when the harness's slapd is running and answers
 # The directory allows unauthenticated binds (a DN with an empty password), as Active Directory
 # does, so that the tests show the driver refusing an empty password itself. Anonymous users may
-# read everything but userPassword, which they may only bind with.
+# read everything but userPassword, which they may only bind with, and get at most 20 entries
+# from a search unless it is paged (a directory's size limit, as Active Directory's 1000).
 # Works as root and as any other user (a port above 1024, files under DIR).
 set -euo pipefail
 cmd=${1:?start|stop|crash|resume|status}
@@ -40,7 +41,7 @@ answers_ldap() {
   "$ldapsearch_bin" -x -LLL -o nettimeout=2 -l 2 -H "ldap://127.0.0.1:$1/" -b "" -s base namingContexts \
     >/dev/null 2>&1
 }
-read_file() { [ -f "$dir/$1" ] && cat "$dir/$1" || true; }
+read_file() { if [ -f "$dir/$1" ]; then cat "$dir/$1"; fi; }
 
 # Stops the slapd $1 (SIGTERM: it flushes and exits; SIGKILL after 10 s).
 stop_slapd() {
@@ -187,7 +188,10 @@ case "$cmd" in
     ;;
   resume)
     port=$(read_file port)
-    [ -n "$port" ] && [ -f "$dir/slapd.conf" ] || { echo "slapd-harness: no harness in $dir" >&2; exit 1; }
+    if [ -z "$port" ] || [ ! -f "$dir/slapd.conf" ]; then
+      echo "slapd-harness: no harness in $dir" >&2
+      exit 1
+    fi
     dir=$(cd "$dir" && pwd)
     launch "$port" || { echo "slapd-harness: slapd did not start again on port $port; log:" >&2; cat "$dir/slapd.log" >&2; exit 1; }
     ;;
