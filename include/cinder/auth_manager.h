@@ -65,7 +65,7 @@ struct Role {
 // One role given to a user or group on a project, a domain or the system.
 struct RoleAssignment {
   std::string role_id;
-  std::string user_id;     // one of user_id and group_id
+  std::string user_id;  // one of user_id and group_id
   std::string group_id;
   std::string project_id;  // one of project_id, domain_id and system ("all")
   std::string domain_id;
@@ -80,11 +80,11 @@ struct TokenInfo {
   std::string issued_at;             // Keystone's format: 2023-05-01T12:00:00.000000Z
   std::string expires_at;
   User user;
-  std::optional<Project> project;  // project scope
+  std::optional<Project> project;        // project scope
   std::optional<Domain> project_domain;  // the project's domain
-  std::optional<Domain> domain;    // domain scope
-  bool system = false;             // system scope ("all")
-  std::vector<Role> roles;         // implied roles included; empty when unscoped
+  std::optional<Domain> domain;          // domain scope
+  bool system = false;                   // system scope ("all")
+  std::vector<Role> roles;               // implied roles included; empty when unscoped
   bool is_admin_project = true;
 };
 
@@ -104,7 +104,7 @@ struct AuthRequest {
   std::string project_domain_name;
   std::string domain_id;  // domain scope
   std::string domain_name;
-  bool system = false;  // system scope
+  bool system = false;    // system scope
   bool unscoped = false;  // "scope": "unscoped", or no scope and no default project
 };
 

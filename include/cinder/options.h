@@ -136,6 +136,11 @@ struct Options {
   // The API's URL as clients reach it (the catalog's volume endpoints, the versions document's
   // links); "" = http://<osapi_volume_listen>:<port> (my_ip when listening on every address).
   std::string public_endpoint;
+  // Cinder's glance_api_servers (the first is the catalog's image service). Unset: the catalog
+  // names <public_endpoint>/image, where this server answers as an image service holding no
+  // image, so that clients that open an image client for every volume command (openstack
+  // volume create) work; a volume from an image needs a real Glance.
+  std::string glance_api_servers;
   std::string state_path = "/var/lib/cinder";
   std::string host;  // default: this machine's host name
   std::string storage_availability_zone = "nova";

@@ -120,8 +120,7 @@ class ExternalKeystone : public AuthManager {
   Status Grant(const RequestContext&, const RoleAssignment&) override { return Unimplemented(kExternal); }
   Status Revoke(const RequestContext&, const RoleAssignment&) override { return Unimplemented(kExternal); }
   Status CheckGrant(const RequestContext&, const RoleAssignment&) override { return Unimplemented(kExternal); }
-  Result<std::vector<RoleAssignment>> ListRoleAssignments(const RequestContext&,
-                                                          const RoleAssignmentFilter&) override {
+  Result<std::vector<RoleAssignment>> ListRoleAssignments(const RequestContext&, const RoleAssignmentFilter&) override {
     return Unimplemented(kExternal);
   }
   Status RunBootstrap(const Bootstrap&) override { return Unimplemented(kExternal); }
@@ -188,8 +187,9 @@ class ExternalKeystone : public AuthManager {
   Result<RequestContext> Validate(const std::string& token, bool renewed) {
     CINDER_ASSIGN_OR_RETURN(auto service, ServiceToken(renewed));
     CINDER_ASSIGN_OR_RETURN(
-        auto a, Http("GET", "/auth/tokens?nocatalog", "",
-                     {{"X-Auth-Token", service}, {"X-Subject-Token", token}, {"OpenStack-Identity-Access-Rules", "1"}}));
+        auto a,
+        Http("GET", "/auth/tokens?nocatalog", "",
+             {{"X-Auth-Token", service}, {"X-Subject-Token", token}, {"OpenStack-Identity-Access-Rules", "1"}}));
     if (a.status == 401 && !renewed) return Validate(token, true);
     if (a.status == 404 || a.status == 401) return Unauthenticated("token refused by Keystone");
     if (a.status != 200) return Unavailable("The Keystone service is temporarily unavailable.");

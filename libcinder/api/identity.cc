@@ -169,7 +169,8 @@ std::string TokenJson(const Options& options, const TokenInfo& t, bool catalog, 
     DomainRef(w, t.project->domain_id, t.project_domain ? t.project_domain->name : t.project->domain_id);
     w.EndObject().Key("is_domain").Bool(false);
   }
-  if (t.domain) w.Key("domain").BeginObject().Key("id").String(t.domain->id).Key("name").String(t.domain->name).EndObject();
+  if (t.domain)
+    w.Key("domain").BeginObject().Key("id").String(t.domain->id).Key("name").String(t.domain->name).EndObject();
   if (t.system) w.Key("system").BeginObject().Key("all").Bool(true).EndObject();
   if (t.project || t.domain || t.system) {
     w.Key("roles").BeginArray();
@@ -214,7 +215,8 @@ Status ParseNamed(const json::Value& o, const std::string& field, std::string* i
     if (!d.is_object()) return Invalid(field, "a 'domain' (with an 'id' or a 'name') must go with a 'name'");
     CINDER_ASSIGN_OR_RETURN(*domain_id, Str(d, "id", field + ".domain", false, 64));
     CINDER_ASSIGN_OR_RETURN(*domain_name, Str(d, "name", field + ".domain", false));
-    if (domain_id->empty() && domain_name->empty()) return Invalid(field + ".domain", "an 'id' or a 'name' is required");
+    if (domain_id->empty() && domain_name->empty())
+      return Invalid(field + ".domain", "an 'id' or a 'name' is required");
   }
   return Status::OK();
 }
@@ -408,7 +410,7 @@ ApiResponse Handler::Issue() {
   auto issued = auth_.Authenticate(*r);
   if (!issued.ok()) return KsFault(issued.status(), root_);
   const bool catalog = !req_.Query("nocatalog").has_value();
-  ApiResponse resp = Json(201, TokenJson(options_, issued->info, catalog, req_.host_url, root_));
+  ApiResponse resp = Json(201, TokenJson(options_, issued->info, catalog, PublicRoot(options_, req_), root_));
   resp.headers.emplace_back("X-Subject-Token", issued->token);
   return resp;
 }
@@ -422,8 +424,8 @@ ApiResponse Handler::Tokens(const std::vector<std::string>& seg) {
     return st.ok() ? NoContent() : KsFault(st, root_);
   }
   if (req_.method != "GET" && req_.method != "HEAD") return KsError(405, "The method is not allowed.");
-  const bool allow_expired = req_.Query("allow_expired").value_or("") == "1" ||
-                             ToLower(req_.Query("allow_expired").value_or("")) == "true";
+  const bool allow_expired =
+      req_.Query("allow_expired").value_or("") == "1" || ToLower(req_.Query("allow_expired").value_or("")) == "true";
   auto info = auth_.ValidateToken(*subject, allow_expired);
   if (!info.ok()) {
     if (info.status().code() == Code::kUnavailable) return KsFault(info.status(), root_);
@@ -433,7 +435,7 @@ ApiResponse Handler::Tokens(const std::vector<std::string>& seg) {
   if (!st.ok()) return KsFault(st, root_);
   ApiResponse resp = Json(200, req_.method == "HEAD" ? std::string()
                                                      : TokenJson(options_, *info, !req_.Query("nocatalog").has_value(),
-                                                                 req_.host_url, root_));
+                                                                 PublicRoot(options_, req_), root_));
   resp.headers.emplace_back("X-Subject-Token", *subject);
   return resp;
 }
@@ -448,10 +450,16 @@ ApiResponse Handler::Catalog(const std::vector<std::string>& seg) {
     if (!projects.ok()) return KsFault(projects.status(), root_);
     return Many("projects", *projects, v3_, v3_ + "/auth/projects", ProjectView);
   }
-  if (what == "domains") return Json(200, "{\"domains\": [], \"links\": {\"self\": \"" + v3_ + "/auth/domains\", \"previous\": null, \"next\": null}}");
-  if (what == "system") return Json(200, "{\"system\": [], \"links\": {\"self\": \"" + v3_ + "/auth/system\", \"previous\": null, \"next\": null}}");
-  const std::string cat = CatalogJson(options_, req_.host_url, root_, ctx_.project_id);
-  if (what == "catalog") return Json(200, "{\"catalog\": " + cat + ", \"links\": {\"self\": \"" + v3_ + "/auth/catalog\", \"previous\": null, \"next\": null}}");
+  if (what == "domains")
+    return Json(200, "{\"domains\": [], \"links\": {\"self\": \"" + v3_ +
+                         "/auth/domains\", \"previous\": null, \"next\": null}}");
+  if (what == "system")
+    return Json(200, "{\"system\": [], \"links\": {\"self\": \"" + v3_ +
+                         "/auth/system\", \"previous\": null, \"next\": null}}");
+  const std::string cat = CatalogJson(options_, PublicRoot(options_, req_), root_, ctx_.project_id);
+  if (what == "catalog")
+    return Json(200, "{\"catalog\": " + cat + ", \"links\": {\"self\": \"" + v3_ +
+                         "/auth/catalog\", \"previous\": null, \"next\": null}}");
   auto parsed = json::Parse(cat);
   if (!parsed.ok()) return KsFault(Internal("catalog"), root_);
   JsonWriter w;
@@ -733,7 +741,10 @@ ApiResponse Handler::Assignments() {
       if (r.ok()) w.Key("name").String(r->name);
     }
     w.EndObject();
-    w.Key(a.user_id.empty() ? "group" : "user").BeginObject().Key("id").String(a.user_id.empty() ? a.group_id : a.user_id);
+    w.Key(a.user_id.empty() ? "group" : "user")
+        .BeginObject()
+        .Key("id")
+        .String(a.user_id.empty() ? a.group_id : a.user_id);
     if (names && !a.user_id.empty()) {
       auto u = auth_.GetUser(ctx_, a.user_id);
       if (u.ok()) {
@@ -761,8 +772,11 @@ ApiResponse Handler::Assignments() {
     std::string target = !a.project_id.empty()  ? "/projects/" + a.project_id
                          : !a.domain_id.empty() ? "/domains/" + a.domain_id
                                                 : "/system";
-    w.Key("links").BeginObject().Key("assignment").String(
-        v3_ + target + (a.user_id.empty() ? "/groups/" + a.group_id : "/users/" + a.user_id) + "/roles/" + a.role_id);
+    w.Key("links")
+        .BeginObject()
+        .Key("assignment")
+        .String(v3_ + target + (a.user_id.empty() ? "/groups/" + a.group_id : "/users/" + a.user_id) + "/roles/" +
+                a.role_id);
     w.EndObject().EndObject();
   }
   w.EndArray();
@@ -772,6 +786,30 @@ ApiResponse Handler::Assignments() {
 }
 
 }  // namespace
+
+std::string PublicRoot(const Options& options, const ApiRequest& req) {
+  std::string root = options.public_endpoint.empty() ? req.host_url : options.public_endpoint;
+  while (!root.empty() && root.back() == '/') root.pop_back();
+  return root;
+}
+
+ApiResponse HandleEmptyImageService(const ApiRequest& req, const std::vector<std::string>& rest,
+                                    const std::string& root) {
+  if (req.method != "GET") return KsError(404, "The resource could not be found.");
+  if (rest.empty()) {
+    JsonWriter w;
+    w.BeginObject().Key("versions").BeginArray().BeginObject().Key("id").String("v2.16");
+    w.Key("status").String("CURRENT").Key("links").BeginArray().BeginObject().Key("rel").String("self");
+    w.Key("href").String(root + "/v2/").EndObject().EndArray().EndObject().EndArray().EndObject();
+    return Json(300, w.Take());
+  }
+  if (rest.size() == 2 && rest[0] == "v2" && rest[1] == "images") {
+    return Json(200, "{\"images\": [], \"first\": \"/v2/images\", \"schema\": \"/v2/schemas/images\"}");
+  }
+  return KsError(404,
+                 "No image service here: this catalog's image endpoint holds no image (set "
+                 "glance_api_servers to use a Glance).");
+}
 
 ApiResponse KeystoneUnauthorized(const std::string& identity_root) {
   ApiResponse r = KsError(401, kAuthRequired);
@@ -793,6 +831,9 @@ std::string CatalogJson(const Options& options, const std::string& volume_root, 
     services.push_back({"volumev3", "cinderv3", volume_root + "/v3/" + project_id});
   }
   services.push_back({"identity", "keystone", identity_root});
+  std::string image =
+      Trim(Split(options.glance_api_servers, ',').empty() ? std::string() : Split(options.glance_api_servers, ',')[0]);
+  services.push_back({"image", "glance", image.empty() ? volume_root + "/image" : image});
   const std::string& region = options.auth.region_name;
   JsonWriter w;
   w.BeginArray();

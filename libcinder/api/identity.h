@@ -19,6 +19,15 @@ namespace cinder::api {
 ApiResponse HandleIdentity(const Options& options, AuthManager& auth, ApiRequest& req,
                            const std::vector<std::string>& rest, const std::string& root);
 
+// The API's URL as clients reach it: [DEFAULT] public_endpoint, else the request's host URL.
+std::string PublicRoot(const Options& options, const ApiRequest& req);
+
+// An image service that holds no image (the catalog's "image" when glance_api_servers is
+// unset): Glance's version document and empty lists, 404 for the rest. `rest` is the path
+// below /image.
+ApiResponse HandleEmptyImageService(const ApiRequest& req, const std::vector<std::string>& rest,
+                                    const std::string& root);
+
 // Keystone's 401 (its body, and WWW-Authenticate naming `identity_root`/v3).
 ApiResponse KeystoneUnauthorized(const std::string& identity_root);
 

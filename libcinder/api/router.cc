@@ -101,7 +101,14 @@ ApiResponse Router::Handle(ApiRequest& req) {
         for (auto& s : Split(path.substr(9), '/')) {
           if (!s.empty()) rest.push_back(s);
         }
-        resp = HandleIdentity(options_, *auth_, req, rest, req.host_url + "/identity");
+        resp = HandleIdentity(options_, *auth_, req, rest, PublicRoot(options_, req) + "/identity");
+      } else if (auth_ && options_.glance_api_servers.empty() && (path == "/image" || path.rfind("/image/", 0) == 0)) {
+        versioned = false;
+        std::vector<std::string> rest;
+        for (auto& s : Split(path.substr(6), '/')) {
+          if (!s.empty()) rest.push_back(s);
+        }
+        resp = HandleEmptyImageService(req, rest, PublicRoot(options_, req) + "/image");
       } else {
         resp = Dispatch(req);
       }
@@ -152,7 +159,7 @@ std::optional<ApiResponse> Router::Authenticate(ApiRequest& req) {
     const auto& ks = options_.auth.keystone_authtoken;
     const std::string identity_root = !ks.www_authenticate_uri.empty() ? ks.www_authenticate_uri
                                       : !ks.auth_url.empty()           ? ks.auth_url
-                                                                       : req.host_url + "/identity";
+                                                                       : PublicRoot(options_, req) + "/identity";
     if (!token || token->empty()) return KeystoneUnauthorized(identity_root);
     auto ctx = auth_->ContextForToken(*token);
     if (!ctx.ok()) {

@@ -710,8 +710,7 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Listen(const Options& options) {
   return std::unique_ptr<ApiServer>(std::move(server));
 }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes,
-                                                    AuthManager* auth) {
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes, AuthManager* auth) {
   CINDER_ASSIGN_OR_RETURN(auto server, Listen(options));
   CINDER_RETURN_IF_ERROR(server->Serve(volumes, auth));
   return server;

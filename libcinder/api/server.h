@@ -23,7 +23,7 @@ class ApiServer {
   static Result<std::unique_ptr<ApiServer>> Listen(const Options& options);
   // Listen, then Serve.
   static Result<std::unique_ptr<ApiServer>> Start(const Options& options, VolumeManager* volumes,
-                                                   AuthManager* auth = nullptr);
+                                                  AuthManager* auth = nullptr);
   virtual ~ApiServer() = default;
 
   // Starts answering requests with `volumes` and, under auth_strategy keystone, `auth` (the

@@ -373,8 +373,8 @@ Status AuthManagerImpl::Grant(const RequestContext& ctx, const RoleAssignment& a
   CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "identity:create_grant", GrantTarget(row)));
   CINDER_RETURN_IF_ERROR(ids_.InsertAssignment(row));
   cache_.Clear();
-  CINDER_LOG(kInfo, "cinder-auth") << "role " << row.role_id << " granted to " << row.actor_type << " "
-                                   << row.actor_id << " on " << row.target_type << " " << row.target_id;
+  CINDER_LOG(kInfo, "cinder-auth") << "role " << row.role_id << " granted to " << row.actor_type << " " << row.actor_id
+                                   << " on " << row.target_type << " " << row.target_id;
   return Status::OK();
 }
 

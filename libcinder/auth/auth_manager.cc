@@ -28,8 +28,8 @@ double NowEpoch() { return EpochSeconds(std::chrono::system_clock::now()); }
 
 }  // namespace
 
-AuthManagerImpl::AuthManagerImpl(const Options& options, std::unique_ptr<Store> store,
-                                 std::shared_ptr<Policy> policy, std::unique_ptr<IdentityDriver> ldap)
+AuthManagerImpl::AuthManagerImpl(const Options& options, std::unique_ptr<Store> store, std::shared_ptr<Policy> policy,
+                                 std::unique_ptr<IdentityDriver> ldap)
     : options_(options),
       store_(std::move(store)),
       ids_(store_.get()),
@@ -53,8 +53,9 @@ Result<User> AuthManagerImpl::FindUser(const std::string& id) {
 Result<Domain> AuthManagerImpl::ResolveDomain(const std::string& id, const std::string& name) {
   if (!id.empty()) return ids_.GetDomain(id);
   if (!name.empty()) return ids_.GetDomainByName(name);
-  return InvalidArgument("Expecting to find domain in user - the server could not comply with the request "
-                         "since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
+  return InvalidArgument(
+      "Expecting to find domain in user - the server could not comply with the request "
+      "since it is either malformed or otherwise incorrect. The client is assumed to be in error.");
 }
 
 Status AuthManagerImpl::CheckUserPassword(const User& user, const std::string& password) {
@@ -121,7 +122,7 @@ Result<User> AuthManagerImpl::PasswordUser(const AuthRequest& r) {
 // The role ids `user` holds on a target, directly or through its groups, with the roles they
 // imply (admin => member => reader), and their names.
 Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, const std::string& target_type,
-                                                         const std::string& target_id) {
+                                                          const std::string& target_id) {
   std::vector<std::string> actors{user.id};
   if (user.from_ldap) {
     CINDER_ASSIGN_OR_RETURN(auto groups, ldap_->GroupsOfUser(user.id));
@@ -133,7 +134,8 @@ Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, cons
   CINDER_ASSIGN_OR_RETURN(auto rows, ids_.ListAssignments(f, actors));
   std::set<std::string> ids;
   for (const auto& row : rows) {
-    if ((row.actor_type == "user" && row.actor_id == user.id) || (row.actor_type == "group" && row.actor_id != user.id)) {
+    if ((row.actor_type == "user" && row.actor_id == user.id) ||
+        (row.actor_type == "group" && row.actor_id != user.id)) {
       ids.insert(row.role_id);
     }
   }

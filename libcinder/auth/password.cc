@@ -58,7 +58,8 @@ std::string Pbkdf2(const std::string& password, const std::string& salt, int rou
   std::string out(kPbkdf2HashBytes, '\0');
   if (PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
                         reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), rounds,
-                        EVP_sha512(), static_cast<int>(out.size()), reinterpret_cast<unsigned char*>(out.data())) != 1) {
+                        EVP_sha512(), static_cast<int>(out.size()),
+                        reinterpret_cast<unsigned char*>(out.data())) != 1) {
     throw std::runtime_error("PKCS5_PBKDF2_HMAC failed");
   }
   return out;
@@ -105,8 +106,7 @@ bool CheckPassword(const std::string& password, const std::string& hash) {
     if (parts.size() != 5) return false;
     auto rounds = ParseInt(parts[2]);
     std::string salt, checksum;
-    if (!rounds || *rounds < 1 || *rounds > 100000000 || !FromAb64(parts[3], &salt) ||
-        !FromAb64(parts[4], &checksum)) {
+    if (!rounds || *rounds < 1 || *rounds > 100000000 || !FromAb64(parts[3], &salt) || !FromAb64(parts[4], &checksum)) {
       return false;
     }
     return ConstantTimeEquals(Pbkdf2(password, salt, static_cast<int>(*rounds)), checksum);

@@ -531,6 +531,7 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       BoolOpt("DEFAULT", "use_stderr", &O::use_stderr),
       {"DEFAULT", "enabled_backends", SetEnabledBackends},
       TextOpt("DEFAULT", "public_endpoint", &O::public_endpoint),
+      TextOpt("DEFAULT", "glance_api_servers", &O::glance_api_servers),
       {"database", "connection", SetConnection},
   };
   static const bool with_auth = [] {

@@ -337,9 +337,10 @@ Status IdentityStore::RecordFailedAuth(const std::string& id, const std::string&
 Status IdentityStore::ResetFailedAuth(const std::string& id) {
   return store_->impl_->Tx([&](soci::session& s) -> Status {
     Query q;
-    q.sql = "UPDATE identity_users SET failed_auth_count = 0, failed_auth_at = NULL WHERE failed_auth_count <> 0 "
-            "AND id = " +
-            q.P(id);
+    q.sql =
+        "UPDATE identity_users SET failed_auth_count = 0, failed_auth_at = NULL WHERE failed_auth_count <> 0 "
+        "AND id = " +
+        q.P(id);
     Exec(s, q);
     return Status::OK();
   });
@@ -479,8 +480,8 @@ Result<std::vector<AssignmentRow>> IdentityStore::ListAssignments(const Assignme
     q.sql += " ORDER BY actor_type, actor_id, target_type, target_id, role_id";
     Out out;
     for (const auto& r : Select(s, q)) {
-      out.push_back(AssignmentRow{r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""),
-                                  r[4].value_or("")});
+      out.push_back(
+          AssignmentRow{r[0].value_or(""), r[1].value_or(""), r[2].value_or(""), r[3].value_or(""), r[4].value_or("")});
     }
     return out;
   });
@@ -491,10 +492,9 @@ Result<std::vector<AssignmentRow>> IdentityStore::ListAssignments(const Assignme
 Status IdentityStore::InsertToken(const std::string& id_hash, const TokenRecord& t) {
   return store_->impl_->Tx([&](soci::session& s) -> Status {
     Query q;
-    q.sql = std::string("INSERT INTO identity_tokens (id_hash, ") + kTokenColumns + ") VALUES (" + q.P(id_hash) +
-            ", " + q.P(t.user_id) + ", " + q.P(t.project_id) + ", " + q.P(t.domain_id) + ", " + q.P(t.system_scope) +
-            ", " + q.P(t.methods) + ", " + q.P(t.audit_id) + ", " + q.P(t.issued_at) + ", " + q.P(t.expires_at) +
-            ", 0)";
+    q.sql = std::string("INSERT INTO identity_tokens (id_hash, ") + kTokenColumns + ") VALUES (" + q.P(id_hash) + ", " +
+            q.P(t.user_id) + ", " + q.P(t.project_id) + ", " + q.P(t.domain_id) + ", " + q.P(t.system_scope) + ", " +
+            q.P(t.methods) + ", " + q.P(t.audit_id) + ", " + q.P(t.issued_at) + ", " + q.P(t.expires_at) + ", 0)";
     Exec(s, q);
     return Status::OK();
   });

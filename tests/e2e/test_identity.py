@@ -157,7 +157,10 @@ def test_each_project_sees_only_its_volumes(ks, people):
     assert vol["id"] in shown.stdout
     # Bob (project B) gets Cinder's 404 for it.
     res = cinder_cli(ks, "show", vol["id"], user="bob", password="bob-pw", project="proj-b", check=False)
-    assert res.returncode != 0 and "404" in res.stderr, res.stderr
+    assert res.returncode != 0 and "No volume with a name or ID" in res.stderr, res.stderr
+    bob_token, _ = login(ks, "bob", "bob-pw", "proj-b")
+    status, body, _ = call(ks, "GET", f"/v3/{people['b']}/volumes/{vol['id']}", token=bob_token)
+    assert status == 404 and "itemNotFound" in body, body
     # The reader of A sees it and cannot create.
     listed = openstack_json(ks, "volume", "list", user="rita", password="rita-pw", project="proj-a")
     assert vol["id"] in {v["ID"] for v in listed}

@@ -170,8 +170,7 @@ TEST_CASE("AuthManager: tokens, roles and revocation on SQLite and PostgreSQL") 
       REQUIRE(t4.ok());
       REQUIRE(w.auth->UpdateUser(w.admin, carol, {{"enabled", "false"}}).ok());
       CHECK_FALSE(w.auth->ContextForToken(t4->token).ok());
-      CHECK(w.auth->Authenticate(Password("carol", "carol-pw2", "proj-a")).status().code() ==
-            Code::kUnauthenticated);
+      CHECK(w.auth->Authenticate(Password("carol", "carol-pw2", "proj-a")).status().code() == Code::kUnauthenticated);
     }
 
     SUBCASE("rescoping with a token keeps the user and the expiry") {
