@@ -80,9 +80,10 @@ struct LdapOptions {
 // [keystone_authtoken]: validate tokens against an external Keystone instead of the built-in
 // identity (keystonemiddleware's option names).
 struct KeystoneAuthtokenOptions {
-  std::string www_authenticate_uri;  // what a 401 tells clients to authenticate with
-  std::string auth_url;              // Keystone's URL for the service user (…/v3 or its root)
-  std::string username;              // the service user whose token validates others'
+  std::string www_authenticate_uri;    // what a 401 tells clients to authenticate with
+  std::string auth_url;                // Keystone's URL for the service user (…/v3 or its root)
+  std::string auth_type = "password";  // the service user's (the one plugin supported)
+  std::string username;                // the service user whose token validates others'
   std::string password;
   std::string project_name = "service";
   std::string user_domain_name = "Default";

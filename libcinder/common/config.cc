@@ -467,6 +467,7 @@ std::vector<OptionRow<AuthOptions>> AuthRows() {
   std::vector<OptionRow<KeystoneAuthtokenOptions>> ks = {
       TextOpt("keystone_authtoken", "www_authenticate_uri", &K::www_authenticate_uri),
       TextOpt("keystone_authtoken", "auth_url", &K::auth_url),
+      ChoiceOpt("keystone_authtoken", "auth_type", &K::auth_type, {"password"}),
       TextOpt("keystone_authtoken", "username", &K::username),
       TextOpt("keystone_authtoken", "password", &K::password),
       TextOpt("keystone_authtoken", "project_name", &K::project_name),
