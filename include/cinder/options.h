@@ -118,6 +118,12 @@ struct AuthOptions {
   bool enforce_new_defaults = true;         // false: a rule also passes by its deprecated default
   // [identity] region of the catalog's endpoints (Keystone bootstrap's --bootstrap-region-id)
   std::string region_name = "RegionOne";
+  // [identity] listen_port: 0 = the identity API answers only under /identity on the API's port;
+  // otherwise also on its own listener at this port (its root and /v3, as Keystone's 5000), on
+  // osapi_volume_listen's address.
+  int identity_listen_port = 0;
+  // Set by the daemons on the options of that listener (not a configuration option).
+  bool identity_listener = false;
   LdapOptions ldap;
   KeystoneAuthtokenOptions keystone_authtoken;
 };

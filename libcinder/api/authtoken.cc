@@ -245,6 +245,16 @@ Result<std::unique_ptr<AuthManager>> OpenAuth(const Options& options) {
   return std::unique_ptr<AuthManager>(std::make_unique<ExternalKeystone>(options, std::move(policy)));
 }
 
+Result<std::unique_ptr<ApiServer>> ListenIdentity(const Options& options) {
+  if (options.auth_strategy != "keystone" || ExternalIdentity(options) || options.auth.identity_listen_port == 0) {
+    return std::unique_ptr<ApiServer>();
+  }
+  Options io = options;
+  io.osapi_volume_listen_port = options.auth.identity_listen_port;
+  io.auth.identity_listener = true;
+  return ApiServer::Listen(io);
+}
+
 bool ExternalIdentity(const Options& options) {
   return options.auth_strategy == "keystone" && !options.auth.keystone_authtoken.auth_url.empty();
 }

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "api/server.h"
 #include "cinder/auth_manager.h"
 #include "cinder/options.h"
 
@@ -15,6 +16,10 @@ namespace cinder::api {
 Result<std::unique_ptr<AuthManager>> OpenAuth(const Options& options);
 // True when tokens come from an external Keystone (the API then serves no /identity).
 bool ExternalIdentity(const Options& options);
+// Binds the built-in identity service's own listener ([identity] listen_port on
+// osapi_volume_listen's address); nullptr when there is none to open. Serve it with the API's
+// VolumeManager and AuthManager.
+Result<std::unique_ptr<ApiServer>> ListenIdentity(const Options& options);
 
 }  // namespace cinder::api
 

@@ -82,7 +82,14 @@ ApiResponse Router::Handle(ApiRequest& req) {
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     // Every request, the versions documents included, negotiates its microversion.
     VersionParse vp = ParseVersionHeader(req.Header("openstack-api-version"));
-    if (vp.http_status != 0) {
+    if (auth_ && options_.auth.identity_listener) {
+      // The identity service's own listener: Keystone's paths from its root.
+      std::vector<std::string> rest;
+      for (auto& s : Split(path, '/')) {
+        if (!s.empty()) rest.push_back(s);
+      }
+      resp = HandleIdentity(options_, *auth_, req, rest, req.host_url);
+    } else if (vp.http_status != 0) {
       resp = Fault(vp.http_status, vp.error);
       if (vp.http_status == 406) {
         req.version = vp.version;

@@ -17,17 +17,20 @@ Status RunApiService(const Options& options) {
   CINDER_RETURN_IF_ERROR(EnsureStatePath(options));
   CINDER_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(options, {"cinder-api"}));
   CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Listen(options));  // before registering anywhere
+  CINDER_ASSIGN_OR_RETURN(auto identity_api, api::ListenIdentity(options));
   CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
   VolumeManagerOptions vmo;
   vmo.options = b.options;
   vmo.transport = b.transport.get();
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
   CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(b.options));
+  if (identity_api) CINDER_RETURN_IF_ERROR(identity_api->Serve(volumes.get(), auth.get()));
   CINDER_RETURN_IF_ERROR(api->Serve(volumes.get(), auth.get()));
   std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen << ":"
             << api->port() << std::endl;
   WaitForStop("cinder-api", &stop);
   api->Stop();
+  if (identity_api) identity_api->Stop();
   b.transport->Stop();
   return Status::OK();
 }

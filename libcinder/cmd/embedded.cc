@@ -17,15 +17,20 @@ namespace {
 class EmbeddedServiceImpl : public EmbeddedService {
  public:
   EmbeddedServiceImpl(Options options, std::unique_ptr<StateLock> lock, std::unique_ptr<api::ApiServer> api,
-                      std::unique_ptr<VolumeManager> volumes, std::unique_ptr<AuthManager> auth)
+                      std::unique_ptr<api::ApiServer> identity_api, std::unique_ptr<VolumeManager> volumes,
+                      std::unique_ptr<AuthManager> auth)
       : options_(std::move(options)),
         lock_(std::move(lock)),
         volumes_(std::move(volumes)),
         auth_(std::move(auth)),
-        api_(std::move(api)) {}
+        api_(std::move(api)),
+        identity_api_(std::move(identity_api)) {}
   ~EmbeddedServiceImpl() override { Stop(); }
 
-  Status Serve() { return api_->Serve(volumes_.get(), auth_.get()); }
+  Status Serve() {
+    if (identity_api_) CINDER_RETURN_IF_ERROR(identity_api_->Serve(volumes_.get(), auth_.get()));
+    return api_->Serve(volumes_.get(), auth_.get());
+  }
 
   int port() const override { return api_ ? api_->port() : 0; }
   std::string endpoint() const override {
@@ -37,6 +42,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
     if (stopped_) return;
     stopped_ = true;
     api_->Stop();
+    if (identity_api_) identity_api_->Stop();
     volumes_->Drain();
   }
 
@@ -46,6 +52,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
   std::unique_ptr<VolumeManager> volumes_;
   std::unique_ptr<AuthManager> auth_;  // auth_strategy keystone
   std::unique_ptr<api::ApiServer> api_;
+  std::unique_ptr<api::ApiServer> identity_api_;  // [identity] listen_port
   bool stopped_ = false;
 };
 
@@ -57,12 +64,13 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   // service on either stops here.
   CINDER_ASSIGN_OR_RETURN(auto lock, StateLock::Acquire(options, {"cinder-api", "cinder-scheduler", "cinder-volume"}));
   CINDER_ASSIGN_OR_RETURN(auto api, api::ApiServer::Listen(options));
+  CINDER_ASSIGN_OR_RETURN(auto identity_api, api::ListenIdentity(options));
   VolumeManagerOptions vmo;
   vmo.options = options;
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
   CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(options));
-  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(volumes),
-                                                   std::move(auth));
+  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
+                                                   std::move(volumes), std::move(auth));
   CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }

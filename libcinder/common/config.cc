@@ -422,6 +422,7 @@ std::vector<OptionRow<AuthOptions>> AuthRows() {
       IntOpt("identity", "password_hash_rounds", &A::password_hash_rounds, 4, 10000000),
       IntOpt("identity", "max_password_length", &A::max_password_length, 1, 4096),
       StrOpt("identity", "region_name", &A::region_name),
+      IntOpt("identity", "listen_port", &A::identity_listen_port, 0, 65535),
       IntOpt("security_compliance", "lockout_failure_attempts", &A::lockout_failure_attempts, 0, 1000000),
       IntOpt("security_compliance", "lockout_duration", &A::lockout_duration, 1, 10LL * 365 * 86400),
       TextOpt("resource", "admin_project_name", &A::admin_project_name),

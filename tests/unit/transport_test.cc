@@ -185,12 +185,29 @@ TEST_CASE("the request context survives the wire") {
   RpcRequest r = Req("m");
   r.ctx.roles = {"member", "reader"};
   r.ctx.is_admin = false;
+  r.ctx.user_name = "Alice";
+  r.ctx.user_domain_id = "default";
+  r.ctx.project_name = "Project";
+  r.ctx.project_domain_id = "dom-2";
+  r.ctx.is_admin_project = false;
   REQUIRE(t->Call("ctx", r, milliseconds(2000)).ok());
   CHECK(seen.user_id == "alice");
   CHECK(seen.project_id == "proj");
   CHECK(seen.roles == std::vector<std::string>{"member", "reader"});
   CHECK_FALSE(seen.is_admin);
   CHECK(seen.request_id == "req-1");
+  // Who asked, by name and domain (the Auth Manager's context), crosses too.
+  CHECK(seen.user_name == "Alice");
+  CHECK(seen.user_domain_id == "default");
+  CHECK(seen.project_name == "Project");
+  CHECK(seen.project_domain_id == "dom-2");
+  CHECK_FALSE(seen.is_admin_project);
+  // An older peer's five fields: the rest empty, is_admin_project Keystone's default.
+  RequestContext old = rpc::DecodeContext("u\x1fp\x1fmember\x1f0\x1freq-9");
+  CHECK(old.user_id == "u");
+  CHECK(old.request_id == "req-9");
+  CHECK(old.user_name.empty());
+  CHECK(old.is_admin_project);
 }
 
 }  // namespace cinder
