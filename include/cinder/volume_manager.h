@@ -19,6 +19,11 @@ namespace cinder {
 class Store;
 class DriverRegistry;
 
+// The extra specs of a volume type that a caller without the rule
+// volume_extension:types_extra_specs:read_sensitive sees (Cinder's USER_VISIBLE_EXTRA_SPECS).
+inline constexpr const char* kUserVisibleExtraSpecs[] = {"RESKEY:availability_zones", "multiattach",
+                                                         "replication_enabled"};
+
 class Transport;
 
 struct VolumeManagerOptions {
@@ -35,6 +40,12 @@ struct VolumeManagerOptions {
 // calls) runs on the volume service's worker threads (in this process when embedded, on the
 // volume host otherwise), never on the caller's; on a host, operations on one volume run one at
 // a time, and a request that finds the volume no longer waiting for it is not carried out.
+//
+// Every operation checks Cinder's policy rule for it (docs/policy.md: the rules, and which
+// operation checks which), with the resource as the target, and answers PermissionDenied
+// "Policy doesn't allow <rule> to be performed." when it does not pass. A context that is not
+// admin (RequestContext::is_admin) sees only its own project's resources: another project's
+// volume is NotFound, as is a volume that volume:get does not let it see.
 class VolumeManager {
  public:
   // Opens the database (its schema must be current: see DbSync). Embedded: also opens every
@@ -42,6 +53,13 @@ class VolumeManager {
   // starts the scheduler and volume service in process.
   static Result<std::unique_ptr<VolumeManager>> Open(const VolumeManagerOptions& options);
   virtual ~VolumeManager() = default;
+
+  // The policy's answer for `rule` on `target` (a resource's fields; ctx's project_id and
+  // user_id fill what it lacks): OK, or PermissionDenied "Policy doesn't allow <rule> to be
+  // performed.". For what a view shows (os-vol-host-attr:host with
+  // volume_extension:volume_host_attribute, ...), as Cinder's API extensions ask it.
+  virtual Status Authorize(const RequestContext& ctx, const std::string& rule,
+                           const std::map<std::string, std::string>& target) const = 0;
 
   // Validates, places the volume on a backend with room, records it in status "creating" and
   // hands the driver work to a worker. InvalidArgument on a bad size, name or metadata, or a
@@ -55,8 +73,12 @@ class VolumeManager {
   virtual Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id, const VolumeUpdate& update) = 0;
   // Starts the deletion: status "deleting" now, gone when the driver is done.
   // FailedPrecondition when the status forbids it or the volume has snapshots (unless
-  // `cascade`, which deletes them first); `force` (admin) skips the status check.
+  // `cascade`, which deletes them first); `force` (DELETE ?force=true, 3.23; the rule
+  // volume:force_delete) skips the status check.
   virtual Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) = 0;
+  // The os-force_delete action: DeleteVolume with force, under the rule
+  // volume_extension:volume_admin_actions:force_delete.
+  virtual Status ForceDeleteVolume(const RequestContext& ctx, const std::string& id) = 0;
   // Changes an available (or in-use) volume's type (os-retype): `new_type` is a name or id;
   // the volume stays on its pool when that passes the new type's filters, else with
   // `migration_policy` "on-demand" it is copied to a pool that does (not while it has
@@ -80,6 +102,7 @@ class VolumeManager {
   virtual Status DeleteSnapshot(const RequestContext& ctx, const std::string& id, bool force) = 0;
   // Admin: sets the status (os-reset_status).
   virtual Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) = 0;
+  virtual Result<Metadata> GetSnapshotMetadata(const RequestContext& ctx, const std::string& id) = 0;
   virtual Result<Metadata> UpdateSnapshotMetadata(const RequestContext& ctx, const std::string& id,
                                                   const Metadata& metadata, bool replace) = 0;
   virtual Status DeleteSnapshotMetadataKey(const RequestContext& ctx, const std::string& id,
@@ -111,6 +134,9 @@ class VolumeManager {
   // Merges `metadata` into the volume's (or replaces it all when `replace`); returns the result.
   virtual Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
                                           bool replace) = 0;
+  // POST .../metadata: merges as UpdateMetadata, under Cinder's volume:create_volume_metadata.
+  virtual Result<Metadata> CreateMetadata(const RequestContext& ctx, const std::string& id,
+                                          const Metadata& metadata) = 0;
   // NotFound when the key is not set.
   virtual Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) = 0;
 
@@ -137,9 +163,17 @@ class VolumeManager {
                                               const std::optional<bool>& is_public) = 0;
   // FailedPrecondition for the default type, or a type live volumes use.
   virtual Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) = 0;
-  // Merges `specs` into the type's extra specs; returns them.
+  // The type's extra specs the caller may read: all of them with the rule
+  // volume_extension:types_extra_specs:read_sensitive, else only kUserVisibleExtraSpecs'. With
+  // `key`, that one alone (NotFound when the type has none by that name).
+  virtual Result<Metadata> GetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
+                                                   const std::optional<std::string>& key) = 0;
+  // Merges `specs` into the type's extra specs (POST); returns them.
   virtual Result<Metadata> SetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
                                                    const Metadata& specs) = 0;
+  // Sets one extra spec (PUT .../extra_specs/{key}).
+  virtual Status UpdateVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key,
+                                           const std::string& value) = 0;
   virtual Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id,
                                            const std::string& key) = 0;
 
@@ -196,7 +230,7 @@ class VolumeManager {
   // quota_* options) with what it uses; a project reads its own, an admin any. Update (admin)
   // sets limits (InvalidArgument for an unknown resource, a value below -1, or a limit below
   // what the project uses); Delete (admin) returns the project to the defaults. Quota classes
-  // (admin) hold defaults. GetLimits: ctx's project's absolute limits and usage.
+  // (admin) hold defaults.
   virtual Result<QuotaSet> GetQuotaSet(const RequestContext& ctx, const std::string& project, bool defaults) = 0;
   virtual Result<QuotaSet> UpdateQuotaSet(const RequestContext& ctx, const std::string& project,
                                           const std::map<std::string, int64_t>& limits) = 0;
@@ -204,6 +238,9 @@ class VolumeManager {
   virtual Result<QuotaSet> GetQuotaClass(const RequestContext& ctx, const std::string& class_name) = 0;
   virtual Result<QuotaSet> UpdateQuotaClass(const RequestContext& ctx, const std::string& class_name,
                                             const std::map<std::string, int64_t>& limits) = 0;
+  // /limits: the project's absolute limits and usage (no rule, as Cinder's limits). Another
+  // project than ctx's only for an admin: the others get their own.
+  virtual Result<QuotaSet> GetLimits(const RequestContext& ctx, const std::string& project) = 0;
 
   // User messages (3.3): why asynchronous work failed. An admin sees every project's messages,
   // others their own project's. NotFound for a message that is not visible.

@@ -54,7 +54,7 @@ ApiResponse MetadataCollection(ApiRequest& req, const std::string& id, const Met
       if (tag != Etag(MetadataBody("metadata", *current))) return Json(412, "");
     }
   }
-  auto out = ops.update(*md, /*replace=*/req.method == "PUT");
+  auto out = req.method == "POST" && ops.create ? ops.create(*md) : ops.update(*md, /*replace=*/req.method == "PUT");
   return out.ok() ? Json(200, MetadataBody("metadata", *out)) : FaultFrom(out.status());
 }
 

@@ -17,6 +17,8 @@ struct MetadataOps {
   bool etags = false;    // ETag / If-Match (volumes from 3.15)
   std::function<Result<Metadata>()> get;
   std::function<Result<Metadata>(const Metadata&, bool replace)> update;
+  // POST .../metadata when it is not update(md, false) (volumes: a rule of its own).
+  std::function<Result<Metadata>(const Metadata&)> create;
   std::function<Status(const std::string& key)> remove;
 };
 

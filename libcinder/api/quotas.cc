@@ -218,7 +218,7 @@ ApiResponse HandleLimits(VolumeManager& volumes, ApiRequest& req, const std::vec
       project = *t;
     }
   }
-  auto set = volumes.GetQuotaSet(req.ctx, project, /*defaults=*/false);
+  auto set = volumes.GetLimits(req.ctx, project);
   if (!set.ok()) return FaultFrom(set.status());
   auto limit = [&](const char* name) {
     auto it = set->find(name);
@@ -237,11 +237,14 @@ ApiResponse HandleLimits(VolumeManager& volumes, ApiRequest& req, const std::vec
   w.Key("maxTotalVolumeGigabytes").Int(limit("gigabytes"));
   w.Key("maxTotalBackups").Int(limit("backups"));
   w.Key("maxTotalBackupGigabytes").Int(limit("backup_gigabytes"));
-  w.Key("totalVolumesUsed").Int(used("volumes"));
-  w.Key("totalGigabytesUsed").Int(used("gigabytes"));
-  w.Key("totalSnapshotsUsed").Int(used("snapshots"));
-  w.Key("totalBackupsUsed").Int(used("backups"));
-  w.Key("totalBackupGigabytesUsed").Int(used("backup_gigabytes"));
+  // The used_limits extension's keys, when its rule passes for the caller.
+  if (volumes.Authorize(req.ctx, "limits_extension:used_limits", {}).ok()) {
+    w.Key("totalVolumesUsed").Int(used("volumes"));
+    w.Key("totalGigabytesUsed").Int(used("gigabytes"));
+    w.Key("totalSnapshotsUsed").Int(used("snapshots"));
+    w.Key("totalBackupsUsed").Int(used("backups"));
+    w.Key("totalBackupGigabytesUsed").Int(used("backup_gigabytes"));
+  }
   w.EndObject().EndObject().EndObject();
   return Json(200, w.Take());
 }

@@ -38,6 +38,12 @@ void WriteSnapshot(JsonWriter& w, const ApiRequest& req, const Snapshot& s, bool
   w.EndObject();
 }
 
+// Whether show and detail add os-extended-snapshot-attributes:* for the caller (Cinder's
+// extension asks with no target: the caller's own project).
+bool Extended(const VolumeManager& volumes, const ApiRequest& req) {
+  return volumes.Authorize(req.ctx, "volume_extension:extended_snapshot_attributes", {}).ok();
+}
+
 std::string SnapshotBody(const ApiRequest& req, const Snapshot& s, bool extended) {
   JsonWriter w;
   w.BeginObject().Key("snapshot");
@@ -87,8 +93,9 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   auto list = volumes.ListSnapshots(req.ctx, *q);
   if (!list.ok()) return FaultFrom(list.status());
   JsonWriter w;
+  const bool extended = detail && Extended(volumes, req);
   w.BeginObject().Key("snapshots").BeginArray();
-  for (const auto& s : list->snapshots) WriteSnapshot(w, req, s, detail, /*extended=*/detail);
+  for (const auto& s : list->snapshots) WriteSnapshot(w, req, s, detail, extended);
   w.EndArray();
   WriteListEnd(w, req, options.osapi_max_limit, "snapshots_links", detail ? "snapshots/detail" : "snapshots", q->limit,
                q->with_count, list->count, list->snapshots.size(),
@@ -234,7 +241,7 @@ ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiR
   if (rest.size() == 1) {
     if (m == "GET") {
       auto s = volumes.GetSnapshot(req.ctx, id);
-      return s.ok() ? Json(200, SnapshotBody(req, *s, /*extended=*/true)) : FaultFrom(s.status());
+      return s.ok() ? Json(200, SnapshotBody(req, *s, Extended(volumes, req))) : FaultFrom(s.status());
     }
     if (m == "PUT") return Update(volumes, req, id);
     if (m == "DELETE") {
@@ -249,10 +256,7 @@ ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiR
   if (rest[1] == "metadata") {
     MetadataOps ops;
     ops.resource = "Snapshot";
-    ops.get = [&]() -> Result<Metadata> {
-      CINDER_ASSIGN_OR_RETURN(Snapshot s, volumes.GetSnapshot(req.ctx, id));
-      return s.metadata;
-    };
+    ops.get = [&] { return volumes.GetSnapshotMetadata(req.ctx, id); };
     ops.update = [&](const Metadata& md, bool replace) {
       return volumes.UpdateSnapshotMetadata(req.ctx, id, md, replace);
     };

@@ -1,6 +1,7 @@
 // /v3/{project_id}/types: volume types and their extra specs (cinder/api/v3/types.py,
 // contrib/types_manage.py, contrib/types_extra_specs.py).
 #include "api/common.h"
+#include "api/metadata.h"
 #include "api/router.h"
 #include "common/json_writer.h"
 #include "common/util.h"
@@ -9,27 +10,58 @@ namespace cinder::api {
 
 namespace {
 
-void WriteType(JsonWriter& w, const ApiRequest& req, const VolumeType& t) {
+// What the type views show the caller (cinder/api/v3/views/types.py and the type access
+// extension), each as its rule says (asked with no target: the caller's own project).
+struct TypeView {
+  bool extra_specs = false;  // volume_extension:access_types_extra_specs
+  bool sensitive = false;    // volume_extension:types_extra_specs:read_sensitive: all of them
+  bool qos = false;          // volume_extension:access_types_qos_specs_id
+  bool access = false;       // volume_extension:volume_type_access: os-volume-type-access:is_public
+};
+
+TypeView TypeViewFor(const VolumeManager& volumes, const ApiRequest& req) {
+  auto allowed = [&](const char* rule) { return volumes.Authorize(req.ctx, rule, {}).ok(); };
+  return {allowed("volume_extension:access_types_extra_specs"),
+          allowed("volume_extension:types_extra_specs:read_sensitive"),
+          allowed("volume_extension:access_types_qos_specs_id"), allowed("volume_extension:volume_type_access")};
+}
+
+// All of them, or (not `sensitive`) only those any user may read.
+void WriteExtraSpecs(JsonWriter& w, const VolumeType& t, bool sensitive) {
+  if (sensitive) {
+    WriteStringMap(w, t.extra_specs);
+    return;
+  }
+  Metadata visible;
+  for (const char* key : kUserVisibleExtraSpecs) {
+    if (auto it = t.extra_specs.find(key); it != t.extra_specs.end()) visible.insert(*it);
+  }
+  WriteStringMap(w, visible);
+}
+
+void WriteType(JsonWriter& w, const TypeView& view, const VolumeType& t) {
   w.BeginObject();
   w.Key("id").String(t.id);
   w.Key("name").String(t.name);
   w.Key("is_public").Bool(t.is_public);
   w.Key("description");
   t.description ? w.String(*t.description) : w.Null();
-  w.Key("extra_specs");
-  WriteStringMap(w, t.extra_specs);
-  if (req.ctx.is_admin) {
+  if (view.extra_specs) {
+    w.Key("extra_specs");
+    WriteExtraSpecs(w, t, view.sensitive);
+  }
+  if (view.qos) {
     w.Key("qos_specs_id");
     t.qos_specs_id ? w.String(*t.qos_specs_id) : w.Null();
   }
-  w.Key("os-volume-type-access:is_public").Bool(t.is_public);
+  if (view.access) w.Key("os-volume-type-access:is_public").Bool(t.is_public);
   w.EndObject();
 }
 
-ApiResponse TypeBody(const ApiRequest& req, const VolumeType& t) {
+ApiResponse TypeBody(const VolumeManager& volumes, const ApiRequest& req, const VolumeType& t) {
   JsonWriter w;
   w.BeginObject().Key("volume_type");
-  WriteType(w, req, t);
+  WriteType(w, TypeViewFor(volumes, req), t);
   w.EndObject();
   return Json(200, w.Take());
 }
@@ -74,8 +106,9 @@ ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
   auto types = volumes.ListVolumeTypes(req.ctx, is_public);
   if (!types.ok()) return FaultFrom(types.status());
   JsonWriter w;
+  const TypeView view = TypeViewFor(volumes, req);
   w.BeginObject().Key("volume_types").BeginArray();
-  for (const auto& t : *types) WriteType(w, req, t);
+  for (const auto& t : *types) WriteType(w, view, t);
   w.EndArray().EndObject();
   return Json(200, w.Take());
 }
@@ -110,7 +143,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     t.is_public = *b;
   }
   auto created = volumes.CreateVolumeType(req.ctx, t);
-  return created.ok() ? TypeBody(req, *created) : FaultFrom(created.status());
+  return created.ok() ? TypeBody(volumes, req, *created) : FaultFrom(created.status());
 }
 
 ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
@@ -132,7 +165,7 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
     is_public = *b;
   }
   auto updated = volumes.UpdateVolumeType(req.ctx, id, *name, *desc, is_public);
-  return updated.ok() ? TypeBody(req, *updated) : FaultFrom(updated.status());
+  return updated.ok() ? TypeBody(volumes, req, *updated) : FaultFrom(updated.status());
 }
 
 // /types/{id}/extra_specs[/{key}]
@@ -140,21 +173,11 @@ ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
                        const std::optional<std::string>& key) {
   const std::string& m = req.method;
   if (m == "GET") {
-    auto t = volumes.GetVolumeType(req.ctx, id);
-    if (!t.ok()) return FaultFrom(t.status());
+    auto specs = volumes.GetVolumeTypeExtraSpecs(req.ctx, id, key);
+    if (!specs.ok()) return FaultFrom(specs.status());
+    if (!key) return Json(200, MetadataBody("extra_specs", *specs));
     JsonWriter w;
-    w.BeginObject();
-    if (!key) {
-      w.Key("extra_specs");
-      WriteStringMap(w, t->extra_specs);
-    } else {
-      auto it = t->extra_specs.find(*key);
-      if (it == t->extra_specs.end()) {
-        return Fault(404, "Volume Type " + t->id + " has no extra specs with key " + *key + ".");
-      }
-      w.Key(*key).String(it->second);
-    }
-    w.EndObject();
+    w.BeginObject().Key(*key).String(specs->at(*key)).EndObject();
     return Json(200, w.Take());
   }
   if ((m == "POST" && !key) || (m == "PUT" && key)) {
@@ -171,18 +194,15 @@ ApiResponse ExtraSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
     }
     auto specs = ParseMetadata(*specs_value, "extra_specs");
     if (!specs.ok()) return FaultFrom(specs.status());
-    auto set = volumes.SetVolumeTypeExtraSpecs(req.ctx, id, *specs);
-    if (!set.ok()) return FaultFrom(set.status());
-    JsonWriter w;
-    w.BeginObject();
-    if (!key) {
-      w.Key("extra_specs");
-      WriteStringMap(w, *set);
-    } else {
-      w.Key(*key).String(set->at(*key));
+    if (key) {
+      Status st = volumes.UpdateVolumeTypeExtraSpec(req.ctx, id, *key, specs->at(*key));
+      if (!st.ok()) return FaultFrom(st);
+      JsonWriter w;
+      w.BeginObject().Key(*key).String(specs->at(*key)).EndObject();
+      return Json(200, w.Take());
     }
-    w.EndObject();
-    return Json(200, w.Take());
+    auto set = volumes.SetVolumeTypeExtraSpecs(req.ctx, id, *specs);
+    return set.ok() ? Json(200, MetadataBody("extra_specs", *set)) : FaultFrom(set.status());
   }
   if (m == "DELETE" && key) {
     Status st = volumes.DeleteVolumeTypeExtraSpec(req.ctx, id, *key);
@@ -235,7 +255,7 @@ ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vect
   if (rest.size() == 1) {
     if (m == "GET") {
       auto t = volumes.GetVolumeType(req.ctx, id);
-      return t.ok() ? TypeBody(req, *t) : FaultFrom(t.status());
+      return t.ok() ? TypeBody(volumes, req, *t) : FaultFrom(t.status());
     }
     if (m == "PUT") return Update(volumes, req, id);
     if (m == "DELETE") {

@@ -25,9 +25,24 @@ void WriteSummary(JsonWriter& w, const LinkPrefixes& links, const Volume& v) {
   w.EndObject();
 }
 
+// The os-vol-* keys show and detail add, each when its rule passes for the caller (Cinder's
+// API extensions ask with no target: the caller's own project). Asked once per request.
+struct Extensions {
+  bool tenant = false;  // os-vol-tenant-attr:tenant_id
+  bool host = false;    // os-vol-host-attr:host
+  bool mig = false;     // os-vol-mig-status-attr:*
+};
+
+Extensions ExtensionsFor(const VolumeManager& volumes, const ApiRequest& req) {
+  auto allowed = [&](const char* rule) { return volumes.Authorize(req.ctx, rule, {}).ok(); };
+  return {allowed("volume_extension:volume_tenant_attribute"), allowed("volume_extension:volume_host_attribute"),
+          allowed("volume_extension:volume_mig_status_attribute")};
+}
+
 // Cinder's detail view (cinder/api/v2/views/volumes.py + v3/views/volumes.py) at req.version,
-// in Cinder's key order. `extensions`: the os-vol-* keys that show and detail add.
-void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links, const Volume& v, bool extensions) {
+// in Cinder's key order, with the extensions' keys `ext` allows (none for create and update).
+void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links, const Volume& v,
+                 const Extensions& ext) {
   const bool admin = req.ctx.is_admin;
   const ApiVersion& ver = req.version;
   w.BeginObject();
@@ -93,22 +108,22 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
     v.volume_type_id.empty() ? w.Null() : w.String(v.volume_type_id);
   }
   if (ver.AtLeast(3, 65)) w.Key("consumes_quota").Bool(true);
-  if (extensions) {
-    w.Key("os-vol-tenant-attr:tenant_id").String(v.project_id);
-    if (admin) {
-      w.Key("os-vol-host-attr:host");
-      v.host.empty() ? w.Null() : w.String(v.host);
-      w.Key("os-vol-mig-status-attr:migstat").OptString(v.migration_status);
-      w.Key("os-vol-mig-status-attr:name_id").Null();
-    }
+  if (ext.tenant) w.Key("os-vol-tenant-attr:tenant_id").String(v.project_id);
+  if (ext.host) {
+    w.Key("os-vol-host-attr:host");
+    v.host.empty() ? w.Null() : w.String(v.host);
+  }
+  if (ext.mig) {
+    w.Key("os-vol-mig-status-attr:migstat").OptString(v.migration_status);
+    w.Key("os-vol-mig-status-attr:name_id").Null();
   }
   w.EndObject();
 }
 
-std::string VolumeBody(const ApiRequest& req, const Volume& v, bool extensions) {
+std::string VolumeBody(const ApiRequest& req, const Volume& v, const Extensions& ext = {}) {
   JsonWriter w;
   w.BeginObject().Key("volume");
-  WriteDetail(w, req, LinkPrefixes(req, "volumes"), v, extensions);
+  WriteDetail(w, req, LinkPrefixes(req, "volumes"), v, ext);
   w.EndObject();
   return w.Take();
 }
@@ -156,9 +171,10 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   JsonWriter w(list->volumes.size() > 16 ? TakeSpareBuffer() : std::string());
   w.Reserve(256 + list->volumes.size() * (detail ? 1536 : 256));
   LinkPrefixes links(req, "volumes");
+  const Extensions ext = detail ? ExtensionsFor(volumes, req) : Extensions{};
   w.BeginObject().Key("volumes").BeginArray();
   for (const auto& v : list->volumes) {
-    detail ? WriteDetail(w, req, links, v, /*extensions=*/true) : WriteSummary(w, links, v);
+    detail ? WriteDetail(w, req, links, v, ext) : WriteSummary(w, links, v);
   }
   w.EndArray();
   WriteListEnd(w, req, options.osapi_max_limit, "volumes_links", detail ? "volumes/detail" : "volumes", q->limit,
@@ -305,7 +321,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   }
   auto v = volumes.CreateVolume(req.ctx, c);
   if (!v.ok()) return FaultFrom(v.status());
-  return Json(202, VolumeBody(req, *v, /*extensions=*/false));
+  return Json(202, VolumeBody(req, *v));
 }
 
 ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
@@ -343,7 +359,7 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
   }
   auto v = volumes.UpdateVolume(req.ctx, id, u);
   if (!v.ok()) return FaultFrom(v.status());
-  return Json(200, VolumeBody(req, *v, /*extensions=*/false));
+  return Json(200, VolumeBody(req, *v));
 }
 
 // ---- actions ---------------------------------------------------------------------------------
@@ -502,7 +518,7 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-force_delete") {
-    Status st = volumes.DeleteVolume(req.ctx, id, /*force=*/true, /*cascade=*/false);
+    Status st = volumes.ForceDeleteVolume(req.ctx, id);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-retype") {
@@ -580,7 +596,7 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
   if (rest.size() == 1) {
     if (m == "GET") {
       auto v = volumes.GetVolume(req.ctx, id);
-      return v.ok() ? Json(200, VolumeBody(req, *v, /*extensions=*/true)) : FaultFrom(v.status());
+      return v.ok() ? Json(200, VolumeBody(req, *v, ExtensionsFor(volumes, req))) : FaultFrom(v.status());
     }
     if (m == "PUT") return Update(volumes, req, id);
     if (m == "DELETE") {
@@ -606,6 +622,7 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiReq
     ops.etags = req.version.AtLeast(3, 15);
     ops.get = [&] { return volumes.GetMetadata(req.ctx, id); };
     ops.update = [&](const Metadata& md, bool replace) { return volumes.UpdateMetadata(req.ctx, id, md, replace); };
+    ops.create = [&](const Metadata& md) { return volumes.CreateMetadata(req.ctx, id, md); };
     ops.remove = [&](const std::string& key) { return volumes.DeleteMetadataKey(req.ctx, id, key); };
     if (rest.size() == 2) return MetadataCollection(req, id, ops);
     if (rest.size() == 3) return MetadataItem(req, id, rest[2], ops);

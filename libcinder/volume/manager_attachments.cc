@@ -46,7 +46,13 @@ Status Maintenance(const Volume& v, const char* what) {
 }  // namespace
 
 Result<Attachment> VolumeManagerImpl::CreateAttachment(const RequestContext& ctx, const AttachmentCreate& request) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, request.volume_id));
+  // Cinder's controller reads the volume (no volume:get), its volume_api checks the rule on it,
+  // and the rule for a second attachment of a bootable multiattach volume.
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(request.volume_id, ReadScope(ctx)));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:attachment_create", VolumeTarget(v)));
+  if (v.multiattach && v.status == vs::kInUse && v.bootable) {
+    CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:multiattach_bootable_volume", VolumeTarget(v)));
+  }
   if (v.status.find("error") != std::string::npos) {
     return FailedPrecondition(
         "Invalid volume: Volume attachments can not be created if the volume is in an error state. The Volume " + v.id +
@@ -84,8 +90,7 @@ Result<Attachment> VolumeManagerImpl::CreateAttachment(const RequestContext& ctx
 
 Result<Attachment> VolumeManagerImpl::UpdateAttachment(const RequestContext& ctx, const std::string& id,
                                                        const std::string& connector) {
-  CINDER_ASSIGN_OR_RETURN(auto found, store_->GetAttachment(id, ReadScope(ctx)));
-  Attachment a = found.first;
+  CINDER_ASSIGN_OR_RETURN(Attachment a, AttachmentFor(ctx, id, "volume:attachment_update"));
   CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(a.volume_id, std::nullopt));
   if (v.status.find("error") != std::string::npos) {
     return Aborted(
@@ -126,8 +131,7 @@ Status VolumeManagerImpl::DetachThroughHost(const RequestContext& ctx, const Vol
 }
 
 Result<std::vector<Attachment>> VolumeManagerImpl::DeleteAttachment(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(auto found, store_->GetAttachment(id, ReadScope(ctx)));
-  const Attachment& a = found.first;
+  CINDER_ASSIGN_OR_RETURN(Attachment a, AttachmentFor(ctx, id, "volume:attachment_delete"));
   CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(a.volume_id, std::nullopt));
   if (a.attach_status == as::kReserved && !a.connector) {
     // A plain reservation: nothing on the host (Cinder does not call it either).
@@ -139,12 +143,20 @@ Result<std::vector<Attachment>> VolumeManagerImpl::DeleteAttachment(const Reques
 }
 
 Status VolumeManagerImpl::CompleteAttachment(const RequestContext& ctx, const std::string& id) {
-  CINDER_RETURN_IF_ERROR(store_->GetAttachment(id, ReadScope(ctx)).status());
+  CINDER_RETURN_IF_ERROR(AttachmentFor(ctx, id, "volume:attachment_complete").status());
   CINDER_ASSIGN_OR_RETURN(bool done, store_->CompleteAttachment(id));
   if (!done) return NotFound("Volume attachment could not be found with filter: attachment_id = " + id + ".");
   return Status::OK();
 }
 
+Result<Attachment> VolumeManagerImpl::AttachmentFor(const RequestContext& ctx, const std::string& id,
+                                                    const char* rule) {
+  CINDER_ASSIGN_OR_RETURN(auto found, store_->GetAttachment(id, ReadScope(ctx)));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, rule, AttachmentTarget(found.first, found.second)));
+  return found.first;
+}
+
+// Cinder's attachments controller checks no rule to show or list them.
 Result<Attachment> VolumeManagerImpl::GetAttachment(const RequestContext& ctx, const std::string& id) {
   CINDER_ASSIGN_OR_RETURN(auto found, store_->GetAttachment(id, ReadScope(ctx)));
   return found.first;
@@ -158,7 +170,7 @@ Result<std::vector<Attachment>> VolumeManagerImpl::ListAttachments(const Request
 }
 
 Status VolumeManagerImpl::ReserveVolume(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:reserve"));
   std::vector<std::string> expected = {vs::kAvailable};
   if (v.multiattach) expected.push_back(vs::kInUse);
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, expected, vs::kAttaching, {}, std::nullopt,
@@ -171,7 +183,7 @@ Status VolumeManagerImpl::ReserveVolume(const RequestContext& ctx, const std::st
 }
 
 Status VolumeManagerImpl::UnreserveVolume(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:unreserve"));
   CINDER_ASSIGN_OR_RETURN(auto rows, store_->AttachmentsOfVolume(v.id));
   bool attached = false;
   for (const Attachment& a : rows) attached |= a.attach_status != as::kDetached;
@@ -179,7 +191,7 @@ Status VolumeManagerImpl::UnreserveVolume(const RequestContext& ctx, const std::
 }
 
 Status VolumeManagerImpl::BeginDetaching(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:begin_detaching"));
   const char kMigrationOk[] =
       "CASE WHEN migration_status IS NULL OR migration_status IN ('deleting', 'error', 'success') THEN 'y' ELSE 'n' "
       "END";
@@ -195,13 +207,13 @@ Status VolumeManagerImpl::BeginDetaching(const RequestContext& ctx, const std::s
 }
 
 Status VolumeManagerImpl::RollDetaching(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:roll_detaching"));
   return store_->CasVolumeStatus(v.id, {vs::kDetaching}, vs::kInUse).status();
 }
 
 Result<std::string> VolumeManagerImpl::InitializeConnection(const RequestContext& ctx, const std::string& id,
                                                             const std::string& connector) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:initialize_connection"));
   CINDER_RETURN_IF_ERROR(Maintenance(v, "The volume connection cannot be initialized in maintenance mode."));
   if (v.host.empty()) return FailedPrecondition("Invalid volume: Volume " + v.id + " is on no backend.");
   auto info = hosts_.InitializeConnection(ctx, v.host, {v.id, "", connector});
@@ -225,16 +237,16 @@ Status DeletionAllowed(const std::vector<Attachment>& rows, const std::optional<
 }  // namespace
 
 Status VolumeManagerImpl::TerminateConnection(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:terminate_connection"));
   CINDER_ASSIGN_OR_RETURN(auto rows, store_->AttachmentsOfVolume(v.id));
   CINDER_RETURN_IF_ERROR(DeletionAllowed(rows, std::nullopt));
   // tgt's terminate_connection does nothing (CHAP is the only access control); the export
-  // goes with the detach. Then Cinder's unreserve.
+  // goes with the detach. Then Cinder's unreserve (its rule too).
   return UnreserveVolume(ctx, id);
 }
 
 Status VolumeManagerImpl::AttachVolume(const RequestContext& ctx, const std::string& id, const LegacyAttach& request) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:attach"));
   CINDER_RETURN_IF_ERROR(Maintenance(v, "The volume cannot be attached in maintenance mode."));
   if (v.readonly && *v.readonly == "True" && request.mode != "ro") {
     return FailedPrecondition("Invalid attaching mode '" + request.mode + "' for volume " + v.id + ".");
@@ -264,7 +276,7 @@ Status VolumeManagerImpl::AttachVolume(const RequestContext& ctx, const std::str
 
 Status VolumeManagerImpl::DetachVolume(const RequestContext& ctx, const std::string& id,
                                        const std::optional<std::string>& attachment_id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_actions:detach"));
   CINDER_ASSIGN_OR_RETURN(auto rows, store_->AttachmentsOfVolume(v.id));
   if (attachment_id) {
     auto found = store_->GetAttachment(*attachment_id, std::nullopt);
@@ -287,10 +299,13 @@ Status VolumeManagerImpl::DetachVolume(const RequestContext& ctx, const std::str
 
 Status VolumeManagerImpl::ForceDetach(const RequestContext& ctx, const std::string& id,
                                       const std::optional<std::string>& attachment_id) {
-  if (!ctx.is_admin) {
-    return PermissionDenied("Policy doesn't allow volume_extension:volume_admin_actions:force_detach to be performed.");
+  // Cinder's force_detach calls volume_api.terminate_connection (which unreserves) and detach:
+  // their rules too, all checked before anything changes.
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume_extension:volume_admin_actions:force_detach"));
+  for (const char* rule : {"volume_extension:volume_actions:terminate_connection",
+                           "volume_extension:volume_actions:unreserve", "volume_extension:volume_actions:detach"}) {
+    CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, rule, VolumeTarget(v)));
   }
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
   CINDER_ASSIGN_OR_RETURN(auto rows, store_->AttachmentsOfVolume(v.id));
   std::optional<std::string> which = attachment_id;
   if (!which && rows.size() == 1) which = rows[0].id;
@@ -303,7 +318,7 @@ Status VolumeManagerImpl::ForceDetach(const RequestContext& ctx, const std::stri
 }
 
 Status VolumeManagerImpl::UpdateReadonlyFlag(const RequestContext& ctx, const std::string& id, bool readonly) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume:update_readonly_flag"));
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasVolumeStatus(v.id, {vs::kAvailable}, vs::kAvailable,
                                                                 {{"admin_readonly", readonly ? "True" : "False"}}));
   if (changed) return Status::OK();

@@ -16,6 +16,7 @@ namespace vs = volume_status;
 // Cinder's create flow: the request checked and completed from its source, the volume
 // recorded unplaced with its quota usage, then handed to a scheduler.
 Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const VolumeCreate& request) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:create", {}));
   VolumeCreate req = request;
   std::optional<Volume> source;
   CINDER_RETURN_IF_ERROR(FromSource(ctx, &req, &source));
@@ -43,6 +44,7 @@ Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const 
   if (auto m = type.extra_specs.find("multiattach"); m != type.extra_specs.end()) {
     v.multiattach = ToLower(Trim(m->second)) == "<is> true";
   }
+  if (v.multiattach) CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:multiattach", {}));
   v.volume_type_name = type.name;
   v.metadata = req.metadata;
   v.snapshot_id = req.snapshot_id;
@@ -73,7 +75,9 @@ Status VolumeManagerImpl::FromSource(const RequestContext& ctx, VolumeCreate* re
     return InvalidArgument("Invalid input received: Only one of snapshot_id and source_volid may be given.");
   }
   if (req.snapshot_id) {
+    // Cinder's volume_api.get_snapshot and get_volume: the rule denies with a 403.
     CINDER_ASSIGN_OR_RETURN(Snapshot snap, store_->GetSnapshot(*req.snapshot_id, ReadScope(ctx)));
+    CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:get_snapshot", SnapshotTarget(snap)));
     if (snap.status != snapshot_status::kAvailable) {
       return FailedPrecondition("Invalid snapshot: Originating snapshot status must be one of 'available' values");
     }
@@ -86,6 +90,7 @@ Status VolumeManagerImpl::FromSource(const RequestContext& ctx, VolumeCreate* re
     CINDER_ASSIGN_OR_RETURN(source, store_->GetVolume(snap.volume_id, std::nullopt));
   } else if (req.source_volid) {
     CINDER_ASSIGN_OR_RETURN(source, store_->GetVolume(*req.source_volid, ReadScope(ctx)));
+    CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:get", VolumeTarget(*source)));
     if (source->status != vs::kAvailable && source->status != vs::kInUse) {
       return FailedPrecondition(
           "Invalid volume: Originating source volume status must be one of 'available, in-use' values");

@@ -18,6 +18,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/policy.h"
 #include "cinder/transport.h"
 #include "cinder/volume_driver.h"
 #include "cinder/volume_manager.h"
@@ -25,6 +26,7 @@
 #include "scheduler/scheduler_rpc.h"
 #include "scheduler/scheduler_service.h"
 #include "volume/create_admission.h"
+#include "volume/policy_checks.h"
 #include "volume/qos_api.h"
 #include "volume/quota_api.h"
 #include "volume/snapshot_api.h"
@@ -38,8 +40,8 @@ class VolumeManagerImpl : public VolumeManager {
  public:
   // manager.cc. The embedded service: the store, an in-process transport, the scheduler and this host's
   // volume service, all owned here. API side only (`owned` null): `transport` is the caller's.
-  VolumeManagerImpl(Options options, std::unique_ptr<Store> store, std::unique_ptr<Transport> owned,
-                    Transport* transport);
+  VolumeManagerImpl(Options options, std::unique_ptr<Store> store, std::shared_ptr<const auth::Policy> policy,
+                    std::unique_ptr<Transport> owned, Transport* transport);
   // Starts the scheduler and the volume service (embedded only).
   Status StartServices(const DriverRegistry& drivers);
   ~VolumeManagerImpl() override;
@@ -48,6 +50,10 @@ class VolumeManagerImpl : public VolumeManager {
   Status DeleteMessage(const RequestContext& ctx, const std::string& id) override;
   Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) override;
   void Drain() override;
+  Status Authorize(const RequestContext& ctx, const std::string& rule,
+                   const std::map<std::string, std::string>& target) const override {
+    return policy_->Enforce(ctx, rule, target);
+  }
 
   // manager_backends.cc: services, pools, capabilities, availability zones, the volume summary.
   Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx, const std::optional<std::string>& host,
@@ -78,6 +84,7 @@ class VolumeManagerImpl : public VolumeManager {
   Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) override;
   Result<Volume> UpdateVolume(const RequestContext& ctx, const std::string& id, const VolumeUpdate& u) override;
   Status DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) override;
+  Status ForceDeleteVolume(const RequestContext& ctx, const std::string& id) override;
   Status ExtendVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) override;
   Status ExtendAttachedVolume(const RequestContext& ctx, const std::string& id, int64_t new_size) override;
   Status RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
@@ -88,6 +95,7 @@ class VolumeManagerImpl : public VolumeManager {
   Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id) override;
   Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
                                   bool replace) override;
+  Result<Metadata> CreateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata) override;
   Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override;
 
   // manager_attachments.cc: attachments and the legacy attach actions.
@@ -130,9 +138,17 @@ class VolumeManagerImpl : public VolumeManager {
     return types_.Update(ctx, id, name, description, is_public);
   }
   Status DeleteVolumeType(const RequestContext& ctx, const std::string& id) override { return types_.Delete(ctx, id); }
+  Result<Metadata> GetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
+                                           const std::optional<std::string>& key) override {
+    return types_.GetExtraSpecs(ctx, id, key);
+  }
   Result<Metadata> SetVolumeTypeExtraSpecs(const RequestContext& ctx, const std::string& id,
                                            const Metadata& specs) override {
-    return types_.SetExtraSpecs(ctx, id, specs);
+    return types_.SetExtraSpecs(ctx, id, specs, "volume_extension:types_extra_specs:create");
+  }
+  Status UpdateVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key,
+                                   const std::string& value) override {
+    return types_.SetExtraSpecs(ctx, id, {{key, value}}, "volume_extension:types_extra_specs:update").status();
   }
   Status DeleteVolumeTypeExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key) override {
     return types_.DeleteExtraSpec(ctx, id, key);
@@ -204,6 +220,9 @@ class VolumeManagerImpl : public VolumeManager {
   Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override {
     return snapshots_.ResetStatus(ctx, id, status);
   }
+  Result<Metadata> GetSnapshotMetadata(const RequestContext& ctx, const std::string& id) override {
+    return snapshots_.GetMetadata(ctx, id);
+  }
   Result<Metadata> UpdateSnapshotMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata,
                                           bool replace) override {
     return snapshots_.UpdateMetadata(ctx, id, metadata, replace);
@@ -232,9 +251,12 @@ class VolumeManagerImpl : public VolumeManager {
                                     const std::map<std::string, int64_t>& limits) override {
     return quotas_.UpdateQuotaClass(ctx, class_name, limits);
   }
-  // A volume the context may see.
+  Result<QuotaSet> GetLimits(const RequestContext& ctx, const std::string& project) override {
+    return quotas_.GetLimits(ctx, project);
+  }
+  // A volume the context may see (volume:get).
   Result<Volume> GetVolume(const RequestContext& ctx, const std::string& id) override {
-    return store_->GetVolume(id, ReadScope(ctx));
+    return GetVisibleVolume(*store_, *policy_, ctx, id, ReadScope(ctx));
   }
 
  private:
@@ -245,6 +267,17 @@ class VolumeManagerImpl : public VolumeManager {
                          const SchedulerHints& hints, const std::optional<Volume>& source);
 
   void RecordMessage(const RequestContext& ctx, const Volume& v, const char* action, const char* detail);
+  // The volume the context may see and `rule` allows on it: NotFound unless volume:get passes
+  // (Cinder's volume_api.get), then PermissionDenied unless `rule` does.
+  Result<Volume> VolumeFor(const RequestContext& ctx, const std::string& id, const char* rule);
+  // Status changes without a policy check of their own: what the checked operations share.
+  Status StartDelete(const RequestContext& ctx, const std::string& id, bool force, bool cascade, const char* rule);
+  Result<Metadata> SetMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata, bool replace,
+                               const char* rule);
+  // An attachment the context may see, and `rule` on it (its project is its volume's).
+  Result<Attachment> AttachmentFor(const RequestContext& ctx, const std::string& id, const char* rule);
+  // A message the context may see, and `rule` on it.
+  Result<Message> MessageFor(const RequestContext& ctx, const std::string& id, const char* rule);
   // manager_volumes.cc: an extend of an available volume, or (attached_ok) of an in-use one.
   Status Extend(const RequestContext& ctx, const std::string& id, int64_t new_size, bool attached_ok);
   // manager_attachments.cc: detaches one attachment (or the volume's only one) through its host.
@@ -258,10 +291,11 @@ class VolumeManagerImpl : public VolumeManager {
 
   Options options_;
   std::unique_ptr<Store> store_;
-  TypeApi types_{store_.get(), options_.default_volume_type};
-  QosApi qos_{store_.get()};
-  QuotaApi quotas_{store_.get(), options_};
-  SnapshotApi snapshots_{store_.get(), options_, &quotas_};
+  std::shared_ptr<const auth::Policy> policy_;
+  TypeApi types_{store_.get(), policy_.get(), options_.default_volume_type};
+  QosApi qos_{store_.get(), policy_.get()};
+  QuotaApi quotas_{store_.get(), policy_.get(), options_};
+  SnapshotApi snapshots_{store_.get(), policy_.get(), options_, &quotas_};
   CreateAdmission admission_{store_.get(), options_.env, options_.osapi_max_pending_creates};
   std::unique_ptr<Transport> owned_transport_;  // embedded only
   Transport* transport_;

@@ -8,7 +8,9 @@ namespace cinder {
 
 Result<Transfer> VolumeManagerImpl::CreateTransfer(const RequestContext& ctx, const std::string& volume_id,
                                                    const std::optional<std::string>& name, bool no_snapshots) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, volume_id));
+  // Cinder's transfer API: the volume (no volume:get), then the rule on it.
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(volume_id, ReadScope(ctx)));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:create_transfer", VolumeTarget(v)));
   if (name) CINDER_RETURN_IF_ERROR(CheckLength("name", *name, 255));
   if (!no_snapshots) {  // the snapshots go along: each must be available
     CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOfVolume(v.id));
@@ -33,20 +35,27 @@ Result<Transfer> VolumeManagerImpl::CreateTransfer(const RequestContext& ctx, co
 }
 
 Result<std::vector<Transfer>> VolumeManagerImpl::ListTransfers(const RequestContext& ctx, bool all_tenants) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:get_all_transfers", {}));
   return store_->ListTransfers(ctx.is_admin && all_tenants ? std::nullopt : ProjectScope(ctx.project_id));
 }
 
+// As Cinder's, the rule's target is the caller's own project: the lookup keeps to it.
 Result<Transfer> VolumeManagerImpl::GetTransfer(const RequestContext& ctx, const std::string& id) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:get_transfer", {}));
   CINDER_ASSIGN_OR_RETURN(auto t, store_->GetTransfer(id, ReadScope(ctx)));
   return t.first;
 }
 
 Status VolumeManagerImpl::DeleteTransfer(const RequestContext& ctx, const std::string& id) {
+  CINDER_ASSIGN_OR_RETURN(auto t, store_->GetTransfer(id, ReadScope(ctx)));
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(t.first.volume_id, std::nullopt));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:delete_transfer", VolumeTarget(v)));
   return store_->DeleteTransfer(id, ReadScope(ctx));
 }
 
 Result<Transfer> VolumeManagerImpl::AcceptTransfer(const RequestContext& ctx, const std::string& id,
                                                    const std::string& auth_key) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:accept_transfer", {}));
   // Any project may accept: the key is the proof.
   CINDER_ASSIGN_OR_RETURN(auto t, store_->GetTransfer(id, std::nullopt));
   const auto& [salt, crypt_hash] = t.second;

@@ -29,6 +29,7 @@ const std::vector<std::string> kDeletableStatuses = {"available", "error", "erro
 }  // namespace
 
 Result<VolumeList> VolumeManagerImpl::ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:get_all", {}));
   ProjectScope scope = ctx.project_id;
   if (ctx.is_admin && q.all_tenants) scope = q.project_id;
   return store_->ListVolumes(q, scope, options_.osapi_max_limit);
@@ -36,7 +37,7 @@ Result<VolumeList> VolumeManagerImpl::ListVolumes(const RequestContext& ctx, con
 
 Result<Volume> VolumeManagerImpl::UpdateVolume(const RequestContext& ctx, const std::string& id,
                                                const VolumeUpdate& u) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume:update"));
   std::vector<FieldUpdate> fields;
   if (u.name) {
     if (*u.name) CINDER_RETURN_IF_ERROR(CheckLength("name", **u.name, 255));
@@ -52,13 +53,22 @@ Result<Volume> VolumeManagerImpl::UpdateVolume(const RequestContext& ctx, const 
   return GetVolume(ctx, id);
 }
 
+// DELETE /volumes/{id}[?force=true]: Cinder's controller checks volume:force_delete when
+// forced, then its volume_api.delete volume:delete.
 Status VolumeManagerImpl::DeleteVolume(const RequestContext& ctx, const std::string& id, bool force, bool cascade) {
-  if (force && !ctx.is_admin) {
-    return PermissionDenied(
-        "Policy doesn't allow volume_extension:volume_admin_actions:force_delete "
-        "to be performed.");
-  }
+  return StartDelete(ctx, id, force, cascade, force ? "volume:force_delete" : nullptr);
+}
+
+// os-force_delete: volume_extension:volume_admin_actions:force_delete, then volume:delete.
+Status VolumeManagerImpl::ForceDeleteVolume(const RequestContext& ctx, const std::string& id) {
+  return StartDelete(ctx, id, /*force=*/true, /*cascade=*/false, "volume_extension:volume_admin_actions:force_delete");
+}
+
+Status VolumeManagerImpl::StartDelete(const RequestContext& ctx, const std::string& id, bool force, bool cascade,
+                                      const char* rule) {
   CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  if (rule) CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, rule, VolumeTarget(v)));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:delete", VolumeTarget(v)));
   std::vector<std::string> expected = kDeletableStatuses;
   if (force) expected.clear();  // any status
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force,
@@ -117,7 +127,10 @@ Status VolumeManagerImpl::Extend(const RequestContext& ctx, const std::string& i
   auto attempt = [&]() -> Status {
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
     // Cinder's extend_attached_volume (3.42) for an in-use volume, else extend.
-    const char* expected = attached_ok && v.status == vs::kInUse ? vs::kInUse : vs::kAvailable;
+    const bool attached = attached_ok && v.status == vs::kInUse;
+    CINDER_RETURN_IF_ERROR(
+        policy_->Enforce(ctx, attached ? "volume:extend_attached_volume" : "volume:extend", VolumeTarget(v)));
+    const char* expected = attached ? vs::kInUse : vs::kAvailable;
     auto wrong_status = [&v, expected](const std::string& current) {
       return FailedPrecondition("Invalid volume: Volume " + v.id + " status must be '{'status': '" + expected +
                                 "'}' to extend, currently " + current + ".");
@@ -179,6 +192,7 @@ Status VolumeManagerImpl::Extend(const RequestContext& ctx, const std::string& i
 
 Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::string& id, const std::string& new_type,
                                        const std::string& migration_policy) {
+  CINDER_RETURN_IF_ERROR(VolumeFor(ctx, id, "volume:retype").status());
   auto type = store_->GetVolumeType(new_type);
   if (type.ok()) {
     auto usable = types_.Usable(ctx, *type);
@@ -187,8 +201,6 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
   }
   if (!type.ok()) {
     if (type.status().code() != Code::kNotFound) return type.status();
-    // After the volume: an unknown volume is 404 whatever the type.
-    CINDER_RETURN_IF_ERROR(GetVolume(ctx, id).status());
     return InvalidArgument("Invalid input received: Invalid volume_type passed: " + new_type + ".");
   }
   const std::string busy =
@@ -212,6 +224,9 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
           "Invalid input received: Invalid volume_type passed, retypes affecting multiattach are only allowed on "
           "available volumes, the specified volume however currently has a status of: " +
           v.status + ".");
+    }
+    if (to_multiattach && !v.multiattach) {
+      CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:multiattach", VolumeTarget(v)));
     }
     // The per-type quotas move from the old type to the new one (Cinder's reserve_vol_type_only).
     QuotaDeltas deltas = {{"volumes_" + type->name, 1}, {"gigabytes_" + type->name, v.size}};
@@ -250,11 +265,8 @@ Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::stri
                                       const std::optional<std::string>& status,
                                       const std::optional<std::string>& attach_status,
                                       const std::optional<std::string>& migration_status) {
-  if (!ctx.is_admin) {
-    return PermissionDenied(
-        "Policy doesn't allow volume_extension:volume_admin_actions:reset_status "
-        "to be performed.");
-  }
+  // Cinder's order: the request's fields, the volume (objects.Volume.get_by_id: no volume:get),
+  // the rule, then what the volume's state allows.
   if (!status && !attach_status && !migration_status) {
     return InvalidArgument(
         "Invalid input received: Must specify 'status', 'attach_status' or "
@@ -270,13 +282,6 @@ Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::stri
                            "'error_extending', 'downloading', 'uploading', 'retyping', "
                            "'extending').");
   }
-  if (status && *status == vs::kDeleting) return InvalidArgument("Cannot reset-state to deleting");
-  if (status && *status == vs::kInUse) {
-    // No attachments exist yet in this service.
-    return InvalidArgument(
-        "Cannot reset-state to in-use because volume does not have any "
-        "attachments.");
-  }
   if (attach_status && *attach_status != "attached" && *attach_status != "detached") {
     return InvalidArgument("Volume attach status: " + *attach_status +
                            " is invalid, valid statuses are: ['attached', 'detached'].");
@@ -287,7 +292,15 @@ Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::stri
                            " is invalid, valid statuses are: ['migrating', 'error', 'success', "
                            "'completing', 'none', 'starting'].");
   }
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(id, ReadScope(ctx)));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume_extension:volume_admin_actions:reset_status", VolumeTarget(v)));
+  if (status && *status == vs::kDeleting) return InvalidArgument("Cannot reset-state to deleting");
+  if (status && *status == vs::kInUse) {
+    // No attachments exist yet in this service.
+    return InvalidArgument(
+        "Cannot reset-state to in-use because volume does not have any "
+        "attachments.");
+  }
   std::vector<FieldUpdate> fields;
   if (attach_status) fields.emplace_back("attach_status", *attach_status);
   if (migration_status) {
@@ -309,20 +322,30 @@ Status VolumeManagerImpl::ResetStatus(const RequestContext& ctx, const std::stri
 }
 
 Result<Metadata> VolumeManagerImpl::GetMetadata(const RequestContext& ctx, const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume:get_volume_metadata"));
   return v.metadata;
 }
 
 Result<Metadata> VolumeManagerImpl::UpdateMetadata(const RequestContext& ctx, const std::string& id,
                                                    const Metadata& metadata, bool replace) {
+  return SetMetadata(ctx, id, metadata, replace, "volume:update_volume_metadata");
+}
+
+Result<Metadata> VolumeManagerImpl::CreateMetadata(const RequestContext& ctx, const std::string& id,
+                                                   const Metadata& metadata) {
+  return SetMetadata(ctx, id, metadata, /*replace=*/false, "volume:create_volume_metadata");
+}
+
+Result<Metadata> VolumeManagerImpl::SetMetadata(const RequestContext& ctx, const std::string& id,
+                                                const Metadata& metadata, bool replace, const char* rule) {
   CINDER_RETURN_IF_ERROR(CheckMetadata(metadata));
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, rule));
   CINDER_RETURN_IF_ERROR(store_->SetVolumeMetadata(v.id, metadata, replace));
   return store_->GetVolumeMetadata(v.id);
 }
 
 Status VolumeManagerImpl::DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) {
-  CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Volume v, VolumeFor(ctx, id, "volume:delete_volume_metadata"));
   CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteVolumeMetadataKey(v.id, key));
   if (!found) return NotFound("Metadata item was not found");
   return Status::OK();

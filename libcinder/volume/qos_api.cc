@@ -6,11 +6,6 @@ namespace cinder {
 
 namespace {
 
-Status RequireAdmin(const RequestContext& ctx, const char* policy) {
-  if (ctx.is_admin) return Status::OK();
-  return PermissionDenied(std::string("Policy doesn't allow ") + policy + " to be performed.");
-}
-
 // Takes "consumer" out of `specs`; InvalidArgument for a value Cinder does not know.
 Result<std::optional<std::string>> TakeConsumer(Metadata* specs) {
   auto it = specs->find("consumer");
@@ -26,7 +21,7 @@ Result<std::optional<std::string>> TakeConsumer(Metadata* specs) {
 }  // namespace
 
 Result<QosSpecs> QosApi::Create(const RequestContext& ctx, const std::string& name, Metadata specs) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:create"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "create"));
   if (Trim(name).empty()) return InvalidArgument("Invalid qos specs: name can not be empty.");
   CINDER_ASSIGN_OR_RETURN(auto consumer, TakeConsumer(&specs));
   QosSpecs q;
@@ -40,17 +35,17 @@ Result<QosSpecs> QosApi::Create(const RequestContext& ctx, const std::string& na
 }
 
 Result<std::vector<QosSpecs>> QosApi::List(const RequestContext& ctx) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:get_all"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "get_all"));
   return store_->ListQosSpecs();
 }
 
 Result<QosSpecs> QosApi::Get(const RequestContext& ctx, const std::string& id) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:get"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "get"));
   return store_->GetQosSpecs(id);
 }
 
 Result<Metadata> QosApi::SetKeys(const RequestContext& ctx, const std::string& id, Metadata specs) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:update"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "update"));
   Metadata answer = specs;  // Cinder answers with what was sent, consumer included
   CINDER_ASSIGN_OR_RETURN(auto consumer, TakeConsumer(&specs));
   CINDER_RETURN_IF_ERROR(store_->SetQosSpecsKeys(id, specs, consumer));
@@ -58,29 +53,29 @@ Result<Metadata> QosApi::SetKeys(const RequestContext& ctx, const std::string& i
 }
 
 Status QosApi::DeleteKeys(const RequestContext& ctx, const std::string& id, const std::vector<std::string>& keys) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:delete_keys"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "delete"));
   return store_->DeleteQosSpecsKeys(id, keys);
 }
 
 Status QosApi::Delete(const RequestContext& ctx, const std::string& id, bool force) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:delete"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "delete"));
   return store_->DeleteQosSpecs(id, force);
 }
 
 Result<std::vector<std::pair<std::string, std::string>>> QosApi::Associations(const RequestContext& ctx,
                                                                               const std::string& id) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:get_all"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "get_all"));
   return store_->QosSpecsAssociations(id);
 }
 
 Status QosApi::Associate(const RequestContext& ctx, const std::string& id, const std::string& type_id) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:update"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "update"));
   return store_->AssociateQosSpecs(id, type_id);
 }
 
 Status QosApi::Disassociate(const RequestContext& ctx, const std::string& id,
                             const std::optional<std::string>& type_id) {
-  CINDER_RETURN_IF_ERROR(RequireAdmin(ctx, "volume_extension:qos_specs_manage:update"));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "update"));
   return store_->DisassociateQosSpecs(id, type_id);
 }
 

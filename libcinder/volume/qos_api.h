@@ -1,5 +1,6 @@
 // QosApi: QoS specs and their association with volume types, as cinder/volume/qos_specs.py and
-// the qos-specs API controller check them (admin only). The VolumeManager forwards to it.
+// the qos-specs API controller check them (Cinder's volume_extension:qos_specs_manage:* rules,
+// admin_api by default). The VolumeManager forwards to it.
 #ifndef CINDER_VOLUME_QOS_API_H_
 #define CINDER_VOLUME_QOS_API_H_
 
@@ -8,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "auth/policy.h"
 #include "cinder/context.h"
 #include "cinder/volume.h"
 #include "db/store.h"
@@ -16,7 +18,7 @@ namespace cinder {
 
 class QosApi {
  public:
-  explicit QosApi(Store* store) : store_(store) {}
+  QosApi(Store* store, const auth::Policy* policy) : store_(store), policy_(policy) {}
 
   // `specs` may hold "consumer" (front-end, back-end or both); the rest are the QoS keys.
   Result<QosSpecs> Create(const RequestContext& ctx, const std::string& name, Metadata specs);
@@ -32,7 +34,13 @@ class QosApi {
   Status Disassociate(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& type_id);
 
  private:
+  // volume_extension:qos_specs_manage:<what>
+  Status Authorize(const RequestContext& ctx, const std::string& what) const {
+    return policy_->Enforce(ctx, "volume_extension:qos_specs_manage:" + what, {});
+  }
+
   Store* store_;
+  const auth::Policy* policy_;
 };
 
 }  // namespace cinder

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/policy.h"
 #include "cinder/context.h"
 #include "cinder/options.h"
 #include "cinder/quota.h"
@@ -22,7 +23,8 @@ using QuotaDeltas = std::map<std::string, int64_t>;
 
 class QuotaApi {
  public:
-  QuotaApi(Store* store, const Options& options) : store_(store), options_(options) {}
+  QuotaApi(Store* store, const auth::Policy* policy, const Options& options)
+      : store_(store), policy_(policy), options_(options) {}
 
   // What a volume of `size` GiB of the type named `type_name` counts for (volumes, gigabytes,
   // volumes_TYPE, gigabytes_TYPE), times `sign` (-1 when it goes).
@@ -64,9 +66,14 @@ class QuotaApi {
   Result<QuotaSet> GetQuotaClass(const RequestContext& ctx, const std::string& class_name);
   Result<QuotaSet> UpdateQuotaClass(const RequestContext& ctx, const std::string& class_name,
                                     const std::map<std::string, int64_t>& limits);
+  Result<QuotaSet> GetLimits(const RequestContext& ctx, const std::string& project);
 
  private:
+  // The project's quota set (its defaults when `defaults`), without a rule.
+  Result<QuotaSet> QuotaSetOf(const std::string& project, bool defaults);
+
   Store* store_;
+  const auth::Policy* policy_;
   const Options& options_;
 };
 

@@ -5,6 +5,7 @@
 
 #include "common/util.h"
 #include "volume/api_common.h"
+#include "volume/policy_checks.h"
 
 namespace cinder {
 
@@ -24,7 +25,9 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
   // still makes sense then, as it would have a moment later.
   bool again = false;
   auto attempt = [&]() -> Result<Snapshot> {
-    CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(req.volume_id, ReadScope(ctx)));
+    // Cinder's controller gets the volume (volume:get), its volume_api checks create_snapshot.
+    CINDER_ASSIGN_OR_RETURN(Volume v, GetVisibleVolume(*store_, *policy_, ctx, req.volume_id, ReadScope(ctx)));
+    CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:create_snapshot", VolumeTarget(v)));
     if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
     if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
     CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
@@ -93,10 +96,19 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
 }
 
 Result<Snapshot> SnapshotApi::Get(const RequestContext& ctx, const std::string& id) {
-  return store_->GetSnapshot(id, ReadScope(ctx));
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, store_->GetSnapshot(id, ReadScope(ctx)));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:get_snapshot", SnapshotTarget(sn)));
+  return sn;
+}
+
+Result<Snapshot> SnapshotApi::SnapshotFor(const RequestContext& ctx, const std::string& id, const char* rule) {
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, rule, SnapshotTarget(sn)));
+  return sn;
 }
 
 Result<SnapshotList> SnapshotApi::List(const RequestContext& ctx, const SnapshotListQuery& q) {
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:get_all_snapshots", {}));
   ProjectScope scope = ctx.project_id;
   if (ctx.is_admin && q.all_tenants) scope = q.project_id;
   return store_->ListSnapshots(q, scope, options_.osapi_max_limit);
@@ -105,7 +117,7 @@ Result<SnapshotList> SnapshotApi::List(const RequestContext& ctx, const Snapshot
 Result<Snapshot> SnapshotApi::Update(const RequestContext& ctx, const std::string& id,
                                      const std::optional<std::optional<std::string>>& name,
                                      const std::optional<std::optional<std::string>>& description) {
-  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, SnapshotFor(ctx, id, "volume:update_snapshot"));
   std::vector<FieldUpdate> fields;
   if (name) {
     if (*name) CINDER_RETURN_IF_ERROR(CheckLength("name", **name, 255));
@@ -120,12 +132,13 @@ Result<Snapshot> SnapshotApi::Update(const RequestContext& ctx, const std::strin
   return Get(ctx, id);
 }
 
+// DELETE, or (force) the os-force_delete action, whose rule comes first; then Cinder's
+// volume_api.delete_snapshot checks volume:delete_snapshot.
 Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, bool force) {
-  if (force && !ctx.is_admin) {
-    return PermissionDenied(
-        "Policy doesn't allow volume_extension:snapshot_admin_actions:force_delete to be performed.");
-  }
   CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  if (force)
+    CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume_extension:snapshot_admin_actions:force_delete", SnapshotTarget(sn)));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:delete_snapshot", SnapshotTarget(sn)));
   std::vector<std::string> expected;
   if (!force) expected = {ss::kAvailable, ss::kError};
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartSnapshotDelete(sn.id, expected));
@@ -140,17 +153,14 @@ Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, boo
 }
 
 Status SnapshotApi::ResetStatus(const RequestContext& ctx, const std::string& id, const std::string& status) {
-  if (!ctx.is_admin) {
-    return PermissionDenied(
-        "Policy doesn't allow volume_extension:snapshot_admin_actions:reset_status to be performed.");
-  }
   static const std::set<std::string> kStatuses = {"creating",       "available",  "deleting",   "error",
                                                   "error_deleting", "unmanaging", "backing-up", "restoring"};
   if (!kStatuses.count(status)) {
     return InvalidArgument("Invalid input for field/attribute status. Value: " + status + ". '" + status +
                            "' is not one of ['available', 'error', 'creating', 'deleting', 'error_deleting']");
   }
-  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  // The snapshot admin controller's _get (volume_api.get_snapshot), then its rule.
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, SnapshotFor(ctx, id, "volume_extension:snapshot_admin_actions:reset_status"));
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasSnapshotStatus(sn.id, {sn.status}, status));
   if (!changed) return Aborted("Snapshot " + sn.id + " changed status while it was being reset; try again.");
   return Status::OK();
@@ -159,21 +169,29 @@ Status SnapshotApi::ResetStatus(const RequestContext& ctx, const std::string& id
 Result<Metadata> SnapshotApi::UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& md,
                                              bool replace) {
   CINDER_RETURN_IF_ERROR(CheckMetadata(md));
-  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, SnapshotFor(ctx, id, "volume:update_snapshot_metadata"));
   CINDER_RETURN_IF_ERROR(store_->SetSnapshotMetadata(sn.id, md, replace));
   CINDER_ASSIGN_OR_RETURN(Snapshot now, store_->GetSnapshot(sn.id, std::nullopt));
   return now.metadata;
 }
 
+Result<Metadata> SnapshotApi::GetMetadata(const RequestContext& ctx, const std::string& id) {
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, SnapshotFor(ctx, id, "volume:get_snapshot_metadata"));
+  return sn.metadata;
+}
+
 Status SnapshotApi::DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) {
-  CINDER_ASSIGN_OR_RETURN(Snapshot sn, Get(ctx, id));
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn, SnapshotFor(ctx, id, "volume:delete_snapshot_metadata"));
   CINDER_ASSIGN_OR_RETURN(bool found, store_->DeleteSnapshotMetadataKey(sn.id, key));
   if (!found) return NotFound("Metadata item was not found");
   return Status::OK();
 }
 
 Status SnapshotApi::Revert(const RequestContext& ctx, const std::string& volume_id, const std::string& snapshot_id) {
+  // Cinder's revert: get_volume (volume:get, a 403), the request's checks, then
+  // volume:revert_to_snapshot.
   CINDER_ASSIGN_OR_RETURN(Volume v, store_->GetVolume(volume_id, ReadScope(ctx)));
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:get", VolumeTarget(v)));
   CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOfVolume(v.id));
   if (snaps.empty()) return InvalidArgument("Volume " + v.id + " doesn't have any snapshots.");
   const Snapshot& latest = snaps.front();
@@ -184,6 +202,7 @@ Status SnapshotApi::Revert(const RequestContext& ctx, const std::string& volume_
   const Status size_differs = InvalidArgument("Can't revert volume " + v.id + " to its latest snapshot " + latest.id +
                                               ". The volume size must be equal to the snapshot size.");
   if (v.size != latest.size) return size_differs;
+  CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:revert_to_snapshot", VolumeTarget(v)));
   CINDER_ASSIGN_OR_RETURN(auto started, store_->StartRevert(v.id, latest.id));
   switch (started) {
     case Store::RevertStart::kStarted: break;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "auth/policy.h"
 #include "cinder/context.h"
 #include "cinder/options.h"
 #include "cinder/transport.h"
@@ -19,12 +20,14 @@ namespace cinder {
 
 class SnapshotApi {
  public:
-  SnapshotApi(Store* store, const Options& options, QuotaApi* quotas)
-      : store_(store), options_(options), quotas_(quotas) {}
+  SnapshotApi(Store* store, const auth::Policy* policy, const Options& options, QuotaApi* quotas)
+      : store_(store), policy_(policy), options_(options), quotas_(quotas) {}
   void set_transport(Transport* transport) { hosts_ = VolumeRpc(transport); }
 
   // `allow_in_use`: 3.66, an in-use volume may be snapshotted without force.
   Result<Snapshot> Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use);
+  // Cinder's volume_api.get_snapshot: NotFound unless visible to ctx, PermissionDenied unless
+  // volume:get_snapshot passes.
   Result<Snapshot> Get(const RequestContext& ctx, const std::string& id);
   Result<SnapshotList> List(const RequestContext& ctx, const SnapshotListQuery& q);
   Result<Snapshot> Update(const RequestContext& ctx, const std::string& id,
@@ -32,17 +35,25 @@ class SnapshotApi {
                           const std::optional<std::optional<std::string>>& description);
   Status Delete(const RequestContext& ctx, const std::string& id, bool force);
   Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::string& status);
+  Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id);
   Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& md, bool replace);
   Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key);
   Status Revert(const RequestContext& ctx, const std::string& volume_id, const std::string& snapshot_id);
 
  private:
+  // The snapshot (Get) on which `rule` passes too.
+  Result<Snapshot> SnapshotFor(const RequestContext& ctx, const std::string& id, const char* rule);
+  Status Authorize(const RequestContext& ctx, const char* rule, const auth::PolicyTarget& target) const {
+    return policy_->Enforce(ctx, rule, target);
+  }
+
   ProjectScope ReadScope(const RequestContext& ctx) const {
     if (ctx.is_admin) return std::nullopt;
     return ctx.project_id;
   }
 
   Store* store_;
+  const auth::Policy* policy_;
   const Options& options_;
   QuotaApi* quotas_;
   VolumeRpc hosts_{nullptr};

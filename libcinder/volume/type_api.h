@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "auth/policy.h"
 #include "cinder/context.h"
 #include "cinder/volume.h"
 #include "db/store.h"
@@ -16,7 +17,8 @@ namespace cinder {
 class TypeApi {
  public:
   // `default_type`: the default_volume_type option (a name or id).
-  TypeApi(Store* store, std::string default_type) : store_(store), default_type_(std::move(default_type)) {}
+  TypeApi(Store* store, const auth::Policy* policy, std::string default_type)
+      : store_(store), policy_(policy), default_type_(std::move(default_type)) {}
 
   // Admins see every type (or those of `is_public`), others the public ones.
   Result<std::vector<VolumeType>> List(const RequestContext& ctx, const std::optional<bool>& is_public);
@@ -28,8 +30,12 @@ class TypeApi {
                             const std::optional<std::string>& description, const std::optional<bool>& is_public);
   // Admin. FailedPrecondition for the default type or one in use.
   Status Delete(const RequestContext& ctx, const std::string& id);
-  // Admin. Merges `specs`; returns them.
-  Result<Metadata> SetExtraSpecs(const RequestContext& ctx, const std::string& id, const Metadata& specs);
+  // See VolumeManager::GetVolumeTypeExtraSpecs.
+  Result<Metadata> GetExtraSpecs(const RequestContext& ctx, const std::string& id,
+                                 const std::optional<std::string>& key);
+  // Admin (`rule`: the create or the update rule). Merges `specs`; returns them.
+  Result<Metadata> SetExtraSpecs(const RequestContext& ctx, const std::string& id, const Metadata& specs,
+                                 const char* rule);
   // Admin. NotFound when the key is not set.
   Status DeleteExtraSpec(const RequestContext& ctx, const std::string& id, const std::string& key);
 
@@ -50,7 +56,17 @@ class TypeApi {
   Result<bool> Usable(const RequestContext& ctx, const VolumeType& t);
 
  private:
+  // The type ctx may use, by id or "default", without a rule of its own (Cinder's
+  // volume_types.get_volume_type).
+  Result<VolumeType> Find(const RequestContext& ctx, const std::string& id);
+  Status Authorize(const RequestContext& ctx, const char* rule, const auth::PolicyTarget& target = {}) const {
+    return policy_->Enforce(ctx, rule, target);
+  }
+  // The default-types API's checks: denied is "You are not authorized to perform this operation."
+  Status AuthorizeProject(const RequestContext& ctx, const char* rule, const std::string& project) const;
+
   Store* store_;
+  const auth::Policy* policy_;
   std::string default_type_;
 };
 

@@ -190,6 +190,7 @@ TEST_CASE("force delete needs an admin; reset_status validates its input") {
   RequestContext user;
   user.user_id = "u";
   user.project_id = "proj";
+  user.roles = {"member", "reader"};  // as Keystone gives them: member implies reader
   CHECK(m->DeleteVolume(user, v->id, true, false).code() == Code::kPermissionDenied);
   CHECK(m->ResetStatus(user, v->id, std::string("error"), std::nullopt, std::nullopt).code() ==
         Code::kPermissionDenied);
@@ -245,7 +246,7 @@ TEST_CASE("a failing driver leaves error, error_extending or error_deleting, nev
     CHECK(msg.expires_at > msg.created_at);
   }
   // Another project sees none of them; deleting one hides it.
-  RequestContext other{"u2", "proj2", {"member"}, false, "req-x"};
+  RequestContext other{"u2", "proj2", {"member", "reader"}, false, "req-x"};
   CHECK(m->ListMessages(other, MessageListQuery{})->messages.empty());
   CHECK(m->GetMessage(other, create.id).status().code() == Code::kNotFound);
   CHECK(m->DeleteMessage(other, create.id).code() == Code::kNotFound);
@@ -353,8 +354,8 @@ TEST_CASE("a private type is seen and used only by the projects on its access li
   t.is_public = false;
   auto created = m->CreateVolumeType(kCtx, t);
   REQUIRE(created.ok());
-  RequestContext member{"u", "p-member", {"member"}, false, "req-1"};
-  RequestContext stranger{"u", "p-stranger", {"member"}, false, "req-2"};
+  RequestContext member{"u", "p-member", {"member", "reader"}, false, "req-1"};
+  RequestContext stranger{"u", "p-stranger", {"member", "reader"}, false, "req-2"};
   REQUIRE(m->AddVolumeTypeAccess(kCtx, created->id, "p-member").ok());
   auto sees_secret = [&](const RequestContext& ctx) {
     auto types = m->ListVolumeTypes(ctx, true);

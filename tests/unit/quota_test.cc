@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "api/router.h"
+#include "auth/policy.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "common/util.h"
@@ -24,7 +25,7 @@ RequestContext Member(const std::string& project) {
   RequestContext c;
   c.user_id = "u";
   c.project_id = project;
-  c.roles = {"member"};
+  c.roles = {"member", "reader"};  // as Keystone gives them: member implies reader
   c.is_admin = false;
   return c;
 }
@@ -33,10 +34,14 @@ RequestContext Member(const std::string& project) {
 struct Engine {
   explicit Engine(const std::string& url, Options o = Options())
       : options(std::move(o)), store(testing::OpenMigratedStore(url)) {
-    api = std::make_unique<QuotaApi>(store.get(), options);
+    auto p = auth::Policy::Open(options);
+    REQUIRE(p.ok());
+    policy = *p;
+    api = std::make_unique<QuotaApi>(store.get(), policy.get(), options);
   }
   Options options;
   std::unique_ptr<Store> store;
+  std::shared_ptr<auth::Policy> policy;
   std::unique_ptr<QuotaApi> api;
 
   Store::QuotaUsage Usage(const std::string& project, const std::string& resource) {
@@ -152,7 +157,7 @@ TEST_CASE("the class 'default' overrides the options unless use_default_quota_cl
 
   Options off = o;
   off.use_default_quota_class = false;
-  QuotaApi without(e.store.get(), off);
+  QuotaApi without(e.store.get(), e.policy.get(), off);
   CHECK(without.GetQuotaSet(kAdmin, "p", true)->at("volumes").limit == 10);
   CHECK(without.Limits("p")->at("volumes") == 10);
 }
@@ -325,7 +330,7 @@ TEST_CASE("reservations over quota fail with Cinder's messages and reserve nothi
 
 TEST_CASE("snapshots count against gigabytes unless no_snapshot_gb_quota") {
   Options o;
-  QuotaApi with(nullptr, o);
+  QuotaApi with(nullptr, nullptr, o);
   CHECK(with.SnapshotDeltas("t", 3) ==
         QuotaDeltas{{"snapshots", 1}, {"snapshots_t", 1}, {"gigabytes", 3}, {"gigabytes_t", 3}});
   o.no_snapshot_gb_quota = true;
