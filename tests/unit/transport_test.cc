@@ -203,7 +203,8 @@ TEST_CASE("the request context survives the wire") {
   CHECK(seen.project_domain_id == "dom-2");
   CHECK_FALSE(seen.is_admin_project);
   // An older peer's five fields: the rest empty, is_admin_project Keystone's default.
-  RequestContext old = rpc::DecodeContext("u\x1fp\x1fmember\x1f0\x1freq-9");
+  const std::string sep(1, '\x1f');
+  RequestContext old = rpc::DecodeContext("u" + sep + "p" + sep + "member" + sep + "0" + sep + "req-9");
   CHECK(old.user_id == "u");
   CHECK(old.request_id == "req-9");
   CHECK(old.user_name.empty());
