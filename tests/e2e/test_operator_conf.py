@@ -8,7 +8,7 @@ import subprocess
 
 from conftest import BIN, ROOT, Service, stop_service
 
-IGNORED_SECTION = "unknown section (not DEFAULT, database, or a backend named in enabled_backends), ignored"
+IGNORED_SECTION = "unknown section (not one of libcinder's, nor a backend named in enabled_backends), ignored"
 
 
 def operator_conf(state):
@@ -65,14 +65,15 @@ def test_an_operators_cinder_conf_starts_and_warns_once_per_ignored_item(tmp_pat
     conf = os.path.join(state, "cinder.conf")
     with open(conf, "w") as f:
         f.write(operator_conf(state))
+    # [keystone_authtoken] is read (it takes effect with auth_strategy = keystone), but for
+    # memcached_servers: libcinder caches validations in the process.
     expected = [
-        f"warning: {conf}: [keystone_authtoken]: {IGNORED_SECTION}",
         f"warning: {conf}: [oslo_messaging_rabbit]: {IGNORED_SECTION}",
         f"warning: {conf}: [oslo_concurrency]: {IGNORED_SECTION}",
         f"warning: {conf}: [lvm]: {IGNORED_SECTION}",
         f"warning: {conf}: [DEFAULT] transport_url: unknown option, ignored",
-        f"warning: {conf}: [DEFAULT] glance_api_servers: unknown option, ignored",
         f"warning: {conf}: [database] max_retries: unknown option, ignored",
+        f"warning: {conf}: [keystone_authtoken] memcached_servers: unknown option, ignored",
     ]
     sync = subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", conf, "db", "sync"],
                           capture_output=True, text=True, timeout=60)
