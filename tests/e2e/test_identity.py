@@ -330,3 +330,39 @@ token_cache_time = 1
         assert call(other, "GET", path, token=token)[0] == 401
     finally:
         stop_service(proc)
+
+
+def test_a_policy_file_changes_a_rule_without_a_restart(ks, people):
+    """[oslo_policy] policy_file (policy.yaml beside cinder.conf) is read again within a second
+    of a change, as oslo.policy reloads it; a broken edit keeps the last good rules; removing
+    the file brings the defaults back."""
+    path = f"/v3/{people['a']}/volumes"
+    reader, _ = login(ks, "rita", "rita-pw", "proj-a")
+    status, body, _ = call(ks, "POST", path, {"volume": {"size": 1}}, token=reader)
+    assert status == 403, body
+    assert call(ks, "GET", path, token=reader)[0] == 200
+    policy = os.path.join(ks.state, "policy.yaml")
+
+    def wait_for(method, expect, body=None):
+        deadline = time.time() + 3
+        while True:
+            status, answer, _ = call(ks, method, path, body, token=reader)
+            if status == expect or time.time() > deadline:
+                return status, answer
+            time.sleep(0.2)
+    try:
+        with open(policy, "w") as f:
+            f.write("# readers of a project may create volumes in it, and nobody may list them\n"
+                    '"volume:create": "role:reader and project_id:%(project_id)s"\n'
+                    '"volume:get_all": "!"\n')
+        assert wait_for("GET", 403)[0] == 403
+        status, body = wait_for("POST", 202, {"volume": {"size": 1, "name": "by-reader"}})
+        assert status == 202, body
+        with open(policy, "w") as f:
+            f.write('"volume:get_all": "role:reader and"\n')  # does not parse
+        time.sleep(1.3)
+        assert call(ks, "GET", path, token=reader)[0] == 403
+    finally:
+        os.remove(policy)
+    assert wait_for("GET", 200)[0] == 200
+    assert call(ks, "POST", path, {"volume": {"size": 1}}, token=reader)[0] == 403
