@@ -248,7 +248,7 @@ Result<User> AuthManagerImpl::UpdateUser(const RequestContext& ctx, const std::s
       u.default_project_id = v;
     } else if (k == "enabled") {
       CINDER_ASSIGN_OR_RETURN(u.enabled, ParseEnabled(v));
-    } else if (k == "password") {
+    } else if (k == "password" && !v.empty()) {  // null or "": the password stays
       CINDER_ASSIGN_OR_RETURN(hash, HashFor(v));
     }
   }

@@ -3,8 +3,12 @@
 namespace cinder::auth {
 
 std::optional<int64_t> TokenCache::Generation() {
-  std::lock_guard<std::mutex> lock(gen_mu_);
   const auto now = Clock::now();
+  const int64_t now_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count();
+  // Read within the last second: no lock (every authenticated request passes here).
+  const int64_t at = fresh_at_ns_.load(std::memory_order_acquire);
+  if (at != 0 && now_ns - at < 1000000000) return fresh_value_.load(std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(gen_mu_);
   if (generation_value_ && now - generation_read_ < std::chrono::seconds(1)) return generation_value_;
   auto g = generation_();
   if (!g || g != generation_value_) {
@@ -13,6 +17,12 @@ std::optional<int64_t> TokenCache::Generation() {
   }
   generation_value_ = g;
   generation_read_ = now;
+  if (g) {
+    fresh_value_.store(*g, std::memory_order_relaxed);
+    fresh_at_ns_.store(now_ns, std::memory_order_release);
+  } else {
+    fresh_at_ns_.store(0, std::memory_order_release);
+  }
   return g;
 }
 

@@ -8,6 +8,7 @@
 #ifndef CINDER_AUTH_TOKEN_CACHE_H_
 #define CINDER_AUTH_TOKEN_CACHE_H_
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -57,6 +58,9 @@ class TokenCache {
   std::mutex gen_mu_;  // one reader of the counter at a time
   std::optional<int64_t> generation_value_;
   Clock::time_point generation_read_{};
+  // The last good read, for the lock-free path: its value and when (steady ns; 0: none).
+  std::atomic<int64_t> fresh_value_{0};
+  std::atomic<int64_t> fresh_at_ns_{0};
 };
 
 }  // namespace cinder::auth
