@@ -379,6 +379,12 @@ ApiResponse Handler::Handle(const std::vector<std::string>& seg) {
   if (seg[0] != "v3") return KsError(404, "The resource could not be found.");
   if (seg.size() == 1) return req_.method == "GET" ? Discovery(false) : KsError(405, "The method is not allowed.");
   if (seg[1] == "auth" && seg.size() == 3 && seg[2] == "tokens" && req_.method == "POST") return Issue();
+  // As Keystone's router: a path it does not serve is 404 before any token is looked at.
+  static const char* const kServed[] = {"auth",   "domains", "projects", "users",     "roles",
+                                        "groups", "system",  "services", "endpoints", "role_assignments"};
+  if (std::none_of(std::begin(kServed), std::end(kServed), [&](const char* c) { return seg[1] == c; })) {
+    return KsError(404, "The resource could not be found.");
+  }
   Status st = Authenticate();
   if (!st.ok()) return KsFault(st, root_);
   if (seg[1] == "auth") return seg.size() >= 3 && seg[2] == "tokens" ? Tokens(seg) : Catalog(seg);

@@ -366,3 +366,32 @@ def test_a_policy_file_changes_a_rule_without_a_restart(ks, people):
         os.remove(policy)
     assert wait_for("GET", 200)[0] == 200
     assert call(ks, "POST", path, {"volume": {"size": 1}}, token=reader)[0] == 403
+
+
+def test_the_identity_service_on_its_own_port(tmp_path):
+    """[identity] listen_port: Keystone's paths from the root of a port of its own."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    proc, svc = start_service(tmp_path, extra=IDENTITY_CONF.replace("[identity]\n", f"[identity]\nlisten_port = {port}\n"))
+    try:
+        bootstrap(svc)
+        env = client_env(svc, "admin", ADMIN_PASSWORD, "admin")
+        env["OS_AUTH_URL"] = f"http://127.0.0.1:{port}/v3"
+        res = subprocess.run(["openstack", "token", "issue", "-f", "json"], capture_output=True, text=True,
+                             timeout=120, env=env)
+        assert res.returncode == 0, res.stderr
+        token = json.loads(res.stdout)["id"]
+        status, _, _ = call(svc, "GET", f"/v3/{json.loads(res.stdout)['project_id']}/volumes", token=token)
+        assert status == 200
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", "/")
+        r = conn.getresponse()
+        assert r.status == 300 and r.getheader("Location") == f"http://127.0.0.1:{port}/v3/"
+        r.read()
+        conn.request("GET", "/v3/volumes")  # the volume API is not there
+        assert conn.getresponse().status == 404
+    finally:
+        stop_service(proc)
