@@ -1,5 +1,6 @@
 // IdentityDriver: where users (and groups) come from, Keystone's identity driver. The SQL one
-// lives in auth/ (over the Store); the LDAP one in auth/ldap/, the only code linking libldap.
+// lives in auth/ (over the Store); the LDAP one in auth/ldap/, the only code linking libldap,
+// built as a module (libcinder_ldap.so) that OpenLdapIdentity loads at run time.
 // Projects, roles, assignments and tokens are always the database's.
 #ifndef CINDER_AUTH_IDENTITY_DRIVER_H_
 #define CINDER_AUTH_IDENTITY_DRIVER_H_
@@ -36,7 +37,9 @@ class IdentityDriver {
 };
 
 // The LDAP driver (auth/ldap/ldap_identity.cc). Users' domain_id is `domain_id`, from_ldap true.
-// Connects lazily: opening never fails for a directory that is down.
+// Connects lazily: opening never fails for a directory that is down. Loads the module
+// libcinder_ldap.so on first use (auth/ldap_loader.cc), from the running program's directory or
+// the library path: FailedPrecondition, naming it, when it cannot be loaded.
 Result<std::unique_ptr<IdentityDriver>> OpenLdapIdentity(const LdapOptions& options, const std::string& domain_id);
 
 }  // namespace cinder::auth

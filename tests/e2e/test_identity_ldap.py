@@ -1,12 +1,13 @@
 """Users from an LDAP directory ([identity] driver = ldap) through the stock `openstack` client: a
 private slapd on loopback (scripts/slapd-harness.sh) with a few users; roles kept in SQL."""
 import os
+import shutil
 import subprocess
 import time
 
 import pytest
 
-from conftest import ROOT, start_service, stop_service
+from conftest import BIN, ROOT, start_service, stop_service
 from test_identity import ADMIN_PASSWORD, bootstrap, call, login, openstack, openstack_json, password_body
 
 HARNESS = os.path.join(ROOT, "scripts", "slapd-harness.sh")
@@ -106,3 +107,33 @@ def test_a_user_removed_from_the_directory_loses_access(ks, slapd):
     time.sleep(1.3)  # [token] cache_time = 1
     assert call(ks, "GET", path, token=token)[0] == 401
     assert call(ks, "POST", "/identity/v3/auth/tokens", password_body("luke", "luke-ldap-pw", "ldap-proj"))[0] == 401
+
+
+def test_without_the_ldap_module_the_service_refuses_to_start_and_names_it(tmp_path):
+    """The driver is a module (libcinder_ldap.so) loaded beside the program: a cinder-all copied
+    away from it, with nothing on LD_LIBRARY_PATH, exits with an error naming it (no crash)."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    shutil.copy(os.path.join(BIN, "cinder-all"), bindir)
+    conf = tmp_path / "cinder.conf"
+    conf.write_text(f"""[DEFAULT]
+auth_strategy = keystone
+osapi_volume_listen = 127.0.0.1
+osapi_volume_listen_port = 0
+state_path = {tmp_path}
+enabled_backends = file
+[identity]
+driver = ldap
+[file]
+volume_driver = file
+volume_backend_name = file
+file_volume_directory = {tmp_path}/volumes
+""")
+    subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", str(conf), "db", "sync"], check=True)
+    env = {k: v for k, v in os.environ.items() if k != "LD_LIBRARY_PATH"}
+    res = subprocess.run([str(bindir / "cinder-all"), "--config-file", str(conf)], capture_output=True, text=True,
+                         timeout=30, env=env)
+    out = res.stdout + res.stderr
+    assert res.returncode not in (0, -6, -11), out  # refused, neither served nor crashed
+    assert "libcinder_ldap.so" in out and "[identity] driver = ldap" in out, out
+    assert "listening on" not in out, out

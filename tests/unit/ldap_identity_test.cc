@@ -26,6 +26,7 @@
 #include "auth/identity_driver.h"
 #include "auth/ldap/ldap_identity.h"
 #include "common/digest.h"
+#include "common/log.h"
 #include "unit/test_util.h"
 
 namespace cinder::auth {
@@ -338,6 +339,28 @@ TEST_CASE("ldap: opening checks the options and never connects") {
           x.use_tls = true;
           x.tls_cacertdir = "/";
         }).find("ldaps") != std::string::npos);
+}
+
+TEST_CASE("ldap: the driver is the module's, and its lines go to the program's log") {
+  TempDir dir;
+  log::LogOptions lo;
+  lo.log_file = dir.path() + "/test.log";
+  lo.use_stderr = false;
+  REQUIRE(log::Configure(lo).ok());
+  LdapOptions o;
+  o.url = "ldap://127.0.0.1:1/";  // nothing listens there
+  o.connection_timeout = 2;
+  auto d = OpenLdapIdentity(o, "default");
+  REQUIRE(d.ok());
+  auto user = (*d)->GetUser("someone");
+  REQUIRE(log::Configure(log::LogOptions()).ok());
+  CHECK(user.status().code() == Code::kUnavailable);
+  std::string logged = ReadFile(lo.log_file);
+  CHECK_MESSAGE(logged.find(" WARNING ldap ") != std::string::npos, logged);
+  CHECK(logged.find("ldap://127.0.0.1:1/") != std::string::npos);
+  // This binary links no libldap: the driver came from libcinder_ldap.so, loaded beside it.
+  std::string maps = ReadFile("/proc/self/maps");
+  CHECK(maps.find("/libcinder_ldap.so") != std::string::npos);
 }
 
 // ------------------------------------------------------------------------------------------

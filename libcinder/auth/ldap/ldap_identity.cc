@@ -1,6 +1,7 @@
 // The LDAP identity backend: users and groups read from a directory, as Keystone's
 // identity/backends/ldap reads them (read-only), over OpenLDAP's libldap. The only code in the
-// project that links libldap.
+// project that links libldap: it is built into the module libcinder_ldap.so (ldap_module.h),
+// which a program loads only when it is configured with [identity] driver = ldap.
 //
 // Searches run on a small pool of connections bound as the query user ([ldap] user/password,
 // anonymous when unset). A connection the directory dropped is replaced once, at once; a
@@ -33,78 +34,6 @@
 #include "common/util.h"
 
 namespace cinder::auth {
-
-namespace ldap {
-
-std::string EscapeFilterValue(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '*' || c == '(' || c == ')' || c == '\\' || c == '\0') {
-      auto u = static_cast<unsigned char>(c);
-      out += '\\';
-      out += kHex[u >> 4];
-      out += kHex[u & 0xf];
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-bool IsWellFormedFilter(std::string_view filter) {
-  if (filter.empty()) return true;
-  if (filter.front() != '(' || filter.back() != ')') return false;
-  int depth = 0;
-  for (size_t i = 0; i < filter.size(); ++i) {
-    char c = filter[i];
-    if (c == '\\') {
-      if (i + 2 >= filter.size() || !std::isxdigit(static_cast<unsigned char>(filter[i + 1])) ||
-          !std::isxdigit(static_cast<unsigned char>(filter[i + 2]))) {
-        return false;
-      }
-      i += 2;
-    } else if (c == '(') {
-      ++depth;
-    } else if (c == ')') {
-      if (--depth < 0) return false;
-      // One filter: the outermost parenthesis closes only at the end.
-      if (depth == 0 && i + 1 != filter.size()) return false;
-    }
-  }
-  return depth == 0;
-}
-
-namespace {
-
-// "true"/"TRUE" -> true, "false" -> false, an integer -> non-zero; nullopt otherwise.
-std::optional<bool> ParseBool(std::string_view s) {
-  std::string v = ToLower(Trim(s));
-  if (v == "true") return true;
-  if (v == "false") return false;
-  if (auto n = ParseInt(v)) return *n != 0;
-  return std::nullopt;
-}
-
-}  // namespace
-
-bool UserEnabled(const LdapOptions& options, const std::optional<std::string>& value) {
-  if (options.user_enabled_mask != 0) {
-    const std::string& raw = value ? *value : options.user_enabled_default;
-    if (auto n = ParseInt(Trim(raw))) {
-      return (*n & options.user_enabled_mask) != options.user_enabled_mask;
-    }
-    // Keystone fails here; a default written as a boolean ("True", the option's own default)
-    // is read as one, and anything else from the directory disables the user.
-    if (!value) return ParseBool(raw).value_or(false);
-    return false;
-  }
-  bool enabled = ParseBool(value ? *value : options.user_enabled_default).value_or(false);
-  return options.user_enabled_invert ? !enabled : enabled;
-}
-
-}  // namespace ldap
 
 namespace {
 
@@ -751,7 +680,9 @@ Status ValidateOptions(const LdapOptions& o) {
 
 }  // namespace
 
-Result<std::unique_ptr<IdentityDriver>> OpenLdapIdentity(const LdapOptions& options, const std::string& domain_id) {
+namespace ldap {
+
+Result<std::unique_ptr<IdentityDriver>> NewLdapIdentity(const LdapOptions& options, const std::string& domain_id) {
   CINDER_RETURN_IF_ERROR(ValidateOptions(options));
   // libldap reads its global defaults (ldap.conf) on first use: once, here, not in racing threads.
   static std::once_flag init;
@@ -761,5 +692,7 @@ Result<std::unique_ptr<IdentityDriver>> OpenLdapIdentity(const LdapOptions& opti
   });
   return std::unique_ptr<IdentityDriver>(std::make_unique<LdapIdentity>(options, domain_id));
 }
+
+}  // namespace ldap
 
 }  // namespace cinder::auth

@@ -1,15 +1,22 @@
-// Pieces of the LDAP identity driver (ldap_identity.cc) that its tests check on their own:
-// how a value goes into a search filter, and how Keystone reads a user's enabled flag.
+// The LDAP identity driver (ldap_identity.cc, in the module libcinder_ldap.so), and the pieces of
+// it that its tests check on their own (ldap_values.cc, no libldap): how a value goes into a
+// search filter, and how Keystone reads a user's enabled flag.
 #ifndef CINDER_AUTH_LDAP_LDAP_IDENTITY_H_
 #define CINDER_AUTH_LDAP_LDAP_IDENTITY_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "auth/identity_driver.h"
 #include "cinder/options.h"
 
 namespace cinder::auth::ldap {
+
+// The driver itself, as the module's entry point makes it (programs call OpenLdapIdentity, which
+// loads the module): InvalidArgument for bad options; never connects.
+Result<std::unique_ptr<IdentityDriver>> NewLdapIdentity(const LdapOptions& options, const std::string& domain_id);
 
 // `value` as an assertion value inside a search filter (RFC 4515 section 3): '*', '(', ')',
 // '\' and NUL become \2a, \28, \29, \5c and \00; every other byte (UTF-8 included) stays. So a
