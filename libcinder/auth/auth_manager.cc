@@ -124,9 +124,13 @@ Result<User> AuthManagerImpl::PasswordUser(const AuthRequest& r) {
 Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, const std::string& target_type,
                                                           const std::string& target_id) {
   std::vector<std::string> actors{user.id};
+  std::set<std::string> group_ids;
   if (user.from_ldap) {
     CINDER_ASSIGN_OR_RETURN(auto groups, ldap_->GroupsOfUser(user.id));
-    for (const auto& g : groups) actors.push_back(g.id);
+    for (const auto& g : groups) {
+      actors.push_back(g.id);
+      group_ids.insert(g.id);
+    }
   }
   AssignmentRow f;
   f.target_type = target_type;
@@ -135,7 +139,7 @@ Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, cons
   std::set<std::string> ids;
   for (const auto& row : rows) {
     if ((row.actor_type == "user" && row.actor_id == user.id) ||
-        (row.actor_type == "group" && row.actor_id != user.id)) {
+        (row.actor_type == "group" && group_ids.count(row.actor_id))) {
       ids.insert(row.role_id);
     }
   }
@@ -247,7 +251,8 @@ Result<IssuedToken> AuthManagerImpl::Authenticate(const AuthRequest& r) {
     if (!old.ok()) return old.status().code() == Code::kNotFound ? Unauthenticated(kAuthFailed) : old.status();
     user = old->user;
     rec.methods = "token";
-    rec.audit_id = old->audit_id;  // Keystone: the chain's first audit id follows it
+    // Keystone: a rescoped token's audit_ids end with its chain's first audit id.
+    rec.audit_id = old->audit_chain_id.empty() ? old->audit_id : old->audit_chain_id;
     expires = std::min(expires, ParseIso(old->expires_at.substr(0, old->expires_at.size() - 1)).value_or(expires));
   }
   rec.user_id = user.id;
