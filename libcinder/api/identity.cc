@@ -738,6 +738,13 @@ ApiResponse Handler::Assignments() {
   const bool names = req_.Query("include_names").has_value();
   auto rows = auth_.ListRoleAssignments(ctx_, f);
   if (!rows.ok()) return KsFault(rows.status(), root_);
+  std::map<std::string, Group> groups;  // for the names of groups, read once
+  if (names && std::any_of(rows->begin(), rows->end(), [](const RoleAssignment& a) { return !a.group_id.empty(); })) {
+    auto all = auth_.ListGroups(ctx_, {});
+    if (all.ok()) {
+      for (auto& g : *all) groups[g.id] = g;
+    }
+  }
   JsonWriter w;
   w.BeginObject().Key("role_assignments").BeginArray();
   for (const auto& a : *rows) {
@@ -757,6 +764,10 @@ ApiResponse Handler::Assignments() {
         w.Key("name").String(u->name);
         DomainRef(w, u->domain_id, u->domain_id == options_.auth.default_domain_id ? "Default" : u->domain_id);
       }
+    } else if (names && groups.count(a.group_id)) {
+      const Group& g = groups[a.group_id];
+      w.Key("name").String(g.name);
+      DomainRef(w, g.domain_id, g.domain_id == options_.auth.default_domain_id ? "Default" : g.domain_id);
     }
     w.EndObject().Key("scope").BeginObject();
     if (!a.project_id.empty()) {

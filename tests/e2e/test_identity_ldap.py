@@ -30,7 +30,7 @@ dn: ou=UserGroups,{info['suffix']}
 objectClass: organizationalUnit
 ou: UserGroups
 """
-    for name in ("lara", "luke"):
+    for name in ("lara", "luke", "gina"):
         ldif += f"""
 dn: cn={name},ou=Users,{info['suffix']}
 objectClass: inetOrgPerson
@@ -38,6 +38,13 @@ cn: {name}
 sn: {name}
 mail: {name}@example.test
 userPassword: {name}-ldap-pw
+"""
+    ldif += f"""
+dn: cn=storage-team,ou=UserGroups,{info['suffix']}
+objectClass: groupOfNames
+cn: storage-team
+ou: storage-team
+member: cn=gina,ou=Users,{info['suffix']}
 """
     ldap(info, "ldapadd", ldif)
     yield info
@@ -137,3 +144,18 @@ file_volume_directory = {tmp_path}/volumes
     assert res.returncode not in (0, -6, -11), out  # refused, neither served nor crashed
     assert "libcinder_ldap.so" in out and "[identity] driver = ldap" in out, out
     assert "listening on" not in out, out
+
+
+def test_a_role_given_to_an_ldap_group_reaches_its_members(ks, slapd):
+    groups = {g["Name"] for g in openstack_json(ks, "group", "list")}
+    assert "storage-team" in groups
+    # gina has no role of her own; her group gets member on the project.
+    assert call(ks, "POST", "/identity/v3/auth/tokens", password_body("gina", "gina-ldap-pw", "ldap-proj"))[0] == 401
+    openstack(ks, "role", "add", "--project", "ldap-proj", "--group", "storage-team", "member")
+    token, body = login(ks, "gina", "gina-ldap-pw", "ldap-proj")
+    assert {r["name"] for r in body["token"]["roles"]} == {"member", "reader"}
+    status, _, _ = call(ks, "POST", f"/v3/{body['token']['project']['id']}/volumes", {"volume": {"size": 1}},
+                        token=token)
+    assert status == 202
+    rows = openstack_json(ks, "role", "assignment", "list", "--group", "storage-team", "--names")
+    assert [(r["Group"], r["Role"]) for r in rows] == [("storage-team@Default", "member")]
