@@ -462,34 +462,27 @@ ApiResponse Handler::Catalog(const std::vector<std::string>& seg) {
   if (what == "system")
     return Json(200, "{\"system\": [], \"links\": {\"self\": \"" + v3_ +
                          "/auth/system\", \"previous\": null, \"next\": null}}");
-  const std::string cat = CatalogJson(options_, PublicRoot(options_, req_), root_, ctx_.project_id);
-  if (what == "catalog")
+  if (what == "catalog") {
+    const std::string cat = CatalogJson(options_, PublicRoot(options_, req_), root_, ctx_.project_id);
     return Json(200, "{\"catalog\": " + cat + ", \"links\": {\"self\": \"" + v3_ +
                          "/auth/catalog\", \"previous\": null, \"next\": null}}");
-  auto parsed = json::Parse(cat);
-  if (!parsed.ok()) return KsFault(Internal("catalog"), root_);
+  }
   JsonWriter w;
   w.BeginObject().Key(what).BeginArray();
-  for (const auto& svc : parsed->as_array()) {
+  for (const auto& svc : CatalogServices(options_, PublicRoot(options_, req_), root_)) {
     if (what == "services") {
-      w.BeginObject().Key("id").String(Get(svc, "id").as_string()).Key("type").String(Get(svc, "type").as_string());
-      w.Key("name").String(Get(svc, "name").as_string()).Key("enabled").Bool(true);
-      Links(w, v3_ + "/services/" + Get(svc, "id").as_string());
+      w.BeginObject().Key("id").String(svc.id).Key("type").String(svc.type).Key("name").String(svc.name);
+      w.Key("enabled").Bool(true);
+      Links(w, v3_ + "/services/" + svc.id);
       w.EndObject();
       continue;
     }
-    for (const auto& ep : Get(svc, "endpoints").as_array()) {
-      w.BeginObject().Key("id").String(Get(ep, "id").as_string());
-      w.Key("interface").String(Get(ep, "interface").as_string()).Key("region").String(Get(ep, "region").as_string());
-      w.Key("region_id").String(Get(ep, "region_id").as_string()).Key("service_id").String(Get(svc, "id").as_string());
-      // The catalog's form, with $(project_id)s where the token's project stood.
-      std::string url = Get(ep, "url").as_string();
-      if (!ctx_.project_id.empty() && url.size() > ctx_.project_id.size() &&
-          url.compare(url.size() - ctx_.project_id.size(), std::string::npos, ctx_.project_id) == 0) {
-        url = url.substr(0, url.size() - ctx_.project_id.size()) + "$(project_id)s";
-      }
-      w.Key("url").String(url).Key("enabled").Bool(true);
-      Links(w, v3_ + "/endpoints/" + Get(ep, "id").as_string());
+    for (const char* iface : kCatalogInterfaces) {  // the URLs as registered: $(project_id)s and all
+      const std::string id = CatalogEndpointId(svc, iface);
+      w.BeginObject().Key("id").String(id).Key("interface").String(iface);
+      w.Key("region").String(options_.auth.region_name).Key("region_id").String(options_.auth.region_name);
+      w.Key("service_id").String(svc.id).Key("url").String(svc.url).Key("enabled").Bool(true);
+      Links(w, v3_ + "/endpoints/" + id);
       w.EndObject();
     }
   }
@@ -835,32 +828,42 @@ ApiResponse KeystoneUnauthorized(const std::string& identity_root) {
   return r;
 }
 
+std::vector<CatalogService> CatalogServices(const Options& options, const std::string& volume_root,
+                                            const std::string& identity_root) {
+  const auto servers = Split(options.glance_api_servers, ',');
+  const std::string image = servers.empty() ? std::string() : Trim(servers[0]);
+  std::vector<CatalogService> out = {
+      {"block-storage", "cinder", volume_root + "/v3/$(project_id)s"},
+      {"volumev3", "cinderv3", volume_root + "/v3/$(project_id)s"},
+      {"identity", "keystone", identity_root},
+      {"image", "glance", image.empty() ? volume_root + "/image" : image},
+  };
+  for (auto& svc : out) svc.id = auth::Sha256Hex(std::string("service:") + svc.type).substr(0, 32);
+  return out;
+}
+
+std::string CatalogEndpointId(const CatalogService& svc, const std::string& interface) {
+  return auth::Sha256Hex(svc.id + interface).substr(0, 32);
+}
+
 std::string CatalogJson(const Options& options, const std::string& volume_root, const std::string& identity_root,
                         const std::string& project_id) {
-  struct Svc {
-    const char* type;
-    const char* name;
-    std::string url;
-  };
-  std::vector<Svc> services;
-  if (!project_id.empty()) {
-    services.push_back({"block-storage", "cinder", volume_root + "/v3/" + project_id});
-    services.push_back({"volumev3", "cinderv3", volume_root + "/v3/" + project_id});
-  }
-  services.push_back({"identity", "keystone", identity_root});
-  std::string image =
-      Trim(Split(options.glance_api_servers, ',').empty() ? std::string() : Split(options.glance_api_servers, ',')[0]);
-  services.push_back({"image", "glance", image.empty() ? volume_root + "/image" : image});
+  const std::string kProject = "$(project_id)s";
   const std::string& region = options.auth.region_name;
   JsonWriter w;
   w.BeginArray();
-  for (const auto& s : services) {
-    const std::string svc_id = auth::Sha256Hex(std::string("service:") + s.type).substr(0, 32);
-    w.BeginObject().Key("type").String(s.type).Key("name").String(s.name).Key("id").String(svc_id);
+  for (const auto& svc : CatalogServices(options, volume_root, identity_root)) {
+    std::string url = svc.url;
+    const auto at = url.find(kProject);
+    if (at != std::string::npos) {
+      if (project_id.empty()) continue;  // a project's endpoint, for a token without a project
+      url.replace(at, kProject.size(), project_id);
+    }
+    w.BeginObject().Key("type").String(svc.type).Key("name").String(svc.name).Key("id").String(svc.id);
     w.Key("endpoints").BeginArray();
-    for (const char* iface : {"public", "internal", "admin"}) {
-      w.BeginObject().Key("id").String(auth::Sha256Hex(svc_id + iface).substr(0, 32)).Key("interface").String(iface);
-      w.Key("region").String(region).Key("region_id").String(region).Key("url").String(s.url).EndObject();
+    for (const char* iface : kCatalogInterfaces) {
+      w.BeginObject().Key("id").String(CatalogEndpointId(svc, iface)).Key("interface").String(iface);
+      w.Key("region").String(region).Key("region_id").String(region).Key("url").String(url).EndObject();
     }
     w.EndArray().EndObject();
   }

@@ -31,6 +31,19 @@ ApiResponse HandleEmptyImageService(const ApiRequest& req, const std::vector<std
 // Keystone's 401 (its body, and WWW-Authenticate naming `identity_root`/v3).
 ApiResponse KeystoneUnauthorized(const std::string& identity_root);
 
+// A service of the catalog (from the configuration): a per-project URL holds "$(project_id)s",
+// as Keystone's endpoints are registered.
+struct CatalogService {
+  std::string type;
+  std::string name;
+  std::string url;
+  std::string id;  // stable: derived from the type
+};
+inline constexpr const char* kCatalogInterfaces[] = {"public", "internal", "admin"};
+std::vector<CatalogService> CatalogServices(const Options& options, const std::string& volume_root,
+                                            const std::string& identity_root);
+std::string CatalogEndpointId(const CatalogService& svc, const std::string& interface);
+
 // The catalog a token scoped to `project_id` ("" for other scopes: the volume endpoints are
 // left out) carries: block-storage and volumev3 at <volume_root>/v3/<project_id>, identity at
 // <identity_root>, each with a public, internal and admin endpoint in the configured region.

@@ -104,11 +104,13 @@ Result<std::vector<Project>> AuthManagerImpl::ListProjects(const RequestContext&
 Result<std::vector<Project>> AuthManagerImpl::ListUserProjects(const RequestContext& ctx, const std::string& user_id) {
   CINDER_ASSIGN_OR_RETURN(auto user, FindUser(user_id));
   CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "identity:list_user_projects", UserTarget(user)));
-  CINDER_ASSIGN_OR_RETURN(auto all, ids_.ListProjects({}));
+  CINDER_ASSIGN_OR_RETURN(auto rows, UserAssignments(user, "project", ""));
+  std::set<std::string> ids;
+  for (const auto& row : rows) ids.insert(row.target_id);
   std::vector<Project> out;
-  for (const auto& p : all) {
-    CINDER_ASSIGN_OR_RETURN(auto roles, EffectiveRoles(user, "project", p.id));
-    if (!roles.empty()) out.push_back(p);
+  for (const auto& id : ids) {
+    auto p = ids_.GetProject(id);
+    if (p.ok()) out.push_back(std::move(*p));
   }
   return out;
 }

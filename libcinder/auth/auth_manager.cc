@@ -121,8 +121,8 @@ Result<User> AuthManagerImpl::PasswordUser(const AuthRequest& r) {
 
 // The role ids `user` holds on a target, directly or through its groups, with the roles they
 // imply (admin => member => reader), and their names.
-Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, const std::string& target_type,
-                                                          const std::string& target_id) {
+Result<std::vector<AssignmentRow>> AuthManagerImpl::UserAssignments(const User& user, const std::string& target_type,
+                                                                    const std::string& target_id) {
   std::vector<std::string> actors{user.id};
   std::set<std::string> group_ids;
   if (user.from_ldap) {
@@ -136,13 +136,21 @@ Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, cons
   f.target_type = target_type;
   f.target_id = target_id;
   CINDER_ASSIGN_OR_RETURN(auto rows, ids_.ListAssignments(f, actors));
-  std::set<std::string> ids;
-  for (const auto& row : rows) {
+  std::vector<AssignmentRow> out;
+  for (auto& row : rows) {
     if ((row.actor_type == "user" && row.actor_id == user.id) ||
         (row.actor_type == "group" && group_ids.count(row.actor_id))) {
-      ids.insert(row.role_id);
+      out.push_back(std::move(row));
     }
   }
+  return out;
+}
+
+Result<std::vector<Role>> AuthManagerImpl::EffectiveRoles(const User& user, const std::string& target_type,
+                                                          const std::string& target_id) {
+  CINDER_ASSIGN_OR_RETURN(auto rows, UserAssignments(user, target_type, target_id));
+  std::set<std::string> ids;
+  for (const auto& row : rows) ids.insert(row.role_id);
   if (ids.empty()) return std::vector<Role>{};
   CINDER_ASSIGN_OR_RETURN(auto implied, ids_.ImpliedRoles());
   std::vector<std::string> todo(ids.begin(), ids.end());

@@ -77,6 +77,10 @@ class AuthManagerImpl : public AuthManager {
   Result<Domain> ResolveDomain(const std::string& id, const std::string& name);
   Status CheckUserPassword(const User& user, const std::string& password);
   Result<User> PasswordUser(const AuthRequest& r);
+  // The assignments of `user` and of its (LDAP) groups on a target (target_id "": every one of
+  // that type).
+  Result<std::vector<AssignmentRow>> UserAssignments(const User& user, const std::string& target_type,
+                                                     const std::string& target_id);
   Result<std::vector<Role>> EffectiveRoles(const User& user, const std::string& target_type,
                                            const std::string& target_id);
   Status ApplyScope(const AuthRequest& r, const User& user, TokenRecord* rec, TokenInfo* info);

@@ -32,24 +32,25 @@ def client_env(svc, user, password, project):
     return env
 
 
-def openstack(svc, *args, user="admin", password=ADMIN_PASSWORD, project="admin", check=True):
-    res = subprocess.run(["openstack", *args], capture_output=True, text=True, timeout=120,
+def client(tool, svc, *args, user="admin", password=ADMIN_PASSWORD, project="admin", check=True):
+    """A stock client (`openstack` or `cinder`) as `user` of `project`."""
+    res = subprocess.run([tool, *args], capture_output=True, text=True, timeout=120,
                          env=client_env(svc, user, password, project))
     if check and res.returncode != 0:
-        raise AssertionError(f"openstack {' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
+        raise AssertionError(f"{tool} {' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
     return res
+
+
+def openstack(svc, *args, **kw):
+    return client("openstack", svc, *args, **kw)
 
 
 def openstack_json(svc, *args, **kw):
     return json.loads(openstack(svc, *args, "-f", "json", **kw).stdout)
 
 
-def cinder_cli(svc, *args, user="admin", password=ADMIN_PASSWORD, project="admin", check=True):
-    res = subprocess.run(["cinder", *args], capture_output=True, text=True, timeout=120,
-                         env=client_env(svc, user, password, project))
-    if check and res.returncode != 0:
-        raise AssertionError(f"cinder {' '.join(args)} failed ({res.returncode}):\n{res.stdout}\n{res.stderr}")
-    return res
+def cinder_cli(svc, *args, **kw):
+    return client("cinder", svc, *args, **kw)
 
 
 def call(svc, method, path, body=None, token=None, headers=None):
@@ -130,6 +131,15 @@ def test_the_catalog_names_the_volume_and_identity_services(ks):
     assert url == f"{ks.endpoint}/v3/{body['token']['project']['id']}"
     assert {r["name"] for r in body["token"]["roles"]} == {"admin", "member", "reader"}  # implied roles
     assert body["token"]["expires_at"].endswith(".000000Z")
+    # The endpoints as registered (Keystone's form), whatever the caller's scope.
+    token, _ = login(ks, "admin", ADMIN_PASSWORD)
+    status, eps, _ = call(ks, "GET", "/identity/v3/endpoints", token=token)
+    assert status == 200
+    urls = {e["url"] for e in eps["endpoints"]}
+    assert f"{ks.endpoint}/v3/$(project_id)s" in urls and f"{ks.endpoint}/identity" in urls
+    status, svcs, _ = call(ks, "GET", "/identity/v3/services", token=token)
+    assert {s["type"] for s in svcs["services"]} == {"block-storage", "volumev3", "identity", "image"}
+    assert {e["service_id"] for e in eps["endpoints"]} == {s["id"] for s in svcs["services"]}
 
 
 def test_admin_manages_projects_users_and_roles_with_the_stock_client(ks, people):
