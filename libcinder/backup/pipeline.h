@@ -57,6 +57,9 @@ struct PipelineOptions {
   int zlib_level = 6;  // [backup_zlib_level] (Cinder's zlib.compress: 6); bz2 is always 9
   // [backup_verify_on_restore]: check each object's md5 and each block's SHA-256 on restore.
   bool verify_on_restore = true;
+  // Each object file is fsync'd before it is named (and the JSON files, and the container),
+  // so a backup reported available survives a crash. Tests and benchmarks may turn it off.
+  bool sync = true;
 };
 
 // The volume a backup reads. Calls may come from several threads at once.
@@ -110,9 +113,18 @@ class ObjectStore {
     // Makes the object `n` zero bytes long without writing them (a sparse file), after
     // whatever was appended.
     virtual Status AppendZeros(int64_t n) = 0;
-    // Publishes the object under its name (replacing none: AlreadyExists). With `sync`, the
-    // bytes are on stable storage first.
-    virtual Status Commit(bool sync) = 0;
+    // Completes the bytes (with `sync`, on stable storage) and closes the file; the object is
+    // still invisible under its temporary name.
+    virtual Status Finish(bool sync) = 0;
+    // After Finish: renames it to `name` (empty: the name given to NewObject) in the same
+    // container; AlreadyExists when that name is taken. The pipeline names objects only when
+    // it knows their number (units finish out of order).
+    virtual Status Publish(const std::string& name) = 0;
+    // Finish, then Publish under the name given to NewObject.
+    Status Commit(bool sync) {
+      Status st = Finish(sync);
+      return st.ok() ? Publish(std::string()) : st;
+    }
   };
   // An object opened for reading.
   class Reader {
@@ -234,8 +246,7 @@ struct RestoreOutcome {
 // is Internal "... object <name> ..." naming the object. The sink is synced before returning
 // OK. InvalidArgument when the sink is smaller than the backup.
 Result<RestoreOutcome> RunRestore(const PipelineOptions& options, ObjectStore* store,
-                                  const std::vector<RestoreLayer>& chain, VolumeSink* sink,
-                                  const Progress& progress);
+                                  const std::vector<RestoreLayer>& chain, VolumeSink* sink, const Progress& progress);
 
 // Removes every object of the backup (names starting with `prefix`, and its temporary files),
 // ignoring those already gone, then the container's directories if now empty. Cinder's
