@@ -114,9 +114,10 @@ Result<BackupDeviceReply> VolumeServiceImpl::OpenForBackup(Backend* b, const Hos
   auto data = target->ConnectionData(tv);
   if (!data.ok()) {
     (void)ReleaseForBackup(b, HostBackupDevice{r.volume_id, r.snapshot_id, false, r.connector});
-    return Internal("Bad or unexpected response from the storage volume backend API: Driver initialize connection "
-                    "failed (error: " +
-                    data.status().message() + ").");
+    return Internal(
+        "Bad or unexpected response from the storage volume backend API: Driver initialize connection "
+        "failed (error: " +
+        data.status().message() + ").");
   }
   json::Value info = std::move(data).value();
   info.Set("driver_volume_type", target->DriverVolumeType());
@@ -155,7 +156,8 @@ Status VolumeServiceImpl::ReleaseForBackup(Backend* b, const HostBackupDevice& r
       } else if (tv.id == id) {
         Status st = b->target()->RemoveExport(tv);
         if (!st.ok())
-          CINDER_LOG(kWarning, "cinder-volume") << "cannot remove the export of snapshot " << id << ": " << st.message();
+          CINDER_LOG(kWarning, "cinder-volume")
+              << "cannot remove the export of snapshot " << id << ": " << st.message();
       }
     }
   }
