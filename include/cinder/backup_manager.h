@@ -59,8 +59,7 @@ class BackupManager {
   virtual Result<Backup> GetBackup(const RequestContext& ctx, const std::string& id) = 0;
   // A non-admin's filters other than name, status and volume_id are dropped (Cinder's).
   virtual Result<BackupList> ListBackups(const RequestContext& ctx, const BackupListQuery& q) = 0;
-  virtual Result<Backup> UpdateBackup(const RequestContext& ctx, const std::string& id,
-                                      const BackupUpdate& update) = 0;
+  virtual Result<Backup> UpdateBackup(const RequestContext& ctx, const std::string& id, const BackupUpdate& update) = 0;
   // "deleting" and a cast of delete_backup to its host. Without `force` only an available or
   // error backup; `force` (backup-admin os-force_delete) any status (a creating one is
   // cancelled). Never while incrementals of it exist.

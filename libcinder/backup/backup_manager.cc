@@ -103,8 +103,8 @@ class BackupManagerImpl : public BackupManager {
     if (req.snapshot_id) {
       CINDER_ASSIGN_OR_RETURN(Snapshot sn, store_->GetSnapshot(*req.snapshot_id, ReadScope(ctx)));
       if (sn.volume_id != req.volume_id) {
-        return FailedPrecondition("Invalid volume: Volume " + req.volume_id + " does not match with snapshot.volume_id " +
-                                  sn.volume_id + ".");
+        return FailedPrecondition("Invalid volume: Volume " + req.volume_id +
+                                  " does not match with snapshot.volume_id " + sn.volume_id + ".");
       }
       if (sn.status != snapshot_status::kAvailable) {
         return FailedPrecondition(
@@ -197,10 +197,10 @@ class BackupManagerImpl : public BackupManager {
       // An admin's unknown keys are dropped rather than refused.
       std::map<std::string, std::string> kept;
       static const std::set<std::string> kKnown = {
-          "name",      "display_name", "description",       "display_description", "status",
-          "volume_id", "availability_zone", "host",          "project_id",          "user_id",
-          "parent_id", "snapshot_id",  "container",         "restore_volume_id",   "id",
-          "size",      "object_count", "service"};
+          "name",      "display_name",      "description", "display_description", "status",
+          "volume_id", "availability_zone", "host",        "project_id",          "user_id",
+          "parent_id", "snapshot_id",       "container",   "restore_volume_id",   "id",
+          "size",      "object_count",      "service"};
       for (const auto& [k, v] : q.filters) {
         if (kKnown.count(k)) kept[k] = v;
       }
@@ -258,7 +258,8 @@ class BackupManagerImpl : public BackupManager {
   Result<Backup> CheckRestorable(const RequestContext& ctx, const std::string& id) override {
     CINDER_ASSIGN_OR_RETURN(Backup b, store_->GetBackup(id, ReadScope(ctx)));
     CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "backup:restore", BackupTarget(b)));
-    if (b.status != backup_status::kAvailable) return FailedPrecondition("Invalid backup: Backup status must be available");
+    if (b.status != backup_status::kAvailable)
+      return FailedPrecondition("Invalid backup: Backup status must be available");
     if (b.size <= 0) return FailedPrecondition("Invalid backup: Backup to be restored has invalid size");
     return b;
   }
@@ -344,7 +345,8 @@ class BackupManagerImpl : public BackupManager {
       return Unavailable("Service " + record.backup_service + " could not be found.");
     }
     std::string text;
-    if (!FromBase64(record.backup_url, &text)) return InvalidArgument("Invalid input received: Can't decode backup record.");
+    if (!FromBase64(record.backup_url, &text))
+      return InvalidArgument("Invalid input received: Can't decode backup record.");
     auto parsed = json::Parse(text);
     if (!parsed.ok() || !parsed->is_object()) {
       return InvalidArgument("Invalid input received: Can't parse backup record.");
@@ -544,8 +546,8 @@ class BackupManagerImpl : public BackupManager {
     return r;
   }
 
-  Status CastRestore(const RequestContext& ctx, const Backup& b, const std::string& host,
-                     const std::string& volume_id, bool volume_is_new) {
+  Status CastRestore(const RequestContext& ctx, const Backup& b, const std::string& host, const std::string& volume_id,
+                     bool volume_is_new) {
     if (host != b.host) (void)store_->UpdateBackup(b.id, {{"host", host}}, std::nullopt);
     Status cast = rpc_.RestoreBackup(ctx, host, HostRestoreBackup{b.id, volume_id, volume_is_new});
     if (cast.ok()) return Status::OK();
@@ -580,8 +582,8 @@ Result<std::unique_ptr<BackupManager>> BackupManager::Open(const BackupManagerOp
   std::unique_ptr<Transport> own;
   if (!mo.transport) own = NewInProcessTransport(options.volume_workers);
   Transport* t = mo.transport;
-  return std::unique_ptr<BackupManager>(new BackupManagerImpl(std::move(options), std::move(store), std::move(policy),
-                                                              std::move(own), t, mo.volumes));
+  return std::unique_ptr<BackupManager>(
+      new BackupManagerImpl(std::move(options), std::move(store), std::move(policy), std::move(own), t, mo.volumes));
 }
 
 }  // namespace cinder

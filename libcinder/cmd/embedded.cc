@@ -4,6 +4,7 @@
 #include "api/authtoken.h"
 #include "api/server.h"
 #include "cinder/auth_manager.h"
+#include "cinder/backup_manager.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "cmd/daemon_base.h"
@@ -18,10 +19,11 @@ class EmbeddedServiceImpl : public EmbeddedService {
  public:
   EmbeddedServiceImpl(Options options, std::unique_ptr<StateLock> lock, std::unique_ptr<api::ApiServer> api,
                       std::unique_ptr<api::ApiServer> identity_api, std::unique_ptr<VolumeManager> volumes,
-                      std::unique_ptr<AuthManager> auth)
+                      std::unique_ptr<AuthManager> auth, std::unique_ptr<BackupManager> backups)
       : options_(std::move(options)),
         lock_(std::move(lock)),
         volumes_(std::move(volumes)),
+        backups_(std::move(backups)),
         auth_(std::move(auth)),
         api_(std::move(api)),
         identity_api_(std::move(identity_api)) {}
@@ -29,7 +31,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
 
   Status Serve() {
     if (identity_api_) CINDER_RETURN_IF_ERROR(identity_api_->Serve(volumes_.get(), auth_.get()));
-    return api_->Serve(volumes_.get(), auth_.get());
+    return api_->Serve(volumes_.get(), auth_.get(), backups_.get());
   }
 
   int port() const override { return api_ ? api_->port() : 0; }
@@ -44,12 +46,16 @@ class EmbeddedServiceImpl : public EmbeddedService {
     api_->Stop();
     if (identity_api_) identity_api_->Stop();
     volumes_->Drain();
+    if (backups_) backups_->Drain();
   }
 
  private:
   Options options_;
   std::unique_ptr<StateLock> lock_;  // released last
   std::unique_ptr<VolumeManager> volumes_;
+  // The backup API; its own in-process transport (backups_->transport()) is where a backup
+  // service run in this process serves.
+  std::unique_ptr<BackupManager> backups_;
   std::unique_ptr<AuthManager> auth_;  // auth_strategy keystone
   std::unique_ptr<api::ApiServer> api_;
   std::unique_ptr<api::ApiServer> identity_api_;  // [identity] listen_port
@@ -69,8 +75,12 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   vmo.options = options;
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
   CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(options));
+  BackupManagerOptions bmo;
+  bmo.options = options;
+  bmo.volumes = volumes.get();
+  CINDER_ASSIGN_OR_RETURN(auto backups, BackupManager::Open(bmo));
   auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
-                                                   std::move(volumes), std::move(auth));
+                                                   std::move(volumes), std::move(auth), std::move(backups));
   CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }

@@ -145,8 +145,8 @@ void ReleaseSource(soci::session& s, const Backup& b, const std::string& previou
   const std::string now = NowIso();
   if (b.snapshot_id) {
     Query q;
-    q.sql = "UPDATE snapshots SET status = 'available', updated_at = " + q.P(now) + " WHERE id = " +
-            q.P(*b.snapshot_id) + " AND deleted = 0 AND status = 'backing-up'";
+    q.sql = "UPDATE snapshots SET status = 'available', updated_at = " + q.P(now) +
+            " WHERE id = " + q.P(*b.snapshot_id) + " AND deleted = 0 AND status = 'backing-up'";
     Exec(s, q);
     return;
   }
@@ -190,15 +190,14 @@ Status Store::InsertBackup(const Backup& b, const std::vector<std::string>& volu
     const std::string now = NowIso();
     if (b.snapshot_id) {
       Query q;
-      q.sql = "UPDATE snapshots SET status = 'backing-up', updated_at = " + q.P(now) + " WHERE id = " +
-              q.P(*b.snapshot_id) + " AND deleted = 0 AND volume_id = " + q.P(b.volume_id) +
+      q.sql = "UPDATE snapshots SET status = 'backing-up', updated_at = " + q.P(now) +
+              " WHERE id = " + q.P(*b.snapshot_id) + " AND deleted = 0 AND volume_id = " + q.P(b.volume_id) +
               " AND status = 'available'";
       if (Exec(s, q) == 0) {
         std::string st = CurrentStatus(s, "snapshots", *b.snapshot_id);
         if (st.empty()) return NotFound("Snapshot " + *b.snapshot_id + " could not be found.");
         return FailedPrecondition(
-            "Invalid snapshot: Snapshot to be backed up must be available, but the current status is \"" + st +
-            "\".");
+            "Invalid snapshot: Snapshot to be backed up must be available, but the current status is \"" + st + "\".");
       }
       // The volume must still exist (serialises with its deletion).
       Query v;
@@ -222,7 +221,8 @@ Status Store::InsertBackup(const Backup& b, const std::vector<std::string>& volu
       Query p;
       p.sql = "UPDATE backups SET updated_at = updated_at WHERE id = " + p.P(*b.parent_id) +
               " AND deleted = 0 AND status = 'available'";
-      if (Exec(s, p) == 0) return FailedPrecondition("Invalid backup: No backups available to do an incremental backup.");
+      if (Exec(s, p) == 0)
+        return FailedPrecondition("Invalid backup: No backups available to do an incremental backup.");
     }
     InsertBackupRow(s, b);
     WriteMetadata(s, "backup_metadata", "backup_id", b.id, b.metadata, /*replace=*/false);
@@ -386,8 +386,8 @@ Result<Store::RestoreStart> Store::StartRestore(const std::string& backup_id, co
       return Status::OK();
     }
     Query v;
-    v.sql = "UPDATE volumes SET status = 'restoring-backup', updated_at = " + v.P(now) + " WHERE id = " +
-            v.P(volume_id) + " AND deleted = 0 AND status = 'available'";
+    v.sql = "UPDATE volumes SET status = 'restoring-backup', updated_at = " + v.P(now) +
+            " WHERE id = " + v.P(volume_id) + " AND deleted = 0 AND status = 'available'";
     if (Exec(s, v) > 0) {
       result = RestoreStart::kStartedReady;
       return Status::OK();
@@ -412,8 +412,8 @@ Result<std::optional<Backup>> Store::ClaimRestoreTarget(const std::string& volum
     auto b = FetchOne(s, "b.restore_volume_id = " + q.P(volume_id) + " AND b.status = 'restoring'", q);
     if (!b) return Status::OK();
     Query v;
-    v.sql = "UPDATE volumes SET status = 'restoring-backup', updated_at = " + v.P(NowIso()) + " WHERE id = " +
-            v.P(volume_id) + " AND deleted = 0 AND status = 'available'";
+    v.sql = "UPDATE volumes SET status = 'restoring-backup', updated_at = " + v.P(NowIso()) +
+            " WHERE id = " + v.P(volume_id) + " AND deleted = 0 AND status = 'available'";
     if (Exec(s, v) > 0) out = std::move(b);
     return Status::OK();
   });
@@ -486,8 +486,8 @@ Result<bool> Store::SoftDeleteBackup(const std::string& id, const std::string& e
     if (!b || b->status != expected) return Status::OK();
     const std::string now = NowIso();
     Query q;
-    q.sql = "UPDATE backups SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) + ", updated_at = " +
-            q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
+    q.sql = "UPDATE backups SET deleted = 1, status = 'deleted', deleted_at = " + q.P(now) +
+            ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(expected);
     changed = Exec(s, q) > 0;
     if (!changed) return Status::OK();
     Query m;
@@ -499,8 +499,8 @@ Result<bool> Store::SoftDeleteBackup(const std::string& id, const std::string& e
     // finished did not.
     if (b->parent_id && b->object_count) {
       Query p;
-      p.sql = "UPDATE backups SET num_dependent_backups = num_dependent_backups - 1 WHERE id = " +
-              p.P(*b->parent_id) + " AND num_dependent_backups > 0";
+      p.sql = "UPDATE backups SET num_dependent_backups = num_dependent_backups - 1 WHERE id = " + p.P(*b->parent_id) +
+              " AND num_dependent_backups > 0";
       Exec(s, p);
     }
     // A create cancelled by a force-delete still held its source.
@@ -536,8 +536,8 @@ Result<bool> Store::TouchBackupProgress(const std::string& id, int64_t progress_
                                         const std::vector<std::string>& expected) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
-    q.sql = "UPDATE backups SET progress_bytes = " + std::to_string(progress_bytes) + ", updated_at = " +
-            q.P(NowIso()) + " WHERE id = " + q.P(id) + " AND deleted = 0";
+    q.sql = "UPDATE backups SET progress_bytes = " + std::to_string(progress_bytes) +
+            ", updated_at = " + q.P(NowIso()) + " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     return Exec(s, q) > 0;
   });
