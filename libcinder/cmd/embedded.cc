@@ -5,6 +5,7 @@
 #include "api/server.h"
 #include "backup/backup_service.h"
 #include "cinder/auth_manager.h"
+#include "cinder/backup_manager.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "cmd/daemon_base.h"
@@ -20,10 +21,12 @@ class EmbeddedServiceImpl : public EmbeddedService {
  public:
   EmbeddedServiceImpl(Options options, std::unique_ptr<StateLock> lock, std::unique_ptr<api::ApiServer> api,
                       std::unique_ptr<api::ApiServer> identity_api, std::unique_ptr<VolumeManager> volumes,
-                      std::unique_ptr<AuthManager> auth, std::unique_ptr<BackupService> backup)
+                      std::unique_ptr<AuthManager> auth, std::unique_ptr<BackupManager> backups,
+                      std::unique_ptr<BackupService> backup)
       : options_(std::move(options)),
         lock_(std::move(lock)),
         volumes_(std::move(volumes)),
+        backups_(std::move(backups)),
         backup_(std::move(backup)),
         auth_(std::move(auth)),
         api_(std::move(api)),
@@ -32,7 +35,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
 
   Status Serve() {
     if (identity_api_) CINDER_RETURN_IF_ERROR(identity_api_->Serve(volumes_.get(), auth_.get()));
-    return api_->Serve(volumes_.get(), auth_.get());
+    return api_->Serve(volumes_.get(), auth_.get(), backups_.get());
   }
 
   int port() const override { return api_ ? api_->port() : 0; }
@@ -51,6 +54,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
     // the other way round (a volume created for a restore): both drained, then no request
     // reaches the backup service before it goes.
     for (int i = 0; i < 2; ++i) {
+      if (backups_) backups_->Drain();
       backup_->Drain();
       volumes_->Drain();
     }
@@ -62,6 +66,9 @@ class EmbeddedServiceImpl : public EmbeddedService {
   Options options_;
   std::unique_ptr<StateLock> lock_;  // released last
   std::unique_ptr<VolumeManager> volumes_;
+  // The backup API, on the volume manager's in-process transport, where the backup service
+  // serves.
+  std::unique_ptr<BackupManager> backups_;
   std::unique_ptr<BackupService> backup_;  // serves the volume manager's transport: goes first
   std::unique_ptr<AuthManager> auth_;      // auth_strategy keystone
   std::unique_ptr<api::ApiServer> api_;
@@ -85,12 +92,19 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   // The backup service on the volume manager's store and in-process transport (backups in
   // backup_posix_path, by default <state_path>/backup).
   auto* impl = static_cast<VolumeManagerImpl*>(volumes.get());
+  CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(options));
+  BackupManagerOptions bmo;
+  bmo.options = options;
+  bmo.transport = impl->transport();
+  bmo.volumes = volumes.get();
+  CINDER_ASSIGN_OR_RETURN(auto backups, BackupManager::Open(bmo));
   Options backup_options = options;
   if (backup_options.host.empty()) backup_options.host = HostName();  // as VolumeManager::Open
+  // Last: once it serves the transport, only the service's Stop may end it.
   CINDER_ASSIGN_OR_RETURN(auto backup, BackupService::Start(backup_options, impl->store(), impl->transport()));
-  CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(options));
   auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
-                                                   std::move(volumes), std::move(auth), std::move(backup));
+                                                   std::move(volumes), std::move(auth), std::move(backups),
+                                                   std::move(backup));
   CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }
