@@ -39,9 +39,7 @@ struct UnitResult {
   int64_t bytes_read = 0;
 };
 
-Status Named(const Status& st, const std::string& what) {
-  return Status(st.code(), what + ": " + st.message());
-}
+Status Named(const Status& st, const std::string& what) { return Status(st.code(), what + ": " + st.message()); }
 
 class BackupRun {
  public:
@@ -85,9 +83,9 @@ class BackupRun {
   std::atomic<int> buffers_{0};
   std::mutex mu_;
   std::condition_variable cv_;
-  Status status_;                         // guarded by mu_
-  std::map<int64_t, UnitResult> done_;    // guarded by mu_
-  int64_t committing_ = 0;                // guarded by mu_: the next unit to name
+  Status status_;                       // guarded by mu_
+  std::map<int64_t, UnitResult> done_;  // guarded by mu_
+  int64_t committing_ = 0;              // guarded by mu_: the next unit to name
 
   // The committer's (the calling thread's) state.
   int64_t next_object_ = 1;
@@ -192,7 +190,10 @@ Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>
     }
     int64_t e = b;
     bool run_zero = true;
-    while (e < nblocks && out->shas[e] != parent_[first_block + e]) run_zero = run_zero && zero_block[e++];
+    while (e < nblocks && out->shas[e] != parent_[first_block + e]) {
+      run_zero = run_zero && zero_block[e];
+      ++e;
+    }
     const int64_t ro = b * o_.block, rl = std::min(e * o_.block, len) - ro;
     CINDER_RETURN_IF_ERROR(
         CutObject(unit, index++, run_zero ? nullptr : data + ro, off + ro, rl, run_zero, cbuf, comp, hasher, out));
@@ -302,9 +303,9 @@ Result<BackupOutcome> BackupRun::Run() {
     if (!parsed.ok()) return Named(parsed.status(), Sha256FileName(p.service_metadata));
     std::string().swap(text);
     if (parsed->header.chunk_size != o_.block) {
-      return FailedPrecondition("Hash block size has changed since the last backup. New hash block size: " +
-                                std::to_string(o_.block) + ". Old hash block size: " +
-                                std::to_string(parsed->header.chunk_size) + ". Do a full backup.");
+      return FailedPrecondition(
+          "Hash block size has changed since the last backup. New hash block size: " + std::to_string(o_.block) +
+          ". Old hash block size: " + std::to_string(parsed->header.chunk_size) + ". Do a full backup.");
     }
     const int64_t need = (size_ + o_.block - 1) / o_.block;
     if (static_cast<int64_t>(parsed->sha256s.size()) < need) {

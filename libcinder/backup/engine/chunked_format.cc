@@ -29,8 +29,7 @@ std::string MakePrefix(const std::string& volume_id, const std::string& backup_i
 }
 
 std::string DefaultContainer(const std::string& backup_id) {
-  return backup_id.substr(0, 2) + "/" + backup_id.substr(std::min<size_t>(2, backup_id.size()), 2) + "/" +
-         backup_id;
+  return backup_id.substr(0, 2) + "/" + backup_id.substr(std::min<size_t>(2, backup_id.size()), 2) + "/" + backup_id;
 }
 
 std::string PythonDatetime(std::string_view s) {
@@ -186,8 +185,7 @@ void AppendPyJsonString(std::string* out, std::string_view s) {
         out->append("\\f");
         ++i;
         continue;
-      default:
-        break;
+      default: break;
     }
     const uint32_t cp = NextCodePoint(s, &i);
     if (cp >= 0x10000) {

@@ -21,7 +21,7 @@ inline constexpr char kFormatVersion[] = "1.0.0";
 
 // "<prefix>-%05d": n = 1, 2, ...; more digits past 99999, as Python's '%05d'.
 std::string ObjectName(const std::string& prefix, int64_t n);
-std::string MetadataName(const std::string& prefix);   // <prefix>_metadata
+std::string MetadataName(const std::string& prefix);    // <prefix>_metadata
 std::string Sha256FileName(const std::string& prefix);  // <prefix>_sha256file
 // The temporary name an object is written under before it is renamed: ".tmp.<name>", which no
 // backup's prefix matches.

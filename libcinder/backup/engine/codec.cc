@@ -236,28 +236,20 @@ Result<CodecKind> ParseCodec(std::string_view name) {
 
 std::unique_ptr<Compressor> Compressor::New(CodecKind kind, int level) {
   switch (kind) {
-    case CodecKind::kNone:
-      return std::make_unique<NoneCompressor>();
-    case CodecKind::kZlib:
-      return std::make_unique<ZlibCompressor>(level);
-    case CodecKind::kBz2:
-      return std::make_unique<Bz2Compressor>();
-    case CodecKind::kZstd:
-      return std::make_unique<ZstdCompressor>(level);
+    case CodecKind::kNone: return std::make_unique<NoneCompressor>();
+    case CodecKind::kZlib: return std::make_unique<ZlibCompressor>(level);
+    case CodecKind::kBz2: return std::make_unique<Bz2Compressor>();
+    case CodecKind::kZstd: return std::make_unique<ZstdCompressor>(level);
   }
   return nullptr;
 }
 
 std::unique_ptr<Decompressor> Decompressor::New(CodecKind kind) {
   switch (kind) {
-    case CodecKind::kNone:
-      return std::make_unique<NoneDecompressor>();
-    case CodecKind::kZlib:
-      return std::make_unique<ZlibDecompressor>();
-    case CodecKind::kBz2:
-      return std::make_unique<Bz2Decompressor>();
-    case CodecKind::kZstd:
-      return std::make_unique<ZstdDecompressor>();
+    case CodecKind::kNone: return std::make_unique<NoneDecompressor>();
+    case CodecKind::kZlib: return std::make_unique<ZlibDecompressor>();
+    case CodecKind::kBz2: return std::make_unique<Bz2Decompressor>();
+    case CodecKind::kZstd: return std::make_unique<ZstdDecompressor>();
   }
   return nullptr;
 }

@@ -22,7 +22,7 @@ struct ResolvedOptions {
   CodecKind codec = CodecKind::kZstd;
   std::string compression;  // as recorded: lower-cased
   int level = 0;
-  int64_t block = 32768;  // the SHA block
+  int64_t block = 32768;   // the SHA block
   int64_t unit = 4 << 20;  // a work unit: a multiple of block, <= file_size
   int threads = 1;
   bool verify = true;

@@ -387,8 +387,8 @@ Result<RestoreOutcome> RestoreRun::Run() {
     while (e < nblocks && owner_[e] == kNoOwner) {
       const int64_t blen = std::min(o_.block, volume_bytes_ - e * o_.block);
       if (o_.verify && shas_[e] != Zeros::Get().Sha(blen)) {
-        return Corrupt("Restore failed: backup " + requested.backup_id + " has no object for the data at volume offset " +
-                       std::to_string(e * o_.block) + ".");
+        return Corrupt("Restore failed: backup " + requested.backup_id +
+                       " has no object for the data at volume offset " + std::to_string(e * o_.block) + ".");
       }
       ++e;
     }

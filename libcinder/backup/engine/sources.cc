@@ -114,9 +114,7 @@ std::unique_ptr<VolumeSource> FileSource(std::unique_ptr<File> file) {
 std::unique_ptr<VolumeSink> FileSink(std::unique_ptr<File> file, bool volume_is_new) {
   return std::make_unique<FileVolumeSink>(std::move(file), volume_is_new);
 }
-std::unique_ptr<VolumeSource> DeviceSource(BlockDevice* device) {
-  return std::make_unique<DeviceVolumeSource>(device);
-}
+std::unique_ptr<VolumeSource> DeviceSource(BlockDevice* device) { return std::make_unique<DeviceVolumeSource>(device); }
 std::unique_ptr<VolumeSink> DeviceSink(BlockDevice* device, bool volume_is_new) {
   return std::make_unique<DeviceVolumeSink>(device, volume_is_new);
 }
