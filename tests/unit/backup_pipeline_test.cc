@@ -214,8 +214,8 @@ TEST_CASE("backup pipeline: a sparse volume is read by its extents and every byt
     auto src = Source(vol);
     auto r = RunBackup(o, store->get(), job, src.get(), {});
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-    CHECK(r->object_count == 16);      // every byte covered, as Cinder's full backup
-    CHECK(r->bytes_read <= 3 << 20);   // the holes were not read
+    CHECK(r->object_count == 16);     // every byte covered, as Cinder's full backup
+    CHECK(r->bytes_read <= 3 << 20);  // the holes were not read
     if (std::string(codec) == "none") {
       // Zero objects of "none" are sparse files.
       struct stat st {};
@@ -305,8 +305,8 @@ TEST_CASE("backup pipeline: the ownership map restores random chains as a naive 
       const int64_t block = rng() % (size / 4096);
       const int64_t blocks = 1 + rng() % 3;
       const int64_t len = std::min<int64_t>(blocks * 4096, size - block * 4096);
-      const std::string fill = rng() % 3 == 0 ? std::string(static_cast<size_t>(len), '\0')
-                                              : Random(static_cast<size_t>(len), &rng);
+      const std::string fill =
+          rng() % 3 == 0 ? std::string(static_cast<size_t>(len), '\0') : Random(static_cast<size_t>(len), &rng);
       image.replace(static_cast<size_t>(block * 4096), fill.size(), fill);
     }
     WriteFile(vol, image);
@@ -462,8 +462,7 @@ TEST_CASE("backup pipeline: cancel through progress, incremental refusals, objec
   auto same = RunBackup(o, store->get(), inc, src.get(), {});
   REQUIRE(same.ok());
   CHECK(same->object_count == 0);
-  CHECK(RestoreTo(d.path(), o, store->get(), {Layer(full, *f), Layer(inc, *same)}, 256 << 10, false) ==
-        ReadFile(vol));
+  CHECK(RestoreTo(d.path(), o, store->get(), {Layer(full, *f), Layer(inc, *same)}, 256 << 10, false) == ReadFile(vol));
 }
 
 TEST_CASE("backup pipeline: our _metadata and _sha256file are what Python's json.dumps writes of them") {
@@ -482,9 +481,10 @@ TEST_CASE("backup pipeline: our _metadata and _sha256file are what Python's json
   REQUIRE(r.ok());
   for (const std::string& name : {MetadataName(r->service_metadata), Sha256FileName(r->service_metadata)}) {
     const std::string path = d.path() + "/store/" + r->container + "/" + name;
-    const std::string cmd = "/usr/bin/python3 -c 'import json,sys; d=open(sys.argv[1],\"rb\").read(); "
-                            "sys.exit(0 if json.dumps(json.loads(d), sort_keys=True, indent=2).encode() == d else 1)' " +
-                            path;
+    const std::string cmd =
+        "/usr/bin/python3 -c 'import json,sys; d=open(sys.argv[1],\"rb\").read(); "
+        "sys.exit(0 if json.dumps(json.loads(d), sort_keys=True, indent=2).encode() == d else 1)' " +
+        path;
     CHECK_MESSAGE(std::system(cmd.c_str()) == 0, name);
   }
 }
@@ -504,8 +504,8 @@ TEST_CASE("backup pipeline: backups made by the real Cinder's posix driver resto
   std::vector<RestoreLayer> chain;
   Hasher hasher;
   for (const json::Value& b : manifest->Find("backups")->as_array()) {
-    chain.push_back({b.Find("id")->as_string(), b.Find("container")->as_string(),
-                     b.Find("service_metadata")->as_string()});
+    chain.push_back(
+        {b.Find("id")->as_string(), b.Find("container")->as_string(), b.Find("service_metadata")->as_string()});
     CAPTURE(b.Find("compression")->as_string());
     for (bool is_new : {true, false}) {
       const std::string got = RestoreTo(d.path(), o, store->get(), chain, size, is_new);
