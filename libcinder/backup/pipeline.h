@@ -201,6 +201,9 @@ struct BackupOutcome {
   int64_t bytes_stored = 0;      // bytes of the data objects as stored (compressed)
   int64_t bytes_read = 0;        // volume bytes read (holes are not read)
   int peak_buffers = 0;          // work-unit buffers in flight at most (<= options.buffers)
+  // Where the time went, summed over the threads (seconds): reading the volume, SHA-256 and
+  // md5, compressing, writing the objects (create, write, fsync, rename).
+  double read_seconds = 0, hash_seconds = 0, compress_seconds = 0, write_seconds = 0;
 };
 
 // Bytes done of the total; answers false to cancel (the pipeline stops, cleans up and returns
@@ -236,6 +239,9 @@ struct RestoreOutcome {
   std::vector<std::string> volume_meta;
   int64_t bytes_written = 0;  // volume bytes written (zeros skipped on a new volume not counted)
   int64_t objects_read = 0;   // objects read (each at most once)
+  // Summed over the threads (seconds): reading and decompressing objects, md5 and SHA-256
+  // checks, writing the volume.
+  double read_seconds = 0, hash_seconds = 0, write_seconds = 0;
 };
 
 // Restores `chain` (the full backup first, the requested one last) onto `sink`, reading each

@@ -9,6 +9,7 @@
 // ahead of the one being named.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <map>
@@ -41,6 +42,20 @@ struct UnitResult {
 
 Status Named(const Status& st, const std::string& what) { return Status(st.code(), what + ": " + st.message()); }
 
+// Adds the time since the last lap to a counter (nanoseconds).
+class Stopwatch {
+ public:
+  Stopwatch() : t_(std::chrono::steady_clock::now()) {}
+  void Lap(std::atomic<int64_t>* into) {
+    const auto now = std::chrono::steady_clock::now();
+    into->fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(now - t_).count(), std::memory_order_relaxed);
+    t_ = now;
+  }
+
+ private:
+  std::chrono::steady_clock::time_point t_;
+};
+
 class BackupRun {
  public:
   BackupRun(const ResolvedOptions& o, ObjectStore* store, const BackupJob& job, VolumeSource* source,
@@ -54,7 +69,8 @@ class BackupRun {
   Status DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>* cbuf, Compressor* comp, Hasher* hasher,
                 UnitResult* out);
   // Writes [data, data + len) (at volume offset `offset`) as one object to a temporary file.
-  Status CutObject(int64_t unit, int index, const char* data, int64_t offset, int64_t len, bool zero,
+  // `md5`: the object's when already known (a full backup's, taken with the block hashes).
+  Status CutObject(int64_t unit, int index, const char* data, int64_t offset, int64_t len, bool zero, std::string md5,
                    std::vector<char>* cbuf, Compressor* comp, Hasher* hasher, UnitResult* out);
   void Fail(Status st) {
     std::lock_guard<std::mutex> l(mu_);
@@ -81,6 +97,7 @@ class BackupRun {
   std::atomic<int64_t> next_unit_{0};
   std::atomic<bool> failed_{false};
   std::atomic<int> buffers_{0};
+  std::atomic<int64_t> ns_read_{0}, ns_hash_{0}, ns_compress_{0}, ns_write_{0};
   std::mutex mu_;
   std::condition_variable cv_;
   Status status_;                       // guarded by mu_
@@ -98,14 +115,12 @@ class BackupRun {
 };
 
 Status BackupRun::CutObject(int64_t unit, int index, const char* data, int64_t offset, int64_t len, bool zero,
-                            std::vector<char>* cbuf, Compressor* comp, Hasher* hasher, UnitResult* out) {
+                            std::string md5, std::vector<char>* cbuf, Compressor* comp, Hasher* hasher,
+                            UnitResult* out) {
+  Stopwatch watch;
   PendingObject obj;
   obj.offset = offset;
   obj.length = len;
-  const std::string tmp_name = prefix_ + ".u" + std::to_string(unit) + "." + std::to_string(index);
-  auto w = store_->NewObject(container_, tmp_name);
-  if (!w.ok()) return Named(w.status(), "Failed to create backup object in " + container_);
-  obj.writer = std::move(w).value();
   const char* body = data;
   int64_t body_len = len;
   obj.compression = "none";
@@ -124,9 +139,13 @@ Status BackupRun::CutObject(int64_t unit, int index, const char* data, int64_t o
       sparse = true;
     }
   } else {
-    hasher->Md5Begin();
-    hasher->Md5Update(data, static_cast<size_t>(len));
-    obj.md5 = hasher->Md5HexEnd();
+    if (md5.empty()) {
+      hasher->Md5Begin();
+      hasher->Md5Update(data, static_cast<size_t>(len));
+      md5 = hasher->Md5HexEnd();
+      watch.Lap(&ns_hash_);
+    }
+    obj.md5 = std::move(md5);
     if (o_.codec != CodecKind::kNone) {
       const size_t need = comp->Bound(static_cast<size_t>(len));
       if (cbuf->size() < need) cbuf->resize(need);
@@ -137,18 +156,25 @@ Status BackupRun::CutObject(int64_t unit, int index, const char* data, int64_t o
         body_len = static_cast<int64_t>(*n);
         obj.compression = o_.compression;
       }
+      watch.Lap(&ns_compress_);
     }
   }
+  const std::string tmp_name = prefix_ + ".u" + std::to_string(unit) + "." + std::to_string(index);
+  auto w = store_->NewObject(container_, tmp_name);
+  if (!w.ok()) return Named(w.status(), "Failed to create backup object in " + container_);
+  obj.writer = std::move(w).value();
   Status st = sparse ? obj.writer->AppendZeros(len) : obj.writer->Append(body, static_cast<size_t>(body_len));
   if (st.ok()) st = obj.writer->Finish(o_.sync);
   if (!st.ok()) return Named(st, "Failed to write backup object in " + container_);
   obj.stored = sparse ? len : body_len;
   out->objects.push_back(std::move(obj));
+  watch.Lap(&ns_write_);
   return Status::OK();
 }
 
 Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>* cbuf, Compressor* comp,
                          Hasher* hasher, UnitResult* out) {
+  Stopwatch watch;
   const int64_t off = unit * o_.unit;
   const int64_t len = std::min(o_.unit, size_ - off);
   // A unit with no data (a hole) is zeros without reading it.
@@ -166,20 +192,39 @@ Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>
     out->bytes_read = len;
     zero = IsAllZero(buf->data(), static_cast<size_t>(len));
   }
+  watch.Lap(&ns_read_);
   const int64_t nblocks = (len + o_.block - 1) / o_.block;
   out->shas.resize(static_cast<size_t>(nblocks));
   std::vector<char> zero_block(static_cast<size_t>(nblocks), 0);
+  // A full backup's object is the whole unit: its md5 is taken block by block with the SHA-256s,
+  // while each block is in the cache. A zero block's SHA-256 is the cached one.
+  const bool md5_here = parent_.empty() && !zero;
+  int64_t zeros_pending = 0;
+  if (md5_here) hasher->Md5Begin();
   for (int64_t b = 0; b < nblocks; ++b) {
+    const char* p = zero ? nullptr : buf->data() + b * o_.block;
     const int64_t blen = std::min(o_.block, len - b * o_.block);
-    if (zero || IsAllZero(buf->data() + b * o_.block, static_cast<size_t>(blen))) {
+    if (zero || IsAllZero(p, static_cast<size_t>(blen))) {
       out->shas[b] = Zeros::Get().Sha(blen);
       zero_block[b] = 1;
-    } else {
-      out->shas[b] = hasher->Sha256(buf->data() + b * o_.block, static_cast<size_t>(blen));
+      zeros_pending += blen;
+      continue;
+    }
+    out->shas[b] = hasher->Sha256(p, static_cast<size_t>(blen));
+    if (md5_here) {
+      if (zeros_pending > 0) hasher->Md5Update(p - zeros_pending, static_cast<size_t>(zeros_pending));
+      zeros_pending = 0;
+      hasher->Md5Update(p, static_cast<size_t>(blen));
     }
   }
+  std::string md5;
+  if (md5_here) {
+    if (zeros_pending > 0) hasher->Md5Update(buf->data() + len - zeros_pending, static_cast<size_t>(zeros_pending));
+    md5 = hasher->Md5HexEnd();
+  }
+  watch.Lap(&ns_hash_);
   const char* data = zero ? nullptr : buf->data();
-  if (parent_.empty()) return CutObject(unit, 0, data, off, len, zero, cbuf, comp, hasher, out);
+  if (parent_.empty()) return CutObject(unit, 0, data, off, len, zero, std::move(md5), cbuf, comp, hasher, out);
   // Incremental: each maximal run of blocks whose hash changed is one object.
   const int64_t first_block = off / o_.block;
   int index = 0;
@@ -190,10 +235,13 @@ Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>
     }
     int64_t e = b;
     bool run_zero = true;
-    while (e < nblocks && out->shas[e] != parent_[first_block + e]) run_zero = run_zero && zero_block[e++];
+    while (e < nblocks && out->shas[e] != parent_[first_block + e]) {
+      run_zero = run_zero && zero_block[e];
+      ++e;
+    }
     const int64_t ro = b * o_.block, rl = std::min(e * o_.block, len) - ro;
-    CINDER_RETURN_IF_ERROR(
-        CutObject(unit, index++, run_zero ? nullptr : data + ro, off + ro, rl, run_zero, cbuf, comp, hasher, out));
+    CINDER_RETURN_IF_ERROR(CutObject(unit, index++, run_zero ? nullptr : data + ro, off + ro, rl, run_zero,
+                                     std::string(), cbuf, comp, hasher, out));
     b = e;
   }
   return Status::OK();
@@ -414,6 +462,10 @@ Result<BackupOutcome> BackupRun::Run() {
   out.bytes_stored = bytes_stored_;
   out.bytes_read = bytes_read_;
   out.peak_buffers = buffers_.load();
+  out.read_seconds = static_cast<double>(ns_read_.load()) * 1e-9;
+  out.hash_seconds = static_cast<double>(ns_hash_.load()) * 1e-9;
+  out.compress_seconds = static_cast<double>(ns_compress_.load()) * 1e-9;
+  out.write_seconds = static_cast<double>(ns_write_.load()) * 1e-9;
   return out;
 }
 
