@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -115,8 +117,8 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
 
   Status Start() {
     InitHost();
-    CINDER_ASSIGN_OR_RETURN(std::string endpoint, transport_->Serve(rpc::BackupTopic(options_.host),
-                                                                    BackupRpcHandler(this)));
+    CINDER_ASSIGN_OR_RETURN(std::string endpoint,
+                            transport_->Serve(rpc::BackupTopic(options_.host), BackupRpcHandler(this)));
     ServiceInfo svc;
     svc.host = options_.host;
     svc.binary = "cinder-backup";
@@ -133,25 +135,43 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
 
   // ---- BackupRpcServer: each queues its work on the backup's worker ---------------------------
   Status CreateBackup(const RequestContext& ctx, const BackupRef& r) override {
-    workers_.Submit(r.backup_id, [this, ctx, id = r.backup_id] { DoBackup(ctx, id); });
+    Run(r.backup_id, [this, ctx, id = r.backup_id] { DoBackup(ctx, id); });
     return Status::OK();
   }
   Status RestoreBackup(const RequestContext& ctx, const HostRestoreBackup& r) override {
-    workers_.Submit(r.backup_id, [this, ctx, r] { DoRestore(ctx, r); });
+    Run(r.backup_id, [this, ctx, r] { DoRestore(ctx, r); });
     return Status::OK();
   }
   Status DeleteBackup(const RequestContext& ctx, const BackupRef& r) override {
-    workers_.Submit(r.backup_id, [this, ctx, id = r.backup_id] { DoDelete(ctx, id); });
+    Run(r.backup_id, [this, ctx, id = r.backup_id] { DoDelete(ctx, id); });
     return Status::OK();
   }
   Status ImportRecord(const RequestContext& ctx, const BackupRef& r) override {
-    workers_.Submit(r.backup_id, [this, ctx, id = r.backup_id] { DoImport(ctx, id); });
+    Run(r.backup_id, [this, ctx, id = r.backup_id] { DoImport(ctx, id); });
     return Status::OK();
   }
 
   void SweepStale() override;
 
  private:
+  // Runs `work` for backup `id` on its worker, remembering meanwhile that this host has it (the
+  // sweep leaves such rows alone).
+  void Run(const std::string& id, std::function<void()> work) {
+    {
+      std::lock_guard<std::mutex> l(accepted_mu_);
+      ++accepted_[id];
+    }
+    workers_.Submit(id, [this, id, work = std::move(work)] {
+      work();
+      std::lock_guard<std::mutex> l(accepted_mu_);
+      if (--accepted_[id] == 0) accepted_.erase(id);
+    });
+  }
+  bool Accepted(const std::string& id) {
+    std::lock_guard<std::mutex> l(accepted_mu_);
+    return accepted_.count(id) > 0;
+  }
+
   // ---- operations (on the backup's worker) ----------------------------------------------------
   void DoBackup(const RequestContext& ctx, const std::string& id);
   void DoRestore(const RequestContext& ctx, const HostRestoreBackup& r);
@@ -217,7 +237,9 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
   std::condition_variable cv_;
   bool stopping_ = false;
   std::thread sweeper_;
-  WorkerPool workers_;  // last: drained and joined first
+  std::mutex accepted_mu_;               // guards accepted_
+  std::map<std::string, int> accepted_;  // backup id -> work accepted here and not finished
+  WorkerPool workers_;                   // last: drained and joined first
 };
 
 std::string BackupServiceImpl::Connector() const {
@@ -231,8 +253,8 @@ std::string BackupServiceImpl::Connector() const {
   return json::Serialize(c);
 }
 
-Result<OpenedVolume> BackupServiceImpl::Open(const RequestContext& ctx, const Volume& v,
-                                             const std::string& snapshot_id, bool temp_snapshot, bool write) {
+Result<OpenedVolume> BackupServiceImpl::Open(const RequestContext& ctx, const Volume& v, const std::string& snapshot_id,
+                                             bool temp_snapshot, bool write) {
   if (v.host.empty()) return FailedPrecondition("volume " + v.id + " is on no host");
   OpenedVolume o;
   o.volume_host = v.host;
@@ -315,8 +337,7 @@ void BackupServiceImpl::DoBackup(const RequestContext& ctx, const std::string& i
   // or with backup_use_temp_snapshot; else the volume.
   std::string snapshot_id = b->snapshot_id.value_or("");
   bool temp = false;
-  if (snapshot_id.empty() &&
-      (v->attach_status != attach_status::kDetached || options_.backup.use_temp_snapshot)) {
+  if (snapshot_id.empty() && (v->attach_status != attach_status::kDetached || options_.backup.use_temp_snapshot)) {
     snapshot_id = b->temp_snapshot_id.value_or(NewUuid());
     temp = true;
     // Recorded before it is taken, so that a restart or the sweep removes it.
@@ -340,15 +361,15 @@ void BackupServiceImpl::DoBackup(const RequestContext& ctx, const std::string& i
   if (b->parent_id) {
     auto p = store_->GetBackup(*b->parent_id, std::nullopt);
     if (!p.ok()) return fail("parent backup " + *b->parent_id + " cannot be read: " + p.status().message());
-    job.parent = backup::ParentRef{p->id, p->container.value_or(""), p->service_metadata.value_or(""),
-                                   p->size * kGiB, p->volume_id};
+    job.parent = backup::ParentRef{p->id, p->container.value_or(""), p->service_metadata.value_or(""), p->size * kGiB,
+                                   p->volume_id};
   }
   const std::string prefix = backup::ObjectPrefix(job);
   const std::string container = backup::ContainerName(job);
   auto noted = Persist(id, [&] {
-    return store_->CasBackupStatus(id, {bs::kCreating}, bs::kCreating,
-                                   {{"service_metadata", prefix}, {"container", container},
-                                    {"service", std::string(kPosixBackupService)}});
+    return store_->CasBackupStatus(
+        id, {bs::kCreating}, bs::kCreating,
+        {{"service_metadata", prefix}, {"container", container}, {"service", std::string(kPosixBackupService)}});
   });
   if (!noted.ok() || !*noted) return;
 
@@ -400,7 +421,8 @@ Status BackupServiceImpl::ApplyVolumeMeta(const Backup& b, const Volume& v, cons
   for (const std::string& text : metas) {
     if (text.empty()) continue;
     auto doc = json::Parse(text);
-    if (!doc.ok() || !doc->is_object()) return FailedPrecondition("Metadata restore failed due to incompatible version.");
+    if (!doc.ok() || !doc->is_object())
+      return FailedPrecondition("Metadata restore failed due to incompatible version.");
     const json::Value* version = doc->Find("version");
     if (!version || !version->is_number() || version->as_int() < 1 || version->as_int() > 2) {
       return FailedPrecondition("Metadata restore failed due to incompatible version.");
@@ -449,8 +471,8 @@ void BackupServiceImpl::DoRestore(const RequestContext& ctx, const HostRestoreBa
       // The backup left "restoring" (reset or force-deleted): the restore was cancelled and the
       // volume's bytes are partial.
       (void)Persist(r.volume_id, [&] {
-        return store_->CasVolumeStatus(r.volume_id, {vs::kRestoringBackup}, r.volume_is_new ? vs::kError
-                                                                                               : vs::kErrorRestoring);
+        return store_->CasVolumeStatus(r.volume_id, {vs::kRestoringBackup},
+                                       r.volume_is_new ? vs::kError : vs::kErrorRestoring);
       });
     }
   };
@@ -462,8 +484,8 @@ void BackupServiceImpl::DoRestore(const RequestContext& ctx, const HostRestoreBa
   for (std::optional<Backup> layer = *b; layer;) {
     if (!seen.insert(layer->id).second) return finish(false, "backup chain of " + id + " has a loop");
     if (!layer->service_metadata) return finish(false, "backup " + layer->id + " has no objects recorded");
-    chain.insert(chain.begin(), backup::RestoreLayer{layer->id, layer->container.value_or(""),
-                                                     *layer->service_metadata});
+    chain.insert(chain.begin(),
+                 backup::RestoreLayer{layer->id, layer->container.value_or(""), *layer->service_metadata});
     if (!layer->parent_id) break;
     auto parent = store_->GetBackup(*layer->parent_id, std::nullopt);
     if (!parent.ok()) return finish(false, "parent backup " + *layer->parent_id + " of " + layer->id + " not found");
@@ -473,9 +495,8 @@ void BackupServiceImpl::DoRestore(const RequestContext& ctx, const HostRestoreBa
   if (!opened.ok()) return finish(false, opened.status().message());
   Result<backup::RestoreOutcome> out = Internal("not run");
   {
-    std::unique_ptr<backup::VolumeSink> sink = opened->file
-                                                   ? backup::FileSink(std::move(opened->file), r.volume_is_new)
-                                                   : backup::DeviceSink(opened->device.get(), r.volume_is_new);
+    std::unique_ptr<backup::VolumeSink> sink = opened->file ? backup::FileSink(std::move(opened->file), r.volume_is_new)
+                                                            : backup::DeviceSink(opened->device.get(), r.volume_is_new);
     out = backup::RunRestore(popts_, objects_.get(), chain, sink.get(), Tracker(id, bs::kRestoring));
   }
   (void)Release(ctx, *opened);
@@ -512,8 +533,9 @@ void BackupServiceImpl::DoImport(const RequestContext&, const std::string& id) {
   if (!b.ok() || b->status != bs::kCreating) return;
   Status st = Status::OK();
   if (!b->service_metadata || b->service_metadata->empty()) {
-    st = FailedPrecondition("Driver successfully decoded imported backup data, but there are missing fields "
-                            "(service_metadata).");
+    st = FailedPrecondition(
+        "Driver successfully decoded imported backup data, but there are missing fields "
+        "(service_metadata).");
   } else {
     st = backup::CheckBackupReadable(objects_.get(), b->container.value_or(""), *b->service_metadata);
   }
@@ -521,7 +543,8 @@ void BackupServiceImpl::DoImport(const RequestContext&, const std::string& id) {
                                      {"availability_zone", options_.storage_availability_zone},
                                      {"service", std::string(kPosixBackupService)}};
   if (!st.ok()) fields.emplace_back("fail_reason", "Import of backup " + id + " failed: " + st.message());
-  (void)Persist(id, [&] { return store_->CompleteImport(id, fields, std::nullopt, st.ok() ? bs::kAvailable : bs::kError); });
+  (void)Persist(
+      id, [&] { return store_->CompleteImport(id, fields, std::nullopt, st.ok() ? bs::kAvailable : bs::kError); });
 }
 
 // ---- restart and sweep ----------------------------------------------------------------------
@@ -574,7 +597,7 @@ void BackupServiceImpl::InitHost() {
       ResetRestoring(b);
     } else if (b.status == bs::kDeleting) {
       CINDER_LOG(kInfo, kLog) << "resuming the delete of backup " << b.id;
-      workers_.Submit(b.id, [this, id = b.id] { DoDelete(RequestContext::Admin("", ""), id); });
+      Run(b.id, [this, id = b.id] { DoDelete(RequestContext::Admin("", ""), id); });
     } else if (b.status == bs::kError && b.temp_snapshot_id) {
       ReleaseTempSnapshot(b);
     }
@@ -587,23 +610,31 @@ void BackupServiceImpl::SweepStale() {
   if (!rows.ok()) return;
   std::set<std::string> down_checked, down;
   for (const Backup& b : *rows) {
-    if (b.host == options_.host) continue;  // this host's own work touches its rows
-    if (!down_checked.count(b.host)) {
-      down_checked.insert(b.host);
-      auto svcs = store_->ListServices(b.host, std::string("cinder-backup"));
-      bool up = false;
-      if (svcs.ok()) {
-        for (const auto& s : *svcs) up = up || (s.host == b.host && ServiceIsUp(s, options_.service_down_time, env_));
-      } else {
-        up = true;  // cannot tell: leave it
+    std::string why;
+    if (b.host == options_.host) {
+      // This host's own: work in flight touches its row; one nothing here is doing never
+      // reached this host (the API died between recording it and handing it over).
+      if (Accepted(b.id)) continue;
+      why = "backup host " + b.host + " never received the request";
+    } else {
+      if (!down_checked.count(b.host)) {
+        down_checked.insert(b.host);
+        auto svcs = store_->ListServices(b.host, std::string("cinder-backup"));
+        bool up = false;
+        if (svcs.ok()) {
+          for (const auto& s : *svcs) up = up || (s.host == b.host && ServiceIsUp(s, options_.service_down_time, env_));
+        } else {
+          up = true;  // cannot tell: leave it
+        }
+        if (!up) down.insert(b.host);
       }
-      if (!up) down.insert(b.host);
+      if (!down.count(b.host)) continue;
+      why = "backup host " + b.host + " stopped while the backup was being made";
     }
-    if (!down.count(b.host)) continue;
-    CINDER_LOG(kWarning, kLog) << "backup " << b.id << " of down backup host " << b.host << " is " << b.status
-                               << " since " << b.updated_at.value_or(b.created_at) << ": reset";
+    CINDER_LOG(kWarning, kLog) << "backup " << b.id << " of backup host " << b.host << " is " << b.status << " since "
+                               << b.updated_at.value_or(b.created_at) << ": reset (" << why << ")";
     if (b.status == bs::kCreating) {
-      ResetCreating(b, "backup host " + b.host + " stopped while the backup was being made");
+      ResetCreating(b, why);
     } else {
       ResetRestoring(b);
     }

@@ -102,9 +102,9 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   if (backup_options.host.empty()) backup_options.host = HostName();  // as VolumeManager::Open
   // Last: once it serves the transport, only the service's Stop may end it.
   CINDER_ASSIGN_OR_RETURN(auto backup, BackupService::Start(backup_options, impl->store(), impl->transport()));
-  auto svc = std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
-                                                   std::move(volumes), std::move(auth), std::move(backups),
-                                                   std::move(backup));
+  auto svc =
+      std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
+                                            std::move(volumes), std::move(auth), std::move(backups), std::move(backup));
   CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }

@@ -73,6 +73,14 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
     if (!now.ok() || now->host != v->host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
   }
   if (st.ok() && recorded) HandToBackupHost(*v, ctx);
+  if (!st.ok() && recorded) {
+    // A volume made for a restore that could not be made: the backup is free again.
+    auto bk = store_->BackupRestoringInto(id);
+    if (bk.ok() && *bk) {
+      (void)store_->CasBackupStatus((*bk)->id, {backup_status::kRestoring}, backup_status::kAvailable,
+                                    {{"restore_volume_id", std::nullopt}});
+    }
+  }
   Changed();
 }
 
