@@ -85,7 +85,8 @@ Result<BackupListQuery> ParseListQuery(const ApiRequest& req) {
     if (paging.Take(k, v)) {
       continue;
     } else if (k == "all_tenants") {
-      if (!ParseBool(k, v).ok()) return InvalidArgument("Invalid input received: all_tenants must be a boolean, got '" + v + "'.");
+      if (!ParseBool(k, v).ok())
+        return InvalidArgument("Invalid input received: all_tenants must be a boolean, got '" + v + "'.");
       q.all_tenants = *ParseBool(k, v);
     } else if (k == "project_id" && req.ctx.is_admin) {
       q.project_id = v;
@@ -295,7 +296,7 @@ ApiResponse Import(BackupManager& backups, ApiRequest& req) {
   if (!extra.empty()) return FaultFrom(FieldError("backup-record", o, Unexpected(extra)));
   BackupManager::Record rec;
   for (const char* k : {"backup_service", "backup_url"}) {
-    auto s = OptString(o, k, false);
+    auto s = OptString(o, k, false, /*max_len=*/std::string(k) == "backup_url" ? SIZE_MAX : 255);
     if (!s.ok()) return FaultFrom(s.status());
     if (!*s) return FaultFrom(FieldError("backup-record", o, std::string("'") + k + "' is a required property"));
     (std::string(k) == "backup_service" ? rec.backup_service : rec.backup_url) = **s;
@@ -321,8 +322,8 @@ ApiResponse Action(BackupManager& backups, ApiRequest& req, const std::string& i
     if (!*status) return FaultFrom(FieldError("os-reset_status", arg, "'status' is a required property"));
     const std::string s = ToLower(**status);
     if (s != "available" && s != "error") {
-      return FaultFrom(
-          FieldError("status", Get(arg, "status"), PyRepr(Get(arg, "status")) + " is not one of ['available', 'error']"));
+      return FaultFrom(FieldError("status", Get(arg, "status"),
+                                  PyRepr(Get(arg, "status")) + " is not one of ['available', 'error']"));
     }
     Status st = backups.ResetStatus(req.ctx, id, s);
     return st.ok() ? Json(202, "") : FaultFrom(st);

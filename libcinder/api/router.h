@@ -38,6 +38,10 @@ class Router {
 // Handlers of /volumes, in volumes.cc. `rest` is the path after "volumes".
 ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, BackupManager* backups, ApiRequest& req,
                           const std::vector<std::string>& rest);
+inline ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                                 const std::vector<std::string>& rest) {
+  return HandleVolumes(options, volumes, nullptr, req, rest);
+}
 // Handlers of /backups, in backups.cc (404 without a BackupManager).
 ApiResponse HandleBackups(const Options& options, BackupManager* backups, ApiRequest& req,
                           const std::vector<std::string>& rest);

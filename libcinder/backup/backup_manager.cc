@@ -341,7 +341,9 @@ class BackupManagerImpl : public BackupManager {
     // A host whose driver wrote the record (Cinder's _is_our_backup: the record's service is a
     // prefix of the driver's class path, or empty).
     const std::string& ours = options_.backup.driver;
-    if (hosts->empty() || !(record.backup_service.empty() || ours.rfind(record.backup_service, 0) == 0)) {
+    const bool our_service =
+        record.backup_service.empty() || record.backup_service == "posix" || ours.rfind(record.backup_service, 0) == 0;
+    if (hosts->empty() || !our_service) {
       return Unavailable("Service " + record.backup_service + " could not be found.");
     }
     std::string text;

@@ -409,7 +409,8 @@ Result<std::optional<Backup>> Store::ClaimRestoreTarget(const std::string& volum
     out.reset();
     if (!LockRow(s, impl_->pg, "volumes", volume_id)) return Status::OK();
     Query q;
-    auto b = FetchOne(s, "b.restore_volume_id = " + q.P(volume_id) + " AND b.status = 'restoring'", q);
+    std::string where = "b.restore_volume_id = " + q.P(volume_id) + " AND b.status = 'restoring'";
+    auto b = FetchOne(s, where, std::move(q));
     if (!b) return Status::OK();
     Query v;
     v.sql = "UPDATE volumes SET status = 'restoring-backup', updated_at = " + v.P(NowIso()) +
