@@ -57,8 +57,10 @@ struct PipelineOptions {
   int zlib_level = 6;  // [backup_zlib_level] (Cinder's zlib.compress: 6); bz2 is always 9
   // [backup_verify_on_restore]: check each object's md5 and each block's SHA-256 on restore.
   bool verify_on_restore = true;
-  // Each object file is fsync'd before it is named (and the JSON files, and the container),
-  // so a backup reported available survives a crash. Tests and benchmarks may turn it off.
+  // The objects are on stable storage (one syncfs of the store's file system after they are
+  // written, then the JSON files fsync'd) before RunBackup returns, so a backup reported
+  // available survives a crash; a restored volume is synced before RunRestore returns. Tests
+  // and benchmarks may turn it off.
   bool sync = true;
 };
 
@@ -152,7 +154,9 @@ class ObjectStore {
   // Removes the container's directories from the innermost outwards while they are empty (never
   // the store's root); OK when they are not empty or already gone.
   virtual Status RemoveEmptyContainer(const std::string& container) = 0;
-  // Puts the container's names (new and renamed objects) on stable storage.
+  // Puts the bytes of the container's objects and their names (new and renamed objects) on
+  // stable storage: one syncfs of the file system and an fsync of the directory, cheaper than an
+  // fsync per object (RunBackup writes its objects unsynced and calls this once).
   virtual Status SyncContainer(const std::string& container) = 0;
 };
 
