@@ -437,8 +437,10 @@ Result<RestoreOutcome> RestoreRun::Run() {
     st = status_;
   }
   if (!st.ok()) return st;
-  st = sink_->Sync();
-  if (!st.ok()) return Named(st, "Failed to flush the restored volume");
+  if (o_.sync) {
+    st = sink_->Sync();
+    if (!st.ok()) return Named(st, "Failed to flush the restored volume");
+  }
   if (progress_ && !progress_(volume_bytes_, volume_bytes_)) return Aborted("Restore cancelled.");
   RestoreOutcome out;
   for (const BackupMetadata& m : layers_) out.volume_meta.push_back(m.volume_meta.value_or(std::string()));
