@@ -23,11 +23,11 @@ constexpr uint32_t kK[64] = {
 #define CINDER_MD5_ROTL(x, s) _mm256_or_si256(_mm256_slli_epi32((x), (s)), _mm256_srli_epi32((x), 32 - (s)))
 
 // One step of round R: a = b + rotl(a + f(b, c, d) + K[i] + M[g], s).
-#define CINDER_MD5_STEP(F, a, b, c, d, i, g, s)                                                              \
-  do {                                                                                                       \
-    __m256i t = _mm256_add_epi32(_mm256_add_epi32((a), F((b), (c), (d))),                                    \
-                                 _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(kK[i])), m[(g)]));      \
-    (a) = _mm256_add_epi32((b), CINDER_MD5_ROTL(t, s));                                                      \
+#define CINDER_MD5_STEP(F, a, b, c, d, i, g, s)                                                         \
+  do {                                                                                                  \
+    __m256i t = _mm256_add_epi32(_mm256_add_epi32((a), F((b), (c), (d))),                               \
+                                 _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(kK[i])), m[(g)])); \
+    (a) = _mm256_add_epi32((b), CINDER_MD5_ROTL(t, s));                                                 \
   } while (0)
 
 #define CINDER_MD5_F(b, c, d) _mm256_xor_si256((d), _mm256_and_si256((b), _mm256_xor_si256((c), (d))))
@@ -48,11 +48,10 @@ __attribute__((target("avx2"))) void Blocks8(__m256i st[4], const uint8_t* const
     __m256i m[16];
     const size_t o = blk * 64;
     for (int w = 0; w < 16; ++w) {
-      m[w] = _mm256_setr_epi32(
-          static_cast<int>(Load32(p[0] + o + 4 * w)), static_cast<int>(Load32(p[1] + o + 4 * w)),
-          static_cast<int>(Load32(p[2] + o + 4 * w)), static_cast<int>(Load32(p[3] + o + 4 * w)),
-          static_cast<int>(Load32(p[4] + o + 4 * w)), static_cast<int>(Load32(p[5] + o + 4 * w)),
-          static_cast<int>(Load32(p[6] + o + 4 * w)), static_cast<int>(Load32(p[7] + o + 4 * w)));
+      m[w] = _mm256_setr_epi32(static_cast<int>(Load32(p[0] + o + 4 * w)), static_cast<int>(Load32(p[1] + o + 4 * w)),
+                               static_cast<int>(Load32(p[2] + o + 4 * w)), static_cast<int>(Load32(p[3] + o + 4 * w)),
+                               static_cast<int>(Load32(p[4] + o + 4 * w)), static_cast<int>(Load32(p[5] + o + 4 * w)),
+                               static_cast<int>(Load32(p[6] + o + 4 * w)), static_cast<int>(Load32(p[7] + o + 4 * w)));
     }
     __m256i a = st[0], b = st[1], c = st[2], d = st[3];
     // Round 1.
