@@ -51,14 +51,18 @@ struct PipelineOptions {
   // write (restore). 0: the number of cores.
   int workers = 0;
   // [backup_buffers]: work-unit buffers in flight at once (each object_size bytes plus its
-  // compressed copy): the memory bound. 0: workers + 1. Fewer than workers limits concurrency.
+  // compressed copy; each thread holds one): the memory bound. 0: one per worker. Fewer than
+  // workers runs fewer threads.
   int buffers = 0;
   int zstd_level = 1;  // [backup_zstd_level] (Cinder's python-zstd: 3)
   int zlib_level = 6;  // [backup_zlib_level] (Cinder's zlib.compress: 6); bz2 is always 9
   // [backup_verify_on_restore]: check each object's md5 and each block's SHA-256 on restore.
   bool verify_on_restore = true;
-  // Each object file is fsync'd before it is named (and the JSON files, and the container),
-  // so a backup reported available survives a crash. Tests and benchmarks may turn it off.
+  // The objects are on stable storage before RunBackup returns (each large object fsync'd by
+  // the thread that wrote it, the small ones by one syncfs before _metadata is written, then
+  // _metadata and the directory), so a backup reported available survives a crash; a restored
+  // volume is synced (fsync, SYNCHRONIZE CACHE) before RunRestore returns. Tests and benchmarks
+  // may turn it off.
   bool sync = true;
 };
 
@@ -152,7 +156,9 @@ class ObjectStore {
   // Removes the container's directories from the innermost outwards while they are empty (never
   // the store's root); OK when they are not empty or already gone.
   virtual Status RemoveEmptyContainer(const std::string& container) = 0;
-  // Puts the container's names (new and renamed objects) on stable storage.
+  // Puts the bytes of the container's objects and their names (new and renamed objects) on
+  // stable storage: one syncfs of the file system and an fsync of the directory, cheaper than an
+  // fsync per object (RunBackup writes its objects unsynced and calls this once).
   virtual Status SyncContainer(const std::string& container) = 0;
 };
 

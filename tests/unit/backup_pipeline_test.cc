@@ -19,6 +19,7 @@
 #include "backup/engine/codec.h"
 #include "backup/engine/hashing.h"
 #include "backup/pipeline.h"
+#include "cinder/connector.h"
 #include "common/json.h"
 #include "unit/fault_env.h"
 
@@ -134,6 +135,22 @@ std::string RestoreTo(const std::string& dir, const PipelineOptions& o, ObjectSt
   return ReadFile(path);
 }
 
+// The backup's objects, from its _metadata, in volume order; checks that they tile [0, size).
+std::vector<ObjectEntry> CheckTiles(const std::string& root, const BackupOutcome& out, int64_t size) {
+  auto md = ParseMetadata(ReadFile(root + "/" + out.container + "/" + MetadataName(out.service_metadata)));
+  REQUIRE(md.ok());
+  std::vector<ObjectEntry> objs = md->objects;
+  CHECK(static_cast<int64_t>(objs.size()) == out.object_count);
+  int64_t pos = 0;
+  for (size_t i = 0; i < objs.size(); ++i) {
+    CHECK(objs[i].name == ObjectName(out.service_metadata, static_cast<int64_t>(i) + 1));  // numbered in order
+    CHECK(objs[i].offset == pos);
+    pos += objs[i].length;
+  }
+  CHECK(pos == size);
+  return objs;
+}
+
 std::vector<std::string> FilesUnder(const std::string& root) {
   std::vector<std::string> out;
   if (!fs::exists(root)) return out;
@@ -165,7 +182,9 @@ TEST_CASE("backup pipeline: full and incremental backups of a random file restor
     auto src = Source(vol);
     auto f = RunBackup(o, store->get(), full, src.get(), {});
     REQUIRE_MESSAGE(f.ok(), f.status().ToString());
-    CHECK(f->object_count == (size + o.object_size - 1) / o.object_size);
+    // Every byte covered: a unit with data is cut into 8 objects, a zero unit is one.
+    CheckTiles(d.path() + "/store", *f, size);
+    CHECK(f->object_count > (size + o.object_size - 1) / o.object_size);
     CHECK(f->container == DefaultContainer(full.backup_id));
     CHECK(f->service_metadata == ObjectPrefix(full));
 
@@ -214,12 +233,15 @@ TEST_CASE("backup pipeline: a sparse volume is read by its extents and every byt
     auto src = Source(vol);
     auto r = RunBackup(o, store->get(), job, src.get(), {});
     REQUIRE_MESSAGE(r.ok(), r.status().ToString());
-    CHECK(r->object_count == 16);     // every byte covered, as Cinder's full backup
+    CHECK(r->object_count == 2 * 8 + 14);  // every byte covered, as Cinder's full backup
+    const std::vector<ObjectEntry> objs = CheckTiles(d.path() + "/store", *r, size);
     CHECK(r->bytes_read <= 3 << 20);  // the holes were not read
     if (std::string(codec) == "none") {
       // Zero objects of "none" are sparse files.
       struct stat st {};
-      const std::string obj = d.path() + "/store/" + r->container + "/" + ObjectName(r->service_metadata, 5);
+      auto zero_obj = std::find_if(objs.begin(), objs.end(), [](const ObjectEntry& e) { return e.offset == 5 << 20; });
+      REQUIRE(zero_obj != objs.end());
+      const std::string obj = d.path() + "/store/" + r->container + "/" + zero_obj->name;
       REQUIRE(stat(obj.c_str(), &st) == 0);
       CHECK(st.st_size == (1 << 20));
       CHECK(st.st_blocks * 512 < (1 << 20));
@@ -249,10 +271,10 @@ TEST_CASE("backup pipeline: an object that does not shrink is stored raw and rec
   const std::string meta = ReadFile(d.path() + "/store/" + r->container + "/" + MetadataName(r->service_metadata));
   auto md = ParseMetadata(meta);
   REQUIRE(md.ok());
-  REQUIRE(md->objects.size() == 2);
+  REQUIRE(md->objects.size() == 16);  // two units of 8 objects
   CHECK(md->objects[0].compression == "none");
-  CHECK(md->objects[1].compression == "zstd");  // lower-cased as Cinder records it
-  CHECK(fs::file_size(d.path() + "/store/" + r->container + "/" + md->objects[0].name) == (64u << 10));
+  CHECK(md->objects[15].compression == "zstd");  // lower-cased as Cinder records it
+  CHECK(fs::file_size(d.path() + "/store/" + r->container + "/" + md->objects[0].name) == (8u << 10));
   CHECK(md->created_at == "2026-12-07 12:00:00+00:00");
   CHECK(md->volume_meta == job.volume_meta);
 }
@@ -297,7 +319,7 @@ TEST_CASE("backup pipeline: the ownership map restores random chains as a naive 
     CHECK(replay == image);
     RestoreOutcome ro;
     CHECK(RestoreTo(d.path(), o, store->get(), chain, size, layer % 2 == 0, &ro) == image);
-    CHECK(ro.objects_read <= size / o.object_size + layer * 40);
+    CHECK(ro.objects_read <= 8 * size / o.object_size + layer * 40);
 
     // Change random blocks (some to zeros, some runs) for the next layer.
     const int changes = 1 + static_cast<int>(rng() % 12);
@@ -350,7 +372,7 @@ TEST_CASE("backup pipeline: a full disk fails the backup with the system's messa
   std::mt19937 rng(6);
   const std::string vol = d.path() + "/vol";
   WriteFile(vol, Random(1 << 20, &rng));
-  for (int nth : {1, 5, 17, 18, 19}) {  // the first object, one in the middle, the JSON files
+  for (int nth : {1, 5, 128, 129, 130, 131}) {  // the first object, others, the JSON files
     CAPTURE(nth);
     env.FailNth(testing::FaultInjectionEnv::Op::kWrite, nth, ENOSPC);
     BackupJob job = Job("enospc-" + std::to_string(nth));
@@ -380,7 +402,7 @@ TEST_CASE("backup pipeline: buffers in flight are bounded by the options, whatev
   REQUIRE(r.ok());
   CHECK(r->peak_buffers >= 1);
   CHECK(r->peak_buffers <= 2);
-  CHECK(r->object_count == 64);
+  CHECK(r->object_count == 64 * 8);
 }
 
 TEST_CASE("backup pipeline: Cinder's listing rule: a stray .tmp. file is ignored, a stray prefixed file refused") {
@@ -399,7 +421,7 @@ TEST_CASE("backup pipeline: Cinder's listing rule: a stray .tmp. file is ignored
   const std::string dir = d.path() + "/store/" + r->container + "/";
   WriteFile(dir + TempName(ObjectName(r->service_metadata, 9)), "partial");
   CHECK(RestoreTo(d.path(), o, store->get(), {Layer(job, *r)}, 128 << 10, true) == image);
-  WriteFile(dir + ObjectName(r->service_metadata, 9), "stray");
+  WriteFile(dir + ObjectName(r->service_metadata, 99999), "stray");
   const std::string target = d.path() + "/target";
   WriteSparse(target, 128 << 10, {});
   auto sink = Sink(target, true);
@@ -576,6 +598,35 @@ TEST_CASE("backup pipeline: the real Cinder's restore reads a chain we wrote (sk
                           "/../tools/make_cinder_fixture.py --cinder " + cinder + " --check-restore " + d.path() +
                           " >/dev/null";
   CHECK(std::system(cmd.c_str()) == 0);
+}
+
+}  // namespace cinder::backup
+
+namespace cinder::backup {
+
+TEST_CASE("backup pipeline: a volume opened through the connector backs up and restores (DeviceSource/Sink)") {
+  Dir d;
+  auto store = OpenPosixStore(Env::Default(), d.path() + "/store");
+  REQUIRE(store.ok());
+  std::mt19937 rng(12);
+  const int64_t size = 1 << 20;
+  const std::string image = Random(static_cast<size_t>(size), &rng);
+  const std::string vol = d.path() + "/vol", target = d.path() + "/target";
+  WriteFile(vol, image);
+  WriteFile(target, std::string(static_cast<size_t>(size), 'j'));  // an existing volume's junk
+  auto in = OpenConnection(R"({"driver_volume_type": "local", "device_path": ")" + vol + R"(", "access_mode": "ro"})");
+  REQUIRE(in.ok());
+  auto src = DeviceSource(in->get());
+  PipelineOptions o = SmallOptions();
+  BackupJob job = Job("device");
+  auto r = RunBackup(o, store->get(), job, src.get(), {});
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  auto out = OpenConnection(R"({"driver_volume_type": "local", "device_path": ")" + target + R"("})");
+  REQUIRE(out.ok());
+  auto sink = DeviceSink(out->get(), false);
+  auto res = RunRestore(o, store->get(), {Layer(job, *r)}, sink.get(), {});
+  REQUIRE_MESSAGE(res.ok(), res.status().ToString());
+  CHECK(ReadFile(target) == image);
 }
 
 }  // namespace cinder::backup

@@ -24,7 +24,7 @@ Result<ResolvedOptions> Resolve(const PipelineOptions& o) {
   r.unit = std::min(o.object_size, o.file_size) / r.block * r.block;
   if (r.unit <= 0) r.unit = r.block;
   int workers = o.workers > 0 ? o.workers : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  const int buffers = o.buffers > 0 ? o.buffers : workers + 1;
+  const int buffers = o.buffers > 0 ? o.buffers : workers;
   r.threads = std::max(1, std::min(workers, buffers));
   r.verify = o.verify_on_restore;
   r.sync = o.sync;

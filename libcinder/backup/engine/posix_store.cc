@@ -1,6 +1,7 @@
 // The posix backup driver's store (cinder/backup/drivers/posix.py): a container is a directory
 // under backup_posix_path, an object a file in it. Everything goes through an Env (so tests can
 // fail writes), except removing empty directories, which Env has no call for (rmdir).
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -145,7 +146,18 @@ class PosixStore : public ObjectStore {
     return Status::OK();
   }
 
-  Status SyncContainer(const std::string& container) override { return env_->SyncDir(Dir(container)); }
+  Status SyncContainer(const std::string& container) override {
+    // Env has no syncfs: the directory is opened here (the objects' bytes), then synced through
+    // the Env (their names).
+    const std::string dir = Dir(container);
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return IoError(errno);
+    const int rc = ::syncfs(fd);
+    const int err = errno;
+    ::close(fd);
+    if (rc != 0) return IoError(err);
+    return env_->SyncDir(dir);
+  }
 
  private:
   std::string Dir(const std::string& container) const { return root_ + "/" + container; }
