@@ -86,8 +86,9 @@ std::string VolumeMeta(const Volume& v) {
 class BackupServiceImpl : public BackupService, public BackupRpcServer {
  public:
   BackupServiceImpl(const Options& options, Store* store, Transport* transport,
-                    std::unique_ptr<backup::ObjectStore> objects)
+                    std::unique_ptr<backup::ObjectStore> objects, BackupProgressCallback progress)
       : options_(options),
+        progress_(std::move(progress)),
         store_(store),
         transport_(transport),
         env_(options.env ? options.env : Env::Default()),
@@ -226,6 +227,7 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
   }
 
   Options options_;
+  BackupProgressCallback progress_;
   Store* store_;
   Transport* transport_;
   Env* env_;
@@ -307,6 +309,7 @@ backup::Progress BackupServiceImpl::Tracker(const std::string& id, const char* e
   auto cancelled = std::make_shared<bool>(false);
   return [this, id, expected, last, cancelled](int64_t done, int64_t total) {
     if (*cancelled) return false;
+    if (progress_) progress_(BackupProgress{id, done, total});
     const auto now = std::chrono::steady_clock::now();
     if (now - *last < kTouchInterval && done < total) return true;
     *last = now;
@@ -553,7 +556,8 @@ void BackupServiceImpl::ReleaseTempSnapshot(const Backup& b) {
   auto v = store_->GetVolume(b.volume_id, std::nullopt);
   if (!v.ok() || v->host.empty()) return;
   HostBackupDevice rel{b.volume_id, *b.temp_snapshot_id, true, ""};
-  Status st = volumes_.ReleaseBackupDevice(RequestContext::Admin("", ""), v->host, rel);
+  // Short: a volume host that is down must not hold up a start (the next one retries).
+  Status st = volumes_.ReleaseBackupDevice(RequestContext::Admin("", ""), v->host, rel, std::chrono::seconds(5));
   if (st.ok()) {
     (void)store_->UpdateBackup(b.id, {{"temp_snapshot_id", std::nullopt}}, std::nullopt);
   } else {
@@ -659,8 +663,8 @@ void BackupServiceImpl::SweepLoop(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-Result<std::unique_ptr<BackupService>> BackupService::Start(const Options& options, Store* store,
-                                                            Transport* transport) {
+Result<std::unique_ptr<BackupService>> BackupService::Start(const Options& options, Store* store, Transport* transport,
+                                                            BackupProgressCallback progress) {
   Options o = options;
   if (o.host.empty()) o.host = HostName();
   if (!IsPosix(o.backup.driver)) {
@@ -669,7 +673,7 @@ Result<std::unique_ptr<BackupService>> BackupService::Start(const Options& optio
   }
   Env* env = o.env ? o.env : Env::Default();
   CINDER_ASSIGN_OR_RETURN(auto objects, backup::OpenPosixStore(env, o.BackupPosixPath()));
-  auto svc = std::make_unique<BackupServiceImpl>(o, store, transport, std::move(objects));
+  auto svc = std::make_unique<BackupServiceImpl>(o, store, transport, std::move(objects), std::move(progress));
   Status st = svc->Start();
   if (!st.ok()) {
     transport->Stop();  // the topic may be served already: no request may reach `svc` now

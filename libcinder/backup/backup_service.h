@@ -15,6 +15,7 @@
 
 #include <memory>
 
+#include "cinder/backup_manager.h"
 #include "cinder/options.h"
 #include "cinder/transport.h"
 #include "db/store.h"
@@ -28,7 +29,10 @@ class BackupService {
   // available and its volume error_restoring, deleting -> resumed), serves the topic and
   // registers the service. `store` and `transport` must outlive it. InvalidArgument for a
   // backup_driver other than posix.
-  static Result<std::unique_ptr<BackupService>> Start(const Options& options, Store* store, Transport* transport);
+  // `progress` (may be empty; called from the workers, about once a second per operation): the
+  // progress of each backup and restore, for an embedding program (BackupManager's callback).
+  static Result<std::unique_ptr<BackupService>> Start(const Options& options, Store* store, Transport* transport,
+                                                      BackupProgressCallback progress = {});
   // Stops the periodic sweep and finishes the work accepted.
   virtual ~BackupService() = default;
   // Blocks until the work accepted so far is done.

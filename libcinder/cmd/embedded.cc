@@ -101,7 +101,12 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   Options backup_options = options;
   if (backup_options.host.empty()) backup_options.host = HostName();  // as VolumeManager::Open
   // Last: once it serves the transport, only the service's Stop may end it.
-  CINDER_ASSIGN_OR_RETURN(auto backup, BackupService::Start(backup_options, impl->store(), impl->transport()));
+  // Its progress goes to the callback an embedding program set on the manager.
+  auto progress = [m = backups.get()](const BackupProgress& p) {
+    if (auto cb = m->progress_callback()) cb(p);
+  };
+  CINDER_ASSIGN_OR_RETURN(auto backup,
+                          BackupService::Start(backup_options, impl->store(), impl->transport(), progress));
   auto svc =
       std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
                                             std::move(volumes), std::move(auth), std::move(backups), std::move(backup));

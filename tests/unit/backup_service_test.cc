@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -59,7 +60,9 @@ struct Cluster {
   }
 
   void StartBackup() {
-    auto s = BackupService::Start(o, store, transport);
+    auto s = BackupService::Start(o, store, transport, [this](const BackupProgress& p) {
+      if (p.bytes_done == p.bytes_total) ++progress_done;
+    });
     REQUIRE_MESSAGE(s.ok(), s.status().ToString());
     service = std::move(s).value();
   }
@@ -154,6 +157,7 @@ struct Cluster {
   Transport* transport = nullptr;
   std::unique_ptr<BackupManager> backups;
   std::unique_ptr<BackupService> service;
+  std::atomic<int> progress_done{0};  // operations that reported their end
 };
 
 }  // namespace
@@ -180,6 +184,7 @@ TEST_CASE("backup service: a full and an incremental backup restore byte-exact, 
   CHECK(!full.temp_snapshot_id);
   CHECK(c.GetVolume(v.id).status == "available");
   CHECK(!c.StoredFiles().empty());
+  CHECK(c.progress_done > 0);
 
   c.Write(v.id, 1 * kMiB, 32 * 1024, 'c');  // one changed block
   c.Write(v.id, 900 * kMiB, 5 * kMiB, 'd');
