@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -14,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "backup/backup_rpc.h"
 #include "backup/backup_service.h"
 #include "cinder/backup_manager.h"
 #include "cinder/volume_manager.h"
@@ -160,6 +162,23 @@ struct Cluster {
   std::atomic<int> progress_done{0};  // operations that reported their end
 };
 
+// A row like the API's, "creating" on this host, its volume "backing-up".
+Backup InsertCreating(Cluster& c, const Volume& v, const std::string& host = "testhost",
+                      const std::string& volume_status = "available") {
+  Backup b;
+  b.id = NewUuid();
+  b.user_id = "user";
+  b.project_id = "proj";
+  b.volume_id = v.id;
+  b.host = host;
+  b.availability_zone = "nova";
+  b.status = bs::kCreating;
+  b.size = v.size;
+  b.created_at = NowIso();
+  REQUIRE(c.store->InsertBackup(b, {volume_status}).ok());
+  return b;
+}
+
 }  // namespace
 
 TEST_CASE("backup service: registers cinder-backup in the services table") {
@@ -239,6 +258,107 @@ TEST_CASE("backup service: a full and an incremental backup restore byte-exact, 
   }
 }
 
+// A backup and a restore by a backup host that is not the volume's: the volume host exports the
+// volume for it and it opens that with the connector.
+static void CrossHostBackupAndRestore(const std::function<void(Options&)>& tweak) {
+  Cluster c(tweak);
+  // A second backup host: the volume host exports for it ("local" connection_info here, iSCSI
+  // with tgtd), and it opens that with the connector.
+  Options other = c.o;
+  other.host = "otherhost";
+  auto s = BackupService::Start(other, c.store, c.transport);
+  REQUIRE_MESSAGE(s.ok(), s.status().ToString());
+  std::unique_ptr<BackupService> remote = std::move(s).value();
+  BackupRpc rpc(c.transport);
+
+  Volume v = c.NewVolume();
+  c.Write(v.id, 2 * kMiB, 3 * kMiB, 'r');
+  const auto want = c.Bytes(v.id);
+  Backup b = InsertCreating(c, v, "otherhost");
+  REQUIRE(rpc.CreateBackup(kCtx, "otherhost", b.id).ok());
+  auto settle = [&] {
+    for (int i = 0; i < 2; ++i) {
+      c.Settle();  // the transport first: the cast reaches the remote host's queue
+      remote->Drain();
+    }
+  };
+  settle();
+  Backup done = c.Get(b.id);
+  REQUIRE_MESSAGE(done.status == bs::kAvailable, done.fail_reason.value_or(""));
+  CHECK(c.GetVolume(v.id).status == "available");
+
+  // Attached: a forced backup reads a temporary snapshot, exported for the remote host.
+  REQUIRE(*c.store->CasVolumeStatus(v.id, {"available"}, "in-use", {{"attach_status", std::string("attached")}}));
+  Backup forced = InsertCreating(c, v, "otherhost", "in-use");
+  REQUIRE(rpc.CreateBackup(kCtx, "otherhost", forced.id).ok());
+  settle();
+  Backup forced_done = c.Get(forced.id);
+  CHECK_MESSAGE(forced_done.status == bs::kAvailable, forced_done.fail_reason.value_or(""));
+  CHECK(!forced_done.temp_snapshot_id);
+  CHECK(c.GetVolume(v.id).status == "in-use");
+  auto snaps = c.store->SnapshotsOfVolume(v.id);
+  REQUIRE(snaps.ok());
+  CHECK(snaps->empty());
+
+  Volume target = c.NewVolume();
+  c.Write(target.id, 0, 4 * kMiB, 'x');
+  REQUIRE(*c.store->StartRestore(b.id, target.id, false) == Store::RestoreStart::kStartedReady);
+  REQUIRE(rpc.RestoreBackup(kCtx, "otherhost", HostRestoreBackup{b.id, target.id, false}).ok());
+  settle();
+  CHECK(c.GetVolume(target.id).status == "available");
+  CHECK(c.Bytes(target.id) == want);
+  c.transport->Stop();
+  remote.reset();
+}
+
+// The harness's tgtd (scripts/tgtd-harness.sh, CINDER_TEST_TGTD_DIR under ctest): the backend
+// exports over iSCSI through it. Empty when there is none.
+static std::function<void(Options&)> HarnessTgtdBackend(std::string* why) {
+  const char* dir = std::getenv("CINDER_TEST_TGTD_DIR");
+  if (dir == nullptr || fs::exists(std::string(dir) + "/unavailable")) {
+    *why = dir ? "tgtd is unavailable" : "CINDER_TEST_TGTD_DIR is not set";
+    return {};
+  }
+  auto read = [&](const char* name) {
+    std::ifstream in(std::string(dir) + "/" + name);
+    std::string line;
+    std::getline(in, line);
+    return line;
+  };
+  const std::string socket = read("socket");
+  const int port = std::atoi(read("port").c_str());
+  if (socket.empty() || port <= 0) {
+    *why = "no running tgtd harness in " + std::string(dir);
+    return {};
+  }
+  return [socket, port](Options& o) {
+    for (auto& b : o.backends) {
+      b.target_helper = "tgtadm";
+      b.target_ip_address = "127.0.0.1";
+      b.target_port = port;
+      b.tgt_ipc_socket = socket;
+      b.volumes_dir = o.state_path + "/targets";
+    }
+  };
+}
+
+TEST_CASE("backup service: a backup host that is not the volume's reads and writes it through an export") {
+  SUBCASE("a local export (no target daemon)") {
+    CrossHostBackupAndRestore([](Options& o) {
+      for (auto& b : o.backends) b.target_helper = "fake";
+    });
+  }
+  SUBCASE("over iSCSI (tgtd)") {
+    std::string why;
+    auto tgtd = HarnessTgtdBackend(&why);
+    if (!tgtd) {
+      MESSAGE("skipped: " << why);
+      return;
+    }
+    CrossHostBackupAndRestore(tgtd);
+  }
+}
+
 TEST_CASE("backup service: a failed backup is error with a reason, the volume available, no objects") {
   Cluster c([](Options& o) { o.backup.compression_algorithm = "lzma"; });
   Volume v = c.NewVolume();
@@ -293,22 +413,6 @@ TEST_CASE("backup service: a restart fails what was being made and removes its p
   CHECK(after.fail_reason == std::string("incomplete backup reset on manager restart"));
   CHECK(c.GetVolume(v.id).status == "available");
   CHECK(c.StoredFiles().empty());
-}
-
-// A row like the API's, "creating" on this host, its volume "backing-up".
-Backup InsertCreating(Cluster& c, const Volume& v) {
-  Backup b;
-  b.id = NewUuid();
-  b.user_id = "user";
-  b.project_id = "proj";
-  b.volume_id = v.id;
-  b.host = "testhost";
-  b.availability_zone = "nova";
-  b.status = bs::kCreating;
-  b.size = v.size;
-  b.created_at = NowIso();
-  REQUIRE(c.store->InsertBackup(b, {"available"}).ok());
-  return b;
 }
 
 TEST_CASE("backup service: the sweep fails a backup its host never received") {
