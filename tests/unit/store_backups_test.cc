@@ -381,8 +381,8 @@ TEST_CASE("import inserts, refuses a live id, and revives a deleted one") {
     Status again = s->ImportBackup(b, &c);
     CHECK(again.message() == "Invalid backup: Backup already exists in database.");
     CHECK(InUse(*s, "backups") == 1);
-    CHECK(*s->CompleteImport(b.id, {{"object_count", std::string("4")}, {"container", std::string("c")}},
-                             std::nullopt, "available"));
+    CHECK(*s->CompleteImport(b.id, {{"object_count", std::string("4")}, {"container", std::string("c")}}, std::nullopt,
+                             "available"));
     CHECK(s->GetBackup(b.id, std::nullopt)->object_count == 4);
     REQUIRE(*s->StartBackupDelete(b.id, {}) == Store::BackupDeleteStart::kStarted);
     REQUIRE(*s->SoftDeleteBackup(b.id));
