@@ -470,3 +470,46 @@ TEST_CASE("backup lists: summary and detail, name filter, paging, count (3.45), 
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("a member sees its project's backups only, filters by name/status/volume_id only, and may not import") {
+  Fixture f;
+  std::string vol = f.NewVolume();
+  std::string id = f.NewBackup(vol, R"(, "name": "mine")");
+  RequestContext member;
+  member.user_id = "u2";
+  member.project_id = "abc123";
+  member.roles = {"member", "reader"};
+  RequestContext stranger = member;
+  stranger.project_id = "zzz";
+  auto got = f.backups->GetBackup(member, id);
+  REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+  CHECK(got->display_name == "mine");
+  auto hidden = f.backups->GetBackup(stranger, id);
+  CHECK(hidden.status().code() == Code::kNotFound);
+  CHECK(hidden.status().message() == "Backup " + id + " could not be found.");
+  BackupListQuery q;
+  q.filters = {{"host", "nowhere"}};  // not a user's filter: dropped
+  CHECK(f.backups->ListBackups(member, q)->backups.size() == 1);
+  q.filters = {{"name", "other"}};
+  CHECK(f.backups->ListBackups(member, q)->backups.empty());
+  q.filters.clear();
+  q.all_tenants = true;  // an admin's option only
+  CHECK(f.backups->ListBackups(stranger, q)->backups.empty());
+  CHECK(f.backups->ExportRecord(member, id).status().code() == Code::kPermissionDenied);
+  CHECK(f.backups->ImportRecord(member, {"posix", "e30="}).status().code() == Code::kPermissionDenied);
+  CHECK(f.backups->ResetStatus(member, id, "error").code() == Code::kPermissionDenied);
+  CHECK(f.backups->DeleteBackup(member, id, /*force=*/true).code() == Code::kPermissionDenied);
+  CHECK(f.backups->DeleteBackup(stranger, id, false).code() == Code::kNotFound);
+  BackupCreate c;
+  c.volume_id = vol;
+  CHECK(f.backups->CreateBackup(stranger, c).status().code() == Code::kNotFound);  // not its volume
+  auto mine = f.backups->CreateBackup(member, c);
+  REQUIRE_MESSAGE(mine.ok(), mine.status().ToString());
+  CHECK(mine->user_id == "u2");
+  f.Drain();
+  CHECK(f.backups->DeleteBackup(member, mine->id, false).ok());
+}
+
+}  // namespace cinder

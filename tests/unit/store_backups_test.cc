@@ -390,6 +390,13 @@ TEST_CASE("import inserts, refuses a live id, and revives a deleted one") {
     REQUIRE(s->ImportBackup(b, &c).ok());
     CHECK(BackupStatus(*s, b.id) == "creating");
     CHECK(InUse(*s, "backups") == 1);
+    // Purge takes a deleted backup with its metadata.
+    REQUIRE(*s->UpdateBackup(b.id, {}, Metadata{{"k", "v"}}));
+    REQUIRE(*s->StartBackupDelete(b.id, {}) == Store::BackupDeleteStart::kStarted);
+    REQUIRE(*s->SoftDeleteBackup(b.id));
+    auto purged = s->Purge("2999-01-01T00:00:00.000000");
+    REQUIRE(purged.ok());
+    CHECK(*purged >= 2);
   }
 }
 
