@@ -3,6 +3,8 @@
 // delete refused while incrementals exist.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "common/util.h"
 #include "db/store.h"
 #include "test_util.h"
@@ -397,6 +399,32 @@ TEST_CASE("import inserts, refuses a live id, and revives a deleted one") {
     auto purged = s->Purge("2999-01-01T00:00:00.000000");
     REQUIRE(purged.ok());
     CHECK(*purged >= 2);
+  }
+}
+
+TEST_CASE("a parent's delete racing an incremental of it: never both") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    for (int round = 0; round < 10; ++round) {
+      Volume v = AddVolume(*s);
+      Backup full = NewBackup(v);
+      REQUIRE(s->InsertBackup(full, {"available"}).ok());
+      REQUIRE(*s->FinishBackup(full.id, Store::BackupOutcome{}));
+      Backup inc = NewBackup(v);
+      inc.parent_id = full.id;
+      Status inserted;
+      Result<Store::BackupDeleteStart> deleted = Store::BackupDeleteStart::kNotFound;
+      std::thread a([&] { inserted = s->InsertBackup(inc, {"available"}); });
+      std::thread b([&] { deleted = s->StartBackupDelete(full.id, {"available", "error"}); });
+      a.join();
+      b.join();
+      REQUIRE(deleted.ok());
+      const bool delete_started = *deleted == Store::BackupDeleteStart::kStarted;
+      CHECK(inserted.ok() != delete_started);
+      if (!inserted.ok()) CHECK(inserted.code() == Code::kFailedPrecondition);
+    }
   }
 }
 
