@@ -294,6 +294,11 @@ TEST_CASE("restore into a new volume: exactly one of the API and the volume host
     Volume fresh = AddVolume(*s, "creating");
     CHECK(*s->StartRestore(b.id, fresh.id, true) == Store::RestoreStart::kStartedPending);
     CHECK(VolumeStatus(*s, fresh.id) == "creating");
+    auto pending = s->PendingRestores("bk1");
+    REQUIRE(pending->size() == 1);
+    CHECK((*pending)[0].first.id == b.id);
+    CHECK((*pending)[0].second == "creating");
+    CHECK(s->PendingRestores("bk2")->empty());
     CHECK_FALSE(s->ClaimRestoreTarget(fresh.id)->has_value());  // not made yet
     REQUIRE(*s->CasVolumeStatus(fresh.id, {"creating"}, "available"));
     auto claimed = s->ClaimRestoreTarget(fresh.id);
@@ -301,6 +306,7 @@ TEST_CASE("restore into a new volume: exactly one of the API and the volume host
     REQUIRE(claimed->has_value());
     CHECK((*claimed)->id == b.id);
     CHECK(VolumeStatus(*s, fresh.id) == "restoring-backup");
+    CHECK(s->PendingRestores("bk1")->empty());                  // claimed: in flight
     CHECK_FALSE(s->ClaimRestoreTarget(fresh.id)->has_value());  // once
     CHECK(*s->FinishRestore(b.id, fresh.id, /*ok=*/false, /*volume_is_new=*/true));
     CHECK(VolumeStatus(*s, fresh.id) == "error");
