@@ -554,8 +554,9 @@ class BackupManagerImpl : public BackupManager {
     Status cast = rpc_.RestoreBackup(ctx, host, HostRestoreBackup{b.id, volume_id, volume_is_new});
     if (cast.ok()) return Status::OK();
     CINDER_LOG(kWarning, "cinder-backup-api") << "restore_backup of " << b.id << " to " << host << ": " << cast;
-    // Nothing was written: both go back as they were.
-    (void)store_->FinishRestore(b.id, volume_id, /*ok=*/true, volume_is_new);
+    // Nothing was written: the backup and an existing volume go back as they were; a volume made
+    // for the restore holds nothing and goes to error.
+    (void)store_->FinishRestore(b.id, volume_id, /*ok=*/!volume_is_new, volume_is_new);
     return Unavailable("Service cinder-backup could not be found.");
   }
 

@@ -38,8 +38,9 @@ struct PipelineOptions {
   // an object that does not shrink is stored raw and recorded "none". Anything else:
   // InvalidArgument "unsupported compression algorithm: X".
   std::string compression = "zstd";
-  // [backup_object_size] (ours): the size of a work unit and of the objects a full backup cuts.
-  // Rounded down to a multiple of sha_block_size and capped by file_size.
+  // [backup_object_size] (ours): the size of a work unit. Rounded down to a multiple of
+  // sha_block_size and capped by file_size. A full backup cuts a unit with data into 8 objects
+  // (512 KiB by default) whose md5s it takes together; an all-zero unit is one object.
   int64_t object_size = 4 << 20;
   // [backup_sha_block_size_bytes]: the SHA-256 block (the incremental's granularity).
   int64_t sha_block_size = 32768;

@@ -443,6 +443,24 @@ Result<bool> Store::FinishRestore(const std::string& backup_id, const std::strin
   return changed;
 }
 
+Result<std::vector<std::pair<Backup, std::string>>> Store::PendingRestores(const std::string& host) {
+  using Out = std::vector<std::pair<Backup, std::string>>;
+  return impl_->Run<Out>([&](soci::session& s) -> Result<Out> {
+    Query q;
+    q.sql = std::string("SELECT ") + kBackupColumns +
+            " FROM backups b WHERE b.deleted = 0 AND b.status = 'restoring' AND b.host = " + q.P(host) +
+            " AND NOT EXISTS (SELECT 1 FROM volumes v WHERE v.id = b.restore_volume_id AND v.deleted = 0 AND "
+            "v.status = 'restoring-backup') ORDER BY b.created_at, b.id";
+    Out out;
+    for (auto& b : FetchBackups(s, q)) {
+      std::string status;
+      if (b.restore_volume_id) status = CurrentStatus(s, "volumes", *b.restore_volume_id);
+      out.emplace_back(std::move(b), std::move(status));
+    }
+    return out;
+  });
+}
+
 Result<std::optional<Backup>> Store::BackupRestoringInto(const std::string& volume_id) {
   return impl_->Run<std::optional<Backup>>([&](soci::session& s) -> Result<std::optional<Backup>> {
     Query q;

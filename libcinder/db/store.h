@@ -513,6 +513,13 @@ class Store {
   // volume "restoring-backup" -> "available" when `ok`, else "error_restoring" (or "error" when
   // `volume_is_new`). One transaction; false when the backup was no longer restoring into it.
   Result<bool> FinishRestore(const std::string& backup_id, const std::string& volume_id, bool ok, bool volume_is_new);
+  // Restores into new volumes that wait on `host`'s backup service: backups "restoring" there
+  // whose target volume is not "restoring-backup", with that volume's status ("" when it is
+  // gone). A backup host may poll this (instead of, or besides, a volume host's hook): an
+  // "available" target is claimed with ClaimRestoreTarget; an "error" or gone one means its
+  // create failed, and the backup goes back (CasBackupStatus restoring -> available,
+  // restore_volume_id NULL).
+  Result<std::vector<std::pair<Backup, std::string>>> PendingRestores(const std::string& host);
   // The backup restoring into `volume_id`, if any (create-from-backup, 3.47).
   Result<std::optional<Backup>> BackupRestoringInto(const std::string& volume_id);
   // Starts deleting: "deleting" iff the backup is in `expected` (any when empty) and no live

@@ -178,10 +178,10 @@ TEST_CASE("backup create answers 202 with the summary view; the host's outcome s
   CHECK(f.VolumeStatus(vol) == "available");
 
   json::Value d30 = f.Show(id, "volume 3.0");
-  CHECK(Keys(d30) == std::vector<std::string>{"id", "status", "size", "object_count", "availability_zone",
-                                             "container", "created_at", "updated_at", "name", "description",
-                                             "fail_reason", "volume_id", "links", "is_incremental",
-                                             "has_dependent_backups", "snapshot_id", "data_timestamp"});
+  CHECK(Keys(d30) == std::vector<std::string>{"id", "status", "size", "object_count", "availability_zone", "container",
+                                              "created_at", "updated_at", "name", "description", "fail_reason",
+                                              "volume_id", "links", "is_incremental", "has_dependent_backups",
+                                              "snapshot_id", "data_timestamp"});
   CHECK(d30.Find("status")->as_string() == "available");
   CHECK(d30.Find("size")->as_int() == 2);
   CHECK(d30.Find("object_count")->as_int() == 3);
@@ -225,10 +225,11 @@ TEST_CASE("backup create refuses what Cinder refuses, with its messages") {
   auto md_old = f.Call("POST", "/v3/abc123/backups",
                        R"({"backup": {"volume_id": ")" + vol + R"(", "metadata": {"a": "b"}}})", "volume 3.42");
   CHECK(md_old.status == 400);
-  auto incr = f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + vol + R"(", "incremental": true}})");
+  auto incr =
+      f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + vol + R"(", "incremental": true}})");
   CHECK(incr.body == BadRequest("Invalid backup: No backups available to do an incremental backup."));
-  auto escape = f.Call("POST", "/v3/abc123/backups",
-                       R"({"backup": {"volume_id": ")" + vol + R"(", "container": "../../etc"}})");
+  auto escape =
+      f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + vol + R"(", "container": "../../etc"}})");
   CHECK(escape.status == 400);
   REQUIRE(*f.store->CasVolumeStatus(vol, {"available"}, "in-use"));
   auto inuse = f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + vol + "\"}}");
@@ -251,7 +252,8 @@ TEST_CASE("backup quotas: 413 with Cinder's message and Retry-After; a delete gi
   std::string b1 = f.NewBackup(v1);
   auto over = f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + v2 + "\"}}");
   CHECK(over.status == 413);
-  CHECK(over.body == "{\"overLimit\": {\"code\": 413, \"message\": \"Maximum number of backups allowed (1) exceeded\"}}");
+  CHECK(over.body ==
+        "{\"overLimit\": {\"code\": 413, \"message\": \"Maximum number of backups allowed (1) exceeded\"}}");
   CHECK(Header(over, "Retry-After") == "0");
   CHECK(f.VolumeStatus(v2) == "available");
   REQUIRE(f.Call("PUT", "/v3/abc123/os-quota-sets/abc123", R"({"quota_set": {"backups": 5, "backup_gigabytes": 1}})")
@@ -259,8 +261,9 @@ TEST_CASE("backup quotas: 413 with Cinder's message and Retry-After; a delete gi
   std::string big = f.NewVolume(2);
   auto gb = f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + big + "\"}}");
   CHECK(gb.status == 413);
-  CHECK(Contains(gb.body, "Requested backup exceeds allowed Backup gigabytes quota. Requested 2G, quota is 1G and 1G "
-                          "has been consumed."));
+  CHECK(Contains(gb.body,
+                 "Requested backup exceeds allowed Backup gigabytes quota. Requested 2G, quota is 1G and 1G "
+                 "has been consumed."));
   REQUIRE(f.Call("DELETE", "/v3/abc123/backups/" + b1).status == 202);
   f.Drain();
   CHECK(f.Call("GET", "/v3/abc123/backups/" + b1).status == 404);
@@ -305,8 +308,9 @@ TEST_CASE("update is 3.9, metadata 3.43; reset-status; delete needs available or
   CHECK(f.Show(id).Find("metadata")->Find("a")->as_string() == "b");
   auto bad = f.Call("POST", "/v3/abc123/backups/" + id + "/action", R"({"os-reset_status": {"status": "creating"}})");
   CHECK(bad.status == 400);
-  REQUIRE(f.Call("POST", "/v3/abc123/backups/" + id + "/action", R"({"os-reset_status": {"status": "error"}})")
-              .status == 202);
+  REQUIRE(
+      f.Call("POST", "/v3/abc123/backups/" + id + "/action", R"({"os-reset_status": {"status": "error"}})").status ==
+      202);
   CHECK(f.Show(id).Find("status")->as_string() == "error");
   REQUIRE(*f.store->CasBackupStatus(id, {}, "restoring"));
   CHECK(f.Call("DELETE", "/v3/abc123/backups/" + id).body ==
@@ -321,17 +325,19 @@ TEST_CASE("restore onto a volume, onto a new one by name, and POST /volumes with
   std::string vol = f.NewVolume(2);
   std::string id = f.NewBackup(vol);
   std::string small = f.NewVolume(1);
-  auto too_small = f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"volume_id": ")" + small + "\"}}");
+  auto too_small =
+      f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"volume_id": ")" + small + "\"}}");
   CHECK(too_small.body == BadRequest("Invalid volume: volume size 1 is too small to restore backup of size 2."));
   std::string target = f.NewVolume(3);
   f.host->hold = true;
   auto r = f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"volume_id": ")" + target + "\"}}");
   REQUIRE_MESSAGE(r.status == 202, r.body);
-  CHECK(r.body == "{\"restore\": {\"backup_id\": \"" + id + "\", \"volume_id\": \"" + target +
-                      "\", \"volume_name\": null}}");
+  CHECK(r.body ==
+        "{\"restore\": {\"backup_id\": \"" + id + "\", \"volume_id\": \"" + target + "\", \"volume_name\": null}}");
   CHECK(f.VolumeStatus(target) == "restoring-backup");
   CHECK(f.Show(id).Find("status")->as_string() == "restoring");
-  auto busy = f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"volume_id": ")" + target + "\"}}");
+  auto busy =
+      f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"volume_id": ")" + target + "\"}}");
   CHECK(busy.body == BadRequest("Invalid backup: Backup status must be available"));
   f.Drain();
   CHECK(f.host->calls().back() == "restore_backup " + id + " " + target);
@@ -405,9 +411,8 @@ TEST_CASE("export and import records round-trip; a live id is refused") {
   const std::string created = decoded->Find("created_at")->as_string();
   CHECK(created.size() == 20);
   CHECK(created.back() == 'Z');
-  std::string import_body = "{\"backup-record\": {\"backup_service\": \"" +
-                            r.Find("backup_service")->as_string() + "\", \"backup_url\": \"" +
-                            r.Find("backup_url")->as_string() + "\"}}";
+  std::string import_body = "{\"backup-record\": {\"backup_service\": \"" + r.Find("backup_service")->as_string() +
+                            "\", \"backup_url\": \"" + r.Find("backup_url")->as_string() + "\"}}";
   auto exists = f.Call("POST", "/v3/abc123/backups/import_record", import_body);
   CHECK(exists.body == BadRequest("Invalid backup: Backup already exists in database."));
   REQUIRE(f.Call("DELETE", "/v3/abc123/backups/" + id).status == 202);
@@ -424,13 +429,13 @@ TEST_CASE("export and import records round-trip; a live id is refused") {
   auto garbage = f.Call("POST", "/v3/abc123/backups/import_record",
                         R"({"backup-record": {"backup_service": "cinder.backup.drivers.posix", "backup_url": "!!"}})");
   CHECK(garbage.body == BadRequest("Invalid input received: Can't decode backup record."));
-  auto no_id = f.Call("POST", "/v3/abc123/backups/import_record",
-                      "{\"backup-record\": {\"backup_service\": \"posix\", \"backup_url\": \"" +
-                          ToBase64("{\"size\": 1}") + "\"}}");
+  auto no_id = f.Call(
+      "POST", "/v3/abc123/backups/import_record",
+      "{\"backup-record\": {\"backup_service\": \"posix\", \"backup_url\": \"" + ToBase64("{\"size\": 1}") + "\"}}");
   CHECK(no_id.body == BadRequest("Invalid input received: Provided backup record is missing an id"));
-  auto not_json = f.Call("POST", "/v3/abc123/backups/import_record",
-                         "{\"backup-record\": {\"backup_service\": \"posix\", \"backup_url\": \"" + ToBase64("{x") +
-                             "\"}}");
+  auto not_json =
+      f.Call("POST", "/v3/abc123/backups/import_record",
+             "{\"backup-record\": {\"backup_service\": \"posix\", \"backup_url\": \"" + ToBase64("{x") + "\"}}");
   CHECK(not_json.body == BadRequest("Invalid input received: Can't parse backup record."));
   std::string vol2 = f.NewVolume();
   std::string creating = f.NewBackup(vol2);
@@ -442,7 +447,8 @@ TEST_CASE("export and import records round-trip; a live id is refused") {
 TEST_CASE("backup lists: summary and detail, name filter, paging, count (3.45), name sort (3.37), 3.67 URLs") {
   Fixture f;
   std::vector<std::string> ids;
-  for (int i = 0; i < 5; ++i) ids.push_back(f.NewBackup(f.NewVolume(), R"(, "name": ")" + std::string(i % 2 ? "odd" : "even") + "\""));
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(f.NewBackup(f.NewVolume(), R"(, "name": ")" + std::string(i % 2 ? "odd" : "even") + "\""));
   auto all = f.Call("GET", "/v3/abc123/backups");
   REQUIRE(all.status == 200);
   auto body = json::Parse(all.body);
@@ -461,6 +467,49 @@ TEST_CASE("backup lists: summary and detail, name filter, paging, count (3.45), 
   CHECK(f.Call("GET", "/v3/backups", "", "volume 3.67").status == 200);
   // A user's unknown filters are dropped, as Cinder's (noauth is admin: the admin's too).
   CHECK(f.Call("GET", "/v3/abc123/backups?bogus=1").status == 200);
+}
+
+}  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("a member sees its project's backups only, filters by name/status/volume_id only, and may not import") {
+  Fixture f;
+  std::string vol = f.NewVolume();
+  std::string id = f.NewBackup(vol, R"(, "name": "mine")");
+  RequestContext member;
+  member.user_id = "u2";
+  member.project_id = "abc123";
+  member.roles = {"member", "reader"};
+  RequestContext stranger = member;
+  stranger.project_id = "zzz";
+  auto got = f.backups->GetBackup(member, id);
+  REQUIRE_MESSAGE(got.ok(), got.status().ToString());
+  CHECK(got->display_name == "mine");
+  auto hidden = f.backups->GetBackup(stranger, id);
+  CHECK(hidden.status().code() == Code::kNotFound);
+  CHECK(hidden.status().message() == "Backup " + id + " could not be found.");
+  BackupListQuery q;
+  q.filters = {{"host", "nowhere"}};  // not a user's filter: dropped
+  CHECK(f.backups->ListBackups(member, q)->backups.size() == 1);
+  q.filters = {{"name", "other"}};
+  CHECK(f.backups->ListBackups(member, q)->backups.empty());
+  q.filters.clear();
+  q.all_tenants = true;  // an admin's option only
+  CHECK(f.backups->ListBackups(stranger, q)->backups.empty());
+  CHECK(f.backups->ExportRecord(member, id).status().code() == Code::kPermissionDenied);
+  CHECK(f.backups->ImportRecord(member, {"posix", "e30="}).status().code() == Code::kPermissionDenied);
+  CHECK(f.backups->ResetStatus(member, id, "error").code() == Code::kPermissionDenied);
+  CHECK(f.backups->DeleteBackup(member, id, /*force=*/true).code() == Code::kPermissionDenied);
+  CHECK(f.backups->DeleteBackup(stranger, id, false).code() == Code::kNotFound);
+  BackupCreate c;
+  c.volume_id = vol;
+  CHECK(f.backups->CreateBackup(stranger, c).status().code() == Code::kNotFound);  // not its volume
+  auto mine = f.backups->CreateBackup(member, c);
+  REQUIRE_MESSAGE(mine.ok(), mine.status().ToString());
+  CHECK(mine->user_id == "u2");
+  f.Drain();
+  CHECK(f.backups->DeleteBackup(member, mine->id, false).ok());
 }
 
 }  // namespace cinder

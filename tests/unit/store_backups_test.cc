@@ -3,6 +3,8 @@
 // delete refused while incrementals exist.
 #include <doctest/doctest.h>
 
+#include <thread>
+
 #include "common/util.h"
 #include "db/store.h"
 #include "test_util.h"
@@ -292,6 +294,11 @@ TEST_CASE("restore into a new volume: exactly one of the API and the volume host
     Volume fresh = AddVolume(*s, "creating");
     CHECK(*s->StartRestore(b.id, fresh.id, true) == Store::RestoreStart::kStartedPending);
     CHECK(VolumeStatus(*s, fresh.id) == "creating");
+    auto pending = s->PendingRestores("bk1");
+    REQUIRE(pending->size() == 1);
+    CHECK((*pending)[0].first.id == b.id);
+    CHECK((*pending)[0].second == "creating");
+    CHECK(s->PendingRestores("bk2")->empty());
     CHECK_FALSE(s->ClaimRestoreTarget(fresh.id)->has_value());  // not made yet
     REQUIRE(*s->CasVolumeStatus(fresh.id, {"creating"}, "available"));
     auto claimed = s->ClaimRestoreTarget(fresh.id);
@@ -299,6 +306,7 @@ TEST_CASE("restore into a new volume: exactly one of the API and the volume host
     REQUIRE(claimed->has_value());
     CHECK((*claimed)->id == b.id);
     CHECK(VolumeStatus(*s, fresh.id) == "restoring-backup");
+    CHECK(s->PendingRestores("bk1")->empty());                  // claimed: in flight
     CHECK_FALSE(s->ClaimRestoreTarget(fresh.id)->has_value());  // once
     CHECK(*s->FinishRestore(b.id, fresh.id, /*ok=*/false, /*volume_is_new=*/true));
     CHECK(VolumeStatus(*s, fresh.id) == "error");
@@ -381,8 +389,8 @@ TEST_CASE("import inserts, refuses a live id, and revives a deleted one") {
     Status again = s->ImportBackup(b, &c);
     CHECK(again.message() == "Invalid backup: Backup already exists in database.");
     CHECK(InUse(*s, "backups") == 1);
-    CHECK(*s->CompleteImport(b.id, {{"object_count", std::string("4")}, {"container", std::string("c")}},
-                             std::nullopt, "available"));
+    CHECK(*s->CompleteImport(b.id, {{"object_count", std::string("4")}, {"container", std::string("c")}}, std::nullopt,
+                             "available"));
     CHECK(s->GetBackup(b.id, std::nullopt)->object_count == 4);
     REQUIRE(*s->StartBackupDelete(b.id, {}) == Store::BackupDeleteStart::kStarted);
     REQUIRE(*s->SoftDeleteBackup(b.id));
@@ -390,6 +398,39 @@ TEST_CASE("import inserts, refuses a live id, and revives a deleted one") {
     REQUIRE(s->ImportBackup(b, &c).ok());
     CHECK(BackupStatus(*s, b.id) == "creating");
     CHECK(InUse(*s, "backups") == 1);
+    // Purge takes a deleted backup with its metadata.
+    REQUIRE(*s->UpdateBackup(b.id, {}, Metadata{{"k", "v"}}));
+    REQUIRE(*s->StartBackupDelete(b.id, {}) == Store::BackupDeleteStart::kStarted);
+    REQUIRE(*s->SoftDeleteBackup(b.id));
+    auto purged = s->Purge("2999-01-01T00:00:00.000000");
+    REQUIRE(purged.ok());
+    CHECK(*purged >= 2);
+  }
+}
+
+TEST_CASE("a parent's delete racing an incremental of it: never both") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    for (int round = 0; round < 10; ++round) {
+      Volume v = AddVolume(*s);
+      Backup full = NewBackup(v);
+      REQUIRE(s->InsertBackup(full, {"available"}).ok());
+      REQUIRE(*s->FinishBackup(full.id, Store::BackupOutcome{}));
+      Backup inc = NewBackup(v);
+      inc.parent_id = full.id;
+      Status inserted;
+      Result<Store::BackupDeleteStart> deleted = Store::BackupDeleteStart::kNotFound;
+      std::thread a([&] { inserted = s->InsertBackup(inc, {"available"}); });
+      std::thread b([&] { deleted = s->StartBackupDelete(full.id, {"available", "error"}); });
+      a.join();
+      b.join();
+      REQUIRE(deleted.ok());
+      const bool delete_started = *deleted == Store::BackupDeleteStart::kStarted;
+      CHECK(inserted.ok() != delete_started);
+      if (!inserted.ok()) CHECK(inserted.code() == Code::kFailedPrecondition);
+    }
   }
 }
 

@@ -482,8 +482,13 @@ Result<RestoreOutcome> RestoreRun::Run() {
       }
     }
   }
-  std::sort(work_.begin(), work_.end(),
-            [&](uint32_t a, uint32_t b) { return flat_[a].entry->offset < flat_[b].entry->offset; });
+  // Layer by layer, each in volume order: a layer's objects of one length stay together, so the
+  // workers' batches of eight (one md5 pass for eight objects) are not broken up by another
+  // layer's objects between them. Every block has one owner, so the order is free.
+  std::sort(work_.begin(), work_.end(), [&](uint32_t a, uint32_t b) {
+    return std::make_pair(flat_[a].layer, flat_[a].entry->offset) <
+           std::make_pair(flat_[b].layer, flat_[b].entry->offset);
+  });
 
   // Blocks no object covers read as zeros.
   for (int64_t b = 0; b < nblocks;) {
