@@ -609,6 +609,26 @@ void BackupServiceImpl::InitHost() {
 }
 
 void BackupServiceImpl::SweepStale() {
+  // Restores into new volumes waiting on this host whose volume host never handed them over
+  // (its cast was lost): a made volume is claimed here, a failed one frees its backup.
+  if (auto pending = store_->PendingRestores(options_.host); pending.ok()) {
+    for (const auto& [b, volume_status] : *pending) {
+      if (Accepted(b.id) || !b.restore_volume_id) continue;
+      if (volume_status == vs::kAvailable) {
+        auto claimed = store_->ClaimRestoreTarget(*b.restore_volume_id);
+        if (claimed.ok() && *claimed) {
+          CINDER_LOG(kInfo, kLog) << "restore of backup " << b.id << " into new volume " << *b.restore_volume_id
+                                  << " was never handed over: started";
+          HostRestoreBackup r{b.id, *b.restore_volume_id, /*volume_is_new=*/true};
+          Run(b.id, [this, r] { DoRestore(RequestContext::Admin("", ""), r); });
+        }
+      } else if (volume_status != vs::kCreating) {
+        CINDER_LOG(kWarning, kLog) << "restore of backup " << b.id << ": its new volume " << *b.restore_volume_id
+                                   << " is " << (volume_status.empty() ? "gone" : volume_status) << ": cancelled";
+        (void)store_->CasBackupStatus(b.id, {bs::kRestoring}, bs::kAvailable, {{"restore_volume_id", std::nullopt}});
+      }
+    }
+  }
   const int stale = std::max(options_.backup.stale_seconds, 1);
   auto rows = store_->StaleBackups({bs::kCreating, bs::kRestoring}, IsoSecondsAgo(stale));
   if (!rows.ok()) return;

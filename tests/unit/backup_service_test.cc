@@ -428,6 +428,34 @@ TEST_CASE("backup service: the sweep fails a backup its host never received") {
   CHECK(c.GetVolume(v.id).status == "available");
 }
 
+TEST_CASE("backup service: the sweep starts a restore into a new volume whose hand-over was lost") {
+  Cluster c;
+  Volume v = c.NewVolume();
+  c.Write(v.id, 0, 2 * kMiB, 'q');
+  const auto want = c.Bytes(v.id);
+  Backup b = c.Create(v.id);
+  REQUIRE(b.status == bs::kAvailable);
+  // Restores into volumes made for them, as the API records them, whose volume host's cast
+  // never came: one made (available), one whose create failed.
+  Volume made = c.NewVolume();
+  REQUIRE(*c.store->CasBackupStatus(b.id, {bs::kAvailable}, bs::kRestoring, {{"restore_volume_id", made.id}}));
+  c.service->SweepStale();
+  c.Settle();
+  CHECK(c.GetVolume(made.id).status == "available");
+  CHECK(c.Get(b.id).status == bs::kAvailable);
+  CHECK(c.Bytes(made.id) == want);
+
+  Volume failed = c.NewVolume();
+  REQUIRE(*c.store->CasVolumeStatus(failed.id, {"available"}, "error"));
+  REQUIRE(*c.store->CasBackupStatus(b.id, {bs::kAvailable}, bs::kRestoring, {{"restore_volume_id", failed.id}}));
+  c.service->SweepStale();
+  c.Settle();
+  Backup after = c.Get(b.id);
+  CHECK(after.status == bs::kAvailable);
+  CHECK(!after.restore_volume_id);
+  CHECK(c.GetVolume(failed.id).status == "error");
+}
+
 TEST_CASE("backup service: a force-delete of a backup being made leaves no backup, no objects, the volume available") {
   Cluster c;
   Volume v = c.NewVolume();
