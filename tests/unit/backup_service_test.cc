@@ -456,6 +456,45 @@ TEST_CASE("backup service: the sweep starts a restore into a new volume whose ha
   CHECK(c.GetVolume(failed.id).status == "error");
 }
 
+TEST_CASE("backup service: a restart ends a restore it was doing: the backup available, the volume error_restoring") {
+  Cluster c;
+  Volume v = c.NewVolume();
+  Backup b = c.Create(v.id);
+  REQUIRE(b.status == bs::kAvailable);
+  Volume target = c.NewVolume();
+  REQUIRE(*c.store->StartRestore(b.id, target.id, false) == Store::RestoreStart::kStartedReady);
+  // The process died before the cast was run: a new service on this host finds it.
+  c.transport->Stop();
+  c.service.reset();
+  auto transport = NewInProcessTransport(1);
+  auto again = BackupService::Start(c.o, c.store, transport.get());
+  REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+  CHECK(c.Get(b.id).status == bs::kAvailable);
+  CHECK(c.GetVolume(target.id).status == "error_restoring");
+  transport->Stop();
+}
+
+TEST_CASE("backup service: import_record makes a backup available when its objects are readable, else error") {
+  Cluster c;
+  Volume v = c.NewVolume();
+  Backup b = c.Create(v.id);
+  REQUIRE(b.status == bs::kAvailable);
+  BackupRpc rpc(c.transport);
+  // As an import leaves the row: "creating", the record's fields in it.
+  REQUIRE(*c.store->CasBackupStatus(b.id, {bs::kAvailable}, bs::kCreating));
+  REQUIRE(rpc.ImportRecord(kCtx, "testhost", b.id).ok());
+  c.Settle();
+  CHECK(c.Get(b.id).status == bs::kAvailable);
+
+  REQUIRE(*c.store->CasBackupStatus(b.id, {bs::kAvailable}, bs::kCreating,
+                                    {{"service_metadata", std::string("volume_x_20260101000000_backup_gone")}}));
+  REQUIRE(rpc.ImportRecord(kCtx, "testhost", b.id).ok());
+  c.Settle();
+  Backup after = c.Get(b.id);
+  CHECK(after.status == bs::kError);
+  CHECK(after.fail_reason.value_or("").find("Import of backup") != std::string::npos);
+}
+
 TEST_CASE("backup service: a force-delete of a backup being made leaves no backup, no objects, the volume available") {
   Cluster c;
   Volume v = c.NewVolume();
