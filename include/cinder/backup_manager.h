@@ -81,7 +81,8 @@ class BackupManager {
   virtual Status RestoreIntoNewVolume(const RequestContext& ctx, const std::string& backup_id,
                                       const std::string& volume_id) = 0;
   // Checks a restore to a new volume could start (the backup visible, available, of a valid
-  // size, restore allowed): what POST /volumes with backup_id checks before creating the volume.
+  // size, restore allowed, its backup host up): what POST /volumes with backup_id checks before
+  // creating the volume.
   virtual Result<Backup> CheckRestorable(const RequestContext& ctx, const std::string& backup_id) = 0;
   struct Record {
     std::string backup_service;

@@ -261,6 +261,8 @@ class BackupManagerImpl : public BackupManager {
     if (b.status != backup_status::kAvailable)
       return FailedPrecondition("Invalid backup: Backup status must be available");
     if (b.size <= 0) return FailedPrecondition("Invalid backup: Backup to be restored has invalid size");
+    // Where it would run (checked before a volume is made for nothing).
+    CINDER_RETURN_IF_ERROR(ChooseHostFor(b).status());
     return b;
   }
 
@@ -269,8 +271,6 @@ class BackupManagerImpl : public BackupManager {
                                       const std::optional<std::string>& name) override {
     CINDER_ASSIGN_OR_RETURN(Backup b, CheckRestorable(ctx, id));
     if (!volume_id) {
-      CINDER_ASSIGN_OR_RETURN(ServiceInfo svc, ChooseHostFor(b));
-      (void)svc;  // checked before a volume is made for nothing
       VolumeCreate vc;
       vc.size = b.size;
       vc.name = name ? *name : "restore_backup_" + id;

@@ -513,3 +513,25 @@ TEST_CASE("a member sees its project's backups only, filters by name/status/volu
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("a restore whose backup host is down makes no volume and answers Cinder's ServiceNotFound") {
+  Fixture f;
+  std::string vol = f.NewVolume();
+  std::string id = f.NewBackup(vol);
+  REQUIRE(*f.store->SetServiceDisabled("bk1", "cinder-backup", true, std::string("maintenance")));
+  const size_t before = json::Parse(f.Call("GET", "/v3/abc123/volumes").body)->Find("volumes")->size();
+  auto r = f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"name": "x"}})");
+  CHECK(r.status == 404);
+  CHECK(Contains(r.body, "Service cinder-backup could not be found."));
+  auto v = f.Call("POST", "/v3/abc123/volumes", R"({"volume": {"backup_id": ")" + id + "\"}}", "volume 3.47");
+  CHECK(v.status == 404);
+  f.Drain();
+  CHECK(json::Parse(f.Call("GET", "/v3/abc123/volumes").body)->Find("volumes")->size() == before);
+  CHECK(f.Show(id).Find("status")->as_string() == "available");
+  CHECK(f.Call("DELETE", "/v3/abc123/backups/" + id).status == 404);
+  CHECK(f.Show(id).Find("status")->as_string() == "available");
+}
+
+}  // namespace cinder
