@@ -128,6 +128,36 @@ struct AuthOptions {
   KeystoneAuthtokenOptions keystone_authtoken;
 };
 
+// The backup service's options: [DEFAULT] backup_* (Cinder's names and meanings; ours are
+// marked). Read by cinder-backup; the API reads driver and use_same_host.
+struct BackupOptions {
+  // backup_driver: only the posix driver exists. Accepted spellings:
+  // cinder.backup.drivers.posix.PosixBackupDriver, cinder.backup.drivers.posix, posix; kept
+  // as the class path, which is what a backup's `service` records (and export records carry).
+  std::string driver = "cinder.backup.drivers.posix.PosixBackupDriver";
+  std::string posix_path;          // backup_posix_path; "" = <state_path>/backup (Options::BackupPosixPath)
+  std::string container;           // backup_container: used only when the driver names none (never for posix)
+  int64_t file_size = 1999994880;  // backup_file_size: the largest object, bytes
+  int64_t sha_block_size = 32768;  // backup_sha_block_size_bytes
+  // backup_compression_algorithm, lower-cased as configured (that name is recorded in each
+  // object): zlib, gzip, bz2, bzip2, zstd, none, off, no. Cinder's default is zlib.
+  std::string compression_algorithm = "zstd";
+  bool enable_progress_timer = true;        // backup_enable_progress_timer
+  int timer_interval = 120;                 // backup_timer_interval, seconds between progress notices
+  int native_threads_pool_size = 60;        // backup_native_threads_pool_size
+  int max_operations = 15;                  // backup_max_operations: concurrent backups+restores; 0 = no limit
+  bool use_same_host = false;               // backup_use_same_host: prefer the volume's host's backup service
+  bool use_temp_snapshot = false;           // backup_use_temp_snapshot
+  std::string name_template = "backup-%s";  // backup_name_template
+  // Ours.
+  int workers = 0;                        // backup_workers: hash/compress threads; 0 = the machine's cores
+  int64_t object_size = 4 * 1024 * 1024;  // backup_object_size: bytes per object we write (<= file_size)
+  int zstd_level = 1;                     // backup_zstd_level
+  int zlib_level = 6;                     // backup_zlib_level
+  int stale_seconds = 600;                // backup_stale_seconds: a creating/restoring row of a down host
+  bool verify_on_restore = true;          // backup_verify_on_restore: md5 + sha256 checks while restoring
+};
+
 class Env;
 
 struct Options {
@@ -209,6 +239,7 @@ struct Options {
   // One entry per name in enabled_backends, in order. Default: one "file" backend.
   std::vector<BackendOptions> backends;
   AuthOptions auth;
+  BackupOptions backup;
   // Where these options came from (the config file's path), for error messages.
   std::string origin = "defaults";
 
@@ -216,6 +247,8 @@ struct Options {
   std::string DatabaseUrl() const;
   // The transport key file in effect (transport_key_file or the default).
   std::string TransportKeyFile() const;
+  // Where the posix backup driver keeps its backups (backup.posix_path or <state_path>/backup).
+  std::string BackupPosixPath() const;
 };
 
 // Options with the embedded defaults: state under `state_path`, one file backend.

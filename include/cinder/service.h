@@ -43,6 +43,7 @@ Status RunEmbeddedService(const Options& options);
 Status RunApiService(const Options& options);
 Status RunSchedulerService(const Options& options);
 Status RunVolumeService(const Options& options);
+Status RunBackupService(const Options& options);
 
 // What the daemons' main() call. Each parses its command line (--config-file PATH ...),
 // runs, and returns the process exit code.
@@ -50,6 +51,7 @@ int CinderAllMain(const std::vector<std::string>& args);
 int CinderApiMain(const std::vector<std::string>& args);
 int CinderSchedulerMain(const std::vector<std::string>& args);
 int CinderVolumeMain(const std::vector<std::string>& args);
+int CinderBackupMain(const std::vector<std::string>& args);
 int CinderManageMain(const std::vector<std::string>& args);
 
 }  // namespace cinder

@@ -65,6 +65,9 @@ class VolumeDriver {
   virtual Status CreateSnapshot(const std::string& volume_id, const std::string& snapshot_id);
   // Removes the snapshot. Deleting a snapshot that does not exist succeeds.
   virtual Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id);
+  // Where the snapshot's data can be read locally ("" if nowhere: the default), for a backup
+  // of it.
+  virtual std::string SnapshotLocalPath(const std::string& snapshot_id) { return ""; }
   // Creates the volume `id` of `size_gb` GiB (at least the snapshot's size) holding the
   // snapshot's data.
   virtual Status CreateVolumeFromSnapshot(const std::string& id, int64_t size_gb, const std::string& snapshot_id);

@@ -203,7 +203,8 @@ std::optional<ApiResponse> Router::Authenticate(ApiRequest& req) {
 }
 
 ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const std::vector<std::string>& rest) {
-  if (collection == "volumes") return HandleVolumes(options_, *volumes_, req, rest);
+  if (collection == "volumes") return HandleVolumes(options_, *volumes_, backups_, req, rest);
+  if (collection == "backups") return HandleBackups(options_, backups_, req, rest);
   if (collection == "os-services") return HandleServices(*volumes_, req, rest);
   if (collection == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
   if (collection == "types") return HandleTypes(*volumes_, req, rest);

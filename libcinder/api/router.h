@@ -7,13 +7,18 @@
 #include "cinder/options.h"
 #include "cinder/volume_manager.h"
 
+namespace cinder {
+class BackupManager;
+}  // namespace cinder
+
 namespace cinder::api {
 
 class Router {
  public:
-  // `auth`: nullptr under auth_strategy noauth.
-  Router(const Options& options, VolumeManager* volumes, AuthManager* auth = nullptr)
-      : options_(options), volumes_(volumes), auth_(auth) {}
+  // `auth`: nullptr under auth_strategy noauth. `backups`: nullptr when no backup API is
+  // served (/backups answers 404, POST /volumes with backup_id 400).
+  Router(const Options& options, VolumeManager* volumes, AuthManager* auth = nullptr, BackupManager* backups = nullptr)
+      : options_(options), volumes_(volumes), auth_(auth), backups_(backups) {}
   // Answers one request; never throws.
   ApiResponse Handle(ApiRequest& req);
 
@@ -27,10 +32,18 @@ class Router {
   const Options& options_;
   VolumeManager* volumes_;
   AuthManager* auth_;
+  BackupManager* backups_;
 };
 
 // Handlers of /volumes, in volumes.cc. `rest` is the path after "volumes".
-ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, BackupManager* backups, ApiRequest& req,
+                          const std::vector<std::string>& rest);
+inline ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                                 const std::vector<std::string>& rest) {
+  return HandleVolumes(options, volumes, nullptr, req, rest);
+}
+// Handlers of /backups, in backups.cc (404 without a BackupManager).
+ApiResponse HandleBackups(const Options& options, BackupManager* backups, ApiRequest& req,
                           const std::vector<std::string>& rest);
 // Handlers of /scheduler-stats/get_pools and /capabilities/{host}, in pools.cc.
 ApiResponse HandleSchedulerStats(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);

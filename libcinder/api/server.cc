@@ -218,12 +218,12 @@ class HttpServer : public ApiServer {
     return Status::OK();
   }
 
-  Status Serve(VolumeManager* volumes, AuthManager* auth) override {
+  Status Serve(VolumeManager* volumes, AuthManager* auth, BackupManager* backups) override {
     if (router_) return FailedPrecondition("the API server is already serving");
     if (options_.auth_strategy == "keystone" && !auth) {
       return InvalidArgument("auth_strategy keystone needs an AuthManager");
     }
-    router_ = std::make_unique<Router>(options_, volumes, auth);
+    router_ = std::make_unique<Router>(options_, volumes, auth, backups);
     work_.emplace(io_.get_executor());
     asio::post(control_, [this] {
       Accept();

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "cinder/auth_manager.h"
+#include "cinder/backup_manager.h"
 #include "cinder/options.h"
 #include "cinder/status.h"
 #include "cinder/volume_manager.h"
@@ -28,7 +29,8 @@ class ApiServer {
 
   // Starts answering requests with `volumes` and, under auth_strategy keystone, `auth` (the
   // tokens and the identity API under /identity); both must outlive the server. Call once.
-  virtual Status Serve(VolumeManager* volumes, AuthManager* auth = nullptr) = 0;
+  // `backups`: serves /backups (and POST /volumes with backup_id) when given; must outlive it.
+  virtual Status Serve(VolumeManager* volumes, AuthManager* auth = nullptr, BackupManager* backups = nullptr) = 0;
   virtual int port() const = 0;
   // Stops accepting connections, closes the idle ones, gives requests in progress up to 5 s,
   // then closes the rest. Idempotent.

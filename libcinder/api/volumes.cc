@@ -7,6 +7,7 @@
 #include "api/common.h"
 #include "api/metadata.h"
 #include "api/router.h"
+#include "cinder/backup_manager.h"
 #include "common/json_writer.h"
 #include "common/util.h"
 
@@ -236,7 +237,7 @@ Result<SchedulerHints> ParseHints(const json::Value& o) {
   return h;
 }
 
-ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
+ApiResponse Create(VolumeManager& volumes, BackupManager* backups, ApiRequest& req) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
   auto vol = Member(*body, "volume");
@@ -250,6 +251,20 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     if (!extra.empty()) return FaultFrom(FieldError("volume", o, Unexpected(extra)));
   }
   VolumeCreate c;
+  // From a backup (3.47, with a backup API served here): restored into the new volume once its
+  // host has made it.
+  std::optional<Backup> backup;
+  if (const json::Value& bv = Get(o, "backup_id"); !bv.is_null() && backups && req.version.AtLeast(3, 47)) {
+    auto id = OptString(o, "backup_id", true);
+    if (!id.ok()) return FaultFrom(id.status());
+    if (!IsUuid(**id)) return FaultFrom(FieldError("backup_id", bv, PyRepr(bv) + " is not a 'uuid'"));
+    auto b = backups->GetBackup(req.ctx, **id);
+    if (!b.ok()) return FaultFrom(b.status());
+    if (b->status != backup_status::kAvailable) {
+      return Fault(400, "Invalid backup: Originating backup status must be one of 'available' values");
+    }
+    backup = *b;
+  }
   for (const char* k : {"snapshot_id", "source_volid"}) {
     auto s = OptString(o, k, true);
     if (!s.ok()) return FaultFrom(s.status());
@@ -258,7 +273,9 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   }
   if (Get(o, "size").is_null()) {
     // A new volume from a snapshot or volume is the size of its source unless given.
-    if (!c.snapshot_id && !c.source_volid) {
+    if (backup) {
+      c.size = backup->size;
+    } else if (!c.snapshot_id && !c.source_volid) {
       return Fault(400,
                    "Invalid input received: Volume size 'None' must be an integer and greater "
                    "than 0.");
@@ -271,6 +288,11 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
                             "' must be an integer and greater than 0.");
     }
     c.size = *size;
+    if (backup && c.size < backup->size) {
+      return Fault(400, "Invalid input received: Volume size " + std::to_string(c.size) +
+                            "GB cannot be smaller than the backup size " + std::to_string(backup->size) +
+                            "GB. It must be >= backup size.");
+    }
   }
   // The v3 names win over the v2 display_* ones when both are given, as in Cinder.
   for (const char* k : {"display_name", "name"}) {
@@ -305,6 +327,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   }
   // Sources this service does not offer yet are refused, never ignored.
   for (const char* k : {"imageRef", "backup_id", "group_id", "consistencygroup_id"}) {
+    if (std::string(k) == "backup_id" && backup) continue;
     if (!Get(o, k).is_null()) {
       return Fault(400, std::string("Invalid input received: creating a volume with '") + k +
                             "' is not supported by this service yet.");
@@ -319,8 +342,21 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
     if (!h.ok()) return FaultFrom(h.status());
     c.hints = *h;
   }
+  if (backup) {
+    // Checked before a volume is made for nothing (restore policy, status, size).
+    auto ok = backups->CheckRestorable(req.ctx, backup->id);
+    if (!ok.ok()) return FaultFrom(ok.status());
+  }
   auto v = volumes.CreateVolume(req.ctx, c);
   if (!v.ok()) return FaultFrom(v.status());
+  if (backup) {
+    Status st = backups->RestoreIntoNewVolume(req.ctx, backup->id, v->id);
+    if (!st.ok()) {
+      (void)volumes.DeleteVolume(RequestContext::Admin(req.ctx.user_id, req.ctx.project_id), v->id, /*force=*/true,
+                                 /*cascade=*/false);
+      return FaultFrom(st);
+    }
+  }
   return Json(202, VolumeBody(req, *v));
 }
 
@@ -559,12 +595,12 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
 
 }  // namespace
 
-ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, BackupManager* backups, ApiRequest& req,
                           const std::vector<std::string>& rest) {
   const std::string& m = req.method;
   if (rest.empty()) {
     if (m == "GET") return List(options, volumes, req, /*detail=*/false);
-    if (m == "POST") return Create(volumes, req);
+    if (m == "POST") return Create(volumes, backups, req);
     return Fault(405, "The method is not allowed.");
   }
   if (rest.size() == 1 && rest[0] == "summary" && req.version.AtLeast(3, 12)) {

@@ -5,6 +5,7 @@
 #include "api/authtoken.h"
 #include "api/server.h"
 #include "cinder/auth_manager.h"
+#include "cinder/backup_manager.h"
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "cmd/command_line.h"
@@ -23,9 +24,14 @@ Status RunApiService(const Options& options) {
   vmo.options = b.options;
   vmo.transport = b.transport.get();
   CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
+  BackupManagerOptions bmo;
+  bmo.options = b.options;
+  bmo.transport = b.transport.get();
+  bmo.volumes = volumes.get();
+  CINDER_ASSIGN_OR_RETURN(auto backups, BackupManager::Open(bmo));
   CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(b.options));
   if (identity_api) CINDER_RETURN_IF_ERROR(identity_api->Serve(volumes.get(), auth.get()));
-  CINDER_RETURN_IF_ERROR(api->Serve(volumes.get(), auth.get()));
+  CINDER_RETURN_IF_ERROR(api->Serve(volumes.get(), auth.get(), backups.get()));
   std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen << ":"
             << api->port() << std::endl;
   WaitForStop("cinder-api", &stop);

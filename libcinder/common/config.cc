@@ -30,6 +30,11 @@ std::string Options::TransportKeyFile() const {
   return state_path + "/transport.key";
 }
 
+std::string Options::BackupPosixPath() const {
+  if (!backup.posix_path.empty()) return backup.posix_path;
+  return state_path + "/backup";
+}
+
 Options DefaultOptions(const std::string& state_path) {
   Options o;
   o.state_path = state_path;
@@ -345,6 +350,31 @@ Status SetAuthStrategy(const Parser& p, const Entry& e, Options* o) {
   return Status::OK();
 }
 
+// backup_driver: the posix driver under any of its names, kept as its class path.
+Status SetBackupDriver(const Parser& p, const Entry& e, Options* o) {
+  std::string v = Trim(e.value);
+  if (v == "posix" || v == "cinder.backup.drivers.posix" || v == "cinder.backup.drivers.posix.PosixBackupDriver") {
+    o->backup.driver = "cinder.backup.drivers.posix.PosixBackupDriver";
+    return Status::OK();
+  }
+  return p.Bad(e, "invalid value '" + v +
+                      "' (the only backup driver is cinder.backup.drivers.posix.PosixBackupDriver, or posix)");
+}
+
+// backup_compression_algorithm: Cinder's names in any case, kept lower-cased.
+Status SetBackupCompression(const Parser& p, const Entry& e, Options* o) {
+  std::string v = ToLower(Trim(e.value));
+  static const char* const kAllowed[] = {"zlib", "gzip", "bz2", "bzip2", "zstd", "none", "off", "no"};
+  for (const char* a : kAllowed) {
+    if (v == a) {
+      o->backup.compression_algorithm = v;
+      return Status::OK();
+    }
+  }
+  return p.Bad(e,
+               "invalid value '" + Trim(e.value) + "' (expected one of zlib, gzip, bz2, bzip2, zstd, none, off, no)");
+}
+
 Status SetTransportSecurity(const Parser& p, const Entry& e, Options* o) {
   std::string v = ToLower(Trim(e.value));
   if (v != "curve" && v != "none") return p.Bad(e, "invalid value '" + Trim(e.value) + "' (expected curve or none)");
@@ -535,6 +565,26 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       TextOpt("DEFAULT", "public_endpoint", &O::public_endpoint),
       TextOpt("DEFAULT", "glance_api_servers", &O::glance_api_servers),
       {"database", "connection", SetConnection},
+      {"DEFAULT", "backup_driver", SetBackupDriver},
+      In(&O::backup, TextOpt("DEFAULT", "backup_posix_path", &BackupOptions::posix_path)),
+      In(&O::backup, TextOpt("DEFAULT", "backup_container", &BackupOptions::container)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_file_size", &BackupOptions::file_size, 32768, 1LL << 40)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_sha_block_size_bytes", &BackupOptions::sha_block_size, 512, 1LL << 30)),
+      {"DEFAULT", "backup_compression_algorithm", SetBackupCompression},
+      In(&O::backup, BoolOpt("DEFAULT", "backup_enable_progress_timer", &BackupOptions::enable_progress_timer)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_timer_interval", &BackupOptions::timer_interval, 1, 86400)),
+      In(&O::backup,
+         IntOpt("DEFAULT", "backup_native_threads_pool_size", &BackupOptions::native_threads_pool_size, 1, 10000)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_max_operations", &BackupOptions::max_operations, 0, 10000)),
+      In(&O::backup, BoolOpt("DEFAULT", "backup_use_same_host", &BackupOptions::use_same_host)),
+      In(&O::backup, BoolOpt("DEFAULT", "backup_use_temp_snapshot", &BackupOptions::use_temp_snapshot)),
+      In(&O::backup, StrOpt("DEFAULT", "backup_name_template", &BackupOptions::name_template)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_workers", &BackupOptions::workers, 0, 1024)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_object_size", &BackupOptions::object_size, 32768, 1LL << 31)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_zstd_level", &BackupOptions::zstd_level, -7, 22)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_zlib_level", &BackupOptions::zlib_level, 0, 9)),
+      In(&O::backup, IntOpt("DEFAULT", "backup_stale_seconds", &BackupOptions::stale_seconds, 1, 86400 * 365)),
+      In(&O::backup, BoolOpt("DEFAULT", "backup_verify_on_restore", &BackupOptions::verify_on_restore)),
   };
   static const bool with_auth = [] {
     for (auto& r : AuthRows()) rows->push_back(In(&Options::auth, r));

@@ -472,6 +472,33 @@ const std::vector<Migration>& Migrations() {
          Exec(s, "CREATE TABLE identity_revocations (id INTEGER PRIMARY KEY, generation BIGINT NOT NULL)");
          Exec(s, "INSERT INTO identity_revocations (id, generation) VALUES (1, 0)");
        }},
+      {12,
+       [](soci::session& s, bool pg) {
+         // Backups (Cinder's backups and backup_metadata). No foreign key on volume_id: a
+         // backup outlives its volume (and an imported one names a volume that never was here).
+         Exec(s, std::string("CREATE TABLE backups (id VARCHAR(36) PRIMARY KEY, ") +
+                     "user_id VARCHAR(255), project_id VARCHAR(255), volume_id VARCHAR(36) NOT NULL, "
+                     "host VARCHAR(255), availability_zone VARCHAR(255), display_name VARCHAR(255), "
+                     "display_description VARCHAR(255), container VARCHAR(255), status VARCHAR(255) NOT NULL, "
+                     "fail_reason TEXT, service_metadata VARCHAR(255), service VARCHAR(255), size INTEGER, "
+                     "object_count INTEGER, parent_id VARCHAR(36), "
+                     "num_dependent_backups INTEGER NOT NULL DEFAULT 0, snapshot_id VARCHAR(36), "
+                     "data_timestamp VARCHAR(32), restore_volume_id VARCHAR(36), temp_volume_id VARCHAR(36), "
+                     "temp_snapshot_id VARCHAR(36), encryption_key_id VARCHAR(36), "
+                     "progress_bytes BIGINT NOT NULL DEFAULT 0, " +
+                     kTimestamps + ")");
+         if (pg) Exec(s, "ALTER TABLE backups ALTER COLUMN created_at TYPE VARCHAR(32) COLLATE \"C\"");
+         Exec(s, "CREATE INDEX backups_project ON backups (project_id, deleted, created_at, id)");
+         Exec(s, "CREATE INDEX backups_volume ON backups (volume_id, deleted, status)");
+         Exec(s, "CREATE INDEX backups_host_status ON backups (host, status)");
+         Exec(s, "CREATE INDEX backups_parent ON backups (parent_id)");
+         Exec(s, "CREATE INDEX backups_restore_volume ON backups (restore_volume_id)");
+         Exec(s, "CREATE TABLE backup_metadata (id " + Serial(pg) +
+                     ", backup_id VARCHAR(36) NOT NULL REFERENCES backups (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX backup_metadata_key ON backup_metadata (backup_id, key) WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }

@@ -120,6 +120,10 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM snapshot_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM snapshots WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM backup_metadata WHERE backup_id IN (SELECT id FROM backups WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM backup_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM backups WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM reservations WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM quotas WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM quota_classes WHERE deleted = 1 AND deleted_at < $CUTOFF");

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "cinder/backup.h"
 #include "cinder/message.h"
 #include "cinder/status.h"
 #include "cinder/volume.h"
@@ -53,6 +54,8 @@ using FieldUpdate = std::pair<std::string, std::optional<std::string>>;
 std::map<std::string, int64_t> VolumeQuotaDeltas(const std::string& type_name, int64_t size, int sign);
 std::map<std::string, int64_t> SnapshotQuotaDeltas(const std::string& type_name, int64_t size, int sign,
                                                    bool count_gigabytes);
+// What a backup of `size` GiB counts for (backups, backup_gigabytes), times `sign`.
+std::map<std::string, int64_t> BackupQuotaDeltas(int64_t size, int sign);
 
 // A create's quota: the deltas it adds to `project`'s usage. The limits they must fit are read
 // in the create's transaction: the project's own, else (with `use_default_class`) the quota
@@ -71,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 11;
+  static constexpr int kLatestVersion = 12;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -442,6 +445,111 @@ class Store {
   Result<std::map<std::string, int64_t>> GetQuotaClass(const std::string& class_name);
   Status SetQuotaClass(const std::string& class_name, const std::map<std::string, int64_t>& limits);
   // ---- end of quota limits ---------------------------------------------------------------------
+
+  // ---- Backups (backups.cc) --------------------------------------------------------------------
+  // A backup's source is held while it is read: the volume in "backing-up" (its status before
+  // in previous_status), or, for a backup of a snapshot, the snapshot in "backing-up" (the
+  // volume untouched). Whatever ends the backup (FinishBackup, FailBackup, SoftDeleteBackup)
+  // gives the source back in its transaction.
+  //
+  // Records `b` (its status, normally "creating") and, in the same transaction, holds its source:
+  // the snapshot b.snapshot_id from "available" (and of volume b.volume_id), else the volume from
+  // one of `volume_statuses`; an incremental's parent (b.parent_id) must still be "available";
+  // `charge` is added to the usage iff it fits (ResourceExhausted, `over` filled). Nothing is
+  // recorded otherwise: FailedPrecondition with Cinder's message ("Invalid volume: Volume to be
+  // backed up must be available or in-use, but the current status is \"X\".", "Invalid snapshot:
+  // ...", "Invalid backup: No backups available to do an incremental backup."); NotFound for a
+  // volume that is gone.
+  Status InsertBackup(const Backup& b, const std::vector<std::string>& volume_statuses,
+                      const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
+  // A live backup with its metadata; NotFound "Backup <id> could not be found.".
+  Result<Backup> GetBackup(const std::string& id, const ProjectScope& scope);
+  // Filters (the columns of BackupListQuery::filters: name/display_name, status, volume_id,
+  // availability_zone, host, project_id, user_id, parent_id, snapshot_id, container,
+  // restore_volume_id; others InvalidArgument), sort and paging; NotFound for a bad marker.
+  Result<BackupList> ListBackups(const BackupListQuery& q, const ProjectScope& scope, int64_t max_limit);
+  // The volume's most recent (data_timestamp, then created_at) backup in "available": the
+  // parent of an incremental. nullopt when it has none.
+  Result<std::optional<Backup>> LatestAvailableBackup(const std::string& volume_id);
+  // Changes `fields` (display_name, display_description, ...) and replaces the metadata when
+  // given, without touching status; false when the backup is gone.
+  Result<bool> UpdateBackup(const std::string& id, const std::vector<FieldUpdate>& fields,
+                            const std::optional<Metadata>& metadata);
+  // Sets status (and `fields`) iff the backup is live and in `expected` (any when empty).
+  // Touches nothing else (a reset-status leaves the volume as it is, as Cinder's).
+  Result<bool> CasBackupStatus(const std::string& id, const std::vector<std::string>& expected,
+                               const std::string& new_status, const std::vector<FieldUpdate>& fields = {});
+  // What a finished backup records.
+  struct BackupOutcome {
+    int64_t object_count = 0;
+    std::optional<std::string> container;
+    std::optional<std::string> service_metadata;
+    std::optional<std::string> service;
+  };
+  // The backup "creating" -> "available" with `outcome`, fail_reason cleared; its source given
+  // back (the volume "backing-up" -> its previous_status, previous_status "backing-up"; the
+  // snapshot -> "available"); its parent's num_dependent_backups + 1. One transaction. False
+  // (nothing changes) when the backup is no longer "creating" (a force-delete cancelled it).
+  Result<bool> FinishBackup(const std::string& id, const BackupOutcome& outcome);
+  // The backup -> "error" with `fail_reason` iff it is in `expected`, and its source given back
+  // (the volume to its previous_status with previous_status "error_backing-up"; the snapshot
+  // "available"). One transaction. Its quota stays charged until it is deleted (Cinder's).
+  Result<bool> FailBackup(const std::string& id, const std::string& fail_reason,
+                          const std::vector<std::string>& expected = {backup_status::kCreating});
+  // A restore begins: the backup "available" -> "restoring" with restore_volume_id, and the
+  // target volume: an existing one (!volume_is_new) "available" -> "restoring-backup"; a volume
+  // created for this restore is locked and, if its host has already made it ("available"),
+  // moved to "restoring-backup" (kStartedReady: the caller casts restore_backup); if it is still
+  // "creating" it is left so (kStartedPending: the volume host, once it has made it, claims it
+  // with ClaimRestoreTarget and casts). One transaction.
+  enum class RestoreStart { kStartedReady, kStartedPending, kBackupBusy, kVolumeBusy };
+  Result<RestoreStart> StartRestore(const std::string& backup_id, const std::string& volume_id, bool volume_is_new);
+  // For the volume host once a volume is "available" after its create: iff a backup is
+  // "restoring" into it, the volume "available" -> "restoring-backup" and that backup is
+  // returned (cast restore_backup with volume_is_new); nullopt otherwise (nothing to do, or
+  // StartRestore already took it). Exactly one of the two casts.
+  Result<std::optional<Backup>> ClaimRestoreTarget(const std::string& volume_id);
+  // A restore ends: the backup "restoring" -> "available" (restore_volume_id cleared), the
+  // volume "restoring-backup" -> "available" when `ok`, else "error_restoring" (or "error" when
+  // `volume_is_new`). One transaction; false when the backup was no longer restoring into it.
+  Result<bool> FinishRestore(const std::string& backup_id, const std::string& volume_id, bool ok, bool volume_is_new);
+  // Restores into new volumes that wait on `host`'s backup service: backups "restoring" there
+  // whose target volume is not "restoring-backup", with that volume's status ("" when it is
+  // gone). A backup host may poll this (instead of, or besides, a volume host's hook): an
+  // "available" target is claimed with ClaimRestoreTarget; an "error" or gone one means its
+  // create failed, and the backup goes back (CasBackupStatus restoring -> available,
+  // restore_volume_id NULL).
+  Result<std::vector<std::pair<Backup, std::string>>> PendingRestores(const std::string& host);
+  // The backup restoring into `volume_id`, if any (create-from-backup, 3.47).
+  Result<std::optional<Backup>> BackupRestoringInto(const std::string& volume_id);
+  // Starts deleting: "deleting" iff the backup is in `expected` (any when empty) and no live
+  // backup has it as parent, checked in the same transaction (with the row locked, so a new
+  // incremental of it either commits first and is seen, or fails on its parent check).
+  enum class BackupDeleteStart { kStarted, kNotFound, kBadStatus, kHasDependents };
+  Result<BackupDeleteStart> StartBackupDelete(const std::string& id, const std::vector<std::string>& expected);
+  // Soft-deletes it (status "deleted") with its metadata iff in `expected`, gives back its
+  // quota (backups -1, backup_gigabytes -size), its parent's num_dependent_backups - 1, and its
+  // source if it still holds it (a cancelled create). One transaction.
+  Result<bool> SoftDeleteBackup(const std::string& id, const std::string& expected = backup_status::kDeleting);
+  // Live backups whose host is `host` and whose status is listed (any when empty).
+  Result<std::vector<Backup>> BackupsOnHost(const std::string& host, const std::vector<std::string>& statuses);
+  // Live backups in `statuses` last changed (updated_at, else created_at) before `older_than`
+  // (ISO 8601): the stale sweep's candidates.
+  Result<std::vector<Backup>> StaleBackups(const std::vector<std::string>& statuses, const std::string& older_than);
+  // Records progress: updated_at = now, progress_bytes; false when the backup is not in
+  // `expected` any more (the operation should stop: a force-delete, a reset-status).
+  Result<bool> TouchBackupProgress(const std::string& id, int64_t progress_bytes,
+                                   const std::vector<std::string>& expected);
+  // Import (export/import record): inserts `b` (status "creating") with `charge`, or revives a
+  // soft-deleted backup of the same id with b's fields. FailedPrecondition "Invalid backup:
+  // Backup already exists in database." when a live backup has the id; ResourceExhausted as
+  // InsertBackup.
+  Status ImportBackup(const Backup& b, const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
+  // For the backup host finishing an import: copies the record's fields into the row (every
+  // column named in `fields`, metadata replaced when given) and moves it "creating" ->
+  // `new_status`; false when it is no longer "creating".
+  Result<bool> CompleteImport(const std::string& id, const std::vector<FieldUpdate>& fields,
+                              const std::optional<Metadata>& metadata, const std::string& new_status);
 
   // Hard-deletes rows soft-deleted before `before_iso`; returns the number of rows removed.
   Result<int64_t> Purge(const std::string& before_iso);

@@ -16,6 +16,10 @@ inline std::string VolumeTopic(const std::string& backend_or_pool_host) {
   return "cinder-volume." + backend_or_pool_host.substr(0, backend_or_pool_host.find('#'));
 }
 
+// One cinder-backup host: "cinder-backup.<host>" (the services table's host of the backup
+// service; a backup row's `host`).
+inline std::string BackupTopic(const std::string& host) { return "cinder-backup." + host; }
+
 }  // namespace cinder::rpc
 
 #endif  // CINDER_RPC_TOPICS_H_

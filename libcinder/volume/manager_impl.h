@@ -44,6 +44,10 @@ class VolumeManagerImpl : public VolumeManager {
                     std::unique_ptr<Transport> owned, Transport* transport);
   // Starts the scheduler and the volume service (embedded only).
   Status StartServices(const DriverRegistry& drivers);
+  // What the embedded service's other services (cinder-backup) share with this one: the
+  // database and the transport.
+  Store* store() const { return store_.get(); }
+  Transport* transport() const { return transport_; }
   ~VolumeManagerImpl() override;
   Result<MessageList> ListMessages(const RequestContext& ctx, const MessageListQuery& q) override;
   Result<Message> GetMessage(const RequestContext& ctx, const std::string& id) override;

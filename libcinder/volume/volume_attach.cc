@@ -220,7 +220,7 @@ void VolumeServiceImpl::EnsureExports() {
     if (!exported.ok()) continue;
     std::vector<std::string> unneeded;
     for (const auto& id : *exported) {
-      if (!need.count(id)) unneeded.push_back(id);
+      if (!need.count(id) && !KeptForBackup(id)) unneeded.push_back(id);
     }
     if (unneeded.empty()) continue;
     auto live = store_->VolumeHostsAndStatuses(unneeded);
@@ -264,5 +264,7 @@ template Result<ConnectionReply> VolumeServiceImpl::RunCall<ConnectionReply>(con
                                                                              std::function<Result<ConnectionReply>()>);
 template Result<DetachReply> VolumeServiceImpl::RunCall<DetachReply>(const std::string&,
                                                                      std::function<Result<DetachReply>()>);
+template Result<BackupDeviceReply> VolumeServiceImpl::RunCall<BackupDeviceReply>(
+    const std::string&, std::function<Result<BackupDeviceReply>()>);
 
 }  // namespace cinder

@@ -1,4 +1,5 @@
 // The volume host's flows: create (and reschedule), extend, delete, snapshots and revert.
+#include "backup/backup_rpc.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "volume/volume_service_impl.h"
@@ -71,7 +72,39 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
     auto now = store_->GetVolume(id, std::nullopt);
     if (!now.ok() || now->host != v->host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
   }
+  if (st.ok() && recorded) HandToBackupHost(*v, ctx);
+  if (!st.ok() && recorded) {
+    // A volume made for a restore that could not be made: the backup is free again.
+    auto bk = store_->BackupRestoringInto(id);
+    if (bk.ok() && *bk) {
+      (void)store_->CasBackupStatus((*bk)->id, {backup_status::kRestoring}, backup_status::kAvailable,
+                                    {{"restore_volume_id", std::nullopt}});
+    }
+  }
   Changed();
+}
+
+// Cinder's create_volume flow from a backup (_create_from_backup): a volume created for a
+// restore (create --backup-id, or a restore to a new volume) is handed, once made, to the
+// backup host that holds the backup (it is "restoring-backup" until that host is done). The
+// API hands it over itself when the volume was made first (Store::StartRestore).
+bool VolumeServiceImpl::HandToBackupHost(const Volume& v, const RequestContext& ctx) {
+  Result<std::optional<Backup>> claimed = Internal("not read");
+  WriteBack(v.id, [&]() -> Result<bool> {
+    claimed = store_->ClaimRestoreTarget(v.id);
+    if (!claimed.ok()) return claimed.status();
+    return true;
+  });
+  if (!claimed.ok() || !*claimed) return false;
+  const Backup& bk = **claimed;
+  BackupRpc backups(transport_);
+  Status st = backups.RestoreBackup(ctx, bk.host, HostRestoreBackup{bk.id, v.id, /*volume_is_new=*/true});
+  if (!st.ok()) {
+    CINDER_LOG(kError, "cinder-volume") << "cannot hand volume " << v.id << " to backup host " << bk.host
+                                        << " for the restore of backup " << bk.id << ": " << st.ToString();
+    WriteBack(v.id, [&] { return store_->FinishRestore(bk.id, v.id, false, /*volume_is_new=*/true); });
+  }
+  return true;
 }
 
 // Cinder's OnFailureRescheduleTask: the volume leaves this pool (still creating) and goes

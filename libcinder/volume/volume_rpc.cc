@@ -27,6 +27,8 @@ constexpr Method<VolumeRef, LocalPathReply> kLocalPath{"local_path"};
 constexpr Method<HostConnect, ConnectionReply> kAttachmentUpdate{"attachment_update"};
 constexpr Method<HostConnect, ConnectionReply> kInitializeConnection{"initialize_connection"};
 constexpr Method<HostDetach, DetachReply> kDetachAttachment{"detach_attachment"};
+constexpr Method<HostBackupDevice, BackupDeviceReply> kBackupDevice{"backup_device"};
+constexpr Method<HostBackupDevice, BackupDeviceReply> kReleaseBackupDevice{"release_backup_device"};
 
 }  // namespace
 
@@ -113,6 +115,16 @@ Status VolumeRpc::DetachAttachment(const RequestContext& ctx, const std::string&
   return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kDetachAttachment, ctx, request, timeout).status();
 }
 
+Result<BackupDeviceReply> VolumeRpc::BackupDevice(const RequestContext& ctx, const std::string& backend_host,
+                                                  const HostBackupDevice& request, std::chrono::milliseconds timeout) {
+  return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kBackupDevice, ctx, request, timeout);
+}
+
+Status VolumeRpc::ReleaseBackupDevice(const RequestContext& ctx, const std::string& backend_host,
+                                      const HostBackupDevice& request, std::chrono::milliseconds timeout) {
+  return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kReleaseBackupDevice, ctx, request, timeout).status();
+}
+
 RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
   auto d = std::make_shared<rpc::Dispatcher>("cinder-volume");
   d->On(kCreateVolume, [s](const RequestContext& c, HostCreateVolume r) { return s->CreateVolume(c, r); })
@@ -129,7 +141,12 @@ RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
       .On(kLocalPath, [s](const RequestContext& c, VolumeRef r) { return s->LocalPath(c, r); })
       .On(kAttachmentUpdate, [s](const RequestContext& c, HostConnect r) { return s->AttachmentUpdate(c, r); })
       .On(kInitializeConnection, [s](const RequestContext& c, HostConnect r) { return s->InitializeConnection(c, r); })
-      .On(kDetachAttachment, [s](const RequestContext& c, HostDetach r) { return s->DetachAttachment(c, r); });
+      .On(kDetachAttachment, [s](const RequestContext& c, HostDetach r) { return s->DetachAttachment(c, r); })
+      .On(kBackupDevice, [s](const RequestContext& c, HostBackupDevice r) { return s->BackupDevice(c, r); })
+      .On(kReleaseBackupDevice, [s](const RequestContext& c, HostBackupDevice r) -> Result<BackupDeviceReply> {
+        CINDER_RETURN_IF_ERROR(s->ReleaseBackupDevice(c, r));
+        return BackupDeviceReply{};
+      });
   return rpc::Dispatcher::Serve(std::move(d));
 }
 

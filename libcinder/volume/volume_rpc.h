@@ -169,6 +169,36 @@ struct DetachReply {
   }
 };
 
+// backup_device (a call, from a backup host): the volume, or a snapshot of it, opened for a
+// backup or a restore. With `temp_snapshot` the host first takes the snapshot `snapshot_id`
+// (named backup-snap-<volume_id>, counted in no quota: a --force backup of an in-use volume
+// reads it, so the volume stays usable). An empty `connector`: the backup host is this host
+// and wants the local path; otherwise the volume (or snapshot) is exported for that connector
+// and connection_info says how to reach it.
+struct HostBackupDevice {
+  std::string volume_id;
+  std::string snapshot_id;  // empty: the volume itself
+  bool temp_snapshot = false;
+  std::string connector;  // JSON object; empty for the local path
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("snapshot_id", snapshot_id);
+    v("temp_snapshot", temp_snapshot);
+    v("connector", connector);
+  }
+};
+
+struct BackupDeviceReply {
+  std::string local_path;       // when no connector was given
+  std::string connection_info;  // JSON object, when one was
+  template <class V>
+  void Fields(V& v) {
+    v("local_path", local_path);
+    v("connection_info", connection_info);
+  }
+};
+
 // Sends to volume hosts. Casts return once the host accepted the work (Unavailable when it did
 // not within the timeout); calls wait for its reply. Safe for concurrent use; `transport`
 // must outlive it.
@@ -211,6 +241,14 @@ class VolumeRpc : public VolumeHostClient {
                                            std::chrono::milliseconds timeout = kCallTimeout);
   Status DetachAttachment(const RequestContext& ctx, const std::string& backend_host, const HostDetach& request,
                           std::chrono::milliseconds timeout = kCallTimeout);
+  // For backup hosts: opens the volume (or a snapshot of it) for a backup or restore, and
+  // releases it afterwards (the export made for it removed, a temp snapshot deleted).
+  // Releasing what is not open, or a temp snapshot that is gone, succeeds.
+  Result<BackupDeviceReply> BackupDevice(const RequestContext& ctx, const std::string& backend_host,
+                                         const HostBackupDevice& request,
+                                         std::chrono::milliseconds timeout = kCallTimeout);
+  Status ReleaseBackupDevice(const RequestContext& ctx, const std::string& backend_host,
+                             const HostBackupDevice& request, std::chrono::milliseconds timeout = kCallTimeout);
 
  private:
   Transport* transport_;
@@ -236,6 +274,13 @@ class VolumeRpcServer {
   virtual Result<ConnectionReply> AttachmentUpdate(const RequestContext& ctx, const HostConnect& request) = 0;
   virtual Result<ConnectionReply> InitializeConnection(const RequestContext& ctx, const HostConnect& request) = 0;
   virtual Result<DetachReply> DetachAttachment(const RequestContext& ctx, const HostDetach& request) = 0;
+  // For backup hosts; by default Unimplemented.
+  virtual Result<BackupDeviceReply> BackupDevice(const RequestContext&, const HostBackupDevice&) {
+    return Unimplemented("backup_device");
+  }
+  virtual Status ReleaseBackupDevice(const RequestContext&, const HostBackupDevice&) {
+    return Unimplemented("release_backup_device");
+  }
 };
 
 // The transport handler of one backend's topic, dispatching to `server` (which must outlive it).

@@ -126,6 +126,19 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
   Result<DetachReply> DetachAttachment(const RequestContext&, const HostDetach& r) override {
     return svc_->RunCall<DetachReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->Detach(b, r); });
   }
+  // From backup hosts: on the volume's worker, never alongside other work on it.
+  Result<BackupDeviceReply> BackupDevice(const RequestContext&, const HostBackupDevice& r) override {
+    return svc_->RunCall<BackupDeviceReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->OpenForBackup(b, r); });
+  }
+  Status ReleaseBackupDevice(const RequestContext&, const HostBackupDevice& r) override {
+    return svc_
+        ->RunCall<BackupDeviceReply>(r.volume_id,
+                                     [svc = svc_, b = b_, r]() -> Result<BackupDeviceReply> {
+                                       CINDER_RETURN_IF_ERROR(svc->ReleaseForBackup(b, r));
+                                       return BackupDeviceReply{};
+                                     })
+        .status();
+  }
 
  private:
   VolumeServiceImpl* svc_;

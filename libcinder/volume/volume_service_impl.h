@@ -112,6 +112,19 @@ class VolumeServiceImpl : public VolumeService {
   // Sets up each backend's target; a tgtd out of reach leaves "local" answers until it answers.
   Status OpenTargets();
 
+  // volume_service_backup.cc: a volume (or a temporary snapshot of it) opened for a backup
+  // host, and released.
+  Result<BackupDeviceReply> OpenForBackup(Backend* b, const HostBackupDevice& r);
+  Status ReleaseForBackup(Backend* b, const HostBackupDevice& r);
+  Status TakeBackupSnapshot(Backend* b, const Volume& v, const std::string& snapshot_id);
+  // Exports made for backup hosts (by volume or snapshot id) are kept from EnsureExports'
+  // removal while a backup host uses them.
+  bool ForgetBackupExport(const std::string& id);
+  bool KeptForBackup(const std::string& id);
+  // A volume created for a restore (create --backup-id): the backup host that restores into it
+  // is told; false when no backup is restoring into it.
+  bool HandToBackupHost(const Volume& v, const RequestContext& ctx);
+
   // Grows a volume that waits for this host in "extending" (the API may have given up on it).
   void Extend(Backend* b, const HostExtendVolume& r, const std::string& request_id);
 
@@ -240,9 +253,15 @@ class VolumeServiceImpl : public VolumeService {
   bool dirty_ = false;
   bool stopping_ = false;
   std::thread reporter_;
-  std::mutex accepted_mu_;               // guards accepted_
-  std::map<std::string, int> accepted_;  // volume id -> work accepted here and not finished
-  WorkerPool workers_;                   // last: drained and joined first
+  struct BackupExport {
+    int users = 0;
+    TargetVolume volume;  // a snapshot's export (a volume's is in the database)
+  };
+  std::mutex backup_exports_mu_;                        // guards backup_exports_
+  std::map<std::string, BackupExport> backup_exports_;  // volume or snapshot id -> its export
+  std::mutex accepted_mu_;                              // guards accepted_
+  std::map<std::string, int> accepted_;                 // volume id -> work accepted here and not finished
+  WorkerPool workers_;                                  // last: drained and joined first
 };
 
 }  // namespace cinder

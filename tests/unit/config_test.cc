@@ -463,3 +463,77 @@ TEST_CASE("backend sections are checked against their driver") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("backup options: Cinder's names and defaults, ours beside them") {
+  auto d = ParseConfig("[DEFAULT]\nstate_path = /srv/c\n", "d");
+  REQUIRE(d.ok());
+  CHECK(d->backup.driver == "cinder.backup.drivers.posix.PosixBackupDriver");
+  CHECK(d->BackupPosixPath() == "/srv/c/backup");
+  CHECK(d->backup.compression_algorithm == "zstd");
+  CHECK(d->backup.file_size == 1999994880);
+  CHECK(d->backup.sha_block_size == 32768);
+  CHECK(d->backup.max_operations == 15);
+  CHECK(d->backup.object_size == 4 * 1024 * 1024);
+  CHECK(d->backup.zstd_level == 1);
+  CHECK(d->backup.zlib_level == 6);
+  CHECK(d->backup.stale_seconds == 600);
+  CHECK(d->backup.verify_on_restore);
+  CHECK_FALSE(d->backup.use_same_host);
+  CHECK(DefaultOptions("/x").BackupPosixPath() == "/x/backup");
+
+  auto o = ParseConfig(R"([DEFAULT]
+backup_driver = cinder.backup.drivers.posix
+backup_posix_path = /srv/backups
+backup_container = cont
+backup_file_size = 65536
+backup_sha_block_size_bytes = 4096
+backup_compression_algorithm = BZIP2
+backup_enable_progress_timer = false
+backup_timer_interval = 30
+backup_native_threads_pool_size = 8
+backup_max_operations = 0
+backup_use_same_host = true
+backup_workers = 3
+backup_object_size = 1048576
+backup_zstd_level = 5
+backup_zlib_level = 9
+backup_stale_seconds = 120
+backup_verify_on_restore = no
+)",
+                       "t");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK(o->backup.driver == "cinder.backup.drivers.posix.PosixBackupDriver");
+  CHECK(o->BackupPosixPath() == "/srv/backups");
+  CHECK(o->backup.container == "cont");
+  CHECK(o->backup.file_size == 65536);
+  CHECK(o->backup.sha_block_size == 4096);
+  CHECK(o->backup.compression_algorithm == "bzip2");
+  CHECK_FALSE(o->backup.enable_progress_timer);
+  CHECK(o->backup.timer_interval == 30);
+  CHECK(o->backup.native_threads_pool_size == 8);
+  CHECK(o->backup.max_operations == 0);
+  CHECK(o->backup.use_same_host);
+  CHECK(o->backup.workers == 3);
+  CHECK(o->backup.object_size == 1048576);
+  CHECK(o->backup.zstd_level == 5);
+  CHECK(o->backup.zlib_level == 9);
+  CHECK(o->backup.stale_seconds == 120);
+  CHECK_FALSE(o->backup.verify_on_restore);
+  for (const char* alias : {"posix", "cinder.backup.drivers.posix.PosixBackupDriver"}) {
+    CHECK(ParseConfig(std::string("[DEFAULT]\nbackup_driver = ") + alias + "\n", "t").ok());
+  }
+  for (const char* algo : {"zlib", "gzip", "bz2", "zstd", "none", "off", "no"}) {
+    auto a = ParseConfig(std::string("[DEFAULT]\nbackup_compression_algorithm = ") + algo + "\n", "t");
+    REQUIRE(a.ok());
+    CHECK(a->backup.compression_algorithm == algo);
+  }
+  auto swift = ParseConfig("[DEFAULT]\nbackup_driver = cinder.backup.drivers.swift.SwiftBackupDriver\n", "t.conf");
+  CHECK(swift.status().code() == Code::kInvalidArgument);
+  CHECK(swift.status().message().find("backup_driver") != std::string::npos);
+  CHECK(ParseConfig("[DEFAULT]\nbackup_compression_algorithm = lz4\n", "t").status().code() == Code::kInvalidArgument);
+  CHECK(ParseConfig("[DEFAULT]\nbackup_zlib_level = 10\n", "t").status().code() == Code::kInvalidArgument);
+}
+
+}  // namespace cinder

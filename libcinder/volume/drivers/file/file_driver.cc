@@ -92,6 +92,11 @@ class FileDriver : public VolumeDriver {
     return CopySparseFile(env_, volume, snapshot, size, reflink_).status();
   }
 
+  std::string SnapshotLocalPath(const std::string& snapshot_id) override {
+    auto path = SnapshotPathOf(snapshot_id);
+    return path.ok() ? *path : "";
+  }
+
   Status DeleteSnapshot(const std::string& volume_id, const std::string& snapshot_id) override {
     CINDER_ASSIGN_OR_RETURN(std::string path, SnapshotPathOf(snapshot_id));
     return Remove(path);
