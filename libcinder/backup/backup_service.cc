@@ -23,6 +23,7 @@
 #include "cinder/env.h"
 #include "common/json.h"
 #include "common/log.h"
+#include "common/message_field.h"
 #include "common/util.h"
 #include "common/worker_pool.h"
 #include "db/directory.h"
@@ -175,6 +176,8 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
 
   // ---- operations (on the backup's worker) ----------------------------------------------------
   void DoBackup(const RequestContext& ctx, const std::string& id);
+  // A user message about backup `b` (Cinder's backup manager's): best effort.
+  void Tell(const Backup& b, const std::string& request_id, const char* action, const char* detail);
   void DoRestore(const RequestContext& ctx, const HostRestoreBackup& r);
   void DoDelete(const RequestContext& ctx, const std::string& id);
   void DoImport(const RequestContext& ctx, const std::string& id);
@@ -325,13 +328,22 @@ backup::Progress BackupServiceImpl::Tracker(const std::string& id, const char* e
 
 // ---- create ---------------------------------------------------------------------------------
 
+void BackupServiceImpl::Tell(const Backup& b, const std::string& request_id, const char* action, const char* detail) {
+  Status st = store_->InsertMessage(message_field::NewMessage(b.project_id, request_id, message_field::kResourceBackup,
+                                                              b.id, action, detail, options_.message_ttl));
+  if (!st.ok()) CINDER_LOG(kWarning, kLog) << "cannot record a message for backup " << b.id << ": " << st.ToString();
+}
+
 void BackupServiceImpl::DoBackup(const RequestContext& ctx, const std::string& id) {
   auto b = store_->GetBackup(id, std::nullopt);
   if (!b.ok() || b->status != bs::kCreating) return;  // cancelled or gone meanwhile
   CINDER_LOG(kInfo, kLog) << "backup " << id << " of volume " << b->volume_id << " started";
   auto fail = [&](const std::string& reason) {
     CINDER_LOG(kError, kLog) << "backup " << id << " failed: " << reason;
-    (void)Persist(id, [&] { return store_->FailBackup(id, reason, {bs::kCreating}); });
+    auto failed = Persist(id, [&] { return store_->FailBackup(id, reason, {bs::kCreating}); });
+    if (failed.ok() && *failed) {
+      Tell(*b, ctx.request_id, message_field::kBackupCreate, message_field::kBackupCreateDriverError);
+    }
   };
   auto v = store_->GetVolume(b->volume_id, std::nullopt);
   if (!v.ok()) return fail("volume " + b->volume_id + " cannot be read: " + v.status().message());
@@ -470,6 +482,13 @@ void BackupServiceImpl::DoRestore(const RequestContext& ctx, const HostRestoreBa
   auto finish = [&](bool ok, const std::string& why) {
     if (!ok) CINDER_LOG(kError, kLog) << "restore of backup " << id << " into " << r.volume_id << " failed: " << why;
     auto done = Persist(id, [&] { return store_->FinishRestore(id, r.volume_id, ok, r.volume_is_new); });
+    if (!ok && done.ok() && *done) {
+      // The backup stays available (it is intact); why the restore failed (the object that did
+      // not verify, ...) is its fail_reason, and a user message says it failed.
+      (void)store_->UpdateBackup(id, {{"fail_reason", "Restore into volume " + r.volume_id + " failed: " + why}},
+                                 std::nullopt);
+      Tell(*b, ctx.request_id, message_field::kBackupRestore, message_field::kBackupRestoreError);
+    }
     if (done.ok() && !*done) {
       // The backup left "restoring" (reset or force-deleted): the restore was cancelled and the
       // volume's bytes are partial.
@@ -526,9 +545,11 @@ void BackupServiceImpl::DoDelete(const RequestContext& ctx, const std::string& i
     return;
   }
   CINDER_LOG(kError, kLog) << "delete of backup " << id << " failed: " << st.ToString();
-  (void)Persist(id, [&] {
+  auto failed = Persist(id, [&] {
     return store_->CasBackupStatus(id, {bs::kDeleting}, bs::kErrorDeleting, {{"fail_reason", st.message()}});
   });
+  if (failed.ok() && *failed)
+    Tell(*b, ctx.request_id, message_field::kBackupDelete, message_field::kBackupDeleteDriverError);
 }
 
 void BackupServiceImpl::DoImport(const RequestContext&, const std::string& id) {

@@ -21,6 +21,9 @@ inline constexpr const char kExtendVolume[] = "007";
 inline constexpr const char kCreateVolumeFromBackend[] = "008";
 inline constexpr const char kSnapshotCreate[] = "009";
 inline constexpr const char kSnapshotDelete[] = "010";
+inline constexpr const char kBackupCreate[] = "013";
+inline constexpr const char kBackupDelete[] = "014";
+inline constexpr const char kBackupRestore[] = "015";
 
 // Detail ids.
 inline constexpr const char kUnknownError[] = "001";
@@ -33,6 +36,9 @@ inline constexpr const char kSnapshotCreateError[] = "013";
 inline constexpr const char kSnapshotDeleteError[] = "016";
 inline constexpr const char kAttachError[] = "021";
 inline constexpr const char kDetachError[] = "022";
+inline constexpr const char kBackupCreateDriverError[] = "020";
+inline constexpr const char kBackupDeleteDriverError[] = "025";
+inline constexpr const char kBackupRestoreError[] = "026";
 
 // The texts of an action and a detail ("unknown action" / the unknown error's for others).
 std::string ActionText(const std::string& action_id);

@@ -403,7 +403,7 @@ Result<Store::RestoreStart> Store::StartRestore(const std::string& backup_id, co
   return result;
 }
 
-Result<std::optional<Backup>> Store::ClaimRestoreTarget(const std::string& volume_id) {
+Result<std::optional<Backup>> Store::ClaimRestoreTarget(const std::string& volume_id, bool from_creating) {
   std::optional<Backup> out;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     out.reset();
@@ -414,7 +414,8 @@ Result<std::optional<Backup>> Store::ClaimRestoreTarget(const std::string& volum
     if (!b) return Status::OK();
     Query v;
     v.sql = "UPDATE volumes SET status = 'restoring-backup', updated_at = " + v.P(NowIso()) +
-            " WHERE id = " + v.P(volume_id) + " AND deleted = 0 AND status = 'available'";
+            " WHERE id = " + v.P(volume_id) +
+            " AND deleted = 0 AND status = " + v.P(std::string(from_creating ? "creating" : "available"));
     if (Exec(s, v) > 0) out = std::move(b);
     return Status::OK();
   });

@@ -504,11 +504,12 @@ class Store {
   // with ClaimRestoreTarget and casts). One transaction.
   enum class RestoreStart { kStartedReady, kStartedPending, kBackupBusy, kVolumeBusy };
   Result<RestoreStart> StartRestore(const std::string& backup_id, const std::string& volume_id, bool volume_is_new);
-  // For the volume host once a volume is "available" after its create: iff a backup is
-  // "restoring" into it, the volume "available" -> "restoring-backup" and that backup is
+  // For the volume host once its driver has made a volume: iff a backup is "restoring" into
+  // it, the volume "creating" (`from_creating`: straight from the create, so that no client
+  // sees it available before its data) or "available" -> "restoring-backup" and that backup is
   // returned (cast restore_backup with volume_is_new); nullopt otherwise (nothing to do, or
   // StartRestore already took it). Exactly one of the two casts.
-  Result<std::optional<Backup>> ClaimRestoreTarget(const std::string& volume_id);
+  Result<std::optional<Backup>> ClaimRestoreTarget(const std::string& volume_id, bool from_creating = false);
   // A restore ends: the backup "restoring" -> "available" (restore_volume_id cleared), the
   // volume "restoring-backup" -> "available" when `ok`, else "error_restoring" (or "error" when
   // `volume_is_new`). One transaction; false when the backup was no longer restoring into it.

@@ -61,6 +61,12 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
     Tell(*v, ctx.request_id, mf::kCreateVolumeFromBackend, mf::kDriverFailedCreate);
     if (placement.attempt < options_.scheduler_max_attempts && Reschedule(b, *v, ctx, placement)) return;
   }
+  // A volume made for a restore goes from creating straight to restoring-backup: no client
+  // sees it available before its data is there.
+  if (st.ok() && HandToBackupHost(*v, ctx, /*from_creating=*/true)) {
+    Changed();
+    return;
+  }
   bool recorded = false;
   WriteBack(id, [&]() -> Result<bool> {
     auto r = store_->CasVolumeStatus(id, {vs::kCreating}, st.ok() ? vs::kAvailable : vs::kError, {}, v->host);
@@ -72,7 +78,8 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
     auto now = store_->GetVolume(id, std::nullopt);
     if (!now.ok() || now->host != v->host) (void)DriverCall([&] { return b->driver->DeleteVolume(id); });
   }
-  if (st.ok() && recorded) HandToBackupHost(*v, ctx);
+  // A restore started (StartRestore) between the claim above and this change waits for it.
+  if (st.ok() && recorded) HandToBackupHost(*v, ctx, /*from_creating=*/false);
   if (!st.ok() && recorded) {
     // A volume made for a restore that could not be made: the backup is free again.
     auto bk = store_->BackupRestoringInto(id);
@@ -88,10 +95,10 @@ void VolumeServiceImpl::Create(Backend* b, int64_t size, const RequestContext& c
 // restore (create --backup-id, or a restore to a new volume) is handed, once made, to the
 // backup host that holds the backup (it is "restoring-backup" until that host is done). The
 // API hands it over itself when the volume was made first (Store::StartRestore).
-bool VolumeServiceImpl::HandToBackupHost(const Volume& v, const RequestContext& ctx) {
+bool VolumeServiceImpl::HandToBackupHost(const Volume& v, const RequestContext& ctx, bool from_creating) {
   Result<std::optional<Backup>> claimed = Internal("not read");
   WriteBack(v.id, [&]() -> Result<bool> {
-    claimed = store_->ClaimRestoreTarget(v.id);
+    claimed = store_->ClaimRestoreTarget(v.id, from_creating);
     if (!claimed.ok()) return claimed.status();
     return true;
   });

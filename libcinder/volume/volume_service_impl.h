@@ -123,7 +123,7 @@ class VolumeServiceImpl : public VolumeService {
   bool KeptForBackup(const std::string& id);
   // A volume created for a restore (create --backup-id): the backup host that restores into it
   // is told; false when no backup is restoring into it.
-  bool HandToBackupHost(const Volume& v, const RequestContext& ctx);
+  bool HandToBackupHost(const Volume& v, const RequestContext& ctx, bool from_creating);
 
   // Grows a volume that waits for this host in "extending" (the API may have given up on it).
   void Extend(Backend* b, const HostExtendVolume& r, const std::string& request_id);

@@ -59,16 +59,18 @@ volume_driver = file
             start_at = log.tell()
             proc = subprocess.Popen([os.path.join(BIN, binary), "--config-file", conf],
                                     stdout=log, stderr=subprocess.STDOUT, text=True)
+        # The line that says it serves (warnings of its start-up repairs may come first).
         line = ""
         deadline = time.time() + 15
         while time.time() < deadline and proc.poll() is None:
             with open(log_path) as log:
                 log.seek(start_at)
-                line = log.readline()
-            if line.endswith("\n"):
+                line = next((l for l in log if l.endswith("\n") and ("listening on" in l or "serving" in l)),
+                            "")
+            if line:
                 break
             time.sleep(0.02)
-        assert ("listening on" in line or "serving" in line), f"{binary} did not start: {line}"
+        assert line, f"{binary} did not start: {open(log_path).read()[-2000:]}"
         self.procs[name] = proc
         if binary == "cinder-api":
             self.port = int(line.strip().rsplit(":", 1)[1])
