@@ -159,7 +159,8 @@ Status VolumeManagerImpl::Extend(const RequestContext& ctx, const std::string& i
     auto deltas = QuotaApi::VolumeDeltas(v.volume_type_name, new_size - v.size);
     deltas.erase("volumes");
     if (!v.volume_type_name.empty()) deltas.erase("volumes_" + v.volume_type_name);
-    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", new_size - v.size));
+    CINDER_ASSIGN_OR_RETURN(auto reservations,
+                            quotas_.ReserveForHandOver(v.project_id, deltas, "volumes", new_size - v.size));
     // Wins only if the volume is still what the quota change was computed from: a concurrent
     // extend or retype that got there first makes this one lose, and give its reservation
     // back. The winner's reservation is the volume's from then on: whatever ends the extend
@@ -234,7 +235,7 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
       deltas["volumes_" + v.volume_type_name] = -1;
       deltas["gigabytes_" + v.volume_type_name] = -v.size;
     }
-    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.Reserve(v.project_id, deltas, "volumes", v.size));
+    CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.ReserveForHandOver(v.project_id, deltas, "volumes", v.size));
     // From the status read (which the volume returns to, as the retype request says), of the
     // project, size and type the reservations were computed from.
     auto changed = store_->CasVolumeStatusHolding(v.id, {v.status}, vs::kRetyping, {{"previous_status", v.status}},

@@ -148,11 +148,22 @@ Result<std::map<std::string, int64_t>> QuotaApi::Limits(const std::string& proje
 
 Result<std::vector<std::string>> QuotaApi::Reserve(const std::string& project, const QuotaDeltas& deltas,
                                                    const std::string& what, int64_t size) {
+  return ReserveExpiring(project, deltas, what, size, options_.reservation_expire);
+}
+
+Result<std::vector<std::string>> QuotaApi::ReserveForHandOver(const std::string& project, const QuotaDeltas& deltas,
+                                                              const std::string& what, int64_t size) {
+  return ReserveExpiring(project, deltas, what, size, std::min(options_.reservation_expire, kHandOverExpireSeconds));
+}
+
+Result<std::vector<std::string>> QuotaApi::ReserveExpiring(const std::string& project, const QuotaDeltas& deltas,
+                                                           const std::string& what, int64_t size,
+                                                           int64_t expire_seconds) {
   if (deltas.empty()) return std::vector<std::string>{};
   std::vector<std::string> names;
   for (const auto& [name, delta] : deltas) names.push_back(name);
   CINDER_ASSIGN_OR_RETURN(auto limits, LimitsOf(store_, options_, project, names));
-  CINDER_ASSIGN_OR_RETURN(auto r, store_->ReserveQuota(project, deltas, limits, options_.reservation_expire));
+  CINDER_ASSIGN_OR_RETURN(auto r, store_->ReserveQuota(project, deltas, limits, expire_seconds));
   if (!r.over.empty()) return OverQuota(r, limits, what, size);
   return std::move(r.ids);
 }

@@ -43,6 +43,14 @@ class QuotaApi {
   // Returns the reservation ids to commit or roll back.
   Result<std::vector<std::string>> Reserve(const std::string& project, const QuotaDeltas& deltas,
                                            const std::string& what, int64_t size);
+  // The same, for reservations an operation takes over in its next transaction (an extend's
+  // or a retype's CasVolumeStatusHolding, which checks they are still there): they expire after
+  // kHandOverExpireSeconds instead of reservation_expire, so that a database lost between the
+  // two (and with it the rollback) leaks them for seconds, not a day. Once held they never
+  // expire (Store::ExpireQuotaReservations), and a hold finds an expired one gone and fails.
+  static constexpr int64_t kHandOverExpireSeconds = 20;
+  Result<std::vector<std::string>> ReserveForHandOver(const std::string& project, const QuotaDeltas& deltas,
+                                                      const std::string& what, int64_t size);
   // What a create for `project` charges, for Store::InsertVolume / InsertSnapshot to check
   // against the limits and add in their transaction (with `volume_size`, per_volume_gigabytes
   // is checked too).
@@ -69,6 +77,8 @@ class QuotaApi {
   Result<QuotaSet> GetLimits(const RequestContext& ctx, const std::string& project);
 
  private:
+  Result<std::vector<std::string>> ReserveExpiring(const std::string& project, const QuotaDeltas& deltas,
+                                                   const std::string& what, int64_t size, int64_t expire_seconds);
   // The project's quota set (its defaults when `defaults`), without a rule.
   Result<QuotaSet> QuotaSetOf(const std::string& project, bool defaults);
 

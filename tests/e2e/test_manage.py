@@ -77,7 +77,7 @@ def test_service_list_and_remove(tmp_path):
         lines = res.stdout.splitlines()
         assert lines[0].split()[:6] == ["Binary", "Host", "Zone", "Status", "State", "Updated"]
         rows = {(line.split()[0], line.split()[1]): line.split() for line in lines[1:]}
-        assert {b for b, _ in rows} == {"cinder-scheduler", "cinder-volume"}
+        assert {b for b, _ in rows} == {"cinder-scheduler", "cinder-volume", "cinder-backup"}
         for row in rows.values():
             assert row[2] == "nova" and row[3] == "enabled" and row[4] == ":-)"
         # A host that died: its row stays, down, until the operator removes it.

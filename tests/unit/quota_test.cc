@@ -380,6 +380,15 @@ TEST_CASE("reservations commit into in_use, roll back, and expire") {
     CHECK(e.Usage("p", "volumes").reserved == 0);
     REQUIRE(e.api->Commit(*r3).ok());
     CHECK(e.Usage("p", "volumes").in_use == 0);
+    // A reservation for a hand-over (an extend's or retype's, held by the volume in the next
+    // transaction) that was never held, because the database went away between the two and
+    // took the rollback with it, expires in seconds, not after reservation_expire.
+    auto lost = e.api->ReserveForHandOver("p", {{"volumes", 1}}, "volumes", 0);
+    REQUIRE(lost.ok());
+    CHECK(e.Usage("p", "volumes").reserved == 1);
+    CHECK(*e.store->ExpireQuotaReservations(NowIso()) == 0);
+    CHECK(*e.store->ExpireQuotaReservations(IsoSecondsAgo(-QuotaApi::kHandOverExpireSeconds - 1)) == 1);
+    CHECK(e.Usage("p", "volumes").reserved == 0);
     // What an operation reserved shows in the quota set.
     auto r4 = e.api->Reserve("p", {{"snapshots", 3}}, "snapshots", 0);
     REQUIRE(r4.ok());
