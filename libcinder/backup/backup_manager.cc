@@ -76,8 +76,10 @@ Status CheckContainer(const std::optional<std::string>& c) {
                            " characters, more than 255.");
   }
   bool bad = c->find('\0') != std::string::npos || (!c->empty() && (*c)[0] == '/');
-  for (const auto& seg : Split(*c, '/')) bad = bad || seg == "..";
-  if (bad) return InvalidArgument("Invalid input received: container must be a relative path without '..': " + *c);
+  for (const auto& seg : Split(*c, '/')) bad = bad || seg == ".." || seg == ".";
+  if (bad) {
+    return InvalidArgument("Invalid input received: container must be a relative path without '.' or '..': " + *c);
+  }
   return Status::OK();
 }
 
@@ -334,6 +336,35 @@ class BackupManagerImpl : public BackupManager {
     return r;
   }
 
+  // An imported record's fields name files of the store and rows of the database: each must be
+  // what a backup service could have written (Cinder's import trusts them). A parent that
+  // exists must be one this project sees; one that does not is allowed (a restore then fails
+  // naming it), so a chain can be imported parent first or child first.
+  Status CheckImported(const RequestContext& ctx, const Backup& b) {
+    auto bad = [](const std::string& what) {
+      return InvalidArgument("Invalid input received: the backup record " + what + ".");
+    };
+    if (!b.container || b.container->empty()) return bad("names no container");
+    CINDER_RETURN_IF_ERROR(CheckContainer(b.container));
+    const std::string prefix = b.service_metadata.value_or("");
+    if (prefix.empty() || prefix.size() > 255 || prefix == "." || prefix == ".." ||
+        prefix.find('/') != std::string::npos || prefix.find('\0') != std::string::npos) {
+      return bad("has an invalid service_metadata");
+    }
+    if (!IsUuid(b.volume_id)) return bad("has an invalid volume_id");
+    if (b.snapshot_id && !IsUuid(*b.snapshot_id)) return bad("has an invalid snapshot_id");
+    if (b.size < 0 || b.object_count.value_or(0) < 0 || b.num_dependent_backups < 0) {
+      return bad("has a negative size or count");
+    }
+    if (b.parent_id) {
+      if (!IsUuid(*b.parent_id)) return bad("has an invalid parent_id");
+      if (store_->GetBackup(*b.parent_id, std::nullopt).ok() && !store_->GetBackup(*b.parent_id, ReadScope(ctx)).ok()) {
+        return bad("names a parent backup of another project");
+      }
+    }
+    return Status::OK();
+  }
+
   Result<Backup> ImportRecord(const RequestContext& ctx, const Record& record) override {
     CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "backup:backup-import", {}));
     auto hosts = AliveHosts(std::nullopt);
@@ -397,6 +428,7 @@ class BackupManagerImpl : public BackupManager {
     if (const json::Value* v = rec.Find("num_dependent_backups"); v && v->is_int()) {
       b.num_dependent_backups = v->as_int();
     }
+    CINDER_RETURN_IF_ERROR(CheckImported(ctx, b));
     if (const json::Value* v = rec.Find("metadata"); v && v->is_object()) {
       for (const auto& [k, mv] : v->as_object()) {
         if (mv.is_string()) b.metadata[k] = mv.as_string();
@@ -412,7 +444,9 @@ class BackupManagerImpl : public BackupManager {
     Status cast = rpc_.ImportRecord(ctx, b.host, b.id);
     if (!cast.ok()) {
       std::string reason = "Service cinder-backup on " + b.host + " did not accept the import: " + cast.message();
-      (void)store_->FailBackup(b.id, reason);
+      // Not FailBackup: an imported backup holds no volume (the one its record names may be
+      // backing up for another backup).
+      (void)store_->CasBackupStatus(b.id, {backup_status::kCreating}, backup_status::kError, {{"fail_reason", reason}});
       b.status = backup_status::kError;
       b.fail_reason = reason;
     }

@@ -141,19 +141,28 @@ const std::map<std::string, std::string>& BackupFilterColumns() {
 // Gives back what the backup `b` holds of its source, if it still does: its snapshot
 // "backing-up" -> "available"; else its volume "backing-up" -> its previous_status (then
 // previous_status = `previous_status_after`).
+// Only the holder gives it back: a source is held by one backup at a time (the "creating" one
+// that moved it to backing-up), so while another backup of it is "creating" this one is not
+// the holder (deleting an older backup, or an imported record naming the same volume).
 void ReleaseSource(soci::session& s, const Backup& b, const std::string& previous_status_after) {
   const std::string now = NowIso();
   if (b.snapshot_id) {
     Query q;
     q.sql = "UPDATE snapshots SET status = 'available', updated_at = " + q.P(now) +
-            " WHERE id = " + q.P(*b.snapshot_id) + " AND deleted = 0 AND status = 'backing-up'";
+            " WHERE id = " + q.P(*b.snapshot_id) + " AND deleted = 0 AND status = 'backing-up'" +
+            " AND NOT EXISTS (SELECT 1 FROM backups o WHERE o.deleted = 0 AND o.status = 'creating' AND "
+            "o.snapshot_id = " +
+            q.P(*b.snapshot_id) + " AND o.id <> " + q.P(b.id) + ")";
     Exec(s, q);
     return;
   }
   Query q;
   q.sql = "UPDATE volumes SET status = COALESCE(previous_status, 'available'), previous_status = " +
           q.P(previous_status_after) + ", updated_at = " + q.P(now) + " WHERE id = " + q.P(b.volume_id) +
-          " AND deleted = 0 AND status = 'backing-up'";
+          " AND deleted = 0 AND status = 'backing-up'" +
+          " AND NOT EXISTS (SELECT 1 FROM backups o WHERE o.deleted = 0 AND o.status = 'creating' AND "
+          "o.volume_id = " +
+          q.P(b.volume_id) + " AND o.id <> " + q.P(b.id) + ")";
   Exec(s, q);
 }
 

@@ -397,6 +397,32 @@ TEST_CASE("restore onto a volume, onto a new one by name, and POST /volumes with
   CHECK(f.Show(id).Find("status")->as_string() == "available");
 }
 
+TEST_CASE("an imported record cannot name files outside the store or another project's backup") {
+  Fixture f;
+  auto import = [&](const std::string& fields) {
+    const std::string rec = "{\"id\": \"" + NewUuid() + "\", \"size\": 1, \"volume_id\": \"" + NewUuid() +
+                            "\", \"object_count\": 1, \"display_name\": \"x\", \"display_description\": null, " +
+                            fields + "}";
+    return f.Call("POST", "/v3/abc123/backups/import_record",
+                  "{\"backup-record\": {\"backup_service\": \"posix\", \"backup_url\": \"" + ToBase64(rec) + "\"}}");
+  };
+  for (const std::string container : {"../../etc", "/etc", "a/./b", "a/../../b"}) {
+    CAPTURE(container);
+    auto r = import("\"container\": \"" + container + "\", \"service_metadata\": \"volume_x\"");
+    CHECK(r.status == 400);
+    CHECK(r.body.find("container") != std::string::npos);
+  }
+  for (const std::string prefix : {"../x", "a/b", "..", ""}) {
+    CAPTURE(prefix);
+    auto r = import("\"container\": \"c/d\", \"service_metadata\": \"" + prefix + "\"");
+    CHECK(r.body == BadRequest("Invalid input received: the backup record has an invalid service_metadata."));
+  }
+  auto neg = import("\"container\": \"c/d\", \"service_metadata\": \"p\", \"num_dependent_backups\": -3");
+  CHECK(neg.body == BadRequest("Invalid input received: the backup record has a negative size or count."));
+  auto bad_parent = import("\"container\": \"c/d\", \"service_metadata\": \"p\", \"parent_id\": \"../x\"");
+  CHECK(bad_parent.body == BadRequest("Invalid input received: the backup record has an invalid parent_id."));
+}
+
 TEST_CASE("export and import records round-trip; a live id is refused") {
   Fixture f;
   std::string vol = f.NewVolume();

@@ -251,6 +251,32 @@ TEST_CASE("a delete needs available or error unless forced; a forced delete of a
   }
 }
 
+TEST_CASE("deleting an older backup while another backup of its volume runs leaves the volume held") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    Volume v = AddVolume(*s);
+    Backup old = NewBackup(v);
+    QuotaCharge c1 = Charge(v.size);
+    REQUIRE(s->InsertBackup(old, {"available"}, &c1).ok());
+    Store::BackupOutcome out;
+    out.object_count = 1;
+    out.container = "c";
+    out.service_metadata = "p";
+    REQUIRE(*s->FinishBackup(old.id, out));
+    Backup running = NewBackup(v);
+    QuotaCharge c2 = Charge(v.size);
+    REQUIRE(s->InsertBackup(running, {"available"}, &c2).ok());
+    REQUIRE(VolumeStatus(*s, v.id) == "backing-up");
+    REQUIRE(*s->StartBackupDelete(old.id, {"available", "error"}) == Store::BackupDeleteStart::kStarted);
+    CHECK(*s->SoftDeleteBackup(old.id));
+    CHECK(VolumeStatus(*s, v.id) == "backing-up");  // still the running backup's
+    REQUIRE(*s->FinishBackup(running.id, out));
+    CHECK(VolumeStatus(*s, v.id) == "available");
+  }
+}
+
 TEST_CASE("restore onto an existing volume: both move together, and back") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {

@@ -84,13 +84,15 @@ class PosixStore : public ObjectStore {
     const std::string dir = Dir(container);
     if (env_->Stat(dir).ok()) return Status::OK();
     Status st = env_->CreateDirs(dir);
-    if (!st.ok()) return Status(st.code(), "Failed to create backup container " + dir + ": " + st.message());
+    // The container, not the server's path: this becomes the backup's fail_reason.
+    if (!st.ok()) return Status(st.code(), "Failed to create backup container " + container);
     auto f = env_->OpenFile(dir, Env::OpenMode::kRead);
     if (f.ok()) (void)(*f)->SetMode(kContainerMode);
     return Status::OK();
   }
 
   Result<std::unique_ptr<Writer>> NewObject(const std::string& container, const std::string& name) override {
+    CINDER_RETURN_IF_ERROR(Check(container, name));
     const std::string dir = Dir(container);
     const std::string tmp = dir + "/" + TempName(name);
     auto f = env_->OpenFile(tmp, Env::OpenMode::kCreate);
@@ -103,12 +105,14 @@ class PosixStore : public ObjectStore {
   }
 
   Result<std::unique_ptr<Reader>> OpenObject(const std::string& container, const std::string& name) override {
+    CINDER_RETURN_IF_ERROR(Check(container, name));
     auto f = env_->OpenFile(Dir(container) + "/" + name, Env::OpenMode::kRead);
     if (!f.ok()) return f.status();
     return std::unique_ptr<Reader>(new PosixReader(std::move(f).value()));
   }
 
   Result<std::vector<std::string>> List(const std::string& container, const std::string& prefix) override {
+    CINDER_RETURN_IF_ERROR(ValidateContainer(container));
     auto names = env_->GetChildren(Dir(container));
     if (!names.ok()) return names.status();
     std::vector<std::string> out;
@@ -119,12 +123,14 @@ class PosixStore : public ObjectStore {
   }
 
   Status Delete(const std::string& container, const std::string& name) override {
+    CINDER_RETURN_IF_ERROR(Check(container, name));
     Status st = env_->RemoveFile(Dir(container) + "/" + name);
     if (st.code() == Code::kNotFound) return Status::OK();
     return st;
   }
 
   Status RemoveEmptyContainer(const std::string& container) override {
+    CINDER_RETURN_IF_ERROR(ValidateContainer(container));
     std::string c = container;
     while (!c.empty() && c.back() == '/') c.pop_back();
     while (!c.empty()) {
@@ -147,6 +153,7 @@ class PosixStore : public ObjectStore {
   }
 
   Status SyncContainer(const std::string& container) override {
+    CINDER_RETURN_IF_ERROR(ValidateContainer(container));
     // Env has no syncfs: the directory is opened here (the objects' bytes), then synced through
     // the Env (their names).
     const std::string dir = Dir(container);
@@ -161,6 +168,16 @@ class PosixStore : public ObjectStore {
 
  private:
   std::string Dir(const std::string& container) const { return root_ + "/" + container; }
+  // Every path is under the store: the container as ValidateContainer says, the object a name
+  // in it (a record imported by a user names both).
+  static Status Check(const std::string& container, const std::string& name) {
+    CINDER_RETURN_IF_ERROR(ValidateContainer(container));
+    if (name.empty() || name == "." || name == ".." || name.find('/') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      return InvalidArgument("Invalid input received: backup object name " + name + " is not a file name.");
+    }
+    return Status::OK();
+  }
 
   Env* env_;
   std::string root_;
@@ -181,6 +198,8 @@ Status ValidateContainer(const std::string& container) {
     size_t end = container.find('/', start);
     if (end == std::string::npos) end = container.size();
     if (container.compare(start, end - start, "..") == 0) return bad("must not contain \"..\"");
+    if (container.compare(start, end - start, ".") == 0) return bad("must not contain \".\"");
+    if (end == start && end != container.size()) return bad("must not contain an empty segment");
     start = end + 1;
   }
   return Status::OK();
