@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache
   libboost-dev libboost-program-options-dev libzmq3-dev cppzmq-dev libsoci-dev libsoci-postgresql4.0
   libpoco-dev libsimdjson-dev libspdlog-dev doctest-dev libiscsi-dev pybind11-dev python3-dev libzstd-dev
-  zlib1g-dev libssl-dev libpq-dev libsqlite3-dev libldap-dev libyaml-cpp-dev libcrypt-dev libbz2-dev
+  zlib1g-dev libssl-dev libpq-dev libsqlite3-dev libldap-dev libyaml-cpp-dev libcrypt-dev libbz2-dev libxxhash-dev
   # tests and tools
   python3-pytest postgresql python3-cinderclient python3-openstackclient python3-zstd
   tgt slapd ldap-utils libiscsi-bin xfsprogs wrk procps clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev

@@ -77,6 +77,15 @@ class File {
   // (which may share blocks); returns how many it copied, which may be fewer (0 at src's end).
   // Unimplemented when it cannot (the default): read and write instead.
   virtual Result<int64_t> CopyRangeFrom(File* src, int64_t offset, int64_t length);
+  // Makes [offset, offset + length) read as zeros by freeing its blocks (the file keeps its
+  // size). Unimplemented when the file system cannot (the default): write zeros instead.
+  virtual Status PunchHole(int64_t offset, int64_t length);
+  // Writes all `n` bytes of `data` at `offset` past the page cache (O_DIRECT), when the file
+  // system allows it and `data`, `offset` and `n` are multiples of kDirectAlignment; otherwise
+  // as WriteAt (the default). For large writes that will not be read back soon (a restore):
+  // they go to the disk at its speed without filling the cache. Sync() still makes them durable.
+  virtual Status WriteDirectAt(int64_t offset, const char* data, size_t n);
+  static constexpr size_t kDirectAlignment = 4096;
 };
 
 // An Env is safe for concurrent use.

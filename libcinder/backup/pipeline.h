@@ -208,6 +208,10 @@ struct BackupOutcome {
   int64_t bytes_stored = 0;      // bytes of the data objects as stored (compressed)
   int64_t bytes_read = 0;        // volume bytes read (holes are not read)
   int peak_buffers = 0;          // work-unit buffers in flight at most (<= options.buffers)
+  // Blocks whose SHA-256 was taken (not zero, and for an incremental with its parent's
+  // fingerprints, only those whose fingerprint changed), and whether the parent's were used.
+  int64_t sha_blocks = 0;
+  bool parent_fingerprints = false;
   // Where the time went, summed over the threads (seconds): reading the volume, SHA-256 and
   // md5, compressing, writing the objects (create, write, fsync, rename).
   double read_seconds = 0, hash_seconds = 0, compress_seconds = 0, write_seconds = 0;

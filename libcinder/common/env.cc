@@ -10,6 +10,10 @@ Result<int64_t> File::CopyRangeFrom(File*, int64_t, int64_t) {
   return Unimplemented("this file cannot copy ranges in the kernel");
 }
 
+Status File::PunchHole(int64_t, int64_t) { return Unimplemented("this file cannot punch holes"); }
+
+Status File::WriteDirectAt(int64_t offset, const char* data, size_t n) { return WriteAt(offset, data, n); }
+
 FakeClock::FakeClock(Env* base)
     : EnvWrapper(base), now_(std::chrono::system_clock::now()), monotonic_(std::chrono::steady_clock::now()) {}
 

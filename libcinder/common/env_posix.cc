@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <string>
 
 #include "cinder/env.h"
 
@@ -58,6 +60,7 @@ class PosixFile : public File {
   explicit PosixFile(int fd) : fd_(fd) {}
   ~PosixFile() override {
     if (fd_ >= 0) ::close(fd_);
+    if (direct_fd_ >= 0) ::close(direct_fd_);
   }
 
   Result<size_t> ReadAt(int64_t offset, char* buf, size_t n) override {
@@ -77,6 +80,24 @@ class PosixFile : public File {
     while (done < n) {
       ssize_t w = ::pwrite(fd_, data + done, n - done, offset + static_cast<off_t>(done));
       if (w < 0 && errno == EINTR) continue;
+      if (w < 0) return IoError(errno);
+      done += static_cast<size_t>(w);
+    }
+    return Status::OK();
+  }
+
+  Status WriteDirectAt(int64_t offset, const char* data, size_t n) override {
+    const size_t a = kDirectAlignment;
+    if (reinterpret_cast<uintptr_t>(data) % a != 0 || static_cast<uint64_t>(offset) % a != 0 || n % a != 0) {
+      return WriteAt(offset, data, n);
+    }
+    const int dfd = DirectFd();
+    if (dfd < 0) return WriteAt(offset, data, n);
+    size_t done = 0;
+    while (done < n) {
+      ssize_t w = ::pwrite(dfd, data + done, n - done, offset + static_cast<off_t>(done));
+      if (w < 0 && errno == EINTR) continue;
+      if (w < 0 && errno == EINVAL && done == 0) return WriteAt(offset, data, n);  // the device's alignment is larger
       if (w < 0) return IoError(errno);
       done += static_cast<size_t>(w);
     }
@@ -121,7 +142,16 @@ class PosixFile : public File {
 
   Status Sync() override { return ::fsync(fd_) == 0 ? Status::OK() : IoError(errno); }
 
+  Status PunchHole(int64_t offset, int64_t length) override {
+    if (length <= 0) return Status::OK();
+    if (::fallocate(fd_, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0) return Status::OK();
+    if (errno == EOPNOTSUPP || errno == ENOSYS || errno == ENODEV) return Unimplemented(std::strerror(errno));
+    return IoError(errno);
+  }
+
   Status Close() override {
+    if (direct_fd_ >= 0) ::close(direct_fd_);
+    direct_fd_ = -1;
     int rc = ::close(fd_);
     fd_ = -1;
     return rc == 0 ? Status::OK() : IoError(errno);
@@ -149,7 +179,22 @@ class PosixFile : public File {
   }
 
  private:
+  // A second descriptor of the same file with O_DIRECT (reopened through /proc/self/fd, since
+  // a dup would share the first one's flags), opened on first use; -1 when the file system
+  // refuses O_DIRECT (tmpfs) or the file was not open for writing.
+  int DirectFd() {
+    std::call_once(direct_once_, [this] {
+      const int flags = ::fcntl(fd_, F_GETFL);
+      if (flags < 0 || (flags & O_ACCMODE) == O_RDONLY) return;
+      const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+      direct_fd_ = ::open(self.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC);
+    });
+    return direct_fd_;
+  }
+
   int fd_;
+  int direct_fd_ = -1;
+  std::once_flag direct_once_;
 };
 
 class PosixEnv : public Env {

@@ -17,6 +17,7 @@
 
 #include "backup/engine/chunked_format.h"
 #include "backup/engine/codec.h"
+#include "backup/engine/fingerprints.h"
 #include "backup/engine/hashing.h"
 #include "backup/pipeline.h"
 #include "cinder/connector.h"
@@ -117,11 +118,14 @@ RestoreLayer Layer(const BackupJob& job, const BackupOutcome& out) {
 }
 
 // Restores `chain` to a new file of `size` bytes (or onto junk, when !is_new) and returns it.
+int restored_count = 0;
+// How many RestoreTo made: the last one is <dir>/restored-<RestoredCount()>.
+int RestoredCount() { return restored_count; }
+
 std::string RestoreTo(const std::string& dir, const PipelineOptions& o, ObjectStore* store,
                       const std::vector<RestoreLayer>& chain, int64_t size, bool is_new,
                       RestoreOutcome* outcome = nullptr) {
-  static int n = 0;
-  const std::string path = dir + "/restored-" + std::to_string(++n);
+  const std::string path = dir + "/restored-" + std::to_string(++restored_count);
   if (is_new) {
     WriteSparse(path, size, {});
   } else {
@@ -214,6 +218,95 @@ TEST_CASE("backup pipeline: full and incremental backups of a random file restor
   }
 }
 
+TEST_CASE("backup pipeline: an incremental hashes only the blocks whose fingerprint changed, else every block") {
+  Dir d;
+  const std::string root = d.path() + "/store";
+  auto store = OpenPosixStore(Env::Default(), root);
+  REQUIRE(store.ok());
+  std::mt19937 rng(5);
+  const int64_t size = (1 << 20) + 4096;  // 257 blocks of 4 KiB
+  std::string image = Random(static_cast<size_t>(size), &rng);
+  std::fill(image.begin() + 40960, image.begin() + 49152, '\0');  // blocks 10 and 11 are zeros
+  const int64_t data_blocks = 257 - 2;
+  const std::string vol = d.path() + "/vol";
+  WriteFile(vol, image);
+  PipelineOptions o = SmallOptions();
+
+  BackupJob full = Job("fp-full");
+  auto f = RunBackup(o, store->get(), full, Source(vol).get(), {});
+  REQUIRE_MESSAGE(f.ok(), f.status().ToString());
+  CHECK_FALSE(f->parent_fingerprints);
+  CHECK(f->sha_blocks == data_blocks);
+  const std::string fp_path = root + "/" + f->container + "/" + FingerprintsName(f->service_metadata);
+  REQUIRE(fs::exists(fp_path));
+  CHECK(fs::file_size(fp_path) == 32 + 257 * 16 + 8);
+
+  std::string image2 = image;
+  image2[5] ^= 1;                                                              // block 0
+  std::fill(image2.begin() + 8192, image2.begin() + 12288, '\0');              // block 2 becomes zeros
+  image2[200000] ^= 1;                                                         // block 48
+  image2[size - 1] ^= 1;                                                       // the last block
+  std::copy(image.begin(), image.begin() + 4096, image2.begin() + 4096 * 30);  // block 30 = block 0
+  WriteFile(vol, image2);
+  auto sha_list = [&](const BackupOutcome& out) {
+    auto parsed = ParseSha256File(ReadFile(root + "/" + out.container + "/" + Sha256FileName(out.service_metadata)));
+    REQUIRE(parsed.ok());
+    return parsed->sha256s;
+  };
+
+  // With the parent's fingerprints: the four changed data blocks are hashed, nothing else.
+  BackupJob inc = Job("fp-inc", 1);
+  inc.parent = Parent(full, *f, size);
+  auto i = RunBackup(o, store->get(), inc, Source(vol).get(), {});
+  REQUIRE_MESSAGE(i.ok(), i.status().ToString());
+  CHECK(i->parent_fingerprints);
+  CHECK(i->sha_blocks == 4);
+  CHECK(i->object_count == 5);  // blocks 0, 2, 30, 48 and the last: separate runs
+  CHECK(RestoreTo(d.path(), o, store->get(), {Layer(full, *f), Layer(inc, *i)}, size, true) == image2);
+
+  // Its fingerprints carry the chain on: one more change, one block hashed.
+  std::string image3 = image2;
+  image3[700000] ^= 1;
+  WriteFile(vol, image3);
+  BackupJob inc2 = Job("fp-inc2", 2);
+  inc2.parent = Parent(inc, *i, size);
+  auto i2 = RunBackup(o, store->get(), inc2, Source(vol).get(), {});
+  REQUIRE_MESSAGE(i2.ok(), i2.status().ToString());
+  CHECK(i2->parent_fingerprints);
+  CHECK(i2->sha_blocks == 1);
+  CHECK(i2->object_count == 1);
+  CHECK(RestoreTo(d.path(), o, store->get(), {Layer(full, *f), Layer(inc, *i), Layer(inc2, *i2)}, size, true) ==
+        image3);
+  WriteFile(vol, image2);
+
+  // A damaged or missing fingerprints file: every block is hashed, and the backup is the same.
+  for (const char* damage : {"flip", "remove"}) {
+    CAPTURE(damage);
+    if (std::string(damage) == "flip") {
+      std::string bytes = ReadFile(fp_path);
+      bytes[40] ^= 1;
+      WriteFile(fp_path, bytes);
+    } else {
+      REQUIRE(fs::remove(fp_path));
+    }
+    BackupJob again = Job(std::string("fp-again-") + damage, 3 + (damage[0] == 'r'));
+    again.parent = Parent(full, *f, size);
+    auto a = RunBackup(o, store->get(), again, Source(vol).get(), {});
+    REQUIRE_MESSAGE(a.ok(), a.status().ToString());
+    CHECK_FALSE(a->parent_fingerprints);
+    CHECK(a->sha_blocks == data_blocks - 1);  // block 2 became zeros
+    CHECK(a->object_count == i->object_count);
+    CHECK(sha_list(*a) == sha_list(*i));
+    CHECK(RestoreTo(d.path(), o, store->get(), {Layer(full, *f), Layer(again, *a)}, size, true) == image2);
+  }
+
+  // Deleting a backup removes its fingerprints too.
+  const std::string inc_fp = root + "/" + i->container + "/" + FingerprintsName(i->service_metadata);
+  REQUIRE(fs::exists(inc_fp));
+  REQUIRE(DeleteBackupObjects(store->get(), i->container, i->service_metadata).ok());
+  CHECK_FALSE(fs::exists(inc_fp));
+}
+
 TEST_CASE("backup pipeline: a sparse volume is read by its extents and every byte is still covered") {
   Dir d;
   auto store = OpenPosixStore(Env::Default(), d.path() + "/store");
@@ -252,7 +345,12 @@ TEST_CASE("backup pipeline: a sparse volume is read by its extents and every byt
     const std::string restored = RestoreTo(d.path(), o, store->get(), {Layer(job, *r)}, size, true, &ro);
     CHECK(restored == image);
     CHECK(ro.bytes_written < (1 << 20));  // zeros skipped on a new volume
-    CHECK(RestoreTo(d.path(), o, store->get(), {Layer(job, *r)}, size, false) == image);
+    // Onto an existing volume full of other data: the zeros are holes punched, not written.
+    CHECK(RestoreTo(d.path(), o, store->get(), {Layer(job, *r)}, size, false, &ro) == image);
+    CHECK(ro.bytes_written < (1 << 20));
+    struct stat st {};
+    REQUIRE(stat((d.path() + "/restored-" + std::to_string(RestoredCount())).c_str(), &st) == 0);
+    CHECK(st.st_blocks * 512 < 2 * (1 << 20));
   }
 }
 

@@ -118,6 +118,14 @@ class FaultInjectionEnv : public EnvWrapper {
       }
       return target_->WriteAt(offset, data, n);
     }
+    Status WriteDirectAt(int64_t offset, const char* data, size_t n) override {
+      Status st = env_->Check(Op::kWrite);
+      if (!st.ok()) {
+        (void)target_->WriteAt(offset, data, n / 2);
+        return st;
+      }
+      return target_->WriteDirectAt(offset, data, n);
+    }
     Status Truncate(int64_t size) override {
       CINDER_RETURN_IF_ERROR(env_->Check(Op::kTruncate));
       return target_->Truncate(size);
@@ -128,6 +136,10 @@ class FaultInjectionEnv : public EnvWrapper {
     Status Sync() override {
       CINDER_RETURN_IF_ERROR(env_->Check(Op::kSync));
       return target_->Sync();
+    }
+    Status PunchHole(int64_t offset, int64_t length) override {
+      CINDER_RETURN_IF_ERROR(env_->Check(Op::kWrite));
+      return target_->PunchHole(offset, length);
     }
     Status Close() override {
       Status st = target_->Close();

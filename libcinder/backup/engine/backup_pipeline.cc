@@ -19,6 +19,7 @@
 
 #include "backup/engine/chunked_format.h"
 #include "backup/engine/common.h"
+#include "backup/engine/fingerprints.h"
 #include "backup/engine/md5x8.h"
 
 namespace cinder::backup {
@@ -38,7 +39,9 @@ struct PendingObject {
 struct UnitResult {
   std::vector<PendingObject> objects;
   std::vector<Sha256Digest> shas;
+  std::vector<Fingerprint> fps;
   int64_t bytes_read = 0;
+  int64_t sha_blocks = 0;
 };
 
 Status Named(const Status& st, const std::string& what) { return Status(st.code(), what + ": " + st.message()); }
@@ -96,6 +99,11 @@ class BackupRun {
   bool created_container_ = false;
   int64_t size_ = 0, units_ = 0;
   std::vector<Sha256Digest> parent_;  // the parent's hashes (incremental), else empty
+  // The parent's fingerprints when usable (else empty: every block is hashed), and this
+  // backup's chain seed.
+  std::vector<Fingerprint> parent_fp_;
+  uint64_t seed_ = 0;
+  Fingerprint zero_fp_{};  // of a zero block of o_.block bytes
 
   std::atomic<int64_t> next_unit_{0};
   std::atomic<bool> failed_{false};
@@ -112,6 +120,8 @@ class BackupRun {
   std::vector<ObjectEntry> entries_;
   std::vector<std::string> published_;
   std::unique_ptr<ObjectStore::Writer> sha_writer_;
+  std::unique_ptr<FingerprintsWriter> fp_writer_;
+  int64_t sha_blocks_ = 0;
   std::string sha_chunk_;
   bool any_sha_ = false;
   int64_t bytes_stored_ = 0, bytes_read_ = 0;
@@ -200,7 +210,9 @@ Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>
   }
   watch.Lap(&ns_read_);
   const int64_t nblocks = (len + o_.block - 1) / o_.block;
+  const int64_t first_block = off / o_.block;
   out->shas.resize(static_cast<size_t>(nblocks));
+  out->fps.resize(static_cast<size_t>(nblocks));
   std::vector<char> zero_block(static_cast<size_t>(nblocks), 0);
   // A full backup cuts a whole unit into kSegments objects whose md5s are taken together, in
   // the lanes of AVX2 registers (md5 is the costliest hash here: ~5 cycles a byte on one
@@ -215,11 +227,18 @@ Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>
     const int64_t blen = std::min(o_.block, len - b * o_.block);
     if (zero || IsAllZero(p, static_cast<size_t>(blen))) {
       out->shas[b] = Zeros::Get().Sha(blen);
+      out->fps[b] = blen == o_.block ? zero_fp_ : BlockFingerprint(Zeros::Get().Buffer(blen), blen, seed_);
       zero_block[b] = 1;
       zeros_pending += blen;
       continue;
     }
-    out->shas[b] = hasher->Sha256(p, static_cast<size_t>(blen));
+    out->fps[b] = BlockFingerprint(p, static_cast<size_t>(blen), seed_);
+    if (!parent_fp_.empty() && out->fps[b] == parent_fp_[first_block + b]) {
+      out->shas[b] = parent_[first_block + b];  // unchanged since the parent
+    } else {
+      out->shas[b] = hasher->Sha256(p, static_cast<size_t>(blen));
+      ++out->sha_blocks;
+    }
     if (md5_here) {
       if (zeros_pending > 0) hasher->Md5Update(p - zeros_pending, static_cast<size_t>(zeros_pending));
       zeros_pending = 0;
@@ -250,7 +269,6 @@ Status BackupRun::DoUnit(int64_t unit, std::vector<char>* buf, std::vector<char>
   }
   if (parent_.empty()) return CutObject(unit, 0, data, off, len, zero, std::move(md5), cbuf, comp, hasher, out);
   // Incremental: each maximal run of blocks whose hash changed is one object.
-  const int64_t first_block = off / o_.block;
   int index = 0;
   for (int64_t b = 0; b < nblocks;) {
     if (out->shas[b] == parent_[first_block + b]) {
@@ -311,6 +329,10 @@ Status BackupRun::Commit(int64_t unit, UnitResult* r) {
     entries_.push_back(std::move(e));
   }
   bytes_read_ += r->bytes_read;
+  sha_blocks_ += r->sha_blocks;
+  if (Status st = fp_writer_->Append(r->fps); !st.ok()) {
+    return Named(st, "Failed to write backup object " + FingerprintsName(prefix_));
+  }
   for (const Sha256Digest& d : r->shas) {
     AppendSha256FileEntry(&sha_chunk_, !any_sha_, d);
     any_sha_ = true;
@@ -325,6 +347,8 @@ Status BackupRun::Commit(int64_t unit, UnitResult* r) {
 
 void BackupRun::Cleanup() {
   sha_writer_.reset();
+  fp_writer_.reset();
+  (void)store_->Delete(container_, FingerprintsName(prefix_));
   {
     std::lock_guard<std::mutex> l(mu_);
     done_.clear();  // unpublished temporary files go with their writers
@@ -381,6 +405,17 @@ Result<BackupOutcome> BackupRun::Run() {
       return FailedPrecondition("Volume size increased since the last backup. Do a full backup.");
     }
     parent_ = std::move(parsed->sha256s);
+    // The parent's fingerprints, when it has usable ones: then only changed blocks are hashed.
+    auto fps = ReadFingerprints(store_, p.container, p.service_metadata, o_.block);
+    if (fps.ok() && static_cast<int64_t>(fps->blocks.size()) >= need) {
+      seed_ = fps->seed;
+      parent_fp_ = std::move(fps->blocks);
+    }
+  }
+  if (parent_fp_.empty()) seed_ = NewFingerprintSeed();
+  {
+    const std::string zeros(static_cast<size_t>(o_.block), '\0');
+    zero_fp_ = BlockFingerprint(zeros.data(), zeros.size(), seed_);
   }
 
   created_container_ = store_->List(container_, "\x01").status().code() == Code::kNotFound;
@@ -402,6 +437,14 @@ Result<BackupOutcome> BackupRun::Run() {
     }
     sha_writer_ = std::move(w).value();
     sha_chunk_ = Sha256FileHead(head);
+    auto fw =
+        FingerprintsWriter::Start(store_, container_, prefix_, o_.block, seed_, (size_ + o_.block - 1) / o_.block);
+    if (!fw.ok()) {
+      Status st = Named(fw.status(), "Failed to create backup object " + FingerprintsName(prefix_));
+      Cleanup();
+      return st;
+    }
+    fp_writer_ = std::move(fw).value();
   }
 
   std::vector<std::thread> threads;
@@ -457,6 +500,10 @@ Result<BackupOutcome> BackupRun::Run() {
   }
   if (st.ok()) {
     published_.push_back(Sha256FileName(prefix_));
+    st = fp_writer_->Commit(/*sync=*/false);  // made durable with the rest by SyncContainer
+    if (!st.ok()) st = Named(st, "Failed to write backup object " + FingerprintsName(prefix_));
+  }
+  if (st.ok()) {
     BackupMetadata m;
     m.backup_description = job_.description;
     m.backup_id = job_.backup_id;
@@ -487,6 +534,8 @@ Result<BackupOutcome> BackupRun::Run() {
   out.bytes_stored = bytes_stored_;
   out.bytes_read = bytes_read_;
   out.peak_buffers = buffers_.load();
+  out.sha_blocks = sha_blocks_;
+  out.parent_fingerprints = !parent_fp_.empty();
   out.read_seconds = static_cast<double>(ns_read_.load()) * 1e-9;
   out.hash_seconds = static_cast<double>(ns_hash_.load()) * 1e-9;
   out.compress_seconds = static_cast<double>(ns_compress_.load()) * 1e-9;

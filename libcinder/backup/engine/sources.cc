@@ -61,8 +61,13 @@ class FileVolumeSink : public VolumeSink {
     return info->size;
   }
   bool IsNew() const override { return new_; }
-  Status WriteAt(int64_t offset, const char* data, size_t n) override { return file_->WriteAt(offset, data, n); }
+  // Aligned writes (the restore's) go past the page cache.
+  Status WriteAt(int64_t offset, const char* data, size_t n) override { return file_->WriteDirectAt(offset, data, n); }
+  // A hole where the file system can punch one (the blocks are freed, as a new volume's
+  // would be), else written zeros.
   Status Zero(int64_t offset, int64_t len) override {
+    Status st = file_->PunchHole(offset, len);
+    if (st.code() != Code::kUnimplemented) return st;
     return WriteZeros([this](int64_t o, const char* d, size_t n) { return file_->WriteAt(o, d, n); }, offset, len);
   }
   Status Sync() override { return file_->Sync(); }
