@@ -54,10 +54,12 @@ class BackupManager {
   virtual ~BackupManager() = default;
 
   // Records the backup ("creating"), holds its volume ("backing-up") or snapshot, charges its
-  // quota (backups +1, backup_gigabytes + volume size) and casts create_backup to a backup host.
+  // quota (backups +1, backup_gigabytes + its size: the volume's, or for a backup of a snapshot
+  // the snapshot's volume_size) and casts create_backup to a backup host.
   virtual Result<Backup> CreateBackup(const RequestContext& ctx, const BackupCreate& request) = 0;
   virtual Result<Backup> GetBackup(const RequestContext& ctx, const std::string& id) = 0;
-  // A non-admin's filters other than name, status and volume_id are dropped (Cinder's).
+  // A non-admin's filters other than name, status and volume_id are dropped (Cinder's before
+  // 3.33; from 3.33 the REST API refuses them with 400 before they get here).
   virtual Result<BackupList> ListBackups(const RequestContext& ctx, const BackupListQuery& q) = 0;
   virtual Result<Backup> UpdateBackup(const RequestContext& ctx, const std::string& id, const BackupUpdate& update) = 0;
   // "deleting" and a cast of delete_backup to its host. Without `force` only an available or
@@ -92,9 +94,13 @@ class BackupManager {
   // available.
   virtual Result<Record> ExportRecord(const RequestContext& ctx, const std::string& id) = 0;
   // Records the backup described ("creating"), charges its quota and casts import_record to a
-  // backup host, which checks its objects and makes it available.
+  // backup host, which checks its objects and makes it available. NotFound "Service <record's
+  // backup_service> could not be found." (Cinder's ServiceNotFound, 404) when no backup host is
+  // up or the record's service is not this deployment's driver.
   virtual Result<Backup> ImportRecord(const RequestContext& ctx, const Record& record) = 0;
-  // os-reset_status (admin): "available" or "error"; the volume is not touched (Cinder's).
+  // os-reset_status (admin): "available" or "error". A backup being made gives its volume (or
+  // snapshot) back to its status before the backup, a restore's target volume goes to
+  // "error_restoring", in the transaction of the backup's change; the host doing the work stops.
   virtual Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::string& status) = 0;
   // The policy's answer for `rule` on `target` (as VolumeManager::Authorize).
   virtual Status Authorize(const RequestContext& ctx, const std::string& rule,

@@ -1,6 +1,8 @@
 // /v3/{project_id}/backups: Cinder's backup API (cinder/api/contrib/backups.py,
 // cinder/api/v3/backups.py, the backup admin actions), with its views (cinder/api/views/backups.py
 // and cinder/api/v3/views/backups.py) and validation (cinder/api/schemas/backups.py).
+#include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "api/common.h"
@@ -77,14 +79,32 @@ std::string SummaryBody(const ApiRequest& req, const Backup& b) {
   return w.Take();
 }
 
+// A non-admin's list filters (Cinder's resource_filters.json, "backup").
+constexpr const char* kUserFilters[] = {"name", "status", "volume_id"};
+
 Result<BackupListQuery> ParseListQuery(const ApiRequest& req) {
   BackupListQuery q;
   PagingParams paging;
   paging.allow_offset = true;
+  // From 3.33 (Cinder's RESOURCE_FILTER) a filter a non-admin may not use is refused, as for
+  // volumes and snapshots; before, it is dropped (by the manager). all_tenants is let through:
+  // the client sends it (Cinder ignores it for them too).
+  const bool reject_unknown = req.version.AtLeast(3, 33);
+  std::vector<std::string> invalid;
   for (const auto& [k, v] : req.query) {
-    if (paging.Take(k, v)) {
-      continue;
-    } else if (k == "all_tenants") {
+    if (paging.Take(k, v)) continue;
+    if (reject_unknown) {
+      if (std::any_of(k.begin(), k.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+        return InvalidArgument("Filter keys can only contain ASCII characters.");
+      }
+      const bool users = k == "all_tenants" || (k == "with_count" && req.version.AtLeast(3, 45)) ||
+                         std::find(std::begin(kUserFilters), std::end(kUserFilters), k) != std::end(kUserFilters);
+      if (!req.ctx.is_admin && !users) {
+        invalid.push_back(k);
+        continue;
+      }
+    }
+    if (k == "all_tenants") {
       if (!ParseBool(k, v).ok())
         return InvalidArgument("Invalid input received: all_tenants must be a boolean, got '" + v + "'.");
       q.all_tenants = *ParseBool(k, v);
@@ -98,6 +118,7 @@ Result<BackupListQuery> ParseListQuery(const ApiRequest& req) {
     }
   }
   CINDER_RETURN_IF_ERROR(paging.Finish());
+  if (!invalid.empty()) return InvalidFilters(invalid, "name, status, volume_id");
   if (q.project_id && !q.all_tenants) q.filters.erase("project_id");
   q.limit = paging.limit;
   q.marker = paging.marker;

@@ -121,12 +121,17 @@ class BackupManagerImpl : public BackupManager {
     } else if (volume.status == volume_status::kInUse && !req.force) {
       return FailedPrecondition("Invalid volume: Backing up an in-use volume must use the force flag.");
     }
+    // A backup of a snapshot holds the snapshot's data: it is sized (and charged) by the
+    // snapshot's volume_size, not by what the volume has grown to since.
+    const int64_t size = snapshot ? snapshot->size : volume.size;
     std::optional<Backup> parent;
     if (req.incremental) {
-      CINDER_ASSIGN_OR_RETURN(parent, store_->LatestAvailableBackup(req.volume_id));
-      if (!parent || (!ctx.is_admin && parent->project_id != ctx.project_id)) {
-        return FailedPrecondition("Invalid backup: No backups available to do an incremental backup.");
-      }
+      // Cinder's: the caller's own latest available backup of the volume (an admin's too), and
+      // for a snapshot one whose data is older than the snapshot.
+      std::optional<std::string> before;
+      if (snapshot) before = snapshot->created_at;
+      CINDER_ASSIGN_OR_RETURN(parent, store_->LatestAvailableBackup(req.volume_id, ctx.project_id, before));
+      if (!parent) return FailedPrecondition("Invalid backup: No backups available to do an incremental backup.");
     }
     // A posix incremental is made where its parent's objects are.
     std::string preferred;
@@ -151,7 +156,7 @@ class BackupManagerImpl : public BackupManager {
     b.display_description = req.description;
     b.container = req.container;
     b.service = options_.backup.driver;
-    b.size = volume.size;
+    b.size = size;
     if (parent) b.parent_id = parent->id;
     b.snapshot_id = req.snapshot_id;
     b.created_at = NowIso();
@@ -159,11 +164,11 @@ class BackupManagerImpl : public BackupManager {
     b.metadata = req.metadata;
     std::vector<std::string> statuses = {volume_status::kAvailable};
     if (req.force) statuses.push_back(volume_status::kInUse);
-    QuotaCharge charge = quotas_.Charge(ctx.project_id, BackupQuotaDeltas(volume.size, 1));
+    QuotaCharge charge = quotas_.Charge(ctx.project_id, BackupQuotaDeltas(size, 1));
     Store::QuotaReservation over;
     Status st = store_->InsertBackup(b, statuses, &charge, &over);
     if (st.code() == Code::kResourceExhausted && !over.over.empty()) {
-      return QuotaApi::OverQuotaError(over, "backups", volume.size);
+      return QuotaApi::OverQuotaError(over, "backups", size);
     }
     CINDER_RETURN_IF_ERROR(st);
     Status cast = rpc_.CreateBackup(ctx, b.host, b.id);
@@ -374,8 +379,11 @@ class BackupManagerImpl : public BackupManager {
     const std::string& ours = options_.backup.driver;
     const bool our_service =
         record.backup_service.empty() || record.backup_service == "posix" || ours.rfind(record.backup_service, 0) == 0;
+    // Cinder's ServiceNotFound (404), named by the record's service: no backup host is up, or
+    // none runs the driver that wrote the record (Cinder finds that out on the hosts and fails
+    // the import with the same exception).
     if (hosts->empty() || !our_service) {
-      return Unavailable("Service " + record.backup_service + " could not be found.");
+      return NotFound("Service " + record.backup_service + " could not be found.");
     }
     std::string text;
     if (!FromBase64(record.backup_url, &text))
@@ -395,7 +403,11 @@ class BackupManagerImpl : public BackupManager {
     if (!sizev->is_int() || sizev->as_int() < 0) {
       return InvalidArgument("Invalid input received: Can't parse backup record.");
     }
-    CINDER_ASSIGN_OR_RETURN(ServiceInfo svc, ChooseHost("", false, std::nullopt));
+    ServiceInfo svc;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      svc = (*hosts)[std::uniform_int_distribution<size_t>(0, hosts->size() - 1)(rng_)];
+    }
     Backup b;
     b.id = idv->as_string();
     b.user_id = ctx.user_id;
@@ -460,8 +472,14 @@ class BackupManagerImpl : public BackupManager {
     if (status != backup_status::kAvailable && status != backup_status::kError) {
       return InvalidArgument("Invalid input received: status must be available or error, not " + status + ".");
     }
-    CINDER_ASSIGN_OR_RETURN(bool ok, store_->CasBackupStatus(id, {}, status));
+    // Whatever the backup was doing lets go of its volume in the same transaction (a creating
+    // backup's source back to its status, a restore's target error_restoring); its host sees the
+    // change and stops.
+    CINDER_ASSIGN_OR_RETURN(bool ok, store_->ResetBackupStatus(id, status));
     if (!ok) return NotFound("Backup " + id + " could not be found.");
+    if (b.status != status) {
+      CINDER_LOG(kInfo, "cinder-backup-api") << "backup " << id << " reset from " << b.status << " to " << status;
+    }
     return Status::OK();
   }
 

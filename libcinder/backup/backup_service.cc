@@ -95,17 +95,9 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
         env_(options.env ? options.env : Env::Default()),
         volumes_(transport),
         objects_(std::move(objects)),
+        popts_(BackupPipelineOptions(options)),
         heartbeat_(store, options.report_interval, env_),
-        workers_(options.backup.max_operations > 0 ? options.backup.max_operations : 64) {
-    popts_.compression = options.backup.compression_algorithm;
-    popts_.object_size = options.backup.object_size;
-    popts_.sha_block_size = options.backup.sha_block_size;
-    popts_.file_size = options.backup.file_size;
-    popts_.workers = options.backup.workers;
-    popts_.zstd_level = options.backup.zstd_level;
-    popts_.zlib_level = options.backup.zlib_level;
-    popts_.verify_on_restore = options.backup.verify_on_restore;
-  }
+        workers_(options.backup.max_operations > 0 ? options.backup.max_operations : 64) {}
 
   ~BackupServiceImpl() override {
     {
@@ -115,6 +107,12 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
     cv_.notify_all();
     if (sweeper_.joinable()) sweeper_.join();
     workers_.Drain();
+    {
+      std::lock_guard<std::mutex> l(running_mu_);
+      timer_stopping_ = true;
+    }
+    running_cv_.notify_all();
+    if (timer_.joinable()) timer_.join();
   }
 
   Status Start() {
@@ -130,6 +128,7 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
     svc.rpc_version = kRpcVersion;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
     sweeper_ = std::thread([this, start = env_->NowMonotonic()] { SweepLoop(start); });
+    if (options_.backup.enable_progress_timer) timer_ = std::thread([this] { ProgressTimerLoop(); });
     return Status::OK();
   }
 
@@ -207,8 +206,44 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
   // Fails a backup that was being made (its partial objects removed, the temp snapshot
   // released, the volume given back), as init_host does.
   void ResetCreating(const Backup& b, const std::string& reason);
+  // Ends a restore nobody will finish (Store::ResetRestore): the backup available, its target
+  // error_restoring; one into a new volume still being made is left to its hand-over.
   void ResetRestoring(const Backup& b);
   void ReleaseTempSnapshot(const Backup& b);
+  // The stale sweep's `deleting` row of the backup host `b.host`, which is down: finished here
+  // when its objects are in this host's store (a shared backup_posix_path) or it has none;
+  // otherwise left for that host's restart, which resumes it (InitHost).
+  void TakeOverDelete(const Backup& b);
+
+  // ---- the progress timer (backup_enable_progress_timer, backup_timer_interval) -------------
+  // Cinder's chunked driver sends a backup.createprogress notification every
+  // backup_timer_interval seconds while a backup runs; with no notifier here, the timer logs one
+  // INFO line per interval with the backup id and the percentage done, for backups and
+  // restores. Operations register while the engine runs (ProgressTimed); Tracker keeps their
+  // bytes current.
+  struct Running {
+    std::string what;        // "backup <id> of volume <v>", "restore of backup <id> into volume <v>"
+    std::string request_id;  // logged with each line, as the operation's own lines
+    int64_t done = 0;
+    int64_t total = 0;
+    std::chrono::steady_clock::time_point next;  // the next line
+  };
+  class ProgressTimed {
+   public:
+    ProgressTimed(BackupServiceImpl* svc, const std::string& id, std::string what, const std::string& request_id,
+                  int64_t total);
+    ~ProgressTimed();
+    ProgressTimed(const ProgressTimed&) = delete;
+    ProgressTimed& operator=(const ProgressTimed&) = delete;
+
+   private:
+    BackupServiceImpl* svc_;
+    std::string id_;
+  };
+  std::chrono::seconds TimerInterval() const {
+    return std::chrono::seconds(std::max(options_.backup.timer_interval, 1));
+  }
+  void ProgressTimerLoop();
 
   // The restart: Cinder's _cleanup_incomplete_backup_operations for this host's rows.
   void InitHost();
@@ -244,7 +279,14 @@ class BackupServiceImpl : public BackupService, public BackupRpcServer {
   std::thread sweeper_;
   std::mutex accepted_mu_;               // guards accepted_
   std::map<std::string, int> accepted_;  // backup id -> work accepted here and not finished
-  WorkerPool workers_;                   // last: drained and joined first
+  std::set<std::string> left_deleting_;  // dead hosts' deleting rows already logged (sweep thread only)
+  std::mutex running_mu_;                // guards running_, timer_stopping_, timer_changed_
+  std::condition_variable running_cv_;
+  std::map<std::string, Running> running_;  // backup id -> operation the progress timer reports
+  bool timer_stopping_ = false;
+  bool timer_changed_ = false;  // an operation started: the timer's next wake-up may be sooner
+  std::thread timer_;
+  WorkerPool workers_;  // last: drained and joined first
 };
 
 std::string BackupServiceImpl::Connector() const {
@@ -312,6 +354,13 @@ backup::Progress BackupServiceImpl::Tracker(const std::string& id, const char* e
   auto cancelled = std::make_shared<bool>(false);
   return [this, id, expected, last, cancelled](int64_t done, int64_t total) {
     if (*cancelled) return false;
+    {
+      std::lock_guard<std::mutex> l(running_mu_);
+      if (auto it = running_.find(id); it != running_.end()) {
+        it->second.done = done;
+        it->second.total = total;
+      }
+    }
     if (progress_) progress_(BackupProgress{id, done, total});
     const auto now = std::chrono::steady_clock::now();
     if (now - *last < kTouchInterval && done < total) return true;
@@ -324,6 +373,57 @@ backup::Progress BackupServiceImpl::Tracker(const std::string& id, const char* e
     }
     return true;  // a database out of reach does not stop the work
   };
+}
+
+BackupServiceImpl::ProgressTimed::ProgressTimed(BackupServiceImpl* svc, const std::string& id, std::string what,
+                                                const std::string& request_id, int64_t total)
+    : svc_(svc), id_(id) {
+  if (!svc_->options_.backup.enable_progress_timer) return;
+  {
+    std::lock_guard<std::mutex> l(svc_->running_mu_);
+    Running& r = svc_->running_[id_];
+    r.what = std::move(what);
+    r.request_id = request_id;
+    r.total = total;
+    r.next = svc_->env_->NowMonotonic() + svc_->TimerInterval();
+    svc_->timer_changed_ = true;
+  }
+  svc_->running_cv_.notify_all();
+}
+
+BackupServiceImpl::ProgressTimed::~ProgressTimed() {
+  std::lock_guard<std::mutex> l(svc_->running_mu_);
+  svc_->running_.erase(id_);
+}
+
+void BackupServiceImpl::ProgressTimerLoop() {
+  std::unique_lock<std::mutex> l(running_mu_);
+  while (!timer_stopping_) {
+    const auto now = env_->NowMonotonic();
+    auto wake = now + std::chrono::hours(1);                 // nothing running: until an operation starts
+    std::vector<std::pair<std::string, std::string>> lines;  // request id, line
+    for (auto& [id, r] : running_) {
+      if (r.next <= now) {
+        const int64_t percent = r.total > 0 ? std::min<int64_t>(100, r.done * 100 / r.total) : 0;
+        lines.emplace_back(r.request_id, r.what + ": " + std::to_string(percent) + "% done (" +
+                                             std::to_string(r.done >> 20) + " of " + std::to_string(r.total >> 20) +
+                                             " MiB)");
+        while (r.next <= now) r.next += TimerInterval();  // a fixed interval, as Cinder's looping call
+      }
+      wake = std::min(wake, r.next);
+    }
+    if (!lines.empty()) {
+      l.unlock();
+      for (const auto& [request_id, line] : lines) {
+        log::ScopedRequestId rid(request_id);
+        CINDER_LOG(kInfo, kLog) << line;
+      }
+      l.lock();
+      continue;
+    }
+    timer_changed_ = false;
+    env_->WaitUntil(running_cv_, l, wake, [this] { return timer_stopping_ || timer_changed_; });
+  }
 }
 
 // ---- create ---------------------------------------------------------------------------------
@@ -395,7 +495,10 @@ void BackupServiceImpl::DoBackup(const RequestContext& ctx, const std::string& i
   } else {
     std::unique_ptr<backup::VolumeSource> source =
         opened->file ? backup::FileSource(std::move(opened->file)) : backup::DeviceSource(opened->device.get());
-    out = backup::RunBackup(popts_, objects_.get(), job, source.get(), Tracker(id, bs::kCreating));
+    {
+      ProgressTimed timed(this, id, "backup " + id + " of volume " + b->volume_id, ctx.request_id, b->size * kGiB);
+      out = backup::RunBackup(popts_, objects_.get(), job, source.get(), Tracker(id, bs::kCreating));
+    }
     source.reset();
     Status released = Release(ctx, *opened);
     if (temp && released.ok()) {
@@ -519,6 +622,8 @@ void BackupServiceImpl::DoRestore(const RequestContext& ctx, const HostRestoreBa
   {
     std::unique_ptr<backup::VolumeSink> sink = opened->file ? backup::FileSink(std::move(opened->file), r.volume_is_new)
                                                             : backup::DeviceSink(opened->device.get(), r.volume_is_new);
+    ProgressTimed timed(this, id, "restore of backup " + id + " into volume " + r.volume_id, ctx.request_id,
+                        b->size * kGiB);
     out = backup::RunRestore(popts_, objects_.get(), chain, sink.get(), Tracker(id, bs::kRestoring));
   }
   (void)Release(ctx, *opened);
@@ -598,15 +703,22 @@ void BackupServiceImpl::ResetCreating(const Backup& b, const std::string& reason
 }
 
 void BackupServiceImpl::ResetRestoring(const Backup& b) {
-  if (b.restore_volume_id) {
-    auto done = Persist(b.id, [&] { return store_->FinishRestore(b.id, *b.restore_volume_id, false, false); });
-    if (done.ok() && *done) {
-      CINDER_LOG(kWarning, kLog) << "restore of backup " << b.id << " into volume " << *b.restore_volume_id
-                                 << " reset: the volume is error_restoring";
-      return;
-    }
+  auto reset = Persist(b.id, [&] { return store_->ResetRestore(b.id); });
+  if (!reset.ok()) return;
+  const std::string target = b.restore_volume_id.value_or("");
+  switch (*reset) {
+    case Store::RestoreReset::kReset:
+      CINDER_LOG(kWarning, kLog) << "restore of backup " << b.id
+                                 << (target.empty() ? std::string() : " into volume " + target)
+                                 << " reset: the backup is available"
+                                 << (target.empty() ? "" : ", the volume error_restoring");
+      break;
+    case Store::RestoreReset::kPending:
+      CINDER_LOG(kDebug, kLog) << "restore of backup " << b.id << " waits for its new volume " << target
+                               << " to be made: its volume host hands it over";
+      break;
+    case Store::RestoreReset::kNotRestoring: break;
   }
-  (void)Persist(b.id, [&] { return store_->CasBackupStatus(b.id, {bs::kRestoring}, bs::kAvailable); });
 }
 
 void BackupServiceImpl::InitHost() {
@@ -651,7 +763,7 @@ void BackupServiceImpl::SweepStale() {
     }
   }
   const int stale = std::max(options_.backup.stale_seconds, 1);
-  auto rows = store_->StaleBackups({bs::kCreating, bs::kRestoring}, IsoSecondsAgo(stale));
+  auto rows = store_->StaleBackups({bs::kCreating, bs::kRestoring, bs::kDeleting}, IsoSecondsAgo(stale));
   if (!rows.ok()) return;
   std::set<std::string> down_checked, down;
   for (const Backup& b : *rows) {
@@ -661,6 +773,12 @@ void BackupServiceImpl::SweepStale() {
       // reached this host (the API died between recording it and handing it over).
       if (Accepted(b.id)) continue;
       why = "backup host " + b.host + " never received the request";
+      if (b.status == bs::kDeleting) {
+        CINDER_LOG(kWarning, kLog) << "backup " << b.id << " is deleting since " << b.updated_at.value_or(b.created_at)
+                                   << " and this host never received the request: resuming the delete";
+        Run(b.id, [this, id = b.id] { DoDelete(RequestContext::Admin("", ""), id); });
+        continue;
+      }
     } else {
       if (!down_checked.count(b.host)) {
         down_checked.insert(b.host);
@@ -674,16 +792,42 @@ void BackupServiceImpl::SweepStale() {
         if (!up) down.insert(b.host);
       }
       if (!down.count(b.host)) continue;
-      why = "backup host " + b.host + " stopped while the backup was being made";
+      if (b.status == bs::kDeleting) {
+        TakeOverDelete(b);
+        continue;
+      }
+      why = "backup host " + b.host + " stopped while the backup was being made";  // creating rows
     }
-    CINDER_LOG(kWarning, kLog) << "backup " << b.id << " of backup host " << b.host << " is " << b.status << " since "
-                               << b.updated_at.value_or(b.created_at) << ": reset (" << why << ")";
     if (b.status == bs::kCreating) {
+      CINDER_LOG(kWarning, kLog) << "backup " << b.id << " of backup host " << b.host << " is creating since "
+                                 << b.updated_at.value_or(b.created_at) << ": failed (" << why << ")";
       ResetCreating(b, why);
     } else {
-      ResetRestoring(b);
+      ResetRestoring(b);  // logs what it did (nothing while a new target is being made)
     }
   }
+}
+
+void BackupServiceImpl::TakeOverDelete(const Backup& b) {
+  bool here = !b.service_metadata || b.service_metadata->empty();
+  if (!here) {
+    auto listed = objects_->List(b.container.value_or(""), *b.service_metadata);
+    here = listed.ok() && !listed->empty();
+  }
+  if (!here) {
+    if (left_deleting_.insert(b.id).second) {
+      CINDER_LOG(kWarning, kLog) << "backup " << b.id << " of backup host " << b.host
+                                 << ", which is down, is deleting and its objects are not in this host's store: "
+                                    "that host finishes the delete when it starts again";
+    }
+    return;
+  }
+  auto taken = store_->CasBackupStatus(b.id, {bs::kDeleting}, bs::kDeleting, {{"host", options_.host}});
+  if (!taken.ok() || !*taken) return;
+  CINDER_LOG(kWarning, kLog) << "backup " << b.id << " of backup host " << b.host << " is deleting since "
+                             << b.updated_at.value_or(b.created_at)
+                             << " and its host is down: finishing the delete here";
+  Run(b.id, [this, id = b.id] { DoDelete(RequestContext::Admin("", ""), id); });
 }
 
 void BackupServiceImpl::SweepLoop(std::chrono::steady_clock::time_point start) {
@@ -703,6 +847,22 @@ void BackupServiceImpl::SweepLoop(std::chrono::steady_clock::time_point start) {
 }
 
 }  // namespace
+
+backup::PipelineOptions BackupPipelineOptions(const Options& options) {
+  backup::PipelineOptions p;
+  const BackupOptions& b = options.backup;
+  p.compression = b.compression_algorithm;
+  p.object_size = b.object_size;
+  p.sha_block_size = b.sha_block_size;
+  p.file_size = b.file_size;
+  p.zstd_level = b.zstd_level;
+  p.zlib_level = b.zlib_level;
+  p.verify_on_restore = b.verify_on_restore;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int wanted = b.workers > 0 ? b.workers : cores;
+  p.workers = b.native_threads_pool_size > 0 ? std::min(wanted, b.native_threads_pool_size) : wanted;
+  return p;
+}
 
 Result<std::unique_ptr<BackupService>> BackupService::Start(const Options& options, Store* store, Transport* transport,
                                                             BackupProgressCallback progress) {

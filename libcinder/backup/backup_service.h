@@ -15,6 +15,7 @@
 
 #include <memory>
 
+#include "backup/pipeline.h"
 #include "cinder/backup_manager.h"
 #include "cinder/options.h"
 #include "cinder/transport.h"
@@ -22,13 +23,21 @@
 
 namespace cinder {
 
+// The engine's options for one backup or restore of a backup host, from its backup_* options.
+// The engine's threads: backup_workers (the machine's cores when 0), capped by
+// backup_native_threads_pool_size (Cinder's size of the native thread pool a backup uses).
+backup::PipelineOptions BackupPipelineOptions(const Options& options);
+
 class BackupService {
  public:
   // Opens the backup store (options.BackupPosixPath()), repairs what an earlier run of this
   // host left (creating -> error with its partial objects removed, restoring -> the backup
-  // available and its volume error_restoring, deleting -> resumed), serves the topic and
-  // registers the service. `store` and `transport` must outlive it. InvalidArgument for a
-  // backup_driver other than posix.
+  // available and its volume error_restoring unless its target is a new volume still being
+  // made, deleting -> resumed), serves the topic and registers the service. `store` and
+  // `transport` must outlive it. InvalidArgument for a backup_driver other than posix.
+  // With backup_enable_progress_timer, every backup_timer_interval seconds of a backup or a
+  // restore it logs one INFO line: "backup <id> of volume <v>: <n>% done (<x> of <y> MiB)"
+  // ("restore of backup <id> into volume <v>: ...").
   // `progress` (may be empty; called from the workers, about once a second per operation): the
   // progress of each backup and restore, for an embedding program (BackupManager's callback).
   static Result<std::unique_ptr<BackupService>> Start(const Options& options, Store* store, Transport* transport,
@@ -37,9 +46,12 @@ class BackupService {
   virtual ~BackupService() = default;
   // Blocks until the work accepted so far is done.
   virtual void Drain() = 0;
-  // Runs the stale sweep now (it also runs every report_interval): creating and restoring
-  // backups of backup hosts that are down, unchanged for backup_stale_seconds, are failed as
-  // their own host's restart would.
+  // Runs the stale sweep now (it also runs every report_interval). Rows unchanged for
+  // backup_stale_seconds: creating and restoring backups of backup hosts that are down are
+  // failed as their own host's restart would (a restore into a new volume still "creating" is
+  // left to its volume host's hand-over); deleting ones are finished here when their objects
+  // are in this host's store (or they have none). This host's own rows that it never received
+  // (the API died before its cast) are failed, or, deleting, deleted.
   virtual void SweepStale() = 0;
 };
 

@@ -60,24 +60,10 @@ void AddScope(Query* q, const ProjectScope& scope) {
   if (scope) q->sql += " AND b.project_id = " + q->P(*scope);
 }
 
-void AttachBackupMetadata(soci::session& s, std::vector<Backup>* backups) {
-  if (backups->empty()) return;
-  std::vector<std::string> ids;
-  for (const auto& b : *backups) ids.push_back(b.id);
-  Query q;
-  q.sql = "SELECT backup_id, key, value FROM backup_metadata WHERE deleted = 0 AND backup_id IN " + q.In(ids);
-  std::map<std::string, Metadata> by_id;
-  for (const auto& r : Select(s, q)) by_id[r[0].value_or("")][r[1].value_or("")] = r[2].value_or("");
-  for (auto& b : *backups) {
-    auto it = by_id.find(b.id);
-    if (it != by_id.end()) b.metadata = std::move(it->second);
-  }
-}
-
 std::vector<Backup> FetchBackups(soci::session& s, const Query& q) {
   std::vector<Backup> out;
   for (const auto& r : Select(s, q)) out.push_back(ToBackup(r));
-  AttachBackupMetadata(s, &out);
+  ReadMetadata(s, "backup_metadata", "backup_id", &out);
   return out;
 }
 
@@ -171,6 +157,24 @@ std::string CurrentStatus(soci::session& s, const std::string& table, const std:
   q.sql = "SELECT status FROM " + table + " WHERE deleted = 0 AND id = " + q.P(id);
   auto rows = Select(s, q);
   return rows.empty() ? std::string() : rows[0][0].value_or("");
+}
+
+// The backup `id` locked for the transaction, and before it, when it is restoring, its target
+// volume's row: the order StartRestore and ClaimRestoreTarget take them in (the volume, then
+// the backup), so that a reset and a claim of the same restore wait for each other instead of
+// deadlocking. nullopt when the backup is gone, or its target changed between the two reads.
+std::optional<Backup> LockRestoreTargetThenBackup(soci::session& s, bool pg, const std::string& id) {
+  auto peek = LiveBackup(s, pg, id, /*lock=*/false);
+  if (!peek) return std::nullopt;
+  if (peek->status != backup_status::kRestoring || !peek->restore_volume_id) {
+    return LiveBackup(s, pg, id, /*lock=*/true);
+  }
+  LockRow(s, pg, "volumes", *peek->restore_volume_id);
+  auto b = LiveBackup(s, pg, id, /*lock=*/true);
+  if (b && b->status == backup_status::kRestoring && b->restore_volume_id != peek->restore_volume_id) {
+    return std::nullopt;
+  }
+  return b;
 }
 
 void InsertBackupRow(soci::session& s, const Backup& b) {
@@ -289,12 +293,16 @@ Result<BackupList> Store::ListBackups(const BackupListQuery& lq, const ProjectSc
   });
 }
 
-Result<std::optional<Backup>> Store::LatestAvailableBackup(const std::string& volume_id) {
+Result<std::optional<Backup>> Store::LatestAvailableBackup(const std::string& volume_id, const std::string& project_id,
+                                                           const std::optional<std::string>& data_before) {
   return impl_->Run<std::optional<Backup>>([&](soci::session& s) -> Result<std::optional<Backup>> {
     Query q;
-    std::string where = "b.volume_id = " + q.P(volume_id) +
-                        " AND b.status = 'available' ORDER BY COALESCE(b.data_timestamp, b.created_at) DESC, "
-                        "b.created_at DESC, b.id DESC LIMIT 1";
+    std::string where =
+        "b.volume_id = " + q.P(volume_id) + " AND b.project_id = " + q.P(project_id) + " AND b.status = 'available'";
+    if (data_before) where += " AND COALESCE(b.data_timestamp, b.created_at) < " + q.P(*data_before);
+    where +=
+        " ORDER BY COALESCE(b.data_timestamp, b.created_at) DESC, b.created_at DESC, b.id DESC "
+        "LIMIT 1";
     return FetchOne(s, where, std::move(q));
   });
 }
@@ -373,6 +381,67 @@ Result<bool> Store::FailBackup(const std::string& id, const std::string& fail_re
   });
   if (!st.ok()) return st;
   return changed;
+}
+
+Result<bool> Store::ResetBackupStatus(const std::string& id, const std::string& new_status) {
+  bool changed = false;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    changed = false;
+    auto b = LockRestoreTargetThenBackup(s, impl_->pg, id);
+    if (!b) return Status::OK();
+    const std::string now = NowIso();
+    Query q;
+    q.sql = "UPDATE backups SET status = " + q.P(new_status) + ", progress_bytes = 0, updated_at = " + q.P(now);
+    if (b->status == backup_status::kRestoring) q.sql += ", restore_volume_id = NULL";
+    // The status read under the lock: a change since then (SQLite has no row lock) loses.
+    q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = " + q.P(b->status);
+    changed = Exec(s, q) > 0;
+    if (!changed) return Status::OK();
+    if (b->status == backup_status::kCreating) {
+      ReleaseSource(s, *b, new_status == backup_status::kError ? "error_backing-up" : "backing-up");
+    } else if (b->status == backup_status::kRestoring && b->restore_volume_id) {
+      // Its bytes are partial (or, for a volume still being made for it, never came).
+      Query v;
+      v.sql = "UPDATE volumes SET status = 'error_restoring', updated_at = " + v.P(now) +
+              " WHERE id = " + v.P(*b->restore_volume_id) +
+              " AND deleted = 0 AND status IN ('restoring-backup', 'creating')";
+      Exec(s, v);
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
+Result<Store::RestoreReset> Store::ResetRestore(const std::string& id) {
+  RestoreReset result = RestoreReset::kNotRestoring;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    result = RestoreReset::kNotRestoring;
+    auto b = LockRestoreTargetThenBackup(s, impl_->pg, id);
+    if (!b || b->status != backup_status::kRestoring) return Status::OK();
+    // A volume still being made for it: its host's claim will hand it over (to this host, or to
+    // a dead one, whose cast then fails and frees the backup); reset now, the volume would
+    // end "available" and empty.
+    if (b->restore_volume_id && CurrentStatus(s, "volumes", *b->restore_volume_id) == volume_status::kCreating) {
+      result = RestoreReset::kPending;
+      return Status::OK();
+    }
+    const std::string now = NowIso();
+    Query q;
+    q.sql = "UPDATE backups SET status = 'available', restore_volume_id = NULL, progress_bytes = 0, updated_at = " +
+            q.P(now) + " WHERE id = " + q.P(id) + " AND deleted = 0 AND status = 'restoring'";
+    if (Exec(s, q) == 0) return Status::OK();
+    result = RestoreReset::kReset;
+    if (b->restore_volume_id) {
+      Query v;
+      v.sql = "UPDATE volumes SET status = 'error_restoring', updated_at = " + v.P(now) +
+              " WHERE id = " + v.P(*b->restore_volume_id) + " AND deleted = 0 AND status = 'restoring-backup'";
+      Exec(s, v);
+    }
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return result;
 }
 
 Result<Store::RestoreStart> Store::StartRestore(const std::string& backup_id, const std::string& volume_id,

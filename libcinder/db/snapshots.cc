@@ -37,21 +37,6 @@ void AddScope(Query* q, const ProjectScope& scope) {
   if (scope) q->sql += " AND s.project_id = " + q->P(*scope);
 }
 
-// Reads the metadata of `snaps` in one query.
-void AttachSnapshotMetadata(soci::session& s, std::vector<Snapshot>* snaps) {
-  if (snaps->empty()) return;
-  std::vector<std::string> ids;
-  for (const auto& sn : *snaps) ids.push_back(sn.id);
-  Query q;
-  q.sql = "SELECT snapshot_id, key, value FROM snapshot_metadata WHERE deleted = 0 AND snapshot_id IN " + q.In(ids);
-  std::map<std::string, Metadata> by_id;
-  for (const auto& r : Select(s, q)) by_id[r[0].value_or("")][r[1].value_or("")] = r[2].value_or("");
-  for (auto& sn : *snaps) {
-    auto it = by_id.find(sn.id);
-    if (it != by_id.end()) sn.metadata = std::move(it->second);
-  }
-}
-
 const std::map<std::string, std::string>& SnapshotSortColumns() {
   static const std::map<std::string, std::string> kCols = {
       {"id", "s.id"},
@@ -108,7 +93,7 @@ Result<Snapshot> Store::GetSnapshot(const std::string& id, const ProjectScope& s
     auto rows = Select(s, q);
     if (rows.empty()) return NotFound("Snapshot " + id + " could not be found.");
     std::vector<Snapshot> one{ToSnapshot(rows[0])};
-    AttachSnapshotMetadata(s, &one);
+    ReadMetadata(s, "snapshot_metadata", "snapshot_id", &one);
     return std::move(one[0]);
   });
 }
@@ -152,7 +137,7 @@ Result<SnapshotList> Store::ListSnapshots(const SnapshotListQuery& lq, const Pro
       out.snapshots.pop_back();
       out.more = true;
     }
-    AttachSnapshotMetadata(s, &out.snapshots);
+    ReadMetadata(s, "snapshot_metadata", "snapshot_id", &out.snapshots);
     return out;
   });
 }

@@ -468,15 +468,18 @@ class Store {
   // availability_zone, host, project_id, user_id, parent_id, snapshot_id, container,
   // restore_volume_id; others InvalidArgument), sort and paging; NotFound for a bad marker.
   Result<BackupList> ListBackups(const BackupListQuery& q, const ProjectScope& scope, int64_t max_limit);
-  // The volume's most recent (data_timestamp, then created_at) backup in "available": the
-  // parent of an incremental. nullopt when it has none.
-  Result<std::optional<Backup>> LatestAvailableBackup(const std::string& volume_id);
+  // The parent of an incremental, as Cinder's create chooses it: the most recent (data_timestamp,
+  // then created_at) "available" backup of the volume that belongs to `project_id` (the
+  // caller's project, an admin's too), and, for a backup of a snapshot, whose data_timestamp is
+  // before `data_before` (the snapshot's created_at). nullopt when there is none.
+  Result<std::optional<Backup>> LatestAvailableBackup(const std::string& volume_id, const std::string& project_id,
+                                                      const std::optional<std::string>& data_before = std::nullopt);
   // Changes `fields` (display_name, display_description, ...) and replaces the metadata when
   // given, without touching status; false when the backup is gone.
   Result<bool> UpdateBackup(const std::string& id, const std::vector<FieldUpdate>& fields,
                             const std::optional<Metadata>& metadata);
   // Sets status (and `fields`) iff the backup is live and in `expected` (any when empty).
-  // Touches nothing else (a reset-status leaves the volume as it is, as Cinder's).
+  // Touches nothing else (see ResetBackupStatus for an admin's reset).
   Result<bool> CasBackupStatus(const std::string& id, const std::vector<std::string>& expected,
                                const std::string& new_status, const std::vector<FieldUpdate>& fields = {});
   // What a finished backup records.
@@ -496,6 +499,21 @@ class Store {
   // "available"). One transaction. Its quota stays charged until it is deleted (Cinder's).
   Result<bool> FailBackup(const std::string& id, const std::string& fail_reason,
                           const std::vector<std::string>& expected = {backup_status::kCreating});
+  // os-reset_status: the backup -> `new_status` from whatever status it is in, and, in the same
+  // transaction, what the operation it was in holds goes back: a "creating" backup's source is
+  // given back (as FailBackup; previous_status "backing-up" when reset to available), a
+  // "restoring" backup's target volume ("restoring-backup", or "creating" when it is being made
+  // for the restore) goes to "error_restoring" and restore_volume_id is cleared (Cinder's
+  // restart cleanup does the same to the volume). False when the backup is gone. The host
+  // doing the work sees the backup's status change and stops.
+  Result<bool> ResetBackupStatus(const std::string& id, const std::string& new_status);
+  // A backup host's restart, or the stale sweep, ends a restore it will never finish: the backup
+  // "restoring" -> "available" (restore_volume_id cleared) and its target "restoring-backup" ->
+  // "error_restoring" (kReset); but not while the target is a new volume still "creating"
+  // (kPending, nothing changes: its volume host hands it over when made, and a failed hand-over
+  // frees the backup); kNotRestoring when the backup is not restoring.
+  enum class RestoreReset { kReset, kPending, kNotRestoring };
+  Result<RestoreReset> ResetRestore(const std::string& id);
   // A restore begins: the backup "available" -> "restoring" with restore_volume_id, and the
   // target volume: an existing one (!volume_is_new) "available" -> "restoring-backup"; a volume
   // created for this restore is locked and, if its host has already made it ("available"),

@@ -341,3 +341,43 @@ def test_killed_backup_service_leaves_nothing_stuck(tmp_path):
         assert body["volume"]["status"] == "available"
     finally:
         stop_service(proc)
+
+
+def test_reset_state_of_a_running_backup_gives_its_volume_back(tmp_path):
+    # bz2 on one worker: a 256 MiB random volume backs up for many seconds, long enough to reset
+    # it mid-way; the progress timer logs every second meanwhile.
+    extra = "backup_compression_algorithm = bz2\nbackup_workers = 1\nbackup_timer_interval = 1\n"
+    log_file = str(tmp_path / "cinder-all.log")
+    proc, svc = start_service(tmp_path, extra=extra, log_file=log_file)
+    try:
+        vol = new_volume(svc, 1, "reset-me")
+        write_at(volume_file(svc, vol), 0, os.urandom(256 * MiB))
+        b = svc.cinder_table("backup-create", vol)
+        deadline = time.time() + 30
+        progress = []
+        while time.time() < deadline and not progress:
+            progress = [l for l in open(log_file) if f"backup {b['id']} of volume {vol}: " in l and "% done" in l]
+            time.sleep(0.1)
+        assert progress, "no progress line from the backup_timer_interval timer"
+        assert backup_of(svc, b["id"])["status"] == "creating"
+        assert svc.wait_status(vol, ["backing-up"]) == "backing-up"
+
+        svc.cinder("backup-reset-state", "--state", "error", b["id"])
+        # The volume is given back with the backup's change, not when (or if) the host notices.
+        code, body, _ = svc.request("GET", svc.url(f"/volumes/{vol}"))
+        assert body["volume"]["status"] == "available", body
+        assert backup_of(svc, b["id"])["status"] == "error"
+        # The backup host stops and removes what it wrote; the backup stays error and can go.
+        deadline = time.time() + 15
+        while time.time() < deadline and [p for p in backup_objects(os.path.join(svc.state, "backup"))
+                                          if b["id"] in p]:
+            time.sleep(0.1)
+        assert [p for p in backup_objects(os.path.join(svc.state, "backup")) if b["id"] in p] == []
+        assert backup_of(svc, b["id"])["status"] == "error"
+        svc.cinder("backup-delete", b["id"])
+        wait_backup(svc, b["id"], ["deleted"])
+        # The volume backs up again.
+        write_at(volume_file(svc, vol), 0, bytes(256 * MiB))
+        create_backup(svc, vol)
+    finally:
+        stop_service(proc)

@@ -568,3 +568,172 @@ TEST_CASE("a restore whose backup host is down makes no volume and answers Cinde
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE(
+    "reset-status of a backup in flight lets go of its volume: the source back, a restore's target error_restoring") {
+  Fixture f;
+  std::string vol = f.NewVolume();
+  std::string forced_vol = f.NewVolume();
+  REQUIRE(*f.store->CasVolumeStatus(forced_vol, {"available"}, "in-use"));
+  f.host->hold = true;  // the backup host takes the casts and does not finish them
+  std::string creating = f.NewBackup(vol);
+  std::string creating_in_use = f.NewBackup(forced_vol, R"(, "force": true)");
+  REQUIRE(f.Show(creating).Find("status")->as_string() == "creating");
+  REQUIRE(f.VolumeStatus(vol) == "backing-up");
+  REQUIRE(f.VolumeStatus(forced_vol) == "backing-up");
+  auto reset = [&](const std::string& id, const std::string& status) {
+    return f.Call("POST", "/v3/abc123/backups/" + id + "/action",
+                  R"({"os-reset_status": {"status": ")" + status + "\"}}");
+  };
+  REQUIRE(reset(creating, "error").status == 202);
+  CHECK(f.Show(creating).Find("status")->as_string() == "error");
+  CHECK(f.VolumeStatus(vol) == "available");
+  REQUIRE(reset(creating_in_use, "available").status == 202);
+  CHECK(f.Show(creating_in_use).Find("status")->as_string() == "available");
+  CHECK(f.VolumeStatus(forced_vol) == "in-use");
+
+  // A restore in flight: the target's bytes are partial.
+  std::string target = f.NewVolume();
+  auto r = f.Call("POST", "/v3/abc123/backups/" + creating_in_use + "/restore",
+                  R"({"restore": {"volume_id": ")" + target + "\"}}");
+  REQUIRE_MESSAGE(r.status == 202, r.body);
+  REQUIRE(f.VolumeStatus(target) == "restoring-backup");
+  REQUIRE(reset(creating_in_use, "available").status == 202);
+  CHECK(f.Show(creating_in_use).Find("status")->as_string() == "available");
+  CHECK(f.VolumeStatus(target) == "error_restoring");
+  CHECK(!f.store->GetBackup(creating_in_use, std::nullopt)->restore_volume_id);
+  // The volumes can be used again.
+  f.host->hold = false;
+  CHECK(f.NewBackup(vol) != "");
+  CHECK(f.Call("DELETE", "/v3/abc123/backups/" + creating).status == 202);
+}
+
+TEST_CASE("a backup of a snapshot is sized and charged by the snapshot, not by the volume grown since") {
+  Fixture f;
+  std::string vol = f.NewVolume(1);
+  auto sn = f.Call("POST", "/v3/abc123/snapshots", R"({"snapshot": {"volume_id": ")" + vol + "\"}}");
+  REQUIRE_MESSAGE(sn.status == 202, sn.body);
+  f.Drain();
+  std::string snap = json::Parse(sn.body)->Find("snapshot")->Find("id")->as_string();
+  REQUIRE(f.Call("POST", "/v3/abc123/volumes/" + vol + "/action", R"({"os-extend": {"new_size": 3}})").status == 202);
+  f.Drain();
+  REQUIRE(f.store->GetVolume(vol, std::nullopt)->size == 3);
+  // 1 GiB of backup quota is room for the snapshot's 1 GiB, not for the volume's 3.
+  REQUIRE(f.Call("PUT", "/v3/abc123/os-quota-sets/abc123", R"({"quota_set": {"backup_gigabytes": 1}})").status == 200);
+  std::string id = f.NewBackup(vol, R"(, "snapshot_id": ")" + snap + "\"");
+  json::Value d = f.Show(id);
+  CHECK(d.Find("size")->as_int() == 1);
+  CHECK(d.Find("snapshot_id")->as_string() == snap);
+  CHECK(f.store->GetQuotaUsage("abc123")->at("backup_gigabytes").in_use == 1);
+  // The volume itself is 3 GiB: over the quota, and the message says by how much.
+  auto over = f.Call("POST", "/v3/abc123/backups", R"({"backup": {"volume_id": ")" + vol + "\"}}");
+  CHECK(over.status == 413);
+  CHECK(Contains(over.body, "Requested 3G, quota is 1G and 1G has been consumed."));
+  // A new volume restored from it is the snapshot's size.
+  auto restored = f.Call("POST", "/v3/abc123/backups/" + id + "/restore", R"({"restore": {"name": "r"}})");
+  REQUIRE_MESSAGE(restored.status == 202, restored.body);
+  std::string made = json::Parse(restored.body)->Find("restore")->Find("volume_id")->as_string();
+  CHECK(f.store->GetVolume(made, std::nullopt)->size == 1);
+  f.Drain();
+}
+
+// A request as a member of project abc123 (not admin), straight to the backups handler.
+api::ApiResponse MemberCall(Fixture& f, const std::string& target, int minor) {
+  api::ApiRequest req = testing::ApiRequestFor("GET", target, "", "", "");
+  req.ctx.user_id = "u2";
+  req.ctx.project_id = "abc123";
+  req.ctx.roles = {"member", "reader"};
+  req.ctx.is_admin = false;
+  req.version = api::ApiVersion{3, minor};
+  req.url_project = "abc123";
+  std::vector<std::string> rest;
+  const std::string prefix = "/v3/abc123/backups";
+  for (const auto& seg : Split(req.path.substr(prefix.size()), '/')) {
+    if (!seg.empty()) rest.push_back(seg);
+  }
+  return api::HandleBackups(f.options, f.backups.get(), req, rest);
+}
+
+TEST_CASE("from 3.33 a member's unknown list filters are refused with 400; before, dropped") {
+  Fixture f;
+  std::string vol = f.NewVolume();
+  f.NewBackup(vol, R"(, "name": "mine")");
+  for (const std::string path : {"/v3/abc123/backups", "/v3/abc123/backups/detail"}) {
+    CAPTURE(path);
+    auto bad = MemberCall(f, path + "?host=nowhere&name=mine", 33);
+    CHECK(bad.status == 400);
+    CHECK(bad.body == BadRequest("Invalid filters host are found in query options. Supported filters: name, status, "
+                                 "volume_id."));
+    auto two = MemberCall(f, path + "?bogus=1&project_id=x", 60);
+    CHECK(two.body == BadRequest("Invalid filters bogus,project_id are found in query options. Supported filters: "
+                                 "name, status, volume_id."));
+    // Before 3.33 they are dropped, as Cinder's remove_invalid_filter_options.
+    auto old = MemberCall(f, path + "?host=nowhere", 32);
+    CHECK(old.status == 200);
+    CHECK(json::Parse(old.body)->Find("backups")->size() == 1);
+    // A member's own filters, paging, sorting, with_count and the client's all_tenants pass.
+    auto ok = MemberCall(f,
+                         path + "?name=mine&status=available&volume_id=" + vol +
+                             "&all_tenants=1&limit=5&sort=created_at:desc&with_count=true",
+                         45);
+    REQUIRE_MESSAGE(ok.status == 200, ok.body);
+    CHECK(json::Parse(ok.body)->Find("backups")->size() == 1);
+    CHECK(MemberCall(f, path + "?with_count=true", 44).status == 400);  // not a parameter before 3.45
+    CHECK(MemberCall(f, path + "?na\xc3\xafve=1", 33).body ==
+          BadRequest("Filter keys can only contain ASCII characters."));
+  }
+  // An admin's unknown filters are still dropped.
+  CHECK(f.Call("GET", "/v3/abc123/backups?bogus=1", "", "volume 3.33").status == 200);
+}
+
+TEST_CASE("import_record with no backup service up is 404 ServiceNotFound, recording nothing") {
+  Fixture f(/*with_backup_service=*/false);
+  const std::string rec = "{\"id\": \"" + NewUuid() + "\", \"size\": 1, \"volume_id\": \"" + NewUuid() +
+                          "\", \"container\": \"c/d\", \"service_metadata\": \"p\"}";
+  auto r = f.Call("POST", "/v3/abc123/backups/import_record",
+                  "{\"backup-record\": {\"backup_service\": \"cinder.backup.drivers.posix.PosixBackupDriver\", "
+                  "\"backup_url\": \"" +
+                      ToBase64(rec) + "\"}}");
+  CHECK(r.status == 404);
+  CHECK(r.body ==
+        "{\"itemNotFound\": {\"code\": 404, \"message\": \"Service cinder.backup.drivers.posix.PosixBackupDriver "
+        "could not be found.\"}}");
+  CHECK(f.Call("GET", "/v3/abc123/backups").body == "{\"backups\": []}");
+  auto usage = f.store->GetQuotaUsage("abc123");
+  CHECK((usage->count("backups") == 0 || usage->at("backups").in_use == 0));
+}
+
+TEST_CASE("an incremental's parent is the caller's own backup of the volume, an admin's too") {
+  Fixture f;
+  std::string vol = f.NewVolume();
+  RequestContext member;
+  member.user_id = "u2";
+  member.project_id = "abc123";
+  member.roles = {"member", "reader"};
+  BackupCreate c;
+  c.volume_id = vol;
+  auto mine = f.backups->CreateBackup(member, c);
+  REQUIRE_MESSAGE(mine.ok(), mine.status().ToString());
+  f.Drain();
+  // An admin of another project backs the same volume up: its backup is newer, and its own.
+  RequestContext admin = RequestContext::Admin("root", "ops");
+  auto admins = f.backups->CreateBackup(admin, c);
+  REQUIRE_MESSAGE(admins.ok(), admins.status().ToString());
+  f.Drain();
+  c.incremental = true;
+  auto inc = f.backups->CreateBackup(member, c);
+  REQUIRE_MESSAGE(inc.ok(), inc.status().ToString());
+  CHECK(inc->parent_id == mine->id);
+  f.Drain();
+  auto admin_inc = f.backups->CreateBackup(admin, c);
+  REQUIRE_MESSAGE(admin_inc.ok(), admin_inc.status().ToString());
+  CHECK(admin_inc->parent_id == admins->id);
+  f.Drain();
+  // A project with no backup of its own gets Cinder's refusal, not someone else's parent.
+  auto none = f.backups->CreateBackup(RequestContext::Admin("root", "third"), c);
+  CHECK(none.status().message() == "Invalid backup: No backups available to do an incremental backup.");
+}
+
+}  // namespace cinder

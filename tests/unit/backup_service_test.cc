@@ -6,10 +6,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -19,6 +21,7 @@
 #include "backup/backup_service.h"
 #include "cinder/backup_manager.h"
 #include "cinder/volume_manager.h"
+#include "common/log.h"
 #include "common/util.h"
 #include "db/store.h"
 #include "test_util.h"
@@ -64,6 +67,7 @@ struct Cluster {
   void StartBackup() {
     auto s = BackupService::Start(o, store, transport, [this](const BackupProgress& p) {
       if (p.bytes_done == p.bytes_total) ++progress_done;
+      if (on_progress) on_progress(p);
     });
     REQUIRE_MESSAGE(s.ok(), s.status().ToString());
     service = std::move(s).value();
@@ -160,6 +164,61 @@ struct Cluster {
   std::unique_ptr<BackupManager> backups;
   std::unique_ptr<BackupService> service;
   std::atomic<int> progress_done{0};  // operations that reported their end
+  // Called on the engine's thread with each progress report (set before the work starts): a
+  // case may hold the operation there.
+  std::function<void(const BackupProgress&)> on_progress;
+};
+
+// Holds each operation at its first progress report until Release (or 30 s), and tells when
+// one is held.
+class Gate {
+ public:
+  void Hold(const BackupProgress&) {
+    std::unique_lock<std::mutex> l(mu_);
+    if (passed_) return;
+    held_ = true;
+    cv_.notify_all();
+    cv_.wait_for(l, std::chrono::seconds(30), [this] { return released_; });
+    passed_ = true;
+  }
+  bool WaitHeld() {
+    std::unique_lock<std::mutex> l(mu_);
+    return cv_.wait_for(l, std::chrono::seconds(30), [this] { return held_; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> l(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+  ~Gate() { Release(); }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false, released_ = false, passed_ = false;
+};
+
+// Logs into a file while alive; its lines read back with Lines().
+class LogCapture {
+ public:
+  LogCapture() {
+    log::LogOptions lo;
+    lo.log_file = dir_.path() + "/test.log";
+    lo.use_stderr = false;
+    REQUIRE(log::Configure(lo).ok());
+  }
+  ~LogCapture() { (void)log::Configure(log::LogOptions()); }
+  std::vector<std::string> Lines(const std::string& containing) {
+    std::ifstream in(dir_.path() + "/test.log");
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) {
+      if (line.find(containing) != std::string::npos) out.push_back(line);
+    }
+    return out;
+  }
+
+ private:
+  testing::TempDir dir_;
 };
 
 // A row like the API's, "creating" on this host, its volume "backing-up".
@@ -510,6 +569,226 @@ TEST_CASE("backup service: a force-delete of a backup being made leaves no backu
   CHECK(c.store->GetBackup(b->id, std::nullopt).status().code() == Code::kNotFound);
   CHECK(c.GetVolume(v.id).status == "available");
   CHECK(c.StoredFiles().empty());
+}
+
+TEST_CASE("backup service: a reset-status of a backup being made stops it and gives its volume back at once") {
+  Cluster c;
+  Gate gate;
+  c.on_progress = [&](const BackupProgress& p) { gate.Hold(p); };
+  Volume v = c.NewVolume();
+  c.Write(v.id, 0, 24 * kMiB, 'a');
+  BackupCreate req;
+  req.volume_id = v.id;
+  auto b = c.backups->CreateBackup(kCtx, req);
+  REQUIRE(b.ok());
+  REQUIRE(gate.WaitHeld());  // the engine is running it
+  REQUIRE(c.GetVolume(v.id).status == "backing-up");
+  REQUIRE(c.backups->ResetStatus(kCtx, b->id, bs::kError).ok());
+  CHECK(c.GetVolume(v.id).status == "available");  // in the reset's transaction, not when the host stops
+  gate.Release();
+  c.Settle();
+  Backup after = c.Get(b->id);
+  CHECK(after.status == bs::kError);
+  CHECK(c.GetVolume(v.id).status == "available");
+  for (const auto& f : c.StoredFiles()) CHECK_MESSAGE(false, "left behind: " << f);  // the cancel removed them
+}
+
+TEST_CASE(
+    "backup service: a restore into a new volume still being made is left to its hand-over by the sweep and a "
+    "restart") {
+  Cluster c([](Options& o) { o.backup.stale_seconds = 1; });
+  Volume v = c.NewVolume();
+  c.Write(v.id, 0, 2 * kMiB, 'n');
+  const auto want = c.Bytes(v.id);
+  Backup b = c.Create(v.id);
+  REQUIRE(b.status == bs::kAvailable);
+  // A restore into a new volume whose create is slow (still "creating" after
+  // backup_stale_seconds), recorded for a backup host that has since died.
+  Volume fresh = c.NewVolume();
+  REQUIRE(*c.store->CasVolumeStatus(fresh.id, {"available"}, "creating"));
+  REQUIRE(*c.store->StartRestore(b.id, fresh.id, /*volume_is_new=*/true) == Store::RestoreStart::kStartedPending);
+  REQUIRE(*c.store->UpdateBackup(b.id, {{"host", std::string("deadhost")}}, std::nullopt));
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  c.service->SweepStale();
+  c.Settle();
+  // Reset now, the volume would be made later and end "available" and empty.
+  CHECK(c.Get(b.id).status == bs::kRestoring);
+  CHECK(c.Get(b.id).restore_volume_id == fresh.id);
+  CHECK(c.GetVolume(fresh.id).status == "creating");
+
+  // Made at last, and its hand-over lost with the dead host: this host takes the row back and
+  // claims it, and the restore runs.
+  REQUIRE(*c.store->UpdateBackup(b.id, {{"host", std::string("testhost")}}, std::nullopt));
+  REQUIRE(*c.store->CasVolumeStatus(fresh.id, {"creating"}, "available"));
+  c.service->SweepStale();
+  c.Settle();
+  CHECK(c.GetVolume(fresh.id).status == "available");
+  CHECK(c.Get(b.id).status == bs::kAvailable);
+  CHECK(c.Bytes(fresh.id) == want);
+
+  // This host's restart leaves such a restore alone too.
+  Volume slow = c.NewVolume();
+  REQUIRE(*c.store->CasVolumeStatus(slow.id, {"available"}, "creating"));
+  REQUIRE(*c.store->StartRestore(b.id, slow.id, /*volume_is_new=*/true) == Store::RestoreStart::kStartedPending);
+  c.transport->Stop();
+  c.service.reset();
+  auto transport = NewInProcessTransport(1);
+  auto again = BackupService::Start(c.o, c.store, transport.get());
+  REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+  CHECK(c.Get(b.id).status == bs::kRestoring);
+  CHECK(c.Get(b.id).restore_volume_id == slow.id);
+  CHECK(c.GetVolume(slow.id).status == "creating");
+  transport->Stop();
+}
+
+TEST_CASE("backup service: a restart finishes the deletes it had started") {
+  Cluster c;
+  Volume v = c.NewVolume();
+  c.Write(v.id, 0, 2 * kMiB, 'd');
+  Backup b = c.Create(v.id);
+  REQUIRE(b.status == bs::kAvailable);
+  REQUIRE(!c.StoredFiles().empty());
+  // Deleting, and the host died before it removed anything.
+  REQUIRE(*c.store->StartBackupDelete(b.id, {}) == Store::BackupDeleteStart::kStarted);
+  c.transport->Stop();
+  c.service.reset();
+  auto transport = NewInProcessTransport(1);
+  auto again = BackupService::Start(c.o, c.store, transport.get());
+  REQUIRE_MESSAGE(again.ok(), again.status().ToString());
+  (*again)->Drain();
+  CHECK(c.store->GetBackup(b.id, std::nullopt).status().code() == Code::kNotFound);
+  CHECK(c.StoredFiles().empty());
+  CHECK(c.store->GetQuotaUsage("proj")->at("backups").in_use == 0);
+  transport->Stop();
+}
+
+TEST_CASE("backup service: the sweep finishes deletes nobody is doing: never received here, or of a dead host") {
+  Cluster c([](Options& o) { o.backup.stale_seconds = 1; });
+  Volume v = c.NewVolume();
+  c.Write(v.id, 0, 2 * kMiB, 'd');
+  // Never received: the API died between recording the delete and casting it.
+  Backup lost = c.Create(v.id);
+  // A dead backup host's, its objects in the store this host shares.
+  Backup orphan = c.Create(v.id);
+  // A dead backup host's whose objects are not here: left for that host's restart.
+  Backup elsewhere = c.Create(v.id);
+  REQUIRE(*c.store->UpdateBackup(elsewhere.id, {{"container", std::string("other/store")}}, std::nullopt));
+  for (const Backup& b : {orphan, elsewhere}) {
+    REQUIRE(*c.store->UpdateBackup(b.id, {{"host", std::string("deadhost")}}, std::nullopt));
+  }
+  for (const Backup& b : {lost, orphan, elsewhere}) {
+    REQUIRE(*c.store->StartBackupDelete(b.id, {}) == Store::BackupDeleteStart::kStarted);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(2100));
+  c.service->SweepStale();
+  c.Settle();
+  CHECK(c.store->GetBackup(lost.id, std::nullopt).status().code() == Code::kNotFound);
+  CHECK(c.store->GetBackup(orphan.id, std::nullopt).status().code() == Code::kNotFound);
+  Backup kept = c.Get(elsewhere.id);
+  CHECK(kept.status == bs::kDeleting);
+  CHECK(kept.host == "deadhost");
+  for (const auto& f : c.StoredFiles()) {
+    CHECK_MESSAGE(f.find(lost.id) == std::string::npos, "left behind: " << f);
+    CHECK_MESSAGE(f.find(orphan.id) == std::string::npos, "left behind: " << f);
+  }
+  CHECK(c.store->GetQuotaUsage("proj")->at("backups").in_use == 1);
+}
+
+TEST_CASE("backup service: a backup of a snapshot holds the snapshot's size and bytes, not the volume's since") {
+  Cluster c;
+  Volume v = c.NewVolume(1);
+  c.Write(v.id, 0, 2 * kMiB, 's');
+  const auto at_snapshot = c.Bytes(v.id);
+  SnapshotCreate sc;
+  sc.volume_id = v.id;
+  auto sn = c.volumes->CreateSnapshot(kCtx, sc);
+  REQUIRE_MESSAGE(sn.ok(), sn.status().ToString());
+  c.Settle();
+  REQUIRE(c.volumes->ExtendVolume(kCtx, v.id, 2).ok());
+  c.Settle();
+  REQUIRE(c.GetVolume(v.id).size == 2);
+  c.Write(v.id, 0, 2 * kMiB, 't');  // after the snapshot
+  BackupCreate req;
+  req.volume_id = v.id;
+  req.snapshot_id = sn->id;
+  auto b = c.backups->CreateBackup(kCtx, req);
+  REQUIRE_MESSAGE(b.ok(), b.status().ToString());
+  CHECK(b->size == 1);
+  c.Settle();
+  Backup done = c.Get(b->id);
+  REQUIRE_MESSAGE(done.status == bs::kAvailable, done.fail_reason.value_or(""));
+  CHECK(done.size == 1);
+  CHECK(c.store->GetQuotaUsage("proj")->at("backup_gigabytes").in_use == 1);
+  auto r = c.backups->RestoreBackup(kCtx, b->id, std::nullopt, std::nullopt);
+  REQUIRE_MESSAGE(r.ok(), r.status().ToString());
+  c.Settle();
+  Volume restored = c.GetVolume(r->volume_id);
+  CHECK(restored.status == "available");
+  CHECK(restored.size == 1);
+  CHECK(c.Bytes(r->volume_id) == at_snapshot);
+}
+
+TEST_CASE(
+    "backup service: with backup_enable_progress_timer, one INFO line per backup_timer_interval of a backup and a "
+    "restore") {
+  for (const bool timer : {true, false}) {
+    CAPTURE(timer);
+    LogCapture logs;
+    Cluster c([&](Options& o) {
+      o.backup.enable_progress_timer = timer;
+      o.backup.timer_interval = 1;
+    });
+    // Each operation is held 2.5 s at its first progress report: two intervals.
+    std::atomic<bool> hold_next{true};
+    c.on_progress = [&](const BackupProgress&) {
+      if (hold_next.exchange(false)) std::this_thread::sleep_for(std::chrono::milliseconds(2500));
+    };
+    Volume v = c.NewVolume();
+    c.Write(v.id, 0, 4 * kMiB, 'p');
+    Backup b = c.Create(v.id);
+    REQUIRE(b.status == bs::kAvailable);
+    hold_next = true;
+    auto r = c.backups->RestoreBackup(kCtx, b.id, std::nullopt, std::nullopt);
+    REQUIRE(r.ok());
+    c.Settle();
+    REQUIRE(c.GetVolume(r->volume_id).status == "available");
+    auto backup_lines = logs.Lines("backup " + b.id + " of volume " + v.id + ": ");
+    auto restore_lines = logs.Lines("restore of backup " + b.id + " into volume " + r->volume_id + ": ");
+    if (!timer) {
+      CHECK(backup_lines.empty());
+      CHECK(restore_lines.empty());
+      continue;
+    }
+    CHECK(backup_lines.size() >= 2);
+    CHECK(restore_lines.size() >= 2);
+    for (const auto& line : backup_lines) {
+      CHECK(line.find(" INFO cinder-backup ") != std::string::npos);
+      CHECK(line.find("% done (") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE(
+    "backup service: the engine's threads are backup_workers (or the cores), at most backup_native_threads_pool_size") {
+  Options o;
+  const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  o.backup.workers = 8;
+  o.backup.native_threads_pool_size = 3;
+  CHECK(BackupPipelineOptions(o).workers == 3);
+  o.backup.native_threads_pool_size = 60;
+  CHECK(BackupPipelineOptions(o).workers == 8);
+  o.backup.workers = 0;
+  CHECK(BackupPipelineOptions(o).workers == std::min(cores, 60));
+  o.backup.native_threads_pool_size = 1;
+  CHECK(BackupPipelineOptions(o).workers == 1);
+  // The rest as configured.
+  o.backup.compression_algorithm = "bz2";
+  o.backup.object_size = 1 << 20;
+  o.backup.verify_on_restore = false;
+  auto p = BackupPipelineOptions(o);
+  CHECK(p.compression == "bz2");
+  CHECK(p.object_size == 1 << 20);
+  CHECK_FALSE(p.verify_on_restore);
 }
 
 }  // namespace cinder

@@ -43,6 +43,18 @@ Backup NewBackup(const Volume& v) {
   return b;
 }
 
+// A backup of `v` recorded and finished with `out` (available, its volume given back), as a
+// backup host leaves one; `charge` is counted when given.
+Backup AddAvailableBackup(Store& s, const Volume& v, const Store::BackupOutcome& out = {},
+                          const QuotaCharge* charge = nullptr) {
+  Backup b = NewBackup(v);
+  REQUIRE(s.InsertBackup(b, {"available", "in-use"}, charge).ok());
+  REQUIRE(*s.FinishBackup(b.id, out));
+  auto got = s.GetBackup(b.id, std::nullopt);
+  REQUIRE(got.ok());
+  return *got;
+}
+
 QuotaCharge Charge(int64_t size) {
   QuotaCharge c;
   c.project = "p";
@@ -202,7 +214,7 @@ TEST_CASE("incrementals: the parent must be available, counts its dependents, an
     early.parent_id = full.id;
     CHECK(s->InsertBackup(early, {"available"}).code() == Code::kFailedPrecondition);  // volume backing-up
     REQUIRE(*s->FinishBackup(full.id, Store::BackupOutcome{}));
-    auto latest = s->LatestAvailableBackup(v.id);
+    auto latest = s->LatestAvailableBackup(v.id, "p");
     REQUIRE(latest.ok());
     REQUIRE(latest->has_value());
     CHECK((*latest)->id == full.id);
@@ -257,14 +269,12 @@ TEST_CASE("deleting an older backup while another backup of its volume runs leav
     CAPTURE(url);
     auto s = testing::OpenMigratedStore(url);
     Volume v = AddVolume(*s);
-    Backup old = NewBackup(v);
     QuotaCharge c1 = Charge(v.size);
-    REQUIRE(s->InsertBackup(old, {"available"}, &c1).ok());
     Store::BackupOutcome out;
     out.object_count = 1;
     out.container = "c";
     out.service_metadata = "p";
-    REQUIRE(*s->FinishBackup(old.id, out));
+    Backup old = AddAvailableBackup(*s, v, out, &c1);
     Backup running = NewBackup(v);
     QuotaCharge c2 = Charge(v.size);
     REQUIRE(s->InsertBackup(running, {"available"}, &c2).ok());
@@ -313,9 +323,7 @@ TEST_CASE("restore into a new volume: exactly one of the API and the volume host
     CAPTURE(url);
     auto s = testing::OpenMigratedStore(url);
     Volume v = AddVolume(*s);
-    Backup b = NewBackup(v);
-    REQUIRE(s->InsertBackup(b, {"available"}).ok());
-    REQUIRE(*s->FinishBackup(b.id, Store::BackupOutcome{}));
+    Backup b = AddAvailableBackup(*s, v);
     // The volume is still being made: the host claims it later.
     Volume fresh = AddVolume(*s, "creating");
     CHECK(*s->StartRestore(b.id, fresh.id, true) == Store::RestoreStart::kStartedPending);
@@ -441,9 +449,7 @@ TEST_CASE("a parent's delete racing an incremental of it: never both") {
     auto s = testing::OpenMigratedStore(url);
     for (int round = 0; round < 10; ++round) {
       Volume v = AddVolume(*s);
-      Backup full = NewBackup(v);
-      REQUIRE(s->InsertBackup(full, {"available"}).ok());
-      REQUIRE(*s->FinishBackup(full.id, Store::BackupOutcome{}));
+      Backup full = AddAvailableBackup(*s, v);
       Backup inc = NewBackup(v);
       inc.parent_id = full.id;
       Status inserted;
@@ -457,6 +463,130 @@ TEST_CASE("a parent's delete racing an incremental of it: never both") {
       CHECK(inserted.ok() != delete_started);
       if (!inserted.ok()) CHECK(inserted.code() == Code::kFailedPrecondition);
     }
+  }
+}
+
+TEST_CASE("the parent of an incremental is the latest available backup of the volume in the caller's project") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    Volume v = AddVolume(*s);
+    auto backup_at = [&](const std::string& project, const std::string& data_timestamp) {
+      Backup b = NewBackup(v);
+      b.project_id = project;
+      b.data_timestamp = data_timestamp;
+      REQUIRE(s->InsertBackup(b, {"available"}).ok());
+      REQUIRE(*s->FinishBackup(b.id, Store::BackupOutcome{}));
+      return b;
+    };
+    Backup older = backup_at("p", "2026-01-01T00:00:00.000000");
+    Backup mine = backup_at("p", "2026-01-02T00:00:00.000000");
+    // The volume went to project q (a transfer), which backed it up since.
+    Backup theirs = backup_at("q", "2026-01-03T00:00:00.000000");
+    // p's newest is not available: not a parent.
+    Backup failed = NewBackup(v);
+    failed.data_timestamp = "2026-01-04T00:00:00.000000";
+    REQUIRE(s->InsertBackup(failed, {"available"}).ok());
+    REQUIRE(*s->FailBackup(failed.id, "broken"));
+
+    auto latest = [&](const std::string& project, std::optional<std::string> before = std::nullopt) {
+      auto r = s->LatestAvailableBackup(v.id, project, before);
+      REQUIRE(r.ok());
+      return r->has_value() ? (*r)->id : std::string("none");
+    };
+    CHECK(latest("p") == mine.id);
+    CHECK(latest("q") == theirs.id);
+    CHECK(latest("r") == "none");
+    // Of a snapshot taken before `mine`: only a backup whose data is older than the snapshot.
+    CHECK(latest("p", "2026-01-02T00:00:00.000000") == older.id);
+    CHECK(latest("p", "2025-12-31T00:00:00.000000") == "none");
+    CHECK(latest("q", "2026-01-02T12:00:00.000000") == "none");
+  }
+}
+
+TEST_CASE("reset-status gives back what the backup held, in the transaction of its change") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    // Creating: the volume goes back to its status before the backup.
+    Volume v = AddVolume(*s, "in-use");
+    Backup b = NewBackup(v);
+    REQUIRE(s->InsertBackup(b, {"in-use"}).ok());
+    REQUIRE(VolumeStatus(*s, v.id) == "backing-up");
+    CHECK(*s->ResetBackupStatus(b.id, "error"));
+    CHECK(BackupStatus(*s, b.id) == "error");
+    CHECK(VolumeStatus(*s, v.id) == "in-use");
+    CHECK(*s->ResetBackupStatus(b.id, "available"));  // holds nothing now: the volume stays
+    CHECK(VolumeStatus(*s, v.id) == "in-use");
+    CHECK_FALSE(*s->ResetBackupStatus(NewUuid(), "error"));
+
+    // Creating from a snapshot: the snapshot is available again.
+    Volume sv = AddVolume(*s);
+    Snapshot sn;
+    sn.id = NewUuid();
+    sn.volume_id = sv.id;
+    sn.status = "available";
+    sn.size = sv.size;
+    sn.project_id = "p";
+    sn.user_id = "u";
+    sn.created_at = NowIso();
+    REQUIRE(*s->InsertSnapshot(sn, {"available"}));
+    Backup of_snap = NewBackup(sv);
+    of_snap.snapshot_id = sn.id;
+    REQUIRE(s->InsertBackup(of_snap, {}).ok());
+    REQUIRE(s->GetSnapshot(sn.id, std::nullopt)->status == "backing-up");
+    CHECK(*s->ResetBackupStatus(of_snap.id, "available"));
+    CHECK(s->GetSnapshot(sn.id, std::nullopt)->status == "available");
+    CHECK(VolumeStatus(*s, sv.id) == "available");
+
+    // Restoring onto a volume: its bytes are partial, it is error_restoring.
+    Backup done = AddAvailableBackup(*s, AddVolume(*s));
+    Volume target = AddVolume(*s);
+    REQUIRE(*s->StartRestore(done.id, target.id, false) == Store::RestoreStart::kStartedReady);
+    CHECK(*s->ResetBackupStatus(done.id, "available"));
+    CHECK(BackupStatus(*s, done.id) == "available");
+    CHECK_FALSE(s->GetBackup(done.id, std::nullopt)->restore_volume_id);
+    CHECK(VolumeStatus(*s, target.id) == "error_restoring");
+
+    // Restoring into a new volume its host is still making: error_restoring too, never
+    // "available" and empty once made (its host's claim finds no restore, and its
+    // creating -> available loses).
+    Volume fresh = AddVolume(*s, "creating");
+    REQUIRE(*s->StartRestore(done.id, fresh.id, true) == Store::RestoreStart::kStartedPending);
+    CHECK(*s->ResetBackupStatus(done.id, "error"));
+    CHECK(VolumeStatus(*s, fresh.id) == "error_restoring");
+    CHECK_FALSE(s->ClaimRestoreTarget(fresh.id, /*from_creating=*/true)->has_value());
+    CHECK_FALSE(*s->CasVolumeStatus(fresh.id, {"creating"}, "available"));
+  }
+}
+
+TEST_CASE("a restart's or the sweep's restore reset leaves a new volume still being made to its hand-over") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    Backup b = AddAvailableBackup(*s, AddVolume(*s));
+    Volume fresh = AddVolume(*s, "creating");
+    REQUIRE(*s->StartRestore(b.id, fresh.id, true) == Store::RestoreStart::kStartedPending);
+    CHECK(*s->ResetRestore(b.id) == Store::RestoreReset::kPending);
+    CHECK(BackupStatus(*s, b.id) == "restoring");
+    CHECK(VolumeStatus(*s, fresh.id) == "creating");
+    // Made and claimed: now a reset ends it.
+    REQUIRE(s->ClaimRestoreTarget(fresh.id, /*from_creating=*/true)->has_value());
+    CHECK(*s->ResetRestore(b.id) == Store::RestoreReset::kReset);
+    CHECK(BackupStatus(*s, b.id) == "available");
+    CHECK_FALSE(s->GetBackup(b.id, std::nullopt)->restore_volume_id);
+    CHECK(VolumeStatus(*s, fresh.id) == "error_restoring");
+    CHECK(*s->ResetRestore(b.id) == Store::RestoreReset::kNotRestoring);
+    // A target that is gone (or failed) does not hold the backup.
+    Volume failed = AddVolume(*s, "creating");
+    REQUIRE(*s->StartRestore(b.id, failed.id, true) == Store::RestoreStart::kStartedPending);
+    REQUIRE(*s->CasVolumeStatus(failed.id, {"creating"}, "error"));
+    CHECK(*s->ResetRestore(b.id) == Store::RestoreReset::kReset);
+    CHECK(BackupStatus(*s, b.id) == "available");
+    CHECK(VolumeStatus(*s, failed.id) == "error");
   }
 }
 
