@@ -485,6 +485,40 @@ TEST_CASE("backup pipeline: a full disk fails the backup with the system's messa
   }
 }
 
+TEST_CASE("backup pipeline: a volume that cannot be written fails the restore with the system's message") {
+  Dir d;
+  auto store = OpenPosixStore(Env::Default(), d.path() + "/store");
+  REQUIRE(store.ok());
+  std::mt19937 rng(16);
+  PipelineOptions o = SmallOptions();
+  testing::FaultInjectionEnv env;
+  // 2 MiB: batches of eight objects, written by the writer threads; 40 KiB: one object,
+  // streamed and written by its worker.
+  for (int64_t size : {int64_t{2} << 20, int64_t{40} << 10}) {
+    const std::string vol = d.path() + "/vol";
+    WriteFile(vol, Random(static_cast<size_t>(size), &rng));
+    BackupJob job = Job("wfail-" + std::to_string(size));
+    auto b = RunBackup(o, store->get(), job, Source(vol).get(), {});
+    REQUIRE(b.ok());
+    for (int nth : {1, 3, 20}) {
+      CAPTURE(size);
+      CAPTURE(nth);
+      if (size < o.object_size && nth > 1) continue;  // one write only
+      const std::string target = d.path() + "/target";
+      WriteSparse(target, size, {});
+      auto f = env.OpenFile(target, Env::OpenMode::kReadWrite);
+      REQUIRE(f.ok());
+      auto sink = FileSink(std::move(f).value(), true);
+      env.FailNth(testing::FaultInjectionEnv::Op::kWrite, nth, EIO);
+      auto r = RunRestore(o, store->get(), {Layer(job, *b)}, sink.get(), {});
+      env.Clear();
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.status().message().find("Failed to write the volume at offset") != std::string::npos);
+      CHECK(r.status().message().find("Input/output error") != std::string::npos);
+    }
+  }
+}
+
 TEST_CASE("backup pipeline: buffers in flight are bounded by the options, whatever the volume's size") {
   Dir d;
   auto store = OpenPosixStore(Env::Default(), d.path() + "/store");

@@ -12,6 +12,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -57,6 +58,8 @@ Result<BackupMetadata> ReadMetadata(ObjectStore* store, const std::string& conta
 }
 
 constexpr uint32_t kNoOwner = UINT32_MAX;
+// Threads that write verified batches to the volume (a queue depth of two for the disk).
+constexpr int kWriters = 2;
 
 // A worker's output buffer, aligned for File::WriteDirectAt: the restored blocks go to the
 // volume's file past the page cache, at the disk's speed (as Cinder's copy_volume uses dd's
@@ -88,6 +91,18 @@ struct FlatObject {
   const ObjectEntry* entry = nullptr;
 };
 
+// A worker's output buffer and how many of its writes are still queued (guarded by
+// RestoreRun::wmu_).
+struct Slot {
+  AlignedBuffer buf;
+  int pending = 0;
+};
+struct PendingWrite {
+  int64_t at;
+  const char* data;
+  int64_t len;
+};
+
 class RestoreRun {
  public:
   RestoreRun(const ResolvedOptions& o, ObjectStore* store, const std::vector<RestoreLayer>& chain, VolumeSink* sink,
@@ -97,6 +112,11 @@ class RestoreRun {
 
  private:
   void Worker();
+  // The writer threads: a verified batch is written while its worker decodes the next into its
+  // other slot, so the disk's time overlaps the decoding and hashing.
+  void Writer();
+  void Submit(Slot* slot, const std::vector<PendingWrite>& writes);
+  void WaitIdle(Slot* slot);
   Status RestoreObject(uint32_t id, std::vector<char>* in, AlignedBuffer* out, Hasher* hasher,
                        std::map<CodecKind, std::unique_ptr<Decompressor>>* decs);
   // Verifies and writes the owned blocks of out[0, n), which is object `id`'s bytes from
@@ -104,14 +124,18 @@ class RestoreRun {
   // Eight objects of the same length that fit in the unit buffer together (a full backup's unit
   // cut in eight): each decoded whole into its eighth of `out`, their md5s taken together
   // (Md5x8), then verified and written.
-  Status RestoreBatch(const uint32_t ids[8], std::vector<char>* in, AlignedBuffer* out, Hasher* hasher,
+  // The writes go to the writer threads, from `slot`.
+  Status RestoreBatch(const uint32_t ids[8], std::vector<char>* in, Slot* slot, Hasher* hasher,
                       std::map<CodecKind, std::unique_ptr<Decompressor>>* decs);
   // Decodes object `id` whole into dst[0, e.length).
   Status DecodeWhole(uint32_t id, std::vector<char>* in, char* dst,
                      std::map<CodecKind, std::unique_ptr<Decompressor>>* decs);
   // (md5_zero_pending null: the caller checks the md5.)
-  Status Apply(uint32_t id, int64_t voff, const char* data, int64_t n, Hasher* hasher, int64_t* md5_zero_pending,
-               bool* md5_fed);
+  // `ids`: the object whose bytes data[i * id_len, (i + 1) * id_len) are is ids[i] (several
+  // objects side by side in the volume and in `data` go out in one write per run).
+  // `defer`: the data writes are added to it instead of made (zeros are still made at once).
+  Status Apply(const uint32_t* ids, int64_t id_len, int64_t voff, const char* data, int64_t n, Hasher* hasher,
+               int64_t* md5_zero_pending, bool* md5_fed, std::vector<PendingWrite>* defer = nullptr);
   void Fail(Status st) {
     std::lock_guard<std::mutex> l(mu_);
     if (status_.ok()) status_ = std::move(st);
@@ -147,10 +171,16 @@ class RestoreRun {
   std::mutex mu_;
   std::condition_variable cv_;
   Status status_;  // guarded by mu_
+
+  std::mutex wmu_;
+  std::condition_variable wcv_;
+  std::deque<std::pair<Slot*, PendingWrite>> wq_;  // guarded by wmu_
+  bool wdone_ = false;                            // guarded by wmu_
 };
 
-Status RestoreRun::Apply(uint32_t id, int64_t voff, const char* data, int64_t n, Hasher* hasher,
-                         int64_t* md5_zero_pending, bool* md5_fed) {
+Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, const char* data, int64_t n,
+                         Hasher* hasher, int64_t* md5_zero_pending, bool* md5_fed,
+                         std::vector<PendingWrite>* defer) {
   const auto apply_start = std::chrono::steady_clock::now();
   const int64_t first = voff / o_.block;
   // The owned blocks go out as runs: data written, zeros made a hole (an existing volume) or
@@ -164,6 +194,11 @@ Status RestoreRun::Apply(uint32_t id, int64_t voff, const char* data, int64_t n,
     if (kind == Run::kNone || end <= run_start) return Status::OK();
     const auto t0 = std::chrono::steady_clock::now();
     const int64_t at = voff + run_start, len = end - run_start;
+    if (kind == Run::kData && defer != nullptr) {
+      defer->push_back({at, data + run_start, len});
+      bytes_written_.fetch_add(len);
+      return Status::OK();
+    }
     Status st =
         kind == Run::kData ? sink_->WriteAt(at, data + run_start, static_cast<size_t>(len)) : sink_->Zero(at, len);
     if (!st.ok()) return Named(st, "Failed to write the volume at offset " + std::to_string(at));
@@ -201,6 +236,7 @@ Status RestoreRun::Apply(uint32_t id, int64_t voff, const char* data, int64_t n,
       }
     }
     const int64_t gb = first + pos / o_.block;
+    const uint32_t id = ids[pos / id_len];
     if (owner_[gb] != id) {
       CINDER_RETURN_IF_ERROR(flush(pos));
       continue;
@@ -251,7 +287,8 @@ Status RestoreRun::RestoreObject(uint32_t id, std::vector<char>* in, AlignedBuff
         return Corrupt("Restore failed: " + Describe(id) + " is corrupt: it is shorter than its length " +
                        std::to_string(e.length) + ".");
       }
-      CINDER_RETURN_IF_ERROR(Apply(id, e.offset + obj_pos, out->data(), n, hasher, &md5_zero_pending, &md5_fed));
+      CINDER_RETURN_IF_ERROR(
+          Apply(&id, e.length, e.offset + obj_pos, out->data(), n, hasher, &md5_zero_pending, &md5_fed));
       obj_pos += n;
       if (failed_.load()) return Status::OK();
     }
@@ -290,7 +327,7 @@ Status RestoreRun::RestoreObject(uint32_t id, std::vector<char>* in, AlignedBuff
                        std::to_string(e.length) + ".");
       }
       if (out_len == 0) break;
-      CINDER_RETURN_IF_ERROR(Apply(id, e.offset + obj_pos, out->data(), static_cast<int64_t>(out_len), hasher,
+      CINDER_RETURN_IF_ERROR(Apply(&id, e.length, e.offset + obj_pos, out->data(), static_cast<int64_t>(out_len), hasher,
                                    &md5_zero_pending, &md5_fed));
       obj_pos += static_cast<int64_t>(out_len);
       if (failed_.load()) return Status::OK();
@@ -373,9 +410,11 @@ Status RestoreRun::DecodeWhole(uint32_t id, std::vector<char>* in, char* dst,
   return Status::OK();
 }
 
-Status RestoreRun::RestoreBatch(const uint32_t ids[8], std::vector<char>* in, AlignedBuffer* out, Hasher* hasher,
+Status RestoreRun::RestoreBatch(const uint32_t ids[8], std::vector<char>* in, Slot* slot, Hasher* hasher,
                                 std::map<CodecKind, std::unique_ptr<Decompressor>>* decs) {
   const int64_t len = flat_[ids[0]].entry->length;
+  WaitIdle(slot);  // its last batch is written
+  AlignedBuffer* out = &slot->buf;
   if (static_cast<int64_t>(out->size()) < 8 * len) out->resize(static_cast<size_t>(std::max(o_.unit, 8 * len)));
   const char* parts[8];
   for (int k = 0; k < 8; ++k) {
@@ -394,15 +433,61 @@ Status RestoreRun::RestoreBatch(const uint32_t ids[8], std::vector<char>* in, Al
       }
     }
   }
-  for (int k = 0; k < 8; ++k) {
-    CINDER_RETURN_IF_ERROR(Apply(ids[k], flat_[ids[k]].entry->offset, parts[k], len, hasher, nullptr, nullptr));
+  // Side by side in the volume too (a full backup's unit): verified and written as one piece.
+  const int64_t start = flat_[ids[0]].entry->offset;
+  bool adjacent = true;
+  for (int k = 1; k < 8; ++k) adjacent = adjacent && flat_[ids[k]].entry->offset == start + k * len;
+  std::vector<PendingWrite> writes;
+  if (adjacent) {
+    CINDER_RETURN_IF_ERROR(Apply(ids, len, start, parts[0], 8 * len, hasher, nullptr, nullptr, &writes));
+  } else {
+    for (int k = 0; k < 8; ++k) {
+      CINDER_RETURN_IF_ERROR(
+          Apply(&ids[k], len, flat_[ids[k]].entry->offset, parts[k], len, hasher, nullptr, nullptr, &writes));
+    }
   }
+  Submit(slot, writes);
   return Status::OK();
+}
+
+void RestoreRun::Submit(Slot* slot, const std::vector<PendingWrite>& writes) {
+  if (writes.empty()) return;
+  std::lock_guard<std::mutex> l(wmu_);
+  for (const PendingWrite& w : writes) wq_.emplace_back(slot, w);
+  slot->pending += static_cast<int>(writes.size());
+  wcv_.notify_all();
+}
+
+void RestoreRun::WaitIdle(Slot* slot) {
+  std::unique_lock<std::mutex> l(wmu_);
+  wcv_.wait(l, [&] { return slot->pending == 0; });
+}
+
+void RestoreRun::Writer() {
+  std::unique_lock<std::mutex> l(wmu_);
+  while (true) {
+    wcv_.wait(l, [&] { return !wq_.empty() || wdone_; });
+    if (wq_.empty()) return;
+    auto [slot, w] = wq_.front();
+    wq_.pop_front();
+    l.unlock();
+    if (!failed_.load()) {  // after a failure the rest is dropped
+      const auto t0 = std::chrono::steady_clock::now();
+      Status st = sink_->WriteAt(w.at, w.data, static_cast<size_t>(w.len));
+      if (!st.ok()) Fail(Named(st, "Failed to write the volume at offset " + std::to_string(w.at)));
+      ns_write_.fetch_add(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+    }
+    l.lock();
+    --slot->pending;
+    wcv_.notify_all();
+  }
 }
 
 void RestoreRun::Worker() {
   std::vector<char> in;
-  AlignedBuffer out;
+  Slot slots[2];  // one being written while the other is filled
+  int cur = 0;
   Hasher hasher;
   std::map<CodecKind, std::unique_ptr<Decompressor>> decs;
   while (!failed_.load()) {
@@ -416,10 +501,12 @@ void RestoreRun::Worker() {
     const auto t0 = std::chrono::steady_clock::now();
     Status st;
     if (batch) {
-      st = RestoreBatch(&work_[i], &in, &out, &hasher, &decs);
+      st = RestoreBatch(&work_[i], &in, &slots[cur], &hasher, &decs);
+      cur ^= 1;
     } else {
+      WaitIdle(&slots[cur]);
       for (size_t k = 0; k < n && st.ok() && !failed_.load(); ++k) {
-        st = RestoreObject(work_[i + k], &in, &out, &hasher, &decs);
+        st = RestoreObject(work_[i + k], &in, &slots[cur].buf, &hasher, &decs);
       }
     }
     ns_total_.fetch_add(
@@ -429,6 +516,9 @@ void RestoreRun::Worker() {
       break;
     }
   }
+  // The slots' writes are done before their buffers go.
+  WaitIdle(&slots[0]);
+  WaitIdle(&slots[1]);
   std::lock_guard<std::mutex> l(mu_);
   --running_;
   cv_.notify_all();
@@ -562,6 +652,8 @@ Result<RestoreOutcome> RestoreRun::Run() {
   const int nthreads = static_cast<int>(std::min<size_t>(o_.threads, std::max<size_t>(work_.size(), 1)));
   running_ = nthreads;
   for (int i = 0; i < nthreads; ++i) threads.emplace_back([this] { Worker(); });
+  std::vector<std::thread> writers;
+  for (int i = 0; i < kWriters; ++i) writers.emplace_back([this] { Writer(); });
   {
     std::unique_lock<std::mutex> l(mu_);
     while (running_ > 0) {
@@ -578,6 +670,12 @@ Result<RestoreOutcome> RestoreRun::Run() {
     }
   }
   for (std::thread& t : threads) t.join();
+  {
+    std::lock_guard<std::mutex> l(wmu_);
+    wdone_ = true;
+    wcv_.notify_all();
+  }
+  for (std::thread& t : writers) t.join();
   Status st;
   {
     std::lock_guard<std::mutex> l(mu_);
