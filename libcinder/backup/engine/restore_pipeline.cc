@@ -61,31 +61,6 @@ constexpr uint32_t kNoOwner = UINT32_MAX;
 // Threads that write verified batches to the volume (a queue depth of two for the disk).
 constexpr int kWriters = 2;
 
-// A worker's output buffer, aligned for File::WriteDirectAt: the restored blocks go to the
-// volume's file past the page cache, at the disk's speed (as Cinder's copy_volume uses dd's
-// oflag=direct), rather than through a gigabyte of cache and a long fsync at the end.
-class AlignedBuffer {
- public:
-  char* data() { return p_.get(); }
-  size_t size() const { return size_; }
-  bool empty() const { return size_ == 0; }
-  // Grows to `n` bytes (the contents are not kept).
-  void resize(size_t n) {
-    if (n <= size_) return;
-    const size_t a = File::kDirectAlignment;
-    p_.reset(static_cast<char*>(std::aligned_alloc(a, (n + a - 1) / a * a)));
-    if (!p_) throw std::bad_alloc();
-    size_ = n;
-  }
-
- private:
-  struct Free {
-    void operator()(char* p) const { std::free(p); }
-  };
-  std::unique_ptr<char, Free> p_;
-  size_t size_ = 0;
-};
-
 struct FlatObject {
   int layer = 0;
   const ObjectEntry* entry = nullptr;
@@ -175,12 +150,11 @@ class RestoreRun {
   std::mutex wmu_;
   std::condition_variable wcv_;
   std::deque<std::pair<Slot*, PendingWrite>> wq_;  // guarded by wmu_
-  bool wdone_ = false;                            // guarded by wmu_
+  bool wdone_ = false;                             // guarded by wmu_
 };
 
-Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, const char* data, int64_t n,
-                         Hasher* hasher, int64_t* md5_zero_pending, bool* md5_fed,
-                         std::vector<PendingWrite>* defer) {
+Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, const char* data, int64_t n, Hasher* hasher,
+                         int64_t* md5_zero_pending, bool* md5_fed, std::vector<PendingWrite>* defer) {
   const auto apply_start = std::chrono::steady_clock::now();
   const int64_t first = voff / o_.block;
   // The owned blocks go out as runs: data written, zeros made a hole (an existing volume) or
@@ -327,8 +301,8 @@ Status RestoreRun::RestoreObject(uint32_t id, std::vector<char>* in, AlignedBuff
                        std::to_string(e.length) + ".");
       }
       if (out_len == 0) break;
-      CINDER_RETURN_IF_ERROR(Apply(&id, e.length, e.offset + obj_pos, out->data(), static_cast<int64_t>(out_len), hasher,
-                                   &md5_zero_pending, &md5_fed));
+      CINDER_RETURN_IF_ERROR(Apply(&id, e.length, e.offset + obj_pos, out->data(), static_cast<int64_t>(out_len),
+                                   hasher, &md5_zero_pending, &md5_fed));
       obj_pos += static_cast<int64_t>(out_len);
       if (failed_.load()) return Status::OK();
       if (obj_pos == e.length && in_left == 0 && eof) break;
