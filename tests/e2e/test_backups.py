@@ -5,6 +5,7 @@ object, the backup service killed mid-backup)."""
 import hashlib
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -259,8 +260,9 @@ def test_corrupt_object_fails_the_restore_naming_it(service):
     vol = new_volume(service, 1, "bk-corrupt")
     write_at(volume_file(service, vol), 0, os.urandom(8 * MiB))
     b = create_backup(service, vol, "--name", "to-corrupt")
+    # The data objects (<prefix>-00001, ...), not the JSON files or the fingerprints.
     objects = sorted(p for p in backup_objects(os.path.join(service.state, "backup"))
-                     if b["id"] in p and not p.endswith(("_metadata", "_sha256file")))
+                     if b["id"] in p and re.search(r"-\d{5,}$", p))
     assert objects
     victim = objects[0]
     data = bytearray(open(victim, "rb").read())
