@@ -27,6 +27,20 @@ Volume AddVolume(Store& s, const std::string& status = "available", int64_t size
   return v;
 }
 
+// An available snapshot of `v`, inserted while `v` has status `volume_status`.
+Snapshot AddSnapshot(Store& s, const Volume& v, const std::string& volume_status) {
+  Snapshot sn;
+  sn.id = NewUuid();
+  sn.volume_id = v.id;
+  sn.status = "available";
+  sn.size = v.size;
+  sn.project_id = "p";
+  sn.user_id = "u";
+  sn.created_at = NowIso();
+  REQUIRE(*s.InsertSnapshot(sn, {volume_status}));
+  return sn;
+}
+
 Backup NewBackup(const Volume& v) {
   Backup b;
   b.id = NewUuid();
@@ -177,15 +191,7 @@ TEST_CASE("a backup of a snapshot holds the snapshot, not the volume") {
     CAPTURE(url);
     auto s = testing::OpenMigratedStore(url);
     Volume v = AddVolume(*s, "in-use");
-    Snapshot sn;
-    sn.id = NewUuid();
-    sn.volume_id = v.id;
-    sn.status = "available";
-    sn.size = v.size;
-    sn.project_id = "p";
-    sn.user_id = "u";
-    sn.created_at = NowIso();
-    REQUIRE(*s->InsertSnapshot(sn, {"in-use"}));
+    Snapshot sn = AddSnapshot(*s, v, "in-use");
     Backup b = NewBackup(v);
     b.snapshot_id = sn.id;
     REQUIRE(s->InsertBackup(b, {}).ok());
@@ -524,15 +530,7 @@ TEST_CASE("reset-status gives back what the backup held, in the transaction of i
 
     // Creating from a snapshot: the snapshot is available again.
     Volume sv = AddVolume(*s);
-    Snapshot sn;
-    sn.id = NewUuid();
-    sn.volume_id = sv.id;
-    sn.status = "available";
-    sn.size = sv.size;
-    sn.project_id = "p";
-    sn.user_id = "u";
-    sn.created_at = NowIso();
-    REQUIRE(*s->InsertSnapshot(sn, {"available"}));
+    Snapshot sn = AddSnapshot(*s, sv, "available");
     Backup of_snap = NewBackup(sv);
     of_snap.snapshot_id = sn.id;
     REQUIRE(s->InsertBackup(of_snap, {}).ok());
