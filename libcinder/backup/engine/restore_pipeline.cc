@@ -4,19 +4,20 @@
 // block are then restored by T threads, each streaming one object at a time through its
 // decompressor in unit-sized pieces (so an object of any size needs one unit buffer and one
 // input buffer), checking the md5 of the whole object and the SHA-256 of each block it writes
-// against the requested backup's _sha256file, and writing only the blocks it owns.
+// against the requested backup's _sha256file, and writing only the blocks it owns. A full
+// backup's unit (eight objects side by side) is decoded whole into one of the worker's two
+// aligned buffers, verified, and written as one piece by a writer thread (past the page cache:
+// VolumeSink::WriteAt of a file is File::WriteDirectAt) while the worker fills the other.
 // Also DeleteBackupObjects and CheckBackupReadable.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <new>
 #include <thread>
 #include <vector>
 
@@ -24,7 +25,6 @@
 #include "backup/engine/common.h"
 #include "backup/engine/fingerprints.h"
 #include "backup/engine/md5x8.h"
-#include "cinder/env.h"
 
 namespace cinder::backup {
 
