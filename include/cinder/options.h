@@ -182,6 +182,10 @@ struct Options {
   std::string host;  // default: this machine's host name
   std::string storage_availability_zone = "nova";
   int64_t osapi_max_limit = 1000;
+  // Cinder's resource_query_filters_file: a JSON file naming, per resource, the list filters
+  // non-admins may use from 3.31 (GET /resource_filters shows it). "": the built-in copy of
+  // Cinder's etc/cinder/resource_filters.json.
+  std::string resource_query_filters_file;
   int64_t osapi_max_request_body_size = 114688;
   // Volumes of the deployment being created at once (waiting for a scheduler or a volume host,
   // or being made); past it a create is refused with 413 and a Retry-After. 0: no limit.

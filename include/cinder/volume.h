@@ -115,6 +115,14 @@ struct VolumeUpdate {
   std::optional<std::optional<std::string>> name;
   std::optional<std::optional<std::string>> description;
   std::optional<Metadata> metadata;  // replaces all metadata when set
+  std::optional<bool> bootable;      // os-set_bootable
+};
+
+// One comparison of a time filter (3.60, `created_at=gt:2024-01-02T03:04:05`): `op` is one of
+// gt, gte, eq, neq, lt, lte; `time` is UTC in the store's format (NowIso()).
+struct TimeComparison {
+  std::string op;
+  std::string time;
 };
 
 struct SortKey {
@@ -176,7 +184,10 @@ struct SnapshotListQuery {
   std::optional<std::string> name;
   std::optional<std::string> status;
   std::optional<std::string> volume_id;
-  Metadata metadata;                      // every pair must match
+  std::optional<std::string> availability_zone;  // its volume's
+  Metadata metadata;                             // every pair must match
+  // Substring filters (3.34, `name~=abc`), by API name: name, description, status.
+  Metadata like;
   bool all_tenants = false;               // admin only: every project
   std::optional<std::string> project_id;  // admin with all_tenants: only this project
   std::vector<SortKey> sort;              // default created_at desc, id desc
@@ -229,7 +240,17 @@ struct VolumeListQuery {
   std::optional<std::string> name;
   std::optional<std::string> status;
   std::optional<std::string> availability_zone;
-  Metadata metadata;                      // every pair must match
+  std::optional<std::string> migration_status;
+  std::optional<bool> bootable;
+  std::optional<std::string> size;  // as given: one that is not a whole number matches nothing
+  Metadata metadata;                // every pair must match
+  // Time filters (3.60): a volume matches when ANY comparison of a field holds (Cinder ORs
+  // them); both fields' filters must match.
+  std::vector<TimeComparison> created_at;
+  std::vector<TimeComparison> updated_at;
+  // Substring filters (3.34, `name~=abc`, case-insensitive as Cinder on MySQL), by API name:
+  // name, description, status, availability_zone, migration_status.
+  Metadata like;
   bool all_tenants = false;               // admin only: every project
   std::optional<std::string> project_id;  // admin with all_tenants: only this project
   std::vector<SortKey> sort;              // default created_at desc, id desc

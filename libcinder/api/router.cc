@@ -1,6 +1,7 @@
 #include "api/router.h"
 
 #include "api/authtoken.h"
+#include "api/filters.h"
 #include "api/identity.h"
 
 #include <chrono>
@@ -220,6 +221,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "limits") return HandleLimits(*volumes_, req, rest);
   if (collection == "messages") return HandleMessages(options_, *volumes_, req, rest);
   if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
+  if (collection == "resource_filters") return HandleResourceFilters(options_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

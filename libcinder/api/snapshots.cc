@@ -3,6 +3,7 @@
 #include <set>
 
 #include "api/common.h"
+#include "api/filters.h"
 #include "api/metadata.h"
 #include "api/router.h"
 #include "common/json_writer.h"
@@ -52,34 +53,48 @@ std::string SnapshotBody(const ApiRequest& req, const Snapshot& s, bool extended
   return w.Take();
 }
 
-Result<SnapshotListQuery> ParseListQuery(const ApiRequest& req) {
+Result<SnapshotListQuery> ParseListQuery(const Options& options, const ApiRequest& req) {
   SnapshotListQuery q;
   PagingParams paging;
   paging.allow_offset = true;
   std::vector<std::string> invalid;
+  std::vector<std::string> filters;  // the keys resource_query_filters_file governs
+  const bool like = req.version.AtLeast(3, 34);
   for (const auto& [k, v] : req.query) {
     if (paging.Take(k, v)) {
       continue;
     } else if (k == "all_tenants") {
       CINDER_ASSIGN_OR_RETURN(q.all_tenants, ParseBool(k, v));
+      continue;
     } else if (k == "project_id" && req.ctx.is_admin) {
       q.project_id = v;
     } else if (k == "with_count" && req.version.AtLeast(3, 45)) {
       CINDER_ASSIGN_OR_RETURN(q.with_count, ParseBool(k, v));
+      continue;
     } else if (k == "name" || k == "display_name") {
       q.name = v;
     } else if (k == "status") {
       q.status = v;
     } else if (k == "volume_id") {
       q.volume_id = v;
+    } else if (k == "availability_zone") {
+      q.availability_zone = v;
     } else if (k == "metadata" && req.version.AtLeast(3, 22)) {
       CINDER_ASSIGN_OR_RETURN(q.metadata, ParseMetadataFilter(v));
+    } else if (like && (k == "name~" || k == "description~" || k == "status~")) {
+      q.like[k.substr(0, k.size() - 1)] = v;
     } else {
       invalid.push_back(k);
+      continue;
     }
+    filters.push_back(k);
   }
   CINDER_RETURN_IF_ERROR(paging.Finish());
-  if (!invalid.empty()) return InvalidFilters(invalid, "status, volume_id, name, metadata");
+  if (!invalid.empty()) {
+    return InvalidFilters(invalid, std::string("status, volume_id, name, metadata, availability_zone") +
+                                       (like ? ", name~, description~, status~" : ""));
+  }
+  CINDER_RETURN_IF_ERROR(CheckConfiguredFilters(options, req, "snapshot", filters));
   q.limit = paging.limit;
   q.marker = paging.marker;
   q.offset = paging.offset;
@@ -88,7 +103,7 @@ Result<SnapshotListQuery> ParseListQuery(const ApiRequest& req) {
 }
 
 ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req, bool detail) {
-  auto q = ParseListQuery(req);
+  auto q = ParseListQuery(options, req);
   if (!q.ok()) return FaultFrom(q.status());
   auto list = volumes.ListSnapshots(req.ctx, *q);
   if (!list.ok()) return FaultFrom(list.status());

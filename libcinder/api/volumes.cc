@@ -5,6 +5,7 @@
 #include <set>
 
 #include "api/common.h"
+#include "api/filters.h"
 #include "api/metadata.h"
 #include "api/router.h"
 #include "cinder/backup_manager.h"
@@ -131,19 +132,32 @@ std::string VolumeBody(const ApiRequest& req, const Volume& v, const Extensions&
 
 // ---- list ------------------------------------------------------------------------------------
 
-Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
+// Cinder's boolean list filters (check_volume_filters): from 3.2 strictly a boolean
+// ("Invalid input received: 'bootable = x'"); before, anything but False/false/FALSE is true.
+Result<bool> BoolFilter(const ApiRequest& req, const std::string& k, const std::string& v) {
+  if (!req.version.AtLeast(3, 2)) return !(v == "False" || v == "false" || v == "FALSE" || v.empty());
+  auto b = ParseBool(k, v);
+  if (!b.ok()) return InvalidArgument("Invalid input received: '" + k + " = " + v + "'");
+  return *b;
+}
+
+Result<VolumeListQuery> ParseListQuery(const Options& options, const ApiRequest& req) {
   VolumeListQuery q;
   PagingParams paging;
   std::vector<std::string> invalid;
+  std::vector<std::string> filters;  // the keys resource_query_filters_file governs
+  const bool like = req.version.AtLeast(3, 34);
   for (const auto& [k, v] : req.query) {
     if (paging.Take(k, v)) {
       continue;
     } else if (k == "all_tenants") {
       CINDER_ASSIGN_OR_RETURN(q.all_tenants, ParseBool(k, v));
+      continue;
     } else if (k == "project_id" && req.ctx.is_admin) {
       q.project_id = v;
     } else if (k == "with_count" && req.version.AtLeast(3, 45)) {
       CINDER_ASSIGN_OR_RETURN(q.with_count, ParseBool(k, v));
+      continue;
     } else if (k == "name" || k == "display_name") {
       q.name = v;
     } else if (k == "status") {
@@ -152,12 +166,37 @@ Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
       q.availability_zone = v;
     } else if (k == "metadata") {
       CINDER_ASSIGN_OR_RETURN(q.metadata, ParseMetadataFilter(v));
+    } else if (k == "bootable") {
+      CINDER_ASSIGN_OR_RETURN(q.bootable, BoolFilter(req, k, v));
+    } else if (k == "migration_status") {
+      q.migration_status = v;
+    } else if (k == "size") {
+      q.size = v;
+    } else if ((k == "created_at" || k == "updated_at") && req.version.AtLeast(3, 31)) {
+      // Cinder drops them before 3.31 (3.60 documents them; from 3.31 its configured filters
+      // already let them through).
+      CINDER_ASSIGN_OR_RETURN(auto times, ParseTimeComparisons(v));
+      (k == "created_at" ? q.created_at : q.updated_at) = std::move(times);
+    } else if (like && k.size() > 1 && k.back() == '~' &&
+               std::set<std::string>{"name~", "description~", "status~", "availability_zone~", "migration_status~"}
+                   .count(k)) {
+      q.like[k.substr(0, k.size() - 1)] = v;
     } else {
       invalid.push_back(k);
+      continue;
     }
+    filters.push_back(k);
   }
   CINDER_RETURN_IF_ERROR(paging.Finish());
-  if (!invalid.empty()) return InvalidFilters(invalid, "name, status, availability_zone, metadata");
+  if (!invalid.empty()) {
+    return InvalidFilters(invalid,
+                          "name, status, availability_zone, metadata, bootable, migration_status, size, created_at, "
+                          "updated_at" +
+                              std::string(like ? ", name~, description~, status~, availability_zone~, "
+                                                 "migration_status~"
+                                               : ""));
+  }
+  CINDER_RETURN_IF_ERROR(CheckConfiguredFilters(options, req, "volume", filters));
   q.limit = paging.limit;
   q.marker = paging.marker;
   q.sort = paging.sort;
@@ -165,7 +204,7 @@ Result<VolumeListQuery> ParseListQuery(const ApiRequest& req) {
 }
 
 ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req, bool detail) {
-  auto q = ParseListQuery(req);
+  auto q = ParseListQuery(options, req);
   if (!q.ok()) return FaultFrom(q.status());
   auto list = volumes.ListVolumes(req.ctx, *q);
   if (!list.ok()) return FaultFrom(list.status());
@@ -455,6 +494,34 @@ Result<bool> ParseReadonlyFlag(const json::Value& arg) {
   return FieldError("readonly", *r, PyRepr(*r) + " is not of type 'boolean', 'string'");
 }
 
+// os-set_bootable's body (Cinder's schema set_bootable): {"bootable": Cinder's boolean}.
+Result<bool> ParseSetBootable(const json::Value& arg) {
+  if (!arg.is_object()) return FieldError("os-set_bootable", arg, PyRepr(arg) + " is not of type 'object'");
+  std::vector<std::string> extra;
+  for (const auto& [k, v] : arg.as_object()) {
+    if (k != "bootable") extra.push_back(k);
+  }
+  const json::Value* b = arg.Find("bootable");
+  if (!b) return FieldError("os-set_bootable", arg, "'bootable' is a required property");
+  if (!extra.empty()) return FieldError("os-set_bootable", arg, Unexpected(extra));
+  if (b->is_bool()) return b->as_bool();
+  if (b->is_string()) {
+    // The strings of Cinder's parameter_types.boolean.
+    static const std::set<std::string> kTrue = {"True", "TRUE", "true", "1",   "ON", "On",
+                                                "on",   "YES",  "Yes",  "yes", "y",  "t"};
+    static const std::set<std::string> kFalse = {"False", "FALSE", "false", "0",  "OFF", "Off",
+                                                 "off",   "NO",    "No",    "no", "n",   "f"};
+    if (kTrue.count(b->as_string())) return true;
+    if (kFalse.count(b->as_string())) return false;
+    return FieldError("bootable", *b,
+                      PyRepr(*b) +
+                          " is not one of [True, 'True', 'TRUE', 'true', '1', 'ON', 'On', 'on', 'YES', 'Yes', 'yes', "
+                          "'y', 't', False, 'False', 'FALSE', 'false', '0', 'OFF', 'Off', 'off', 'NO', 'No', 'no', "
+                          "'n', 'f']");
+  }
+  return FieldError("bootable", *b, PyRepr(*b) + " is not of type 'boolean', 'string'");
+}
+
 // The attach actions Nova and older tools drive (Cinder's volume_actions.py and
 // admin_actions.py force_detach). False when `action` is none of them.
 bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::string& id, const std::string& action,
@@ -575,6 +642,14 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     }
     Status st = volumes.RetypeVolume(req.ctx, id, **type, policy->value_or("never"));
     return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "os-set_bootable") {
+    auto bootable = ParseSetBootable(arg);
+    if (!bootable.ok()) return FaultFrom(bootable.status());
+    VolumeUpdate u;
+    u.bootable = *bootable;
+    auto v = volumes.UpdateVolume(req.ctx, id, u);
+    return v.ok() ? Json(200, "") : FaultFrom(v.status());
   }
   if (ApiResponse r; LegacyAttachAction(volumes, req, id, action, arg, &r)) return r;
   if (action == "revert" && req.version.AtLeast(3, 40)) {

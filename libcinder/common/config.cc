@@ -522,6 +522,7 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       StrOpt("DEFAULT", "host", &O::host),
       StrOpt("DEFAULT", "storage_availability_zone", &O::storage_availability_zone),
       IntOpt("DEFAULT", "osapi_max_limit", &O::osapi_max_limit, 1, 1000000000),
+      StrOpt("DEFAULT", "resource_query_filters_file", &O::resource_query_filters_file),
       IntOpt("DEFAULT", "osapi_max_request_body_size", &O::osapi_max_request_body_size, 1, 1LL << 30),
       IntOpt("DEFAULT", "osapi_max_pending_creates", &O::osapi_max_pending_creates, 0, 1000000000),
       IntOpt("DEFAULT", "osapi_volume_workers", &O::osapi_volume_workers, 1, 1024),

@@ -96,10 +96,22 @@ std::string ListCacheKey(const std::string& project, const VolumeListQuery& q, i
   Optional(&key, q.name);
   Optional(&key, q.status);
   Optional(&key, q.availability_zone);
-  key += 'm' + std::to_string(q.metadata.size()) + ':';
-  for (const auto& [k, v] : q.metadata) {
-    Field(&key, k);
-    Field(&key, v);
+  Optional(&key, q.migration_status);
+  key += !q.bootable ? '-' : *q.bootable ? 't' : 'f';
+  Optional(&key, q.size);
+  for (const Metadata* md : {&q.metadata, &q.like}) {
+    key += 'm' + std::to_string(md->size()) + ':';
+    for (const auto& [k, v] : *md) {
+      Field(&key, k);
+      Field(&key, v);
+    }
+  }
+  for (const std::vector<TimeComparison>* times : {&q.created_at, &q.updated_at}) {
+    key += 't' + std::to_string(times->size()) + ':';
+    for (const TimeComparison& t : *times) {
+      Field(&key, t.op);
+      Field(&key, t.time);
+    }
   }
   key += 's' + std::to_string(q.sort.size()) + ':';
   for (const SortKey& s : q.sort) {

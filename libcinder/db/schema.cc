@@ -499,6 +499,55 @@ const std::vector<Migration>& Migrations() {
                      kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX backup_metadata_key ON backup_metadata (backup_id, key) WHERE deleted = 0");
        }},
+      {13,
+       [](soci::session& s, bool pg) {
+         // A project's volumes by bootable and age: GET volumes?bootable=..&created_at=gt:..
+         // seeks to the bootable ones and reads them in the list's order.
+         Exec(s, "CREATE INDEX volumes_project_bootable ON volumes (project_id, deleted, bootable, created_at, id)");
+         // updated_at is compared by the time filters (3.60): bytes, as created_at (schema 7).
+         if (pg) Exec(s, "ALTER TABLE volumes ALTER COLUMN updated_at TYPE VARCHAR(32) COLLATE \"C\"");
+         // Cinder's volume_glance_metadata: a volume's image metadata (volume_image_metadata),
+         // shown in its details and filtered by glance_metadata; its rows bump the volume's
+         // project's list generation as volume_metadata's do (schema 10).
+         Exec(s, "CREATE TABLE volume_glance_metadata (id " + Serial(pg) +
+                     ", volume_id VARCHAR(36) REFERENCES volumes (id), snapshot_id VARCHAR(36), "
+                     "key VARCHAR(255) NOT NULL, value TEXT, " +
+                     kTimestamps + ")");
+         Exec(s,
+              "CREATE UNIQUE INDEX volume_glance_metadata_key ON volume_glance_metadata (volume_id, key) "
+              "WHERE deleted = 0");
+         Exec(s,
+              "CREATE INDEX volume_glance_metadata_key_value ON volume_glance_metadata (key, value) WHERE deleted = 0");
+         if (pg) {
+           const std::string kDeferred = " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW ";
+           Exec(s,
+                "CREATE CONSTRAINT TRIGGER volume_glance_metadata_list_generation AFTER INSERT OR DELETE ON "
+                "volume_glance_metadata" +
+                    kDeferred + "EXECUTE FUNCTION volume_rows_list_generation()");
+           Exec(s,
+                "CREATE CONSTRAINT TRIGGER volume_glance_metadata_list_generation_update AFTER UPDATE ON "
+                "volume_glance_metadata" +
+                    kDeferred + "WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION volume_rows_list_generation()");
+           return;
+         }
+         auto bump = [](const std::string& volume_id) {
+           return "INSERT INTO list_generations (project_id, generation) SELECT COALESCE(project_id, ''), 1 FROM "
+                  "volumes WHERE id = " +
+                  volume_id + " ON CONFLICT (project_id) DO UPDATE SET generation = generation + 1;";
+         };
+         Exec(s,
+              "CREATE TRIGGER volume_glance_metadata_list_generation_insert AFTER INSERT ON volume_glance_metadata "
+              "BEGIN " +
+                  bump("NEW.volume_id") + " END");
+         Exec(s,
+              "CREATE TRIGGER volume_glance_metadata_list_generation_delete AFTER DELETE ON volume_glance_metadata "
+              "BEGIN " +
+                  bump("OLD.volume_id") + " END");
+         Exec(s,
+              "CREATE TRIGGER volume_glance_metadata_list_generation_update AFTER UPDATE ON volume_glance_metadata "
+              "BEGIN " +
+                  bump("OLD.volume_id") + " " + bump("NEW.volume_id") + " END");
+       }},
   };
   return kMigrations;
 }

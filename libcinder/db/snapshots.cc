@@ -1,5 +1,7 @@
 // The snapshots table and their metadata. A snapshot's status changes by compare-and-swap;
 // its quota usage changes in the transaction that creates or removes its row.
+#include <map>
+
 #include "common/util.h"
 #include "db/store_impl.h"
 
@@ -108,6 +110,18 @@ Result<SnapshotList> Store::ListSnapshots(const SnapshotListQuery& lq, const Pro
     if (lq.name) q.sql += " AND s.display_name = " + q.P(*lq.name);
     if (lq.status) q.sql += " AND s.status = " + q.P(*lq.status);
     if (lq.volume_id) q.sql += " AND s.volume_id = " + q.P(*lq.volume_id);
+    if (lq.availability_zone) {
+      // Its volume's zone (Cinder joins the volume, deleted or not).
+      q.sql += " AND EXISTS (SELECT 1 FROM volumes sv WHERE sv.id = s.volume_id AND sv.availability_zone = " +
+               q.P(*lq.availability_zone) + ")";
+    }
+    for (const auto& [k, val] : lq.like) {
+      static const std::map<std::string, std::string> kLikeColumns = {
+          {"name", "s.display_name"}, {"description", "s.display_description"}, {"status", "s.status"}};
+      auto col = kLikeColumns.find(k);
+      if (col == kLikeColumns.end()) return InvalidArgument("Invalid filters " + k + "~ are found in query options.");
+      q.sql += LikeFilter(&q, impl_->pg, col->second, val);
+    }
     for (const auto& [k, val] : lq.metadata) {
       q.sql +=
           " AND EXISTS (SELECT 1 FROM snapshot_metadata m WHERE m.snapshot_id = s.id AND m.deleted = 0 AND "

@@ -139,6 +139,24 @@ std::string OrderBy(const SqlSort& sort) {
   return out;
 }
 
+std::string TimeFilter(Query* q, const std::string& column, const std::vector<TimeComparison>& times) {
+  static const std::map<std::string, std::string> kOps = {{"gt", ">"},   {"gte", ">="}, {"eq", "="},
+                                                          {"neq", "<>"}, {"lt", "<"},   {"lte", "<="}};
+  if (times.empty()) return "";
+  std::string out = " AND (";
+  for (size_t i = 0; i < times.size(); ++i) {
+    auto op = kOps.find(times[i].op);
+    // The API admits only these; anything else matches nothing rather than reaching SQL.
+    out += (i ? " OR " : "") +
+           (op == kOps.end() ? std::string("1 = 0") : column + " " + op->second + " " + q->P(times[i].time));
+  }
+  return out + ")";
+}
+
+std::string LikeFilter(Query* q, bool pg, const std::string& column, const std::string& value) {
+  return " AND " + column + (pg ? " ILIKE " : " LIKE ") + q->P("%" + value + "%");
+}
+
 bool LockRow(soci::session& s, bool pg, const std::string& table, const std::string& id) {
   Query q;
   q.sql = "SELECT id FROM " + table + " WHERE deleted = 0 AND id = " + q.P(id);

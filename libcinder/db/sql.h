@@ -96,6 +96,13 @@ std::string SeekAfter(Query* q, const SqlSort& sort, const Row& marker_values);
 // " ORDER BY k1 ASC, k2 DESC ..."
 std::string OrderBy(const SqlSort& sort);
 
+// " AND (column op t1 OR column op t2 ...)" for a time filter (Cinder ORs a field's
+// comparisons); "" when `times` is empty. The ops are gt, gte, eq, neq, lt, lte.
+std::string TimeFilter(Query* q, const std::string& column, const std::vector<TimeComparison>& times);
+// " AND column LIKE '%value%'" (Cinder's `key~` filters, case-insensitive on both databases as
+// on MySQL; '%' and '_' in `value` match as in Cinder, which does not escape them).
+std::string LikeFilter(Query* q, bool pg, const std::string& column, const std::string& value);
+
 }  // namespace cinder::db
 
 #endif  // CINDER_DB_SQL_H_

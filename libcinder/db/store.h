@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 12;
+  static constexpr int kLatestVersion = 13;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),

@@ -270,6 +270,24 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
   if (lq.name) q.sql += " AND v.display_name = " + q.P(*lq.name);
   if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
   if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
+  if (lq.migration_status) q.sql += " AND v.migration_status = " + q.P(*lq.migration_status);
+  if (lq.bootable) q.sql += *lq.bootable ? " AND v.bootable = 1" : " AND v.bootable = 0";
+  if (lq.size) {
+    std::optional<int64_t> size = ParseInt(*lq.size);
+    q.sql += size ? " AND v.size = " + std::to_string(*size) : std::string(" AND 1 = 0");
+  }
+  q.sql += TimeFilter(&q, "v.created_at", lq.created_at);
+  q.sql += TimeFilter(&q, "v.updated_at", lq.updated_at);
+  for (const auto& [k, val] : lq.like) {
+    static const std::map<std::string, std::string> kLikeColumns = {{"name", "v.display_name"},
+                                                                    {"description", "v.display_description"},
+                                                                    {"status", "v.status"},
+                                                                    {"availability_zone", "v.availability_zone"},
+                                                                    {"migration_status", "v.migration_status"}};
+    auto col = kLikeColumns.find(k);
+    if (col == kLikeColumns.end()) return InvalidArgument("Invalid filters " + k + "~ are found in query options.");
+    q.sql += LikeFilter(&q, pg, col->second, val);
+  }
   for (const auto& [k, val] : lq.metadata) {
     q.sql +=
         " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "

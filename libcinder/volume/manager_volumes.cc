@@ -48,6 +48,11 @@ Result<Volume> VolumeManagerImpl::UpdateVolume(const RequestContext& ctx, const 
     fields.emplace_back("display_description", *u.description);
   }
   if (u.metadata) CINDER_RETURN_IF_ERROR(CheckMetadata(*u.metadata));
+  if (u.bootable) fields.emplace_back("bootable", *u.bootable ? "1" : "0");
+  // Cinder's volume_api.update, behind PUT and os-set_bootable.
+  if (v.status == vs::kMaintenance) {
+    return FailedPrecondition("Invalid volume: The volume cannot be updated during maintenance.");
+  }
   CINDER_ASSIGN_OR_RETURN(bool found, store_->UpdateVolume(v.id, fields, u.metadata));
   if (!found) return NotFound("Volume " + id + " could not be found.");
   return GetVolume(ctx, id);

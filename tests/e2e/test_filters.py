@@ -1,0 +1,142 @@
+"""List filters through the stock cinder client: list-filters (3.33), --filters with bootable,
+like filters (name~, 3.34) and time comparisons (3.60), set-bootable; and the resource filters
+file, which limits a non-admin's filters (from 3.31) and leaves an admin's alone."""
+import pytest
+
+from conftest import table_rows
+
+
+def ids_listed(service, *args):
+    return {r["ID"] for r in table_rows(service.cinder(*args).stdout)}
+
+
+@pytest.fixture(scope="module")
+def vols(service):
+    made = {}
+    for name in ("web-1", "web-2", "db-1"):
+        made[name] = service.cinder_table("create", "--name", name, "1")["id"]
+    for vol_id in made.values():
+        service.wait_status(vol_id, ["available"])
+    yield made
+    for vol_id in made.values():
+        service.cinder("delete", vol_id)
+    for vol_id in made.values():
+        service.wait_status(vol_id, ["deleted"])
+
+
+def test_list_filters_shows_cinders_default_filters(service):
+    rows = table_rows(service.cinder("--os-volume-api-version", "3.33", "list-filters").stdout)
+    by_resource = {r["Resource"]: r["Filters"] for r in rows}
+    assert set(by_resource) == {"volume", "backup", "snapshot", "group", "group_snapshot", "attachment", "message",
+                                "pool", "volume_type"}
+    assert "bootable" in by_resource["volume"] and "created_at" in by_resource["volume"]
+    one = table_rows(service.cinder("--os-volume-api-version", "3.33", "list-filters", "--resource", "backup").stdout)
+    assert [r["Resource"] for r in one] == ["backup"] and "volume_id" in one[0]["Filters"]
+    code, body, _ = service.request("GET", service.url("/resource_filters?resource=snapshot"), version="volume 3.33")
+    assert code == 200 and body == {"resource_filters": [
+        {"filters": ["name", "status", "volume_id", "metadata", "availability_zone", "consumes_quota"],
+         "resource": "snapshot"}]}
+    code, _, _ = service.request("GET", service.url("/resource_filters"), version="volume 3.32")
+    assert code == 404
+
+
+def test_set_bootable_and_the_bootable_filter(service, vols):
+    v33 = ("--os-volume-api-version", "3.33")
+    service.cinder("set-bootable", vols["web-1"], "true")
+    assert service.cinder_table("show", vols["web-1"])["bootable"] == "true"
+    assert ids_listed(service, *v33, "list", "--filters", "bootable=true") == {vols["web-1"]}
+    assert ids_listed(service, *v33, "list", "--filters", "bootable=false") == {vols["web-2"], vols["db-1"]}
+    service.cinder("set-bootable", vols["web-1"], "false")
+    assert ids_listed(service, *v33, "list", "--filters", "bootable=true") == set()
+    # Bad values: the client refuses some itself; the API answers the rest with Cinder's errors.
+    code, body, _ = service.request("POST", service.url(f"/volumes/{vols['web-1']}/action"),
+                                    {"os-set_bootable": {"bootable": "maybe"}})
+    assert code == 400 and "Invalid input for field/attribute bootable" in body["badRequest"]["message"]
+    code, body, _ = service.request("POST", service.url(f"/volumes/{vols['web-1']}/action"), {"os-set_bootable": {}})
+    assert code == 400 and body["badRequest"]["message"] == (
+        "Invalid input for field/attribute os-set_bootable. Value: {}. 'bootable' is a required property")
+    res = service.cinder("set-bootable", "no-such-volume", "true", check=False)
+    assert res.returncode != 0 and "No volume with a name or ID of 'no-such-volume' exists." in res.stderr
+    res = service.cinder(*v33, "list", "--filters", "bootable=maybe", check=False)
+    assert res.returncode != 0 and "Invalid input received: 'bootable = maybe' (HTTP 400)" in res.stderr
+
+
+def test_like_filters_from_3_34(service, vols):
+    v34 = ("--os-volume-api-version", "3.34")
+    assert ids_listed(service, *v34, "list", "--filters", "name~=web") == {vols["web-1"], vols["web-2"]}
+    assert ids_listed(service, *v34, "list", "--filters", "name~=DB") == {vols["db-1"]}  # case-insensitive
+    # Before 3.34 a ~ key is no filter.
+    res = service.cinder("--os-volume-api-version", "3.33", "list", "--filters", "name~=web", check=False)
+    assert res.returncode != 0 and "Invalid filters name~ are found in query options." in res.stderr
+
+
+def test_time_comparison_filters_at_3_60(service, vols):
+    v60 = ("--os-volume-api-version", "3.60")
+    before = "2000-01-01T00:00:00"
+    assert ids_listed(service, *v60, "list", "--filters", f"created_at=gt:{before}") == set(vols.values())
+    assert ids_listed(service, *v60, "list", "--filters", f"created_at=lt:{before}") == set()
+    at = service.request("GET", service.url(f"/volumes/{vols['db-1']}"))[1]["volume"]["created_at"]
+    assert ids_listed(service, *v60, "list", "--filters", f"created_at=eq:{at}") == {vols["db-1"]}
+    # Comparisons of one field are ORed (Cinder's _filter_time_comparison).
+    assert ids_listed(service, *v60, "list", "--filters", f"created_at=lt:{before},gte:{at}") >= {vols["db-1"]}
+    res = service.cinder(*v60, "list", "--filters", "created_at=after:2026-01-01", check=False)
+    assert res.returncode != 0 and "Invalid after operator (HTTP 400)" in res.stderr
+    res = service.cinder(*v60, "list", "--filters", "updated_at=gt:yesterday", check=False)
+    assert res.returncode != 0 and "Invalid yesterday value (HTTP 400)" in res.stderr
+    res = service.cinder(*v60, "list", "--filters", "bogus=1", check=False)
+    assert res.returncode != 0 and "Invalid filters bogus are found in query options." in res.stderr
+
+
+def test_snapshot_filters(service, vols):
+    snap = service.cinder_table("snapshot-create", "--name", "Nightly", vols["db-1"])["id"]
+    service.wait_snapshot(snap, ["available"])
+    try:
+        out = service.cinder("--os-volume-api-version", "3.34", "snapshot-list", "--filters", "name~=night").stdout
+        assert snap in out
+        out = service.cinder("--os-volume-api-version", "3.34", "snapshot-list", "--filters",
+                             "availability_zone=elsewhere").stdout
+        assert snap not in out
+        out = service.cinder("--os-volume-api-version", "3.34", "snapshot-list", "--filters",
+                             "availability_zone=nova").stdout
+        assert snap in out
+    finally:
+        service.cinder("snapshot-delete", snap)
+        service.wait_snapshot(snap, ["deleted"])
+
+
+def test_a_non_admin_may_use_only_the_configured_filters(tmp_path_factory):
+    """auth_strategy = keystone and an operator's resource_query_filters_file: a member of a
+    project gets 400 for a filter the file does not enable (from 3.31), an admin does not."""
+    from conftest import start_service, stop_service
+    from test_identity import IDENTITY_CONF, bootstrap, cinder_cli, openstack
+
+    state = tmp_path_factory.mktemp("filters-ks")
+    filters = state / "filters.json"
+    filters.write_text('{"volume": ["name~", "bootable"], "snapshot": ["status"]}')
+    proc, ks = start_service(state, extra=f"resource_query_filters_file = {filters}\n" + IDENTITY_CONF,
+                             log_file=str(state / "service.log"))
+    try:
+        bootstrap(ks)
+        openstack(ks, "project", "create", "--domain", "default", "proj-f")
+        openstack(ks, "user", "create", "--domain", "default", "--project", "proj-f", "--password", "f-pw", "fay")
+        openstack(ks, "role", "add", "--project", "proj-f", "--user", "fay", "member")
+        fay = {"user": "fay", "password": "f-pw", "project": "proj-f"}
+        made = cinder_cli(ks, "create", "--name", "fay-web", "1", **fay).stdout
+        assert "fay-web" in made
+        listed = cinder_cli(ks, "--os-volume-api-version", "3.34", "list", "--filters", "name~=web", **fay).stdout
+        assert "fay-web" in listed
+        assert "fay-web" in cinder_cli(ks, "--os-volume-api-version", "3.34", "list", "--filters", "bootable=false",
+                                       **fay).stdout
+        res = cinder_cli(ks, "--os-volume-api-version", "3.34", "list", "--filters", "status=available", check=False,
+                         **fay)
+        assert res.returncode != 0 and "Invalid filters status are found in query options. (HTTP 400)" in res.stderr
+        res = cinder_cli(ks, "--os-volume-api-version", "3.33", "list", "--filters", "name=fay-web", check=False,
+                         **fay)
+        assert res.returncode != 0 and "Invalid filters name are found in query options." in res.stderr
+        # The admin is not limited by the file.
+        cinder_cli(ks, "--os-volume-api-version", "3.34", "list", "--all-tenants", "--filters", "status=available")
+        # The member sees the file's filters.
+        shown = cinder_cli(ks, "--os-volume-api-version", "3.33", "list-filters", **fay).stdout
+        assert "name~" in shown and "bootable" in shown and "group_id" not in shown
+    finally:
+        stop_service(proc)
