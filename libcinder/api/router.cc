@@ -220,6 +220,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "limits") return HandleLimits(*volumes_, req, rest);
   if (collection == "messages") return HandleMessages(options_, *volumes_, req, rest);
   if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
+  if (collection == "group_types") return HandleGroupTypes(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 
