@@ -48,8 +48,7 @@ Result<GroupType> GetGroupTypeWhere(soci::session& s, const std::string& column,
 
 bool GroupTypeNameTaken(soci::session& s, const std::string& name, const std::string& except_id) {
   Query q;
-  q.sql =
-      "SELECT COUNT(*) FROM group_types WHERE deleted = 0 AND name = " + q.P(name) + " AND id <> " + q.P(except_id);
+  q.sql = "SELECT COUNT(*) FROM group_types WHERE deleted = 0 AND name = " + q.P(name) + " AND id <> " + q.P(except_id);
   return ToInt(Select(s, q).at(0)[0]) > 0;
 }
 

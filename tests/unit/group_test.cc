@@ -94,7 +94,8 @@ TEST_CASE("group types: the store keeps them, their specs and names, on SQLite a
     const std::string group_id = NewUuid();
     const std::string insert = "INSERT INTO groups (id, project_id, group_type_id, status, created_at) VALUES ('" +
                                group_id + "', 'p', '" + t.id + "', 'available', '" + NowIso() + "')";
-    const std::string remove = "UPDATE groups SET deleted = 1 WHERE id = '" + group_id + "'";
+    const std::string remove =
+        "UPDATE groups SET deleted = 1, deleted_at = '" + NowIso() + "' WHERE id = '" + group_id + "'";
     auto sql = [&](const std::string& stmt) {
       const bool pg = url.rfind("postgresql", 0) == 0;
       std::string out;
@@ -109,6 +110,15 @@ TEST_CASE("group types: the store keeps them, their specs and names, on SQLite a
     REQUIRE(s->DeleteGroupType(t.id).ok());
     CHECK(s->GetGroupType(t.id).status().code() == Code::kNotFound);
     CHECK(s->DeleteGroupType(t.id).code() == Code::kNotFound);
+    // db purge takes the deleted type, its specs and the deleted group that had it.
+    CHECK(*s->Purge("9999-01-01T00:00:00.000000") >= 4);
+    std::string out;
+    const bool pg = url.rfind("postgresql", 0) == 0;
+    const std::string count = "SELECT COUNT(*) FROM group_types WHERE id = '" + t.id + "'";
+    REQUIRE(testing::RunShell(pg ? "psql -At '" + url + "' -c \"" + count + "\""
+                                 : "sqlite3 '" + url.substr(10) + "' \"" + count + "\"",
+                              &out) == 0);
+    CHECK(out == "0\n");
     t.id = NewUuid();
     CHECK(s->CreateGroupType(t).ok());  // the name is free again
   }
@@ -205,8 +215,7 @@ TEST_CASE("group types API: Cinder's views, codes and messages, from 3.11") {
   CHECK(f.Call("POST", specs, R"({"group_specs": {"k": 1}})").status == 400);
   CHECK(f.Call("POST", specs, R"({"specs": {}})").status == 400);
   auto all = f.Call("GET", specs);
-  CHECK(all.body ==
-        R"({"group_specs": {"consistent_group_snapshot_enabled": "<is> False", "k1": "v1", "k2": "v2"}})");
+  CHECK(all.body == R"({"group_specs": {"consistent_group_snapshot_enabled": "<is> False", "k1": "v1", "k2": "v2"}})");
   CHECK(f.Call("GET", specs + "/k1").body == R"({"k1": "v1"})");
   auto none = f.Call("GET", specs + "/zz");
   CHECK(none.status == 404);
