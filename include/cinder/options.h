@@ -223,6 +223,7 @@ struct Options {
   double volume_number_multiplier = -1.0;
   std::string max_over_subscription_ratio = "20.0";  // a number >= 1, or "auto"
   std::string default_volume_type = "__DEFAULT__";   // for volumes that name no type
+  std::string default_group_type;                    // GET group_types/default; none when empty
   int64_t message_ttl = 2592000;                     // seconds a user message is kept at least
   int message_reap_interval = 86400;                 // seconds between removals of expired messages
   // Quotas (Cinder's option names and defaults; -1 is unlimited). The quota class "default"

@@ -214,6 +214,16 @@ struct VolumeType {
   std::string created_at;
 };
 
+// A group type (3.11): what a generic volume group is, by its group specs (Cinder's group_types).
+struct GroupType {
+  std::string id;
+  std::string name;
+  std::optional<std::string> description;
+  bool is_public = true;
+  Metadata group_specs;
+  std::string created_at;
+};
+
 // QoS specs: limits for volumes of the types associated with them (Cinder's qos-specs).
 struct QosSpecs {
   std::string id;

@@ -194,6 +194,25 @@ class VolumeManager {
       const RequestContext& ctx) = 0;
   virtual Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) = 0;
 
+  // Group types (3.11) and their group specs; see GroupApi (volume/group_api.h) for the rules
+  // and errors. `id` "default" names the type of the default_group_type option.
+  virtual Result<std::vector<GroupType>> ListGroupTypes(const RequestContext& ctx,
+                                                        const std::optional<bool>& is_public) = 0;
+  virtual Result<GroupType> GetGroupType(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<GroupType> CreateGroupType(const RequestContext& ctx, const GroupType& request) = 0;
+  virtual Result<GroupType> UpdateGroupType(const RequestContext& ctx, const std::string& id,
+                                            const std::optional<std::string>& name,
+                                            const std::optional<std::string>& description,
+                                            const std::optional<bool>& is_public) = 0;
+  virtual Status DeleteGroupType(const RequestContext& ctx, const std::string& id) = 0;
+  // With `key`, that one spec (NotFound when unset).
+  virtual Result<Metadata> GetGroupTypeSpecs(const RequestContext& ctx, const std::string& id,
+                                             const std::optional<std::string>& key) = 0;
+  // Merges `specs`; `update`: the PUT of one key (its own rule).
+  virtual Status SetGroupTypeSpecs(const RequestContext& ctx, const std::string& id, const Metadata& specs,
+                                   bool update) = 0;
+  virtual Status DeleteGroupTypeSpec(const RequestContext& ctx, const std::string& id, const std::string& key) = 0;
+
   // QoS specs (admin): `specs` may hold "consumer" (front-end, back-end, both); associating a
   // type that has other QoS specs is FailedPrecondition, deleting specs types use is too
   // unless `force` (which disassociates them first).

@@ -143,6 +143,15 @@ Result<Metadata> ParseMetadata(const json::Value& v, const std::string& field) {
   return md;
 }
 
+Result<bool> BodyBool(const std::string& field, const json::Value& v) {
+  if (v.is_bool()) return v.as_bool();
+  if (v.is_string()) {
+    auto b = ParseBool(field, v.as_string());
+    if (b.ok()) return *b;
+  }
+  return FieldError(field, v, PyRepr(v) + " is not of type 'boolean', 'string'");
+}
+
 Result<bool> ParseBool(const std::string& name, const std::string& v) {
   std::string s = ToLower(v);
   if (s == "true" || s == "1" || s == "yes" || s == "on" || s == "t" || s == "y") return true;

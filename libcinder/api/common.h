@@ -36,6 +36,8 @@ Result<std::optional<std::string>> OptString(const json::Value& o, const std::st
 // A size in GiB, as Cinder's schema (parameter_types.volume_size) takes it: an integer or a
 // string of digits, from 1 to 2147483647. `types` is the type list its message names.
 Result<int64_t> ParseSize(const json::Value& v, const std::string& field, const std::string& types);
+// parameter_types.boolean: a JSON bool or one of oslo's strings.
+Result<bool> BodyBool(const std::string& field, const json::Value& v);
 bool ValidMetadataKey(const std::string& k);
 // Cinder's metadata / extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up
 // to 255. Members are checked in key order; the first bad one is the answer.

@@ -55,6 +55,8 @@ ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::
                             bool v355_path);
 ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// Handlers of /group_types (3.11), in groups.cc.
+ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /snapshots, in snapshots.cc.
 ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
                             const std::vector<std::string>& rest);

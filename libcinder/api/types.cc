@@ -66,16 +66,6 @@ ApiResponse TypeBody(const VolumeManager& volumes, const ApiRequest& req, const 
   return Json(200, w.Take());
 }
 
-// parameter_types.boolean: a JSON bool or one of oslo's strings.
-Result<bool> BodyBool(const std::string& field, const json::Value& v) {
-  if (v.is_bool()) return v.as_bool();
-  if (v.is_string()) {
-    auto b = ParseBool(field, v.as_string());
-    if (b.ok()) return *b;
-  }
-  return FieldError(field, v, PyRepr(v) + " is not of type 'boolean', 'string'");
-}
-
 // Keys a resource body may hold; anything else is Cinder's additionalProperties error.
 Status OnlyKeys(const json::Value& o, std::initializer_list<const char*> allowed) {
   std::vector<std::string> extra;

@@ -546,6 +546,7 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       DoubleOpt("DEFAULT", "volume_number_multiplier", &O::volume_number_multiplier),
       RatioOpt("DEFAULT", "max_over_subscription_ratio", &O::max_over_subscription_ratio),
       StrOpt("DEFAULT", "default_volume_type", &O::default_volume_type),
+      StrOpt("DEFAULT", "default_group_type", &O::default_group_type),
       IntOpt("DEFAULT", "message_ttl", &O::message_ttl, 1, 10LL * 365 * 86400),
       IntOpt("DEFAULT", "message_reap_interval", &O::message_reap_interval, 1, 365LL * 86400),
       IntOpt("DEFAULT", "quota_volumes", &O::quota_volumes, -1, kMaxQuota),

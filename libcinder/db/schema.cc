@@ -548,6 +548,51 @@ const std::vector<Migration>& Migrations() {
               "BEGIN " +
                   bump("OLD.volume_id") + " " + bump("NEW.volume_id") + " END");
        }},
+      {14,
+       [](soci::session& s, bool pg) {
+         // Generic volume groups (3.11, 3.13): group types and their specs, groups, the volume
+         // types each group allows, and a volume's group. As Cinder's initial migration, the
+         // group type its consistency groups are migrated to exists from the start.
+         Exec(s, std::string("CREATE TABLE group_types (id VARCHAR(36) PRIMARY KEY, ") +
+                     "name VARCHAR(255) NOT NULL, description VARCHAR(255), "
+                     "is_public INTEGER NOT NULL DEFAULT 1, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX group_types_name ON group_types (name) WHERE deleted = 0");
+         Exec(s, "CREATE TABLE group_type_specs (id " + Serial(pg) +
+                     ", group_type_id VARCHAR(36) NOT NULL REFERENCES group_types (id), "
+                     "key VARCHAR(255) NOT NULL, value VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX group_type_specs_key ON group_type_specs (group_type_id, key) WHERE deleted = 0");
+         Exec(s, std::string("CREATE TABLE groups (id VARCHAR(36) PRIMARY KEY, ") +
+                     "user_id VARCHAR(255), project_id VARCHAR(255), host VARCHAR(255), "
+                     "availability_zone VARCHAR(255), name VARCHAR(255), description VARCHAR(255), "
+                     "group_type_id VARCHAR(36) NOT NULL REFERENCES group_types (id), "
+                     "status VARCHAR(255) NOT NULL, " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX groups_project ON groups (project_id, deleted, created_at, id)");
+         Exec(s, "CREATE INDEX groups_group_type ON groups (group_type_id, deleted)");
+         Exec(s, "CREATE TABLE group_volume_type_mapping (id " + Serial(pg) +
+                     ", group_id VARCHAR(36) NOT NULL REFERENCES groups (id), "
+                     "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), " +
+                     kTimestamps + ")");
+         Exec(s,
+              "CREATE UNIQUE INDEX group_volume_type_mapping_key ON group_volume_type_mapping "
+              "(group_id, volume_type_id) WHERE deleted = 0");
+         Exec(s, "ALTER TABLE volumes ADD COLUMN group_id VARCHAR(36)");
+         Exec(s, "CREATE INDEX volumes_group ON volumes (group_id)");
+         const std::string now = NowIso();
+         const std::string id = NewUuid();
+         Query t;
+         t.sql = "INSERT INTO group_types (id, name, description, is_public, created_at) VALUES (" + t.P(id) + ", " +
+                 t.P("default_cgsnapshot_type") + ", " + t.P("Default group type for migrating cgsnapshot") + ", 1, " +
+                 t.P(now) + ")";
+         Exec(s, t);
+         Query spec;
+         spec.sql = "INSERT INTO group_type_specs (group_type_id, key, value, created_at) VALUES (" + spec.P(id) +
+                    ", " + spec.P("consistent_group_snapshot_enabled") + ", " + spec.P("<is> True") + ", " +
+                    spec.P(now) + ")";
+         Exec(s, spec);
+       }},
   };
   return kMigrations;
 }

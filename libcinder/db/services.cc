@@ -131,6 +131,15 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volumes WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    // Generic volume groups (schema 14): a group's type mappings, then groups, then group types.
+    run("DELETE FROM group_volume_type_mapping WHERE group_id IN (SELECT id FROM groups WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM group_volume_type_mapping WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM groups WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM group_type_specs WHERE group_type_id IN (SELECT id FROM group_types WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM group_type_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM group_types WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volume_type_extra_specs WHERE volume_type_id IN (SELECT id FROM volume_types "
         "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");

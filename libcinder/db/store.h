@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 13;
+  static constexpr int kLatestVersion = 14;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -352,6 +352,22 @@ class Store {
   // Removes the row of `binary` on exactly `host` (cinder-manage service remove); false when
   // there is none.
   Result<bool> RemoveService(const std::string& host, const std::string& binary);
+
+  // Group types (groups.cc), with their group specs; Cinder's messages for NotFound and
+  // AlreadyExists. GetGroupType takes an id, GetGroupTypeByName a name. Lists are newest first;
+  // `is_public` as ListVolumeTypes (with_access_for: also that project's private ones).
+  Result<GroupType> GetGroupType(const std::string& id);
+  Result<GroupType> GetGroupTypeByName(const std::string& name);
+  Result<std::vector<GroupType>> ListGroupTypes(const std::optional<bool>& is_public);
+  Status CreateGroupType(const GroupType& t);
+  // AlreadyExists when another type has the name.
+  Status UpdateGroupType(const std::string& id, const std::optional<std::string>& name,
+                         const std::optional<std::string>& description, const std::optional<bool>& is_public);
+  // FailedPrecondition while live groups have the type.
+  Status DeleteGroupType(const std::string& id);
+  // Merges `specs` (NotFound for an unknown type); DeleteGroupTypeSpec: NotFound when unset.
+  Status SetGroupTypeSpecs(const std::string& type_id, const Metadata& specs);
+  Status DeleteGroupTypeSpec(const std::string& type_id, const std::string& key);
 
   // QoS specs (qos.cc). Cinder's messages for NotFound / AlreadyExists / in use.
   Status CreateQosSpecs(const QosSpecs& q);

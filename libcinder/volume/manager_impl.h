@@ -26,6 +26,7 @@
 #include "scheduler/scheduler_rpc.h"
 #include "scheduler/scheduler_service.h"
 #include "volume/create_admission.h"
+#include "volume/group_api.h"
 #include "volume/policy_checks.h"
 #include "volume/qos_api.h"
 #include "volume/quota_api.h"
@@ -178,6 +179,36 @@ class VolumeManagerImpl : public VolumeManager {
   Status UnsetDefaultVolumeType(const RequestContext& ctx, const std::string& project) override {
     return types_.UnsetProjectDefault(ctx, project);
   }
+  Result<std::vector<GroupType>> ListGroupTypes(const RequestContext& ctx,
+                                                const std::optional<bool>& is_public) override {
+    return groups_.ListTypes(ctx, is_public);
+  }
+  Result<GroupType> GetGroupType(const RequestContext& ctx, const std::string& id) override {
+    return groups_.GetType(ctx, id);
+  }
+  Result<GroupType> CreateGroupType(const RequestContext& ctx, const GroupType& request) override {
+    return groups_.CreateType(ctx, request);
+  }
+  Result<GroupType> UpdateGroupType(const RequestContext& ctx, const std::string& id,
+                                    const std::optional<std::string>& name,
+                                    const std::optional<std::string>& description,
+                                    const std::optional<bool>& is_public) override {
+    return groups_.UpdateType(ctx, id, name, description, is_public);
+  }
+  Status DeleteGroupType(const RequestContext& ctx, const std::string& id) override {
+    return groups_.DeleteType(ctx, id);
+  }
+  Result<Metadata> GetGroupTypeSpecs(const RequestContext& ctx, const std::string& id,
+                                     const std::optional<std::string>& key) override {
+    return groups_.GetTypeSpecs(ctx, id, key);
+  }
+  Status SetGroupTypeSpecs(const RequestContext& ctx, const std::string& id, const Metadata& specs,
+                           bool update) override {
+    return groups_.SetTypeSpecs(ctx, id, specs, update);
+  }
+  Status DeleteGroupTypeSpec(const RequestContext& ctx, const std::string& id, const std::string& key) override {
+    return groups_.DeleteTypeSpec(ctx, id, key);
+  }
   Result<QosSpecs> CreateQosSpecs(const RequestContext& ctx, const std::string& name, const Metadata& specs) override {
     return qos_.Create(ctx, name, specs);
   }
@@ -298,6 +329,7 @@ class VolumeManagerImpl : public VolumeManager {
   std::shared_ptr<const auth::Policy> policy_;
   TypeApi types_{store_.get(), policy_.get(), options_.default_volume_type};
   QosApi qos_{store_.get(), policy_.get()};
+  GroupApi groups_{store_.get(), policy_.get(), options_.default_group_type};
   QuotaApi quotas_{store_.get(), policy_.get(), options_};
   SnapshotApi snapshots_{store_.get(), policy_.get(), options_, &quotas_};
   CreateAdmission admission_{store_.get(), options_.env, options_.osapi_max_pending_creates};
