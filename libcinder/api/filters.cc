@@ -59,7 +59,8 @@ ResourceFilterList Load(const std::string& path) {
   std::ifstream in(path);
   std::stringstream text;
   text << in.rdbuf();
-  Result<ResourceFilterList> filters = in ? ParseFilters(text.str()) : Result<ResourceFilterList>(NotFound("unreadable"));
+  Result<ResourceFilterList> filters =
+      in ? ParseFilters(text.str()) : Result<ResourceFilterList>(NotFound("unreadable"));
   if (!filters.ok()) {
     CINDER_LOG(kError, "cinder-api") << "resource_query_filters_file " << path << ": " << filters.status().message()
                                      << "; no list filter is enabled for non-admins";
@@ -104,7 +105,9 @@ Status CheckConfiguredFilters(const Options& options, const ApiRequest& req, con
   for (const auto& [r, filters] : all) {
     if (r == resource) configured = &filters;
   }
-  auto has = [&](const std::string& k) { return std::find(configured->begin(), configured->end(), k) != configured->end(); };
+  auto has = [&](const std::string& k) {
+    return std::find(configured->begin(), configured->end(), k) != configured->end();
+  };
   const bool like = req.version.AtLeast(3, 34);
   std::vector<std::string> invalid;
   for (const std::string& k : keys) {

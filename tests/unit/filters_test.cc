@@ -258,8 +258,7 @@ TEST_CASE("GET /resource_filters shows the configured filters, all or one resour
   CHECK(list[0].Find("filters")->size() == 11);
   CHECK(list[2].Find("resource")->as_string() == "snapshot");
   auto one = f.Admin("GET", "/v3/abc123/resource_filters?resource=backup", "", "volume 3.33");
-  CHECK(one.body ==
-        R"({"resource_filters": [{"filters": ["name", "status", "volume_id"], "resource": "backup"}]})");
+  CHECK(one.body == R"({"resource_filters": [{"filters": ["name", "status", "volume_id"], "resource": "backup"}]})");
   CHECK(f.Admin("GET", "/v3/abc123/resource_filters?resource=nope").body == R"({"resource_filters": []})");
   CHECK(f.Admin("GET", "/v3/abc123/resource_filters", "", "volume 3.32").status == 404);
   CHECK(f.Admin("POST", "/v3/abc123/resource_filters", "{}").status == 405);
@@ -271,9 +270,8 @@ TEST_CASE("GET /resource_filters shows the configured filters, all or one resour
   own.resource_query_filters_file = path;
   api::Router router(own, f.volumes.get());
   api::ApiRequest req = testing::ApiRequestFor("GET", "/v3/abc123/resource_filters", "", "volume 3.33", "u:abc123");
-  CHECK(router.Handle(req).body ==
-        R"({"resource_filters": [{"filters": ["name~", "bootable"], "resource": "volume"}, )"
-        R"({"filters": [], "resource": "snapshot"}]})");
+  CHECK(router.Handle(req).body == R"({"resource_filters": [{"filters": ["name~", "bootable"], "resource": "volume"}, )"
+                                   R"({"filters": [], "resource": "snapshot"}]})");
 }
 
 TEST_CASE("from 3.31 a non-admin may use only the configured filters; admins any") {
@@ -369,7 +367,8 @@ TEST_CASE("os-set_bootable: Cinder's body, its errors, and the bootable flag in 
     CHECK(r.status == 400);
     if (c.message) CHECK(FaultMessage(r) == c.message);
   }
-  auto missing = f.Admin("POST", "/v3/abc123/volumes/" + NewUuid() + "/action", R"({"os-set_bootable": {"bootable": true}})");
+  auto missing =
+      f.Admin("POST", "/v3/abc123/volumes/" + NewUuid() + "/action", R"({"os-set_bootable": {"bootable": true}})");
   CHECK(missing.status == 404);
   // In maintenance the volume is not updated (Cinder's volume_api.update).
   REQUIRE(f.Admin("POST", action, R"({"os-reset_status": {"status": "maintenance"}})").status == 202);
