@@ -143,6 +143,22 @@ Result<Metadata> ParseMetadata(const json::Value& v, const std::string& field) {
   return md;
 }
 
+Result<TypeFields> ParseTypeFields(const json::Value& o, const std::string& specs_key, const std::string& public_key) {
+  TypeFields t;
+  CINDER_ASSIGN_OR_RETURN(auto name, OptString(o, "name", /*nullable=*/false));
+  if (!name) return InvalidArgument("'name' is a required property");
+  if (Trim(*name).empty()) return FieldError("name", Get(o, "name"), "Name can not be empty or only spaces.");
+  t.name = *name;
+  CINDER_ASSIGN_OR_RETURN(t.description, OptString(o, "description", /*nullable=*/true));
+  if (!Get(o, specs_key).is_null()) {
+    CINDER_ASSIGN_OR_RETURN(t.specs, ParseMetadata(Get(o, specs_key), specs_key));
+  }
+  if (const json::Value* is_public = o.Find(public_key)) {
+    CINDER_ASSIGN_OR_RETURN(t.is_public, BodyBool(public_key, *is_public));
+  }
+  return t;
+}
+
 Result<bool> BodyBool(const std::string& field, const json::Value& v) {
   if (v.is_bool()) return v.as_bool();
   if (v.is_string()) {

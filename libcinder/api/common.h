@@ -42,6 +42,15 @@ bool ValidMetadataKey(const std::string& k);
 // Cinder's metadata / extra_specs schema: keys ^[a-zA-Z0-9-_:. /]{1,255}$, string values up
 // to 255. Members are checked in key order; the first bad one is the answer.
 Result<Metadata> ParseMetadata(const json::Value& v, const std::string& field);
+// The fields of a volume or group type create: `name` (required, not blank), `description`,
+// the specs map under `specs_key`, the public flag under `public_key`; Cinder's schema errors.
+struct TypeFields {
+  std::string name;
+  std::optional<std::string> description;
+  std::optional<Metadata> specs;
+  std::optional<bool> is_public;
+};
+Result<TypeFields> ParseTypeFields(const json::Value& o, const std::string& specs_key, const std::string& public_key);
 
 // ---- query parameters ------------------------------------------------------------------------
 

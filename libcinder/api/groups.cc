@@ -103,27 +103,13 @@ ApiResponse CreateGroupType(VolumeManager& volumes, ApiRequest& req) {
   const json::Value& o = **type;
   Status st = OnlyKeys(o, {"name", "description", "is_public", "group_specs"});
   if (!st.ok()) return FaultFrom(st);
+  auto fields = ParseTypeFields(o, "group_specs", "is_public");
+  if (!fields.ok()) return FaultFrom(fields.status());
   GroupType t;
-  auto name = OptString(o, "name", /*nullable=*/false);
-  if (!name.ok()) return FaultFrom(name.status());
-  if (!*name) return Fault(400, "'name' is a required property");
-  if (Trim(**name).empty()) {
-    return FaultFrom(FieldError("name", Get(o, "name"), "Name can not be empty or only spaces."));
-  }
-  t.name = **name;
-  auto desc = OptString(o, "description", /*nullable=*/true);
-  if (!desc.ok()) return FaultFrom(desc.status());
-  t.description = *desc;
-  if (!Get(o, "group_specs").is_null()) {
-    auto specs = ParseMetadata(Get(o, "group_specs"), "group_specs");
-    if (!specs.ok()) return FaultFrom(specs.status());
-    t.group_specs = *specs;
-  }
-  if (const json::Value* is_public = o.Find("is_public")) {
-    auto b = BodyBool("is_public", *is_public);
-    if (!b.ok()) return FaultFrom(b.status());
-    t.is_public = *b;
-  }
+  t.name = fields->name;
+  t.description = fields->description;
+  if (fields->specs) t.group_specs = *fields->specs;
+  if (fields->is_public) t.is_public = *fields->is_public;
   auto created = volumes.CreateGroupType(req.ctx, t);
   return created.ok() ? GroupTypeBody(volumes, req, 202, *created) : FaultFrom(created.status());
 }

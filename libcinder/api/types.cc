@@ -111,27 +111,13 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   const json::Value& o = **type;
   Status st = OnlyKeys(o, {"name", "description", "extra_specs", "os-volume-type-access:is_public"});
   if (!st.ok()) return FaultFrom(st);
+  auto fields = ParseTypeFields(o, "extra_specs", "os-volume-type-access:is_public");
+  if (!fields.ok()) return FaultFrom(fields.status());
   VolumeType t;
-  auto name = OptString(o, "name", /*nullable=*/false);
-  if (!name.ok()) return FaultFrom(name.status());
-  if (!*name) return Fault(400, "'name' is a required property");
-  if (Trim(**name).empty()) {
-    return FaultFrom(FieldError("name", Get(o, "name"), "Name can not be empty or only spaces."));
-  }
-  t.name = **name;
-  auto desc = OptString(o, "description", /*nullable=*/true);
-  if (!desc.ok()) return FaultFrom(desc.status());
-  t.description = *desc;
-  if (!Get(o, "extra_specs").is_null()) {
-    auto specs = ParseMetadata(Get(o, "extra_specs"), "extra_specs");
-    if (!specs.ok()) return FaultFrom(specs.status());
-    t.extra_specs = *specs;
-  }
-  if (const json::Value* is_public = o.Find("os-volume-type-access:is_public")) {
-    auto b = BodyBool("os-volume-type-access:is_public", *is_public);
-    if (!b.ok()) return FaultFrom(b.status());
-    t.is_public = *b;
-  }
+  t.name = fields->name;
+  t.description = fields->description;
+  if (fields->specs) t.extra_specs = *fields->specs;
+  if (fields->is_public) t.is_public = *fields->is_public;
   auto created = volumes.CreateVolumeType(req.ctx, t);
   return created.ok() ? TypeBody(volumes, req, *created) : FaultFrom(created.status());
 }
