@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "backup/pipeline.h"
+#include "common/util.h"
 
 using namespace cinder;
 using namespace cinder::backup;
@@ -41,6 +42,7 @@ struct Args {
   bool sync = true;
   std::string sets = "random,half,zeros,sparse";
   int64_t rss_gib = 0;
+  int64_t unit_kib = 0;  // 0: PipelineOptions' default
 };
 
 uint64_t SplitMix(uint64_t* s) {
@@ -138,9 +140,11 @@ bool SameFiles(const std::string& a, const std::string& b, int64_t size) {
 
 double Mbs(int64_t bytes, double seconds) { return static_cast<double>(bytes) / 1e6 / seconds; }
 
-BackupJob Job(const std::string& id, int n) {
+// Each backup gets a fresh id, as the service's do (and so its own container: reusing one path
+// would also reuse the block group where the last run's objects were just deleted).
+BackupJob Job(int n) {
   BackupJob j;
-  j.backup_id = id;
+  j.backup_id = NewUuid();
   j.volume_id = "bench-volume";
   j.created_at = "2026-12-07T12:00:00";
   j.start_time = std::chrono::system_clock::now() + std::chrono::seconds(n);
@@ -172,7 +176,7 @@ void RunSet(const Args& a, const PipelineOptions& po, ObjectStore* store, const 
   MakeVolume(vol, kind, size);
   std::printf("%s (%lld MiB, %s):\n", kind.c_str(), static_cast<long long>(a.size_mib), po.compression.c_str());
 
-  BackupJob full = Job("bench-full-" + kind, 0);
+  BackupJob full = Job(0);
   auto src = FileSource(Open(vol, Env::OpenMode::kRead));
   double c0 = CpuSeconds(), t0 = Now();
   auto f = RunBackup(po, store, full, src.get(), {});
@@ -193,7 +197,7 @@ void RunSet(const Args& a, const PipelineOptions& po, ObjectStore* store, const 
 
   if (kind == "random" || kind == "half") {
     Change1Percent(vol, size);
-    BackupJob inc = Job("bench-inc-" + kind, 1);
+    BackupJob inc = Job(1);
     inc.parent = ParentRef{full.backup_id, f->container, f->service_metadata, size, full.volume_id};
     auto src2 = FileSource(Open(vol, Env::OpenMode::kRead));
     c0 = CpuSeconds();
@@ -255,6 +259,8 @@ int main(int argc, char** argv) {
       a.sets = v;
     else if (k == "--rss-gib")
       a.rss_gib = std::stoll(v);
+    else if (k == "--unit-kib")
+      a.unit_kib = std::stoll(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -264,6 +270,7 @@ int main(int argc, char** argv) {
   po.compression = a.codec;
   po.workers = a.workers;
   po.sync = a.sync;
+  if (a.unit_kib > 0) po.object_size = a.unit_kib << 10;
   const std::string root = a.dir + "/bench-backup-store";
   auto store = OpenPosixStore(Env::Default(), root);
   if (!store.ok()) Die(store.status(), "store");
@@ -273,7 +280,7 @@ int main(int argc, char** argv) {
   if (a.rss_gib > 0) {
     const long before = VmHwmKib();
     SyntheticSource src(a.rss_gib << 30);
-    BackupJob job = Job("bench-rss", 0);
+    BackupJob job = Job(0);
     const double t0 = Now();
     auto r = RunBackup(po, store->get(), job, &src, {});
     const double t = Now() - t0;

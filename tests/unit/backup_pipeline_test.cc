@@ -4,13 +4,17 @@
 // by the real Cinder's posix driver (tests/data/cinder_posix_backup, tests/tools/
 // make_cinder_fixture.py) restored byte-exact.
 #include <doctest/doctest.h>
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <string>
@@ -305,6 +309,45 @@ TEST_CASE("backup pipeline: an incremental hashes only the blocks whose fingerpr
   REQUIRE(fs::exists(inc_fp));
   REQUIRE(DeleteBackupObjects(store->get(), i->container, i->service_metadata).ok());
   CHECK_FALSE(fs::exists(inc_fp));
+}
+
+namespace {
+
+// The directory's FS_TOPDIR_FL (chattr +T), or nullopt where the file system has no such flags.
+std::optional<bool> TopDir(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  int flags = 0;
+  const int rc = ::ioctl(fd, FS_IOC_GETFLAGS, &flags);
+  ::close(fd);
+  if (rc != 0) return std::nullopt;
+  return (flags & FS_TOPDIR_FL) != 0;
+}
+
+}  // namespace
+
+TEST_CASE("backup pipeline: the store has ext4 spread each container over the block groups (chattr +T)") {
+  Dir d;
+  const std::string root = d.path() + "/store";
+  auto store = OpenPosixStore(Env::Default(), root);
+  REQUIRE(store.ok());
+  if (!TopDir(root).has_value()) {
+    MESSAGE("skipped: " << root << " is on a file system without inode flags (not ext2/3/4)");
+    return;
+  }
+  CHECK(*TopDir(root));
+  // Cinder's default container, three levels: the two above it spread what is made in them.
+  const std::string container = DefaultContainer("6a4b1c2d-0000-4000-8000-000000000001");
+  REQUIRE((*store)->CreateContainer(container).ok());
+  CHECK(*TopDir(root + "/" + container.substr(0, 2)));
+  CHECK(*TopDir(root + "/" + container.substr(0, 5)));
+  CHECK_FALSE(*TopDir(root + "/" + container));  // its objects stay together
+  // A level that existed before is flagged too; a one-level container needs nothing more.
+  REQUIRE(::mkdir((root + "/old").c_str(), 0770) == 0);
+  REQUIRE((*store)->CreateContainer("old/mine").ok());
+  CHECK(*TopDir(root + "/old"));
+  REQUIRE((*store)->CreateContainer("plain").ok());
+  CHECK_FALSE(*TopDir(root + "/plain"));
 }
 
 TEST_CASE("backup pipeline: a sparse volume is read by its extents and every byte is still covered") {

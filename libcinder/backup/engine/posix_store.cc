@@ -1,7 +1,10 @@
 // The posix backup driver's store (cinder/backup/drivers/posix.py): a container is a directory
 // under backup_posix_path, an object a file in it. Everything goes through an Env (so tests can
-// fail writes), except removing empty directories, which Env has no call for (rmdir).
+// fail writes), except removing empty directories, which Env has no call for (rmdir), and the
+// placement hint below.
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,8 +17,41 @@ namespace cinder::backup {
 
 namespace {
 
-constexpr uint32_t kObjectMode = 0660;     // posix.py get_object_writer
-constexpr uint32_t kContainerMode = 0770;  // posix.py put_container
+constexpr uint32_t kObjectMode = 0660;         // posix.py get_object_writer
+constexpr uint32_t kContainerMode = 0770;      // posix.py put_container
+constexpr int64_t kWritebackFrom = 256 << 10;  // objects at least this large: StartWriteback
+
+// Asks ext2/3/4 to spread the directories made in `dir` over the file system's block groups, as
+// it does for those at its root (the Orlov allocator's "top directory" flag, chattr +T). A
+// container's objects are then created in a group of their own rather than beside the ones of
+// the backups deleted last. That matters on ext4 without a journal: there, allocating an inode
+// skips, one by one, every inode of its group freed in the last minute (up to six while the
+// inode table is dirty), so after a large backup was deleted each object of the next one cost
+// ~0.9 ms to create instead of ~25 us (measured here; see docs/backup-format.md). A hint only:
+// other file systems, or a caller who may not set the flag, leave things as they were.
+void SpreadSubdirectories(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  int flags = 0;
+  if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) == 0 && (flags & FS_TOPDIR_FL) == 0) {
+    flags |= FS_TOPDIR_FL;
+    (void)::ioctl(fd, FS_IOC_SETFLAGS, &flags);
+  }
+  ::close(fd);
+}
+
+// Starts writing a finished object's dirty pages to the disk without waiting for them. The
+// kernel would otherwise start only when a tenth of the memory is dirty, so the sync before
+// _metadata would write a whole backup's objects while everything else waits: started as each
+// object is done, the writes overlap the hashing and compressing of the next ones (a 1 GiB
+// backup of random data went from 355-653 MB/s to 602-867 here). A hint, like
+// SpreadSubdirectories: errors leave it to that sync.
+void StartWriteback(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  ::close(fd);
+}
 
 class PosixWriter : public ObjectStore::Writer {
  public:
@@ -40,6 +76,7 @@ class PosixWriter : public ObjectStore::Writer {
   }
   Status Finish(bool sync) override {
     if (sync) CINDER_RETURN_IF_ERROR(file_->Sync());
+    if (!sync && pos_ >= kWritebackFrom) StartWriteback(tmp_);
     CINDER_RETURN_IF_ERROR(file_->SetMode(kObjectMode));
     Status closed = file_->Close();
     file_.reset();
@@ -83,7 +120,15 @@ class PosixStore : public ObjectStore {
     CINDER_RETURN_IF_ERROR(ValidateContainer(container));
     const std::string dir = Dir(container);
     if (env_->Stat(dir).ok()) return Status::OK();
-    Status st = env_->CreateDirs(dir);
+    // Level by level, each spreading the next (SpreadSubdirectories): a container
+    // (<id[0:2]>/<id[2:4]>/<id> by default) lands in a block group chosen afresh.
+    Status st;
+    for (size_t slash = container.find('/'); st.ok(); slash = container.find('/', slash + 1)) {
+      const std::string level = Dir(container.substr(0, slash));
+      if (!env_->Stat(level).ok()) st = env_->CreateDirs(level);
+      if (slash == std::string::npos) break;
+      if (st.ok()) SpreadSubdirectories(level);
+    }
     // The container, not the server's path: this becomes the backup's fail_reason.
     if (!st.ok()) return Status(st.code(), "Failed to create backup container " + container);
     auto f = env_->OpenFile(dir, Env::OpenMode::kRead);
@@ -212,6 +257,7 @@ Result<std::unique_ptr<ObjectStore>> OpenPosixStore(Env* env, const std::string&
   while (r.size() > 1 && r.back() == '/') r.pop_back();
   Status st = env->CreateDirs(r);
   if (!st.ok()) return Status(st.code(), "Failed to create the backup store " + r + ": " + st.message());
+  SpreadSubdirectories(r);
   return std::unique_ptr<ObjectStore>(new PosixStore(env, r));
 }
 
