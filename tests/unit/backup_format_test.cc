@@ -214,6 +214,44 @@ TEST_CASE("backup _sha256file is streamed byte for byte as json.dumps, and read 
   CHECK(c->header.chunk_size == 4096);
   CHECK_FALSE(ParseSha256File("{\"sha256s\":[\"abc\"],\"chunk_size\":1}").ok());
   CHECK_FALSE(ParseSha256File("{\"chunk_size\":1}").ok());
+
+  // Fed in pieces of any size (as ReadSha256File reads it), the same result: every cut of the
+  // golden file in two, and one byte at a time. A "sha256s" that is not the top-level member's
+  // list (inside a string, or nested) is left to the JSON parser.
+  const std::string tricky =
+      "{\"backup_description\": \"\\\"sha256s\\\": [\\\"x\\\"]\", \"n\": {\"sha256s\": [1]}, "
+      "\"sha256s\": [\"" +
+      ToHex(shas[2].data(), 32) + "\"], \"chunk_size\": 32768}";
+  for (const std::string& doc : {golden, compact, tricky}) {
+    auto whole = ParseSha256File(doc);
+    REQUIRE_MESSAGE(whole.ok(), whole.status().ToString());
+    for (size_t cut = 0; cut <= doc.size(); ++cut) {
+      Sha256FileParser p;
+      p.Feed(std::string_view(doc).substr(0, cut));
+      p.Feed(std::string_view(doc).substr(cut));
+      auto f = p.Finish();
+      REQUIRE_MESSAGE(f.ok(), cut);
+      CHECK(f->sha256s == whole->sha256s);
+      CHECK(f->header.chunk_size == whole->header.chunk_size);
+      CHECK(f->header.backup_description == whole->header.backup_description);
+    }
+    Sha256FileParser bytes;
+    for (char c : doc) bytes.Feed(std::string_view(&c, 1));
+    auto b = bytes.Finish();
+    REQUIRE(b.ok());
+    CHECK(b->sha256s == whole->sha256s);
+  }
+  auto t = ParseSha256File(tricky);
+  CHECK(t->sha256s == std::vector<Sha256Digest>{shas[2]});
+  CHECK(t->header.backup_description == std::optional<std::string>("\"sha256s\": [\"x\"]"));
+  // Errors name the entry; a list cut short or missing is not such a file.
+  auto bad = ParseSha256File("{\"sha256s\": [\"" + ToHex(shas[0].data(), 32) + "\", \"zz\"], \"chunk_size\": 1}");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message() == "backup sha256file: entry 1 is not a SHA-256 in hex");
+  CHECK(ParseSha256File("{\"sha256s\": [").status().message() ==
+        "backup sha256file is not a JSON object with a \"sha256s\" list");
+  CHECK(ParseSha256File("[\"sha256s\", []]").status().message() ==
+        "backup sha256file is not a JSON object with a \"sha256s\" list");
 }
 
 TEST_CASE("backup containers: relative paths only") {

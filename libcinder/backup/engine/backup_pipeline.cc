@@ -382,19 +382,8 @@ Result<BackupOutcome> BackupRun::Run() {
     if (p.size_bytes > 0 && size_ > p.size_bytes) {
       return FailedPrecondition("Volume size increased since the last backup. Do a full backup.");
     }
-    auto reader = store_->OpenObject(p.container, Sha256FileName(p.service_metadata));
-    if (!reader.ok()) {
-      return Named(reader.status(), "Failed to read the parent backup's " + Sha256FileName(p.service_metadata));
-    }
-    auto psize = (*reader)->Size();
-    if (!psize.ok()) return psize.status();
-    std::string text(static_cast<size_t>(*psize), '\0');
-    auto got = (*reader)->ReadAt(0, text.data(), text.size());
-    if (!got.ok()) return Named(got.status(), "Failed to read " + Sha256FileName(p.service_metadata));
-    text.resize(*got);
-    auto parsed = ParseSha256File(text);
-    if (!parsed.ok()) return Named(parsed.status(), Sha256FileName(p.service_metadata));
-    std::string().swap(text);
+    auto parsed = ReadSha256File(store_, p.container, Sha256FileName(p.service_metadata));
+    if (!parsed.ok()) return Named(parsed.status(), "The parent backup " + p.backup_id);
     if (parsed->header.chunk_size != o_.block) {
       return FailedPrecondition(
           "Hash block size has changed since the last backup. New hash block size: " + std::to_string(o_.block) +

@@ -344,122 +344,117 @@ namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; }
 
-// Skips a JSON string starting at text[*p] == '"'; false when unterminated.
-bool SkipString(std::string_view text, size_t* p) {
-  size_t i = *p + 1;
-  while (i < text.size()) {
-    if (text[i] == '\\') {
-      i += 2;
-      continue;
-    }
-    if (text[i] == '"') {
-      *p = i + 1;
-      return true;
-    }
-    ++i;
-  }
-  return false;
-}
-
-// Skips one JSON value (loosely: strings and brackets are matched; the full parse checks it).
-bool SkipValue(std::string_view text, size_t* p) {
-  int depth = 0;
-  size_t i = *p;
-  while (i < text.size()) {
-    const char c = text[i];
-    if (c == '"') {
-      if (!SkipString(text, &i)) return false;
-      if (depth == 0) break;
-      continue;
-    }
-    if (c == '[' || c == '{') {
-      ++depth;
-    } else if (c == ']' || c == '}') {
-      if (depth == 0) break;  // the end of the enclosing object
-      if (--depth == 0) {
-        ++i;
-        break;
-      }
-    } else if (depth == 0 && c == ',') {
-      break;
-    }
-    ++i;
-  }
-  *p = i;
-  return true;
-}
-
 }  // namespace
 
-Result<Sha256File> ParseSha256File(std::string_view text) {
-  // Find the top-level "sha256s" member's array by scanning the object's members; parse the
-  // hashes from it directly and the rest (with the array replaced by []) as JSON.
-  size_t p = 0;
-  auto ws = [&] {
-    while (p < text.size() && IsSpace(text[p])) ++p;
-  };
-  const Status bad = InvalidArgument("backup sha256file is not a JSON object with a \"sha256s\" list");
-  ws();
-  if (p >= text.size() || text[p] != '{') return bad;
-  ++p;
-  size_t arr_begin = std::string_view::npos, arr_end = 0;
-  while (true) {
-    ws();
-    if (p >= text.size()) return bad;
-    if (text[p] == '}') break;
-    if (text[p] != '"') return bad;
-    const size_t key_begin = p;
-    if (!SkipString(text, &p)) return bad;
-    const std::string_view key = text.substr(key_begin + 1, p - key_begin - 2);
-    ws();
-    if (p >= text.size() || text[p] != ':') return bad;
-    ++p;
-    ws();
-    const size_t value_begin = p;
-    if (!SkipValue(text, &p)) return bad;
-    if (key == "sha256s") {
-      arr_begin = value_begin;
-      arr_end = p;
-    }
-    ws();
-    if (p < text.size() && text[p] == ',') ++p;
-  }
-  if (arr_begin == std::string_view::npos || text[arr_begin] != '[') return bad;
-
-  Sha256File f;
-  // The hashes: '"' 64 hex '"' separated by commas and white space.
-  size_t q = arr_begin + 1;
-  f.sha256s.reserve((arr_end - arr_begin) / 71 + 1);
-  bool expect_value = true;
-  while (q < arr_end) {
-    const char c = text[q];
-    if (IsSpace(c)) {
-      ++q;
-    } else if (c == ',' && !expect_value) {
-      expect_value = true;
-      ++q;
-    } else if (c == ']') {
-      break;
-    } else if (c == '"' && expect_value && q + 65 < arr_end && text[q + 65] == '"') {
-      Sha256Digest d;
-      if (!ParseSha256Hex(text.substr(q + 1, 64), &d)) {
-        return InvalidArgument("backup sha256file: entry " + std::to_string(f.sha256s.size()) +
-                               " is not a SHA-256 in hex");
+void Sha256FileParser::Feed(std::string_view chunk) {
+  for (size_t i = 0; i < chunk.size() && status_.ok(); ++i) {
+    const char c = chunk[i];
+    if (in_list_) {
+      // The hashes: '"' 64 hex '"' separated by commas and white space; a fast path takes a
+      // whole entry at once when it lies in this chunk.
+      if (in_hash_) {
+        if (c == '"') {
+          EndHash();
+        } else if (hex_len_ < 64) {
+          hex_[hex_len_++] = c;
+        } else {
+          BadEntry();
+        }
+      } else if (IsSpace(c)) {
+      } else if (c == ',' && !expect_hash_) {
+        expect_hash_ = true;
+      } else if (c == ']') {
+        rest_.push_back(']');
+        in_list_ = false;
+      } else if (c == '"' && expect_hash_) {
+        if (i + 65 < chunk.size() && chunk[i + 65] == '"') {
+          std::memcpy(hex_, chunk.data() + i + 1, 64);
+          hex_len_ = 64;
+          EndHash();
+          i += 65;
+        } else {
+          in_hash_ = true;
+          hex_len_ = 0;
+        }
+      } else {
+        BadEntry();
       }
-      f.sha256s.push_back(d);
-      q += 66;
-      expect_value = false;
-    } else {
-      return InvalidArgument("backup sha256file: entry " + std::to_string(f.sha256s.size()) +
-                             " is not a SHA-256 in hex");
+      continue;
+    }
+    // The rest of the document is kept as it is, with the top-level "sha256s" list emptied.
+    if (in_string_) {
+      rest_.push_back(c);
+      if (escape_) {
+        escape_ = false;
+      } else if (c == '\\') {
+        escape_ = true;
+      } else if (c == '"') {
+        in_string_ = false;
+        if (in_key_) last_key_ = std::move(key_);
+        in_key_ = false;
+      } else if (in_key_) {
+        key_.push_back(c);
+      }
+      continue;
+    }
+    if (c == '[' && depth_ == 1 && after_colon_ && last_key_ == "sha256s" && !found_) {
+      rest_.push_back('[');
+      found_ = true;
+      in_list_ = true;
+      expect_hash_ = true;
+      continue;
+    }
+    rest_.push_back(c);
+    switch (c) {
+      case '"':
+        in_string_ = true;
+        in_key_ = depth_ == 1 && !after_colon_;
+        key_.clear();
+        break;
+      case ':':
+        if (depth_ == 1) after_colon_ = true;
+        break;
+      case ',':
+        if (depth_ == 1) after_colon_ = false;
+        break;
+      case '{':
+      case '[': ++depth_; break;
+      case '}':
+      case ']': --depth_; break;
+      default: break;
     }
   }
-  std::string rest;
-  rest.reserve(text.size() - (arr_end - arr_begin) + 2);
-  rest.append(text.substr(0, arr_begin)).append("[]").append(text.substr(arr_end));
-  auto parsed = json::Parse(rest);
+}
+
+void Sha256FileParser::EndHash() {
+  Sha256Digest d;
+  if (hex_len_ != 64 || !ParseSha256Hex(std::string_view(hex_, 64), &d)) {
+    BadEntry();
+    return;
+  }
+  sha256s_.push_back(d);
+  in_hash_ = false;
+  expect_hash_ = false;
+}
+
+void Sha256FileParser::BadEntry() {
+  if (status_.ok()) {
+    status_ =
+        InvalidArgument("backup sha256file: entry " + std::to_string(sha256s_.size()) + " is not a SHA-256 in hex");
+  }
+}
+
+Result<Sha256File> Sha256FileParser::Finish() {
+  if (!status_.ok()) return status_;
+  if (!found_ || in_list_) {
+    return InvalidArgument("backup sha256file is not a JSON object with a \"sha256s\" list");
+  }
+  auto parsed = json::Parse(rest_);
   if (!parsed.ok()) return InvalidArgument("backup sha256file is not JSON: " + parsed.status().message());
+  std::string().swap(rest_);
   const json::Value& doc = *parsed;
+  if (!doc.is_object()) return InvalidArgument("backup sha256file is not a JSON object with a \"sha256s\" list");
+  Sha256File f;
   auto desc = OptStringField(doc, "backup_description");
   if (!desc.ok()) return desc.status();
   f.header.backup_description = *desc;
@@ -475,7 +470,14 @@ Result<Sha256File> ParseSha256File(std::string_view text) {
     return InvalidArgument("backup sha256file has no valid \"chunk_size\"");
   }
   f.header.chunk_size = cs->as_int();
+  f.sha256s = std::move(sha256s_);
   return f;
+}
+
+Result<Sha256File> ParseSha256File(std::string_view text) {
+  Sha256FileParser p;
+  p.Feed(text);
+  return p.Finish();
 }
 
 }  // namespace cinder::backup

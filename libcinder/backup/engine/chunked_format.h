@@ -94,8 +94,32 @@ struct Sha256File {
   Sha256FileHeader header;
   std::vector<Sha256Digest> sha256s;
 };
-// Reads the hash list without building a document of it (a 10 GiB volume's list is 25 MB of
-// JSON); the rest as json.loads would. InvalidArgument for what is not such a file.
+// Reads a _sha256file fed in pieces of any size: the hash list straight into binary (a 10 GiB
+// volume's list is 25 MB of JSON, 10 MB of hashes), the rest as json.loads would. Finish gives
+// InvalidArgument for what is not such a file.
+class Sha256FileParser {
+ public:
+  void Feed(std::string_view chunk);
+  Result<Sha256File> Finish();
+
+ private:
+  void EndHash();
+  void BadEntry();
+
+  Status status_;
+  std::string rest_;  // the document with the top-level "sha256s" list emptied
+  std::vector<Sha256Digest> sha256s_;
+  // Outside the list: the nesting, the string being read, and the last top-level key.
+  int depth_ = 0;
+  bool in_string_ = false, escape_ = false, in_key_ = false, after_colon_ = false;
+  std::string key_, last_key_;
+  bool found_ = false;
+  // Inside it: an entry's hex digits so far.
+  bool in_list_ = false, in_hash_ = false, expect_hash_ = true;
+  char hex_[64] = {};
+  int hex_len_ = 0;
+};
+// The whole text at once.
 Result<Sha256File> ParseSha256File(std::string_view text);
 
 }  // namespace cinder::backup

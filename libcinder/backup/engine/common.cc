@@ -95,4 +95,24 @@ Result<std::string> Zeros::Compressed(CodecKind kind, int level, int64_t n) {
   return std::move(c).value();
 }
 
+Result<Sha256File> ReadSha256File(ObjectStore* store, const std::string& container, const std::string& name) {
+  auto failed = [&](const Status& st) {
+    return Status(st.code(), "Failed to read backup object " + name + ": " + st.message());
+  };
+  auto r = store->OpenObject(container, name);
+  if (!r.ok()) return failed(r.status());
+  Sha256FileParser parser;
+  std::string buf(1 << 20, '\0');
+  for (int64_t off = 0;;) {
+    auto got = (*r)->ReadAt(off, buf.data(), buf.size());
+    if (!got.ok()) return failed(got.status());
+    if (*got == 0) break;
+    parser.Feed(std::string_view(buf.data(), *got));
+    off += static_cast<int64_t>(*got);
+  }
+  auto f = parser.Finish();
+  if (!f.ok()) return Status(f.status().code(), name + ": " + f.status().message());
+  return f;
+}
+
 }  // namespace cinder::backup

@@ -14,6 +14,7 @@
 #include <tuple>
 #include <vector>
 
+#include "backup/engine/chunked_format.h"
 #include "backup/engine/codec.h"
 #include "backup/engine/hashing.h"
 #include "backup/pipeline.h"
@@ -79,6 +80,11 @@ class Zeros {
   std::string buffer_;
   std::vector<std::string> old_buffers_;  // kept: callers may still read them
 };
+
+// Reads and parses a _sha256file a piece at a time (Sha256FileParser): what stays in memory is
+// the binary hashes, never the text. Errors say "Failed to read backup object NAME: ..." or
+// "NAME: ..." (not such a file).
+Result<Sha256File> ReadSha256File(ObjectStore* store, const std::string& container, const std::string& name);
 
 }  // namespace cinder::backup
 

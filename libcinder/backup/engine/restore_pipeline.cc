@@ -546,11 +546,8 @@ Result<RestoreOutcome> RestoreRun::Run() {
   const RestoreLayer& requested = chain_.back();
   if (o_.verify) {
     sha_name_ = Sha256FileName(requested.service_metadata);
-    auto text = ReadWhole(store_, requested.container, sha_name_);
-    if (!text.ok()) return Named(text.status(), "Backup " + requested.backup_id);
-    auto parsed = ParseSha256File(*text);
-    if (!parsed.ok()) return Named(parsed.status(), "Backup " + requested.backup_id + ": " + sha_name_);
-    std::string().swap(*text);
+    auto parsed = ReadSha256File(store_, requested.container, sha_name_);
+    if (!parsed.ok()) return Named(parsed.status(), "Backup " + requested.backup_id);
     if (parsed->header.chunk_size != o_.block) {
       return FailedPrecondition("Backup " + requested.backup_id + " was made with hash block size " +
                                 std::to_string(parsed->header.chunk_size) +
