@@ -126,13 +126,16 @@ Result<Volume> VolumeManagerImpl::ManageVolume(const RequestContext& ctx, const 
     if (st.code() == Code::kResourceExhausted) return QuotaApi::OverQuotaError(over, "volumes", 0);
     return st;
   }
+  // As recorded ("managing"): read before the host is asked, which may finish at once.
+  Result<Volume> recorded = GetVolume(ctx, v.id);
   Status handed = hosts_.ManageExisting(ctx, v.host, HostManage{v.id, "", request.source_name});
   if (!handed.ok()) {
     // Cinder's ManageCastTask.revert: error_managing.
     (void)store_->CasVolumeStatus(v.id, {"managing"}, "error_managing");
     CINDER_LOG(kError, "cinder-api") << "Volume " << v.id << ": manage failed: " << handed.ToString();
+    return GetVolume(ctx, v.id);
   }
-  return GetVolume(ctx, v.id);
+  return recorded;
 }
 
 Result<Snapshot> VolumeManagerImpl::ManageSnapshot(const RequestContext& ctx, const ManageSnapshotRequest& request) {
