@@ -64,8 +64,8 @@ ApiResponse ManageVolume(VolumeManager& volumes, ApiRequest& req) {
   auto member = Member(*body, "volume");
   if (!member.ok()) return FaultFrom(member.status());
   const json::Value& o = **member;
-  std::set<std::string> keys = {"description", "availability_zone", "bootable", "volume_type",
-                                "name",        "host",              "ref",      "metadata"};
+  std::set<std::string> keys = {"description", "availability_zone", "bootable", "volume_type", "name", "host",
+                                "ref",         "metadata"};
   if (req.version.AtLeast(3, 16)) keys.insert("cluster");
   if (auto extra = ExtraKeys(o, keys); !extra.empty()) return FaultFrom(FieldError("volume", o, Unexpected(extra)));
   if (!o.Find("ref")) return FaultFrom(FieldError("volume", o, "'ref' is a required property"));

@@ -59,8 +59,7 @@ Result<Volume> VolumeManagerImpl::ManageVolume(const RequestContext& ctx, const 
     auto t = store_->GetVolumeType(*request.volume_type);
     if (!t.ok()) {
       if (t.status().code() != Code::kNotFound) return t.status();
-      return InvalidArgument("Invalid volume type: Cannot find requested '" + *request.volume_type +
-                             "' volume type");
+      return InvalidArgument("Invalid volume type: Cannot find requested '" + *request.volume_type + "' volume type");
     }
     type = *t;
   } else {
@@ -155,8 +154,8 @@ Result<Snapshot> VolumeManagerImpl::ManageSnapshot(const RequestContext& ctx, co
 Result<std::vector<VolumeManager::Manageable>> VolumeManagerImpl::ListManageable(const RequestContext& ctx,
                                                                                  const ManageableQuery& q,
                                                                                  bool snapshots) {
-  CINDER_RETURN_IF_ERROR(policy_->Enforce(
-      ctx, snapshots ? "snapshot_extension:list_manageable" : "volume_extension:list_manageable", {}));
+  CINDER_RETURN_IF_ERROR(
+      policy_->Enforce(ctx, snapshots ? "snapshot_extension:list_manageable" : "volume_extension:list_manageable", {}));
   CINDER_ASSIGN_OR_RETURN(ServiceInfo svc, ManageService(q.host, q.cluster));
   CINDER_ASSIGN_OR_RETURN(std::string text, hosts_.GetManageable(ctx, svc.host, snapshots));
   CINDER_ASSIGN_OR_RETURN(json::Value entries, json::Parse(text));
@@ -228,14 +227,16 @@ Status VolumeManagerImpl::UnmanageVolume(const RequestContext& ctx, const std::s
   CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:delete", VolumeTarget(v)));
   if (v.host.empty()) {
     // Never placed: as Cinder's delete of such a volume, the row simply goes.
-    CINDER_ASSIGN_OR_RETURN(bool started, store_->StartVolumeDelete(v.id, {"available", "error", "error_restoring",
-                                                                           "error_extending", "error_managing"},
-                                                                    false, false, ctx.is_admin));
+    CINDER_ASSIGN_OR_RETURN(
+        bool started,
+        store_->StartVolumeDelete(v.id, {"available", "error", "error_restoring", "error_extending", "error_managing"},
+                                  false, false, ctx.is_admin));
     if (started) return store_->SoftDeleteVolume(v.id, vs::kDeleting).status();
   } else {
-    CINDER_ASSIGN_OR_RETURN(bool started, store_->StartVolumeDelete(v.id, {"available", "error", "error_restoring",
-                                                                           "error_extending", "error_managing"},
-                                                                    false, false, ctx.is_admin, "unmanaging"));
+    CINDER_ASSIGN_OR_RETURN(
+        bool started,
+        store_->StartVolumeDelete(v.id, {"available", "error", "error_restoring", "error_extending", "error_managing"},
+                                  false, false, ctx.is_admin, "unmanaging"));
     if (started) {
       (void)hosts_.UnmanageVolume(ctx, v.host, v.id);  // a host that is down resumes it at its start
       return Status::OK();

@@ -62,8 +62,9 @@ void VolumeServiceImpl::Manage(Backend* b, const HostManage& r, const RequestCon
   if (!found.ok()) st = found.status();
   if (st.ok()) {
     QuotaApi quotas(store_, nullptr, options_);
-    auto reserved = quotas.Reserve(v->project_id, GigabytesOnly(QuotaApi::VolumeDeltas(v->volume_type_name, found->size_gb)),
-                                   "volumes", found->size_gb);
+    auto reserved =
+        quotas.Reserve(v->project_id, GigabytesOnly(QuotaApi::VolumeDeltas(v->volume_type_name, found->size_gb)),
+                       "volumes", found->size_gb);
     if (reserved.ok()) {
       reservations = *reserved;
     } else {
@@ -104,8 +105,8 @@ void VolumeServiceImpl::Manage(Backend* b, const HostManage& r, const RequestCon
       (void)store_->RollbackQuota(reservations);
       (void)DriverCall([&] { return b->driver->UnmanageVolume(id); });
     }
-    CINDER_LOG(kInfo, "cinder-volume") << "Manage existing volume completed successfully: " << id << " from "
-                                       << r.ref << " (" << size << " GiB)";
+    CINDER_LOG(kInfo, "cinder-volume") << "Manage existing volume completed successfully: " << id << " from " << r.ref
+                                       << " (" << size << " GiB)";
     Changed();
     return;
   }
@@ -167,8 +168,7 @@ void VolumeServiceImpl::ManageSnapshot(Backend* b, const HostManage& r, const Re
     Changed();
     return;
   }
-  CINDER_LOG(kError, "cinder-volume") << "manage of " << r.ref << " as snapshot " << id << " failed: "
-                                      << st.ToString();
+  CINDER_LOG(kError, "cinder-volume") << "manage of " << r.ref << " as snapshot " << id << " failed: " << st.ToString();
   if (!reservations.empty()) (void)store_->RollbackQuota(reservations);
   WriteBack(id, [&] { return store_->CasSnapshotStatus(id, {ss::kCreating}, ss::kError); });
   (void)ctx;

@@ -124,6 +124,15 @@ def test_snapshot_manage_list_and_unmanage(service):
     row = next(r for r in rows if f"snapshot-{snap_id}" in r["reference"])
     assert row["safe_to_manage"] == "False" and row["cinder_id"] == snap_id and vol_id in row["source_reference"]
 
+    # A live snapshot's file is not taken as a volume: the volume fails, the file stays.
+    code, body, _ = service.request("POST", service.url("/os-volume-manage"),
+                                    {"volume": {"host": host, "ref": {"source-name": f"snapshot-{snap_id}"}}})
+    assert code == 202
+    assert service.wait_status(body["volume"]["id"], ["available", "error"]) == "error"
+    assert head_of(snap_path, len(head)) == head
+    service.cinder("delete", body["volume"]["id"])
+    service.wait_status(body["volume"]["id"], ["deleted"])
+
     # A volume with snapshots cannot be unmanaged.
     res = service.cinder("unmanage", vol_id, check=False)
     assert res.returncode != 0 and "must not be migrating, attached, belong to a group, have snapshots" in res.stderr
