@@ -33,6 +33,21 @@ struct PoolStats {
   std::map<std::string, std::string> capabilities;
 };
 
+// A backend object that may be brought under libcinder's management (Cinder's
+// get_manageable_volumes / get_manageable_snapshots entries, before the volume service adds
+// what only the database knows).
+struct ManageableObject {
+  std::string reference;  // what {"source-name": reference} names
+  int64_t size_gb = 0;    // its size in GiB, rounded up
+  // The volume (or snapshot) id its name says it holds, as Cinder's extract_id_from_volume_name:
+  // it is "already managed" while that volume (snapshot) lives.
+  std::optional<std::string> cinder_id;
+  // Snapshots: the reference of the volume it is a snapshot of, when known.
+  std::optional<std::string> source_reference;
+  // Why it may not be managed whoever holds it ("volume in use"), when so.
+  std::optional<std::string> reason_not_safe;
+};
+
 struct BackendStats {
   std::string vendor_name = "libcinder";
   std::string driver_version = "1.0";
@@ -84,6 +99,23 @@ class VolumeDriver {
   // belongs to no volume of its own (a copy a migration left when its host died). The
   // default answers Unimplemented: nothing is reconciled.
   virtual Result<std::vector<std::string>> ListVolumes();
+
+  // Manage existing (Cinder's manage_existing, unmanage and get_manageable_*). The defaults
+  // answer Unimplemented. The objects of the backend that are not (or no longer) its volumes
+  // or snapshots, and its own ones (with their cinder_id), sorted by reference.
+  virtual Result<std::vector<ManageableObject>> ListManageableVolumes();
+  virtual Result<std::vector<ManageableObject>> ListManageableSnapshots();
+  // Makes the object `ref` (a reference ListManageable* shows) the volume `id` and returns its
+  // size in GiB (rounded up; the volume is that size afterwards). NotFound when `ref` names
+  // nothing; the object is as it was when this fails.
+  virtual Result<int64_t> ManageExisting(const std::string& id, const std::string& ref);
+  // The same for the snapshot `snapshot_id` of the volume `volume_id`.
+  virtual Result<int64_t> ManageExistingSnapshot(const std::string& volume_id, const std::string& snapshot_id,
+                                                 const std::string& ref);
+  // Leaves the volume (snapshot) on the backend, no longer its own: it is then one of the
+  // objects ListManageable* shows, under a reference no volume (snapshot) id names.
+  virtual Status UnmanageVolume(const std::string& id);
+  virtual Status UnmanageSnapshot(const std::string& volume_id, const std::string& snapshot_id);
 };
 
 class Env;

@@ -322,6 +322,62 @@ class VolumeManager {
   // os-update_readonly_flag: only while available.
   virtual Status UpdateReadonlyFlag(const RequestContext& ctx, const std::string& id, bool readonly) = 0;
 
+  // Manage existing (admin; Cinder's volume_manage / snapshot_manage / *_unmanage and
+  // volume/api.py's manage_existing, get_manageable_*). The backend is named by `host`
+  // (host@backend[#pool]) or, from 3.16/3.17, `cluster`: exactly one of them (InvalidArgument
+  // "One and only one of cluster and host must be set." / "Host field is missing."). NotFound
+  // when no cinder-volume service is there; Unavailable when it is disabled or down.
+  struct ManageVolumeRequest {
+    std::optional<std::string> host;
+    std::optional<std::string> cluster;
+    std::string source_name;  // ref's "source-name"
+    std::optional<std::string> name;
+    std::optional<std::string> description;
+    std::optional<std::string> volume_type;  // name or id; the default type when unset
+    std::optional<std::string> availability_zone;
+    Metadata metadata;
+    bool bootable = false;
+  };
+  // Records the volume "managing" (shown as creating) with its volumes quota and hands it to
+  // the backend's host, which adopts the object: "available" with its size (and its gigabytes
+  // quota), or "error_managing" (shown as error) when the reference is bad.
+  virtual Result<Volume> ManageVolume(const RequestContext& ctx, const ManageVolumeRequest& request) = 0;
+  struct ManageSnapshotRequest {
+    std::string volume_id;
+    std::string source_name;
+    std::optional<std::string> name;
+    std::optional<std::string> description;
+    Metadata metadata;
+  };
+  // Records the snapshot "creating" (quota as a create's) and hands it to its volume's host:
+  // "available" with its size, or "error".
+  virtual Result<Snapshot> ManageSnapshot(const RequestContext& ctx, const ManageSnapshotRequest& request) = 0;
+  // One entry of GET /manageable_volumes or /manageable_snapshots.
+  struct Manageable {
+    std::string reference;  // {"source-name": reference}
+    int64_t size = 0;
+    bool safe_to_manage = false;
+    std::optional<std::string> reason_not_safe;
+    std::optional<std::string> cinder_id;
+    std::optional<std::string> source_reference;  // snapshots: {"source-name": ...}
+  };
+  struct ManageableQuery {
+    std::optional<std::string> host;
+    std::optional<std::string> cluster;
+    std::optional<std::string> marker;  // a reference, as JSON ({"source-name": ...})
+    int64_t limit = -1;                 // -1: osapi_max_limit
+    int64_t offset = 0;
+    std::vector<SortKey> sort;  // keys "reference", "size"; default reference desc
+  };
+  // InvalidArgument "marker not found: ..." for a marker no entry has.
+  virtual Result<std::vector<Manageable>> ListManageable(const RequestContext& ctx, const ManageableQuery& q,
+                                                         bool snapshots) = 0;
+  // Ends the management of a volume (snapshot) without removing it from its backend: its row
+  // goes (its quota given back), the object stays for a later manage. FailedPrecondition with
+  // Cinder's messages when a delete would be refused (attached, snapshots, in a group, ...).
+  virtual Status UnmanageVolume(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status UnmanageSnapshot(const RequestContext& ctx, const std::string& id) = 0;
+
   // Where the volume's data lives on this host ("" when it has no local path).
   virtual Result<std::string> LocalPath(const RequestContext& ctx, const std::string& id) = 0;
   // Embedded: blocks until every accepted operation has finished (for tests and orderly

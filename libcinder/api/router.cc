@@ -223,6 +223,10 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
   if (collection == "resource_filters") return HandleResourceFilters(options_, req, rest);
   if (collection == "group_types") return HandleGroupTypes(*volumes_, req, rest);
+  if (collection == "manageable_volumes") return HandleManageable(options_, *volumes_, req, rest, false, false);
+  if (collection == "manageable_snapshots") return HandleManageable(options_, *volumes_, req, rest, true, false);
+  if (collection == "os-volume-manage") return HandleManageable(options_, *volumes_, req, rest, false, true);
+  if (collection == "os-snapshot-manage") return HandleManageable(options_, *volumes_, req, rest, true, true);
   return Fault(404, "The resource could not be found.");
 }
 

@@ -71,6 +71,14 @@ ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRe
 ApiResponse HandleAttachments(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /os-availability-zone, in services.cc.
 ApiResponse HandleAvailabilityZones(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// Manage existing (manage.cc): /manageable_volumes and /manageable_snapshots (3.8; `legacy`:
+// the extensions' /os-volume-manage and /os-snapshot-manage, at every version).
+ApiResponse HandleManageable(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                             const std::vector<std::string>& rest, bool snapshots, bool legacy);
+// The bodies manage answers with: views/volumes.py legacy_detail (volumes.cc) and the
+// snapshot detail view (snapshots.cc).
+std::string LegacyVolumeBody(const ApiRequest& req, const Volume& v);
+std::string SnapshotCreatedBody(const ApiRequest& req, const Snapshot& s);
 // Handlers of /os-services, in services.cc.
 ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 

@@ -235,11 +235,19 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     Status st = volumes.DeleteSnapshot(req.ctx, id, /*force=*/true);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
+  if (action == "os-unmanage") {  // snapshot_unmanage.py: any value
+    Status st = volumes.UnmanageSnapshot(req.ctx, id);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
   return Fault(
       400, "There is no such action: " + action + ". Verify the request body and Content-Type header and try again.");
 }
 
 }  // namespace
+
+std::string SnapshotCreatedBody(const ApiRequest& req, const Snapshot& s) {
+  return SnapshotBody(req, s, /*extended=*/false);
+}
 
 ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
                             const std::vector<std::string>& rest) {

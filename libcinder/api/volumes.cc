@@ -49,7 +49,12 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   const ApiVersion& ver = req.version;
   w.BeginObject();
   w.Key("id").String(v.id);
-  w.Key("status").String(v.status);
+  // views/volumes.py _get_volume_status: the manage statuses as the ones clients know.
+  const std::string& status = v.status == "managing"                  ? volume_status::kCreating
+                              : v.status == "error_managing"          ? volume_status::kError
+                              : v.status == "error_managing_deleting" ? volume_status::kDeleting
+                                                                      : v.status;
+  w.Key("status").String(status);
   w.Key("size").Int(v.size);
   w.Key("availability_zone").String(v.availability_zone);
   w.Key("created_at").String(v.created_at);
@@ -78,7 +83,7 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   w.Key("encrypted").Bool(false);
   // The volume service sets "disabled" for a volume type without replication.
   w.Key("replication_status");
-  v.status == volume_status::kCreating ? w.Null() : w.String("disabled");
+  v.status == volume_status::kCreating || v.status == "managing" ? w.Null() : w.String("disabled");
   w.Key("consistencygroup_id").Null();
   w.Key("multiattach").Bool(v.multiattach);
   w.Key("attachments").BeginArray();
@@ -643,6 +648,10 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     Status st = volumes.RetypeVolume(req.ctx, id, **type, policy->value_or("never"));
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
+  if (action == "os-unmanage") {  // volume_unmanage.py: any value
+    Status st = volumes.UnmanageVolume(req.ctx, id);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
   if (action == "os-set_bootable") {
     auto bootable = ParseSetBootable(arg);
     if (!bootable.ok()) return FaultFrom(bootable.status());
@@ -669,6 +678,13 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
 }
 
 }  // namespace
+
+// views/volumes.py legacy_detail: the detail view as at 3.0, without the extensions' keys.
+std::string LegacyVolumeBody(const ApiRequest& req, const Volume& v) {
+  ApiRequest legacy = req;
+  legacy.version = ApiVersion{3, 0};
+  return VolumeBody(legacy, v);
+}
 
 ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, BackupManager* backups, ApiRequest& req,
                           const std::vector<std::string>& rest) {

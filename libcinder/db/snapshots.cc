@@ -193,7 +193,8 @@ Result<bool> Store::CasSnapshotStatus(const std::string& id, const std::vector<s
   });
 }
 
-Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected) {
+Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected,
+                                        const std::string& new_status) {
   bool changed = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     changed = false;
@@ -205,8 +206,8 @@ Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector
         "SELECT COUNT(*) FROM volumes WHERE snapshot_id = " + busy.P(id) + " AND deleted = 0 AND status = 'creating'";
     if (ToInt(Select(s, busy).at(0)[0]) > 0) return Status::OK();  // a volume is being made from it
     Query q;
-    q.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + q.P(NowIso()) + " WHERE id = " + q.P(id) +
-            " AND deleted = 0";
+    q.sql = "UPDATE snapshots SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso()) +
+            " WHERE id = " + q.P(id) + " AND deleted = 0";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     changed = Exec(s, q) > 0;
     return Status::OK();

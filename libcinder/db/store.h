@@ -197,8 +197,10 @@ class Store {
   // volume is being made from it or its snapshots, and it has no snapshots; with `cascade` its
   // snapshots go to "deleting" with it, if they are available or error (any, with
   // `any_snapshot_status`) and, unless `other_projects_snapshots`, all of its own project.
+  // `new_status`: "unmanaging" for an unmanage (never with `cascade`).
   Result<bool> StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
-                                 bool any_snapshot_status, bool other_projects_snapshots);
+                                 bool any_snapshot_status, bool other_projects_snapshots,
+                                 const std::string& new_status = "deleting");
   // Makes a volume in `status` look abandoned to its host's orphan sweep (updated_at long
   // past), so that the next sweep finishes what that status means (cinder-manage volume
   // delete hands a deletion over this way); false when it is not in that status.
@@ -248,7 +250,9 @@ class Store {
   Result<bool> CasSnapshotStatus(const std::string& id, const std::vector<std::string>& expected,
                                  const std::string& new_status, const std::vector<FieldUpdate>& fields = {});
   // "deleting" iff in `expected` (any when empty) and no volume is being created from it.
-  Result<bool> StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected);
+  // `new_status`: "unmanaging" for an unmanage.
+  Result<bool> StartSnapshotDelete(const std::string& id, const std::vector<std::string>& expected,
+                                   const std::string& new_status = "deleting");
   // Soft-deletes it with its metadata iff in `expected`, giving back its quota usage.
   Result<bool> SoftDeleteSnapshot(const std::string& id, const std::string& expected, bool count_gigabytes);
   Result<bool> UpdateSnapshot(const std::string& id, const std::vector<FieldUpdate>& fields);

@@ -530,7 +530,8 @@ Result<bool> Store::HandToSweep(const std::string& id, const std::string& status
 }
 
 Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<std::string>& expected, bool cascade,
-                                      bool any_snapshot_status, bool other_projects_snapshots) {
+                                      bool any_snapshot_status, bool other_projects_snapshots,
+                                      const std::string& new_status) {
   bool changed = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     changed = false;
@@ -579,12 +580,14 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     const std::string now = NowIso();
     Query q;
     // Never while attached (Cinder's delete requires attach_status <> 'attached' even forced).
-    q.sql = "UPDATE volumes SET status = 'deleting', updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
+    q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
             " AND deleted = 0 AND attach_status <> 'attached'";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+    // An unmanage also leaves a volume of a group alone (Cinder's expected group_id None).
+    if (new_status != "deleting") q.sql += " AND group_id IS NULL";
     changed = Exec(s, q) > 0;
     // A force-delete may end an extend or a retype in flight: what it held goes back.
-    if (changed && MayEndHolding(expected, "deleting")) ReleaseHeldReservations(s, impl_->pg, id);
+    if (changed && MayEndHolding(expected, new_status)) ReleaseHeldReservations(s, impl_->pg, id);
     if (changed && cascade) {
       Query c;
       c.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + c.P(now) +

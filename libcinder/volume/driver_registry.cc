@@ -86,4 +86,28 @@ Status VolumeDriver::RevertToSnapshot(const std::string&, const std::string&, in
   return Unimplemented("this volume driver cannot revert volumes to snapshots");
 }
 
+Result<std::vector<ManageableObject>> VolumeDriver::ListManageableVolumes() {
+  return Unimplemented("this volume driver cannot list manageable volumes");
+}
+
+Result<std::vector<ManageableObject>> VolumeDriver::ListManageableSnapshots() {
+  return Unimplemented("this volume driver cannot list manageable snapshots");
+}
+
+Result<int64_t> VolumeDriver::ManageExisting(const std::string&, const std::string&) {
+  return Unimplemented("this volume driver cannot manage existing volumes");
+}
+
+Result<int64_t> VolumeDriver::ManageExistingSnapshot(const std::string&, const std::string&, const std::string&) {
+  return Unimplemented("this volume driver cannot manage existing snapshots");
+}
+
+Status VolumeDriver::UnmanageVolume(const std::string&) {
+  return Unimplemented("this volume driver cannot unmanage volumes");
+}
+
+Status VolumeDriver::UnmanageSnapshot(const std::string&, const std::string&) {
+  return Unimplemented("this volume driver cannot unmanage snapshots");
+}
+
 }  // namespace cinder

@@ -125,6 +125,14 @@ class VolumeManagerImpl : public VolumeManager {
                      const std::optional<std::string>& attachment_id) override;
   Status UpdateReadonlyFlag(const RequestContext& ctx, const std::string& id, bool readonly) override;
 
+  // manager_manage.cc: manage existing volumes and snapshots, and unmanage.
+  Result<Volume> ManageVolume(const RequestContext& ctx, const ManageVolumeRequest& request) override;
+  Result<Snapshot> ManageSnapshot(const RequestContext& ctx, const ManageSnapshotRequest& request) override;
+  Result<std::vector<Manageable>> ListManageable(const RequestContext& ctx, const ManageableQuery& q,
+                                                 bool snapshots) override;
+  Status UnmanageVolume(const RequestContext& ctx, const std::string& id) override;
+  Status UnmanageSnapshot(const RequestContext& ctx, const std::string& id) override;
+
   // Delegated to the classes of each concern.
   Result<std::vector<VolumeType>> ListVolumeTypes(const RequestContext& ctx,
                                                   const std::optional<bool>& is_public) override {
@@ -313,6 +321,8 @@ class VolumeManagerImpl : public VolumeManager {
   Result<Attachment> AttachmentFor(const RequestContext& ctx, const std::string& id, const char* rule);
   // A message the context may see, and `rule` on it.
   Result<Message> MessageFor(const RequestContext& ctx, const std::string& id, const char* rule);
+  // manager_manage.cc: the cinder-volume service that manages on `host` or `cluster`.
+  Result<ServiceInfo> ManageService(const std::optional<std::string>& host, const std::optional<std::string>& cluster);
   // manager_volumes.cc: an extend of an available volume, or (attached_ok) of an in-use one.
   Status Extend(const RequestContext& ctx, const std::string& id, int64_t new_size, bool attached_ok);
   // manager_attachments.cc: detaches one attachment (or the volume's only one) through its host.

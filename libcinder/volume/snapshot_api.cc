@@ -18,7 +18,8 @@ Status InvalidSnapshot(const std::string& reason) { return FailedPrecondition("I
 
 }  // namespace
 
-Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use) {
+Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use,
+                                     const std::optional<std::string>& manage_ref) {
   // Recorded only while the volume is as read (its status allows it, of the size and type its
   // quota is charged for). One that lost only to a change of the size or type (an extend or a
   // retype that finished meanwhile) is made again from the volume as it is now: it wins if it
@@ -27,7 +28,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
   auto attempt = [&]() -> Result<Snapshot> {
     // Cinder's controller gets the volume (volume:get), its volume_api checks create_snapshot.
     CINDER_ASSIGN_OR_RETURN(Volume v, GetVisibleVolume(*store_, *policy_, ctx, req.volume_id, ReadScope(ctx)));
-    CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:create_snapshot", VolumeTarget(v)));
+    if (!manage_ref) CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:create_snapshot", VolumeTarget(v)));
     if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
     if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
     CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
@@ -81,7 +82,8 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
     }
     // As recorded ("creating"): read before the host is asked, which may finish it at once.
     auto recorded = store_->GetSnapshot(sn.id, std::nullopt);
-    Status handed = hosts_.CreateSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
+    Status handed = manage_ref ? hosts_.ManageExistingSnapshot(ctx, v.host, HostManage{v.id, sn.id, *manage_ref})
+                               : hosts_.CreateSnapshot(ctx, v.host, SnapshotRef{sn.id, v.id});
     if (!handed.ok()) {
       (void)store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
       return Unavailable("The volume service of " + v.host + " did not accept the snapshot: " + handed.message());

@@ -25,7 +25,10 @@ class SnapshotApi {
   void set_transport(Transport* transport) { hosts_ = VolumeRpc(transport); }
 
   // `allow_in_use`: 3.66, an in-use volume may be snapshotted without force.
-  Result<Snapshot> Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use);
+  // With `manage_ref` (Cinder's manage_existing_snapshot, under its own rule): the volume's
+  // host adopts that object as the snapshot instead of taking one.
+  Result<Snapshot> Create(const RequestContext& ctx, const SnapshotCreate& req, bool allow_in_use,
+                          const std::optional<std::string>& manage_ref = std::nullopt);
   // Cinder's volume_api.get_snapshot: NotFound unless visible to ctx, PermissionDenied unless
   // volume:get_snapshot passes.
   Result<Snapshot> Get(const RequestContext& ctx, const std::string& id);

@@ -32,9 +32,33 @@ Status VolumeServiceImpl::Recover() {
       }
     }
     CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
+    CINDER_RETURN_IF_ERROR(RecoverManage(b.get()));
     // A retype cut short: the volume stays where and what it was, its reservations go back.
     CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
     for (const auto& v : retyping) (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
+  }
+  return Status::OK();
+}
+
+// Manage work cut short (or never handed over): a manage -> error_managing (the driver renames
+// the object last, so it is as it was, or the volume's own), an unmanage (volume or snapshot)
+// -> resumed.
+Status VolumeServiceImpl::RecoverManage(Backend* b, const OrphanTest& orphaned) {
+  CINDER_ASSIGN_OR_RETURN(auto stuck, store_->VolumesInStatus(b->host + "#", {"managing", "unmanaging"}));
+  for (const auto& v : stuck) {
+    if (orphaned && !orphaned(v.id, v.created_at, v.updated_at)) continue;
+    if (v.status == "managing") {
+      (void)store_->CasVolumeStatus(v.id, {"managing"}, "error_managing", {}, v.host);
+    } else {
+      const std::string id = v.id;
+      Run(id, [this, b, id] { Unmanage(b, id); });
+    }
+  }
+  CINDER_ASSIGN_OR_RETURN(auto snaps, store_->SnapshotsOnHost(b->host + "#", {"unmanaging"}));
+  for (const auto& sn : snaps) {
+    if (orphaned && !orphaned(sn.volume_id, sn.created_at, sn.updated_at)) continue;
+    const std::string id = sn.id, volume_id = sn.volume_id;
+    Run(volume_id, [this, b, id, volume_id] { UnmanageSnapshot(b, id, volume_id); });
   }
   return Status::OK();
 }
@@ -123,6 +147,7 @@ void VolumeServiceImpl::SweepOrphans() {
         }
       }
     }
+    (void)RecoverManage(b.get(), orphaned);
     RemoveStrays(b.get());
     // Snapshot work whose request never arrived; a revert's snapshot once its volume is done.
     auto snaps = store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring});

@@ -29,6 +29,11 @@ constexpr Method<HostConnect, ConnectionReply> kInitializeConnection{"initialize
 constexpr Method<HostDetach, DetachReply> kDetachAttachment{"detach_attachment"};
 constexpr Method<HostBackupDevice, BackupDeviceReply> kBackupDevice{"backup_device"};
 constexpr Method<HostBackupDevice, BackupDeviceReply> kReleaseBackupDevice{"release_backup_device"};
+constexpr Method<HostManage> kManageExisting{"manage_existing"};
+constexpr Method<HostManage> kManageExistingSnapshot{"manage_existing_snapshot"};
+constexpr Method<VolumeRef> kUnmanageVolume{"unmanage_volume"};
+constexpr Method<SnapshotRef> kUnmanageSnapshot{"unmanage_snapshot"};
+constexpr Method<HostManageableQuery, ManageableReply> kGetManageable{"get_manageable"};
 
 }  // namespace
 
@@ -125,6 +130,33 @@ Status VolumeRpc::ReleaseBackupDevice(const RequestContext& ctx, const std::stri
   return rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kReleaseBackupDevice, ctx, request, timeout).status();
 }
 
+Status VolumeRpc::ManageExisting(const RequestContext& ctx, const std::string& backend_host, const HostManage& request,
+                                 std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kManageExisting, ctx, request, timeout);
+}
+
+Status VolumeRpc::ManageExistingSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                         const HostManage& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kManageExistingSnapshot, ctx, request, timeout);
+}
+
+Status VolumeRpc::UnmanageVolume(const RequestContext& ctx, const std::string& backend_host,
+                                 const std::string& volume_id, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kUnmanageVolume, ctx, VolumeRef{volume_id}, timeout);
+}
+
+Status VolumeRpc::UnmanageSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                   const SnapshotRef& snapshot, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kUnmanageSnapshot, ctx, snapshot, timeout);
+}
+
+Result<std::string> VolumeRpc::GetManageable(const RequestContext& ctx, const std::string& backend_host, bool snapshots,
+                                             std::chrono::milliseconds timeout) {
+  CINDER_ASSIGN_OR_RETURN(ManageableReply reply, rpc::Call(*transport_, rpc::VolumeTopic(backend_host), kGetManageable,
+                                                           ctx, HostManageableQuery{snapshots}, timeout));
+  return reply.entries;
+}
+
 RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
   auto d = std::make_shared<rpc::Dispatcher>("cinder-volume");
   d->On(kCreateVolume, [s](const RequestContext& c, HostCreateVolume r) { return s->CreateVolume(c, r); })
@@ -143,10 +175,17 @@ RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
       .On(kInitializeConnection, [s](const RequestContext& c, HostConnect r) { return s->InitializeConnection(c, r); })
       .On(kDetachAttachment, [s](const RequestContext& c, HostDetach r) { return s->DetachAttachment(c, r); })
       .On(kBackupDevice, [s](const RequestContext& c, HostBackupDevice r) { return s->BackupDevice(c, r); })
-      .On(kReleaseBackupDevice, [s](const RequestContext& c, HostBackupDevice r) -> Result<BackupDeviceReply> {
-        CINDER_RETURN_IF_ERROR(s->ReleaseBackupDevice(c, r));
-        return BackupDeviceReply{};
-      });
+      .On(kReleaseBackupDevice,
+          [s](const RequestContext& c, HostBackupDevice r) -> Result<BackupDeviceReply> {
+            CINDER_RETURN_IF_ERROR(s->ReleaseBackupDevice(c, r));
+            return BackupDeviceReply{};
+          })
+      .On(kManageExisting, [s](const RequestContext& c, HostManage r) { return s->ManageExisting(c, r); })
+      .On(kManageExistingSnapshot,
+          [s](const RequestContext& c, HostManage r) { return s->ManageExistingSnapshot(c, r); })
+      .On(kUnmanageVolume, [s](const RequestContext& c, VolumeRef r) { return s->UnmanageVolume(c, r); })
+      .On(kUnmanageSnapshot, [s](const RequestContext& c, SnapshotRef r) { return s->UnmanageSnapshot(c, r); })
+      .On(kGetManageable, [s](const RequestContext& c, HostManageableQuery r) { return s->GetManageable(c, r); });
   return rpc::Dispatcher::Serve(std::move(d));
 }
 

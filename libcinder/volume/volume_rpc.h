@@ -199,6 +199,41 @@ struct BackupDeviceReply {
   }
 };
 
+// manage_existing (cast): the object `ref` becomes the "managing" volume `volume_id`;
+// manage_existing_snapshot (cast): the object becomes the "creating" snapshot `snapshot_id`
+// of the volume `volume_id` (empty for a volume).
+struct HostManage {
+  std::string volume_id;
+  std::string snapshot_id;
+  std::string ref;  // the reference's "source-name"
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("snapshot_id", snapshot_id);
+    v("ref", ref);
+  }
+};
+
+// get_manageable_volumes / get_manageable_snapshots (calls): every entry, sorted by reference
+// (the API side sorts and pages them as asked).
+struct HostManageableQuery {
+  bool snapshots = false;
+  template <class V>
+  void Fields(V& v) {
+    v("snapshots", snapshots);
+  }
+};
+
+struct ManageableReply {
+  // JSON array of {"reference", "size", "safe_to_manage", "reason_not_safe", "cinder_id",
+  // "source_reference"} (the codec carries no lists of messages).
+  std::string entries;
+  template <class V>
+  void Fields(V& v) {
+    v("entries", entries);
+  }
+};
+
 // Sends to volume hosts. Casts return once the host accepted the work (Unavailable when it did
 // not within the timeout); calls wait for its reply. Safe for concurrent use; `transport`
 // must outlive it.
@@ -241,6 +276,17 @@ class VolumeRpc : public VolumeHostClient {
                                            std::chrono::milliseconds timeout = kCallTimeout);
   Status DetachAttachment(const RequestContext& ctx, const std::string& backend_host, const HostDetach& request,
                           std::chrono::milliseconds timeout = kCallTimeout);
+  // Manage existing: casts (the volume or snapshot records the outcome), and the lists (calls).
+  Status ManageExisting(const RequestContext& ctx, const std::string& backend_host, const HostManage& request,
+                        std::chrono::milliseconds timeout = kCastTimeout);
+  Status ManageExistingSnapshot(const RequestContext& ctx, const std::string& backend_host, const HostManage& request,
+                                std::chrono::milliseconds timeout = kCastTimeout);
+  Status UnmanageVolume(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
+                        std::chrono::milliseconds timeout = kCastTimeout);
+  Status UnmanageSnapshot(const RequestContext& ctx, const std::string& backend_host, const SnapshotRef& snapshot,
+                          std::chrono::milliseconds timeout = kCastTimeout);
+  Result<std::string> GetManageable(const RequestContext& ctx, const std::string& backend_host, bool snapshots,
+                                    std::chrono::milliseconds timeout = kCallTimeout);
   // For backup hosts: opens the volume (or a snapshot of it) for a backup or restore, and
   // releases it afterwards (the export made for it removed, a temp snapshot deleted).
   // Releasing what is not open, or a temp snapshot that is gone, succeeds.
@@ -274,6 +320,18 @@ class VolumeRpcServer {
   virtual Result<ConnectionReply> AttachmentUpdate(const RequestContext& ctx, const HostConnect& request) = 0;
   virtual Result<ConnectionReply> InitializeConnection(const RequestContext& ctx, const HostConnect& request) = 0;
   virtual Result<DetachReply> DetachAttachment(const RequestContext& ctx, const HostDetach& request) = 0;
+  // Manage existing; by default Unimplemented.
+  virtual Status ManageExisting(const RequestContext&, const HostManage&) { return Unimplemented("manage_existing"); }
+  virtual Status ManageExistingSnapshot(const RequestContext&, const HostManage&) {
+    return Unimplemented("manage_existing_snapshot");
+  }
+  virtual Status UnmanageVolume(const RequestContext&, const VolumeRef&) { return Unimplemented("unmanage_volume"); }
+  virtual Status UnmanageSnapshot(const RequestContext&, const SnapshotRef&) {
+    return Unimplemented("unmanage_snapshot");
+  }
+  virtual Result<ManageableReply> GetManageable(const RequestContext&, const HostManageableQuery&) {
+    return Unimplemented("get_manageable");
+  }
   // For backup hosts; by default Unimplemented.
   virtual Result<BackupDeviceReply> BackupDevice(const RequestContext&, const HostBackupDevice&) {
     return Unimplemented("backup_device");

@@ -126,6 +126,26 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
   Result<DetachReply> DetachAttachment(const RequestContext&, const HostDetach& r) override {
     return svc_->RunCall<DetachReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->Detach(b, r); });
   }
+  // Manage existing: on the volume's worker; the lists answer at once.
+  Status ManageExisting(const RequestContext& ctx, const HostManage& r) override {
+    svc_->Run(r.volume_id, [svc = svc_, b = b_, r, ctx] { svc->Manage(b, r, ctx); });
+    return Status::OK();
+  }
+  Status ManageExistingSnapshot(const RequestContext& ctx, const HostManage& r) override {
+    svc_->Run(r.volume_id, [svc = svc_, b = b_, r, ctx] { svc->ManageSnapshot(b, r, ctx); });
+    return Status::OK();
+  }
+  Status UnmanageVolume(const RequestContext&, const VolumeRef& r) override {
+    svc_->Run(r.volume_id, [svc = svc_, b = b_, id = r.volume_id] { svc->Unmanage(b, id); });
+    return Status::OK();
+  }
+  Status UnmanageSnapshot(const RequestContext&, const SnapshotRef& r) override {
+    svc_->Run(r.volume_id, [svc = svc_, b = b_, r] { svc->UnmanageSnapshot(b, r.snapshot_id, r.volume_id); });
+    return Status::OK();
+  }
+  Result<ManageableReply> GetManageable(const RequestContext&, const HostManageableQuery& r) override {
+    return svc_->ListManageable(b_, r.snapshots);
+  }
   // From backup hosts: on the volume's worker, never alongside other work on it.
   Result<BackupDeviceReply> BackupDevice(const RequestContext&, const HostBackupDevice& r) override {
     return svc_->RunCall<BackupDeviceReply>(r.volume_id, [svc = svc_, b = b_, r] { return svc->OpenForBackup(b, r); });

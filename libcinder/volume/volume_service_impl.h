@@ -74,6 +74,12 @@ class VolumeServiceImpl : public VolumeService {
   // creating -> error, extending -> error_extending, deleting -> resumed.
   Status Recover();
 
+  // Manage work cut short: a manage -> error_managing, an unmanage resumed. With `orphaned`
+  // (the orphan sweep), only what it says nothing here is doing.
+  using OrphanTest = std::function<bool(const std::string& volume_id, const std::string& created,
+                                        const std::optional<std::string>& updated)>;
+  Status RecoverManage(Backend* b, const OrphanTest& orphaned = nullptr);
+
   // Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume
   // reverting, snapshot restoring) -> the volume in error, the snapshot available again.
   Status RecoverSnapshots(Backend* b);
@@ -191,6 +197,21 @@ class VolumeServiceImpl : public VolumeService {
   void TellSnapshot(const Snapshot& sn, const std::string& request_id, const char* action, const char* detail);
 
   void Delete(Backend* b, const std::string& id);
+
+  // volume_manage.cc: manage existing (Cinder's manage_existing, manage_existing_snapshot,
+  // unmanage and get_manageable_*). A "managing" volume adopts the object `r.ref`: its size
+  // is reserved (gigabytes) and committed with "available", or it goes to "error_managing"
+  // with the object as it was. A "creating" snapshot the same ("available" or "error").
+  void Manage(Backend* b, const HostManage& r, const RequestContext& ctx);
+  void ManageSnapshot(Backend* b, const HostManage& r, const RequestContext& ctx);
+  // An "unmanaging" volume (snapshot): the driver keeps its object, the row goes with its quota.
+  void Unmanage(Backend* b, const std::string& id);
+  void UnmanageSnapshot(Backend* b, const std::string& id, const std::string& volume_id);
+  // The backend's objects, with what only the database knows: safe_to_manage, cinder_id, a
+  // snapshot's source_reference (JSON array text, ManageableReply).
+  Result<ManageableReply> ListManageable(Backend* b, bool snapshots);
+  // The object `ref` of backend b, if the driver lists it, and why it may not be managed.
+  Result<ManageableObject> FindManageable(Backend* b, const std::string& ref);
 
   // Records the outcome of driver work. The database may be briefly unreachable (a busy SQLite
   // file, a PostgreSQL restart): retry for up to a minute rather than leave the volume in its

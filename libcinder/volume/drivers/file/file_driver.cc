@@ -122,6 +122,67 @@ class FileDriver : public VolumeDriver {
     return ReplaceWithCopy(env_, snapshot, volume, size_gb * kGiB, reflink_).status();
   }
 
+  // Manage existing. Any regular file of the directory whose name does not start with a dot
+  // may become a volume: it is renamed volume-<id> and grown to a whole number of GiB (its
+  // bytes are kept; at least 1 GiB). Files named snapshot-* or unmanaged-snapshot-* are the
+  // snapshots' (a snapshot manage renames its file snapshot-<id>, its bytes untouched). An
+  // unmanaged volume is renamed unmanaged-volume-<id>, an unmanaged snapshot
+  // unmanaged-snapshot-<id>.volume-<volume id>: names no id of theirs (ListVolumes) matches,
+  // and the second still tells whose snapshot it was.
+  Result<std::vector<ManageableObject>> ListManageableVolumes() override { return Manageable(false); }
+  Result<std::vector<ManageableObject>> ListManageableSnapshots() override { return Manageable(true); }
+
+  Result<int64_t> ManageExisting(const std::string& id, const std::string& ref) override {
+    CINDER_ASSIGN_OR_RETURN(std::string target, PathOf(id));
+    CINDER_ASSIGN_OR_RETURN(int64_t bytes, ExistingSize(ref));
+    const int64_t size_gb = std::max<int64_t>(1, (bytes + kGiB - 1) / kGiB);
+    const std::string source = dir_ + "/" + ref;
+    if (Status st = env_->RenameFile(source, target, /*replace=*/false); !st.ok()) {
+      if (st.code() == Code::kAlreadyExists) return AlreadyExists("volume file " + target + " already exists");
+      return Failed("cannot rename " + source + " to", target, st);
+    }
+    if (bytes < size_gb * kGiB) {
+      Status st = Status::OK();
+      Result<std::unique_ptr<File>> f = env_->OpenFile(target, Env::OpenMode::kReadWrite);
+      if (!f.ok()) {
+        st = Failed("cannot open", target, f.status());
+      } else if (Status t = (*f)->Truncate(size_gb * kGiB); !t.ok()) {
+        st = Failed("cannot grow", target, t);
+      } else if (Status c = (*f)->Close(); !c.ok()) {
+        st = Failed("cannot close", target, c);
+      }
+      if (!st.ok()) {
+        if (f.ok()) f->reset();
+        (void)env_->RenameFile(target, source, /*replace=*/false);  // as it was
+        return st;
+      }
+    }
+    return size_gb;
+  }
+
+  Result<int64_t> ManageExistingSnapshot(const std::string& volume_id, const std::string& snapshot_id,
+                                         const std::string& ref) override {
+    CINDER_ASSIGN_OR_RETURN(std::string target, SnapshotPathOf(snapshot_id));
+    CINDER_ASSIGN_OR_RETURN(int64_t bytes, ExistingSize(ref));
+    const std::string source = dir_ + "/" + ref;
+    if (Status st = env_->RenameFile(source, target, /*replace=*/false); !st.ok()) {
+      if (st.code() == Code::kAlreadyExists) return AlreadyExists("snapshot file " + target + " already exists");
+      return Failed("cannot rename " + source + " to", target, st);
+    }
+    return std::max<int64_t>(1, (bytes + kGiB - 1) / kGiB);
+  }
+
+  Status UnmanageVolume(const std::string& id) override {
+    CINDER_ASSIGN_OR_RETURN(std::string path, PathOf(id));
+    return Keep(path, dir_ + "/" + kUnmanagedVolume + id);
+  }
+
+  Status UnmanageSnapshot(const std::string& volume_id, const std::string& snapshot_id) override {
+    CINDER_ASSIGN_OR_RETURN(std::string path, SnapshotPathOf(snapshot_id));
+    if (!ValidId(volume_id)) return InvalidArgument("invalid volume id '" + volume_id + "'");
+    return Keep(path, dir_ + "/" + kUnmanagedSnapshot + snapshot_id + ".volume-" + volume_id);
+  }
+
   Result<BackendCapacity> GetCapacity() override {
     Result<FsSpace> space = env_->GetSpace(dir_);
     if (!space.ok()) return Failed("cannot statvfs", dir_, space.status());
@@ -200,6 +261,71 @@ class FileDriver : public VolumeDriver {
     CINDER_ASSIGN_OR_RETURN(int64_t source_size, SizeOf(source, what));
     CINDER_RETURN_IF_ERROR(CheckFits(what, source_size, size_gb));
     return CopySparseFile(env_, source, path, size_gb * kGiB, reflink_).status();
+  }
+
+  static constexpr char kUnmanagedVolume[] = "unmanaged-volume-";
+  static constexpr char kUnmanagedSnapshot[] = "unmanaged-snapshot-";
+
+  static bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+  // Whether the file `name` of the directory is a snapshot's (managed or not).
+  static bool IsSnapshotFile(const std::string& name) {
+    return StartsWith(name, "snapshot-") || StartsWith(name, kUnmanagedSnapshot);
+  }
+
+  // The size of the regular file `ref` names in the directory; NotFound when there is none
+  // (or the name reaches outside the directory, or is a hidden file: copies in progress).
+  Result<int64_t> ExistingSize(const std::string& ref) const {
+    if (ref.empty() || ref[0] == '.' || ref.find('/') != std::string::npos) {
+      return NotFound("no file '" + ref + "' in " + dir_);
+    }
+    Result<FileInfo> info = env_->Stat(dir_ + "/" + ref);
+    if (!info.ok()) {
+      if (info.status().code() == Code::kNotFound) return NotFound("no file '" + ref + "' in " + dir_);
+      return Failed("cannot stat", dir_ + "/" + ref, info.status());
+    }
+    if (!info->is_regular) return NotFound("'" + ref + "' in " + dir_ + " is not a regular file");
+    return info->size;
+  }
+
+  // Renames `path` to `kept`; OK when `path` is gone already (nothing to keep).
+  Status Keep(const std::string& path, const std::string& kept) const {
+    Status st = env_->RenameFile(path, kept, /*replace=*/false);
+    if (st.ok() || st.code() == Code::kNotFound) return Status::OK();
+    return Failed("cannot rename " + path + " to", kept, st);
+  }
+
+  // The regular, not hidden files of the directory: the snapshots' or the others.
+  Result<std::vector<ManageableObject>> Manageable(bool snapshots) const {
+    Result<std::vector<std::string>> names = env_->GetChildren(dir_);
+    if (!names.ok()) return Failed("cannot list", dir_, names.status());
+    std::vector<std::string> sorted = *names;
+    std::sort(sorted.begin(), sorted.end());
+    std::vector<ManageableObject> out;
+    for (const auto& name : sorted) {
+      if (name.empty() || name[0] == '.' || IsSnapshotFile(name) != snapshots) continue;
+      Result<FileInfo> info = env_->Stat(dir_ + "/" + name);
+      if (!info.ok() || !info->is_regular) continue;
+      ManageableObject o;
+      o.reference = name;
+      o.size_gb = std::max<int64_t>(1, (info->size + kGiB - 1) / kGiB);
+      if (!snapshots && StartsWith(name, "volume-") && ValidId(name.substr(7))) o.cinder_id = name.substr(7);
+      if (snapshots && StartsWith(name, "snapshot-") && ValidId(name.substr(9))) o.cinder_id = name.substr(9);
+      if (snapshots && StartsWith(name, kUnmanagedSnapshot)) {
+        // unmanaged-snapshot-<id>.volume-<volume id>: its volume's file, where it is now.
+        auto at = name.find(".volume-");
+        if (at != std::string::npos && ValidId(name.substr(at + 8))) {
+          const std::string volume_id = name.substr(at + 8);
+          o.source_reference = "volume-" + volume_id;
+          if (!env_->Stat(dir_ + "/volume-" + volume_id).ok() &&
+              env_->Stat(dir_ + "/" + kUnmanagedVolume + volume_id).ok()) {
+            o.source_reference = kUnmanagedVolume + volume_id;
+          }
+        }
+      }
+      out.push_back(std::move(o));
+    }
+    return out;
   }
 
   // GiB the volume and snapshot files of this directory occupy on disk.
