@@ -223,6 +223,8 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
   if (collection == "resource_filters") return HandleResourceFilters(options_, req, rest);
   if (collection == "group_types") return HandleGroupTypes(*volumes_, req, rest);
+  if (collection == "extensions") return HandleExtensions(req, rest);
+  if (collection == "os-hosts") return HandleHosts(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 
