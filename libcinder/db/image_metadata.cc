@@ -35,6 +35,50 @@ Status LockIdleVolume(soci::session& s, bool pg, const std::string& id, const st
 
 }  // namespace
 
+namespace db {
+
+void CopyImageMetadataToSnapshot(soci::session& s, const std::string& snapshot_id, const std::string& volume_id,
+                                 const std::string& now) {
+  Query q;
+  q.sql = "INSERT INTO volume_glance_metadata (snapshot_id, key, value, created_at) SELECT " + q.P(snapshot_id) +
+          ", g.key, g.value, " + q.P(now) +
+          " FROM volume_glance_metadata g JOIN volumes v ON v.id = g.volume_id WHERE g.deleted = 0 AND "
+          "v.bootable = 1 AND g.volume_id = " +
+          q.P(volume_id);
+  Exec(s, q);
+}
+
+void InheritImageMetadata(soci::session& s, const Volume& v) {
+  // The source's rows: the source volume's, or those copied to the snapshot when it was taken.
+  std::string bootable_source, rows_of;
+  Query u;
+  if (v.source_volid) {
+    bootable_source = "SELECT 1 FROM volumes src WHERE src.id = " + u.P(*v.source_volid) + " AND src.bootable = 1";
+  } else if (v.snapshot_id) {
+    bootable_source =
+        "SELECT 1 FROM snapshots sn JOIN volumes src ON src.id = sn.volume_id WHERE sn.id = " + u.P(*v.snapshot_id) +
+        " AND src.bootable = 1";
+  } else {
+    return;
+  }
+  u.sql = "UPDATE volumes SET bootable = 1 WHERE id = " + u.P(v.id) + " AND EXISTS (" + bootable_source + ")";
+  if (Exec(s, u) == 0) return;
+  Query c;
+  c.sql = "INSERT INTO volume_glance_metadata (volume_id, key, value, created_at) SELECT " + c.P(v.id) +
+          ", key, value, " + c.P(v.created_at) + " FROM volume_glance_metadata WHERE deleted = 0 AND " +
+          (v.source_volid ? "volume_id = " + c.P(*v.source_volid) : "snapshot_id = " + c.P(*v.snapshot_id));
+  Exec(s, c);
+}
+
+void DeleteSnapshotImageMetadata(soci::session& s, const std::string& snapshot_id, const std::string& now) {
+  Query q;
+  q.sql = "UPDATE volume_glance_metadata SET deleted = 1, deleted_at = " + q.P(now) +
+          " WHERE deleted = 0 AND snapshot_id = " + q.P(snapshot_id);
+  Exec(s, q);
+}
+
+}  // namespace db
+
 Result<Metadata> Store::GetVolumeImageMetadata(const std::string& volume_id) {
   return impl_->Run<Metadata>([&](soci::session& s) -> Result<Metadata> {
     Query q;

@@ -190,6 +190,7 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
               ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
       Exec(s, m);
     }
+    InheritImageMetadata(s, v);
     if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
     return Status::OK();
   });

@@ -159,6 +159,53 @@ def test_a_deleted_volume_takes_its_image_metadata_with_it(service):
     assert rows == [(1,)]
 
 
+def test_clones_and_snapshots_of_a_bootable_volume_carry_it(service):
+    """As Cinder's volume manager: a snapshot of a bootable volume keeps a copy of its image
+    metadata; a volume made from a bootable volume or from such a snapshot is bootable and gets
+    its source's copy. A source that is not bootable passes nothing on."""
+    src = service.cinder_table("create", "--name", "img-src", "1")["id"]
+    plain = service.cinder_table("create", "--name", "img-plain", "1")["id"]
+    for vol in (src, plain):
+        service.wait_status(vol, ["available"])
+    service.cinder("set-bootable", src, "true")
+    service.cinder("image-metadata", src, "set", "image_name=cirros", "os_distro=linux")
+    service.cinder("image-metadata", plain, "set", "image_name=plain")
+    snap = service.cinder_table("snapshot-create", src)["id"]
+    service.wait_snapshot(snap, ["available"])
+    # Changed after the snapshot: the snapshot keeps what it was taken with.
+    service.cinder("image-metadata", src, "set", "os_distro=bsd")
+    clone = service.cinder_table("create", "--source-volid", src, "1")["id"]
+    from_snap = service.cinder_table("create", "--snapshot-id", snap, "1")["id"]
+    plain_clone = service.cinder_table("create", "--source-volid", plain, "1")["id"]
+    made = (clone, from_snap, plain_clone)
+    for vol in made:
+        service.wait_status(vol, ["available"])
+    shown = {}
+    for vol in made:
+        code, body, _ = service.request("GET", service.url(f"/volumes/{vol}"))
+        shown[vol] = (body["volume"]["bootable"], body["volume"].get("volume_image_metadata"))
+    assert shown[clone] == ("true", {"image_name": "cirros", "os_distro": "bsd"})
+    assert shown[from_snap] == ("true", {"image_name": "cirros", "os_distro": "linux"})
+    assert shown[plain_clone] == ("false", None)
+    for vol in made:
+        service.cinder("delete", vol)
+    for vol in made:
+        service.wait_status(vol, ["deleted"])
+    service.cinder("snapshot-delete", snap)
+    service.wait_snapshot(snap, ["deleted"])
+    import sqlite3
+    con = sqlite3.connect(service.db_path)
+    try:
+        assert con.execute("SELECT COUNT(*) FROM volume_glance_metadata WHERE deleted = 0 AND snapshot_id = ?",
+                           (snap,)).fetchone()[0] == 0
+    finally:
+        con.close()
+    for vol in (src, plain):
+        service.cinder("delete", vol)
+    for vol in (src, plain):
+        service.wait_status(vol, ["deleted"])
+
+
 def test_other_projects_and_readers(tmp_path_factory):
     """With Keystone: another project's volume is 404; a reader may show, not set or unset."""
     from test_identity import IDENTITY_CONF, bootstrap, cinder_cli, openstack

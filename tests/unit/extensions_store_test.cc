@@ -71,6 +71,27 @@ TEST_CASE("image metadata: set merges, busy volumes refuse, the filter and delet
 
     REQUIRE(*s.SoftDeleteVolume(b.id, "available"));
     CHECK(s.GetVolumeImageMetadata(b.id)->empty());
+
+    // A bootable volume's snapshot keeps a copy; volumes made from either inherit it.
+    REQUIRE(*s.UpdateVolume(a.id, {{"bootable", std::optional<std::string>("1")}}, std::nullopt));
+    Snapshot sn;
+    sn.id = NewUuid();
+    sn.volume_id = a.id;
+    sn.status = "available";
+    sn.size = 1;
+    sn.project_id = "p1";
+    sn.user_id = "u";
+    sn.created_at = NowIso();
+    REQUIRE(*s.InsertSnapshot(sn, {"available"}));
+    REQUIRE(s.SetVolumeImageMetadata(a.id, {{"image_name", "later"}}, busy).ok());
+    Volume clone = NewVolume("p1", 1, "h@b#p"), restored = NewVolume("p1", 1, "h@b#p");
+    clone.source_volid = a.id;
+    restored.snapshot_id = sn.id;
+    REQUIRE(s.InsertVolume(clone).ok());
+    REQUIRE(s.InsertVolume(restored).ok());
+    CHECK(*s.GetVolumeImageMetadata(clone.id) == Metadata{{"image_name", "later"}});
+    CHECK(*s.GetVolumeImageMetadata(restored.id) == Metadata{{"image_name", "cirros"}});
+    CHECK(s.GetVolume(restored.id, std::nullopt)->bootable);
   }
 }
 
