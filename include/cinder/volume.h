@@ -214,6 +214,26 @@ struct VolumeType {
   std::string created_at;
 };
 
+// A volume type's encryption (Cinder's encryption table: /types/{id}/encryption).
+struct VolumeTypeEncryption {
+  std::string volume_type_id;
+  std::string encryption_id;
+  std::string provider;
+  std::optional<std::string> cipher;
+  std::optional<int64_t> key_size;
+  std::string control_location;  // "front-end" or "back-end"
+  std::string created_at;
+  std::optional<std::string> updated_at;
+};
+
+// The fields an encryption create or update sets; unset ones are left alone (create: null).
+struct VolumeTypeEncryptionUpdate {
+  std::optional<std::string> provider;
+  std::optional<std::optional<std::string>> cipher;
+  std::optional<std::optional<int64_t>> key_size;
+  std::optional<std::string> control_location;
+};
+
 // A group type (3.11): what a generic volume group is, by its group specs (Cinder's group_types).
 struct GroupType {
   std::string id;
@@ -254,6 +274,7 @@ struct VolumeListQuery {
   std::optional<bool> bootable;
   std::optional<std::string> size;  // as given: one that is not a whole number matches nothing
   Metadata metadata;                // every pair must match
+  Metadata glance_metadata;         // image metadata (3.4): every pair must match
   // Time filters (3.60): a volume matches when ANY comparison of a field holds (Cinder ORs
   // them); both fields' filters must match.
   std::vector<TimeComparison> created_at;
@@ -273,6 +294,15 @@ struct VolumeList {
   std::vector<Volume> volumes;
   bool more = false;  // there is a next page
   int64_t count = 0;  // total matching, when with_count
+};
+
+// What one project (or "(total)") holds on a volume host (os-hosts/{host}).
+struct HostProjectUsage {
+  std::string project;
+  int64_t volume_count = 0;
+  int64_t total_volume_gb = 0;
+  int64_t snapshot_count = 0;
+  int64_t total_snapshot_gb = 0;
 };
 
 // A service as the services table records it (cinder-volume, cinder-scheduler, ...).

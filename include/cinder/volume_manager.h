@@ -140,6 +140,22 @@ class VolumeManager {
   // NotFound when the key is not set.
   virtual Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) = 0;
 
+  // A volume's image metadata (Cinder's volume_image_metadata extension and its
+  // volume_glance_metadata rows). Get (volume:get_volume_metadata): NotFound "Glance metadata
+  // for volume/snapshot ID cannot be found." when the volume has none. Set merges `metadata` in
+  // (volume_extension:volume_image_metadata:set and volume:update_volume_metadata) and returns
+  // all of it; Delete (volume_extension:volume_image_metadata:remove and
+  // volume:delete_volume_metadata) is NotFound as Get when the key is not set. Both are
+  // FailedPrecondition ("Invalid volume: ...") while the volume is in maintenance or uploading.
+  virtual Result<Metadata> GetImageMetadata(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<Metadata> SetImageMetadata(const RequestContext& ctx, const std::string& id,
+                                            const Metadata& metadata) = 0;
+  virtual Status DeleteImageMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) = 0;
+  // The image metadata of those of `volume_ids` that have some, for the views (the caller has
+  // read the volumes; no further check).
+  virtual Result<std::map<std::string, Metadata>> ListImageMetadata(const RequestContext& ctx,
+                                                                    const std::vector<std::string>& volume_ids) = 0;
+
   // Admin: the services (cinder-volume per backend, cinder-scheduler), filtered by host and
   // binary, with `up` computed from their last heartbeat and service_down_time.
   virtual Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx,
@@ -149,6 +165,10 @@ class VolumeManager {
   // NotFound for an unknown host and binary.
   virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
                                     bool disabled, const std::optional<std::string>& reason) = 0;
+  // Admin (volume_extension:hosts): what the cinder-volume service `host` (exactly as the
+  // services table names it) holds: the total first (project "(total)"), then each project with
+  // volumes there. NotFound "Service cinder-volume could not be found on host HOST." for none.
+  virtual Result<std::vector<HostProjectUsage>> GetHostUsage(const RequestContext& ctx, const std::string& host) = 0;
 
   // Volume types. Admins see every type (or those of `is_public`), others the public ones;
   // changing types needs an admin. `id` "default" names the default type.
@@ -183,6 +203,20 @@ class VolumeManager {
   virtual Status AddVolumeTypeAccess(const RequestContext& ctx, const std::string& id, const std::string& project) = 0;
   virtual Status RemoveVolumeTypeAccess(const RequestContext& ctx, const std::string& id,
                                         const std::string& project) = 0;
+
+  // Admin (volume_extension:volume_type_encryption:*): a type's encryption. NotFound for an
+  // unknown type; Get answers nullopt when the type has none. Create: FailedPrecondition
+  // ("Volume type encryption for type ID already exists.") when it has one; Update and Delete:
+  // NotFound ("Volume type encryption for type ID does not exist.") when it has none. Create,
+  // Update and Delete are FailedPrecondition ("Cannot create encryption specs. Volume type in
+  // use.", ...) while live volumes have the type.
+  virtual Result<std::optional<VolumeTypeEncryption>> GetVolumeTypeEncryption(const RequestContext& ctx,
+                                                                              const std::string& type_id) = 0;
+  virtual Result<VolumeTypeEncryption> CreateVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id,
+                                                                  const VolumeTypeEncryptionUpdate& request) = 0;
+  virtual Status UpdateVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id,
+                                            const VolumeTypeEncryptionUpdate& request) = 0;
+  virtual Status DeleteVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id) = 0;
 
   // Projects' own default types (3.62, admin): project id -> type id. A volume that names no
   // type gets its project's default, else the default_volume_type option. Setting an unknown

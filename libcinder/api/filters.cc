@@ -96,6 +96,13 @@ const ResourceFilterList& EnabledResourceFilters(const Options& options) {
   return *slot;
 }
 
+bool FilterConfigured(const Options& options, const std::string& resource, const std::string& key) {
+  for (const auto& [r, filters] : EnabledResourceFilters(options)) {
+    if (r == resource && std::find(filters.begin(), filters.end(), key) != filters.end()) return true;
+  }
+  return false;
+}
+
 Status CheckConfiguredFilters(const Options& options, const ApiRequest& req, const std::string& resource,
                               const std::vector<std::string>& keys) {
   if (req.ctx.is_admin || !req.version.AtLeast(3, 31) || keys.empty()) return Status::OK();

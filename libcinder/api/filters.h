@@ -25,6 +25,8 @@ const ResourceFilterList& EnabledResourceFilters(const Options& options);
 // Cinder's reject_invalid_filters: from 3.31 a non-admin's `keys` must be configured for
 // `resource` (with 3.34, `key` is also allowed when "key~" is configured). InvalidArgument
 // "Invalid filters a,b are found in query options." otherwise.
+// Whether the configured filters of `resource` name `key`.
+bool FilterConfigured(const Options& options, const std::string& resource, const std::string& key);
 Status CheckConfiguredFilters(const Options& options, const ApiRequest& req, const std::string& resource,
                               const std::vector<std::string>& keys);
 

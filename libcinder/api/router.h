@@ -55,6 +55,12 @@ ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::
                             bool v355_path);
 ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// /types/{id}/encryption[/{key}], in type_encryption.cc.
+ApiResponse HandleTypeEncryption(VolumeManager& volumes, ApiRequest& req, const std::string& type_id,
+                                 const std::optional<std::string>& key);
+// GET /extensions[/{alias}] and /os-hosts[/{host}], in hosts.cc.
+ApiResponse HandleExtensions(ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleHosts(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /group_types (3.11), in groups.cc.
 ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /snapshots, in snapshots.cc.

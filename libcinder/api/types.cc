@@ -244,6 +244,10 @@ ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vect
     return m == "POST" ? TypeAction(volumes, req, id) : Fault(405, "The method is not allowed.");
   }
   if (rest[1] == "os-volume-type-access" && rest.size() == 2) return TypeAccess(volumes, req, id);
+  if (rest[1] == "encryption" && rest.size() <= 3) {
+    return HandleTypeEncryption(volumes, req, id,
+                                rest.size() == 3 ? std::optional<std::string>(rest[2]) : std::nullopt);
+  }
   if (rest[1] == "extra_specs" && rest.size() <= 3) {
     return ExtraSpecs(volumes, req, id, rest.size() == 3 ? std::optional<std::string>(rest[2]) : std::nullopt);
   }

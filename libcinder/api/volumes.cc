@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "api/common.h"
@@ -33,12 +34,26 @@ struct Extensions {
   bool tenant = false;  // os-vol-tenant-attr:tenant_id
   bool host = false;    // os-vol-host-attr:host
   bool mig = false;     // os-vol-mig-status-attr:*
+  // volume_image_metadata (os-vol-image-meta): volume id -> its image metadata, when
+  // volume_extension:volume_image_metadata:show passes.
+  std::map<std::string, Metadata> image_metadata;
 };
 
 Extensions ExtensionsFor(const VolumeManager& volumes, const ApiRequest& req) {
   auto allowed = [&](const char* rule) { return volumes.Authorize(req.ctx, rule, {}).ok(); };
-  return {allowed("volume_extension:volume_tenant_attribute"), allowed("volume_extension:volume_host_attribute"),
-          allowed("volume_extension:volume_mig_status_attribute")};
+  return {allowed("volume_extension:volume_tenant_attribute"),
+          allowed("volume_extension:volume_host_attribute"),
+          allowed("volume_extension:volume_mig_status_attribute"),
+          {}};
+}
+
+// Adds the image metadata of `volumes` to `ext` when the caller may see it (Cinder's
+// VolumeImageMetadataController: a failed read only leaves it out).
+void AddImageMetadata(VolumeManager& volumes, const ApiRequest& req, const std::vector<std::string>& ids,
+                      Extensions* ext) {
+  if (ids.empty() || !volumes.Authorize(req.ctx, "volume_extension:volume_image_metadata:show", {}).ok()) return;
+  auto md = volumes.ListImageMetadata(req.ctx, ids);
+  if (md.ok()) ext->image_metadata = *std::move(md);
 }
 
 // Cinder's detail view (cinder/api/v2/views/volumes.py + v3/views/volumes.py) at req.version,
@@ -124,6 +139,10 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
     w.Key("os-vol-mig-status-attr:migstat").OptString(v.migration_status);
     w.Key("os-vol-mig-status-attr:name_id").Null();
   }
+  if (auto it = ext.image_metadata.find(v.id); it != ext.image_metadata.end()) {
+    w.Key("volume_image_metadata");
+    WriteStringMap(w, it->second);
+  }
   w.EndObject();
 }
 
@@ -171,6 +190,14 @@ Result<VolumeListQuery> ParseListQuery(const Options& options, const ApiRequest&
       q.availability_zone = v;
     } else if (k == "metadata") {
       CINDER_ASSIGN_OR_RETURN(q.metadata, ParseMetadataFilter(v));
+    } else if (k == "glance_metadata") {
+      // 3.4. Cinder drops it before, and (before 3.31) for a non-admin when the configured
+      // filters do not name it; from 3.31 CheckConfiguredFilters answers for those.
+      if (!req.version.AtLeast(3, 4) ||
+          (!req.ctx.is_admin && !req.version.AtLeast(3, 31) && !FilterConfigured(options, "volume", k))) {
+        continue;
+      }
+      CINDER_ASSIGN_OR_RETURN(q.glance_metadata, ParseMetadataFilter(v));
     } else if (k == "bootable") {
       CINDER_ASSIGN_OR_RETURN(q.bootable, BoolFilter(req, k, v));
     } else if (k == "migration_status") {
@@ -216,7 +243,13 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
   JsonWriter w(list->volumes.size() > 16 ? TakeSpareBuffer() : std::string());
   w.Reserve(256 + list->volumes.size() * (detail ? 1536 : 256));
   LinkPrefixes links(req, "volumes");
-  const Extensions ext = detail ? ExtensionsFor(volumes, req) : Extensions{};
+  Extensions ext = detail ? ExtensionsFor(volumes, req) : Extensions{};
+  if (detail) {
+    std::vector<std::string> ids;
+    ids.reserve(list->volumes.size());
+    for (const auto& v : list->volumes) ids.push_back(v.id);
+    AddImageMetadata(volumes, req, ids, &ext);
+  }
   w.BeginObject().Key("volumes").BeginArray();
   for (const auto& v : list->volumes) {
     detail ? WriteDetail(w, req, links, v, ext) : WriteSummary(w, links, v);
@@ -588,6 +621,80 @@ bool LegacyAttachAction(VolumeManager& volumes, ApiRequest& req, const std::stri
   return true;
 }
 
+// os-set_image_metadata's metadata (Cinder's parameter_types.image_metadata: the metadata key
+// pattern, string values up to 65535 bytes).
+Result<Metadata> ParseImageMetadata(const json::Value& v) {
+  if (!v.is_object()) return FieldError("metadata", v, PyRepr(v) + " is not of type 'object'");
+  Metadata md;
+  for (const auto& [k, val] : v.as_object()) {
+    if (!ValidMetadataKey(k)) {
+      return FieldError("metadata", v, "'" + k + "' does not match any of the regexes: '^[a-zA-Z0-9-_:. /]{1,255}$'");
+    }
+  }
+  for (const auto& [k, val] : v.as_object()) {
+    if (!val.is_string()) return FieldError(k, val, PyRepr(val) + " is not of type 'string'");
+    if (val.as_string().size() > 65535) return FieldError(k, val, PyRepr(val) + " is not a 'mysql_text'");
+    md[k] = val.as_string();
+  }
+  return md;
+}
+
+// The image metadata actions (Cinder's volume_image_metadata.py). False when `action` is none.
+bool ImageMetadataAction(VolumeManager& volumes, ApiRequest& req, const std::string& id, const std::string& action,
+                         const json::Value& arg, ApiResponse* out) {
+  auto answer = [&](const Result<Metadata>& md) {
+    if (!md.ok()) {
+      *out = FaultFrom(md.status());
+      return;
+    }
+    JsonWriter w;
+    w.BeginObject().Key("metadata");
+    WriteStringMap(w, *md);
+    w.EndObject();
+    *out = Json(200, w.Take());
+  };
+  auto only = [&](const char* key) -> Status {
+    if (!arg.is_object()) return FieldError(action, arg, PyRepr(arg) + " is not of type 'object'");
+    std::vector<std::string> extra;
+    for (const auto& [k, v] : arg.as_object()) {
+      if (k != key) extra.push_back(k);
+    }
+    if (!arg.Find(key)) return FieldError(action, arg, "'" + std::string(key) + "' is a required property");
+    if (!extra.empty()) return FieldError(action, arg, Unexpected(extra));
+    return Status::OK();
+  };
+  if (action == "os-set_image_metadata") {
+    if (Status st = only("metadata"); !st.ok()) {
+      *out = FaultFrom(st);
+      return true;
+    }
+    auto md = ParseImageMetadata(Get(arg, "metadata"));
+    answer(md.ok() ? volumes.SetImageMetadata(req.ctx, id, *md) : Result<Metadata>(md.status()));
+  } else if (action == "os-unset_image_metadata") {
+    if (Status st = only("key"); !st.ok()) {
+      *out = FaultFrom(st);
+      return true;
+    }
+    const json::Value& key = Get(arg, "key");
+    Status st;
+    if (!key.is_string()) {
+      st = FieldError("key", key, PyRepr(key) + " is not of type 'string'");
+    } else if (key.as_string().empty()) {
+      st = FieldError("key", key, PyRepr(key) + " should be non-empty");
+    } else if (key.as_string().size() > 255) {
+      st = FieldError("key", key, PyRepr(key) + " is too long");
+    } else {
+      st = volumes.DeleteImageMetadataKey(req.ctx, id, key.as_string());
+    }
+    *out = st.ok() ? Json(200, "") : FaultFrom(st);
+  } else if (action == "os-show_image_metadata") {
+    answer(volumes.GetImageMetadata(req.ctx, id));
+  } else {
+    return false;
+  }
+  return true;
+}
+
 ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
   auto body = ParseBody(req);
   if (!body.ok()) return FaultFrom(body.status());
@@ -661,6 +768,7 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     return v.ok() ? Json(200, "") : FaultFrom(v.status());
   }
   if (ApiResponse r; LegacyAttachAction(volumes, req, id, action, arg, &r)) return r;
+  if (ApiResponse r; ImageMetadataAction(volumes, req, id, action, arg, &r)) return r;
   if (action == "revert" && req.version.AtLeast(3, 40)) {
     if (!arg.is_object()) return FaultFrom(FieldError("revert", arg, PyRepr(arg) + " is not of type 'object'"));
     auto snap = OptString(arg, "snapshot_id", false);
@@ -723,7 +831,10 @@ ApiResponse HandleVolumes(const Options& options, VolumeManager& volumes, Backup
   if (rest.size() == 1) {
     if (m == "GET") {
       auto v = volumes.GetVolume(req.ctx, id);
-      return v.ok() ? Json(200, VolumeBody(req, *v, ExtensionsFor(volumes, req))) : FaultFrom(v.status());
+      if (!v.ok()) return FaultFrom(v.status());
+      Extensions ext = ExtensionsFor(volumes, req);
+      AddImageMetadata(volumes, req, {v->id}, &ext);
+      return Json(200, VolumeBody(req, *v, ext));
     }
     if (m == "PUT") return Update(volumes, req, id);
     if (m == "DELETE") {

@@ -593,6 +593,19 @@ const std::vector<Migration>& Migrations() {
                     spec.P(now) + ")";
          Exec(s, spec);
        }},
+      // Version 15 belongs to another change; a database at 14 goes on to 16 here (the loop
+      // applies each migration above the current version, in order).
+      {16,
+       [](soci::session& s, bool) {
+         // Cinder's encryption table: a volume type's encryption (/types/{id}/encryption), at
+         // most one live row per type.
+         Exec(s, std::string("CREATE TABLE encryption (encryption_id VARCHAR(36) PRIMARY KEY, ") +
+                     "volume_type_id VARCHAR(36) NOT NULL REFERENCES volume_types (id), "
+                     "cipher VARCHAR(255), key_size INTEGER, provider VARCHAR(255), "
+                     "control_location VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX encryption_volume_type ON encryption (volume_type_id) WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }

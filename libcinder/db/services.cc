@@ -1,7 +1,10 @@
 // Service rows (registration, heartbeats, enable/disable) and the purge of deleted rows.
 #include "db/store.h"
 
+#include <map>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "common/util.h"
@@ -89,6 +92,46 @@ Result<bool> Store::SetServiceDisabled(const std::string& host, const std::strin
   });
 }
 
+Result<std::vector<HostProjectUsage>> Store::HostVolumeUsage(const std::string& host) {
+  return impl_->Run<std::vector<HostProjectUsage>>([&](soci::session& s) -> Result<std::vector<HostProjectUsage>> {
+    // The host or a pool of it, as Cinder's volume_data_get_for_host.
+    auto on_host = [&host](Query* q, const char* column) {
+      std::string n = std::to_string(host.size() + 1);
+      return std::string("(") + column + " = " + q->P(host) + " OR substr(" + column + ", 1, " + n +
+             ") = " + q->P(host + "#") + ")";
+    };
+    Query v;
+    v.sql =
+        "SELECT COALESCE(v.project_id, ''), COUNT(*), COALESCE(SUM(v.size), 0) FROM volumes v "
+        "WHERE v.deleted = 0 AND " +
+        on_host(&v, "v.host") + " GROUP BY v.project_id ORDER BY 1";
+    Query sn;
+    sn.sql =
+        "SELECT COALESCE(sn.project_id, ''), COUNT(*), COALESCE(SUM(sn.volume_size), 0) FROM snapshots sn "
+        "JOIN volumes v ON v.id = sn.volume_id WHERE sn.deleted = 0 AND " +
+        on_host(&sn, "v.host") + " GROUP BY sn.project_id";
+    std::map<std::string, std::pair<int64_t, int64_t>> snaps;
+    for (const auto& r : Select(s, sn)) snaps[r[0].value_or("")] = {ToInt(r[1]), ToInt(r[2])};
+    std::vector<HostProjectUsage> out(1);
+    out[0].project = "(total)";
+    for (const auto& r : Select(s, v)) {
+      HostProjectUsage u;
+      u.project = r[0].value_or("");
+      u.volume_count = ToInt(r[1]);
+      u.total_volume_gb = ToInt(r[2]);
+      auto it = snaps.find(u.project);
+      if (it != snaps.end()) std::tie(u.snapshot_count, u.total_snapshot_gb) = it->second;
+      out[0].volume_count += u.volume_count;
+      out[0].total_volume_gb += u.total_volume_gb;
+      // Cinder's total counts the snapshots of the projects with volumes there.
+      out[0].snapshot_count += u.snapshot_count;
+      out[0].total_snapshot_gb += u.total_snapshot_gb;
+      out.push_back(std::move(u));
+    }
+    return out;
+  });
+}
+
 Result<bool> Store::RemoveService(const std::string& host, const std::string& binary) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
     Query q;
@@ -130,6 +173,9 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
     run("DELETE FROM volume_metadata WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM volume_glance_metadata WHERE volume_id IN (SELECT id FROM volumes WHERE deleted = 1 "
+        "AND deleted_at < $CUTOFF)");
+    run("DELETE FROM volume_glance_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volumes WHERE deleted = 1 AND deleted_at < $CUTOFF");
     // Generic volume groups (schema 14): a group's type mappings, then groups, then group types.
     run("DELETE FROM group_volume_type_mapping WHERE group_id IN (SELECT id FROM groups WHERE deleted = 1 "
@@ -143,6 +189,9 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
     run("DELETE FROM volume_type_extra_specs WHERE volume_type_id IN (SELECT id FROM volume_types "
         "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_type_extra_specs WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    run("DELETE FROM encryption WHERE volume_type_id IN (SELECT id FROM volume_types "
+        "WHERE deleted = 1 AND deleted_at < $CUTOFF)");
+    run("DELETE FROM encryption WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM qos_specs_keys WHERE qos_specs_id IN (SELECT id FROM qos_specs WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM qos_specs_keys WHERE deleted = 1 AND deleted_at < $CUTOFF");

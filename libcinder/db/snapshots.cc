@@ -79,6 +79,7 @@ Result<bool> Store::InsertSnapshot(const Snapshot& sn, const std::vector<std::st
         (sn.use_quota ? "1" : "0") + ", " + q.P(sn.created_at) + " FROM volumes v WHERE v.id = " + q.P(sn.volume_id);
     Exec(s, q);
     WriteMetadata(s, "snapshot_metadata", "snapshot_id", sn.id, sn.metadata, /*replace=*/false);
+    CopyImageMetadataToSnapshot(s, sn.id, sn.volume_id, sn.created_at);
     if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
     inserted = true;
     return Status::OK();
@@ -237,6 +238,7 @@ Result<bool> Store::SoftDeleteSnapshot(const std::string& id, const std::string&
     m.sql = "UPDATE snapshot_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE snapshot_id = " + m.P(id) +
             " AND deleted = 0";
     Exec(s, m);
+    DeleteSnapshotImageMetadata(s, id, now);
     if (sn.use_quota) {
       AddQuotaInUse(s, impl_->pg, sn.project_id,
                     SnapshotQuotaDeltas(LockedTypeName(s, impl_->pg, sn.volume_type_id), sn.size, -1, count_gigabytes));

@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 14;
+  static constexpr int kLatestVersion = 16;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -340,6 +340,35 @@ class Store {
   Status SetVolumeMetadata(const std::string& id, const Metadata& metadata, bool replace);
   // Returns false when the key was not set.
   Result<bool> DeleteVolumeMetadataKey(const std::string& id, const std::string& key);
+
+  // Volume image metadata (volume_glance_metadata; image_metadata.cc). Set merges `metadata`
+  // in and Delete marks the key deleted, each while the live volume's status is none of
+  // `busy` (the volume's row locked for the change): NotFound for no live volume,
+  // FailedPrecondition "Invalid volume: <verb> volume metadata is not allowed for volumes in
+  // STATUS status." otherwise. Delete returns false when the key was not set.
+  Result<Metadata> GetVolumeImageMetadata(const std::string& volume_id);
+  Result<std::map<std::string, Metadata>> ListVolumeImageMetadata(const std::vector<std::string>& volume_ids);
+  Status SetVolumeImageMetadata(const std::string& volume_id, const Metadata& metadata,
+                                const std::vector<std::string>& busy);
+  Result<bool> DeleteVolumeImageMetadataKey(const std::string& volume_id, const std::string& key,
+                                            const std::vector<std::string>& busy);
+
+  // Volume type encryption (encryption.cc; Cinder's encryption table). Get: nullopt when the
+  // type has none. Create / Update / Delete lock the type's row (so a volume create, which
+  // share-locks it, cannot slip in between) and are FailedPrecondition "Cannot <verb>
+  // encryption specs. Volume type in use." while live volumes have the type; Create:
+  // FailedPrecondition (Cinder's VolumeTypeEncryptionExists) when the type has one; Update and
+  // Delete: NotFound (VolumeTypeEncryptionNotFound) when it has none. NotFound for no live type.
+  Result<std::optional<VolumeTypeEncryption>> GetVolumeTypeEncryption(const std::string& type_id);
+  Result<VolumeTypeEncryption> CreateVolumeTypeEncryption(const std::string& type_id,
+                                                          const VolumeTypeEncryptionUpdate& values);
+  Status UpdateVolumeTypeEncryption(const std::string& type_id, const VolumeTypeEncryptionUpdate& values);
+  Status DeleteVolumeTypeEncryption(const std::string& type_id);
+
+  // What the volumes whose host is `host` or one of its pools (host#pool) hold: the total
+  // first (project "(total)"), then each project with volumes there, by project id
+  // (os-hosts/{host}; services.cc).
+  Result<std::vector<HostProjectUsage>> HostVolumeUsage(const std::string& host);
 
   // Services. Register records a service (again) and counts as a heartbeat; `up` in the
   // answers of ListServices is left false (the caller knows service_down_time).

@@ -47,6 +47,14 @@ bool HoldsReservations(const std::string& status);
 void HoldReservations(soci::session& s, const std::string& volume_id, const std::vector<std::string>& ids);
 // Rolls back whatever volume `volume_id`'s operation still holds: for every change that moves
 // the volume out of a status that holds reservations other than the operation's own success.
+// Image metadata (image_metadata.cc) as Cinder's volume manager carries it along: a snapshot
+// of a bootable volume gets a copy of the volume's; a volume made from a bootable volume, or
+// from a snapshot of one, becomes bootable and gets a copy of its source's; a deleted snapshot's
+// copy is deleted. Each runs in the transaction of the change it belongs to.
+void CopyImageMetadataToSnapshot(soci::session& s, const std::string& snapshot_id, const std::string& volume_id,
+                                 const std::string& now);
+void InheritImageMetadata(soci::session& s, const Volume& v);
+void DeleteSnapshotImageMetadata(soci::session& s, const std::string& snapshot_id, const std::string& now);
 void ReleaseHeldReservations(soci::session& s, bool pg, const std::string& volume_id);
 
 }  // namespace db

@@ -180,6 +180,10 @@ Status Store::DeleteVolumeType(const std::string& id) {
     e.sql = "UPDATE volume_type_extra_specs SET deleted = 1, deleted_at = " + e.P(now) +
             " WHERE deleted = 0 AND volume_type_id = " + e.P(id);
     Exec(s, e);
+    Query enc;  // its encryption goes with it, as in Cinder's volume_type_destroy
+    enc.sql = "UPDATE encryption SET deleted = 1, deleted_at = " + enc.P(now) +
+              " WHERE deleted = 0 AND volume_type_id = " + enc.P(id);
+    Exec(s, enc);
     return Status::OK();
   });
 }

@@ -190,6 +190,7 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
               ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
       Exec(s, m);
     }
+    InheritImageMetadata(s, v);
     if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
     return Status::OK();
   });
@@ -293,6 +294,12 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
         " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
         "m.deleted = 0 AND m.key = " +
         q.P(k) + " AND m.value = " + q.P(val) + ")";
+  }
+  for (const auto& [k, val] : lq.glance_metadata) {
+    q.sql +=
+        " AND EXISTS (SELECT 1 FROM volume_glance_metadata g WHERE g.volume_id = v.id AND "
+        "g.deleted = 0 AND g.key = " +
+        q.P(k) + " AND g.value = " + q.P(val) + ")";
   }
   VolumeList out;
   if (lq.with_count) {
@@ -624,6 +631,10 @@ Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& e
       m.sql = "UPDATE volume_metadata SET deleted = 1, deleted_at = " + m.P(now) + " WHERE volume_id = " + m.P(id) +
               " AND deleted = 0";
       Exec(s, m);
+      Query g;  // and its image metadata (Cinder's volume_glance_metadata_delete_by_volume)
+      g.sql = "UPDATE volume_glance_metadata SET deleted = 1, deleted_at = " + g.P(now) +
+              " WHERE volume_id = " + g.P(id) + " AND deleted = 0";
+      Exec(s, g);
       // Its attachments go with it (Cinder's VOLUME_DEPENDENT_MODELS).
       Query a;
       a.sql = "UPDATE volume_attachment SET deleted = 1, attach_status = 'detached', deleted_at = " + a.P(now) +

@@ -103,6 +103,22 @@ class VolumeManagerImpl : public VolumeManager {
   Result<Metadata> CreateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& metadata) override;
   Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override;
 
+  // manager_extensions.cc: image metadata, volume type encryption, host usage.
+  Result<Metadata> GetImageMetadata(const RequestContext& ctx, const std::string& id) override;
+  Result<Metadata> SetImageMetadata(const RequestContext& ctx, const std::string& id,
+                                    const Metadata& metadata) override;
+  Status DeleteImageMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key) override;
+  Result<std::map<std::string, Metadata>> ListImageMetadata(const RequestContext& ctx,
+                                                            const std::vector<std::string>& volume_ids) override;
+  Result<std::optional<VolumeTypeEncryption>> GetVolumeTypeEncryption(const RequestContext& ctx,
+                                                                      const std::string& type_id) override;
+  Result<VolumeTypeEncryption> CreateVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id,
+                                                          const VolumeTypeEncryptionUpdate& request) override;
+  Status UpdateVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id,
+                                    const VolumeTypeEncryptionUpdate& request) override;
+  Status DeleteVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id) override;
+  Result<std::vector<HostProjectUsage>> GetHostUsage(const RequestContext& ctx, const std::string& host) override;
+
   // manager_attachments.cc: attachments and the legacy attach actions.
   Result<Attachment> CreateAttachment(const RequestContext& ctx, const AttachmentCreate& request) override;
   Result<Attachment> UpdateAttachment(const RequestContext& ctx, const std::string& id,
