@@ -223,6 +223,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
   if (collection == "resource_filters") return HandleResourceFilters(options_, req, rest);
   if (collection == "group_types") return HandleGroupTypes(*volumes_, req, rest);
+  if (collection == "groups") return HandleGroups(options_, *volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

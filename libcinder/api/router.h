@@ -55,6 +55,9 @@ ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::
                             bool v355_path);
 ApiResponse HandleQosSpecs(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleDefaultTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// Handlers of /groups (3.13), in groups.cc.
+ApiResponse HandleGroups(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                         const std::vector<std::string>& rest);
 // Handlers of /group_types (3.11), in groups.cc.
 ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /snapshots, in snapshots.cc.
