@@ -181,7 +181,8 @@ Status VolumeManagerImpl::UpdateGroup(const RequestContext& ctx, const std::stri
       return invalid(v->id, "because volume is in an invalid state: " + v->status +
                                 ". Valid states are: " + PyTuple(kAddableStatuses) + ".");
     }
-    if (Backend(v->host) != Backend(g.host)) return InvalidArgument("Invalid volume: Volume is not local to this node.");
+    if (Backend(v->host) != Backend(g.host))
+      return InvalidArgument("Invalid volume: Volume is not local to this node.");
     if (!Contains(add_new, v->id)) add_new.push_back(v->id);
   }
   // _validate_remove_volumes.
@@ -211,10 +212,10 @@ Status VolumeManagerImpl::UpdateGroup(const RequestContext& ctx, const std::stri
   const bool volumes_change = !add_new.empty() || !remove_new.empty();
   // As Cinder: without volumes to move the group becomes available whatever its status; with
   // them it must be available, and is "updating" until its volume host has moved them.
-  CINDER_ASSIGN_OR_RETURN(bool changed,
-                          store_->CasGroupStatus(g.id, volumes_change ? std::vector<std::string>{gs::kAvailable}
-                                                                      : std::vector<std::string>{},
-                                                 volumes_change ? gs::kUpdating : gs::kAvailable, fields));
+  CINDER_ASSIGN_OR_RETURN(
+      bool changed, store_->CasGroupStatus(
+                        g.id, volumes_change ? std::vector<std::string>{gs::kAvailable} : std::vector<std::string>{},
+                        volumes_change ? gs::kUpdating : gs::kAvailable, fields));
   if (!changed) return FailedPrecondition("Invalid Group: Group status must be available.");
   if (!volumes_change) return Status::OK();
   Status st = hosts_.UpdateGroup(ctx, g.host, HostUpdateGroup{g.id, add_new, remove_new});

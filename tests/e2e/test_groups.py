@@ -203,6 +203,9 @@ def test_group_life_through_the_client(service, kinds):
     # A volume of a group is not deleted alone.
     res = service.cinder("delete", vol, check=False)
     assert res.returncode != 0 and "belong to a group" in res.stdout + res.stderr
+    # Nor retyped (Cinder's retype requires group_id None).
+    res = service.cinder("retype", vol, "grp-other-vt", check=False)
+    assert res.returncode != 0 and "Retype needs volume to be in available or in-use state" in res.stderr
 
     # Volumes in and out, and a new name.
     service.cinder(*V313, "group-update", group_id, "--add-volumes", loose, "--name", "g1-renamed")
