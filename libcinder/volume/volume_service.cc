@@ -81,33 +81,8 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     });
     return Status::OK();
   }
-  // Deletes the group's volumes (all "deleting" with it), then the group.
   Status DeleteGroup(const RequestContext&, const GroupRef& r) override {
-    svc_->Run(r.group_id, [svc = svc_, b = b_, id = r.group_id] {
-      auto vols = svc->store_->VolumesOfGroup(id);
-      if (!vols.ok()) return;  // still "deleting": a later delete resumes it
-      bool failed = false;
-      for (const Volume& v : *vols) {
-        if (v.status != vs::kDeleting) continue;
-        if (b->exporter) svc->Unexport(b, v.id, {});
-        Status st = DriverCall([&] { return b->driver->DeleteVolume(v.id); });
-        if (st.ok()) {
-          svc->WriteBack(v.id, [&] { return svc->store_->SoftDeleteVolume(v.id, vs::kDeleting); });
-        } else {
-          failed = true;
-          CINDER_LOG(kError, "cinder-volume") << "delete of volume " << v.id << " failed: " << st.ToString();
-          svc->WriteBack(v.id, [&] { return svc->store_->CasVolumeStatus(v.id, {vs::kDeleting}, vs::kErrorDeleting); });
-        }
-      }
-      if (failed) {
-        svc->WriteBack(id, [&] {
-          return svc->store_->CasGroupStatus(id, {group_status::kDeleting}, group_status::kErrorDeleting);
-        });
-      } else {
-        svc->WriteBack(id, [&] { return svc->store_->SoftDeleteGroup(id); });
-      }
-      svc->Changed();
-    });
+    svc_->DeleteGroup(b_, r.group_id);
     return Status::OK();
   }
   Status ExtendVolume(const RequestContext& ctx, const HostExtendVolume& r) override {

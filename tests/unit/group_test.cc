@@ -477,6 +477,51 @@ TEST_CASE("groups: the manager places a group, makes volumes in it, and checks a
   CHECK(m->GetVolume(member, v->id).status().code() == Code::kNotFound);
 }
 
+TEST_CASE("groups: a volume service that restarts finishes a create, gives up an update and resumes a delete") {
+  testing::TempDir dir;
+  Options options = testing::ManagerOptions(dir.path());
+  auto m = testing::OpenManager(options);
+  const RequestContext admin = Persona("p1", "admin");
+  VolumeType vt;
+  vt.name = "rvt";
+  auto made = m->CreateVolumeType(admin, vt);
+  REQUIRE(made.ok());
+  const std::string vt_id = made->id;
+  m.reset();  // the service stops; what it left half-done is written as it would be
+  auto s = Store::Open(options.DatabaseUrl());
+  REQUIRE(s.ok());
+  const std::string gt = (*s)->GetGroupTypeByName("default_cgsnapshot_type")->id;
+  const std::string host = options.host + "@file#file";
+  std::map<std::string, std::string> ids;
+  for (const char* status : {"creating", "updating", "deleting"}) {
+    VolumeGroup g = NewGroup("p1", gt, vt_id, status == std::string("deleting") ? "available" : status);
+    g.host = host;
+    REQUIRE((*s)->InsertGroup(g).ok());
+    ids[status] = g.id;
+  }
+  Volume v;
+  v.id = NewUuid();
+  v.size = 1;
+  v.status = "deleting";
+  v.project_id = "p1";
+  v.volume_type_id = vt_id;
+  v.host = host;
+  v.group_id = ids["deleting"];
+  v.created_at = NowIso();
+  REQUIRE((*s)->InsertVolume(v).ok());
+  REQUIRE(*(*s)->CasGroupStatus(ids["deleting"], {"available"}, "deleting"));
+  m = testing::OpenManager(options);  // Recover runs before it answers
+  bool done = false;
+  for (int i = 0; i < 500 && !done; ++i) {
+    done = m->GetGroup(admin, ids["deleting"]).status().code() == Code::kNotFound;
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(done);
+  CHECK(m->GetVolume(admin, v.id).status().code() == Code::kNotFound);
+  CHECK(m->GetGroup(admin, ids["creating"])->status == "available");
+  CHECK(m->GetGroup(admin, ids["updating"])->status == "available");
+}
+
 TEST_CASE("groups API: 404 below 3.13, Cinder's schema errors and views") {
   ApiFixture f;
   CHECK(f.Call("GET", "/v3/p1/groups", "", "volume 3.12").status == 404);
