@@ -88,6 +88,7 @@ struct Volume {
   std::optional<std::string> readonly;
   std::optional<std::string> attached_mode;
   std::vector<Attachment> attachments;  // those attached (attach_status "attached")
+  std::optional<std::string> group_id;  // the generic volume group it belongs to (3.13)
 };
 
 // Cinder's scheduler hints (OS-SCH-HNT:scheduler_hints).
@@ -107,6 +108,7 @@ struct VolumeCreate {
   std::optional<std::string> availability_zone;
   Metadata metadata;
   SchedulerHints hints;
+  std::optional<std::string> group_id;  // a volume of this group (3.13), on the group's backend
 };
 
 // Fields left unset are not changed. A name or description set to an empty optional is
@@ -244,6 +246,59 @@ struct GroupType {
   std::string created_at;
 };
 
+// Group statuses (cinder/objects/fields.py GroupStatus).
+namespace group_status {
+inline constexpr const char kCreating[] = "creating";
+inline constexpr const char kAvailable[] = "available";
+inline constexpr const char kUpdating[] = "updating";
+inline constexpr const char kDeleting[] = "deleting";
+inline constexpr const char kError[] = "error";
+inline constexpr const char kErrorDeleting[] = "error_deleting";
+}  // namespace group_status
+
+// A generic volume group (3.13): volumes of the group's volume types on one backend.
+struct VolumeGroup {
+  std::string id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::string status;
+  std::string availability_zone;
+  std::string host;  // host@backend#pool, empty until placed
+  std::string project_id;
+  std::string user_id;
+  std::string group_type_id;
+  std::vector<std::string> volume_type_ids;
+  std::vector<std::string> volume_ids;  // its volumes (read by GetGroup only)
+  std::string created_at;
+  std::optional<std::string> updated_at;
+};
+
+struct GroupCreate {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::string group_type;                 // name or id
+  std::vector<std::string> volume_types;  // names or ids
+  std::optional<std::string> availability_zone;
+};
+
+// Fields left unset are not changed. add/remove_volumes: comma-separated volume ids.
+struct GroupUpdate {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::string> add_volumes;
+  std::optional<std::string> remove_volumes;
+};
+
+struct GroupListQuery {
+  // Filters by column: name, status, availability_zone, group_type_id, host (any other key
+  // matches nothing, as Cinder's model filters).
+  std::map<std::string, std::string> filters;
+  bool all_tenants = false;  // admin only
+  std::vector<SortKey> sort;
+  int64_t limit = -1;
+  std::optional<std::string> marker;
+};
+
 // QoS specs: limits for volumes of the types associated with them (Cinder's qos-specs).
 struct QosSpecs {
   std::string id;
@@ -279,6 +334,7 @@ struct VolumeListQuery {
   // them); both fields' filters must match.
   std::vector<TimeComparison> created_at;
   std::vector<TimeComparison> updated_at;
+  std::optional<std::string> group_id;  // 3.10: only the volumes of this group
   // Substring filters (3.34, `name~=abc`, case-insensitive as Cinder on MySQL), by API name:
   // name, description, status, availability_zone, migration_status.
   Metadata like;

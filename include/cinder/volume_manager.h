@@ -247,6 +247,19 @@ class VolumeManager {
                                    bool update) = 0;
   virtual Status DeleteGroupTypeSpec(const RequestContext& ctx, const std::string& id, const std::string& key) = 0;
 
+  // Generic volume groups (3.13), as cinder/group/api.py: create records the group
+  // "creating" (charging the groups quota) and hands it to a scheduler, which places it on a
+  // backend whose pools take all of its volume types; its volume host makes it "available".
+  // Another project's group is NotFound. Update with volumes and delete go through that host.
+  // InvalidArgument / FailedPrecondition carry Cinder's InvalidGroup / InvalidVolume messages.
+  virtual Result<VolumeGroup> CreateGroup(const RequestContext& ctx, const GroupCreate& request) = 0;
+  virtual Result<VolumeGroup> GetGroup(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<std::vector<VolumeGroup>> ListGroups(const RequestContext& ctx, const GroupListQuery& q) = 0;
+  virtual Status UpdateGroup(const RequestContext& ctx, const std::string& id, const GroupUpdate& update) = 0;
+  virtual Status DeleteGroup(const RequestContext& ctx, const std::string& id, bool delete_volumes) = 0;
+  // Admin (group:reset_status, 3.20): any of Cinder's group statuses.
+  virtual Status ResetGroupStatus(const RequestContext& ctx, const std::string& id, const std::string& status) = 0;
+
   // QoS specs (admin): `specs` may hold "consumer" (front-end, back-end, both); associating a
   // type that has other QoS specs is FailedPrecondition, deleting specs types use is too
   // unless `force` (which disassociates them first).

@@ -1,6 +1,10 @@
 // /v3/{project_id}/group_types (3.11): group types and their group specs
-// (cinder/api/v3/group_types.py, group_specs.py, views/group_types.py).
+// (cinder/api/v3/group_types.py, group_specs.py, views/group_types.py); /groups (3.13):
+// generic volume groups (cinder/api/v3/groups.py, views/groups.py).
+#include <set>
+
 #include "api/common.h"
+#include "api/filters.h"
 #include "api/router.h"
 #include "common/json_writer.h"
 #include "common/util.h"
@@ -212,6 +216,267 @@ ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std:
   }
   if (rest[1] == "group_specs" && rest.size() <= 3) {
     return GroupSpecs(volumes, req, id, rest.size() == 3 ? std::optional<std::string>(rest[2]) : std::nullopt);
+  }
+  return Fault(404, kNotFound);
+}
+
+// ---- groups (3.13) ---------------------------------------------------------------------------
+
+namespace {
+
+// Cinder's GroupStatus.ALL, as its reset_status message prints the tuple.
+const char kGroupStatusTuple[] =
+    "('error', 'available', 'creating', 'deleting', 'deleted', 'updating', 'in-use', 'error_deleting')";
+
+void WriteGroupSummary(JsonWriter& w, const VolumeGroup& g) {
+  w.BeginObject();
+  w.Key("id").String(g.id);
+  w.Key("name").OptString(g.name);
+  w.EndObject();
+}
+
+// views/groups.py detail.
+void WriteGroupDetail(JsonWriter& w, VolumeManager& volumes, const ApiRequest& req, const VolumeGroup& g) {
+  w.BeginObject();
+  w.Key("id").String(g.id);
+  w.Key("status").String(g.status);
+  w.Key("availability_zone").String(g.availability_zone);
+  w.Key("created_at").String(g.created_at);
+  w.Key("name").OptString(g.name);
+  w.Key("description").OptString(g.description);
+  w.Key("group_type").String(g.group_type_id);
+  w.Key("volume_types").BeginArray();
+  for (const auto& t : g.volume_type_ids) w.String(t);
+  w.EndArray();
+  if (req.version.AtLeast(3, 14)) {
+    w.Key("group_snapshot_id").Null();
+    w.Key("source_group_id").Null();
+  }
+  if (req.version.AtLeast(3, 25)) {
+    auto lv = req.Query("list_volume");
+    auto on = lv ? ParseBool("list_volume", *lv) : Result<bool>(false);
+    if (on.ok() && *on) {
+      w.Key("volumes").BeginArray();
+      for (const auto& v : g.volume_ids) w.String(v);
+      w.EndArray();
+    }
+  }
+  if (req.version.AtLeast(3, 38)) w.Key("replication_status").String("disabled");
+  if (req.version.AtLeast(3, 58) && volumes.Authorize(req.ctx, "group:group_project_attribute", {}).ok()) {
+    w.Key("project_id").String(g.project_id);
+  }
+  w.EndObject();
+}
+
+ApiResponse GroupSummaryBody(int status, const VolumeGroup& g) {
+  JsonWriter w;
+  w.BeginObject().Key("group");
+  WriteGroupSummary(w, g);
+  w.EndObject();
+  return Json(status, w.Take());
+}
+
+// The string fields of a group body (parameter_types.name_allow_zero_min_length and
+// description: strings or null up to 255), stripped as the controller does.
+Result<std::optional<std::string>> GroupString(const json::Value& o, const std::string& key) {
+  CINDER_ASSIGN_OR_RETURN(std::optional<std::string> v, OptString(o, key, /*nullable=*/true));
+  if (v && !v->empty()) v = Trim(*v);
+  return v;
+}
+
+ApiResponse CreateGroup(VolumeManager& volumes, ApiRequest& req) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  if (Status st = OnlyKeys(*body, {"group"}); !st.ok()) return FaultFrom(st);
+  auto group = Member(*body, "group");
+  if (!group.ok()) return FaultFrom(group.status());
+  const json::Value& o = **group;
+  if (Status st = OnlyKeys(o, {"name", "description", "group_type", "volume_types", "availability_zone"}); !st.ok()) {
+    return FaultFrom(FieldError("group", o, st.message()));
+  }
+  for (const char* k : {"group_type", "volume_types"}) {
+    if (!o.Find(k)) return FaultFrom(FieldError("group", o, std::string("'") + k + "' is a required property"));
+  }
+  GroupCreate c;
+  auto name = GroupString(o, "name");
+  if (!name.ok()) return FaultFrom(name.status());
+  c.name = *name;
+  auto desc = GroupString(o, "description");
+  if (!desc.ok()) return FaultFrom(desc.status());
+  c.description = *desc;
+  const json::Value& gt = Get(o, "group_type");
+  if (!gt.is_string()) return FaultFrom(FieldError("group_type", gt, PyRepr(gt) + " is not of type 'string'"));
+  c.group_type = gt.as_string();
+  const json::Value& vts = Get(o, "volume_types");
+  if (!vts.is_array()) return FaultFrom(FieldError("volume_types", vts, PyRepr(vts) + " is not of type 'array'"));
+  if (vts.as_array().empty()) return FaultFrom(FieldError("volume_types", vts, "[] is too short"));
+  std::set<std::string> seen;
+  for (const auto& t : vts.as_array()) {
+    if (!t.is_string()) return FaultFrom(FieldError("volume_types", vts, PyRepr(t) + " is not of type 'string'"));
+    if (t.as_string().size() > 255) return FaultFrom(FieldError("volume_types", vts, PyRepr(t) + " is too long"));
+    if (!seen.insert(t.as_string()).second) {
+      return FaultFrom(FieldError("volume_types", vts, PyRepr(vts) + " has non-unique elements"));
+    }
+    c.volume_types.push_back(t.as_string());
+  }
+  auto az = OptString(o, "availability_zone", /*nullable=*/true);
+  if (!az.ok()) return FaultFrom(az.status());
+  c.availability_zone = *az;
+  auto created = volumes.CreateGroup(req.ctx, c);
+  return created.ok() ? GroupSummaryBody(202, *created) : FaultFrom(created.status());
+}
+
+ApiResponse ListGroups(const Options& options, VolumeManager& volumes, ApiRequest& req, bool detail) {
+  GroupListQuery q;
+  PagingParams paging;
+  std::vector<std::string> filters;
+  for (const auto& [k, v] : req.query) {
+    if (paging.Take(k, v)) continue;
+    if (k == "list_volume") continue;
+    if (k == "all_tenants") {
+      if (req.ctx.is_admin) {
+        q.all_tenants = true;
+        continue;
+      }
+    }
+    filters.push_back(k);
+    q.filters[k] = v;
+  }
+  if (Status st = paging.Finish(); !st.ok()) return FaultFrom(st);
+  if (Status st = CheckConfiguredFilters(options, req, "group", filters); !st.ok()) return FaultFrom(st);
+  q.limit = paging.limit;
+  q.marker = paging.marker;
+  q.sort = paging.sort;
+  auto groups = volumes.ListGroups(req.ctx, q);
+  if (!groups.ok()) return FaultFrom(groups.status());
+  JsonWriter w;
+  w.BeginObject().Key("groups").BeginArray();
+  for (const auto& g : *groups) {
+    if (!detail) {
+      WriteGroupSummary(w, g);
+      continue;
+    }
+    // The detail view lists a group's volumes (3.25, list_volume): read them per group.
+    if (req.version.AtLeast(3, 25) && req.Query("list_volume")) {
+      auto full = volumes.GetGroup(req.ctx, g.id);
+      WriteGroupDetail(w, volumes, req, full.ok() ? *full : g);
+    } else {
+      WriteGroupDetail(w, volumes, req, g);
+    }
+  }
+  w.EndArray();
+  const int64_t limit = q.limit < 0 ? options.osapi_max_limit : std::min<int64_t>(q.limit, options.osapi_max_limit);
+  WriteNextLink(w, req, "group_links", detail ? "groups/detail" : "groups", limit, groups->size(),
+                groups->empty() ? "" : groups->back().id);
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
+ApiResponse UpdateGroup(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  if (Status st = OnlyKeys(*body, {"group"}); !st.ok()) return FaultFrom(st);
+  auto group = Member(*body, "group");
+  if (!group.ok()) return FaultFrom(group.status());
+  const json::Value& o = **group;
+  if (Status st = OnlyKeys(o, {"name", "description", "add_volumes", "remove_volumes"}); !st.ok()) {
+    return FaultFrom(FieldError("group", o, st.message()));
+  }
+  if (!o.Find("name") && !o.Find("description") && !o.Find("add_volumes") && !o.Find("remove_volumes")) {
+    return FaultFrom(FieldError("group", o, PyRepr(o) + " is not valid under any of the given schemas"));
+  }
+  GroupUpdate u;
+  for (auto [key, out] : {std::pair<const char*, std::optional<std::string>*>{"name", &u.name},
+                          {"description", &u.description},
+                          {"add_volumes", &u.add_volumes},
+                          {"remove_volumes", &u.remove_volumes}}) {
+    auto v = GroupString(o, key);
+    if (!v.ok()) return FaultFrom(v.status());
+    *out = *v;
+  }
+  Status st = volumes.UpdateGroup(req.ctx, id, u);
+  return st.ok() ? Json(202, "") : FaultFrom(st);
+}
+
+ApiResponse GroupAction(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  if (body->size() == 1 && body->Find("delete")) {
+    const json::Value& d = Get(*body, "delete");
+    if (!d.is_object()) return FaultFrom(FieldError("delete", d, PyRepr(d) + " is not of type 'object'"));
+    if (Status st = OnlyKeys(d, {"delete-volumes"}); !st.ok()) return FaultFrom(FieldError("delete", d, st.message()));
+    bool delete_volumes = false;
+    if (const json::Value* dv = d.Find("delete-volumes")) {
+      auto b = BodyBool("delete-volumes", *dv);
+      if (!b.ok()) return FaultFrom(b.status());
+      delete_volumes = *b;
+    }
+    Status st = volumes.DeleteGroup(req.ctx, id, delete_volumes);
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (body->size() == 1 && body->Find("reset_status")) {
+    if (!req.version.AtLeast(3, 20)) return Fault(404, kNotFound);
+    const json::Value& r = Get(*body, "reset_status");
+    if (!r.is_object()) return FaultFrom(FieldError("reset_status", r, PyRepr(r) + " is not of type 'object'"));
+    if (Status st = OnlyKeys(r, {"status"}); !st.ok()) return FaultFrom(FieldError("reset_status", r, st.message()));
+    const json::Value* status = r.Find("status");
+    if (!status) return FaultFrom(FieldError("reset_status", r, "'status' is a required property"));
+    if (status->is_null()) return Fault(400, "The 'status' can not be None.");
+    if (!status->is_string()) {
+      return FaultFrom(FieldError("status", *status, PyRepr(*status) + " is not of type 'string'"));
+    }
+    const std::string s = status->as_string();
+    if (Trim(s).empty()) return Fault(400, "Invalid Group Status: The 'status' can not be empty.");
+    // Cinder's format checker takes GroupSnapshotStatus.ALL (no in-use) and names GroupStatus.ALL.
+    static const std::set<std::string> kValid = {"error",   "available", "creating",      "deleting",
+                                                 "deleted", "updating",  "error_deleting"};
+    if (!kValid.count(ToLower(s))) {
+      return Fault(400, "Invalid Group Status: Group status: " + s +
+                            " is invalid, valid status are: " + kGroupStatusTuple + ".");
+    }
+    Status st = volumes.ResetGroupStatus(req.ctx, id, ToLower(s));
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  std::string action = body->size() ? body->as_object().begin()->first : "";
+  if (action == "enable_replication" || action == "disable_replication" || action == "failover_replication" ||
+      action == "list_replication_targets") {
+    return Fault(404, kNotFound);  // 3.38: not offered
+  }
+  return Fault(
+      400, "There is no such action: " + action + ". Verify the request body and Content-Type header and try again.");
+}
+
+}  // namespace
+
+ApiResponse HandleGroups(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                         const std::vector<std::string>& rest) {
+  // @api_version(3.13): below it Cinder answers as for no method at all.
+  if (!req.version.AtLeast(3, 13)) return Fault(404, kNotFound);
+  const std::string& m = req.method;
+  if (rest.empty()) {
+    if (m == "GET") return ListGroups(options, volumes, req, /*detail=*/false);
+    if (m == "POST") return CreateGroup(volumes, req);
+    return Fault(405, kNotAllowed);
+  }
+  const std::string& id = rest[0];
+  if (rest.size() == 1) {
+    if (id == "detail" && m == "GET") return ListGroups(options, volumes, req, /*detail=*/true);
+    if (id == "action") return Fault(404, kNotFound);  // create-from-src (3.14): not offered
+    if (m == "GET") {
+      auto g = volumes.GetGroup(req.ctx, id);
+      if (!g.ok()) return FaultFrom(g.status());
+      JsonWriter w;
+      w.BeginObject().Key("group");
+      WriteGroupDetail(w, volumes, req, *g);
+      w.EndObject();
+      return Json(200, w.Take());
+    }
+    if (m == "PUT") return UpdateGroup(volumes, req, id);
+    return Fault(405, kNotAllowed);
+  }
+  if (rest.size() == 2 && rest[1] == "action") {
+    if (m == "POST") return GroupAction(volumes, req, id);
+    return Fault(405, kNotAllowed);
   }
   return Fault(404, kNotFound);
 }

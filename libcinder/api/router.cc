@@ -229,6 +229,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "os-snapshot-manage") return HandleManageable(options_, *volumes_, req, rest, true, true);
   if (collection == "extensions") return HandleExtensions(req, rest);
   if (collection == "os-hosts") return HandleHosts(*volumes_, req, rest);
+  if (collection == "groups") return HandleGroups(options_, *volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

@@ -61,6 +61,9 @@ ApiResponse HandleTypeEncryption(VolumeManager& volumes, ApiRequest& req, const 
 // GET /extensions[/{alias}] and /os-hosts[/{host}], in hosts.cc.
 ApiResponse HandleExtensions(ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleHosts(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// Handlers of /groups (3.13), in groups.cc.
+ApiResponse HandleGroups(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                         const std::vector<std::string>& rest);
 // Handlers of /group_types (3.11), in groups.cc.
 ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /snapshots, in snapshots.cc.

@@ -116,7 +116,7 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   }
   w.EndArray();
   if (admin) w.Key("migration_status").OptString(v.migration_status);
-  if (ver.AtLeast(3, 13)) w.Key("group_id").Null();
+  if (ver.AtLeast(3, 13)) w.Key("group_id").OptString(v.group_id);
   if (admin && ver.AtLeast(3, 21)) w.Key("provider_id").Null();
   if (ver.AtLeast(3, 48)) {
     // Unset shared_targets reads true before 3.69 and null from 3.69 (SHARED_TARGETS_TRISTATE).
@@ -204,6 +204,10 @@ Result<VolumeListQuery> ParseListQuery(const Options& options, const ApiRequest&
       q.migration_status = v;
     } else if (k == "size") {
       q.size = v;
+    } else if (k == "group_id") {
+      // 3.10 (VOLUME_LIST_GROUP): Cinder drops the filter before it.
+      if (!req.version.AtLeast(3, 10)) continue;
+      q.group_id = v;
     } else if ((k == "created_at" || k == "updated_at") && req.version.AtLeast(3, 31)) {
       // Cinder drops them before 3.31 (3.60 documents them; from 3.31 its configured filters
       // already let them through).
@@ -223,7 +227,7 @@ Result<VolumeListQuery> ParseListQuery(const Options& options, const ApiRequest&
   if (!invalid.empty()) {
     return InvalidFilters(invalid,
                           "name, status, availability_zone, metadata, bootable, migration_status, size, created_at, "
-                          "updated_at" +
+                          "updated_at, group_id" +
                               std::string(like ? ", name~, description~, status~, availability_zone~, "
                                                  "migration_status~"
                                                : ""));
@@ -403,7 +407,10 @@ ApiResponse Create(VolumeManager& volumes, BackupManager* backups, ApiRequest& r
     }
   }
   // Sources this service does not offer yet are refused, never ignored.
-  for (const char* k : {"imageRef", "backup_id", "group_id", "consistencygroup_id"}) {
+  auto group_id = OptString(o, "group_id", true);
+  if (!group_id.ok()) return FaultFrom(group_id.status());
+  c.group_id = *group_id;
+  for (const char* k : {"imageRef", "backup_id", "consistencygroup_id"}) {
     if (std::string(k) == "backup_id" && backup) continue;
     if (!Get(o, k).is_null()) {
       return Fault(400, std::string("Invalid input received: creating a volume with '") + k +

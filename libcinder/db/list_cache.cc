@@ -99,6 +99,7 @@ std::string ListCacheKey(const std::string& project, const VolumeListQuery& q, i
   Optional(&key, q.migration_status);
   key += !q.bootable ? '-' : *q.bootable ? 't' : 'f';
   Optional(&key, q.size);
+  Optional(&key, q.group_id);
   for (const Metadata* md : {&q.metadata, &q.like, &q.glance_metadata}) {
     key += 'm' + std::to_string(md->size()) + ':';
     for (const auto& [k, v] : *md) {

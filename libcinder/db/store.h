@@ -402,6 +402,34 @@ class Store {
   Status SetGroupTypeSpecs(const std::string& type_id, const Metadata& specs);
   Status DeleteGroupTypeSpec(const std::string& type_id, const std::string& key);
 
+  // Generic volume groups (groups.cc). InsertGroup records the group with its volume types
+  // and adds `charge` (the groups quota) in one transaction, iff it fits (ResourceExhausted,
+  // `over` filled) and the group type still exists. GetGroup fills volume_ids.
+  Status InsertGroup(const VolumeGroup& g, const QuotaCharge* charge = nullptr, QuotaReservation* over = nullptr);
+  Result<VolumeGroup> GetGroup(const std::string& id, const ProjectScope& scope);
+  // `max_limit` caps the page; NotFound "Group X could not be found." for a marker not seen.
+  Result<std::vector<VolumeGroup>> ListGroups(const GroupListQuery& q, const ProjectScope& scope, int64_t max_limit);
+  // Sets status (and `fields`) iff the group's status is one of `expected` (any when empty)
+  // and, when given, its host is `expected_host` ("" for unplaced).
+  Result<bool> CasGroupStatus(const std::string& id, const std::vector<std::string>& expected,
+                              const std::string& new_status, const std::vector<FieldUpdate>& fields = {},
+                              const std::optional<std::string>& expected_host = std::nullopt);
+  // The volume host's end of an update: in one transaction, `add` join the group (each only
+  // while in no group, of the group's project, in one of `add_statuses`), `remove` leave it,
+  // and the group goes from "updating" to "available". False when the group is no longer
+  // updating; FailedPrecondition (nothing changed) when a volume no longer qualifies.
+  Result<bool> FinishGroupUpdate(const std::string& id, const std::vector<std::string>& add,
+                                 const std::vector<std::string>& remove, const std::vector<std::string>& add_statuses);
+  // Starts a group delete: in one transaction the group goes to "deleting" iff its status is
+  // one of `expected` (any when empty) and none of its volumes is attached or has snapshots;
+  // its volumes go to "deleting" with it. False when that does not hold.
+  Result<bool> StartGroupDelete(const std::string& id, const std::vector<std::string>& expected);
+  // Soft-deletes a group (and its volume type mappings) and gives back its groups quota, iff
+  // it has no live volumes left; false otherwise.
+  Result<bool> SoftDeleteGroup(const std::string& id);
+  // The live volumes of a group (any project).
+  Result<std::vector<Volume>> VolumesOfGroup(const std::string& group_id);
+
   // QoS specs (qos.cc). Cinder's messages for NotFound / AlreadyExists / in use.
   Status CreateQosSpecs(const QosSpecs& q);
   Result<QosSpecs> GetQosSpecs(const std::string& id);

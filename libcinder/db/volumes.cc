@@ -24,7 +24,7 @@ const char kVolumeColumns[] =
     "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
     "v.created_at, v.updated_at, "
     "CASE WHEN EXISTS (SELECT 1 FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0) THEN 1 "
-    "ELSE 0 END, v.admin_readonly, v.attached_mode";
+    "ELSE 0 END, v.admin_readonly, v.attached_mode, v.group_id";
 const char kVolumeFrom[] = " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
 
 // Volumes read by a SELECT of kVolumeColumns, and whether each has metadata rows.
@@ -69,6 +69,7 @@ VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
     out.has_metadata.push_back(rows.Int(r, 19) > 0);
     v.readonly = rows.Optional(r, 20);
     v.attached_mode = rows.Optional(r, 21);
+    v.group_id = rows.Optional(r, 22);
   }
   return out;
 }
@@ -104,6 +105,7 @@ VolumeRows FetchVolumesSqlite(soci::session& s, const Query& q) {
     out.has_metadata.push_back(sqlite::sq::sqlite3_column_int64(st, 19) > 0);
     v.readonly = text(20);
     v.attached_mode = text(21);
+    v.group_id = text(22);
   });
   return out;
 }
@@ -171,18 +173,30 @@ Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaRese
             "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
       }
     }
+    if (v.group_id) {
+      // Cinder's GROUP_PROCEED_STATUS; touching the group's row serialises this with its delete.
+      Query g;
+      g.sql =
+          "UPDATE groups SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'creating') "
+          "AND id = " +
+          g.P(*v.group_id);
+      if (Exec(s, g) == 0) {
+        return FailedPrecondition(
+            "Invalid Group: Originating group status must be one of 'available, creating' values");
+      }
+    }
     Query q;
     q.sql =
         "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
         "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
-        "source_volid, bootable, multiattach, created_at) VALUES (" +
+        "source_volid, bootable, multiattach, created_at, group_id) VALUES (" +
         q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
         q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
         q.P(v.attach_status) + ", " + q.Opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
         q.Opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
         q.Opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
         q.Opt(v.snapshot_id) + ", " + q.Opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
-        (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ")";
+        (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ", " + q.Opt(v.group_id) + ")";
     Exec(s, q);
     for (const auto& [k, val] : v.metadata) {
       Query m;
@@ -272,6 +286,7 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
   if (lq.status) q.sql += " AND v.status = " + q.P(*lq.status);
   if (lq.availability_zone) q.sql += " AND v.availability_zone = " + q.P(*lq.availability_zone);
   if (lq.migration_status) q.sql += " AND v.migration_status = " + q.P(*lq.migration_status);
+  if (lq.group_id) q.sql += " AND v.group_id = " + q.P(*lq.group_id);
   if (lq.bootable) q.sql += *lq.bootable ? " AND v.bootable = 1" : " AND v.bootable = 0";
   if (lq.size) {
     std::optional<int64_t> size = ParseInt(*lq.size);
@@ -588,10 +603,10 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
     Query q;
     // Never while attached (Cinder's delete requires attach_status <> 'attached' even forced).
     q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(now) + " WHERE id = " + q.P(id) +
-            " AND deleted = 0 AND attach_status <> 'attached'";
+            " AND deleted = 0 AND attach_status <> 'attached' AND group_id IS NULL";
+    // A volume of a group is deleted with its group, and not unmanaged (Cinder's expected
+    // group_id None).
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    // An unmanage also leaves a volume of a group alone (Cinder's expected group_id None).
-    if (new_status != "deleting") q.sql += " AND group_id IS NULL";
     changed = Exec(s, q) > 0;
     // A force-delete may end an extend or a retype in flight: what it held goes back.
     if (changed && MayEndHolding(expected, new_status)) ReleaseHeldReservations(s, impl_->pg, id);
@@ -605,6 +620,15 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
   });
   if (!st.ok()) return st;
   return changed;
+}
+
+Result<std::vector<Volume>> Store::VolumesOfGroup(const std::string& group_id) {
+  return impl_->Run<std::vector<Volume>>([&](soci::session& s) -> Result<std::vector<Volume>> {
+    Query q;
+    q.sql = std::string("SELECT ") + kVolumeColumns + kVolumeFrom +
+            " WHERE v.deleted = 0 AND v.group_id = " + q.P(group_id) + " ORDER BY v.created_at, v.id";
+    return impl_->FetchVolumes(s, q);
+  });
 }
 
 Result<bool> Store::SoftDeleteVolume(const std::string& id, const std::string& expected) {

@@ -11,6 +11,7 @@ namespace {
 
 constexpr rpc::Method<PlacementRequest> kCreateVolume{"create_volume"};
 constexpr rpc::Method<RetypeRequest> kRetypeVolume{"retype_volume"};
+constexpr rpc::Method<GroupPlacement> kCreateGroup{"create_group"};
 constexpr rpc::Method<CapabilitiesReport> kUpdateServiceCapabilities{"update_service_capabilities"};
 
 }  // namespace
@@ -25,6 +26,11 @@ Status SchedulerRpc::RetypeVolume(const RequestContext& ctx, const RetypeRequest
   return rpc::Cast(*transport_, rpc::kSchedulerTopic, kRetypeVolume, ctx, request, timeout);
 }
 
+Status SchedulerRpc::CreateGroup(const RequestContext& ctx, const GroupPlacement& request,
+                                 std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::kSchedulerTopic, kCreateGroup, ctx, request, timeout);
+}
+
 Result<int> SchedulerRpc::UpdateServiceCapabilities(const CapabilitiesReport& report,
                                                     std::chrono::milliseconds timeout) {
   return rpc::Fanout(*transport_, rpc::kSchedulerTopic, kUpdateServiceCapabilities, RequestContext(), report, timeout);
@@ -34,6 +40,7 @@ RpcHandler SchedulerRpcHandler(SchedulerRpcServer* server) {
   auto d = std::make_shared<rpc::Dispatcher>(rpc::kSchedulerTopic);
   d->On(kCreateVolume, [server](const RequestContext& ctx, PlacementRequest r) { return server->CreateVolume(ctx, r); })
       .On(kRetypeVolume, [server](const RequestContext& ctx, RetypeRequest r) { return server->RetypeVolume(ctx, r); })
+      .On(kCreateGroup, [server](const RequestContext& ctx, GroupPlacement r) { return server->CreateGroup(ctx, r); })
       .On(kUpdateServiceCapabilities, [server](const RequestContext& ctx, CapabilitiesReport r) {
         return server->UpdateServiceCapabilities(ctx, r);
       });

@@ -95,6 +95,15 @@ struct RetypeRequest {
   }
 };
 
+// A group to place (create_group): the scheduler reads it and its volume types back.
+struct GroupPlacement {
+  std::string group_id;
+  template <class V>
+  void Fields(V& v) {
+    v("group_id", group_id);
+  }
+};
+
 // A pool's capabilities, as its volume host reports them to every scheduler.
 struct CapabilitiesReport {
   std::string host;          // host@backend#pool
@@ -121,6 +130,8 @@ class SchedulerRpc {
                       std::chrono::milliseconds timeout = kCastTimeout);
   Status RetypeVolume(const RequestContext& ctx, const RetypeRequest& request,
                       std::chrono::milliseconds timeout = kCastTimeout);
+  Status CreateGroup(const RequestContext& ctx, const GroupPlacement& request,
+                     std::chrono::milliseconds timeout = kCastTimeout);
   // To every scheduler; how many took it.
   Result<int> UpdateServiceCapabilities(const CapabilitiesReport& report,
                                         std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
@@ -135,6 +146,7 @@ class SchedulerRpcServer {
   virtual ~SchedulerRpcServer() = default;
   virtual Status CreateVolume(const RequestContext& ctx, const PlacementRequest& request) = 0;
   virtual Status RetypeVolume(const RequestContext& ctx, const RetypeRequest& request) = 0;
+  virtual Status CreateGroup(const RequestContext&, const GroupPlacement&) { return Unimplemented("create_group"); }
   virtual Status UpdateServiceCapabilities(const RequestContext& ctx, const CapabilitiesReport& report) = 0;
 };
 
@@ -153,6 +165,10 @@ class VolumeHostClient {
   // is the volume's own pool when only its type changes.
   virtual Status RetypeVolume(const RequestContext& ctx, const std::string& backend_host, const RetypeRequest& retype,
                               const std::string& dest_host, std::chrono::milliseconds timeout) = 0;
+  // Creates the group the scheduler placed on `backend_host`.
+  virtual Status CreateGroup(const RequestContext&, const std::string&, const std::string&, std::chrono::milliseconds) {
+    return Unimplemented("create_group");
+  }
 };
 
 }  // namespace cinder

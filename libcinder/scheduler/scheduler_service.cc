@@ -126,6 +126,64 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     return Status::OK();
   }
 
+  Status CreateGroup(const RequestContext& ctx, const GroupPlacement& request) override {
+    ScheduleGroup(ctx, request.group_id);
+    return Status::OK();
+  }
+
+  // Cinder's schedule_create_group: the best pool that passes the filters for every one of
+  // the group's volume types (each as a volume of size 0 of that type in the group's zone);
+  // the group records it as its host, and that pool's volume host creates it. No such pool:
+  // the group is "error".
+  void ScheduleGroup(const RequestContext& ctx, const std::string& id) {
+    namespace gs = group_status;
+    auto g = store_->GetGroup(id, std::nullopt);
+    if (!g.ok() || g->status != gs::kCreating || !g->host.empty()) return;  // not waiting
+    auto fail = [&](const std::string& why) {
+      CINDER_LOG(kError, "cinder-scheduler") << "create of group " << id << " failed: " << why;
+      (void)store_->CasGroupStatus(id, {gs::kCreating}, gs::kError);
+    };
+    auto usable = UsableBackends();
+    if (!usable.ok()) return fail(usable.status().message());
+    const PoolSnapshot snapshot = SnapshotOfEvery(*usable);
+    std::vector<const PoolState*> best;  // ranked for the first type
+    std::map<std::string, size_t> passes;
+    for (size_t i = 0; i < g->volume_type_ids.size(); ++i) {
+      auto type = store_->GetVolumeType(g->volume_type_ids[i]);
+      if (!type.ok()) return fail(type.status().message());
+      RequestSpec spec;
+      spec.size = 0;
+      spec.availability_zone = g->availability_zone;
+      spec.extra_specs = type->extra_specs;
+      spec.volume_properties = {{"size", "0"},
+                                {"availability_zone", g->availability_zone},
+                                {"volume_type_id", type->id},
+                                {"group_type_id", g->group_type_id},
+                                {"user_id", g->user_id},
+                                {"project_id", g->project_id},
+                                {"status", "creating"},
+                                {"attach_status", "detached"}};
+      auto ranked = scheduler_->Rank(spec, snapshot.pools);
+      if (i == 0) best = ranked;
+      for (const PoolState* p : ranked) ++passes[p->host];
+    }
+    const PoolState* target = nullptr;
+    for (const PoolState* p : best) {
+      if (passes[p->host] == g->volume_type_ids.size()) {
+        target = p;
+        break;
+      }
+    }
+    if (!target) return fail("No valid backend was found. No weighed backends available");
+    // Placed once: only while it is still creating and unplaced.
+    auto placed = store_->CasGroupStatus(id, {gs::kCreating}, gs::kCreating, {{"host", target->host}}, std::string());
+    if (!placed.ok() || !*placed) return;
+    Status st = hosts_->CreateGroup(ctx, target->backend_host, id, HandOverTimeout());
+    if (!st.ok() && st.code() != Code::kDeadlineExceeded) {
+      fail("the volume service of " + target->backend_host + " did not accept it: " + st.message());
+    }
+  }
+
   // Cinder's find_retype_backend: the volume stays where it is when its pool passes the new
   // type's filters (the volume host then only records the type); otherwise, unless the
   // migration policy is "never", it moves to the best pool that does (the volume host copies
@@ -373,6 +431,10 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     if (args.hints.query) spec.query = *args.hints.query;
     if (args.resource_backend) {
       spec.resource_backend = *args.resource_backend;
+    } else if (vol.group_id) {
+      // A volume of a group the sweep places: on the group's backend.
+      auto g = store_->GetGroup(*vol.group_id, std::nullopt);
+      if (g.ok() && !g->host.empty()) spec.resource_backend = g->host.substr(0, g->host.find('#'));
     } else if (vol.status == vs::kCreating && (vol.snapshot_id || vol.source_volid)) {
       // A create the sweep places: where the source is, as the API found it.
       std::optional<std::string> source = vol.source_volid;

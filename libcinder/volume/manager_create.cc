@@ -1,5 +1,7 @@
 // VolumeManagerImpl (manager_impl.h): the create flow: checks, the volume's source, the
 // hand-over to a scheduler.
+#include <algorithm>
+
 #include "common/message_field.h"
 #include "common/util.h"
 #include "volume/api_common.h"
@@ -20,6 +22,15 @@ Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const 
   VolumeCreate req = request;
   std::optional<Volume> source;
   CINDER_RETURN_IF_ERROR(FromSource(ctx, &req, &source));
+  // A volume of a group (3.13): in the group's zone, on its backend (Cinder's create flow).
+  std::optional<VolumeGroup> group;
+  if (req.group_id) {
+    CINDER_ASSIGN_OR_RETURN(group, GroupFor(ctx, *req.group_id, nullptr));
+    if (group->status != group_status::kAvailable && group->status != group_status::kCreating) {
+      return FailedPrecondition("Invalid Group: Originating group status must be one of 'available, creating' values");
+    }
+    req.availability_zone = group->availability_zone;
+  }
   CINDER_ASSIGN_OR_RETURN(std::string az, CheckCreate(req));
   CINDER_RETURN_IF_ERROR(admission_.Admit());  // last of the checks: a refused create is not counted
   // No type named: the project's default (3.62), else default_volume_type.
@@ -28,8 +39,14 @@ Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const 
                           req.volume_type ? store_->GetVolumeType(type_name) : types_.EffectiveDefault(ctx));
   CINDER_ASSIGN_OR_RETURN(bool usable, types_.Usable(ctx, type));  // a private type needs access
   if (!usable) return NotFound("Volume type with name " + type_name + " could not be found.");
+  if (group && std::find(group->volume_type_ids.begin(), group->volume_type_ids.end(), type.id) ==
+                   group->volume_type_ids.end()) {
+    return InvalidArgument("Invalid input received: Invalid volume_type provided: " + type.name +
+                           " (requested type must be supported by this group).");
+  }
   Volume v;
   v.id = NewUuid();
+  v.group_id = req.group_id;
   v.has_name = req.name.has_value();
   v.name = req.name.value_or("");
   v.has_description = req.description.has_value();
@@ -61,7 +78,9 @@ Result<Volume> VolumeManagerImpl::CreateVolume(const RequestContext& ctx, const 
     if (st.code() == Code::kResourceExhausted) return QuotaApi::OverQuotaError(over, "volumes", v.size);
     return st;
   }
-  CINDER_RETURN_IF_ERROR(HandToScheduler(ctx, v, type, req.hints, source));
+  std::optional<std::string> backend;
+  if (group && !group->host.empty()) backend = group->host.substr(0, group->host.find('#'));
+  CINDER_RETURN_IF_ERROR(HandToScheduler(ctx, v, type, req.hints, source, backend));
   return v;
 }
 
@@ -141,7 +160,8 @@ Result<std::string> VolumeManagerImpl::CheckCreate(const VolumeCreate& req) {
 // Casts the recorded volume to a scheduler with its request spec (the scheduler need not
 // read it back). When none takes it, the volume fails now rather than stay "creating".
 Status VolumeManagerImpl::HandToScheduler(const RequestContext& ctx, const Volume& v, const VolumeType& type,
-                                          const SchedulerHints& hints, const std::optional<Volume>& source) {
+                                          const SchedulerHints& hints, const std::optional<Volume>& source,
+                                          const std::optional<std::string>& resource_backend) {
   PlacementRequest placement;
   placement.volume_id = v.id;
   placement.volume =
@@ -153,6 +173,7 @@ Status VolumeManagerImpl::HandToScheduler(const RequestContext& ctx, const Volum
   }
   placement.hints = {hints.same_host, hints.different_host, hints.query};
   if (source) placement.resource_backend = source->host.substr(0, source->host.find('#'));
+  if (resource_backend) placement.resource_backend = resource_backend;
   Status handed = schedulers_.CreateVolume(ctx, placement);
   if (handed.ok()) return Status::OK();
   // No scheduler took it: the volume fails now rather than stay "creating" (unless a

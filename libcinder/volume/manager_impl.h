@@ -84,6 +84,14 @@ class VolumeManagerImpl : public VolumeManager {
   // scheduler.
   Result<Volume> CreateVolume(const RequestContext& ctx, const VolumeCreate& request) override;
 
+  // manager_groups.cc: generic volume groups (3.13).
+  Result<VolumeGroup> CreateGroup(const RequestContext& ctx, const GroupCreate& request) override;
+  Result<VolumeGroup> GetGroup(const RequestContext& ctx, const std::string& id) override;
+  Result<std::vector<VolumeGroup>> ListGroups(const RequestContext& ctx, const GroupListQuery& q) override;
+  Status UpdateGroup(const RequestContext& ctx, const std::string& id, const GroupUpdate& update) override;
+  Status DeleteGroup(const RequestContext& ctx, const std::string& id, bool delete_volumes) override;
+  Status ResetGroupStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override;
+
   // manager_volumes.cc: a volume's life after its create: list, update, delete, extend, retype,
   // reset-state, metadata.
   Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) override;
@@ -323,7 +331,10 @@ class VolumeManagerImpl : public VolumeManager {
   Status FromSource(const RequestContext& ctx, VolumeCreate* request, std::optional<Volume>* source_out);
   Result<std::string> CheckCreate(const VolumeCreate& req);
   Status HandToScheduler(const RequestContext& ctx, const Volume& v, const VolumeType& type,
-                         const SchedulerHints& hints, const std::optional<Volume>& source);
+                         const SchedulerHints& hints, const std::optional<Volume>& source,
+                         const std::optional<std::string>& resource_backend);
+  // manager_groups.cc: the group the context may see (group:get), and `rule` on it.
+  Result<VolumeGroup> GroupFor(const RequestContext& ctx, const std::string& id, const char* rule);
 
   void RecordMessage(const RequestContext& ctx, const Volume& v, const char* action, const char* detail);
   // The volume the context may see and `rule` allows on it: NotFound unless volume:get passes

@@ -214,7 +214,7 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
       "migration or a consistency group, requested type has to be different that the one from the volume, "
       "and for in-use volumes front-end qos specs cannot change.";
   auto retypable = [&](const Volume& v) {
-    return type->id != v.volume_type_id && !v.migration_status &&
+    return type->id != v.volume_type_id && !v.migration_status && !v.group_id &&
            (v.status == vs::kAvailable || v.status == vs::kInUse);
   };
   // One attempt; `again` when its compare-and-swap lost only to a change of what it was
@@ -243,8 +243,11 @@ Status VolumeManagerImpl::RetypeVolume(const RequestContext& ctx, const std::str
     CINDER_ASSIGN_OR_RETURN(auto reservations, quotas_.ReserveForHandOver(v.project_id, deltas, "volumes", v.size));
     // From the status read (which the volume returns to, as the retype request says), of the
     // project, size and type the reservations were computed from.
+    // Nor while it is in a group (Cinder's expected group_id None).
+    auto conditions = UnchangedSince(v);
+    conditions.emplace_back("COALESCE(group_id, '')", "");
     auto changed = store_->CasVolumeStatusHolding(v.id, {v.status}, vs::kRetyping, {{"previous_status", v.status}},
-                                                  UnchangedSince(v), reservations);
+                                                  conditions, reservations);
     if (!changed.ok() || !*changed) {
       (void)quotas_.Rollback(reservations);
       if (!changed.ok()) return changed.status();

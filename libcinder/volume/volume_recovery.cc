@@ -1,5 +1,6 @@
 // What a restart or a periodic sweep repairs: work an earlier run left half-done, and volumes
 // left in a transitional status by work that never reached this host.
+#include "common/log.h"
 #include "common/message_field.h"
 #include "common/util.h"
 #include "volume/volume_service_impl.h"
@@ -25,6 +26,11 @@ Status VolumeServiceImpl::Recover() {
     CINDER_ASSIGN_OR_RETURN(auto stuck,
                             store_->VolumesInStatus(b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting}));
     for (const auto& v : stuck) {
+      if (v.status == vs::kDeleting && v.group_id) {
+        // Its group's delete resumes it (RecoverGroups), unless the group is not being deleted.
+        auto g = store_->GetGroup(*v.group_id, std::nullopt);
+        if (g.ok() && g->status == group_status::kDeleting && OnBackend(b.get(), g->host)) continue;
+      }
       if (v.status == vs::kDeleting) {
         Delete(b.get(), v.id);
       } else {
@@ -33,6 +39,7 @@ Status VolumeServiceImpl::Recover() {
     }
     CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
     CINDER_RETURN_IF_ERROR(RecoverManage(b.get()));
+    RecoverGroups(b.get());
     // A retype cut short: the volume stays where and what it was, its reservations go back.
     CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
     for (const auto& v : retyping) (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
@@ -61,6 +68,57 @@ Status VolumeServiceImpl::RecoverManage(Backend* b, const OrphanTest& orphaned) 
     Run(volume_id, [this, b, id, volume_id] { UnmanageSnapshot(b, id, volume_id); });
   }
   return Status::OK();
+}
+
+// Group work cut short, on Cinder's generic path where a group is bookkeeping: a create is
+// finished (available), an update given up (available, its volumes where they were), a delete
+// resumed.
+void VolumeServiceImpl::RecoverGroups(Backend* b) {
+  namespace gs = group_status;
+  for (const char* status : {gs::kCreating, gs::kUpdating, gs::kDeleting}) {
+    GroupListQuery q;
+    q.filters = {{"status", status}};
+    auto groups = store_->ListGroups(q, std::nullopt, 1000000);
+    if (!groups.ok()) {
+      CINDER_LOG(kWarning, "cinder-volume") << "cannot read the groups to repair: " << groups.status().ToString();
+      return;
+    }
+    for (const auto& g : *groups) {
+      if (!OnBackend(b, g.host)) continue;
+      if (g.status == gs::kDeleting) {
+        DeleteGroup(b, g.id);
+      } else {
+        (void)store_->CasGroupStatus(g.id, {g.status}, gs::kAvailable, {}, g.host);
+      }
+    }
+  }
+}
+
+void VolumeServiceImpl::DeleteGroup(Backend* b, const std::string& group_id) {
+  Run(group_id, [this, b, id = group_id] {
+    auto vols = store_->VolumesOfGroup(id);
+    if (!vols.ok()) return;  // still "deleting": a restart or a delete with delete-volumes resumes it
+    bool failed = false;
+    for (const Volume& v : *vols) {
+      if (v.status != vs::kDeleting) continue;
+      if (b->exporter) Unexport(b, v.id, {});
+      Status st = DriverCall([&] { return b->driver->DeleteVolume(v.id); });
+      if (st.ok()) {
+        WriteBack(v.id, [&] { return store_->SoftDeleteVolume(v.id, vs::kDeleting); });
+      } else {
+        failed = true;
+        CINDER_LOG(kError, "cinder-volume") << "delete of volume " << v.id << " failed: " << st.ToString();
+        WriteBack(v.id, [&] { return store_->CasVolumeStatus(v.id, {vs::kDeleting}, vs::kErrorDeleting); });
+      }
+    }
+    if (failed) {
+      WriteBack(id,
+                [&] { return store_->CasGroupStatus(id, {group_status::kDeleting}, group_status::kErrorDeleting); });
+    } else {
+      WriteBack(id, [&] { return store_->SoftDeleteGroup(id); });
+    }
+    Changed();
+  });
 }
 
 // Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume

@@ -34,8 +34,26 @@ constexpr Method<HostManage> kManageExistingSnapshot{"manage_existing_snapshot"}
 constexpr Method<VolumeRef> kUnmanageVolume{"unmanage_volume"};
 constexpr Method<SnapshotRef> kUnmanageSnapshot{"unmanage_snapshot"};
 constexpr Method<HostManageableQuery, ManageableReply> kGetManageable{"get_manageable"};
+constexpr Method<GroupRef> kCreateGroup{"create_group"};
+constexpr Method<HostUpdateGroup> kUpdateGroup{"update_group"};
+constexpr Method<GroupRef> kDeleteGroup{"delete_group"};
 
 }  // namespace
+
+Status VolumeRpc::CreateGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
+                              std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kCreateGroup, ctx, GroupRef{group_id}, timeout);
+}
+
+Status VolumeRpc::UpdateGroup(const RequestContext& ctx, const std::string& backend_host,
+                              const HostUpdateGroup& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kUpdateGroup, ctx, request, timeout);
+}
+
+Status VolumeRpc::DeleteGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
+                              std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteGroup, ctx, GroupRef{group_id}, timeout);
+}
 
 Status VolumeRpc::CreateVolume(const RequestContext& ctx, const std::string& backend_host, int64_t size,
                                const PlacementRequest& placement, std::chrono::milliseconds timeout) {
@@ -175,6 +193,9 @@ RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
       .On(kInitializeConnection, [s](const RequestContext& c, HostConnect r) { return s->InitializeConnection(c, r); })
       .On(kDetachAttachment, [s](const RequestContext& c, HostDetach r) { return s->DetachAttachment(c, r); })
       .On(kBackupDevice, [s](const RequestContext& c, HostBackupDevice r) { return s->BackupDevice(c, r); })
+      .On(kCreateGroup, [s](const RequestContext& c, GroupRef r) { return s->CreateGroup(c, r); })
+      .On(kUpdateGroup, [s](const RequestContext& c, HostUpdateGroup r) { return s->UpdateGroup(c, r); })
+      .On(kDeleteGroup, [s](const RequestContext& c, GroupRef r) { return s->DeleteGroup(c, r); })
       .On(kReleaseBackupDevice,
           [s](const RequestContext& c, HostBackupDevice r) -> Result<BackupDeviceReply> {
             CINDER_RETURN_IF_ERROR(s->ReleaseBackupDevice(c, r));

@@ -234,6 +234,26 @@ struct ManageableReply {
   }
 };
 
+struct GroupRef {  // create_group, delete_group
+  std::string group_id;
+  template <class V>
+  void Fields(V& v) {
+    v("group_id", group_id);
+  }
+};
+
+struct HostUpdateGroup {
+  std::string group_id;
+  std::vector<std::string> add_volumes;
+  std::vector<std::string> remove_volumes;
+  template <class V>
+  void Fields(V& v) {
+    v("group_id", group_id);
+    v("add_volumes", add_volumes);
+    v("remove_volumes", remove_volumes);
+  }
+};
+
 // Sends to volume hosts. Casts return once the host accepted the work (Unavailable when it did
 // not within the timeout); calls wait for its reply. Safe for concurrent use; `transport`
 // must outlive it.
@@ -248,6 +268,12 @@ class VolumeRpc : public VolumeHostClient {
                       const PlacementRequest& placement, std::chrono::milliseconds timeout) override;
   Status RetypeVolume(const RequestContext& ctx, const std::string& backend_host, const RetypeRequest& retype,
                       const std::string& dest_host, std::chrono::milliseconds timeout) override;
+  Status CreateGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
+                     std::chrono::milliseconds timeout) override;
+  Status UpdateGroup(const RequestContext& ctx, const std::string& backend_host, const HostUpdateGroup& request,
+                     std::chrono::milliseconds timeout = kCastTimeout);
+  Status DeleteGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
+                     std::chrono::milliseconds timeout = kCastTimeout);
   Status ExtendVolume(const RequestContext& ctx, const std::string& backend_host, const HostExtendVolume& request,
                       std::chrono::milliseconds timeout = kCastTimeout);
   Status DeleteVolume(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
@@ -332,6 +358,10 @@ class VolumeRpcServer {
   virtual Result<ManageableReply> GetManageable(const RequestContext&, const HostManageableQuery&) {
     return Unimplemented("get_manageable");
   }
+  // Generic volume groups; by default Unimplemented.
+  virtual Status CreateGroup(const RequestContext&, const GroupRef&) { return Unimplemented("create_group"); }
+  virtual Status UpdateGroup(const RequestContext&, const HostUpdateGroup&) { return Unimplemented("update_group"); }
+  virtual Status DeleteGroup(const RequestContext&, const GroupRef&) { return Unimplemented("delete_group"); }
   // For backup hosts; by default Unimplemented.
   virtual Result<BackupDeviceReply> BackupDevice(const RequestContext&, const HostBackupDevice&) {
     return Unimplemented("backup_device");

@@ -49,6 +49,42 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     svc_->Run(r.placement.volume_id, [svc = svc_, b = b_, r, ctx] { svc->Create(b, r.size, ctx, r.placement); });
     return Status::OK();
   }
+  // Generic volume groups. This driver interface has no group calls, so every backend takes
+  // Cinder's generic path: a group is the database's bookkeeping, its volumes are volumes.
+  Status CreateGroup(const RequestContext&, const GroupRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, id = r.group_id] {
+      auto g = svc->store_->GetGroup(id, std::nullopt);
+      if (!g.ok() || !OnBackend(b, g->host)) return;
+      svc->WriteBack(id, [&] {
+        return svc->store_->CasGroupStatus(id, {group_status::kCreating}, group_status::kAvailable, {}, g->host);
+      });
+    });
+    return Status::OK();
+  }
+  Status UpdateGroup(const RequestContext&, const HostUpdateGroup& r) override {
+    svc_->Run(r.group_id, [svc = svc_, r] {
+      Result<bool> done = false;
+      svc->WriteBack(r.group_id, [&] {
+        done =
+            svc->store_->FinishGroupUpdate(r.group_id, r.add_volumes, r.remove_volumes, {vs::kAvailable, vs::kInUse});
+        // A volume that no longer qualifies is final: no retry.
+        return done.ok() || done.status().code() == Code::kUnavailable ? done : Result<bool>(true);
+      });
+      if (!done.ok()) {
+        // Cinder's update_group failure: the group is "error", its volumes unchanged.
+        CINDER_LOG(kError, "cinder-volume")
+            << "update of group " << r.group_id << " failed: " << done.status().ToString();
+        svc->WriteBack(r.group_id, [&] {
+          return svc->store_->CasGroupStatus(r.group_id, {group_status::kUpdating}, group_status::kError);
+        });
+      }
+    });
+    return Status::OK();
+  }
+  Status DeleteGroup(const RequestContext&, const GroupRef& r) override {
+    svc_->DeleteGroup(b_, r.group_id);
+    return Status::OK();
+  }
   Status ExtendVolume(const RequestContext& ctx, const HostExtendVolume& r) override {
     svc_->Run(r.volume_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] { svc->Extend(b, r, request_id); });
     return Status::OK();

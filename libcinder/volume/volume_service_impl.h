@@ -83,6 +83,10 @@ class VolumeServiceImpl : public VolumeService {
   // Snapshot work cut short: creating -> error, deleting -> resumed, and a revert (volume
   // reverting, snapshot restoring) -> the volume in error, the snapshot available again.
   Status RecoverSnapshots(Backend* b);
+  // Groups an earlier run left half-done on `b` (volume_recovery.cc).
+  void RecoverGroups(Backend* b);
+  // Deletes the group's volumes (all "deleting" with it), then the group, on its worker.
+  void DeleteGroup(Backend* b, const std::string& group_id);
 
   // A create or extend this host was doing when it stopped (or never got): creating -> error,
   // extending -> error_extending (its reservations rolled back), with a user message saying the

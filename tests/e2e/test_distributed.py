@@ -283,3 +283,32 @@ def test_snapshots_clones_and_retype_across_hosts(cluster):
     assert os.stat(dst).st_size == 1 << 30
     assert os.stat(dst).st_blocks * 512 < 64 << 20  # holes stayed holes
     cluster.wait(lambda: not os.path.exists(src), 10, "the old copy to go")
+
+
+def test_a_group_and_its_volumes_live_on_the_backend_its_types_allow(cluster):
+    """Generic volume groups over ZeroMQ: the scheduler places the group on the one backend
+    its volume type allows, the volume host there makes it available, a volume made in it goes
+    to that backend, and a delete with delete-volumes removes the volume's file there."""
+    cluster.cinder("type-create", "grp-slow")
+    cluster.cinder("type-key", "grp-slow", "set", "volume_backend_name=slow")
+    cluster.cinder("--os-volume-api-version", "3.11", "group-type-create", "grp-dist")
+    out = cluster.cinder("--os-volume-api-version", "3.13", "group-create", "grp-dist", "grp-slow").stdout
+    group = next(l.split("|")[2].strip() for l in out.splitlines() if l.startswith("| id "))
+
+    def group_status():
+        code, body = cluster.request("GET", f"/groups/{group}")
+        return body["group"]["status"] if code == 200 else "deleted"
+
+    cluster.wait(lambda: group_status() == "available", 30, "the group")
+    code, body = cluster.request("POST", "/volumes",
+                                 {"volume": {"size": 1, "group_id": group, "volume_type": "grp-slow"}})
+    assert code == 202, body
+    vol = body["volume"]["id"]
+    cluster.wait(lambda: cluster.volume(vol)["status"] == "available", 30, "the volume in the group")
+    assert cluster.volume(vol)["os-vol-host-attr:host"] == "vol2@slow#slow"
+    assert cluster.volume(vol)["group_id"] == group
+    path = os.path.join(cluster.tmp, "v2", "volumes", "slow", f"volume-{vol}")
+    assert os.path.exists(path)
+    cluster.cinder("--os-volume-api-version", "3.13", "group-delete", "--delete-volumes", group)
+    cluster.wait(lambda: group_status() == "deleted", 30, "the group to go")
+    assert cluster.volume(vol) is None and not os.path.exists(path)

@@ -1,6 +1,10 @@
-// Generic volume groups: group types and their specs (3.11) in the store (SQLite and
-// PostgreSQL), the manager's rules with the personas' roles, and the REST API's answers.
+// Generic volume groups: group types and their specs (3.11) and groups (3.13) in the store
+// (SQLite and PostgreSQL), the manager's rules with the personas' roles, and the REST API's
+// answers.
 #include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
 
 #include "api/router.h"
 #include "cinder/volume_manager.h"
@@ -241,6 +245,296 @@ TEST_CASE("group types API: no default group type is 404") {
   auto r = f.Call("GET", "/v3/p1/group_types/default");
   CHECK(r.status == 404);
   CHECK(r.body == R"({"itemNotFound": {"code": 404, "message": "Default group type can not be found."}})");
+}
+
+namespace {
+
+std::string StoreVolume(Store& s, const std::string& project, const std::string& type_id,
+                        const std::optional<std::string>& group_id = std::nullopt, const std::string& host = "h@b#p") {
+  Volume v;
+  v.id = NewUuid();
+  v.size = 1;
+  v.status = "available";
+  v.project_id = project;
+  v.user_id = "u";
+  v.availability_zone = "nova";
+  v.host = host;
+  v.volume_type_id = type_id;
+  v.group_id = group_id;
+  v.created_at = NowIso();
+  REQUIRE(s.InsertVolume(v).ok());
+  return v.id;
+}
+
+VolumeGroup NewGroup(const std::string& project, const std::string& type_id, const std::string& vt,
+                     const std::string& status = "available") {
+  VolumeGroup g;
+  g.id = NewUuid();
+  g.name = "g";
+  g.status = status;
+  g.availability_zone = "nova";
+  g.host = "h@b#p";
+  g.project_id = project;
+  g.user_id = "u";
+  g.group_type_id = type_id;
+  g.volume_type_ids = {vt};
+  g.created_at = NowIso();
+  return g;
+}
+
+}  // namespace
+
+TEST_CASE("groups: the store records them with their types, quota, volumes and status changes") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    const std::string gt = s->GetGroupTypeByName("default_cgsnapshot_type")->id;
+    VolumeType vt;
+    vt.id = NewUuid();
+    vt.name = "vt";
+    vt.created_at = NowIso();
+    REQUIRE(s->CreateVolumeType(vt).ok());
+
+    // The groups quota is charged with the record, iff it fits.
+    QuotaCharge charge;
+    charge.project = "p1";
+    charge.deltas = {{"groups", 1}};
+    charge.default_limits = {{"groups", 1}};
+    VolumeGroup g = NewGroup("p1", gt, vt.id);
+    REQUIRE(s->InsertGroup(g, &charge).ok());
+    CHECK(s->GetQuotaUsage("p1")->at("groups").in_use == 1);
+    Store::QuotaReservation over;
+    VolumeGroup g2 = NewGroup("p1", gt, vt.id);
+    CHECK(s->InsertGroup(g2, &charge, &over).code() == Code::kResourceExhausted);
+    CHECK(over.over == std::vector<std::string>{"groups"});
+    CHECK(s->GetGroup(g2.id, std::nullopt).status().code() == Code::kNotFound);
+    VolumeGroup bad_type = NewGroup("p1", "no-such-type", vt.id);
+    CHECK(s->InsertGroup(bad_type).code() == Code::kNotFound);
+
+    auto got = s->GetGroup(g.id, std::string("p1"));
+    REQUIRE(got.ok());
+    CHECK(got->volume_type_ids == std::vector<std::string>{vt.id});
+    CHECK(got->name == "g");
+    CHECK(s->GetGroup(g.id, std::string("p2")).status().message() == "Group " + g.id + " could not be found.");
+
+    // Lists: by project, filters by column (an unknown one matches nothing), paging.
+    VolumeGroup other = NewGroup("p2", gt, vt.id);
+    REQUIRE(s->InsertGroup(other).ok());
+    VolumeGroup later = NewGroup("p1", gt, vt.id, "error");
+    later.name = "later";
+    REQUIRE(s->InsertGroup(later).ok());
+    GroupListQuery q;
+    CHECK(s->ListGroups(q, std::string("p1"), 100)->size() == 2);
+    CHECK(s->ListGroups(q, std::nullopt, 100)->size() == 3);
+    q.filters = {{"status", "error"}};
+    auto errs = s->ListGroups(q, std::string("p1"), 100);
+    REQUIRE(errs->size() == 1);
+    CHECK(errs->at(0).id == later.id);
+    q.filters = {{"color", "red"}};
+    CHECK(s->ListGroups(q, std::string("p1"), 100)->empty());
+    q.filters.clear();
+    q.limit = 1;
+    auto page = s->ListGroups(q, std::string("p1"), 100);
+    REQUIRE(page->size() == 1);
+    q.marker = page->at(0).id;
+    auto next = s->ListGroups(q, std::string("p1"), 100);
+    REQUIRE(next->size() == 1);
+    CHECK(next->at(0).id != page->at(0).id);
+    q.marker = other.id;  // another project's: not a marker this project can use
+    CHECK(s->ListGroups(q, std::string("p1"), 100).status().code() == Code::kNotFound);
+
+    // Volumes in the group: listed by group_id, not deleted alone.
+    const std::string in = StoreVolume(*s, "p1", vt.id, g.id);
+    const std::string loose = StoreVolume(*s, "p1", vt.id);
+    VolumeListQuery vq;
+    vq.group_id = g.id;
+    auto listed = s->ListVolumes(vq, std::string("p1"), 100);
+    REQUIRE(listed->volumes.size() == 1);
+    CHECK(listed->volumes[0].id == in);
+    CHECK(listed->volumes[0].group_id == g.id);
+    CHECK(s->ListVolumes(VolumeListQuery{}, std::string("p1"), 100)->volumes.size() == 2);
+    CHECK_FALSE(*s->StartVolumeDelete(in, {"available"}, false, false, false));
+    // A volume is made into a group only while it is available or creating.
+    VolumeGroup gone = NewGroup("p1", gt, vt.id, "deleting");
+    REQUIRE(s->InsertGroup(gone).ok());
+    Volume into;
+    into.id = NewUuid();
+    into.size = 1;
+    into.status = "creating";
+    into.project_id = "p1";
+    into.group_id = gone.id;
+    into.created_at = NowIso();
+    CHECK(s->InsertVolume(into).message() ==
+          "Invalid Group: Originating group status must be one of 'available, creating' values");
+
+    // An update: only from "updating"; a volume of another group cannot join.
+    CHECK_FALSE(*s->FinishGroupUpdate(g.id, {loose}, {}, {"available", "in-use"}));
+    REQUIRE(*s->CasGroupStatus(g.id, {"available"}, "updating"));
+    CHECK_FALSE(*s->CasGroupStatus(g.id, {"available"}, "updating"));
+    REQUIRE(*s->FinishGroupUpdate(g.id, {loose}, {in}, {"available", "in-use"}));
+    CHECK(s->GetVolume(loose, std::nullopt)->group_id == g.id);
+    CHECK_FALSE(s->GetVolume(in, std::nullopt)->group_id.has_value());
+    CHECK(s->GetGroup(g.id, std::nullopt)->status == "available");
+    CHECK(s->GetGroup(g.id, std::nullopt)->volume_ids == std::vector<std::string>{loose});
+    REQUIRE(*s->CasGroupStatus(later.id, {}, "updating"));
+    auto taken = s->FinishGroupUpdate(later.id, {loose}, {}, {"available", "in-use"});
+    CHECK(taken.status().code() == Code::kFailedPrecondition);
+    CHECK(s->GetGroup(later.id, std::nullopt)->status == "updating");  // nothing changed
+
+    // A delete: not with a volume that has snapshots; then the volumes go "deleting" with it,
+    // and the record goes (with its quota) only once they are gone.
+    Snapshot sn;
+    sn.id = NewUuid();
+    sn.volume_id = loose;
+    sn.status = "available";
+    sn.size = 1;
+    sn.project_id = "p1";
+    sn.volume_type_id = vt.id;
+    sn.created_at = NowIso();
+    REQUIRE(*s->InsertSnapshot(sn, {"available"}));
+    CHECK_FALSE(*s->StartGroupDelete(g.id, {}));
+    REQUIRE(*s->SoftDeleteSnapshot(sn.id, "available", true));
+    CHECK_FALSE(*s->StartGroupDelete(g.id, {"error"}));
+    REQUIRE(*s->StartGroupDelete(g.id, {"available", "error"}));
+    CHECK(s->GetVolume(loose, std::nullopt)->status == "deleting");
+    CHECK(s->GetGroup(g.id, std::nullopt)->status == "deleting");
+    CHECK_FALSE(*s->SoftDeleteGroup(g.id));  // its volume is still there
+    REQUIRE(*s->SoftDeleteVolume(loose, "deleting"));
+    REQUIRE(*s->SoftDeleteGroup(g.id));
+    CHECK(s->GetGroup(g.id, std::nullopt).status().code() == Code::kNotFound);
+    CHECK(s->GetQuotaUsage("p1")->at("groups").in_use == 0);
+  }
+}
+
+TEST_CASE("groups: the manager places a group, makes volumes in it, and checks an update") {
+  testing::TempDir dir;
+  Options options = testing::ManagerOptions(dir.path());
+  auto m = testing::OpenManager(options);
+  const RequestContext admin = Persona("p1", "admin");
+  VolumeType vt;
+  vt.name = "gvt";
+  REQUIRE(m->CreateVolumeType(admin, vt).ok());
+  VolumeType vt2;
+  vt2.name = "gvt2";
+  REQUIRE(m->CreateVolumeType(admin, vt2).ok());
+  GroupType t;
+  t.name = "ggt";
+  REQUIRE(m->CreateGroupType(admin, t).ok());
+  const RequestContext member = Persona("p1", "member");
+  GroupCreate c;
+  c.group_type = "ggt";
+  c.volume_types = {"gvt"};
+  c.name = "g";
+  auto g = m->CreateGroup(member, c);
+  REQUIRE_MESSAGE(g.ok(), g.status().ToString());
+  auto wait = [&](const std::string& id, const std::string& status) {
+    for (int i = 0; i < 500; ++i) {
+      auto now = m->GetGroup(member, id);
+      if (now.ok() && now->status == status) return *now;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    FAIL("group " << id << " did not become " << status);
+    return VolumeGroup{};
+  };
+  VolumeGroup placed = wait(g->id, "available");
+  CHECK_FALSE(placed.host.empty());
+  // Another project's member does not find it.
+  CHECK(m->GetGroup(Persona("p2", "member"), g->id).status().code() == Code::kNotFound);
+  CHECK(m->DeleteGroup(Persona("p2", "member"), g->id, true).code() == Code::kNotFound);
+  // Reset-status is for admins.
+  CHECK(m->ResetGroupStatus(member, g->id, "error").code() == Code::kPermissionDenied);
+
+  VolumeCreate vc;
+  vc.size = 1;
+  vc.group_id = g->id;
+  vc.volume_type = "gvt2";
+  CHECK(m->CreateVolume(member, vc).status().message() ==
+        "Invalid input received: Invalid volume_type provided: gvt2 (requested type must be supported by this group).");
+  vc.volume_type = "gvt";
+  auto v = m->CreateVolume(member, vc);
+  REQUIRE(v.ok());
+  CHECK(v->group_id == g->id);
+  for (int i = 0; i < 500 && m->GetVolume(member, v->id)->status != "available"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(m->GetVolume(member, v->id)->host.substr(0, placed.host.find('#')) ==
+        placed.host.substr(0, placed.host.find('#')));
+  CHECK(m->DeleteVolume(member, v->id, false, false).code() == Code::kFailedPrecondition);
+
+  GroupUpdate u;
+  u.add_volumes = "," + v->id + ",";  // in the group already: nothing to do
+  CHECK(m->UpdateGroup(member, g->id, u).message() ==
+        "Invalid Group: Cannot update group " + g->id +
+            " because no valid name, description, add_volumes, or remove_volumes were provided.");
+  CHECK(m->DeleteGroup(member, g->id, false).message() ==
+        "Invalid Group: Group " + g->id + " still contains volumes. The delete-volumes flag is required to delete it.");
+  REQUIRE(m->DeleteGroup(member, g->id, true).ok());
+  for (int i = 0; i < 500 && m->GetGroup(member, g->id).ok(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(m->GetGroup(member, g->id).status().code() == Code::kNotFound);
+  CHECK(m->GetVolume(member, v->id).status().code() == Code::kNotFound);
+}
+
+TEST_CASE("groups: a volume service that restarts finishes a create, gives up an update and resumes a delete") {
+  testing::TempDir dir;
+  Options options = testing::ManagerOptions(dir.path());
+  auto m = testing::OpenManager(options);
+  const RequestContext admin = Persona("p1", "admin");
+  VolumeType vt;
+  vt.name = "rvt";
+  auto made = m->CreateVolumeType(admin, vt);
+  REQUIRE(made.ok());
+  const std::string vt_id = made->id;
+  m.reset();  // the service stops; what it left half-done is written as it would be
+  auto s = Store::Open(options.DatabaseUrl());
+  REQUIRE(s.ok());
+  const std::string gt = (*s)->GetGroupTypeByName("default_cgsnapshot_type")->id;
+  const std::string host = options.host + "@file#file";
+  std::map<std::string, std::string> ids;
+  for (const char* status : {"creating", "updating", "deleting"}) {
+    VolumeGroup g = NewGroup("p1", gt, vt_id, status == std::string("deleting") ? "available" : status);
+    g.host = host;
+    REQUIRE((*s)->InsertGroup(g).ok());
+    ids[status] = g.id;
+  }
+  Volume v;
+  v.id = NewUuid();
+  v.size = 1;
+  v.status = "deleting";
+  v.project_id = "p1";
+  v.volume_type_id = vt_id;
+  v.host = host;
+  v.group_id = ids["deleting"];
+  v.created_at = NowIso();
+  REQUIRE((*s)->InsertVolume(v).ok());
+  REQUIRE(*(*s)->CasGroupStatus(ids["deleting"], {"available"}, "deleting"));
+  m = testing::OpenManager(options);  // Recover runs before it answers
+  bool done = false;
+  for (int i = 0; i < 500 && !done; ++i) {
+    done = m->GetGroup(admin, ids["deleting"]).status().code() == Code::kNotFound;
+    if (!done) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(done);
+  CHECK(m->GetVolume(admin, v.id).status().code() == Code::kNotFound);
+  CHECK(m->GetGroup(admin, ids["creating"])->status == "available");
+  CHECK(m->GetGroup(admin, ids["updating"])->status == "available");
+}
+
+TEST_CASE("groups API: 404 below 3.13, Cinder's schema errors and views") {
+  ApiFixture f;
+  CHECK(f.Call("GET", "/v3/p1/groups", "", "volume 3.12").status == 404);
+  CHECK(f.Call("GET", "/v3/p1/groups/detail", "", "volume 3.12").status == 404);
+  auto r = f.Call("POST", "/v3/p1/groups", R"({"group": {"group_type": "x"}})", "volume 3.13");
+  CHECK(r.status == 400);
+  CHECK(Parse(r.body).Find("badRequest")->Find("message")->as_string().find("'volume_types' is a required property") !=
+        std::string::npos);
+  r = f.Call("POST", "/v3/p1/groups", R"({"group": {"group_type": "x", "volume_types": []}})", "volume 3.13");
+  CHECK(r.status == 400);
+  r = f.Call("GET", "/v3/p1/groups", "", "volume 3.13");
+  CHECK(r.status == 200);
+  CHECK(r.body == R"({"groups": []})");
 }
 
 }  // namespace cinder
