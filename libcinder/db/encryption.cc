@@ -1,4 +1,4 @@
-// Volume type encryption: Cinder's encryption table (schema 16), one live row per volume type.
+// Volume type encryption: Cinder's encryption table (schema 15), one live row per volume type.
 #include <optional>
 #include <string>
 

@@ -593,9 +593,7 @@ const std::vector<Migration>& Migrations() {
                     spec.P(now) + ")";
          Exec(s, spec);
        }},
-      // Version 15 belongs to another change; a database at 14 goes on to 16 here (the loop
-      // applies each migration above the current version, in order).
-      {16,
+      {15,
        [](soci::session& s, bool) {
          // Cinder's encryption table: a volume type's encryption (/types/{id}/encryption), at
          // most one live row per type.

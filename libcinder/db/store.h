@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 16;
+  static constexpr int kLatestVersion = 15;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),

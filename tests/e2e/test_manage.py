@@ -15,7 +15,7 @@ def manage(service, *args):
 
 def test_db_version_and_purge(service):
     res = manage(service, "db", "version")
-    assert res.returncode == 0 and res.stdout.strip() == "16"  # Store::kLatestVersion
+    assert res.returncode == 0 and res.stdout.strip() == "15"  # Store::kLatestVersion
     assert manage(service, "db", "sync").returncode == 0  # idempotent
 
     code, body, _ = service.request("POST", service.url("/volumes"), {"volume": {"size": 1, "metadata": {"a": "b"}}})
