@@ -189,6 +189,12 @@ class VolumeServiceImpl : public VolumeService {
   void MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx);
 
   static std::string PreviousStatus(const RetypeRequest& r);
+  // The status the volume holds while it moves: "retyping", or "maintenance" for a migration.
+  static const char* BusyStatus(const RetypeRequest& r);
+  static std::string BackendOf(const std::string& pool_host);
+  // volume_recovery.cc: a migration that will not finish: the volume, still on its source,
+  // returns to its status with migration_status "error".
+  void AbandonMigration(const Volume& v);
   std::string MultiattachOf(const std::string& type_id);
 
   // The retype did not happen: the volume is as it was, the reservations go back.

@@ -1,0 +1,170 @@
+"""os-migrate_volume (admin) through the stock client: `cinder migrate VOL HOST` copies the
+volume to another backend byte for byte (migration_status "migrating", then "success", the host
+changed, the old copy removed); Cinder's refusals for a volume that may not move or a
+destination that is not an available service."""
+import os
+import time
+
+import pytest
+
+from conftest import start_service, stop_service, table_rows
+
+MiB = 1024 ** 2
+
+BACKENDS = {
+    "fast": "volume_driver = file\nvolume_backend_name = fast\n",
+    "slow": "volume_driver = file\nvolume_backend_name = slow\n",
+}
+
+
+@pytest.fixture(scope="module")
+def svc(tmp_path_factory):
+    proc, s = start_service(tmp_path_factory.mktemp("migrate"), backends=BACKENDS)
+    s.cinder("type-create", "on-fast")
+    s.cinder("type-key", "on-fast", "set", "volume_backend_name=fast")
+    yield s
+    stop_service(proc)
+
+
+def volume(svc, vol_id):
+    return svc.request("GET", svc.url(f"/volumes/{vol_id}"))[1]["volume"]
+
+
+def wait_migrated(svc, vol_id, timeout=60):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = volume(svc, vol_id)
+        if v["migration_status"] in ("success", "error") and v["status"] != "maintenance":
+            return v
+        time.sleep(0.05)
+    raise AssertionError(f"volume {vol_id} did not finish migrating")
+
+
+def file_of(svc, vol):
+    backend = vol["os-vol-host-attr:host"].split("@")[1].split("#")[0]
+    return os.path.join(svc.state, "volumes", backend, f"volume-{vol['id']}")
+
+
+def refused_by(svc, *args):
+    """What `cinder ARGS` printed (the client's migrate reports a refusal and exits 0)."""
+    res = svc.cinder(*args, check=False)
+    return res.stdout + res.stderr
+
+
+def new_volume(svc):
+    vol_id = svc.cinder_table("create", "--volume-type", "on-fast", "1")["id"]
+    svc.wait_status(vol_id, {"available"})
+    return vol_id, volume(svc, vol_id)
+
+
+def test_migrate_moves_the_data(svc):
+    vol_id, vol = new_volume(svc)
+    host = vol["os-vol-host-attr:host"]
+    assert host.endswith("@fast#fast")
+    src = file_of(svc, vol)
+    chunks = {0: os.urandom(MiB), 700 * MiB: os.urandom(MiB)}
+    with open(src, "r+b") as f:
+        for off, data in chunks.items():
+            f.seek(off)
+            f.write(data)
+    dest = host.replace("@fast#fast", "@slow#slow")
+    svc.cinder("migrate", "--force-host-copy", "True", vol_id, dest)
+    moved = wait_migrated(svc, vol_id)
+    assert moved["migration_status"] == "success" and moved["status"] == "available"
+    assert moved["os-vol-host-attr:host"] == dest and moved["volume_type"] == "on-fast"
+    dst = file_of(svc, moved)
+    assert os.stat(dst).st_size == 1024 * MiB
+    with open(dst, "rb") as f:
+        for off, data in chunks.items():
+            f.seek(off)
+            assert f.read(MiB) == data
+        f.seek(300 * MiB)
+        assert f.read(MiB) == bytes(MiB)
+    assert not os.path.exists(src)
+    # And back, to a host@backend (its pool found from the backend's report), locked.
+    svc.cinder("migrate", "--lock-volume", "True", vol_id, host.split("#")[0])
+    back = wait_migrated(svc, vol_id)
+    assert back["migration_status"] == "success" and back["os-vol-host-attr:host"] == host
+    assert not os.path.exists(dst) and os.path.exists(src)
+    svc.cinder("delete", vol_id)
+    svc.wait_status(vol_id, {"deleted"})
+
+
+def test_migrate_refusals(svc):
+    vol_id, vol = new_volume(svc)
+    host = vol["os-vol-host-attr:host"]
+    other = host.replace("@fast#fast", "@slow#slow")
+    before = svc.db_snapshot()
+    refused = (f"Invalid volume: Volume {vol_id} status must be available or in-use, must not be migrating, "
+               "have snapshots, be replicated, be part of a group and destination host/cluster must be different "
+               "than the current one")
+    # The host it is on.
+    out = refused_by(svc, "migrate", vol_id, host)
+    assert refused + " (HTTP 400)" in out
+    # No such service.
+    out = refused_by(svc, "migrate", vol_id, "nowhere@none#none")
+    assert "Invalid host: No available service named 'nowhere@none#none' (HTTP 400)" in out
+    url = svc.url(f"/volumes/{vol_id}/action")
+    # Schema: host required before 3.16; one of host and cluster from 3.16; booleans.
+    code, body, _ = svc.request("POST", url, {"os-migrate_volume": {}}, version="volume 3.15")
+    assert code == 400 and "'host' is a required property" in body["badRequest"]["message"]
+    code, body, _ = svc.request("POST", url, {"os-migrate_volume": {}})
+    assert code == 400
+    assert body["badRequest"]["message"] == "Invalid input received: One and only one of cluster and host must be set."
+    code, body, _ = svc.request("POST", url, {"os-migrate_volume": {"host": other, "cluster": "c"}})
+    assert code == 400 and "One and only one of cluster and host must be set." in body["badRequest"]["message"]
+    code, body, _ = svc.request("POST", url, {"os-migrate_volume": {"host": other, "lock_volume": "maybe"}})
+    assert code == 400 and "lock_volume" in body["badRequest"]["message"]
+    code, body, _ = svc.request("POST", url, {"os-migrate_volume": {"host": other, "foo": 1}})
+    assert code == 400 and "Additional properties are not allowed ('foo' was unexpected)" in body["badRequest"]["message"]
+    code, body, _ = svc.request("POST", url, {"os-migrate_volume": {"cluster": "somewhere"}})
+    assert code == 400 and "No available service named 'somewhere'" in body["badRequest"]["message"]
+    # A disabled destination.
+    svc.cinder("service-disable", other.split("#")[0], "cinder-volume")
+    assert f"Invalid host: No available service named '{other}'" in refused_by(svc, "migrate", vol_id, other)
+    svc.cinder("service-enable", other.split("#")[0], "cinder-volume")
+    # Not available.
+    svc.cinder("reset-state", "--state", "error", vol_id)
+    assert refused + " (HTTP 400)" in refused_by(svc, "migrate", vol_id, other)
+    svc.cinder("reset-state", "--state", "available", vol_id)
+    # Already migrating.
+    svc.cinder("reset-state", "--reset-migration-status", vol_id)
+    code, _, _ = svc.request("POST", url, {"os-reset_status": {"migration_status": "migrating"}})
+    assert code == 202
+    assert refused in refused_by(svc, "migrate", vol_id, other)
+    code, _, _ = svc.request("POST", url, {"os-reset_status": {"migration_status": "none"}})
+    assert code == 202
+    # With a snapshot.
+    snap = svc.cinder_table("snapshot-create", vol_id)["id"]
+    svc.wait_snapshot(snap, {"available"})
+    assert refused in refused_by(svc, "migrate", vol_id, other)
+    svc.cinder("snapshot-delete", snap)
+    svc.wait_snapshot(snap, {"deleted"})
+    v = volume(svc, vol_id)
+    assert v["os-vol-host-attr:host"] == host and v["status"] == "available" and v["migration_status"] is None
+    # Another project's (or no) volume: 404.
+    code, _, _ = svc.request("POST", svc.url("/volumes/00000000-0000-0000-0000-000000000000/action"),
+                             {"os-migrate_volume": {"host": other}})
+    assert code == 404
+    rows, files = svc.db_snapshot()
+    assert files == before[1]
+    svc.cinder("delete", vol_id)
+    svc.wait_status(vol_id, {"deleted"})
+
+
+def test_migrate_of_an_attached_volume_fails_on_its_host(svc):
+    """An attached volume cannot move here (no Nova to swap it): the request is taken, the
+    volume stays in-use where it is, migration_status "error"."""
+    vol_id, vol = new_volume(svc)
+    host = vol["os-vol-host-attr:host"]
+    code, _, _ = svc.request("POST", svc.url(f"/volumes/{vol_id}/action"),
+                             {"os-attach": {"instance_uuid": "11111111-2222-3333-4444-555555555555",
+                                            "mountpoint": "/dev/vdb"}})
+    assert code == 202
+    svc.wait_status(vol_id, {"in-use"})
+    svc.cinder("migrate", vol_id, host.replace("@fast#fast", "@slow#slow"))
+    v = wait_migrated(svc, vol_id)
+    assert v["migration_status"] == "error" and v["status"] == "in-use" and v["os-vol-host-attr:host"] == host
+    svc.cinder("reset-state", "--attach-status", "detached", "--state", "available", vol_id)
+    svc.cinder("delete", vol_id)
+    svc.wait_status(vol_id, {"deleted"})
