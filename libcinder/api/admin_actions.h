@@ -3,6 +3,7 @@
 #define CINDER_API_ADMIN_ACTIONS_H_
 
 #include <string>
+#include <vector>
 
 #include "api/http.h"
 #include "cinder/volume_manager.h"
@@ -13,6 +14,8 @@ namespace cinder::api {
 // os-migrate_volume (admin), as cinder/api/contrib/admin_actions.py's _migrate_volume.
 ApiResponse MigrateVolumeAction(VolumeManager& volumes, const ApiRequest& req, const std::string& id,
                                 const json::Value& arg);
+// POST /workers/cleanup (3.24, admin), as cinder/api/v3/workers.py; 404 otherwise.
+ApiResponse HandleWorkers(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 
 }  // namespace cinder::api
 

@@ -1,5 +1,6 @@
 #include "api/router.h"
 
+#include "api/admin_actions.h"
 #include "api/authtoken.h"
 #include "api/filters.h"
 #include "api/identity.h"
@@ -227,6 +228,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "manageable_snapshots") return HandleManageable(options_, *volumes_, req, rest, true, false);
   if (collection == "os-volume-manage") return HandleManageable(options_, *volumes_, req, rest, false, true);
   if (collection == "os-snapshot-manage") return HandleManageable(options_, *volumes_, req, rest, true, true);
+  if (collection == "workers") return HandleWorkers(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

@@ -276,6 +276,15 @@ class VolumeServiceImpl : public VolumeService {
   ServiceHeartbeat heartbeat_;
   std::mutex report_mu_;  // guards dirty_ and stopping_
   std::condition_variable report_cv_;
+  bool sweep_requested_ = false;  // guarded by report_mu_: RequestSweep asked for a sweep now
+  // The sweep of orphans (SweepOrphans), on the report loop's thread, at once (Endpoint).
+  void RequestSweep() {
+    {
+      std::lock_guard<std::mutex> l(report_mu_);
+      sweep_requested_ = true;
+    }
+    report_cv_.notify_all();
+  }
   std::vector<std::string> start_notes_;  // warnings of the start, logged by the reporter thread
   bool dirty_ = false;
   bool stopping_ = false;

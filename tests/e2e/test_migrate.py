@@ -3,6 +3,7 @@ volume to another backend byte for byte (migration_status "migrating", then "suc
 changed, the old copy removed); Cinder's refusals for a volume that may not move or a
 destination that is not an available service."""
 import os
+import sqlite3
 import time
 
 import pytest
@@ -168,3 +169,112 @@ def test_migrate_of_an_attached_volume_fails_on_its_host(svc):
     svc.cinder("reset-state", "--attach-status", "detached", "--state", "available", vol_id)
     svc.cinder("delete", vol_id)
     svc.wait_status(vol_id, {"deleted"})
+
+
+# -- workers/cleanup (3.24) ----------------------------------------------------------------------
+
+V324 = ("--os-volume-api-version", "3.24")
+
+
+def age_row(svc, vol_id, **fields):
+    """Sets columns of a volume's row directly, with an updated_at long past: a volume some work
+    left in a transitional status, as a dead process leaves it."""
+    con = sqlite3.connect(svc.db_path, timeout=10)
+    try:
+        sets = ", ".join(f"{k} = ?" for k in fields)
+        con.execute(f"UPDATE volumes SET {sets}, updated_at = '2020-01-01T00:00:00.000000' WHERE id = ?",
+                    (*fields.values(), vol_id))
+        con.commit()
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def slow_sweeps(tmp_path_factory):
+    """A service whose periodic sweep is half a minute away: what is repaired sooner was
+    repaired by the cleanup."""
+    proc, s = start_service(tmp_path_factory.mktemp("workers"), extra="report_interval = 40\nservice_down_time = 120\n")
+    yield s
+    stop_service(proc)
+
+
+def test_work_cleanup_repairs_a_stuck_migration_now(slow_sweeps):
+    svc = slow_sweeps
+    vol_id = svc.cinder_table("create", "1")["id"]
+    svc.wait_status(vol_id, {"available"})
+    host = volume(svc, vol_id)["os-vol-host-attr:host"]
+    age_row(svc, vol_id, status="maintenance", migration_status="migrating", previous_status="available")
+    # By default (is_up false, as Cinder's CleanupRequest) only services that are down: none.
+    out = svc.cinder(*V324, "work-cleanup").stdout
+    assert host.split("#")[0] not in out
+    assert volume(svc, vol_id)["status"] == "maintenance"
+    code, body, _ = svc.request("POST", svc.url("/workers/cleanup"), {}, version="volume 3.24")
+    assert code == 202 and body == {"cleaning": [], "unavailable": []}
+    # The volume services that are up, by host: cleaning.
+    out = svc.cinder(*V324, "work-cleanup", "--is-up", "true", "--host", host.split("@")[0],
+                     "--binary", "cinder-volume").stdout
+    rows = table_rows(out)
+    assert [r["Host"] for r in rows] == [host.split("#")[0]] and rows[0]["Binary"] == "cinder-volume"
+    deadline = time.time() + 10
+    while volume(svc, vol_id)["status"] == "maintenance" and time.time() < deadline:
+        time.sleep(0.05)
+    v = volume(svc, vol_id)
+    assert v["status"] == "available" and v["migration_status"] == "error"
+    # And the raw answer: ids, hosts, binaries, no cluster.
+    code, body, _ = svc.request("POST", svc.url("/workers/cleanup"), {"is_up": True}, version="volume 3.24")
+    assert code == 202 and body["unavailable"] == []
+    assert sorted(s["binary"] for s in body["cleaning"]) == ["cinder-scheduler", "cinder-volume"]
+    vol_svc = next(s for s in body["cleaning"] if s["binary"] == "cinder-volume")
+    assert isinstance(vol_svc["id"], int) and vol_svc["cluster_name"] is None
+    code, body, _ = svc.request("POST", svc.url("/workers/cleanup"), {"service_id": vol_svc["id"], "is_up": None},
+                                version="volume 3.24")
+    assert code == 202 and body["cleaning"] == [vol_svc]
+    svc.cinder("delete", vol_id)
+
+
+def test_work_cleanup_refusals(slow_sweeps):
+    svc = slow_sweeps
+    url = svc.url("/workers/cleanup")
+    # Before 3.24, and other methods: 404.
+    code, _, _ = svc.request("POST", url, {}, version="volume 3.23")
+    assert code == 404
+    res = svc.cinder("--os-volume-api-version", "3.23", "work-cleanup", check=False)
+    assert res.returncode != 0
+    code, _, _ = svc.request("GET", url, version="volume 3.24")
+    assert code == 404
+    for body, message in (
+        ({"foo": 1}, "Additional properties are not allowed ('foo' was unexpected)"),
+        ({"binary": "cinder-backup"}, "is not one of ['cinder-volume', 'cinder-scheduler']"),
+        ({"is_up": "maybe"}, "is_up"),
+        ({"host": "a b"}, "does not match"),
+        ({"service_id": "x1"}, "does not match '^[0-9]*$'"),
+        ({"resource_id": "not-a-uuid"}, "is not valid under any of the given schemas"),
+        ({"resource_type": "backup"}, "Resource type Backup not valid, must be Volume or Snapshot"),
+        ({"resource_id": "00000000-0000-0000-0000-000000000000"},
+         "There is no resource with UUID %s pending cleanup."),
+    ):
+        code, answer, _ = svc.request("POST", url, body, version="volume 3.24")
+        assert code == 400 and message in answer["badRequest"]["message"], (body, answer)
+
+
+def test_migrate_and_cleanup_need_an_admin(tmp_path_factory):
+    """auth_strategy = keystone: a project member gets Cinder's 403."""
+    from test_identity import IDENTITY_CONF, bootstrap, cinder_cli, openstack
+
+    state = tmp_path_factory.mktemp("migrate-ks")
+    proc, ks = start_service(state, extra=IDENTITY_CONF, log_file=str(state / "service.log"))
+    try:
+        bootstrap(ks)
+        openstack(ks, "project", "create", "--domain", "default", "proj-m")
+        openstack(ks, "user", "create", "--domain", "default", "--project", "proj-m", "--password", "m-pw", "mia")
+        openstack(ks, "role", "add", "--project", "proj-m", "--user", "mia", "member")
+        mia = {"user": "mia", "password": "m-pw", "project": "proj-m"}
+        vol = cinder_cli(ks, "create", "1", **mia).stdout
+        vol_id = next(r["Value"] for r in table_rows(vol) if r["Property"] == "id")
+        res = cinder_cli(ks, "migrate", vol_id, "elsewhere@b#p", check=False, **mia)
+        assert ("Policy doesn't allow volume_extension:volume_admin_actions:migrate_volume to be performed."
+                in res.stdout + res.stderr)
+        res = cinder_cli(ks, *V324, "work-cleanup", check=False, **mia)
+        assert res.returncode != 0 and "Policy doesn't allow workers:cleanup to be performed." in res.stderr
+    finally:
+        stop_service(proc)
