@@ -27,9 +27,9 @@ Result<WorkCleanupResult> VolumeManagerImpl::WorkCleanup(const RequestContext& c
   if (f.resource_id && !f.service_id && !f.cluster_name && !f.host) {
     // Cinder finds the service from the resource's worker entry; here from where the
     // resource is, when it is in a status a cleanup repairs.
-    static const std::set<std::string> kTransitional = {"creating",  "deleting", "extending",  "retyping",
-                                                        "reverting", "managing", "unmanaging", "maintenance",
-                                                        "restoring"};
+    static const std::set<std::string> kTransitional = {"creating",   "deleting",    "extending",
+                                                        "retyping",   "reverting",   "managing",
+                                                        "unmanaging", "maintenance", "restoring"};
     std::optional<std::string> where;
     if (!f.resource_type || *f.resource_type == "Volume") {
       auto v = store_->GetVolume(*f.resource_id, std::nullopt);
