@@ -278,3 +278,22 @@ def test_migrate_and_cleanup_need_an_admin(tmp_path_factory):
         assert res.returncode != 0 and "Policy doesn't allow workers:cleanup to be performed." in res.stderr
     finally:
         stop_service(proc)
+
+
+# -- what is not served ----------------------------------------------------------------------------
+
+NOT_SERVED = [
+    ("GET", "/clusters"), ("GET", "/clusters/detail"), ("PUT", "/clusters/enable"), ("PUT", "/clusters/disable"),
+    ("GET", "/consistencygroups"), ("GET", "/consistencygroups/detail"), ("GET", "/cgsnapshots"),
+    ("PUT", "/os-services/freeze"), ("PUT", "/os-services/thaw"), ("PUT", "/os-services/failover_host"),
+    ("PUT", "/os-services/failover"), ("PUT", "/os-services/get-log"), ("PUT", "/os-services/set-log"),
+    ("GET", "/extensions"), ("GET", "/workers"),
+]
+
+
+def test_endpoints_not_served_answer_404(slow_sweeps):
+    """The Cinder v3 endpoints docs/api.md lists as not implemented: Cinder's 404 body."""
+    for method, path in NOT_SERVED:
+        code, body, _ = slow_sweeps.request(method, slow_sweeps.url(path), {} if method == "PUT" else None)
+        assert code == 404 and body == {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}, (
+            method, path, code, body)
