@@ -287,7 +287,7 @@ NOT_SERVED = [
     ("GET", "/consistencygroups"), ("GET", "/consistencygroups/detail"), ("GET", "/cgsnapshots"),
     ("PUT", "/os-services/freeze"), ("PUT", "/os-services/thaw"), ("PUT", "/os-services/failover_host"),
     ("PUT", "/os-services/failover"), ("PUT", "/os-services/get-log"), ("PUT", "/os-services/set-log"),
-    ("GET", "/extensions"), ("GET", "/workers"),
+    ("GET", "/workers"),
 ]
 
 
