@@ -297,3 +297,32 @@ def test_endpoints_not_served_answer_404(slow_sweeps):
         code, body, _ = slow_sweeps.request(method, slow_sweeps.url(path), {} if method == "PUT" else None)
         assert code == 404 and body == {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}, (
             method, path, code, body)
+
+
+def test_a_restart_ends_a_migration_cut_short(tmp_path_factory):
+    """A volume host that restarts during a migration (the volume `maintenance`, migrating) gives
+    the volume its status back, where it is, with migration_status "error"."""
+    state = tmp_path_factory.mktemp("migrate-restart")
+    proc, s = start_service(state)
+    try:
+        vol_id = s.cinder_table("create", "1")["id"]
+        s.wait_status(vol_id, {"available"})
+        host = volume(s, vol_id)["os-vol-host-attr:host"]
+        # A second volume in maintenance for another reason: left alone.
+        other = s.cinder_table("create", "1")["id"]
+        s.wait_status(other, {"available"})
+    finally:
+        stop_service(proc)
+    age_row(s, vol_id, status="maintenance", migration_status="migrating", previous_status="available")
+    age_row(s, other, status="maintenance")
+    proc, s = start_service(state)
+    try:
+        deadline = time.time() + 10
+        while volume(s, vol_id)["status"] == "maintenance" and time.time() < deadline:
+            time.sleep(0.05)
+        v = volume(s, vol_id)
+        assert v["status"] == "available" and v["migration_status"] == "error"
+        assert v["os-vol-host-attr:host"] == host
+        assert volume(s, other)["status"] == "maintenance"
+    finally:
+        stop_service(proc)
