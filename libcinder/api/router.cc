@@ -1,5 +1,6 @@
 #include "api/router.h"
 
+#include "api/admin_actions.h"
 #include "api/authtoken.h"
 #include "api/filters.h"
 #include "api/identity.h"
@@ -230,6 +231,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "extensions") return HandleExtensions(req, rest);
   if (collection == "os-hosts") return HandleHosts(*volumes_, req, rest);
   if (collection == "groups") return HandleGroups(options_, *volumes_, req, rest);
+  if (collection == "workers") return HandleWorkers(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }
 

@@ -1,5 +1,7 @@
 // /v3/{project_id}/os-services: Cinder's services extension (list, enable, disable).
 
+#include <set>
+
 #include "api/common.h"
 #include "api/router.h"
 #include "common/json_writer.h"
@@ -92,6 +94,10 @@ ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::v
     return req.method == "GET" ? List(volumes, req) : Fault(405, "The method is not allowed.");
   }
   if (rest.size() == 1) {
+    // Cinder's log levels and replication actions are not served here (docs/api.md).
+    static const std::set<std::string> kNotServed = {"get-log", "set-log",       "freeze",
+                                                     "thaw",    "failover_host", "failover"};
+    if (kNotServed.count(rest[0])) return Fault(404, "The resource could not be found.");
     return req.method == "PUT" ? Update(volumes, req, rest[0]) : Fault(405, "The method is not allowed.");
   }
   return Fault(404, "The resource could not be found.");

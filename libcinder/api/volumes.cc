@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "api/admin_actions.h"
 #include "api/common.h"
 #include "api/filters.h"
 #include "api/metadata.h"
@@ -774,6 +775,7 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     auto v = volumes.UpdateVolume(req.ctx, id, u);
     return v.ok() ? Json(200, "") : FaultFrom(v.status());
   }
+  if (action == "os-migrate_volume") return MigrateVolumeAction(volumes, req, id, arg);
   if (ApiResponse r; LegacyAttachAction(volumes, req, id, action, arg, &r)) return r;
   if (ApiResponse r; ImageMetadataAction(volumes, req, id, action, arg, &r)) return r;
   if (action == "revert" && req.version.AtLeast(3, 40)) {

@@ -80,6 +80,17 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
   });
 }
 
+Result<std::map<std::pair<std::string, std::string>, int64_t>> Store::ServiceIds() {
+  using Ids = std::map<std::pair<std::string, std::string>, int64_t>;
+  return impl_->Run<Ids>([&](soci::session& s) -> Result<Ids> {
+    Query q;
+    q.sql = "SELECT host, \"binary\", id FROM services WHERE deleted = 0";
+    Ids out;
+    for (const auto& r : Select(s, q)) out[{r[0].value_or(""), r[1].value_or("")}] = ToInt(r[2]);
+    return out;
+  });
+}
+
 Result<bool> Store::SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,
                                        const std::optional<std::string>& reason) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {

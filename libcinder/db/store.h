@@ -378,6 +378,8 @@ class Store {
   Result<bool> Heartbeat(const std::string& host, const std::string& binary, const std::string& at = "");
   Result<std::vector<ServiceInfo>> ListServices(const std::optional<std::string>& host,
                                                 const std::optional<std::string>& binary);
+  // The services' row ids (Cinder's service id, as workers/cleanup shows it), by host and binary.
+  Result<std::map<std::pair<std::string, std::string>, int64_t>> ServiceIds();
   // Enables or disables (with an optional reason; enabling keeps the last one); returns false
   // when no such service exists. `host` is exact here (ListServices also matches backends).
   Result<bool> SetServiceDisabled(const std::string& host, const std::string& binary, bool disabled,

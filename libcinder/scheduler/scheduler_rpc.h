@@ -85,6 +85,9 @@ struct RetypeRequest {
   std::string migration_policy;           // "never" or "on-demand"
   std::string previous_status;            // what the volume returns to
   std::vector<std::string> reservations;  // quota reservation ids
+  // os-migrate_volume: the volume moves to the destination with its type, "maintenance"
+  // meanwhile (not "retyping"), migration_status "success" or "error" at the end.
+  bool migration = false;
   template <class V>
   void Fields(V& v) {
     v("volume_id", volume_id);
@@ -92,6 +95,7 @@ struct RetypeRequest {
     v("migration_policy", migration_policy);
     v("previous_status", previous_status);
     v("reservations", reservations);
+    v("migration", migration);
   }
 };
 

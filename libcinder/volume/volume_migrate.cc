@@ -28,8 +28,11 @@ std::string VolumeServiceImpl::MultiattachOf(const std::string& type_id) {
 // on its pool; otherwise the destination backend takes it over (MigrateIn).
 void VolumeServiceImpl::Retype(Backend* b, const HostRetype& r, const RequestContext& ctx) {
   const std::string& id = r.retype.volume_id;
-  auto v = Mine(b, id, vs::kRetyping);
+  auto v = Mine(b, id, BusyStatus(r.retype));
   if (!v) return;
+  if (r.retype.migration && BackendOf(r.dest_host) == b->host) {
+    return FailRetype(*v, r.retype, "the destination " + r.dest_host + " is the volume's own backend");
+  }
   if (r.dest_host == v->host) {
     WriteBack(id, [&] {
       return store_->CasVolumeStatusCommit(id, {vs::kRetyping}, PreviousStatus(r.retype),
@@ -65,7 +68,8 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
   const std::optional<std::string>& source_host = r.source_host;
   const std::string* dest = &r.dest_host;
   const std::string* type_id = &r.retype.new_type_id;
-  if (!v.ok() || v->status != vs::kRetyping || !source_host || v->host != *source_host) return;
+  const char* busy = BusyStatus(args);
+  if (!v.ok() || v->status != busy || !source_host || v->host != *source_host) return;
   const std::string source_backend = source_host->substr(0, source_host->find('#'));
   if (source_backend == d->host) {
     // The data is here already: never replace the live copy with itself.
@@ -112,13 +116,15 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
   bool moved = false;
   WriteBack(id, [&]() -> Result<bool> {
     // Only the retype this copy was made for: still on the source, of the type and size copied.
+    std::vector<FieldUpdate> fields = {{"host", *dest}, {"previous_status", std::nullopt}};
+    if (args.migration) {
+      fields.emplace_back("migration_status", "success");
+    } else {
+      fields.emplace_back("volume_type_id", *type_id);
+      fields.emplace_back("multiattach", MultiattachOf(*type_id));
+    }
     auto r = store_->CasVolumeStatusCommit(
-        id, {vs::kRetyping}, PreviousStatus(args),
-        {{"host", *dest},
-         {"volume_type_id", *type_id},
-         {"multiattach", MultiattachOf(*type_id)},
-         {"previous_status", std::nullopt}},
-        args.reservations,
+        id, {busy}, PreviousStatus(args), fields, args.reservations,
         {{"host", v->host}, {"COALESCE(volume_type_id, '')", v->volume_type_id}, {"size", std::to_string(v->size)}});
     if (r.ok()) moved = *r;
     return r;
@@ -137,7 +143,7 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
     } else {
       (void)DriverCall([&] { return d->driver->DeleteVolume(id); });
       // Still retyping on its source (the volume changed meanwhile): the retype did not happen.
-      if (now.ok() && now->status == vs::kRetyping && now->host == *source_host) {
+      if (now.ok() && now->status == busy && now->host == *source_host) {
         FailRetype(*now, args, "the volume changed while it was being copied");
       }
       Changed();
@@ -152,13 +158,30 @@ void VolumeServiceImpl::MigrateIn(Backend* d, const HostRetype& r, const Request
   Changed();
 }
 
+const char* VolumeServiceImpl::BusyStatus(const RetypeRequest& r) {
+  return r.migration ? vs::kMaintenance : vs::kRetyping;
+}
+
+std::string VolumeServiceImpl::BackendOf(const std::string& pool_host) {
+  return pool_host.substr(0, pool_host.find('#'));
+}
+
 std::string VolumeServiceImpl::PreviousStatus(const RetypeRequest& r) {
   return r.previous_status.empty() ? std::string(vs::kAvailable) : r.previous_status;
 }
 
 // The retype did not happen: the volume is as it was, the reservations go back.
 void VolumeServiceImpl::FailRetype(const Volume& v, const RetypeRequest& args, const std::string& why) {
-  CINDER_LOG(kError, "cinder-volume") << "retype of volume " << v.id << " failed: " << why;
+  CINDER_LOG(kError, "cinder-volume") << (args.migration ? "migration" : "retype") << " of volume " << v.id
+                                      << " failed: " << why;
+  if (args.migration) {
+    // Back to its status, where it is, migration_status "error" (no reservations).
+    WriteBack(v.id, [&] {
+      return store_->CasVolumeStatus(v.id, {vs::kMaintenance}, PreviousStatus(args),
+                                     {{"previous_status", std::nullopt}, {"migration_status", "error"}}, v.host);
+    });
+    return;
+  }
   bool recorded = false;
   WriteBack(v.id, [&]() -> Result<bool> {
     // With the reservations the volume's row records (those of this retype), in one transaction.

@@ -17,6 +17,9 @@ namespace mf = message_field;
 // before it is repaired (the longest a hand-over takes is three attempts of 3 s).
 constexpr double kOrphanGraceSeconds = 30;
 
+// Whether a volume in `status` may be being copied to another backend (a retype, a migration).
+bool Moving(const std::string& status) { return status == vs::kRetyping || status == vs::kMaintenance; }
+
 }  // namespace
 
 // Repairs what an earlier run of this host left half-done, as Cinder's volume service does:
@@ -43,8 +46,20 @@ Status VolumeServiceImpl::Recover() {
     // A retype cut short: the volume stays where and what it was, its reservations go back.
     CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
     for (const auto& v : retyping) (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
+    // And a migration: the volume stays where it is, migration_status "error".
+    CINDER_ASSIGN_OR_RETURN(auto migrating, store_->VolumesInStatus(b->host + "#", {vs::kMaintenance}));
+    for (const auto& v : migrating) AbandonMigration(v);
   }
   return Status::OK();
+}
+
+// A migration that will not finish (its host restarted, its destination went away): the
+// volume, still on its source, returns to its status with migration_status "error".
+void VolumeServiceImpl::AbandonMigration(const Volume& v) {
+  if (v.migration_status != "migrating") return;  // maintenance of another kind
+  auto marked = store_->CasVolumeStatus(v.id, {vs::kMaintenance}, vs::kMaintenance, {{"migration_status", "error"}},
+                                        v.host, {{"migration_status", "migrating"}});
+  if (marked.ok() && *marked) (void)store_->RestorePreviousStatus(v.id, vs::kMaintenance, v.host);
 }
 
 // Manage work cut short (or never handed over): a manage -> error_managing (the driver renames
@@ -173,11 +188,19 @@ void VolumeServiceImpl::SweepOrphans() {
     return accepted_.count(volume_id) == 0;
   };
   for (const auto& b : backends_) {
-    auto stuck = store_->VolumesInStatus(b->host + "#",
-                                         {vs::kCreating, vs::kExtending, vs::kDeleting, vs::kRetyping, vs::kReverting});
+    auto stuck = store_->VolumesInStatus(
+        b->host + "#", {vs::kCreating, vs::kExtending, vs::kDeleting, vs::kRetyping, vs::kReverting, vs::kMaintenance});
     if (stuck.ok()) {
       for (const auto& v : *stuck) {
         if (!orphaned(v.id, v.created_at, v.updated_at)) continue;
+        if (v.status == vs::kMaintenance) {
+          // A migration whose destination went away (a copy in progress keeps updated_at fresh).
+          if (v.migration_status == "migrating") {
+            CINDER_LOG(kWarning, "cinder-volume") << "volume " << v.id << " was migrating with no copy under way";
+          }
+          AbandonMigration(v);
+          continue;
+        }
         CINDER_LOG(kWarning, "cinder-volume")
             << "volume " << v.id << " was " << v.status << " with no work for it here; repairing it";
         if (v.status == vs::kDeleting) {
@@ -241,7 +264,7 @@ void VolumeServiceImpl::RemoveStrays(Backend* b) {
   if (!rows.ok()) return;
   for (const auto& id : *held) {
     auto row = rows->find(id);
-    if (row != rows->end() && (OnBackend(b, row->second.first) || row->second.second == vs::kRetyping)) continue;
+    if (row != rows->end() && (OnBackend(b, row->second.first) || Moving(row->second.second))) continue;
     {
       std::lock_guard<std::mutex> l(accepted_mu_);
       if (accepted_.count(id)) continue;  // work for it here: it decides
@@ -250,7 +273,7 @@ void VolumeServiceImpl::RemoveStrays(Backend* b) {
     Run(id, [this, b, id] {
       auto v = store_->GetVolume(id, std::nullopt);
       if (!v.ok() && v.status().code() != Code::kNotFound) return;  // cannot tell now
-      if (v.ok() && (OnBackend(b, v->host) || v->status == vs::kRetyping)) return;
+      if (v.ok() && (OnBackend(b, v->host) || Moving(v->status))) return;
       CINDER_LOG(kWarning, "cinder-volume")
           << "removing volume " << id << " from " << b->host << ": "
           << (v.ok() ? "the volume is on " + (v->host.empty() ? std::string("no backend") : v->host) + " now"

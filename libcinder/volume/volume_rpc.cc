@@ -21,6 +21,7 @@ constexpr Method<HostRevert> kRevertToSnapshot{"revert_to_snapshot"};
 constexpr Method<HostRetype> kRetypeVolume{"retype_volume"};
 constexpr Method<HostRetype> kMigrateVolumeIn{"migrate_volume_in"};
 constexpr Method<VolumeRef> kDeleteMigrated{"delete_migrated"};
+constexpr Method<Empty> kDoCleanup{"do_cleanup"};
 constexpr Method<ChunkRequest, ChunkReply> kReadChunk{"read_chunk"};
 constexpr Method<Empty, CapacityReply> kCapacity{"capacity"};
 constexpr Method<VolumeRef, LocalPathReply> kLocalPath{"local_path"};
@@ -65,6 +66,11 @@ Status VolumeRpc::RetypeVolume(const RequestContext& ctx, const std::string& bac
                                const std::string& dest_host, std::chrono::milliseconds timeout) {
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kRetypeVolume, ctx,
                    HostRetype{retype, dest_host, std::nullopt}, timeout);
+}
+
+Status VolumeRpc::DoCleanup(const RequestContext& ctx, const std::string& backend_host,
+                            std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDoCleanup, ctx, Empty{}, timeout);
 }
 
 Status VolumeRpc::ExtendVolume(const RequestContext& ctx, const std::string& backend_host,
@@ -186,6 +192,7 @@ RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
       .On(kRetypeVolume, [s](const RequestContext& c, HostRetype r) { return s->RetypeVolume(c, r); })
       .On(kMigrateVolumeIn, [s](const RequestContext& c, HostRetype r) { return s->MigrateVolumeIn(c, r); })
       .On(kDeleteMigrated, [s](const RequestContext& c, VolumeRef r) { return s->DeleteMigrated(c, r); })
+      .On(kDoCleanup, [s](const RequestContext& c, Empty) { return s->DoCleanup(c); })
       .On(kReadChunk, [s](const RequestContext& c, ChunkRequest r) { return s->ReadChunk(c, r); })
       .On(kCapacity, [s](const RequestContext& c, Empty) { return s->Capacity(c); })
       .On(kLocalPath, [s](const RequestContext& c, VolumeRef r) { return s->LocalPath(c, r); })

@@ -288,6 +288,9 @@ class VolumeRpc : public VolumeHostClient {
                          std::chrono::milliseconds timeout = kCastTimeout);
   Status DeleteMigrated(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
                         std::chrono::milliseconds timeout = kCastTimeout);
+  // do_cleanup (workers/cleanup): the host repairs, now, what its periodic sweep repairs.
+  Status DoCleanup(const RequestContext& ctx, const std::string& backend_host,
+                   std::chrono::milliseconds timeout = kCastTimeout);
   Result<ChunkReply> ReadChunk(const RequestContext& ctx, const std::string& backend_host, const ChunkRequest& request,
                                std::chrono::milliseconds timeout = kCallTimeout);
   Result<CapacityReply> Capacity(const RequestContext& ctx, const std::string& backend_host,
@@ -346,6 +349,8 @@ class VolumeRpcServer {
   virtual Result<ConnectionReply> AttachmentUpdate(const RequestContext& ctx, const HostConnect& request) = 0;
   virtual Result<ConnectionReply> InitializeConnection(const RequestContext& ctx, const HostConnect& request) = 0;
   virtual Result<DetachReply> DetachAttachment(const RequestContext& ctx, const HostDetach& request) = 0;
+  // workers/cleanup; by default Unimplemented.
+  virtual Status DoCleanup(const RequestContext&) { return Unimplemented("do_cleanup"); }
   // Manage existing; by default Unimplemented.
   virtual Status ManageExisting(const RequestContext&, const HostManage&) { return Unimplemented("manage_existing"); }
   virtual Status ManageExistingSnapshot(const RequestContext&, const HostManage&) {

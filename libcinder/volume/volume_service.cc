@@ -120,6 +120,11 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     svc_->Run(r.retype.volume_id, [svc = svc_, b = b_, r, ctx] { svc->MigrateIn(b, r, ctx); });
     return Status::OK();
   }
+  // workers/cleanup: the sweep of orphans, now rather than at its next period.
+  Status DoCleanup(const RequestContext&) override {
+    svc_->RequestSweep();
+    return Status::OK();
+  }
   // The volume moved to another host: its old data goes.
   Status DeleteMigrated(const RequestContext&, const VolumeRef& r) override {
     svc_->Run(r.volume_id, [svc = svc_, b = b_, id = r.volume_id] {
@@ -389,13 +394,15 @@ void VolumeServiceImpl::ReportLoop(std::chrono::steady_clock::time_point start) 
       // The rest of the second since the last report for a change, in real time.
       if (report_cv_.wait_until(l, last_change_report + std::chrono::seconds(1), [this] { return stopping_; })) break;
     } else if (env_->WaitUntil(report_cv_, l, std::min(next_report, next_sweep),
-                               [this] { return stopping_ || dirty_; })) {
+                               [this] { return stopping_ || dirty_ || sweep_requested_; })) {
       if (stopping_) break;
-      continue;  // changed
+      if (!sweep_requested_) continue;  // changed
+      // A sweep asked for (workers/cleanup): now.
     }
     const auto now = env_->NowMonotonic();
     const bool report = dirty_ || now >= next_report;
-    const bool sweep = now >= next_sweep;
+    const bool sweep = now >= next_sweep || sweep_requested_;
+    sweep_requested_ = false;
     if (report) {
       dirty_ = false;
       next_report = now + interval;

@@ -193,6 +193,12 @@ class VolumeServiceImpl : public VolumeService {
   void MigrateIn(Backend* d, const HostRetype& r, const RequestContext& ctx);
 
   static std::string PreviousStatus(const RetypeRequest& r);
+  // The status the volume holds while it moves: "retyping", or "maintenance" for a migration.
+  static const char* BusyStatus(const RetypeRequest& r);
+  static std::string BackendOf(const std::string& pool_host);
+  // volume_recovery.cc: a migration that will not finish: the volume, still on its source,
+  // returns to its status with migration_status "error".
+  void AbandonMigration(const Volume& v);
   std::string MultiattachOf(const std::string& type_id);
 
   // The retype did not happen: the volume is as it was, the reservations go back.
@@ -274,6 +280,15 @@ class VolumeServiceImpl : public VolumeService {
   ServiceHeartbeat heartbeat_;
   std::mutex report_mu_;  // guards dirty_ and stopping_
   std::condition_variable report_cv_;
+  bool sweep_requested_ = false;  // guarded by report_mu_: RequestSweep asked for a sweep now
+  // The sweep of orphans (SweepOrphans), on the report loop's thread, at once (Endpoint).
+  void RequestSweep() {
+    {
+      std::lock_guard<std::mutex> l(report_mu_);
+      sweep_requested_ = true;
+    }
+    report_cv_.notify_all();
+  }
   std::vector<std::string> start_notes_;  // warnings of the start, logged by the reporter thread
   bool dirty_ = false;
   bool stopping_ = false;
