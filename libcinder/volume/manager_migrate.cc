@@ -58,14 +58,16 @@ Status VolumeManagerImpl::MigrateVolume(const RequestContext& ctx, const std::st
   const bool migratable = (v.status == vs::kAvailable || v.status == vs::kInUse) &&
                           (!v.migration_status || *v.migration_status == "deleting" || *v.migration_status == "error" ||
                            *v.migration_status == "success") &&
-                          v.host != *host && BackendPart(v.host) != BackendPart(dest);
+                          !v.group_id && v.host != *host && BackendPart(v.host) != BackendPart(dest);
   if (!migratable) return FailedPrecondition(refused);
   CINDER_ASSIGN_OR_RETURN(auto snapshots, store_->SnapshotsOfVolume(v.id));
   if (!snapshots.empty()) return FailedPrecondition(refused);
   // From the status and host read, with its migration status: "maintenance" until it is done
   // (a snapshot, an attach, a retype, another migration cannot start meanwhile).
   std::vector<std::pair<std::string, std::string>> unchanged = {
-      {"host", v.host}, {"COALESCE(migration_status, '')", v.migration_status.value_or("")}};
+      {"host", v.host},
+      {"COALESCE(migration_status, '')", v.migration_status.value_or("")},
+      {"COALESCE(group_id, '')", ""}};
   CINDER_ASSIGN_OR_RETURN(bool started,
                           store_->CasVolumeStatus(v.id, {v.status}, vs::kMaintenance,
                                                   {{"previous_status", v.status}, {"migration_status", "migrating"}},

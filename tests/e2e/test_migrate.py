@@ -143,6 +143,21 @@ def test_migrate_refusals(svc):
     svc.wait_snapshot(snap, {"deleted"})
     v = volume(svc, vol_id)
     assert v["os-vol-host-attr:host"] == host and v["status"] == "available" and v["migration_status"] is None
+    # A volume of a group (3.13).
+    v313 = ("--os-volume-api-version", "3.13")
+    svc.cinder("--os-volume-api-version", "3.11", "group-type-create", "mig-gt")
+    group_id = svc.cinder_table(*v313, "group-create", "mig-gt", "on-fast", "--name", "mig-g")["id"]
+    deadline = time.time() + 30
+    while svc.request("GET", svc.url(f"/groups/{group_id}"), version="volume 3.13")[1]["group"]["status"] != "available":
+        assert time.time() < deadline, "the group did not become available"
+        time.sleep(0.05)
+    grouped = svc.cinder_table(*v313, "create", "--group-id", group_id, "--volume-type", "on-fast", "1")["id"]
+    svc.wait_status(grouped, {"available"})
+    grouped_refused = refused.replace(vol_id, grouped)
+    assert grouped_refused + " (HTTP 400)" in refused_by(svc, "migrate", grouped, other)
+    assert volume(svc, grouped)["migration_status"] is None
+    svc.cinder(*v313, "group-delete", "--delete-volumes", group_id)
+    svc.wait_status(grouped, {"deleted"})
     # Another project's (or no) volume: 404.
     code, _, _ = svc.request("POST", svc.url("/volumes/00000000-0000-0000-0000-000000000000/action"),
                              {"os-migrate_volume": {"host": other}})
