@@ -227,9 +227,16 @@ class PrivateSlapd {
     if (command == "resume") slapd_.Reload();
   }
   // SIGSTOP: the directory still accepts TCP connections (the kernel does) but answers nothing.
+  // kill() returns before the group stop has reached every thread of slapd; a worker thread
+  // not yet stopped could still answer the next request. Wait until every thread shows 'T'.
   void Freeze() {
     REQUIRE(kill(slapd_.pid, SIGSTOP) == 0);
     stopped_ = true;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!AllThreadsStopped()) {
+      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, "slapd did not stop");
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
   }
   void Thaw() {
     REQUIRE(kill(slapd_.pid, SIGCONT) == 0);
@@ -237,6 +244,23 @@ class PrivateSlapd {
   }
 
  private:
+  bool AllThreadsStopped() const {
+    std::error_code ec;
+    std::filesystem::path tasks = "/proc/" + std::to_string(slapd_.pid) + "/task";
+    int seen = 0;
+    for (const auto& e : std::filesystem::directory_iterator(tasks, ec)) {
+      std::ifstream f(e.path() / "stat");
+      std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      // "pid (comm) S ...": the state follows the last ')'.
+      auto close = stat.rfind(')');
+      if (close == std::string::npos || close + 2 >= stat.size()) return false;
+      char state = stat[close + 2];
+      if (state != 'T' && state != 't') return false;
+      ++seen;
+    }
+    return !ec && seen > 0;
+  }
+
   TempDir tmp_;
   std::string harness_;
   std::string dir_;
