@@ -90,8 +90,8 @@ class VolumeSink {
   // skipped instead of written (Cinder's volume_is_new, _write_nonzero).
   virtual bool IsNew() const = 0;
   virtual Status WriteAt(int64_t offset, const char* data, size_t n) = 0;
-  // Makes [offset, offset + len) read as zeros (a hole where it can, else written zeros). Not
-  // called on a new volume.
+  // Makes [offset, offset + len) read as zeros (a hole where it can, else written zeros). On a
+  // new volume, only where an older layer of a chain wrote the block first.
   virtual Status Zero(int64_t offset, int64_t len) = 0;
   // Puts everything written on stable storage (fsync, SYNCHRONIZE CACHE).
   virtual Status Sync() = 0;

@@ -8,6 +8,11 @@
 // backup's unit (eight objects side by side) is decoded whole into one of the worker's two
 // aligned buffers, verified, and written as one piece by a writer thread (past the page cache:
 // VolumeSink::WriteAt of a file is File::WriteDirectAt) while the worker fills the other.
+// In a chain, such a piece is written whole even where a newer layer owns some of its blocks (the
+// stale blocks are not verified, and the newer layer writes over them): cutting it around them
+// made many smaller writes and left holes filled later, and the chain restored 25-30% slower than
+// its full backup alone. The layers are therefore written in order: no object of a layer is
+// applied before every write of the older layers is done (a barrier per layer).
 // Also DeleteBackupObjects and CheckBackupReadable.
 #include <algorithm>
 #include <atomic>
@@ -112,11 +117,20 @@ class RestoreRun {
   Status Apply(const uint32_t* ids, int64_t id_len, int64_t voff, const char* data, int64_t n, Hasher* hasher,
                int64_t* md5_zero_pending, bool* md5_fed, std::vector<PendingWrite>* defer = nullptr);
   void Fail(Status st) {
-    std::lock_guard<std::mutex> l(mu_);
-    if (status_.ok()) status_ = std::move(st);
-    failed_.store(true);
-    cv_.notify_all();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (status_.ok()) status_ = std::move(st);
+      failed_.store(true);
+      cv_.notify_all();
+    }
+    std::lock_guard<std::mutex> l(wmu_);  // wakes the workers waiting at a layer's barrier
+    wcv_.notify_all();
   }
+  // Blocks until every object of the layers older than `layer` is applied and its writes done
+  // (or the run failed). Once passed, a layer's barrier stays passed.
+  void WaitForOlderLayers(int layer);
+  // An object of the work list is applied (its writes, if deferred, may still be queued).
+  void ObjectApplied();
   std::string Describe(uint32_t id) const {
     const FlatObject& f = flat_[id];
     return "backup object " + f.entry->name + " of backup " + chain_[f.layer].backup_id;
@@ -136,6 +150,9 @@ class RestoreRun {
   int64_t volume_bytes_ = 0;
   bool is_new_ = false;
   std::vector<uint32_t> work_;
+  // layer_start_[l]: the index in work_ of layer l's first object (work_ is in layer order).
+  std::vector<size_t> layer_start_;
+  std::unique_ptr<std::atomic<bool>[]> layer_open_;  // layer l's barrier passed
 
   std::atomic<size_t> next_{0};
   std::atomic<bool> failed_{false};
@@ -153,6 +170,8 @@ class RestoreRun {
   std::condition_variable wcv_;
   std::deque<std::pair<Slot*, PendingWrite>> wq_;  // guarded by wmu_
   bool wdone_ = false;                             // guarded by wmu_
+  int64_t writes_pending_ = 0;                     // queued or being written; guarded by wmu_
+  size_t applied_ = 0;                             // objects of work_ applied; guarded by wmu_
 };
 
 Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, const char* data, int64_t n, Hasher* hasher,
@@ -214,7 +233,13 @@ Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, cons
     const int64_t gb = first + pos / o_.block;
     const uint32_t id = ids[pos / id_len];
     if (owner_[gb] != id) {
-      CINDER_RETURN_IF_ERROR(flush(pos));
+      // A newer layer's block inside a piece that goes out whole: written stale, unverified,
+      // and written over by that layer (the layers' barrier orders the writes).
+      if (defer != nullptr && owner_[gb] != kNoOwner && flat_[owner_[gb]].layer > flat_[id].layer) {
+        CINDER_RETURN_IF_ERROR(extend(Run::kData, pos));
+      } else {
+        CINDER_RETURN_IF_ERROR(flush(pos));
+      }
       continue;
     }
     owned_bytes += blen;
@@ -225,7 +250,8 @@ Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, cons
                        std::to_string(gb * o_.block) + " does not match its SHA-256 in " + sha_name_ + ".");
       }
     }
-    if (z && is_new_) {
+    // A new volume reads as zeros, unless an older layer wrote this block stale (see above).
+    if (z && is_new_ && flat_[id].layer == 0) {
       CINDER_RETURN_IF_ERROR(flush(pos));
       continue;
     }
@@ -431,7 +457,23 @@ void RestoreRun::Submit(Slot* slot, const std::vector<PendingWrite>& writes) {
   std::lock_guard<std::mutex> l(wmu_);
   for (const PendingWrite& w : writes) wq_.emplace_back(slot, w);
   slot->pending += static_cast<int>(writes.size());
+  writes_pending_ += static_cast<int64_t>(writes.size());
   wcv_.notify_all();
+}
+
+void RestoreRun::ObjectApplied() {
+  std::lock_guard<std::mutex> l(wmu_);
+  ++applied_;
+  wcv_.notify_all();
+}
+
+void RestoreRun::WaitForOlderLayers(int layer) {
+  if (layer == 0 || layer_open_[layer].load(std::memory_order_acquire)) return;
+  std::unique_lock<std::mutex> l(wmu_);
+  // Nothing of this layer or a newer one is queued before its barrier passes, so once the older
+  // layers' objects are all applied, an empty queue means their writes are done.
+  wcv_.wait(l, [&] { return failed_.load() || (applied_ >= layer_start_[layer] && writes_pending_ == 0); });
+  if (!failed_.load()) layer_open_[layer].store(true, std::memory_order_release);
 }
 
 void RestoreRun::WaitIdle(Slot* slot) {
@@ -456,6 +498,7 @@ void RestoreRun::Writer() {
     }
     l.lock();
     --slot->pending;
+    --writes_pending_;
     wcv_.notify_all();
   }
 }
@@ -473,16 +516,27 @@ void RestoreRun::Worker() {
     const size_t n = std::min<size_t>(8, work_.size() - i);
     const int64_t len = flat_[work_[i]].entry->length;
     bool batch = n == 8 && len > 0 && 8 * len <= std::max<int64_t>(o_.unit, 4 << 20);
-    for (size_t k = 1; batch && k < n; ++k) batch = flat_[work_[i + k]].entry->length == len;
+    for (size_t k = 1; batch && k < n; ++k) {
+      // One layer: a batch's writes may go out in any order.
+      batch = flat_[work_[i + k]].entry->length == len && flat_[work_[i + k]].layer == flat_[work_[i]].layer;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     Status st;
     if (batch) {
+      // A batch's eight objects have one length and are in order, so one layer.
+      WaitForOlderLayers(flat_[work_[i]].layer);
       st = RestoreBatch(&work_[i], &in, &slots[cur], &hasher, &decs);
       cur ^= 1;
+      if (st.ok()) {
+        for (int k = 0; k < 8; ++k) ObjectApplied();
+      }
     } else {
       WaitIdle(&slots[cur]);
       for (size_t k = 0; k < n && st.ok() && !failed_.load(); ++k) {
+        WaitForOlderLayers(flat_[work_[i + k]].layer);
+        if (failed_.load()) break;
         st = RestoreObject(work_[i + k], &in, &slots[cur].buf, &hasher, &decs);
+        if (st.ok()) ObjectApplied();
       }
     }
     ns_total_.fetch_add(
@@ -597,6 +651,11 @@ Result<RestoreOutcome> RestoreRun::Run() {
     return std::make_pair(flat_[a].layer, flat_[a].entry->offset) <
            std::make_pair(flat_[b].layer, flat_[b].entry->offset);
   });
+  layer_start_.assign(layers_.size(), work_.size());
+  for (size_t i = work_.size(); i-- > 0;) layer_start_[flat_[work_[i]].layer] = i;
+  for (size_t li = layers_.size() - 1; li-- > 0;) layer_start_[li] = std::min(layer_start_[li], layer_start_[li + 1]);
+  layer_open_ = std::make_unique<std::atomic<bool>[]>(layers_.size());
+  for (size_t li = 0; li < layers_.size(); ++li) layer_open_[li].store(false);
 
   // Blocks no object covers read as zeros.
   for (int64_t b = 0; b < nblocks;) {
@@ -638,6 +697,8 @@ Result<RestoreOutcome> RestoreRun::Run() {
         if (!go_on && status_.ok()) {
           status_ = Aborted("Restore cancelled.");
           failed_.store(true);
+          std::lock_guard<std::mutex> wl(wmu_);  // wakes the workers waiting at a layer's barrier
+          wcv_.notify_all();
         }
       }
     }
