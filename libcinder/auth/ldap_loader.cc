@@ -3,9 +3,10 @@
 // program configured with [identity] driver = ldap maps libldap and its TLS and SASL libraries.
 //
 // The module is looked for beside the running program first (the build's bin/, where the daemons
-// and the test binaries are), then by the dynamic linker's own search (LD_LIBRARY_PATH, the
-// system's directories). The project installs nothing; an installed layout would add its libdir
-// between the two. Once loaded, the module stays loaded: the drivers it made run its code.
+// and the test binaries are), then in the installed layout (cmake/install.cmake): beside the
+// shared libcinder.so that holds this code, and in the lib/ beside the program's bin/ (the
+// installed daemons); then by the dynamic linker's own search (LD_LIBRARY_PATH, the system's
+// directories). Once loaded, the module stays loaded: the drivers it made run its code.
 #include <dlfcn.h>
 
 #include <filesystem>
@@ -29,6 +30,12 @@ std::vector<std::string> ModulePaths() {
   std::error_code ec;
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (!ec) paths.push_back((exe.parent_path() / ldap::kModuleFile).string());
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&ModulePaths), &self) != 0 && self.dli_fname != nullptr) {
+    std::filesystem::path object = std::filesystem::absolute(self.dli_fname, ec);
+    if (!ec && object != exe) paths.push_back((object.parent_path() / ldap::kModuleFile).string());
+  }
+  if (!exe.empty()) paths.push_back((exe.parent_path().parent_path() / "lib" / ldap::kModuleFile).string());
   paths.push_back(ldap::kModuleFile);  // no slash: the dynamic linker's search
   return paths;
 }
