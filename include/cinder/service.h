@@ -12,6 +12,7 @@
 namespace cinder {
 
 class VolumeManager;
+class BackupManager;
 
 // The API server and the volume service in one process, over the in-process path.
 class EmbeddedService {
@@ -24,7 +25,24 @@ class EmbeddedService {
   // "http://127.0.0.1:8776"
   virtual std::string endpoint() const = 0;
   virtual VolumeManager& volumes() = 0;
+  // The backup API, served by the backup service running in this process (backups under
+  // Options::BackupPosixPath()); SetProgressCallback on it reports that service's progress.
+  virtual BackupManager& backups() = 0;
   // Stops accepting requests, finishes work in flight. Idempotent.
+  virtual void Stop() = 0;
+};
+
+// The API side of a distributed deployment in this process: what cinder-api opens (the
+// database that options name, its schema current, and a ZeroMQ transport that finds the
+// schedulers, volume and backup hosts in its services table, secured as transport_security
+// says), without the REST server. Calls go to the deployment's services, as the API's do.
+class ServiceClient {
+ public:
+  static Result<std::unique_ptr<ServiceClient>> Connect(const Options& options);
+  virtual ~ServiceClient() = default;
+  virtual VolumeManager& volumes() = 0;
+  virtual BackupManager& backups() = 0;
+  // Stops the transport (requests in flight finish). Idempotent.
   virtual void Stop() = 0;
 };
 

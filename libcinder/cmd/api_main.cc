@@ -41,6 +41,45 @@ Status RunApiService(const Options& options) {
   return Status::OK();
 }
 
+namespace {
+
+class ServiceClientImpl : public ServiceClient {
+ public:
+  ServiceClientImpl(Base base, std::unique_ptr<VolumeManager> volumes, std::unique_ptr<BackupManager> backups)
+      : base_(std::move(base)), volumes_(std::move(volumes)), backups_(std::move(backups)) {}
+  ~ServiceClientImpl() override { Stop(); }
+  VolumeManager& volumes() override { return *volumes_; }
+  BackupManager& backups() override { return *backups_; }
+  void Stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    base_.transport->Stop();
+  }
+
+ private:
+  Base base_;  // the store and the transport outlive the managers
+  std::unique_ptr<VolumeManager> volumes_;
+  std::unique_ptr<BackupManager> backups_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<ServiceClient>> ServiceClient::Connect(const Options& options) {
+  CINDER_ASSIGN_OR_RETURN(Base b, OpenBase(options));
+  VolumeManagerOptions vmo;
+  vmo.options = b.options;
+  vmo.transport = b.transport.get();
+  CINDER_ASSIGN_OR_RETURN(auto volumes, VolumeManager::Open(vmo));
+  BackupManagerOptions bmo;
+  bmo.options = b.options;
+  bmo.transport = b.transport.get();
+  bmo.volumes = volumes.get();
+  CINDER_ASSIGN_OR_RETURN(auto backups, BackupManager::Open(bmo));
+  return std::unique_ptr<ServiceClient>(
+      std::make_unique<ServiceClientImpl>(std::move(b), std::move(volumes), std::move(backups)));
+}
+
 int CinderApiMain(const std::vector<std::string>& args) {
   return DaemonMain("cinder-api", "the Block Storage API v3", args, &RunApiService);
 }

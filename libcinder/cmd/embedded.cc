@@ -43,6 +43,7 @@ class EmbeddedServiceImpl : public EmbeddedService {
     return "http://" + options_.osapi_volume_listen + ":" + std::to_string(port());
   }
   VolumeManager& volumes() override { return *volumes_; }
+  BackupManager& backups() override { return *backups_; }
 
   void Stop() override {
     if (stopped_) return;

@@ -1,0 +1,1768 @@
+// cinder._cinder: libcinder's public C++ API (include/cinder/) as a Python module, in the
+// spirit of cinderlib ("Cinder as a Python library"). docs/python.md describes it; the package's
+// __init__.py re-exports it and __init__.pyi types it.
+//
+// Every call that may block (the database, the transport, a wait, a volume's I/O) runs with the
+// GIL released. Python is only ever called back on the caller's own thread (a backup's progress
+// is collected from the backup service's threads and handed over by the waiting call), so no
+// C++ thread of the library takes the GIL.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cinder/backup_manager.h"
+#include "cinder/connector.h"
+#include "cinder/options.h"
+#include "cinder/service.h"
+#include "cinder/version.h"
+#include "cinder/volume_manager.h"
+
+namespace py = pybind11;
+using namespace cinder;  // NOLINT
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// ---------------------------------------------------------------------------------------------
+// Errors: a failed Status becomes a CinderError, which the translator raises as the Python
+// exception of its code (cinder.NotFound, ...).
+
+struct CinderError {
+  Status status;
+};
+
+struct Exceptions {
+  PyObject* error = nullptr;
+  std::map<Code, PyObject*> by_code;
+  PyObject* operation_failed = nullptr;
+  PyObject* timeout = nullptr;
+};
+Exceptions g_exc;
+
+[[noreturn]] void Raise(Status st) { throw CinderError{std::move(st)}; }
+void Check(const Status& st) {
+  if (!st.ok()) Raise(st);
+}
+template <typename T>
+T Take(Result<T> r) {
+  if (!r.ok()) Raise(r.status());
+  return std::move(r).value();
+}
+
+int HttpStatus(Code c) {
+  switch (c) {
+    case Code::kInvalidArgument:
+    case Code::kFailedPrecondition: return 400;
+    case Code::kNotFound: return 404;
+    case Code::kAlreadyExists:
+    case Code::kAborted: return 409;
+    case Code::kPermissionDenied: return 403;
+    case Code::kUnauthenticated: return 401;
+    case Code::kResourceExhausted: return 413;
+    case Code::kUnimplemented: return 501;
+    case Code::kDeadlineExceeded: return 504;
+    case Code::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+void SetPythonError(PyObject* type, const Status& st) {
+  py::object exc = py::reinterpret_borrow<py::object>(type)(st.message());
+  exc.attr("code") = CodeName(st.code());
+  exc.attr("http_status") = HttpStatus(st.code());
+  exc.attr("retry_after") = st.retry_after();
+  PyErr_SetObject(type, exc.ptr());
+}
+
+void TranslateError(const CinderError& e) {
+  auto it = g_exc.by_code.find(e.status.code());
+  SetPythonError(it == g_exc.by_code.end() ? g_exc.error : it->second, e.status);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service: an embedded one (EmbeddedService) or the API side of a deployment
+// (ServiceClient), shared by every object made from it.
+
+// Backup progress reported on the backup service's threads, read by waiting callers.
+struct ProgressHub {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<std::string, std::pair<uint64_t, BackupProgress>> latest;  // backup id -> (seq, report)
+  uint64_t seq = 0;
+  void Report(const BackupProgress& p) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      latest[p.backup_id] = {++seq, p};
+    }
+    cv.notify_all();
+  }
+};
+
+class Core {
+ public:
+  Core(Options options, std::unique_ptr<EmbeddedService> embedded, std::unique_ptr<ServiceClient> client)
+      : options_(std::move(options)), embedded_(std::move(embedded)), client_(std::move(client)) {
+    hub_ = std::make_shared<ProgressHub>();
+    backups().SetProgressCallback([hub = hub_](const BackupProgress& p) { hub->Report(p); });
+  }
+  ~Core() { Close(); }
+
+  // Held while a call uses the managers: Close waits for calls in flight.
+  class Use {
+   public:
+    explicit Use(Core* c) : lock_(c->mu_) {
+      if (c->closed_) Raise(FailedPrecondition("The service is closed."));
+    }
+
+   private:
+    std::shared_lock<std::shared_mutex> lock_;
+  };
+
+  VolumeManager& volumes() { return embedded_ ? embedded_->volumes() : client_->volumes(); }
+  BackupManager& backups() { return embedded_ ? embedded_->backups() : client_->backups(); }
+  const Options& options() const { return options_; }
+  bool embedded() const { return embedded_ != nullptr; }
+  std::string endpoint() const { return embedded_ ? embedded_->endpoint() : ""; }
+  ProgressHub& hub() { return *hub_; }
+  bool closed() const { return closed_; }
+
+  void Close() {
+    std::unique_lock<std::shared_mutex> l(mu_);
+    if (closed_) return;
+    closed_ = true;
+    backups().SetProgressCallback(nullptr);
+    if (embedded_) embedded_->Stop();
+    if (client_) client_->Stop();
+    embedded_.reset();
+    client_.reset();
+  }
+
+ private:
+  std::shared_mutex mu_;
+  bool closed_ = false;
+  Options options_;
+  std::shared_ptr<ProgressHub> hub_;
+  std::unique_ptr<EmbeddedService> embedded_;
+  std::unique_ptr<ServiceClient> client_;
+};
+
+// Who acts: the service and a request context. Every object keeps the session it came from.
+struct Session {
+  std::shared_ptr<Core> core;
+  RequestContext ctx;
+};
+using SessionPtr = std::shared_ptr<Session>;
+
+// Runs `f` with the GIL released and the service in use.
+template <typename F>
+auto Blocking(const SessionPtr& s, F&& f) {
+  py::gil_scoped_release release;
+  Core::Use use(s->core.get());
+  return f(s->core->volumes());
+}
+template <typename F>
+auto BlockingBackups(const SessionPtr& s, F&& f) {
+  py::gil_scoped_release release;
+  Core::Use use(s->core.get());
+  return f(s->core->backups());
+}
+
+py::object Opt(const std::optional<std::string>& v) { return v ? py::object(py::str(*v)) : py::object(py::none()); }
+template <typename T>
+py::object OptOf(const std::optional<T>& v) {
+  return v ? py::cast(*v) : py::object(py::none());
+}
+
+// The statuses an operation passes through, which wait() waits out.
+const std::set<std::string> kVolumeTransient = {
+    "creating",         "extending", "deleting",    "retyping",    "reverting",
+    "attaching",        "detaching", "downloading", "uploading",   "backing-up",
+    "restoring-backup", "managing",  "unmanaging",  "maintenance", "awaiting-transfer-never"};
+const std::set<std::string> kSnapshotTransient = {"creating", "deleting", "restoring", "unmanaging", "backing-up"};
+const std::set<std::string> kBackupTransient = {"creating", "deleting", "restoring"};
+
+bool IsErrorStatus(const std::string& s) { return s.rfind("error", 0) == 0; }
+
+// Why a resource ended in an error status: its latest user message, when there is one.
+std::string WhyFailed(const SessionPtr& s, const std::string& id) {
+  MessageListQuery q;
+  q.resource_uuid = id;
+  q.limit = 1;
+  auto r = s->core->volumes().ListMessages(s->ctx, q);
+  if (!r.ok() || r->messages.empty()) return "";
+  return UserMessageText(r->messages.front());
+}
+
+// Sleeps a little longer each time, from 10 us by half again up to 1 ms: a fast operation is
+// seen done soon after it is (a read costs ~20 us), a slow one costs little.
+class Backoff {
+ public:
+  void Sleep() {
+    std::this_thread::sleep_for(delay_);
+    delay_ = std::min(delay_ * 3 / 2, std::chrono::microseconds(1000));
+  }
+
+ private:
+  std::chrono::microseconds delay_{10};
+};
+
+std::optional<Clock::time_point> Deadline(std::optional<double> timeout) {
+  if (!timeout) return std::nullopt;
+  if (*timeout < 0) Raise(InvalidArgument("timeout must not be negative."));
+  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*timeout));
+}
+
+[[noreturn]] void RaiseTimeout(const std::string& what) {
+  PyErr_SetString(g_exc.timeout, what.c_str());
+  throw py::error_already_set();
+}
+
+[[noreturn]] void RaiseFailed(const std::string& kind, const std::string& id, const std::string& status,
+                              const std::string& why) {
+  std::string msg = kind + " " + id + " is " + status;
+  if (!why.empty()) msg += ": " + why;
+  py::object exc = py::reinterpret_borrow<py::object>(g_exc.operation_failed)(msg);
+  exc.attr("status") = status;
+  exc.attr("resource_id") = id;
+  exc.attr("user_message") = why.empty() ? py::object(py::none()) : py::object(py::str(why));
+  exc.attr("code") = "Internal";
+  exc.attr("http_status") = 500;
+  exc.attr("retry_after") = 0;
+  PyErr_SetObject(g_exc.operation_failed, exc.ptr());
+  throw py::error_already_set();
+}
+
+// Hands the progress of `backup_id` reported since `*seen` to `cb` (on this thread, with the
+// GIL); `*last_done` is what it was told last. Called with the GIL held.
+void DeliverProgress(ProgressHub& hub, const std::string& backup_id, uint64_t* seen, const py::object& cb,
+                     int64_t* last_done) {
+  if (cb.is_none()) return;
+  std::optional<BackupProgress> p;
+  {
+    std::lock_guard<std::mutex> l(hub.mu);
+    auto it = hub.latest.find(backup_id);
+    if (it != hub.latest.end() && it->second.first > *seen) {
+      *seen = it->second.first;
+      p = it->second.second;
+    }
+  }
+  if (p) {
+    *last_done = p->bytes_done;
+    cb(p->bytes_done, p->bytes_total);
+  }
+}
+
+// The last call of a finished operation's progress: done = total, unless it was said already.
+void FinalProgress(const py::object& cb, int64_t size_gib, int64_t last_done) {
+  if (cb.is_none()) return;
+  const int64_t total = size_gib << 30;
+  if (last_done != total) cb(total, total);
+}
+
+// Waits (GIL released) until `done` or a new progress report of `backup_id`, at most `step`.
+void PauseForProgress(ProgressHub& hub, const std::string& backup_id, uint64_t seen, Backoff& backoff) {
+  if (backup_id.empty()) return backoff.Sleep();
+  std::unique_lock<std::mutex> l(hub.mu);
+  hub.cv.wait_for(l, std::chrono::milliseconds(5), [&] {
+    auto it = hub.latest.find(backup_id);
+    return it != hub.latest.end() && it->second.first > seen;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Python objects.
+
+struct PyVolume;
+struct PySnapshot;
+struct PyBackup;
+
+struct PyVolume {
+  SessionPtr s;
+  Volume v;
+  std::string restoring_from;  // the backup being restored onto it (restore()), for wait's progress
+  uint64_t progress_seen = 0;  // the last progress report handed to Python (or before the restore began)
+  bool deleted = false;        // wait() saw it gone
+};
+
+struct PySnapshot {
+  SessionPtr s;
+  Snapshot v;
+  bool deleted = false;
+};
+
+struct PyBackup {
+  SessionPtr s;
+  Backup v;
+  uint64_t progress_seen = 0;  // as PyVolume's
+  bool deleted = false;
+};
+
+// Where the hub is now: reports made before an operation starts are not its progress.
+uint64_t ProgressNow(const SessionPtr& s) {
+  auto& hub = s->core->hub();
+  std::lock_guard<std::mutex> l(hub.mu);
+  return hub.seq;
+}
+
+struct PyVolumeType {
+  SessionPtr s;
+  VolumeType v;
+};
+
+struct PyQos {
+  SessionPtr s;
+  QosSpecs v;
+};
+
+struct PyService {
+  SessionPtr s;
+};
+
+Metadata ToMetadata(const std::optional<std::map<std::string, std::string>>& m) { return m ? *m : Metadata{}; }
+
+// Volume ----------------------------------------------------------------------------------------
+
+PyVolume MakeVolume(const SessionPtr& s, const VolumeCreate& req) {
+  Volume v = Take(Blocking(s, [&](VolumeManager& vm) { return vm.CreateVolume(s->ctx, req); }));
+  return PyVolume{s, std::move(v)};
+}
+
+void Refresh(PyVolume& self) {
+  self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolume(self.s->ctx, self.v.id); }));
+}
+
+PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::object& progress) {
+  auto deadline = Deadline(timeout);
+  uint64_t& seen = self.progress_seen;
+  int64_t last_done = -1;
+  Backoff backoff;
+  auto& hub = self.s->core->hub();
+  bool gone = false;
+  std::string why;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      Core::Use use(self.s->core.get());
+      VolumeManager& vm = self.s->core->volumes();
+      for (;;) {
+        auto r = vm.GetVolume(self.s->ctx, self.v.id);
+        if (!r.ok()) {
+          if (r.status().code() == Code::kNotFound && self.v.status == "deleting") {
+            gone = true;
+            break;
+          }
+          Raise(r.status());
+        }
+        self.v = std::move(r).value();
+        if (!kVolumeTransient.count(self.v.status)) {
+          if (IsErrorStatus(self.v.status)) why = WhyFailed(self.s, self.v.id);
+          break;
+        }
+        if (deadline && Clock::now() >= *deadline) break;
+        if (!self.restoring_from.empty() && !progress.is_none()) {
+          // Back to Python when the backup service reported progress.
+          std::lock_guard<std::mutex> l(hub.mu);
+          auto it = hub.latest.find(self.restoring_from);
+          if (it != hub.latest.end() && it->second.first > seen) break;
+        }
+        if (!self.restoring_from.empty() && !progress.is_none()) {
+          PauseForProgress(hub, self.restoring_from, seen, backoff);
+        } else {
+          backoff.Sleep();
+        }
+      }
+    }
+    if (!self.restoring_from.empty()) DeliverProgress(hub, self.restoring_from, &seen, progress, &last_done);
+    if (gone) {
+      self.deleted = true;
+      self.v.status = "deleted";
+      return self;
+    }
+    if (!kVolumeTransient.count(self.v.status)) break;
+    if (deadline && Clock::now() >= *deadline) {
+      RaiseTimeout("Volume " + self.v.id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
+    }
+  }
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Volume", self.v.id, self.v.status, why);
+  if (!self.restoring_from.empty()) FinalProgress(progress, self.v.size, last_done);
+  self.restoring_from.clear();
+  return self;
+}
+
+// Snapshot --------------------------------------------------------------------------------------
+
+PySnapshot& WaitSnapshot(PySnapshot& self, std::optional<double> timeout) {
+  auto deadline = Deadline(timeout);
+  std::string why;
+  bool gone = false;
+  {
+    py::gil_scoped_release release;
+    Core::Use use(self.s->core.get());
+    VolumeManager& vm = self.s->core->volumes();
+    Backoff backoff;
+    for (;;) {
+      auto r = vm.GetSnapshot(self.s->ctx, self.v.id);
+      if (!r.ok()) {
+        if (r.status().code() == Code::kNotFound && self.v.status == "deleting") {
+          gone = true;
+          break;
+        }
+        Raise(r.status());
+      }
+      self.v = std::move(r).value();
+      if (!kSnapshotTransient.count(self.v.status)) {
+        if (IsErrorStatus(self.v.status)) why = WhyFailed(self.s, self.v.id);
+        break;
+      }
+      if (deadline && Clock::now() >= *deadline) break;
+      backoff.Sleep();
+    }
+  }
+  if (gone) {
+    self.deleted = true;
+    self.v.status = "deleted";
+    return self;
+  }
+  if (kSnapshotTransient.count(self.v.status)) {
+    RaiseTimeout("Snapshot " + self.v.id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
+  }
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Snapshot", self.v.id, self.v.status, why);
+  return self;
+}
+
+// Backup ----------------------------------------------------------------------------------------
+
+PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::object& progress) {
+  auto deadline = Deadline(timeout);
+  uint64_t& seen = self.progress_seen;
+  int64_t last_done = -1;
+  auto& hub = self.s->core->hub();
+  bool gone = false;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      Core::Use use(self.s->core.get());
+      BackupManager& bm = self.s->core->backups();
+      Backoff backoff;
+      for (;;) {
+        auto r = bm.GetBackup(self.s->ctx, self.v.id);
+        if (!r.ok()) {
+          if (r.status().code() == Code::kNotFound && self.v.status == "deleting") {
+            gone = true;
+            break;
+          }
+          Raise(r.status());
+        }
+        self.v = std::move(r).value();
+        if (self.v.status == "deleted") gone = true;
+        if (gone || !kBackupTransient.count(self.v.status)) break;
+        if (deadline && Clock::now() >= *deadline) break;
+        if (!progress.is_none()) {
+          std::lock_guard<std::mutex> l(hub.mu);
+          auto it = hub.latest.find(self.v.id);
+          if (it != hub.latest.end() && it->second.first > seen) break;
+        }
+        if (!progress.is_none()) {
+          PauseForProgress(hub, self.v.id, seen, backoff);
+        } else {
+          backoff.Sleep();
+        }
+      }
+    }
+    DeliverProgress(hub, self.v.id, &seen, progress, &last_done);
+    if (gone) {
+      self.deleted = true;
+      self.v.status = "deleted";
+      return self;
+    }
+    if (!kBackupTransient.count(self.v.status)) break;
+    if (deadline && Clock::now() >= *deadline) {
+      RaiseTimeout("Backup " + self.v.id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
+    }
+  }
+  if (IsErrorStatus(self.v.status)) {
+    RaiseFailed("Backup", self.v.id, self.v.status, self.v.fail_reason.value_or(""));
+  }
+  if (self.v.status == "available") FinalProgress(progress, self.v.size, last_done);
+  return self;
+}
+
+// Listing ---------------------------------------------------------------------------------------
+
+// Pages through ListVolumes (or snapshots, backups) with markers: each page is read with the
+// GIL released, then handed out one object at a time.
+template <typename Item, typename PyItem, typename Fetch>
+class Pager {
+ public:
+  Pager(SessionPtr s, int64_t page_size, std::optional<int64_t> limit, Fetch fetch)
+      : s_(std::move(s)), page_size_(page_size), limit_(limit), fetch_(std::move(fetch)) {}
+
+  PyItem Next() {
+    if (pos_ == page_.size()) {
+      if (done_ || (limit_ && given_ >= *limit_)) throw py::stop_iteration();
+      int64_t n = page_size_;
+      if (limit_) n = std::min<int64_t>(n, *limit_ - given_);
+      std::optional<std::string> marker;
+      if (!first_) marker = last_id_;
+      bool more = false;
+      std::vector<Item> next = fetch_(s_, marker, n, &more);
+      page_ = std::move(next);
+      pos_ = 0;
+      first_ = false;
+      done_ = !more || page_.empty();
+      if (!page_.empty()) last_id_ = page_.back().id;
+      if (page_.empty()) throw py::stop_iteration();
+    }
+    ++given_;
+    return PyItem{s_, std::move(page_[pos_++])};
+  }
+
+ private:
+  SessionPtr s_;
+  int64_t page_size_;
+  std::optional<int64_t> limit_;
+  Fetch fetch_;
+  std::vector<Item> page_;
+  size_t pos_ = 0;
+  int64_t given_ = 0;
+  bool done_ = false;
+  bool first_ = true;
+  std::string last_id_;
+};
+
+std::vector<SortKey> ParseSort(const std::optional<std::string>& sort) {
+  std::vector<SortKey> keys;
+  if (!sort) return keys;
+  // Cinder's sort parameter: "key[:dir],key[:dir]".
+  size_t start = 0;
+  while (start <= sort->size()) {
+    size_t comma = sort->find(',', start);
+    std::string part = sort->substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    SortKey k;
+    size_t colon = part.find(':');
+    k.key = part.substr(0, colon);
+    std::string dir = colon == std::string::npos ? "desc" : part.substr(colon + 1);
+    if (dir != "asc" && dir != "desc") Raise(InvalidArgument("Invalid sort direction: " + dir + " (asc or desc)."));
+    k.ascending = dir == "asc";
+    if (k.key.empty()) Raise(InvalidArgument("Invalid sort key: empty."));
+    keys.push_back(k);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return keys;
+}
+
+int64_t PageSize(const SessionPtr& s, std::optional<int64_t> page_size) {
+  int64_t max = s->core->options().osapi_max_limit;
+  if (!page_size) return max;
+  if (*page_size < 1) Raise(InvalidArgument("page_size must be at least 1."));
+  return std::min(*page_size, max);
+}
+
+using VolumeFetch = std::function<std::vector<Volume>(const SessionPtr&, std::optional<std::string>, int64_t, bool*)>;
+using VolumePager = Pager<Volume, PyVolume, VolumeFetch>;
+using SnapshotFetch =
+    std::function<std::vector<Snapshot>(const SessionPtr&, std::optional<std::string>, int64_t, bool*)>;
+using SnapshotPager = Pager<Snapshot, PySnapshot, SnapshotFetch>;
+using BackupFetch = std::function<std::vector<Backup>(const SessionPtr&, std::optional<std::string>, int64_t, bool*)>;
+using BackupPager = Pager<Backup, PyBackup, BackupFetch>;
+
+// Attach ----------------------------------------------------------------------------------------
+
+// A volume attached to this host, as a binary file: read, readinto, write, seek, tell, flush,
+// close (which detaches it). Reads and writes go to the BlockDevice the connector opened from
+// the attachment's connection_info, with the GIL released.
+class VolumeFile {
+ public:
+  VolumeFile(SessionPtr s, std::string volume_id, Attachment attachment, std::unique_ptr<BlockDevice> dev,
+             uint64_t size)
+      : s_(std::move(s)),
+        volume_id_(std::move(volume_id)),
+        attachment_(std::move(attachment)),
+        dev_(std::move(dev)),
+        size_(size) {}
+  ~VolumeFile() {
+    if (!closed_) {
+      try {
+        py::gil_scoped_acquire acquire;  // (a collected file: detach quietly)
+        Close();
+      } catch (...) {
+      }
+    }
+  }
+
+  void CheckOpen() const {
+    if (closed_) throw py::value_error("I/O operation on closed volume file.");
+  }
+  py::bytes Read(int64_t n) {
+    CheckOpen();
+    const uint64_t left = pos_ >= size_ ? 0 : size_ - pos_;
+    const uint64_t want = n < 0 ? left : std::min<uint64_t>(static_cast<uint64_t>(n), left);
+    std::string buf(want, '\0');
+    if (want) {
+      py::gil_scoped_release release;
+      Check(dev_->Read(pos_, buf.data(), want));
+    }
+    pos_ += want;
+    return py::bytes(buf);
+  }
+  size_t ReadInto(py::buffer b) {
+    CheckOpen();
+    py::buffer_info info = b.request(true);
+    const uint64_t len = static_cast<uint64_t>(info.size * info.itemsize);
+    const uint64_t left = pos_ >= size_ ? 0 : size_ - pos_;
+    const uint64_t want = std::min(len, left);
+    if (want) {
+      py::gil_scoped_release release;
+      Check(dev_->Read(pos_, info.ptr, want));
+    }
+    pos_ += want;
+    return want;
+  }
+  size_t Write(py::buffer b) {
+    CheckOpen();
+    py::buffer_info info = b.request();
+    const uint64_t len = static_cast<uint64_t>(info.size * info.itemsize);
+    if (pos_ + len > size_) {
+      Raise(InvalidArgument("Write of " + std::to_string(len) + " bytes at " + std::to_string(pos_) +
+                            " is past the volume's end (" + std::to_string(size_) + " bytes)."));
+    }
+    {
+      py::gil_scoped_release release;
+      Check(dev_->Write(pos_, info.ptr, len));
+    }
+    pos_ += len;
+    return len;
+  }
+  uint64_t Seek(int64_t offset, int whence) {
+    CheckOpen();
+    int64_t base = whence == 0 ? 0 : whence == 1 ? static_cast<int64_t>(pos_) : static_cast<int64_t>(size_);
+    if (whence < 0 || whence > 2) throw py::value_error("whence must be 0, 1 or 2.");
+    if (base + offset < 0) throw py::value_error("negative seek position " + std::to_string(base + offset));
+    pos_ = static_cast<uint64_t>(base + offset);
+    return pos_;
+  }
+  uint64_t Tell() const {
+    CheckOpen();
+    return pos_;
+  }
+  void Flush() {
+    CheckOpen();
+    py::gil_scoped_release release;
+    Check(dev_->Flush());
+  }
+  void Close() {
+    if (closed_) return;
+    closed_ = true;
+    Status flushed;
+    {
+      py::gil_scoped_release release;
+      flushed = dev_->Flush();
+      dev_.reset();
+      Core::Use use(s_->core.get());
+      auto r = s_->core->volumes().DeleteAttachment(s_->ctx, attachment_.id);
+      if (!r.ok()) Raise(r.status());
+    }
+    Check(flushed);
+  }
+  bool closed() const { return closed_; }
+  bool ReadOnly() const { return !closed_ && dev_->ReadOnly(); }
+  uint64_t size() const { return size_; }
+  std::string Describe() const { return closed_ ? "closed" : dev_->Describe(); }
+  const Attachment& attachment() const { return attachment_; }
+  const std::string& volume_id() const { return volume_id_; }
+
+ private:
+  SessionPtr s_;
+  std::string volume_id_;
+  Attachment attachment_;
+  std::unique_ptr<BlockDevice> dev_;
+  uint64_t size_;
+  uint64_t pos_ = 0;
+  bool closed_ = false;
+};
+
+std::string HostName() {
+  char buf[256] = {};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "localhost";
+  return buf;
+}
+
+std::string JsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char b[8];
+      std::snprintf(b, sizeof(b), "\\u%04x", c);
+      out += b;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::unique_ptr<VolumeFile> Attach(PyVolume& self, const std::string& mode,
+                                   const std::optional<std::string>& instance) {
+  if (mode != "rw" && mode != "ro") Raise(InvalidArgument("Invalid attach mode " + mode + ": rw or ro."));
+  const std::string connector = "{\"host\": " + JsonString(HostName()) +
+                                ", \"initiator\": " + JsonString(DefaultInitiatorName()) +
+                                ", \"ip\": \"127.0.0.1\", \"platform\": \"x86_64\", \"os_type\": \"linux\", "
+                                "\"multipath\": false, \"do_local_attach\": true}";
+  py::gil_scoped_release release;
+  Core::Use use(self.s->core.get());
+  VolumeManager& vm = self.s->core->volumes();
+  VolumeManager::AttachmentCreate req;
+  req.volume_id = self.v.id;
+  req.instance_uuid = instance;
+  req.connector = connector;
+  req.mode = mode;
+  Attachment a = Take(vm.CreateAttachment(self.s->ctx, req));
+  auto undo = [&](const Status& st) {
+    (void)vm.DeleteAttachment(self.s->ctx, a.id);
+    Raise(st);
+  };
+  if (!a.connection_info) undo(Internal("The attachment of volume " + self.v.id + " has no connection_info."));
+  auto dev = OpenConnection(*a.connection_info);
+  if (!dev.ok()) undo(dev.status());
+  auto size = (*dev)->Size();
+  if (!size.ok()) undo(size.status());
+  if (auto st = vm.CompleteAttachment(self.s->ctx, a.id); !st.ok()) undo(st);
+  auto fresh = vm.GetVolume(self.s->ctx, self.v.id);
+  if (fresh.ok()) self.v = std::move(fresh).value();
+  return std::make_unique<VolumeFile>(self.s, self.v.id, std::move(a), std::move(dev).value(), *size);
+}
+
+// Options ---------------------------------------------------------------------------------------
+
+// A Python value as cinder.conf text.
+std::string ConfValue(const std::string& key, const py::handle& v) {
+  std::string text;
+  if (py::isinstance<py::bool_>(v)) {
+    text = v.cast<bool>() ? "true" : "false";
+  } else if (py::isinstance<py::list>(v) || py::isinstance<py::tuple>(v)) {
+    for (auto item : v) {
+      if (!text.empty()) text += ",";
+      text += py::str(item).cast<std::string>();
+    }
+  } else if (py::isinstance<py::dict>(v)) {
+    for (auto kv : v.cast<py::dict>()) {
+      if (!text.empty()) text += ",";
+      text += py::str(kv.first).cast<std::string>() + ":" + py::str(kv.second).cast<std::string>();
+    }
+  } else {
+    text = py::str(v).cast<std::string>();
+  }
+  if (text.find('\n') != std::string::npos || text.find('\r') != std::string::npos) {
+    Raise(InvalidArgument("Invalid value for option " + key + ": it must be one line."));
+  }
+  return text;
+}
+
+std::string CheckedName(const std::string& what, const std::string& name) {
+  if (name.empty() || name.find_first_of("[]\n\r=") != std::string::npos) {
+    Raise(InvalidArgument("Invalid " + what + " name: " + (name.empty() ? "empty" : name) + "."));
+  }
+  return name;
+}
+
+std::shared_ptr<PyService> Open(std::optional<std::string> state_path, std::optional<py::list> backends,
+                                std::optional<std::string> config_file, std::string project_id, std::string user_id,
+                                py::kwargs kwargs) {
+  Options options;
+  bool embedded = true;
+  if (config_file) {
+    if (state_path || backends || kwargs.size()) {
+      Raise(InvalidArgument("config_file names the deployment: state_path, backends and options go in it."));
+    }
+    std::vector<std::string> warnings;
+    options = Take(LoadConfigFile(*config_file, &warnings));
+    embedded = false;
+  } else {
+    if (!state_path) Raise(InvalidArgument("Give state_path (an embedded service) or config_file (a deployment)."));
+    // cinder.conf text from the arguments: ParseConfig checks them as it checks a file's.
+    std::string conf = "[DEFAULT]\nstate_path = " + ConfValue("state_path", py::str(*state_path)) + "\n";
+    if (!kwargs.contains("osapi_volume_listen_port")) conf += "osapi_volume_listen_port = 0\n";
+    for (auto kv : kwargs) {
+      std::string key = CheckedName("option", py::str(kv.first).cast<std::string>());
+      if (key == "enabled_backends") Raise(InvalidArgument("Give the backends as backends=[...]."));
+      conf += key + " = " + ConfValue(key, kv.second) + "\n";
+    }
+    std::string sections;
+    std::vector<std::string> names;
+    if (!backends) {
+      backends = py::list();
+      backends->append(py::str("file"));
+    }
+    for (auto b : *backends) {
+      py::dict d;
+      if (py::isinstance<py::str>(b)) {
+        d["name"] = b;
+      } else if (py::isinstance<py::dict>(b)) {
+        d = b.cast<py::dict>();
+      } else {
+        Raise(InvalidArgument("Each backend is a name or a dict of its section's options (with \"name\")."));
+      }
+      if (!d.contains("name")) Raise(InvalidArgument("A backend dict needs its \"name\" (its section)."));
+      std::string name = CheckedName("backend", py::str(d["name"]).cast<std::string>());
+      names.push_back(name);
+      sections += "[" + name + "]\n";
+      if (!d.contains("volume_driver")) sections += "volume_driver = file\n";
+      if (!d.contains("volume_backend_name")) sections += "volume_backend_name = " + name + "\n";
+      if (!d.contains("file_volume_directory") &&
+          (!d.contains("volume_driver") || py::str(d["volume_driver"]).cast<std::string>() == "file")) {
+        sections += "file_volume_directory = " + *state_path + "/volumes/" + name + "\n";
+      }
+      for (auto kv : d) {
+        std::string key = py::str(kv.first).cast<std::string>();
+        if (key == "name") continue;
+        sections += CheckedName("option", key) + " = " + ConfValue(key, kv.second) + "\n";
+      }
+    }
+    conf += "enabled_backends = ";
+    for (size_t i = 0; i < names.size(); ++i) conf += (i ? "," : "") + names[i];
+    conf += "\n" + sections;
+    std::vector<std::string> warnings;
+    options = Take(ParseConfig(conf, "cinder.open()", &warnings));
+    if (!warnings.empty()) {
+      std::string all;
+      // What a file would only be warned of is refused here: the caller named it.
+      for (auto w : warnings) {
+        const std::string tail = ", ignored";
+        if (w.size() > tail.size() && w.compare(w.size() - tail.size(), tail.size(), tail) == 0) {
+          w.resize(w.size() - tail.size());
+        }
+        all += (all.empty() ? "" : "; ") + w;
+      }
+      Raise(InvalidArgument(all));
+    }
+  }
+  std::unique_ptr<EmbeddedService> svc;
+  std::unique_ptr<ServiceClient> client;
+  {
+    py::gil_scoped_release release;
+    if (embedded) {
+      Check(DbSync(options));
+      svc = Take(EmbeddedService::Start(options));
+    } else {
+      client = Take(ServiceClient::Connect(options));
+    }
+  }
+  auto core = std::make_shared<Core>(options, std::move(svc), std::move(client));
+  auto s = std::make_shared<Session>(Session{core, RequestContext::Admin(user_id, project_id)});
+  return std::make_shared<PyService>(PyService{s});
+}
+
+// Requests from keyword arguments ---------------------------------------------------------------
+
+VolumeCreate NewVolumeRequest(int64_t size, std::optional<std::string> name, std::optional<std::string> description,
+                              std::optional<std::string> volume_type, std::optional<std::string> availability_zone,
+                              std::optional<std::map<std::string, std::string>> metadata) {
+  VolumeCreate req;
+  req.size = size;
+  req.name = std::move(name);
+  req.description = std::move(description);
+  req.volume_type = std::move(volume_type);
+  req.availability_zone = std::move(availability_zone);
+  req.metadata = ToMetadata(metadata);
+  return req;
+}
+
+// {resource: Quota}; the Quota class is QuotaDetail itself.
+py::dict QuotaDict(const QuotaSet& q) {
+  py::dict d;
+  for (auto& [k, v] : q) d[py::str(k)] = py::cast(v);
+  return d;
+}
+
+PyObject* NewException(py::module_& m, const char* name, py::tuple bases, const char* doc) {
+  std::string full = std::string("cinder.") + name;
+  PyObject* e = PyErr_NewExceptionWithDoc(full.c_str(), doc, bases.ptr(), nullptr);
+  if (!e) throw py::error_already_set();
+  m.add_object(name, py::handle(e));
+  return e;
+}
+
+py::tuple Bases(std::initializer_list<PyObject*> bases) {
+  py::tuple t(bases.size());
+  size_t i = 0;
+  for (PyObject* b : bases) t[i++] = py::reinterpret_borrow<py::object>(b);
+  return t;
+}
+
+}  // namespace
+
+PYBIND11_MODULE(_cinder, m) {
+  m.doc() =
+      "libcinder as a Python library: Cinder's volumes, snapshots, backups, types, QoS and quotas "
+      "in process (docs/python.md).";
+  m.attr("__version__") = LibraryVersion();
+
+  // Errors -------------------------------------------------------------------------------------
+  PyObject* error = NewException(m, "Error", Bases({PyExc_Exception}),
+                                 "A libcinder call failed. `code` is cinder::Code's name, `http_status` what Cinder's "
+                                 "API would answer, the message Cinder's.");
+  g_exc.error = error;
+  PyObject* invalid =
+      NewException(m, "InvalidInput", Bases({error, PyExc_ValueError}), "Bad input (Cinder's Invalid*, HTTP 400).");
+  g_exc.by_code[Code::kInvalidArgument] = invalid;
+  g_exc.by_code[Code::kFailedPrecondition] = NewException(
+      m, "InvalidState", Bases({invalid}), "The resource's status forbids it (Cinder's InvalidVolume, ..., HTTP 400).");
+  g_exc.by_code[Code::kNotFound] =
+      NewException(m, "NotFound", Bases({error, PyExc_LookupError}), "No such resource, or not visible (HTTP 404).");
+  PyObject* conflict = NewException(m, "Conflict", Bases({error}), "It exists already, or a race was lost (HTTP 409).");
+  g_exc.by_code[Code::kAlreadyExists] = conflict;
+  g_exc.by_code[Code::kAborted] = conflict;
+  PyObject* not_authorized = NewException(m, "NotAuthorized", Bases({error, PyExc_PermissionError}),
+                                          "The policy does not allow it (HTTP 403).");
+  g_exc.by_code[Code::kPermissionDenied] = not_authorized;
+  g_exc.by_code[Code::kUnauthenticated] =
+      NewException(m, "NotAuthenticated", Bases({not_authorized}), "Who is asking is not known (HTTP 401).");
+  g_exc.by_code[Code::kResourceExhausted] = NewException(
+      m, "OverQuota", Bases({error}), "Over a quota or a size limit (HTTP 413); `retry_after` in seconds.");
+  g_exc.by_code[Code::kUnimplemented] = NewException(m, "NotSupported", Bases({error, PyExc_NotImplementedError}),
+                                                     "The backend or the library cannot do it (HTTP 501).");
+  PyObject* timeout =
+      NewException(m, "Timeout", Bases({error, PyExc_TimeoutError}), "A wait or a call took too long (HTTP 504).");
+  g_exc.by_code[Code::kDeadlineExceeded] = timeout;
+  g_exc.timeout = timeout;
+  g_exc.by_code[Code::kUnavailable] =
+      NewException(m, "Unavailable", Bases({error}), "No service could take it now (HTTP 503).");
+  g_exc.by_code[Code::kInternal] = NewException(m, "InternalError", Bases({error}), "Something broke (HTTP 500).");
+  g_exc.operation_failed =
+      NewException(m, "OperationFailed", Bases({error}),
+                   "wait() saw the resource end in an error status: `status`, `resource_id`, and `user_message` (why, "
+                   "from Cinder's user messages) when there is one.");
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const CinderError& e) {
+      TranslateError(e);
+    }
+  });
+
+  // Quota --------------------------------------------------------------------------------------
+  py::class_<QuotaDetail>(m, "Quota", "One resource of a project's quota set.")
+      .def_readonly("limit", &QuotaDetail::limit, "-1: unlimited")
+      .def_readonly("in_use", &QuotaDetail::in_use)
+      .def_readonly("reserved", &QuotaDetail::reserved)
+      .def("__repr__", [](const QuotaDetail& q) {
+        return "Quota(limit=" + std::to_string(q.limit) + ", in_use=" + std::to_string(q.in_use) +
+               ", reserved=" + std::to_string(q.reserved) + ")";
+      });
+
+  // Volume file --------------------------------------------------------------------------------
+  py::class_<VolumeFile>(m, "VolumeFile",
+                         "A volume attached to this host, as a binary file (read, readinto, write, seek, tell, flush). "
+                         "close() (or leaving a with block) flushes and detaches it.")
+      .def("read", &VolumeFile::Read, py::arg("size") = -1, "Up to `size` bytes from the position (-1: to the end).")
+      .def("readinto", &VolumeFile::ReadInto, py::arg("buffer"))
+      .def("write", &VolumeFile::Write, py::arg("data"),
+           "Writes all of `data` at the position; durable after flush(). Not past the volume's end.")
+      .def("seek", &VolumeFile::Seek, py::arg("offset"), py::arg("whence") = 0)
+      .def("tell", &VolumeFile::Tell)
+      .def("flush", &VolumeFile::Flush)
+      .def("close", &VolumeFile::Close)
+      .def("readable", [](const VolumeFile& f) { return !f.closed(); })
+      .def("writable", [](const VolumeFile& f) { return !f.closed() && !f.ReadOnly(); })
+      .def("seekable", [](const VolumeFile& f) { return !f.closed(); })
+      .def_property_readonly("closed", &VolumeFile::closed)
+      .def_property_readonly("size", &VolumeFile::size, "The volume's size in bytes.")
+      .def_property_readonly("name", &VolumeFile::Describe, "What was opened (\"local /path\", \"iscsi ...\").")
+      .def_property_readonly("volume_id", &VolumeFile::volume_id)
+      .def_property_readonly("attachment_id", [](const VolumeFile& f) { return f.attachment().id; })
+      .def(
+          "__enter__", [](VolumeFile& f) -> VolumeFile& { return f; }, py::return_value_policy::reference)
+      .def("__exit__", [](VolumeFile& f, py::args) { f.Close(); })
+      .def("__repr__", [](const VolumeFile& f) { return "<cinder.VolumeFile " + f.Describe() + ">"; });
+
+  // Volume -------------------------------------------------------------------------------------
+  py::class_<PyVolume> volume(m, "Volume", "A Cinder volume, as last read (refresh() reads it again).");
+  volume.def_property_readonly("id", [](const PyVolume& s) { return s.v.id; })
+      .def_property_readonly(
+          "name",
+          [](const PyVolume& s) { return s.v.has_name ? py::object(py::str(s.v.name)) : py::object(py::none()); })
+      .def_property_readonly("description",
+                             [](const PyVolume& s) {
+                               return s.v.has_description ? py::object(py::str(s.v.description))
+                                                          : py::object(py::none());
+                             })
+      .def_property_readonly(
+          "size", [](const PyVolume& s) { return s.v.size; }, "GiB")
+      .def_property_readonly("status", [](const PyVolume& s) { return s.v.status; })
+      .def_property_readonly("attach_status", [](const PyVolume& s) { return s.v.attach_status; })
+      .def_property_readonly("migration_status", [](const PyVolume& s) { return Opt(s.v.migration_status); })
+      .def_property_readonly("availability_zone", [](const PyVolume& s) { return s.v.availability_zone; })
+      .def_property_readonly(
+          "host", [](const PyVolume& s) { return s.v.host; }, "host@backend#pool")
+      .def_property_readonly("project_id", [](const PyVolume& s) { return s.v.project_id; })
+      .def_property_readonly("user_id", [](const PyVolume& s) { return s.v.user_id; })
+      .def_property_readonly(
+          "volume_type", [](const PyVolume& s) { return s.v.volume_type_name; }, "its name")
+      .def_property_readonly("volume_type_id", [](const PyVolume& s) { return s.v.volume_type_id; })
+      .def_property_readonly("snapshot_id", [](const PyVolume& s) { return Opt(s.v.snapshot_id); })
+      .def_property_readonly("source_volid", [](const PyVolume& s) { return Opt(s.v.source_volid); })
+      .def_property_readonly("bootable", [](const PyVolume& s) { return s.v.bootable; })
+      .def_property_readonly("multiattach", [](const PyVolume& s) { return s.v.multiattach; })
+      .def_property_readonly("metadata", [](const PyVolume& s) { return s.v.metadata; })
+      .def_property_readonly("created_at", [](const PyVolume& s) { return s.v.created_at; })
+      .def_property_readonly("updated_at", [](const PyVolume& s) { return Opt(s.v.updated_at); })
+      .def_property_readonly("group_id", [](const PyVolume& s) { return Opt(s.v.group_id); })
+      .def_property_readonly("attachments",
+                             [](const PyVolume& s) {
+                               py::list l;
+                               for (auto& a : s.v.attachments) {
+                                 py::dict d;
+                                 d["id"] = a.id;
+                                 d["attachment_id"] = a.id;
+                                 d["server_id"] = Opt(a.instance_uuid);
+                                 d["host_name"] = Opt(a.attached_host);
+                                 d["device"] = Opt(a.mountpoint);
+                                 d["attached_at"] = Opt(a.attach_time);
+                                 l.append(d);
+                               }
+                               return l;
+                             })
+      .def(
+          "refresh",
+          [](PyVolume& self) -> PyVolume& {
+            Refresh(self);
+            return self;
+          },
+          py::return_value_policy::reference_internal, "Reads the volume again; returns it.")
+      .def("wait", &WaitVolume, py::arg("timeout") = py::none(), py::arg("progress") = py::none(),
+           py::return_value_policy::reference_internal,
+           "Waits (the GIL released) until the volume leaves a transient status (creating, extending, deleting, "
+           "...); returns it. A deleted volume ends with status \"deleted\". Raises OperationFailed when it ends "
+           "in an error status, Timeout after `timeout` seconds. While a backup is restored onto it (restore()), "
+           "`progress(bytes_done, bytes_total)` is called on this thread.")
+      .def(
+          "extend",
+          [](PyVolume& self, int64_t new_size) -> PyVolume& {
+            Check(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.ExtendVolume(self.s->ctx, self.v.id, new_size); }));
+            Refresh(self);
+            return self;
+          },
+          py::arg("new_size"), py::return_value_policy::reference_internal,
+          "Starts growing it to `new_size` GiB (status \"extending\"); wait() for it.")
+      .def(
+          "create_snapshot",
+          [](PyVolume& self, std::optional<std::string> name, std::optional<std::string> description,
+             std::optional<std::map<std::string, std::string>> metadata, bool force) {
+            SnapshotCreate req;
+            req.volume_id = self.v.id;
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.metadata = ToMetadata(metadata);
+            req.force = force;
+            Snapshot snap =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.CreateSnapshot(self.s->ctx, req); }));
+            return PySnapshot{self.s, std::move(snap)};
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("metadata") = py::none(), py::arg("force") = false,
+          "A snapshot of it (\"creating\"); the volume must be available (in-use with force).")
+      .def(
+          "clone",
+          [](PyVolume& self, std::optional<std::string> name, int64_t size, std::optional<std::string> description,
+             std::optional<std::string> volume_type, std::optional<std::map<std::string, std::string>> metadata) {
+            VolumeCreate req = NewVolumeRequest(size, std::move(name), std::move(description), std::move(volume_type),
+                                                std::nullopt, metadata);
+            req.source_volid = self.v.id;
+            return MakeVolume(self.s, req);
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("size") = 0, py::arg("description") = py::none(),
+          py::arg("volume_type") = py::none(), py::arg("metadata") = py::none(),
+          "A new volume holding its data (size 0: its size).")
+      .def(
+          "delete",
+          [](PyVolume& self, bool force, bool cascade) -> PyVolume& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.DeleteVolume(self.s->ctx, self.v.id, force, cascade); }));
+            self.v.status = "deleting";
+            return self;
+          },
+          py::kw_only(), py::arg("force") = false, py::arg("cascade") = false,
+          py::return_value_policy::reference_internal,
+          "Starts deleting it (status \"deleting\"); wait() until it is gone. `cascade` deletes its snapshots "
+          "first; `force` skips the status check.")
+      .def(
+          "update",
+          [](PyVolume& self, py::kwargs kw) -> PyVolume& {
+            VolumeUpdate u;
+            for (auto kv : kw) {
+              std::string k = py::str(kv.first).cast<std::string>();
+              if (k == "name") {
+                u.name = kv.second.is_none() ? std::optional<std::string>() : kv.second.cast<std::string>();
+              } else if (k == "description") {
+                u.description = kv.second.is_none() ? std::optional<std::string>() : kv.second.cast<std::string>();
+              } else if (k == "metadata") {
+                u.metadata = kv.second.cast<Metadata>();
+              } else if (k == "bootable") {
+                u.bootable = kv.second.cast<bool>();
+              } else {
+                Raise(InvalidArgument("Unknown field " + k + ": name, description, metadata or bootable."));
+              }
+            }
+            self.v =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.UpdateVolume(self.s->ctx, self.v.id, u); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal,
+          "Sets name, description (None clears them), metadata (replaces it all) or bootable.")
+      .def(
+          "retype",
+          [](PyVolume& self, const std::string& new_type, const std::string& policy) -> PyVolume& {
+            Check(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.RetypeVolume(self.s->ctx, self.v.id, new_type, policy); }));
+            Refresh(self);
+            return self;
+          },
+          py::arg("new_type"), py::arg("migration_policy") = "never", py::return_value_policy::reference_internal)
+      .def(
+          "reset_status",
+          [](PyVolume& self, std::optional<std::string> status, std::optional<std::string> attach_status,
+             std::optional<std::string> migration_status) -> PyVolume& {
+            Check(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.ResetStatus(self.s->ctx, self.v.id, status, attach_status, migration_status);
+            }));
+            Refresh(self);
+            return self;
+          },
+          py::arg("status") = py::none(), py::kw_only(), py::arg("attach_status") = py::none(),
+          py::arg("migration_status") = py::none(), py::return_value_policy::reference_internal,
+          "Admin (os-reset_status): sets the status in the database, whatever the backend holds.")
+      .def(
+          "revert_to_snapshot",
+          [](PyVolume& self, const PySnapshot& snap) -> PyVolume& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.RevertToSnapshot(self.s->ctx, self.v.id, snap.v.id); }));
+            Refresh(self);
+            return self;
+          },
+          py::arg("snapshot"), py::return_value_policy::reference_internal,
+          "Makes it hold its latest snapshot's data again (status \"reverting\").")
+      .def("snapshots",
+           [](PyVolume& self) {
+             SnapshotListQuery q;
+             q.volume_id = self.v.id;
+             auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListSnapshots(self.s->ctx, q); }));
+             std::vector<PySnapshot> out;
+             for (auto& s : list.snapshots) out.push_back(PySnapshot{self.s, std::move(s)});
+             return out;
+           })
+      .def(
+          "backup",
+          [](PyVolume& self, std::optional<std::string> name, std::optional<std::string> description, bool incremental,
+             bool force, std::optional<std::string> snapshot_id, std::optional<std::string> container) {
+            BackupCreate req;
+            req.volume_id = self.v.id;
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.incremental = incremental;
+            req.force = force;
+            req.snapshot_id = std::move(snapshot_id);
+            req.container = std::move(container);
+            const uint64_t from = ProgressNow(self.s);
+            Backup b =
+                Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.CreateBackup(self.s->ctx, req); }));
+            return PyBackup{self.s, std::move(b), from};
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("incremental") = false, py::arg("force") = false, py::arg("snapshot_id") = py::none(),
+          py::arg("container") = py::none(), "A backup of it (\"creating\"); Backup.wait(progress=...) follows it.")
+      .def("attach", &Attach, py::kw_only(), py::arg("mode") = "rw", py::arg("instance_uuid") = py::none(),
+           "Attaches it to this host (an attachment with this host's connector, completed) and opens it through "
+           "the connector: a VolumeFile. The volume is in-use until the file is closed.")
+      .def(
+          "local_path",
+          [](PyVolume& self) -> py::object {
+            std::string p =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.LocalPath(self.s->ctx, self.v.id); }));
+            return p.empty() ? py::object(py::none()) : py::object(py::str(p));
+          },
+          "Where its data lives on this host (None when the backend has no local path).")
+      .def("__eq__", [](const PyVolume& a, const PyVolume& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PyVolume& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PyVolume& s) {
+        return "<cinder.Volume " + s.v.id + " " + (s.v.has_name ? "'" + s.v.name + "' " : "") +
+               std::to_string(s.v.size) + " GiB " + s.v.status + ">";
+      });
+
+  // Snapshot -----------------------------------------------------------------------------------
+  py::class_<PySnapshot>(m, "Snapshot", "A point-in-time image of a volume, as last read.")
+      .def_property_readonly("id", [](const PySnapshot& s) { return s.v.id; })
+      .def_property_readonly("volume_id", [](const PySnapshot& s) { return s.v.volume_id; })
+      .def_property_readonly("name", [](const PySnapshot& s) { return Opt(s.v.name); })
+      .def_property_readonly("description", [](const PySnapshot& s) { return Opt(s.v.description); })
+      .def_property_readonly("status", [](const PySnapshot& s) { return s.v.status; })
+      .def_property_readonly("progress", [](const PySnapshot& s) { return s.v.progress; })
+      .def_property_readonly(
+          "size", [](const PySnapshot& s) { return s.v.size; }, "GiB")
+      .def_property_readonly("project_id", [](const PySnapshot& s) { return s.v.project_id; })
+      .def_property_readonly("user_id", [](const PySnapshot& s) { return s.v.user_id; })
+      .def_property_readonly("volume_type", [](const PySnapshot& s) { return s.v.volume_type_name; })
+      .def_property_readonly("volume_type_id", [](const PySnapshot& s) { return s.v.volume_type_id; })
+      .def_property_readonly("metadata", [](const PySnapshot& s) { return s.v.metadata; })
+      .def_property_readonly("created_at", [](const PySnapshot& s) { return s.v.created_at; })
+      .def_property_readonly("updated_at", [](const PySnapshot& s) { return Opt(s.v.updated_at); })
+      .def(
+          "refresh",
+          [](PySnapshot& self) -> PySnapshot& {
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetSnapshot(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal)
+      .def("wait", &WaitSnapshot, py::arg("timeout") = py::none(), py::return_value_policy::reference_internal,
+           "Waits (the GIL released) until it leaves a transient status; as Volume.wait.")
+      .def(
+          "delete",
+          [](PySnapshot& self, bool force) -> PySnapshot& {
+            Check(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteSnapshot(self.s->ctx, self.v.id, force); }));
+            self.v.status = "deleting";
+            return self;
+          },
+          py::kw_only(), py::arg("force") = false, py::return_value_policy::reference_internal)
+      .def(
+          "reset_status",
+          [](PySnapshot& self, const std::string& status) -> PySnapshot& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.ResetSnapshotStatus(self.s->ctx, self.v.id, status); }));
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetSnapshot(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("status"), py::return_value_policy::reference_internal, "Admin (os-reset_status).")
+      .def(
+          "create_volume",
+          [](PySnapshot& self, std::optional<std::string> name, int64_t size, std::optional<std::string> description,
+             std::optional<std::string> volume_type, std::optional<std::map<std::string, std::string>> metadata) {
+            VolumeCreate req = NewVolumeRequest(size, std::move(name), std::move(description), std::move(volume_type),
+                                                std::nullopt, metadata);
+            req.snapshot_id = self.v.id;
+            return MakeVolume(self.s, req);
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("size") = 0, py::arg("description") = py::none(),
+          py::arg("volume_type") = py::none(), py::arg("metadata") = py::none(),
+          "A new volume holding the snapshot's data (size 0: the snapshot's).")
+      .def("__eq__", [](const PySnapshot& a, const PySnapshot& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PySnapshot& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PySnapshot& s) {
+        return "<cinder.Snapshot " + s.v.id + " of " + s.v.volume_id + " " + s.v.status + ">";
+      });
+
+  // Backup -------------------------------------------------------------------------------------
+  py::class_<PyBackup>(m, "Backup", "A backup of a volume, as last read.")
+      .def_property_readonly("id", [](const PyBackup& s) { return s.v.id; })
+      .def_property_readonly("volume_id", [](const PyBackup& s) { return s.v.volume_id; })
+      .def_property_readonly("name", [](const PyBackup& s) { return Opt(s.v.display_name); })
+      .def_property_readonly("description", [](const PyBackup& s) { return Opt(s.v.display_description); })
+      .def_property_readonly("status", [](const PyBackup& s) { return s.v.status; })
+      .def_property_readonly(
+          "size", [](const PyBackup& s) { return s.v.size; }, "GiB")
+      .def_property_readonly("object_count", [](const PyBackup& s) { return OptOf(s.v.object_count); })
+      .def_property_readonly("is_incremental", [](const PyBackup& s) { return s.v.parent_id.has_value(); })
+      .def_property_readonly("parent_id", [](const PyBackup& s) { return Opt(s.v.parent_id); })
+      .def_property_readonly("snapshot_id", [](const PyBackup& s) { return Opt(s.v.snapshot_id); })
+      .def_property_readonly("container", [](const PyBackup& s) { return Opt(s.v.container); })
+      .def_property_readonly("fail_reason", [](const PyBackup& s) { return Opt(s.v.fail_reason); })
+      .def_property_readonly("availability_zone", [](const PyBackup& s) { return s.v.availability_zone; })
+      .def_property_readonly("host", [](const PyBackup& s) { return s.v.host; })
+      .def_property_readonly("project_id", [](const PyBackup& s) { return s.v.project_id; })
+      .def_property_readonly("metadata", [](const PyBackup& s) { return s.v.metadata; })
+      .def_property_readonly("created_at", [](const PyBackup& s) { return s.v.created_at; })
+      .def_property_readonly("updated_at", [](const PyBackup& s) { return Opt(s.v.updated_at); })
+      .def(
+          "refresh",
+          [](PyBackup& self) -> PyBackup& {
+            self.v =
+                Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.GetBackup(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal)
+      .def("wait", &WaitBackup, py::arg("timeout") = py::none(), py::arg("progress") = py::none(),
+           py::return_value_policy::reference_internal,
+           "Waits (the GIL released) until it leaves creating, deleting or restoring. `progress(bytes_done, "
+           "bytes_total)` is called on this thread as the backup service reports (about once a second), and once "
+           "at the end.")
+      .def(
+          "delete",
+          [](PyBackup& self, bool force) -> PyBackup& {
+            Check(BlockingBackups(self.s,
+                                  [&](BackupManager& bm) { return bm.DeleteBackup(self.s->ctx, self.v.id, force); }));
+            self.v.status = "deleting";
+            return self;
+          },
+          py::kw_only(), py::arg("force") = false, py::return_value_policy::reference_internal)
+      .def(
+          "restore",
+          [](PyBackup& self, py::object target, std::optional<std::string> name) {
+            std::optional<std::string> volume_id;
+            if (!target.is_none()) {
+              volume_id = py::isinstance<PyVolume>(target) ? target.cast<PyVolume&>().v.id : target.cast<std::string>();
+            }
+            const uint64_t from = ProgressNow(self.s);
+            auto r = Take(BlockingBackups(
+                self.s, [&](BackupManager& bm) { return bm.RestoreBackup(self.s->ctx, self.v.id, volume_id, name); }));
+            Volume v =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolume(self.s->ctx, r.volume_id); }));
+            return PyVolume{self.s, std::move(v), self.v.id, from};
+          },
+          py::kw_only(), py::arg("volume") = py::none(), py::arg("name") = py::none(),
+          "Restores onto `volume` (a Volume or an id), or a new volume named `name`; returns that volume, whose "
+          "wait(progress=...) follows the restore.")
+      .def("__eq__", [](const PyBackup& a, const PyBackup& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PyBackup& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PyBackup& s) {
+        return "<cinder.Backup " + s.v.id + " of " + s.v.volume_id + " " + s.v.status + ">";
+      });
+
+  // Volume types and QoS -----------------------------------------------------------------------
+  py::class_<PyVolumeType>(m, "VolumeType", "A volume type: what a volume asks of its backend.")
+      .def_property_readonly("id", [](const PyVolumeType& s) { return s.v.id; })
+      .def_property_readonly("name", [](const PyVolumeType& s) { return s.v.name; })
+      .def_property_readonly("description", [](const PyVolumeType& s) { return Opt(s.v.description); })
+      .def_property_readonly("is_public", [](const PyVolumeType& s) { return s.v.is_public; })
+      .def_property_readonly("extra_specs", [](const PyVolumeType& s) { return s.v.extra_specs; })
+      .def_property_readonly("qos_specs_id", [](const PyVolumeType& s) { return Opt(s.v.qos_specs_id); })
+      .def_property_readonly("created_at", [](const PyVolumeType& s) { return s.v.created_at; })
+      .def(
+          "refresh",
+          [](PyVolumeType& self) -> PyVolumeType& {
+            self.v =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolumeType(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal)
+      .def(
+          "set_extra_specs",
+          [](PyVolumeType& self, const Metadata& specs) -> PyVolumeType& {
+            self.v.extra_specs = Take(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.SetVolumeTypeExtraSpecs(self.s->ctx, self.v.id, specs); }));
+            return self;
+          },
+          py::arg("specs"), py::return_value_policy::reference_internal, "Merges `specs` into its extra specs.")
+      .def(
+          "unset_extra_spec",
+          [](PyVolumeType& self, const std::string& key) -> PyVolumeType& {
+            Check(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.DeleteVolumeTypeExtraSpec(self.s->ctx, self.v.id, key); }));
+            self.v.extra_specs.erase(key);
+            return self;
+          },
+          py::arg("key"), py::return_value_policy::reference_internal)
+      .def("delete",
+           [](PyVolumeType& self) {
+             Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteVolumeType(self.s->ctx, self.v.id); }));
+           })
+      .def("__repr__", [](const PyVolumeType& s) { return "<cinder.VolumeType " + s.v.id + " '" + s.v.name + "'>"; });
+
+  py::class_<PyQos>(m, "QosSpecs", "QoS specs: limits for the volumes of the types associated with them.")
+      .def_property_readonly("id", [](const PyQos& s) { return s.v.id; })
+      .def_property_readonly("name", [](const PyQos& s) { return s.v.name; })
+      .def_property_readonly("consumer", [](const PyQos& s) { return s.v.consumer; })
+      .def_property_readonly("specs", [](const PyQos& s) { return s.v.specs; })
+      .def_property_readonly("created_at", [](const PyQos& s) { return s.v.created_at; })
+      .def(
+          "refresh",
+          [](PyQos& self) -> PyQos& {
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal)
+      .def(
+          "set_keys",
+          [](PyQos& self, const Metadata& specs) -> PyQos& {
+            Take(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.SetQosSpecsKeys(self.s->ctx, self.v.id, specs); }));
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("specs"), py::return_value_policy::reference_internal)
+      .def(
+          "unset_keys",
+          [](PyQos& self, const std::vector<std::string>& keys) -> PyQos& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.DeleteQosSpecsKeys(self.s->ctx, self.v.id, keys); }));
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("keys"), py::return_value_policy::reference_internal)
+      .def(
+          "associate",
+          [](PyQos& self, py::object type) {
+            std::string id =
+                py::isinstance<PyVolumeType>(type) ? type.cast<PyVolumeType&>().v.id : type.cast<std::string>();
+            Check(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.AssociateQosSpecs(self.s->ctx, self.v.id, id); }));
+          },
+          py::arg("volume_type"), "Associates a volume type (a VolumeType or its id).")
+      .def(
+          "disassociate",
+          [](PyQos& self, py::object type) {
+            std::optional<std::string> id;
+            if (!type.is_none()) {
+              id = py::isinstance<PyVolumeType>(type) ? type.cast<PyVolumeType&>().v.id : type.cast<std::string>();
+            }
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.DisassociateQosSpecs(self.s->ctx, self.v.id, id); }));
+          },
+          py::arg("volume_type") = py::none(), "From one type, or (None) from every type.")
+      .def(
+          "associations",
+          [](PyQos& self) {
+            return Take(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.QosSpecsAssociations(self.s->ctx, self.v.id); }));
+          },
+          "The associated types: [(id, name)].")
+      .def(
+          "delete",
+          [](PyQos& self, bool force) {
+            Check(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteQosSpecs(self.s->ctx, self.v.id, force); }));
+          },
+          py::kw_only(), py::arg("force") = false)
+      .def("__repr__", [](const PyQos& s) { return "<cinder.QosSpecs " + s.v.id + " '" + s.v.name + "'>"; });
+
+  // Iterators ----------------------------------------------------------------------------------
+  py::class_<VolumePager>(m, "VolumeIterator", "Volumes, page by page (each page read with the GIL released).")
+      .def(
+          "__iter__", [](VolumePager& p) -> VolumePager& { return p; }, py::return_value_policy::reference)
+      .def("__next__", &VolumePager::Next);
+  py::class_<SnapshotPager>(m, "SnapshotIterator")
+      .def(
+          "__iter__", [](SnapshotPager& p) -> SnapshotPager& { return p; }, py::return_value_policy::reference)
+      .def("__next__", &SnapshotPager::Next);
+  py::class_<BackupPager>(m, "BackupIterator")
+      .def(
+          "__iter__", [](BackupPager& p) -> BackupPager& { return p; }, py::return_value_policy::reference)
+      .def("__next__", &BackupPager::Next);
+
+  // Service ------------------------------------------------------------------------------------
+  py::class_<PyService, std::shared_ptr<PyService>>(
+      m, "Service",
+      "An open libcinder: an embedded service (cinder.open(state_path=...)) or a deployment joined through its "
+      "cinder.conf (cinder.open(config_file=...)); acts as one project's admin (for_project() for another).")
+      .def_property_readonly("project_id", [](const PyService& s) { return s.s->ctx.project_id; })
+      .def_property_readonly("user_id", [](const PyService& s) { return s.s->ctx.user_id; })
+      .def_property_readonly("embedded", [](const PyService& s) { return s.s->core->embedded(); })
+      .def_property_readonly(
+          "endpoint",
+          [](const PyService& s) {
+            std::string e = s.s->core->endpoint();
+            return e.empty() ? py::object(py::none()) : py::object(py::str(e));
+          },
+          "The embedded REST API's URL (the stock cinder client can use it); None when joined.")
+      .def_property_readonly("state_path", [](const PyService& s) { return s.s->core->options().state_path; })
+      .def_property_readonly("closed", [](const PyService& s) { return s.s->core->closed(); })
+      .def(
+          "for_project",
+          [](const PyService& self, const std::string& project_id, std::optional<std::string> user_id) {
+            auto s = std::make_shared<Session>(
+                Session{self.s->core, RequestContext::Admin(user_id.value_or(self.s->ctx.user_id), project_id)});
+            return std::make_shared<PyService>(PyService{s});
+          },
+          py::arg("project_id"), py::arg("user_id") = py::none(),
+          "The same service acting as an admin of `project_id`: new volumes are that project's.")
+      .def(
+          "create_volume",
+          [](const PyService& self, int64_t size, std::optional<std::string> name,
+             std::optional<std::string> description, std::optional<std::string> volume_type,
+             std::optional<std::string> availability_zone, std::optional<std::map<std::string, std::string>> metadata,
+             std::optional<std::string> snapshot_id, std::optional<std::string> source_volid) {
+            VolumeCreate req = NewVolumeRequest(size, std::move(name), std::move(description), std::move(volume_type),
+                                                std::move(availability_zone), metadata);
+            req.snapshot_id = std::move(snapshot_id);
+            req.source_volid = std::move(source_volid);
+            return MakeVolume(self.s, req);
+          },
+          py::arg("size") = 0, py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("volume_type") = py::none(), py::arg("availability_zone") = py::none(),
+          py::arg("metadata") = py::none(), py::arg("snapshot_id") = py::none(), py::arg("source_volid") = py::none(),
+          "Creates a volume of `size` GiB: returns it \"creating\" (wait() for it). InvalidInput for a bad size or "
+          "name, NotFound for an unknown type, OverQuota over the project's quota.")
+      .def(
+          "get_volume",
+          [](const PyService& self, const std::string& id) {
+            Volume v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolume(self.s->ctx, id); }));
+            return PyVolume{self.s, std::move(v)};
+          },
+          py::arg("id"))
+      .def(
+          "volumes",
+          [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
+             std::optional<std::map<std::string, std::string>> metadata, std::optional<std::string> availability_zone,
+             std::optional<bool> bootable, std::optional<std::map<std::string, std::string>> like, bool all_tenants,
+             std::optional<std::string> project_id, std::optional<std::string> sort, std::optional<int64_t> limit,
+             std::optional<int64_t> page_size) {
+            VolumeListQuery q;
+            q.name = std::move(name);
+            q.status = std::move(status);
+            q.metadata = ToMetadata(metadata);
+            q.availability_zone = std::move(availability_zone);
+            q.bootable = bootable;
+            q.like = ToMetadata(like);
+            q.all_tenants = all_tenants;
+            q.project_id = std::move(project_id);
+            q.sort = ParseSort(sort);
+            VolumeFetch fetch = [q](const SessionPtr& s, std::optional<std::string> marker, int64_t n, bool* more) {
+              VolumeListQuery page = q;
+              page.marker = std::move(marker);
+              page.limit = n;
+              VolumeList l = Take(Blocking(s, [&](VolumeManager& vm) { return vm.ListVolumes(s->ctx, page); }));
+              *more = l.more;
+              return std::move(l.volumes);
+            };
+            return VolumePager(self.s, PageSize(self.s, page_size), limit, std::move(fetch));
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(), py::arg("metadata") = py::none(),
+          py::arg("availability_zone") = py::none(), py::arg("bootable") = py::none(), py::arg("like") = py::none(),
+          py::arg("all_tenants") = false, py::arg("project_id") = py::none(), py::arg("sort") = py::none(),
+          py::arg("limit") = py::none(), py::arg("page_size") = py::none(),
+          "The project's volumes matching the filters, as an iterator (Cinder's order: created_at desc, id desc; "
+          "`sort` \"key[:asc|desc],...\"). `like`: substring filters by field. `all_tenants`: every project's.")
+      .def(
+          "get_snapshot",
+          [](const PyService& self, const std::string& id) {
+            Snapshot v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetSnapshot(self.s->ctx, id); }));
+            return PySnapshot{self.s, std::move(v)};
+          },
+          py::arg("id"))
+      .def(
+          "snapshots",
+          [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
+             std::optional<std::string> volume_id, bool all_tenants, std::optional<std::string> sort,
+             std::optional<int64_t> limit, std::optional<int64_t> page_size) {
+            SnapshotListQuery q;
+            q.name = std::move(name);
+            q.status = std::move(status);
+            q.volume_id = std::move(volume_id);
+            q.all_tenants = all_tenants;
+            q.sort = ParseSort(sort);
+            SnapshotFetch fetch = [q](const SessionPtr& s, std::optional<std::string> marker, int64_t n, bool* more) {
+              SnapshotListQuery page = q;
+              page.marker = std::move(marker);
+              page.limit = n;
+              SnapshotList l = Take(Blocking(s, [&](VolumeManager& vm) { return vm.ListSnapshots(s->ctx, page); }));
+              *more = l.more;
+              return std::move(l.snapshots);
+            };
+            return SnapshotPager(self.s, PageSize(self.s, page_size), limit, std::move(fetch));
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(),
+          py::arg("volume_id") = py::none(), py::arg("all_tenants") = false, py::arg("sort") = py::none(),
+          py::arg("limit") = py::none(), py::arg("page_size") = py::none())
+      .def(
+          "get_backup",
+          [](const PyService& self, const std::string& id) {
+            Backup v = Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.GetBackup(self.s->ctx, id); }));
+            return PyBackup{self.s, std::move(v)};
+          },
+          py::arg("id"))
+      .def(
+          "backups",
+          [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
+             std::optional<std::string> volume_id, bool all_tenants, std::optional<std::string> sort,
+             std::optional<int64_t> limit, std::optional<int64_t> page_size) {
+            BackupListQuery q;
+            if (name) q.filters["name"] = *name;
+            if (status) q.filters["status"] = *status;
+            if (volume_id) q.filters["volume_id"] = *volume_id;
+            q.all_tenants = all_tenants;
+            q.sort = ParseSort(sort);
+            BackupFetch fetch = [q](const SessionPtr& s, std::optional<std::string> marker, int64_t n, bool* more) {
+              BackupListQuery page = q;
+              page.marker = std::move(marker);
+              page.limit = n;
+              BackupList l = Take(BlockingBackups(s, [&](BackupManager& bm) { return bm.ListBackups(s->ctx, page); }));
+              *more = l.more;
+              return std::move(l.backups);
+            };
+            return BackupPager(self.s, PageSize(self.s, page_size), limit, std::move(fetch));
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(),
+          py::arg("volume_id") = py::none(), py::arg("all_tenants") = false, py::arg("sort") = py::none(),
+          py::arg("limit") = py::none(), py::arg("page_size") = py::none())
+      .def(
+          "volume_types",
+          [](const PyService& self, std::optional<bool> is_public) {
+            auto types =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListVolumeTypes(self.s->ctx, is_public); }));
+            std::vector<PyVolumeType> out;
+            for (auto& t : types) out.push_back(PyVolumeType{self.s, std::move(t)});
+            return out;
+          },
+          py::arg("is_public") = py::none())
+      .def(
+          "get_volume_type",
+          [](const PyService& self, const std::string& id) {
+            auto t = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolumeType(self.s->ctx, id); }));
+            return PyVolumeType{self.s, std::move(t)};
+          },
+          py::arg("id"), "By id (\"default\": the default type).")
+      .def(
+          "create_volume_type",
+          [](const PyService& self, const std::string& name,
+             std::optional<std::map<std::string, std::string>> extra_specs, std::optional<std::string> description,
+             bool is_public) {
+            VolumeType req;
+            req.name = name;
+            req.extra_specs = ToMetadata(extra_specs);
+            req.description = std::move(description);
+            req.is_public = is_public;
+            auto t = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.CreateVolumeType(self.s->ctx, req); }));
+            return PyVolumeType{self.s, std::move(t)};
+          },
+          py::arg("name"), py::kw_only(), py::arg("extra_specs") = py::none(), py::arg("description") = py::none(),
+          py::arg("is_public") = true)
+      .def("qos_specs",
+           [](const PyService& self) {
+             auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListQosSpecs(self.s->ctx); }));
+             std::vector<PyQos> out;
+             for (auto& q : list) out.push_back(PyQos{self.s, std::move(q)});
+             return out;
+           })
+      .def(
+          "get_qos_specs",
+          [](const PyService& self, const std::string& id) {
+            auto q = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, id); }));
+            return PyQos{self.s, std::move(q)};
+          },
+          py::arg("id"))
+      .def(
+          "create_qos_specs",
+          [](const PyService& self, const std::string& name, std::optional<std::map<std::string, std::string>> specs) {
+            Metadata m = ToMetadata(specs);
+            auto q = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.CreateQosSpecs(self.s->ctx, name, m); }));
+            return PyQos{self.s, std::move(q)};
+          },
+          py::arg("name"), py::arg("specs") = py::none(), "`specs` may hold \"consumer\" (front-end, back-end, both).")
+      .def(
+          "quotas",
+          [](const PyService& self, std::optional<std::string> project, bool defaults) {
+            auto q = Take(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.GetQuotaSet(self.s->ctx, project.value_or(self.s->ctx.project_id), defaults);
+            }));
+            return QuotaDict(q);
+          },
+          py::arg("project_id") = py::none(), py::kw_only(), py::arg("defaults") = false,
+          "The project's quota set: {resource: Quota(limit, in_use, reserved)}.")
+      .def(
+          "set_quotas",
+          [](const PyService& self, std::optional<std::string> project, py::kwargs kw) {
+            std::map<std::string, int64_t> limits;
+            for (auto kv : kw) limits[py::str(kv.first).cast<std::string>()] = kv.second.cast<int64_t>();
+            auto q = Take(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.UpdateQuotaSet(self.s->ctx, project.value_or(self.s->ctx.project_id), limits);
+            }));
+            return QuotaDict(q);
+          },
+          py::arg("project_id") = py::none(),
+          "Sets limits by resource name (volumes=, gigabytes=, snapshots=, ...; -1 unlimited); returns the set.")
+      .def(
+          "reset_quotas",
+          [](const PyService& self, std::optional<std::string> project) {
+            Check(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.DeleteQuotaSet(self.s->ctx, project.value_or(self.s->ctx.project_id));
+            }));
+          },
+          py::arg("project_id") = py::none(), "Returns the project to the default limits.")
+      .def(
+          "messages",
+          [](const PyService& self, std::optional<std::string> resource_uuid) {
+            MessageListQuery q;
+            q.resource_uuid = std::move(resource_uuid);
+            auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListMessages(self.s->ctx, q); }));
+            py::list out;
+            for (auto& msg : list.messages) {
+              py::dict d;
+              d["id"] = msg.id;
+              d["resource_type"] = msg.resource_type;
+              d["resource_uuid"] = Opt(msg.resource_uuid);
+              d["event_id"] = msg.event_id;
+              d["user_message"] = UserMessageText(msg);
+              d["message_level"] = msg.message_level;
+              d["request_id"] = msg.request_id;
+              d["created_at"] = msg.created_at;
+              out.append(d);
+            }
+            return out;
+          },
+          py::arg("resource_uuid") = py::none(), "User messages: why asynchronous work failed.")
+      .def(
+          "services",
+          [](const PyService& self) {
+            auto list = Take(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.ListServices(self.s->ctx, std::nullopt, std::nullopt); }));
+            py::list out;
+            for (auto& sv : list) {
+              py::dict d;
+              d["binary"] = sv.binary;
+              d["host"] = sv.host;
+              d["zone"] = sv.availability_zone;
+              d["status"] = sv.disabled ? "disabled" : "enabled";
+              d["state"] = sv.up ? "up" : "down";
+              d["updated_at"] = Opt(sv.updated_at);
+              out.append(d);
+            }
+            return out;
+          },
+          "The services (cinder-volume per backend, cinder-scheduler, ...) with their state.")
+      .def(
+          "drain",
+          [](const PyService& self) {
+            py::gil_scoped_release release;
+            Core::Use use(self.s->core.get());
+            self.s->core->volumes().Drain();
+          },
+          "Embedded: waits until every accepted operation has finished.")
+      .def(
+          "close",
+          [](const PyService& self) {
+            py::gil_scoped_release release;
+            self.s->core->Close();
+          },
+          "Stops the service (work in flight finishes). Objects made from it can no longer call it.")
+      .def("__enter__", [](std::shared_ptr<PyService> s) { return s; })
+      .def("__exit__",
+           [](const PyService& self, py::args) {
+             py::gil_scoped_release release;
+             self.s->core->Close();
+           })
+      .def("__repr__", [](const PyService& s) {
+        return std::string("<cinder.Service ") +
+               (s.s->core->embedded() ? "embedded " + s.s->core->options().state_path
+                                      : "deployment " + s.s->core->options().origin) +
+               " project " + s.s->ctx.project_id + ">";
+      });
+
+  m.def("open", &Open, py::kw_only(), py::arg("state_path") = py::none(), py::arg("backends") = py::none(),
+        py::arg("config_file") = py::none(), py::arg("project_id") = "cinderlib", py::arg("user_id") = "cinderlib",
+        "Opens libcinder.\n\n"
+        "open(state_path=DIR, backends=[...], **options): an embedded service (SQLite under DIR, its schema "
+        "synced, the REST API on a free loopback port, the volume and backup services in process). Each backend is "
+        "a name (a file backend under DIR/volumes/NAME) or a dict of its cinder.conf section with \"name\"; "
+        "`options` are [DEFAULT] options by Cinder's names (quota_volumes=-1, ...).\n\n"
+        "open(config_file=PATH): joins the deployment a cinder.conf describes, as cinder-api does: its database and "
+        "its transport to the schedulers, volume and backup hosts.\n\n"
+        "The service acts as an admin of `project_id`.");
+}
