@@ -42,3 +42,21 @@ if grep -q libcinder "$tmp/ldd.txt"; then
 fi
 "$tmp/consumer-static" "$tmp/state-static"
 echo "install: both consumers passed"
+
+# The Python package (bindings/python), when it was built: importable by Debian's python3 from
+# the prefix's dist-packages alone, running the installed libcinder.so.
+ext=$(find "$prefix" -name '_cinder*.so' | head -1)
+if [ -n "$ext" ]; then
+  echo "== python3: import cinder from $(dirname "$(dirname "$ext")")"
+  loaded=$(ldd "$ext" | awk '/libcinder\.so\.0/ {print $3}')
+  [ -n "$loaded" ] && [ "$(realpath "$loaded")" = "$(realpath "$prefix/lib/libcinder.so.0")" ] ||
+    { echo "install: the Python module does not load the installed libcinder.so" >&2; ldd "$ext"; exit 1; }
+  (cd "$tmp" && PYTHONPATH=$(dirname "$(dirname "$ext")") /usr/bin/python3 -c "
+import cinder, sys
+assert cinder.__file__.startswith('$prefix'), cinder.__file__
+with cinder.open(state_path='$tmp/state-python') as svc:
+    vol = svc.create_volume(1, name='installed').wait(timeout=30)
+    assert vol.status == 'available', vol
+print('python: created', vol)
+")
+fi

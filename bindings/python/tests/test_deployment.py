@@ -1,0 +1,110 @@
+"""Joining a running distributed deployment: cinder-scheduler, cinder-volume and cinder-backup
+as separate processes (sharing a SQLite database, talking over ZeroMQ with CURVE, the services
+table as their directory), and the module as their API side: cinder.open(config_file=...)."""
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+import cinder
+from conftest import BIN_DIR, SOURCE_DIR
+
+DAEMONS = ("cinder-scheduler", "cinder-volume", "cinder-backup")
+
+
+@pytest.fixture
+def deployment(tmp_path):
+    if not all(os.access(os.path.join(BIN_DIR, d), os.X_OK) for d in DAEMONS + ("cinder-manage",)):
+        pytest.skip(f"the daemons are not built in {BIN_DIR}")
+    key = tmp_path / "transport.key"
+    subprocess.run([os.path.join(BIN_DIR, "cinder-manage"), "transport", "keygen", "--output", str(key)],
+                   check=True, capture_output=True)
+    conf = tmp_path / "cinder.conf"
+    conf.write_text(f"""[DEFAULT]
+host = pyhost
+state_path = {tmp_path}/state
+transport_key_file = {key}
+report_interval = 1
+osapi_volume_listen_port = 0
+enabled_backends = file
+[database]
+connection = sqlite:///{tmp_path}/cinder.sqlite
+[file]
+volume_driver = file
+volume_backend_name = file
+file_volume_directory = {tmp_path}/volumes
+""")
+    subprocess.run([os.path.join(BIN_DIR, "cinder-manage"), "--config-file", str(conf), "db", "sync"], check=True,
+                   capture_output=True)
+    procs = {}
+    for d in DAEMONS:
+        log = open(tmp_path / f"{d}.log", "w")
+        procs[d] = subprocess.Popen([os.path.join(BIN_DIR, d), "--config-file", str(conf)], stdout=log,
+                                    stderr=subprocess.STDOUT)
+    try:
+        # Up once each has registered in the services table (and heard from).
+        deadline = time.time() + 20
+        with cinder.open(config_file=str(conf)) as svc:
+            while time.time() < deadline:
+                up = {s["binary"] for s in svc.services() if s["state"] == "up"}
+                if up >= set(DAEMONS):
+                    break
+                for d, p in procs.items():
+                    assert p.poll() is None, f"{d} exited: {(tmp_path / f'{d}.log').read_text()[-2000:]}"
+                time.sleep(0.1)
+            else:
+                pytest.fail(f"services not up: {svc.services()}")
+        yield conf
+    finally:
+        for p in procs.values():
+            p.terminate()
+        for d, p in procs.items():
+            assert p.wait(timeout=20) == 0, f"{d} did not stop cleanly"
+
+
+def test_join_deployment(deployment):
+    with cinder.open(config_file=str(deployment)) as svc:
+        assert not svc.embedded and svc.endpoint is None
+        vol = svc.create_volume(1, name="remote").wait(timeout=30)
+        assert vol.status == "available" and vol.host == "pyhost@file#file"
+        snap = vol.create_snapshot(name="s").wait(timeout=30)
+        copy = snap.create_volume(name="copy").wait(timeout=30)
+        vol.extend(2).wait(timeout=30)
+        assert vol.size == 2
+        with vol.attach() as f:  # the volume host exports it; the connector opens it here
+            f.write(b"over zeromq")
+        progress = []
+        backup = vol.backup(name="b").wait(timeout=60, progress=lambda d, t: progress.append((d, t)))
+        assert backup.status == "available" and progress[-1] == (2 << 30, 2 << 30)
+        assert sorted(v.name for v in svc.volumes()) == ["copy", "remote"]
+        with pytest.raises(cinder.NotFound):
+            svc.get_volume("nope")
+        backup.delete().wait(timeout=60)
+        copy.delete().wait(timeout=30)
+        snap.delete().wait(timeout=30)
+        vol.delete().wait(timeout=30)
+        assert list(svc.volumes()) == []
+
+
+def test_examples_join_deployment(deployment):
+    r = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "examples", "provision_projects.py"),
+                        "--config-file", str(deployment), "--count", "4", "p1", "p2"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "p1: 4 volumes, 4 GiB: p1-0 p1-1 p1-2 p1-3" in r.stdout
+    with cinder.open(config_file=str(deployment), project_id="p2") as svc:
+        vol = next(iter(svc.volumes(name="p2-0")))
+    r = subprocess.run([sys.executable, os.path.join(SOURCE_DIR, "examples", "read_volume.py"),
+                        "--config-file", str(deployment), "--project", "p2", vol.id, "--length", "16"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("00000000  00 00 00")
+
+
+def test_missing_key_is_reported(tmp_path):
+    conf = tmp_path / "cinder.conf"
+    conf.write_text(f"[DEFAULT]\nstate_path = {tmp_path}\ntransport_key_file = {tmp_path}/none.key\n")
+    with pytest.raises(cinder.Error, match="transport keygen"):
+        cinder.open(config_file=str(conf))
