@@ -294,9 +294,9 @@ struct PyBackup;
 struct PyVolume {
   SessionPtr s;
   Volume v;
-  std::string restoring_from;  // the backup being restored onto it (restore()), for wait's progress
-  uint64_t progress_seen = 0;  // the last progress report handed to Python (or before the restore began)
-  bool deleted = false;        // wait() saw it gone
+  std::string restoring_from{};  // the backup being restored onto it (restore()), for wait's progress
+  uint64_t progress_seen = 0;    // the last progress report handed to Python (or before the restore began)
+  bool deleted = false;          // wait() saw it gone
 };
 
 struct PySnapshot {
@@ -347,59 +347,68 @@ void Refresh(PyVolume& self) {
 }
 
 PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::object& progress) {
+  // The object changes only with the GIL held: the released part works on copies (another
+  // thread may use the same object meanwhile).
   auto deadline = Deadline(timeout);
-  uint64_t& seen = self.progress_seen;
+  const SessionPtr s = self.s;
+  const std::string id = self.v.id;
+  const std::string restoring_from = self.restoring_from;
+  const bool follow = !restoring_from.empty() && !progress.is_none();
+  Volume cur = self.v;
+  uint64_t seen = self.progress_seen;
   int64_t last_done = -1;
   Backoff backoff;
-  auto& hub = self.s->core->hub();
+  auto& hub = s->core->hub();
   bool gone = false;
   std::string why;
   for (;;) {
     {
       py::gil_scoped_release release;
-      Core::Use use(self.s->core.get());
-      VolumeManager& vm = self.s->core->volumes();
+      Core::Use use(s->core.get());
+      VolumeManager& vm = s->core->volumes();
       for (;;) {
-        auto r = vm.GetVolume(self.s->ctx, self.v.id);
+        auto r = vm.GetVolume(s->ctx, id);
         if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound && self.v.status == "deleting") {
+          if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
             gone = true;
             break;
           }
           Raise(r.status());
         }
-        self.v = std::move(r).value();
-        if (!kVolumeTransient.count(self.v.status)) {
-          if (IsErrorStatus(self.v.status)) why = WhyFailed(self.s, self.v.id);
+        cur = std::move(r).value();
+        if (!kVolumeTransient.count(cur.status)) {
+          if (IsErrorStatus(cur.status)) why = WhyFailed(s, id);
           break;
         }
         if (deadline && Clock::now() >= *deadline) break;
-        if (!self.restoring_from.empty() && !progress.is_none()) {
-          // Back to Python when the backup service reported progress.
-          std::lock_guard<std::mutex> l(hub.mu);
-          auto it = hub.latest.find(self.restoring_from);
-          if (it != hub.latest.end() && it->second.first > seen) break;
-        }
-        if (!self.restoring_from.empty() && !progress.is_none()) {
-          PauseForProgress(hub, self.restoring_from, seen, backoff);
+        if (follow) {
+          {
+            // Back to Python when the backup service reported progress.
+            std::lock_guard<std::mutex> l(hub.mu);
+            auto it = hub.latest.find(restoring_from);
+            if (it != hub.latest.end() && it->second.first > seen) break;
+          }
+          PauseForProgress(hub, restoring_from, seen, backoff);
         } else {
           backoff.Sleep();
         }
       }
     }
-    if (!self.restoring_from.empty()) DeliverProgress(hub, self.restoring_from, &seen, progress, &last_done);
+    self.v = cur;
+    if (!restoring_from.empty()) DeliverProgress(hub, restoring_from, &seen, progress, &last_done);
+    self.progress_seen = seen;
     if (gone) {
       self.deleted = true;
       self.v.status = "deleted";
       return self;
     }
-    if (!kVolumeTransient.count(self.v.status)) break;
+    if (!kVolumeTransient.count(cur.status)) break;
     if (deadline && Clock::now() >= *deadline) {
-      RaiseTimeout("Volume " + self.v.id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
+      RaiseTimeout("Volume " + id + " is still " + cur.status + " after " + std::to_string(*timeout) + " s");
     }
   }
-  if (IsErrorStatus(self.v.status)) RaiseFailed("Volume", self.v.id, self.v.status, why);
-  if (!self.restoring_from.empty()) FinalProgress(progress, self.v.size, last_done);
+  if (IsErrorStatus(cur.status)) RaiseFailed("Volume", id, cur.status, why);
+  if (!restoring_from.empty()) FinalProgress(progress, cur.size, last_done);
   self.restoring_from.clear();
   return self;
 }
@@ -407,98 +416,106 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
 // Snapshot --------------------------------------------------------------------------------------
 
 PySnapshot& WaitSnapshot(PySnapshot& self, std::optional<double> timeout) {
-  auto deadline = Deadline(timeout);
+  auto deadline = Deadline(timeout);  // (copies while the GIL is released, as WaitVolume)
+  const SessionPtr s = self.s;
+  const std::string id = self.v.id;
+  Snapshot cur = self.v;
   std::string why;
   bool gone = false;
   {
     py::gil_scoped_release release;
-    Core::Use use(self.s->core.get());
-    VolumeManager& vm = self.s->core->volumes();
+    Core::Use use(s->core.get());
+    VolumeManager& vm = s->core->volumes();
     Backoff backoff;
     for (;;) {
-      auto r = vm.GetSnapshot(self.s->ctx, self.v.id);
+      auto r = vm.GetSnapshot(s->ctx, id);
       if (!r.ok()) {
-        if (r.status().code() == Code::kNotFound && self.v.status == "deleting") {
+        if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
           gone = true;
           break;
         }
         Raise(r.status());
       }
-      self.v = std::move(r).value();
-      if (!kSnapshotTransient.count(self.v.status)) {
-        if (IsErrorStatus(self.v.status)) why = WhyFailed(self.s, self.v.id);
+      cur = std::move(r).value();
+      if (!kSnapshotTransient.count(cur.status)) {
+        if (IsErrorStatus(cur.status)) why = WhyFailed(s, id);
         break;
       }
       if (deadline && Clock::now() >= *deadline) break;
       backoff.Sleep();
     }
   }
+  self.v = std::move(cur);
   if (gone) {
     self.deleted = true;
     self.v.status = "deleted";
     return self;
   }
   if (kSnapshotTransient.count(self.v.status)) {
-    RaiseTimeout("Snapshot " + self.v.id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
+    RaiseTimeout("Snapshot " + id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
   }
-  if (IsErrorStatus(self.v.status)) RaiseFailed("Snapshot", self.v.id, self.v.status, why);
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Snapshot", id, self.v.status, why);
   return self;
 }
 
 // Backup ----------------------------------------------------------------------------------------
 
 PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::object& progress) {
-  auto deadline = Deadline(timeout);
-  uint64_t& seen = self.progress_seen;
+  auto deadline = Deadline(timeout);  // (copies while the GIL is released, as WaitVolume)
+  const SessionPtr s = self.s;
+  const std::string id = self.v.id;
+  const bool follow = !progress.is_none();
+  Backup cur = self.v;
+  uint64_t seen = self.progress_seen;
   int64_t last_done = -1;
-  auto& hub = self.s->core->hub();
+  auto& hub = s->core->hub();
   bool gone = false;
   for (;;) {
     {
       py::gil_scoped_release release;
-      Core::Use use(self.s->core.get());
-      BackupManager& bm = self.s->core->backups();
+      Core::Use use(s->core.get());
+      BackupManager& bm = s->core->backups();
       Backoff backoff;
       for (;;) {
-        auto r = bm.GetBackup(self.s->ctx, self.v.id);
+        auto r = bm.GetBackup(s->ctx, id);
         if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound && self.v.status == "deleting") {
+          if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
             gone = true;
             break;
           }
           Raise(r.status());
         }
-        self.v = std::move(r).value();
-        if (self.v.status == "deleted") gone = true;
-        if (gone || !kBackupTransient.count(self.v.status)) break;
+        cur = std::move(r).value();
+        if (cur.status == "deleted") gone = true;
+        if (gone || !kBackupTransient.count(cur.status)) break;
         if (deadline && Clock::now() >= *deadline) break;
-        if (!progress.is_none()) {
-          std::lock_guard<std::mutex> l(hub.mu);
-          auto it = hub.latest.find(self.v.id);
-          if (it != hub.latest.end() && it->second.first > seen) break;
-        }
-        if (!progress.is_none()) {
-          PauseForProgress(hub, self.v.id, seen, backoff);
+        if (follow) {
+          {
+            std::lock_guard<std::mutex> l(hub.mu);
+            auto it = hub.latest.find(id);
+            if (it != hub.latest.end() && it->second.first > seen) break;
+          }
+          PauseForProgress(hub, id, seen, backoff);
         } else {
           backoff.Sleep();
         }
       }
     }
-    DeliverProgress(hub, self.v.id, &seen, progress, &last_done);
+    self.v = cur;
+    DeliverProgress(hub, id, &seen, progress, &last_done);
+    self.progress_seen = seen;
     if (gone) {
       self.deleted = true;
       self.v.status = "deleted";
       return self;
     }
-    if (!kBackupTransient.count(self.v.status)) break;
+    if (!kBackupTransient.count(cur.status)) break;
     if (deadline && Clock::now() >= *deadline) {
-      RaiseTimeout("Backup " + self.v.id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
+      RaiseTimeout("Backup " + id + " is still " + cur.status + " after " + std::to_string(*timeout) + " s");
     }
   }
-  if (IsErrorStatus(self.v.status)) {
-    RaiseFailed("Backup", self.v.id, self.v.status, self.v.fail_reason.value_or(""));
-  }
-  if (self.v.status == "available") FinalProgress(progress, self.v.size, last_done);
+  if (IsErrorStatus(cur.status)) RaiseFailed("Backup", id, cur.status, cur.fail_reason.value_or(""));
+  if (cur.status == "available") FinalProgress(progress, cur.size, last_done);
   return self;
 }
 
@@ -595,7 +612,9 @@ class VolumeFile {
         volume_id_(std::move(volume_id)),
         attachment_(std::move(attachment)),
         dev_(std::move(dev)),
-        size_(size) {}
+        size_(size),
+        read_only_(dev_->ReadOnly()),
+        description_(dev_->Describe()) {}
   ~VolumeFile() {
     if (!closed_) {
       try {
@@ -609,50 +628,60 @@ class VolumeFile {
   void CheckOpen() const {
     if (closed_) throw py::value_error("I/O operation on closed volume file.");
   }
+  // Runs one I/O on the device (GIL released), unless another thread closed the file meanwhile.
+  template <typename F>
+  void Io(F&& f) {
+    std::shared_lock<std::shared_mutex> l(io_mu_);
+    if (!dev_) Raise(FailedPrecondition("I/O operation on closed volume file."));
+    Check(f(*dev_));
+  }
   py::bytes Read(int64_t n) {
     CheckOpen();
-    const uint64_t left = pos_ >= size_ ? 0 : size_ - pos_;
+    const uint64_t pos = pos_;
+    const uint64_t left = pos >= size_ ? 0 : size_ - pos;
     const uint64_t want = n < 0 ? left : std::min<uint64_t>(static_cast<uint64_t>(n), left);
     std::string buf(want, '\0');
     if (want) {
       py::gil_scoped_release release;
-      Check(dev_->Read(pos_, buf.data(), want));
+      Io([&](BlockDevice& d) { return d.Read(pos, buf.data(), want); });
     }
-    pos_ += want;
+    pos_ = pos + want;
     return py::bytes(buf);
   }
   size_t ReadInto(py::buffer b) {
     CheckOpen();
     py::buffer_info info = b.request(true);
     const uint64_t len = static_cast<uint64_t>(info.size * info.itemsize);
-    const uint64_t left = pos_ >= size_ ? 0 : size_ - pos_;
+    const uint64_t pos = pos_;
+    const uint64_t left = pos >= size_ ? 0 : size_ - pos;
     const uint64_t want = std::min(len, left);
     if (want) {
       py::gil_scoped_release release;
-      Check(dev_->Read(pos_, info.ptr, want));
+      Io([&](BlockDevice& d) { return d.Read(pos, info.ptr, want); });
     }
-    pos_ += want;
+    pos_ = pos + want;
     return want;
   }
   size_t Write(py::buffer b) {
     CheckOpen();
     py::buffer_info info = b.request();
     const uint64_t len = static_cast<uint64_t>(info.size * info.itemsize);
-    if (pos_ + len > size_) {
-      Raise(InvalidArgument("Write of " + std::to_string(len) + " bytes at " + std::to_string(pos_) +
+    const uint64_t pos = pos_;
+    if (pos + len > size_) {
+      Raise(InvalidArgument("Write of " + std::to_string(len) + " bytes at " + std::to_string(pos) +
                             " is past the volume's end (" + std::to_string(size_) + " bytes)."));
     }
     {
       py::gil_scoped_release release;
-      Check(dev_->Write(pos_, info.ptr, len));
+      Io([&](BlockDevice& d) { return d.Write(pos, info.ptr, len); });
     }
-    pos_ += len;
+    pos_ = pos + len;
     return len;
   }
   uint64_t Seek(int64_t offset, int whence) {
     CheckOpen();
-    int64_t base = whence == 0 ? 0 : whence == 1 ? static_cast<int64_t>(pos_) : static_cast<int64_t>(size_);
     if (whence < 0 || whence > 2) throw py::value_error("whence must be 0, 1 or 2.");
+    int64_t base = whence == 0 ? 0 : whence == 1 ? static_cast<int64_t>(pos_) : static_cast<int64_t>(size_);
     if (base + offset < 0) throw py::value_error("negative seek position " + std::to_string(base + offset));
     pos_ = static_cast<uint64_t>(base + offset);
     return pos_;
@@ -664,7 +693,7 @@ class VolumeFile {
   void Flush() {
     CheckOpen();
     py::gil_scoped_release release;
-    Check(dev_->Flush());
+    Io([](BlockDevice& d) { return d.Flush(); });
   }
   void Close() {
     if (closed_) return;
@@ -672,8 +701,13 @@ class VolumeFile {
     Status flushed;
     {
       py::gil_scoped_release release;
-      flushed = dev_->Flush();
-      dev_.reset();
+      {
+        // Waits for I/O other threads have under way on this file.
+        std::unique_lock<std::shared_mutex> l(io_mu_);
+        flushed = dev_->Flush();
+        dev_.reset();
+        description_ = "closed";
+      }
       Core::Use use(s_->core.get());
       auto r = s_->core->volumes().DeleteAttachment(s_->ctx, attachment_.id);
       if (!r.ok()) Raise(r.status());
@@ -681,9 +715,9 @@ class VolumeFile {
     Check(flushed);
   }
   bool closed() const { return closed_; }
-  bool ReadOnly() const { return !closed_ && dev_->ReadOnly(); }
+  bool ReadOnly() const { return read_only_; }
   uint64_t size() const { return size_; }
-  std::string Describe() const { return closed_ ? "closed" : dev_->Describe(); }
+  std::string Describe() const { return description_; }
   const Attachment& attachment() const { return attachment_; }
   const std::string& volume_id() const { return volume_id_; }
 
@@ -691,8 +725,11 @@ class VolumeFile {
   SessionPtr s_;
   std::string volume_id_;
   Attachment attachment_;
-  std::unique_ptr<BlockDevice> dev_;
+  std::shared_mutex io_mu_;           // shared by I/Os, held alone by Close
+  std::unique_ptr<BlockDevice> dev_;  // guarded by io_mu_
   uint64_t size_;
+  bool read_only_;
+  std::string description_;  // these and the rest: with the GIL
   uint64_t pos_ = 0;
   bool closed_ = false;
 };
@@ -727,11 +764,12 @@ std::unique_ptr<VolumeFile> Attach(PyVolume& self, const std::string& mode,
                                 ", \"initiator\": " + JsonString(DefaultInitiatorName()) +
                                 ", \"ip\": \"127.0.0.1\", \"platform\": \"x86_64\", \"os_type\": \"linux\", "
                                 "\"multipath\": false, \"do_local_attach\": true}";
+  const std::string id = self.v.id;
   py::gil_scoped_release release;
   Core::Use use(self.s->core.get());
   VolumeManager& vm = self.s->core->volumes();
   VolumeManager::AttachmentCreate req;
-  req.volume_id = self.v.id;
+  req.volume_id = id;
   req.instance_uuid = instance;
   req.connector = connector;
   req.mode = mode;
@@ -740,15 +778,17 @@ std::unique_ptr<VolumeFile> Attach(PyVolume& self, const std::string& mode,
     (void)vm.DeleteAttachment(self.s->ctx, a.id);
     Raise(st);
   };
-  if (!a.connection_info) undo(Internal("The attachment of volume " + self.v.id + " has no connection_info."));
+  if (!a.connection_info) undo(Internal("The attachment of volume " + id + " has no connection_info."));
   auto dev = OpenConnection(*a.connection_info);
   if (!dev.ok()) undo(dev.status());
   auto size = (*dev)->Size();
   if (!size.ok()) undo(size.status());
   if (auto st = vm.CompleteAttachment(self.s->ctx, a.id); !st.ok()) undo(st);
-  auto fresh = vm.GetVolume(self.s->ctx, self.v.id);
+  auto fresh = vm.GetVolume(self.s->ctx, id);
+  auto file = std::make_unique<VolumeFile>(self.s, id, std::move(a), std::move(dev).value(), *size);
+  py::gil_scoped_acquire acquire;
   if (fresh.ok()) self.v = std::move(fresh).value();
-  return std::make_unique<VolumeFile>(self.s, self.v.id, std::move(a), std::move(dev).value(), *size);
+  return file;
 }
 
 // Options ---------------------------------------------------------------------------------------

@@ -63,3 +63,47 @@ def test_parallel_work_from_threads(svc):
         t.join()
     assert errors == []
     assert list(svc.volumes()) == []
+
+
+def test_one_object_from_many_threads(svc):
+    """Threads sharing one Volume and one VolumeFile: each call sees a consistent object, and a
+    close while others read ends their reads with an error, not a crash."""
+    vol = svc.create_volume(1).wait()
+    errors = []
+
+    def extend_and_wait(k):
+        try:
+            for _ in range(20):
+                vol.wait(timeout=30)
+                assert vol.status == "available" and vol.size >= 1
+        except Exception as e:
+            errors.append(e)
+
+    vol.extend(2)
+    threads = [threading.Thread(target=extend_and_wait, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and vol.size == 2
+
+    f = vol.attach()
+    outcomes = []
+
+    def read():
+        try:
+            for _ in range(2000):
+                f.seek(0)
+                f.read(4096)
+            outcomes.append("done")
+        except (ValueError, cinder.InvalidState):  # closed under it
+            outcomes.append("closed")
+
+    readers = [threading.Thread(target=read) for _ in range(3)]
+    for t in readers:
+        t.start()
+    f.close()
+    for t in readers:
+        t.join()
+    assert len(outcomes) == 3 and set(outcomes) <= {"done", "closed"}
+    assert vol.refresh().status == "available"
