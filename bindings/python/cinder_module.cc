@@ -227,6 +227,13 @@ std::optional<Clock::time_point> Deadline(std::optional<double> timeout) {
   return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*timeout));
 }
 
+// A wait goes back to Python this often (GIL held) to let a signal handler run: Ctrl-C
+// interrupts a wait with KeyboardInterrupt.
+constexpr auto kSignalSlice = std::chrono::milliseconds(100);
+void CheckSignals() {
+  if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
 [[noreturn]] void RaiseTimeout(const std::string& what) {
   PyErr_SetString(g_exc.timeout, what.c_str());
   throw py::error_already_set();
@@ -366,6 +373,7 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
       py::gil_scoped_release release;
       Core::Use use(s->core.get());
       VolumeManager& vm = s->core->volumes();
+      const auto slice_end = Clock::now() + kSignalSlice;
       for (;;) {
         auto r = vm.GetVolume(s->ctx, id);
         if (!r.ok()) {
@@ -381,6 +389,7 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
           break;
         }
         if (deadline && Clock::now() >= *deadline) break;
+        if (Clock::now() >= slice_end) break;
         if (follow) {
           {
             // Back to Python when the backup service reported progress.
@@ -403,6 +412,7 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
       return self;
     }
     if (!kVolumeTransient.count(cur.status)) break;
+    CheckSignals();
     if (deadline && Clock::now() >= *deadline) {
       RaiseTimeout("Volume " + id + " is still " + cur.status + " after " + std::to_string(*timeout) + " s");
     }
@@ -422,28 +432,35 @@ PySnapshot& WaitSnapshot(PySnapshot& self, std::optional<double> timeout) {
   Snapshot cur = self.v;
   std::string why;
   bool gone = false;
-  {
-    py::gil_scoped_release release;
-    Core::Use use(s->core.get());
-    VolumeManager& vm = s->core->volumes();
-    Backoff backoff;
-    for (;;) {
-      auto r = vm.GetSnapshot(s->ctx, id);
-      if (!r.ok()) {
-        if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
-          gone = true;
+  Backoff backoff;
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      Core::Use use(s->core.get());
+      VolumeManager& vm = s->core->volumes();
+      const auto slice_end = Clock::now() + kSignalSlice;
+      for (;;) {
+        auto r = vm.GetSnapshot(s->ctx, id);
+        if (!r.ok()) {
+          if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
+            gone = true;
+            break;
+          }
+          Raise(r.status());
+        }
+        cur = std::move(r).value();
+        if (!kSnapshotTransient.count(cur.status)) {
+          if (IsErrorStatus(cur.status)) why = WhyFailed(s, id);
           break;
         }
-        Raise(r.status());
+        if (deadline && Clock::now() >= *deadline) break;
+        if (Clock::now() >= slice_end) break;
+        backoff.Sleep();
       }
-      cur = std::move(r).value();
-      if (!kSnapshotTransient.count(cur.status)) {
-        if (IsErrorStatus(cur.status)) why = WhyFailed(s, id);
-        break;
-      }
-      if (deadline && Clock::now() >= *deadline) break;
-      backoff.Sleep();
     }
+    if (gone || !kSnapshotTransient.count(cur.status) || (deadline && Clock::now() >= *deadline)) break;
+    self.v = cur;
+    CheckSignals();
   }
   self.v = std::move(cur);
   if (gone) {
@@ -469,13 +486,14 @@ PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::ob
   uint64_t seen = self.progress_seen;
   int64_t last_done = -1;
   auto& hub = s->core->hub();
+  Backoff backoff;
   bool gone = false;
   for (;;) {
     {
       py::gil_scoped_release release;
       Core::Use use(s->core.get());
       BackupManager& bm = s->core->backups();
-      Backoff backoff;
+      const auto slice_end = Clock::now() + kSignalSlice;
       for (;;) {
         auto r = bm.GetBackup(s->ctx, id);
         if (!r.ok()) {
@@ -489,6 +507,7 @@ PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::ob
         if (cur.status == "deleted") gone = true;
         if (gone || !kBackupTransient.count(cur.status)) break;
         if (deadline && Clock::now() >= *deadline) break;
+        if (Clock::now() >= slice_end) break;
         if (follow) {
           {
             std::lock_guard<std::mutex> l(hub.mu);
@@ -510,6 +529,7 @@ PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::ob
       return self;
     }
     if (!kBackupTransient.count(cur.status)) break;
+    CheckSignals();
     if (deadline && Clock::now() >= *deadline) {
       RaiseTimeout("Backup " + id + " is still " + cur.status + " after " + std::to_string(*timeout) + " s");
     }

@@ -107,3 +107,20 @@ def test_one_object_from_many_threads(svc):
         t.join()
     assert len(outcomes) == 3 and set(outcomes) <= {"done", "closed"}
     assert vol.refresh().status == "available"
+
+
+def test_wait_is_interruptible(svc):
+    """Ctrl-C (SIGINT) ends a wait with KeyboardInterrupt: it returns to Python every 100 ms."""
+    import _thread
+
+    vol = svc.create_volume(1).wait().reset_status("extending")
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    started = time.perf_counter()
+    try:
+        vol.wait()  # no timeout: would wait forever
+        raise AssertionError("wait returned")
+    except KeyboardInterrupt:
+        pass
+    assert 0.3 <= time.perf_counter() - started < 2
+    assert vol.status == "extending"
