@@ -1430,6 +1430,38 @@ PYBIND11_MODULE(_cinder, m) {
             return self;
           },
           py::arg("key"), py::return_value_policy::reference_internal)
+      .def(
+          "update",
+          [](PyVolumeType& self, std::optional<std::string> name, std::optional<std::string> description,
+             std::optional<bool> is_public) -> PyVolumeType& {
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.UpdateVolumeType(self.s->ctx, self.v.id, name, description, is_public);
+            }));
+            return self;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("is_public") = py::none(), py::return_value_policy::reference_internal)
+      .def(
+          "projects",
+          [](PyVolumeType& self) {
+            return Take(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.ListVolumeTypeAccess(self.s->ctx, self.v.id); }));
+          },
+          "The projects that may use this private type (NotFound for a public one).")
+      .def(
+          "add_project_access",
+          [](PyVolumeType& self, const std::string& project) {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.AddVolumeTypeAccess(self.s->ctx, self.v.id, project); }));
+          },
+          py::arg("project_id"))
+      .def(
+          "remove_project_access",
+          [](PyVolumeType& self, const std::string& project) {
+            Check(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.RemoveVolumeTypeAccess(self.s->ctx, self.v.id, project); }));
+          },
+          py::arg("project_id"))
       .def("delete",
            [](PyVolumeType& self) {
              Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteVolumeType(self.s->ctx, self.v.id); }));
@@ -1746,6 +1778,71 @@ PYBIND11_MODULE(_cinder, m) {
             }));
           },
           py::arg("project_id") = py::none(), "Returns the project to the default limits.")
+      .def(
+          "limits",
+          [](const PyService& self, std::optional<std::string> project) {
+            auto q = Take(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.GetLimits(self.s->ctx, project.value_or(self.s->ctx.project_id));
+            }));
+            return QuotaDict(q);
+          },
+          py::arg("project_id") = py::none(), "/limits: the project's absolute limits and usage.")
+      .def(
+          "default_volume_type",
+          [](const PyService& self, std::optional<std::string> project) -> py::object {
+            auto r = Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.GetDefaultVolumeType(self.s->ctx, project.value_or(self.s->ctx.project_id));
+            });
+            if (!r.ok() && r.status().code() == Code::kNotFound) return py::none();
+            return py::str(Take(std::move(r)));
+          },
+          py::arg("project_id") = py::none(),
+          "The id of the project's own default type (3.62), None when it has none (the default_volume_type "
+          "option applies).")
+      .def(
+          "set_default_volume_type",
+          [](const PyService& self, const std::string& type, std::optional<std::string> project) {
+            Check(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.SetDefaultVolumeType(self.s->ctx, project.value_or(self.s->ctx.project_id), type);
+            }));
+          },
+          py::arg("volume_type"), py::arg("project_id") = py::none(), "A name or id.")
+      .def(
+          "unset_default_volume_type",
+          [](const PyService& self, std::optional<std::string> project) {
+            Check(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.UnsetDefaultVolumeType(self.s->ctx, project.value_or(self.s->ctx.project_id));
+            }));
+          },
+          py::arg("project_id") = py::none())
+      .def(
+          "availability_zones",
+          [](const PyService& self) {
+            auto zones =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListAvailabilityZones(self.s->ctx); }));
+            py::dict d;
+            for (auto& [zone, available] : zones) d[py::str(zone)] = available;
+            return d;
+          },
+          "{zone: available}: the cinder-volume services' zones.")
+      .def(
+          "pools",
+          [](const PyService& self, std::optional<std::string> name, std::optional<std::string> volume_type) {
+            auto pools =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListPools(self.s->ctx, name, volume_type); }));
+            py::list out;
+            for (auto& p : pools) {
+              py::dict d;
+              d["name"] = p.name;
+              d["backend"] = p.backend_host;
+              d["capabilities"] = p.capabilities;
+              out.append(d);
+            }
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("volume_type") = py::none(),
+          "The pools the schedulers see ({name, backend, capabilities}), as last reported; those whose "
+          "capabilities satisfy `volume_type`'s extra specs.")
       .def(
           "messages",
           [](const PyService& self, std::optional<std::string> resource_uuid) {

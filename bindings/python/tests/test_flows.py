@@ -165,3 +165,28 @@ def test_closed_service(tmp_path):
     # Reopened: the volume is still there.
     with cinder.open(state_path=str(tmp_path)) as again:
         assert again.get_volume(vol.id).status == "available"
+
+
+def test_type_access_defaults_zones_pools(svc):
+    private = svc.create_volume_type("private", is_public=False)
+    assert private.projects() == []
+    private.add_project_access("cinderlib")
+    assert private.projects() == ["cinderlib"]
+    private.remove_project_access("cinderlib")
+    with pytest.raises(cinder.NotFound):
+        svc.create_volume_type("public").projects()
+    private.update(name="renamed", description="d")
+    assert (private.name, private.description, private.is_public) == ("renamed", "d", False)
+
+    assert svc.default_volume_type() is None
+    svc.set_default_volume_type("renamed")
+    assert svc.default_volume_type() == private.id
+    assert svc.create_volume(1).wait().volume_type == "renamed"
+    svc.unset_default_volume_type()
+    assert svc.default_volume_type() is None
+
+    assert svc.availability_zones() == {"nova": True}
+    pools = svc.pools()
+    assert [p["name"] for p in pools] == [pools[0]["backend"] + "#file"]
+    assert pools[0]["capabilities"]["volume_backend_name"] == "file"
+    assert svc.limits()["volumes"].in_use == 1
