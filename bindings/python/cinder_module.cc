@@ -377,7 +377,7 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
       for (;;) {
         auto r = vm.GetVolume(s->ctx, id);
         if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
+          if (r.status().code() == Code::kNotFound) {  // deleted, by this object or elsewhere
             gone = true;
             break;
           }
@@ -442,7 +442,7 @@ PySnapshot& WaitSnapshot(PySnapshot& self, std::optional<double> timeout) {
       for (;;) {
         auto r = vm.GetSnapshot(s->ctx, id);
         if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
+          if (r.status().code() == Code::kNotFound) {  // deleted, by this object or elsewhere
             gone = true;
             break;
           }
@@ -497,7 +497,7 @@ PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::ob
       for (;;) {
         auto r = bm.GetBackup(s->ctx, id);
         if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound && cur.status == "deleting") {
+          if (r.status().code() == Code::kNotFound) {  // deleted, by this object or elsewhere
             gone = true;
             break;
           }
@@ -1111,7 +1111,8 @@ PYBIND11_MODULE(_cinder, m) {
       .def("wait", &WaitVolume, py::arg("timeout") = py::none(), py::arg("progress") = py::none(),
            py::return_value_policy::reference_internal,
            "Waits (the GIL released) until the volume leaves a transient status (creating, extending, deleting, "
-           "...); returns it. A deleted volume ends with status \"deleted\". Raises OperationFailed when it ends "
+           "...); returns it. A volume that is gone (deleted here or elsewhere) ends with status \"deleted\". Raises "
+           "OperationFailed when it ends "
            "in an error status, Timeout after `timeout` seconds. While a backup is restored onto it (restore()), "
            "`progress(bytes_done, bytes_total)` is called on this thread.")
       .def(
