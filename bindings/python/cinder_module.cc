@@ -198,14 +198,22 @@ const std::set<std::string> kBackupTransient = {"creating", "deleting", "restori
 
 bool IsErrorStatus(const std::string& s) { return s.rfind("error", 0) == 0; }
 
-// Why a resource ended in an error status: its latest user message, when there is one.
+// Why a resource ended in an error status: its latest user message, when there is one. The
+// service records the message just after the status (as Cinder does, in its own transaction):
+// it is looked for during a short while.
 std::string WhyFailed(const SessionPtr& s, const std::string& id) {
   MessageListQuery q;
   q.resource_uuid = id;
   q.limit = 1;
-  auto r = s->core->volumes().ListMessages(s->ctx, q);
-  if (!r.ok() || r->messages.empty()) return "";
-  return UserMessageText(r->messages.front());
+  const auto until = Clock::now() + std::chrono::milliseconds(200);
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    auto r = s->core->volumes().ListMessages(s->ctx, q);
+    if (r.ok() && !r->messages.empty()) return UserMessageText(r->messages.front());
+    if (!r.ok() || Clock::now() >= until) return "";
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
+  }
 }
 
 // Sleeps a little longer each time, from 10 us by half again up to 1 ms: a fast operation is
