@@ -1126,13 +1126,15 @@ PYBIND11_MODULE(_cinder, m) {
       .def(
           "extend",
           [](PyVolume& self, int64_t new_size) -> PyVolume& {
-            Check(
-                Blocking(self.s, [&](VolumeManager& vm) { return vm.ExtendVolume(self.s->ctx, self.v.id, new_size); }));
+            // As os-extend from 3.42: an in-use volume is extended as an attached one.
+            Check(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.ExtendAttachedVolume(self.s->ctx, self.v.id, new_size); }));
             Refresh(self);
             return self;
           },
           py::arg("new_size"), py::return_value_policy::reference_internal,
-          "Starts growing it to `new_size` GiB (status \"extending\"); wait() for it.")
+          "Starts growing it to `new_size` GiB (status \"extending\"); wait() for it. An in-use volume too "
+          "(Cinder's extend of an attached volume, 3.42): its export is made again at the new size.")
       .def(
           "create_snapshot",
           [](PyVolume& self, std::optional<std::string> name, std::optional<std::string> description,
