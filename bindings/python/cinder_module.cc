@@ -550,44 +550,58 @@ PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::ob
 // Listing ---------------------------------------------------------------------------------------
 
 // Pages through ListVolumes (or snapshots, backups) with markers: each page is read with the
-// GIL released, then handed out one object at a time.
+// GIL released, then handed out one object at a time. The next page is read before the last
+// item of a page is handed out, with that item as its marker: a loop that deletes what it is
+// given (`for v in svc.volumes(): v.delete()`) never leaves the marker deleted.
 template <typename Item, typename PyItem, typename Fetch>
 class Pager {
  public:
   Pager(SessionPtr s, int64_t page_size, std::optional<int64_t> limit, Fetch fetch)
-      : s_(std::move(s)), page_size_(page_size), limit_(limit), fetch_(std::move(fetch)) {}
+      : s_(std::move(s)), page_size_(page_size), limit_(limit), fetch_(std::move(fetch)) {
+    if (limit_ && *limit_ < 0) Raise(InvalidArgument("limit must not be negative."));
+  }
 
   PyItem Next() {
     if (pos_ == page_.size()) {
-      if (done_ || (limit_ && given_ >= *limit_)) throw py::stop_iteration();
-      int64_t n = page_size_;
-      if (limit_) n = std::min<int64_t>(n, *limit_ - given_);
-      std::optional<std::string> marker;
-      if (!first_) marker = last_id_;
-      bool more = false;
-      std::vector<Item> next = fetch_(s_, marker, n, &more);
-      page_ = std::move(next);
+      if (first_) {
+        first_ = false;
+        Read(std::nullopt);
+      }
+      if (!has_next_) throw py::stop_iteration();
+      page_ = std::move(next_);
+      next_.clear();
+      has_next_ = false;
       pos_ = 0;
-      first_ = false;
-      done_ = !more || page_.empty();
-      if (!page_.empty()) last_id_ = page_.back().id;
       if (page_.empty()) throw py::stop_iteration();
     }
     ++given_;
+    if (pos_ + 1 == page_.size() && more_ && !(limit_ && given_ >= *limit_)) Read(page_.back().id);
     return PyItem{s_, std::move(page_[pos_++])};
   }
 
  private:
+  // Reads the page after `marker` into next_.
+  void Read(std::optional<std::string> marker) {
+    int64_t n = page_size_;
+    if (limit_) n = std::min<int64_t>(n, *limit_ - given_);
+    if (n <= 0) return;
+    bool more = false;
+    next_ = fetch_(s_, std::move(marker), n, &more);
+    more_ = more && !next_.empty();
+    has_next_ = true;
+  }
+
   SessionPtr s_;
   int64_t page_size_;
   std::optional<int64_t> limit_;
   Fetch fetch_;
   std::vector<Item> page_;
+  std::vector<Item> next_;
   size_t pos_ = 0;
   int64_t given_ = 0;
-  bool done_ = false;
   bool first_ = true;
-  std::string last_id_;
+  bool has_next_ = false;
+  bool more_ = false;
 };
 
 std::vector<SortKey> ParseSort(const std::optional<std::string>& sort) {
