@@ -1056,16 +1056,23 @@ PYBIND11_MODULE(_cinder, m) {
                          "A volume attached to this host, as a binary file (read, readinto, write, seek, tell, flush). "
                          "close() (or leaving a with block) flushes and detaches it.")
       .def("read", &VolumeFile::Read, py::arg("size") = -1, "Up to `size` bytes from the position (-1: to the end).")
-      .def("readinto", &VolumeFile::ReadInto, py::arg("buffer"))
+      .def("readinto", &VolumeFile::ReadInto, py::arg("buffer"),
+           "Reads into a writable buffer from the position; returns how many bytes.")
       .def("write", &VolumeFile::Write, py::arg("data"),
            "Writes all of `data` at the position; durable after flush(). Not past the volume's end.")
-      .def("seek", &VolumeFile::Seek, py::arg("offset"), py::arg("whence") = 0)
-      .def("tell", &VolumeFile::Tell)
-      .def("flush", &VolumeFile::Flush)
-      .def("close", &VolumeFile::Close)
-      .def("readable", [](const VolumeFile& f) { return !f.closed(); })
-      .def("writable", [](const VolumeFile& f) { return !f.closed() && !f.ReadOnly(); })
-      .def("seekable", [](const VolumeFile& f) { return !f.closed(); })
+      .def("seek", &VolumeFile::Seek, py::arg("offset"), py::arg("whence") = 0,
+           "Moves the position (whence 0: from the start, 1: from here, 2: from the end); returns it.")
+      .def("tell", &VolumeFile::Tell, "The position.")
+      .def("flush", &VolumeFile::Flush,
+           "Makes every completed write durable (SYNCHRONIZE CACHE; fdatasync for a local file).")
+      .def("close", &VolumeFile::Close, "Flushes and detaches the volume (deletes the attachment). Idempotent.")
+      .def(
+          "readable", [](const VolumeFile& f) { return !f.closed(); }, "True while open.")
+      .def(
+          "writable", [](const VolumeFile& f) { return !f.closed() && !f.ReadOnly(); },
+          "True while open, unless attached read-only.")
+      .def(
+          "seekable", [](const VolumeFile& f) { return !f.closed(); }, "True while open.")
       .def_property_readonly("closed", &VolumeFile::closed)
       .def_property_readonly("size", &VolumeFile::size, "The volume's size in bytes.")
       .def_property_readonly("name", &VolumeFile::Describe, "What was opened (\"local /path\", \"iscsi ...\").")
@@ -1222,7 +1229,9 @@ PYBIND11_MODULE(_cinder, m) {
             Refresh(self);
             return self;
           },
-          py::arg("new_type"), py::arg("migration_policy") = "never", py::return_value_policy::reference_internal)
+          py::arg("new_type"), py::arg("migration_policy") = "never", py::return_value_policy::reference_internal,
+          "Changes its type (os-retype; status \"retyping\" until done): in place, or with migration_policy "
+          "\"on-demand\" copied to a backend the new type fits.")
       .def(
           "reset_status",
           [](PyVolume& self, std::optional<std::string> status, std::optional<std::string> attach_status,
@@ -1246,15 +1255,17 @@ PYBIND11_MODULE(_cinder, m) {
           },
           py::arg("snapshot"), py::return_value_policy::reference_internal,
           "Makes it hold its latest snapshot's data again (status \"reverting\").")
-      .def("snapshots",
-           [](PyVolume& self) {
-             SnapshotListQuery q;
-             q.volume_id = self.v.id;
-             auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListSnapshots(self.s->ctx, q); }));
-             std::vector<PySnapshot> out;
-             for (auto& s : list.snapshots) out.push_back(PySnapshot{self.s, std::move(s)});
-             return out;
-           })
+      .def(
+          "snapshots",
+          [](PyVolume& self) {
+            SnapshotListQuery q;
+            q.volume_id = self.v.id;
+            auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListSnapshots(self.s->ctx, q); }));
+            std::vector<PySnapshot> out;
+            for (auto& s : list.snapshots) out.push_back(PySnapshot{self.s, std::move(s)});
+            return out;
+          },
+          "Its snapshots.")
       .def(
           "backup",
           [](PyVolume& self, std::optional<std::string> name, std::optional<std::string> description, bool incremental,
@@ -1316,7 +1327,7 @@ PYBIND11_MODULE(_cinder, m) {
             self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetSnapshot(self.s->ctx, self.v.id); }));
             return self;
           },
-          py::return_value_policy::reference_internal)
+          py::return_value_policy::reference_internal, "Reads the snapshot again; returns it.")
       .def("wait", &WaitSnapshot, py::arg("timeout") = py::none(), py::return_value_policy::reference_internal,
            "Waits (the GIL released) until it leaves a transient status; as Volume.wait.")
       .def(
@@ -1327,7 +1338,8 @@ PYBIND11_MODULE(_cinder, m) {
             self.v.status = "deleting";
             return self;
           },
-          py::kw_only(), py::arg("force") = false, py::return_value_policy::reference_internal)
+          py::kw_only(), py::arg("force") = false, py::return_value_policy::reference_internal,
+          "Starts deleting it (status \"deleting\"); wait() until it is gone. `force` (admin): any status.")
       .def(
           "reset_status",
           [](PySnapshot& self, const std::string& status) -> PySnapshot& {
@@ -1383,7 +1395,7 @@ PYBIND11_MODULE(_cinder, m) {
                 Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.GetBackup(self.s->ctx, self.v.id); }));
             return self;
           },
-          py::return_value_policy::reference_internal)
+          py::return_value_policy::reference_internal, "Reads the backup again; returns it.")
       .def("wait", &WaitBackup, py::arg("timeout") = py::none(), py::arg("progress") = py::none(),
            py::return_value_policy::reference_internal,
            "Waits (the GIL released) until it leaves creating, deleting or restoring. `progress(bytes_done, "
@@ -1397,7 +1409,9 @@ PYBIND11_MODULE(_cinder, m) {
             self.v.status = "deleting";
             return self;
           },
-          py::kw_only(), py::arg("force") = false, py::return_value_policy::reference_internal)
+          py::kw_only(), py::arg("force") = false, py::return_value_policy::reference_internal,
+          "Starts deleting it (\"deleting\"); wait() until it is gone. Never while incrementals of it exist; `force`: "
+          "any status.")
       .def(
           "restore",
           [](PyBackup& self, py::object target, std::optional<std::string> name) {
@@ -1437,7 +1451,7 @@ PYBIND11_MODULE(_cinder, m) {
                 Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolumeType(self.s->ctx, self.v.id); }));
             return self;
           },
-          py::return_value_policy::reference_internal)
+          py::return_value_policy::reference_internal, "Reads the type again; returns it.")
       .def(
           "set_extra_specs",
           [](PyVolumeType& self, const Metadata& specs) -> PyVolumeType& {
@@ -1454,7 +1468,8 @@ PYBIND11_MODULE(_cinder, m) {
             self.v.extra_specs.erase(key);
             return self;
           },
-          py::arg("key"), py::return_value_policy::reference_internal)
+          py::arg("key"), py::return_value_policy::reference_internal,
+          "Removes one extra spec; NotFound when it is not set.")
       .def(
           "update",
           [](PyVolumeType& self, std::optional<std::string> name, std::optional<std::string> description,
@@ -1465,7 +1480,8 @@ PYBIND11_MODULE(_cinder, m) {
             return self;
           },
           py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
-          py::arg("is_public") = py::none(), py::return_value_policy::reference_internal)
+          py::arg("is_public") = py::none(), py::return_value_policy::reference_internal,
+          "Sets its name, description or is_public (admin); returns it.")
       .def(
           "projects",
           [](PyVolumeType& self) {
@@ -1479,18 +1495,20 @@ PYBIND11_MODULE(_cinder, m) {
             Check(Blocking(self.s,
                            [&](VolumeManager& vm) { return vm.AddVolumeTypeAccess(self.s->ctx, self.v.id, project); }));
           },
-          py::arg("project_id"))
+          py::arg("project_id"), "Lets `project_id` use this private type (admin).")
       .def(
           "remove_project_access",
           [](PyVolumeType& self, const std::string& project) {
             Check(Blocking(
                 self.s, [&](VolumeManager& vm) { return vm.RemoveVolumeTypeAccess(self.s->ctx, self.v.id, project); }));
           },
-          py::arg("project_id"))
-      .def("delete",
-           [](PyVolumeType& self) {
-             Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteVolumeType(self.s->ctx, self.v.id); }));
-           })
+          py::arg("project_id"), "Takes a project off this private type's access list (admin).")
+      .def(
+          "delete",
+          [](PyVolumeType& self) {
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteVolumeType(self.s->ctx, self.v.id); }));
+          },
+          "Deletes the type (admin); InvalidState for the default type or one live volumes use.")
       .def("__repr__", [](const PyVolumeType& s) { return "<cinder.VolumeType " + s.v.id + " '" + s.v.name + "'>"; });
 
   py::class_<PyQos>(m, "QosSpecs", "QoS specs: limits for the volumes of the types associated with them.")
@@ -1505,7 +1523,7 @@ PYBIND11_MODULE(_cinder, m) {
             self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, self.v.id); }));
             return self;
           },
-          py::return_value_policy::reference_internal)
+          py::return_value_policy::reference_internal, "Reads them again; returns them.")
       .def(
           "set_keys",
           [](PyQos& self, const Metadata& specs) -> PyQos& {
@@ -1514,7 +1532,7 @@ PYBIND11_MODULE(_cinder, m) {
             self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, self.v.id); }));
             return self;
           },
-          py::arg("specs"), py::return_value_policy::reference_internal)
+          py::arg("specs"), py::return_value_policy::reference_internal, "Merges `specs` into them; returns them.")
       .def(
           "unset_keys",
           [](PyQos& self, const std::vector<std::string>& keys) -> PyQos& {
@@ -1523,7 +1541,7 @@ PYBIND11_MODULE(_cinder, m) {
             self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, self.v.id); }));
             return self;
           },
-          py::arg("keys"), py::return_value_policy::reference_internal)
+          py::arg("keys"), py::return_value_policy::reference_internal, "Removes the keys; returns them.")
       .def(
           "associate",
           [](PyQos& self, py::object type) {
@@ -1557,7 +1575,8 @@ PYBIND11_MODULE(_cinder, m) {
             Check(
                 Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteQosSpecs(self.s->ctx, self.v.id, force); }));
           },
-          py::kw_only(), py::arg("force") = false)
+          py::kw_only(), py::arg("force") = false,
+          "Deletes them (admin); InvalidState while types use them, unless `force` (which disassociates them first).")
       .def("__repr__", [](const PyQos& s) { return "<cinder.QosSpecs " + s.v.id + " '" + s.v.name + "'>"; });
 
   // Iterators ----------------------------------------------------------------------------------
@@ -1623,7 +1642,7 @@ PYBIND11_MODULE(_cinder, m) {
             Volume v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetVolume(self.s->ctx, id); }));
             return PyVolume{self.s, std::move(v)};
           },
-          py::arg("id"))
+          py::arg("id"), "The volume `id`; NotFound when there is none (or it is not visible).")
       .def(
           "volumes",
           [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
@@ -1663,7 +1682,7 @@ PYBIND11_MODULE(_cinder, m) {
             Snapshot v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetSnapshot(self.s->ctx, id); }));
             return PySnapshot{self.s, std::move(v)};
           },
-          py::arg("id"))
+          py::arg("id"), "The snapshot `id`; NotFound when there is none (or it is not visible).")
       .def(
           "snapshots",
           [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
@@ -1687,14 +1706,15 @@ PYBIND11_MODULE(_cinder, m) {
           },
           py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(),
           py::arg("volume_id") = py::none(), py::arg("all_tenants") = false, py::arg("sort") = py::none(),
-          py::arg("limit") = py::none(), py::arg("page_size") = py::none())
+          py::arg("limit") = py::none(), py::arg("page_size") = py::none(),
+          "The project's snapshots matching the filters, as an iterator (as volumes()).")
       .def(
           "get_backup",
           [](const PyService& self, const std::string& id) {
             Backup v = Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.GetBackup(self.s->ctx, id); }));
             return PyBackup{self.s, std::move(v)};
           },
-          py::arg("id"))
+          py::arg("id"), "The backup `id`; NotFound when there is none (or it is not visible).")
       .def(
           "backups",
           [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
@@ -1718,7 +1738,8 @@ PYBIND11_MODULE(_cinder, m) {
           },
           py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(),
           py::arg("volume_id") = py::none(), py::arg("all_tenants") = false, py::arg("sort") = py::none(),
-          py::arg("limit") = py::none(), py::arg("page_size") = py::none())
+          py::arg("limit") = py::none(), py::arg("page_size") = py::none(),
+          "The project's backups matching the filters, as an iterator (as volumes()).")
       .def(
           "volume_types",
           [](const PyService& self, std::optional<bool> is_public) {
@@ -1728,7 +1749,7 @@ PYBIND11_MODULE(_cinder, m) {
             for (auto& t : types) out.push_back(PyVolumeType{self.s, std::move(t)});
             return out;
           },
-          py::arg("is_public") = py::none())
+          py::arg("is_public") = py::none(), "The volume types: every one for an admin (or those of `is_public`).")
       .def(
           "get_volume_type",
           [](const PyService& self, const std::string& id) {
@@ -1750,21 +1771,23 @@ PYBIND11_MODULE(_cinder, m) {
             return PyVolumeType{self.s, std::move(t)};
           },
           py::arg("name"), py::kw_only(), py::arg("extra_specs") = py::none(), py::arg("description") = py::none(),
-          py::arg("is_public") = true)
-      .def("qos_specs",
-           [](const PyService& self) {
-             auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListQosSpecs(self.s->ctx); }));
-             std::vector<PyQos> out;
-             for (auto& q : list) out.push_back(PyQos{self.s, std::move(q)});
-             return out;
-           })
+          py::arg("is_public") = true, "Creates a volume type (admin); Conflict when the name is taken.")
+      .def(
+          "qos_specs",
+          [](const PyService& self) {
+            auto list = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListQosSpecs(self.s->ctx); }));
+            std::vector<PyQos> out;
+            for (auto& q : list) out.push_back(PyQos{self.s, std::move(q)});
+            return out;
+          },
+          "Every QoS specs (admin).")
       .def(
           "get_qos_specs",
           [](const PyService& self, const std::string& id) {
             auto q = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQosSpecs(self.s->ctx, id); }));
             return PyQos{self.s, std::move(q)};
           },
-          py::arg("id"))
+          py::arg("id"), "The QoS specs `id`; NotFound when there are none.")
       .def(
           "create_qos_specs",
           [](const PyService& self, const std::string& name, std::optional<std::map<std::string, std::string>> specs) {
@@ -1839,7 +1862,7 @@ PYBIND11_MODULE(_cinder, m) {
               return vm.UnsetDefaultVolumeType(self.s->ctx, project.value_or(self.s->ctx.project_id));
             }));
           },
-          py::arg("project_id") = py::none())
+          py::arg("project_id") = py::none(), "Removes the project's own default type (3.62).")
       .def(
           "availability_zones",
           [](const PyService& self) {
