@@ -433,6 +433,8 @@ Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& optio
     b->name = bo.name;
     b->host = options.host + "@" + bo.name;
     b->options = bo;
+    // Cinder's default, for backends made in code as well as read from cinder.conf.
+    if (b->options.volume_backend_name.empty()) b->options.volume_backend_name = bo.name;
     b->availability_zone =
         bo.backend_availability_zone.empty() ? options.storage_availability_zone : bo.backend_availability_zone;
     b->driver = std::move(driver).value();
