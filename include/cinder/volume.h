@@ -374,6 +374,34 @@ struct ServiceInfo {
   std::string created_at;
   std::optional<std::string> updated_at;  // the last heartbeat
   bool up = false;                        // heard from within service_down_time
+  // The cluster it belongs to (cinder.conf `cluster = NAME`: NAME@backend), if any; then the
+  // cluster's disabled flag, not its own, decides whether it gets new volumes (Cinder's rule).
+  std::optional<std::string> cluster_name;
+  bool cluster_disabled = false;
+};
+
+// A cluster of volume services (API 3.7): those of one `cluster` setting and backend.
+struct ClusterInfo {
+  std::string name;  // NAME@backend
+  std::string binary;
+  bool disabled = false;
+  std::optional<std::string> disabled_reason;
+  int num_hosts = 0;                          // its services
+  int num_down_hosts = 0;                     // of them, those not heard from within service_down_time
+  bool up = false;                            // at least one service up
+  std::optional<std::string> last_heartbeat;  // its services' latest
+  std::string created_at;
+  std::optional<std::string> updated_at;
+};
+
+// GET /clusters filters (Cinder's allowed_list_keys).
+struct ClusterQuery {
+  std::optional<std::string> name;
+  std::optional<std::string> binary;
+  std::optional<bool> is_up;
+  std::optional<bool> disabled;
+  std::optional<int> num_hosts;
+  std::optional<int> num_down_hosts;
 };
 
 }  // namespace cinder

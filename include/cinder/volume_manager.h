@@ -165,6 +165,15 @@ class VolumeManager {
   // NotFound for an unknown host and binary.
   virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
                                     bool disabled, const std::optional<std::string>& reason) = 0;
+  // Admin (clusters:get_all, clusters:get, clusters:update): the clusters of services (3.7).
+  // GetCluster and SetClusterDisabled answer NotFound "Cluster NAME could not be found." for an
+  // unknown name and binary; disabling a cluster keeps new volumes off all of its services.
+  virtual Result<std::vector<ClusterInfo>> ListClusters(const RequestContext& ctx, const ClusterQuery& query) = 0;
+  virtual Result<ClusterInfo> GetCluster(const RequestContext& ctx, const std::string& name,
+                                         const std::string& binary) = 0;
+  virtual Result<ClusterInfo> SetClusterDisabled(const RequestContext& ctx, const std::string& name,
+                                                 const std::string& binary, bool disabled,
+                                                 const std::optional<std::string>& reason) = 0;
   // Admin (volume_extension:hosts): what the cinder-volume service `host` (exactly as the
   // services table names it) holds: the total first (project "(total)"), then each project with
   // volumes there. NotFound "Service cinder-volume could not be found on host HOST." for none.

@@ -208,6 +208,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "volumes") return HandleVolumes(options_, *volumes_, backups_, req, rest);
   if (collection == "backups") return HandleBackups(options_, backups_, req, rest);
   if (collection == "os-services") return HandleServices(*volumes_, req, rest);
+  if (collection == "clusters") return HandleClusters(*volumes_, req, rest);
   if (collection == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
   if (collection == "types") return HandleTypes(*volumes_, req, rest);
   if (collection == "default-types") return HandleDefaultTypes(*volumes_, req, rest);

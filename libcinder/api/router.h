@@ -90,6 +90,8 @@ std::string LegacyVolumeBody(const ApiRequest& req, const Volume& v);
 std::string SnapshotCreatedBody(const ApiRequest& req, const Snapshot& s);
 // Handlers of /os-services, in services.cc.
 ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// /clusters (3.7), in clusters.cc.
+ApiResponse HandleClusters(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 
 }  // namespace cinder::api
 

@@ -604,6 +604,18 @@ const std::vector<Migration>& Migrations() {
                      kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX encryption_volume_type ON encryption (volume_type_id) WHERE deleted = 0");
        }},
+      {17,
+       [](soci::session& s, bool pg) {
+         // Clusters (API 3.7), as Cinder's clusters table: the volume services of one
+         // `cluster = NAME` in cinder.conf, per backend (NAME@backend), share a row whose
+         // `disabled` is theirs for scheduling. A service names its cluster in cluster_name.
+         Exec(s, "ALTER TABLE services ADD COLUMN cluster_name VARCHAR(255)");
+         Exec(s, "CREATE TABLE clusters (id " + Serial(pg) +
+                     ", name VARCHAR(255) NOT NULL, \"binary\" VARCHAR(255) NOT NULL, "
+                     "disabled INTEGER NOT NULL DEFAULT 0, disabled_reason VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX clusters_name_binary ON clusters (name, \"binary\") WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }

@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 15;
+  static constexpr int kLatestVersion = 17;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -387,6 +387,11 @@ class Store {
   // Removes the row of `binary` on exactly `host` (cinder-manage service remove); false when
   // there is none.
   Result<bool> RemoveService(const std::string& host, const std::string& binary);
+  // Clusters (their rows; the manager counts their services). SetClusterDisabled: false when no
+  // such cluster exists.
+  Result<std::vector<ClusterInfo>> ListClusters();
+  Result<bool> SetClusterDisabled(const std::string& name, const std::string& binary, bool disabled,
+                                  const std::optional<std::string>& reason);
 
   // Group types (groups.cc), with their group specs; Cinder's messages for NotFound and
   // AlreadyExists. GetGroupType takes an id, GetGroupTypeByName a name. Lists are newest first;

@@ -246,6 +246,8 @@ Status VolumeServiceImpl::Start() {
     svc.availability_zone = b->availability_zone;
     svc.endpoint = endpoint;
     svc.rpc_version = kRpcVersion;
+    // Cinder's cinder-volume: the cluster of `cluster = NAME` is NAME@backend.
+    if (!options_.cluster.empty()) svc.cluster_name = options_.cluster + "@" + b->name;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
   }
   ReportCapabilities();
