@@ -53,6 +53,10 @@ void VolumeServiceImpl::CreateGroupSnapshot(Backend* b, const std::string& id, c
         st = DriverCall([&] { return b->driver->CreateSnapshot(sn.volume_id, sn.id); });
         if (!st.ok()) break;
       }
+      if (st.ok() && !(*hold)->Intact()) {
+        st = Status{Code::kDeadlineExceeded, "the write hold ended (after " + std::to_string(kMaxHoldSeconds) +
+                                                 " s) before the snapshots were taken: they are no point in time"};
+      }
     }
   }
   if (!st.ok()) {
@@ -108,6 +112,12 @@ void VolumeServiceImpl::CreateGroupFromSource(Backend* b, const std::string& gro
       })
                             : hold.status();
       made.emplace_back(v.id, st);
+    }
+    // Clones taken after the hold ended by itself are no point in time: they fail.
+    if (hold.ok() && *hold && !(*hold)->Intact()) {
+      for (auto& [vid, st] : made) {
+        if (st.ok()) st = Status{Code::kDeadlineExceeded, "the write hold ended before the volumes were cloned"};
+      }
     }
   }
   bool all = true;

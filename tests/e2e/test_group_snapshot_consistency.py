@@ -22,7 +22,7 @@ CONNECTOR = {"initiator": "iqn.1993-08.org.debian:01:seq-writer", "host": "write
 @pytest.fixture(scope="module")
 def svc(tgtd, tmp_path_factory):  # noqa: F811
     state = tmp_path_factory.mktemp("gsnap-consistency")
-    proc, s = start_service(state, backends=backend(str(state), read_env(tgtd)), extra=NO_QUOTA)
+    proc, s = start_service(state, backends=backend(str(state), read_env(tgtd)), extra=NO_QUOTA + "\nquota_snapshots = -1")
     yield s
     stop_service(proc)
 
@@ -110,6 +110,7 @@ def test_group_snapshots_are_crash_consistent(svc, tgtd, tmp_path):  # noqa: F81
         b = seq(os.path.join(svc.volume_dir, f"snapshot-{members[vols[1]]}"))
         cuts.append((a, b))
     # Every cut is one point in time: B has A's number, or the one before (A written, B not yet).
+    print("cuts (A, B):", cuts, "written", written)
     bad = [(a, b) for a, b in cuts if not b <= a <= b + 1]
     assert not bad, f"inconsistent group snapshots (A, B): {bad} of {cuts}"
     # And the writer went on between them: each cut later than the one before.

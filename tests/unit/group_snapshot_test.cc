@@ -413,12 +413,14 @@ TEST_CASE("write hold: tgtd stops while held and runs again when released") {
     REQUIRE_MESSAGE(hold.ok(), hold.status().ToString());
     const std::string held = states();
     CHECK(held.find_first_not_of("Tt") == std::string::npos);
+    CHECK((*hold)->Intact());
   }
   CHECK(Eventually([&] { return states().find_first_of("Tt") == std::string::npos; }));
   // The watchdog resumes tgtd when the hold outlives its limit, whatever its holder does.
   auto hold = (*target)->HoldWrites(1);
   REQUIRE(hold.ok());
   CHECK(Eventually([&] { return states().find_first_of("Tt") == std::string::npos; }));
+  CHECK_FALSE((*hold)->Intact());  // what was taken under it since is no point in time
   hold->reset();
   // A target that is not there cannot be held.
   b.tgt_ipc_socket = "/tmp/no-such-tgtd-socket";

@@ -39,6 +39,9 @@ struct ExportRecord {
 class WriteHold {
  public:
   virtual ~WriteHold() = default;
+  // False once the hold has ended by itself (its time limit passed): what was taken under it
+  // since is no longer one point in time.
+  virtual bool Intact() { return true; }
 };
 
 class Target {

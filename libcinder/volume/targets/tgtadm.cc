@@ -200,6 +200,14 @@ class TgtdHold : public WriteHold {
     if (lock_fd_ >= 0) close(lock_fd_);  // drops the flock
   }
 
+  bool Intact() override {
+    if (watchdog_ <= 0 || pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = waitpid(watchdog_, &status, WNOHANG);
+    if (r == watchdog_) watchdog_ = 0;  // it resumed tgtd and ended: reaped here
+    return r == 0 && AllThreadsStopped(pid_);
+  }
+
   static Result<std::unique_ptr<WriteHold>> Take(const std::string& ipc_socket, int max_hold_seconds) {
     const std::string path = IpcPath(ipc_socket);
     CINDER_ASSIGN_OR_RETURN(pid_t pid, TgtdPid(path));
