@@ -82,7 +82,8 @@ void VolumeServiceImpl::DeleteGroupSnapshot(Backend* b, const std::string& id, c
     if (!DeleteSnapshotNow(b, sn.id, sn.volume_id, request_id)) failed = true;
   }
   if (failed) {
-    WriteBack(id, [&] { return store_->CasGroupSnapshotStatus(id, {gss::kDeleting}, gss::kErrorDeleting); });
+    // Cinder leaves a group snapshot whose delete failed in "error" (deletable again).
+    WriteBack(id, [&] { return store_->CasGroupSnapshotStatus(id, {gss::kDeleting}, gss::kError); });
   } else {
     WriteBack(id, [&] { return store_->SoftDeleteGroupSnapshot(id); });
   }

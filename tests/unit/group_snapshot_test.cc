@@ -2,6 +2,9 @@
 // manager's rules and the volume host's flows (create, delete, create-from-src, restart), the
 // REST API's answers, and the write hold on a real tgtd.
 #include <doctest/doctest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -422,6 +425,20 @@ TEST_CASE("write hold: tgtd stops while held and runs again when released") {
   CHECK(Eventually([&] { return states().find_first_of("Tt") == std::string::npos; }));
   CHECK_FALSE((*hold)->Intact());  // what was taken under it since is no point in time
   hold->reset();
+  // A holder that dies (SIGKILL: no destructor runs) leaves tgtd running: its watchdog's pipe
+  // closes with it.
+  const pid_t holder = fork();
+  if (holder == 0) {
+    auto h = (*target)->HoldWrites(60);
+    if (!h.ok()) _exit(1);
+    for (;;) pause();
+  }
+  REQUIRE(holder > 0);
+  CHECK(Eventually([&] { return !states().empty() && states().find_first_not_of("Tt") == std::string::npos; }));
+  kill(holder, SIGKILL);
+  int status = 0;
+  waitpid(holder, &status, 0);
+  CHECK(Eventually([&] { return states().find_first_of("Tt") == std::string::npos; }));
   // A target that is not there cannot be held.
   b.tgt_ipc_socket = "/tmp/no-such-tgtd-socket";
   auto none = OpenTarget(b, "127.0.0.1", "/tmp");

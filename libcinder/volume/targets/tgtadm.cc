@@ -223,12 +223,13 @@ class TgtdHold : public WriteHold {
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
-    std::vector<std::string> argv = {"/bin/sh",
-                                     "-c",
-                                     "timeout \"$2\" head -c 1 >/dev/null 2>&1; kill -CONT \"$1\"",
-                                     "cinder-write-hold",
-                                     std::to_string(pid),
-                                     std::to_string(max_hold_seconds)};
+    std::vector<std::string> argv = {
+        "/bin/sh",
+        "-c",
+        "PATH=/usr/bin:/bin:$PATH; timeout \"$2\" head -c 1 >/dev/null 2>&1; kill -CONT \"$1\"",
+        "cinder-write-hold",
+        std::to_string(pid),
+        std::to_string(max_hold_seconds)};
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
