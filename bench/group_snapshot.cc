@@ -3,7 +3,8 @@
 // to the volume host, the write hold, ten file-driver snapshots, the final compare-and-swap).
 // Each volume is 10 GiB, sparse, holding 64 MiB of random data in 16 extents. Target: under
 // 50 ms on a file system with reflinks (XFS, btrfs); a file system without them copies the data.
-// With --tgtd, also what the write hold alone costs on that tgtd (take and release).
+// With --tgtd (a scripts/tgtd-harness.sh folder), the volumes are then exported through that tgtd
+// and the rounds run again under the write hold, and the hold alone is timed (take and release).
 //   bench_group_snapshot [DIR] [--xfs] [--rounds N] [--tgtd HARNESS_DIR]
 // DIR: where to work (default: the current directory); the bench makes its own directory there
 // and removes it at the end. --xfs (root only): on a scratch XFS with reflink (a loop device over
@@ -172,7 +173,12 @@ int main(int argc, char** argv) {
     Options o = DefaultOptions(dir + "/state");
     o.host = "bench";
     o.quota_volumes = o.quota_snapshots = o.quota_gigabytes = -1;
-    o.backends[0].target_helper = "fake";
+    o.backends[0].target_helper = tgtd.empty() ? "fake" : "tgtadm";
+    if (!tgtd.empty()) {
+      o.backends[0].tgt_ipc_socket = ReadLine(tgtd + "/socket");
+      o.backends[0].target_port = std::atoi(ReadLine(tgtd + "/port").c_str());
+      o.backends[0].target_ip_address = "127.0.0.1";
+    }
     o.backends[0].driver_options["file_volume_directory"] = dir + "/volumes";
     std::filesystem::create_directories(dir + "/state");
     if (Status st = DbSync(o); !st.ok()) {
@@ -205,6 +211,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "the group did not become available\n");
       return 1;
     }
+    std::vector<std::string> volumes, attachments;
     for (int i = 0; i < kVolumes; ++i) {
       VolumeCreate vc;
       vc.size = kVolumeGb;
@@ -216,53 +223,82 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "volume %d: not made or not filled\n", i);
         return 1;
       }
+      volumes.push_back(v->id);
     }
     std::printf("group snapshot of %d volumes of %lld GiB (%d MiB of data each) on %s (%s)\n", kVolumes,
                 static_cast<long long>(kVolumeGb), static_cast<int>(kExtents * (kExtentBytes >> 20)),
                 FsType(dir).c_str(), dir.c_str());
-    std::vector<double> create_ms;
-    for (int r = 0; r < rounds; ++r) {
-      GroupSnapshotCreate c;
-      c.group_id = g->id;
-      const auto t0 = std::chrono::steady_clock::now();
-      auto gs = m->CreateGroupSnapshot(admin, c);
-      bool ok = gs.ok() && Until([&] {
-                  auto now = m->GetGroupSnapshot(admin, gs->id);
-                  return now.ok() && now->status != "creating";
-                });
-      const auto t1 = std::chrono::steady_clock::now();
-      if (!ok || m->GetGroupSnapshot(admin, gs->id)->status != "available") {
-        std::fprintf(stderr, "round %d: the group snapshot failed\n", r);
-        rc = 1;
-        break;
-      }
-      create_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
-      (void)m->DeleteGroupSnapshot(admin, gs->id);
-      Until([&] { return !m->GetGroupSnapshot(admin, gs->id).ok(); });
-    }
-    if (!create_ms.empty()) Report("create -> available (10 volumes)", create_ms);
-    m.reset();
-    if (!tgtd.empty()) {
-      BackendOptions b;
-      b.name = "hold";
-      b.target_helper = "tgtadm";
-      b.tgt_ipc_socket = ReadLine(tgtd + "/socket");
-      auto target = OpenTarget(b, "127.0.0.1", dir);
-      std::vector<double> hold_ms;
-      for (int r = 0; target.ok() && r < rounds; ++r) {
+    // Rounds of group snapshots; false when one failed.
+    auto measure = [&](const char* what) {
+      std::vector<double> create_ms;
+      for (int r = 0; r < rounds; ++r) {
+        GroupSnapshotCreate c;
+        c.group_id = g->id;
         const auto t0 = std::chrono::steady_clock::now();
-        {
-          auto hold = (*target)->HoldWrites(10);
-          if (!hold.ok()) {
-            std::fprintf(stderr, "hold: %s\n", hold.status().ToString().c_str());
-            rc = 1;
-            break;
-          }
+        auto gs = m->CreateGroupSnapshot(admin, c);
+        bool ok = gs.ok() && Until([&] {
+                    auto now = m->GetGroupSnapshot(admin, gs->id);
+                    return now.ok() && now->status != "creating";
+                  });
+        const auto t1 = std::chrono::steady_clock::now();
+        if (!ok || m->GetGroupSnapshot(admin, gs->id)->status != "available") {
+          std::fprintf(stderr, "round %d: the group snapshot failed: %s\n", r,
+                       gs.ok() ? m->GetGroupSnapshot(admin, gs->id)->status.c_str() : gs.status().ToString().c_str());
+          return false;
         }
-        hold_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        create_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+        (void)m->DeleteGroupSnapshot(admin, gs->id);
+        Until([&] { return !m->GetGroupSnapshot(admin, gs->id).ok(); });
       }
-      if (!hold_ms.empty()) Report("tgtd write hold, take + release", hold_ms);
+      Report(what, create_ms);
+      return true;
+    };
+    if (!measure("create -> available, no export (no hold)")) rc = 1;
+    if (rc == 0 && !tgtd.empty()) {
+      // Each volume exported (an attachment with a connector): the snapshots are taken under
+      // the hold of that tgtd.
+      for (const auto& vid : volumes) {
+        VolumeManager::AttachmentCreate a;
+        a.volume_id = vid;
+        a.instance_uuid = "5a4f0a3e-0c2b-4c0f-9d7e-2f1a3b4c5d6e";
+        a.connector = R"({"initiator": "iqn.1993-08.org.debian:01:bench", "host": "bench", "ip": "127.0.0.1"})";
+        auto made = m->CreateAttachment(admin, a);
+        if (!made.ok()) {
+          std::fprintf(stderr, "attach: %s\n", made.status().ToString().c_str());
+          return 1;
+        }
+        attachments.push_back(made->id);
+        if (Status st = m->CompleteAttachment(admin, made->id); !st.ok()) {
+          std::fprintf(stderr, "attach: %s\n", st.ToString().c_str());
+          return 1;
+        }
+      }
+      if (!measure("create -> available, exported (tgtd hold)")) rc = 1;
+      // The hold alone, with the ten LUNs (and their threads) in tgtd.
+      {
+        BackendOptions b;
+        b.name = "hold";
+        b.target_helper = "tgtadm";
+        b.tgt_ipc_socket = ReadLine(tgtd + "/socket");
+        auto target = OpenTarget(b, "127.0.0.1", dir);
+        std::vector<double> hold_ms;
+        for (int r = 0; target.ok() && r < rounds; ++r) {
+          const auto t0 = std::chrono::steady_clock::now();
+          {
+            auto hold = (*target)->HoldWrites(10);
+            if (!hold.ok()) {
+              std::fprintf(stderr, "hold: %s\n", hold.status().ToString().c_str());
+              rc = 1;
+              break;
+            }
+          }
+          hold_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        }
+        if (!hold_ms.empty()) Report("tgtd write hold, take + release", hold_ms);
+      }
+      for (const auto& id : attachments) (void)m->DeleteAttachment(admin, id);
     }
+    m.reset();
   }
   std::filesystem::remove_all(work);
   return rc;

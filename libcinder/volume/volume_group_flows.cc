@@ -1,6 +1,8 @@
 // The volume host's group flows of 3.14: a group snapshot (taken under a write hold, so that
 // it is one point in time across the group's volumes), its delete, and a group made from a
 // group snapshot or a source group. Each runs on the group's worker.
+#include <chrono>
+
 #include "common/log.h"
 #include "common/message_field.h"
 #include "common/util.h"
@@ -42,9 +44,13 @@ void VolumeServiceImpl::CreateGroupSnapshot(Backend* b, const std::string& id, c
   std::vector<std::string> volumes;
   for (const auto& sn : *snaps) volumes.push_back(sn.volume_id);
   Status st = Status::OK();
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  Clock::time_point t1, t2;
   {
     // The cut: every snapshot is taken while no write reaches any of the volumes.
     auto hold = HoldWrites(b, volumes);
+    t1 = Clock::now();
     if (!hold.ok()) {
       st = hold.status();
     } else {
@@ -58,7 +64,12 @@ void VolumeServiceImpl::CreateGroupSnapshot(Backend* b, const std::string& id, c
                                                  " s) before the snapshots were taken: they are no point in time"};
       }
     }
+    t2 = Clock::now();
   }
+  auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+  CINDER_LOG(kInfo, "cinder-volume") << "group snapshot " << id << ": " << snaps->size() << " snapshots taken in "
+                                     << ms(t2 - t1) << " ms under the write hold (taken in " << ms(t1 - t0)
+                                     << " ms, released in " << ms(Clock::now() - t2) << " ms)";
   if (!st.ok()) {
     CINDER_LOG(kError, "cinder-volume") << "group snapshot " << id << " failed: " << st.ToString();
   }

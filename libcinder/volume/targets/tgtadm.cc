@@ -9,19 +9,19 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/digest.h"
@@ -130,36 +130,35 @@ std::string IpcPath(const std::string& ipc_socket) {
   return (ipc_socket.empty() ? std::string("/var/run/tgtd/socket") : ipc_socket) + ".0";
 }
 
-// The pid of the tgtd listening on `path` (the peer credentials of a connection to it).
+// The pid of the tgtd serving control socket `path`: the holder of the lockf() lock tgtd keeps
+// on `path`.lock while it runs (F_GETLK reports it). Never a connection to the socket: tgtd
+// spins on a control connection closed before it sent a request (its read() of 0 bytes is not
+// taken for the end of the connection).
 Result<pid_t> TgtdPid(const std::string& path) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return Unavailable(std::string("socket: ") + std::strerror(errno));
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof(addr.sun_path)) {
-    close(fd);
-    return Unavailable("tgtd's control socket path is too long: " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    int e = errno;
-    close(fd);
-    return Unavailable("tgtd is not reachable at " + path + ": " + std::strerror(e));
-  }
-  ucred cred{};
-  socklen_t len = sizeof cred;
-  int rc = getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len);
+  const std::string lock = path + ".lock";
+  int fd = open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("tgtd is not reachable at " + path + ": " + lock + ": " + std::strerror(errno));
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 1;
+  int rc = fcntl(fd, F_GETLK, &fl);
   close(fd);
-  if (rc != 0 || cred.pid <= 0) return Unavailable("cannot tell which process tgtd is at " + path);
-  std::ifstream comm("/proc/" + std::to_string(cred.pid) + "/comm");
+  if (rc != 0 || fl.l_type == F_UNLCK || fl.l_pid <= 0) {
+    return Unavailable("tgtd is not running at " + path + " (nothing holds " + lock + ")");
+  }
+  std::ifstream comm("/proc/" + std::to_string(fl.l_pid) + "/comm");
   std::string name;
   std::getline(comm, name);
-  if (name != "tgtd") return Unavailable("the process at " + path + " is " + name + ", not tgtd");
-  return cred.pid;
+  if (name != "tgtd") return Unavailable("the process holding " + lock + " is " + name + ", not tgtd");
+  return static_cast<pid_t>(fl.l_pid);
 }
 
-// Whether every thread of `pid` is stopped (state T or t in /proc/pid/task/*/stat).
-bool AllThreadsStopped(pid_t pid) {
+// Whether every thread of `pid` is stopped (state T or t in /proc/pid/task/*/stat). `stopped`
+// keeps the threads seen stopped by earlier calls of one hold (a stopped thread stays stopped
+// until SIGCONT), so that a poll reads only the others: tgtd runs a dozen threads per LUN.
+bool AllThreadsStopped(pid_t pid, std::set<std::string>* stopped) {
   const std::string dir = "/proc/" + std::to_string(pid) + "/task";
   DIR* d = opendir(dir.c_str());
   if (!d) return false;
@@ -167,15 +166,24 @@ bool AllThreadsStopped(pid_t pid) {
   int seen = 0;
   while (dirent* e = readdir(d)) {
     if (e->d_name[0] == '.') continue;
-    std::ifstream f(dir + "/" + e->d_name + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-    auto paren = stat.rfind(") ");
-    if (paren == std::string::npos) continue;  // the thread just ended
     ++seen;
+    if (stopped->count(e->d_name)) continue;
+    char path[96];
+    std::snprintf(path, sizeof path, "%s/%s/stat", dir.c_str(), e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // the thread just ended
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    std::string stat(buf, static_cast<size_t>(n));
+    auto paren = stat.rfind(") ");
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
     char state = stat[paren + 2];
-    if (state != 'T' && state != 't') {
+    if (state == 'T' || state == 't') {
+      stopped->insert(e->d_name);
+    } else {
       all = false;
-      break;
     }
   }
   closedir(d);
@@ -205,7 +213,8 @@ class TgtdHold : public WriteHold {
     int status = 0;
     pid_t r = waitpid(watchdog_, &status, WNOHANG);
     if (r == watchdog_) watchdog_ = 0;  // it resumed tgtd and ended: reaped here
-    return r == 0 && AllThreadsStopped(pid_);
+    std::set<std::string> stopped;
+    return r == 0 && AllThreadsStopped(pid_, &stopped);
   }
 
   static Result<std::unique_ptr<WriteHold>> Take(const std::string& ipc_socket, int max_hold_seconds) {
@@ -249,7 +258,8 @@ class TgtdHold : public WriteHold {
     hold->pid_ = pid;
     // Stopped once every thread is: a write under way in one of them has finished by then.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
-    while (!AllThreadsStopped(pid)) {
+    std::set<std::string> stopped;
+    while (!AllThreadsStopped(pid, &stopped)) {
       if (std::chrono::steady_clock::now() > deadline) {
         return Unavailable("tgtd (pid " + std::to_string(pid) + ") did not stop within 2 s");
       }
