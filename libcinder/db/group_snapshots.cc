@@ -157,17 +157,6 @@ Result<std::vector<GroupSnapshot>> Store::ListGroupSnapshots(const GroupSnapshot
   });
 }
 
-Result<std::vector<Snapshot>> Store::SnapshotsOfGroupSnapshot(const std::string& id) {
-  CINDER_ASSIGN_OR_RETURN(GroupSnapshot g, GetGroupSnapshot(id, std::nullopt));
-  std::vector<Snapshot> out;
-  for (const auto& sid : g.snapshot_ids) {
-    auto sn = GetSnapshot(sid, std::nullopt);
-    if (sn.ok()) out.push_back(*sn);
-    if (!sn.ok() && sn.status().code() != Code::kNotFound) return sn.status();
-  }
-  return out;
-}
-
 Result<bool> Store::CasGroupSnapshotStatus(const std::string& id, const std::vector<std::string>& expected,
                                            const std::string& new_status) {
   return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {

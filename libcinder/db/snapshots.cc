@@ -170,6 +170,18 @@ Result<std::vector<Snapshot>> Store::SnapshotsOfVolume(const std::string& volume
   });
 }
 
+Result<std::vector<Snapshot>> Store::SnapshotsOfGroupSnapshot(const std::string& id) {
+  return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
+    Query q;
+    q.sql = std::string("SELECT ") + kSnapshotColumns +
+            " FROM snapshots s WHERE s.deleted = 0 AND s.group_snapshot_id = " + q.P(id) +
+            " ORDER BY s.created_at, s.id";
+    std::vector<Snapshot> out;
+    for (const auto& r : Select(s, q)) out.push_back(ToSnapshot(r));
+    return out;
+  });
+}
+
 Result<std::vector<Snapshot>> Store::SnapshotsOnHost(const std::string& host_prefix,
                                                      const std::vector<std::string>& statuses) {
   return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
