@@ -22,7 +22,8 @@ CONNECTOR = {"initiator": "iqn.1993-08.org.debian:01:seq-writer", "host": "write
 @pytest.fixture(scope="module")
 def svc(tgtd, tmp_path_factory):  # noqa: F811
     state = tmp_path_factory.mktemp("gsnap-consistency")
-    proc, s = start_service(state, backends=backend(str(state), read_env(tgtd)), extra=NO_QUOTA + "\nquota_snapshots = -1")
+    proc, s = start_service(state, backends=backend(str(state), read_env(tgtd)),
+                            extra=NO_QUOTA + "\nquota_snapshots = -1")
     yield s
     stop_service(proc)
 

@@ -212,7 +212,8 @@ def test_group_snapshot_reset_state_and_status_rules(service, kinds):
              "'available', 'creating', 'deleting', 'deleted', 'updating', 'error_deleting').")
     code, body, _ = service.request("POST", service.url(f"/group_snapshots/{gs_id}/action"),
                                     {"reset_status": {"status": " "}}, version="volume 3.19")
-    assert (code, body["badRequest"]["message"]) == (400, "Invalid GroupSnapshot Status: The 'status' can not be empty.")
+    assert (code, body["badRequest"]["message"]) == (
+        400, "Invalid GroupSnapshot Status: The 'status' can not be empty.")
     service.cinder(*V319, "reset-state", "--type", "group-snapshot", "--state", "error", gs_id)
     assert service.cinder_table(*V314, "group-snapshot-show", gs_id)["status"] == "error"
     service.cinder(*V314, "group-snapshot-delete", gs_id)
