@@ -130,7 +130,7 @@ def test_group_snapshot_life_through_the_client(service, kinds):
     assert shown["status"] == "available" and shown["group_id"] == group_id
 
     # A member snapshot is not deleted alone, forced or not; the group not while it has group
-    # snapshots; a volume of it not with its snapshots (cascade) once out of the group.
+    # snapshots.
     res = service.cinder("snapshot-delete", members[va]["id"], check=False)
     assert res.returncode != 0
     assert "Snapshot status must be available or error and must not be part of a group." in res.stdout + res.stderr
@@ -173,6 +173,14 @@ def test_group_snapshot_life_through_the_client(service, kinds):
     assert read_at(volume_file(service, clones[va]), 0, 8) == b"A-after!"
     assert read_at(volume_file(service, clones[vb]), 4096, 8) == b"B-after!"
 
+    # A volume out of the group is not deleted with its snapshots (cascade) while one of them is
+    # a group snapshot's.
+    service.cinder(*V314, "group-update", group_id, "--remove-volumes", va)
+    assert wait_group(service, group_id, ["available", "error"]) == "available"
+    res = service.cinder("delete", "--cascade", va, check=False)
+    assert res.returncode != 0 and "have snapshots" in res.stdout + res.stderr
+    assert service.cinder_table("show", va)["status"] == "available"
+
     # Delete: the group snapshot and its snapshots go, and their quota.
     service.cinder(*V314, "group-snapshot-delete", gs_id)
     assert wait_gsnap(service, gs_id, ["deleted"]) == "deleted"
@@ -185,6 +193,8 @@ def test_group_snapshot_life_through_the_client(service, kinds):
     for g in (group_id, from_gs, clone):
         service.cinder(*V314, "group-delete", "--delete-volumes", g)
         assert wait_group(service, g, ["deleted"]) == "deleted"
+    service.cinder("delete", va)
+    assert service.wait_status(va, ["deleted"]) == "deleted"
 
 
 def test_group_snapshot_reset_state_and_status_rules(service, kinds):
