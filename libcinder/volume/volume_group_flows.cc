@@ -2,6 +2,7 @@
 // it is one point in time across the group's volumes), its delete, and a group made from a
 // group snapshot or a source group. Each runs on the group's worker.
 #include <chrono>
+#include <set>
 
 #include "common/log.h"
 #include "common/message_field.h"
@@ -65,6 +66,19 @@ void VolumeServiceImpl::CreateGroupSnapshot(Backend* b, const std::string& id, c
       }
     }
     t2 = Clock::now();
+  }
+  // Snapshot work runs on the group's worker, not on each volume's: a volume that an extend (on
+  // its own worker) changed meanwhile may have been taken mid-change. Such a group snapshot
+  // fails rather than pass for one point in time.
+  for (const auto& sn : *snaps) {
+    if (!st.ok()) break;
+    auto v = ReadBack([&] { return store_->GetVolume(sn.volume_id, std::nullopt); });
+    static const std::set<std::string> kChanging = {vs::kExtending, vs::kReverting,   vs::kDeleting,
+                                                    vs::kRetyping,  vs::kMaintenance, "error_extending"};
+    if (!v.ok() || v->size != sn.size || kChanging.count(v->status)) {
+      st = FailedPrecondition("volume " + sn.volume_id + " changed (" + (v.ok() ? v->status : "gone") +
+                              ") while group snapshot " + id + " was taken");
+    }
   }
   auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
   CINDER_LOG(kInfo, "cinder-volume") << "group snapshot " << id << ": " << snaps->size() << " snapshots taken in "
