@@ -232,6 +232,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "extensions") return HandleExtensions(req, rest);
   if (collection == "os-hosts") return HandleHosts(*volumes_, req, rest);
   if (collection == "groups") return HandleGroups(options_, *volumes_, req, rest);
+  if (collection == "group_snapshots") return HandleGroupSnapshots(options_, *volumes_, req, rest);
   if (collection == "workers") return HandleWorkers(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }

@@ -234,6 +234,8 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_glance_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volumes WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    // Group snapshots (schema 16), before the groups they are of.
+    run("DELETE FROM group_snapshots WHERE deleted = 1 AND deleted_at < $CUTOFF");
     // Generic volume groups (schema 14): a group's type mappings, then groups, then group types.
     run("DELETE FROM group_volume_type_mapping WHERE group_id IN (SELECT id FROM groups WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");

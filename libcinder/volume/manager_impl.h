@@ -114,6 +114,15 @@ class VolumeManagerImpl : public VolumeManager {
   Status DeleteGroup(const RequestContext& ctx, const std::string& id, bool delete_volumes) override;
   Status ResetGroupStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override;
 
+  // manager_group_snapshots.cc: group snapshots and groups made from a source (3.14).
+  Result<VolumeGroup> CreateGroupFromSource(const RequestContext& ctx, const GroupCreateFromSource& request) override;
+  Result<GroupSnapshot> CreateGroupSnapshot(const RequestContext& ctx, const GroupSnapshotCreate& request) override;
+  Result<GroupSnapshot> GetGroupSnapshot(const RequestContext& ctx, const std::string& id) override;
+  Result<std::vector<GroupSnapshot>> ListGroupSnapshots(const RequestContext& ctx,
+                                                        const GroupSnapshotListQuery& q) override;
+  Status DeleteGroupSnapshot(const RequestContext& ctx, const std::string& id) override;
+  Status ResetGroupSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override;
+
   // manager_volumes.cc: a volume's life after its create: list, update, delete, extend, retype,
   // reset-state, metadata.
   Result<VolumeList> ListVolumes(const RequestContext& ctx, const VolumeListQuery& q) override;

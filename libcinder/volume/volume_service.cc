@@ -85,6 +85,22 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     svc_->DeleteGroup(b_, r.group_id);
     return Status::OK();
   }
+  Status CreateGroupFromSource(const RequestContext& ctx, const GroupRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, r, ctx] { svc->CreateGroupFromSource(b, r.group_id, ctx); });
+    return Status::OK();
+  }
+  Status CreateGroupSnapshot(const RequestContext& ctx, const GroupSnapshotRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] {
+      svc->CreateGroupSnapshot(b, r.group_snapshot_id, request_id);
+    });
+    return Status::OK();
+  }
+  Status DeleteGroupSnapshot(const RequestContext& ctx, const GroupSnapshotRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] {
+      svc->DeleteGroupSnapshot(b, r.group_snapshot_id, request_id);
+    });
+    return Status::OK();
+  }
   Status ExtendVolume(const RequestContext& ctx, const HostExtendVolume& r) override {
     svc_->Run(r.volume_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] { svc->Extend(b, r, request_id); });
     return Status::OK();
