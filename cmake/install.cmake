@@ -3,6 +3,7 @@
 #   lib/libcinder.so.0.1.0, libcinder.so.0   every component in one shared library
 #   lib/libcinder.a                          the same, static (its dependencies: pkg-config --static)
 #   lib/libcinder_ldap.so                    the LDAP identity module, loaded beside libcinder.so
+#   lib/cinder/driver_module.list            ld --dynamic-list for static programs loading driver modules
 #   lib/cmake/cinder/cinderConfig*.cmake     find_package(cinder) -> cinder::cinder (shared)
 #   lib/pkgconfig/cinder.pc                  pkg-config cinder
 #   bin/cinder-*                             the daemons and cinder-manage
@@ -83,3 +84,5 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/cinderConfigVersion.cmake C
 install(FILES ${CMAKE_BINARY_DIR}/cinderConfig.cmake ${CMAKE_BINARY_DIR}/cinderConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/cinder)
 install(FILES ${CMAKE_BINARY_DIR}/cinder.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+# For a program linking libcinder.a that loads volume driver modules (cinder/driver_module.h).
+install(FILES ${CMAKE_SOURCE_DIR}/libcinder/volume/driver_module.list DESTINATION ${CMAKE_INSTALL_LIBDIR}/cinder)

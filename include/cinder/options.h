@@ -181,6 +181,9 @@ struct Options {
   std::string state_path = "/var/lib/cinder";
   std::string host;  // default: this machine's host name
   std::string storage_availability_zone = "nova";
+  // Cinder's `cluster`: this volume service's backends join the clusters NAME@backend (3.7);
+  // "" none.
+  std::string cluster;
   int64_t osapi_max_limit = 1000;
   // Cinder's resource_query_filters_file: a JSON file naming, per resource, the list filters
   // non-admins may use from 3.31 (GET /resource_filters shows it). "": the built-in copy of

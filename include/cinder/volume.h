@@ -172,6 +172,7 @@ struct Snapshot {
   Metadata metadata;
   std::string created_at;
   std::optional<std::string> updated_at;
+  std::optional<std::string> group_snapshot_id;  // the group snapshot it was taken for (3.14)
 };
 
 struct SnapshotCreate {
@@ -271,6 +272,57 @@ struct VolumeGroup {
   std::vector<std::string> volume_ids;  // its volumes (read by GetGroup only)
   std::string created_at;
   std::optional<std::string> updated_at;
+  std::optional<std::string> group_snapshot_id;  // made from this group snapshot (3.14)
+  std::optional<std::string> source_group_id;    // cloned from this group (3.14)
+};
+
+// A group made from a group snapshot's snapshots or a group's volumes (3.14, create-from-src):
+// exactly one of the two sources.
+struct GroupCreateFromSource {
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::optional<std::string> group_snapshot_id;
+  std::optional<std::string> source_group_id;
+};
+
+// Group snapshot statuses (cinder/objects/fields.py GroupSnapshotStatus).
+namespace group_snapshot_status {
+inline constexpr const char kCreating[] = "creating";
+inline constexpr const char kAvailable[] = "available";
+inline constexpr const char kDeleting[] = "deleting";
+inline constexpr const char kError[] = "error";
+inline constexpr const char kErrorDeleting[] = "error_deleting";
+}  // namespace group_snapshot_status
+
+// A group snapshot (3.14): one snapshot of each volume of a group, taken together.
+struct GroupSnapshot {
+  std::string id;
+  std::string group_id;
+  std::string group_type_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+  std::string status;
+  std::string project_id;
+  std::string user_id;
+  std::string created_at;
+  std::optional<std::string> updated_at;
+  std::vector<std::string> snapshot_ids;  // its snapshots (read by GetGroupSnapshot only)
+};
+
+struct GroupSnapshotCreate {
+  std::string group_id;
+  std::optional<std::string> name;
+  std::optional<std::string> description;
+};
+
+struct GroupSnapshotListQuery {
+  // Filters by column: name, status, group_id, id, description (another key matches nothing).
+  std::map<std::string, std::string> filters;
+  bool all_tenants = false;  // admin only
+  std::vector<SortKey> sort;
+  int64_t limit = -1;
+  std::optional<std::string> marker;
+  int64_t offset = 0;
 };
 
 struct GroupCreate {
@@ -374,6 +426,34 @@ struct ServiceInfo {
   std::string created_at;
   std::optional<std::string> updated_at;  // the last heartbeat
   bool up = false;                        // heard from within service_down_time
+  // The cluster it belongs to (cinder.conf `cluster = NAME`: NAME@backend), if any; then the
+  // cluster's disabled flag, not its own, decides whether it gets new volumes (Cinder's rule).
+  std::optional<std::string> cluster_name;
+  bool cluster_disabled = false;
+};
+
+// A cluster of volume services (API 3.7): those of one `cluster` setting and backend.
+struct ClusterInfo {
+  std::string name;  // NAME@backend
+  std::string binary;
+  bool disabled = false;
+  std::optional<std::string> disabled_reason;
+  int num_hosts = 0;                          // its services
+  int num_down_hosts = 0;                     // of them, those not heard from within service_down_time
+  bool up = false;                            // at least one service up
+  std::optional<std::string> last_heartbeat;  // its services' latest
+  std::string created_at;
+  std::optional<std::string> updated_at;
+};
+
+// GET /clusters filters (Cinder's allowed_list_keys).
+struct ClusterQuery {
+  std::optional<std::string> name;
+  std::optional<std::string> binary;
+  std::optional<bool> is_up;
+  std::optional<bool> disabled;
+  std::optional<int> num_hosts;
+  std::optional<int> num_down_hosts;
 };
 
 }  // namespace cinder

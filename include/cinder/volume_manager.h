@@ -165,6 +165,15 @@ class VolumeManager {
   // NotFound for an unknown host and binary.
   virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
                                     bool disabled, const std::optional<std::string>& reason) = 0;
+  // Admin (clusters:get_all, clusters:get, clusters:update): the clusters of services (3.7).
+  // GetCluster and SetClusterDisabled answer NotFound "Cluster NAME could not be found." for an
+  // unknown name and binary; disabling a cluster keeps new volumes off all of its services.
+  virtual Result<std::vector<ClusterInfo>> ListClusters(const RequestContext& ctx, const ClusterQuery& query) = 0;
+  virtual Result<ClusterInfo> GetCluster(const RequestContext& ctx, const std::string& name,
+                                         const std::string& binary) = 0;
+  virtual Result<ClusterInfo> SetClusterDisabled(const RequestContext& ctx, const std::string& name,
+                                                 const std::string& binary, bool disabled,
+                                                 const std::optional<std::string>& reason) = 0;
   // Admin (volume_extension:hosts): what the cinder-volume service `host` (exactly as the
   // services table names it) holds: the total first (project "(total)"), then each project with
   // volumes there. NotFound "Service cinder-volume could not be found on host HOST." for none.
@@ -259,6 +268,27 @@ class VolumeManager {
   virtual Status DeleteGroup(const RequestContext& ctx, const std::string& id, bool delete_volumes) = 0;
   // Admin (group:reset_status, 3.20): any of Cinder's group statuses.
   virtual Status ResetGroupStatus(const RequestContext& ctx, const std::string& id, const std::string& status) = 0;
+  // 3.14 create-from-src: a group "creating" on the source's backend, with a volume
+  // "creating" per snapshot of the group snapshot (or per volume of the source group), quotas
+  // charged; the volume host makes them and the group "available" (or "error").
+  // InvalidArgument "Invalid Group: ..." when the source is empty; NotFound when it is not
+  // visible.
+  virtual Result<VolumeGroup> CreateGroupFromSource(const RequestContext& ctx,
+                                                    const GroupCreateFromSource& request) = 0;
+
+  // Group snapshots (3.14), as cinder/group/api.py: create records the group snapshot
+  // "creating" with a snapshot "creating" of each of the group's volumes (charging the
+  // snapshot quotas) and hands it to the group's volume host, which takes them together
+  // (writes through the host's iSCSI targets held meanwhile) and makes them "available" (or
+  // "error"). Delete (available or error only) removes the member snapshots with it. Reset
+  // (admin, 3.19) sets any GroupSnapshotStatus. Another project's group snapshot is NotFound.
+  virtual Result<GroupSnapshot> CreateGroupSnapshot(const RequestContext& ctx, const GroupSnapshotCreate& request) = 0;
+  virtual Result<GroupSnapshot> GetGroupSnapshot(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Result<std::vector<GroupSnapshot>> ListGroupSnapshots(const RequestContext& ctx,
+                                                                const GroupSnapshotListQuery& q) = 0;
+  virtual Status DeleteGroupSnapshot(const RequestContext& ctx, const std::string& id) = 0;
+  virtual Status ResetGroupSnapshotStatus(const RequestContext& ctx, const std::string& id,
+                                          const std::string& status) = 0;
 
   // QoS specs (admin): `specs` may hold "consumer" (front-end, back-end, both); associating a
   // type that has other QoS specs is FailedPrecondition, deleting specs types use is too

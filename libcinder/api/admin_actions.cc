@@ -132,7 +132,7 @@ void ServiceList(JsonWriter& w, const std::vector<WorkCleanupResult::Service>& s
     w.Key("id").Int(s.id);
     w.Key("host").String(s.host);
     w.Key("binary").String(s.binary);
-    w.Key("cluster_name").Null();
+    w.Key("cluster_name").OptString(s.cluster_name);
     w.EndObject();
   }
   w.EndArray();

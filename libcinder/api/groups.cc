@@ -249,8 +249,8 @@ void WriteGroupDetail(JsonWriter& w, VolumeManager& volumes, const ApiRequest& r
   for (const auto& t : g.volume_type_ids) w.String(t);
   w.EndArray();
   if (req.version.AtLeast(3, 14)) {
-    w.Key("group_snapshot_id").Null();
-    w.Key("source_group_id").Null();
+    w.Key("group_snapshot_id").OptString(g.group_snapshot_id);
+    w.Key("source_group_id").OptString(g.source_group_id);
   }
   if (req.version.AtLeast(3, 25)) {
     auto lv = req.Query("list_volume");
@@ -323,6 +323,45 @@ ApiResponse CreateGroup(VolumeManager& volumes, ApiRequest& req) {
   if (!az.ok()) return FaultFrom(az.status());
   c.availability_zone = *az;
   auto created = volumes.CreateGroup(req.ctx, c);
+  return created.ok() ? GroupSummaryBody(202, *created) : FaultFrom(created.status());
+}
+
+// POST /groups/action {"create-from-src": {...}} (3.14, schemas/groups.py create_from_source).
+ApiResponse CreateGroupFromSource(VolumeManager& volumes, ApiRequest& req) {
+  auto body = ParseBody(req);
+  if (!body.ok()) return FaultFrom(body.status());
+  if (Status st = OnlyKeys(*body, {"create-from-src"}); !st.ok()) return FaultFrom(st);
+  auto src = Member(*body, "create-from-src");
+  if (!src.ok()) return FaultFrom(src.status());
+  const json::Value& o = **src;
+  if (Status st = OnlyKeys(o, {"name", "description", "group_snapshot_id", "source_group_id"}); !st.ok()) {
+    return FaultFrom(FieldError("create-from-src", o, st.message()));
+  }
+  GroupCreateFromSource c;
+  for (auto [key, out] :
+       {std::pair<const char*, std::optional<std::string>*>{"name", &c.name}, {"description", &c.description}}) {
+    auto v = GroupString(o, key);
+    if (!v.ok()) return FaultFrom(v.status());
+    *out = *v;
+  }
+  for (auto [key, out] :
+       {std::pair<const char*, std::optional<std::string>*>{"group_snapshot_id", &c.group_snapshot_id},
+        {"source_group_id", &c.source_group_id}}) {
+    const json::Value* v = o.Find(key);
+    if (!v) continue;
+    if (!v->is_string()) return FaultFrom(FieldError(key, *v, PyRepr(*v) + " is not of type 'string'"));
+    if (!IsUuid(v->as_string())) return FaultFrom(FieldError(key, *v, PyRepr(*v) + " is not a 'uuid'"));
+    *out = v->as_string();
+  }
+  if (c.group_snapshot_id && c.source_group_id) {
+    return FaultFrom(FieldError("create-from-src", o,
+                                PyRepr(o) + " is valid under each of {'required': ['group_snapshot_id']}, "
+                                            "{'required': ['source_group_id']}"));
+  }
+  if (!c.group_snapshot_id && !c.source_group_id) {
+    return FaultFrom(FieldError("create-from-src", o, PyRepr(o) + " is not valid under any of the given schemas"));
+  }
+  auto created = volumes.CreateGroupFromSource(req.ctx, c);
   return created.ok() ? GroupSummaryBody(202, *created) : FaultFrom(created.status());
 }
 
@@ -461,7 +500,11 @@ ApiResponse HandleGroups(const Options& options, VolumeManager& volumes, ApiRequ
   const std::string& id = rest[0];
   if (rest.size() == 1) {
     if (id == "detail" && m == "GET") return ListGroups(options, volumes, req, /*detail=*/true);
-    if (id == "action") return Fault(404, kNotFound);  // create-from-src (3.14): not offered
+    if (id == "action") {
+      if (!req.version.AtLeast(3, 14)) return Fault(404, kNotFound);  // create-from-src is 3.14
+      if (m != "POST") return Fault(405, kNotAllowed);
+      return CreateGroupFromSource(volumes, req);
+    }
     if (m == "GET") {
       auto g = volumes.GetGroup(req.ctx, id);
       if (!g.ok()) return FaultFrom(g.status());

@@ -208,6 +208,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "volumes") return HandleVolumes(options_, *volumes_, backups_, req, rest);
   if (collection == "backups") return HandleBackups(options_, backups_, req, rest);
   if (collection == "os-services") return HandleServices(*volumes_, req, rest);
+  if (collection == "clusters") return HandleClusters(*volumes_, req, rest);
   if (collection == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
   if (collection == "types") return HandleTypes(*volumes_, req, rest);
   if (collection == "default-types") return HandleDefaultTypes(*volumes_, req, rest);
@@ -231,6 +232,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "extensions") return HandleExtensions(req, rest);
   if (collection == "os-hosts") return HandleHosts(*volumes_, req, rest);
   if (collection == "groups") return HandleGroups(options_, *volumes_, req, rest);
+  if (collection == "group_snapshots") return HandleGroupSnapshots(options_, *volumes_, req, rest);
   if (collection == "workers") return HandleWorkers(*volumes_, req, rest);
   return Fault(404, "The resource could not be found.");
 }

@@ -64,6 +64,9 @@ ApiResponse HandleHosts(VolumeManager& volumes, ApiRequest& req, const std::vect
 // Handlers of /groups (3.13), in groups.cc.
 ApiResponse HandleGroups(const Options& options, VolumeManager& volumes, ApiRequest& req,
                          const std::vector<std::string>& rest);
+// Handlers of /group_snapshots (3.14), in group_snapshots.cc.
+ApiResponse HandleGroupSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                                 const std::vector<std::string>& rest);
 // Handlers of /group_types (3.11), in groups.cc.
 ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /snapshots, in snapshots.cc.
@@ -90,6 +93,8 @@ std::string LegacyVolumeBody(const ApiRequest& req, const Volume& v);
 std::string SnapshotCreatedBody(const ApiRequest& req, const Snapshot& s);
 // Handlers of /os-services, in services.cc.
 ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+// /clusters (3.7), in clusters.cc.
+ApiResponse HandleClusters(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 
 }  // namespace cinder::api
 

@@ -27,7 +27,7 @@ ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
     w.Key("state").String(s.up ? "up" : "down");
     w.Key("updated_at").OptString(s.updated_at);
     if (volume && req.version.AtLeast(3, 49)) w.Key("backend_state").String(s.up ? "up" : "down");
-    if (req.version.AtLeast(3, 7)) w.Key("cluster").Null();
+    if (req.version.AtLeast(3, 7)) w.Key("cluster").OptString(s.cluster_name);
     w.Key("disabled_reason").OptString(s.disabled_reason);
     if (volume) {
       w.Key("replication_status").String("disabled");

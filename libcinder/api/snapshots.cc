@@ -28,7 +28,7 @@ void WriteSnapshot(JsonWriter& w, const ApiRequest& req, const Snapshot& s, bool
   w.Key("metadata");
   WriteStringMap(w, s.metadata);
   if (detail) {
-    if (req.version.AtLeast(3, 14)) w.Key("group_snapshot_id").Null();
+    if (req.version.AtLeast(3, 14)) w.Key("group_snapshot_id").OptString(s.group_snapshot_id);
     if (req.version.AtLeast(3, 41)) w.Key("user_id").String(s.user_id);
     if (req.version.AtLeast(3, 65)) w.Key("consumes_quota").Bool(s.use_quota);
   }

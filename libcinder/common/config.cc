@@ -521,6 +521,7 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       StrOpt("DEFAULT", "state_path", &O::state_path),
       StrOpt("DEFAULT", "host", &O::host),
       StrOpt("DEFAULT", "storage_availability_zone", &O::storage_availability_zone),
+      StrOpt("DEFAULT", "cluster", &O::cluster),
       IntOpt("DEFAULT", "osapi_max_limit", &O::osapi_max_limit, 1, 1000000000),
       StrOpt("DEFAULT", "resource_query_filters_file", &O::resource_query_filters_file),
       IntOpt("DEFAULT", "osapi_max_request_body_size", &O::osapi_max_request_body_size, 1, 1LL << 30),

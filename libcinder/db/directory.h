@@ -22,6 +22,12 @@ std::shared_ptr<Directory> NewDbDirectory(Store* store, int service_down_time);
 // looks down for the database's restart (on the real clock only: with another Env's clock).
 bool ServiceIsUp(const ServiceInfo& service, int service_down_time, Env* env = nullptr);
 
+// Whether the service takes no new volumes: its cluster's flag when it is in one (Cinder's
+// service query: a clustered service's own flag does not count), else its own.
+inline bool ServiceDisabled(const ServiceInfo& service) {
+  return service.cluster_name ? service.cluster_disabled : service.disabled;
+}
+
 // The Store calls this each time it finds the database out of reach (a restart, a dropped
 // connection): the outages ServiceIsUp allows for.
 void NoteDatabaseUnreachable();

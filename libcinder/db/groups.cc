@@ -179,7 +179,7 @@ namespace {
 
 const char kGroupColumns[] =
     "g.id, g.name, g.description, g.status, g.availability_zone, g.host, g.project_id, g.user_id, "
-    "g.group_type_id, g.created_at, g.updated_at";
+    "g.group_type_id, g.created_at, g.updated_at, g.group_snapshot_id, g.source_group_id";
 
 VolumeGroup ToGroup(const Row& r) {
   VolumeGroup g;
@@ -194,6 +194,8 @@ VolumeGroup ToGroup(const Row& r) {
   g.group_type_id = r[8].value_or("");
   g.created_at = r[9].value_or("");
   g.updated_at = r[10];
+  g.group_snapshot_id = r[11];
+  g.source_group_id = r[12];
   return g;
 }
 
@@ -372,6 +374,13 @@ Result<bool> Store::StartGroupDelete(const std::string& id, const std::vector<st
     changed = false;
     // The group's row first: a volume being created into it touches that row.
     if (!LockRow(s, impl_->pg, "groups", id)) return Status::OK();
+    // Cinder's group_has_group_snapshot_filter, and a group being made from this one.
+    Query gs;
+    gs.sql =
+        "SELECT (SELECT COUNT(*) FROM group_snapshots WHERE deleted = 0 AND group_id = " + gs.P(id) +
+        ") + (SELECT COUNT(*) FROM groups WHERE deleted = 0 AND status = 'creating' AND source_group_id = " + gs.P(id) +
+        ")";
+    if (ToInt(Select(s, gs).at(0)[0]) > 0) return Status::OK();
     // Cinder's group_has_volumes_filter(attached_or_with_snapshots=True).
     Query c;
     c.sql = "SELECT COUNT(*) FROM volumes v WHERE v.deleted = 0 AND v.group_id = " + c.P(id) +

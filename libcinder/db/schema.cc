@@ -604,6 +604,35 @@ const std::vector<Migration>& Migrations() {
                      kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX encryption_volume_type ON encryption (volume_type_id) WHERE deleted = 0");
        }},
+      {16,
+       [](soci::session& s, bool) {
+         // Group snapshots (3.14), as Cinder's group_snapshots table: a snapshot of each volume
+         // of a group (snapshots.group_snapshot_id); a group made from a group snapshot or a
+         // source group (groups.group_snapshot_id, groups.source_group_id).
+         Exec(s, std::string("CREATE TABLE group_snapshots (id VARCHAR(36) PRIMARY KEY, ") +
+                     "group_id VARCHAR(36) NOT NULL REFERENCES groups (id), user_id VARCHAR(255), "
+                     "project_id VARCHAR(255), name VARCHAR(255), description VARCHAR(255), "
+                     "status VARCHAR(255) NOT NULL, group_type_id VARCHAR(36), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE INDEX group_snapshots_project ON group_snapshots (project_id, deleted, created_at, id)");
+         Exec(s, "CREATE INDEX group_snapshots_group ON group_snapshots (group_id, deleted)");
+         Exec(s, "ALTER TABLE snapshots ADD COLUMN group_snapshot_id VARCHAR(36)");
+         Exec(s, "CREATE INDEX snapshots_group_snapshot ON snapshots (group_snapshot_id)");
+         Exec(s, "ALTER TABLE groups ADD COLUMN group_snapshot_id VARCHAR(36)");
+         Exec(s, "ALTER TABLE groups ADD COLUMN source_group_id VARCHAR(36)");
+       }},
+      {17,
+       [](soci::session& s, bool pg) {
+         // Clusters (API 3.7), as Cinder's clusters table: the volume services of one
+         // `cluster = NAME` in cinder.conf, per backend (NAME@backend), share a row whose
+         // `disabled` is theirs for scheduling. A service names its cluster in cluster_name.
+         Exec(s, "ALTER TABLE services ADD COLUMN cluster_name VARCHAR(255)");
+         Exec(s, "CREATE TABLE clusters (id " + Serial(pg) +
+                     ", name VARCHAR(255) NOT NULL, \"binary\" VARCHAR(255) NOT NULL, "
+                     "disabled INTEGER NOT NULL DEFAULT 0, disabled_reason VARCHAR(255), " +
+                     kTimestamps + ")");
+         Exec(s, "CREATE UNIQUE INDEX clusters_name_binary ON clusters (name, \"binary\") WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }

@@ -17,9 +17,17 @@ using namespace db;  // NOLINT: the SQL helpers of this folder
 Status Store::RegisterService(const ServiceInfo& svc) {
   return impl_->Tx([&](soci::session& s) -> Status {
     std::string now = NowIso();
+    if (svc.cluster_name) {
+      // Its cluster's row, made by the first service that joins it (Cinder's Cluster.create).
+      Query c;
+      c.sql = "INSERT INTO clusters (name, \"binary\", created_at) VALUES (" + c.P(*svc.cluster_name) + ", " +
+              c.P(svc.binary) + ", " + c.P(now) + ") ON CONFLICT (name, \"binary\") WHERE deleted = 0 DO NOTHING";
+      Exec(s, c);
+    }
     Query u;
     u.sql = "UPDATE services SET topic = " + u.P(svc.topic) + ", availability_zone = " + u.P(svc.availability_zone) +
             ", endpoint = " + u.P(svc.endpoint) + ", rpc_current_version = " + u.P(std::to_string(svc.rpc_version)) +
+            ", cluster_name = " + (svc.cluster_name ? u.P(*svc.cluster_name) : std::string("NULL")) +
             ", updated_at = " + u.P(now) +
             ", report_count = report_count + 1 WHERE deleted = 0 AND host = " + u.P(svc.host) +
             " AND \"binary\" = " + u.P(svc.binary);
@@ -27,9 +35,10 @@ Status Store::RegisterService(const ServiceInfo& svc) {
       Query i;
       i.sql =
           "INSERT INTO services (host, \"binary\", topic, availability_zone, endpoint, "
-          "rpc_current_version, created_at, updated_at) VALUES (" +
+          "rpc_current_version, cluster_name, created_at, updated_at) VALUES (" +
           i.P(svc.host) + ", " + i.P(svc.binary) + ", " + i.P(svc.topic) + ", " + i.P(svc.availability_zone) + ", " +
-          i.P(svc.endpoint) + ", " + i.P(std::to_string(svc.rpc_version)) + ", " + i.P(now) + ", " + i.P(now) + ")";
+          i.P(svc.endpoint) + ", " + i.P(std::to_string(svc.rpc_version)) + ", " +
+          (svc.cluster_name ? i.P(*svc.cluster_name) : std::string("NULL")) + ", " + i.P(now) + ", " + i.P(now) + ")";
       Exec(s, i);
     }
     return Status::OK();
@@ -51,16 +60,18 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
   return impl_->Run<std::vector<ServiceInfo>>([&](soci::session& s) -> Result<std::vector<ServiceInfo>> {
     Query q;
     q.sql =
-        "SELECT host, \"binary\", topic, availability_zone, disabled, disabled_reason, endpoint, "
-        "rpc_current_version, created_at, updated_at FROM services WHERE deleted = 0";
+        "SELECT s.host, s.\"binary\", s.topic, s.availability_zone, s.disabled, s.disabled_reason, s.endpoint, "
+        "s.rpc_current_version, s.created_at, s.updated_at, s.cluster_name, c.disabled FROM services s "
+        "LEFT JOIN clusters c ON c.name = s.cluster_name AND c.\"binary\" = s.\"binary\" AND c.deleted = 0 "
+        "WHERE s.deleted = 0";
     if (host) {
       // As Cinder: the host itself, or a backend or pool of it (host@backend, host#pool).
       std::string n = std::to_string(host->size() + 1);
-      q.sql += " AND (host = " + q.P(*host) + " OR substr(host, 1, " + n + ") = " + q.P(*host + "@") +
-               " OR substr(host, 1, " + n + ") = " + q.P(*host + "#") + ")";
+      q.sql += " AND (s.host = " + q.P(*host) + " OR substr(s.host, 1, " + n + ") = " + q.P(*host + "@") +
+               " OR substr(s.host, 1, " + n + ") = " + q.P(*host + "#") + ")";
     }
-    if (binary) q.sql += " AND \"binary\" = " + q.P(*binary);
-    q.sql += " ORDER BY id";
+    if (binary) q.sql += " AND s.\"binary\" = " + q.P(*binary);
+    q.sql += " ORDER BY s.id";
     std::vector<ServiceInfo> out;
     for (const auto& r : Select(s, q)) {
       ServiceInfo svc;
@@ -74,6 +85,8 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
       svc.rpc_version = static_cast<int>(ToInt(r[7]));
       svc.created_at = r[8].value_or("");
       svc.updated_at = r[9];
+      svc.cluster_name = r[10];
+      svc.cluster_disabled = ToInt(r[11]) != 0;
       out.push_back(std::move(svc));
     }
     return out;
@@ -99,6 +112,39 @@ Result<bool> Store::SetServiceDisabled(const std::string& host, const std::strin
     // Enabling keeps the last reason, as Cinder does; disabling records the new one (or none).
     if (disabled) q.sql += ", disabled_reason = " + (reason ? q.P(*reason) : std::string("NULL"));
     q.sql += " WHERE deleted = 0 AND host = " + q.P(host) + " AND \"binary\" = " + q.P(binary);
+    return Exec(s, q) > 0;
+  });
+}
+
+Result<std::vector<ClusterInfo>> Store::ListClusters() {
+  return impl_->Run<std::vector<ClusterInfo>>([&](soci::session& s) -> Result<std::vector<ClusterInfo>> {
+    Query q;
+    q.sql =
+        "SELECT name, \"binary\", disabled, disabled_reason, created_at, updated_at FROM clusters "
+        "WHERE deleted = 0 ORDER BY id";
+    std::vector<ClusterInfo> out;
+    for (const auto& r : Select(s, q)) {
+      ClusterInfo c;
+      c.name = r[0].value_or("");
+      c.binary = r[1].value_or("");
+      c.disabled = ToInt(r[2]) != 0;
+      c.disabled_reason = r[3];
+      c.created_at = r[4].value_or("");
+      c.updated_at = r[5];
+      out.push_back(std::move(c));
+    }
+    return out;
+  });
+}
+
+Result<bool> Store::SetClusterDisabled(const std::string& name, const std::string& binary, bool disabled,
+                                       const std::optional<std::string>& reason) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    Query q;
+    // Cinder's cluster update: the reason is set (or cleared) either way.
+    q.sql = std::string("UPDATE clusters SET disabled = ") + (disabled ? "1" : "0") +
+            ", disabled_reason = " + (reason ? q.P(*reason) : std::string("NULL")) + ", updated_at = " + q.P(NowIso()) +
+            " WHERE deleted = 0 AND name = " + q.P(name) + " AND \"binary\" = " + q.P(binary);
     return Exec(s, q) > 0;
   });
 }
@@ -188,6 +234,8 @@ Result<int64_t> Store::Purge(const std::string& before_iso) {
         "AND deleted_at < $CUTOFF)");
     run("DELETE FROM volume_glance_metadata WHERE deleted = 1 AND deleted_at < $CUTOFF");
     run("DELETE FROM volumes WHERE deleted = 1 AND deleted_at < $CUTOFF");
+    // Group snapshots (schema 16), before the groups they are of.
+    run("DELETE FROM group_snapshots WHERE deleted = 1 AND deleted_at < $CUTOFF");
     // Generic volume groups (schema 14): a group's type mappings, then groups, then group types.
     run("DELETE FROM group_volume_type_mapping WHERE group_id IN (SELECT id FROM groups WHERE deleted = 1 "
         "AND deleted_at < $CUTOFF)");

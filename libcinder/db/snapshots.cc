@@ -14,7 +14,7 @@ namespace {
 const char kSnapshotColumns[] =
     "s.id, s.volume_id, s.display_name, s.display_description, s.status, s.progress, s.volume_size, "
     "s.project_id, s.user_id, s.use_quota, s.created_at, s.updated_at, s.volume_type_id, "
-    "(SELECT st.name FROM volume_types st WHERE st.id = s.volume_type_id)";
+    "(SELECT st.name FROM volume_types st WHERE st.id = s.volume_type_id), s.group_snapshot_id";
 
 Snapshot ToSnapshot(const Row& r) {
   Snapshot s;
@@ -32,6 +32,7 @@ Snapshot ToSnapshot(const Row& r) {
   s.updated_at = r[11];
   s.volume_type_id = r[12].value_or("");
   s.volume_type_name = r[13].value_or("");
+  s.group_snapshot_id = r[14];
   return s;
 }
 
@@ -169,6 +170,18 @@ Result<std::vector<Snapshot>> Store::SnapshotsOfVolume(const std::string& volume
   });
 }
 
+Result<std::vector<Snapshot>> Store::SnapshotsOfGroupSnapshot(const std::string& id) {
+  return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
+    Query q;
+    q.sql = std::string("SELECT ") + kSnapshotColumns +
+            " FROM snapshots s WHERE s.deleted = 0 AND s.group_snapshot_id = " + q.P(id) +
+            " ORDER BY s.created_at, s.id";
+    std::vector<Snapshot> out;
+    for (const auto& r : Select(s, q)) out.push_back(ToSnapshot(r));
+    return out;
+  });
+}
+
 Result<std::vector<Snapshot>> Store::SnapshotsOnHost(const std::string& host_prefix,
                                                      const std::vector<std::string>& statuses) {
   return impl_->Run<std::vector<Snapshot>>([&](soci::session& s) -> Result<std::vector<Snapshot>> {
@@ -207,8 +220,9 @@ Result<bool> Store::StartSnapshotDelete(const std::string& id, const std::vector
         "SELECT COUNT(*) FROM volumes WHERE snapshot_id = " + busy.P(id) + " AND deleted = 0 AND status = 'creating'";
     if (ToInt(Select(s, busy).at(0)[0]) > 0) return Status::OK();  // a volume is being made from it
     Query q;
+    // A snapshot of a group snapshot goes only with it (Cinder's expected group_snapshot_id None).
     q.sql = "UPDATE snapshots SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso()) +
-            " WHERE id = " + q.P(id) + " AND deleted = 0";
+            " WHERE id = " + q.P(id) + " AND deleted = 0 AND group_snapshot_id IS NULL";
     if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
     changed = Exec(s, q) > 0;
     return Status::OK();

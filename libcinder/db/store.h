@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 15;
+  static constexpr int kLatestVersion = 17;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -387,6 +387,11 @@ class Store {
   // Removes the row of `binary` on exactly `host` (cinder-manage service remove); false when
   // there is none.
   Result<bool> RemoveService(const std::string& host, const std::string& binary);
+  // Clusters (their rows; the manager counts their services). SetClusterDisabled: false when no
+  // such cluster exists.
+  Result<std::vector<ClusterInfo>> ListClusters();
+  Result<bool> SetClusterDisabled(const std::string& name, const std::string& binary, bool disabled,
+                                  const std::optional<std::string>& reason);
 
   // Group types (groups.cc), with their group specs; Cinder's messages for NotFound and
   // AlreadyExists. GetGroupType takes an id, GetGroupTypeByName a name. Lists are newest first;
@@ -431,6 +436,46 @@ class Store {
   Result<bool> SoftDeleteGroup(const std::string& id);
   // The live volumes of a group (any project).
   Result<std::vector<Volume>> VolumesOfGroup(const std::string& group_id);
+  // Create-from-src (3.14): the group (with its group_snapshot_id or source_group_id, its host
+  // set) and its volumes (each "creating", with its snapshot_id or source_volid, on the
+  // group's host) and `charge`, in one transaction, iff every source is still usable: the
+  // group snapshot "available" with its snapshots, or the source group "available" with its
+  // volumes "available" or "in-use" (FailedPrecondition with Cinder's message otherwise).
+  Status InsertGroupFromSource(const VolumeGroup& g, const std::vector<Volume>& volumes, const QuotaCharge* charge,
+                               QuotaReservation* over);
+  // The volume host's end of create-from-src: the group from "creating" to "available" (all
+  // its volumes made) or "error". False when it was no longer creating.
+  Result<bool> FinishGroupCreate(const std::string& id, bool ok);
+
+  // Group snapshots (group_snapshots.cc). InsertGroupSnapshot records it with `members` (a
+  // snapshot "creating" of each live volume of the group, as read) and adds `charge` in one
+  // transaction, iff the group is still "available", its live volumes are exactly the
+  // members' volumes, and each is in one of `volume_statuses` with the size and type read;
+  // false (nothing recorded) otherwise; ResourceExhausted (`over` filled) when over quota.
+  Result<bool> InsertGroupSnapshot(const GroupSnapshot& gs, const std::vector<Snapshot>& members,
+                                   const std::vector<std::string>& volume_statuses, const QuotaCharge* charge,
+                                   QuotaReservation* over);
+  // GetGroupSnapshot fills snapshot_ids. NotFound "GroupSnapshot X could not be found.".
+  Result<GroupSnapshot> GetGroupSnapshot(const std::string& id, const ProjectScope& scope);
+  Result<std::vector<GroupSnapshot>> ListGroupSnapshots(const GroupSnapshotListQuery& q, const ProjectScope& scope,
+                                                        int64_t max_limit);
+  // The live snapshots of a group snapshot (any project), oldest first.
+  Result<std::vector<Snapshot>> SnapshotsOfGroupSnapshot(const std::string& id);
+  // Sets the status iff it is one of `expected` (any when empty).
+  Result<bool> CasGroupSnapshotStatus(const std::string& id, const std::vector<std::string>& expected,
+                                      const std::string& new_status);
+  // The volume host's end of a create: in one transaction the group snapshot goes from
+  // "creating" to "available" and its "creating" snapshots to "available" (progress 100%), or
+  // all of them to "error". False when the group snapshot was no longer creating.
+  Result<bool> FinishGroupSnapshotCreate(const std::string& id, bool ok);
+  // Starts a delete: the group snapshot goes to "deleting" iff its status is one of `expected`
+  // and no group is being created from it, its snapshots to "deleting" with it.
+  Result<bool> StartGroupSnapshotDelete(const std::string& id, const std::vector<std::string>& expected);
+  // Soft-deletes a "deleting" group snapshot whose snapshots are all gone; false otherwise.
+  Result<bool> SoftDeleteGroupSnapshot(const std::string& id);
+  // Group snapshots left in `statuses` on backend `host_prefix` (host@backend), for recovery.
+  Result<std::vector<GroupSnapshot>> GroupSnapshotsOnHost(const std::string& host_prefix,
+                                                          const std::vector<std::string>& statuses);
 
   // QoS specs (qos.cc). Cinder's messages for NotFound / AlreadyExists / in use.
   Status CreateQosSpecs(const QosSpecs& q);

@@ -54,6 +54,9 @@ void HoldReservations(soci::session& s, const std::string& volume_id, const std:
 void CopyImageMetadataToSnapshot(soci::session& s, const std::string& snapshot_id, const std::string& volume_id,
                                  const std::string& now);
 void InheritImageMetadata(soci::session& s, const Volume& v);
+// A volume's row, its metadata and inherited image metadata (Store::InsertVolume without the
+// quota), iff its snapshot, source volume and group are still usable (FailedPrecondition).
+Status InsertVolumeRow(soci::session& s, const Volume& v);
 void DeleteSnapshotImageMetadata(soci::session& s, const std::string& snapshot_id, const std::string& now);
 void ReleaseHeldReservations(soci::session& s, bool pg, const std::string& volume_id);
 

@@ -150,61 +150,69 @@ std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) 
   return std::move(rows.volumes);
 }
 
+namespace db {
+
+Status InsertVolumeRow(soci::session& s, const Volume& v) {
+  // A snapshot or volume it is made from must still be usable; touching its row serialises
+  // this with a delete of it (which locks the row before it looks for volumes made from it).
+  if (v.snapshot_id) {
+    Query t;
+    t.sql = "UPDATE snapshots SET updated_at = updated_at WHERE deleted = 0 AND status = 'available' AND id = " +
+            t.P(*v.snapshot_id);
+    if (Exec(s, t) == 0) {
+      return FailedPrecondition("Invalid snapshot: Originating snapshot status must be one of 'available' values");
+    }
+  }
+  if (v.source_volid) {
+    Query t;
+    t.sql =
+        "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'in-use') "
+        "AND id = " +
+        t.P(*v.source_volid);
+    if (Exec(s, t) == 0) {
+      return FailedPrecondition(
+          "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
+    }
+  }
+  if (v.group_id) {
+    // Cinder's GROUP_PROCEED_STATUS; touching the group's row serialises this with its delete.
+    Query g;
+    g.sql =
+        "UPDATE groups SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'creating') "
+        "AND id = " +
+        g.P(*v.group_id);
+    if (Exec(s, g) == 0) {
+      return FailedPrecondition("Invalid Group: Originating group status must be one of 'available, creating' values");
+    }
+  }
+  Query q;
+  q.sql =
+      "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
+      "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
+      "source_volid, bootable, multiattach, created_at, group_id) VALUES (" +
+      q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
+      q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
+      q.P(v.attach_status) + ", " + q.Opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
+      q.Opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
+      q.Opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
+      q.Opt(v.snapshot_id) + ", " + q.Opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
+      (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ", " + q.Opt(v.group_id) + ")";
+  Exec(s, q);
+  for (const auto& [k, val] : v.metadata) {
+    Query m;
+    m.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" + m.P(v.id) + ", " + m.P(k) +
+            ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
+    Exec(s, m);
+  }
+  InheritImageMetadata(s, v);
+  return Status::OK();
+}
+
+}  // namespace db
+
 Status Store::InsertVolume(const Volume& v, const QuotaCharge* charge, QuotaReservation* over) {
   return impl_->Tx([&](soci::session& s) -> Status {
-    // A snapshot or volume it is made from must still be usable; touching its row serialises
-    // this with a delete of it (which locks the row before it looks for volumes made from it).
-    if (v.snapshot_id) {
-      Query t;
-      t.sql = "UPDATE snapshots SET updated_at = updated_at WHERE deleted = 0 AND status = 'available' AND id = " +
-              t.P(*v.snapshot_id);
-      if (Exec(s, t) == 0) {
-        return FailedPrecondition("Invalid snapshot: Originating snapshot status must be one of 'available' values");
-      }
-    }
-    if (v.source_volid) {
-      Query t;
-      t.sql =
-          "UPDATE volumes SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'in-use') "
-          "AND id = " +
-          t.P(*v.source_volid);
-      if (Exec(s, t) == 0) {
-        return FailedPrecondition(
-            "Invalid volume: Originating source volume status must be one of 'available, in-use' values");
-      }
-    }
-    if (v.group_id) {
-      // Cinder's GROUP_PROCEED_STATUS; touching the group's row serialises this with its delete.
-      Query g;
-      g.sql =
-          "UPDATE groups SET updated_at = updated_at WHERE deleted = 0 AND status IN ('available', 'creating') "
-          "AND id = " +
-          g.P(*v.group_id);
-      if (Exec(s, g) == 0) {
-        return FailedPrecondition(
-            "Invalid Group: Originating group status must be one of 'available, creating' values");
-      }
-    }
-    Query q;
-    q.sql =
-        "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
-        "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
-        "source_volid, bootable, multiattach, created_at, group_id) VALUES (" +
-        q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
-        q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
-        q.P(v.attach_status) + ", " + q.Opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
-        q.Opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
-        q.Opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
-        q.Opt(v.snapshot_id) + ", " + q.Opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
-        (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ", " + q.Opt(v.group_id) + ")";
-    Exec(s, q);
-    for (const auto& [k, val] : v.metadata) {
-      Query m;
-      m.sql = "INSERT INTO volume_metadata (volume_id, key, value, created_at) VALUES (" + m.P(v.id) + ", " + m.P(k) +
-              ", " + m.P(val) + ", " + m.P(v.created_at) + ")";
-      Exec(s, m);
-    }
-    InheritImageMetadata(s, v);
+    CINDER_RETURN_IF_ERROR(InsertVolumeRow(s, v));
     if (charge) CINDER_RETURN_IF_ERROR(ChargeQuota(s, impl_->pg, *charge, over));
     return Status::OK();
   });
@@ -591,6 +599,12 @@ Result<bool> Store::StartVolumeDelete(const std::string& id, const std::vector<s
         !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0 AND status NOT IN "
               "('available', 'error')",
               id)) {
+      return Status::OK();
+    }
+    // Snapshots of a group snapshot go only with it (Cinder's expected group_snapshot_id None).
+    if (cascade && !none("SELECT COUNT(*) FROM snapshots WHERE volume_id = $V AND deleted = 0 AND "
+                         "group_snapshot_id IS NOT NULL",
+                         id)) {
       return Status::OK();
     }
     if (cascade && !other_projects_snapshots &&

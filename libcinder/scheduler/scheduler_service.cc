@@ -471,7 +471,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
     std::map<std::string, std::string> usable;
     for (const auto& svc : services) {
-      if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time, env_)) usable[svc.host] = svc.availability_zone;
+      if (!ServiceDisabled(svc) && ServiceIsUp(svc, options_.service_down_time, env_))
+        usable[svc.host] = svc.availability_zone;
     }
     return usable;
   }

@@ -1,9 +1,56 @@
-#include <algorithm>
+#include <dlfcn.h>
 
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "cinder/driver_module.h"
 #include "cinder/volume_driver.h"
 #include "volume/drivers/file/file_driver.h"
 
 namespace cinder {
+
+namespace {
+
+constexpr char kModuleOption[] = "volume_driver_module";
+
+// The drivers a module named by volume_driver_module adds (cinder/driver_module.h), loaded once
+// per path for the life of the process (its drivers run its code).
+Result<const DriverRegistry*> LoadDriverModule(const std::string& section, const std::string& path) {
+  static std::mutex mu;
+  static auto* loaded = new std::map<std::string, std::unique_ptr<DriverRegistry>>;
+  std::lock_guard<std::mutex> l(mu);
+  if (auto it = loaded->find(path); it != loaded->end()) return it->second.get();
+  const std::string where = "[" + section + "] " + kModuleOption + " " + path + ": ";
+  if (path.empty() || path[0] != '/') return InvalidArgument(where + "give the module's absolute path");
+  void* module = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (module == nullptr) {
+    const char* error = dlerror();
+    return InvalidArgument(where + "cannot be loaded: " + (error != nullptr ? error : "dlopen failed"));
+  }
+  using AbiFn = const char* (*)();
+  using RegisterFn = void (*)(DriverRegistry*);
+  auto abi = reinterpret_cast<AbiFn>(dlsym(module, "cinder_volume_driver_module_abi"));
+  auto reg = reinterpret_cast<RegisterFn>(dlsym(module, "cinder_register_volume_drivers"));
+  if (abi == nullptr || reg == nullptr) {
+    dlclose(module);
+    return InvalidArgument(where + "not a volume driver module (no CINDER_VOLUME_DRIVER_MODULE in it)");
+  }
+  if (std::string(abi()) != CINDER_DRIVER_MODULE_ABI) {
+    const std::string theirs = abi();
+    dlclose(module);
+    return InvalidArgument(where + "built for \"" + theirs + "\", this libcinder needs \"" + CINDER_DRIVER_MODULE_ABI +
+                           "\": rebuild it against these headers");
+  }
+  auto registry = std::make_unique<DriverRegistry>();
+  reg(registry.get());
+  if (registry->Names().empty()) return InvalidArgument(where + "adds no volume driver");
+  const DriverRegistry* out = registry.get();
+  loaded->emplace(path, std::move(registry));
+  return out;
+}
+
+}  // namespace
 
 void DriverRegistry::Register(const std::string& name, DriverInfo info) { drivers_[name] = std::move(info); }
 
@@ -31,21 +78,26 @@ const DriverRegistry& DriverRegistry::Builtin() {
 
 Result<std::unique_ptr<VolumeDriver>> OpenDriver(const DriverRegistry& registry, const DriverContext& ctx) {
   const BackendOptions& b = ctx.backend;
-  const DriverInfo* info = registry.Find(b.volume_driver);
+  const DriverRegistry* from = &registry;
+  if (auto module = b.driver_options.find(kModuleOption); module != b.driver_options.end()) {
+    CINDER_ASSIGN_OR_RETURN(from, LoadDriverModule(b.name, module->second));
+  }
+  const DriverInfo* info = from->Find(b.volume_driver);
   if (!info) {
     std::string names;
-    for (const auto& n : registry.Names()) names += (names.empty() ? "" : ", ") + n;
-    return InvalidArgument("[" + b.name + "] volume_driver: unknown driver '" + b.volume_driver +
-                           "' (available: " + names + ")");
+    for (const auto& n : from->Names()) names += (names.empty() ? "" : ", ") + n;
+    return InvalidArgument("[" + b.name + "] volume_driver: unknown driver '" + b.volume_driver + "' (" +
+                           (from == &registry ? "available" : "its volume_driver_module adds") + ": " + names + ")");
   }
   for (const auto& [opt, value] : b.driver_options) {
+    if (opt == kModuleOption) continue;
     if (std::find(info->options.begin(), info->options.end(), opt) == info->options.end()) {
       std::string accepted;
       for (const auto& n : info->options) accepted += (accepted.empty() ? "" : ", ") + n;
       return InvalidArgument("[" + b.name + "] " + opt + ": unknown option for volume driver '" + b.volume_driver +
                              "' (accepted: volume_driver, volume_backend_name, "
                              "max_over_subscription_ratio, reserved_percentage, filter_function, "
-                             "goodness_function, backend_availability_zone, extra_capabilities" +
+                             "goodness_function, backend_availability_zone, extra_capabilities, volume_driver_module" +
                              (accepted.empty() ? "" : ", " + accepted) + ")");
     }
   }

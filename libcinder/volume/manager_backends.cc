@@ -27,6 +27,69 @@ Status VolumeManagerImpl::SetServiceDisabled(const RequestContext& ctx, const st
   return Status::OK();
 }
 
+namespace {
+
+// Cinder's ClusterNotFound for a lookup by name and binary: the filters as Python prints them.
+Status ClusterNotFound(const std::string& name, const std::string& binary) {
+  return NotFound("Cluster {'binary': '" + binary + "', 'name': '" + name + "'} could not be found.");
+}
+
+}  // namespace
+
+Result<std::vector<ClusterInfo>> VolumeManagerImpl::Clusters() {
+  CINDER_ASSIGN_OR_RETURN(auto clusters, store_->ListClusters());
+  CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::nullopt));
+  for (ClusterInfo& c : clusters) {
+    for (const ServiceInfo& s : services) {
+      if (s.cluster_name != c.name || s.binary != c.binary) continue;
+      const bool up = ServiceIsUp(s, options_.service_down_time, options_.env);
+      ++c.num_hosts;
+      if (!up) ++c.num_down_hosts;
+      c.up = c.up || up;
+      if (s.updated_at && (!c.last_heartbeat || *s.updated_at > *c.last_heartbeat)) c.last_heartbeat = s.updated_at;
+    }
+  }
+  return clusters;
+}
+
+Result<std::vector<ClusterInfo>> VolumeManagerImpl::ListClusters(const RequestContext& ctx, const ClusterQuery& q) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "clusters:get_all", {}));
+  CINDER_ASSIGN_OR_RETURN(auto clusters, Clusters());
+  std::vector<ClusterInfo> out;
+  for (ClusterInfo& c : clusters) {
+    if ((q.name && c.name != *q.name) || (q.binary && c.binary != *q.binary) || (q.is_up && c.up != *q.is_up) ||
+        (q.disabled && c.disabled != *q.disabled) || (q.num_hosts && c.num_hosts != *q.num_hosts) ||
+        (q.num_down_hosts && c.num_down_hosts != *q.num_down_hosts)) {
+      continue;
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+Result<ClusterInfo> VolumeManagerImpl::GetCluster(const RequestContext& ctx, const std::string& name,
+                                                  const std::string& binary) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "clusters:get", {}));
+  CINDER_ASSIGN_OR_RETURN(auto clusters, Clusters());
+  for (ClusterInfo& c : clusters) {
+    if (c.name == name && c.binary == binary) return std::move(c);
+  }
+  return ClusterNotFound(name, binary);
+}
+
+Result<ClusterInfo> VolumeManagerImpl::SetClusterDisabled(const RequestContext& ctx, const std::string& name,
+                                                          const std::string& binary, bool disabled,
+                                                          const std::optional<std::string>& reason) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "clusters:update", {}));
+  CINDER_ASSIGN_OR_RETURN(bool found, store_->SetClusterDisabled(name, binary, disabled, reason));
+  if (!found) return ClusterNotFound(name, binary);
+  CINDER_ASSIGN_OR_RETURN(auto clusters, Clusters());
+  for (ClusterInfo& c : clusters) {
+    if (c.name == name && c.binary == binary) return std::move(c);
+  }
+  return ClusterNotFound(name, binary);
+}
+
 Result<std::vector<PoolInfo>> VolumeManagerImpl::ListPools(const RequestContext& ctx,
                                                            const std::optional<std::string>& name,
                                                            const std::optional<std::string>& volume_type) {
@@ -38,7 +101,7 @@ Result<std::vector<PoolInfo>> VolumeManagerImpl::ListPools(const RequestContext&
   CINDER_ASSIGN_OR_RETURN(auto services, store_->ListServices(std::nullopt, std::string("cinder-volume")));
   std::set<std::string> active;
   for (const auto& svc : services) {
-    if (!svc.disabled && ServiceIsUp(svc, options_.service_down_time, options_.env)) active.insert(svc.host);
+    if (!ServiceDisabled(svc) && ServiceIsUp(svc, options_.service_down_time, options_.env)) active.insert(svc.host);
   }
   CINDER_ASSIGN_OR_RETURN(auto records, store_->ListPools());
   std::vector<PoolInfo> out;

@@ -239,6 +239,11 @@ Status VolumeManagerImpl::DeleteGroup(const RequestContext& ctx, const std::stri
     return FailedPrecondition("Invalid Group: Group status must be available or error, but current status is: " +
                               g.status);
   }
+  GroupSnapshotListQuery snaps_of;
+  snaps_of.filters["group_id"] = g.id;
+  snaps_of.limit = 1;
+  CINDER_ASSIGN_OR_RETURN(auto group_snapshots, store_->ListGroupSnapshots(snaps_of, std::nullopt, 1));
+  if (!group_snapshots.empty()) return FailedPrecondition("Invalid Group: Group has existing snapshots.");
   if (!members.empty() && !delete_volumes) {
     return FailedPrecondition("Invalid Group: Group " + g.id +
                               " still contains volumes. The delete-volumes flag is required to delete it.");

@@ -49,6 +49,7 @@ struct WorkCleanupResult {
   struct Service {
     int64_t id = 0;
     std::string host, binary;
+    std::optional<std::string> cluster_name;
   };
   std::vector<Service> cleaning, unavailable;
 };
@@ -79,6 +80,11 @@ class VolumeManagerImpl : public VolumeManager {
   // manager_backends.cc: services, pools, capabilities, availability zones, the volume summary.
   Result<std::vector<ServiceInfo>> ListServices(const RequestContext& ctx, const std::optional<std::string>& host,
                                                 const std::optional<std::string>& binary) override;
+  Result<std::vector<ClusterInfo>> ListClusters(const RequestContext& ctx, const ClusterQuery& query) override;
+  Result<ClusterInfo> GetCluster(const RequestContext& ctx, const std::string& name,
+                                 const std::string& binary) override;
+  Result<ClusterInfo> SetClusterDisabled(const RequestContext& ctx, const std::string& name, const std::string& binary,
+                                         bool disabled, const std::optional<std::string>& reason) override;
   Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
                             bool disabled, const std::optional<std::string>& reason) override;
   Result<std::vector<PoolInfo>> ListPools(const RequestContext& ctx, const std::optional<std::string>& name,
@@ -107,6 +113,15 @@ class VolumeManagerImpl : public VolumeManager {
   Status UpdateGroup(const RequestContext& ctx, const std::string& id, const GroupUpdate& update) override;
   Status DeleteGroup(const RequestContext& ctx, const std::string& id, bool delete_volumes) override;
   Status ResetGroupStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override;
+
+  // manager_group_snapshots.cc: group snapshots and groups made from a source (3.14).
+  Result<VolumeGroup> CreateGroupFromSource(const RequestContext& ctx, const GroupCreateFromSource& request) override;
+  Result<GroupSnapshot> CreateGroupSnapshot(const RequestContext& ctx, const GroupSnapshotCreate& request) override;
+  Result<GroupSnapshot> GetGroupSnapshot(const RequestContext& ctx, const std::string& id) override;
+  Result<std::vector<GroupSnapshot>> ListGroupSnapshots(const RequestContext& ctx,
+                                                        const GroupSnapshotListQuery& q) override;
+  Status DeleteGroupSnapshot(const RequestContext& ctx, const std::string& id) override;
+  Status ResetGroupSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override;
 
   // manager_volumes.cc: a volume's life after its create: list, update, delete, extend, retype,
   // reset-state, metadata.
@@ -371,6 +386,8 @@ class VolumeManagerImpl : public VolumeManager {
   Result<Attachment> AttachmentFor(const RequestContext& ctx, const std::string& id, const char* rule);
   // A message the context may see, and `rule` on it.
   Result<Message> MessageFor(const RequestContext& ctx, const std::string& id, const char* rule);
+  // manager_backends.cc: the clusters with their services counted (policy checked by callers).
+  Result<std::vector<ClusterInfo>> Clusters();
   // manager_manage.cc: the cinder-volume service that manages on `host` or `cluster`.
   Result<ServiceInfo> ManageService(const std::optional<std::string>& host, const std::optional<std::string>& cluster);
   // manager_volumes.cc: an extend of an available volume, or (attached_ok) of an in-use one.

@@ -40,10 +40,18 @@ Result<ServiceInfo> VolumeManagerImpl::ManageService(const std::optional<std::st
     }
     if (!found) return NotFound("Service cinder-volume could not be found on host " + backend + ".");
   } else {
-    // Services belong to no cluster here: a cluster names none of them.
-    return NotFound("Service cinder-volume could not be found.");
+    // A service of the cluster (NAME@backend, a pool after '#' ignored), one that is up first.
+    const std::string name = cluster ? BackendOf(*cluster) : std::string();
+    for (const auto& svc : services) {
+      if (svc.cluster_name != name) continue;
+      if (!found || (!ServiceIsUp(*found, options_.service_down_time, options_.env) &&
+                     ServiceIsUp(svc, options_.service_down_time, options_.env))) {
+        found = svc;
+      }
+    }
+    if (!found) return NotFound("Service cinder-volume could not be found.");
   }
-  if (found->disabled || !ServiceIsUp(*found, options_.service_down_time, options_.env)) {
+  if (ServiceDisabled(*found) || !ServiceIsUp(*found, options_.service_down_time, options_.env)) {
     CINDER_LOG(kError, "cinder-api") << "Unable to manage existing resource on a service that is disabled or down: "
                                      << found->host;
     return FailedPrecondition("Service is unavailable at this time.");

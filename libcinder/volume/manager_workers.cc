@@ -58,11 +58,11 @@ Result<WorkCleanupResult> VolumeManagerImpl::WorkCleanup(const RequestContext& c
     if (id == ids.end()) continue;
     const bool up = ServiceIsUp(s, options_.service_down_time, options_.env);
     if (f.service_id && *f.service_id != id->second) continue;
-    if (f.cluster_name) continue;  // services belong to no cluster here
+    if (f.cluster_name && s.cluster_name != f.cluster_name) continue;
     if (f.is_up && *f.is_up != up) continue;
     if (f.disabled && *f.disabled != s.disabled) continue;
     if (s.binary != "cinder-volume" && s.binary != "cinder-scheduler") continue;
-    WorkCleanupResult::Service row{id->second, s.host, s.binary};
+    WorkCleanupResult::Service row{id->second, s.host, s.binary, s.cluster_name};
     if (s.binary == "cinder-scheduler") {
       out.cleaning.push_back(row);  // nothing of its own to clean
     } else if (up) {

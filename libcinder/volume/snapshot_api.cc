@@ -141,6 +141,11 @@ Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, boo
   if (force)
     CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume_extension:snapshot_admin_actions:force_delete", SnapshotTarget(sn)));
   CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:delete_snapshot", SnapshotTarget(sn)));
+  // Cinder's expected group_snapshot_id None: a snapshot of a group snapshot goes only with it.
+  if (sn.group_snapshot_id) {
+    return InvalidSnapshot(force ? "Snapshot  must not be part of a group."
+                                 : "Snapshot status must be available or error and must not be part of a group.");
+  }
   std::vector<std::string> expected;
   if (!force) expected = {ss::kAvailable, ss::kError};
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartSnapshotDelete(sn.id, expected));

@@ -43,6 +43,7 @@ Status VolumeServiceImpl::Recover() {
     CINDER_RETURN_IF_ERROR(RecoverSnapshots(b.get()));
     CINDER_RETURN_IF_ERROR(RecoverManage(b.get()));
     RecoverGroups(b.get());
+    RecoverGroupSnapshots(b.get());
     // A retype cut short: the volume stays where and what it was, its reservations go back.
     CINDER_ASSIGN_OR_RETURN(auto retyping, store_->VolumesInStatus(b->host + "#", {vs::kRetyping}));
     for (const auto& v : retyping) (void)store_->AbandonVolumeOperation(v.id, vs::kRetyping, "", v.host);
@@ -102,6 +103,9 @@ void VolumeServiceImpl::RecoverGroups(Backend* b) {
       if (!OnBackend(b, g.host)) continue;
       if (g.status == gs::kDeleting) {
         DeleteGroup(b, g.id);
+      } else if (g.status == gs::kCreating && (g.group_snapshot_id || g.source_group_id)) {
+        // Made from a source: its volumes that were being made failed with this host.
+        (void)store_->CasGroupStatus(g.id, {gs::kCreating}, gs::kError, {}, g.host);
       } else {
         (void)store_->CasGroupStatus(g.id, {g.status}, gs::kAvailable, {}, g.host);
       }
@@ -142,6 +146,7 @@ Status VolumeServiceImpl::RecoverSnapshots(Backend* b) {
   CINDER_ASSIGN_OR_RETURN(auto snaps,
                           store_->SnapshotsOnHost(b->host + "#", {ss::kCreating, ss::kDeleting, ss::kRestoring}));
   for (const auto& sn : snaps) {
+    if (sn.group_snapshot_id && sn.status != ss::kRestoring) continue;  // RecoverGroupSnapshots
     if (sn.status == ss::kCreating) {
       auto r = store_->CasSnapshotStatus(sn.id, {ss::kCreating}, ss::kError);
       if (r.ok() && *r) TellSnapshot(sn, "", mf::kSnapshotCreate, mf::kSnapshotCreateError);

@@ -38,6 +38,9 @@ constexpr Method<HostManageableQuery, ManageableReply> kGetManageable{"get_manag
 constexpr Method<GroupRef> kCreateGroup{"create_group"};
 constexpr Method<HostUpdateGroup> kUpdateGroup{"update_group"};
 constexpr Method<GroupRef> kDeleteGroup{"delete_group"};
+constexpr Method<GroupRef> kCreateGroupFromSource{"create_group_from_src"};
+constexpr Method<GroupSnapshotRef> kCreateGroupSnapshot{"create_group_snapshot"};
+constexpr Method<GroupSnapshotRef> kDeleteGroupSnapshot{"delete_group_snapshot"};
 
 }  // namespace
 
@@ -54,6 +57,22 @@ Status VolumeRpc::UpdateGroup(const RequestContext& ctx, const std::string& back
 Status VolumeRpc::DeleteGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
                               std::chrono::milliseconds timeout) {
   return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteGroup, ctx, GroupRef{group_id}, timeout);
+}
+
+Status VolumeRpc::CreateGroupFromSource(const RequestContext& ctx, const std::string& backend_host,
+                                        const std::string& group_id, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kCreateGroupFromSource, ctx, GroupRef{group_id},
+                   timeout);
+}
+
+Status VolumeRpc::CreateGroupSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                      const GroupSnapshotRef& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kCreateGroupSnapshot, ctx, request, timeout);
+}
+
+Status VolumeRpc::DeleteGroupSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                                      const GroupSnapshotRef& request, std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::VolumeTopic(backend_host), kDeleteGroupSnapshot, ctx, request, timeout);
 }
 
 Status VolumeRpc::CreateVolume(const RequestContext& ctx, const std::string& backend_host, int64_t size,
@@ -203,6 +222,11 @@ RpcHandler VolumeRpcHandler(VolumeRpcServer* s) {
       .On(kCreateGroup, [s](const RequestContext& c, GroupRef r) { return s->CreateGroup(c, r); })
       .On(kUpdateGroup, [s](const RequestContext& c, HostUpdateGroup r) { return s->UpdateGroup(c, r); })
       .On(kDeleteGroup, [s](const RequestContext& c, GroupRef r) { return s->DeleteGroup(c, r); })
+      .On(kCreateGroupFromSource, [s](const RequestContext& c, GroupRef r) { return s->CreateGroupFromSource(c, r); })
+      .On(kCreateGroupSnapshot,
+          [s](const RequestContext& c, GroupSnapshotRef r) { return s->CreateGroupSnapshot(c, r); })
+      .On(kDeleteGroupSnapshot,
+          [s](const RequestContext& c, GroupSnapshotRef r) { return s->DeleteGroupSnapshot(c, r); })
       .On(kReleaseBackupDevice,
           [s](const RequestContext& c, HostBackupDevice r) -> Result<BackupDeviceReply> {
             CINDER_RETURN_IF_ERROR(s->ReleaseBackupDevice(c, r));

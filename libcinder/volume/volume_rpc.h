@@ -242,6 +242,17 @@ struct GroupRef {  // create_group, delete_group
   }
 };
 
+// create_group_snapshot, delete_group_snapshot (to the group's host).
+struct GroupSnapshotRef {
+  std::string group_snapshot_id;
+  std::string group_id;
+  template <class V>
+  void Fields(V& v) {
+    v("group_snapshot_id", group_snapshot_id);
+    v("group_id", group_id);
+  }
+};
+
 struct HostUpdateGroup {
   std::string group_id;
   std::vector<std::string> add_volumes;
@@ -274,6 +285,13 @@ class VolumeRpc : public VolumeHostClient {
                      std::chrono::milliseconds timeout = kCastTimeout);
   Status DeleteGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
                      std::chrono::milliseconds timeout = kCastTimeout);
+  // 3.14: a group made from a source (its volumes "creating" on this host), group snapshots.
+  Status CreateGroupFromSource(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
+                               std::chrono::milliseconds timeout = kCastTimeout);
+  Status CreateGroupSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                             const GroupSnapshotRef& request, std::chrono::milliseconds timeout = kCastTimeout);
+  Status DeleteGroupSnapshot(const RequestContext& ctx, const std::string& backend_host,
+                             const GroupSnapshotRef& request, std::chrono::milliseconds timeout = kCastTimeout);
   Status ExtendVolume(const RequestContext& ctx, const std::string& backend_host, const HostExtendVolume& request,
                       std::chrono::milliseconds timeout = kCastTimeout);
   Status DeleteVolume(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
@@ -367,6 +385,15 @@ class VolumeRpcServer {
   virtual Status CreateGroup(const RequestContext&, const GroupRef&) { return Unimplemented("create_group"); }
   virtual Status UpdateGroup(const RequestContext&, const HostUpdateGroup&) { return Unimplemented("update_group"); }
   virtual Status DeleteGroup(const RequestContext&, const GroupRef&) { return Unimplemented("delete_group"); }
+  virtual Status CreateGroupFromSource(const RequestContext&, const GroupRef&) {
+    return Unimplemented("create_group_from_src");
+  }
+  virtual Status CreateGroupSnapshot(const RequestContext&, const GroupSnapshotRef&) {
+    return Unimplemented("create_group_snapshot");
+  }
+  virtual Status DeleteGroupSnapshot(const RequestContext&, const GroupSnapshotRef&) {
+    return Unimplemented("delete_group_snapshot");
+  }
   // For backup hosts; by default Unimplemented.
   virtual Result<BackupDeviceReply> BackupDevice(const RequestContext&, const HostBackupDevice&) {
     return Unimplemented("backup_device");

@@ -85,6 +85,22 @@ class VolumeServiceImpl::Endpoint : public VolumeRpcServer {
     svc_->DeleteGroup(b_, r.group_id);
     return Status::OK();
   }
+  Status CreateGroupFromSource(const RequestContext& ctx, const GroupRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, r, ctx] { svc->CreateGroupFromSource(b, r.group_id, ctx); });
+    return Status::OK();
+  }
+  Status CreateGroupSnapshot(const RequestContext& ctx, const GroupSnapshotRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] {
+      svc->CreateGroupSnapshot(b, r.group_snapshot_id, request_id);
+    });
+    return Status::OK();
+  }
+  Status DeleteGroupSnapshot(const RequestContext& ctx, const GroupSnapshotRef& r) override {
+    svc_->Run(r.group_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] {
+      svc->DeleteGroupSnapshot(b, r.group_snapshot_id, request_id);
+    });
+    return Status::OK();
+  }
   Status ExtendVolume(const RequestContext& ctx, const HostExtendVolume& r) override {
     svc_->Run(r.volume_id, [svc = svc_, b = b_, r, request_id = ctx.request_id] { svc->Extend(b, r, request_id); });
     return Status::OK();
@@ -246,6 +262,8 @@ Status VolumeServiceImpl::Start() {
     svc.availability_zone = b->availability_zone;
     svc.endpoint = endpoint;
     svc.rpc_version = kRpcVersion;
+    // Cinder's cinder-volume: the cluster of `cluster = NAME` is NAME@backend.
+    if (!options_.cluster.empty()) svc.cluster_name = options_.cluster + "@" + b->name;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
   }
   ReportCapabilities();
@@ -433,6 +451,8 @@ Result<std::unique_ptr<VolumeService>> VolumeService::Start(const Options& optio
     b->name = bo.name;
     b->host = options.host + "@" + bo.name;
     b->options = bo;
+    // Cinder's default, for backends made in code as well as read from cinder.conf.
+    if (b->options.volume_backend_name.empty()) b->options.volume_backend_name = bo.name;
     b->availability_zone =
         bo.backend_availability_zone.empty() ? options.storage_availability_zone : bo.backend_availability_zone;
     b->driver = std::move(driver).value();

@@ -88,6 +88,18 @@ class VolumeServiceImpl : public VolumeService {
   // Deletes the group's volumes (all "deleting" with it), then the group, on its worker.
   void DeleteGroup(Backend* b, const std::string& group_id);
 
+  // volume_group_flows.cc (3.14), each on the group's worker: a group snapshot taken under a
+  // write hold (one point in time across the group), its delete (its snapshots, then it), a
+  // group made from a group snapshot or (under a hold of the sources) a source group.
+  void CreateGroupSnapshot(Backend* b, const std::string& id, const std::string& request_id);
+  void DeleteGroupSnapshot(Backend* b, const std::string& id, const std::string& request_id);
+  void CreateGroupFromSource(Backend* b, const std::string& group_id, const RequestContext& ctx);
+  // Group snapshots an earlier run left half-done: creating -> error, deleting -> resumed.
+  void RecoverGroupSnapshots(Backend* b);
+  // Holds the writes that reach `volumes` through this host (Target::HoldWrites): tgtd's when
+  // one of them is exported, else nothing to hold.
+  Result<std::unique_ptr<WriteHold>> HoldWrites(Backend* b, const std::vector<std::string>& volumes);
+
   // A create or extend this host was doing when it stopped (or never got): creating -> error,
   // extending -> error_extending (its reservations rolled back), with a user message saying the
   // volume service was not there to finish it (Cinder's DRIVER_NOT_INITIALIZED). Only while the

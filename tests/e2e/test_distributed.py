@@ -42,6 +42,7 @@ service_down_time = {DOWN_TIME}
 transport_key_file = {self.key_file}
 quota_volumes = -1
 quota_gigabytes = -1
+quota_snapshots = -1
 enabled_backends = {backend}
 [database]
 connection = {self.db_url}
@@ -312,3 +313,53 @@ def test_a_group_and_its_volumes_live_on_the_backend_its_types_allow(cluster):
     cluster.cinder("--os-volume-api-version", "3.13", "group-delete", "--delete-volumes", group)
     cluster.wait(lambda: group_status() == "deleted", 30, "the group to go")
     assert cluster.volume(vol) is None and not os.path.exists(path)
+
+
+def test_a_group_snapshot_and_groups_made_from_it_over_zeromq(cluster):
+    """Group snapshots (3.14) over ZeroMQ on PostgreSQL: the group's volume host takes the group
+    snapshot, a group made from it and a group cloned from the source are made on that host, and
+    the deletes remove their files there."""
+    v314 = ("--os-volume-api-version", "3.14")
+    cluster.cinder("type-create", "gs-slow")
+    cluster.cinder("type-key", "gs-slow", "set", "volume_backend_name=slow")
+    cluster.cinder("--os-volume-api-version", "3.11", "group-type-create", "gs-dist")
+
+    def made_id(out):
+        return next(l.split("|")[2].strip() for l in out.splitlines() if l.startswith("| id "))
+
+    def status(kind, ident):
+        code, body = cluster.request("GET", f"/{kind}s/{ident}")
+        return body[kind]["status"] if code == 200 else "deleted"
+
+    group = made_id(cluster.cinder(*v314, "group-create", "gs-dist", "gs-slow").stdout)
+    cluster.wait(lambda: status("group", group) == "available", 30, "the group")
+    vols = []
+    for _ in range(2):
+        code, body = cluster.request("POST", "/volumes",
+                                     {"volume": {"size": 1, "group_id": group, "volume_type": "gs-slow"}})
+        assert code == 202, body
+        vols.append(body["volume"]["id"])
+    cluster.wait(lambda: all(cluster.volume(v)["status"] == "available" for v in vols), 30, "the volumes")
+    gs = made_id(cluster.cinder(*v314, "group-snapshot-create", group).stdout)
+    cluster.wait(lambda: status("group_snapshot", gs) == "available", 30, "the group snapshot")
+    code, body = cluster.request("GET", "/snapshots/detail")
+    snaps = [s["id"] for s in body["snapshots"] if s.get("group_snapshot_id") == gs]
+    assert len(snaps) == 2
+    slow = os.path.join(cluster.tmp, "v2", "volumes", "slow")
+    assert all(os.path.exists(os.path.join(slow, f"snapshot-{s}")) for s in snaps)
+    made = []
+    for args in (("--group-snapshot", gs), ("--source-group", group)):
+        made.append(made_id(cluster.cinder(*v314, "group-create-from-src", *args).stdout))
+    cluster.wait(lambda: all(status("group", g) == "available" for g in made), 30, "the groups from sources")
+    for g in made:
+        code, body = cluster.request("GET", f"/volumes?group_id={g}")
+        assert len(body["volumes"]) == 2
+        for v in body["volumes"]:
+            assert cluster.volume(v["id"])["os-vol-host-attr:host"] == "vol2@slow#slow"
+        cluster.cinder(*v314, "group-delete", "--delete-volumes", g)
+    cluster.wait(lambda: all(status("group", g) == "deleted" for g in made), 30, "the groups from sources to go")
+    cluster.cinder(*v314, "group-snapshot-delete", gs)
+    cluster.wait(lambda: status("group_snapshot", gs) == "deleted", 30, "the group snapshot to go")
+    assert not any(os.path.exists(os.path.join(slow, f"snapshot-{s}")) for s in snaps)
+    cluster.cinder(*v314, "group-delete", "--delete-volumes", group)
+    cluster.wait(lambda: status("group", group) == "deleted", 30, "the group to go")

@@ -298,7 +298,6 @@ def test_migrate_and_cleanup_need_an_admin(tmp_path_factory):
 # -- what is not served ----------------------------------------------------------------------------
 
 NOT_SERVED = [
-    ("GET", "/clusters"), ("GET", "/clusters/detail"), ("PUT", "/clusters/enable"), ("PUT", "/clusters/disable"),
     ("GET", "/consistencygroups"), ("GET", "/consistencygroups/detail"), ("GET", "/cgsnapshots"),
     ("PUT", "/os-services/freeze"), ("PUT", "/os-services/thaw"), ("PUT", "/os-services/failover_host"),
     ("PUT", "/os-services/failover"), ("PUT", "/os-services/get-log"), ("PUT", "/os-services/set-log"),

@@ -2,7 +2,8 @@
 # tests/install/run.sh BUILD_DIR (ctest "install"): installs the build into a temporary prefix,
 # then builds this directory's consumer.cc against it twice and runs each: with CMake
 # (find_package(cinder) -> cinder::cinder, the shared library) and with pkg-config against the
-# static archive (pkg-config --static). Neither sees the source or build tree.
+# static archive (pkg-config --static), and the example out-of-tree volume driver with CMake.
+# None of them sees the build tree or libcinder's sources.
 set -euo pipefail
 build=$(realpath "$1")
 src=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +30,8 @@ ldd "$tmp/cmake/consumer" > "$tmp/ldd.txt"
 grep -q "$prefix/lib/libcinder.so.0" "$tmp/ldd.txt" ||
   { echo "install: the consumer does not run the installed libcinder.so" >&2; cat "$tmp/ldd.txt"; exit 1; }
 "$tmp/cmake/consumer" "$tmp/state-shared"
+echo "== an out-of-tree volume driver through the installed conformance suite"
+"$tmp/cmake/custom_driver" "$tmp/state-driver"
 
 echo "== pkg-config --static: libcinder.a"
 export PKG_CONFIG_PATH=$prefix/lib/pkgconfig

@@ -740,3 +740,63 @@ TEST_CASE("a database error's text stays out of the status") {
 }
 
 }  // namespace cinder
+
+namespace cinder {
+
+TEST_CASE("clusters: made once by the first service that joins, counted with it, disabled for it") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    for (const char* host : {"a@file", "b@file", "c@file"}) {
+      ServiceInfo svc;
+      svc.host = host;
+      svc.binary = "cinder-volume";
+      svc.topic = "cinder-volume";
+      if (std::string(host) != "c@file") svc.cluster_name = "rack1@file";
+      REQUIRE(s->RegisterService(svc).ok());
+      REQUIRE(s->RegisterService(svc).ok());  // again (a restart): still one cluster row
+    }
+    auto clusters = s->ListClusters();
+    REQUIRE(clusters.ok());
+    REQUIRE(clusters->size() == 1);
+    CHECK((*clusters)[0].name == "rack1@file");
+    CHECK((*clusters)[0].binary == "cinder-volume");
+    CHECK_FALSE((*clusters)[0].disabled);
+
+    auto services = s->ListServices(std::nullopt, std::string("cinder-volume"));
+    REQUIRE(services.ok());
+    REQUIRE(services->size() == 3);
+    CHECK((*services)[0].cluster_name == std::optional<std::string>("rack1@file"));
+    CHECK_FALSE((*services)[2].cluster_name);
+
+    auto found = s->SetClusterDisabled("rack1@file", "cinder-volume", true, std::string("maintenance"));
+    REQUIRE(found.ok());
+    CHECK(*found);
+    CHECK(*s->SetClusterDisabled("rack1@file", "cinder-backup", true, std::nullopt) == false);
+    services = s->ListServices(std::nullopt, std::string("cinder-volume"));
+    REQUIRE(services.ok());
+    CHECK((*services)[0].cluster_disabled);
+    CHECK((*services)[1].cluster_disabled);
+    CHECK_FALSE((*services)[2].cluster_disabled);
+    CHECK_FALSE((*services)[0].disabled);  // its own flag is untouched
+    clusters = s->ListClusters();
+    CHECK((*clusters)[0].disabled_reason == std::optional<std::string>("maintenance"));
+    REQUIRE(s->SetClusterDisabled("rack1@file", "cinder-volume", false, std::nullopt).ok());
+    clusters = s->ListClusters();
+    CHECK_FALSE((*clusters)[0].disabled);
+    CHECK_FALSE((*clusters)[0].disabled_reason);
+
+    // A service that leaves its cluster (restarted without `cluster`) names none.
+    ServiceInfo left;
+    left.host = "a@file";
+    left.binary = "cinder-volume";
+    left.topic = "cinder-volume";
+    REQUIRE(s->RegisterService(left).ok());
+    services = s->ListServices(std::string("a@file"), std::nullopt);
+    REQUIRE(services.ok());
+    CHECK_FALSE((*services)[0].cluster_name);
+  }
+}
+
+}  // namespace cinder

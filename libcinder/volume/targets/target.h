@@ -32,6 +32,18 @@ struct ExportRecord {
   std::optional<std::string> provider_auth;
 };
 
+// While a WriteHold lives, no write an initiator sends through the target reaches a volume's
+// backing file, and every write the target acknowledged before the hold was taken is in the
+// file: the files then hold one point in time for every volume exported there (what a group
+// snapshot takes: a crash-consistent cut). Released when destroyed.
+class WriteHold {
+ public:
+  virtual ~WriteHold() = default;
+  // False once the hold has ended by itself (its time limit passed): what was taken under it
+  // since is no longer one point in time.
+  virtual bool Intact() { return true; }
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -53,6 +65,11 @@ class Target {
   virtual Result<std::vector<std::string>> ListExports() = 0;
   // Whether the target daemon answers (always true for `fake`).
   virtual bool Reachable() = 0;
+  // Holds every write through this target (see WriteHold) until the hold is destroyed; at
+  // most `max_hold_seconds` even if the holder hangs or dies. `fake` carries no writes (a
+  // "local" attachment writes the file itself): its hold holds nothing. Unavailable when the
+  // target daemon cannot be held.
+  virtual Result<std::unique_ptr<WriteHold>> HoldWrites(int max_hold_seconds) = 0;
 };
 
 // The target of a backend per its options ("tgtadm", "fake"/"none"); InvalidArgument for

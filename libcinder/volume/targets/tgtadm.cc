@@ -4,8 +4,11 @@
 // and the volume service re-creates what attachments need (VolumeServiceImpl::EnsureExports);
 // the persist file Cinder writes under volumes_dir is written too (without fsync), for an
 // operator's `tgt-admin -e`.
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,10 +16,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "common/digest.h"
@@ -101,6 +106,179 @@ struct ShownTarget {
   bool has_lun1 = false;
   std::vector<std::string> accounts;
 };
+
+// ---- the write hold ---------------------------------------------------------------------------
+//
+// tgt offers no pause of one target that keeps its commands: a target set "offline" drops the
+// SCSI commands it receives (target_cmd_queue answers -EBUSY and the iSCSI layer sends nothing
+// back), so initiators time out and retry tens of seconds later. The hold is therefore taken on
+// the tgtd process as a whole: SIGSTOP, then a wait until every thread of it is stopped. A
+// thread stops only on its way back to user space, so a pwrite() of tgtd's backing store that
+// had begun is in the file, and none begins until SIGCONT; the initiators' commands wait in
+// their sockets meanwhile (a pause of milliseconds, far inside their timeouts). Every target
+// of that tgtd pauses, not only the group's: the price of a real hold without changing tgt.
+//
+// Safety: a watchdog process (sh, timeout, head) sends SIGCONT when the hold's pipe closes,
+// which happens when the holder releases it or dies, and after max_hold_seconds whatever the
+// holder does. Holds of one tgtd are serialized across processes by flock() on tgtd's own
+// lock file (<socket>.0.lock, which tgtd locks with lockf(): the two lock kinds do not
+// conflict), and within this process by a mutex, so one holder's SIGCONT never ends another's
+// hold.
+
+// tgtd's control socket path, as tgtadm builds it.
+std::string IpcPath(const std::string& ipc_socket) {
+  return (ipc_socket.empty() ? std::string("/var/run/tgtd/socket") : ipc_socket) + ".0";
+}
+
+// The pid of the tgtd serving control socket `path`: the holder of the lockf() lock tgtd keeps
+// on `path`.lock while it runs (F_GETLK reports it). Never a connection to the socket: tgtd
+// spins on a control connection closed before it sent a request (its read() of 0 bytes is not
+// taken for the end of the connection).
+Result<pid_t> TgtdPid(const std::string& path) {
+  const std::string lock = path + ".lock";
+  int fd = open(lock.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Unavailable("tgtd is not reachable at " + path + ": " + lock + ": " + std::strerror(errno));
+  struct flock fl {};
+  fl.l_type = F_WRLCK;
+  fl.l_whence = SEEK_SET;
+  fl.l_start = 0;
+  fl.l_len = 1;
+  int rc = fcntl(fd, F_GETLK, &fl);
+  close(fd);
+  if (rc != 0 || fl.l_type == F_UNLCK || fl.l_pid <= 0) {
+    return Unavailable("tgtd is not running at " + path + " (nothing holds " + lock + ")");
+  }
+  std::ifstream comm("/proc/" + std::to_string(fl.l_pid) + "/comm");
+  std::string name;
+  std::getline(comm, name);
+  if (name != "tgtd") return Unavailable("the process holding " + lock + " is " + name + ", not tgtd");
+  return static_cast<pid_t>(fl.l_pid);
+}
+
+// Whether every thread of `pid` is stopped (state T or t in /proc/pid/task/*/stat). `stopped`
+// keeps the threads seen stopped by earlier calls of one hold (a stopped thread stays stopped
+// until SIGCONT), so that a poll reads only the others: tgtd runs a dozen threads per LUN.
+bool AllThreadsStopped(pid_t pid, std::set<std::string>* stopped) {
+  const std::string dir = "/proc/" + std::to_string(pid) + "/task";
+  DIR* d = opendir(dir.c_str());
+  if (!d) return false;
+  bool all = true;
+  int seen = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    ++seen;
+    if (stopped->count(e->d_name)) continue;
+    char path[96];
+    std::snprintf(path, sizeof path, "%s/%s/stat", dir.c_str(), e->d_name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // the thread just ended
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) continue;
+    std::string stat(buf, static_cast<size_t>(n));
+    auto paren = stat.rfind(") ");
+    if (paren == std::string::npos || paren + 2 >= stat.size()) continue;
+    char state = stat[paren + 2];
+    if (state == 'T' || state == 't') {
+      stopped->insert(e->d_name);
+    } else {
+      all = false;
+    }
+  }
+  closedir(d);
+  return all && seen > 0;
+}
+
+std::mutex& HoldMutex() {
+  static std::mutex mu;
+  return mu;
+}
+
+class TgtdHold : public WriteHold {
+ public:
+  ~TgtdHold() override {
+    if (pid_ > 0) kill(pid_, SIGCONT);
+    if (pipe_ >= 0) close(pipe_);  // the watchdog sends SIGCONT too, and ends
+    if (watchdog_ > 0) {
+      int status = 0;
+      while (waitpid(watchdog_, &status, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (lock_fd_ >= 0) close(lock_fd_);  // drops the flock
+  }
+
+  bool Intact() override {
+    if (watchdog_ <= 0 || pid_ <= 0) return false;
+    int status = 0;
+    pid_t r = waitpid(watchdog_, &status, WNOHANG);
+    if (r == watchdog_) watchdog_ = 0;  // it resumed tgtd and ended: reaped here
+    std::set<std::string> stopped;
+    return r == 0 && AllThreadsStopped(pid_, &stopped);
+  }
+
+  static Result<std::unique_ptr<WriteHold>> Take(const std::string& ipc_socket, int max_hold_seconds) {
+    const std::string path = IpcPath(ipc_socket);
+    CINDER_ASSIGN_OR_RETURN(pid_t pid, TgtdPid(path));
+    auto hold = std::unique_ptr<TgtdHold>(new TgtdHold(std::unique_lock<std::mutex>(HoldMutex())));
+    hold->lock_fd_ = open((path + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+    if (hold->lock_fd_ >= 0) {
+      while (flock(hold->lock_fd_, LOCK_EX) != 0 && errno == EINTR) {
+      }
+    }
+    // The watchdog first: from now on tgtd is resumed whatever happens to this process.
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return Internal(std::string("pipe: ") + std::strerror(errno));
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[0], 0);
+    std::vector<std::string> argv = {
+        "/bin/sh",
+        "-c",
+        "PATH=/usr/bin:/bin:$PATH; timeout \"$2\" head -c 1 >/dev/null 2>&1; kill -CONT \"$1\"",
+        "cinder-write-hold",
+        std::to_string(pid),
+        std::to_string(max_hold_seconds)};
+    std::vector<char*> args;
+    for (auto& a : argv) args.push_back(a.data());
+    args.push_back(nullptr);
+    pid_t watchdog = 0;
+    int rc = posix_spawn(&watchdog, args[0], &fa, nullptr, args.data(), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[0]);
+    if (rc != 0) {
+      close(fds[1]);
+      return Unavailable(std::string("cannot start the hold's watchdog: ") + std::strerror(rc));
+    }
+    hold->watchdog_ = watchdog;
+    hold->pipe_ = fds[1];
+    if (kill(pid, SIGSTOP) != 0) {
+      return Unavailable("cannot hold tgtd (pid " + std::to_string(pid) + "): " + std::strerror(errno));
+    }
+    hold->pid_ = pid;
+    // Stopped once every thread is: a write under way in one of them has finished by then.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    std::set<std::string> stopped;
+    while (!AllThreadsStopped(pid, &stopped)) {
+      if (std::chrono::steady_clock::now() > deadline) {
+        return Unavailable("tgtd (pid " + std::to_string(pid) + ") did not stop within 2 s");
+      }
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+    }
+    return std::unique_ptr<WriteHold>(std::move(hold));
+  }
+
+ private:
+  explicit TgtdHold(std::unique_lock<std::mutex> lock) : lock_(std::move(lock)) {}
+
+  std::unique_lock<std::mutex> lock_;  // released last (members go in reverse order)
+  int lock_fd_ = -1;
+  pid_t watchdog_ = 0;
+  int pipe_ = -1;
+  pid_t pid_ = 0;
+};
+
+class NoHold : public WriteHold {};
 
 class TgtAdmTarget : public Target {
  public:
@@ -205,6 +383,10 @@ class TgtAdmTarget : public Target {
       if (iqn.compare(0, prefix.size(), prefix) == 0) ids.push_back(iqn.substr(prefix.size()));
     }
     return ids;
+  }
+
+  Result<std::unique_ptr<WriteHold>> HoldWrites(int max_hold_seconds) override {
+    return TgtdHold::Take(b_.tgt_ipc_socket, max_hold_seconds);
   }
 
   bool Reachable() override {
@@ -339,6 +521,7 @@ class LocalTarget : public Target {
   }
   Result<std::vector<std::string>> ListExports() override { return std::vector<std::string>{}; }
   bool Reachable() override { return true; }
+  Result<std::unique_ptr<WriteHold>> HoldWrites(int) override { return std::unique_ptr<WriteHold>(new NoHold()); }
 };
 
 }  // namespace
