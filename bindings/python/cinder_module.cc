@@ -939,6 +939,13 @@ std::shared_ptr<PyService> Open(std::optional<std::string> state_path, std::opti
   }
   std::unique_ptr<EmbeddedService> svc;
   std::unique_ptr<ServiceClient> client;
+  // Logging options given to open() send the library's lines there (process-wide).
+  for (const char* k : {"debug", "log_file", "log_dir", "use_stderr"}) {
+    if (kwargs.contains(k)) {
+      Check(ConfigureLogging(options, "cinder-python"));
+      break;
+    }
+  }
   {
     py::gil_scoped_release release;
     if (embedded) {
@@ -1960,6 +1967,23 @@ PYBIND11_MODULE(_cinder, m) {
                " project " + s.s->ctx.project_id + ">";
       });
 
+  m.def(
+      "configure_logging",
+      [](bool debug, std::optional<std::string> log_file, std::optional<std::string> log_dir, bool use_stderr) {
+        Options o;
+        o.debug = debug;
+        o.log_file = log_file.value_or("");
+        o.log_dir = log_dir.value_or("");
+        o.use_stderr = use_stderr;
+        o.origin = "cinder.configure_logging()";
+        Check(ConfigureLogging(o, "cinder-python"));
+      },
+      py::kw_only(), py::arg("debug") = false, py::arg("log_file") = py::none(), py::arg("log_dir") = py::none(),
+      py::arg("use_stderr") = true,
+      "Where libcinder's log lines go (oslo.log's format), for the whole process: `log_file` (under `log_dir` "
+      "when relative; without it <log_dir>/cinder-python.log), also standard error unless use_stderr=False, "
+      "Debug lines with debug=True. Until it is called (or open() is given one of these options), Info and above "
+      "go to standard error.");
   m.def("open", &Open, py::kw_only(), py::arg("state_path") = py::none(), py::arg("backends") = py::none(),
         py::arg("config_file") = py::none(), py::arg("project_id") = "cinderlib", py::arg("user_id") = "cinderlib",
         "Opens libcinder.\n\n"

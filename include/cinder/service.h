@@ -46,6 +46,12 @@ class ServiceClient {
   virtual void Stop() = 0;
 };
 
+// Sends libcinder's log lines where `options` say, as the daemons do from cinder.conf: debug
+// (also Debug lines), log_file (under log_dir when relative), log_dir (<log_dir>/<binary>.log
+// when there is no log_file), use_stderr. Process-wide, and may be called again; until it is,
+// Info and above go to stderr. InvalidArgument when the file cannot be opened.
+Status ConfigureLogging(const Options& options, const std::string& binary);
+
 // Schema migrations of the database named by options.
 Status DbSync(const Options& options);
 // The schema version of the database (0 before the first sync).

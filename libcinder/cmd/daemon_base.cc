@@ -11,6 +11,8 @@
 #include <iostream>
 #include <mutex>
 
+#include "cinder/service.h"
+#include "common/log.h"
 #include "common/util.h"
 
 namespace cinder {
@@ -49,6 +51,16 @@ void WaitForStop(const char* name, sigset_t* stop) {
     if (on_hup) on_hup();
   }
   std::cout << name << ": stopping (signal " << sig << ")" << std::endl;
+}
+
+Status ConfigureLogging(const Options& options, const std::string& binary) {
+  log::LogOptions lo;
+  lo.debug = options.debug;
+  lo.log_file = options.log_file;
+  lo.log_dir = options.log_dir;
+  lo.use_stderr = options.use_stderr;
+  lo.binary = binary;
+  return log::Configure(lo);
 }
 
 Status EnsureStatePath(const Options& options) {

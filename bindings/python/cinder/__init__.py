@@ -9,10 +9,10 @@
 Everything is the extension module cinder._cinder (C++, over libcinder.so).
 """
 from ._cinder import *  # noqa: F401,F403
-from ._cinder import __version__, open  # noqa: F401
+from ._cinder import __version__, configure_logging, open  # noqa: F401
 
 __all__ = [
-    "open", "Service", "Volume", "Snapshot", "Backup", "VolumeType", "QosSpecs", "Quota", "VolumeFile",
+    "open", "configure_logging", "Service", "Volume", "Snapshot", "Backup", "VolumeType", "QosSpecs", "Quota", "VolumeFile",
     "VolumeIterator", "SnapshotIterator", "BackupIterator",
     "Error", "InvalidInput", "InvalidState", "NotFound", "Conflict", "NotAuthorized", "NotAuthenticated",
     "OverQuota", "NotSupported", "Timeout", "Unavailable", "InternalError", "OperationFailed",

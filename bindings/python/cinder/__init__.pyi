@@ -316,6 +316,9 @@ class Service:
     def __exit__(self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException],
                  tb: Optional[TracebackType]) -> None: ...
 
+def configure_logging(*, debug: bool = False, log_file: Optional[str] = None, log_dir: Optional[str] = None,
+                      use_stderr: bool = True) -> None: ...
+
 def open(*, state_path: Optional[str] = None, backends: Optional[Sequence[Union[str, Mapping[str, object]]]] = None,
          config_file: Optional[str] = None, project_id: str = "cinderlib", user_id: str = "cinderlib",
          **options: object) -> Service: ...

@@ -54,3 +54,20 @@ def test_import_is_fast():
                                     env=dict(os.environ)).stdout) for _ in range(3))
     # bench/python_embedded.py reports the figure (target 50 ms); here a bound a busy machine keeps.
     assert best < 0.25, best
+
+
+def test_logging_to_a_file(tmp_path):
+    """Logging options given to open() send the library's lines to a file, not to stderr."""
+    code = f"""
+import cinder
+with cinder.open(state_path={str(tmp_path / 'state')!r}, log_file={str(tmp_path / 'cinder.log')!r},
+                 use_stderr=False) as svc:
+    svc.create_volume(1).wait().backup().wait()
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    log = (tmp_path / "cinder.log").read_text()
+    assert " INFO cinder-backup [-] backup " in log and " finished: " in log
+    with __import__("pytest").raises(cinder.InvalidInput):
+        cinder.configure_logging(log_file=str(tmp_path))  # a directory
