@@ -452,8 +452,8 @@ TEST_CASE("backend sections are checked against their driver") {
   CHECK(d.status().message() ==
         "[b1] file_dir: unknown option for volume driver 'file' (accepted: volume_driver, "
         "volume_backend_name, max_over_subscription_ratio, reserved_percentage, filter_function, "
-        "goodness_function, backend_availability_zone, extra_capabilities, file_volume_directory, "
-        "file_capacity_gb, file_reflink)");
+        "goodness_function, backend_availability_zone, extra_capabilities, volume_driver_module, "
+        "file_volume_directory, file_capacity_gb, file_reflink)");
 
   o->backends[0].driver_options.clear();
   o->backends[0].volume_driver = "lvm";
