@@ -189,6 +189,7 @@ struct SnapshotListQuery {
   std::optional<std::string> volume_id;
   std::optional<std::string> availability_zone;  // its volume's
   Metadata metadata;                             // every pair must match
+  std::optional<bool> use_quota;                 // 3.65 consumes_quota
   // Substring filters (3.34, `name~=abc`), by API name: name, description, status.
   Metadata like;
   bool all_tenants = false;               // admin only: every project
@@ -379,6 +380,9 @@ struct VolumeListQuery {
   std::optional<std::string> availability_zone;
   std::optional<std::string> migration_status;
   std::optional<bool> bootable;
+  // 3.65 consumes_quota: every volume here counts against its project's quota (no temporary
+  // volumes are made), so false matches none.
+  std::optional<bool> use_quota;
   std::optional<std::string> size;  // as given: one that is not a whole number matches nothing
   Metadata metadata;                // every pair must match
   Metadata glance_metadata;         // image metadata (3.4): every pair must match

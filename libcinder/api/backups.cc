@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/common.h"
+#include "api/filters.h"
 #include "api/metadata.h"
 #include "api/router.h"
 #include "cinder/backup_manager.h"
@@ -79,28 +80,25 @@ std::string SummaryBody(const ApiRequest& req, const Backup& b) {
   return w.Take();
 }
 
-// A non-admin's list filters (Cinder's resource_filters.json, "backup").
+// A non-admin's list filters before 3.31 (Cinder's _get_backup_filter_options).
 constexpr const char* kUserFilters[] = {"name", "status", "volume_id"};
 
-Result<BackupListQuery> ParseListQuery(const ApiRequest& req) {
+Result<BackupListQuery> ParseListQuery(const Options& options, const ApiRequest& req) {
   BackupListQuery q;
   PagingParams paging;
   paging.allow_offset = true;
-  // From 3.33 (Cinder's RESOURCE_FILTER) a filter a non-admin may not use is refused, as for
-  // volumes and snapshots; before, it is dropped (by the manager). all_tenants is let through:
-  // the client sends it (Cinder ignores it for them too).
-  const bool reject_unknown = req.version.AtLeast(3, 33);
-  std::vector<std::string> invalid;
+  // From 3.31 (Cinder's RESOURCE_FILTER) a non-admin may use only the filters
+  // resource_query_filters_file enables for "backup", as for volumes and snapshots; before,
+  // the others are dropped. all_tenants is let through: the client sends it (Cinder ignores it
+  // for them too).
+  std::vector<std::string> filters;
   for (const auto& [k, v] : req.query) {
     if (paging.Take(k, v)) continue;
-    if (reject_unknown) {
-      if (std::any_of(k.begin(), k.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
-        return InvalidArgument("Filter keys can only contain ASCII characters.");
-      }
-      const bool users = k == "all_tenants" || (k == "with_count" && req.version.AtLeast(3, 45)) ||
-                         std::find(std::begin(kUserFilters), std::end(kUserFilters), k) != std::end(kUserFilters);
-      if (!req.ctx.is_admin && !users) {
-        invalid.push_back(k);
+    if (k != "all_tenants" && !(k == "with_count" && req.version.AtLeast(3, 45))) {
+      if (req.version.AtLeast(3, 31)) {
+        filters.push_back(k);
+      } else if (!req.ctx.is_admin &&
+                 std::find(std::begin(kUserFilters), std::end(kUserFilters), k) == std::end(kUserFilters)) {
         continue;
       }
     }
@@ -118,7 +116,7 @@ Result<BackupListQuery> ParseListQuery(const ApiRequest& req) {
     }
   }
   CINDER_RETURN_IF_ERROR(paging.Finish());
-  if (!invalid.empty()) return InvalidFilters(invalid, "name, status, volume_id");
+  CINDER_RETURN_IF_ERROR(CheckConfiguredFilters(options, req, "backup", filters));
   if (q.project_id && !q.all_tenants) q.filters.erase("project_id");
   q.limit = paging.limit;
   q.marker = paging.marker;
@@ -134,7 +132,7 @@ Result<BackupListQuery> ParseListQuery(const ApiRequest& req) {
 }
 
 ApiResponse List(const Options& options, BackupManager& backups, ApiRequest& req, bool detail) {
-  auto q = ParseListQuery(req);
+  auto q = ParseListQuery(options, req);
   if (!q.ok()) return FaultFrom(q.status());
   auto list = backups.ListBackups(req.ctx, *q);
   if (!list.ok()) return FaultFrom(list.status());

@@ -175,6 +175,12 @@ Result<bool> ParseBool(const std::string& name, const std::string& v) {
   return InvalidArgument("Invalid input received: Invalid value '" + v + "' for " + name + ": must be true or false.");
 }
 
+Result<bool> UseQuotaFilter(const std::string& v) {
+  auto b = ParseBool("consumes_quota", v);
+  if (!b.ok()) return InvalidArgument("Value '" + v + "' for 'consumes_quota' is not a boolean.");
+  return *b;
+}
+
 // Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).
 Status ParseSortParams(const std::optional<std::string>& sort, const std::optional<std::string>& sort_key,
                        const std::optional<std::string>& sort_dir, std::vector<SortKey>* out) {

@@ -57,6 +57,9 @@ Result<TypeFields> ParseTypeFields(const json::Value& o, const std::string& spec
 // oslo's bool_from_string, strict: "Invalid value 'x' for NAME: must be true or false."
 Result<bool> ParseBool(const std::string& name, const std::string& v);
 Result<int64_t> ParseLimit(const std::string& v);
+// The consumes_quota list filter of volumes and snapshots (Cinder's get_bool_param: "Value 'x'
+// for 'use_quota' is not a boolean.", named here as the caller sent it).
+Result<bool> UseQuotaFilter(const std::string& v);
 // A boolean query parameter (ParseBool's rules); `absent` when the request has none.
 Result<bool> QueryBool(const ApiRequest& req, const std::string& name, bool absent = false);
 // Cinder's get_sort_params: "sort=k1:dir,k2" or the deprecated sort_key/sort_dir (not both).

@@ -105,7 +105,13 @@ bool FilterConfigured(const Options& options, const std::string& resource, const
 
 Status CheckConfiguredFilters(const Options& options, const ApiRequest& req, const std::string& resource,
                               const std::vector<std::string>& keys) {
-  if (req.ctx.is_admin || !req.version.AtLeast(3, 31) || keys.empty()) return Status::OK();
+  if (!req.version.AtLeast(3, 31) || keys.empty()) return Status::OK();
+  for (const std::string& k : keys) {
+    if (std::any_of(k.begin(), k.end(), [](char c) { return static_cast<unsigned char>(c) >= 0x80; })) {
+      return InvalidArgument("Filter keys can only contain ASCII characters.");
+    }
+  }
+  if (req.ctx.is_admin) return Status::OK();
   const ResourceFilterList& all = EnabledResourceFilters(options);
   static const std::vector<std::string> kNone;
   const std::vector<std::string>* configured = &kNone;

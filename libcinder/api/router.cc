@@ -222,7 +222,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "os-quota-class-sets") return HandleQuotaClassSets(*volumes_, req, rest);
   if (collection == "limits") return HandleLimits(*volumes_, req, rest);
   if (collection == "messages") return HandleMessages(options_, *volumes_, req, rest);
-  if (collection == "attachments") return HandleAttachments(*volumes_, req, rest);
+  if (collection == "attachments") return HandleAttachments(options_, *volumes_, req, rest);
   if (collection == "resource_filters") return HandleResourceFilters(options_, req, rest);
   if (collection == "group_types") return HandleGroupTypes(*volumes_, req, rest);
   if (collection == "manageable_volumes") return HandleManageable(options_, *volumes_, req, rest, false, false);

@@ -80,7 +80,7 @@ ApiResponse HandleLimits(VolumeManager& volumes, ApiRequest& req, const std::vec
 ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
                            const std::vector<std::string>& rest);
 // Handlers of /attachments (3.27), in attachments.cc.
-ApiResponse HandleAttachments(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleAttachments(const Options& options, VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /os-availability-zone, in services.cc.
 ApiResponse HandleAvailabilityZones(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Manage existing (manage.cc): /manageable_volumes and /manageable_snapshots (3.8; `legacy`:

@@ -79,6 +79,8 @@ Result<SnapshotListQuery> ParseListQuery(const Options& options, const ApiReques
       q.volume_id = v;
     } else if (k == "availability_zone") {
       q.availability_zone = v;
+    } else if (k == "consumes_quota" && req.version.AtLeast(3, 31)) {
+      CINDER_ASSIGN_OR_RETURN(q.use_quota, UseQuotaFilter(v));
     } else if (k == "metadata" && req.version.AtLeast(3, 22)) {
       CINDER_ASSIGN_OR_RETURN(q.metadata, ParseMetadataFilter(v));
     } else if (like && (k == "name~" || k == "description~" || k == "status~")) {
@@ -91,7 +93,7 @@ Result<SnapshotListQuery> ParseListQuery(const Options& options, const ApiReques
   }
   CINDER_RETURN_IF_ERROR(paging.Finish());
   if (!invalid.empty()) {
-    return InvalidFilters(invalid, std::string("status, volume_id, name, metadata, availability_zone") +
+    return InvalidFilters(invalid, std::string("status, volume_id, name, metadata, availability_zone, consumes_quota") +
                                        (like ? ", name~, description~, status~" : ""));
   }
   CINDER_RETURN_IF_ERROR(CheckConfiguredFilters(options, req, "snapshot", filters));

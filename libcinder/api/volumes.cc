@@ -201,6 +201,8 @@ Result<VolumeListQuery> ParseListQuery(const Options& options, const ApiRequest&
       CINDER_ASSIGN_OR_RETURN(q.glance_metadata, ParseMetadataFilter(v));
     } else if (k == "bootable") {
       CINDER_ASSIGN_OR_RETURN(q.bootable, BoolFilter(req, k, v));
+    } else if (k == "consumes_quota" && req.version.AtLeast(3, 31)) {
+      CINDER_ASSIGN_OR_RETURN(q.use_quota, UseQuotaFilter(v));
     } else if (k == "migration_status") {
       q.migration_status = v;
     } else if (k == "size") {
@@ -228,7 +230,7 @@ Result<VolumeListQuery> ParseListQuery(const Options& options, const ApiRequest&
   if (!invalid.empty()) {
     return InvalidFilters(invalid,
                           "name, status, availability_zone, metadata, bootable, migration_status, size, created_at, "
-                          "updated_at, group_id" +
+                          "updated_at, group_id, consumes_quota" +
                               std::string(like ? ", name~, description~, status~, availability_zone~, "
                                                  "migration_status~"
                                                : ""));

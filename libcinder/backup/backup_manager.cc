@@ -193,23 +193,19 @@ class BackupManagerImpl : public BackupManager {
     BackupListQuery lq = q;
     ProjectScope scope = ctx.project_id;
     if (ctx.is_admin && q.all_tenants) scope = q.project_id;
-    if (!ctx.is_admin) {
-      // Cinder's _get_backup_filter_options: a user filters by these only.
-      std::map<std::string, std::string> kept;
-      for (const auto& [k, v] : q.filters) {
-        if (k == "name" || k == "status" || k == "volume_id") kept[k] = v;
-      }
-      lq.filters = std::move(kept);
-    } else {
-      // An admin's unknown keys are dropped rather than refused.
+    {
+      // The API chose what the caller may filter by (Cinder's _get_backup_filter_options before
+      // 3.31, resource_query_filters_file from it); unknown keys are dropped rather than
+      // refused, and a non-admin never filters by where a backup lives or whose it is.
       std::map<std::string, std::string> kept;
       static const std::set<std::string> kKnown = {
           "name",      "display_name",      "description", "display_description", "status",
           "volume_id", "availability_zone", "host",        "project_id",          "user_id",
           "parent_id", "snapshot_id",       "container",   "restore_volume_id",   "id",
           "size",      "object_count",      "service"};
+      static const std::set<std::string> kAdminOnly = {"host", "project_id", "user_id", "container", "service"};
       for (const auto& [k, v] : q.filters) {
-        if (kKnown.count(k)) kept[k] = v;
+        if (kKnown.count(k) && (ctx.is_admin || !kAdminOnly.count(k))) kept[k] = v;
       }
       lq.filters = std::move(kept);
     }

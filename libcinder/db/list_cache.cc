@@ -98,6 +98,7 @@ std::string ListCacheKey(const std::string& project, const VolumeListQuery& q, i
   Optional(&key, q.availability_zone);
   Optional(&key, q.migration_status);
   key += !q.bootable ? '-' : *q.bootable ? 't' : 'f';
+  key += !q.use_quota ? '-' : *q.use_quota ? 't' : 'f';
   Optional(&key, q.size);
   Optional(&key, q.group_id);
   for (const Metadata* md : {&q.metadata, &q.like, &q.glance_metadata}) {

@@ -112,6 +112,7 @@ Result<SnapshotList> Store::ListSnapshots(const SnapshotListQuery& lq, const Pro
     if (lq.name) q.sql += " AND s.display_name = " + q.P(*lq.name);
     if (lq.status) q.sql += " AND s.status = " + q.P(*lq.status);
     if (lq.volume_id) q.sql += " AND s.volume_id = " + q.P(*lq.volume_id);
+    if (lq.use_quota) q.sql += *lq.use_quota ? " AND s.use_quota = 1" : " AND s.use_quota = 0";
     if (lq.availability_zone) {
       // Its volume's zone (Cinder joins the volume, deleted or not).
       q.sql += " AND EXISTS (SELECT 1 FROM volumes sv WHERE sv.id = s.volume_id AND sv.availability_zone = " +

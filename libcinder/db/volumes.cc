@@ -296,6 +296,7 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
   if (lq.migration_status) q.sql += " AND v.migration_status = " + q.P(*lq.migration_status);
   if (lq.group_id) q.sql += " AND v.group_id = " + q.P(*lq.group_id);
   if (lq.bootable) q.sql += *lq.bootable ? " AND v.bootable = 1" : " AND v.bootable = 0";
+  if (lq.use_quota && !*lq.use_quota) q.sql += " AND 1 = 0";
   if (lq.size) {
     std::optional<int64_t> size = ParseInt(*lq.size);
     q.sql += size ? " AND v.size = " + std::to_string(*size) : std::string(" AND 1 = 0");
@@ -313,10 +314,14 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
     q.sql += LikeFilter(&q, pg, col->second, val);
   }
   for (const auto& [k, val] : lq.metadata) {
-    q.sql +=
-        " AND EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND "
-        "m.deleted = 0 AND m.key = " +
-        q.P(k) + " AND m.value = " + q.P(val) + ")";
+    // Cinder matches a volume's metadata or its admin metadata; the admin metadata kept here
+    // are the two keys its views show, columns of the volume's row.
+    static const std::map<std::string, std::string> kAdminColumns = {{"readonly", "v.admin_readonly"},
+                                                                     {"attached_mode", "v.attached_mode"}};
+    auto admin = kAdminColumns.find(k);
+    q.sql += std::string(" AND (") + (admin != kAdminColumns.end() ? admin->second + " = " + q.P(val) + " OR " : "") +
+             "EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.key = " +
+             q.P(k) + " AND m.value = " + q.P(val) + "))";
   }
   for (const auto& [k, val] : lq.glance_metadata) {
     q.sql +=

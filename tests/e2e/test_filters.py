@@ -104,6 +104,43 @@ def test_snapshot_filters(service, vols):
         service.wait_snapshot(snap, ["deleted"])
 
 
+def test_consumes_quota_filter_from_3_65(service, vols):
+    """Every volume made through the API counts against its quota: consumes_quota=true lists
+    them, false none; a snapshot likewise; a value that is no boolean is 400."""
+    v65 = ("--os-volume-api-version", "3.65")
+    mine = set(vols.values())
+    assert mine <= ids_listed(service, *v65, "list", "--filters", "consumes_quota=true")
+    assert ids_listed(service, *v65, "list", "--filters", "consumes_quota=false") == set()
+    res = service.cinder(*v65, "list", "--filters", "consumes_quota=maybe", check=False)
+    assert res.returncode != 0 and "Value 'maybe' for 'consumes_quota' is not a boolean. (HTTP 400)" in res.stderr
+    snap = service.cinder_table("snapshot-create", "--name", "quota-snap", vols["db-1"])["id"]
+    try:
+        service.wait_snapshot(snap, ["available"])
+        assert snap in ids_listed(service, *v65, "snapshot-list", "--filters", "consumes_quota=true")
+        assert snap not in ids_listed(service, *v65, "snapshot-list", "--filters", "consumes_quota=false")
+        shown = service.cinder_table(*v65, "snapshot-show", snap)
+        assert shown["consumes_quota"] == "True"
+    finally:
+        service.cinder("snapshot-delete", snap)
+        service.wait_snapshot(snap, ["deleted"])
+
+
+def test_metadata_filter_matches_admin_metadata(service, vols):
+    """Cinder's metadata filter matches a volume's metadata or its admin metadata: readonly-mode
+    sets readonly=True, which `list --metadata readonly=True` then finds."""
+    assert vols["web-2"] not in ids_listed(service, "list", "--metadata", "readonly=True")
+    service.cinder("readonly-mode-update", vols["web-2"], "true")
+    try:
+        assert ids_listed(service, "list", "--metadata", "readonly=True") == {vols["web-2"]}
+        service.cinder("metadata", vols["db-1"], "set", "readonly=True")
+        assert ids_listed(service, "list", "--metadata", "readonly=True") == {vols["web-2"], vols["db-1"]}
+    finally:
+        service.cinder("readonly-mode-update", vols["web-2"], "false")
+        service.cinder("metadata", vols["db-1"], "unset", "readonly")
+    assert vols["web-2"] in ids_listed(service, "list", "--metadata", "readonly=False")
+    assert ids_listed(service, "list", "--metadata", "readonly=True") == set()
+
+
 def test_a_non_admin_may_use_only_the_configured_filters(tmp_path_factory):
     """auth_strategy = keystone and an operator's resource_query_filters_file: a member of a
     project gets 400 for a filter the file does not enable (from 3.31), an admin does not."""
@@ -112,7 +149,8 @@ def test_a_non_admin_may_use_only_the_configured_filters(tmp_path_factory):
 
     state = tmp_path_factory.mktemp("filters-ks")
     filters = state / "filters.json"
-    filters.write_text('{"volume": ["name~", "bootable"], "snapshot": ["status"]}')
+    filters.write_text('{"volume": ["name~", "bootable"], "snapshot": ["status"], "backup": ["status"], '
+                       '"message": ["event_id"], "attachment": ["volume_id"]}')
     proc, ks = start_service(state, extra=f"resource_query_filters_file = {filters}\n" + IDENTITY_CONF,
                              log_file=str(state / "service.log"))
     try:
@@ -133,8 +171,19 @@ def test_a_non_admin_may_use_only_the_configured_filters(tmp_path_factory):
         res = cinder_cli(ks, "--os-volume-api-version", "3.33", "list", "--filters", "name=fay-web", check=False,
                          **fay)
         assert res.returncode != 0 and "Invalid filters name are found in query options." in res.stderr
+        # Backups, messages and attachments follow the file too (Cinder's general filtering).
+        for command, good, bad in (("backup-list", "status=available", "name=x"),
+                                   ("message-list", "event_id=VOLUME_000001", "resource_type=VOLUME"),
+                                   ("attachment-list", "volume_id=00000000-0000-0000-0000-000000000000",
+                                    "status=attached")):
+            cinder_cli(ks, "--os-volume-api-version", "3.33", command, "--filters", good, **fay)
+            res = cinder_cli(ks, "--os-volume-api-version", "3.33", command, "--filters", bad, check=False, **fay)
+            key = bad.split("=")[0]
+            assert res.returncode != 0 and f"Invalid filters {key} are found in query options." in res.stderr, \
+                (command, res.stderr)
         # The admin is not limited by the file.
         cinder_cli(ks, "--os-volume-api-version", "3.34", "list", "--all-tenants", "--filters", "status=available")
+        cinder_cli(ks, "--os-volume-api-version", "3.33", "backup-list", "--filters", "name=x")
         # The member sees the file's filters.
         shown = cinder_cli(ks, "--os-volume-api-version", "3.33", "list-filters", **fay).stdout
         assert "name~" in shown and "bootable" in shown and "group_id" not in shown

@@ -63,11 +63,10 @@ def test_messages_api_versions_and_bad_input(service):
     code, body, _ = service.request("GET", service.url("/messages"), version="volume 3.0")
     assert code == 404
     assert body == {"itemNotFound": {"code": 404, "message": "The resource could not be found."}}
+    # An admin's filter on no column of messages matches nothing, as in Cinder's database
+    # layer (a member's is refused: test_filters.py).
     code, body, _ = service.request("GET", service.url("/messages?bogus=1"))
-    assert code == 400
-    assert body["badRequest"]["message"] == (
-        "Invalid filters bogus are found in query options. Supported filters: resource_uuid, "
-        "resource_type, event_id, request_id, message_level.")
+    assert (code, body["messages"]) == (200, [])
     code, body, _ = service.request("GET", service.url("/messages?all_tenants=1"))
     assert code == 200
     code, body, _ = service.request("GET", service.url("/messages?limit=x"))

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <fstream>
 #include <mutex>
 
 #include "api/router.h"
@@ -656,23 +657,24 @@ api::ApiResponse MemberCall(Fixture& f, const std::string& target, int minor) {
   return api::HandleBackups(f.options, f.backups.get(), req, rest);
 }
 
-TEST_CASE("from 3.33 a member's unknown list filters are refused with 400; before, dropped") {
+TEST_CASE("from 3.31 a member may use only the configured list filters; before, the others are dropped") {
   Fixture f;
   std::string vol = f.NewVolume();
   f.NewBackup(vol, R"(, "name": "mine")");
   for (const std::string path : {"/v3/abc123/backups", "/v3/abc123/backups/detail"}) {
     CAPTURE(path);
-    auto bad = MemberCall(f, path + "?host=nowhere&name=mine", 33);
+    // resource_query_filters_file's "backup" (Cinder's default: name, status, volume_id).
+    auto bad = MemberCall(f, path + "?host=nowhere&name=mine", 31);
     CHECK(bad.status == 400);
-    CHECK(bad.body == BadRequest("Invalid filters host are found in query options. Supported filters: name, status, "
-                                 "volume_id."));
+    CHECK(bad.body == BadRequest("Invalid filters host are found in query options."));
     auto two = MemberCall(f, path + "?bogus=1&project_id=x", 60);
-    CHECK(two.body == BadRequest("Invalid filters bogus,project_id are found in query options. Supported filters: "
-                                 "name, status, volume_id."));
-    // Before 3.33 they are dropped, as Cinder's remove_invalid_filter_options.
-    auto old = MemberCall(f, path + "?host=nowhere", 32);
+    CHECK(two.body == BadRequest("Invalid filters bogus,project_id are found in query options."));
+    // Before 3.31 they are dropped, as Cinder's remove_invalid_filter_options.
+    auto old = MemberCall(f, path + "?host=nowhere", 30);
     CHECK(old.status == 200);
     CHECK(json::Parse(old.body)->Find("backups")->size() == 1);
+    auto dropped_name = MemberCall(f, path + "?name=other&host=nowhere", 30);
+    CHECK(json::Parse(dropped_name.body)->Find("backups")->size() == 0);  // name still filters
     // A member's own filters, paging, sorting, with_count and the client's all_tenants pass.
     auto ok = MemberCall(f,
                          path + "?name=mine&status=available&volume_id=" + vol +
@@ -684,6 +686,19 @@ TEST_CASE("from 3.33 a member's unknown list filters are refused with 400; befor
     CHECK(MemberCall(f, path + "?na\xc3\xafve=1", 33).body ==
           BadRequest("Filter keys can only contain ASCII characters."));
   }
+  // An operator's file enables another filter for members: availability_zone.
+  const std::string file = f.dir.path() + "/filters.json";
+  {
+    std::ofstream out(file);
+    out << R"({"backup": ["availability_zone"]})";
+  }
+  f.options.resource_query_filters_file = file;
+  CHECK(MemberCall(f, "/v3/abc123/backups?name=mine", 31).body ==
+        BadRequest("Invalid filters name are found in query options."));
+  auto zone = MemberCall(f, "/v3/abc123/backups?availability_zone=nowhere", 31);
+  REQUIRE_MESSAGE(zone.status == 200, zone.body);
+  CHECK(json::Parse(zone.body)->Find("backups")->size() == 0);
+  f.options.resource_query_filters_file.clear();
   // An admin's unknown filters are still dropped.
   CHECK(f.Call("GET", "/v3/abc123/backups?bogus=1", "", "volume 3.33").status == 200);
 }
