@@ -460,6 +460,24 @@ struct ClusterQuery {
   std::optional<int> num_down_hosts;
 };
 
+// workers/cleanup: the request's filters (unset: not filtered; is_up defaults to false, as
+// Cinder's CleanupRequest) and the services that were asked to clean and those that could not be.
+struct WorkCleanupFilters {
+  std::optional<int64_t> service_id;
+  std::optional<std::string> cluster_name, host, binary, resource_id, resource_type;
+  std::optional<bool> is_up = false;
+  std::optional<bool> disabled;
+};
+struct WorkCleanupResult {
+  struct Service {
+    int64_t id = 0;
+    std::string host, binary;
+    std::optional<std::string> cluster_name;
+  };
+  std::vector<Service> cleaning, unavailable;
+};
+
+
 }  // namespace cinder
 
 #endif  // CINDER_VOLUME_H_

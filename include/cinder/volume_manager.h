@@ -116,6 +116,22 @@ class VolumeManager {
   virtual Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& status,
                              const std::optional<std::string>& attach_status,
                              const std::optional<std::string>& migration_status) = 0;
+  // Admin, os-migrate_volume: moves an available or in-use volume (no snapshots, no group) to
+  // another backend, named by `host` (host@backend[#pool]) or `cluster`, exactly one. The volume
+  // is "maintenance" (migration_status "migrating") while its data is copied by the hosts, then
+  // back in its status on the new host ("success"), or where it was ("error"). The copy is
+  // always the hosts' own; force_host_copy and lock_volume are accepted for Cinder's API.
+  virtual Status MigrateVolume(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& host,
+                               const std::optional<std::string>& cluster, bool force_host_copy, bool lock_volume) = 0;
+  // Admin, os-migrate_volume_completion (what Nova calls after swapping an instance from volume
+  // `id` to `new_volume_id`): when neither volume is migrating, moves id's attachments to the new
+  // volume (unless `error`) and returns the new volume's id; otherwise Cinder's checks
+  // (FailedPrecondition "Invalid volume: Source volume not mid-migration." and the like).
+  virtual Result<std::string> CompleteVolumeMigration(const RequestContext& ctx, const std::string& id,
+                                                      const std::string& new_volume_id, bool error) = 0;
+  // Admin, workers/cleanup (3.24): asks the services the filters select to repair the
+  // resources they left mid-operation, as a restart does.
+  virtual Result<WorkCleanupResult> WorkCleanup(const RequestContext& ctx, const WorkCleanupFilters& filters) = 0;
 
   // How many volumes ctx's project has (every project's for an admin with all_tenants), their
   // total size in GiB, and each metadata key with its distinct values (3.12, 3.36).

@@ -7,7 +7,7 @@
 #include "api/common.h"
 #include "common/json_writer.h"
 #include "common/util.h"
-#include "volume/manager_impl.h"
+#include "cinder/volume_manager.h"
 
 namespace cinder::api {
 
@@ -49,12 +49,44 @@ ApiResponse MigrateVolumeAction(VolumeManager& volumes, const ApiRequest& req, c
     return Fault(400, std::string("Invalid input received: ") +
                           (v316 ? "One and only one of cluster and host must be set." : "Host field is missing."));
   }
-  // The migration is VolumeManagerImpl's (not yet an operation of the VolumeManager interface).
-  auto* impl = dynamic_cast<VolumeManagerImpl*>(&volumes);
-  if (!impl) return Fault(501, "The migration of volumes is not served by this volume manager.");
-  Status st = impl->MigrateVolume(req.ctx, id, has_host ? *host : std::nullopt, has_cluster ? cluster : std::nullopt,
+  Status st = volumes.MigrateVolume(req.ctx, id, has_host ? *host : std::nullopt, has_cluster ? cluster : std::nullopt,
                                   flags[0], flags[1]);
   return st.ok() ? Json(202, "") : FaultFrom(st);
+}
+
+ApiResponse MigrateVolumeCompletionAction(VolumeManager& volumes, const ApiRequest& req, const std::string& id,
+                                          const json::Value& arg) {
+  // The schema migrate_volume_completion: new_volume a UUID (required), error a string, null
+  // or boolean, taken as Python takes it (a non-empty string is true).
+  if (!arg.is_object()) {
+    return FaultFrom(FieldError("os-migrate_volume_completion", arg, PyRepr(arg) + " is not of type 'object'"));
+  }
+  std::vector<std::string> extra;
+  for (const auto& [k, v] : arg.as_object()) {
+    if (k != "new_volume" && k != "error") extra.push_back(k);
+  }
+  if (!extra.empty()) return FaultFrom(FieldError("os-migrate_volume_completion", arg, Unexpected(extra)));
+  const json::Value* nv = arg.Find("new_volume");
+  if (!nv) return FaultFrom(FieldError("os-migrate_volume_completion", arg, "'new_volume' is a required property"));
+  if (!nv->is_string()) return FaultFrom(FieldError("new_volume", *nv, PyRepr(*nv) + " is not of type 'string'"));
+  if (!IsUuid(nv->as_string())) {
+    return FaultFrom(FieldError("new_volume", *nv, PyRepr(*nv) + " is not a 'uuid'"));
+  }
+  bool error = false;
+  if (const json::Value* e = arg.Find("error")) {
+    if (e->is_bool()) {
+      error = e->as_bool();
+    } else if (e->is_string()) {
+      error = !e->as_string().empty();
+    } else if (!e->is_null()) {
+      return FaultFrom(FieldError("error", *e, PyRepr(*e) + " is not of type 'string', 'null', 'boolean'"));
+    }
+  }
+  auto kept = volumes.CompleteVolumeMigration(req.ctx, id, nv->as_string(), error);
+  if (!kept.ok()) return FaultFrom(kept.status());
+  JsonWriter w;
+  w.BeginObject().Key("save_volume_id").String(*kept).EndObject();
+  return Json(200, w.Take());
 }
 
 namespace {
@@ -148,11 +180,9 @@ ApiResponse HandleWorkers(VolumeManager& volumes, ApiRequest& req, const std::ve
   // The policy first, as Cinder's controller.
   Status allowed = volumes.Authorize(req.ctx, "workers:cleanup", {});
   if (!allowed.ok()) return FaultFrom(allowed);
-  auto* impl = dynamic_cast<VolumeManagerImpl*>(&volumes);
-  if (!impl) return Fault(501, "The cleanup of workers is not served by this volume manager.");
   auto f = ParseCleanup(req);
   if (!f.ok()) return FaultFrom(f.status());
-  auto r = impl->WorkCleanup(req.ctx, *f);
+  auto r = volumes.WorkCleanup(req.ctx, *f);
   if (!r.ok()) return FaultFrom(r.status());
   JsonWriter w;
   w.BeginObject().Key("cleaning");

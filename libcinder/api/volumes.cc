@@ -778,6 +778,7 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     return v.ok() ? Json(200, "") : FaultFrom(v.status());
   }
   if (action == "os-migrate_volume") return MigrateVolumeAction(volumes, req, id, arg);
+  if (action == "os-migrate_volume_completion") return MigrateVolumeCompletionAction(volumes, req, id, arg);
   if (ApiResponse r; LegacyAttachAction(volumes, req, id, action, arg, &r)) return r;
   if (ApiResponse r; ImageMetadataAction(volumes, req, id, action, arg, &r)) return r;
   if (action == "revert" && req.version.AtLeast(3, 40)) {

@@ -37,23 +37,6 @@
 
 namespace cinder {
 
-// workers/cleanup: the request's filters (unset: not filtered; is_up defaults to false, as
-// Cinder's CleanupRequest) and the services that were asked to clean and those that could not be.
-struct WorkCleanupFilters {
-  std::optional<int64_t> service_id;
-  std::optional<std::string> cluster_name, host, binary, resource_id, resource_type;
-  std::optional<bool> is_up = false;
-  std::optional<bool> disabled;
-};
-struct WorkCleanupResult {
-  struct Service {
-    int64_t id = 0;
-    std::string host, binary;
-    std::optional<std::string> cluster_name;
-  };
-  std::vector<Service> cleaning, unavailable;
-};
-
 class VolumeManagerImpl : public VolumeManager {
  public:
   // manager.cc. The embedded service: the store, an in-process transport, the scheduler and this host's
@@ -157,13 +140,15 @@ class VolumeManagerImpl : public VolumeManager {
                                     const VolumeTypeEncryptionUpdate& request) override;
   Status DeleteVolumeTypeEncryption(const RequestContext& ctx, const std::string& type_id) override;
   Result<std::vector<HostProjectUsage>> GetHostUsage(const RequestContext& ctx, const std::string& host) override;
-  // manager_migrate.cc: os-migrate_volume (admin), as cinder/volume/api.py's migrate_volume.
-  // Not (yet) in VolumeManager: the API reaches it through api/admin_actions.cc.
+  // manager_migrate.cc: os-migrate_volume and os-migrate_volume_completion (admin), as
+  // cinder/volume/api.py's migrate_volume and migrate_volume_completion.
   Status MigrateVolume(const RequestContext& ctx, const std::string& id, const std::optional<std::string>& host,
-                       const std::optional<std::string>& cluster, bool force_host_copy, bool lock_volume);
+                       const std::optional<std::string>& cluster, bool force_host_copy, bool lock_volume) override;
+  Result<std::string> CompleteVolumeMigration(const RequestContext& ctx, const std::string& id,
+                                              const std::string& new_volume_id, bool error) override;
 
   // manager_workers.cc: workers/cleanup (admin), as cinder/api/v3/workers.py.
-  Result<WorkCleanupResult> WorkCleanup(const RequestContext& ctx, const WorkCleanupFilters& filters);
+  Result<WorkCleanupResult> WorkCleanup(const RequestContext& ctx, const WorkCleanupFilters& filters) override;
 
   // manager_attachments.cc: attachments and the legacy attach actions.
   Result<Attachment> CreateAttachment(const RequestContext& ctx, const AttachmentCreate& request) override;

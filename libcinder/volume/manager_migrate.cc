@@ -1,6 +1,8 @@
-// VolumeManagerImpl (manager_impl.h): os-migrate_volume, as cinder/volume/api.py's
-// migrate_volume. The data moves as a retype with migration does (volume_migrate.cc), the
-// volume keeping its type.
+// VolumeManagerImpl (manager_impl.h): os-migrate_volume and os-migrate_volume_completion, as
+// cinder/volume/api.py's migrate_volume and migrate_volume_completion. The data moves as a
+// retype with migration does (volume_migrate.cc), the volume keeping its type.
+#include <set>
+
 #include "common/log.h"
 #include "db/directory.h"
 #include "volume/manager_impl.h"
@@ -90,6 +92,64 @@ Status VolumeManagerImpl::MigrateVolume(const RequestContext& ctx, const std::st
                                   {{"previous_status", std::nullopt}, {"migration_status", "error"}});
   }
   return Status::OK();
+}
+
+Result<std::string> VolumeManagerImpl::CompleteVolumeMigration(const RequestContext& ctx, const std::string& id,
+                                                                const std::string& new_volume_id, bool error) {
+  CINDER_ASSIGN_OR_RETURN(Volume v,
+                          VolumeFor(ctx, id, "volume_extension:volume_admin_actions:migrate_volume_completion"));
+  CINDER_ASSIGN_OR_RETURN(Volume nv, GetVolume(ctx, new_volume_id));
+  auto migrating = [](const Volume& x) { return x.migration_status && !x.migration_status->empty(); };
+  if (!migrating(v) && !migrating(nv)) {
+    // Nova swapped an instance from v to nv (not a migration of Cinder's): v's attachments
+    // become nv's, unless the swap failed. Cinder detaches and then attaches; here nv's are
+    // made first and undone if one cannot be, so that a refusal leaves both volumes as they were.
+    if (error) return nv.id;
+    CINDER_ASSIGN_OR_RETURN(std::vector<Attachment> rows, store_->AttachmentsOfVolume(v.id));
+    std::vector<Attachment> moved;
+    for (const Attachment& a : rows) {
+      if (a.attach_status != attach_status::kDetached) moved.push_back(a);
+    }
+    CINDER_ASSIGN_OR_RETURN(std::vector<Attachment> before, store_->AttachmentsOfVolume(nv.id));
+    std::set<std::string> known;
+    for (const Attachment& a : before) known.insert(a.id);
+    std::vector<std::string> made;
+    auto undo = [&] {
+      for (const std::string& a : made) (void)DetachVolume(ctx, nv.id, a);
+    };
+    for (const Attachment& a : moved) {
+      LegacyAttach request{a.instance_uuid, a.attached_host, a.mountpoint.value_or(""), "rw"};
+      if (Status st = AttachVolume(ctx, nv.id, request); !st.ok()) {
+        undo();
+        return st;
+      }
+      auto now = store_->AttachmentsOfVolume(nv.id);
+      if (!now.ok()) {
+        undo();
+        return now.status();
+      }
+      for (const Attachment& n : *now) {
+        if (known.insert(n.id).second) made.push_back(n.id);
+      }
+    }
+    for (const Attachment& a : moved) CINDER_RETURN_IF_ERROR(DetachVolume(ctx, v.id, a.id));
+    CINDER_LOG(kInfo, "cinder-api") << "migrate_volume_completion: " << moved.size() << " attachment(s) of volume "
+                                    << v.id << " moved to volume " << nv.id;
+    return nv.id;
+  }
+  if (!migrating(v)) return FailedPrecondition("Invalid volume: Source volume not mid-migration.");
+  if (!migrating(nv)) return FailedPrecondition("Invalid volume: Destination volume not mid-migration.");
+  const std::string expected = "target:" + v.id;
+  if (*nv.migration_status != expected) {
+    return FailedPrecondition("Invalid volume: Destination has migration_status " + *nv.migration_status +
+                              ", expected " + expected + ".");
+  }
+  // Cinder's generic migration copies into a destination volume ("target:<id>") that the
+  // completion then swaps in. Volumes here migrate within their own record (the hosts copy the
+  // data; see MigrateVolume), so no such destination is ever made by this service.
+  return FailedPrecondition("Invalid volume: Volume " + nv.id +
+                            " is not the destination of a migration of this service: its migrations complete by "
+                            "themselves.");
 }
 
 }  // namespace cinder

@@ -186,6 +186,90 @@ def test_migrate_of_an_attached_volume_fails_on_its_host(svc):
     svc.wait_status(vol_id, {"deleted"})
 
 
+# -- os-migrate_volume_completion ------------------------------------------------------------------
+
+INSTANCE = "11111111-2222-3333-4444-555555555555"
+
+
+def complete(svc, vol_id, body):
+    return svc.request("POST", svc.url(f"/volumes/{vol_id}/action"), {"os-migrate_volume_completion": body})
+
+
+def legacy_attach(svc, vol_id, instance=INSTANCE, mountpoint="/dev/vdb"):
+    code, _, _ = svc.request("POST", svc.url(f"/volumes/{vol_id}/action"),
+                             {"os-attach": {"instance_uuid": instance, "mountpoint": mountpoint}})
+    assert code == 202
+    svc.wait_status(vol_id, {"in-use"})
+
+
+def reset_migration(svc, vol_id, status):
+    code, _, _ = svc.request("POST", svc.url(f"/volumes/{vol_id}/action"),
+                             {"os-reset_status": {"migration_status": status}})
+    assert code == 202
+
+
+def test_migrate_volume_completion_moves_a_swapped_volumes_attachments(svc):
+    """What Nova sends once it swapped an instance from volume A to volume B (neither migrating):
+    A's attachment becomes B's (same instance and mountpoint), A is available, B in-use, and the
+    answer names B; with `error` nothing moves. Cinder's checks and refusals otherwise."""
+    a, _ = new_volume(svc)
+    b, _ = new_volume(svc)
+    legacy_attach(svc, a)
+    # error: the swap failed, nothing moves; the answer still names the new volume.
+    code, body, _ = complete(svc, a, {"new_volume": b, "error": True})
+    assert (code, body) == (200, {"save_volume_id": b})
+    assert volume(svc, a)["status"] == "in-use" and volume(svc, b)["status"] == "available"
+    code, body, _ = complete(svc, a, {"new_volume": b})
+    assert (code, body) == (200, {"save_volume_id": b})
+    va, vb = volume(svc, a), volume(svc, b)
+    assert va["status"] == "available" and va["attachments"] == []
+    assert vb["status"] == "in-use"
+    assert [(x["server_id"], x["device"]) for x in vb["attachments"]] == [(INSTANCE, "/dev/vdb")]
+    # The stock client shows it too.
+    assert INSTANCE in svc.cinder_table("show", b)["attached_servers"]
+
+    # A new volume that cannot take the attachment (in-use, not multiattach): refused, and the
+    # source keeps its attachment.
+    c, _ = new_volume(svc)
+    legacy_attach(svc, c, instance="66666666-7777-8888-9999-000000000000", mountpoint="/dev/vdc")
+    code, body, _ = complete(svc, b, {"new_volume": c})
+    assert code == 400 and "already attached" in body["badRequest"]["message"], body
+    assert volume(svc, b)["status"] == "in-use" and len(volume(svc, b)["attachments"]) == 1
+    assert len(volume(svc, c)["attachments"]) == 1
+
+    # Bad bodies (Cinder's schema) and unknown volumes.
+    for bad, message in (({}, "'new_volume' is a required property"),
+                         ({"new_volume": "nope"}, "'nope' is not a 'uuid'"),
+                         ({"new_volume": b, "error": 3}, "3 is not of type 'string', 'null', 'boolean'"),
+                         ({"new_volume": b, "other": 1}, "Additional properties are not allowed")):
+        code, body, _ = complete(svc, a, bad)
+        assert code == 400 and message in body["badRequest"]["message"], (bad, body)
+    missing = "7a1d1e42-5b8f-4a4e-9c55-2f7f0d6b7a11"
+    code, body, _ = complete(svc, a, {"new_volume": missing})
+    assert (code, body["itemNotFound"]["message"]) == (404, f"Volume {missing} could not be found.")
+    code, body, _ = complete(svc, missing, {"new_volume": a})
+    assert (code, body["itemNotFound"]["message"]) == (404, f"Volume {missing} could not be found.")
+
+    # Mid-migration checks, in Cinder's order.
+    reset_migration(svc, a, "migrating")
+    code, body, _ = complete(svc, a, {"new_volume": c})
+    assert (code, body["badRequest"]["message"]) == (400, "Invalid volume: Destination volume not mid-migration.")
+    code, body, _ = complete(svc, c, {"new_volume": a})
+    assert (code, body["badRequest"]["message"]) == (400, "Invalid volume: Source volume not mid-migration.")
+    reset_migration(svc, c, "migrating")
+    code, body, _ = complete(svc, a, {"new_volume": c})
+    assert (code, body["badRequest"]["message"]) == (
+        400, f"Invalid volume: Destination has migration_status migrating, expected target:{a}.")
+    reset_migration(svc, a, "none")
+    reset_migration(svc, c, "none")
+    for vol_id in (b, c):
+        svc.cinder("reset-state", "--attach-status", "detached", "--state", "available", vol_id)
+    for vol_id in (a, b, c):
+        svc.cinder("delete", vol_id)
+    for vol_id in (a, b, c):
+        svc.wait_status(vol_id, {"deleted"})
+
+
 # -- workers/cleanup (3.24) ----------------------------------------------------------------------
 
 V324 = ("--os-volume-api-version", "3.24")
@@ -274,7 +358,7 @@ def test_work_cleanup_refusals(slow_sweeps):
 
 def test_migrate_and_cleanup_need_an_admin(tmp_path_factory):
     """auth_strategy = keystone: a project member gets Cinder's 403."""
-    from test_identity import IDENTITY_CONF, bootstrap, cinder_cli, openstack
+    from test_identity import IDENTITY_CONF, bootstrap, call, cinder_cli, login, openstack
 
     state = tmp_path_factory.mktemp("migrate-ks")
     proc, ks = start_service(state, extra=IDENTITY_CONF, log_file=str(state / "service.log"))
@@ -289,6 +373,11 @@ def test_migrate_and_cleanup_need_an_admin(tmp_path_factory):
         res = cinder_cli(ks, "migrate", vol_id, "elsewhere@b#p", check=False, **mia)
         assert ("Policy doesn't allow volume_extension:volume_admin_actions:migrate_volume to be performed."
                 in res.stdout + res.stderr)
+        token, auth = login(ks, "mia", "m-pw", project="proj-m")
+        code, body, _ = call(ks, "POST", f"/v3/{auth['token']['project']['id']}/volumes/{vol_id}/action",
+                             {"os-migrate_volume_completion": {"new_volume": vol_id}}, token=token)
+        assert code == 403 and body["forbidden"]["message"] == (
+            "Policy doesn't allow volume_extension:volume_admin_actions:migrate_volume_completion to be performed.")
         res = cinder_cli(ks, *V324, "work-cleanup", check=False, **mia)
         assert res.returncode != 0 and "Policy doesn't allow workers:cleanup to be performed." in res.stderr
     finally:
