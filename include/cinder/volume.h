@@ -477,7 +477,6 @@ struct WorkCleanupResult {
   std::vector<Service> cleaning, unavailable;
 };
 
-
 }  // namespace cinder
 
 #endif  // CINDER_VOLUME_H_

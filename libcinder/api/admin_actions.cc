@@ -5,9 +5,9 @@
 #include <regex>
 
 #include "api/common.h"
+#include "cinder/volume_manager.h"
 #include "common/json_writer.h"
 #include "common/util.h"
-#include "cinder/volume_manager.h"
 
 namespace cinder::api {
 
@@ -50,7 +50,7 @@ ApiResponse MigrateVolumeAction(VolumeManager& volumes, const ApiRequest& req, c
                           (v316 ? "One and only one of cluster and host must be set." : "Host field is missing."));
   }
   Status st = volumes.MigrateVolume(req.ctx, id, has_host ? *host : std::nullopt, has_cluster ? cluster : std::nullopt,
-                                  flags[0], flags[1]);
+                                    flags[0], flags[1]);
   return st.ok() ? Json(202, "") : FaultFrom(st);
 }
 

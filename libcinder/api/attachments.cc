@@ -179,7 +179,8 @@ ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req
 
 }  // namespace
 
-ApiResponse HandleAttachments(const Options& options, VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+ApiResponse HandleAttachments(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                              const std::vector<std::string>& rest) {
   if (!req.version.AtLeast(3, 27)) return Fault(404, "The resource could not be found.");
   const std::string& m = req.method;
   if (rest.empty()) {

@@ -175,6 +175,16 @@ Result<bool> ParseBool(const std::string& name, const std::string& v) {
   return InvalidArgument("Invalid input received: Invalid value '" + v + "' for " + name + ": must be true or false.");
 }
 
+Result<std::optional<bool>> ParseIsPublic(const ApiRequest& req) {
+  std::optional<bool> is_public = true;
+  auto p = req.Query("is_public");
+  if (!p || !req.ctx.is_admin) return is_public;
+  if (ToLower(*p) == "none") return std::optional<bool>();
+  auto b = ParseBool("is_public", *p);
+  if (!b.ok()) return InvalidArgument("Invalid is_public filter [" + *p + "]");
+  return std::optional<bool>(*b);
+}
+
 Result<bool> UseQuotaFilter(const std::string& v) {
   auto b = ParseBool("consumes_quota", v);
   if (!b.ok()) return InvalidArgument("Value '" + v + "' for 'consumes_quota' is not a boolean.");

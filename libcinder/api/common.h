@@ -3,6 +3,8 @@
 #ifndef CINDER_API_COMMON_H_
 #define CINDER_API_COMMON_H_
 
+#include <algorithm>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -84,6 +86,54 @@ class PagingParams {
   Status error_;
   std::optional<std::string> sort_, sort_key_, sort_dir_;
 };
+
+// Cinder's api_utils._parse_is_public for the type lists: absent -> public only (true),
+// "None" -> all (nullopt), else a strict boolean (400 "Invalid is_public filter [x]"). Cinder
+// reads it for admins only; anyone else lists the public types (and the private ones shared
+// with their project).
+Result<std::optional<bool>> ParseIsPublic(const ApiRequest& req);
+
+// Cinder's paginate_query over a list held in memory (the type lists: a few rows): sorted by
+// `paging.sort` and then created_at and id (in the first key's direction, default descending),
+// after the marker's row, past `offset`, at most `limit` (and max_limit). `value(item, key)` is
+// an item's value of a sort key (nullopt: null, first when ascending); `keys` are the valid ones
+// ("Invalid input received: Invalid sort key K" otherwise); `marker_row` reads the marker
+// (NotFound as the resource's show says it).
+template <class T, class Value, class MarkerRow>
+Result<std::vector<T>> PageInMemory(std::vector<T> items, const PagingParams& paging, int64_t max_limit,
+                                    const std::vector<std::string>& keys, Value value, MarkerRow marker_row) {
+  std::vector<SortKey> sort = paging.sort;
+  if (sort.empty()) sort.push_back({"created_at", false});
+  for (const char* d : {"created_at", "id"}) {
+    bool present = false;
+    for (const SortKey& k : sort) present = present || k.key == d;
+    if (!present) sort.push_back({d, sort.front().ascending});
+  }
+  for (const SortKey& k : sort) {
+    bool known = false;
+    for (const std::string& v : keys) known = known || v == k.key;
+    if (!known) return InvalidArgument("Invalid input received: Invalid sort key " + k.key);
+  }
+  // <0, 0, >0 as a comes before, with, after b in the order.
+  auto compare = [&](const T& a, const T& b) {
+    for (const SortKey& k : sort) {
+      std::optional<std::string> x = value(a, k.key), y = value(b, k.key);
+      int c = x == y ? 0 : !x ? -1 : !y ? 1 : (*x < *y ? -1 : 1);
+      if (c != 0) return k.ascending ? c : -c;
+    }
+    return 0;
+  };
+  std::stable_sort(items.begin(), items.end(), [&](const T& a, const T& b) { return compare(a, b) < 0; });
+  size_t first = 0;
+  if (paging.marker) {
+    CINDER_ASSIGN_OR_RETURN(T marker, marker_row(*paging.marker));
+    while (first < items.size() && compare(items[first], marker) <= 0) ++first;
+  }
+  first = std::min(items.size(), first + static_cast<size_t>(std::max<int64_t>(0, paging.offset)));
+  const int64_t limit = paging.limit < 0 ? max_limit : std::min(paging.limit, max_limit);
+  const size_t last = std::min(items.size(), first + static_cast<size_t>(std::max<int64_t>(0, limit)));
+  return std::vector<T>(std::make_move_iterator(items.begin() + first), std::make_move_iterator(items.begin() + last));
+}
 
 // The jsonschema message for keys a schema does not allow: "Additional properties are not
 // allowed ('a', 'b' were unexpected)" (sorted, as Python's set repr of them is here).

@@ -77,24 +77,32 @@ Result<Metadata> ParseGroupSpecs(const json::Value& v, const std::string& field)
   return md;
 }
 
-ApiResponse ListGroupTypes(VolumeManager& volumes, ApiRequest& req) {
-  // api_utils._parse_is_public, read for admins only (others see the public types).
-  std::optional<bool> is_public = true;
-  if (auto p = req.Query("is_public"); p && req.ctx.is_admin) {
-    if (ToLower(*p) == "none") {
-      is_public.reset();
-    } else {
-      auto b = ParseBool("is_public", *p);
-      if (!b.ok()) return Fault(400, "Invalid is_public filter [" + *p + "]");
-      is_public = *b;
-    }
-  }
-  auto types = volumes.ListGroupTypes(req.ctx, is_public);
+ApiResponse ListGroupTypes(const Options& options, VolumeManager& volumes, ApiRequest& req) {
+  // cinder/api/v3/group_types.py's _get_group_types: is_public (admins only), paging and
+  // sorting; no other filter.
+  PagingParams paging;
+  paging.allow_offset = true;
+  for (const auto& [k, v] : req.query) paging.Take(k, v);
+  if (Status st = paging.Finish(); !st.ok()) return FaultFrom(st);
+  auto is_public = ParseIsPublic(req);
+  if (!is_public.ok()) return FaultFrom(is_public.status());
+  auto types = volumes.ListGroupTypes(req.ctx, *is_public);
   if (!types.ok()) return FaultFrom(types.status());
+  auto value = [](const GroupType& t, const std::string& k) -> std::optional<std::string> {
+    if (k == "id") return t.id;
+    if (k == "name") return t.name;
+    if (k == "description") return t.description;
+    if (k == "is_public") return std::string(t.is_public ? "1" : "0");
+    return t.created_at;
+  };
+  auto page = PageInMemory(std::move(*types), paging, options.osapi_max_limit,
+                           {"id", "name", "description", "is_public", "created_at"}, value,
+                           [&](const std::string& id) { return volumes.GetGroupType(req.ctx, id); });
+  if (!page.ok()) return FaultFrom(page.status());
   const bool specs = MayReadSpecs(volumes, req);
   JsonWriter w;
   w.BeginObject().Key("group_types").BeginArray();
-  for (const auto& t : *types) WriteGroupType(w, specs, t);
+  for (const auto& t : *page) WriteGroupType(w, specs, t);
   w.EndArray().EndObject();
   return Json(200, w.Take());
 }
@@ -192,12 +200,13 @@ ApiResponse GroupSpecs(VolumeManager& volumes, ApiRequest& req, const std::strin
 
 }  // namespace
 
-ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+ApiResponse HandleGroupTypes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                             const std::vector<std::string>& rest) {
   // Every method is @api_version(3.11): below it Cinder answers as for no method at all.
   if (!req.version.AtLeast(3, 11)) return Fault(404, kNotFound);
   const std::string& m = req.method;
   if (rest.empty()) {
-    if (m == "GET") return ListGroupTypes(volumes, req);
+    if (m == "GET") return ListGroupTypes(options, volumes, req);
     if (m == "POST") return CreateGroupType(volumes, req);
     return Fault(405, kNotAllowed);
   }

@@ -210,7 +210,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "os-services") return HandleServices(*volumes_, req, rest);
   if (collection == "clusters") return HandleClusters(*volumes_, req, rest);
   if (collection == "os-availability-zone") return HandleAvailabilityZones(*volumes_, req, rest);
-  if (collection == "types") return HandleTypes(*volumes_, req, rest);
+  if (collection == "types") return HandleTypes(options_, *volumes_, req, rest);
   if (collection == "default-types") return HandleDefaultTypes(*volumes_, req, rest);
   if (collection == "qos-specs") return HandleQosSpecs(*volumes_, req, rest);
   if (collection == "volume-transfers") return HandleTransfers(*volumes_, req, rest, /*v355_path=*/true);
@@ -224,7 +224,7 @@ ApiResponse Router::Route(ApiRequest& req, const std::string& collection, const 
   if (collection == "messages") return HandleMessages(options_, *volumes_, req, rest);
   if (collection == "attachments") return HandleAttachments(options_, *volumes_, req, rest);
   if (collection == "resource_filters") return HandleResourceFilters(options_, req, rest);
-  if (collection == "group_types") return HandleGroupTypes(*volumes_, req, rest);
+  if (collection == "group_types") return HandleGroupTypes(options_, *volumes_, req, rest);
   if (collection == "manageable_volumes") return HandleManageable(options_, *volumes_, req, rest, false, false);
   if (collection == "manageable_snapshots") return HandleManageable(options_, *volumes_, req, rest, true, false);
   if (collection == "os-volume-manage") return HandleManageable(options_, *volumes_, req, rest, false, true);

@@ -49,7 +49,8 @@ ApiResponse HandleBackups(const Options& options, BackupManager* backups, ApiReq
 ApiResponse HandleSchedulerStats(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 ApiResponse HandleCapabilities(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Handlers of /types, in types.cc.
-ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleTypes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                        const std::vector<std::string>& rest);
 // /volume-transfers (3.55, `v355_path`) and /os-volume-transfer, in transfers.cc.
 ApiResponse HandleTransfers(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest,
                             bool v355_path);
@@ -68,7 +69,8 @@ ApiResponse HandleGroups(const Options& options, VolumeManager& volumes, ApiRequ
 ApiResponse HandleGroupSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
                                  const std::vector<std::string>& rest);
 // Handlers of /group_types (3.11), in groups.cc.
-ApiResponse HandleGroupTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleGroupTypes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                             const std::vector<std::string>& rest);
 // Handlers of /snapshots, in snapshots.cc.
 ApiResponse HandleSnapshots(const Options& options, VolumeManager& volumes, ApiRequest& req,
                             const std::vector<std::string>& rest);
@@ -80,7 +82,8 @@ ApiResponse HandleLimits(VolumeManager& volumes, ApiRequest& req, const std::vec
 ApiResponse HandleMessages(const Options& options, VolumeManager& volumes, ApiRequest& req,
                            const std::vector<std::string>& rest);
 // Handlers of /attachments (3.27), in attachments.cc.
-ApiResponse HandleAttachments(const Options& options, VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
+ApiResponse HandleAttachments(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                              const std::vector<std::string>& rest);
 // Handlers of /os-availability-zone, in services.cc.
 ApiResponse HandleAvailabilityZones(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest);
 // Manage existing (manage.cc): /manageable_volumes and /manageable_snapshots (3.8; `legacy`:

@@ -1,6 +1,9 @@
 // /v3/{project_id}/types: volume types and their extra specs (cinder/api/v3/types.py,
 // contrib/types_manage.py, contrib/types_extra_specs.py).
+#include <algorithm>
+
 #include "api/common.h"
+#include "api/filters.h"
 #include "api/metadata.h"
 #include "api/router.h"
 #include "common/json_writer.h"
@@ -81,24 +84,93 @@ Status OnlyKeys(const json::Value& o, std::initializer_list<const char*> allowed
                          " unexpected)");
 }
 
-ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
-  // Cinder's _parse_is_public: absent -> public only, "None" -> all, else a strict bool.
-  std::optional<bool> is_public = true;
-  if (auto p = req.Query("is_public")) {
-    if (ToLower(*p) == "none") {
-      is_public.reset();
+// Whether type `t` has every extra spec of `wanted` (RESKEY:availability_zones as a substring
+// of its comma-separated zones, as Cinder's LIKE).
+bool HasExtraSpecs(const VolumeType& t, const Metadata& wanted) {
+  for (const auto& [k, v] : wanted) {
+    auto it = t.extra_specs.find(k);
+    if (it == t.extra_specs.end()) return false;
+    if (k == "RESKEY:availability_zones" ? it->second.find(v) == std::string::npos : it->second != v) return false;
+  }
+  return true;
+}
+
+ApiResponse List(const Options& options, VolumeManager& volumes, ApiRequest& req) {
+  // cinder/api/v3/types.py's _get_volume_types. From 3.52 the filters are Cinder's general
+  // ones (a non-admin's limited to resource_query_filters_file's "volume_type": is_public,
+  // extra_specs); before, a non-admin's other filters are dropped. An admin's filter on a
+  // column (id, name, description, qos_specs_id) matches it exactly, on anything else nothing.
+  const bool general = req.version.AtLeast(3, 52);
+  PagingParams paging;
+  paging.allow_offset = true;
+  std::vector<std::string> filters;
+  std::optional<Metadata> extra_specs;
+  Metadata exact;
+  bool match_nothing = false;
+  for (const auto& [k, v] : req.query) {
+    if (paging.Take(k, v)) continue;
+    filters.push_back(k);
+    if (k == "is_public" || (!general && !req.ctx.is_admin)) continue;
+    if (k == "extra_specs") {
+      if (!general) continue;
+      auto specs = ParseMetadataFilter(v);
+      if (!specs.ok()) return FaultFrom(specs.status());
+      extra_specs = *specs;
+    } else if (k == "id" || k == "name" || k == "description" || k == "qos_specs_id") {
+      exact[k] = v;
     } else {
-      auto b = ParseBool("is_public", *p);
-      if (!b.ok()) return Fault(400, "Invalid is_public filter [" + *p + "]");
-      is_public = *b;
+      match_nothing = true;
     }
   }
-  auto types = volumes.ListVolumeTypes(req.ctx, is_public);
-  if (!types.ok()) return FaultFrom(types.status());
-  JsonWriter w;
+  if (Status st = paging.Finish(); !st.ok()) return FaultFrom(st);
+  if (general) {
+    if (Status st = CheckConfiguredFilters(options, req, "volume_type", filters); !st.ok()) return FaultFrom(st);
+  }
+  auto is_public = ParseIsPublic(req);
+  if (!is_public.ok()) return FaultFrom(is_public.status());
   const TypeView view = TypeViewFor(volumes, req);
+  // A filter on extra specs the caller may not read finds nothing, as in Cinder (dropping it
+  // would list types that may not match).
+  if (extra_specs && !view.sensitive) {
+    for (const auto& [k, v] : *extra_specs) {
+      if (std::find(std::begin(kUserVisibleExtraSpecs), std::end(kUserVisibleExtraSpecs), k) ==
+          std::end(kUserVisibleExtraSpecs)) {
+        match_nothing = true;
+      }
+    }
+  }
+  std::vector<VolumeType> kept;
+  if (!match_nothing) {
+    auto types = volumes.ListVolumeTypes(req.ctx, *is_public);
+    if (!types.ok()) return FaultFrom(types.status());
+    for (VolumeType& t : *types) {
+      if (extra_specs && !HasExtraSpecs(t, *extra_specs)) continue;
+      auto column = [&t](const std::string& k) -> std::optional<std::string> {
+        if (k == "id") return t.id;
+        if (k == "name") return t.name;
+        if (k == "description") return t.description;
+        return t.qos_specs_id;
+      };
+      bool all = true;
+      for (const auto& [k, v] : exact) all = all && column(k) == v;
+      if (all) kept.push_back(std::move(t));
+    }
+  }
+  auto value = [](const VolumeType& t, const std::string& k) -> std::optional<std::string> {
+    if (k == "id") return t.id;
+    if (k == "name") return t.name;
+    if (k == "description") return t.description;
+    if (k == "is_public") return std::string(t.is_public ? "1" : "0");
+    if (k == "qos_specs_id") return t.qos_specs_id;
+    return t.created_at;
+  };
+  auto page = PageInMemory(std::move(kept), paging, options.osapi_max_limit,
+                           {"id", "name", "description", "is_public", "created_at", "qos_specs_id"}, value,
+                           [&](const std::string& id) { return volumes.GetVolumeType(req.ctx, id); });
+  if (!page.ok()) return FaultFrom(page.status());
+  JsonWriter w;
   w.BeginObject().Key("volume_types").BeginArray();
-  for (const auto& t : *types) WriteType(w, view, t);
+  for (const auto& t : *page) WriteType(w, view, t);
   w.EndArray().EndObject();
   return Json(200, w.Take());
 }
@@ -220,10 +292,11 @@ ApiResponse TypeAccess(VolumeManager& volumes, ApiRequest& req, const std::strin
 
 }  // namespace
 
-ApiResponse HandleTypes(VolumeManager& volumes, ApiRequest& req, const std::vector<std::string>& rest) {
+ApiResponse HandleTypes(const Options& options, VolumeManager& volumes, ApiRequest& req,
+                        const std::vector<std::string>& rest) {
   const std::string& m = req.method;
   if (rest.empty()) {
-    if (m == "GET") return List(volumes, req);
+    if (m == "GET") return List(options, volumes, req);
     if (m == "POST") return Create(volumes, req);
     return Fault(405, "The method is not allowed.");
   }

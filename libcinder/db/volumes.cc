@@ -319,9 +319,10 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
     static const std::map<std::string, std::string> kAdminColumns = {{"readonly", "v.admin_readonly"},
                                                                      {"attached_mode", "v.attached_mode"}};
     auto admin = kAdminColumns.find(k);
-    q.sql += std::string(" AND (") + (admin != kAdminColumns.end() ? admin->second + " = " + q.P(val) + " OR " : "") +
-             "EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.key = " +
-             q.P(k) + " AND m.value = " + q.P(val) + "))";
+    q.sql +=
+        std::string(" AND (") + (admin != kAdminColumns.end() ? admin->second + " = " + q.P(val) + " OR " : "") +
+        "EXISTS (SELECT 1 FROM volume_metadata m WHERE m.volume_id = v.id AND m.deleted = 0 AND m.key = " + q.P(k) +
+        " AND m.value = " + q.P(val) + "))";
   }
   for (const auto& [k, val] : lq.glance_metadata) {
     q.sql +=

@@ -95,7 +95,7 @@ Status VolumeManagerImpl::MigrateVolume(const RequestContext& ctx, const std::st
 }
 
 Result<std::string> VolumeManagerImpl::CompleteVolumeMigration(const RequestContext& ctx, const std::string& id,
-                                                                const std::string& new_volume_id, bool error) {
+                                                               const std::string& new_volume_id, bool error) {
   CINDER_ASSIGN_OR_RETURN(Volume v,
                           VolumeFor(ctx, id, "volume_extension:volume_admin_actions:migrate_volume_completion"));
   CINDER_ASSIGN_OR_RETURN(Volume nv, GetVolume(ctx, new_volume_id));

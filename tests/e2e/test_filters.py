@@ -150,7 +150,8 @@ def test_a_non_admin_may_use_only_the_configured_filters(tmp_path_factory):
     state = tmp_path_factory.mktemp("filters-ks")
     filters = state / "filters.json"
     filters.write_text('{"volume": ["name~", "bootable"], "snapshot": ["status"], "backup": ["status"], '
-                       '"message": ["event_id"], "attachment": ["volume_id"]}')
+                       '"message": ["event_id"], "attachment": ["volume_id"], '
+                       '"volume_type": ["is_public", "extra_specs"]}')
     proc, ks = start_service(state, extra=f"resource_query_filters_file = {filters}\n" + IDENTITY_CONF,
                              log_file=str(state / "service.log"))
     try:
@@ -181,6 +182,18 @@ def test_a_non_admin_may_use_only_the_configured_filters(tmp_path_factory):
             key = bad.split("=")[0]
             assert res.returncode != 0 and f"Invalid filters {key} are found in query options." in res.stderr, \
                 (command, res.stderr)
+        # Volume types (3.52): a member filtering on an extra spec it may not read finds nothing
+        # (Cinder's rule: dropping the filter would list types that may not match); a visible
+        # one filters; another filter is refused.
+        cinder_cli(ks, "type-create", "gold")
+        cinder_cli(ks, "type-key", "gold", "set", "tier=1", "multiattach=<is> True")
+        v352 = ("--os-volume-api-version", "3.52")
+        assert "gold" in cinder_cli(ks, *v352, "type-list", "--filters", "extra_specs={tier:1}").stdout
+        assert "gold" not in cinder_cli(ks, *v352, "type-list", "--filters", "extra_specs={tier:1}", **fay).stdout
+        assert "gold" in cinder_cli(ks, *v352, "type-list", "--filters", "extra_specs={multiattach:<is> True}",
+                                    **fay).stdout
+        res = cinder_cli(ks, *v352, "type-list", "--filters", "name=gold", check=False, **fay)
+        assert res.returncode != 0 and "Invalid filters name are found in query options." in res.stderr
         # The admin is not limited by the file.
         cinder_cli(ks, "--os-volume-api-version", "3.34", "list", "--all-tenants", "--filters", "status=available")
         cinder_cli(ks, "--os-volume-api-version", "3.33", "backup-list", "--filters", "name=x")

@@ -128,3 +128,62 @@ def test_project_default_types(service):
     assert (code, body["badRequest"]["message"]) == (400, "Volume type with name nosuchtype could not be found.")
     code, body, _ = service.request("GET", service.url("/default-types"), version="volume 3.61")
     assert code == 404
+
+
+def test_type_lists_page_sort_and_filter_by_extra_specs(service):
+    """GET /types and /group_types take Cinder's limit, marker, offset and sort; from 3.52 the
+    stock client's `type-list --filters extra_specs=...` finds the types with those specs."""
+    names = [f"page-{i}" for i in range(4)]
+    ids = {}
+    for i, name in enumerate(names):
+        ids[name] = table_rows(service.cinder("type-create", name).stdout)[0]["ID"]
+        service.cinder("type-key", name, "set", f"tier=t{i % 2}")
+    gnames = [f"gpage-{i}" for i in range(3)]
+    gids = {n: table_rows(service.cinder("--os-volume-api-version", "3.11", "group-type-create", n).stdout)[0]["ID"]
+            for n in gnames}
+    try:
+        def listed(path, version="volume 3.52"):
+            code, body, _ = service.request("GET", service.url(path), version=version)
+            assert code == 200, body
+            key = "volume_types" if path.startswith("/types") else "group_types"
+            return [t["name"] for t in body[key]]
+
+        # Sorted by name both ways, then pages through a marker, offset and limit.
+        mine = [n for n in listed("/types?sort=name:asc") if n.startswith("page-")]
+        assert mine == names
+        assert [n for n in listed("/types?sort=name:desc") if n.startswith("page-")] == names[::-1]
+        assert listed(f"/types?sort=name:asc&limit=2&marker={ids['page-0']}") == ["page-1", "page-2"]
+        assert listed(f"/types?sort=name:asc&offset=1&limit=1&marker={ids['page-1']}") == ["page-3"]
+        # The default order: newest first.
+        assert [n for n in listed("/types") if n.startswith("page-")] == names[::-1]
+        code, body, _ = service.request("GET", service.url("/types?sort=colour"))
+        assert (code, body["badRequest"]["message"]) == (400, "Invalid input received: Invalid sort key colour")
+        missing = "7a1d1e42-5b8f-4a4e-9c55-2f7f0d6b7a11"
+        code, body, _ = service.request("GET", service.url(f"/types?marker={missing}"))
+        assert code == 404 and missing in body["itemNotFound"]["message"]
+
+        # extra_specs (3.52): the stock client's --filters, and the REST form Cinder reads.
+        v352 = ("--os-volume-api-version", "3.52")
+        rows = table_rows(service.cinder(*v352, "type-list", "--filters", "extra_specs={tier:t1}").stdout)
+        assert sorted(r["Name"] for r in rows) == ["page-1", "page-3"]
+        assert listed("/types?extra_specs={'tier':'t0'}&sort=name:asc") == ["page-0", "page-2"]
+        assert listed("/types?extra_specs={'tier':'t9'}") == []
+        # Before 3.52 the filter is not Cinder's: dropped for the admin too.
+        assert set(names) <= set(listed("/types?extra_specs={'tier':'t9'}", version="volume 3.51"))
+        code, body, _ = service.request("GET", service.url("/types?extra_specs=nonsense"), version="volume 3.52")
+        assert code == 400
+        # An admin's filter on a column matches it; on anything else, nothing.
+        assert listed("/types?name=page-2") == ["page-2"]
+        assert listed("/types?colour=blue") == []
+
+        # Group types page and sort the same way.
+        gm = [n for n in listed("/group_types?sort=name:asc", "volume 3.11") if n.startswith("gpage-")]
+        assert gm == gnames
+        assert listed(f"/group_types?sort=name:asc&limit=1&marker={gids['gpage-0']}", "volume 3.11") == ["gpage-1"]
+        code, body, _ = service.request("GET", service.url("/group_types?sort=colour"), version="volume 3.11")
+        assert (code, body["badRequest"]["message"]) == (400, "Invalid input received: Invalid sort key colour")
+    finally:
+        for name in names:
+            service.cinder("type-delete", name)
+        for name in gnames:
+            service.cinder("--os-volume-api-version", "3.11", "group-type-delete", name)
