@@ -2703,7 +2703,8 @@ PYBIND11_MODULE(_cinder, m) {
           py::arg("availability_zone") = py::none(), py::arg("metadata") = py::none(), py::arg("bootable") = false,
           "Admin: adopts the object `source_name` of the backend at `host` (host@backend[#pool]) or `cluster` "
           "(exactly one): a volume \"managing\" until its host has it (wait(); OperationFailed "
-          "\"error_managing\" for a bad reference). NotFound when no volume service is there.")
+          "\"error_managing\" for a bad reference). InvalidState \"Host '...' not found\" when no volume service is "
+          "there (Cinder's ServiceUnavailable).")
       .def(
           "manage_snapshot",
           [](const PyService& self, py::object volume, const std::string& source_name, std::optional<std::string> name,
