@@ -476,7 +476,7 @@ WaitOutcome<T> WaitUntilSettled(const SessionPtr& s, const std::string& id, T cu
     }
     if (!out.gone) on_slice(out.cur);
     if (follow && !recorded) DeliverProgress(hub, bid, seen, progress, &out.last_done);
-    if (recorded && recorded_done > out.last_done) {
+    if (recorded && recorded_done > 0 && recorded_done > out.last_done) {
       out.last_done = recorded_done;
       progress(recorded_done, recorded_total);
     }
@@ -1337,7 +1337,7 @@ PYBIND11_MODULE(_cinder, m) {
            "...); returns it. A volume that is gone (deleted here or elsewhere) ends with status \"deleted\". Raises "
            "OperationFailed when it ends "
            "in an error status, Timeout after `timeout` seconds. While a backup is restored onto it (restore()), "
-           "`progress(bytes_done, bytes_total)` is called on this thread.")
+           "`progress(bytes_done, bytes_total)` is called on this thread (as Backup.wait's).")
       .def(
           "extend",
           [](PyVolume& self, int64_t new_size) -> PyVolume& {
@@ -1625,7 +1625,8 @@ PYBIND11_MODULE(_cinder, m) {
            py::return_value_policy::reference_internal,
            "Waits (the GIL released) until it leaves creating, deleting or restoring. `progress(bytes_done, "
            "bytes_total)` is called on this thread as the backup service reports (about once a second), and once "
-           "at the end.")
+           "at the end. Joined to a deployment (open(config_file=...)), the backup service is another process: "
+           "its progress is what it records in the backup's row, every 2 seconds.")
       .def(
           "delete",
           [](PyBackup& self, bool force) -> PyBackup& {
