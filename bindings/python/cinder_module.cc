@@ -25,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "cinder/auth_manager.h"
 #include "cinder/backup_manager.h"
 #include "cinder/connector.h"
 #include "cinder/options.h"
@@ -142,6 +143,22 @@ class Core {
   ProgressHub& hub() { return *hub_; }
   bool closed() const { return closed_; }
 
+  // The identity service's AuthManager on the service's database, opened when first used
+  // (within a Use). Unimplemented when tokens come from an external Keystone.
+  AuthManager& auth() {
+    std::lock_guard<std::mutex> l(auth_mu_);
+    if (!auth_) {
+      if (!options_.auth.keystone_authtoken.auth_url.empty()) {
+        Raise(Unimplemented("The identity service is the external Keystone at " +
+                            options_.auth.keystone_authtoken.auth_url +
+                            " ([keystone_authtoken] auth_url): manage "
+                            "users, projects and roles there."));
+      }
+      auth_ = Take(AuthManager::Open(options_));
+    }
+    return *auth_;
+  }
+
   void Close() {
     std::unique_lock<std::shared_mutex> l(mu_);
     if (closed_) return;
@@ -151,6 +168,8 @@ class Core {
     if (client_) client_->Stop();
     embedded_.reset();
     client_.reset();
+    std::lock_guard<std::mutex> al(auth_mu_);
+    auth_.reset();
   }
 
  private:
@@ -160,6 +179,8 @@ class Core {
   std::shared_ptr<ProgressHub> hub_;
   std::unique_ptr<EmbeddedService> embedded_;
   std::unique_ptr<ServiceClient> client_;
+  std::mutex auth_mu_;
+  std::unique_ptr<AuthManager> auth_;  // guarded by auth_mu_
 };
 
 // Who acts: the service and a request context. Every object keeps the session it came from.
@@ -181,6 +202,13 @@ auto BlockingBackups(const SessionPtr& s, F&& f) {
   py::gil_scoped_release release;
   Core::Use use(s->core.get());
   return f(s->core->backups());
+}
+
+template <typename F>
+auto BlockingAuth(const SessionPtr& s, F&& f) {
+  py::gil_scoped_release release;
+  Core::Use use(s->core.get());
+  return f(s->core->auth());
 }
 
 py::object Opt(const std::optional<std::string>& v) { return v ? py::object(py::str(*v)) : py::object(py::none()); }
@@ -369,6 +397,10 @@ struct PyGroupSnapshot {
 struct PyTransfer {
   SessionPtr s;
   Transfer v;
+};
+
+struct PyIdentity {
+  SessionPtr s;
 };
 
 Metadata ToMetadata(const std::optional<std::map<std::string, std::string>>& m) { return m ? *m : Metadata{}; }
@@ -1019,6 +1051,116 @@ using GroupPager = Pager<VolumeGroup, PyGroup, GroupFetch>;
 using GroupSnapshotFetch =
     std::function<std::vector<GroupSnapshot>(const SessionPtr&, std::optional<std::string>, int64_t, bool*)>;
 using GroupSnapshotPager = Pager<GroupSnapshot, PyGroupSnapshot, GroupSnapshotFetch>;
+
+// Identity -------------------------------------------------------------------------------------
+
+// The identity service's objects as dicts with Keystone's field names.
+py::dict DomainDict(const Domain& d) {
+  py::dict o;
+  o["id"] = d.id;
+  o["name"] = d.name;
+  o["description"] = d.description;
+  o["enabled"] = d.enabled;
+  return o;
+}
+py::dict ProjectDict(const Project& p) {
+  py::dict o;
+  o["id"] = p.id;
+  o["name"] = p.name;
+  o["domain_id"] = p.domain_id;
+  o["description"] = p.description;
+  o["enabled"] = p.enabled;
+  o["tags"] = p.tags;
+  return o;
+}
+py::dict UserDict(const User& u) {
+  py::dict o;
+  o["id"] = u.id;
+  o["name"] = u.name;
+  o["domain_id"] = u.domain_id;
+  o["email"] = u.email.empty() ? py::object(py::none()) : py::object(py::str(u.email));
+  o["description"] = u.description;
+  o["default_project_id"] =
+      u.default_project_id.empty() ? py::object(py::none()) : py::object(py::str(u.default_project_id));
+  o["enabled"] = u.enabled;
+  return o;
+}
+py::dict RoleDict(const Role& r) {
+  py::dict o;
+  o["id"] = r.id;
+  o["name"] = r.name;
+  o["description"] = r.description;
+  return o;
+}
+py::dict AssignmentDict(const RoleAssignment& a) {
+  py::dict o;
+  auto opt = [](const std::string& s) { return s.empty() ? py::object(py::none()) : py::object(py::str(s)); };
+  o["role_id"] = a.role_id;
+  o["user_id"] = opt(a.user_id);
+  o["group_id"] = opt(a.group_id);
+  o["project_id"] = opt(a.project_id);
+  o["domain_id"] = opt(a.domain_id);
+  o["system"] = opt(a.system);
+  return o;
+}
+py::dict TokenDict(const TokenInfo& t) {
+  py::dict o;
+  o["audit_id"] = t.audit_id;
+  o["methods"] = t.methods;
+  o["issued_at"] = t.issued_at;
+  o["expires_at"] = t.expires_at;
+  o["user"] = UserDict(t.user);
+  o["project"] = t.project ? py::object(ProjectDict(*t.project)) : py::object(py::none());
+  o["domain"] = t.domain ? py::object(DomainDict(*t.domain)) : py::object(py::none());
+  o["system"] = t.system;
+  py::list roles;
+  for (const auto& r : t.roles) roles.append(RoleDict(r));
+  o["roles"] = roles;
+  o["is_admin_project"] = t.is_admin_project;
+  return o;
+}
+
+IdentityFilter FilterOf(std::optional<std::string> name, std::optional<std::string> domain_id,
+                        std::optional<bool> enabled) {
+  IdentityFilter f;
+  f.name = name.value_or("");
+  f.domain_id = domain_id.value_or("");
+  f.enabled = enabled;
+  return f;
+}
+
+// {field: text} of keyword arguments for the identity updates ("true"/"false" for booleans).
+std::map<std::string, std::string> FieldsOf(const py::kwargs& kw) {
+  std::map<std::string, std::string> out;
+  for (auto kv : kw) {
+    std::string k = py::str(kv.first).cast<std::string>();
+    if (py::isinstance<py::bool_>(kv.second)) {
+      out[k] = kv.second.cast<bool>() ? "true" : "false";
+    } else if (kv.second.is_none()) {
+      out[k] = "";
+    } else {
+      out[k] = py::str(kv.second).cast<std::string>();
+    }
+  }
+  return out;
+}
+
+RoleAssignment AssignmentOf(const std::string& role_id, std::optional<std::string> user_id,
+                            std::optional<std::string> group_id, std::optional<std::string> project_id,
+                            std::optional<std::string> domain_id, bool system) {
+  RoleAssignment a;
+  a.role_id = role_id;
+  a.user_id = user_id.value_or("");
+  a.group_id = group_id.value_or("");
+  a.project_id = project_id.value_or("");
+  a.domain_id = domain_id.value_or("");
+  if (system) a.system = "all";
+  if (a.user_id.empty() == a.group_id.empty()) Raise(InvalidArgument("Give one of user_id and group_id."));
+  if ((!a.project_id.empty()) + (!a.domain_id.empty()) + system != 1) {
+    Raise(InvalidArgument("Give one of project_id, domain_id and system=True."));
+  }
+  return a;
+}
 
 // Options ---------------------------------------------------------------------------------------
 
@@ -2164,6 +2306,288 @@ PYBIND11_MODULE(_cinder, m) {
         return "<cinder.Transfer " + s.v.id + " of " + s.v.volume_id + (s.v.accepted ? " accepted" : "") + ">";
       });
 
+  // Identity -----------------------------------------------------------------------------------
+  py::class_<PyIdentity>(m, "Identity",
+                         "The built-in identity service (a Keystone v3 subset: users, projects, domains, roles, role "
+                         "assignments, tokens) of the service's database, as cinder-manage and the /identity API "
+                         "see it; svc.identity. Calls act as the service's admin context. Objects are dicts with "
+                         "Keystone's field names.")
+      .def(
+          "bootstrap",
+          [](const PyIdentity& self, const std::string& admin_password, const std::string& admin_username,
+             const std::string& project_name, const std::string& role_name, bool reset_password) {
+            AuthManager::Bootstrap b;
+            b.admin_password = admin_password;
+            b.admin_username = admin_username;
+            b.project_name = project_name;
+            b.role_name = role_name;
+            b.reset_password = reset_password;
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.RunBootstrap(b); }));
+          },
+          py::arg("admin_password"), py::kw_only(), py::arg("admin_username") = "admin",
+          py::arg("project_name") = "admin", py::arg("role_name") = "admin", py::arg("reset_password") = false,
+          "cinder-manage bootstrap: the Default domain, the roles admin, member and reader (admin implies member "
+          "implies reader), the admin project and user with the admin role. Idempotent (an existing user keeps its "
+          "password unless `reset_password`).")
+      .def(
+          "domains",
+          [](const PyIdentity& self, std::optional<std::string> name, std::optional<bool> enabled) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) {
+              return a.ListDomains(self.s->ctx, FilterOf(name, std::nullopt, enabled));
+            }));
+            py::list out;
+            for (auto& d : l) out.append(DomainDict(d));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("enabled") = py::none(),
+          "The domains (the Default domain always exists).")
+      .def(
+          "projects",
+          [](const PyIdentity& self, std::optional<std::string> name, std::optional<std::string> domain_id,
+             std::optional<bool> enabled) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) {
+              return a.ListProjects(self.s->ctx, FilterOf(name, domain_id, enabled));
+            }));
+            py::list out;
+            for (auto& p : l) out.append(ProjectDict(p));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("domain_id") = py::none(),
+          py::arg("enabled") = py::none(), "The projects matching the filters (exact match).")
+      .def(
+          "get_project",
+          [](const PyIdentity& self, const std::string& id) {
+            return ProjectDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.GetProject(self.s->ctx, id); })));
+          },
+          py::arg("id"), "The project `id`; NotFound when there is none.")
+      .def(
+          "create_project",
+          [](const PyIdentity& self, const std::string& name, std::optional<std::string> domain_id,
+             std::optional<std::string> description, bool enabled, std::optional<std::vector<std::string>> tags) {
+            Project p;
+            p.name = name;
+            p.domain_id = domain_id.value_or("");
+            p.description = description.value_or("");
+            p.enabled = enabled;
+            p.tags = tags.value_or(std::vector<std::string>{});
+            return ProjectDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.CreateProject(self.s->ctx, p); })));
+          },
+          py::arg("name"), py::kw_only(), py::arg("domain_id") = py::none(), py::arg("description") = py::none(),
+          py::arg("enabled") = true, py::arg("tags") = py::none(),
+          "Creates a project (in the default domain unless `domain_id`); Conflict when the name is taken there.")
+      .def(
+          "update_project",
+          [](const PyIdentity& self, const std::string& id, py::kwargs kw) {
+            auto fields = FieldsOf(kw);
+            return ProjectDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.UpdateProject(self.s->ctx, id, fields); })));
+          },
+          py::arg("id"), "Sets name=, description= or enabled= (disabling revokes its tokens); returns it.")
+      .def(
+          "delete_project",
+          [](const PyIdentity& self, const std::string& id) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.DeleteProject(self.s->ctx, id); }));
+          },
+          py::arg("id"), "Deletes the project; NotFound when there is none.")
+      .def(
+          "users",
+          [](const PyIdentity& self, std::optional<std::string> name, std::optional<std::string> domain_id,
+             std::optional<bool> enabled) {
+            auto l = Take(BlockingAuth(
+                self.s, [&](AuthManager& a) { return a.ListUsers(self.s->ctx, FilterOf(name, domain_id, enabled)); }));
+            py::list out;
+            for (auto& u : l) out.append(UserDict(u));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("domain_id") = py::none(),
+          py::arg("enabled") = py::none(), "The users matching the filters (exact match).")
+      .def(
+          "get_user",
+          [](const PyIdentity& self, const std::string& id) {
+            return UserDict(Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.GetUser(self.s->ctx, id); })));
+          },
+          py::arg("id"), "The user `id`; NotFound when there is none.")
+      .def(
+          "user_projects",
+          [](const PyIdentity& self, const std::string& id) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ListUserProjects(self.s->ctx, id); }));
+            py::list out;
+            for (auto& p : l) out.append(ProjectDict(p));
+            return out;
+          },
+          py::arg("user_id"), "The projects the user has a role on.")
+      .def(
+          "create_user",
+          [](const PyIdentity& self, const std::string& name, std::optional<std::string> password,
+             std::optional<std::string> domain_id, std::optional<std::string> email,
+             std::optional<std::string> description, std::optional<std::string> default_project_id, bool enabled) {
+            User u;
+            u.name = name;
+            u.domain_id = domain_id.value_or("");
+            u.email = email.value_or("");
+            u.description = description.value_or("");
+            u.default_project_id = default_project_id.value_or("");
+            u.enabled = enabled;
+            const std::string pw = password.value_or("");
+            return UserDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.CreateUser(self.s->ctx, u, pw); })));
+          },
+          py::arg("name"), py::arg("password") = py::none(), py::kw_only(), py::arg("domain_id") = py::none(),
+          py::arg("email") = py::none(), py::arg("description") = py::none(),
+          py::arg("default_project_id") = py::none(), py::arg("enabled") = true,
+          "Creates a user (in the default domain unless `domain_id`); Conflict when the name is taken there.")
+      .def(
+          "update_user",
+          [](const PyIdentity& self, const std::string& id, py::kwargs kw) {
+            auto fields = FieldsOf(kw);
+            return UserDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.UpdateUser(self.s->ctx, id, fields); })));
+          },
+          py::arg("id"),
+          "Sets name=, email=, description=, enabled=, default_project_id= or password= (a new password or "
+          "disabling revokes the user's tokens); returns it.")
+      .def(
+          "delete_user",
+          [](const PyIdentity& self, const std::string& id) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.DeleteUser(self.s->ctx, id); }));
+          },
+          py::arg("id"), "Deletes the user (and its role assignments); NotFound when there is none.")
+      .def(
+          "roles",
+          [](const PyIdentity& self, std::optional<std::string> name) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) {
+              return a.ListRoles(self.s->ctx, FilterOf(name, std::nullopt, std::nullopt));
+            }));
+            py::list out;
+            for (auto& r : l) out.append(RoleDict(r));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), "The roles (admin, member, reader after bootstrap).")
+      .def(
+          "create_role",
+          [](const PyIdentity& self, const std::string& name, std::optional<std::string> description) {
+            Role r;
+            r.name = name;
+            r.description = description.value_or("");
+            return RoleDict(Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.CreateRole(self.s->ctx, r); })));
+          },
+          py::arg("name"), py::kw_only(), py::arg("description") = py::none(),
+          "Creates a role; Conflict when the name is taken.")
+      .def(
+          "delete_role",
+          [](const PyIdentity& self, const std::string& id) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.DeleteRole(self.s->ctx, id); }));
+          },
+          py::arg("id"), "Deletes the role and its assignments.")
+      .def(
+          "grant",
+          [](const PyIdentity& self, const std::string& role_id, std::optional<std::string> user_id,
+             std::optional<std::string> group_id, std::optional<std::string> project_id,
+             std::optional<std::string> domain_id, bool system) {
+            RoleAssignment ra = AssignmentOf(role_id, user_id, group_id, project_id, domain_id, system);
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.Grant(self.s->ctx, ra); }));
+          },
+          py::arg("role_id"), py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("system") = false,
+          "Gives the role to a user (or group) on a project, a domain or the system (idempotent).")
+      .def(
+          "revoke",
+          [](const PyIdentity& self, const std::string& role_id, std::optional<std::string> user_id,
+             std::optional<std::string> group_id, std::optional<std::string> project_id,
+             std::optional<std::string> domain_id, bool system) {
+            RoleAssignment ra = AssignmentOf(role_id, user_id, group_id, project_id, domain_id, system);
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.Revoke(self.s->ctx, ra); }));
+          },
+          py::arg("role_id"), py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("system") = false,
+          "Takes the role back (and revokes the tokens that carried it); NotFound when it was not given.")
+      .def(
+          "check_grant",
+          [](const PyIdentity& self, const std::string& role_id, std::optional<std::string> user_id,
+             std::optional<std::string> group_id, std::optional<std::string> project_id,
+             std::optional<std::string> domain_id, bool system) {
+            RoleAssignment ra = AssignmentOf(role_id, user_id, group_id, project_id, domain_id, system);
+            Status st = BlockingAuth(self.s, [&](AuthManager& a) { return a.CheckGrant(self.s->ctx, ra); });
+            if (st.code() == Code::kNotFound) return false;
+            Check(st);
+            return true;
+          },
+          py::arg("role_id"), py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("system") = false,
+          "Whether the role was given so (directly).")
+      .def(
+          "role_assignments",
+          [](const PyIdentity& self, std::optional<std::string> user_id, std::optional<std::string> group_id,
+             std::optional<std::string> project_id, std::optional<std::string> domain_id,
+             std::optional<std::string> role_id, bool effective) {
+            RoleAssignmentFilter f;
+            f.user_id = user_id.value_or("");
+            f.group_id = group_id.value_or("");
+            f.project_id = project_id.value_or("");
+            f.domain_id = domain_id.value_or("");
+            f.role_id = role_id.value_or("");
+            f.effective = effective;
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ListRoleAssignments(self.s->ctx, f); }));
+            py::list out;
+            for (auto& ra : l) out.append(AssignmentDict(ra));
+            return out;
+          },
+          py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("role_id") = py::none(),
+          py::arg("effective") = false,
+          "The role assignments matching the filters ({role_id, user_id, group_id, project_id, domain_id, system}); "
+          "`effective` expands groups and implied roles.")
+      .def(
+          "authenticate",
+          [](const PyIdentity& self, std::optional<std::string> user_name, std::optional<std::string> password,
+             std::optional<std::string> user_id, std::string user_domain_name, std::optional<std::string> token,
+             std::optional<std::string> project_name, std::optional<std::string> project_id,
+             std::string project_domain_name, std::optional<std::string> domain_name, bool system, bool unscoped) {
+            AuthRequest r;
+            if (token) {
+              r.methods = {"token"};
+              r.token = *token;
+            } else {
+              r.methods = {"password"};
+              r.user_name = user_name.value_or("");
+              r.user_id = user_id.value_or("");
+              if (!r.user_name.empty()) r.user_domain_name = user_domain_name;
+              r.password = password.value_or("");
+            }
+            r.project_name = project_name.value_or("");
+            r.project_id = project_id.value_or("");
+            if (!r.project_name.empty()) r.project_domain_name = project_domain_name;
+            r.domain_name = domain_name.value_or("");
+            r.system = system;
+            r.unscoped = unscoped;
+            auto issued = Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.Authenticate(r); }));
+            return py::make_tuple(issued.token, TokenDict(issued.info));
+          },
+          py::kw_only(), py::arg("user_name") = py::none(), py::arg("password") = py::none(),
+          py::arg("user_id") = py::none(), py::arg("user_domain_name") = "Default", py::arg("token") = py::none(),
+          py::arg("project_name") = py::none(), py::arg("project_id") = py::none(),
+          py::arg("project_domain_name") = "Default", py::arg("domain_name") = py::none(), py::arg("system") = false,
+          py::arg("unscoped") = false,
+          "Issues a token (POST /v3/auth/tokens): by password (user_name in user_domain_name, or user_id) or from "
+          "another `token`, scoped to a project (by name or id), a domain, the system, or unscoped. Returns (token, "
+          "info). NotAuthenticated for bad credentials, NotAuthorized for a scope without a role.")
+      .def(
+          "validate_token",
+          [](const PyIdentity& self, const std::string& token, bool allow_expired) {
+            return TokenDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ValidateToken(token, allow_expired); })));
+          },
+          py::arg("token"), py::kw_only(), py::arg("allow_expired") = false,
+          "What the token says now (its roles computed again); NotFound for an unknown, expired or revoked one.")
+      .def(
+          "revoke_token",
+          [](const PyIdentity& self, const std::string& token) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.RevokeToken(self.s->ctx, token); }));
+          },
+          py::arg("token"), "Revokes the token; NotFound when it is unknown.");
+
   // Iterators ----------------------------------------------------------------------------------
   py::class_<VolumePager>(m, "VolumeIterator", "Volumes, page by page (each page read with the GIL released).")
       .def(
@@ -2213,6 +2637,20 @@ PYBIND11_MODULE(_cinder, m) {
           },
           py::arg("project_id"), py::arg("user_id") = py::none(),
           "The same service acting as an admin of `project_id`: new volumes are that project's.")
+      .def(
+          "for_token",
+          [](const PyService& self, const std::string& token) {
+            RequestContext ctx =
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ContextForToken(token); }));
+            auto s = std::make_shared<Session>(Session{self.s->core, std::move(ctx)});
+            return std::make_shared<PyService>(PyService{s});
+          },
+          py::arg("token"),
+          "The same service acting as the owner of an identity token (identity.authenticate()): its project, its "
+          "roles, Cinder's policy applied to them, as the REST API would. NotFound for an unknown token.")
+      .def_property_readonly(
+          "identity", [](const PyService& self) { return PyIdentity{self.s}; },
+          "The built-in identity service on this service's database (users, projects, roles, tokens).")
       .def(
           "create_volume",
           [](const PyService& self, int64_t size, std::optional<std::string> name,
