@@ -64,7 +64,12 @@ def test_group_with_two_volumes_its_snapshot_and_groups_from_them(svc, group_typ
     names = [g.name for g in svc.groups(sort="name:asc")]
     assert names == ["clone", "from-snap", "g1"]
     assert [g.name for g in svc.groups(name="g1")] == ["g1"]
-    assert len(list(svc.groups(limit=2, page_size=1))) == 2
+    # Page by page (the marker: the last group of a page), in Cinder's order, newest first.
+    everyone = [g.id for g in svc.groups()]
+    assert everyone == [clone.id, from_snap.id, group.id]
+    assert [g.id for g in svc.groups(page_size=1)] == everyone
+    assert [g.id for g in svc.groups(limit=2, page_size=1)] == everyone[:2]
+    assert [g.id for g in svc.group_snapshots(page_size=1)] == [gsnap.id]
 
     # A group with snapshots, or volumes, is not deleted without delete_volumes.
     with pytest.raises(cinder.InvalidState, match="Group has existing snapshots"):
