@@ -23,6 +23,7 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
 #include "cinder/auth_manager.h"
@@ -417,14 +418,16 @@ struct WaitSubject {
   std::function<std::string(const T&)> status;
   // Why it ended in an error status (with the GIL released).
   std::function<std::string(const T&)> why;
-  // The backup whose progress goes to `progress` ("": none), and its total in bytes.
+  // The backup whose progress goes to `progress` ("": none).
   std::string backup_id{};
-  std::function<int64_t(const T&)> total{};
   // Joined to a deployment, nothing reports progress in this process: the bytes done that the
-  // backup service recorded in the backup's row (progress_bytes, every couple of seconds) are
-  // read instead. From the resource read when it is the backup (nullptr: read the backup).
-  std::function<int64_t(const T&)> recorded_bytes{};
+  // backup service recorded in the backup's row (progress_bytes, every 2 seconds) are read
+  // instead, with the backup's size. (bytes done, bytes total) from the resource read when it is
+  // the backup; nullptr: the backup's row is read.
+  std::function<std::pair<int64_t, int64_t>(const T&)> recorded{};
 };
+
+std::pair<int64_t, int64_t> RecordedProgress(const Backup& b) { return {b.progress_bytes, b.size << 30}; }
 
 template <typename T>
 struct WaitOutcome {
@@ -478,16 +481,15 @@ WaitOutcome<T> WaitUntilSettled(const SessionPtr& s, const std::string& id, T cu
           break;
         }
         if (recorded) {
-          int64_t done = -1;
-          if (subj.recorded_bytes) {
-            done = subj.recorded_bytes(out.cur);
+          std::pair<int64_t, int64_t> p{-1, 0};
+          if (subj.recorded) {
+            p = subj.recorded(out.cur);
           } else if (Clock::now() >= next_recorded) {
             next_recorded = Clock::now() + kRecordedPoll;
-            if (auto b = s->core->backups().GetBackup(s->ctx, bid); b.ok()) done = b->progress_bytes;
+            if (auto b = s->core->backups().GetBackup(s->ctx, bid); b.ok()) p = RecordedProgress(*b);
           }
-          if (done > recorded_done) {
-            recorded_done = done;
-            recorded_total = subj.total(out.cur);
+          if (p.first > recorded_done) {
+            std::tie(recorded_done, recorded_total) = p;
             break;  // back to Python with it
           }
         }
@@ -540,9 +542,7 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
                            [&](Core& c) { return c.volumes().GetVolume(s->ctx, id); },
                            [](const Volume& v) { return v.status; },
                            [&](const Volume&) { return WhyFailed(s, id); },
-                           self.restoring_from,
-                           [](const Volume& v) { return v.size << 30; },
-                           nullptr};
+                           self.restoring_from};
   uint64_t seen = self.progress_seen;
   auto out = WaitUntilSettled<Volume>(s, id, self.v, &seen, timeout, progress, subj, [&](const Volume& v) {
     self.v = v;
@@ -593,8 +593,7 @@ PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::ob
                            [](const Backup& v) { return v.status; },
                            [](const Backup& v) { return v.fail_reason.value_or(""); },
                            id,
-                           [](const Backup& v) { return v.size << 30; },
-                           [](const Backup& v) { return v.progress_bytes; }};
+                           RecordedProgress};
   uint64_t seen = self.progress_seen;
   auto out = WaitUntilSettled<Backup>(s, id, self.v, &seen, timeout, progress, subj, [&](const Backup& v) {
     self.v = v;
