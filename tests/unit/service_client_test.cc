@@ -81,11 +81,10 @@ bool Eventually(const std::function<bool()>& done, int seconds) {
   return done();
 }
 
-TEST_CASE("ServiceClient: a joined deployment creates and deletes a volume on its volume host") {
-  TempDir dir;
-  const std::string key_file = dir.path() + "/transport.key";
-  REQUIRE(rpc::WriteTransportKey(key_file, testing::TestTransportKey()).ok());
-  const Options o = DeploymentOptions(dir.path(), key_file, "sqlite:///" + dir.path() + "/cinder.sqlite");
+// The flow of the first case, on the database at `db_url` (schema synced here).
+void CreateAndDeleteThroughADeployment(const std::string& dir, const std::string& key_file, const std::string& db_url) {
+  CAPTURE(db_url);
+  const Options o = DeploymentOptions(dir, key_file, db_url);
   REQUIRE(DbSync(o).ok());
 
   DaemonThread scheduler(RunSchedulerService, o);
@@ -127,7 +126,7 @@ TEST_CASE("ServiceClient: a joined deployment creates and deletes a volume on it
   CHECK(v.size == 1);
   auto path = vm.LocalPath(ctx, id);  // answered by the volume host, over the transport
   REQUIRE(path.ok());
-  CHECK(path->find(dir.path() + "/volumes/") == 0);
+  CHECK(path->find(dir + "/volumes/") == 0);
 
   REQUIRE(vm.DeleteVolume(ctx, id, false, false).ok());
   CHECK(Eventually([&] { return vm.GetVolume(ctx, id).status().code() == Code::kNotFound; }, 30));
@@ -138,6 +137,17 @@ TEST_CASE("ServiceClient: a joined deployment creates and deletes a volume on it
   (*client)->Stop();
   CHECK(scheduler.Stop().ok());
   CHECK(volume.Stop().ok());
+}
+
+TEST_CASE("ServiceClient: a joined deployment creates and deletes a volume on its volume host") {
+  TempDir keys;
+  const std::string key_file = keys.path() + "/transport.key";
+  REQUIRE(rpc::WriteTransportKey(key_file, testing::TestTransportKey()).ok());
+  TempDir db_dir;
+  for (const std::string& url : testing::DatabaseUrls(db_dir.path())) {
+    TempDir dir;  // a deployment's state of its own per database
+    CreateAndDeleteThroughADeployment(dir.path(), key_file, url);
+  }
 }
 
 TEST_CASE("ServiceClient: options naming a database out of reach give a clear error") {
