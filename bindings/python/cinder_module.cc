@@ -14,6 +14,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,8 +23,10 @@
 #include <shared_mutex>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <vector>
 
+#include "cinder/auth_manager.h"
 #include "cinder/backup_manager.h"
 #include "cinder/connector.h"
 #include "cinder/options.h"
@@ -141,6 +144,22 @@ class Core {
   ProgressHub& hub() { return *hub_; }
   bool closed() const { return closed_; }
 
+  // The identity service's AuthManager on the service's database, opened when first used
+  // (within a Use). Unimplemented when tokens come from an external Keystone.
+  AuthManager& auth() {
+    std::lock_guard<std::mutex> l(auth_mu_);
+    if (!auth_) {
+      if (!options_.auth.keystone_authtoken.auth_url.empty()) {
+        Raise(Unimplemented("The identity service is the external Keystone at " +
+                            options_.auth.keystone_authtoken.auth_url +
+                            " ([keystone_authtoken] auth_url): manage "
+                            "users, projects and roles there."));
+      }
+      auth_ = Take(AuthManager::Open(options_));
+    }
+    return *auth_;
+  }
+
   void Close() {
     std::unique_lock<std::shared_mutex> l(mu_);
     if (closed_) return;
@@ -150,6 +169,8 @@ class Core {
     if (client_) client_->Stop();
     embedded_.reset();
     client_.reset();
+    std::lock_guard<std::mutex> al(auth_mu_);
+    auth_.reset();
   }
 
  private:
@@ -159,6 +180,8 @@ class Core {
   std::shared_ptr<ProgressHub> hub_;
   std::unique_ptr<EmbeddedService> embedded_;
   std::unique_ptr<ServiceClient> client_;
+  std::mutex auth_mu_;
+  std::unique_ptr<AuthManager> auth_;  // guarded by auth_mu_
 };
 
 // Who acts: the service and a request context. Every object keeps the session it came from.
@@ -180,6 +203,13 @@ auto BlockingBackups(const SessionPtr& s, F&& f) {
   py::gil_scoped_release release;
   Core::Use use(s->core.get());
   return f(s->core->backups());
+}
+
+template <typename F>
+auto BlockingAuth(const SessionPtr& s, F&& f) {
+  py::gil_scoped_release release;
+  Core::Use use(s->core.get());
+  return f(s->core->auth());
 }
 
 py::object Opt(const std::optional<std::string>& v) { return v ? py::object(py::str(*v)) : py::object(py::none()); }
@@ -348,7 +378,150 @@ struct PyService {
   SessionPtr s;
 };
 
+struct PyGroupType {
+  SessionPtr s;
+  GroupType v;
+};
+
+struct PyGroup {
+  SessionPtr s;
+  VolumeGroup v;
+  bool deleted = false;
+};
+
+struct PyGroupSnapshot {
+  SessionPtr s;
+  GroupSnapshot v;
+  bool deleted = false;
+};
+
+struct PyTransfer {
+  SessionPtr s;
+  Transfer v;
+};
+
+struct PyIdentity {
+  SessionPtr s;
+};
+
 Metadata ToMetadata(const std::optional<std::map<std::string, std::string>>& m) { return m ? *m : Metadata{}; }
+
+// Waits ------------------------------------------------------------------------------------------
+
+// What a wait follows: a resource read again and again until it leaves its transient statuses,
+// and, when it is a backup's work, that backup's progress.
+template <typename T>
+struct WaitSubject {
+  const char* kind;  // "Volume": the messages' word
+  const std::set<std::string>* transient;
+  std::function<Result<T>(Core&)> read;  // runs with the GIL released, the service in use
+  std::function<std::string(const T&)> status;
+  // Why it ended in an error status (with the GIL released).
+  std::function<std::string(const T&)> why;
+  // The backup whose progress goes to `progress` ("": none).
+  std::string backup_id{};
+  // Joined to a deployment, nothing reports progress in this process: the bytes done that the
+  // backup service recorded in the backup's row (progress_bytes, every 2 seconds) are read
+  // instead, with the backup's size. (bytes done, bytes total) from the resource read when it is
+  // the backup; nullptr: the backup's row is read.
+  std::function<std::pair<int64_t, int64_t>(const T&)> recorded{};
+};
+
+std::pair<int64_t, int64_t> RecordedProgress(const Backup& b) { return {b.progress_bytes, b.size << 30}; }
+
+template <typename T>
+struct WaitOutcome {
+  T cur;
+  bool gone = false;  // deleted (by this object or elsewhere)
+  std::string why{};
+  int64_t last_done = -1;  // the last bytes_done handed to `progress`
+};
+
+// Reads the recorded progress of a backup this often while a restore is followed (the volume
+// is what is read otherwise).
+constexpr auto kRecordedPoll = std::chrono::milliseconds(200);
+
+// The one wait loop of Volume.wait, Snapshot.wait, Backup.wait, Group.wait and
+// GroupSnapshot.wait. Reads the resource with the GIL released (on copies: another thread may
+// use the Python object meanwhile) and comes back to Python every kSignalSlice (for a signal
+// handler, `on_slice` to update the object, and progress). Raises Timeout past the deadline;
+// the caller decides what an error status or a resource gone means.
+template <typename T>
+WaitOutcome<T> WaitUntilSettled(const SessionPtr& s, const std::string& id, T cur, uint64_t* seen,
+                                std::optional<double> timeout, const py::object& progress, const WaitSubject<T>& subj,
+                                const std::function<void(const T&)>& on_slice) {
+  auto deadline = Deadline(timeout);
+  WaitOutcome<T> out{std::move(cur)};
+  const bool follow = !subj.backup_id.empty() && !progress.is_none();
+  const bool recorded = follow && !s->core->embedded();  // progress from the backup's row
+  auto& hub = s->core->hub();
+  const std::string& bid = subj.backup_id;
+  Backoff backoff;
+  int64_t recorded_done = 0;
+  int64_t recorded_total = 0;
+  auto next_recorded = Clock::now();
+  for (;;) {
+    {
+      py::gil_scoped_release release;
+      Core::Use use(s->core.get());
+      const auto slice_end = Clock::now() + kSignalSlice;
+      for (;;) {
+        auto r = subj.read(*s->core);
+        if (!r.ok()) {
+          if (r.status().code() != Code::kNotFound) Raise(r.status());
+          out.gone = true;
+          break;
+        }
+        out.cur = std::move(r).value();
+        const std::string st = subj.status(out.cur);
+        if (st == "deleted") out.gone = true;
+        if (out.gone) break;
+        if (!subj.transient->count(st)) {
+          if (IsErrorStatus(st)) out.why = subj.why(out.cur);
+          break;
+        }
+        if (recorded) {
+          std::pair<int64_t, int64_t> p{-1, 0};
+          if (subj.recorded) {
+            p = subj.recorded(out.cur);
+          } else if (Clock::now() >= next_recorded) {
+            next_recorded = Clock::now() + kRecordedPoll;
+            if (auto b = s->core->backups().GetBackup(s->ctx, bid); b.ok()) p = RecordedProgress(*b);
+          }
+          if (p.first > recorded_done) {
+            std::tie(recorded_done, recorded_total) = p;
+            break;  // back to Python with it
+          }
+        }
+        if (deadline && Clock::now() >= *deadline) break;
+        if (Clock::now() >= slice_end) break;
+        if (follow && !recorded) {
+          {
+            // Back to Python when the backup service reported progress.
+            std::lock_guard<std::mutex> l(hub.mu);
+            auto it = hub.latest.find(bid);
+            if (it != hub.latest.end() && it->second.first > *seen) break;
+          }
+          PauseForProgress(hub, bid, *seen, backoff);
+        } else {
+          backoff.Sleep();
+        }
+      }
+    }
+    if (!out.gone) on_slice(out.cur);
+    if (follow && !recorded) DeliverProgress(hub, bid, seen, progress, &out.last_done);
+    if (recorded && recorded_done > 0 && recorded_done > out.last_done) {
+      out.last_done = recorded_done;
+      progress(recorded_done, recorded_total);
+    }
+    if (out.gone || !subj.transient->count(subj.status(out.cur))) return out;
+    CheckSignals();
+    if (deadline && Clock::now() >= *deadline) {
+      RaiseTimeout(std::string(subj.kind) + " " + id + " is still " + subj.status(out.cur) + " after " +
+                   std::to_string(*timeout) + " s");
+    }
+  }
+}
 
 // Volume ----------------------------------------------------------------------------------------
 
@@ -362,71 +535,28 @@ void Refresh(PyVolume& self) {
 }
 
 PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::object& progress) {
-  // The object changes only with the GIL held: the released part works on copies (another
-  // thread may use the same object meanwhile).
-  auto deadline = Deadline(timeout);
   const SessionPtr s = self.s;
   const std::string id = self.v.id;
-  const std::string restoring_from = self.restoring_from;
-  const bool follow = !restoring_from.empty() && !progress.is_none();
-  Volume cur = self.v;
+  WaitSubject<Volume> subj{"Volume",
+                           &kVolumeTransient,
+                           [&](Core& c) { return c.volumes().GetVolume(s->ctx, id); },
+                           [](const Volume& v) { return v.status; },
+                           [&](const Volume&) { return WhyFailed(s, id); },
+                           self.restoring_from};
   uint64_t seen = self.progress_seen;
-  int64_t last_done = -1;
-  Backoff backoff;
-  auto& hub = s->core->hub();
-  bool gone = false;
-  std::string why;
-  for (;;) {
-    {
-      py::gil_scoped_release release;
-      Core::Use use(s->core.get());
-      VolumeManager& vm = s->core->volumes();
-      const auto slice_end = Clock::now() + kSignalSlice;
-      for (;;) {
-        auto r = vm.GetVolume(s->ctx, id);
-        if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound) {  // deleted, by this object or elsewhere
-            gone = true;
-            break;
-          }
-          Raise(r.status());
-        }
-        cur = std::move(r).value();
-        if (!kVolumeTransient.count(cur.status)) {
-          if (IsErrorStatus(cur.status)) why = WhyFailed(s, id);
-          break;
-        }
-        if (deadline && Clock::now() >= *deadline) break;
-        if (Clock::now() >= slice_end) break;
-        if (follow) {
-          {
-            // Back to Python when the backup service reported progress.
-            std::lock_guard<std::mutex> l(hub.mu);
-            auto it = hub.latest.find(restoring_from);
-            if (it != hub.latest.end() && it->second.first > seen) break;
-          }
-          PauseForProgress(hub, restoring_from, seen, backoff);
-        } else {
-          backoff.Sleep();
-        }
-      }
-    }
-    self.v = cur;
-    if (!restoring_from.empty()) DeliverProgress(hub, restoring_from, &seen, progress, &last_done);
+  auto out = WaitUntilSettled<Volume>(s, id, self.v, &seen, timeout, progress, subj, [&](const Volume& v) {
+    self.v = v;
     self.progress_seen = seen;
-    if (gone) {
-      self.deleted = true;
-      self.v.status = "deleted";
-      return self;
-    }
-    if (!kVolumeTransient.count(cur.status)) break;
-    CheckSignals();
-    if (deadline && Clock::now() >= *deadline) {
-      RaiseTimeout("Volume " + id + " is still " + cur.status + " after " + std::to_string(*timeout) + " s");
-    }
+  });
+  self.progress_seen = seen;
+  if (out.gone) {
+    self.deleted = true;
+    self.v.status = "deleted";
+    return self;
   }
-  if (IsErrorStatus(cur.status)) RaiseFailed("Volume", id, cur.status, why);
-  if (!restoring_from.empty()) FinalProgress(progress, cur.size, last_done);
+  self.v = std::move(out.cur);
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Volume", id, self.v.status, out.why);
+  if (!subj.backup_id.empty()) FinalProgress(progress, self.v.size, out.last_done);
   self.restoring_from.clear();
   return self;
 }
@@ -434,116 +564,50 @@ PyVolume& WaitVolume(PyVolume& self, std::optional<double> timeout, const py::ob
 // Snapshot --------------------------------------------------------------------------------------
 
 PySnapshot& WaitSnapshot(PySnapshot& self, std::optional<double> timeout) {
-  auto deadline = Deadline(timeout);  // (copies while the GIL is released, as WaitVolume)
   const SessionPtr s = self.s;
   const std::string id = self.v.id;
-  Snapshot cur = self.v;
-  std::string why;
-  bool gone = false;
-  Backoff backoff;
-  for (;;) {
-    {
-      py::gil_scoped_release release;
-      Core::Use use(s->core.get());
-      VolumeManager& vm = s->core->volumes();
-      const auto slice_end = Clock::now() + kSignalSlice;
-      for (;;) {
-        auto r = vm.GetSnapshot(s->ctx, id);
-        if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound) {  // deleted, by this object or elsewhere
-            gone = true;
-            break;
-          }
-          Raise(r.status());
-        }
-        cur = std::move(r).value();
-        if (!kSnapshotTransient.count(cur.status)) {
-          if (IsErrorStatus(cur.status)) why = WhyFailed(s, id);
-          break;
-        }
-        if (deadline && Clock::now() >= *deadline) break;
-        if (Clock::now() >= slice_end) break;
-        backoff.Sleep();
-      }
-    }
-    if (gone || !kSnapshotTransient.count(cur.status) || (deadline && Clock::now() >= *deadline)) break;
-    self.v = cur;
-    CheckSignals();
-  }
-  self.v = std::move(cur);
-  if (gone) {
+  WaitSubject<Snapshot> subj{
+      "Snapshot", &kSnapshotTransient, [&](Core& c) { return c.volumes().GetSnapshot(s->ctx, id); },
+      [](const Snapshot& v) { return v.status; }, [&](const Snapshot&) { return WhyFailed(s, id); }};
+  uint64_t seen = 0;
+  auto out = WaitUntilSettled<Snapshot>(s, id, self.v, &seen, timeout, py::none(), subj,
+                                        [&](const Snapshot& v) { self.v = v; });
+  if (out.gone) {
     self.deleted = true;
     self.v.status = "deleted";
     return self;
   }
-  if (kSnapshotTransient.count(self.v.status)) {
-    RaiseTimeout("Snapshot " + id + " is still " + self.v.status + " after " + std::to_string(*timeout) + " s");
-  }
-  if (IsErrorStatus(self.v.status)) RaiseFailed("Snapshot", id, self.v.status, why);
+  self.v = std::move(out.cur);
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Snapshot", id, self.v.status, out.why);
   return self;
 }
 
 // Backup ----------------------------------------------------------------------------------------
 
 PyBackup& WaitBackup(PyBackup& self, std::optional<double> timeout, const py::object& progress) {
-  auto deadline = Deadline(timeout);  // (copies while the GIL is released, as WaitVolume)
   const SessionPtr s = self.s;
   const std::string id = self.v.id;
-  const bool follow = !progress.is_none();
-  Backup cur = self.v;
+  WaitSubject<Backup> subj{"Backup",
+                           &kBackupTransient,
+                           [&](Core& c) { return c.backups().GetBackup(s->ctx, id); },
+                           [](const Backup& v) { return v.status; },
+                           [](const Backup& v) { return v.fail_reason.value_or(""); },
+                           id,
+                           RecordedProgress};
   uint64_t seen = self.progress_seen;
-  int64_t last_done = -1;
-  auto& hub = s->core->hub();
-  Backoff backoff;
-  bool gone = false;
-  for (;;) {
-    {
-      py::gil_scoped_release release;
-      Core::Use use(s->core.get());
-      BackupManager& bm = s->core->backups();
-      const auto slice_end = Clock::now() + kSignalSlice;
-      for (;;) {
-        auto r = bm.GetBackup(s->ctx, id);
-        if (!r.ok()) {
-          if (r.status().code() == Code::kNotFound) {  // deleted, by this object or elsewhere
-            gone = true;
-            break;
-          }
-          Raise(r.status());
-        }
-        cur = std::move(r).value();
-        if (cur.status == "deleted") gone = true;
-        if (gone || !kBackupTransient.count(cur.status)) break;
-        if (deadline && Clock::now() >= *deadline) break;
-        if (Clock::now() >= slice_end) break;
-        if (follow) {
-          {
-            std::lock_guard<std::mutex> l(hub.mu);
-            auto it = hub.latest.find(id);
-            if (it != hub.latest.end() && it->second.first > seen) break;
-          }
-          PauseForProgress(hub, id, seen, backoff);
-        } else {
-          backoff.Sleep();
-        }
-      }
-    }
-    self.v = cur;
-    DeliverProgress(hub, id, &seen, progress, &last_done);
+  auto out = WaitUntilSettled<Backup>(s, id, self.v, &seen, timeout, progress, subj, [&](const Backup& v) {
+    self.v = v;
     self.progress_seen = seen;
-    if (gone) {
-      self.deleted = true;
-      self.v.status = "deleted";
-      return self;
-    }
-    if (!kBackupTransient.count(cur.status)) break;
-    CheckSignals();
-    if (deadline && Clock::now() >= *deadline) {
-      RaiseTimeout("Backup " + id + " is still " + cur.status + " after " + std::to_string(*timeout) + " s");
-    }
+  });
+  self.progress_seen = seen;
+  if (out.gone) {
+    self.deleted = true;
+    self.v.status = "deleted";
+    return self;
   }
-  if (IsErrorStatus(cur.status)) RaiseFailed("Backup", id, cur.status, cur.fail_reason.value_or(""));
-  if (cur.status == "available") FinalProgress(progress, cur.size, last_done);
+  self.v = std::move(out.cur);
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Backup", id, self.v.status, out.why);
+  if (self.v.status == "available") FinalProgress(progress, self.v.size, out.last_done);
   return self;
 }
 
@@ -831,6 +895,270 @@ std::unique_ptr<VolumeFile> Attach(PyVolume& self, const std::string& mode,
   py::gil_scoped_acquire acquire;
   if (fresh.ok()) self.v = std::move(fresh).value();
   return file;
+}
+
+// Groups and group snapshots -------------------------------------------------------------------
+
+const std::set<std::string> kGroupTransient = {"creating", "updating", "deleting"};
+const std::set<std::string> kGroupSnapshotTransient = {"creating", "deleting"};
+
+PyGroup& WaitGroup(PyGroup& self, std::optional<double> timeout) {
+  const SessionPtr s = self.s;
+  const std::string id = self.v.id;
+  WaitSubject<VolumeGroup> subj{"Group", &kGroupTransient, [&](Core& c) { return c.volumes().GetGroup(s->ctx, id); },
+                                [](const VolumeGroup& v) { return v.status; },
+                                [&](const VolumeGroup&) { return WhyFailed(s, id); }};
+  uint64_t seen = 0;
+  auto out = WaitUntilSettled<VolumeGroup>(s, id, self.v, &seen, timeout, py::none(), subj,
+                                           [&](const VolumeGroup& v) { self.v = v; });
+  if (out.gone) {
+    self.deleted = true;
+    self.v.status = "deleted";
+    return self;
+  }
+  self.v = std::move(out.cur);
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Group", id, self.v.status, out.why);
+  return self;
+}
+
+PyGroupSnapshot& WaitGroupSnapshot(PyGroupSnapshot& self, std::optional<double> timeout) {
+  const SessionPtr s = self.s;
+  const std::string id = self.v.id;
+  WaitSubject<GroupSnapshot> subj{
+      "Group snapshot", &kGroupSnapshotTransient, [&](Core& c) { return c.volumes().GetGroupSnapshot(s->ctx, id); },
+      [](const GroupSnapshot& v) { return v.status; }, [&](const GroupSnapshot&) { return WhyFailed(s, id); }};
+  uint64_t seen = 0;
+  auto out = WaitUntilSettled<GroupSnapshot>(s, id, self.v, &seen, timeout, py::none(), subj,
+                                             [&](const GroupSnapshot& v) { self.v = v; });
+  if (out.gone) {
+    self.deleted = true;
+    self.v.status = "deleted";
+    return self;
+  }
+  self.v = std::move(out.cur);
+  if (IsErrorStatus(self.v.status)) RaiseFailed("Group snapshot", id, self.v.status, out.why);
+  return self;
+}
+
+// The id of `o`: one of the objects P (PyVolume, PyGroup, ...) or an id.
+template <typename P>
+std::string IdOf(const py::handle& o) {
+  if (py::isinstance<P>(o)) return o.cast<const P&>().v.id;
+  return o.cast<std::string>();
+}
+
+// Comma-separated ids of a sequence of P objects or ids (GroupUpdate's add_volumes).
+template <typename P>
+std::string IdList(const py::handle& seq) {
+  if (py::isinstance<py::str>(seq)) return seq.cast<std::string>();
+  std::string out;
+  for (auto item : seq) out += (out.empty() ? "" : ",") + IdOf<P>(item);
+  return out;
+}
+
+PyGroup MakeGroupFromSource(const SessionPtr& s, GroupCreateFromSource req) {
+  VolumeGroup g = Take(Blocking(s, [&](VolumeManager& vm) { return vm.CreateGroupFromSource(s->ctx, req); }));
+  return PyGroup{s, std::move(g)};
+}
+
+py::object EncryptionDict(const VolumeTypeEncryption& e) {
+  py::dict d;
+  d["volume_type_id"] = e.volume_type_id;
+  d["encryption_id"] = e.encryption_id;
+  d["provider"] = e.provider;
+  d["cipher"] = Opt(e.cipher);
+  d["key_size"] = OptOf(e.key_size);
+  d["control_location"] = e.control_location;
+  d["created_at"] = e.created_at;
+  d["updated_at"] = Opt(e.updated_at);
+  return d;
+}
+
+// Fields of an encryption create or update from keyword arguments.
+VolumeTypeEncryptionUpdate EncryptionUpdate(const py::kwargs& kw) {
+  VolumeTypeEncryptionUpdate u;
+  for (auto kv : kw) {
+    std::string k = py::str(kv.first).cast<std::string>();
+    if (k == "provider") {
+      u.provider = kv.second.cast<std::string>();
+    } else if (k == "cipher") {
+      u.cipher = kv.second.is_none() ? std::optional<std::string>() : kv.second.cast<std::string>();
+    } else if (k == "key_size") {
+      u.key_size = kv.second.is_none() ? std::optional<int64_t>() : kv.second.cast<int64_t>();
+    } else if (k == "control_location") {
+      u.control_location = kv.second.cast<std::string>();
+    } else {
+      Raise(InvalidArgument("Unknown field " + k + ": provider, cipher, key_size or control_location."));
+    }
+  }
+  return u;
+}
+
+py::list ManageableList(const std::vector<VolumeManager::Manageable>& entries, bool snapshots) {
+  auto ref = [](const std::optional<std::string>& name) -> py::object {
+    if (!name) return py::none();
+    py::dict d;
+    d["source-name"] = *name;
+    return d;
+  };
+  py::list out;
+  for (const auto& e : entries) {
+    py::dict d;
+    d["reference"] = ref(e.reference);
+    d["size"] = e.size;
+    d["safe_to_manage"] = e.safe_to_manage;
+    d["reason_not_safe"] = Opt(e.reason_not_safe);
+    d["cinder_id"] = Opt(e.cinder_id);
+    d["extra_info"] = py::none();
+    if (snapshots) d["source_reference"] = ref(e.source_reference);
+    out.append(d);
+  }
+  return out;
+}
+
+// Exactly one of host and cluster, as the API's common.get_cluster_host at the latest version.
+void CheckClusterHost(const std::optional<std::string>& host, const std::optional<std::string>& cluster) {
+  if ((host && !host->empty()) == (cluster && !cluster->empty())) {
+    Raise(InvalidArgument("Invalid input received: One and only one of cluster and host must be set."));
+  }
+}
+
+VolumeManager::ManageableQuery ManageableQueryOf(std::optional<std::string> host, std::optional<std::string> cluster,
+                                                 std::optional<std::string> marker, std::optional<int64_t> limit,
+                                                 int64_t offset, const std::optional<std::string>& sort) {
+  CheckClusterHost(host, cluster);
+  VolumeManager::ManageableQuery q;
+  q.host = std::move(host);
+  q.cluster = std::move(cluster);
+  if (marker) q.marker = "{\"source-name\": " + JsonString(*marker) + "}";
+  if (limit) q.limit = *limit;
+  q.offset = offset;
+  q.sort = ParseSort(sort);
+  return q;
+}
+
+// {resource: limit} of a quota class.
+py::dict LimitDict(const QuotaSet& q) {
+  py::dict d;
+  for (auto& [k, v] : q) d[py::str(k)] = v.limit;
+  return d;
+}
+
+using GroupFetch =
+    std::function<std::vector<VolumeGroup>(const SessionPtr&, std::optional<std::string>, int64_t, bool*)>;
+using GroupPager = Pager<VolumeGroup, PyGroup, GroupFetch>;
+using GroupSnapshotFetch =
+    std::function<std::vector<GroupSnapshot>(const SessionPtr&, std::optional<std::string>, int64_t, bool*)>;
+using GroupSnapshotPager = Pager<GroupSnapshot, PyGroupSnapshot, GroupSnapshotFetch>;
+
+// Identity -------------------------------------------------------------------------------------
+
+// The identity service's objects as dicts with Keystone's field names.
+py::dict DomainDict(const Domain& d) {
+  py::dict o;
+  o["id"] = d.id;
+  o["name"] = d.name;
+  o["description"] = d.description;
+  o["enabled"] = d.enabled;
+  return o;
+}
+py::dict ProjectDict(const Project& p) {
+  py::dict o;
+  o["id"] = p.id;
+  o["name"] = p.name;
+  o["domain_id"] = p.domain_id;
+  o["description"] = p.description;
+  o["enabled"] = p.enabled;
+  o["tags"] = p.tags;
+  return o;
+}
+py::dict UserDict(const User& u) {
+  py::dict o;
+  o["id"] = u.id;
+  o["name"] = u.name;
+  o["domain_id"] = u.domain_id;
+  o["email"] = u.email.empty() ? py::object(py::none()) : py::object(py::str(u.email));
+  o["description"] = u.description;
+  o["default_project_id"] =
+      u.default_project_id.empty() ? py::object(py::none()) : py::object(py::str(u.default_project_id));
+  o["enabled"] = u.enabled;
+  return o;
+}
+py::dict RoleDict(const Role& r) {
+  py::dict o;
+  o["id"] = r.id;
+  o["name"] = r.name;
+  o["description"] = r.description;
+  return o;
+}
+py::dict AssignmentDict(const RoleAssignment& a) {
+  py::dict o;
+  auto opt = [](const std::string& s) { return s.empty() ? py::object(py::none()) : py::object(py::str(s)); };
+  o["role_id"] = a.role_id;
+  o["user_id"] = opt(a.user_id);
+  o["group_id"] = opt(a.group_id);
+  o["project_id"] = opt(a.project_id);
+  o["domain_id"] = opt(a.domain_id);
+  o["system"] = opt(a.system);
+  return o;
+}
+py::dict TokenDict(const TokenInfo& t) {
+  py::dict o;
+  o["audit_id"] = t.audit_id;
+  o["methods"] = t.methods;
+  o["issued_at"] = t.issued_at;
+  o["expires_at"] = t.expires_at;
+  o["user"] = UserDict(t.user);
+  o["project"] = t.project ? py::object(ProjectDict(*t.project)) : py::object(py::none());
+  o["domain"] = t.domain ? py::object(DomainDict(*t.domain)) : py::object(py::none());
+  o["system"] = t.system;
+  py::list roles;
+  for (const auto& r : t.roles) roles.append(RoleDict(r));
+  o["roles"] = roles;
+  o["is_admin_project"] = t.is_admin_project;
+  return o;
+}
+
+IdentityFilter FilterOf(std::optional<std::string> name, std::optional<std::string> domain_id,
+                        std::optional<bool> enabled) {
+  IdentityFilter f;
+  f.name = name.value_or("");
+  f.domain_id = domain_id.value_or("");
+  f.enabled = enabled;
+  return f;
+}
+
+// {field: text} of keyword arguments for the identity updates ("true"/"false" for booleans).
+std::map<std::string, std::string> FieldsOf(const py::kwargs& kw) {
+  std::map<std::string, std::string> out;
+  for (auto kv : kw) {
+    std::string k = py::str(kv.first).cast<std::string>();
+    if (py::isinstance<py::bool_>(kv.second)) {
+      out[k] = kv.second.cast<bool>() ? "true" : "false";
+    } else if (kv.second.is_none()) {
+      out[k] = "";
+    } else {
+      out[k] = py::str(kv.second).cast<std::string>();
+    }
+  }
+  return out;
+}
+
+RoleAssignment AssignmentOf(const std::string& role_id, std::optional<std::string> user_id,
+                            std::optional<std::string> group_id, std::optional<std::string> project_id,
+                            std::optional<std::string> domain_id, bool system) {
+  RoleAssignment a;
+  a.role_id = role_id;
+  a.user_id = user_id.value_or("");
+  a.group_id = group_id.value_or("");
+  a.project_id = project_id.value_or("");
+  a.domain_id = domain_id.value_or("");
+  if (system) a.system = "all";
+  if (a.user_id.empty() == a.group_id.empty()) Raise(InvalidArgument("Give one of user_id and group_id."));
+  if ((!a.project_id.empty()) + (!a.domain_id.empty()) + system != 1) {
+    Raise(InvalidArgument("Give one of project_id, domain_id and system=True."));
+  }
+  return a;
 }
 
 // Options ---------------------------------------------------------------------------------------
@@ -1150,7 +1478,7 @@ PYBIND11_MODULE(_cinder, m) {
            "...); returns it. A volume that is gone (deleted here or elsewhere) ends with status \"deleted\". Raises "
            "OperationFailed when it ends "
            "in an error status, Timeout after `timeout` seconds. While a backup is restored onto it (restore()), "
-           "`progress(bytes_done, bytes_total)` is called on this thread.")
+           "`progress(bytes_done, bytes_total)` is called on this thread (as Backup.wait's).")
       .def(
           "extend",
           [](PyVolume& self, int64_t new_size) -> PyVolume& {
@@ -1293,6 +1621,28 @@ PYBIND11_MODULE(_cinder, m) {
           py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
           py::arg("incremental") = false, py::arg("force") = false, py::arg("snapshot_id") = py::none(),
           py::arg("container") = py::none(), "A backup of it (\"creating\"); Backup.wait(progress=...) follows it.")
+      .def(
+          "transfer",
+          [](PyVolume& self, std::optional<std::string> name, bool no_snapshots) {
+            Transfer t = Take(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.CreateTransfer(self.s->ctx, self.v.id, name, no_snapshots);
+            }));
+            Refresh(self);
+            return PyTransfer{self.s, std::move(t)};
+          },
+          py::arg("name") = py::none(), py::kw_only(), py::arg("no_snapshots") = false,
+          "Offers it to another project: a Transfer whose auth_key (shown only now) the other project gives to "
+          "accept it. The volume (available) is \"awaiting-transfer\" meanwhile.")
+      .def(
+          "unmanage",
+          [](PyVolume& self) -> PyVolume& {
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.UnmanageVolume(self.s->ctx, self.v.id); }));
+            self.v.status = "unmanaging";
+            return self;
+          },
+          py::return_value_policy::reference_internal,
+          "Admin: ends Cinder's management of it, leaving its data on the backend (svc.manage_volume() takes it "
+          "back); wait() until it is gone. InvalidState when a delete would be refused.")
       .def("attach", &Attach, py::kw_only(), py::arg("mode") = "rw", py::arg("instance_uuid") = py::none(),
            "Attaches it to this host (an attachment with this host's connector, completed) and opens it through "
            "the connector: a VolumeFile. The volume is in-use until the file is closed.")
@@ -1368,6 +1718,15 @@ PYBIND11_MODULE(_cinder, m) {
           py::kw_only(), py::arg("name") = py::none(), py::arg("size") = 0, py::arg("description") = py::none(),
           py::arg("volume_type") = py::none(), py::arg("metadata") = py::none(),
           "A new volume holding the snapshot's data (size 0: the snapshot's).")
+      .def(
+          "unmanage",
+          [](PySnapshot& self) -> PySnapshot& {
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.UnmanageSnapshot(self.s->ctx, self.v.id); }));
+            self.v.status = "unmanaging";
+            return self;
+          },
+          py::return_value_policy::reference_internal,
+          "Admin: ends Cinder's management of it, leaving it on the backend; wait() until it is gone.")
       .def("__eq__", [](const PySnapshot& a, const PySnapshot& b) { return a.v.id == b.v.id; })
       .def("__hash__", [](const PySnapshot& a) { return std::hash<std::string>()(a.v.id); })
       .def("__repr__", [](const PySnapshot& s) {
@@ -1407,7 +1766,8 @@ PYBIND11_MODULE(_cinder, m) {
            py::return_value_policy::reference_internal,
            "Waits (the GIL released) until it leaves creating, deleting or restoring. `progress(bytes_done, "
            "bytes_total)` is called on this thread as the backup service reports (about once a second), and once "
-           "at the end.")
+           "at the end. Joined to a deployment (open(config_file=...)), the backup service is another process: "
+           "its progress is what it records in the backup's row, every 2 seconds.")
       .def(
           "delete",
           [](PyBackup& self, bool force) -> PyBackup& {
@@ -1436,6 +1796,29 @@ PYBIND11_MODULE(_cinder, m) {
           py::kw_only(), py::arg("volume") = py::none(), py::arg("name") = py::none(),
           "Restores onto `volume` (a Volume or an id), or a new volume named `name`; returns that volume, whose "
           "wait(progress=...) follows the restore.")
+      .def(
+          "reset_status",
+          [](PyBackup& self, const std::string& status) -> PyBackup& {
+            Check(BlockingBackups(self.s,
+                                  [&](BackupManager& bm) { return bm.ResetStatus(self.s->ctx, self.v.id, status); }));
+            self.v =
+                Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.GetBackup(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("status"), py::return_value_policy::reference_internal,
+          "Admin (os-reset_status): \"available\" or \"error\"; a backup or restore in flight stops.")
+      .def(
+          "export_record",
+          [](PyBackup& self) {
+            auto r = Take(
+                BlockingBackups(self.s, [&](BackupManager& bm) { return bm.ExportRecord(self.s->ctx, self.v.id); }));
+            py::dict d;
+            d["backup_service"] = r.backup_service;
+            d["backup_url"] = r.backup_url;
+            return d;
+          },
+          "Admin (export_record): {\"backup_service\", \"backup_url\"}, what svc.import_backup(**record) takes "
+          "(here or in another deployment sharing the backup store). Only an available backup.")
       .def("__eq__", [](const PyBackup& a, const PyBackup& b) { return a.v.id == b.v.id; })
       .def("__hash__", [](const PyBackup& a) { return std::hash<std::string>()(a.v.id); })
       .def("__repr__", [](const PyBackup& s) {
@@ -1516,6 +1899,44 @@ PYBIND11_MODULE(_cinder, m) {
             Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteVolumeType(self.s->ctx, self.v.id); }));
           },
           "Deletes the type (admin); InvalidState for the default type or one live volumes use.")
+      .def(
+          "encryption",
+          [](PyVolumeType& self) -> py::object {
+            auto e = Take(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.GetVolumeTypeEncryption(self.s->ctx, self.v.id); }));
+            return e ? EncryptionDict(*e) : py::object(py::none());
+          },
+          "Admin: its encryption specs ({volume_type_id, encryption_id, provider, cipher, key_size, "
+          "control_location, created_at, updated_at}), None when it has none.")
+      .def(
+          "create_encryption",
+          [](PyVolumeType& self, py::kwargs kw) {
+            VolumeTypeEncryptionUpdate u = EncryptionUpdate(kw);
+            auto e = Take(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.CreateVolumeTypeEncryption(self.s->ctx, self.v.id, u); }));
+            return EncryptionDict(e);
+          },
+          "Admin: gives it encryption specs (provider=, cipher=, key_size=, control_location=\"front-end\" or "
+          "\"back-end\"); returns them. InvalidState when it has some already or live volumes use the type.")
+      .def(
+          "update_encryption",
+          [](PyVolumeType& self, py::kwargs kw) -> py::object {
+            VolumeTypeEncryptionUpdate u = EncryptionUpdate(kw);
+            Check(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.UpdateVolumeTypeEncryption(self.s->ctx, self.v.id, u); }));
+            auto e = Take(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.GetVolumeTypeEncryption(self.s->ctx, self.v.id); }));
+            return e ? EncryptionDict(*e) : py::object(py::none());
+          },
+          "Admin: changes the fields given (cipher=None, key_size=None clear them); returns the specs. NotFound "
+          "when it has none.")
+      .def(
+          "delete_encryption",
+          [](PyVolumeType& self) {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.DeleteVolumeTypeEncryption(self.s->ctx, self.v.id); }));
+          },
+          "Admin: removes its encryption specs; NotFound when it has none.")
       .def("__repr__", [](const PyVolumeType& s) { return "<cinder.VolumeType " + s.v.id + " '" + s.v.name + "'>"; });
 
   py::class_<PyQos>(m, "QosSpecs", "QoS specs: limits for the volumes of the types associated with them.")
@@ -1586,6 +2007,586 @@ PYBIND11_MODULE(_cinder, m) {
           "Deletes them (admin); InvalidState while types use them, unless `force` (which disassociates them first).")
       .def("__repr__", [](const PyQos& s) { return "<cinder.QosSpecs " + s.v.id + " '" + s.v.name + "'>"; });
 
+  // Group types, groups, group snapshots -------------------------------------------------------
+  py::class_<PyGroupType>(m, "GroupType", "A group type (3.11): what a generic volume group is, by its group specs.")
+      .def_property_readonly("id", [](const PyGroupType& s) { return s.v.id; })
+      .def_property_readonly("name", [](const PyGroupType& s) { return s.v.name; })
+      .def_property_readonly("description", [](const PyGroupType& s) { return Opt(s.v.description); })
+      .def_property_readonly("is_public", [](const PyGroupType& s) { return s.v.is_public; })
+      .def_property_readonly("group_specs", [](const PyGroupType& s) { return s.v.group_specs; })
+      .def_property_readonly("created_at", [](const PyGroupType& s) { return s.v.created_at; })
+      .def(
+          "refresh",
+          [](PyGroupType& self) -> PyGroupType& {
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroupType(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal, "Reads the group type again; returns it.")
+      .def(
+          "set_group_specs",
+          [](PyGroupType& self, const Metadata& specs) -> PyGroupType& {
+            Check(Blocking(
+                self.s, [&](VolumeManager& vm) { return vm.SetGroupTypeSpecs(self.s->ctx, self.v.id, specs, false); }));
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroupType(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("specs"), py::return_value_policy::reference_internal,
+          "Merges `specs` into its group specs (admin); returns it.")
+      .def(
+          "unset_group_spec",
+          [](PyGroupType& self, const std::string& key) -> PyGroupType& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.DeleteGroupTypeSpec(self.s->ctx, self.v.id, key); }));
+            self.v.group_specs.erase(key);
+            return self;
+          },
+          py::arg("key"), py::return_value_policy::reference_internal,
+          "Removes one group spec (admin); NotFound when it is not set.")
+      .def(
+          "update",
+          [](PyGroupType& self, std::optional<std::string> name, std::optional<std::string> description,
+             std::optional<bool> is_public) -> PyGroupType& {
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.UpdateGroupType(self.s->ctx, self.v.id, name, description, is_public);
+            }));
+            return self;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("is_public") = py::none(), py::return_value_policy::reference_internal,
+          "Sets its name, description or is_public (admin); returns it.")
+      .def(
+          "delete",
+          [](PyGroupType& self) {
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteGroupType(self.s->ctx, self.v.id); }));
+          },
+          "Deletes the group type (admin); InvalidState while groups use it.")
+      .def("__eq__", [](const PyGroupType& a, const PyGroupType& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PyGroupType& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PyGroupType& s) { return "<cinder.GroupType " + s.v.id + " '" + s.v.name + "'>"; });
+
+  py::class_<PyGroup>(m, "Group",
+                      "A generic volume group (3.13): volumes of its volume types on one backend, as last read.")
+      .def_property_readonly("id", [](const PyGroup& s) { return s.v.id; })
+      .def_property_readonly("name", [](const PyGroup& s) { return Opt(s.v.name); })
+      .def_property_readonly("description", [](const PyGroup& s) { return Opt(s.v.description); })
+      .def_property_readonly("status", [](const PyGroup& s) { return s.v.status; })
+      .def_property_readonly("availability_zone", [](const PyGroup& s) { return s.v.availability_zone; })
+      .def_property_readonly(
+          "host", [](const PyGroup& s) { return s.v.host; }, "host@backend#pool (empty until placed)")
+      .def_property_readonly("project_id", [](const PyGroup& s) { return s.v.project_id; })
+      .def_property_readonly("user_id", [](const PyGroup& s) { return s.v.user_id; })
+      .def_property_readonly(
+          "group_type", [](const PyGroup& s) { return s.v.group_type_id; }, "its id")
+      .def_property_readonly(
+          "volume_types", [](const PyGroup& s) { return s.v.volume_type_ids; }, "their ids")
+      .def_property_readonly(
+          "volumes", [](const PyGroup& s) { return s.v.volume_ids; },
+          "The ids of its volumes (as read by get_group() or refresh(); a listed group has none).")
+      .def_property_readonly("group_snapshot_id", [](const PyGroup& s) { return Opt(s.v.group_snapshot_id); })
+      .def_property_readonly("source_group_id", [](const PyGroup& s) { return Opt(s.v.source_group_id); })
+      .def_property_readonly("created_at", [](const PyGroup& s) { return s.v.created_at; })
+      .def_property_readonly("updated_at", [](const PyGroup& s) { return Opt(s.v.updated_at); })
+      .def(
+          "refresh",
+          [](PyGroup& self) -> PyGroup& {
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroup(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal, "Reads the group again (with its volumes); returns it.")
+      .def("wait", &WaitGroup, py::arg("timeout") = py::none(), py::return_value_policy::reference_internal,
+           "Waits (the GIL released) until it leaves creating, updating or deleting; as Volume.wait (a group gone "
+           "ends with status \"deleted\").")
+      .def(
+          "update",
+          [](PyGroup& self, std::optional<std::string> name, std::optional<std::string> description,
+             py::object add_volumes, py::object remove_volumes) -> PyGroup& {
+            GroupUpdate u;
+            u.name = std::move(name);
+            u.description = std::move(description);
+            if (!add_volumes.is_none()) u.add_volumes = IdList<PyVolume>(add_volumes);
+            if (!remove_volumes.is_none()) u.remove_volumes = IdList<PyVolume>(remove_volumes);
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.UpdateGroup(self.s->ctx, self.v.id, u); }));
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroup(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("add_volumes") = py::none(), py::arg("remove_volumes") = py::none(),
+          py::return_value_policy::reference_internal,
+          "Renames it, or adds and removes volumes (Volumes or ids): status \"updating\" until its host is done "
+          "(wait()). InvalidInput / InvalidState with Cinder's InvalidGroup or InvalidVolume message.")
+      .def(
+          "delete",
+          [](PyGroup& self, bool delete_volumes) -> PyGroup& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.DeleteGroup(self.s->ctx, self.v.id, delete_volumes); }));
+            self.v.status = "deleting";
+            return self;
+          },
+          py::kw_only(), py::arg("delete_volumes") = false, py::return_value_policy::reference_internal,
+          "Starts deleting it (\"deleting\"); wait() until it is gone. Only an empty group, unless "
+          "`delete_volumes` (which deletes its volumes with it).")
+      .def(
+          "reset_status",
+          [](PyGroup& self, const std::string& status) -> PyGroup& {
+            Check(Blocking(self.s,
+                           [&](VolumeManager& vm) { return vm.ResetGroupStatus(self.s->ctx, self.v.id, status); }));
+            self.v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroup(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("status"), py::return_value_policy::reference_internal,
+          "Admin (group reset_status, 3.20): sets the status in the database.")
+      .def(
+          "create_volume",
+          [](PyGroup& self, int64_t size, std::optional<std::string> name, std::optional<std::string> description,
+             std::optional<std::string> volume_type, std::optional<std::map<std::string, std::string>> metadata) {
+            VolumeCreate req = NewVolumeRequest(size, std::move(name), std::move(description), std::move(volume_type),
+                                                std::nullopt, metadata);
+            req.group_id = self.v.id;
+            return MakeVolume(self.s, req);
+          },
+          py::arg("size"), py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          py::arg("volume_type") = py::none(), py::arg("metadata") = py::none(),
+          "A new volume in the group, on its backend (`volume_type`: one of the group's types).")
+      .def(
+          "create_snapshot",
+          [](PyGroup& self, std::optional<std::string> name, std::optional<std::string> description) {
+            GroupSnapshotCreate req;
+            req.group_id = self.v.id;
+            req.name = std::move(name);
+            req.description = std::move(description);
+            GroupSnapshot g =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.CreateGroupSnapshot(self.s->ctx, req); }));
+            return PyGroupSnapshot{self.s, std::move(g)};
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          "A group snapshot (3.14): a snapshot of each of its volumes, taken together (\"creating\"; wait()).")
+      .def(
+          "clone",
+          [](PyGroup& self, std::optional<std::string> name, std::optional<std::string> description) {
+            GroupCreateFromSource req;
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.source_group_id = self.v.id;
+            return MakeGroupFromSource(self.s, req);
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          "A new group with a copy of each of its volumes (3.14 create-from-src; \"creating\", wait()).")
+      .def("__eq__", [](const PyGroup& a, const PyGroup& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PyGroup& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PyGroup& s) {
+        return "<cinder.Group " + s.v.id + " " + (s.v.name ? "'" + *s.v.name + "' " : "") + s.v.status + ">";
+      });
+
+  py::class_<PyGroupSnapshot>(m, "GroupSnapshot",
+                              "A group snapshot (3.14): one snapshot of each volume of a group, as last read.")
+      .def_property_readonly("id", [](const PyGroupSnapshot& s) { return s.v.id; })
+      .def_property_readonly("group_id", [](const PyGroupSnapshot& s) { return s.v.group_id; })
+      .def_property_readonly("group_type_id", [](const PyGroupSnapshot& s) { return s.v.group_type_id; })
+      .def_property_readonly("name", [](const PyGroupSnapshot& s) { return Opt(s.v.name); })
+      .def_property_readonly("description", [](const PyGroupSnapshot& s) { return Opt(s.v.description); })
+      .def_property_readonly("status", [](const PyGroupSnapshot& s) { return s.v.status; })
+      .def_property_readonly("project_id", [](const PyGroupSnapshot& s) { return s.v.project_id; })
+      .def_property_readonly("user_id", [](const PyGroupSnapshot& s) { return s.v.user_id; })
+      .def_property_readonly("created_at", [](const PyGroupSnapshot& s) { return s.v.created_at; })
+      .def_property_readonly("updated_at", [](const PyGroupSnapshot& s) { return Opt(s.v.updated_at); })
+      .def(
+          "refresh",
+          [](PyGroupSnapshot& self) -> PyGroupSnapshot& {
+            self.v =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroupSnapshot(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::return_value_policy::reference_internal, "Reads the group snapshot again; returns it.")
+      .def("wait", &WaitGroupSnapshot, py::arg("timeout") = py::none(), py::return_value_policy::reference_internal,
+           "Waits (the GIL released) until it leaves creating or deleting; as Volume.wait.")
+      .def(
+          "snapshots",
+          [](PyGroupSnapshot& self) {
+            const std::string id = self.v.id;
+            auto snaps = Blocking(self.s, [&](VolumeManager& vm) -> Result<std::vector<Snapshot>> {
+              CINDER_ASSIGN_OR_RETURN(GroupSnapshot g, vm.GetGroupSnapshot(self.s->ctx, id));
+              std::vector<Snapshot> out;
+              for (const auto& sid : g.snapshot_ids) {
+                CINDER_ASSIGN_OR_RETURN(Snapshot sn, vm.GetSnapshot(self.s->ctx, sid));
+                out.push_back(std::move(sn));
+              }
+              return out;
+            });
+            std::vector<PySnapshot> out;
+            for (auto& sn : Take(std::move(snaps))) out.push_back(PySnapshot{self.s, std::move(sn)});
+            return out;
+          },
+          "Its snapshots, one per volume of the group.")
+      .def(
+          "delete",
+          [](PyGroupSnapshot& self) -> PyGroupSnapshot& {
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteGroupSnapshot(self.s->ctx, self.v.id); }));
+            self.v.status = "deleting";
+            return self;
+          },
+          py::return_value_policy::reference_internal,
+          "Starts deleting it and its snapshots (available or error only); wait() until it is gone.")
+      .def(
+          "reset_status",
+          [](PyGroupSnapshot& self, const std::string& status) -> PyGroupSnapshot& {
+            Check(Blocking(self.s, [&](VolumeManager& vm) {
+              return vm.ResetGroupSnapshotStatus(self.s->ctx, self.v.id, status);
+            }));
+            self.v =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroupSnapshot(self.s->ctx, self.v.id); }));
+            return self;
+          },
+          py::arg("status"), py::return_value_policy::reference_internal,
+          "Admin (group snapshot reset_status, 3.19): sets the status in the database.")
+      .def(
+          "create_group",
+          [](PyGroupSnapshot& self, std::optional<std::string> name, std::optional<std::string> description) {
+            GroupCreateFromSource req;
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.group_snapshot_id = self.v.id;
+            return MakeGroupFromSource(self.s, req);
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
+          "A new group with a volume made from each of its snapshots (3.14 create-from-src; \"creating\", wait()).")
+      .def("__eq__", [](const PyGroupSnapshot& a, const PyGroupSnapshot& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PyGroupSnapshot& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PyGroupSnapshot& s) {
+        return "<cinder.GroupSnapshot " + s.v.id + " of " + s.v.group_id + " " + s.v.status + ">";
+      });
+
+  // Transfers ----------------------------------------------------------------------------------
+  py::class_<PyTransfer>(m, "Transfer", "A volume offered to another project (Cinder's volume transfers).")
+      .def_property_readonly("id", [](const PyTransfer& s) { return s.v.id; })
+      .def_property_readonly("volume_id", [](const PyTransfer& s) { return s.v.volume_id; })
+      .def_property_readonly("name", [](const PyTransfer& s) { return Opt(s.v.name); })
+      .def_property_readonly(
+          "auth_key",
+          [](const PyTransfer& s) {
+            return s.v.auth_key.empty() ? py::object(py::none()) : py::object(py::str(s.v.auth_key));
+          },
+          "The secret the accepting project gives: only on the transfer create() returned (None otherwise).")
+      .def_property_readonly("no_snapshots", [](const PyTransfer& s) { return s.v.no_snapshots; })
+      .def_property_readonly("source_project_id", [](const PyTransfer& s) { return s.v.source_project_id; })
+      .def_property_readonly("destination_project_id",
+                             [](const PyTransfer& s) { return Opt(s.v.destination_project_id); })
+      .def_property_readonly("accepted", [](const PyTransfer& s) { return s.v.accepted; })
+      .def_property_readonly("created_at", [](const PyTransfer& s) { return s.v.created_at; })
+      .def(
+          "accept",
+          [](PyTransfer& self, std::optional<std::string> auth_key, std::optional<std::string> project_id,
+             std::optional<std::string> user_id) -> PyTransfer& {
+            std::string key = auth_key.value_or(self.v.auth_key);
+            if (key.empty()) Raise(InvalidArgument("Give the transfer's auth_key: it is shown only on creation."));
+            SessionPtr s = self.s;
+            if (project_id) {
+              s = std::make_shared<Session>(
+                  Session{self.s->core, RequestContext::Admin(user_id.value_or(self.s->ctx.user_id), *project_id)});
+            }
+            Transfer t =
+                Take(Blocking(s, [&](VolumeManager& vm) { return vm.AcceptTransfer(s->ctx, self.v.id, key); }));
+            self.v = std::move(t);
+            return self;
+          },
+          py::arg("auth_key") = py::none(), py::kw_only(), py::arg("project_id") = py::none(),
+          py::arg("user_id") = py::none(), py::return_value_policy::reference_internal,
+          "Accepts it: the volume becomes the accepting project's (as its admin: `project_id`, else this object's "
+          "project). `auth_key` defaults to the one create returned. InvalidInput \"Invalid auth key: ...\" for a "
+          "wrong key.")
+      .def(
+          "delete",
+          [](PyTransfer& self) {
+            Check(Blocking(self.s, [&](VolumeManager& vm) { return vm.DeleteTransfer(self.s->ctx, self.v.id); }));
+          },
+          "Withdraws the offer: the volume is available to its project again.")
+      .def("__eq__", [](const PyTransfer& a, const PyTransfer& b) { return a.v.id == b.v.id; })
+      .def("__hash__", [](const PyTransfer& a) { return std::hash<std::string>()(a.v.id); })
+      .def("__repr__", [](const PyTransfer& s) {
+        return "<cinder.Transfer " + s.v.id + " of " + s.v.volume_id + (s.v.accepted ? " accepted" : "") + ">";
+      });
+
+  // Identity -----------------------------------------------------------------------------------
+  py::class_<PyIdentity>(m, "Identity",
+                         "The built-in identity service (a Keystone v3 subset: users, projects, domains, roles, role "
+                         "assignments, tokens) of the service's database, as cinder-manage and the /identity API "
+                         "see it; svc.identity. Calls act as the service's admin context. Objects are dicts with "
+                         "Keystone's field names.")
+      .def(
+          "bootstrap",
+          [](const PyIdentity& self, const std::string& admin_password, const std::string& admin_username,
+             const std::string& project_name, const std::string& role_name, bool reset_password) {
+            AuthManager::Bootstrap b;
+            b.admin_password = admin_password;
+            b.admin_username = admin_username;
+            b.project_name = project_name;
+            b.role_name = role_name;
+            b.reset_password = reset_password;
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.RunBootstrap(b); }));
+          },
+          py::arg("admin_password"), py::kw_only(), py::arg("admin_username") = "admin",
+          py::arg("project_name") = "admin", py::arg("role_name") = "admin", py::arg("reset_password") = false,
+          "cinder-manage bootstrap: the Default domain, the roles admin, member and reader (admin implies member "
+          "implies reader), the admin project and user with the admin role. Idempotent (an existing user keeps its "
+          "password unless `reset_password`).")
+      .def(
+          "domains",
+          [](const PyIdentity& self, std::optional<std::string> name, std::optional<bool> enabled) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) {
+              return a.ListDomains(self.s->ctx, FilterOf(name, std::nullopt, enabled));
+            }));
+            py::list out;
+            for (auto& d : l) out.append(DomainDict(d));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("enabled") = py::none(),
+          "The domains (the Default domain always exists).")
+      .def(
+          "projects",
+          [](const PyIdentity& self, std::optional<std::string> name, std::optional<std::string> domain_id,
+             std::optional<bool> enabled) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) {
+              return a.ListProjects(self.s->ctx, FilterOf(name, domain_id, enabled));
+            }));
+            py::list out;
+            for (auto& p : l) out.append(ProjectDict(p));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("domain_id") = py::none(),
+          py::arg("enabled") = py::none(), "The projects matching the filters (exact match).")
+      .def(
+          "get_project",
+          [](const PyIdentity& self, const std::string& id) {
+            return ProjectDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.GetProject(self.s->ctx, id); })));
+          },
+          py::arg("id"), "The project `id`; NotFound when there is none.")
+      .def(
+          "create_project",
+          [](const PyIdentity& self, const std::string& name, std::optional<std::string> domain_id,
+             std::optional<std::string> description, bool enabled, std::optional<std::vector<std::string>> tags) {
+            Project p;
+            p.name = name;
+            p.domain_id = domain_id.value_or("");
+            p.description = description.value_or("");
+            p.enabled = enabled;
+            p.tags = tags.value_or(std::vector<std::string>{});
+            return ProjectDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.CreateProject(self.s->ctx, p); })));
+          },
+          py::arg("name"), py::kw_only(), py::arg("domain_id") = py::none(), py::arg("description") = py::none(),
+          py::arg("enabled") = true, py::arg("tags") = py::none(),
+          "Creates a project (in the default domain unless `domain_id`); Conflict when the name is taken there.")
+      .def(
+          "update_project",
+          [](const PyIdentity& self, const std::string& id, py::kwargs kw) {
+            auto fields = FieldsOf(kw);
+            return ProjectDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.UpdateProject(self.s->ctx, id, fields); })));
+          },
+          py::arg("id"), "Sets name=, description= or enabled= (disabling revokes its tokens); returns it.")
+      .def(
+          "delete_project",
+          [](const PyIdentity& self, const std::string& id) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.DeleteProject(self.s->ctx, id); }));
+          },
+          py::arg("id"), "Deletes the project; NotFound when there is none.")
+      .def(
+          "users",
+          [](const PyIdentity& self, std::optional<std::string> name, std::optional<std::string> domain_id,
+             std::optional<bool> enabled) {
+            auto l = Take(BlockingAuth(
+                self.s, [&](AuthManager& a) { return a.ListUsers(self.s->ctx, FilterOf(name, domain_id, enabled)); }));
+            py::list out;
+            for (auto& u : l) out.append(UserDict(u));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("domain_id") = py::none(),
+          py::arg("enabled") = py::none(), "The users matching the filters (exact match).")
+      .def(
+          "get_user",
+          [](const PyIdentity& self, const std::string& id) {
+            return UserDict(Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.GetUser(self.s->ctx, id); })));
+          },
+          py::arg("id"), "The user `id`; NotFound when there is none.")
+      .def(
+          "user_projects",
+          [](const PyIdentity& self, const std::string& id) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ListUserProjects(self.s->ctx, id); }));
+            py::list out;
+            for (auto& p : l) out.append(ProjectDict(p));
+            return out;
+          },
+          py::arg("user_id"), "The projects the user has a role on.")
+      .def(
+          "create_user",
+          [](const PyIdentity& self, const std::string& name, std::optional<std::string> password,
+             std::optional<std::string> domain_id, std::optional<std::string> email,
+             std::optional<std::string> description, std::optional<std::string> default_project_id, bool enabled) {
+            User u;
+            u.name = name;
+            u.domain_id = domain_id.value_or("");
+            u.email = email.value_or("");
+            u.description = description.value_or("");
+            u.default_project_id = default_project_id.value_or("");
+            u.enabled = enabled;
+            const std::string pw = password.value_or("");
+            return UserDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.CreateUser(self.s->ctx, u, pw); })));
+          },
+          py::arg("name"), py::arg("password") = py::none(), py::kw_only(), py::arg("domain_id") = py::none(),
+          py::arg("email") = py::none(), py::arg("description") = py::none(),
+          py::arg("default_project_id") = py::none(), py::arg("enabled") = true,
+          "Creates a user (in the default domain unless `domain_id`); Conflict when the name is taken there.")
+      .def(
+          "update_user",
+          [](const PyIdentity& self, const std::string& id, py::kwargs kw) {
+            auto fields = FieldsOf(kw);
+            return UserDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.UpdateUser(self.s->ctx, id, fields); })));
+          },
+          py::arg("id"),
+          "Sets name=, email=, description=, enabled=, default_project_id= or password= (a new password or "
+          "disabling revokes the user's tokens); returns it.")
+      .def(
+          "delete_user",
+          [](const PyIdentity& self, const std::string& id) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.DeleteUser(self.s->ctx, id); }));
+          },
+          py::arg("id"), "Deletes the user (and its role assignments); NotFound when there is none.")
+      .def(
+          "roles",
+          [](const PyIdentity& self, std::optional<std::string> name) {
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) {
+              return a.ListRoles(self.s->ctx, FilterOf(name, std::nullopt, std::nullopt));
+            }));
+            py::list out;
+            for (auto& r : l) out.append(RoleDict(r));
+            return out;
+          },
+          py::kw_only(), py::arg("name") = py::none(), "The roles (admin, member, reader after bootstrap).")
+      .def(
+          "create_role",
+          [](const PyIdentity& self, const std::string& name, std::optional<std::string> description) {
+            Role r;
+            r.name = name;
+            r.description = description.value_or("");
+            return RoleDict(Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.CreateRole(self.s->ctx, r); })));
+          },
+          py::arg("name"), py::kw_only(), py::arg("description") = py::none(),
+          "Creates a role; Conflict when the name is taken.")
+      .def(
+          "delete_role",
+          [](const PyIdentity& self, const std::string& id) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.DeleteRole(self.s->ctx, id); }));
+          },
+          py::arg("id"), "Deletes the role and its assignments.")
+      .def(
+          "grant",
+          [](const PyIdentity& self, const std::string& role_id, std::optional<std::string> user_id,
+             std::optional<std::string> group_id, std::optional<std::string> project_id,
+             std::optional<std::string> domain_id, bool system) {
+            RoleAssignment ra = AssignmentOf(role_id, user_id, group_id, project_id, domain_id, system);
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.Grant(self.s->ctx, ra); }));
+          },
+          py::arg("role_id"), py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("system") = false,
+          "Gives the role to a user (or group) on a project, a domain or the system (idempotent).")
+      .def(
+          "revoke",
+          [](const PyIdentity& self, const std::string& role_id, std::optional<std::string> user_id,
+             std::optional<std::string> group_id, std::optional<std::string> project_id,
+             std::optional<std::string> domain_id, bool system) {
+            RoleAssignment ra = AssignmentOf(role_id, user_id, group_id, project_id, domain_id, system);
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.Revoke(self.s->ctx, ra); }));
+          },
+          py::arg("role_id"), py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("system") = false,
+          "Takes the role back (and revokes the tokens that carried it); NotFound when it was not given.")
+      .def(
+          "check_grant",
+          [](const PyIdentity& self, const std::string& role_id, std::optional<std::string> user_id,
+             std::optional<std::string> group_id, std::optional<std::string> project_id,
+             std::optional<std::string> domain_id, bool system) {
+            RoleAssignment ra = AssignmentOf(role_id, user_id, group_id, project_id, domain_id, system);
+            Status st = BlockingAuth(self.s, [&](AuthManager& a) { return a.CheckGrant(self.s->ctx, ra); });
+            if (st.code() == Code::kNotFound) return false;
+            Check(st);
+            return true;
+          },
+          py::arg("role_id"), py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("system") = false,
+          "Whether the role was given so (directly).")
+      .def(
+          "role_assignments",
+          [](const PyIdentity& self, std::optional<std::string> user_id, std::optional<std::string> group_id,
+             std::optional<std::string> project_id, std::optional<std::string> domain_id,
+             std::optional<std::string> role_id, bool effective) {
+            RoleAssignmentFilter f;
+            f.user_id = user_id.value_or("");
+            f.group_id = group_id.value_or("");
+            f.project_id = project_id.value_or("");
+            f.domain_id = domain_id.value_or("");
+            f.role_id = role_id.value_or("");
+            f.effective = effective;
+            auto l = Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ListRoleAssignments(self.s->ctx, f); }));
+            py::list out;
+            for (auto& ra : l) out.append(AssignmentDict(ra));
+            return out;
+          },
+          py::kw_only(), py::arg("user_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("project_id") = py::none(), py::arg("domain_id") = py::none(), py::arg("role_id") = py::none(),
+          py::arg("effective") = false,
+          "The role assignments matching the filters ({role_id, user_id, group_id, project_id, domain_id, system}); "
+          "`effective` expands groups and implied roles.")
+      .def(
+          "authenticate",
+          [](const PyIdentity& self, std::optional<std::string> user_name, std::optional<std::string> password,
+             std::optional<std::string> user_id, std::string user_domain_name, std::optional<std::string> token,
+             std::optional<std::string> project_name, std::optional<std::string> project_id,
+             std::string project_domain_name, std::optional<std::string> domain_name, bool system, bool unscoped) {
+            AuthRequest r;
+            if (token) {
+              r.methods = {"token"};
+              r.token = *token;
+            } else {
+              r.methods = {"password"};
+              r.user_name = user_name.value_or("");
+              r.user_id = user_id.value_or("");
+              if (!r.user_name.empty()) r.user_domain_name = user_domain_name;
+              r.password = password.value_or("");
+            }
+            r.project_name = project_name.value_or("");
+            r.project_id = project_id.value_or("");
+            if (!r.project_name.empty()) r.project_domain_name = project_domain_name;
+            r.domain_name = domain_name.value_or("");
+            r.system = system;
+            r.unscoped = unscoped;
+            auto issued = Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.Authenticate(r); }));
+            return py::make_tuple(issued.token, TokenDict(issued.info));
+          },
+          py::kw_only(), py::arg("user_name") = py::none(), py::arg("password") = py::none(),
+          py::arg("user_id") = py::none(), py::arg("user_domain_name") = "Default", py::arg("token") = py::none(),
+          py::arg("project_name") = py::none(), py::arg("project_id") = py::none(),
+          py::arg("project_domain_name") = "Default", py::arg("domain_name") = py::none(), py::arg("system") = false,
+          py::arg("unscoped") = false,
+          "Issues a token (POST /v3/auth/tokens): by password (user_name in user_domain_name, or user_id) or from "
+          "another `token`, scoped to a project (by name or id), a domain, the system, or unscoped. Returns (token, "
+          "info). NotAuthenticated for bad credentials, NotAuthorized for a scope without a role.")
+      .def(
+          "validate_token",
+          [](const PyIdentity& self, const std::string& token, bool allow_expired) {
+            return TokenDict(
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ValidateToken(token, allow_expired); })));
+          },
+          py::arg("token"), py::kw_only(), py::arg("allow_expired") = false,
+          "What the token says now (its roles computed again); NotFound for an unknown, expired or revoked one.")
+      .def(
+          "revoke_token",
+          [](const PyIdentity& self, const std::string& token) {
+            Check(BlockingAuth(self.s, [&](AuthManager& a) { return a.RevokeToken(self.s->ctx, token); }));
+          },
+          py::arg("token"), "Revokes the token; NotFound when it is unknown.");
+
   // Iterators ----------------------------------------------------------------------------------
   py::class_<VolumePager>(m, "VolumeIterator", "Volumes, page by page (each page read with the GIL released).")
       .def(
@@ -1599,6 +2600,15 @@ PYBIND11_MODULE(_cinder, m) {
       .def(
           "__iter__", [](BackupPager& p) -> BackupPager& { return p; }, py::return_value_policy::reference)
       .def("__next__", &BackupPager::Next);
+  py::class_<GroupPager>(m, "GroupIterator")
+      .def(
+          "__iter__", [](GroupPager& p) -> GroupPager& { return p; }, py::return_value_policy::reference)
+      .def("__next__", &GroupPager::Next);
+  py::class_<GroupSnapshotPager>(m, "GroupSnapshotIterator")
+      .def(
+          "__iter__", [](GroupSnapshotPager& p) -> GroupSnapshotPager& { return p; },
+          py::return_value_policy::reference)
+      .def("__next__", &GroupSnapshotPager::Next);
 
   // Service ------------------------------------------------------------------------------------
   py::class_<PyService, std::shared_ptr<PyService>>(
@@ -1627,22 +2637,39 @@ PYBIND11_MODULE(_cinder, m) {
           py::arg("project_id"), py::arg("user_id") = py::none(),
           "The same service acting as an admin of `project_id`: new volumes are that project's.")
       .def(
+          "for_token",
+          [](const PyService& self, const std::string& token) {
+            RequestContext ctx =
+                Take(BlockingAuth(self.s, [&](AuthManager& a) { return a.ContextForToken(token); }));
+            auto s = std::make_shared<Session>(Session{self.s->core, std::move(ctx)});
+            return std::make_shared<PyService>(PyService{s});
+          },
+          py::arg("token"),
+          "The same service acting as the owner of an identity token (identity.authenticate()): its project, its "
+          "roles, Cinder's policy applied to them, as the REST API would. NotFound for an unknown token.")
+      .def_property_readonly(
+          "identity", [](const PyService& self) { return PyIdentity{self.s}; },
+          "The built-in identity service on this service's database (users, projects, roles, tokens).")
+      .def(
           "create_volume",
           [](const PyService& self, int64_t size, std::optional<std::string> name,
              std::optional<std::string> description, std::optional<std::string> volume_type,
              std::optional<std::string> availability_zone, std::optional<std::map<std::string, std::string>> metadata,
-             std::optional<std::string> snapshot_id, std::optional<std::string> source_volid) {
+             std::optional<std::string> snapshot_id, std::optional<std::string> source_volid, py::object group_id) {
             VolumeCreate req = NewVolumeRequest(size, std::move(name), std::move(description), std::move(volume_type),
                                                 std::move(availability_zone), metadata);
             req.snapshot_id = std::move(snapshot_id);
             req.source_volid = std::move(source_volid);
+            if (!group_id.is_none()) req.group_id = IdOf<PyGroup>(group_id);
             return MakeVolume(self.s, req);
           },
           py::arg("size") = 0, py::kw_only(), py::arg("name") = py::none(), py::arg("description") = py::none(),
           py::arg("volume_type") = py::none(), py::arg("availability_zone") = py::none(),
           py::arg("metadata") = py::none(), py::arg("snapshot_id") = py::none(), py::arg("source_volid") = py::none(),
+          py::arg("group_id") = py::none(),
           "Creates a volume of `size` GiB: returns it \"creating\" (wait() for it). InvalidInput for a bad size or "
-          "name, NotFound for an unknown type, OverQuota over the project's quota.")
+          "name, NotFound for an unknown type, OverQuota over the project's quota. `group_id` (a Group or id): a "
+          "volume of that group, on its backend.")
       .def(
           "get_volume",
           [](const PyService& self, const std::string& id) {
@@ -1655,9 +2682,10 @@ PYBIND11_MODULE(_cinder, m) {
           [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
              std::optional<std::map<std::string, std::string>> metadata, std::optional<std::string> availability_zone,
              std::optional<bool> bootable, std::optional<std::map<std::string, std::string>> like, bool all_tenants,
-             std::optional<std::string> project_id, std::optional<std::string> sort, std::optional<int64_t> limit,
-             std::optional<int64_t> page_size) {
+             std::optional<std::string> project_id, py::object group_id, std::optional<std::string> sort,
+             std::optional<int64_t> limit, std::optional<int64_t> page_size) {
             VolumeListQuery q;
+            if (!group_id.is_none()) q.group_id = IdOf<PyGroup>(group_id);
             q.name = std::move(name);
             q.status = std::move(status);
             q.metadata = ToMetadata(metadata);
@@ -1679,10 +2707,11 @@ PYBIND11_MODULE(_cinder, m) {
           },
           py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(), py::arg("metadata") = py::none(),
           py::arg("availability_zone") = py::none(), py::arg("bootable") = py::none(), py::arg("like") = py::none(),
-          py::arg("all_tenants") = false, py::arg("project_id") = py::none(), py::arg("sort") = py::none(),
-          py::arg("limit") = py::none(), py::arg("page_size") = py::none(),
+          py::arg("all_tenants") = false, py::arg("project_id") = py::none(), py::arg("group_id") = py::none(),
+          py::arg("sort") = py::none(), py::arg("limit") = py::none(), py::arg("page_size") = py::none(),
           "The project's volumes matching the filters, as an iterator (Cinder's order: created_at desc, id desc; "
-          "`sort` \"key[:asc|desc],...\"). `like`: substring filters by field. `all_tenants`: every project's.")
+          "`sort` \"key[:asc|desc],...\"). `like`: substring filters by field. `all_tenants`: every project's. "
+          "`group_id` (a Group or id): that group's volumes.")
       .def(
           "get_snapshot",
           [](const PyService& self, const std::string& id) {
@@ -1939,6 +2968,256 @@ PYBIND11_MODULE(_cinder, m) {
             return out;
           },
           "The services (cinder-volume per backend, cinder-scheduler, ...) with their state.")
+      .def(
+          "group_types",
+          [](const PyService& self, std::optional<bool> is_public) {
+            auto types =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListGroupTypes(self.s->ctx, is_public); }));
+            std::vector<PyGroupType> out;
+            for (auto& t : types) out.push_back(PyGroupType{self.s, std::move(t)});
+            return out;
+          },
+          py::arg("is_public") = py::none(), "The group types: every one for an admin (or those of `is_public`).")
+      .def(
+          "get_group_type",
+          [](const PyService& self, const std::string& id) {
+            auto t = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroupType(self.s->ctx, id); }));
+            return PyGroupType{self.s, std::move(t)};
+          },
+          py::arg("id"), "By id (\"default\": the default_group_type option's); NotFound when there is none.")
+      .def(
+          "create_group_type",
+          [](const PyService& self, const std::string& name,
+             std::optional<std::map<std::string, std::string>> group_specs, std::optional<std::string> description,
+             bool is_public) {
+            GroupType req;
+            req.name = name;
+            req.group_specs = ToMetadata(group_specs);
+            req.description = std::move(description);
+            req.is_public = is_public;
+            auto t = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.CreateGroupType(self.s->ctx, req); }));
+            return PyGroupType{self.s, std::move(t)};
+          },
+          py::arg("name"), py::kw_only(), py::arg("group_specs") = py::none(), py::arg("description") = py::none(),
+          py::arg("is_public") = true, "Creates a group type (admin); Conflict when the name is taken.")
+      .def(
+          "create_group",
+          [](const PyService& self, py::object group_type, py::object volume_types, std::optional<std::string> name,
+             std::optional<std::string> description, std::optional<std::string> availability_zone) {
+            GroupCreate req;
+            req.group_type = IdOf<PyGroupType>(group_type);
+            if (py::isinstance<py::str>(volume_types)) Raise(InvalidArgument("volume_types is a list of types."));
+            for (auto t : volume_types) req.volume_types.push_back(IdOf<PyVolumeType>(t));
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.availability_zone = std::move(availability_zone);
+            VolumeGroup g = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.CreateGroup(self.s->ctx, req); }));
+            return PyGroup{self.s, std::move(g)};
+          },
+          py::arg("group_type"), py::arg("volume_types"), py::kw_only(), py::arg("name") = py::none(),
+          py::arg("description") = py::none(), py::arg("availability_zone") = py::none(),
+          "Creates a generic volume group (3.13) of `group_type` (a GroupType, name or id) for volumes of "
+          "`volume_types` (VolumeTypes, names or ids): \"creating\" until a backend taking all of them has it "
+          "(wait()). OverQuota over the groups quota.")
+      .def(
+          "get_group",
+          [](const PyService& self, const std::string& id) {
+            VolumeGroup g = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroup(self.s->ctx, id); }));
+            return PyGroup{self.s, std::move(g)};
+          },
+          py::arg("id"), "The group `id` with its volumes; NotFound when there is none (or it is not visible).")
+      .def(
+          "groups",
+          [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
+             std::optional<std::string> availability_zone, std::optional<std::string> group_type_id,
+             bool all_tenants, std::optional<std::string> sort, std::optional<int64_t> limit,
+             std::optional<int64_t> page_size) {
+            GroupListQuery q;
+            if (name) q.filters["name"] = *name;
+            if (status) q.filters["status"] = *status;
+            if (availability_zone) q.filters["availability_zone"] = *availability_zone;
+            if (group_type_id) q.filters["group_type_id"] = *group_type_id;
+            q.all_tenants = all_tenants;
+            q.sort = ParseSort(sort);
+            GroupFetch fetch = [q](const SessionPtr& s, std::optional<std::string> marker, int64_t n, bool* more) {
+              GroupListQuery page = q;
+              page.marker = std::move(marker);
+              page.limit = n;
+              auto l = Take(Blocking(s, [&](VolumeManager& vm) { return vm.ListGroups(s->ctx, page); }));
+              *more = static_cast<int64_t>(l.size()) >= n;
+              return l;
+            };
+            return GroupPager(self.s, PageSize(self.s, page_size), limit, std::move(fetch));
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(),
+          py::arg("availability_zone") = py::none(), py::arg("group_type_id") = py::none(),
+          py::arg("all_tenants") = false, py::arg("sort") = py::none(), py::arg("limit") = py::none(),
+          py::arg("page_size") = py::none(), "The project's groups matching the filters, as an iterator (as volumes()).")
+      .def(
+          "get_group_snapshot",
+          [](const PyService& self, const std::string& id) {
+            GroupSnapshot g =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetGroupSnapshot(self.s->ctx, id); }));
+            return PyGroupSnapshot{self.s, std::move(g)};
+          },
+          py::arg("id"), "The group snapshot `id`; NotFound when there is none (or it is not visible).")
+      .def(
+          "group_snapshots",
+          [](const PyService& self, std::optional<std::string> name, std::optional<std::string> status,
+             py::object group, bool all_tenants, std::optional<std::string> sort, std::optional<int64_t> limit,
+             std::optional<int64_t> page_size) {
+            GroupSnapshotListQuery q;
+            if (name) q.filters["name"] = *name;
+            if (status) q.filters["status"] = *status;
+            if (!group.is_none()) q.filters["group_id"] = IdOf<PyGroup>(group);
+            q.all_tenants = all_tenants;
+            q.sort = ParseSort(sort);
+            GroupSnapshotFetch fetch = [q](const SessionPtr& s, std::optional<std::string> marker, int64_t n,
+                                           bool* more) {
+              GroupSnapshotListQuery page = q;
+              page.marker = std::move(marker);
+              page.limit = n;
+              auto l = Take(Blocking(s, [&](VolumeManager& vm) { return vm.ListGroupSnapshots(s->ctx, page); }));
+              *more = static_cast<int64_t>(l.size()) >= n;
+              return l;
+            };
+            return GroupSnapshotPager(self.s, PageSize(self.s, page_size), limit, std::move(fetch));
+          },
+          py::kw_only(), py::arg("name") = py::none(), py::arg("status") = py::none(),
+          py::arg("group_id") = py::none(), py::arg("all_tenants") = false, py::arg("sort") = py::none(),
+          py::arg("limit") = py::none(), py::arg("page_size") = py::none(),
+          "The project's group snapshots matching the filters (`group_id`: a Group or its id), as an iterator.")
+      .def(
+          "transfers",
+          [](const PyService& self, bool all_tenants) {
+            auto list =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListTransfers(self.s->ctx, all_tenants); }));
+            std::vector<PyTransfer> out;
+            for (auto& t : list) out.push_back(PyTransfer{self.s, std::move(t)});
+            return out;
+          },
+          py::kw_only(), py::arg("all_tenants") = false,
+          "The project's volume transfers (every project's for an admin with all_tenants).")
+      .def(
+          "get_transfer",
+          [](const PyService& self, const std::string& id) {
+            Transfer t = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetTransfer(self.s->ctx, id); }));
+            return PyTransfer{self.s, std::move(t)};
+          },
+          py::arg("id"), "The transfer `id` (without its auth_key); NotFound when there is none.")
+      .def(
+          "accept_transfer",
+          [](const PyService& self, const std::string& id, const std::string& auth_key) {
+            Transfer t = Take(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.AcceptTransfer(self.s->ctx, id, auth_key); }));
+            return PyTransfer{self.s, std::move(t)};
+          },
+          py::arg("id"), py::arg("auth_key"),
+          "Accepts the transfer `id` into this service's project: the volume becomes its. InvalidInput for a wrong "
+          "key.")
+      .def(
+          "manage_volume",
+          [](const PyService& self, const std::string& source_name, std::optional<std::string> host,
+             std::optional<std::string> cluster, std::optional<std::string> name,
+             std::optional<std::string> description, std::optional<std::string> volume_type,
+             std::optional<std::string> availability_zone, std::optional<std::map<std::string, std::string>> metadata,
+             bool bootable) {
+            CheckClusterHost(host, cluster);
+            VolumeManager::ManageVolumeRequest req;
+            req.source_name = source_name;
+            req.host = std::move(host);
+            req.cluster = std::move(cluster);
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.volume_type = std::move(volume_type);
+            req.availability_zone = std::move(availability_zone);
+            req.metadata = ToMetadata(metadata);
+            req.bootable = bootable;
+            Volume v = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ManageVolume(self.s->ctx, req); }));
+            return PyVolume{self.s, std::move(v)};
+          },
+          py::arg("source_name"), py::kw_only(), py::arg("host") = py::none(), py::arg("cluster") = py::none(),
+          py::arg("name") = py::none(), py::arg("description") = py::none(), py::arg("volume_type") = py::none(),
+          py::arg("availability_zone") = py::none(), py::arg("metadata") = py::none(), py::arg("bootable") = false,
+          "Admin: adopts the object `source_name` of the backend at `host` (host@backend[#pool]) or `cluster` "
+          "(exactly one): a volume \"managing\" until its host has it (wait(); OperationFailed "
+          "\"error_managing\" for a bad reference). InvalidState \"Host '...' not found\" when no volume service is "
+          "there (Cinder's ServiceUnavailable).")
+      .def(
+          "manage_snapshot",
+          [](const PyService& self, py::object volume, const std::string& source_name, std::optional<std::string> name,
+             std::optional<std::string> description, std::optional<std::map<std::string, std::string>> metadata) {
+            VolumeManager::ManageSnapshotRequest req;
+            req.volume_id = IdOf<PyVolume>(volume);
+            req.source_name = source_name;
+            req.name = std::move(name);
+            req.description = std::move(description);
+            req.metadata = ToMetadata(metadata);
+            Snapshot sn =
+                Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ManageSnapshot(self.s->ctx, req); }));
+            return PySnapshot{self.s, std::move(sn)};
+          },
+          py::arg("volume"), py::arg("source_name"), py::kw_only(), py::arg("name") = py::none(),
+          py::arg("description") = py::none(), py::arg("metadata") = py::none(),
+          "Admin: adopts the snapshot `source_name` of `volume` (a Volume or id) on its backend: \"creating\" until "
+          "its host has it (wait()).")
+      .def(
+          "manageable_volumes",
+          [](const PyService& self, std::optional<std::string> host, std::optional<std::string> cluster,
+             std::optional<std::string> marker, std::optional<int64_t> limit, int64_t offset,
+             std::optional<std::string> sort) {
+            auto q = ManageableQueryOf(host, cluster, marker, limit, offset, sort);
+            auto l = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListManageable(self.s->ctx, q, false); }));
+            return ManageableList(l, false);
+          },
+          py::kw_only(), py::arg("host") = py::none(), py::arg("cluster") = py::none(), py::arg("marker") = py::none(),
+          py::arg("limit") = py::none(), py::arg("offset") = 0, py::arg("sort") = py::none(),
+          "Admin: what the backend at `host` or `cluster` holds that could be managed ({reference: {\"source-name\"}, "
+          "size, safe_to_manage, reason_not_safe, cinder_id, extra_info}); `marker` a source-name, `sort` "
+          "\"reference\" or \"size\" keys.")
+      .def(
+          "manageable_snapshots",
+          [](const PyService& self, std::optional<std::string> host, std::optional<std::string> cluster,
+             std::optional<std::string> marker, std::optional<int64_t> limit, int64_t offset,
+             std::optional<std::string> sort) {
+            auto q = ManageableQueryOf(host, cluster, marker, limit, offset, sort);
+            auto l = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.ListManageable(self.s->ctx, q, true); }));
+            return ManageableList(l, true);
+          },
+          py::kw_only(), py::arg("host") = py::none(), py::arg("cluster") = py::none(), py::arg("marker") = py::none(),
+          py::arg("limit") = py::none(), py::arg("offset") = 0, py::arg("sort") = py::none(),
+          "Admin: as manageable_volumes, for snapshots (with source_reference: their volume's).")
+      .def(
+          "quota_class",
+          [](const PyService& self, const std::string& name) {
+            auto q = Take(Blocking(self.s, [&](VolumeManager& vm) { return vm.GetQuotaClass(self.s->ctx, name); }));
+            return LimitDict(q);
+          },
+          py::arg("name") = "default",
+          "Admin: the quota class' limits {resource: limit} (\"default\": what projects without their own get).")
+      .def(
+          "set_quota_class",
+          [](const PyService& self, const std::string& name, py::kwargs kw) {
+            std::map<std::string, int64_t> limits;
+            for (auto kv : kw) limits[py::str(kv.first).cast<std::string>()] = kv.second.cast<int64_t>();
+            auto q = Take(
+                Blocking(self.s, [&](VolumeManager& vm) { return vm.UpdateQuotaClass(self.s->ctx, name, limits); }));
+            return LimitDict(q);
+          },
+          py::arg("name") = "default",
+          "Admin: sets the class' limits by resource name (volumes=, gigabytes=, ...; -1 unlimited); returns them.")
+      .def(
+          "import_backup",
+          [](const PyService& self, const std::string& backup_service, const std::string& backup_url) {
+            BackupManager::Record rec{backup_service, backup_url};
+            const uint64_t from = ProgressNow(self.s);
+            Backup b =
+                Take(BlockingBackups(self.s, [&](BackupManager& bm) { return bm.ImportRecord(self.s->ctx, rec); }));
+            return PyBackup{self.s, std::move(b), from};
+          },
+          py::arg("backup_service"), py::arg("backup_url"),
+          "Admin (import_record): records the backup an export_record() describes (\"creating\" until a backup host "
+          "has checked its objects; wait()). NotFound when no backup host of that driver is up.")
       .def(
           "drain",
           [](const PyService& self) {

@@ -13,7 +13,8 @@ from ._cinder import __version__, configure_logging, open  # noqa: F401
 
 __all__ = [
     "open", "configure_logging", "Service", "Volume", "Snapshot", "Backup", "VolumeType", "QosSpecs", "Quota", "VolumeFile",
-    "VolumeIterator", "SnapshotIterator", "BackupIterator",
+    "GroupType", "Group", "GroupSnapshot", "Transfer", "Identity",
+    "VolumeIterator", "SnapshotIterator", "BackupIterator", "GroupIterator", "GroupSnapshotIterator",
     "Error", "InvalidInput", "InvalidState", "NotFound", "Conflict", "NotAuthorized", "NotAuthenticated",
     "OverQuota", "NotSupported", "Timeout", "Unavailable", "InternalError", "OperationFailed",
 ]

@@ -15,7 +15,9 @@ DAEMONS = ("cinder-scheduler", "cinder-volume", "cinder-backup")
 
 
 @pytest.fixture
-def deployment(tmp_path):
+def deployment(tmp_path, request):
+    """The deployment's cinder.conf; a test's indirect parameter adds [DEFAULT] options."""
+    extra = getattr(request, "param", "")
     if not all(os.access(os.path.join(BIN_DIR, d), os.X_OK) for d in DAEMONS + ("cinder-manage",)):
         pytest.skip(f"the daemons are not built in {BIN_DIR}")
     key = tmp_path / "transport.key"
@@ -29,7 +31,7 @@ transport_key_file = {key}
 report_interval = 1
 osapi_volume_listen_port = 0
 enabled_backends = file
-[database]
+{extra}[database]
 connection = sqlite:///{tmp_path}/cinder.sqlite
 [file]
 volume_driver = file
@@ -86,6 +88,67 @@ def test_join_deployment(deployment):
         snap.delete().wait(timeout=30)
         vol.delete().wait(timeout=30)
         assert list(svc.volumes()) == []
+
+
+def test_groups_transfers_and_manage_through_a_deployment(deployment):
+    """The group, transfer and manage calls reach the scheduler and volume host over ZeroMQ."""
+    with cinder.open(config_file=str(deployment)) as svc:
+        gt = svc.create_group_type("gt", group_specs={"consistent_group_snapshot_enabled": "<is> True"})
+        group = svc.create_group(gt, [svc.get_volume_type("default")], name="g").wait(timeout=30)
+        assert group.status == "available" and group.host == "pyhost@file#file"
+        a, b = (group.create_volume(1, name=n).wait(timeout=30) for n in ("a", "b"))
+        gsnap = group.create_snapshot().wait(timeout=30)
+        assert sorted(s.volume_id for s in gsnap.snapshots()) == sorted([a.id, b.id])
+        copy = gsnap.create_group(name="copy").wait(timeout=60)
+        assert len(copy.refresh().volumes) == 2
+        gsnap.delete().wait(timeout=30)
+        for g in (copy, group):
+            g.delete(delete_volumes=True).wait(timeout=60)
+        assert list(svc.volumes()) == []
+
+        vol = svc.create_volume(1, name="moved").wait(timeout=30)
+        transfer = vol.transfer()
+        transfer.accept(project_id="p2")
+        assert svc.for_project("p2").get_volume(vol.id).project_id == "p2"
+        vol = svc.for_project("p2").get_volume(vol.id)
+        vol.unmanage().wait(timeout=30)
+        (entry,) = [e for e in svc.manageable_volumes(host="pyhost@file") if e["safe_to_manage"]]
+        managed = svc.manage_volume(entry["reference"]["source-name"], host="pyhost@file").wait(timeout=30)
+        assert managed.status == "available" and managed.size == 1
+        managed.delete().wait(timeout=30)
+
+
+# One compressing thread at zlib's pace: the backup lasts a few of the backup service's progress
+# records (every 2 s) on a fast machine too.
+@pytest.mark.parametrize("deployment", ["backup_workers = 1\nbackup_compression_algorithm = zlib\n"], indirect=True,
+                         ids=["zlib-one-thread"])
+def test_backup_progress_crosses_the_transport(deployment):
+    """The backup service runs in another process: its progress reaches wait(progress=...) through
+    the bytes done it records in the backup's row."""
+    with cinder.open(config_file=str(deployment)) as svc:
+        vol = svc.create_volume(1, name="big").wait(timeout=30)
+        with vol.attach() as f:
+            for _ in range(256):  # 256 MiB that do not compress
+                f.write(os.urandom(1 << 20))
+        progress = []
+        backup = vol.backup(name="big").wait(timeout=300, progress=lambda d, t: progress.append((d, t)))
+        assert backup.status == "available"
+        total = 1 << 30
+        assert progress[-1] == (total, total)
+        assert len(progress) >= 2, progress  # at least one report while it ran, then the end
+        assert all(t == total for _, t in progress)
+        done = [d for d, _ in progress]
+        assert done == sorted(done) and len(set(done)) == len(done), progress  # increasing
+        assert 0 < done[0] < total
+
+        progress.clear()
+        restored = backup.restore(name="restored").wait(timeout=300, progress=lambda d, t: progress.append((d, t)))
+        assert restored.status == "available" and progress[-1] == (total, total)
+        done = [d for d, _ in progress]
+        assert done == sorted(done) and len(set(done)) == len(done) and 0 < done[0], progress
+        restored.delete().wait(timeout=30)
+        backup.delete().wait(timeout=60)
+        vol.delete().wait(timeout=30)
 
 
 def test_examples_join_deployment(deployment):
