@@ -89,6 +89,9 @@ struct Volume {
   std::optional<std::string> attached_mode;
   std::vector<Attachment> attachments;  // those attached (attach_status "attached")
   std::optional<std::string> group_id;  // the generic volume group it belongs to (3.13)
+  // The cluster of the volume service that holds it (`cluster = NAME` in cinder.conf:
+  // NAME@backend), unset when that service is in none; shown to admins from 3.61.
+  std::optional<std::string> cluster_name;
 };
 
 // Cinder's scheduler hints (OS-SCH-HNT:scheduler_hints).

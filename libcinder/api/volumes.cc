@@ -125,7 +125,7 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
     ver.AtLeast(3, 69) ? w.Null() : w.Bool(true);
     w.Key("service_uuid").Null();
   }
-  if (admin && ver.AtLeast(3, 61)) w.Key("cluster_name").Null();
+  if (admin && ver.AtLeast(3, 61)) w.Key("cluster_name").OptString(v.cluster_name);
   if (ver.AtLeast(3, 63)) {
     w.Key("volume_type_id");
     v.volume_type_id.empty() ? w.Null() : w.String(v.volume_type_id);

@@ -109,6 +109,7 @@ Result<ClaimResult> Store::ClaimPool(const std::string& volume_id, const std::st
     if (!fits(p, allocated_now)) return Status::OK();
     Query place;
     place.sql = "UPDATE volumes SET host = " + place.P(pool_host) +
+                ", cluster_name = " + ClusterOfHost(&place, pool_host) +
                 ", availability_zone = " + place.P(availability_zone) + ", updated_at = " + place.P(NowIso()) +
                 " WHERE id = " + place.P(volume_id) +
                 " AND deleted = 0 AND status = 'creating' AND (host IS NULL OR host = '')";
@@ -119,12 +120,26 @@ Result<ClaimResult> Store::ClaimPool(const std::string& volume_id, const std::st
   return result;
 }
 
+Result<int64_t> Store::SetVolumesCluster(const std::string& backend_host, const std::optional<std::string>& cluster) {
+  int64_t changed = 0;
+  Status st = impl_->Tx([&](soci::session& s) -> Status {
+    Query q;
+    q.sql = "UPDATE volumes SET cluster_name = " + q.Opt(cluster) +
+            " WHERE deleted = 0 AND (host = " + q.P(backend_host) + " OR host LIKE " + q.P(backend_host + "#%") +
+            ") AND COALESCE(cluster_name, '') <> " + q.P(cluster.value_or(""));
+    changed = Exec(s, q);
+    return Status::OK();
+  });
+  if (!st.ok()) return st;
+  return changed;
+}
+
 Result<bool> Store::ReleaseClaim(const std::string& volume_id, const std::string& pool_host) {
   bool changed = false;
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
-    q.sql = "UPDATE volumes SET host = '', updated_at = " + q.P(NowIso()) + " WHERE id = " + q.P(volume_id) +
-            " AND deleted = 0 AND status = 'creating' AND host = " + q.P(pool_host);
+    q.sql = "UPDATE volumes SET host = '', cluster_name = NULL, updated_at = " + q.P(NowIso()) +
+            " WHERE id = " + q.P(volume_id) + " AND deleted = 0 AND status = 'creating' AND host = " + q.P(pool_host);
     changed = Exec(s, q) > 0;
     return Status::OK();
   });

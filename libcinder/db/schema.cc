@@ -633,6 +633,16 @@ const std::vector<Migration>& Migrations() {
                      kTimestamps + ")");
          Exec(s, "CREATE UNIQUE INDEX clusters_name_binary ON clusters (name, \"binary\") WHERE deleted = 0");
        }},
+      {18,
+       [](soci::session& s, bool) {
+         // A volume's cluster (Cinder's volumes.cluster_name): its volume service's, written
+         // with its host (ClusterOfHost) and by a service that joins a cluster.
+         Exec(s, "ALTER TABLE volumes ADD COLUMN cluster_name VARCHAR(255)");
+         Exec(s,
+              "UPDATE volumes SET cluster_name = (SELECT s.cluster_name FROM services s WHERE s.deleted = 0 AND "
+              "s.\"binary\" = 'cinder-volume' AND s.cluster_name IS NOT NULL AND (volumes.host = s.host OR "
+              "volumes.host LIKE s.host || '#%') LIMIT 1) WHERE deleted = 0");
+       }},
   };
   return kMigrations;
 }

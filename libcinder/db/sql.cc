@@ -153,6 +153,13 @@ std::string TimeFilter(Query* q, const std::string& column, const std::vector<Ti
   return out + ")";
 }
 
+std::string ClusterOfHost(Query* q, const std::string& host) {
+  if (host.empty()) return "NULL";
+  return "(SELECT cs.cluster_name FROM services cs WHERE cs.deleted = 0 AND cs.\"binary\" = 'cinder-volume' AND "
+         "cs.host = " +
+         q->P(host.substr(0, host.find('#'))) + " LIMIT 1)";
+}
+
 std::string LikeFilter(Query* q, bool pg, const std::string& column, const std::string& value) {
   return " AND " + column + (pg ? " ILIKE " : " LIKE ") + q->P("%" + value + "%");
 }

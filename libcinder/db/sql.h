@@ -99,6 +99,9 @@ std::string OrderBy(const SqlSort& sort);
 // " AND (column op t1 OR column op t2 ...)" for a time filter (Cinder ORs a field's
 // comparisons); "" when `times` is empty. The ops are gt, gte, eq, neq, lt, lte.
 std::string TimeFilter(Query* q, const std::string& column, const std::vector<TimeComparison>& times);
+// The cluster of the cinder-volume service holding `host` (host@backend[#pool]), as a scalar
+// subquery: NULL when the service is in none, or the host is empty.
+std::string ClusterOfHost(Query* q, const std::string& host);
 // " AND column LIKE '%value%'" (Cinder's `key~` filters, case-insensitive on both databases as
 // on MySQL; '%' and '_' in `value` match as in Cinder, which does not escape them).
 std::string LikeFilter(Query* q, bool pg, const std::string& column, const std::string& value);

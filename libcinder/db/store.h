@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 17;
+  static constexpr int kLatestVersion = 18;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -527,6 +527,10 @@ class Store {
                                 const std::function<bool(const PoolRecord&, double allocated_now)>& fits);
   // Takes a creating volume off `pool_host` (to be placed again); false if it is not there.
   Result<bool> ReleaseClaim(const std::string& volume_id, const std::string& pool_host);
+  // Puts the volumes of `backend_host` (host@backend, any pool) in `cluster` (none: unset), as
+  // Cinder's volume service includes its resources in its cluster when it starts; returns how
+  // many changed.
+  Result<int64_t> SetVolumesCluster(const std::string& backend_host, const std::optional<std::string>& cluster);
 
   // User messages (messages.cc). Reads see live messages of `scope`.
   Status InsertMessage(const Message& m);

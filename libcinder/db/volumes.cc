@@ -24,7 +24,7 @@ const char kVolumeColumns[] =
     "v.volume_type_id, t.name, v.snapshot_id, v.source_volid, v.bootable, v.multiattach, "
     "v.created_at, v.updated_at, "
     "CASE WHEN EXISTS (SELECT 1 FROM volume_metadata mc WHERE mc.volume_id = v.id AND mc.deleted = 0) THEN 1 "
-    "ELSE 0 END, v.admin_readonly, v.attached_mode, v.group_id";
+    "ELSE 0 END, v.admin_readonly, v.attached_mode, v.group_id, v.cluster_name";
 const char kVolumeFrom[] = " FROM volumes v LEFT JOIN volume_types t ON t.id = v.volume_type_id";
 
 // Volumes read by a SELECT of kVolumeColumns, and whether each has metadata rows.
@@ -70,6 +70,7 @@ VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
     v.readonly = rows.Optional(r, 20);
     v.attached_mode = rows.Optional(r, 21);
     v.group_id = rows.Optional(r, 22);
+    v.cluster_name = rows.Optional(r, 23);
   }
   return out;
 }
@@ -106,6 +107,7 @@ VolumeRows FetchVolumesSqlite(soci::session& s, const Query& q) {
     v.readonly = text(20);
     v.attached_mode = text(21);
     v.group_id = text(22);
+    v.cluster_name = text(23);
   });
   return out;
 }
@@ -189,14 +191,15 @@ Status InsertVolumeRow(soci::session& s, const Volume& v) {
   q.sql =
       "INSERT INTO volumes (id, user_id, project_id, host, size, availability_zone, status, "
       "attach_status, display_name, display_description, volume_type_id, snapshot_id, "
-      "source_volid, bootable, multiattach, created_at, group_id) VALUES (" +
+      "source_volid, bootable, multiattach, created_at, group_id, cluster_name) VALUES (" +
       q.P(v.id) + ", " + q.P(v.user_id) + ", " + q.P(v.project_id) + ", " + q.P(v.host) + ", " +
       q.P(std::to_string(v.size)) + ", " + q.P(v.availability_zone) + ", " + q.P(v.status) + ", " +
       q.P(v.attach_status) + ", " + q.Opt(v.has_name ? std::optional<std::string>(v.name) : std::nullopt) + ", " +
       q.Opt(v.has_description ? std::optional<std::string>(v.description) : std::nullopt) + ", " +
       q.Opt(v.volume_type_id.empty() ? std::nullopt : std::optional<std::string>(v.volume_type_id)) + ", " +
       q.Opt(v.snapshot_id) + ", " + q.Opt(v.source_volid) + ", " + (v.bootable ? "1" : "0") + ", " +
-      (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ", " + q.Opt(v.group_id) + ")";
+      (v.multiattach ? "1" : "0") + ", " + q.P(v.created_at) + ", " + q.Opt(v.group_id) + ", " +
+      ClusterOfHost(&q, v.host) + ")";
   Exec(s, q);
   for (const auto& [k, val] : v.metadata) {
     Query m;
@@ -414,7 +417,10 @@ Query CasStatusQuery(const std::string& id, const std::vector<std::string>& expe
                      const std::vector<std::pair<std::string, std::string>>& conditions) {
   Query q;
   q.sql = "UPDATE volumes SET status = " + q.P(new_status) + ", updated_at = " + q.P(NowIso());
-  for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+  for (const auto& [col, val] : fields) {
+    q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    if (col == "host") q.sql += ", cluster_name = " + ClusterOfHost(&q, val.value_or(""));
+  }
   q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
   if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
   if (expected_host) q.sql += " AND host = " + q.P(*expected_host);
@@ -485,7 +491,10 @@ Result<bool> Store::UpdateVolume(const std::string& id, const std::vector<FieldU
   Status st = impl_->Tx([&](soci::session& s) -> Status {
     Query q;
     q.sql = "UPDATE volumes SET updated_at = " + q.P(NowIso());
-    for (const auto& [col, val] : fields) q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+    for (const auto& [col, val] : fields) {
+      q.sql += ", " + col + " = " + (val ? q.P(*val) : "NULL");
+      if (col == "host") q.sql += ", cluster_name = " + ClusterOfHost(&q, val.value_or(""));
+    }
     q.sql += " WHERE id = " + q.P(id) + " AND deleted = 0";
     found = Exec(s, q) > 0;
     if (found && metadata) WriteMetadata(s, "volume_metadata", "volume_id", id, *metadata, /*replace=*/true);

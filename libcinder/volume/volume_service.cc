@@ -265,6 +265,15 @@ Status VolumeServiceImpl::Start() {
     // Cinder's cinder-volume: the cluster of `cluster = NAME` is NAME@backend.
     if (!options_.cluster.empty()) svc.cluster_name = options_.cluster + "@" + b->name;
     CINDER_RETURN_IF_ERROR(heartbeat_.Register(svc));
+    // Its volumes are in its cluster (or in none), as Cinder's include_in_cluster at start.
+    auto moved = store_->SetVolumesCluster(b->host, svc.cluster_name);
+    if (!moved.ok()) {
+      CINDER_LOG(kWarning, "cinder-volume")
+          << "cannot record the cluster of the volumes of " << b->host << ": " << moved.status().ToString();
+    } else if (*moved > 0) {
+      CINDER_LOG(kInfo, "cinder-volume") << *moved << " volume(s) of " << b->host << " now in cluster "
+                                         << svc.cluster_name.value_or("(none)");
+    }
   }
   ReportCapabilities();
   reporter_ = std::thread([this, start = env_->NowMonotonic()] { ReportLoop(start); });

@@ -131,3 +131,32 @@ def test_manage_and_cleanup_by_cluster(clustered):
     code, body, _ = clustered.request("POST", clustered.url("/workers/cleanup"),
                                       {"cluster_name": "other@file", "is_up": True}, version="volume 3.24")
     assert code == 202 and body == {"cleaning": [], "unavailable": []}
+
+
+def test_volumes_show_their_cluster_from_3_61(clustered, tmp_path_factory):
+    """A volume placed on a clustered service carries the cluster (admin, 3.61), a managed one
+    too; a service that joins a cluster at restart takes its volumes in, as Cinder's
+    include_in_cluster."""
+    vol = clustered.cinder_table("create", "1")["id"]
+    assert clustered.wait_status(vol, ["available", "error"]) == "available"
+    assert clustered.cinder_table("--os-volume-api-version", "3.61", "show", vol)["cluster_name"] == "rack1@file"
+    code, body, _ = clustered.request("GET", clustered.url(f"/volumes/{vol}"), version="volume 3.60")
+    assert code == 200 and "cluster_name" not in body["volume"]
+    code, body, _ = clustered.request("GET", clustered.url("/volumes/detail"), version="volume 3.61")
+    assert {v["id"]: v["cluster_name"] for v in body["volumes"]}[vol] == "rack1@file"
+    clustered.cinder("delete", vol)
+    clustered.wait_status(vol, ["deleted"])
+
+    state = tmp_path_factory.mktemp("joins-cluster")
+    proc, svc = start_service(state)
+    try:
+        vol = svc.cinder_table("create", "1")["id"]
+        assert svc.wait_status(vol, ["available", "error"]) == "available"
+        assert svc.cinder_table("--os-volume-api-version", "3.61", "show", vol)["cluster_name"] == "None"
+    finally:
+        stop_service(proc)
+    proc, svc = start_service(state, extra="cluster = rack2\n")
+    try:
+        assert svc.cinder_table("--os-volume-api-version", "3.61", "show", vol)["cluster_name"] == "rack2@file"
+    finally:
+        stop_service(proc)

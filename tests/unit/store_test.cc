@@ -787,6 +787,20 @@ TEST_CASE("clusters: made once by the first service that joins, counted with it,
     CHECK_FALSE((*clusters)[0].disabled);
     CHECK_FALSE((*clusters)[0].disabled_reason);
 
+    // Volumes carry their service's cluster: written with the host (an insert, a CAS that
+    // moves it), and set for a backend's volumes when its service joins or leaves a cluster.
+    Volume placed = MakeVolume(*s, "p", "placed", 1, NowIso());
+    placed.host = "a@file#file";
+    REQUIRE(s->InsertVolume(placed).ok());
+    CHECK(s->GetVolume(placed.id, std::nullopt)->cluster_name == std::optional<std::string>("rack1@file"));
+    REQUIRE(*s->CasVolumeStatus(placed.id, {placed.status}, placed.status, {{"host", std::string("c@file#file")}}));
+    CHECK_FALSE(s->GetVolume(placed.id, std::nullopt)->cluster_name);
+    CHECK(*s->SetVolumesCluster("c@file", std::string("rack2@file")) == 1);
+    CHECK(*s->SetVolumesCluster("c@file", std::string("rack2@file")) == 0);  // nothing left to change
+    CHECK(s->GetVolume(placed.id, std::nullopt)->cluster_name == std::optional<std::string>("rack2@file"));
+    CHECK(*s->SetVolumesCluster("c@file", std::nullopt) == 1);
+    CHECK_FALSE(s->GetVolume(placed.id, std::nullopt)->cluster_name);
+
     // A service that leaves its cluster (restarted without `cluster`) names none.
     ServiceInfo left;
     left.host = "a@file";
