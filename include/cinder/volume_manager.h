@@ -418,8 +418,11 @@ class VolumeManager {
   // Manage existing (admin; Cinder's volume_manage / snapshot_manage / *_unmanage and
   // volume/api.py's manage_existing, get_manageable_*). The backend is named by `host`
   // (host@backend[#pool]) or, from 3.16/3.17, `cluster`: exactly one of them (InvalidArgument
-  // "One and only one of cluster and host must be set." / "Host field is missing."). NotFound
-  // when no cinder-volume service is there; Unavailable when it is disabled or down.
+  // "Invalid input received: One and only one of cluster and host must be set."). When no
+  // cinder-volume service is there: ManageVolume FailedPrecondition "Host 'H' not found" (or
+  // "Cluster 'C' not found"), the lists NotFound "Service cinder-volume could not be found[ on
+  // host H]."; FailedPrecondition "Service is unavailable at this time." when it is disabled or
+  // down.
   struct ManageVolumeRequest {
     std::optional<std::string> host;
     std::optional<std::string> cluster;
@@ -431,9 +434,11 @@ class VolumeManager {
     Metadata metadata;
     bool bootable = false;
   };
-  // Records the volume "managing" (shown as creating) with its volumes quota and hands it to
-  // the backend's host, which adopts the object: "available" with its size (and its gigabytes
-  // quota), or "error_managing" (shown as error) when the reference is bad.
+  // Records the volume "managing" (shown as creating) with its volumes quota on the host named
+  // and hands it to a scheduler, which checks that backend passes the filters for the volume's
+  // type (Cinder's backend_passes_filters; "error_managing" with a user message otherwise) and
+  // picks its pool; the backend's host then adopts the object: "available" with its size (and
+  // its gigabytes quota), or "error_managing" (shown as error) when the reference is bad.
   virtual Result<Volume> ManageVolume(const RequestContext& ctx, const ManageVolumeRequest& request) = 0;
   struct ManageSnapshotRequest {
     std::string volume_id;

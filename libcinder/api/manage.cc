@@ -114,6 +114,9 @@ ApiResponse ManageVolume(VolumeManager& volumes, ApiRequest& req) {
   // volume_manage.py: the rule, then the host or cluster.
   if (Status st = volumes.Authorize(req.ctx, "volume_extension:volume_manage", {}); !st.ok()) return FaultFrom(st);
   if (Status st = ClusterHost(req, r.host, r.cluster, 16); !st.ok()) return FaultFrom(st);
+  // The one that names the backend (a cluster is no parameter before 3.16).
+  if (!req.version.AtLeast(3, 16) || (r.cluster && r.cluster->empty())) r.cluster.reset();
+  if (r.host && r.host->empty()) r.host.reset();
   r.source_name = SourceName(ref);
   auto v = volumes.ManageVolume(req.ctx, r);
   if (!v.ok()) return FaultFrom(v.status());

@@ -12,6 +12,7 @@ namespace {
 constexpr rpc::Method<PlacementRequest> kCreateVolume{"create_volume"};
 constexpr rpc::Method<RetypeRequest> kRetypeVolume{"retype_volume"};
 constexpr rpc::Method<GroupPlacement> kCreateGroup{"create_group"};
+constexpr rpc::Method<ManagePlacement> kManageExisting{"manage_existing"};
 constexpr rpc::Method<CapabilitiesReport> kUpdateServiceCapabilities{"update_service_capabilities"};
 
 }  // namespace
@@ -31,6 +32,11 @@ Status SchedulerRpc::CreateGroup(const RequestContext& ctx, const GroupPlacement
   return rpc::Cast(*transport_, rpc::kSchedulerTopic, kCreateGroup, ctx, request, timeout);
 }
 
+Status SchedulerRpc::ManageExisting(const RequestContext& ctx, const ManagePlacement& request,
+                                    std::chrono::milliseconds timeout) {
+  return rpc::Cast(*transport_, rpc::kSchedulerTopic, kManageExisting, ctx, request, timeout);
+}
+
 Result<int> SchedulerRpc::UpdateServiceCapabilities(const CapabilitiesReport& report,
                                                     std::chrono::milliseconds timeout) {
   return rpc::Fanout(*transport_, rpc::kSchedulerTopic, kUpdateServiceCapabilities, RequestContext(), report, timeout);
@@ -41,6 +47,8 @@ RpcHandler SchedulerRpcHandler(SchedulerRpcServer* server) {
   d->On(kCreateVolume, [server](const RequestContext& ctx, PlacementRequest r) { return server->CreateVolume(ctx, r); })
       .On(kRetypeVolume, [server](const RequestContext& ctx, RetypeRequest r) { return server->RetypeVolume(ctx, r); })
       .On(kCreateGroup, [server](const RequestContext& ctx, GroupPlacement r) { return server->CreateGroup(ctx, r); })
+      .On(kManageExisting,
+          [server](const RequestContext& ctx, ManagePlacement r) { return server->ManageExisting(ctx, r); })
       .On(kUpdateServiceCapabilities, [server](const RequestContext& ctx, CapabilitiesReport r) {
         return server->UpdateServiceCapabilities(ctx, r);
       });

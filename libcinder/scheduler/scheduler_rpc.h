@@ -108,6 +108,19 @@ struct GroupPlacement {
   }
 };
 
+// A volume to adopt (manage_existing): recorded "managing" on the host@backend[#pool] the
+// request named; the scheduler checks that backend passes the filters for the volume's type
+// (Cinder's backend_passes_filters), records the pool, and hands the volume to its host.
+struct ManagePlacement {
+  std::string volume_id;
+  std::string ref;  // the reference's "source-name"
+  template <class V>
+  void Fields(V& v) {
+    v("volume_id", volume_id);
+    v("ref", ref);
+  }
+};
+
 // A pool's capabilities, as its volume host reports them to every scheduler.
 struct CapabilitiesReport {
   std::string host;          // host@backend#pool
@@ -136,6 +149,8 @@ class SchedulerRpc {
                       std::chrono::milliseconds timeout = kCastTimeout);
   Status CreateGroup(const RequestContext& ctx, const GroupPlacement& request,
                      std::chrono::milliseconds timeout = kCastTimeout);
+  Status ManageExisting(const RequestContext& ctx, const ManagePlacement& request,
+                        std::chrono::milliseconds timeout = kCastTimeout);
   // To every scheduler; how many took it.
   Result<int> UpdateServiceCapabilities(const CapabilitiesReport& report,
                                         std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
@@ -151,6 +166,9 @@ class SchedulerRpcServer {
   virtual Status CreateVolume(const RequestContext& ctx, const PlacementRequest& request) = 0;
   virtual Status RetypeVolume(const RequestContext& ctx, const RetypeRequest& request) = 0;
   virtual Status CreateGroup(const RequestContext&, const GroupPlacement&) { return Unimplemented("create_group"); }
+  virtual Status ManageExisting(const RequestContext&, const ManagePlacement&) {
+    return Unimplemented("manage_existing");
+  }
   virtual Status UpdateServiceCapabilities(const RequestContext& ctx, const CapabilitiesReport& report) = 0;
 };
 
@@ -172,6 +190,11 @@ class VolumeHostClient {
   // Creates the group the scheduler placed on `backend_host`.
   virtual Status CreateGroup(const RequestContext&, const std::string&, const std::string&, std::chrono::milliseconds) {
     return Unimplemented("create_group");
+  }
+  // Adopts the object `ref` names as the volume the scheduler placed on `backend_host`.
+  virtual Status ManageVolume(const RequestContext&, const std::string& /*backend_host*/,
+                              const std::string& /*volume_id*/, const std::string& /*ref*/, std::chrono::milliseconds) {
+    return Unimplemented("manage_existing");
   }
 };
 

@@ -131,6 +131,69 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     return Status::OK();
   }
 
+  Status ManageExisting(const RequestContext& ctx, const ManagePlacement& request) override {
+    ScheduleManage(ctx, request);
+    return Status::OK();
+  }
+
+  // Cinder's scheduler manage_existing (backend_passes_filters): the backend the request named
+  // (host@backend, or one pool of it) must pass the filters for a volume of size 0 of the
+  // volume's type in its zone; the best such pool becomes its host, and that host adopts the
+  // object. Otherwise the volume is "error_managing", with the user message of a placement
+  // that found no backend.
+  void ScheduleManage(const RequestContext& ctx, const ManagePlacement& args) {
+    const std::string& id = args.volume_id;
+    auto vol = store_->GetVolume(id, std::nullopt);
+    if (!vol.ok() || vol->status != "managing") return;  // not waiting
+    const std::string named = vol->host;
+    auto fail = [&](const std::string& why, bool no_backend) {
+      auto r = store_->CasVolumeStatus(id, {"managing"}, "error_managing", {}, named);
+      if (!r.ok() || !*r) return;
+      CINDER_LOG(kError, "cinder-scheduler") << "manage of volume " << id << " failed: " << why;
+      if (!no_backend) return;
+      Status st = store_->InsertMessage(mf::NewMessage(vol->project_id, ctx.request_id, mf::kResourceVolume, id,
+                                                       mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
+                                                       options_.message_ttl));
+      if (!st.ok()) CINDER_LOG(kWarning, "cinder-scheduler") << "cannot record a message: " << st.ToString();
+    };
+    RequestSpec spec;
+    spec.size = 0;
+    spec.availability_zone = vol->availability_zone;
+    if (!vol->volume_type_id.empty()) {
+      auto type = store_->GetVolumeType(vol->volume_type_id);
+      if (!type.ok()) return fail(type.status().message(), false);
+      spec.extra_specs = type->extra_specs;
+    }
+    spec.volume_properties = {{"size", "0"},
+                              {"availability_zone", vol->availability_zone},
+                              {"volume_type_id", vol->volume_type_id},
+                              {"user_id", vol->user_id},
+                              {"project_id", vol->project_id},
+                              {"status", "managing"},
+                              {"attach_status", "detached"}};
+    auto usable = UsableBackends();
+    if (!usable.ok()) return fail(usable.status().message(), false);
+    const PoolSnapshot snapshot = SnapshotOfEvery(*usable);
+    const bool pool_named = named.find('#') != std::string::npos;
+    const PoolState* target = nullptr;
+    for (const PoolState* p : scheduler_->Rank(spec, snapshot.pools)) {
+      if ((pool_named ? p->host : p->backend_host) == named) {
+        target = p;
+        break;
+      }
+    }
+    if (!target) return fail("No valid backend was found. Cannot place volume " + id + " on " + named + ".", true);
+    // The pool, once: only while the volume still waits where the request named.
+    auto placed = store_->CasVolumeStatus(id, {"managing"}, "managing", {{"host", target->host}}, named);
+    if (!placed.ok() || !*placed) return;
+    Status st = hosts_->ManageVolume(ctx, target->backend_host, id, args.ref, HandOverTimeout());
+    if (!st.ok() && st.code() != Code::kDeadlineExceeded) {
+      (void)store_->CasVolumeStatus(id, {"managing"}, "error_managing", {}, target->host);
+      CINDER_LOG(kError, "cinder-scheduler") << "manage of volume " << id << " failed: the volume service of "
+                                             << target->backend_host << " did not accept it: " << st.message();
+    }
+  }
+
   // Cinder's schedule_create_group: the best pool that passes the filters for every one of
   // the group's volume types (each as a volume of size 0 of that type in the group's zone);
   // the group records it as its host, and that pool's volume host creates it. No such pool:

@@ -61,6 +61,9 @@ Result<ServiceInfo> VolumeManagerImpl::ManageService(const std::optional<std::st
 
 Result<Volume> VolumeManagerImpl::ManageVolume(const RequestContext& ctx, const ManageVolumeRequest& request) {
   CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume_extension:volume_manage", {}));
+  if ((request.host && !request.host->empty()) == (request.cluster && !request.cluster->empty())) {
+    return InvalidArgument("Invalid input received: One and only one of cluster and host must be set.");
+  }
   // volume_manage.py: the type by name or id, else the default.
   VolumeType type;
   if (request.volume_type && !request.volume_type->empty()) {
@@ -90,19 +93,10 @@ Result<Volume> VolumeManagerImpl::ManageVolume(const RequestContext& ctx, const 
     return FailedPrecondition(std::string(request.host ? "Host" : "Cluster") + " '" +
                               request.host.value_or(request.cluster.value_or("")) + "' not found");
   }
-  // A host with its pool is kept; otherwise the backend's pool (the scheduler's choice in
-  // Cinder, where the API does not know the pool).
-  std::string manage_host = request.host && request.host->find('#') != std::string::npos ? *request.host : "";
-  if (manage_host.empty()) {
-    CINDER_ASSIGN_OR_RETURN(auto pools, store_->ListPools());
-    for (const auto& p : pools) {
-      if (p.backend_host == svc->host) {
-        manage_host = p.host;
-        break;
-      }
-    }
-    if (manage_host.empty()) return FailedPrecondition("Service is unavailable at this time.");
-  }
+  // Recorded on the host named (with its pool when the request gave one, else the service's
+  // backend); the scheduler checks it passes the filters for the type and picks the pool.
+  const std::string manage_host =
+      request.host && request.host->find('#') != std::string::npos ? *request.host : svc->host;
   Volume v;
   v.id = NewUuid();
   v.has_name = request.name.has_value();
@@ -133,9 +127,9 @@ Result<Volume> VolumeManagerImpl::ManageVolume(const RequestContext& ctx, const 
     if (st.code() == Code::kResourceExhausted) return QuotaApi::OverQuotaError(over, "volumes", 0);
     return st;
   }
-  // As recorded ("managing"): read before the host is asked, which may finish at once.
+  // As recorded ("managing"): read before the scheduler is asked, which may finish at once.
   Result<Volume> recorded = GetVolume(ctx, v.id);
-  Status handed = hosts_.ManageExisting(ctx, v.host, HostManage{v.id, "", request.source_name});
+  Status handed = schedulers_.ManageExisting(ctx, ManagePlacement{v.id, request.source_name});
   if (!handed.ok()) {
     // Cinder's ManageCastTask.revert: error_managing.
     (void)store_->CasVolumeStatus(v.id, {"managing"}, "error_managing");

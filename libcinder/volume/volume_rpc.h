@@ -281,6 +281,10 @@ class VolumeRpc : public VolumeHostClient {
                       const std::string& dest_host, std::chrono::milliseconds timeout) override;
   Status CreateGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,
                      std::chrono::milliseconds timeout) override;
+  Status ManageVolume(const RequestContext& ctx, const std::string& backend_host, const std::string& volume_id,
+                      const std::string& ref, std::chrono::milliseconds timeout) override {
+    return ManageExisting(ctx, backend_host, HostManage{volume_id, "", ref}, timeout);
+  }
   Status UpdateGroup(const RequestContext& ctx, const std::string& backend_host, const HostUpdateGroup& request,
                      std::chrono::milliseconds timeout = kCastTimeout);
   Status DeleteGroup(const RequestContext& ctx, const std::string& backend_host, const std::string& group_id,

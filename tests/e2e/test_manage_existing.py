@@ -184,6 +184,41 @@ def test_manage_a_file_that_is_not_there_fails_later(service):
     service.wait_status(body["volume"]["id"], ["deleted"])
 
 
+def test_manage_goes_through_the_scheduler_filters(service):
+    """Cinder's scheduler checks the named backend passes the filters for the volume's type: a
+    type bound to another backend gets error_managing with the scheduler's user message, the
+    file stays; a type the backend fits is adopted, on the backend's pool."""
+    host = backend_host(service)
+    path = write_raw(service, "wrong-type.raw", b"keep me", GiB)
+    service.cinder("type-create", "elsewhere")
+    service.cinder("type-key", "elsewhere", "set", "volume_backend_name=nowhere")
+    service.cinder("type-create", "here")
+    service.cinder("type-key", "here", "set", "volume_backend_name=file")
+    try:
+        before = usage(service)
+        shown = service.cinder_table("manage", host, "wrong-type.raw", "--volume-type", "elsewhere")
+        vol_id = shown["id"]
+        assert service.wait_status(vol_id, ["available", "error"]) == "error"
+        assert head_of(path, 7) == b"keep me"  # not adopted
+        rows = table_rows(service.cinder("--os-volume-api-version", "3.3", "message-list").stdout)
+        mine = [r for r in rows if r["Resource UUID"] == vol_id]
+        assert mine and "schedule allocate volume" in mine[0]["User Message"], rows
+        service.cinder("delete", vol_id)
+        service.wait_status(vol_id, ["deleted"])
+        assert usage(service) == before
+
+        shown = service.cinder_table("manage", host, "wrong-type.raw", "--volume-type", "here")
+        assert service.wait_status(shown["id"], ["available", "error"]) == "available"
+        code, body, _ = service.request("GET", service.url(f"/volumes/{shown['id']}"))
+        assert body["volume"]["os-vol-host-attr:host"] == host + "#file"
+        assert body["volume"]["volume_type"] == "here"
+        service.cinder("delete", shown["id"])
+        service.wait_status(shown["id"], ["deleted"])
+    finally:
+        service.cinder("type-delete", "elsewhere")
+        service.cinder("type-delete", "here")
+
+
 def test_manage_bad_requests(service):
     host = backend_host(service)
     write_raw(service, "untouched.raw", b"x", 4096)
