@@ -13,6 +13,7 @@ constexpr rpc::Method<PlacementRequest> kCreateVolume{"create_volume"};
 constexpr rpc::Method<RetypeRequest> kRetypeVolume{"retype_volume"};
 constexpr rpc::Method<GroupPlacement> kCreateGroup{"create_group"};
 constexpr rpc::Method<ManagePlacement> kManageExisting{"manage_existing"};
+constexpr rpc::Method<CapacityCheck, CapacityVerdict> kValidateHostCapacity{"validate_host_capacity"};
 constexpr rpc::Method<CapabilitiesReport> kUpdateServiceCapabilities{"update_service_capabilities"};
 
 }  // namespace
@@ -37,6 +38,13 @@ Status SchedulerRpc::ManageExisting(const RequestContext& ctx, const ManagePlace
   return rpc::Cast(*transport_, rpc::kSchedulerTopic, kManageExisting, ctx, request, timeout);
 }
 
+Result<bool> SchedulerRpc::ValidateHostCapacity(const RequestContext& ctx, const CapacityCheck& request,
+                                                std::chrono::milliseconds timeout) {
+  CINDER_ASSIGN_OR_RETURN(CapacityVerdict v,
+                          rpc::Call(*transport_, rpc::kSchedulerTopic, kValidateHostCapacity, ctx, request, timeout));
+  return v.fits;
+}
+
 Result<int> SchedulerRpc::UpdateServiceCapabilities(const CapabilitiesReport& report,
                                                     std::chrono::milliseconds timeout) {
   return rpc::Fanout(*transport_, rpc::kSchedulerTopic, kUpdateServiceCapabilities, RequestContext(), report, timeout);
@@ -49,6 +57,8 @@ RpcHandler SchedulerRpcHandler(SchedulerRpcServer* server) {
       .On(kCreateGroup, [server](const RequestContext& ctx, GroupPlacement r) { return server->CreateGroup(ctx, r); })
       .On(kManageExisting,
           [server](const RequestContext& ctx, ManagePlacement r) { return server->ManageExisting(ctx, r); })
+      .On(kValidateHostCapacity,
+          [server](const RequestContext& ctx, CapacityCheck r) { return server->ValidateHostCapacity(ctx, r); })
       .On(kUpdateServiceCapabilities, [server](const RequestContext& ctx, CapabilitiesReport r) {
         return server->UpdateServiceCapabilities(ctx, r);
       });

@@ -121,6 +121,28 @@ struct ManagePlacement {
   }
 };
 
+// validate_host_capacity (a call): whether `host` (host@backend#pool, or host@backend: any of
+// its pools) passes the filters for `size` GB more, as Cinder checks before it makes a group
+// from a source.
+struct CapacityCheck {
+  std::string host;
+  int64_t size = 0;
+  std::string availability_zone;
+  template <class V>
+  void Fields(V& v) {
+    v("host", host);
+    v("size", size);
+    v("availability_zone", availability_zone);
+  }
+};
+struct CapacityVerdict {
+  bool fits = false;
+  template <class V>
+  void Fields(V& v) {
+    v("fits", fits);
+  }
+};
+
 // A pool's capabilities, as its volume host reports them to every scheduler.
 struct CapabilitiesReport {
   std::string host;          // host@backend#pool
@@ -151,6 +173,9 @@ class SchedulerRpc {
                      std::chrono::milliseconds timeout = kCastTimeout);
   Status ManageExisting(const RequestContext& ctx, const ManagePlacement& request,
                         std::chrono::milliseconds timeout = kCastTimeout);
+  // A call: the verdict of one scheduler.
+  Result<bool> ValidateHostCapacity(const RequestContext& ctx, const CapacityCheck& request,
+                                    std::chrono::milliseconds timeout = kCastTimeout);
   // To every scheduler; how many took it.
   Result<int> UpdateServiceCapabilities(const CapabilitiesReport& report,
                                         std::chrono::milliseconds timeout = std::chrono::milliseconds(2000));
@@ -168,6 +193,9 @@ class SchedulerRpcServer {
   virtual Status CreateGroup(const RequestContext&, const GroupPlacement&) { return Unimplemented("create_group"); }
   virtual Status ManageExisting(const RequestContext&, const ManagePlacement&) {
     return Unimplemented("manage_existing");
+  }
+  virtual Result<CapacityVerdict> ValidateHostCapacity(const RequestContext&, const CapacityCheck&) {
+    return Unimplemented("validate_host_capacity");
   }
   virtual Status UpdateServiceCapabilities(const RequestContext& ctx, const CapabilitiesReport& report) = 0;
 };

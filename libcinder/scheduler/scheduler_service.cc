@@ -136,6 +136,29 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     return Status::OK();
   }
 
+  // Cinder's validate_host_capacity: the host passes the filters for a volume of `size` (no
+  // type) in its zone.
+  Result<CapacityVerdict> ValidateHostCapacity(const RequestContext&, const CapacityCheck& request) override {
+    RequestSpec spec;
+    spec.size = request.size;
+    spec.availability_zone = request.availability_zone;
+    spec.volume_properties = {{"size", std::to_string(request.size)},
+                              {"availability_zone", request.availability_zone},
+                              {"status", "creating"},
+                              {"attach_status", "detached"}};
+    CINDER_ASSIGN_OR_RETURN(auto usable, UsableBackends());
+    const PoolSnapshot snapshot = SnapshotOfEvery(usable);
+    const bool pool_named = request.host.find('#') != std::string::npos;
+    CapacityVerdict verdict;
+    for (const PoolState* p : scheduler_->Rank(spec, snapshot.pools)) {
+      if ((pool_named ? p->host : p->backend_host) == request.host) verdict.fits = true;
+    }
+    if (!verdict.fits) {
+      CINDER_LOG(kError, "cinder-scheduler") << "Desired host " << request.host << " does not have enough capacity.";
+    }
+    return verdict;
+  }
+
   // Cinder's scheduler manage_existing (backend_passes_filters): the backend the request named
   // (host@backend, or one pool of it) must pass the filters for a volume of size 0 of the
   // volume's type in its zone; the best such pool becomes its host, and that host adopts the

@@ -268,6 +268,12 @@ Result<VolumeGroup> VolumeManagerImpl::CreateGroupFromSource(const RequestContex
       v->source_volid = m.id;
     }
   }
+  // Cinder's validate_host_capacity: the source's backend must hold the new volumes.
+  auto fits = schedulers_.ValidateHostCapacity(ctx, CapacityCheck{g.host, gigabytes, g.availability_zone});
+  if (!fits.ok() || !*fits) {
+    if (!fits.ok()) CINDER_LOG(kError, "cinder-api") << "validate_host_capacity: " << fits.status().ToString();
+    return InvalidArgument("Invalid Group: No valid host to create group " + g.id + ".");
+  }
   QuotaCharge charge = quotas_.Charge(ctx.project_id, total);
   Store::QuotaReservation over;
   if (Status st = store_->InsertGroupFromSource(g, volumes, &charge, &over); !st.ok()) {

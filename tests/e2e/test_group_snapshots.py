@@ -363,3 +363,37 @@ def test_another_projects_group_snapshot_is_not_found(tmp_path):
         assert "error" in cinder_cli(ks, *V314, "group-snapshot-show", gs_id, **people["ann"]).stdout
     finally:
         stop_service(proc)
+
+
+def test_create_from_src_needs_room_on_the_source_backend(tmp_path_factory):
+    """Cinder's validate_host_capacity: a group made from a source must fit on the source's
+    backend (the scheduler's filters for the total size); otherwise 400 before anything is
+    recorded or charged."""
+    state = tmp_path_factory.mktemp("gs-room")
+    backends = {"file": f"volume_driver = file\nvolume_backend_name = file\nfile_volume_directory = {state}/volumes\n"
+                        "file_capacity_gb = 3\nmax_over_subscription_ratio = 20\n"}
+    proc, svc = start_service(state, backends=backends)
+    try:
+        svc.cinder("type-create", "gs-vt")
+        svc.cinder("type-create", "gs-vt2")
+        svc.cinder(*V311, "group-type-create", "gs-gt")
+        group_id = svc.cinder_table(*V314, "group-create", "gs-gt", "gs-vt,gs-vt2", "--name", "big")["id"]
+        assert wait_group(svc, group_id, ["available", "error"]) == "available"
+        for i in range(2):  # 50 GB provisioned of 3 x 20 = 60
+            vol = svc.cinder_table(*V314, "create", "--group-id", group_id, "--volume-type", "gs-vt", "25")["id"]
+            assert svc.wait_status(vol, ["available", "error"]) == "available"
+        groups_before, volumes_before = usage(svc, "groups"), usage(svc, "volumes")
+        code, body, _ = svc.request("POST", svc.url("/groups/action"),
+                                    {"create-from-src": {"source_group_id": group_id, "name": "copy"}},
+                                    version="volume 3.14")
+        assert code == 400, body
+        msg = body["badRequest"]["message"]
+        assert msg.startswith("Invalid Group: No valid host to create group ") and msg.endswith("."), msg
+        assert (usage(svc, "groups"), usage(svc, "volumes")) == (groups_before, volumes_before)
+        code, body, _ = svc.request("GET", svc.url("/groups"), version="volume 3.13")
+        assert [g["name"] for g in body["groups"]] == ["big"]
+        # The stock client shows the refusal too.
+        res = svc.cinder(*V314, "group-create-from-src", "--source-group", group_id, check=False)
+        assert res.returncode != 0 and "No valid host to create group" in res.stderr
+    finally:
+        stop_service(proc)
