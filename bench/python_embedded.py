@@ -4,7 +4,8 @@ listing 10,000 volumes into Python objects, and `import cinder`.
 
     PYTHONPATH=build/python /usr/bin/python3 bench/python_embedded.py [--volumes 10000] [--creates 200]
 
-Targets: create -> available median < 1 ms, listing 10,000 < 50 ms, import < 50 ms.
+Targets: create -> available median < 1 ms, listing 10,000 < 50 ms, import < 50 ms. The same
+through the C++ API: build/bin/bench_embedded (bench/embedded.cc); cinderlib: bench/cinderlib_compare.py.
 """
 import argparse
 import os

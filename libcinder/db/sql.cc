@@ -128,7 +128,12 @@ std::string SeekAfter(Query* q, const SqlSort& sort, const Row& marker_values) {
     term += sort[i].first + (sort[i].second ? " > " : " < ") + q->P(marker_values[i].value_or(""));
     seek += (i ? " OR (" : "(") + term + ")";
   }
-  return "(" + seek + ")";
+  if (sort.empty()) return "(" + seek + ")";
+  // "k1 <= v1 AND (...)": implied by the terms, but it gives the database a range on an
+  // index that starts with k1, so that a page starts at its marker instead of reading every
+  // row before it again (listing 10,000 rows in pages of 1,000 read 55,000 index entries).
+  return "(" + sort[0].first + (sort[0].second ? " >= " : " <= ") + q->P(marker_values[0].value_or("")) + " AND (" +
+         seek + "))";
 }
 
 std::string OrderBy(const SqlSort& sort) {

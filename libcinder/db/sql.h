@@ -91,7 +91,8 @@ Result<SqlSort> ResolveSort(const std::vector<SortKey>& requested, const std::ma
                             const std::vector<std::string>& defaults);
 
 // Keyset paging after a marker: `marker_values` are the marker row's values of `sort`;
-// returns the condition "(k1 > v1) OR (k1 = v1 AND k2 > v2) OR ..." (flipped for descending).
+// returns the condition "k1 >= v1 AND ((k1 > v1) OR (k1 = v1 AND k2 > v2) OR ...)" (flipped
+// for descending; the first term, implied by the rest, lets an index on k1 start at the marker).
 std::string SeekAfter(Query* q, const SqlSort& sort, const Row& marker_values);
 // " ORDER BY k1 ASC, k2 DESC ..."
 std::string OrderBy(const SqlSort& sort);

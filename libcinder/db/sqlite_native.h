@@ -62,11 +62,15 @@ long long Run(soci::session& s, const Query& q, Fn on_row) {
   return sq::sqlite3_stmt_readonly(st.get()) ? 0 : sq::sqlite3_changes(st.db());
 }
 
-// The text of column i (integers in full), nullopt for NULL.
+// The text of column i (integers in full), nullopt for NULL. One call that takes the
+// connection's mutex instead of three (sqlite3_column_type, _text and _bytes each take it): the
+// column's value is read unprotected, which is safe because a connection is used by one
+// thread at a time (the session pool's lease). A list of 1,000 volumes reads 23,000 columns.
 inline std::optional<std::string> Text(sq::sqlite3_stmt* st, int i) {
-  if (sq::sqlite3_column_type(st, i) == SQLITE_NULL) return std::nullopt;
-  const unsigned char* t = sq::sqlite3_column_text(st, i);
-  return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_column_bytes(st, i)));
+  sq::sqlite3_value* v = sq::sqlite3_column_value(st, i);
+  if (sq::sqlite3_value_type(v) == SQLITE_NULL) return std::nullopt;
+  const unsigned char* t = sq::sqlite3_value_text(v);
+  return std::string(reinterpret_cast<const char*>(t), static_cast<size_t>(sq::sqlite3_value_bytes(v)));
 }
 
 // Finalizes the statements kept for the connection of `s` (before it closes).

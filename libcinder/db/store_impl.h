@@ -128,7 +128,9 @@ struct Store::Impl {
   }
 
   // Reads the volumes of `q` (a SELECT of kVolumeColumns) with their metadata (volumes.cc).
-  std::vector<Volume> FetchVolumes(soci::session& s, const Query& q);
+  // `expected`: how many rows the query may give at most (a page's limit), to size the result
+  // once instead of growing it (a Volume is 768 bytes).
+  std::vector<Volume> FetchVolumes(soci::session& s, const Query& q, size_t expected = 0);
   void AttachMetadata(soci::session& s, const std::vector<Volume*>& vols);
   // A page of a list of volumes (Store::ListVolumes without the cache), on `s`.
   Result<VolumeList> ReadVolumeList(soci::session& s, const VolumeListQuery& lq, const ProjectScope& scope,

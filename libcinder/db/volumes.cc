@@ -75,8 +75,10 @@ VolumeRows FetchVolumesPg(soci::session& s, const Query& q) {
   return out;
 }
 
-VolumeRows FetchVolumesSqlite(soci::session& s, const Query& q) {
+VolumeRows FetchVolumesSqlite(soci::session& s, const Query& q, size_t expected) {
   VolumeRows out;
+  out.volumes.reserve(expected);
+  out.has_metadata.reserve(expected);
   sqlite::Run(s, q, [&out](sqlite::sq::sqlite3_stmt* st) {
     Volume& v = out.volumes.emplace_back();
     auto text = [st](int i) { return sqlite::Text(st, i); };
@@ -136,8 +138,8 @@ const std::map<std::string, std::string>& SortColumns() {
 
 }  // namespace
 
-std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q) {
-  VolumeRows rows = pg ? FetchVolumesPg(s, q) : FetchVolumesSqlite(s, q);
+std::vector<Volume> Store::Impl::FetchVolumes(soci::session& s, const Query& q, size_t expected) {
+  VolumeRows rows = pg ? FetchVolumesPg(s, q) : FetchVolumesSqlite(s, q, expected);
   std::vector<Volume*> with_metadata;
   for (size_t i = 0; i < rows.volumes.size(); ++i) {
     if (rows.has_metadata[i]) with_metadata.push_back(&rows.volumes[i]);
@@ -351,7 +353,7 @@ Result<VolumeList> Store::Impl::ReadVolumeList(soci::session& s, const VolumeLis
   }
   q.sql += OrderBy(sort);
   q.sql += " LIMIT " + std::to_string(limit + 1);
-  out.volumes = FetchVolumes(s, q);
+  out.volumes = FetchVolumes(s, q, static_cast<size_t>(std::min<int64_t>(limit + 1, 10000)));
   if (static_cast<int64_t>(out.volumes.size()) > limit) {
     out.volumes.pop_back();
     out.more = true;

@@ -1,11 +1,14 @@
 // An out-of-tree program against the installed libcinder: an embedded service (SQLite, one file
-// backend) in STATE_DIR; a volume created, snapshotted, cloned, extended and deleted.
+// backend) in STATE_DIR; a volume created, attached (bytes written through the attachment),
+// snapshotted, cloned (the clone attached read-only and the bytes read back), extended and deleted.
+#include <cinder/connector.h>
 #include <cinder/service.h>
 #include <cinder/version.h>
 #include <cinder/volume_manager.h>
 
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -35,6 +38,27 @@ std::string Settle(VolumeManager& vm, const RequestContext& ctx, const std::stri
   }
   return "stuck";
 }
+// Attaches a volume to this host as Nova would (an attachment with this host's connector, then
+// completed) and opens it with the connector: driver_volume_type "local" (the volume's file)
+// when no tgtd answers, else iSCSI through libiscsi. Detach: close the device, delete the attachment.
+struct Attached {
+  std::string attachment_id;
+  std::unique_ptr<BlockDevice> device;
+};
+Attached Attach(VolumeManager& vm, const RequestContext& ctx, const std::string& volume_id, const char* mode) {
+  VolumeManager::AttachmentCreate req;
+  req.volume_id = volume_id;
+  req.connector = R"({"host": "consumer", "initiator": ")" + DefaultInitiatorName() + R"("})";
+  req.mode = mode;
+  Attachment a = Must(vm.CreateAttachment(ctx, req), "attach");
+  auto device = Must(OpenConnection(*a.connection_info), "open the connection");
+  Must(vm.CompleteAttachment(ctx, a.id), "complete the attachment");
+  return {a.id, std::move(device)};
+}
+void Detach(VolumeManager& vm, const RequestContext& ctx, Attached& att) {
+  att.device.reset();
+  Must(vm.DeleteAttachment(ctx, att.attachment_id), "detach");
+}
 
 int main(int argc, char** argv) {
   if (argc != 2) return 2;
@@ -51,6 +75,12 @@ int main(int argc, char** argv) {
   create.name = "from-outside";
   Volume vol = Must(vm.CreateVolume(ctx, create), "create");
   if (Settle(vm, ctx, vol.id) != "available") return 1;
+  const std::string bytes = "written through the attachment";
+  Attached rw = Attach(vm, ctx, vol.id, "rw");
+  std::printf("attached: %s\n", rw.device->Describe().c_str());
+  Must(rw.device->Write(4096, bytes.data(), bytes.size()), "write");
+  Must(rw.device->Flush(), "flush");
+  Detach(vm, ctx, rw);
   SnapshotCreate snap_req;
   snap_req.volume_id = vol.id;
   snap_req.name = "snap";
@@ -60,6 +90,11 @@ int main(int argc, char** argv) {
   clone_req.source_volid = vol.id;
   Volume clone = Must(vm.CreateVolume(ctx, clone_req), "clone");
   if (Settle(vm, ctx, clone.id) != "available") return 1;
+  Attached ro = Attach(vm, ctx, clone.id, "ro");
+  std::string read(bytes.size(), '\0');
+  Must(ro.device->Read(4096, read.data(), read.size()), "read");
+  Detach(vm, ctx, ro);
+  if (read != bytes) return 1;
   Must(vm.ExtendVolume(ctx, vol.id, 2), "extend");
   if (Settle(vm, ctx, vol.id) != "available" || vm.GetVolume(ctx, vol.id)->size != 2) return 1;
   vm.Drain();
@@ -70,6 +105,6 @@ int main(int argc, char** argv) {
   vm.Drain();
   if (Settle(vm, ctx, vol.id) != "gone" || Settle(vm, ctx, clone.id) != "gone") return 1;
   service->Stop();
-  std::printf("created, snapshotted, cloned, extended and deleted a volume\n");
+  std::printf("created, attached and written, snapshotted, cloned (read back), extended and deleted a volume\n");
   return 0;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tests/install/run.sh BUILD_DIR (ctest "install"): installs the build into a temporary prefix,
-# then builds this directory's consumer.cc against it twice and runs each: with CMake
+# then builds this directory's consumer.cc (create, attach and write through the connector,
+# snapshot, clone and read the bytes back, extend, delete) against it twice and runs each: with CMake
 # (find_package(cinder) -> cinder::cinder, the shared library) and with pkg-config against the
 # static archive (pkg-config --static), and the example out-of-tree volume driver with CMake.
 # None of them sees the build tree or libcinder's sources.
@@ -60,6 +61,12 @@ assert cinder.__file__.startswith('$prefix'), cinder.__file__
 with cinder.open(state_path='$tmp/state-python') as svc:
     vol = svc.create_volume(1, name='installed').wait(timeout=30)
     assert vol.status == 'available', vol
+    with vol.attach() as f:
+        f.seek(4096)
+        f.write(b'through the attachment')
+    with vol.attach(mode='ro') as f:
+        f.seek(4096)
+        assert f.read(22) == b'through the attachment'
 print('python: created', vol)
 ")
 fi

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/util.h"
+#include "db/sql.h"
 #include "db/store.h"
 #include "test_util.h"
 
@@ -419,6 +420,19 @@ TEST_CASE("lists filter, sort and page with markers") {
     q = {};
     CHECK(s->ListVolumes(q, std::string("p"), 2)->volumes.size() == 2);  // capped by max_limit
   }
+}
+
+TEST_CASE("keyset paging leads with a range on the first sort key, so that a page starts at its marker") {
+  // Without the leading term, neither SQLite nor PostgreSQL takes a range on an index over
+  // (created_at, id) from the OR, and each page re-reads every row before its marker.
+  db::Query q;
+  const db::SqlSort sort = {{"v.created_at", false}, {"v.id", false}};
+  CHECK(db::SeekAfter(&q, sort, {std::string("2026-12-08T00:00:00"), std::string("id-1")}) ==
+        "(v.created_at <= :p3 AND ((v.created_at < :p0) OR (v.created_at = :p1 AND v.id < :p2)))");
+  CHECK(q.params ==
+        std::vector<std::string>{"2026-12-08T00:00:00", "2026-12-08T00:00:00", "id-1", "2026-12-08T00:00:00"});
+  db::Query asc;
+  CHECK(db::SeekAfter(&asc, {{"v.size", true}}, {std::string("5")}) == "(v.size >= :p1 AND ((v.size > :p0)))");
 }
 
 TEST_CASE("messages: insert, scoped reads, filters, sort and paging, delete, expiry") {
