@@ -199,18 +199,7 @@ Result<bool> Store::StartGroupSnapshotDelete(const std::string& id, const std::v
     busy.sql =
         "SELECT COUNT(*) FROM groups WHERE deleted = 0 AND status = 'creating' AND group_snapshot_id = " + busy.P(id);
     if (ToInt(Select(s, busy).at(0)[0]) > 0) return Status::OK();
-    const std::string now = NowIso();
-    Query q;
-    q.sql = "UPDATE group_snapshots SET status = 'deleting', updated_at = " + q.P(now) +
-            " WHERE deleted = 0 AND id = " + q.P(id);
-    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    changed = Exec(s, q) > 0;
-    if (changed) {
-      Query m;
-      m.sql = "UPDATE snapshots SET status = 'deleting', updated_at = " + m.P(now) +
-              " WHERE deleted = 0 AND group_snapshot_id = " + m.P(id);
-      Exec(s, m);
-    }
+    changed = MarkDeleting(s, "group_snapshots", id, expected, "snapshots", "group_snapshot_id");
     return Status::OK();
   });
   if (!st.ok()) return st;

@@ -387,18 +387,7 @@ Result<bool> Store::StartGroupDelete(const std::string& id, const std::vector<st
             " AND (v.attach_status = 'attached' OR EXISTS (SELECT 1 FROM snapshots sn WHERE sn.deleted = 0 AND "
             "sn.volume_id = v.id))";
     if (ToInt(Select(s, c).at(0)[0]) > 0) return Status::OK();
-    const std::string now = NowIso();
-    Query q;
-    q.sql =
-        "UPDATE groups SET status = 'deleting', updated_at = " + q.P(now) + " WHERE deleted = 0 AND id = " + q.P(id);
-    if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
-    changed = Exec(s, q) > 0;
-    if (changed) {
-      Query v;
-      v.sql = "UPDATE volumes SET status = 'deleting', updated_at = " + v.P(now) +
-              " WHERE deleted = 0 AND group_id = " + v.P(id);
-      Exec(s, v);
-    }
+    changed = MarkDeleting(s, "groups", id, expected, "volumes", "group_id");
     return Status::OK();
   });
   if (!st.ok()) return st;

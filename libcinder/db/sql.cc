@@ -158,6 +158,21 @@ std::string TimeFilter(Query* q, const std::string& column, const std::vector<Ti
   return out + ")";
 }
 
+bool MarkDeleting(soci::session& s, const std::string& table, const std::string& id,
+                  const std::vector<std::string>& expected, const std::string& members, const std::string& fk) {
+  const std::string now = NowIso();
+  Query q;
+  q.sql = "UPDATE " + table + " SET status = 'deleting', updated_at = " + q.P(now) +
+          " WHERE deleted = 0 AND id = " + q.P(id);
+  if (!expected.empty()) q.sql += " AND status IN " + q.In(expected);
+  if (Exec(s, q) == 0) return false;
+  Query m;
+  m.sql = "UPDATE " + members + " SET status = 'deleting', updated_at = " + m.P(now) + " WHERE deleted = 0 AND " + fk +
+          " = " + m.P(id);
+  Exec(s, m);
+  return true;
+}
+
 std::string ClusterOfHost(Query* q, const std::string& host) {
   if (host.empty()) return "NULL";
   return "(SELECT cs.cluster_name FROM services cs WHERE cs.deleted = 0 AND cs.\"binary\" = 'cinder-volume' AND "

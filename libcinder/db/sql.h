@@ -100,6 +100,11 @@ std::string OrderBy(const SqlSort& sort);
 // " AND (column op t1 OR column op t2 ...)" for a time filter (Cinder ORs a field's
 // comparisons); "" when `times` is empty. The ops are gt, gte, eq, neq, lt, lte.
 std::string TimeFilter(Query* q, const std::string& column, const std::vector<TimeComparison>& times);
+// Marks `table`'s live row `id` "deleting" (from one of `expected`; any status when empty) and,
+// when it changed, every live row of `members` whose `fk` names it: a group's volumes, a
+// group snapshot's snapshots. Inside the caller's transaction; true when the row changed.
+bool MarkDeleting(soci::session& s, const std::string& table, const std::string& id,
+                  const std::vector<std::string>& expected, const std::string& members, const std::string& fk);
 // The cluster of the cinder-volume service holding `host` (host@backend[#pool]), as a scalar
 // subquery: NULL when the service is in none, or the host is empty.
 std::string ClusterOfHost(Query* q, const std::string& host);

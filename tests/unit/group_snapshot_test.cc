@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "db/store.h"
+#include "group_fixtures.h"
 #include "test_util.h"
 #include "volume/targets/target.h"
 
@@ -24,49 +25,9 @@ namespace cinder {
 
 namespace {
 
-RequestContext Persona(const std::string& project, const std::string& role) {
-  RequestContext ctx;
-  ctx.user_id = role + "-of-" + project;
-  ctx.project_id = project;
-  if (role == "admin") ctx.roles = {"admin", "member", "reader"};
-  if (role == "member") ctx.roles = {"member", "reader"};
-  if (role == "reader") ctx.roles = {"reader"};
-  ctx.is_admin = role == "admin";
-  return ctx;
-}
-
-std::string StoreVolume(Store& s, const std::string& project, const std::string& type_id,
-                        const std::optional<std::string>& group_id, const std::string& status = "available") {
-  Volume v;
-  v.id = NewUuid();
-  v.size = 1;
-  v.status = status;
-  v.project_id = project;
-  v.user_id = "u";
-  v.availability_zone = "nova";
-  v.host = "h@b#p";
-  v.volume_type_id = type_id;
-  v.group_id = group_id;
-  v.created_at = NowIso();
-  REQUIRE(s.InsertVolume(v).ok());
-  return v.id;
-}
-
-VolumeGroup NewGroup(const std::string& project, const std::string& type_id, const std::string& vt,
-                     const std::string& status = "available") {
-  VolumeGroup g;
-  g.id = NewUuid();
-  g.name = "g";
-  g.status = status;
-  g.availability_zone = "nova";
-  g.host = "h@b#p";
-  g.project_id = project;
-  g.user_id = "u";
-  g.group_type_id = type_id;
-  g.volume_type_ids = {vt};
-  g.created_at = NowIso();
-  return g;
-}
+using group_fixtures::NewGroup;
+using group_fixtures::Persona;
+using group_fixtures::StoreVolume;
 
 Snapshot Member(const std::string& volume_id, const std::string& type_id, const std::string& gs_id) {
   Snapshot sn;

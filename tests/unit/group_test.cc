@@ -11,21 +11,16 @@
 #include "common/json.h"
 #include "common/util.h"
 #include "db/store.h"
+#include "group_fixtures.h"
 #include "test_util.h"
 
 namespace cinder {
 
 namespace {
 
-RequestContext Persona(const std::string& project, const std::string& role) {
-  RequestContext ctx;
-  ctx.user_id = role + "-of-" + project;
-  ctx.project_id = project;
-  if (role == "admin") ctx.roles = {"admin", "member", "reader"};
-  if (role == "member") ctx.roles = {"member", "reader"};
-  ctx.is_admin = role == "admin";
-  return ctx;
-}
+using group_fixtures::NewGroup;
+using group_fixtures::Persona;
+using group_fixtures::StoreVolume;
 
 struct ApiFixture {
   testing::TempDir dir;
@@ -246,43 +241,6 @@ TEST_CASE("group types API: no default group type is 404") {
   CHECK(r.status == 404);
   CHECK(r.body == R"({"itemNotFound": {"code": 404, "message": "Default group type can not be found."}})");
 }
-
-namespace {
-
-std::string StoreVolume(Store& s, const std::string& project, const std::string& type_id,
-                        const std::optional<std::string>& group_id = std::nullopt, const std::string& host = "h@b#p") {
-  Volume v;
-  v.id = NewUuid();
-  v.size = 1;
-  v.status = "available";
-  v.project_id = project;
-  v.user_id = "u";
-  v.availability_zone = "nova";
-  v.host = host;
-  v.volume_type_id = type_id;
-  v.group_id = group_id;
-  v.created_at = NowIso();
-  REQUIRE(s.InsertVolume(v).ok());
-  return v.id;
-}
-
-VolumeGroup NewGroup(const std::string& project, const std::string& type_id, const std::string& vt,
-                     const std::string& status = "available") {
-  VolumeGroup g;
-  g.id = NewUuid();
-  g.name = "g";
-  g.status = status;
-  g.availability_zone = "nova";
-  g.host = "h@b#p";
-  g.project_id = project;
-  g.user_id = "u";
-  g.group_type_id = type_id;
-  g.volume_type_ids = {vt};
-  g.created_at = NowIso();
-  return g;
-}
-
-}  // namespace
 
 TEST_CASE("groups: the store records them with their types, quota, volumes and status changes") {
   testing::TempDir dir;
