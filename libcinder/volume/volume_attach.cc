@@ -238,7 +238,7 @@ void VolumeServiceImpl::EnsureExports() {
   }
 }
 
-void VolumeServiceImpl::FailInterruptedConnects(const std::string& older_than) {
+void VolumeServiceImpl::FailInterruptedConnects(const std::string& older_than, bool now) {
   auto rows = store_->InterruptedConnects(options_.host + "@", older_than);
   if (!rows.ok()) return;
   for (const Attachment& a : *rows) {
@@ -249,14 +249,19 @@ void VolumeServiceImpl::FailInterruptedConnects(const std::string& older_than) {
       if (OnBackend(b.get(), v->host)) owner = b.get();
     }
     if (!owner) continue;
-    Run(a.volume_id, [this, owner, a, vol = *v] {
+    auto repair = [this, owner, a, vol = *v] {
       auto remaining = store_->DetachAttachment(a.volume_id, a.id, {as::kReserved});
       if (!remaining.ok()) return;  // connected or gone meanwhile
       CINDER_LOG(kWarning, "cinder-volume")
           << "attachment " << a.id << " of volume " << a.volume_id << " was never connected: removed";
       Tell(vol, "", mf::kUpdateAttachment, mf::kAttachError);
       Unexport(owner, a.volume_id, *remaining);
-    });
+    };
+    if (now) {
+      repair();
+    } else {
+      Run(a.volume_id, std::move(repair));
+    }
   }
 }
 

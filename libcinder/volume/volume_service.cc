@@ -249,7 +249,7 @@ Status VolumeServiceImpl::Start() {
   CINDER_RETURN_IF_ERROR(Recover());
   // Connects this host was making when it stopped never finished; the exports attachments
   // need are made again (tgtd may have restarted too).
-  FailInterruptedConnects(NowIso());
+  FailInterruptedConnects(NowIso(), /*now=*/true);
   EnsureExports();
   for (const auto& b : backends_) {
     endpoints_.push_back(std::make_unique<Endpoint>(this, b.get()));

@@ -130,7 +130,9 @@ class VolumeServiceImpl : public VolumeService {
   void EnsureExports();
   // Fails connects that never finished ("reserved" attachments with a connector, last changed
   // before `older_than`): the attachment goes, the volume's status follows, with a message.
-  void FailInterruptedConnects(const std::string& older_than);
+  // `now`: at start, before this host serves anything, the repairs are made before it returns
+  // (so that no API answer shows them half done); otherwise queued on each volume's worker.
+  void FailInterruptedConnects(const std::string& older_than, bool now = false);
   // Sets up each backend's target; a tgtd out of reach leaves "local" answers until it answers.
   Status OpenTargets();
 
