@@ -12,7 +12,12 @@ PACKAGES=(
   # tests and tools
   python3-pytest postgresql python3-cinderclient python3-openstackclient python3-zstd
   tgt slapd ldap-utils libiscsi-bin xfsprogs wrk procps clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev
+  # the dashboard's browser tests (driven over the DevTools pipe) and the strict /metrics parser
+  chromium-headless-shell prometheus
 )
+# The dashboard vendors its front-end library from the npm registry at build time (npm pack).
+# Debian's npm is installed only when no npm is on PATH (NodeSource's nodejs provides one).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
