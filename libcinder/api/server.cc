@@ -19,6 +19,7 @@
 
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/URI.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -588,13 +589,15 @@ void Connection::Prepare(ApiResponse& resp) {
   } else if (parser_.request().minor == 0) {
     head_ += "Connection: keep-alive\r\n";
   }
+  bool typed = false;  // a handler that serves something other than JSON names its own type
   for (const auto& [k, v] : resp.headers) {
     head_ += k;
     head_ += ": ";
     head_ += v;
     head_ += "\r\n";
+    typed = typed || (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0);
   }
-  if (!body_.empty()) head_ += "Content-Type: application/json\r\n";
+  if (!body_.empty() && !typed) head_ += "Content-Type: application/json\r\n";
   head_ += "Content-Length: ";
   head_ += std::to_string(body_.size());
   head_ += "\r\n\r\n";
