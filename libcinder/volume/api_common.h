@@ -1,12 +1,16 @@
-// What the API-side classes of this folder share: Cinder's checks of names and metadata.
+// What the API-side classes of this folder share: Cinder's checks of names and metadata, and
+// what a snapshot of a volume needs of it and starts as (a single snapshot, or a group snapshot's
+// member).
 #ifndef CINDER_VOLUME_API_COMMON_H_
 #define CINDER_VOLUME_API_COMMON_H_
 
+#include <optional>
 #include <string>
 
 #include "cinder/context.h"
 #include "cinder/status.h"
 #include "cinder/volume.h"
+#include "common/util.h"
 
 namespace cinder {
 
@@ -29,6 +33,41 @@ inline Status CheckMetadata(const Metadata& md) {
     }
   }
   return Status::OK();
+}
+
+// cinder/volume/api.py _create_snapshot_in_db_validate, in its order, but for the volume's
+// status, which its callers check against their own lists.
+inline Status CheckSnapshotSource(const Volume& v) {
+  auto invalid = [](const std::string& reason) { return FailedPrecondition("Invalid volume: " + reason); };
+  if (v.host.empty()) {
+    return invalid("The snapshot cannot be created because volume has not been scheduled to any host.");
+  }
+  if (v.status == "maintenance")
+    return invalid("The snapshot cannot be created when the volume is in maintenance mode.");
+  if (v.migration_status && v.migration_status->rfind("migrating", 0) == 0) {
+    return invalid("Snapshot cannot be created while volume is migrating.");
+  }
+  if (v.status == volume_status::kError) {
+    return invalid("The snapshot cannot be created when the volume is in error status.");
+  }
+  return Status::OK();
+}
+
+// A new snapshot of `v` as it is recorded: `creating`, 0%, the volume's size and type, ctx's.
+inline Snapshot NewSnapshotOf(const RequestContext& ctx, const Volume& v, const std::optional<std::string>& name,
+                              const std::optional<std::string>& description) {
+  Snapshot sn;
+  sn.id = NewUuid();
+  sn.volume_id = v.id;
+  sn.name = name;
+  sn.description = description;
+  sn.status = snapshot_status::kCreating;
+  sn.progress = "0%";
+  sn.size = v.size;
+  sn.project_id = ctx.project_id;
+  sn.user_id = ctx.user_id;
+  sn.volume_type_id = v.volume_type_id;
+  return sn;
 }
 
 }  // namespace cinder

@@ -112,34 +112,13 @@ Result<GroupSnapshot> VolumeManagerImpl::CreateGroupSnapshot(const RequestContex
     // cinder/volume/api.py create_snapshots_in_db: every volume is validated first.
     for (const auto& v : volumes) {
       CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:create_snapshot", VolumeTarget(v)));
-      if (v.host.empty()) {
-        return InvalidVolume("The snapshot cannot be created because volume has not been scheduled to any host.");
-      }
-      if (v.status == "maintenance") {
-        return InvalidVolume("The snapshot cannot be created when the volume is in maintenance mode.");
-      }
-      if (v.migration_status && v.migration_status->rfind("migrating", 0) == 0) {
-        return InvalidVolume("Snapshot cannot be created while volume is migrating.");
-      }
-      if (v.status == vs::kError) {
-        return InvalidVolume("The snapshot cannot be created when the volume is in error status.");
-      }
+      CINDER_RETURN_IF_ERROR(CheckSnapshotSource(v));
       if (std::find(kSnapshotVolumeStatuses.begin(), kSnapshotVolumeStatuses.end(), v.status) ==
           kSnapshotVolumeStatuses.end()) {
         return InvalidVolume("Volume " + v.id +
                              " status must be available, in-use, but current status is: " + v.status + ".");
       }
-      Snapshot sn;
-      sn.id = NewUuid();
-      sn.volume_id = v.id;
-      sn.name = request.name;
-      sn.description = request.description;
-      sn.status = snapshot_status::kCreating;
-      sn.progress = "0%";
-      sn.size = v.size;
-      sn.project_id = ctx.project_id;
-      sn.user_id = ctx.user_id;
-      sn.volume_type_id = v.volume_type_id;
+      Snapshot sn = NewSnapshotOf(ctx, v, request.name, request.description);
       sn.group_snapshot_id = snap.id;
       members.push_back(sn);
       for (const auto& [k, d] : quotas_.SnapshotDeltas(v.volume_type_name, v.size)) total[k] += d;

@@ -32,19 +32,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
     if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
     if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
     CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
-    // cinder/volume/api.py _create_snapshot_in_db_validate, in its order.
-    if (v.host.empty()) {
-      return InvalidVolume("The snapshot cannot be created because volume has not been scheduled to any host.");
-    }
-    if (v.status == "maintenance") {
-      return InvalidVolume("The snapshot cannot be created when the volume is in maintenance mode.");
-    }
-    if (v.migration_status && v.migration_status->rfind("migrating", 0) == 0) {
-      return InvalidVolume("Snapshot cannot be created while volume is migrating.");
-    }
-    if (v.status == volume_status::kError) {
-      return InvalidVolume("The snapshot cannot be created when the volume is in error status.");
-    }
+    CINDER_RETURN_IF_ERROR(CheckSnapshotSource(v));
     std::vector<std::string> valid = {volume_status::kAvailable};
     if (req.force || allow_in_use) valid.push_back(volume_status::kInUse);
     auto wrong_status = [&](const std::string& current) {
@@ -56,17 +44,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
     QuotaCharge charge = quotas_->Charge(ctx.project_id, quotas_->SnapshotDeltas(v.volume_type_name, v.size));
     charge.type_id = v.volume_type_id;
     charge.type_name = v.volume_type_name;
-    Snapshot sn;
-    sn.id = NewUuid();
-    sn.volume_id = v.id;
-    sn.name = req.name;
-    sn.description = req.description;
-    sn.status = ss::kCreating;
-    sn.progress = "0%";
-    sn.size = v.size;
-    sn.project_id = ctx.project_id;
-    sn.user_id = ctx.user_id;
-    sn.volume_type_id = v.volume_type_id;
+    Snapshot sn = NewSnapshotOf(ctx, v, req.name, req.description);
     sn.metadata = req.metadata;
     sn.created_at = NowIso();
     Store::QuotaReservation over;
