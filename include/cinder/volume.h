@@ -437,6 +437,7 @@ struct ServiceInfo {
   // cluster's disabled flag, not its own, decides whether it gets new volumes (Cinder's rule).
   std::optional<std::string> cluster_name;
   bool cluster_disabled = false;
+  bool frozen = false;  // os-services/freeze: no new volumes, no deletes or snapshots
 };
 
 // A cluster of volume services (API 3.7): those of one `cluster` setting and backend.
@@ -445,6 +446,7 @@ struct ClusterInfo {
   std::string binary;
   bool disabled = false;
   std::optional<std::string> disabled_reason;
+  bool frozen = false;
   int num_hosts = 0;                          // its services
   int num_down_hosts = 0;                     // of them, those not heard from within service_down_time
   bool up = false;                            // at least one service up

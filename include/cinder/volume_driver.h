@@ -49,9 +49,9 @@ struct ManageableObject {
 };
 
 struct BackendStats {
-  std::string vendor_name = "libcinder";
+  std::string vendor_name = "Open Source";  // what Cinder's own drivers (LVM, NFS) report
   std::string driver_version = "1.0";
-  std::string storage_protocol;
+  std::string storage_protocol;  // empty: the protocol of the backend's target helper ("iSCSI" or "file")
   std::vector<PoolStats> pools;
 };
 

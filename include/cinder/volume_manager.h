@@ -102,6 +102,11 @@ class VolumeManager {
   virtual Status DeleteSnapshot(const RequestContext& ctx, const std::string& id, bool force) = 0;
   // Admin: sets the status (os-reset_status).
   virtual Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) = 0;
+  // os-update_snapshot_status (what Nova sends for the snapshots it takes itself): a
+  // `creating` snapshot becomes creating, available or error, a `deleting` one deleting or
+  // error_deleting, with `progress` ("N%") when given; InvalidArgument for anything else.
+  virtual Status UpdateSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status,
+                                      const std::optional<std::string>& progress) = 0;
   virtual Result<Metadata> GetSnapshotMetadata(const RequestContext& ctx, const std::string& id) = 0;
   virtual Result<Metadata> UpdateSnapshotMetadata(const RequestContext& ctx, const std::string& id,
                                                   const Metadata& metadata, bool replace) = 0;
@@ -181,6 +186,13 @@ class VolumeManager {
   // NotFound for an unknown host and binary.
   virtual Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
                                     bool disabled, const std::optional<std::string>& reason) = 0;
+  // Admin (os-services/freeze and thaw; volume:freeze_host, volume:thaw_host): freezes the
+  // management plane of the volume services of `host` (itself or its backends; a clustered
+  // one stands for its cluster) or of `cluster` (3.26): they are disabled (reason "frozen") and
+  // refuse deletes and snapshots of their volumes until thawed. InvalidArgument ("Invalid input
+  // received: ...") for no such service, or one already frozen (thawed).
+  virtual Status FreezeBackend(const RequestContext& ctx, const std::optional<std::string>& host,
+                               const std::optional<std::string>& cluster, bool frozen) = 0;
   // Admin (clusters:get_all, clusters:get, clusters:update): the clusters of services (3.7).
   // GetCluster and SetClusterDisabled answer NotFound "Cluster NAME could not be found." for an
   // unknown name and binary; disabling a cluster keeps new volumes off all of its services.

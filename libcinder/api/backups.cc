@@ -46,8 +46,7 @@ void WriteDetail(JsonWriter& w, const ApiRequest& req, const LinkPrefixes& links
   w.Key("id").String(b.id);
   w.Key("status").String(b.status);
   w.Key("size").Int(b.size);
-  w.Key("object_count");
-  b.object_count ? w.Int(*b.object_count) : w.Null();
+  w.Key("object_count").Int(b.object_count.value_or(0));  // Cinder's column defaults to 0
   w.Key("availability_zone");
   b.availability_zone.empty() ? w.Null() : w.String(b.availability_zone);
   w.Key("container").OptString(b.container);

@@ -34,7 +34,7 @@ void WriteCluster(JsonWriter& w, const ApiRequest& req, const ClusterInfo& c, bo
     w.Key("updated_at").String(c.updated_at.value_or(""));
     w.Key("disabled_reason").OptString(c.disabled_reason);
     if (replication) {
-      w.Key("frozen").Bool(false);
+      w.Key("frozen").Bool(c.frozen);
       w.Key("active_backend_id").Null();
     }
   }
@@ -49,10 +49,16 @@ ApiResponse List(VolumeManager& volumes, ApiRequest& req, bool detail) {
   ClusterQuery q;
   std::vector<std::string> invalid;
   bool none = false;  // a replication filter no cluster here matches
+  std::optional<bool> frozen;
   for (const auto& [k, v] : req.query) {
+    if (replication && k == "frozen") {
+      auto b = ParseBool(k, v);
+      if (!b.ok()) return FaultFrom(b.status());
+      frozen = *b;
+      continue;
+    }
     if (replication && kReplication.count(k)) {
-      none = none || (k == "replication_status" && v != "disabled") || (k == "active_backend_id") ||
-             (k == "frozen" && v != "false" && v != "False" && v != "0");
+      none = none || (k == "replication_status" && v != "disabled") || (k == "active_backend_id");
       continue;
     }
     if (!kKeys.count(k)) {
@@ -87,7 +93,9 @@ ApiResponse List(VolumeManager& volumes, ApiRequest& req, bool detail) {
   JsonWriter w;
   w.BeginObject().Key("clusters").BeginArray();
   if (!none) {
-    for (const auto& c : *clusters) WriteCluster(w, req, c, detail);
+    for (const auto& c : *clusters) {
+      if (!frozen || c.frozen == *frozen) WriteCluster(w, req, c, detail);
+    }
   }
   w.EndArray().EndObject();
   return Json(200, w.Take());

@@ -157,6 +157,9 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   }
 
   if (i >= seg.size()) return Fault(404, "The resource could not be found.");
+  // Cinder's routes match no resource path with a trailing slash: GET /volumes/ is not the
+  // list, and GET, PUT or DELETE /volumes/ (a show, update or delete of no id) is 404.
+  if (req.path.back() == '/') return Fault(404, "The resource could not be found.");
   std::vector<std::string> rest(seg.begin() + static_cast<long>(i) + 1, seg.end());
   return Route(req, seg[i], rest);
 }

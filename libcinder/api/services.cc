@@ -1,4 +1,5 @@
-// /v3/{project_id}/os-services: Cinder's services extension (list, enable, disable).
+// /v3/{project_id}/os-services: Cinder's services extension (list, enable, disable, freeze,
+// thaw).
 
 #include <set>
 
@@ -32,12 +33,44 @@ ApiResponse List(VolumeManager& volumes, ApiRequest& req) {
     if (volume) {
       w.Key("replication_status").String("disabled");
       w.Key("active_backend_id").Null();
-      w.Key("frozen").Bool(false);
+      w.Key("frozen").Bool(s.frozen);
     }
     w.EndObject();
   }
   w.EndArray().EndObject();
   return Json(200, w.Take());
+}
+
+// PUT freeze | thaw with {"host": H} or (3.26) {"cluster": C}: 200 with no body, as Cinder's
+// (its controller returns None).
+ApiResponse Freeze(VolumeManager& volumes, ApiRequest& req, bool frozen) {
+  json::Value body = json::Value::MakeObject();
+  if (!req.body.empty()) {
+    auto parsed = ParseBody(req);
+    if (!parsed.ok()) return FaultFrom(parsed.status());
+    body = std::move(parsed).value();
+  }
+  if (!body.is_object()) return Fault(400, PyRepr(body) + " is not of type 'object'");
+  std::vector<std::string> extra;
+  for (const auto& [k, v] : body.as_object()) {
+    if (k != "cluster" && k != "host") extra.push_back(k);
+  }
+  if (!extra.empty()) return Fault(400, Unexpected(extra));
+  auto host = OptString(body, "host", /*nullable=*/true);
+  if (!host.ok()) return FaultFrom(host.status());
+  if (*host && (*host)->empty()) return FaultFrom(FieldError("host", Get(body, "host"), "'' is too short"));
+  auto cluster = OptString(body, "cluster", /*nullable=*/true);
+  if (!cluster.ok()) return FaultFrom(cluster.status());
+  // common.get_cluster_host: a cluster only from 3.26 (REPLICATION_CLUSTER).
+  const bool clustered = req.version.AtLeast(3, 26);
+  std::optional<std::string> c = clustered && *cluster && !(*cluster)->empty() ? *cluster : std::nullopt;
+  std::optional<std::string> h = *host;
+  if (c.has_value() == h.has_value()) {
+    return Fault(400, std::string("Invalid input received: ") +
+                          (clustered ? "One and only one of cluster and host must be set." : "Host field is missing."));
+  }
+  Status st = volumes.FreezeBackend(req.ctx, h, c, frozen);
+  return st.ok() ? Json(200, "") : FaultFrom(st);
 }
 
 // PUT enable | disable | disable-log-reason with {"host": ..., "binary": ...[, "disabled_reason"]}.
@@ -95,9 +128,11 @@ ApiResponse HandleServices(VolumeManager& volumes, ApiRequest& req, const std::v
   }
   if (rest.size() == 1) {
     // Cinder's log levels and replication actions are not served here (docs/api.md).
-    static const std::set<std::string> kNotServed = {"get-log", "set-log",       "freeze",
-                                                     "thaw",    "failover_host", "failover"};
+    static const std::set<std::string> kNotServed = {"get-log", "set-log", "failover_host", "failover"};
     if (kNotServed.count(rest[0])) return Fault(404, "The resource could not be found.");
+    if (rest[0] == "freeze" || rest[0] == "thaw") {
+      return req.method == "PUT" ? Freeze(volumes, req, rest[0] == "freeze") : Fault(405, "The method is not allowed.");
+    }
     return req.method == "PUT" ? Update(volumes, req, rest[0]) : Fault(405, "The method is not allowed.");
   }
   return Fault(404, "The resource could not be found.");

@@ -148,9 +148,11 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   }
   if (!extra.empty()) return FaultFrom(FieldError("snapshot", o, Unexpected(extra)));
   SnapshotCreate c;
-  auto vol = OptString(o, "volume_id", false);
+  auto vol = OptString(o, "volume_id", true);
   if (!vol.ok()) return FaultFrom(vol.status());
-  if (!*vol) return FaultFrom(FieldError("snapshot", o, "'volume_id' is a required property"));
+  if (!o.Find("volume_id")) return FaultFrom(FieldError("snapshot", o, "'volume_id' is a required property"));
+  // uuid_allow_null: Cinder then looks up volume None.
+  if (!*vol) return Fault(404, "Volume None could not be found.");
   if (!IsUuid(**vol)) {
     return FaultFrom(FieldError("volume_id", Get(o, "volume_id"), PyRepr(Get(o, "volume_id")) + " is not a 'uuid'"));
   }
@@ -231,6 +233,40 @@ ApiResponse Action(VolumeManager& volumes, ApiRequest& req, const std::string& i
     if (!status.ok()) return FaultFrom(status.status());
     if (!*status) return FaultFrom(FieldError("os-reset_status", arg, "'status' is a required property"));
     Status st = volumes.ResetSnapshotStatus(req.ctx, id, ToLower(**status));
+    return st.ok() ? Json(202, "") : FaultFrom(st);
+  }
+  if (action == "os-update_snapshot_status") {  // snapshot_actions.py (what Nova sends)
+    if (!arg.is_object()) {
+      return FaultFrom(FieldError(action, arg, PyRepr(arg) + " is not of type 'object'"));
+    }
+    std::vector<std::string> extra;
+    for (const auto& [k, v] : arg.as_object()) {
+      if (k != "status" && k != "progress") extra.push_back(k);
+    }
+    if (!extra.empty()) return FaultFrom(FieldError(action, arg, Unexpected(extra)));
+    const json::Value* status = arg.Find("status");
+    if (!status) return FaultFrom(FieldError(action, arg, "'status' is a required property"));
+    if (!status->is_string()) {
+      return FaultFrom(FieldError("status", *status, PyRepr(*status) + " is not of type 'string'"));
+    }
+    std::optional<std::string> progress;
+    if (const json::Value* p = arg.Find("progress"); p && p->is_string() && !p->as_string().empty()) {
+      // Cinder's 'progress' format: an integer percentage from 0 to 100.
+      const std::string& v = p->as_string();
+      int pct = -1;
+      try {
+        size_t used = 0;
+        pct = std::stoi(v.substr(0, v.size() - 1), &used);
+        if (used != v.size() - 1) throw std::invalid_argument(v);
+      } catch (const std::exception&) {
+        return Fault(400, "Invalid input received: progress must be an integer percentage");
+      }
+      if (pct < 0 || pct > 100 || v.back() != '%') {
+        return Fault(400, "Invalid input received: progress must be an integer percentage between 0 and 100");
+      }
+      progress = v;
+    }
+    Status st = volumes.UpdateSnapshotStatus(req.ctx, id, status->as_string(), progress);
     return st.ok() ? Json(202, "") : FaultFrom(st);
   }
   if (action == "os-force_delete") {

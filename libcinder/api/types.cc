@@ -61,6 +61,20 @@ void WriteType(JsonWriter& w, const TypeView& view, const VolumeType& t) {
   w.EndObject();
 }
 
+// What POST and PUT /types answer: types_manage.py's older view (cinder/api/views/types.py:
+// every extra spec, no qos_specs_id), with os-volume-type-access:is_public on a create only
+// (the access extension extends `create`, not `update`).
+ApiResponse ManagedTypeBody(const VolumeManager& volumes, const ApiRequest& req, const VolumeType& t, bool created) {
+  TypeView view;
+  view.extra_specs = view.sensitive = true;
+  view.access = created && volumes.Authorize(req.ctx, "volume_extension:volume_type_access", {}).ok();
+  JsonWriter w;
+  w.BeginObject().Key("volume_type");
+  WriteType(w, view, t);
+  w.EndObject();
+  return Json(200, w.Take());
+}
+
 ApiResponse TypeBody(const VolumeManager& volumes, const ApiRequest& req, const VolumeType& t) {
   JsonWriter w;
   w.BeginObject().Key("volume_type");
@@ -191,7 +205,7 @@ ApiResponse Create(VolumeManager& volumes, ApiRequest& req) {
   if (fields->specs) t.extra_specs = *fields->specs;
   if (fields->is_public) t.is_public = *fields->is_public;
   auto created = volumes.CreateVolumeType(req.ctx, t);
-  return created.ok() ? TypeBody(volumes, req, *created) : FaultFrom(created.status());
+  return created.ok() ? ManagedTypeBody(volumes, req, *created, /*created=*/true) : FaultFrom(created.status());
 }
 
 ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& id) {
@@ -213,7 +227,7 @@ ApiResponse Update(VolumeManager& volumes, ApiRequest& req, const std::string& i
     is_public = *b;
   }
   auto updated = volumes.UpdateVolumeType(req.ctx, id, *name, *desc, is_public);
-  return updated.ok() ? TypeBody(volumes, req, *updated) : FaultFrom(updated.status());
+  return updated.ok() ? ManagedTypeBody(volumes, req, *updated, /*created=*/false) : FaultFrom(updated.status());
 }
 
 // /types/{id}/extra_specs[/{key}]

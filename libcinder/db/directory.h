@@ -25,6 +25,7 @@ bool ServiceIsUp(const ServiceInfo& service, int service_down_time, Env* env = n
 // Whether the service takes no new volumes: its cluster's flag when it is in one (Cinder's
 // service query: a clustered service's own flag does not count), else its own.
 inline bool ServiceDisabled(const ServiceInfo& service) {
+  if (service.frozen) return true;  // Cinder's scheduler reads only services not frozen
   return service.cluster_name ? service.cluster_disabled : service.disabled;
 }
 

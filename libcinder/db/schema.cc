@@ -643,6 +643,12 @@ const std::vector<Migration>& Migrations() {
               "s.\"binary\" = 'cinder-volume' AND s.cluster_name IS NOT NULL AND (volumes.host = s.host OR "
               "volumes.host LIKE s.host || '#%') LIMIT 1) WHERE deleted = 0");
        }},
+      {19,
+       [](soci::session& s, bool) {
+         // Frozen backends (os-services/freeze): their management plane is read only.
+         Exec(s, "ALTER TABLE services ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0");
+         Exec(s, "ALTER TABLE clusters ADD COLUMN frozen INTEGER NOT NULL DEFAULT 0");
+       }},
   };
   return kMigrations;
 }

@@ -61,7 +61,7 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
     Query q;
     q.sql =
         "SELECT s.host, s.\"binary\", s.topic, s.availability_zone, s.disabled, s.disabled_reason, s.endpoint, "
-        "s.rpc_current_version, s.created_at, s.updated_at, s.cluster_name, c.disabled FROM services s "
+        "s.rpc_current_version, s.created_at, s.updated_at, s.cluster_name, c.disabled, s.frozen FROM services s "
         "LEFT JOIN clusters c ON c.name = s.cluster_name AND c.\"binary\" = s.\"binary\" AND c.deleted = 0 "
         "WHERE s.deleted = 0";
     if (host) {
@@ -87,6 +87,7 @@ Result<std::vector<ServiceInfo>> Store::ListServices(const std::optional<std::st
       svc.updated_at = r[9];
       svc.cluster_name = r[10];
       svc.cluster_disabled = ToInt(r[11]) != 0;
+      svc.frozen = ToInt(r[12]) != 0;
       out.push_back(std::move(svc));
     }
     return out;
@@ -120,7 +121,7 @@ Result<std::vector<ClusterInfo>> Store::ListClusters() {
   return impl_->Run<std::vector<ClusterInfo>>([&](soci::session& s) -> Result<std::vector<ClusterInfo>> {
     Query q;
     q.sql =
-        "SELECT name, \"binary\", disabled, disabled_reason, created_at, updated_at FROM clusters "
+        "SELECT name, \"binary\", disabled, disabled_reason, created_at, updated_at, frozen FROM clusters "
         "WHERE deleted = 0 ORDER BY id";
     std::vector<ClusterInfo> out;
     for (const auto& r : Select(s, q)) {
@@ -131,6 +132,7 @@ Result<std::vector<ClusterInfo>> Store::ListClusters() {
       c.disabled_reason = r[3];
       c.created_at = r[4].value_or("");
       c.updated_at = r[5];
+      c.frozen = ToInt(r[6]) != 0;
       out.push_back(std::move(c));
     }
     return out;
@@ -146,6 +148,79 @@ Result<bool> Store::SetClusterDisabled(const std::string& name, const std::strin
             ", disabled_reason = " + (reason ? q.P(*reason) : std::string("NULL")) + ", updated_at = " + q.P(NowIso()) +
             " WHERE deleted = 0 AND name = " + q.P(name) + " AND \"binary\" = " + q.P(binary);
     return Exec(s, q) > 0;
+  });
+}
+
+Status Store::FreezeBackend(const std::optional<std::string>& host, const std::optional<std::string>& cluster,
+                            bool frozen) {
+  return impl_->Tx([&](soci::session& s) -> Status {
+    const std::string expected = frozen ? "0" : "1";
+    const std::string wanted = frozen ? "1" : "0";
+    auto services_where = [&](Query* q, const std::string& column, const std::string& value, bool backends) {
+      std::string w = " WHERE deleted = 0 AND \"binary\" = 'cinder-volume' AND (" + column + " = " + q->P(value);
+      if (backends) {
+        w += " OR substr(" + column + ", 1, " + std::to_string(value.size() + 1) + ") = " + q->P(value + "@");
+      }
+      return w + ")";
+    };
+    Query f;
+    f.sql = "SELECT host, cluster_name FROM services" +
+            (cluster ? services_where(&f, "cluster_name", *cluster, false) : services_where(&f, "host", *host, true)) +
+            " ORDER BY id";
+    auto rows = Select(s, f);
+    if (rows.empty()) {
+      return NotFound(cluster ? "No service found with cluster=" + *cluster : "No service found with host=" + *host);
+    }
+    const std::optional<std::string> in_cluster = rows[0][1];
+    for (const auto& r : rows) {
+      if (cluster ? r[1] != in_cluster : r[0] != rows[0][0]) {
+        return InvalidArgument("Services from different clusters found.");
+      }
+    }
+    auto py_bool = [](bool b) { return std::string(b ? "True" : "False"); };
+    auto refused = [&](const std::string& who) {
+      return "frozen in " + who + " must be " + py_bool(!frozen) + " to failover.";
+    };
+    std::vector<std::string> hosts;
+    if (in_cluster) {
+      Query c;
+      c.sql = "UPDATE clusters SET frozen = " + wanted + ", updated_at = " + c.P(NowIso()) +
+              " WHERE deleted = 0 AND \"binary\" = 'cinder-volume' AND name = " + c.P(*in_cluster) +
+              " AND frozen = " + expected;
+      if (Exec(s, c) == 0) return InvalidArgument(refused(*in_cluster));
+      // A host given for a clustered backend stands for every service of its cluster.
+      Query all;
+      all.sql = "SELECT host FROM services" + services_where(&all, "cluster_name", *in_cluster, false) + " ORDER BY id";
+      for (const auto& r : Select(s, all)) hosts.push_back(r[0].value_or(""));
+    } else {
+      for (const auto& r : rows) hosts.push_back(r[0].value_or(""));
+    }
+    std::vector<std::string> not_changed;
+    for (const auto& h : hosts) {
+      Query u;
+      u.sql = "UPDATE services SET frozen = " + wanted + ", disabled = " + wanted +
+              ", disabled_reason = " + u.P(frozen ? "frozen" : "") +
+              " WHERE deleted = 0 AND \"binary\" = 'cinder-volume' AND host = " + u.P(h) + " AND frozen = " + expected;
+      if (Exec(s, u) == 0) not_changed.push_back("'" + h + "'");
+    }
+    if (!not_changed.empty() && not_changed.size() == hosts.size()) {
+      return InvalidArgument("No service could be changed: " + refused("[" + Join(not_changed, ", ") + "]"));
+    }
+    return Status::OK();
+  });
+}
+
+Result<bool> Store::IsBackendFrozen(const std::string& host, const std::optional<std::string>& cluster_name) {
+  return impl_->Run<bool>([&](soci::session& s) -> Result<bool> {
+    auto backend = [](const std::string& h) { return h.substr(0, h.find('#')); };
+    Query q;
+    if (cluster_name && !cluster_name->empty()) {
+      q.sql =
+          "SELECT COUNT(*) FROM clusters WHERE deleted = 0 AND frozen = 1 AND name = " + q.P(backend(*cluster_name));
+    } else {
+      q.sql = "SELECT COUNT(*) FROM services WHERE deleted = 0 AND frozen = 1 AND host = " + q.P(backend(host));
+    }
+    return ToInt(Select(s, q).at(0)[0]) > 0;
   });
 }
 

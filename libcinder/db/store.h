@@ -74,7 +74,7 @@ struct QuotaCharge {
 
 class Store {
  public:
-  static constexpr int kLatestVersion = 18;
+  static constexpr int kLatestVersion = 19;
   static constexpr const char kDefaultVolumeType[] = "__DEFAULT__";
 
   // url: sqlite:///relative.db, sqlite:////abs/path.db, sqlite:// (memory),
@@ -392,6 +392,17 @@ class Store {
   Result<std::vector<ClusterInfo>> ListClusters();
   Result<bool> SetClusterDisabled(const std::string& name, const std::string& binary, bool disabled,
                                   const std::optional<std::string>& reason);
+  // Freezes (or thaws) the volume services of `host` (itself or its backends), or of the
+  // cluster `cluster` (NAME@backend), and that cluster's row: Cinder's _replication_db_change
+  // of `frozen` from !frozen, with the service disabled (reason "frozen") or enabled (reason "")
+  // as its volume manager does. A host in a cluster stands for its whole cluster. Errors as
+  // Cinder's: NotFound "No service found with host=H" (or cluster=C), InvalidArgument
+  // "Services from different clusters found." or "No service could be changed: ...". Undone
+  // as a whole when nothing could be changed.
+  Status FreezeBackend(const std::optional<std::string>& host, const std::optional<std::string>& cluster, bool frozen);
+  // Cinder's is_backend_frozen: the cluster's row when `cluster_name` is set, else the volume
+  // service of `host` (host@backend, any #pool ignored).
+  Result<bool> IsBackendFrozen(const std::string& host, const std::optional<std::string>& cluster_name);
 
   // Group types (groups.cc), with their group specs; Cinder's messages for NotFound and
   // AlreadyExists. GetGroupType takes an id, GetGroupTypeByName a name. Lists are newest first;

@@ -11,6 +11,7 @@
 #include "cinder/status.h"
 #include "cinder/volume.h"
 #include "common/util.h"
+#include "db/store.h"
 
 namespace cinder {
 
@@ -49,6 +50,17 @@ inline Status CheckSnapshotSource(const Volume& v) {
   }
   if (v.status == volume_status::kError) {
     return invalid("The snapshot cannot be created when the volume is in error status.");
+  }
+  return Status::OK();
+}
+
+// Cinder's assert_not_frozen: no delete or snapshot on a frozen backend (os-services/freeze).
+inline Status CheckNotFrozen(Store& store, const Volume& v) {
+  if (v.host.empty()) return Status::OK();
+  CINDER_ASSIGN_OR_RETURN(bool frozen, store.IsBackendFrozen(v.host, v.cluster_name));
+  if (frozen) {
+    return InvalidArgument(
+        "Invalid input received: Modification operations are not allowed on frozen storage backends.");
   }
   return Status::OK();
 }

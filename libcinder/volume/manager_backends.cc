@@ -27,6 +27,18 @@ Status VolumeManagerImpl::SetServiceDisabled(const RequestContext& ctx, const st
   return Status::OK();
 }
 
+Status VolumeManagerImpl::FreezeBackend(const RequestContext& ctx, const std::optional<std::string>& host,
+                                        const std::optional<std::string>& cluster, bool frozen) {
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume_extension:services:update", {}));
+  CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, frozen ? "volume:freeze_host" : "volume:thaw_host", {}));
+  Status st = store_->FreezeBackend(host, cluster, frozen);
+  // The services API turns Cinder's ServiceNotFound into InvalidInput, as its other refusals.
+  if (st.code() == Code::kNotFound || st.code() == Code::kInvalidArgument) {
+    return InvalidArgument("Invalid input received: " + st.message());
+  }
+  return st;
+}
+
 namespace {
 
 // Cinder's ClusterNotFound for a lookup by name and binary: the filters as Python prints them.

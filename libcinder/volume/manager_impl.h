@@ -68,6 +68,8 @@ class VolumeManagerImpl : public VolumeManager {
                                  const std::string& binary) override;
   Result<ClusterInfo> SetClusterDisabled(const RequestContext& ctx, const std::string& name, const std::string& binary,
                                          bool disabled, const std::optional<std::string>& reason) override;
+  Status FreezeBackend(const RequestContext& ctx, const std::optional<std::string>& host,
+                       const std::optional<std::string>& cluster, bool frozen) override;
   Status SetServiceDisabled(const RequestContext& ctx, const std::string& host, const std::string& binary,
                             bool disabled, const std::optional<std::string>& reason) override;
   Result<std::vector<PoolInfo>> ListPools(const RequestContext& ctx, const std::optional<std::string>& name,
@@ -309,6 +311,10 @@ class VolumeManagerImpl : public VolumeManager {
   }
   Status ResetSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status) override {
     return snapshots_.ResetStatus(ctx, id, status);
+  }
+  Status UpdateSnapshotStatus(const RequestContext& ctx, const std::string& id, const std::string& status,
+                              const std::optional<std::string>& progress) override {
+    return snapshots_.UpdateStatus(ctx, id, status, progress);
   }
   Result<Metadata> GetSnapshotMetadata(const RequestContext& ctx, const std::string& id) override {
     return snapshots_.GetMetadata(ctx, id);

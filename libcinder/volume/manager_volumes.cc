@@ -74,6 +74,7 @@ Status VolumeManagerImpl::StartDelete(const RequestContext& ctx, const std::stri
   CINDER_ASSIGN_OR_RETURN(Volume v, GetVolume(ctx, id));
   if (rule) CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, rule, VolumeTarget(v)));
   CINDER_RETURN_IF_ERROR(policy_->Enforce(ctx, "volume:delete", VolumeTarget(v)));
+  CINDER_RETURN_IF_ERROR(CheckNotFrozen(*store_, v));
   std::vector<std::string> expected = kDeletableStatuses;
   if (force) expected.clear();  // any status
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->StartVolumeDelete(v.id, expected, cascade, force,

@@ -1,6 +1,7 @@
 #include "volume/snapshot_api.h"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "common/util.h"
@@ -32,6 +33,7 @@ Result<Snapshot> SnapshotApi::Create(const RequestContext& ctx, const SnapshotCr
     if (req.name) CINDER_RETURN_IF_ERROR(CheckLength("name", *req.name, 255));
     if (req.description) CINDER_RETURN_IF_ERROR(CheckLength("description", *req.description, 255));
     CINDER_RETURN_IF_ERROR(CheckMetadata(req.metadata));
+    if (!manage_ref) CINDER_RETURN_IF_ERROR(CheckNotFrozen(*store_, v));
     CINDER_RETURN_IF_ERROR(CheckSnapshotSource(v));
     std::vector<std::string> valid = {volume_status::kAvailable};
     if (req.force || allow_in_use) valid.push_back(volume_status::kInUse);
@@ -119,6 +121,8 @@ Status SnapshotApi::Delete(const RequestContext& ctx, const std::string& id, boo
   if (force)
     CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume_extension:snapshot_admin_actions:force_delete", SnapshotTarget(sn)));
   CINDER_RETURN_IF_ERROR(Authorize(ctx, "volume:delete_snapshot", SnapshotTarget(sn)));
+  if (auto of = store_->GetVolume(sn.volume_id, std::nullopt); of.ok())
+    CINDER_RETURN_IF_ERROR(CheckNotFrozen(*store_, *of));
   // Cinder's expected group_snapshot_id None: a snapshot of a group snapshot goes only with it.
   if (sn.group_snapshot_id) {
     return InvalidSnapshot(force ? "Snapshot  must not be part of a group."
@@ -148,6 +152,29 @@ Status SnapshotApi::ResetStatus(const RequestContext& ctx, const std::string& id
   CINDER_ASSIGN_OR_RETURN(Snapshot sn, SnapshotFor(ctx, id, "volume_extension:snapshot_admin_actions:reset_status"));
   CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasSnapshotStatus(sn.id, {sn.status}, status));
   if (!changed) return Aborted("Snapshot " + sn.id + " changed status while it was being reset; try again.");
+  return Status::OK();
+}
+
+Status SnapshotApi::UpdateStatus(const RequestContext& ctx, const std::string& id, const std::string& status,
+                                 const std::optional<std::string>& progress) {
+  static const std::map<std::string, std::vector<std::string>> kAllowed = {
+      {ss::kCreating, {ss::kCreating, ss::kAvailable, ss::kError}},
+      {ss::kDeleting, {ss::kDeleting, ss::kErrorDeleting}},
+  };
+  CINDER_ASSIGN_OR_RETURN(Snapshot sn,
+                          SnapshotFor(ctx, id, "snapshot_extension:snapshot_actions:update_snapshot_status"));
+  auto allowed = kAllowed.find(sn.status);
+  if (allowed == kAllowed.end()) {
+    return InvalidArgument("Snapshot status " + sn.status + " not allowed for update_snapshot_status");
+  }
+  if (std::find(allowed->second.begin(), allowed->second.end(), status) == allowed->second.end()) {
+    return InvalidArgument("Provided snapshot status " + status + " not allowed for snapshot with status " + sn.status +
+                           ".");
+  }
+  std::vector<FieldUpdate> fields;
+  if (progress) fields.push_back({"progress", *progress});
+  CINDER_ASSIGN_OR_RETURN(bool changed, store_->CasSnapshotStatus(sn.id, {sn.status}, status, fields));
+  if (!changed) return Aborted("Snapshot " + sn.id + " changed status while it was being updated; try again.");
   return Status::OK();
 }
 

@@ -38,6 +38,8 @@ class SnapshotApi {
                           const std::optional<std::optional<std::string>>& description);
   Status Delete(const RequestContext& ctx, const std::string& id, bool force);
   Status ResetStatus(const RequestContext& ctx, const std::string& id, const std::string& status);
+  Status UpdateStatus(const RequestContext& ctx, const std::string& id, const std::string& status,
+                      const std::optional<std::string>& progress);
   Result<Metadata> GetMetadata(const RequestContext& ctx, const std::string& id);
   Result<Metadata> UpdateMetadata(const RequestContext& ctx, const std::string& id, const Metadata& md, bool replace);
   Status DeleteMetadataKey(const RequestContext& ctx, const std::string& id, const std::string& key);

@@ -380,7 +380,11 @@ void VolumeServiceImpl::ReportCapabilities() {
       caps["volume_backend_name"] = b->options.volume_backend_name;
       caps["vendor_name"] = stats->vendor_name;
       caps["driver_version"] = stats->driver_version;
-      caps["storage_protocol"] = stats->storage_protocol;
+      // A driver that leaves it to the backend's target helper (the file driver): what its
+      // attachments speak, as Cinder's LVM reports its target's protocol.
+      caps["storage_protocol"] = !stats->storage_protocol.empty()                            ? stats->storage_protocol
+                                 : b->exporter && b->exporter->DriverVolumeType() == "iscsi" ? "iSCSI"
+                                                                                             : "file";
       caps.emplace("QoS_support", "False");
       caps.emplace("multiattach", "False");
       caps["filter_function"] = b->options.filter_function.empty() ? "None" : b->options.filter_function;

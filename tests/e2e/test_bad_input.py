@@ -66,6 +66,19 @@ def test_unknown_volume_is_404_for_every_verb(service):
     assert service.db_snapshot() == before
 
 
+def test_a_resource_path_with_a_trailing_slash_is_404(service):
+    """As Cinder's routes (Tempest's *_without_passing_volume_id tests): /volumes/ is no list,
+    and a show, update or delete of an empty id is 404; a snapshot of volume null is 404."""
+    before = service.db_snapshot()
+    for method, body in [("GET", None), ("PUT", {"volume": {"name": "x"}}), ("DELETE", None)]:
+        status, reply, _ = service.request(method, service.url("/volumes/"), body)
+        assert status == 404 and fault(reply) == ("itemNotFound", 404, "The resource could not be found."), method
+    status, reply, _ = service.request("POST", service.url("/snapshots"), {"snapshot": {"volume_id": None}})
+    assert status == 404 and fault(reply) == ("itemNotFound", 404, "Volume None could not be found.")
+    assert service.db_snapshot() == before
+    assert service.request("GET", service.url("/volumes"))[0] == 200
+
+
 def test_malformed_json_is_400(service):
     before = service.db_snapshot()
     status, reply, _ = service.request("POST", service.url("/volumes"), raw='{"volume": {"size": 1,')

@@ -107,6 +107,34 @@ def test_a_disabled_cluster_gets_no_new_volumes(clustered):
     clustered.wait_status(vol3["id"], ["deleted"])
 
 
+def test_freezing_a_cluster_freezes_its_services(clustered):
+    """os-services/freeze with a cluster (3.26), or with a host of a cluster: the cluster's row
+    and every service of it are frozen; frozen is a cluster filter from 3.26."""
+    svc = clustered
+    vol = svc.cinder_table("create", "1")["id"]
+    assert svc.wait_status(vol, ["available", "error"]) == "available"
+    code, body, _ = svc.request("PUT", svc.url("/os-services/freeze"), {"cluster": "rack1@file"}, version="volume 3.26")
+    assert code == 200 and body is None
+    code, body, _ = svc.request("GET", svc.url("/clusters/detail?frozen=true"), version="volume 3.26")
+    assert [c["name"] for c in body["clusters"]] == ["rack1@file"] and body["clusters"][0]["frozen"] is True
+    code, body, _ = svc.request("GET", svc.url("/os-services?binary=cinder-volume"))
+    assert body["services"][0]["frozen"] is True
+    host = body["services"][0]["host"]
+    res = svc.cinder("delete", vol, check=False)
+    assert "Modification operations are not allowed on frozen storage backends." in res.stdout + res.stderr
+    # The cluster is frozen already: a second freeze, by a host of it, changes nothing.
+    code, body, _ = svc.request("PUT", svc.url("/os-services/freeze"), {"host": host})
+    assert code == 400 and body["badRequest"]["message"] == (
+        "Invalid input received: frozen in rack1@file must be False to failover.")
+    code, body, _ = svc.request("PUT", svc.url("/os-services/thaw"), {"cluster": "nope"}, version="volume 3.26")
+    assert code == 400 and body["badRequest"]["message"] == "Invalid input received: No service found with cluster=nope"
+    svc.cinder("thaw-host", host)  # by a host: its cluster
+    code, body, _ = svc.request("GET", svc.url("/clusters/detail?frozen=false"), version="volume 3.26")
+    assert [c["name"] for c in body["clusters"]] == ["rack1@file"]
+    svc.cinder("delete", vol)
+    svc.wait_status(vol, ["deleted"])
+
+
 def test_manage_and_cleanup_by_cluster(clustered):
     path = clustered.volume_dir + "/adopt-me.raw"
     with open(path, "wb") as f:

@@ -50,7 +50,9 @@ def test_pools_and_capabilities_as_the_schedulers_see_them(placed):
     gold = caps[f"{host}@gold#gold"]
     assert gold["tier"] == "gold" and gold["ssd"] is True
     assert gold["thin_provisioning_support"] is True and gold["thick_provisioning_support"] is False
-    assert gold["volume_backend_name"] == "gold" and gold["storage_protocol"] == "file"
+    # As Cinder's LVM: the protocol of the target helper (tgtadm by default), "Open Source".
+    assert gold["volume_backend_name"] == "gold" and gold["storage_protocol"] == "iSCSI"
+    assert gold["vendor_name"] == "Open Source"
     assert gold["max_over_subscription_ratio"] == "20.0"
     assert isinstance(gold["total_capacity_gb"], (int, float)) and gold["total_capacity_gb"] > 0
     bronze = caps[f"{host}@bronze#bronze"]

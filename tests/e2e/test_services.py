@@ -49,3 +49,55 @@ def test_a_disabled_backend_gets_no_new_volumes(service_host):
     assert "Service cinder-volume could not be found on host nohost." in res.stderr
     code, body, _ = svc.request("PUT", svc.url("/os-services/disable"), {"binary": "cinder-volume"})
     assert code == 400 and body["badRequest"]["message"] == "Invalid input received: Host field is missing."
+
+
+def test_a_frozen_backend_refuses_changes_until_thawed(service_host):
+    """os-services/freeze and thaw (cinder freeze-host / thaw-host): a frozen backend is
+    disabled with reason "frozen", gets no new volumes, and refuses deletes and snapshots of its
+    volumes with Cinder's message; thawing gives it all back."""
+    svc = service_host
+    code, body, _ = svc.request("POST", svc.url("/volumes"), {"volume": {"size": 1, "name": "kept"}})
+    assert code == 202
+    vol = body["volume"]["id"]
+    svc.wait_status(vol, ["available"])
+
+    svc.cinder("freeze-host", "e2ehost")  # the host stands for its backends
+    _, listed, _ = svc.request("GET", svc.url("/os-services?binary=cinder-volume"), version="volume 3.30")
+    [backend] = listed["services"]
+    assert backend["frozen"] is True and backend["status"] == "disabled" and backend["disabled_reason"] == "frozen"
+
+    frozen = "Invalid input received: Modification operations are not allowed on frozen storage backends."
+    res = svc.cinder("delete", vol, check=False)
+    assert res.returncode != 0 and frozen in res.stdout + res.stderr
+    code, body, _ = svc.request("POST", svc.url("/snapshots"), {"snapshot": {"volume_id": vol}})
+    assert code == 400 and body["badRequest"]["message"] == frozen
+    code, body, _ = svc.request("POST", svc.url("/volumes"), {"volume": {"size": 1}})
+    assert code == 202 and svc.wait_status(body["volume"]["id"], ["error", "available"]) == "error"
+    assert svc.request("GET", svc.url(f"/volumes/{vol}"))[1]["volume"]["status"] == "available"
+
+    # Frozen twice, an unknown host, no host: Cinder's 400s, nothing changed.
+    code, body, _ = svc.request("PUT", svc.url("/os-services/freeze"), {"host": "e2ehost"})
+    assert code == 400 and body["badRequest"]["message"] == (
+        "Invalid input received: No service could be changed: frozen in ['e2ehost@file'] must be False to failover.")
+    code, body, _ = svc.request("PUT", svc.url("/os-services/thaw"), {"host": "nohost"})
+    assert code == 400 and body["badRequest"]["message"] == "Invalid input received: No service found with host=nohost"
+    code, body, _ = svc.request("PUT", svc.url("/os-services/freeze"), {}, version="volume 3.25")
+    assert code == 400 and body["badRequest"]["message"] == "Invalid input received: Host field is missing."
+    code, body, _ = svc.request("PUT", svc.url("/os-services/freeze"), {}, version="volume 3.26")
+    assert code == 400 and body["badRequest"]["message"] == (
+        "Invalid input received: One and only one of cluster and host must be set.")
+    code, body, _ = svc.request("PUT", svc.url("/os-services/freeze"), {"host": "e2ehost", "x": 1})
+    assert code == 400 and "('x' was unexpected)" in body["badRequest"]["message"]
+
+    svc.cinder("thaw-host", "e2ehost")
+    _, listed, _ = svc.request("GET", svc.url("/os-services?binary=cinder-volume"), version="volume 3.30")
+    [backend] = listed["services"]
+    assert backend["frozen"] is False and backend["status"] == "enabled"
+    code, body, _ = svc.request("POST", svc.url("/snapshots"), {"snapshot": {"volume_id": vol}})
+    assert code == 202
+    snap = body["snapshot"]["id"]
+    svc.wait_snapshot(snap, ["available"])
+    assert svc.request("DELETE", svc.url(f"/snapshots/{snap}"))[0] == 202
+    svc.wait_status(snap, ["deleted"], kind="snapshot")
+    svc.cinder("delete", vol)
+    svc.wait_status(vol, ["deleted"])

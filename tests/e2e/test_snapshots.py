@@ -218,3 +218,44 @@ def test_snapshot_lists_filter_sort_and_page(service):
     assert code == 400 and "colour" in body["badRequest"]["message"]
     service.cinder("delete", "--cascade", vol)
     assert service.wait_status(vol, {"deleted"}) == "deleted"
+
+
+def test_update_snapshot_status_as_nova_sends_it(service):
+    """os-update_snapshot_status (snapshot_actions.py; what Nova sends for the snapshots it
+    takes): creating -> creating/available/error with a progress, deleting -> deleting or
+    error_deleting, anything else refused with Cinder's messages and nothing changed."""
+    vol = new_volume(service)
+    snap = service.cinder_table("snapshot-create", vol)["id"]
+    service.wait_snapshot(snap, {"available"})
+
+    def update(body):
+        return service.request("POST", service.url(f"/snapshots/{snap}/action"), {"os-update_snapshot_status": body})
+
+    def shown():
+        return service.request("GET", service.url(f"/snapshots/{snap}"))[1]["snapshot"]
+
+    code, body, _ = update({"status": "error"})
+    assert code == 400 and body["badRequest"]["message"] == (
+        "Snapshot status available not allowed for update_snapshot_status")
+    service.cinder("snapshot-reset-state", "--state", "creating", snap)
+    code, body, _ = update({"status": "deleting"})
+    assert code == 400 and body["badRequest"]["message"] == (
+        "Provided snapshot status deleting not allowed for snapshot with status creating.")
+    for bad, message in [({"status": "available", "progress": "101%"},
+                          "Invalid input received: progress must be an integer percentage between 0 and 100"),
+                         ({"status": "available", "progress": "half"},
+                          "Invalid input received: progress must be an integer percentage"),
+                         ({"progress": "10%"}, "'status' is a required property"),
+                         ({"status": "available", "x": 1}, "('x' was unexpected)")]:
+        code, body, _ = update(bad)
+        assert code == 400 and message in body["badRequest"]["message"], (bad, body)
+    assert shown()["status"] == "creating"
+
+    assert update({"status": "creating", "progress": "40%"})[0] == 202
+    assert shown()["os-extended-snapshot-attributes:progress"] == "40%"
+    assert update({"status": "available", "progress": "100%"})[0] == 202
+    snapshot = shown()
+    assert snapshot["status"] == "available" and snapshot["os-extended-snapshot-attributes:progress"] == "100%"
+    service.cinder("snapshot-delete", snap)
+    service.wait_snapshot(snap, {"deleted"})
+    service.cinder("delete", vol)

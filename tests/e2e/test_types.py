@@ -187,3 +187,22 @@ def test_type_lists_page_sort_and_filter_by_extra_specs(service):
             service.cinder("type-delete", name)
         for name in gnames:
             service.cinder("--os-volume-api-version", "3.11", "group-type-delete", name)
+
+
+def test_type_create_and_update_answer_types_manage_view(service):
+    """POST and PUT /types answer types_manage.py's view (every extra spec, no qos_specs_id;
+    os-volume-type-access:is_public on a create only), which Tempest's schemas hold to; GET
+    answers the v3 view with qos_specs_id for an admin."""
+    code, body, _ = service.request("POST", service.url("/types"),
+                                    {"volume_type": {"name": "viewed", "extra_specs": {"k": "v"}}})
+    assert code == 200, body
+    created = body["volume_type"]
+    assert sorted(created) == ["description", "extra_specs", "id", "is_public", "name",
+                               "os-volume-type-access:is_public"]
+    assert created["extra_specs"] == {"k": "v"}
+    code, body, _ = service.request("PUT", service.url(f"/types/{created['id']}"),
+                                    {"volume_type": {"description": "d"}})
+    assert code == 200 and sorted(body["volume_type"]) == ["description", "extra_specs", "id", "is_public", "name"]
+    code, body, _ = service.request("GET", service.url(f"/types/{created['id']}"))
+    assert code == 200 and "qos_specs_id" in body["volume_type"]
+    assert service.request("DELETE", service.url(f"/types/{created['id']}"))[0] == 202

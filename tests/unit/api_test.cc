@@ -393,9 +393,15 @@ TEST_CASE("os-services lists Cinder's fields for the version asked, and updates 
   CHECK(on.body ==
         "{\"disabled\": false, \"host\": \"h@file\", \"service\": \"\", \"binary\": "
         "\"cinder-volume\", \"status\": \"enabled\"}");
-  // Replication's freeze/thaw/failover are not served: Cinder's 404 for an unknown resource
-  // (docs/api.md lists them); an action Cinder does not know is its 400 "Unknown action".
-  CHECK(f.Call("PUT", "/v3/abc123/os-services/freeze", R"({"host": "h"})").status == 404);
+  // Replication's failover is not served: Cinder's 404 for an unknown resource (docs/api.md
+  // lists it); an action Cinder does not know is its 400 "Unknown action". freeze answers 200
+  // with no body (the host's backends are frozen), and a second time 400.
+  CHECK(f.Call("PUT", "/v3/abc123/os-services/failover_host", R"({"host": "h"})").status == 404);
+  auto frozen = f.Call("PUT", "/v3/abc123/os-services/freeze", R"({"host": "h"})");
+  CHECK(frozen.status == 200);
+  CHECK(frozen.body.empty());
+  CHECK(f.Call("PUT", "/v3/abc123/os-services/freeze", R"({"host": "h"})").status == 400);
+  CHECK(f.Call("PUT", "/v3/abc123/os-services/thaw", R"({"host": "h"})").status == 200);
   CHECK(f.Call("PUT", "/v3/abc123/os-services/bogus", R"({"host": "h"})").status == 400);
   CHECK(f.Call("PUT", "/v3/abc123/os-services/disable-log-reason",
                R"({"host": "h@file", "binary": "cinder-volume", "disabled_reason": "  "})")

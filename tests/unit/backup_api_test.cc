@@ -208,6 +208,17 @@ TEST_CASE("backup create answers 202 with the summary view; the host's outcome s
   CHECK(Contains(missing.body, "could not be found."));
 }
 
+TEST_CASE("a backup being made shows object_count 0, as Cinder's column default (Tempest's schema)") {
+  Fixture f;
+  std::string vol = f.NewVolume(1);
+  f.host->hold = true;
+  std::string id = f.NewBackup(vol);
+  json::Value b = f.Show(id);
+  CHECK(b.Find("status")->as_string() == "creating");
+  REQUIRE(b.Find("object_count")->is_int());
+  CHECK(b.Find("object_count")->as_int() == 0);
+}
+
 TEST_CASE("without a cinder-backup service a create is 503 and changes nothing") {
   Fixture f(/*with_backup_service=*/false);
   std::string vol = f.NewVolume();

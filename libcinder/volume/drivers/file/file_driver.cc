@@ -202,7 +202,8 @@ class FileDriver : public VolumeDriver {
   Result<BackendStats> GetStats() override {
     CINDER_ASSIGN_OR_RETURN(BackendCapacity cap, GetCapacity());
     BackendStats stats;
-    stats.storage_protocol = "file";
+    // None of its own: "iSCSI" when the backend's target helper exports it, "file" otherwise
+    // (the volume service fills it in).
     PoolStats pool;
     pool.total_capacity_gb = cap.total_capacity_gb;
     pool.free_capacity_gb = cap.free_capacity_gb;
