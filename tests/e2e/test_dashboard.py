@@ -80,6 +80,11 @@ def dash(tmp_path_factory):
     s, d, _ = call(svc, "PUT", f"/identity/v3/projects/{svc.member_project}/users/{member}/roles/{role}", None, h)
     assert s == 204, d
     svc.member_token, _ = token_for(svc, "dash-member", MEMBER_PASSWORD, "dash-b")
+    # The admin is also a member of dash-b: two projects to choose from at login.
+    s, d, _ = call(svc, "GET", "/identity/v3/users?name=admin", None, h)
+    admin_id = json.loads(d)["users"][0]["id"]
+    s, d, _ = call(svc, "PUT", f"/identity/v3/projects/{svc.member_project}/users/{admin_id}/roles/{role}", None, h)
+    assert s == 204, d
     svc.url = f"{svc.endpoint}/dashboard/"
     yield svc
     stop_service(proc)
@@ -221,6 +226,14 @@ def test_wrong_password_shows_an_error(dash, browser):
 def test_admin_creates_watches_extends_and_deletes_a_volume(dash, browser):
     b = browser
     login(b, dash, "admin", ADMIN_PASSWORD)
+    # Two projects: the page asks which one, and the token it keeps is scoped to that one.
+    b.wait_for("document.querySelector('#choose-project select')", what="the project choice")
+    assert sorted(b.eval("[...document.querySelectorAll('#choose-project option')].map((o) => o.textContent)")) == \
+        ["admin", "dash-b"]
+    assert b.eval("sessionStorage.length") == 0
+    shot(b, "choose-project")
+    b.type("#choose-project select", dash.admin_project)
+    b.click("#choose-project button[type=submit]")
     b.wait_for("document.querySelector('#volumes')", what="the volumes page")
     assert b.eval("document.querySelector('#nav a[data-page=capacity]') !== null")
     session = json.loads(b.eval("sessionStorage.getItem('cinder.dashboard.session')"))
@@ -242,6 +255,21 @@ def test_admin_creates_watches_extends_and_deletes_a_volume(dash, browser):
                f" && {row_status(vol_id)} === 'available'", timeout=30, what="extended to 2 GB")
     status, body = api(dash, dash.admin_token, "GET", f"/v3/{dash.admin_project}/volumes/{vol_id}")
     assert (status, body["volume"]["size"]) == (200, 2)
+    # A snapshot from the volume's row, seen on the snapshots page and deleted there.
+    b.click(f"#volumes tr[data-id='{vol_id}'] button[data-action=snapshot]")
+    b.type("#dialog input[name=name]", "dash-snap")
+    b.click("#dialog button[data-action=confirm]")
+    b.wait_for("document.querySelector('#notice')?.dataset.state === 'done'", what="the snapshot accepted")
+    b.click("#nav a[data-page=snapshots]")
+    snap_id = b.wait_for("[...document.querySelectorAll('#snapshots tr')].find((r) => r.dataset.status === "
+                         "'available' && r.querySelector('.name')?.textContent === 'dash-snap')?.dataset.id",
+                         timeout=30, what="the snapshot available")
+    b.click(f"#snapshots tr[data-id='{snap_id}'] button[data-action=delete]")
+    b.wait_for(f"document.querySelector('#snapshots tr[data-id=\"{snap_id}\"]') === null", timeout=30,
+               what="the snapshot deleted")
+    assert api(dash, dash.admin_token, "GET", f"/v3/{dash.admin_project}/snapshots/{snap_id}")[0] == 404
+    b.click("#nav a[data-page=volumes]")
+    b.wait_for(f"{row_status(vol_id)} === 'available'", what="the volume again")
     b.click(f"#volumes tr[data-id='{vol_id}'] button[data-action=delete]")
     shot(b, "volume-delete-dialog")
     b.click("#dialog button[data-action=confirm]")
@@ -272,6 +300,34 @@ def test_a_name_with_a_script_tag_is_text(dash, browser):
     assert b.eval("document.querySelectorAll('main script').length") == 0
     assert not [e for e in b.events if e.get("method") == "Page.javascriptDialogOpening"]
     shot(b, "volumes-script-name")
+
+
+def test_the_admin_sees_every_project(dash, browser):
+    status, body = api(dash, dash.member_token, "POST", f"/v3/{dash.member_project}/volumes",
+                       {"volume": {"size": 1, "name": "in-dash-b"}})
+    assert status == 202
+    theirs = body["volume"]["id"]
+    b = browser
+    b.click("#nav a[data-page=volumes]")  # read the list now rather than at the next poll
+    b.wait_for(f"document.querySelector('#volumes tr[data-id=\"{theirs}\"]')", timeout=20, what="dash-b's volume")
+    cells = b.eval(f"[...document.querySelectorAll('#volumes tr[data-id=\"{theirs}\"] td')].map((c) => c.textContent)")
+    assert dash.member_project[:8] in cells  # the Project column
+    # Filtered on the server: name contains (name~, 3.34), then sorted by name on the server.
+    b.type("form.filters input[name=name]", "IN-DASH")
+    b.click("form.filters button[type=submit]")
+    b.wait_for("[...document.querySelectorAll('#volumes tbody tr')].map((r) => r.dataset.id).join() === "
+               f"'{theirs}'", what="only the filtered volume")
+    assert b.eval("performance.getEntriesByType('resource').some((r) => r.name.includes('name%7E=IN-DASH'))")
+    b.type("form.filters input[name=name]", "")
+    b.click("form.filters button[type=submit]")
+    b.click("#volumes th button[data-sort=name]")
+    b.wait_for("document.querySelector('#volumes th button[data-sort=name]').textContent.includes('▼')")
+    b.click("#volumes th button[data-sort=name]")
+    names = b.wait_for("document.querySelector('#volumes th button[data-sort=name]').textContent.includes('▲')"
+                       " && [...document.querySelectorAll('#volumes .name')].map((n) => n.textContent)",
+                       what="sorted by name")
+    assert names == sorted(names) and len(names) >= 2, names
+    assert api(dash, dash.member_token, "DELETE", f"/v3/{dash.member_project}/volumes/{theirs}")[0] == 202
 
 
 def test_a_member_sees_only_their_project(dash, browser):

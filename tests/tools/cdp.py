@@ -175,7 +175,7 @@ class Browser:
           const end = performance.now() + {int(timeout * 1000)};
           const tick = () => {{
             const v = test();
-            if (v) return resolve(typeof v === 'object' ? true : v);  // a node is not serialisable
+            if (v) return resolve(v instanceof Node ? true : v);  // a node is not serialisable
             if (performance.now() > end) return resolve(null);
             requestAnimationFrame(tick);
           }};

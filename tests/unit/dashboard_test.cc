@@ -4,6 +4,7 @@
 
 #include "api/dashboard.h"
 #include "api/router.h"
+#include "cinder/options.h"
 #include "cinder/service.h"
 #include "dashboard/dashboard.h"
 #include "test_util.h"
@@ -128,6 +129,18 @@ TEST_CASE("the dashboard answers 404 for unknown files and 405 for other methods
   CHECK(f.Get("/dashboard/index.html", {}, "HEAD").status == 200);
   // No version negotiation: a bad microversion header does not matter to static files.
   CHECK(f.Get("/dashboard/", {{"openstack-api-version", "volume 9.99"}}).status == 200);
+}
+
+TEST_CASE("[dashboard] enabled: on by default, a boolean") {
+  auto d = ParseConfig("[DEFAULT]\n", "c.conf");
+  REQUIRE(d.ok());
+  CHECK(d->dashboard_enabled);
+  auto o = ParseConfig("[dashboard]\nenabled = false\n", "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK_FALSE(o->dashboard_enabled);
+  auto bad = ParseConfig("[dashboard]\nenabled = maybe\n", "c.conf");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.status().message().find("enabled") != std::string::npos);
 }
 
 TEST_CASE("[dashboard] enabled = false: /dashboard is not served") {

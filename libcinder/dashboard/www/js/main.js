@@ -62,11 +62,17 @@ async function refresh() {
 const ctx = {
   refresh,
   render: () => draw(),
+  // Runs an action: its notice says "…" until the API answered, then the list is read again.
   act(promise, text) {
-    app.notice = { text, error: false };
+    const notice = { text, state: 'pending' };
+    app.notice = notice;
     draw();
-    promise.then(() => refresh(), (e) => {
-      app.notice = { text: `${e.status ? `${e.status}: ` : ''}${e.message}`, error: true };
+    promise.then(() => {
+      notice.state = 'done';
+      refresh();
+    }, (e) => {
+      notice.text = `${e.status ? `${e.status}: ` : ''}${e.message}`;
+      notice.state = 'error';
       refresh();
     });
   },
@@ -174,7 +180,9 @@ const ADMIN_NAV = ['types', 'qos', 'capacity'];
 
 function shell() {
   const s = getSession();
-  const link = (n) => html`<a href="#/${n}" class=${n === app.name ? 'current' : ''} data-page=${n}>${ALL[n].title}</a>`;
+  // The current page's link reads its data again (the hash does not change, so no hashchange).
+  const link = (n) => html`<a href="#/${n}" class=${n === app.name ? 'current' : ''} data-page=${n}
+    @click=${() => { if (n === route()) refresh(); }}>${ALL[n].title}</a>`;
   const p = app.page;
   return html`<header>
       <strong class="brand">libcinder</strong>
@@ -184,7 +192,8 @@ function shell() {
     </header>
     <main data-page=${app.name}>
       <h1>${p ? p.title : 'Not found'} ${app.loading ? html`<span class="spinner" aria-label="loading"></span>` : nothing}</h1>
-      ${app.notice ? html`<p id="notice" class=${app.notice.error ? 'error' : 'notice'} role="status">${app.notice.text}</p>` : nothing}
+      ${app.notice ? html`<p id="notice" class=${app.notice.state === 'error' ? 'error' : 'notice'} role="status"
+        data-state=${app.notice.state}>${app.notice.text}${app.notice.state === 'pending' ? ' …' : nothing}</p>` : nothing}
       ${errorBox(app.error)}
       ${p && app.data ? p.view(app.data, ctx) : nothing}
     </main>`;

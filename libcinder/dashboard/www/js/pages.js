@@ -87,7 +87,8 @@ function volumeDialog(ctx) {
       const size = Number(f.get('size'));
       done(v3('POST', `/volumes/${vol.id}/action`, { 'os-extend': { new_size: size } }), `Extending ${label} to ${size} GB.`);
     } else if (kind === 'snapshot') {
-      done(v3('POST', '/snapshots', { snapshot: { volume_id: vol.id, name: f.get('name') || null, force: f.get('force') === 'on' } }),
+      // No `force`: from 3.66 a snapshot of an in-use volume needs none, and force=false is a 400.
+      done(v3('POST', '/snapshots', { snapshot: { volume_id: vol.id, name: f.get('name') || null } }),
         `Creating a snapshot of ${label}.`);
     } else if (kind === 'backup') {
       done(v3('POST', '/backups', { backup: { volume_id: vol.id, name: f.get('name') || null, incremental: f.get('incremental') === 'on', force: true } }),
@@ -98,8 +99,7 @@ function volumeDialog(ctx) {
   };
   const fields = {
     extend: html`<label>New size (GB) <input name="size" type="number" min=${vol.size + 1} .value=${String(vol.size + 1)} required></label>`,
-    snapshot: html`<label>Snapshot name <input name="name" autocomplete="off"></label>
-      <label><input name="force" type="checkbox"> even if attached (force)</label>`,
+    snapshot: html`<label>Snapshot name <input name="name" autocomplete="off"></label>`,
     backup: html`<label>Backup name <input name="name" autocomplete="off"></label>
       <label><input name="incremental" type="checkbox"> incremental</label>`,
     delete: html`<p>Delete volume <strong>${label}</strong>? Its data is lost.</p>`,
