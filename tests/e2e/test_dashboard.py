@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -302,6 +303,56 @@ def test_a_name_with_a_script_tag_is_text(dash, browser):
     shot(b, "volumes-script-name")
 
 
+def wait_api_status(svc, vol_id, status):
+    for _ in range(500):
+        code, body = api(svc, svc.admin_token, "GET", f"/v3/{svc.admin_project}/volumes/{vol_id}")
+        if code == 200 and body["volume"]["status"] == status:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{vol_id} did not become {status}")
+
+
+def reset(svc, vol_id, status):
+    code, _ = api(svc, svc.admin_token, "POST", f"/v3/{svc.admin_project}/volumes/{vol_id}/action",
+                  {"os-reset_status": {"status": status}})
+    assert code == 202
+
+
+def set_hidden(b, hidden):
+    b.eval("Object.defineProperty(document, 'hidden', {configurable: true, get: () => %s});"
+           "document.dispatchEvent(new Event('visibilitychange')); 1" % ("true" if hidden else "false"))
+
+
+def test_lists_poll_fast_while_a_row_is_busy_and_pause_while_hidden(dash, browser):
+    """A status changed by someone else reaches the page by its polling alone: within the fast
+    period (2 s; the slow one is 15 s) while a row is in a transitional status; not at all while
+    the tab is hidden; at once when it is shown again."""
+    b = browser
+    status, body = api(dash, dash.admin_token, "POST", f"/v3/{dash.admin_project}/volumes",
+                       {"volume": {"size": 1, "name": "live-one"}})
+    assert status == 202
+    vol = body["volume"]["id"]
+    wait_api_status(dash, vol, "available")
+    reset(dash, vol, "maintenance")  # transitional: the page polls fast
+    b.click("#nav a[data-page=volumes]")
+    b.wait_for(f"{row_status(vol)} === 'maintenance'", what="maintenance")
+    reset(dash, vol, "available")
+    b.wait_for(f"{row_status(vol)} === 'available'", timeout=5, what="available by the fast poll")
+    # Hidden: no request at all, the row keeps what it showed.
+    reset(dash, vol, "maintenance")
+    b.click("#nav a[data-page=volumes]")
+    b.wait_for(f"{row_status(vol)} === 'maintenance'", what="maintenance again")
+    set_hidden(b, True)
+    b.eval("performance.clearResourceTimings(); 1")
+    reset(dash, vol, "available")
+    b.pump(3.0)  # longer than the fast period: the page must stay quiet
+    assert b.eval("performance.getEntriesByType('resource').length") == 0
+    assert b.eval(row_status(vol)) == "maintenance"
+    set_hidden(b, False)  # shown: read at once
+    b.wait_for(f"{row_status(vol)} === 'available'", timeout=5, what="available once shown")
+    assert api(dash, dash.admin_token, "DELETE", f"/v3/{dash.admin_project}/volumes/{vol}")[0] == 202
+
+
 def test_the_admin_sees_every_project(dash, browser):
     status, body = api(dash, dash.member_token, "POST", f"/v3/{dash.member_project}/volumes",
                        {"volume": {"size": 1, "name": "in-dash-b"}})
@@ -313,6 +364,7 @@ def test_the_admin_sees_every_project(dash, browser):
     cells = b.eval(f"[...document.querySelectorAll('#volumes tr[data-id=\"{theirs}\"] td')].map((c) => c.textContent)")
     assert dash.member_project[:8] in cells  # the Project column
     # Filtered on the server: name contains (name~, 3.34), then sorted by name on the server.
+    b.eval("performance.clearResourceTimings(); 1")
     b.type("form.filters input[name=name]", "IN-DASH")
     b.click("form.filters button[type=submit]")
     b.wait_for("[...document.querySelectorAll('#volumes tbody tr')].map((r) => r.dataset.id).join() === "
