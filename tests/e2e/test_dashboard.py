@@ -412,6 +412,39 @@ def test_a_member_sees_only_their_project(dash, browser):
         text = b.wait_for("document.querySelector('main .error')?.textContent", what="the 403")
         assert text.startswith("403: ") and "Policy doesn't allow" in text, text
     shot(b, "member-admin-page-403")
+    # The token revoked elsewhere: the next read gets 401 and the page asks for a login again.
+    token = json.loads(b.eval("sessionStorage.getItem('cinder.dashboard.session')"))["token"]
+    s, _, _ = call(dash, "DELETE", "/identity/v3/auth/tokens", None,
+                   {"X-Auth-Token": dash.admin_token, "X-Subject-Token": token})
+    assert s == 204
+    b.click("#nav a[data-page=volumes]")
+    text = b.wait_for("document.querySelector('#login .error')?.textContent", what="the login again")
+    assert "session ended" in text
+    assert b.eval("sessionStorage.length") == 0
     b.pump(0.1)
-    assert b.network_errors and all("403" in e for e in b.network_errors), b.network_errors
+    assert b.network_errors and all("403" in e or "401" in e for e in b.network_errors), b.network_errors
     b.network_errors.clear()
+
+
+def test_noauth_says_so_and_takes_a_user_and_project(tmp_path, browser):
+    proc, svc = start_service(tmp_path)  # auth_strategy = noauth
+    try:
+        b = browser
+        b.navigate(f"{svc.endpoint}/dashboard/")
+        note = b.wait_for("document.querySelector('#login .note')?.textContent", what="the noauth note")
+        assert "noauth" in note and "USER:PROJECT" in note and "admin" in note
+        assert b.eval("document.querySelector('#login input[name=password]')") is None
+        shot(b, "login-noauth")
+        b.type("#login input[name=user]", "u1")
+        b.type("#login input[name=project]", "p1")
+        b.click("#login button[type=submit]")
+        b.wait_for("document.querySelector('#volumes')", what="the volumes page")
+        assert b.eval("document.querySelector('#project').textContent") == "p1"
+        b.click("#logout")
+        b.wait_for("document.querySelector('#login')", what="the login page")
+        # The probe of /identity/v3 (not served under noauth) is the only failed load.
+        b.pump(0.1)
+        assert all("404" in e for e in b.network_errors), b.network_errors
+        b.network_errors.clear()
+    finally:
+        stop_service(proc)

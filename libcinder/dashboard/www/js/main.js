@@ -3,7 +3,7 @@
 import { html, render, nothing } from '../vendor/lit-html.js';
 import { authMode, getSession, setSession, loginUnscoped, scopeTo, logout, onSessionExpired, request } from './api.js';
 import { errorBox } from './ui.js';
-import { ALL } from './pages.js';
+import { ALL, resetPages } from './pages.js';
 
 const FAST_MS = 2000;
 const SLOW_MS = 15000;
@@ -188,7 +188,7 @@ function shell() {
       <strong class="brand">libcinder</strong>
       <nav id="nav">${NAV.map(link)}${s.is_admin ? html`<span class="sep"></span>${ADMIN_NAV.map(link)}` : nothing}</nav>
       <span class="who">${s.user_name} · <span id="project">${s.project_name || s.project_id}</span>${s.is_admin ? html` <span class="status ok">admin</span>` : nothing}</span>
-      <button type="button" id="logout" @click=${async () => { await logout(); app.login.mode = null; start(); }}>Log out</button>
+      <button type="button" id="logout" @click=${async () => { await logout(); signedOut(null); }}>Log out</button>
     </header>
     <main data-page=${app.name}>
       <h1>${p ? p.title : 'Not found'} ${app.loading ? html`<span class="spinner" aria-label="loading"></span>` : nothing}</h1>
@@ -213,10 +213,19 @@ async function start() {
   draw();
 }
 
+// Back to the login page, with nothing of the last user's pages kept.
+function signedOut(error) {
+  clearTimeout(app.timer);
+  app.gen += 1;
+  Object.assign(app, { page: null, name: '', data: null, error: null, notice: null });
+  resetPages();
+  app.login = { mode: null, error, pending: null, busy: false };
+  start();
+}
+
 onSessionExpired(() => {
   setSession(null);
-  app.login = { mode: null, error: { status: 401, message: 'Your session ended: log in again.' }, pending: null, busy: false };
-  start();
+  signedOut({ status: 401, message: 'Your session ended: log in again.' });
 });
 window.addEventListener('hashchange', () => { if (getSession()) navigate(); });
 document.addEventListener('visibilitychange', () => {

@@ -340,3 +340,12 @@ export const capacity = {
 };
 
 export const ALL = { volumes, snapshots, backups, quotas, messages, types, qos, capacity };
+
+// Forgets what the last user chose or was shown (at logout, or when the session ends).
+export function resetPages() {
+  for (const st of [volState, snapState, backupState, msgState]) {
+    Object.assign(st, listState('created_at:desc'));
+  }
+  volDialog = null;
+  volTypes = null;
+}
