@@ -60,7 +60,10 @@ def api(svc, token, method, path, body=None):
 @pytest.fixture(scope="module")
 def dash(tmp_path_factory):
     state = tmp_path_factory.mktemp("dashboard")
-    proc, svc = start_service(state, extra=CONF, log_file=str(state / "service.log"))
+    # target_helper = fake: attachments answer with the volume's local file (no tgtd needed).
+    backends = {"file": f"volume_driver = file\nvolume_backend_name = file\nfile_volume_directory = {state}/volumes\n"
+                        "target_helper = fake\n"}
+    proc, svc = start_service(state, extra=CONF, backends=backends, log_file=str(state / "service.log"))
     conf = os.path.join(svc.state, "cinder.conf")
     res = subprocess.run([os.path.join(BIN, "cinder-manage"), "--config-file", conf, "bootstrap", "--admin-password",
                           ADMIN_PASSWORD], capture_output=True, text=True, timeout=60)
@@ -350,6 +353,34 @@ def test_lists_poll_fast_while_a_row_is_busy_and_pause_while_hidden(dash, browse
     assert b.eval(row_status(vol)) == "maintenance"
     set_hidden(b, False)  # shown: read at once
     b.wait_for(f"{row_status(vol)} === 'available'", timeout=5, what="available once shown")
+    assert api(dash, dash.admin_token, "DELETE", f"/v3/{dash.admin_project}/volumes/{vol}")[0] == 202
+
+
+def test_attachments_are_shown_with_their_server_and_host(dash, browser):
+    b = browser
+    status, body = api(dash, dash.admin_token, "POST", f"/v3/{dash.admin_project}/volumes",
+                       {"volume": {"size": 1, "name": "attached-one"}})
+    assert status == 202
+    vol = body["volume"]["id"]
+    wait_api_status(dash, vol, "available")
+    server = "5f1c2e4a-6b7d-4c8e-9f0a-1b2c3d4e5f60"
+    status, body = api(dash, dash.admin_token, "POST", f"/v3/{dash.admin_project}/attachments", {"attachment": {
+        "volume_uuid": vol, "instance_uuid": server, "connector": {"initiator": "iqn.1993-08.org.debian:01:dash",
+                                                                   "host": "compute-7", "ip": "127.0.0.1"}}})
+    assert status == 200, body
+    att = body["attachment"]["id"]
+    status, _ = api(dash, dash.admin_token, "POST", f"/v3/{dash.admin_project}/attachments/{att}/action",
+                    {"os-complete": None})
+    assert status == 204
+    b.click("#nav a[data-page=volumes]")
+    cell = f"document.querySelector('#volumes tr[data-id=\"{vol}\"] td:nth-child(7)')?.textContent"
+    text = b.wait_for(f"{row_status(vol)} === 'in-use' && {cell}", what="the attachment")
+    assert server[:8] in text and "compute-7" in text, text
+    assert b.eval(f"document.querySelector('#volumes tr[data-id=\"{vol}\"] code[title=\"{server}\"]') !== null")
+    shot(b, "volumes-attached")
+    assert api(dash, dash.admin_token, "DELETE", f"/v3/{dash.admin_project}/attachments/{att}")[0] == 200
+    b.click("#nav a[data-page=volumes]")
+    b.wait_for(f"{row_status(vol)} === 'available' && {cell}.trim() === '—'", what="detached")
     assert api(dash, dash.admin_token, "DELETE", f"/v3/{dash.admin_project}/volumes/{vol}")[0] == 202
 
 

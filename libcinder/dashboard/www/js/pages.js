@@ -66,11 +66,13 @@ const volState = listState('created_at:desc');
 let volDialog = null;  // {kind: 'extend'|'snapshot'|'backup'|'delete', vol}
 let volTypes = null;
 
+// Where each attachment is: the server, the host its connector named, the device (Cinder
+// records "na" when the connector named no mountpoint), since when.
 function attachmentInfo(v) {
   if (!v.attachments || !v.attachments.length) return html`<span class="muted">—</span>`;
   return html`<ul class="plain">${v.attachments.map((a) => html`<li>
     ${a.server_id ? html`server <code title=${a.server_id}>${shortId(a.server_id)}</code>` : 'attached'}
-    ${a.host_name ? html` on ${a.host_name}` : nothing}${a.device ? html` as <code>${a.device}</code>` : nothing}
+    ${a.host_name ? html` on ${a.host_name}` : nothing}${a.device && a.device !== 'na' ? html` as <code>${a.device}</code>` : nothing}
     ${a.attached_at ? html` <span class="muted">since ${date(a.attached_at)}</span>` : nothing}</li>`)}</ul>`;
 }
 
