@@ -14,6 +14,7 @@ check() raises if there was one. Network errors (a 4xx the page expected, as a 4
 password) are kept apart in `network_errors`, for the test to look at.
 """
 import base64
+import fcntl
 import json
 import os
 import select
@@ -50,8 +51,9 @@ class Browser:
         # 10 first so that the dup2 calls in the child cannot overwrite one another.
         r_in, w_in = os.pipe()
         r_out, w_out = os.pipe()
-        hi_r_in = os.dup2(r_in, 20, inheritable=True) if r_in != 20 else r_in
-        hi_w_out = os.dup2(w_out, 21, inheritable=True) if w_out != 21 else w_out
+        # F_DUPFD: the lowest free descriptor from 10 up (never one the process already uses).
+        hi_r_in = fcntl.fcntl(r_in, fcntl.F_DUPFD, 10)
+        hi_w_out = fcntl.fcntl(w_out, fcntl.F_DUPFD, 10)
         os.close(r_in)
         os.close(w_out)
 
@@ -65,7 +67,8 @@ class Browser:
                 f"--window-size={width},{height}", "about:blank"]
         if os.geteuid() == 0:
             args.insert(1, "--no-sandbox")  # Chromium refuses to run as root with its sandbox
-        self.proc = subprocess.Popen(args, pass_fds=(3, 4, hi_r_in, hi_w_out), preexec_fn=child_fds,
+        # preexec_fn runs before the child closes what pass_fds does not keep: Chrome gets 3 and 4.
+        self.proc = subprocess.Popen(args, pass_fds=(3, 4), preexec_fn=child_fds,
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL, start_new_session=True)
         os.close(hi_r_in)
