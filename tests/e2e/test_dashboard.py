@@ -384,6 +384,35 @@ def test_attachments_are_shown_with_their_server_and_host(dash, browser):
     assert api(dash, dash.admin_token, "DELETE", f"/v3/{dash.admin_project}/volumes/{vol}")[0] == 202
 
 
+def test_a_backup_from_a_volume_row(dash, browser):
+    b = browser
+    status, body = api(dash, dash.admin_token, "POST", f"/v3/{dash.admin_project}/volumes",
+                       {"volume": {"size": 1, "name": "to-back-up"}})
+    assert status == 202
+    vol = body["volume"]["id"]
+    wait_api_status(dash, vol, "available")
+    b.click("#nav a[data-page=volumes]")
+    b.wait_for(f"{row_status(vol)} === 'available'", what="the volume")
+    b.click(f"#volumes tr[data-id='{vol}'] button[data-action=backup]")
+    b.type("#dialog input[name=name]", "dash-backup")
+    b.click("#dialog button[data-action=confirm]")
+    b.wait_for("document.querySelector('#notice')?.dataset.state === 'done'", what="the backup accepted")
+    b.click("#nav a[data-page=backups]")
+    # While it runs the row shows an activity bar (the API gives no percentage); then available.
+    backup = b.wait_for("[...document.querySelectorAll('#backups tr')].find((r) => "
+                        "r.querySelector('.name')?.textContent === 'dash-backup')?.dataset.id", what="the backup")
+    assert b.eval(f"(() => {{ const r = document.querySelector('#backups tr[data-id=\"{backup}\"]');"
+                  " return r.dataset.status !== 'creating' || r.querySelector('progress') !== null; })()")
+    b.wait_for(f"document.querySelector('#backups tr[data-id=\"{backup}\"]')?.dataset.status === 'available'",
+               timeout=30, what="the backup available")
+    assert b.eval(f"document.querySelector('#backups tr[data-id=\"{backup}\"] progress')") is None
+    shot(b, "backups")
+    b.click(f"#backups tr[data-id='{backup}'] button[data-action=delete]")
+    b.wait_for(f"document.querySelector('#backups tr[data-id=\"{backup}\"]') === null", timeout=30,
+               what="the backup deleted")
+    assert api(dash, dash.admin_token, "DELETE", f"/v3/{dash.admin_project}/volumes/{vol}")[0] == 202
+
+
 def test_the_admin_sees_every_project(dash, browser):
     status, body = api(dash, dash.member_token, "POST", f"/v3/{dash.member_project}/volumes",
                        {"volume": {"size": 1, "name": "in-dash-b"}})

@@ -15,8 +15,8 @@ const app = {
   name: '',         // its route name
   data: null,       // its last data
   error: null,      // the last load's error
-  notice: null,     // {text, error}
-  gen: 0,           // bumps on each navigation: a stale answer is dropped
+  notice: null,     // {text, state: 'pending' | 'done' | 'error'}
+  gen: 0,           // bumps on each navigation and each read: only the latest answer is drawn
   timer: 0,
   loading: false,
   firstPaint: false,
@@ -32,10 +32,12 @@ function schedule() {
   app.timer = setTimeout(refresh, busy ? FAST_MS : SLOW_MS);
 }
 
+// Reads the page's data and draws it. Each call supersedes those still waiting for an answer
+// (a poll under way when the user sorts or pages must not draw its older list).
 async function refresh() {
   clearTimeout(app.timer);
   if (!getSession() || !app.page) return draw();
-  const gen = app.gen;
+  const gen = ++app.gen;
   app.loading = true;
   try {
     const data = await app.page.load();
