@@ -508,3 +508,43 @@ def test_noauth_says_so_and_takes_a_user_and_project(tmp_path, browser):
         b.network_errors.clear()
     finally:
         stop_service(proc)
+
+
+def test_pages_follow_the_api_links_and_markers(tmp_path, browser):
+    """Paged on the server: osapi_max_limit = 2 caps the page the dashboard asks (50); Next and
+    Previous follow the markers, and the range and the total (with_count) stay right."""
+    proc, svc = start_service(tmp_path, extra="osapi_max_limit = 2\n")
+    try:
+        ids = []
+        for i in range(5):
+            code, body, _ = svc.request("POST", svc.url("/volumes"), {"volume": {"size": 1, "name": f"page-{i}"}})
+            assert code == 202
+            ids.append(body["volume"]["id"])
+        b = browser
+        b.navigate(f"{svc.endpoint}/dashboard/")
+        b.wait_for("document.querySelector('#login input[name=project]')", what="the noauth login")
+        b.type("#login input[name=user]", "e2e-user")
+        b.type("#login input[name=project]", svc.url("").split("/")[2])
+        b.click("#login button[type=submit]")
+        rows = "[...document.querySelectorAll('#volumes tbody tr')].map((r) => r.dataset.id).join()"
+        rng = "document.querySelector('nav.pager .range').textContent"
+        newest = list(reversed(ids))  # created_at:desc
+        b.wait_for(f"{rows} === '{','.join(newest[0:2])}'", what="page 1")
+        assert b.eval(rng) == "1–2 of 5"
+        assert b.eval("document.querySelector('nav.pager [data-action=prev]').disabled")
+        b.click("nav.pager [data-action=next]")
+        b.wait_for(f"{rows} === '{','.join(newest[2:4])}'", what="page 2")
+        assert b.eval(rng) == "3–4 of 5"
+        b.click("nav.pager [data-action=next]")
+        b.wait_for(f"{rows} === '{newest[4]}'", what="page 3")
+        assert b.eval(rng) == "5–5 of 5"
+        assert b.eval("document.querySelector('nav.pager [data-action=next]').disabled")
+        shot(b, "volumes-last-page")
+        b.click("nav.pager [data-action=prev]")
+        b.wait_for(f"{rows} === '{','.join(newest[2:4])}' && {rng} === '3–4 of 5'", what="page 2 again")
+        b.click("#logout")
+        b.wait_for("document.querySelector('#login')", what="the login page")
+        b.pump(0.1)
+        b.network_errors.clear()  # the noauth login's probe of /identity/v3 (404)
+    finally:
+        stop_service(proc)

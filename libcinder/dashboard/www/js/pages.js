@@ -8,17 +8,29 @@ import { badge, date, gb, shortId, isTransitional, quotaBar, poolPicture, pager 
 const admin = () => getSession().is_admin;
 
 // A paged, sorted, filtered list read with limit + marker (the server sorts and filters).
+// `markers`: the marker of each page before this one; `offsets`: where each of them began.
 function listState(sort) {
-  return { limit: 50, markers: [], offset: 0, sort, name: '', status: '' };
+  return { limit: 50, markers: [], offsets: [], offset: 0, sort, name: '', status: '' };
+}
+function restart(state) {
+  Object.assign(state, { markers: [], offsets: [], offset: 0 });
 }
 function move(state, items, dir) {
   if (dir > 0 && items.length) {
     state.markers.push(items[items.length - 1].id);
-    state.offset += state.limit;
+    state.offsets.push(state.offset);
+    state.offset += items.length;
   } else if (dir < 0 && state.markers.length) {
     state.markers.pop();
-    state.offset = Math.max(0, state.offset - state.limit);
+    state.offset = state.offsets.pop();
   }
+}
+// Whether a next page exists. With a count (with_count), by the count: Cinder then names a next
+// link whenever the total reaches the limit, even on the last page. Without, by the API's
+// `<collection>_links` (it may cap a page below the limit asked: osapi_max_limit).
+function hasNext(body, key, state, items) {
+  if (body.count !== undefined) return state.offset + items.length < body.count;
+  return (body[`${key}_links`] || []).some((l) => l.rel === 'next');
 }
 function listQuery(state, extra = {}) {
   return query({
@@ -35,7 +47,7 @@ function sortHeader(state, key, label, ctx) {
   const mark = k === key ? (dir === 'asc' ? ' ▲' : ' ▼') : '';
   const next = k === key && dir === 'desc' ? 'asc' : 'desc';
   return html`<th scope="col"><button type="button" class="link" data-sort=${key}
-    @click=${() => { state.sort = `${key}:${next}`; state.markers = []; state.offset = 0; ctx.refresh(); }}
+    @click=${() => { state.sort = `${key}:${next}`; restart(state); ctx.refresh(); }}
     >${label}${mark}</button></th>`;
 }
 function filterForm(state, statuses, ctx) {
@@ -44,8 +56,7 @@ function filterForm(state, statuses, ctx) {
     const f = new FormData(e.target);
     state.name = String(f.get('name') || '').trim();
     state.status = String(f.get('status') || '');
-    state.markers = [];
-    state.offset = 0;
+    restart(state);
     ctx.refresh();
   };
   return html`<form class="filters" @submit=${submit}>
@@ -142,7 +153,7 @@ export const volumes = {
     const typesP = volTypes ? null : v3('GET', '/types').then((r) => { volTypes = r.body.volume_types; }).catch(() => { volTypes = []; });
     const r = await v3('GET', `/volumes/detail${listQuery(volState, { with_count: 'true', all_tenants: admin() ? 1 : undefined })}`);
     if (typesP) await typesP;
-    return { items: r.body.volumes, count: r.body.count };
+    return { items: r.body.volumes, count: r.body.count, next: hasNext(r.body, 'volumes', volState, r.body.volumes) };
   },
   busy: (d) => busyRows(d.items),
   view(d, ctx) {
@@ -169,7 +180,7 @@ export const volumes = {
             <button type="button" data-action="delete" class="danger" @click=${open('delete', v)}>Delete</button>
           </td></tr>`)}</tbody>
       </table>
-      ${pager(volState, d.items, d.count, (dir) => { move(volState, d.items, dir); ctx.refresh(); })}`;
+      ${pager(volState, d, (dir) => { move(volState, d.items, dir); ctx.refresh(); })}`;
   },
 };
 
@@ -181,7 +192,7 @@ export const snapshots = {
   title: 'Snapshots',
   async load() {
     const r = await v3('GET', `/snapshots/detail${listQuery(snapState, { with_count: 'true', all_tenants: admin() ? 1 : undefined })}`);
-    return { items: r.body.snapshots, count: r.body.count };
+    return { items: r.body.snapshots, count: r.body.count, next: hasNext(r.body, 'snapshots', snapState, r.body.snapshots) };
   },
   busy: (d) => busyRows(d.items),
   view(d, ctx) {
@@ -196,7 +207,7 @@ export const snapshots = {
         <td class="actions"><button type="button" class="danger" data-action="delete"
           @click=${() => ctx.act(v3('DELETE', `/snapshots/${s.id}`), `Deleting snapshot ${s.name || s.id}.`)}>Delete</button></td>
       </tr>`)}</tbody></table>
-      ${pager(snapState, d.items, d.count, (dir) => { move(snapState, d.items, dir); ctx.refresh(); })}`;
+      ${pager(snapState, d, (dir) => { move(snapState, d.items, dir); ctx.refresh(); })}`;
   },
 };
 
@@ -205,7 +216,7 @@ export const backups = {
   title: 'Backups',
   async load() {
     const r = await v3('GET', `/backups/detail${listQuery(backupState, { with_count: 'true', all_tenants: admin() ? 1 : undefined })}`);
-    return { items: r.body.backups, count: r.body.count };
+    return { items: r.body.backups, count: r.body.count, next: hasNext(r.body, 'backups', backupState, r.body.backups) };
   },
   busy: (d) => busyRows(d.items),
   view(d, ctx) {
@@ -222,7 +233,7 @@ export const backups = {
         <td class="actions"><button type="button" class="danger" data-action="delete"
           @click=${() => ctx.act(v3('DELETE', `/backups/${b.id}`), `Deleting backup ${b.name || b.id}.`)}>Delete</button></td>
       </tr>`)}</tbody></table>
-      ${pager(backupState, d.items, d.count, (dir) => { move(backupState, d.items, dir); ctx.refresh(); })}`;
+      ${pager(backupState, d, (dir) => { move(backupState, d.items, dir); ctx.refresh(); })}`;
   },
 };
 
@@ -254,7 +265,7 @@ export const messages = {
   title: 'Messages',
   async load() {
     const r = await v3('GET', `/messages${query({ limit: msgState.limit, marker: msgState.markers[msgState.markers.length - 1], sort: msgState.sort })}`);
-    return { items: r.body.messages };
+    return { items: r.body.messages, next: hasNext(r.body, 'messages', msgState, r.body.messages) };
   },
   busy: () => false,
   view(d, ctx) {
@@ -266,7 +277,7 @@ export const messages = {
         <td><code>${m.event_id}</code></td>
         <td class="actions"><button type="button" data-action="delete"
           @click=${() => ctx.act(v3('DELETE', `/messages/${m.id}`), 'Message deleted.')}>Delete</button></td></tr>`)}</tbody></table>
-      ${pager(msgState, d.items, undefined, (dir) => { move(msgState, d.items, dir); ctx.refresh(); })}`;
+      ${pager(msgState, d, (dir) => { move(msgState, d.items, dir); ctx.refresh(); })}`;
   },
 };
 

@@ -74,14 +74,15 @@ export function poolPicture(caps) {
   </svg>`;
 }
 
-// The pager of a list: previous/next by marker, and the total when the API counted it.
-export function pager(state, page, count, onMove) {
-  const n = page.length;
+// The pager of a list ({items, count, next}): previous/next by marker, and the total when the
+// API counted it.
+export function pager(state, d, onMove) {
+  const n = d.items.length;
   const first = state.markers.length === 0;
   const from = state.offset + (n ? 1 : 0);
   return html`<nav class="pager">
     <button type="button" data-action="prev" ?disabled=${first} @click=${() => onMove(-1)}>‹ Previous</button>
-    <span>${n ? `${from}–${state.offset + n}` : 'none'}${count !== undefined ? ` of ${count}` : ''}</span>
-    <button type="button" data-action="next" ?disabled=${n < state.limit} @click=${() => onMove(1)}>Next ›</button>
+    <span class="range">${n ? `${from}–${state.offset + n}` : 'none'}${d.count !== undefined ? ` of ${d.count}` : ''}</span>
+    <button type="button" data-action="next" ?disabled=${!d.next} @click=${() => onMove(1)}>Next ›</button>
   </nav>`;
 }
