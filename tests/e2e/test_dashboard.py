@@ -289,6 +289,12 @@ def test_admin_creates_watches_extends_and_deletes_a_volume(dash, browser):
         shot(b, page)
     assert b.eval("window.__sameDocument") == "yes"
     assert not b.network_errors, b.network_errors
+    # Everything the page asked for: its own files, the identity API and the project's volume API.
+    urls = b.eval("performance.getEntriesByType('resource').map((r) => r.name)")
+    assert any(f"/v3/{dash.admin_project}/volumes/detail?" in u for u in urls), urls
+    prefixes = (f"{dash.endpoint}/dashboard/", f"{dash.endpoint}/identity/v3/", f"{dash.endpoint}/identity/v3",
+                f"{dash.endpoint}/v3/{dash.admin_project}/")
+    assert all(u.startswith(prefixes) for u in urls), [u for u in urls if not u.startswith(prefixes)]
 
 
 def test_a_name_with_a_script_tag_is_text(dash, browser):
