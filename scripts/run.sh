@@ -72,7 +72,11 @@ RC
 cat <<MSG
 
 libcinder is starting: Block Storage API v3 at http://127.0.0.1:$port, identity (Keystone v3)
-at http://127.0.0.1:$port/identity/v3, state in $var. In another shell:
+at http://127.0.0.1:$port/identity/v3, state in $var.
+
+Dashboard: http://127.0.0.1:$port/dashboard/ (user admin, the password below).
+
+In another shell:
 
   . $var/openrc
   openstack volume create --size 1 first

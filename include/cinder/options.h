@@ -242,6 +242,8 @@ struct Options {
   int64_t reservation_expire = 86400;  // seconds until a reservation is rolled back
   bool no_snapshot_gb_quota = false;   // snapshots do not count against gigabytes
   bool debug = false;                  // also debug lines (each API request, ...)
+  // [dashboard] enabled: the web dashboard at /dashboard/ on the API's port (docs/dashboard.md).
+  bool dashboard_enabled = true;
   // [database]
   std::string database_connection;  // default: sqlite:///<state_path>/cinder.sqlite
   // One entry per name in enabled_backends, in order. Default: one "file" backend.

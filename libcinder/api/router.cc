@@ -2,6 +2,7 @@
 
 #include "api/admin_actions.h"
 #include "api/authtoken.h"
+#include "api/dashboard.h"
 #include "api/filters.h"
 #include "api/identity.h"
 
@@ -91,6 +92,8 @@ ApiResponse Router::Handle(ApiRequest& req) {
         if (!s.empty()) rest.push_back(s);
       }
       resp = HandleIdentity(options_, *auth_, req, rest, req.host_url);
+    } else if (options_.dashboard_enabled && (path == "/dashboard" || path.rfind("/dashboard/", 0) == 0)) {
+      resp = HandleDashboard(req);  // static files: unversioned, no token (api/dashboard.cc)
     } else if (vp.http_status != 0) {
       resp = Fault(vp.http_status, vp.error);
       if (vp.http_status == 406) {

@@ -598,9 +598,13 @@ void Connection::Prepare(ApiResponse& resp) {
     typed = typed || (k.size() == 12 && strncasecmp(k.c_str(), "content-type", 12) == 0);
   }
   if (!body_.empty() && !typed) head_ += "Content-Type: application/json\r\n";
-  head_ += "Content-Length: ";
-  head_ += std::to_string(body_.size());
-  head_ += "\r\n\r\n";
+  // A 304 names no length: a Content-Length there would be the unsent representation's (RFC 9110 8.6).
+  if (resp.status != 304) {
+    head_ += "Content-Length: ";
+    head_ += std::to_string(body_.size());
+    head_ += "\r\n";
+  }
+  head_ += "\r\n";
   sent_ = 0;
 }
 

@@ -561,6 +561,7 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       IntOpt("DEFAULT", "reservation_expire", &O::reservation_expire, 1, 10LL * 365 * 86400),
       BoolOpt("DEFAULT", "no_snapshot_gb_quota", &O::no_snapshot_gb_quota),
       BoolOpt("DEFAULT", "debug", &O::debug),
+      BoolOpt("dashboard", "enabled", &O::dashboard_enabled),
       StrOpt("DEFAULT", "log_file", &O::log_file),
       StrOpt("DEFAULT", "log_dir", &O::log_dir),
       BoolOpt("DEFAULT", "use_stderr", &O::use_stderr),

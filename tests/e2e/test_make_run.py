@@ -6,6 +6,7 @@ import shlex
 import socket
 import subprocess
 import time
+import urllib.request
 
 from conftest import BIN, ROOT
 
@@ -42,6 +43,11 @@ def test_run_script_prints_working_openstack_and_cinder_commands(tmp_path):
                                  text=True, timeout=120, env=env)
             assert res.returncode == 0 and expect in res.stdout, (command, res.stdout, res.stderr)
         assert f"http://127.0.0.1:{port}/identity/v3" in open(openrc).read()
+        # The dashboard's address is printed, and it serves the page there.
+        m = re.search(r"Dashboard: (http://\S+/dashboard/)", out)
+        assert m and m.group(1) == f"http://127.0.0.1:{port}/dashboard/", out
+        with urllib.request.urlopen(m.group(1), timeout=10) as r:
+            assert r.status == 200 and b'<script type="module" src="js/main.js">' in r.read()
         assert os.path.exists(tmp_path / "var" / "cinder.sqlite")
         assert len(os.listdir(tmp_path / "var" / "volumes")) == 1
     finally:
