@@ -49,26 +49,6 @@ void AppendHeader(std::string* out, std::string_view name, std::string_view help
   out->append(TypeName(type)).push_back('\n');
 }
 
-// {a="x",b="y"} (nothing without labels), with an extra last label when `extra_name` is set.
-void AppendLabels(std::string* out, const std::vector<std::string>& names, const std::vector<std::string>& values,
-                  std::string_view extra_name = {}, std::string_view extra_value = {}) {
-  if (names.empty() && extra_name.empty()) return;
-  out->push_back('{');
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (i) out->push_back(',');
-    out->append(names[i]).append("=\"");
-    AppendEscapedLabelValue(out, values[i]);
-    out->push_back('"');
-  }
-  if (!extra_name.empty()) {
-    if (!names.empty()) out->push_back(',');
-    out->append(extra_name).append("=\"");
-    AppendEscapedLabelValue(out, extra_value);
-    out->push_back('"');
-  }
-  out->push_back('}');
-}
-
 }  // namespace
 
 void AppendEscapedLabelValue(std::string* out, std::string_view v) {
@@ -135,6 +115,7 @@ const std::vector<double>& DurationBuckets() {
 
 struct Family::Series {
   std::vector<std::string> values;
+  std::string labels;  // a="x",b="y": rendered once
   std::unique_ptr<Counter> counter;
   std::unique_ptr<Gauge> gauge;
   std::unique_ptr<Histogram> histogram;
@@ -148,6 +129,11 @@ Family::Family(std::string name, std::string help, Type type, std::vector<std::s
       label_names_(std::move(label_names)),
       bounds_(std::move(bounds)),
       id_(next_family_id.fetch_add(1)) {
+  for (double b : bounds_) {
+    le_.emplace_back();
+    AppendValue(&le_.back(), b);
+  }
+  le_.push_back("+Inf");
   if (label_names_.empty()) Get({});  // an unlabelled series exists from the start (shows 0)
 }
 
@@ -172,6 +158,12 @@ void* Family::Get(std::initializer_list<std::string_view> values) {
   if (!s) {
     s = std::make_unique<Series>();
     s->values = std::move(labels);
+    for (size_t i = 0; i < label_names_.size(); ++i) {
+      if (i) s->labels.push_back(',');
+      s->labels.append(label_names_[i]).append("=\"");
+      AppendEscapedLabelValue(&s->labels, s->values[i]);
+      s->labels.push_back('"');
+    }
     switch (type_) {
       case Type::kCounter: s->counter = std::make_unique<Counter>(); break;
       case Type::kGauge: s->gauge = std::make_unique<Gauge>(); break;
@@ -189,11 +181,15 @@ void Family::AppendText(std::string* out) const {
   std::lock_guard<std::mutex> l(mu_);
   if (series_.empty()) return;
   AppendHeader(out, name_, help_, type_);
-  for (const auto& [labels, s] : series_) {
-    if (type_ != Type::kHistogram) {
-      out->append(name_);
-      AppendLabels(out, label_names_, labels);
+  for (const auto& [values, s] : series_) {
+    // name{labels} or name (no labels), with `suffix` after the name.
+    auto begin = [&](std::string_view suffix) {
+      out->append(name_).append(suffix);
+      if (!s->labels.empty()) out->append("{").append(s->labels).append("}");
       out->push_back(' ');
+    };
+    if (type_ != Type::kHistogram) {
+      begin("");
       if (s->counter) {
         AppendUint(out, s->counter->Value());
       } else {
@@ -203,27 +199,17 @@ void Family::AppendText(std::string* out) const {
       continue;
     }
     const auto cumulative = s->histogram->Cumulative();
-    std::string le;
     for (size_t i = 0; i < cumulative.size(); ++i) {
-      le.clear();
-      if (i < bounds_.size()) {
-        AppendValue(&le, bounds_[i]);
-      } else {
-        le = "+Inf";
-      }
-      out->append(name_).append("_bucket");
-      AppendLabels(out, label_names_, labels, "le", le);
-      out->push_back(' ');
+      out->append(name_).append("_bucket{").append(s->labels);
+      if (!s->labels.empty()) out->push_back(',');
+      out->append("le=\"").append(le_[i]).append("\"} ");
       AppendUint(out, cumulative[i]);
       out->push_back('\n');
     }
-    out->append(name_).append("_sum");
-    AppendLabels(out, label_names_, labels);
-    out->push_back(' ');
+    begin("_sum");
     AppendValue(out, s->histogram->Sum());
-    out->append("\n").append(name_).append("_count");
-    AppendLabels(out, label_names_, labels);
-    out->push_back(' ');
+    out->push_back('\n');
+    begin("_count");
     AppendUint(out, cumulative.back());
     out->push_back('\n');
   }
@@ -296,11 +282,12 @@ std::string Registry::Text() const {
       if (auto s = weak.lock()) texts.push_back(s->Get());
     }
   }
-  size_t reserve = 4096;
+  size_t reserve = last_families_size_.load(std::memory_order_relaxed) + 4096;
   for (const auto& t : texts) reserve += t->size();
   std::string out;
   out.reserve(reserve);
   for (const Family* f : families) f->AppendText(&out);
+  last_families_size_.store(out.size(), std::memory_order_relaxed);
   for (const auto& t : texts) out.append(*t);
   return out;
 }

@@ -101,8 +101,9 @@ class Family {
   const Type type_;
   const std::vector<std::string> label_names_;
   const std::vector<double> bounds_;
-  const uint64_t id_;      // for the per-thread caches
-  mutable std::mutex mu_;  // series_: a new label set, a scrape
+  std::vector<std::string> le_;  // the bounds as `le` values, then +Inf
+  const uint64_t id_;            // for the per-thread caches
+  mutable std::mutex mu_;        // series_: a new label set, a scrape
   std::map<std::vector<std::string>, std::unique_ptr<Series>> series_;
 };
 
@@ -145,6 +146,7 @@ class Registry {
   mutable std::mutex mu_;
   std::vector<std::unique_ptr<Family>> families_;
   std::map<std::string, std::weak_ptr<Section>> sections_;
+  mutable std::atomic<size_t> last_families_size_{0};  // to reserve the next scrape's text at once
 };
 
 // Writes families in the text format, for sections: Begin then the samples of that family.
