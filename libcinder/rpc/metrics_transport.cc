@@ -47,8 +47,11 @@ class MetricsTransport : public Transport {
     return inner_->Serve(topic, [service, handler = std::move(handler)](const RpcRequest& req) {
       const auto t0 = Clock::now();
       auto r = handler(req);
-      M().served.CounterWith({service, req.method, CodeName(r.status().code())}).Inc();
-      M().serve_latency.HistogramWith({service, req.method}).Observe(Seconds(t0));
+      // A method the service does not know (a peer's made-up name) is not a series of its own.
+      const std::string_view method =
+          r.status().code() == Code::kUnimplemented ? std::string_view("unknown") : std::string_view(req.method);
+      M().served.CounterWith({service, method, CodeName(r.status().code())}).Inc();
+      M().serve_latency.HistogramWith({service, method}).Observe(Seconds(t0));
       return r;
     });
   }
