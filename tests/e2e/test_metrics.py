@@ -221,8 +221,10 @@ def test_metrics_can_be_turned_off(tmp_path):
 class MetricsCluster(Cluster):
     def conf(self, name, host, backend, backend_extra=""):
         path = super().conf(name, host, backend, backend_extra)
-        if name not in ("api", "manage"):
-            with open(path, "a") as f:
+        with open(path, "a") as f:
+            if name == "api":  # the API's counts from PostgreSQL, every second
+                f.write("[metrics]\nrefresh_interval = 1\n")
+            elif name != "manage":
                 f.write("[metrics]\nlisten = 127.0.0.1:0\n")
         return path
 
@@ -276,6 +278,12 @@ def test_each_daemon_exposes_its_own_metrics(cluster):
     volume = scrape("127.0.0.1", ports["v1"])
     assert value(volume, "cinder_rpc_server_requests_total", topic="cinder-volume", method="create_volume",
                  outcome="OK") == 1
+    # The API's counts from the database (PostgreSQL here), and every daemon up.
+    wait_for(lambda: value(scrape("127.0.0.1", cluster.port), "cinder_volumes", status="available") == 1, 5,
+             "cinder_volumes{status=available} on the API")
+    up = {(l["binary"], l["host"]): v for _, l, v in scrape("127.0.0.1", cluster.port)["cinder_service_up"].samples}
+    assert up == {("cinder-scheduler", "sched1"): 1, ("cinder-volume", "vol1@fast"): 1,
+                  ("cinder-backup", "backuphost"): 1}, up
     backup = scrape("127.0.0.1", ports["b1"])
     assert "cinder_backup_read_bytes_total" in backup
     assert "cinder_scheduler_placements_total" not in backup
