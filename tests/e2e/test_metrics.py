@@ -216,6 +216,19 @@ def test_metrics_can_be_turned_off(tmp_path):
         stop_service(proc)
 
 
+def test_metrics_need_no_token_under_keystone(tmp_path):
+    """auth_strategy keystone: the API wants a token, /metrics does not (docs/metrics.md, "Security")."""
+    proc, s = start_service(tmp_path, extra="auth_strategy = keystone\n[identity]\npassword_hash_rounds = 4\n")
+    try:
+        assert get(s.host, s.port, f"/v3/{PROJECT}/volumes")[0] == 401
+        scrape(s.host, s.port)
+        families = scrape(s.host, s.port)  # the refused request, counted by its route
+        assert value(families, "cinder_api_requests_total", route="/v3/{project_id}/volumes", method="GET",
+                     status="401") == 1
+    finally:
+        stop_service(proc)
+
+
 # ---- the distributed daemons: each its own listener --------------------------------------------
 
 class MetricsCluster(Cluster):
