@@ -70,7 +70,7 @@ def wait_for(predicate, timeout, what):
 
 # ---- the parser's own strictness (no service) ------------------------------------------------
 
-GOOD = """# HELP a_total A.
+GOOD = """# HELP a_total A \\\\ backslash, \\n newline.
 # TYPE a_total counter
 a_total{x="1"} 2
 a_total{x="2"} 0
@@ -86,7 +86,8 @@ h_seconds_count 3
 
 @pytest.mark.parametrize("bad", [
     GOOD[:-1],                                                            # no final newline
-    GOOD.replace("# HELP a_total A.\n", ""),                              # no HELP
+    GOOD.replace("A \\\\ backslash", "A \\q"),                             # a bad escape in HELP
+    GOOD.replace("# HELP a_total A \\\\ backslash, \\n newline.\n", ""),   # no HELP
     GOOD.replace("# TYPE a_total counter\n", "# TYPE a_total counter\n# TYPE a_total counter\n"),
     GOOD.replace('a_total{x="2"} 0\n', 'a_total{x="1"} 0\n'),             # the same series twice
     GOOD.replace('{x="1"}', '{x="1\\q"}'),                                # a bad escape

@@ -168,7 +168,7 @@ def parse(text):
                     if f.help is not None:
                         raise PromTextError(f"{where}: a second HELP for {name}")
                     help_text = parts[3] if len(parts) > 3 else ""
-                    if re.search(r"\\[^\\n]|\\\Z", help_text):
+                    if not re.fullmatch(r"(?:[^\\]|\\[\\n])*", help_text):
                         raise PromTextError(f"{where}: bad escape in HELP of {name}")
                     f.help = help_text
                 else:
