@@ -7,6 +7,7 @@
 #include "api/metrics_listener.h"
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "common/json_writer.h"
