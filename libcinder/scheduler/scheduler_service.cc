@@ -96,7 +96,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   }
 
   // Renders the pools' capacity for /metrics (not on the scrape path): after each Refresh, and
-  // on a report of a new pool or once a second at most for reports.
+  // on reports at most every 0.1 s (a new pool) or every second (a known one).
   void PublishPools() {
     std::vector<std::shared_ptr<const PoolState>> held;
     {
@@ -162,7 +162,10 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       entry = std::make_shared<const PoolState>(std::move(p));
     }
     const auto since = std::chrono::steady_clock::now().time_since_epoch().count() - pools_published_ns_.load();
-    if (added || since >= std::chrono::nanoseconds(std::chrono::seconds(1)).count()) PublishPools();
+    // A new pool shows within 0.1 s, a changed one within 1 s (and every pool at each Refresh),
+    // so that a thousand pools reporting at start do not render the section a thousand times.
+    const auto due = added ? std::chrono::nanoseconds(std::chrono::milliseconds(100)) : std::chrono::seconds(1);
+    if (since >= std::chrono::nanoseconds(due).count()) PublishPools();
     return Status::OK();
   }
 
