@@ -109,6 +109,29 @@ TEST_CASE("status changes are compare-and-swap") {
   }
 }
 
+TEST_CASE("CountByStatus: live rows by status, for the metrics (docs/metrics.md)") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    CHECK(s->CountByStatus("volumes")->empty());
+    std::vector<Volume> made;
+    for (int i = 0; i < 4; ++i) {
+      made.push_back(MakeVolume(*s, "p", "", 1, NowIso()));
+      REQUIRE(s->InsertVolume(made.back()).ok());
+    }
+    REQUIRE(*s->CasVolumeStatus(made[0].id, {"available"}, "error"));
+    REQUIRE(*s->CasVolumeStatus(made[1].id, {"available"}, "deleting"));
+    REQUIRE(*s->SoftDeleteVolume(made[1].id, "deleting"));  // deleted rows are not counted
+    auto counts = s->CountByStatus("volumes");
+    REQUIRE(counts.ok());
+    CHECK(*counts == std::map<std::string, int64_t>{{"available", 2}, {"error", 1}});
+    CHECK(s->CountByStatus("snapshots")->empty());
+    CHECK(s->CountByStatus("backups")->empty());
+    CHECK(s->CountByStatus("users").status().code() == Code::kInvalidArgument);
+  }
+}
+
 TEST_CASE("soft delete hides a volume and purge removes it") {
   testing::TempDir dir;
   for (const auto& url : testing::DatabaseUrls(dir.path())) {
