@@ -1,12 +1,17 @@
 // The metrics module's text writer (common/metrics.h): escaping, histogram invariants, series
-// counted from many threads at once.
+// counted from many threads at once; and the [metrics] listen listener (api/metrics_listener.h).
 #include <doctest/doctest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <limits>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "api/metrics_listener.h"
+#include "cinder/options.h"
 #include "common/metrics.h"
 
 namespace cinder::metrics {
@@ -143,6 +148,59 @@ TEST_CASE("metrics: sections are shown while their owner holds them; the newest 
   CHECK(r.Text().find("t_section") == std::string::npos);
   b.reset();
   CHECK(r.Text().empty());
+}
+
+namespace {
+
+// One request over a new connection; the whole answer (head and body).
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0);
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  REQUIRE(write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size()));
+  std::string out;
+  char buf[65536];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof(buf))) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("metrics: the [metrics] listen listener answers GET /metrics, 404 elsewhere, and says why it cannot start") {
+  Registry::Default().AddCounter("t_listener_total", "L.").CounterWith({}).Inc(7);
+  Options o;
+  CHECK_FALSE(*api::StartMetricsListener(o));  // no listen: no listener
+  o.metrics.listen = "127.0.0.1:0";
+  auto l = api::StartMetricsListener(o);
+  REQUIRE_MESSAGE(l.ok(), l.status().ToString());
+  REQUIRE(*l);
+  const std::string got = HttpGet((*l)->port(), "/metrics");
+  CHECK(got.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+  CHECK(got.find("Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n") != std::string::npos);
+  CHECK(got.find("\r\n\r\n# HELP ") != std::string::npos);
+  CHECK(got.find("\nt_listener_total 7\n") != std::string::npos);
+  CHECK(HttpGet((*l)->port(), "/v3").rfind("HTTP/1.1 404 Not Found\r\n", 0) == 0);
+  // The port taken: the daemon stops at start, naming the option.
+  Options same = o;
+  same.metrics.listen = "127.0.0.1:" + std::to_string((*l)->port());
+  auto taken = api::StartMetricsListener(same);
+  REQUIRE_FALSE(taken.ok());
+  CHECK(taken.status().code() == Code::kUnavailable);
+  CHECK(taken.status().message().rfind("[metrics] listen: cannot listen on 127.0.0.1:", 0) == 0);
+  (*l)->Stop();
+  // A program's Options are not checked by the config reader: the listener checks them.
+  same.metrics.listen = "nowhere";
+  CHECK(api::StartMetricsListener(same).status().code() == Code::kInvalidArgument);
+  // [metrics] enabled = false: no listener either.
+  same.metrics.listen = "127.0.0.1:0";
+  same.metrics.enabled = false;
+  CHECK_FALSE(*api::StartMetricsListener(same));
 }
 
 }  // namespace cinder::metrics
