@@ -162,8 +162,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       entry = std::make_shared<const PoolState>(std::move(p));
     }
     const auto since = std::chrono::steady_clock::now().time_since_epoch().count() - pools_published_ns_.load();
-    // A new pool shows within 0.1 s, a changed one within 1 s (and every pool at each Refresh),
-    // so that a thousand pools reporting at start do not render the section a thousand times.
+    // At most every 0.1 s for a new pool, every second otherwise (and every pool at each
+    // Refresh, so a report skipped here shows within report_interval): a thousand pools
+    // reporting at start do not render the section a thousand times.
     const auto due = added ? std::chrono::nanoseconds(std::chrono::milliseconds(100)) : std::chrono::seconds(1);
     if (since >= std::chrono::nanoseconds(due).count()) PublishPools();
     return Status::OK();

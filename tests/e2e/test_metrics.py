@@ -287,7 +287,11 @@ def test_each_daemon_exposes_its_own_metrics(cluster):
     sched = scrape("127.0.0.1", ports["s1"])
     assert value(sched, "cinder_scheduler_placements_total", backend="vol1@fast", operation="create") == 1
     assert value(sched, "cinder_rpc_server_requests_total", topic="cinder-scheduler", method="create_volume") == 1
-    assert any(l["backend"] == "vol1@fast" for _, l, _ in sched["cinder_pool_total_capacity_gib"].samples)
+    # The pools' section: rendered on reports (throttled) and at each reload, every report_interval (1 s).
+    wait_for(lambda: any(l["backend"] == "vol1@fast" for _, l, _ in
+                         scrape("127.0.0.1", ports["s1"]).get("cinder_pool_total_capacity_gib",
+                                                             promtext.Family("x")).samples),
+             3, "the pool's capacity on the scheduler")
     assert "cinder_api_requests_total" not in sched  # a scheduler answers no API
     volume = scrape("127.0.0.1", ports["v1"])
     assert value(volume, "cinder_rpc_server_requests_total", topic="cinder-volume", method="create_volume",
