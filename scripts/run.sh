@@ -75,6 +75,7 @@ libcinder is starting: Block Storage API v3 at http://127.0.0.1:$port, identity 
 at http://127.0.0.1:$port/identity/v3, state in $var.
 
 Dashboard: http://127.0.0.1:$port/dashboard/ (user admin, the password below).
+Metrics (Prometheus): http://127.0.0.1:$port/metrics
 
 In another shell:
 

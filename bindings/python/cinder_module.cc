@@ -141,6 +141,10 @@ class Core {
   const Options& options() const { return options_; }
   bool embedded() const { return embedded_ != nullptr; }
   std::string endpoint() const { return embedded_ ? embedded_->endpoint() : ""; }
+  std::optional<std::string> metrics_text() const {
+    if (!embedded_) return std::nullopt;
+    return embedded_->MetricsText();
+  }
   ProgressHub& hub() { return *hub_; }
   bool closed() const { return closed_; }
 
@@ -2625,6 +2629,10 @@ PYBIND11_MODULE(_cinder, m) {
             return e.empty() ? py::object(py::none()) : py::object(py::str(e));
           },
           "The embedded REST API's URL (the stock cinder client can use it); None when joined.")
+      .def(
+          "metrics_text", [](const PyService& s) { return s.s->core->metrics_text(); },
+          "The embedded service's metrics in Prometheus' text format, as its GET /metrics answers them "
+          "(docs/metrics.md); None when joined to a deployment.")
       .def_property_readonly("state_path", [](const PyService& s) { return s.s->core->options().state_path; })
       .def_property_readonly("closed", [](const PyService& s) { return s.s->core->closed(); })
       .def(

@@ -158,6 +158,14 @@ struct BackupOptions {
   bool verify_on_restore = true;          // backup_verify_on_restore: md5 + sha256 checks while restoring
 };
 
+// [metrics]: the Prometheus endpoint (docs/metrics.md).
+struct MetricsOptions {
+  bool enabled = true;       // enabled: /metrics on the API's port (cinder-api, cinder-all)
+  std::string listen;        // listen = HOST:PORT: cinder-scheduler's, cinder-volume's and
+                             // cinder-backup's own /metrics listener; "" = none (port 0: a free one)
+  int refresh_interval = 5;  // refresh_interval: seconds between the API's counts from the database
+};
+
 class Env;
 
 struct Options {
@@ -250,6 +258,7 @@ struct Options {
   std::vector<BackendOptions> backends;
   AuthOptions auth;
   BackupOptions backup;
+  MetricsOptions metrics;
   // Where these options came from (the config file's path), for error messages.
   std::string origin = "defaults";
 

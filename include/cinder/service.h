@@ -28,6 +28,9 @@ class EmbeddedService {
   // The backup API, served by the backup service running in this process (backups under
   // Options::BackupPosixPath()); SetProgressCallback on it reports that service's progress.
   virtual BackupManager& backups() = 0;
+  // This process's metrics in Prometheus' text format, as GET /metrics answers them
+  // (docs/metrics.md): for an embedding program that exposes them its own way.
+  virtual std::string MetricsText() const = 0;
   // Stops accepting requests, finishes work in flight. Idempotent.
   virtual void Stop() = 0;
 };

@@ -26,6 +26,9 @@ struct ApiRequest {
   RequestContext ctx;
   ApiVersion version;
   std::string url_project;  // the {project_id} segment, "" when absent
+  // The route's template for the metrics ("/v3/{project_id}/volumes/{id}/action"): never an
+  // id, a name or a project; "" until a route is known.
+  std::string route;
 
   std::optional<std::string> Header(const std::string& lower_name) const;
   std::optional<std::string> Query(const std::string& name) const;

@@ -5,12 +5,15 @@
 #include "api/dashboard.h"
 #include "api/filters.h"
 #include "api/identity.h"
+#include "api/metrics_listener.h"
 
 #include <chrono>
+#include <cstdio>
 #include <set>
 
 #include "common/json_writer.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/util.h"
 
 namespace cinder::api {
@@ -51,6 +54,64 @@ bool IsCollection(const std::string& s) {
   return kCollections.count(s) > 0;
 }
 
+// Path segments kept as they are in a route's template (Cinder's sub-resources and actions);
+// any other segment after the collection is an id, a name or a key: "{id}".
+bool IsRouteWord(const std::string& s) {
+  static const std::set<std::string> kWords = {"detail",
+                                               "summary",
+                                               "action",
+                                               "metadata",
+                                               "extra_specs",
+                                               "group_specs",
+                                               "encryption",
+                                               "associations",
+                                               "associate",
+                                               "disassociate",
+                                               "disassociate_all",
+                                               "delete_keys",
+                                               "export_record",
+                                               "import_record",
+                                               "restore",
+                                               "accept",
+                                               "get_pools",
+                                               "defaults",
+                                               "enable",
+                                               "disable",
+                                               "disable-log-reason",
+                                               "freeze",
+                                               "thaw",
+                                               "failover_host",
+                                               "failover",
+                                               "set-log",
+                                               "get-log",
+                                               "cleanup",
+                                               "images",
+                                               "os-volume-type-access"};
+  return kWords.count(s) > 0;
+}
+
+// The method as a label: one of HTTP's, or "other" (a client's made-up method is not a series).
+std::string_view MethodLabel(const std::string& m) {
+  static const std::set<std::string, std::less<>> kMethods = {"GET",    "HEAD",  "POST",   "PUT",
+                                                              "DELETE", "PATCH", "OPTIONS"};
+  auto it = kMethods.find(m);
+  return it == kMethods.end() ? std::string_view("other") : std::string_view(*it);
+}
+
+struct RequestMetrics {
+  metrics::Family& requests = metrics::Registry::Default().AddCounter(
+      "cinder_api_requests_total", "HTTP requests answered, by route template, method and status code.",
+      {"route", "method", "status"});
+  metrics::Family& latency = metrics::Registry::Default().AddHistogram(
+      "cinder_api_request_duration_seconds", "Time to answer an HTTP request, by route template and method.",
+      {"route", "method"}, metrics::LatencyBuckets());
+};
+
+RequestMetrics& Requests() {
+  static auto* m = new RequestMetrics();
+  return *m;
+}
+
 }  // namespace
 
 ApiResponse Router::Versions(const ApiRequest& req, int status) {
@@ -86,13 +147,19 @@ ApiResponse Router::Handle(ApiRequest& req) {
     // Every request, the versions documents included, negotiates its microversion.
     VersionParse vp = ParseVersionHeader(req.Header("openstack-api-version"));
     if (auth_ && options_.auth.identity_listener) {
+      req.route = "/identity";
       // The identity service's own listener: Keystone's paths from its root.
       std::vector<std::string> rest;
       for (auto& s : Split(path, '/')) {
         if (!s.empty()) rest.push_back(s);
       }
       resp = HandleIdentity(options_, *auth_, req, rest, req.host_url);
+    } else if (path == "/metrics" && options_.metrics.enabled) {
+      // Before any microversion (a scraper sends none) and without a token (docs/metrics.md).
+      req.route = "/metrics";
+      resp = Metrics(req);
     } else if (options_.dashboard_enabled && (path == "/dashboard" || path.rfind("/dashboard/", 0) == 0)) {
+      req.route = "/dashboard";
       resp = HandleDashboard(req);  // static files: unversioned, no token (api/dashboard.cc)
     } else if (vp.http_status != 0) {
       resp = Fault(vp.http_status, vp.error);
@@ -104,11 +171,14 @@ ApiResponse Router::Handle(ApiRequest& req) {
       req.version = vp.version;
       versioned = true;
       if (path == "/" || path.empty()) {
+        req.route = "/";
         resp = req.method == "GET" ? Versions(req, 300) : Fault(405, "The method is not allowed.");
       } else if (path == "/v3") {
+        req.route = "/v3";
         resp = req.method == "GET" ? Versions(req, 200) : Fault(405, "The method is not allowed.");
       } else if (auth_ && !ExternalIdentity(options_) && (path == "/identity" || path.rfind("/identity/", 0) == 0)) {
         versioned = false;  // Keystone's API: no volume microversion
+        req.route = "/identity";
         std::vector<std::string> rest;
         for (auto& s : Split(path.substr(9), '/')) {
           if (!s.empty()) rest.push_back(s);
@@ -116,6 +186,7 @@ ApiResponse Router::Handle(ApiRequest& req) {
         resp = HandleIdentity(options_, *auth_, req, rest, PublicRoot(options_, req) + "/identity");
       } else if (auth_ && options_.glance_api_servers.empty() && (path == "/image" || path.rfind("/image/", 0) == 0)) {
         versioned = false;
+        req.route = "/image";
         std::vector<std::string> rest;
         for (auto& s : Split(path.substr(6), '/')) {
           if (!s.empty()) rest.push_back(s);
@@ -135,12 +206,25 @@ ApiResponse Router::Handle(ApiRequest& req) {
   }
   resp.headers.emplace_back("x-openstack-request-id", req.ctx.request_id);
   resp.headers.emplace_back("x-compute-request-id", req.ctx.request_id);
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  if (req.route.empty()) {
+    req.route = req.path == "/dashboard" || req.path.rfind("/dashboard/", 0) == 0 ? "/dashboard" : "unmatched";
+  }
+  {
+    char status[8];
+    const auto n = std::snprintf(status, sizeof(status), "%d", resp.status);
+    const std::string_view method = MethodLabel(req.method);
+    Requests().requests.CounterWith({req.route, method, std::string_view(status, static_cast<size_t>(n))}).Inc();
+    Requests().latency.HistogramWith({req.route, method}).Observe(std::chrono::duration<double>(elapsed).count());
+  }
   // The request line only (never its headers or body, which may carry tokens and keys).
   CINDER_LOG(kDebug, "cinder-api") << '"' << req.method << " " << req.path << "\" status: " << resp.status
-                                   << " len: " << resp.body.size() << " time: "
-                                   << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+                                   << " len: " << resp.body.size()
+                                   << " time: " << std::chrono::duration<double>(elapsed).count();
   return resp;
 }
+
+ApiResponse Router::Metrics(const ApiRequest& req) { return MetricsResponse(req); }
 
 ApiResponse Router::Dispatch(ApiRequest& req) {
   std::vector<std::string> seg;
@@ -149,9 +233,16 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   }
   if (seg.empty() || seg[0] != "v3") return Fault(404, "The resource could not be found.");
   size_t i = 1;
+  req.route = "/v3";
   if (seg.size() > 1 && !IsCollection(seg[1])) {
     req.url_project = seg[1];
     i = 2;
+    req.route += "/{project_id}";
+  }
+  if (i < seg.size()) {
+    const bool known = IsCollection(seg[i]) || seg[i] == "os-volume-manage" || seg[i] == "os-snapshot-manage";
+    req.route += known ? "/" + seg[i] : std::string("/{unknown}");
+    for (size_t k = i + 1; k < seg.size(); ++k) req.route += IsRouteWord(seg[k]) ? "/" + seg[k] : "/{id}";
   }
 
   if (auto refused = Authenticate(req)) return *refused;

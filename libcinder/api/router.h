@@ -21,6 +21,8 @@ class Router {
       : options_(options), volumes_(volumes), auth_(auth), backups_(backups) {}
   // Answers one request; never throws.
   ApiResponse Handle(ApiRequest& req);
+  // GET /metrics: this process's metrics in Prometheus' text format (docs/metrics.md).
+  static ApiResponse Metrics(const ApiRequest& req);
 
  private:
   ApiResponse Dispatch(ApiRequest& req);

@@ -15,10 +15,8 @@
 // connection (kWaiting -> kBusy) under the connection's mutex, which the sweep and Stop() also
 // take, and the thread holding it hands it back by arming the next wait under the same mutex:
 // a socket is never used by two threads at once.
-#include "api/server.h"
+#include "api/http_server.h"
 
-#include <Poco/Net/HTTPResponse.h>
-#include <Poco/URI.h>
 #include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -30,6 +28,7 @@
 #include <csignal>
 #include <ctime>
 #include <deque>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -47,7 +46,6 @@
 #include <boost/asio/strand.hpp>
 
 #include "api/http_parser.h"
-#include "api/router.h"
 #include "common/log.h"
 
 namespace cinder::api {
@@ -161,9 +159,34 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t sent_ = 0;  // of head_ then body_
 };
 
-class HttpServer : public ApiServer {
+// The reason phrases a server answers with by default.
+std::string DefaultReason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 400: return "Bad Request";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Request Entity Too Large";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 503: return "Service Unavailable";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+class HttpServer : public HttpListener {
  public:
-  explicit HttpServer(const Options& options) : options_(options), io_(options.osapi_volume_workers + 1) {
+  HttpServer(const Options& options, HttpHooks hooks)
+      : options_(options), hooks_(std::move(hooks)), io_(options.osapi_volume_workers + 1) {
+    if (!hooks_.parse_target) {
+      hooks_.parse_target = [](const std::string& target, ApiRequest* req) {
+        req->path = target.substr(0, target.find('?'));
+      };
+    }
+    if (!hooks_.reason) hooks_.reason = DefaultReason;
     limits_.max_header_line = static_cast<size_t>(options_.max_header_line);
     limits_.max_header_bytes = std::max<size_t>(65536, 4 * limits_.max_header_line);
     limits_.max_body = options_.osapi_max_request_body_size;
@@ -219,12 +242,13 @@ class HttpServer : public ApiServer {
     return Status::OK();
   }
 
-  Status Serve(VolumeManager* volumes, AuthManager* auth, BackupManager* backups) override {
-    if (router_) return FailedPrecondition("the API server is already serving");
-    if (options_.auth_strategy == "keystone" && !auth) {
-      return InvalidArgument("auth_strategy keystone needs an AuthManager");
-    }
-    router_ = std::make_unique<Router>(options_, volumes, auth, backups);
+  Status Serve(Handler handler) override {
+    if (handler_) return FailedPrecondition("the server is already serving");
+    handler_ = std::move(handler);
+    return Run();
+  }
+
+  Status Run() {
     work_.emplace(io_.get_executor());
     asio::post(control_, [this] {
       Accept();
@@ -237,7 +261,7 @@ class HttpServer : public ApiServer {
   int port() const override { return port_; }
 
   void Stop() override {
-    if (!router_ || stopped_.exchange(true)) return;
+    if (!handler_ || stopped_.exchange(true)) return;
     stopping_ = true;  // each answer from now on closes its connection
     // Stop accepting; close what waits for a request (idle, being read, lingering).
     asio::post(control_, [this] {
@@ -264,7 +288,8 @@ class HttpServer : public ApiServer {
   // For the connections.
   const HttpLimits& limits() const { return limits_; }
   const Options& options() const { return options_; }
-  Router& router() { return *router_; }
+  ApiResponse Answer(ApiRequest& req) { return handler_(req); }
+  const HttpHooks& hooks() const { return hooks_; }
   bool stopping() const { return stopping_.load(std::memory_order_relaxed); }
   std::optional<Clock::duration> io_timeout() const { return io_timeout_; }
   std::optional<Clock::duration> request_timeout() const { return request_timeout_; }
@@ -383,6 +408,7 @@ class HttpServer : public ApiServer {
   }
 
   Options options_;
+  HttpHooks hooks_;
   HttpLimits limits_;
   std::optional<Clock::duration> io_timeout_, request_timeout_;
   int max_connections_ = 0;
@@ -395,7 +421,7 @@ class HttpServer : public ApiServer {
   std::atomic<int> open_{0};
   std::atomic<bool> stopping_{false}, stopped_{false};
 
-  std::unique_ptr<Router> router_;
+  Handler handler_;
   std::mutex queue_mu_;
   std::deque<std::shared_ptr<Connection>> queue_;  // guarded by queue_mu_
   int running_ = 0;                                // requests being answered; guarded by queue_mu_
@@ -546,9 +572,7 @@ void Connection::Serve() {
     head_only_ = in.method == "HEAD";
     req.method = std::move(in.method);
     try {
-      Poco::URI uri(in.target);
-      req.path = uri.getPath();
-      for (auto& kv : uri.getQueryParameters()) req.query.push_back(std::move(kv));
+      server_->hooks().parse_target(in.target, &req);
       req.headers = std::move(in.headers);
       if (auto host = req.headers.find("host"); host != req.headers.end() && !host->second.empty()) {
         req.host_url = "http://" + host->second;
@@ -565,7 +589,7 @@ void Connection::Serve() {
       keep_alive_ = false;
       malformed = true;
     }
-    if (!malformed) resp = server_->router().Handle(req);
+    if (!malformed) resp = server_->Answer(req);
     Prepare(resp);
     if (Send() != Written::kAll || !Finished()) return;
     // The next request, when the client sent it already (pipelining).
@@ -580,7 +604,7 @@ void Connection::Prepare(ApiResponse& resp) {
   head_ += "HTTP/1.1 ";
   head_ += std::to_string(resp.status);
   head_ += ' ';
-  head_ += Poco::Net::HTTPResponse::getReasonForStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(resp.status));
+  head_ += server_->hooks().reason(resp.status);
   head_ += "\r\nDate: ";
   head_ += HttpDate();
   head_ += "\r\n";
@@ -704,7 +728,7 @@ void Connection::Abort() {
 
 }  // namespace
 
-Result<std::unique_ptr<ApiServer>> ApiServer::Listen(const Options& options) {
+Result<std::unique_ptr<HttpListener>> HttpListener::Listen(const Options& options, HttpHooks hooks) {
   // A client that hangs up mid-response must not end the process: writes use MSG_NOSIGNAL, and
   // nothing else of the server's writes to sockets; keep SIGPIPE ignored for the libraries
   // too (only when the program has not chosen its own SIGPIPE handling).
@@ -712,15 +736,9 @@ Result<std::unique_ptr<ApiServer>> ApiServer::Listen(const Options& options) {
   if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
     signal(SIGPIPE, SIG_IGN);
   }
-  auto server = std::make_unique<HttpServer>(options);
+  auto server = std::make_unique<HttpServer>(options, std::move(hooks));
   CINDER_RETURN_IF_ERROR(server->Listen());
-  return std::unique_ptr<ApiServer>(std::move(server));
-}
-
-Result<std::unique_ptr<ApiServer>> ApiServer::Start(const Options& options, VolumeManager* volumes, AuthManager* auth) {
-  CINDER_ASSIGN_OR_RETURN(auto server, Listen(options));
-  CINDER_RETURN_IF_ERROR(server->Serve(volumes, auth));
-  return server;
+  return std::unique_ptr<HttpListener>(std::move(server));
 }
 
 }  // namespace cinder::api

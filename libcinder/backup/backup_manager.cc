@@ -19,6 +19,7 @@
 #include "common/util.h"
 #include "db/directory.h"
 #include "db/store.h"
+#include "rpc/metrics_transport.h"
 #include "volume/policy_checks.h"
 #include "volume/quota_api.h"
 
@@ -631,7 +632,7 @@ Result<std::unique_ptr<BackupManager>> BackupManager::Open(const BackupManagerOp
   CINDER_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::Open(options.DatabaseUrl()));
   CINDER_RETURN_IF_ERROR(store->CheckSchema());
   std::unique_ptr<Transport> own;
-  if (!mo.transport) own = NewInProcessTransport(options.volume_workers);
+  if (!mo.transport) own = rpc::WithMetrics(NewInProcessTransport(options.volume_workers));
   Transport* t = mo.transport;
   return std::unique_ptr<BackupManager>(
       new BackupManagerImpl(std::move(options), std::move(store), std::move(policy), std::move(own), t, mo.volumes));

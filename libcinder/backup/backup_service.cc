@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "backup/backup_metrics.h"
 #include "backup/backup_rpc.h"
 #include "backup/pipeline.h"
 #include "cinder/backup.h"
@@ -497,7 +498,12 @@ void BackupServiceImpl::DoBackup(const RequestContext& ctx, const std::string& i
         opened->file ? backup::FileSource(std::move(opened->file)) : backup::DeviceSource(opened->device.get());
     {
       ProgressTimed timed(this, id, "backup " + id + " of volume " + b->volume_id, ctx.request_id, b->size * kGiB);
+      const auto t0 = std::chrono::steady_clock::now();
       out = backup::RunBackup(popts_, objects_.get(), job, source.get(), Tracker(id, bs::kCreating));
+      auto& m = backup::BackupMetrics::Get();
+      m.operations.CounterWith({"backup", out.ok() ? "success" : "error"}).Inc();
+      m.duration.HistogramWith({"backup"})
+          .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     source.reset();
     Status released = Release(ctx, *opened);
@@ -624,7 +630,12 @@ void BackupServiceImpl::DoRestore(const RequestContext& ctx, const HostRestoreBa
                                                             : backup::DeviceSink(opened->device.get(), r.volume_is_new);
     ProgressTimed timed(this, id, "restore of backup " + id + " into volume " + r.volume_id, ctx.request_id,
                         b->size * kGiB);
+    const auto t0 = std::chrono::steady_clock::now();
     out = backup::RunRestore(popts_, objects_.get(), chain, sink.get(), Tracker(id, bs::kRestoring));
+    auto& m = backup::BackupMetrics::Get();
+    m.operations.CounterWith({"restore", out.ok() ? "success" : "error"}).Inc();
+    m.duration.HistogramWith({"restore"})
+        .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
   (void)Release(ctx, *opened);
   if (!out.ok()) return finish(false, out.status().message());
@@ -866,6 +877,7 @@ backup::PipelineOptions BackupPipelineOptions(const Options& options) {
 
 Result<std::unique_ptr<BackupService>> BackupService::Start(const Options& options, Store* store, Transport* transport,
                                                             BackupProgressCallback progress) {
+  backup::BackupMetrics::Get();  // its counters show 0 before the first backup
   Options o = options;
   if (o.host.empty()) o.host = HostName();
   if (!IsPosix(o.backup.driver)) {

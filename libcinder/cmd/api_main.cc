@@ -10,6 +10,7 @@
 #include "cinder/volume_manager.h"
 #include "cmd/command_line.h"
 #include "cmd/daemon_base.h"
+#include "db/status_metrics.h"
 
 namespace cinder {
 
@@ -30,6 +31,7 @@ Status RunApiService(const Options& options) {
   bmo.volumes = volumes.get();
   CINDER_ASSIGN_OR_RETURN(auto backups, BackupManager::Open(bmo));
   CINDER_ASSIGN_OR_RETURN(auto auth, api::OpenAuth(b.options));
+  auto status_metrics = StatusMetrics::Start(b.options, b.store.get());  // for /metrics
   if (identity_api) CINDER_RETURN_IF_ERROR(identity_api->Serve(volumes.get(), auth.get()));
   CINDER_RETURN_IF_ERROR(api->Serve(volumes.get(), auth.get(), backups.get()));
   std::cout << "cinder-api: Block Storage API v3 listening on http://" << b.options.osapi_volume_listen << ":"

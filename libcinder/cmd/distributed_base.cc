@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "db/directory.h"
+#include "rpc/metrics_transport.h"
 #include "rpc/transport_key.h"
 
 namespace cinder {
@@ -53,7 +54,8 @@ Result<Base> OpenBase(const Options& in) {
   z.port = b.options.rpc_port;
   z.directory = NewDbDirectory(b.store.get(), b.options.service_down_time);
   z.workers = b.options.volume_workers;
-  CINDER_ASSIGN_OR_RETURN(b.transport, NewZmqTransport(z));
+  CINDER_ASSIGN_OR_RETURN(auto zmq, NewZmqTransport(z));
+  b.transport = rpc::WithMetrics(std::move(zmq));  // RPC requests counted (docs/metrics.md)
   return b;
 }
 

@@ -9,7 +9,9 @@
 #include "cinder/service.h"
 #include "cinder/volume_manager.h"
 #include "cmd/daemon_base.h"
+#include "common/metrics.h"
 #include "common/util.h"
+#include "db/status_metrics.h"
 #include "db/store.h"
 #include "volume/manager_impl.h"
 
@@ -44,12 +46,15 @@ class EmbeddedServiceImpl : public EmbeddedService {
   }
   VolumeManager& volumes() override { return *volumes_; }
   BackupManager& backups() override { return *backups_; }
+  std::string MetricsText() const override { return metrics::Registry::Default().Text(); }
+  void set_status_metrics(std::unique_ptr<StatusMetrics> m) { status_metrics_ = std::move(m); }
 
   void Stop() override {
     if (stopped_) return;
     stopped_ = true;
     api_->Stop();
     if (identity_api_) identity_api_->Stop();
+    status_metrics_.reset();
     volumes_->Drain();
     // The backup service's work reports back to the volume service (a restore's volume) and
     // the other way round (a volume created for a restore): both drained, then no request
@@ -73,7 +78,8 @@ class EmbeddedServiceImpl : public EmbeddedService {
   std::unique_ptr<BackupService> backup_;  // serves the volume manager's transport: goes first
   std::unique_ptr<AuthManager> auth_;      // auth_strategy keystone
   std::unique_ptr<api::ApiServer> api_;
-  std::unique_ptr<api::ApiServer> identity_api_;  // [identity] listen_port
+  std::unique_ptr<api::ApiServer> identity_api_;   // [identity] listen_port
+  std::unique_ptr<StatusMetrics> status_metrics_;  // the database's counts for /metrics
   bool stopped_ = false;
 };
 
@@ -111,6 +117,7 @@ Result<std::unique_ptr<EmbeddedService>> EmbeddedService::Start(const Options& o
   auto svc =
       std::make_unique<EmbeddedServiceImpl>(options, std::move(lock), std::move(api), std::move(identity_api),
                                             std::move(volumes), std::move(auth), std::move(backups), std::move(backup));
+  svc->set_status_metrics(StatusMetrics::Start(options, impl->store()));
   CINDER_RETURN_IF_ERROR(svc->Serve());
   return std::unique_ptr<EmbeddedService>(std::move(svc));
 }

@@ -417,6 +417,24 @@ Status SetEnabledBackends(const Parser& p, const Entry& e, Options* o) {
   return Status::OK();
 }
 
+// [metrics] listen: HOST:PORT ("" = no listener).
+Status SetMetricsListen(const Parser& p, const Entry& e, Options* o) {
+  const std::string v = Trim(e.value);
+  const auto colon = v.rfind(':');
+  if (!v.empty()) {
+    int64_t port = -1;
+    const std::string digits = colon == std::string::npos ? "" : v.substr(colon + 1);
+    if (!digits.empty() && digits.size() <= 5 && digits.find_first_not_of("0123456789") == std::string::npos) {
+      port = std::stoll(digits);
+    }
+    if (colon == 0 || colon == std::string::npos || port < 0 || port > 65535) {
+      return p.Bad(e, "invalid value '" + v + "' (expected HOST:PORT, e.g. 127.0.0.1:9101)");
+    }
+  }
+  o->metrics.listen = v;
+  return Status::OK();
+}
+
 Status SetConnection(const Parser& p, const Entry& e, Options* o) {
   CINDER_ASSIGN_OR_RETURN(std::string c, p.NonEmpty(e));
   if (c.rfind("sqlite://", 0) != 0 && c.rfind("postgresql://", 0) != 0 && c.rfind("postgresql+psycopg2://", 0) != 0) {
@@ -589,6 +607,10 @@ const std::vector<OptionRow<Options>>& ServiceOptions() {
       In(&O::backup, IntOpt("DEFAULT", "backup_zlib_level", &BackupOptions::zlib_level, 0, 9)),
       In(&O::backup, IntOpt("DEFAULT", "backup_stale_seconds", &BackupOptions::stale_seconds, 1, 86400 * 365)),
       In(&O::backup, BoolOpt("DEFAULT", "backup_verify_on_restore", &BackupOptions::verify_on_restore)),
+      // [metrics] (docs/metrics.md)
+      In(&O::metrics, BoolOpt("metrics", "enabled", &MetricsOptions::enabled)),
+      {"metrics", "listen", SetMetricsListen},
+      In(&O::metrics, IntOpt("metrics", "refresh_interval", &MetricsOptions::refresh_interval, 1, 3600)),
   };
   static const bool with_auth = [] {
     for (auto& r : AuthRows()) rows->push_back(In(&Options::auth, r));

@@ -1,6 +1,7 @@
 // The work in progress on volumes, read from their statuses: what waits in the services'
 // queues or runs there (an unplaced create waits for a scheduler; a volume in a transitional
 // status on a host waits for, or is in, that host's volume service).
+#include <map>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,19 @@ Result<int64_t> Store::CountVolumesInStatus(const std::string& status) {
     q.sql = std::string("SELECT COUNT(*) FROM volumes") + (impl_->pg ? "" : " INDEXED BY volumes_status") +
             " WHERE deleted = 0 AND status = " + q.P(status);
     return ToInt(Select(s, q).at(0)[0]);
+  });
+}
+
+Result<std::map<std::string, int64_t>> Store::CountByStatus(const std::string& table) {
+  if (table != "volumes" && table != "snapshots" && table != "backups") {
+    return InvalidArgument("no status counts for table " + table);
+  }
+  return impl_->Run<std::map<std::string, int64_t>>([&](soci::session& s) -> Result<std::map<std::string, int64_t>> {
+    Query q;
+    q.sql = "SELECT status, COUNT(*) FROM " + table + " WHERE deleted = 0 GROUP BY status";
+    std::map<std::string, int64_t> out;
+    for (const auto& r : Select(s, q)) out[r[0].value_or("")] = ToInt(r[1]);
+    return out;
   });
 }
 

@@ -216,6 +216,9 @@ class Store {
   Result<std::vector<Volume>> VolumesInStatus(const std::string& host_prefix, const std::vector<std::string>& statuses);
   // db/backlog.cc. Volumes (any project) in `status`.
   Result<int64_t> CountVolumesInStatus(const std::string& status);
+  // How many live rows of `table` ("volumes", "snapshots" or "backups") are in each status
+  // (for the metrics; one GROUP BY).
+  Result<std::map<std::string, int64_t>> CountByStatus(const std::string& table);
   // Volumes in each of `statuses`, by host ("" for a create no scheduler placed yet): how
   // many, and the oldest one's last change.
   struct BacklogEntry {

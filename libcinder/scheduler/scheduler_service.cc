@@ -16,6 +16,7 @@
 #include "cinder/scheduler.h"
 #include "common/log.h"
 #include "common/message_field.h"
+#include "common/metrics.h"
 #include "common/util.h"
 #include "db/directory.h"
 #include "db/heartbeat.h"
@@ -35,6 +36,32 @@ constexpr double kUnplacedGraceSeconds = 30;
 
 // Pools ranked per round of a placement (see ScheduleCreate).
 constexpr size_t kCandidatesPerRound = 8;
+
+// Placements and NoValidBackend counts (docs/metrics.md).
+struct SchedulerMetrics {
+  metrics::Family& placements = metrics::Registry::Default().AddCounter(
+      "cinder_scheduler_placements_total",
+      "Volumes and groups this scheduler placed, by backend (host@backend) and operation (create, manage, retype, "
+      "group).",
+      {"backend", "operation"});
+  metrics::Family& no_valid = metrics::Registry::Default().AddCounter(
+      "cinder_scheduler_no_valid_backend_total",
+      "Placements that found no valid backend (Cinder's NoValidBackend), by operation.", {"operation"});
+  SchedulerMetrics() {
+    for (const char* op : {"create", "manage", "retype", "group"}) no_valid.CounterWith({op});  // 0 from the start
+  }
+};
+
+SchedulerMetrics& Counted() {
+  static auto* m = new SchedulerMetrics();
+  return *m;
+}
+
+void CountPlaced(const std::string& backend, const char* operation) {
+  Counted().placements.CounterWith({backend, operation}).Inc();
+}
+
+void CountNoValid(const char* operation) { Counted().no_valid.CounterWith({operation}).Inc(); }
 
 SchedulerConfig ConfigFrom(const Options& o) {
   SchedulerConfig c;
@@ -68,7 +95,24 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     if (sweeper_.joinable()) sweeper_.join();
   }
 
+  // Renders the pools' capacity for /metrics (not on the scrape path): after each Refresh, and
+  // on reports at most every 0.1 s (a new pool) or every second (a known one).
+  void PublishPools() {
+    std::vector<std::shared_ptr<const PoolState>> held;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      held.reserve(pools_.size());
+      for (const auto& [host, p] : pools_) held.push_back(p);
+    }
+    std::vector<const PoolState*> pools;
+    pools.reserve(held.size());
+    for (const auto& p : held) pools.push_back(p.get());
+    pools_published_ns_.store(std::chrono::steady_clock::now().time_since_epoch().count());
+    pool_metrics_->Set(PoolCapacityText(pools));
+  }
+
   Status Start() {
+    Counted();  // the counters show 0 before the first placement
     Refresh();  // what the pools last reported, before the first request
     CINDER_ASSIGN_OR_RETURN(std::string endpoint, transport_->Serve(rpc::kSchedulerTopic, SchedulerRpcHandler(this)));
     ServiceInfo svc;
@@ -109,10 +153,20 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     p.capabilities = report.capabilities;
     p.volume_count = report.volume_count;
     ReadCapabilities(&p, options_.max_over_subscription_ratio);
-    std::lock_guard<std::mutex> l(mu_);
-    auto& entry = pools_[report.host];
-    if (entry) p.availability_zone = entry->availability_zone;  // the service's, set by Snapshot
-    entry = std::make_shared<const PoolState>(std::move(p));
+    bool added = false;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      auto& entry = pools_[report.host];
+      added = !entry;
+      if (entry) p.availability_zone = entry->availability_zone;  // the service's, set by Snapshot
+      entry = std::make_shared<const PoolState>(std::move(p));
+    }
+    const auto since = std::chrono::steady_clock::now().time_since_epoch().count() - pools_published_ns_.load();
+    // At most every 0.1 s for a new pool, every second otherwise (and every pool at each
+    // Refresh, so a report skipped here shows within report_interval): a thousand pools
+    // reporting at start do not render the section a thousand times.
+    const auto due = added ? std::chrono::nanoseconds(std::chrono::milliseconds(100)) : std::chrono::seconds(1);
+    if (since >= std::chrono::nanoseconds(due).count()) PublishPools();
     return Status::OK();
   }
 
@@ -174,6 +228,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       if (!r.ok() || !*r) return;
       CINDER_LOG(kError, "cinder-scheduler") << "manage of volume " << id << " failed: " << why;
       if (!no_backend) return;
+      CountNoValid("manage");
       Status st = store_->InsertMessage(mf::NewMessage(vol->project_id, ctx.request_id, mf::kResourceVolume, id,
                                                        mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
                                                        options_.message_ttl));
@@ -209,6 +264,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     // The pool, once: only while the volume still waits where the request named.
     auto placed = store_->CasVolumeStatus(id, {"managing"}, "managing", {{"host", target->host}}, named);
     if (!placed.ok() || !*placed) return;
+    CountPlaced(target->backend_host, "manage");
     Status st = hosts_->ManageVolume(ctx, target->backend_host, id, args.ref, HandOverTimeout());
     if (!st.ok() && st.code() != Code::kDeadlineExceeded) {
       (void)store_->CasVolumeStatus(id, {"managing"}, "error_managing", {}, target->host);
@@ -260,10 +316,14 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         break;
       }
     }
-    if (!target) return fail("No valid backend was found. No weighed backends available");
+    if (!target) {
+      CountNoValid("group");
+      return fail("No valid backend was found. No weighed backends available");
+    }
     // Placed once: only while it is still creating and unplaced.
     auto placed = store_->CasGroupStatus(id, {gs::kCreating}, gs::kCreating, {{"host", target->host}}, std::string());
     if (!placed.ok() || !*placed) return;
+    CountPlaced(target->backend_host, "group");
     Status st = hosts_->CreateGroup(ctx, target->backend_host, id, HandOverTimeout());
     if (!st.ok() && st.code() != Code::kDeadlineExceeded) {
       fail("the volume service of " + target->backend_host + " did not accept it: " + st.message());
@@ -286,6 +346,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       CINDER_LOG(kError, "cinder-scheduler") << "retype of volume " << id << " failed: " << why;
       auto r = store_->CasVolumeStatus(id, {vs::kRetyping}, previous, {{"previous_status", std::nullopt}});
       if (r.ok() && *r) {
+        if (why.rfind("No valid backend", 0) == 0) CountNoValid("retype");
         (void)store_->RollbackQuota(reservations);
         Status st = store_->InsertMessage(mf::NewMessage(vol->project_id, ctx.request_id, mf::kResourceVolume, id,
                                                          mf::kScheduleAllocateVolume, mf::kNoBackendAvailable,
@@ -341,6 +402,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     Status st = hosts_->RetypeVolume(ctx, vol->host, args, moves ? target->host : vol->host, HandOverTimeout());
     // A host that took the retype and has not answered yet still has it (queued work is not
     // failed for waiting; were it to die, its sweep gives the volume its status back).
+    if (st.ok() || st.code() == Code::kDeadlineExceeded) CountPlaced(moves ? target->backend_host : backend, "retype");
     if (st.code() == Code::kDeadlineExceeded) {
       CINDER_LOG(kInfo, "cinder-scheduler")
           << vol->host << " is busy; the retype of volume " << id << " waits in its queue: " << st.message();
@@ -424,6 +486,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
         out.volume.reset();
         out.extra_specs.reset();
         Status st = hosts_->CreateVolume(ctx, cand->backend_host, vol->size, out, HandOverTimeout());
+        if (st.ok() || st.code() == Code::kDeadlineExceeded) CountPlaced(cand->backend_host, "create");
         if (st.ok()) return;
         if (st.code() == Code::kDeadlineExceeded) {
           // Its host took it and has not got to it yet: it waits in that host's queue, which
@@ -462,6 +525,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
           << "no volume host took volume " << id << "; it waits to be placed again";
       return;
     }
+    CountNoValid("create");
     Fail(ctx, *vol, "No weighed backends available");
   }
 
@@ -660,13 +724,16 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       p.volume_count = u == usage->end() ? 0 : u->second.count;
       fresh[r.host] = std::make_shared<PoolState>(FromReport(r, p, allocated));
     }
-    std::lock_guard<std::mutex> l(mu_);
-    for (auto& [host, p] : fresh) {  // the zones Snapshot learned stay
-      auto known = pools_.find(host);
-      if (known != pools_.end()) p->availability_zone = known->second->availability_zone;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      for (auto& [host, p] : fresh) {  // the zones Snapshot learned stay
+        auto known = pools_.find(host);
+        if (known != pools_.end()) p->availability_zone = known->second->availability_zone;
+      }
+      pools_.clear();
+      pools_.insert(fresh.begin(), fresh.end());
     }
-    pools_.clear();
-    pools_.insert(fresh.begin(), fresh.end());
+    PublishPools();
   }
 
   void RefreshPool(const std::string& host) {
@@ -778,6 +845,9 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   // host@backend#pool -> its state, guarded by mu_. A state is never changed once here: an
   // update swaps in a new one, so that a snapshot shares them instead of copying each pool.
   std::map<std::string, std::shared_ptr<const PoolState>> pools_;
+  // The pools' capacity for /metrics, rendered by PublishPools; when it was last.
+  std::shared_ptr<metrics::Section> pool_metrics_ = metrics::Registry::Default().AddSection("scheduler_pools");
+  std::atomic<int64_t> pools_published_ns_{0};
   std::mutex sweep_mu_;  // guards stopping_
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
@@ -786,6 +856,36 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
 };
 
 }  // namespace
+
+std::string PoolCapacityText(const std::vector<const PoolState*>& pools) {
+  std::string out;
+  if (pools.empty()) return out;
+  out.reserve(pools.size() * 5 * 110 + 1024);
+  metrics::TextWriter w(&out);
+  struct Figure {
+    const char* name;
+    const char* help;
+    double (*value)(const PoolState&);
+  };
+  static const Figure kFigures[] = {
+      {"cinder_pool_free_capacity_gib", "Free capacity of a pool (GiB), as the scheduler sees it.",
+       [](const PoolState& p) { return p.free_capacity_gb; }},
+      {"cinder_pool_total_capacity_gib", "Total capacity of a pool (GiB), as its volume service reported it.",
+       [](const PoolState& p) { return p.total_capacity_gb; }},
+      {"cinder_pool_allocated_capacity_gib", "Sum of the sizes of the volumes placed on a pool (GiB).",
+       [](const PoolState& p) { return p.allocated_capacity_gb; }},
+      {"cinder_pool_provisioned_capacity_gib",
+       "Provisioned capacity of a pool (GiB): reported, or the allocated capacity.",
+       [](const PoolState& p) { return p.provisioned_capacity_gb; }},
+      {"cinder_pool_volumes", "Volumes on a pool, in any status.",
+       [](const PoolState& p) { return static_cast<double>(p.volume_count); }},
+  };
+  for (const auto& f : kFigures) {
+    w.Begin(f.name, f.help, metrics::Type::kGauge);
+    for (const PoolState* p : pools) w.Sample(f.name, {{"pool", p->host}, {"backend", p->backend_host}}, f.value(*p));
+  }
+  return out;
+}
 
 Result<std::unique_ptr<SchedulerService>> SchedulerService::Start(const Options& options, Store* store,
                                                                   Transport* transport,

@@ -7,8 +7,11 @@
 #define CINDER_SCHEDULER_SCHEDULER_SERVICE_H_
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "cinder/options.h"
+#include "cinder/scheduler.h"
 #include "cinder/transport.h"
 #include "db/store.h"
 #include "scheduler/scheduler_rpc.h"
@@ -24,6 +27,11 @@ class SchedulerService {
                                                          std::unique_ptr<VolumeHostClient> hosts);
   virtual ~SchedulerService() = default;
 };
+
+// The pools' capacity as metric families (docs/metrics.md): free, total, allocated and
+// provisioned GiB and the volume count of each pool, labelled by pool (host@backend#pool) and
+// backend. A scheduler renders it when its view of the pools changes, never on a scrape.
+std::string PoolCapacityText(const std::vector<const PoolState*>& pools);
 
 }  // namespace cinder
 

@@ -1,6 +1,7 @@
 // VolumeManager::Open and VolumeManagerImpl (manager_impl.h): opening the embedded service
 // (and the policy), user messages, Drain.
 #include "common/util.h"
+#include "rpc/metrics_transport.h"
 #include "volume/manager_impl.h"
 
 namespace cinder {
@@ -93,8 +94,9 @@ Result<std::unique_ptr<VolumeManager>> VolumeManager::Open(const VolumeManagerOp
         new VolumeManagerImpl(options, std::move(store), std::move(policy), nullptr, mo.transport));
   }
   if (options.backends.empty()) return InvalidArgument(options.origin + ": no backend is enabled");
-  auto mgr = std::make_unique<VolumeManagerImpl>(options, std::move(store), std::move(policy),
-                                                 NewInProcessTransport(options.volume_workers), nullptr);
+  auto mgr =
+      std::make_unique<VolumeManagerImpl>(options, std::move(store), std::move(policy),
+                                          rpc::WithMetrics(NewInProcessTransport(options.volume_workers)), nullptr);
   CINDER_RETURN_IF_ERROR(mgr->StartServices(registry));
   return std::unique_ptr<VolumeManager>(std::move(mgr));
 }

@@ -424,3 +424,46 @@ TEST_CASE("an internal error answers Cinder's generic 500, never its own text") 
 }
 
 }  // namespace cinder::api
+
+namespace cinder {
+
+TEST_CASE("metrics: a request's route is its template (no project, id, name or key), and /metrics needs no version") {
+  Fixture f;
+  const std::pair<const char*, const char*> cases[] = {
+      {"/v3/abc123/volumes", "/v3/{project_id}/volumes"},
+      {"/v3/abc123/volumes/detail", "/v3/{project_id}/volumes/detail"},
+      {"/v3/abc123/volumes/3f8a1c2e-0000-4000-8000-000000000001/action", "/v3/{project_id}/volumes/{id}/action"},
+      {"/v3/abc123/volumes/3f8a1c2e-0000-4000-8000-000000000001/metadata/secret-key",
+       "/v3/{project_id}/volumes/{id}/metadata/{id}"},
+      {"/v3/abc123/types/gold/extra_specs/volume_backend_name", "/v3/{project_id}/types/{id}/extra_specs/{id}"},
+      {"/v3/abc123/os-quota-sets/other-project/defaults", "/v3/{project_id}/os-quota-sets/{id}/defaults"},
+      {"/v3/volumes/detail", "/v3/volumes/detail"},
+      {"/v3/abc123/no-such-collection/x", "/v3/{project_id}/{unknown}/{id}"},
+      {"/v3", "/v3"},
+      {"/", "/"},
+      {"/elsewhere", "unmatched"},
+  };
+  for (const auto& [path, route] : cases) {
+    api::ApiRequest req = testing::ApiRequestFor("GET", path, "", "volume 3.70", "u1:abc123");
+    f.router->Handle(req);
+    CHECK_MESSAGE(req.route == route, path);
+  }
+  // Before microversion negotiation: a version the API refuses does not matter.
+  api::ApiRequest req = testing::ApiRequestFor("GET", "/metrics", "", "volume 9.0", "");
+  auto r = f.router->Handle(req);
+  CHECK(r.status == 200);
+  CHECK(f.Header(r, "Content-Type") == "text/plain; version=0.0.4; charset=utf-8");
+  CHECK(Contains(r.body, "cinder_api_requests_total{route=\"/v3/{project_id}/volumes/{id}/metadata/{id}\""));
+  CHECK_FALSE(Contains(r.body, "secret-key"));
+  CHECK_FALSE(Contains(r.body, "abc123"));
+  api::ApiRequest post = testing::ApiRequestFor("POST", "/metrics", "", "", "");
+  CHECK(f.router->Handle(post).status == 405);
+  // [metrics] enabled = false: not served.
+  Options off = f.options;
+  off.metrics.enabled = false;
+  api::Router quiet(off, f.volumes.get());
+  api::ApiRequest gone = testing::ApiRequestFor("GET", "/metrics", "", "", "");
+  CHECK(quiet.Handle(gone).status == 404);
+}
+
+}  // namespace cinder

@@ -114,6 +114,25 @@ TEST_CASE("config: osapi_max_pending_creates bounds the creates in progress; 0 l
   CHECK(bad.status().message().find("osapi_max_pending_creates") != std::string::npos);
 }
 
+TEST_CASE("config: [metrics] enabled, listen and refresh_interval (docs/metrics.md)") {
+  auto d = ParseConfig("[DEFAULT]\n", "c.conf");
+  REQUIRE(d.ok());
+  CHECK(d->metrics.enabled);
+  CHECK(d->metrics.listen.empty());
+  CHECK(d->metrics.refresh_interval == 5);
+  auto o = ParseConfig("[metrics]\nenabled = false\nlisten = [::1]:9101\nrefresh_interval = 2\n", "c.conf");
+  REQUIRE_MESSAGE(o.ok(), o.status().ToString());
+  CHECK_FALSE(o->metrics.enabled);
+  CHECK(o->metrics.listen == "[::1]:9101");
+  CHECK(o->metrics.refresh_interval == 2);
+  for (const char* bad_listen : {"9101", ":9101", "host:", "host:70000", "host:port"}) {
+    auto bad = ParseConfig(std::string("[metrics]\nlisten = ") + bad_listen + "\n", "c.conf");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.status().message().find("expected HOST:PORT") != std::string::npos);
+  }
+  CHECK_FALSE(ParseConfig("[metrics]\nrefresh_interval = 0\n", "c.conf").ok());
+}
+
 TEST_CASE("a # inside a value is part of it, as in oslo.config: only a line starting with # or ; is a comment") {
   auto o = ParseConfig(R"([DEFAULT]
 # a comment

@@ -6,8 +6,10 @@
 #include <set>
 #include <thread>
 
+#include "common/metrics.h"
 #include "common/util.h"
 #include "db/sql.h"
+#include "db/status_metrics.h"
 #include "db/store.h"
 #include "test_util.h"
 
@@ -106,6 +108,63 @@ TEST_CASE("status changes are compare-and-swap") {
     CHECK(got->size == 5);
     CHECK(got->updated_at.has_value());
     CHECK_FALSE(*s->CasVolumeStatus(NewUuid(), {}, "error"));  // no such volume
+  }
+}
+
+TEST_CASE("CountByStatus: live rows by status, for the metrics (docs/metrics.md)") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    CHECK(s->CountByStatus("volumes")->empty());
+    std::vector<Volume> made;
+    for (int i = 0; i < 4; ++i) {
+      made.push_back(MakeVolume(*s, "p", "", 1, NowIso()));
+      REQUIRE(s->InsertVolume(made.back()).ok());
+    }
+    REQUIRE(*s->CasVolumeStatus(made[0].id, {"available"}, "error"));
+    REQUIRE(*s->CasVolumeStatus(made[1].id, {"available"}, "deleting"));
+    REQUIRE(*s->SoftDeleteVolume(made[1].id, "deleting"));  // deleted rows are not counted
+    auto counts = s->CountByStatus("volumes");
+    REQUIRE(counts.ok());
+    CHECK(*counts == std::map<std::string, int64_t>{{"available", 2}, {"error", 1}});
+    CHECK(s->CountByStatus("snapshots")->empty());
+    CHECK(s->CountByStatus("backups")->empty());
+    CHECK(s->CountByStatus("users").status().code() == Code::kInvalidArgument);
+  }
+}
+
+TEST_CASE("StatusMetrics: volumes by status and services up, rendered for /metrics; an emptied status shows 0") {
+  testing::TempDir dir;
+  for (const auto& url : testing::DatabaseUrls(dir.path())) {
+    CAPTURE(url);
+    auto s = testing::OpenMigratedStore(url);
+    ServiceInfo svc;
+    svc.host = "h1@b";
+    svc.binary = "cinder-volume";
+    svc.topic = "cinder-volume";
+    svc.availability_zone = "nova";
+    REQUIRE(s->RegisterService(svc).ok());
+    Volume v = MakeVolume(*s, "p", "", 1, NowIso());
+    REQUIRE(s->InsertVolume(v).ok());
+    Options o;
+    o.metrics.refresh_interval = 3600;  // only the first count, and the ones asked for
+    auto m = StatusMetrics::Start(o, s.get());
+    REQUIRE(m);
+    std::string text = metrics::Registry::Default().Text();
+    CHECK(text.find("# TYPE cinder_volumes gauge\ncinder_volumes{status=\"available\"} 1\n") != std::string::npos);
+    CHECK(text.find("cinder_service_up{binary=\"cinder-volume\",host=\"h1@b\",zone=\"nova\"} 1\n") !=
+          std::string::npos);
+    CHECK(text.find("cinder_metrics_database_refresh_ok 1\n") != std::string::npos);
+    REQUIRE(*s->CasVolumeStatus(v.id, {"available"}, "error"));
+    m->Refresh();
+    text = metrics::Registry::Default().Text();
+    CHECK(text.find("cinder_volumes{status=\"available\"} 0\ncinder_volumes{status=\"error\"} 1\n") !=
+          std::string::npos);
+    m.reset();  // its section goes with it
+    CHECK(metrics::Registry::Default().Text().find("cinder_volumes") == std::string::npos);
+    o.metrics.enabled = false;
+    CHECK_FALSE(StatusMetrics::Start(o, s.get()));
   }
 }
 

@@ -33,3 +33,13 @@ def test_stock_client_against_the_embedded_api(svc):
     assert made.wait(timeout=30).status == "deleted"
     with pytest.raises(cinder.NotFound):
         svc.get_volume(new_id)
+
+
+def test_metrics_text_is_what_get_metrics_answers(svc):
+    svc.create_volume(1, name="counted").wait()
+    text = svc.metrics_text()
+    assert text.endswith("\n")
+    assert 'cinder_scheduler_placements_total{backend="' in text
+    assert ('cinder_rpc_client_requests_total{topic="cinder-scheduler",method="create_volume",kind="cast",'
+            'outcome="OK"}') in text
+    assert "# TYPE cinder_pool_free_capacity_gib gauge" in text

@@ -17,6 +17,7 @@
 #include <thread>
 #include <vector>
 
+#include "backup/backup_metrics.h"
 #include "backup/engine/chunked_format.h"
 #include "backup/engine/common.h"
 #include "backup/engine/fingerprints.h"
@@ -326,9 +327,11 @@ Status BackupRun::Commit(int64_t unit, UnitResult* r) {
     e.md5 = std::move(p.md5);
     e.offset = p.offset;
     bytes_stored_ += p.stored;
+    BackupMetrics::Get().stored_bytes.Inc(static_cast<uint64_t>(p.stored));
     entries_.push_back(std::move(e));
   }
   bytes_read_ += r->bytes_read;
+  BackupMetrics::Get().read_bytes.Inc(static_cast<uint64_t>(r->bytes_read));
   sha_blocks_ += r->sha_blocks;
   if (Status st = fp_writer_->Append(r->fps); !st.ok()) {
     return Named(st, "Failed to write backup object " + FingerprintsName(prefix_));

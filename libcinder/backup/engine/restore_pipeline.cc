@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include "backup/backup_metrics.h"
 #include "backup/engine/chunked_format.h"
 #include "backup/engine/common.h"
 #include "backup/engine/fingerprints.h"
@@ -192,12 +193,16 @@ Status RestoreRun::Apply(const uint32_t* ids, int64_t id_len, int64_t voff, cons
     if (kind == Run::kData && defer != nullptr) {
       defer->push_back({at, data + run_start, len});
       bytes_written_.fetch_add(len);
+      BackupMetrics::Get().restored_bytes.Inc(static_cast<uint64_t>(len));
       return Status::OK();
     }
     Status st =
         kind == Run::kData ? sink_->WriteAt(at, data + run_start, static_cast<size_t>(len)) : sink_->Zero(at, len);
     if (!st.ok()) return Named(st, "Failed to write the volume at offset " + std::to_string(at));
-    if (kind == Run::kData) bytes_written_.fetch_add(len);
+    if (kind == Run::kData) {
+      bytes_written_.fetch_add(len);
+      BackupMetrics::Get().restored_bytes.Inc(static_cast<uint64_t>(len));
+    }
     ns_write_.fetch_add(
         std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
     return Status::OK();
