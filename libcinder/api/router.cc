@@ -70,6 +70,7 @@ bool IsRouteWord(const std::string& s) {
                                                "disassociate_all",
                                                "delete_keys",
                                                "export_record",
+                                               "progress",
                                                "import_record",
                                                "restore",
                                                "accept",

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -412,6 +413,21 @@ def test_a_backup_from_a_volume_row(dash, browser):
     b.wait_for(f"document.querySelector('#backups tr[data-id=\"{backup}\"]')?.dataset.status === 'available'",
                timeout=30, what="the backup available")
     assert b.eval(f"document.querySelector('#backups tr[data-id=\"{backup}\"] progress')") is None
+    # A running backup shows how far it is: the page reads GET .../backups/{id}/progress. The
+    # backup service records progress_bytes every 2 s of a long run; here it is written as it
+    # would be a quarter of the way through this 1 GiB volume.
+    con = sqlite3.connect(dash.db_path, timeout=10)
+    with con:
+        con.execute("UPDATE backups SET status = 'creating', progress_bytes = ? WHERE id = ?", (256 << 20, backup))
+    b.click("#nav a[data-page=volumes]")
+    b.click("#nav a[data-page=backups]")
+    bar = f"document.querySelector('#backups tr[data-id=\"{backup}\"] progress.backup-progress')"
+    assert b.wait_for(f"{bar}?.getAttribute('value')", what="the progress bar") == "25"
+    shot(b, "backups-progress")
+    with con:
+        con.execute("UPDATE backups SET status = 'available', progress_bytes = 0 WHERE id = ?", (backup,))
+    con.close()
+    b.wait_for(f"{bar} === null", timeout=10, what="the bar gone once available")
     shot(b, "backups")
     b.click(f"#backups tr[data-id='{backup}'] button[data-action=delete]")
     b.wait_for(f"document.querySelector('#backups tr[data-id=\"{backup}\"]') === null", timeout=30,

@@ -217,6 +217,19 @@ TEST_CASE("a backup being made shows object_count 0, as Cinder's column default 
   CHECK(b.Find("status")->as_string() == "creating");
   REQUIRE(b.Find("object_count")->is_int());
   CHECK(b.Find("object_count")->as_int() == 0);
+  // GET .../progress: what the backup service recorded, as a share of the volume.
+  REQUIRE(*f.store->TouchBackupProgress(id, int64_t{256} << 20, {"creating"}));
+  auto p = f.Call("GET", "/v3/abc123/backups/" + id + "/progress");
+  REQUIRE_MESSAGE(p.status == 200, p.body);
+  auto parsed = json::Parse(p.body);
+  REQUIRE(parsed.ok());
+  const json::Value& bp = *parsed->Find("backup_progress");
+  CHECK(bp.Find("status")->as_string() == "creating");
+  CHECK(bp.Find("done_bytes")->as_int() == int64_t{256} << 20);
+  CHECK(bp.Find("total_bytes")->as_int() == int64_t{1} << 30);
+  CHECK(bp.Find("percent")->as_int() == 25);
+  CHECK(f.Call("POST", "/v3/abc123/backups/" + id + "/progress").status == 405);
+  CHECK(f.Call("GET", "/v3/abc123/backups/00000000-0000-4000-8000-000000000000/progress").status == 404);
 }
 
 TEST_CASE("without a cinder-backup service a create is 503 and changes nothing") {

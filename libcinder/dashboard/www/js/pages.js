@@ -211,12 +211,27 @@ export const snapshots = {
   },
 };
 
+// A bar with the share done when the backup service has recorded one, else an activity bar.
+const backupProgress = (p) => (p && p.percent !== null
+  ? html` <progress class="backup-progress" max="100" value=${p.percent} title=${`${p.percent}%`}></progress>
+      <span class="muted">${p.percent}%</span>`
+  : html` <progress class="backup-progress" title="running"></progress>`);
+
 const backupState = listState('created_at:desc');
 export const backups = {
   title: 'Backups',
   async load() {
     const r = await v3('GET', `/backups/detail${listQuery(backupState, { with_count: 'true', all_tenants: admin() ? 1 : undefined })}`);
-    return { items: r.body.backups, count: r.body.count, next: hasNext(r.body, 'backups', backupState, r.body.backups) };
+    const items = r.body.backups;
+    // How far each running backup or restore is (GET .../backups/{id}/progress, our extension:
+    // the backup view itself stays Cinder's).
+    const running = items.filter((b) => b.status === 'creating' || b.status === 'restoring');
+    const progress = {};
+    await Promise.all(running.map(async (b) => {
+      const p = await v3('GET', `/backups/${b.id}/progress`).catch(() => null);
+      if (p) progress[b.id] = p.body.backup_progress;
+    }));
+    return { items, progress, count: r.body.count, next: hasNext(r.body, 'backups', backupState, items) };
   },
   busy: (d) => busyRows(d.items),
   view(d, ctx) {
@@ -226,7 +241,7 @@ export const backups = {
         <th scope="col">Kind</th><th scope="col">Objects</th>${sortHeader(backupState, 'created_at', 'Created', ctx)}<th scope="col">Actions</th></tr></thead>
       <tbody>${d.items.map((b) => html`<tr data-id=${b.id} data-status=${b.status}>
         <td><span class="name">${b.name || ''}</span><br><code class="muted" title=${b.id}>${shortId(b.id)}</code></td>
-        <td>${badge(b.status)}${isTransitional(b.status) ? html` <progress title="running"></progress>` : nothing}
+        <td>${badge(b.status)}${isTransitional(b.status) ? backupProgress(d.progress[b.id]) : nothing}
           ${b.fail_reason ? html`<br><span class="muted">${b.fail_reason}</span>` : nothing}</td>
         <td class="num">${gb(b.size)}</td><td><code title=${b.volume_id}>${shortId(b.volume_id)}</code></td>
         <td>${b.is_incremental ? 'incremental' : 'full'}</td><td class="num">${b.object_count ?? ''}</td><td>${date(b.created_at)}</td>
