@@ -7,6 +7,7 @@
 #include "api/identity.h"
 #include "api/metrics_listener.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <set>
@@ -207,8 +208,14 @@ ApiResponse Router::Handle(ApiRequest& req) {
   }
   resp.headers.emplace_back("x-openstack-request-id", req.ctx.request_id);
   resp.headers.emplace_back("x-compute-request-id", req.ctx.request_id);
+  // The dashboard shares this origin: no answer (a fault echoing what a client sent) is ever
+  // sniffed into something a browser runs.
+  if (std::none_of(resp.headers.begin(), resp.headers.end(),
+                   [](const auto& h) { return h.first == "X-Content-Type-Options"; })) {
+    resp.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  }
   const auto elapsed = std::chrono::steady_clock::now() - started;
-  if (req.route.empty()) {
+  if (req.route.empty() || (req.route.rfind("/v3", 0) == 0 && (resp.status == 404 || resp.status == 405))) {
     req.route = req.path == "/dashboard" || req.path.rfind("/dashboard/", 0) == 0 ? "/dashboard" : "unmatched";
   }
   {
@@ -234,22 +241,26 @@ ApiResponse Router::Dispatch(ApiRequest& req) {
   }
   if (seg.empty() || seg[0] != "v3") return Fault(404, "The resource could not be found.");
   size_t i = 1;
-  req.route = "/v3";
+  std::string route = "/v3";
   if (seg.size() > 1 && !IsCollection(seg[1])) {
     req.url_project = seg[1];
     i = 2;
-    req.route += "/{project_id}";
+    route += "/{project_id}";
   }
   if (i < seg.size()) {
     const bool known = IsCollection(seg[i]) || seg[i] == "os-volume-manage" || seg[i] == "os-snapshot-manage";
-    req.route += known ? "/" + seg[i] : std::string("/{unknown}");
-    for (size_t k = i + 1; k < seg.size(); ++k) req.route += IsRouteWord(seg[k]) ? "/" + seg[k] : "/{id}";
+    route += known ? "/" + seg[i] : std::string("/{unknown}");
+    for (size_t k = i + 1; known && k < seg.size(); ++k) route += IsRouteWord(seg[k]) ? "/" + seg[k] : "/{id}";
   }
 
+  // The metrics' route label: a template only for a request that got past authentication (and
+  // Handle drops it again for a 404 or 405), so that no client, with or without a token, makes
+  // up label values by inventing paths.
   if (auto refused = Authenticate(req)) return *refused;
   if (!req.url_project.empty() && req.url_project != req.ctx.project_id) {
     return Fault(400, "Malformed request url");
   }
+  req.route = std::move(route);
 
   if (i >= seg.size()) return Fault(404, "The resource could not be found.");
   // Cinder's routes match no resource path with a trailing slash: GET /volumes/ is not the

@@ -85,6 +85,7 @@ Histogram::Histogram(const std::vector<double>* bounds)
 }
 
 void Histogram::Observe(double v) {
+  if (!(v >= 0)) return;  // NaN or negative: no latency or size, and _sum must stay a number
   const auto& b = *bounds_;
   const size_t i = static_cast<size_t>(std::lower_bound(b.begin(), b.end(), v) - b.begin());  // v <= le
   buckets_[i].fetch_add(1, std::memory_order_relaxed);
@@ -178,10 +179,18 @@ void* Family::Get(std::initializer_list<std::string_view> values) {
 }
 
 void Family::AppendText(std::string* out) const {
-  std::lock_guard<std::mutex> l(mu_);
-  if (series_.empty()) return;
+  // The series as they are now, copied under the lock and rendered without it: a request
+  // thread adding its first series of a label set never waits for a scrape. Series are never
+  // removed, and their label text never changes once made.
+  std::vector<const Series*> series;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    series.reserve(series_.size());
+    for (const auto& entry : series_) series.push_back(entry.second.get());
+  }
+  if (series.empty()) return;
   AppendHeader(out, name_, help_, type_);
-  for (const auto& [values, s] : series_) {
+  for (const Series* s : series) {
     // name{labels} or name (no labels), with `suffix` after the name.
     auto begin = [&](std::string_view suffix) {
       out->append(name_).append(suffix);

@@ -47,9 +47,12 @@ class MetricsTransport : public Transport {
     return inner_->Serve(topic, [service, handler = std::move(handler)](const RpcRequest& req) {
       const auto t0 = Clock::now();
       auto r = handler(req);
-      // A method the service does not know (a peer's made-up name) is not a series of its own.
-      const std::string_view method =
-          r.status().code() == Code::kUnimplemented ? std::string_view("unknown") : std::string_view(req.method);
+      // A method the service does not know (a peer's made-up name; the dispatcher's "S has no
+      // method M", rpc/method.cc) is not a series of its own. A known method that answers
+      // Unimplemented (a driver without snapshots) keeps its name.
+      const bool unknown = r.status().code() == Code::kUnimplemented &&
+                           r.status().message().find(" has no method ") != std::string::npos;
+      const std::string_view method = unknown ? std::string_view("unknown") : std::string_view(req.method);
       M().served.CounterWith({service, method, CodeName(r.status().code())}).Inc();
       M().serve_latency.HistogramWith({service, method}).Observe(Seconds(t0));
       return r;

@@ -98,6 +98,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   // Renders the pools' capacity for /metrics (not on the scrape path): after each Refresh, and
   // on reports at most every 0.1 s (a new pool) or every second (a known one).
   void PublishPools() {
+    // One render at a time: a render of older pools never replaces a newer one.
+    std::lock_guard<std::mutex> publishing(publish_mu_);
     std::vector<std::shared_ptr<const PoolState>> held;
     {
       std::lock_guard<std::mutex> l(mu_);
@@ -426,6 +428,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
     if (!vol.ok()) vol = store_->GetVolume(id, std::nullopt);
     if (!vol.ok() || vol->status != vs::kCreating || !vol->host.empty()) return;  // not waiting
     if (attempt > options_.scheduler_max_attempts) {
+      CountNoValid("create");  // Cinder's NoValidBackend too
       Fail(ctx, *vol,
            "Exceeded max scheduling attempts " + std::to_string(options_.scheduler_max_attempts) + " for resource " +
                id);
@@ -848,7 +851,8 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   // The pools' capacity for /metrics, rendered by PublishPools; when it was last.
   std::shared_ptr<metrics::Section> pool_metrics_ = metrics::Registry::Default().AddSection("scheduler_pools");
   std::atomic<int64_t> pools_published_ns_{0};
-  std::mutex sweep_mu_;  // guards stopping_
+  std::mutex publish_mu_;  // taken before mu_
+  std::mutex sweep_mu_;    // guards stopping_
   std::condition_variable sweep_cv_;
   bool stopping_ = false;
   std::optional<std::chrono::steady_clock::time_point> last_reap_;  // sweeper thread only
