@@ -13,7 +13,7 @@ PACKAGES=(
   python3-pytest postgresql python3-cinderclient python3-openstackclient python3-zstd
   tgt slapd ldap-utils libiscsi-bin xfsprogs wrk procps clang-14 clang-format libfuzzer-14-dev libclang-rt-14-dev
   # Cinder's own API tests (Tempest's volume API suite, tests/e2e/test_tempest.py)
-  python3-tempest
+  python3-tempest cinder-tempest-plugin
   # the dashboard's browser tests (driven over the DevTools pipe) and the strict /metrics parser
   chromium-headless-shell prometheus
 )
