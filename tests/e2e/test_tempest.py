@@ -56,8 +56,8 @@ def kept(s):
 
 
 suite = kept(suite)
-result = unittest.TextTestRunner(stream=sys.stdout, verbosity=1).run(suite)
 plugin = sum(1 for t in flatten(suite) if t.id().startswith("cinder_tempest_plugin."))
+result = unittest.TextTestRunner(stream=sys.stdout, verbosity=1).run(suite)
 print(f"TEMPEST ran={result.testsRun} failures={len(result.failures)} errors={len(result.errors)} "
       f"skipped={len(result.skipped)} plugin={plugin}")
 sys.exit(0 if result.wasSuccessful() else 1)
