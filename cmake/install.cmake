@@ -14,7 +14,7 @@ include(CMakePackageConfigHelpers)
 # Every static component of the library, in link order (dependents first).
 set(CINDER_COMPONENTS
   cinder_cmd_all cinder_cmd_api cinder_cmd_scheduler cinder_cmd_volume cinder_cmd_backup cinder_cmd_manage
-  cinder_cmd_volume_copy cinder_cmd_zmq cinder_cmd cinder_api cinder_dashboard cinder_backup_service cinder_backup cinder_backup_rpc
+  cinder_cmd_volume_copy cinder_cmd_zmq cinder_cmd cinder_api cinder_dashboard cinder_http cinder_backup_service cinder_backup cinder_backup_rpc
   cinder_backup_engine cinder_volume cinder_volume_rpc cinder_scheduler cinder_auth cinder_auth_ldap cinder_policy
   cinder_connector cinder_rpc_zmq cinder_rpc cinder_db cinder_common)
 

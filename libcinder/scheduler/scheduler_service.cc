@@ -96,7 +96,7 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
   }
 
   // Renders the pools' capacity for /metrics (not on the scrape path): after each Refresh, and
-  // on reports at most every 0.1 s (a new pool) or every second (a known one).
+  // on reports: at once for a new pool, at most every second for a known one.
   void PublishPools() {
     // One render at a time: a render of older pools never replaces a newer one.
     std::lock_guard<std::mutex> publishing(publish_mu_);
@@ -164,11 +164,11 @@ class SchedulerServiceImpl : public SchedulerService, public SchedulerRpcServer 
       entry = std::make_shared<const PoolState>(std::move(p));
     }
     const auto since = std::chrono::steady_clock::now().time_since_epoch().count() - pools_published_ns_.load();
-    // At most every 0.1 s for a new pool, every second otherwise (and every pool at each
-    // Refresh, so a report skipped here shows within report_interval): a thousand pools
-    // reporting at start do not render the section a thousand times.
-    const auto due = added ? std::chrono::nanoseconds(std::chrono::milliseconds(100)) : std::chrono::seconds(1);
-    if (since >= std::chrono::nanoseconds(due).count()) PublishPools();
+    // A new pool at once (a skipped one would wait for the next refresh, report_interval
+    // away; a thousand pools at start cost about a second of rendering in all), a known one at
+    // most every second (and every pool at each Refresh, so a report skipped here shows within
+    // report_interval).
+    if (added || since >= std::chrono::nanoseconds(std::chrono::seconds(1)).count()) PublishPools();
     return Status::OK();
   }
 

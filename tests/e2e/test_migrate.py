@@ -388,7 +388,7 @@ def test_migrate_and_cleanup_need_an_admin(tmp_path_factory):
 
 NOT_SERVED = [
     ("GET", "/consistencygroups"), ("GET", "/consistencygroups/detail"), ("GET", "/cgsnapshots"),
-    ("PUT", "/os-services/freeze"), ("PUT", "/os-services/thaw"), ("PUT", "/os-services/failover_host"),
+    ("PUT", "/os-services/failover_host"),
     ("PUT", "/os-services/failover"), ("PUT", "/os-services/get-log"), ("PUT", "/os-services/set-log"),
     ("GET", "/workers"),
 ]
