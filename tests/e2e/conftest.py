@@ -11,6 +11,9 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("CINDER_BIN_DIR", os.path.join(ROOT, "build", "bin"))
+# The stock clients run without eventlet (see without_eventlet/eventlet/__init__.py).
+WITHOUT_EVENTLET = os.path.join(os.path.dirname(os.path.abspath(__file__)), "without_eventlet")
+os.environ["PYTHONPATH"] = os.pathsep.join(p for p in [WITHOUT_EVENTLET, os.environ.get("PYTHONPATH")] if p)
 PROJECT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 USER = "e2e-user"
 
